@@ -1,0 +1,69 @@
+import pg from "pg";
+import type { Logger } from "pino";
+import type { Db, QueryResult } from "../port.js";
+
+export interface PostgresOptions {
+  url: string;
+  /** Pool size; Postgres connections are costly, so keep it modest. */
+  maxConnections?: number;
+  logger?: Logger;
+}
+
+/** The distributed default: a real Postgres server through a `pg` pool. */
+export async function openPostgresDb(options: PostgresOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client's error (server restart, connection killed) must not crash the process.
+  pool.on("error", (err) => options.logger?.warn({ err }, "idle postgres connection failed"));
+  const client = await pool.connect(); // fail fast at start when the server is unreachable
+  client.release();
+  return new PostgresDb(pool);
+}
+
+class PostgresDb implements Db {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    const result = await this.pool.query(sql, params as unknown[]);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(new PostgresTx(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class PostgresTx implements Db {
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    const result = await this.client.query(sql, params as unknown[]);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+  }
+
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  async close(): Promise<void> {
+    throw new Error("close the database, not a transaction");
+  }
+}

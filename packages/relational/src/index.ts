@@ -1,0 +1,4 @@
+export { isRetryableConflict, isUniqueViolation, type Db, type QueryResult } from "./port.js";
+export { openPgliteDb } from "./adapters/pglite-db.js";
+export { openPostgresDb, type PostgresOptions } from "./adapters/postgres-db.js";
+export { migrate, type Migration } from "./migrate.js";

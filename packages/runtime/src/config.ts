@@ -1,0 +1,107 @@
+import { z } from "zod";
+
+/**
+ * Configuration comes only from environment variables, read once at start by
+ * each process's composition root. Every variable is validated; all problems
+ * are reported together, one line per variable, so an operator fixes them in
+ * one go.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** A map from environment variable name to the schema that parses it. */
+export type EnvSchema = Record<string, z.ZodType<unknown, string | undefined>>;
+
+export type EnvValues<S extends EnvSchema> = { readonly [K in keyof S]: z.output<S[K]> };
+
+/** Parses the variables named in `schema`; throws ConfigError listing every bad one. */
+export function loadEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): EnvValues<S> {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, parser] of Object.entries(schema)) {
+    const raw = env[name] === "" ? undefined : env[name];
+    const result = parser.safeParse(raw);
+    if (result.success) {
+      values[name] = result.data;
+    } else {
+      const why = result.error.issues.map((issue) => issue.message).join("; ");
+      problems.push(raw === undefined ? `${name}: ${why}` : `${name}: ${why} (got "${raw}")`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(values) as EnvValues<S>;
+}
+
+/** Helpers for the usual kinds of variables, each with a message that says what is allowed. */
+export const env = {
+  string(fallback?: string) {
+    return fallback === undefined
+      ? z.string({ error: "is required" })
+      : z.string().default(fallback);
+  },
+  optionalString() {
+    return z.string().optional();
+  },
+  int(min: number, max: number, fallback?: number) {
+    const parser = z
+      .string({ error: "is required" })
+      .regex(/^-?\d+$/, { error: `must be a whole number from ${min} to ${max}` })
+      .transform(Number)
+      .refine((n) => n >= min && n <= max, { error: `must be a whole number from ${min} to ${max}` });
+    return fallback === undefined ? parser : parser.default(fallback);
+  },
+  port(fallback?: number) {
+    return env.int(0, 65535, fallback);
+  },
+  bool(fallback: boolean) {
+    return z
+      .enum(["true", "false", "1", "0"], { error: 'must be "true" or "false"' })
+      .transform((v) => v === "true" || v === "1")
+      .default(fallback);
+  },
+  oneOf<T extends readonly [string, ...string[]]>(choices: T, fallback: T[number]) {
+    return z.enum(choices, { error: `must be one of ${choices.join(", ")}` }).default(fallback);
+  },
+  /** host:port or a URL; returned as a base URL such as http://127.0.0.1:7001. */
+  address(fallback?: string) {
+    const parser = z
+      .string({ error: "is required" })
+      .transform((v, ctx) => {
+        const url = toBaseUrl(v);
+        if (url === undefined) {
+          ctx.addIssue({ code: "custom", message: "must be host:port or an http:// URL" });
+          return z.NEVER;
+        }
+        return url;
+      });
+    return fallback === undefined ? parser : parser.default(fallback);
+  },
+  optionalAddress() {
+    return env.address().optional();
+  },
+  /** A Postgres connection URL. */
+  postgresUrl() {
+    return z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), { error: "must be a postgres:// URL" })
+      .optional();
+  },
+};
+
+function toBaseUrl(value: string): string | undefined {
+  if (/^https?:\/\//.test(value)) {
+    try {
+      const url = new URL(value);
+      return `${url.protocol}//${url.host}`;
+    } catch {
+      return undefined;
+    }
+  }
+  const hostPort = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
+  if (hostPort === null || Number(hostPort[2]) > 65535) return undefined;
+  return `http://${value}`;
+}

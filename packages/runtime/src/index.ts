@@ -1,0 +1,8 @@
+export { ConfigError, env, loadEnv, type EnvSchema, type EnvValues } from "./config.js";
+export { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
+export { Metrics } from "./metrics.js";
+export { HealthStatus, healthService, ServingStatus } from "./health.js";
+export { startServer, type RunningServer, type ServerOptions } from "./server.js";
+export { errorInterceptor, type ErrorMapper } from "./errors.js";
+export { exitOnSignal, failStartup } from "./shutdown.js";
+export { grpcTransport } from "./transport.js";

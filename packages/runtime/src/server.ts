@@ -1,0 +1,163 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health } from "@parley/contracts/grpc/health/v1/health";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import { HealthStatus, healthService, ServingStatus } from "./health.js";
+
+type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
+type NodeServerRequest = Parameters<NodeHandler>[0];
+type NodeServerResponse = Parameters<NodeHandler>[1];
+
+export interface ServerOptions {
+  /** Interface to bind; 127.0.0.1 unless the process must be reachable from elsewhere. */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Registers the process's services on the router. */
+  routes: (router: ConnectRouter) => void;
+  /** Names of the registered services, reported by the health service. */
+  serviceNames: string[];
+  logger: Logger;
+  metrics: Metrics;
+  health?: HealthStatus;
+  interceptors?: Interceptor[];
+  /** Extra plain-HTTP routes tried before the built-in /healthz and /metrics. Return true when handled. */
+  httpRoutes?: (req: NodeServerRequest, res: NodeServerResponse) => boolean;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** Base URL for clients on this machine, such as http://127.0.0.1:7001. */
+  readonly url: string;
+  readonly health: HealthStatus;
+  /** The HTTP/1.1 side, for WebSocket upgrades. */
+  readonly http1: http.Server;
+  /** Stops accepting, lets in-flight calls finish for up to graceMs, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
+
+/**
+ * One TCP port speaks both HTTP/2 (gRPC, what services use between
+ * themselves) and HTTP/1.1 (Connect JSON for curl, /metrics, /healthz, and
+ * the gateway's WebSocket upgrades): the first bytes of each connection tell
+ * which. Every server also serves grpc.health.v1.Health.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const health = options.health ?? new HealthStatus();
+  for (const name of options.serviceNames) health.set(name, ServingStatus.SERVING);
+
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      options.routes(router);
+      router.service(Health, healthService(health));
+    },
+    interceptors: [options.metrics.interceptor(), ...(options.interceptors ?? [])],
+    fallback: (req, res) => {
+      if (options.httpRoutes?.(req, res)) return;
+      const path = (req.url ?? "/").split("?")[0];
+      if (path === "/healthz") {
+        const serving = health.get("") === ServingStatus.SERVING;
+        res.writeHead(serving ? 200 : 503, { "content-type": "text/plain" });
+        res.end(serving ? "ok\n" : "draining\n");
+        return;
+      }
+      if (path === "/metrics") {
+        options.metrics.render().then(
+          ({ contentType, body }) => {
+            res.writeHead(200, { "content-type": contentType });
+            res.end(body);
+          },
+          (err: unknown) => {
+            options.logger.error({ err }, "rendering metrics failed");
+            res.writeHead(500);
+            res.end();
+          },
+        );
+        return;
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found\n");
+    },
+  });
+
+  const h2 = http2.createServer({}, handler);
+  const h1 = http.createServer(handler);
+  const sessions = new Set<http2.Http2Session>();
+  const sockets = new Set<net.Socket>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  h1.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  const tcp = net.createServer((socket) => routeByPreface(socket, h1, h2));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(options.port, options.host, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (tcp.address() as AddressInfo).port;
+  const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    health,
+    http1: h1,
+    close(graceMs) {
+      closing ??= (async () => {
+        health.drain();
+        const stopped = new Promise<void>((resolve) => tcp.close(() => resolve()));
+        for (const session of sessions) session.close();
+        h1.closeIdleConnections();
+        const drained = waitUntil(() => sessions.size === 0 && sockets.size === 0, graceMs);
+        if (!(await drained)) {
+          options.logger.warn({ sessions: sessions.size, sockets: sockets.size }, "grace period over; cutting connections");
+          for (const session of sessions) session.destroy();
+          for (const socket of sockets) socket.destroy();
+        }
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}
+
+function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Server): void {
+  let seen = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    seen = Buffer.concat([seen, chunk]);
+    const compared = Math.min(seen.length, HTTP2_PREFACE.length);
+    const isHttp2 = seen.subarray(0, compared).equals(HTTP2_PREFACE.subarray(0, compared));
+    if (isHttp2 && seen.length < HTTP2_PREFACE.length) return; // need more bytes to decide
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(seen);
+    (isHttp2 ? h2 : h1).emit("connection", socket);
+    socket.resume();
+  };
+  socket.on("data", onData);
+  socket.on("error", () => socket.destroy());
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
