@@ -1,0 +1,1 @@
+export { startEmbedded, type EmbeddedConfig, type RunningParley } from "./embedded.js";

@@ -1,0 +1,162 @@
+import { EventEmitter } from "node:events";
+import { BadCredentials, InvalidInput, NotAuthenticated, NotFound } from "./errors.js";
+import type { PasswordHasher } from "./passwords.js";
+import type { AccountStore, Device, FriendEntry, FriendState, User } from "./ports.js";
+import { checkName, checkPassword, checkUsername } from "./rules.js";
+import { refreshTokens, type AccessTokens, type TokenClaims } from "./tokens.js";
+
+export interface SessionTokens {
+  accessToken: string;
+  accessExpiresAt: Date;
+  refreshToken: string;
+  refreshExpiresAt: Date;
+}
+
+export interface AccountEvents {
+  deviceLoggedOut: [userId: bigint, deviceId: bigint];
+}
+
+export interface AccountsOptions {
+  store: AccountStore;
+  hasher: PasswordHasher;
+  tokens: AccessTokens;
+  refreshTtlSeconds: number;
+  now: () => number;
+}
+
+/** A user reference as the API takes it: by id or by username. */
+export type UserRef = { id: bigint } | { username: string };
+
+/**
+ * The account domain: sign-up, log-in per device, sessions, profiles and
+ * friendships. Free of transport and storage; the store and the token
+ * signer are handed in.
+ */
+export class Accounts {
+  /** Emits deviceLoggedOut so connections held by that device can be closed. */
+  readonly events = new EventEmitter<AccountEvents>();
+
+  constructor(private readonly options: AccountsOptions) {}
+
+  async signUp(usernameRaw: string, password: string, displayNameRaw: string): Promise<User> {
+    const username = checkUsername(usernameRaw);
+    checkPassword(password, username);
+    const displayName = displayNameRaw === "" ? username : checkName("display_name", displayNameRaw);
+    const hash = await this.options.hasher.hash(password);
+    return this.options.store.createUser(username, displayName, hash);
+  }
+
+  async logIn(usernameRaw: string, password: string, deviceNameRaw: string, deviceId: bigint | undefined) {
+    if (usernameRaw === "") throw new InvalidInput("username", "is required");
+    if (password === "") throw new InvalidInput("password", "is required");
+    const deviceName = checkName("device_name", deviceNameRaw);
+    const user = await this.options.store.findUserByName(usernameRaw.toLowerCase());
+    if (!(await this.options.hasher.verify(password, user?.passwordHash)) || user === undefined) throw new BadCredentials();
+    const device = await this.options.store.upsertDevice(user.id, deviceId, deviceName);
+    if (device === undefined) throw new NotFound(`device ${deviceId} is not one of your devices; log in without device_id to register a new one`);
+    const tokens = await this.startSession(user.id, device.id);
+    return { user, device: { ...device, loggedIn: true }, tokens };
+  }
+
+  async refresh(refreshToken: string): Promise<SessionTokens> {
+    if (refreshToken === "") throw new InvalidInput("refresh_token", "is required");
+    const { sessionId, secret } = refreshTokens.parse(refreshToken);
+    const session = await this.options.store.findSession(sessionId);
+    if (session === undefined || session.revoked) throw new NotAuthenticated("the session has ended; log in again");
+    if (!refreshTokens.matches(secret, session.refreshHash)) {
+      // A refresh token used twice means it leaked: end the session for everyone holding it.
+      await this.options.store.revokeSession(session.id);
+      throw new NotAuthenticated("the refresh token was already used; log in again");
+    }
+    if (session.refreshExpiresAt.getTime() <= this.options.now()) throw new NotAuthenticated("the refresh token has expired; log in again");
+    const next = refreshTokens.create(session.id);
+    const refreshExpiresAt = this.refreshExpiry();
+    const rotated = await this.options.store.rotateRefresh(session.id, session.refreshHash, next.hash, refreshExpiresAt);
+    if (!rotated) throw new NotAuthenticated("the refresh token was already used; log in again");
+    const access = await this.options.tokens.issue(session.userId, session.deviceId, session.id);
+    return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken: next.token, refreshExpiresAt };
+  }
+
+  /** Verifies an access token and that its session is still live. */
+  async authenticate(accessToken: string): Promise<TokenClaims> {
+    const claims = await this.options.tokens.verify(accessToken);
+    const session = await this.options.store.findSession(claims.sessionId);
+    if (session === undefined || session.revoked || session.deviceId !== claims.deviceId) {
+      throw new NotAuthenticated("the session has ended (the device logged out); log in again");
+    }
+    return claims;
+  }
+
+  async logOut(caller: TokenClaims, deviceId: bigint | undefined): Promise<void> {
+    const target = deviceId ?? caller.deviceId;
+    const done = await this.options.store.logOutDevice(caller.userId, target);
+    if (!done) throw new NotFound(`device ${target} is not one of your devices`);
+    this.events.emit("deviceLoggedOut", caller.userId, target);
+  }
+
+  async profile(ref: UserRef): Promise<User> {
+    const user = "id" in ref ? await this.options.store.findUserById(ref.id) : await this.findByName(ref.username);
+    if (user === undefined) throw new NotFound("id" in ref ? `no user with id ${ref.id}` : `no user named "${ref.username}"`);
+    return user;
+  }
+
+  async updateDisplayName(userId: bigint, raw: string): Promise<User> {
+    const user = await this.options.store.updateDisplayName(userId, checkName("display_name", raw));
+    if (user === undefined) throw new NotFound(`no user with id ${userId}`);
+    return user;
+  }
+
+  devices(userId: bigint): Promise<Device[]> {
+    return this.options.store.listDevices(userId);
+  }
+
+  async addFriend(userId: bigint, ref: UserRef): Promise<{ state: "friends" | "request_sent"; other: User }> {
+    const other = await this.profile(ref);
+    if (other.id === userId) throw new InvalidInput("user", "cannot be yourself");
+    return { state: await this.options.store.addFriend(userId, other.id), other };
+  }
+
+  async removeFriend(userId: bigint, otherId: bigint): Promise<void> {
+    if (otherId === 0n) throw new InvalidInput("user_id", "is required");
+    if (!(await this.options.store.removeFriend(userId, otherId))) {
+      throw new NotFound(`no friendship or request with user ${otherId}`);
+    }
+  }
+
+  friends(userId: bigint): Promise<FriendEntry[]> {
+    return this.options.store.listFriends(userId);
+  }
+
+  friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none"> {
+    return this.options.store.friendState(userId, otherId);
+  }
+
+  friendIds(userId: bigint): Promise<bigint[]> {
+    return this.options.store.friendIds(userId);
+  }
+
+  users(ids: readonly bigint[]): Promise<User[]> {
+    if (ids.length > 1000) throw new InvalidInput("user_ids", "must name at most 1000 users");
+    return this.options.store.findUsersByIds(ids);
+  }
+
+  private async startSession(userId: bigint, deviceId: bigint): Promise<SessionTokens> {
+    let refreshToken = "";
+    const refreshExpiresAt = this.refreshExpiry();
+    const session = await this.options.store.startSession(userId, deviceId, (sessionId) => {
+      const created = refreshTokens.create(sessionId);
+      refreshToken = created.token;
+      return { hash: created.hash, expiresAt: refreshExpiresAt };
+    });
+    const access = await this.options.tokens.issue(userId, deviceId, session.id);
+    return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken, refreshExpiresAt };
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(this.options.now() + this.options.refreshTtlSeconds * 1000);
+  }
+
+  private findByName(raw: string): Promise<User | undefined> {
+    return this.options.store.findUserByName(raw.toLowerCase());
+  }
+}

@@ -1,0 +1,263 @@
+import { isUniqueViolation, type Db } from "@parley/relational";
+import { UsernameTaken } from "../errors.js";
+import type { AccountStore, Device, FriendEntry, FriendState, SessionRecord, User } from "../ports.js";
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+interface DeviceRow {
+  id: string;
+  user_id: string;
+  name: string;
+  push_platform: number;
+  created_at: Date;
+  last_seen_at: Date;
+  logged_in: boolean;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  device_id: string;
+  refresh_hash: string;
+  refresh_expires_at: Date;
+  revoked_at: Date | null;
+}
+
+const USER_COLUMNS = "id, username, display_name, password_hash, created_at";
+const DEVICE_COLUMNS = `d.id, d.user_id, d.name, d.push_platform, d.created_at, d.last_seen_at,
+  EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL) AS logged_in`;
+
+/** The account store on SQL: runs unchanged on PGlite and on Postgres. */
+export class SqlAccountStore implements AccountStore {
+  constructor(private readonly db: Db) {}
+
+  async createUser(username: string, displayName: string, passwordHash: string): Promise<User> {
+    try {
+      const { rows } = await this.db.query<UserRow>(
+        `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3) RETURNING ${USER_COLUMNS}`,
+        [username, displayName, passwordHash],
+      );
+      return toUser(rows[0]!);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UsernameTaken(username);
+      throw err;
+    }
+  }
+
+  async findUserByName(username: string): Promise<User | undefined> {
+    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async findUserById(id: bigint): Promise<User | undefined> {
+    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id.toString()]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async findUsersByIds(ids: readonly bigint[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::bigint[])`, [
+      ids.map(String),
+    ]);
+    return rows.map(toUser);
+  }
+
+  async updateDisplayName(id: bigint, displayName: string): Promise<User | undefined> {
+    const { rows } = await this.db.query<UserRow>(
+      `UPDATE users SET display_name = $2 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+      [id.toString(), displayName],
+    );
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async upsertDevice(userId: bigint, deviceId: bigint | undefined, name: string): Promise<Device | undefined> {
+    const { rows } =
+      deviceId === undefined
+        ? await this.db.query<{ id: string }>("INSERT INTO devices (user_id, name) VALUES ($1, $2) RETURNING id", [
+            userId.toString(),
+            name,
+          ])
+        : await this.db.query<{ id: string }>(
+            "UPDATE devices SET name = $3, last_seen_at = now() WHERE id = $1 AND user_id = $2 RETURNING id",
+            [deviceId.toString(), userId.toString(), name],
+          );
+    return rows[0] && this.findDevice(BigInt(rows[0].id));
+  }
+
+  async listDevices(userId: bigint): Promise<Device[]> {
+    const { rows } = await this.db.query<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.user_id = $1 ORDER BY d.id`,
+      [userId.toString()],
+    );
+    return rows.map(toDevice);
+  }
+
+  async startSession(
+    userId: bigint,
+    deviceId: bigint,
+    refresh: (sessionId: bigint) => { hash: string; expiresAt: Date },
+  ): Promise<SessionRecord> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL", [
+        deviceId.toString(),
+      ]);
+      const { rows } = await tx.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id");
+      const sessionId = BigInt(rows[0]!.id);
+      const { hash, expiresAt } = refresh(sessionId);
+      const inserted = await tx.query<SessionRow>(
+        `INSERT INTO sessions (id, user_id, device_id, refresh_hash, refresh_expires_at) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, user_id, device_id, refresh_hash, refresh_expires_at, revoked_at`,
+        [sessionId.toString(), userId.toString(), deviceId.toString(), hash, expiresAt],
+      );
+      await tx.query("UPDATE devices SET last_seen_at = now() WHERE id = $1", [deviceId.toString()]);
+      return toSession(inserted.rows[0]!);
+    });
+  }
+
+  async findSession(id: bigint): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.query<SessionRow>(
+      "SELECT id, user_id, device_id, refresh_hash, refresh_expires_at, revoked_at FROM sessions WHERE id = $1",
+      [id.toString()],
+    );
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async rotateRefresh(id: bigint, expectedHash: string, hash: string, expiresAt: Date): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE sessions SET refresh_hash = $3, refresh_expires_at = $4
+       WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL`,
+      [id.toString(), expectedHash, hash, expiresAt],
+    );
+    if (rowCount > 0) {
+      await this.db.query("UPDATE devices SET last_seen_at = now() FROM sessions s WHERE s.id = $1 AND devices.id = s.device_id", [
+        id.toString(),
+      ]);
+    }
+    return rowCount > 0;
+  }
+
+  async logOutDevice(userId: bigint, deviceId: bigint): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { rowCount } = await tx.query(
+        "UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND user_id = $2",
+        [deviceId.toString(), userId.toString()],
+      );
+      if (rowCount === 0) return false;
+      await tx.query("UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL", [
+        deviceId.toString(),
+      ]);
+      return true;
+    });
+  }
+
+  async revokeSession(id: bigint): Promise<void> {
+    await this.db.query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", [id.toString()]);
+  }
+
+  async addFriend(userId: bigint, otherId: bigint): Promise<"friends" | "request_sent"> {
+    const [me, other] = [userId.toString(), otherId.toString()];
+    return this.db.transaction(async (tx) => {
+      // One lock per pair: crossed requests at the same moment serialise here.
+      const [low, high] = userId < otherId ? [me, other] : [other, me];
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley.friends.' || $1 || '.' || $2))", [low, high]);
+      const already = await tx.query("SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2", [me, other]);
+      if (already.rowCount > 0) return "friends";
+      const accepted = await tx.query("DELETE FROM friend_requests WHERE from_id = $1 AND to_id = $2", [other, me]);
+      if (accepted.rowCount > 0) {
+        await tx.query("INSERT INTO friendships (user_id, friend_id) VALUES ($1, $2), ($2, $1)", [me, other]);
+        return "friends";
+      }
+      await tx.query("INSERT INTO friend_requests (from_id, to_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [me, other]);
+      return "request_sent";
+    });
+  }
+
+  async removeFriend(userId: bigint, otherId: bigint): Promise<boolean> {
+    const [me, other] = [userId.toString(), otherId.toString()];
+    return this.db.transaction(async (tx) => {
+      const friendships = await tx.query(
+        "DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)",
+        [me, other],
+      );
+      const requests = await tx.query(
+        "DELETE FROM friend_requests WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
+        [me, other],
+      );
+      return friendships.rowCount + requests.rowCount > 0;
+    });
+  }
+
+  async listFriends(userId: bigint): Promise<FriendEntry[]> {
+    const { rows } = await this.db.query<UserRow & { state: FriendState; since: Date }>(
+      `SELECT u.id, u.username, u.display_name, u.password_hash, u.created_at, x.state, x.since FROM (
+         SELECT friend_id AS other, 'friends' AS state, since FROM friendships WHERE user_id = $1
+         UNION ALL SELECT to_id, 'request_sent', created_at FROM friend_requests WHERE from_id = $1
+         UNION ALL SELECT from_id, 'request_received', created_at FROM friend_requests WHERE to_id = $1
+       ) x JOIN users u ON u.id = x.other ORDER BY u.username`,
+      [userId.toString()],
+    );
+    return rows.map((row) => ({ user: toUser(row), state: row.state, since: row.since }));
+  }
+
+  async friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none"> {
+    const { rows } = await this.db.query<{ state: FriendState }>(
+      `SELECT 'friends' AS state FROM friendships WHERE user_id = $1 AND friend_id = $2
+       UNION ALL SELECT 'request_sent' FROM friend_requests WHERE from_id = $1 AND to_id = $2
+       UNION ALL SELECT 'request_received' FROM friend_requests WHERE from_id = $2 AND to_id = $1`,
+      [userId.toString(), otherId.toString()],
+    );
+    return rows[0]?.state ?? "none";
+  }
+
+  async friendIds(userId: bigint): Promise<bigint[]> {
+    const { rows } = await this.db.query<{ friend_id: string }>(
+      "SELECT friend_id FROM friendships WHERE user_id = $1 ORDER BY friend_id",
+      [userId.toString()],
+    );
+    return rows.map((row) => BigInt(row.friend_id));
+  }
+
+  private async findDevice(id: bigint): Promise<Device | undefined> {
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = $1`, [id.toString()]);
+    return rows[0] && toDevice(rows[0]);
+  }
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: BigInt(row.id),
+    username: row.username,
+    displayName: row.display_name,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  };
+}
+
+function toDevice(row: DeviceRow): Device {
+  return {
+    id: BigInt(row.id),
+    userId: BigInt(row.user_id),
+    name: row.name,
+    loggedIn: row.logged_in,
+    pushPlatform: row.push_platform,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+function toSession(row: SessionRow): SessionRecord {
+  return {
+    id: BigInt(row.id),
+    userId: BigInt(row.user_id),
+    deviceId: BigInt(row.device_id),
+    refreshHash: row.refresh_hash,
+    refreshExpiresAt: row.refresh_expires_at,
+    revoked: row.revoked_at !== null,
+  };
+}

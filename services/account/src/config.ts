@@ -1,0 +1,45 @@
+import { env, loadEnv, LOG_LEVELS } from "@parley/runtime";
+
+export const accountEnv = {
+  ACCOUNT_HOST: env.string("127.0.0.1"),
+  ACCOUNT_PORT: env.port(7001),
+  DATA_DIR: env.string("./data"),
+  DATABASE_URL: env.postgresUrl(),
+  ACCOUNT_TOKEN_SECRET: env.optionalString(),
+  ACCESS_TOKEN_TTL_SECONDS: env.int(60, 86_400, 3_600),
+  REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
+  ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
+  LOG_LEVEL: env.oneOf(LOG_LEVELS, "info"),
+  SHUTDOWN_GRACE_MS: env.int(0, 120_000, 10_000),
+};
+
+export interface AccountConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Postgres when set; PGlite in dataDir otherwise. */
+  databaseUrl: string | undefined;
+  /** base64url, at least 32 bytes; generated into dataDir when unset. */
+  tokenSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  scryptLogN: number;
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env): AccountConfig {
+  const v = loadEnv(accountEnv, environment);
+  return Object.freeze({
+    host: v.ACCOUNT_HOST,
+    port: v.ACCOUNT_PORT,
+    dataDir: v.DATA_DIR,
+    databaseUrl: v.DATABASE_URL,
+    tokenSecret: v.ACCOUNT_TOKEN_SECRET,
+    accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
+    scryptLogN: v.ACCOUNT_SCRYPT_LOG_N,
+    logLevel: v.LOG_LEVEL,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+  });
+}

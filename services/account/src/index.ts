@@ -1,0 +1,6 @@
+export { startAccount, type RunningAccount } from "./account.js";
+export { Accounts } from "./accounts.js";
+export { loadAccountConfig, accountEnv, type AccountConfig } from "./config.js";
+export { mapAccountError } from "./errors.js";
+export { accountMigrations } from "./migrations.js";
+export { SqlAccountStore } from "./adapters/sql-account-store.js";

@@ -1,0 +1,120 @@
+import { on } from "node:events";
+import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
+import type { Accounts, UserRef } from "./accounts.js";
+import { InvalidInput, NotAuthenticated } from "./errors.js";
+import { toDeviceMessage, toFriendshipState, toProfile, toSession } from "./convert.js";
+import type { TokenClaims } from "./tokens.js";
+
+/**
+ * Wiring: the account contracts on top of the domain. No listening here;
+ * main.ts (or the embedded launcher) decides where the routes are served.
+ */
+export function accountRoutes(accounts: Accounts): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(AccountService, publicApi(accounts));
+    router.service(AccountInternalService, internalApi(accounts));
+  };
+}
+
+export const accountServiceNames = [AccountService.typeName, AccountInternalService.typeName];
+
+function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountService>> {
+  const caller = (context: HandlerContext) => accounts.authenticate(bearerToken(context));
+  return {
+    async signUp(req) {
+      const user = await accounts.signUp(req.username, req.password, req.displayName);
+      return { profile: toProfile(user) };
+    },
+    async logIn(req) {
+      const { user, device, tokens } = await accounts.logIn(req.username, req.password, req.deviceName, optionalId(req.deviceId));
+      return { profile: toProfile(user), device: toDeviceMessage(device), session: toSession(tokens) };
+    },
+    async refreshSession(req) {
+      return { session: toSession(await accounts.refresh(req.refreshToken)) };
+    },
+    async logOut(req, context) {
+      await accounts.logOut(await caller(context), optionalId(req.deviceId));
+      return {};
+    },
+    async getProfile(req, context) {
+      const me = await caller(context);
+      const ref: UserRef = req.userId !== 0n ? { id: req.userId } : req.username !== "" ? { username: req.username } : { id: me.userId };
+      return { profile: toProfile(await accounts.profile(ref)) };
+    },
+    async updateProfile(req, context) {
+      const me = await caller(context);
+      return { profile: toProfile(await accounts.updateDisplayName(me.userId, req.displayName)) };
+    },
+    async listDevices(_req, context) {
+      const me = await caller(context);
+      return { devices: (await accounts.devices(me.userId)).map(toDeviceMessage) };
+    },
+    async addFriend(req, context) {
+      const me = await caller(context);
+      const { state, other } = await accounts.addFriend(me.userId, userRef(req.userId, req.username));
+      return { state: toFriendshipState(state), friend: toProfile(other) };
+    },
+    async removeFriend(req, context) {
+      const me = await caller(context);
+      await accounts.removeFriend(me.userId, req.userId);
+      return {};
+    },
+    async listFriends(_req, context) {
+      const me = await caller(context);
+      const friends = await accounts.friends(me.userId);
+      return {
+        friends: friends.map((f) => ({ profile: toProfile(f.user), state: toFriendshipState(f.state), since: timestampFromDate(f.since) })),
+      };
+    },
+  };
+}
+
+function internalApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountInternalService>> {
+  return {
+    async verifyToken(req) {
+      const claims = await accounts.authenticate(req.accessToken);
+      return { userId: claims.userId, deviceId: claims.deviceId, expiresAt: timestampFromDate(claims.expiresAt) };
+    },
+    async getUsers(req) {
+      return { profiles: (await accounts.users(req.userIds)).map(toProfile) };
+    },
+    async checkFriendship(req) {
+      return { state: toFriendshipState(await accounts.friendState(req.userId, req.otherUserId)) };
+    },
+    async listFriendIds(req) {
+      return { friendIds: await accounts.friendIds(req.userId) };
+    },
+    async *watchAccountEvents(_req, context) {
+      try {
+        for await (const [userId, deviceId] of on(accounts.events, "deviceLoggedOut", { signal: context.signal })) {
+          yield { event: { case: "deviceLoggedOut", value: { userId, deviceId } } };
+        }
+      } catch (err) {
+        if (!context.signal.aborted) throw err; // the watcher went away: a normal end
+      }
+    },
+  };
+}
+
+function bearerToken(context: HandlerContext): string {
+  const header = context.requestHeader.get("authorization");
+  if (header === null) throw new NotAuthenticated("an access token is required (Authorization: Bearer <token>)");
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (match === null) throw new NotAuthenticated('the Authorization header must be "Bearer <access token>"');
+  return match[1]!;
+}
+
+function optionalId(id: bigint): bigint | undefined {
+  return id === 0n ? undefined : id;
+}
+
+function userRef(userId: bigint, username: string): UserRef {
+  if (userId !== 0n && username !== "") throw new InvalidInput("user", "must be named by user_id or username, not both");
+  if (userId !== 0n) return { id: userId };
+  if (username !== "") return { username };
+  throw new InvalidInput("user", "is required (user_id or username)");
+}
+
+export type { TokenClaims };

@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { FriendshipState } from "@parley/contracts/parley/account/v1/account";
+import { bearer, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
+
+const PASSWORD = "correct horse battery";
+
+async function rejects(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
+    assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.rawMessage}`);
+    if (pattern) assert.match(err.rawMessage, pattern);
+    return true;
+  });
+}
+
+for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
+  describe(`account service (${kind})`, () => {
+    let h: AccountHarness;
+    before(async () => {
+      h = await startAccountHarness(kind);
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    const signUpAndLogIn = async (username: string, deviceName = "phone") => {
+      await h.api.signUp({ username, password: PASSWORD });
+      return h.api.logIn({ username, password: PASSWORD, deviceName });
+    };
+
+    describe("sign up", () => {
+      it("creates an account whose display name defaults to the username", async () => {
+        const { profile } = await h.api.signUp({ username: "Alice", password: PASSWORD });
+        assert.equal(profile?.username, "alice");
+        assert.equal(profile?.displayName, "alice");
+        assert.ok(profile!.userId > 0n);
+      });
+      it("refuses a taken username in any case with ALREADY_EXISTS", async () => {
+        await rejects(h.api.signUp({ username: "ALICE", password: PASSWORD }), Code.AlreadyExists, /taken/);
+      });
+      it("lets exactly one of many concurrent sign-ups with one name win", async () => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, () => h.api.signUp({ username: "racer", password: PASSWORD })),
+        );
+        assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+        for (const r of results) if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.AlreadyExists);
+      });
+      it("answers INVALID_ARGUMENT naming the rule for bad usernames and passwords", async () => {
+        await rejects(h.api.signUp({ username: "", password: PASSWORD }), Code.InvalidArgument, /username is required/);
+        await rejects(h.api.signUp({ username: "x!", password: PASSWORD }), Code.InvalidArgument, /username/);
+        await rejects(h.api.signUp({ username: "bob", password: "" }), Code.InvalidArgument, /password is required/);
+        await rejects(h.api.signUp({ username: "bob", password: "short" }), Code.InvalidArgument, /at least 10/);
+        await rejects(h.api.signUp({ username: "bob", password: "p".repeat(10_000) }), Code.InvalidArgument, /at most 128/);
+        await rejects(h.api.signUp({ username: "bob", password: PASSWORD, displayName: "\u0007" }), Code.InvalidArgument, /display_name/);
+      });
+    });
+
+    describe("log in and sessions", () => {
+      it("logs in from a named device and returns working tokens", async () => {
+        const res = await signUpAndLogIn("carol", "Pixel 9");
+        assert.equal(res.device?.name, "Pixel 9");
+        assert.equal(res.device?.loggedIn, true);
+        const verified = await h.internal.verifyToken({ accessToken: res.session!.accessToken });
+        assert.equal(verified.userId, res.profile!.userId);
+        assert.equal(verified.deviceId, res.device!.deviceId);
+      });
+      it("reuses a device id given back at the next log-in, and registers a new device without one", async () => {
+        const first = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "Pixel" });
+        const again = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "Pixel renamed", deviceId: first.device!.deviceId });
+        assert.equal(again.device!.deviceId, first.device!.deviceId);
+        assert.equal(again.device!.name, "Pixel renamed");
+        const other = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "laptop" });
+        assert.notEqual(other.device!.deviceId, first.device!.deviceId);
+      });
+      it("ends the device's earlier session when it logs in again", async () => {
+        const first = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "tablet" });
+        await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "tablet", deviceId: first.device!.deviceId });
+        await rejects(h.internal.verifyToken({ accessToken: first.session!.accessToken }), Code.Unauthenticated, /session has ended/);
+      });
+      it("refuses a device id that belongs to someone else with NOT_FOUND", async () => {
+        const dave = await signUpAndLogIn("dave");
+        await rejects(
+          h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "x", deviceId: dave.device!.deviceId }),
+          Code.NotFound,
+          /not one of your devices/,
+        );
+      });
+      it("answers a wrong password and an unknown user alike with UNAUTHENTICATED", async () => {
+        await rejects(h.api.logIn({ username: "carol", password: "wrong password!", deviceName: "x" }), Code.Unauthenticated, /wrong username or password/);
+        await rejects(h.api.logIn({ username: "nobody_here", password: PASSWORD, deviceName: "x" }), Code.Unauthenticated, /wrong username or password/);
+      });
+      it("refuses a missing device name with INVALID_ARGUMENT", async () => {
+        await rejects(h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "" }), Code.InvalidArgument, /device_name/);
+      });
+      it("rotates refresh tokens and ends the session when an old one is replayed", async () => {
+        const login = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "watch" });
+        const refreshed = await h.api.refreshSession({ refreshToken: login.session!.refreshToken });
+        await h.internal.verifyToken({ accessToken: refreshed.session!.accessToken });
+        await rejects(h.api.refreshSession({ refreshToken: login.session!.refreshToken }), Code.Unauthenticated, /already used/);
+        // The replay revoked the session: the newest tokens stop working too.
+        await rejects(h.internal.verifyToken({ accessToken: refreshed.session!.accessToken }), Code.Unauthenticated);
+        await rejects(h.api.refreshSession({ refreshToken: "garbage" }), Code.Unauthenticated, /not valid/);
+      });
+    });
+
+    describe("tokens", () => {
+      it("refuses missing, malformed, tampered and expired tokens with UNAUTHENTICATED", async () => {
+        const login = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "desk" });
+        const token = login.session!.accessToken;
+        await rejects(h.api.getProfile({}), Code.Unauthenticated, /access token is required/);
+        await rejects(h.api.getProfile({}, { headers: { authorization: token } }), Code.Unauthenticated, /Bearer/);
+        await rejects(h.api.getProfile({}, bearer("not.a.jwt")), Code.Unauthenticated, /not valid/);
+        const [header, payload, signature] = token.split(".");
+        const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), sub: "1" })).toString("base64url");
+        await rejects(h.api.getProfile({}, bearer(`${header}.${forged}.${signature}`)), Code.Unauthenticated, /not valid/);
+        const saved = h.clock.now;
+        h.clock.now += 3_601_000;
+        try {
+          await rejects(h.api.getProfile({}, bearer(token)), Code.Unauthenticated, /expired/);
+        } finally {
+          h.clock.now = saved;
+        }
+        await h.api.getProfile({}, bearer(token));
+      });
+      it("stops a token working at once when its device logs out", async () => {
+        const login = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "old phone" });
+        const token = login.session!.accessToken;
+        const seen: bigint[] = [];
+        h.accounts.events.on("deviceLoggedOut", (_user, device) => seen.push(device));
+        await h.api.logOut({}, bearer(token));
+        await rejects(h.api.getProfile({}, bearer(token)), Code.Unauthenticated, /logged out/);
+        await rejects(h.api.refreshSession({ refreshToken: login.session!.refreshToken }), Code.Unauthenticated);
+        assert.deepEqual(seen, [login.device!.deviceId]);
+      });
+      it("logs out another of the caller's devices, and refuses a stranger's device", async () => {
+        const a = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "a" });
+        const b = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "b" });
+        await h.api.logOut({ deviceId: b.device!.deviceId }, bearer(a.session!.accessToken));
+        await rejects(h.internal.verifyToken({ accessToken: b.session!.accessToken }), Code.Unauthenticated);
+        const devices = await h.api.listDevices({}, bearer(a.session!.accessToken));
+        assert.equal(devices.devices.find((d) => d.deviceId === b.device!.deviceId)?.loggedIn, false);
+        assert.equal(devices.devices.find((d) => d.deviceId === a.device!.deviceId)?.loggedIn, true);
+        await rejects(h.api.logOut({ deviceId: 999_999_999n }, bearer(a.session!.accessToken)), Code.NotFound);
+      });
+    });
+
+    describe("profiles", () => {
+      it("reads one's own profile, another's by id or name, and NOT_FOUND for unknown users", async () => {
+        const erin = await signUpAndLogIn("erin");
+        const auth = bearer(erin.session!.accessToken);
+        assert.equal((await h.api.getProfile({}, auth)).profile?.username, "erin");
+        const carol = (await h.api.getProfile({ username: "CAROL" }, auth)).profile!;
+        assert.equal((await h.api.getProfile({ userId: carol.userId }, auth)).profile?.username, "carol");
+        await rejects(h.api.getProfile({ username: "ghost" }, auth), Code.NotFound, /ghost/);
+        await rejects(h.api.getProfile({ userId: 123_456_789n }, auth), Code.NotFound);
+      });
+      it("changes the display name and refuses an empty or oversized one", async () => {
+        const login = await h.api.logIn({ username: "erin", password: PASSWORD, deviceName: "phone" });
+        const auth = bearer(login.session!.accessToken);
+        assert.equal((await h.api.updateProfile({ displayName: " Erin E. " }, auth)).profile?.displayName, "Erin E.");
+        await rejects(h.api.updateProfile({ displayName: "" }, auth), Code.InvalidArgument, /display_name is required/);
+        await rejects(h.api.updateProfile({ displayName: "e".repeat(65) }, auth), Code.InvalidArgument, /at most 64/);
+      });
+    });
+
+    describe("friends", () => {
+      it("makes friends by request and accept, visible to both sides", async () => {
+        const frank = await signUpAndLogIn("frank");
+        const gina = await signUpAndLogIn("gina");
+        const asFrank = bearer(frank.session!.accessToken);
+        const asGina = bearer(gina.session!.accessToken);
+        assert.equal((await h.api.addFriend({ username: "gina" }, asFrank)).state, FriendshipState.REQUEST_SENT);
+        assert.equal((await h.api.addFriend({ username: "gina" }, asFrank)).state, FriendshipState.REQUEST_SENT, "repeating is harmless");
+        const pending = await h.api.listFriends({}, asGina);
+        assert.deepEqual(pending.friends.map((f) => [f.profile?.username, f.state]), [["frank", FriendshipState.REQUEST_RECEIVED]]);
+        assert.equal((await h.api.addFriend({ userId: frank.profile!.userId }, asGina)).state, FriendshipState.FRIENDS);
+        const friends = await h.api.listFriends({}, asFrank);
+        assert.deepEqual(friends.friends.map((f) => [f.profile?.username, f.state]), [["gina", FriendshipState.FRIENDS]]);
+        const ids = await h.internal.listFriendIds({ userId: gina.profile!.userId });
+        assert.deepEqual(ids.friendIds, [frank.profile!.userId]);
+        const check = await h.internal.checkFriendship({ userId: frank.profile!.userId, otherUserId: gina.profile!.userId });
+        assert.equal(check.state, FriendshipState.FRIENDS);
+      });
+      it("makes two users who add each other at the same moment friends", async () => {
+        const hank = await signUpAndLogIn("hank");
+        const ivy = await signUpAndLogIn("ivy");
+        await Promise.all([
+          h.api.addFriend({ username: "ivy" }, bearer(hank.session!.accessToken)),
+          h.api.addFriend({ username: "hank" }, bearer(ivy.session!.accessToken)),
+        ]);
+        const state = await h.internal.checkFriendship({ userId: hank.profile!.userId, otherUserId: ivy.profile!.userId });
+        assert.equal(state.state, FriendshipState.FRIENDS);
+      });
+      it("removes a friendship or declines a request, and NOT_FOUND when there is none", async () => {
+        const frank = await h.api.logIn({ username: "frank", password: PASSWORD, deviceName: "phone" });
+        const gina = (await h.api.getProfile({ username: "gina" }, bearer(frank.session!.accessToken))).profile!;
+        await h.api.removeFriend({ userId: gina.userId }, bearer(frank.session!.accessToken));
+        assert.equal((await h.internal.checkFriendship({ userId: gina.userId, otherUserId: frank.profile!.userId })).state, FriendshipState.NONE);
+        await rejects(h.api.removeFriend({ userId: gina.userId }, bearer(frank.session!.accessToken)), Code.NotFound);
+      });
+      it("refuses befriending oneself, unknown users, and a request naming nobody", async () => {
+        const frank = await h.api.logIn({ username: "frank", password: PASSWORD, deviceName: "phone" });
+        const auth = bearer(frank.session!.accessToken);
+        await rejects(h.api.addFriend({ username: "frank" }, auth), Code.InvalidArgument, /yourself/);
+        await rejects(h.api.addFriend({ username: "nobody_at_all" }, auth), Code.NotFound);
+        await rejects(h.api.addFriend({}, auth), Code.InvalidArgument, /user_id or username/);
+      });
+    });
+
+    describe("internal API", () => {
+      it("looks up many users at once and leaves unknown ids out", async () => {
+        const carol = (await h.accounts.profile({ username: "carol" })).id;
+        const res = await h.internal.getUsers({ userIds: [carol, 987_654_321n] });
+        assert.deepEqual(res.profiles.map((p) => p.username), ["carol"]);
+        await rejects(h.internal.getUsers({ userIds: Array.from({ length: 1001 }, (_, i) => BigInt(i + 1)) }), Code.InvalidArgument, /1000/);
+      });
+    });
+  });
+}

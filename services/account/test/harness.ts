@@ -1,0 +1,61 @@
+import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
+import { migrate, openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
+import { createLogger, errorInterceptor } from "@parley/runtime";
+import { createThrowawayDatabase } from "@parley/testkit";
+import { Accounts } from "../src/accounts.js";
+import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
+import { mapAccountError } from "../src/errors.js";
+import { accountMigrations } from "../src/migrations.js";
+import { PasswordHasher } from "../src/passwords.js";
+import { accountRoutes } from "../src/server.js";
+import { AccessTokens } from "../src/tokens.js";
+
+export interface AccountHarness {
+  accounts: Accounts;
+  api: Client<typeof AccountService>;
+  internal: Client<typeof AccountInternalService>;
+  /** The clock the domain reads; tests move it forward. */
+  clock: { now: number };
+  close(): Promise<void>;
+}
+
+export type StoreKind = "pglite" | "postgres";
+
+/** The account service on a fresh database of the given kind, reached through the real contract. */
+export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_600): Promise<AccountHarness> {
+  let db: Db;
+  let dropDatabase = async () => {};
+  if (kind === "pglite") {
+    db = await openPgliteDb(undefined);
+  } else {
+    const throwaway = await createThrowawayDatabase("parley_account");
+    db = await openPostgresDb({ url: throwaway.url });
+    dropDatabase = throwaway.drop;
+  }
+  await migrate(db, "account", accountMigrations);
+  const clock = { now: Date.now() };
+  const now = () => clock.now;
+  const accounts = new Accounts({
+    store: new SqlAccountStore(db),
+    hasher: new PasswordHasher(10),
+    tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), accessTtlSeconds, now),
+    refreshTtlSeconds: 86_400,
+    now,
+  });
+  const transport = createRouterTransport(accountRoutes(accounts), {
+    router: { interceptors: [errorInterceptor(mapAccountError, createLogger("test", "silent"))] },
+  });
+  return {
+    accounts,
+    api: createClient(AccountService, transport),
+    internal: createClient(AccountInternalService, transport),
+    clock,
+    async close() {
+      await db.close();
+      await dropDatabase();
+    },
+  };
+}
+
+export const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });

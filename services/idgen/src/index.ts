@@ -1,0 +1,16 @@
+// What other packages (the standalone process, tests) use from the ID service.
+export { createIdgenService, type IdgenDeps } from "./server.js";
+export {
+  decodeId,
+  encodeId,
+  MAX_BATCH,
+  MAX_WORKER_ID,
+  PARLEY_EPOCH_MS,
+  SnowflakeGenerator,
+  type IdParts,
+  type SnowflakeOptions,
+} from "./snowflake.js";
+export { ClockMovedBackwards, InvalidCount, mapIdgenError } from "./errors.js";
+export { loadIdgenConfig, type IdgenConfig } from "./config.js";
+export { systemClock } from "./adapters/system-clock.js";
+export type { Clock } from "./ports.js";
