@@ -26,6 +26,8 @@ export interface ServerOptions {
   metrics: Metrics;
   health?: HealthStatus;
   interceptors?: Interceptor[];
+  /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
+  readMaxBytes?: number;
   /** Extra plain-HTTP routes tried before the built-in /healthz and /metrics. Return true when handled. */
   httpRoutes?: (req: NodeServerRequest, res: NodeServerResponse) => boolean;
 }
@@ -59,6 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       router.service(Health, healthService(health));
     },
     interceptors: [options.metrics.interceptor(), ...(options.interceptors ?? [])],
+    ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
     fallback: (req, res) => {
       if (options.httpRoutes?.(req, res)) return;
       const path = (req.url ?? "/").split("?")[0];
@@ -146,8 +149,14 @@ function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Serv
     socket.off("data", onData);
     socket.pause();
     socket.unshift(seen);
-    (isHttp2 ? h2 : h1).emit("connection", socket);
-    socket.resume();
+    if (isHttp2) {
+      // The http2 session reads the bytes already buffered on the socket itself
+      // (on the next tick); resuming here would emit them to no listener.
+      h2.emit("connection", socket);
+    } else {
+      h1.emit("connection", socket);
+      socket.resume();
+    }
   };
   socket.on("data", onData);
   socket.on("error", () => socket.destroy());

@@ -26,12 +26,13 @@ export interface RunningParley {
  * Connect transports between them (the same contracts and error mapping as
  * over gRPC, minus the network).
  */
-export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Promise<RunningParley> {
+export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service: string) => Logger): Promise<RunningParley> {
+  const logger = loggerFor("gateway");
   const db =
     config.account.databaseUrl !== undefined
       ? await openPostgresDb({ url: config.account.databaseUrl, logger })
       : await openPgliteDb(join(config.account.dataDir, "pglite"));
-  const account = await startAccount(config.account, logger.child({ service: "account" }), { db });
+  const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
     generator: new SnowflakeGenerator({
       workerId: config.idgen.workerId,
@@ -39,8 +40,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       maxBackwardMs: config.idgen.maxClockBackwardMs,
     }),
   });
-  const accountErrors = errorInterceptor(mapAccountError, logger.child({ service: "account" }));
-  const idgenErrors = errorInterceptor(mapIdgenError, logger.child({ service: "idgen" }));
+  const accountErrors = errorInterceptor(mapAccountError, loggerFor("account"));
+  const idgenErrors = errorInterceptor(mapIdgenError, loggerFor("idgen"));
 
   const metrics = new Metrics();
   const gateway = await startServer({

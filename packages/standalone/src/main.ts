@@ -8,7 +8,8 @@ import { startEmbedded, type EmbeddedConfig } from "./embedded.js";
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger("parley", config.gateway.logLevel);
-  const parley = await startEmbedded(config, logger).catch((err: unknown) => failStartup(logger, err));
+  const loggerFor = (service: string) => createLogger(service, config.gateway.logLevel);
+  const parley = await startEmbedded(config, loggerFor).catch((err: unknown) => failStartup(logger, err));
   logger.info(
     { api: parley.gateway.url, internal: parley.internal?.url, dataDir: config.account.dataDir },
     "parley is running (embedded mode)",

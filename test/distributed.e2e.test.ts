@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
+import { runAccountJourney } from "./support/account-scenario.js";
+import { grpc, grpcJsClient, unary } from "./support/grpcjs.js";
+import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
+
+const SECRET = Buffer.alloc(32, 7).toString("base64url");
+
+describe("distributed mode: each service its own process over real gRPC, accounts in Postgres", () => {
+  let database: ThrowawayDatabase;
+  let dataDir: string;
+  let account: ServiceProcess;
+  let idgen: ServiceProcess;
+  let gateway: ServiceProcess;
+
+  before(async () => {
+    database = await createThrowawayDatabase("parley_e2e");
+    dataDir = await mkdtemp(join(tmpdir(), "parley-distributed-"));
+    [account, idgen] = await Promise.all([
+      startProcess(
+        "services/account/src/main.ts",
+        { ACCOUNT_PORT: "0", DATABASE_URL: database.url, DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: SECRET, ACCOUNT_SCRYPT_LOG_N: "10" },
+        "account service listening",
+      ),
+      startProcess("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
+    ]);
+    gateway = await startProcess("gateway/src/main.ts", { PORT: "0", ACCOUNT_ADDRESS: account.url }, "gateway listening");
+  });
+
+  after(async () => {
+    await Promise.all([gateway, account, idgen].map((p) => p?.stop("SIGKILL")));
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves the account journey through the gateway, forwarding over gRPC", async () => {
+    await runAccountJourney(gateway.url, "dist");
+  });
+
+  it("hands out increasing Snowflake ids from the configured worker over gRPC", async () => {
+    const client = createClient(IdGenService, createGrpcTransport({ baseUrl: idgen.url }));
+    const { ids } = await client.nextIds({ count: 100 });
+    assert.equal(ids.length, 100);
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!);
+    const decoded = await client.decodeId({ id: ids[0]! });
+    assert.equal(decoded.workerId, 7);
+    await assert.rejects(client.nextIds({ count: 4097 }), (err: unknown) => ConnectError.from(err).code === Code.InvalidArgument);
+  });
+
+  describe("a plain @grpc/grpc-js client (what internal teams generate)", () => {
+    it("signs up, logs in and verifies the token on the account service", async () => {
+      const publicApi = grpcJsClient("account", account.url);
+      const internal = grpcJsClient("accountInternal", account.url);
+      const signUp = await unary(publicApi, "SignUp", { username: "grpcjs_user", password: "correct horse battery" });
+      assert.equal(signUp.profile.username, "grpcjs_user");
+      const login = await unary(publicApi, "LogIn", { username: "grpcjs_user", password: "correct horse battery", deviceName: "svc" });
+      const metadata = new grpc.Metadata();
+      metadata.set("authorization", `Bearer ${login.session.accessToken}`);
+      const profile = await unary(publicApi, "GetProfile", {}, metadata);
+      assert.equal(profile.profile.userId, signUp.profile.userId);
+      const verified = await unary(internal, "VerifyToken", { accessToken: login.session.accessToken });
+      assert.equal(verified.userId, signUp.profile.userId);
+      assert.equal(verified.deviceId, login.device.deviceId);
+      publicApi.close();
+      internal.close();
+    });
+
+    it("receives Parley's errors as standard gRPC status codes with their messages", async () => {
+      const publicApi = grpcJsClient("account", account.url);
+      await assert.rejects(unary(publicApi, "SignUp", { username: "x", password: "correct horse battery" }), (err: any) => {
+        assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+        assert.match(err.details, /username must be 3 to 32 characters/);
+        return true;
+      });
+      await assert.rejects(unary(publicApi, "GetProfile", {}), (err: any) => err.code === grpc.status.UNAUTHENTICATED);
+      publicApi.close();
+    });
+
+    it("gets ids and decodes them on the idgen service", async () => {
+      const client = grpcJsClient("idgen", idgen.url);
+      const { ids } = await unary(client, "NextIds", { count: 3 });
+      assert.equal(ids.length, 3);
+      const decoded = await unary(client, "DecodeId", { id: ids[2] });
+      assert.equal(decoded.workerId, 7);
+      assert.equal(decoded.sequence >= 0, true);
+      client.close();
+    });
+
+    it("checks the standard health service on every process", async () => {
+      for (const [proc, service] of [
+        [account, "parley.account.v1.AccountService"],
+        [idgen, "parley.idgen.v1.IdGenService"],
+        [gateway, "parley.account.v1.AccountService"],
+      ] as const) {
+        const health = grpcJsClient("health", proc.url);
+        assert.equal((await unary(health, "Check", { service: "" })).status, "SERVING");
+        assert.equal((await unary(health, "Check", { service })).status, "SERVING");
+        await assert.rejects(unary(health, "Check", { service: "no.such.Service" }), (err: any) => err.code === grpc.status.NOT_FOUND);
+        health.close();
+      }
+    });
+  });
+
+  it("answers UNAVAILABLE on the gateway while the account service is down, and recovers", async () => {
+    const journeyUser = { username: "dist_alice", password: "correct horse battery", deviceName: "laptop" };
+    const port = new URL(account.url).port;
+    assert.equal(await account.stop("SIGTERM"), 0, "the account service stops cleanly");
+    const res = await fetch(`${gateway.url}/parley.account.v1.AccountService/LogIn`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(journeyUser),
+    });
+    assert.equal(((await res.json()) as { code: string }).code, "unavailable");
+    account = await startProcess(
+      "services/account/src/main.ts",
+      { ACCOUNT_PORT: port, DATABASE_URL: database.url, DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: SECRET, ACCOUNT_SCRYPT_LOG_N: "10" },
+      "account service listening",
+    );
+    const internal = createClient(AccountInternalService, createGrpcTransport({ baseUrl: account.url }));
+    const again = await fetch(`${gateway.url}/parley.account.v1.AccountService/LogIn`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(journeyUser),
+    });
+    const body = (await again.json()) as { session: { accessToken: string } };
+    assert.ok(body.session, "the gateway reconnects to the restarted account service");
+    await internal.verifyToken({ accessToken: body.session.accessToken });
+  });
+
+  it("fails to start with a clear message when the database is unreachable or the config is bad", async () => {
+    const unreachable = await runToExit("services/account/src/main.ts", {
+      ACCOUNT_PORT: "0",
+      DATA_DIR: dataDir,
+      DATABASE_URL: "postgres://postgres@127.0.0.1:1/none",
+    });
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.output, /failed to start: .*ECONNREFUSED/);
+    const badSecret = await runToExit("services/account/src/main.ts", { ACCOUNT_PORT: "0", DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: "short" });
+    assert.equal(badSecret.code, 1);
+    assert.match(badSecret.output, /ACCOUNT_TOKEN_SECRET: must be at least 32 random bytes/);
+    const badAddress = await runToExit("gateway/src/main.ts", { PORT: "0", ACCOUNT_ADDRESS: "not an address" });
+    assert.equal(badAddress.code, 1);
+    assert.match(badAddress.output, /ACCOUNT_ADDRESS: must be host:port or an http:\/\/ URL \(got "not an address"\)/);
+  });
+
+  it("stops every process cleanly on SIGTERM", async () => {
+    for (const proc of [gateway, idgen, account]) {
+      assert.equal(await proc.stop("SIGTERM"), 0, proc.output());
+    }
+  });
+});

@@ -1,0 +1,20 @@
+/**
+ * The public API as a client developer meets it with curl: Connect protocol,
+ * JSON over HTTP/1.1, `POST /<service>/<Method>`.
+ */
+export interface ApiResult {
+  status: number;
+  body: Record<string, any>;
+}
+
+export async function callApi(baseUrl: string, method: string, body: unknown, token?: string): Promise<ApiResult> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${baseUrl}/parley.account.v1.AccountService/${method}`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, any>) };
+}

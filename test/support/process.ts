@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TSX = `${REPO_ROOT}node_modules/.bin/tsx`;
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** The base URL the process logged as its address. */
+  readonly url: string;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Sends a signal and resolves with the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `entry` (a TypeScript main, relative to the repository) as its own
+ * Node process with only the given environment on top of PATH, and waits
+ * until it logs a line with `readyMessage` and a url (JSON logs).
+ */
+export async function startProcess(
+  entry: string,
+  env: Record<string, string>,
+  readyMessage: string,
+  timeoutMs = 30_000,
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [TSX, entry], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const exited = once(child, "exit");
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} did not become ready in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    lines.on("line", (line) => {
+      output += `${line}\n`;
+      try {
+        const record = JSON.parse(line) as { msg?: string; url?: string; api?: string };
+        const address = record.url ?? record.api;
+        if (record.msg?.includes(readyMessage) && address) {
+          clearTimeout(timer);
+          resolve(address);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+    void exited.then(([code]) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with ${code} before becoming ready:\n${output}`));
+    });
+  });
+  return {
+    child,
+    url,
+    output: () => output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs `entry` to completion (for start-up failures) and returns its exit code and output. */
+export async function runToExit(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [TSX, entry], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [code] = await once(child, "exit");
+  clearTimeout(timer);
+  return { code: code as number | null, output };
+}
