@@ -98,9 +98,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
   });
+  // HTTP/1.1 keep-alive sockets handed over by the sniffer are not closed by
+  // closeIdleConnections(), so the server tracks which are between requests.
+  const busy = new Set<net.Socket>();
+  let draining = false;
   h1.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+  });
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    busy.add(socket);
+    if (draining) res.setHeader("connection", "close");
+    res.on("close", () => {
+      busy.delete(socket);
+      if (draining) socket.end();
+    });
+  });
+
+  // Sockets taken over by a WebSocket: their owner closes them (with a close code).
+  const upgraded = new Set<net.Socket>();
+  h1.on("upgrade", (_req: http.IncomingMessage, socket: net.Socket) => {
+    // With only this listener, nobody serves upgrades here: refuse them.
+    if (h1.listenerCount("upgrade") === 1) return void socket.destroy();
+    upgraded.add(socket);
+    socket.on("close", () => upgraded.delete(socket));
   });
 
   const tcp = net.createServer((socket) => routeByPreface(socket, h1, h2));
@@ -124,8 +146,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         health.drain();
         const stopped = new Promise<void>((resolve) => tcp.close(() => resolve()));
+        draining = true;
         for (const session of sessions) session.close();
-        h1.closeIdleConnections();
+        for (const socket of sockets) if (!busy.has(socket) && !upgraded.has(socket)) socket.end();
         const drained = waitUntil(() => sessions.size === 0 && sockets.size === 0, graceMs);
         if (!(await drained)) {
           options.logger.warn({ sessions: sessions.size, sockets: sockets.size }, "grace period over; cutting connections");
