@@ -1,4 +1,4 @@
-import { env, loadEnv, LOG_LEVELS } from "@parley/runtime";
+import { commonEnv, env, loadEnv } from "@parley/runtime";
 
 export const gatewayEnv = {
   HOST: env.string("127.0.0.1"),
@@ -6,8 +6,7 @@ export const gatewayEnv = {
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   GATEWAY_UPSTREAM_TIMEOUT_MS: env.int(100, 60_000, 10_000),
   GATEWAY_MAX_REQUEST_BYTES: env.int(1_024, 16_777_216, 65_536),
-  LOG_LEVEL: env.oneOf(LOG_LEVELS, "info"),
-  SHUTDOWN_GRACE_MS: env.int(0, 120_000, 10_000),
+  ...commonEnv,
 };
 
 export interface GatewayConfig {

@@ -4,7 +4,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const TSX = `${REPO_ROOT}node_modules/.bin/tsx`;
+// Node with tsx's loader, in one process: the tsx launcher would run the
+// service as a grandchild that survives a SIGKILL sent to the launcher.
+const NODE_ARGS = ["--import", "tsx"];
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
@@ -27,7 +29,7 @@ export async function startProcess(
   readyMessage: string,
   timeoutMs = 30_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [TSX, entry], {
+  const child = spawn(process.execPath, [...NODE_ARGS, entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -71,7 +73,7 @@ export async function startProcess(
 
 /** Runs `entry` to completion (for start-up failures) and returns its exit code and output. */
 export async function runToExit(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [TSX, entry], {
+  const child = spawn(process.execPath, [...NODE_ARGS, entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

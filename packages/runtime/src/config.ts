@@ -13,6 +13,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Log levels pino accepts, for LOG_LEVEL. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
 /** A map from environment variable name to the schema that parses it. */
 export type EnvSchema = Record<string, z.ZodType<unknown, string | undefined>>;
 
@@ -105,3 +108,10 @@ function toBaseUrl(value: string): string | undefined {
   if (hostPort === null || Number(hostPort[2]) > 65535) return undefined;
   return `http://${value}`;
 }
+
+/** Variables every Parley process reads. */
+export const commonEnv = {
+  LOG_LEVEL: env.oneOf(LOG_LEVELS, "info"),
+  /** How long a graceful shutdown lets in-flight work finish before cutting it. */
+  SHUTDOWN_GRACE_MS: env.int(0, 120_000, 10_000),
+};

@@ -1,5 +1,5 @@
-export { ConfigError, env, loadEnv, type EnvSchema, type EnvValues } from "./config.js";
-export { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
+export { commonEnv, ConfigError, env, loadEnv, LOG_LEVELS, type EnvSchema, type EnvValues } from "./config.js";
+export { createLogger, type Logger } from "./logger.js";
 export { Metrics } from "./metrics.js";
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
 export { startServer, type RunningServer, type ServerOptions } from "./server.js";

@@ -31,5 +31,3 @@ export function createLogger(service: string, level: string = "info"): Logger {
     },
   });
 }
-
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -1,4 +1,4 @@
-import { env, loadEnv, LOG_LEVELS } from "@parley/runtime";
+import { commonEnv, env, loadEnv } from "@parley/runtime";
 
 export const accountEnv = {
   ACCOUNT_HOST: env.string("127.0.0.1"),
@@ -9,8 +9,7 @@ export const accountEnv = {
   ACCESS_TOKEN_TTL_SECONDS: env.int(60, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
-  LOG_LEVEL: env.oneOf(LOG_LEVELS, "info"),
-  SHUTDOWN_GRACE_MS: env.int(0, 120_000, 10_000),
+  ...commonEnv,
 };
 
 export interface AccountConfig {

@@ -1,4 +1,4 @@
-import { env, loadEnv, LOG_LEVELS } from "@parley/runtime";
+import { commonEnv, env, loadEnv, type LOG_LEVELS } from "@parley/runtime";
 import { MAX_WORKER_ID } from "./snowflake.js";
 
 export interface IdgenConfig {
@@ -21,8 +21,7 @@ export function loadIdgenConfig(environment: NodeJS.ProcessEnv = process.env): I
       IDGEN_MAX_CLOCK_BACKWARD_MS: env.int(0, 10_000, 200),
       IDGEN_HOST: env.string("127.0.0.1"),
       IDGEN_PORT: env.port(7002),
-      LOG_LEVEL: env.oneOf(LOG_LEVELS, "info"),
-      SHUTDOWN_GRACE_MS: env.int(0, 300_000, 10_000),
+      ...commonEnv,
     },
     environment,
   );

@@ -33,16 +33,28 @@ class PostgresDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // The pool stops listening for a client's errors while it is checked out. Without
+    // this listener a connection that dies mid-transaction (server restart, killed
+    // backend) emits an unhandled 'error' and crashes the process. A client that
+    // failed, or could not roll back, is destroyed instead of going back to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await fn(new PostgresTx(client));
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      await client.query("ROLLBACK").catch((rollbackErr: Error) => {
+        broken ??= rollbackErr;
+      });
       throw err;
     } finally {
-      client.release();
+      client.off("error", onError);
+      client.release(broken);
     }
   }
 

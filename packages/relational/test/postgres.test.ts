@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
+import { openPostgresDb, type Db } from "../src/index.js";
+import { describeRelationalContract } from "./relational-contract.js";
+
+// Never skipped: without PARLEY_TEST_PG_URL (set by `npm test`), createThrowawayDatabase
+// throws, the `before` hook fails and every test here reports that message.
+async function openThrowaway(): Promise<{ db: Db; cleanup(): Promise<void> }> {
+  const database = await createThrowawayDatabase("parley_relational");
+  try {
+    const db = await openPostgresDb({ url: database.url, maxConnections: 5 });
+    return {
+      db,
+      async cleanup() {
+        await db.close();
+        await database.drop();
+      },
+    };
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
+}
+
+describeRelationalContract("postgres", openThrowaway);
+
+describe("relational store (postgres connections)", () => {
+  let database: ThrowawayDatabase;
+  let db: Db;
+
+  before(async () => {
+    database = await createThrowawayDatabase("parley_relational");
+    db = await openPostgresDb({ url: database.url, maxConnections: 2 });
+  });
+  after(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  // Regression: a checked-out client had no 'error' listener, so a connection
+  // killed inside a transaction emitted an unhandled 'error' and crashed the process.
+  it("rejects a transaction whose connection is killed, without crashing, and keeps serving", async () => {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+        await db.query("SELECT pg_terminate_backend($1)", [rows[0]?.pid]);
+        await sleep(200); // the connection dies while no query runs on it
+        await tx.query("SELECT 1");
+      }),
+    );
+    for (let i = 0; i < 3; i++) {
+      const { rows } = await db.query<{ one: number }>("SELECT 1 AS one");
+      assert.deepEqual(rows, [{ one: 1 }]);
+    }
+  });
+});

@@ -1,0 +1,1 @@
+export { createThrowawayDatabase, type ThrowawayDatabase } from "./postgres.js";
