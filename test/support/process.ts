@@ -29,11 +29,7 @@ export async function startProcess(
   readyMessage: string,
   timeoutMs = 30_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...NODE_ARGS, entry], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnEntry(entry, env);
   let output = "";
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
@@ -73,11 +69,7 @@ export async function startProcess(
 
 /** Runs `entry` to completion (for start-up failures) and returns its exit code and output. */
 export async function runToExit(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [...NODE_ARGS, entry], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnEntry(entry, env);
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -85,4 +77,13 @@ export async function runToExit(entry: string, env: Record<string, string>, time
   const [code] = await once(child, "exit");
   clearTimeout(timer);
   return { code: code as number | null, output };
+}
+
+/** The entry as a child process with only `env` on top of PATH (no inherited configuration). */
+function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [...NODE_ARGS, entry], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }

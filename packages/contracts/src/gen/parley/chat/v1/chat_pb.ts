@@ -1457,48 +1457,64 @@ export type Command = Message$1<"parley.chat.v1.Command"> & {
    */
   op: {
     /**
+     * As the Send RPC.
+     *
      * @generated from field: parley.chat.v1.SendRequest send = 10;
      */
     value: SendRequest;
     case: "send";
   } | {
     /**
+     * As the Sync RPC.
+     *
      * @generated from field: parley.chat.v1.SyncRequest sync = 11;
      */
     value: SyncRequest;
     case: "sync";
   } | {
     /**
+     * As the History RPC.
+     *
      * @generated from field: parley.chat.v1.HistoryRequest history = 12;
      */
     value: HistoryRequest;
     case: "history";
   } | {
     /**
+     * As the MarkRead RPC.
+     *
      * @generated from field: parley.chat.v1.MarkReadRequest mark_read = 13;
      */
     value: MarkReadRequest;
     case: "markRead";
   } | {
     /**
+     * As the AckCursor RPC.
+     *
      * @generated from field: parley.chat.v1.AckCursorRequest ack_cursor = 14;
      */
     value: AckCursorRequest;
     case: "ackCursor";
   } | {
     /**
+     * As the SetTyping RPC.
+     *
      * @generated from field: parley.chat.v1.SetTypingRequest set_typing = 15;
      */
     value: SetTypingRequest;
     case: "setTyping";
   } | {
     /**
+     * As the ListConversations RPC.
+     *
      * @generated from field: parley.chat.v1.ListConversationsRequest list_conversations = 16;
      */
     value: ListConversationsRequest;
     case: "listConversations";
   } | {
     /**
+     * As the OpenDirect RPC.
+     *
      * @generated from field: parley.chat.v1.OpenDirectRequest open_direct = 17;
      */
     value: OpenDirectRequest;
@@ -1561,54 +1577,72 @@ export type Reply = Message$1<"parley.chat.v1.Reply"> & {
    */
   result: {
     /**
+     * The command failed.
+     *
      * @generated from field: parley.chat.v1.CommandError error = 2;
      */
     value: CommandError;
     case: "error";
   } | {
     /**
+     * The answer to send.
+     *
      * @generated from field: parley.chat.v1.SendResponse send = 10;
      */
     value: SendResponse;
     case: "send";
   } | {
     /**
+     * The answer to sync.
+     *
      * @generated from field: parley.chat.v1.SyncResponse sync = 11;
      */
     value: SyncResponse;
     case: "sync";
   } | {
     /**
+     * The answer to history.
+     *
      * @generated from field: parley.chat.v1.HistoryResponse history = 12;
      */
     value: HistoryResponse;
     case: "history";
   } | {
     /**
+     * The answer to mark_read.
+     *
      * @generated from field: parley.chat.v1.MarkReadResponse mark_read = 13;
      */
     value: MarkReadResponse;
     case: "markRead";
   } | {
     /**
+     * The answer to ack_cursor.
+     *
      * @generated from field: parley.chat.v1.AckCursorResponse ack_cursor = 14;
      */
     value: AckCursorResponse;
     case: "ackCursor";
   } | {
     /**
+     * The answer to set_typing.
+     *
      * @generated from field: parley.chat.v1.SetTypingResponse set_typing = 15;
      */
     value: SetTypingResponse;
     case: "setTyping";
   } | {
     /**
+     * The answer to list_conversations.
+     *
      * @generated from field: parley.chat.v1.ListConversationsResponse list_conversations = 16;
      */
     value: ListConversationsResponse;
     case: "listConversations";
   } | {
     /**
+     * The answer to open_direct.
+     *
      * @generated from field: parley.chat.v1.OpenDirectResponse open_direct = 17;
      */
     value: OpenDirectResponse;
