@@ -6,3 +6,4 @@ export { startServer, type RunningServer, type ServerOptions } from "./server.js
 export { errorInterceptor, type ErrorMapper } from "./errors.js";
 export { exitOnSignal, failStartup } from "./shutdown.js";
 export { grpcTransport } from "./transport.js";
+export { AsyncQueue, TickBatcher } from "./async-queue.js";

@@ -12,8 +12,8 @@
 // @generated from file parley/client/v1/client.proto (package parley.client.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AckCursorRequest, AckCursorResponse, HistoryRequest, HistoryResponse, InboxEntry, ListConversationsRequest, ListConversationsResponse, MarkReadRequest, MarkReadResponse, OpenDirectRequest, OpenDirectResponse, SendRequest, SendResponse, SetTypingRequest, SetTypingResponse, SyncRequest, SyncResponse, TypingEvent } from "../../chat/v1/chat_pb.js";
@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/client/v1/client.proto.
  */
 export const file_parley_client_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvY2xpZW50L3YxL2NsaWVudC5wcm90bxIQcGFybGV5LmNsaWVudC52MSK/BAoLQ2xpZW50RnJhbWUSCgoCaWQYASABKAQSMAoJaGVhcnRiZWF0GAogASgLMhsucGFybGV5LmNsaWVudC52MS5IZWFydGJlYXRIABIrCgRzZW5kGAsgASgLMhsucGFybGV5LmNoYXQudjEuU2VuZFJlcXVlc3RIABIrCgRzeW5jGAwgASgLMhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3RIABIxCgdoaXN0b3J5GA0gASgLMh4ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlcXVlc3RIABI0CgltYXJrX3JlYWQYDiABKAsyHy5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlcXVlc3RIABI2CgphY2tfY3Vyc29yGA8gASgLMiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdEgAEjYKCnNldF90eXBpbmcYECABKAsyIC5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXF1ZXN0SAASRgoSbGlzdF9jb252ZXJzYXRpb25zGBEgASgLMigucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0SAASOAoLb3Blbl9kaXJlY3QYEiABKAsyIS5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVxdWVzdEgAEjUKDGdldF9wcmVzZW5jZRgTIAEoCzIdLnBhcmxleS5jbGllbnQudjEuR2V0UHJlc2VuY2VIAEIGCgRib2R5IgsKCUhlYXJ0YmVhdCI3CgRQb25nEi8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIfCgtHZXRQcmVzZW5jZRIQCgh1c2VyX2lkcxgBIAMoBCJDCgxQcmVzZW5jZUxpc3QSMwoJcHJlc2VuY2VzGAEgAygLMiAucGFybGV5LnByZXNlbmNlLnYxLlVzZXJQcmVzZW5jZSLBAQoHV2VsY29tZRIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SFwoPbWF4X2ZyYW1lX2J5dGVzGAQgASgNEhIKCmN1cnNvcl9zZXEYBSABKAQSEAoIaGVhZF9zZXEYBiABKAQSNAoQdG9rZW5fZXhwaXJlc19hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCXJldHJ5YWJsZRgDIAEoCCKpBgoLU2VydmVyRnJhbWUSCgoCaWQYASABKAQSLAoHd2VsY29tZRgKIAEoCzIZLnBhcmxleS5jbGllbnQudjEuV2VsY29tZUgAEigKBWVycm9yGAsgASgLMhcucGFybGV5LmNsaWVudC52MS5FcnJvckgAEiYKBHBvbmcYDCABKAsyFi5wYXJsZXkuY2xpZW50LnYxLlBvbmdIABIsCgRzZW5kGA0gASgLMhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlSAASLAoEc3luYxgOIAEoCzIcLnBhcmxleS5jaGF0LnYxLlN5bmNSZXNwb25zZUgAEjIKB2hpc3RvcnkYDyABKAsyHy5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVzcG9uc2VIABI1CgltYXJrX3JlYWQYECABKAsyIC5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlSAASNwoKYWNrX2N1cnNvchgRIAEoCzIhLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlSAASNwoKc2V0X3R5cGluZxgSIAEoCzIhLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlSAASRwoSbGlzdF9jb252ZXJzYXRpb25zGBMgASgLMikucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZUgAEjkKC29wZW5fZGlyZWN0GBQgASgLMiIucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlc3BvbnNlSAASNwoNcHJlc2VuY2VfbGlzdBgVIAEoCzIeLnBhcmxleS5jbGllbnQudjEuUHJlc2VuY2VMaXN0SAASKwoFZW50cnkYHiABKAsyGi5wYXJsZXkuY2hhdC52MS5JbmJveEVudHJ5SAASLQoGdHlwaW5nGB8gASgLMhsucGFybGV5LmNoYXQudjEuVHlwaW5nRXZlbnRIABI0CghwcmVzZW5jZRggIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2VIAEIGCgRib2R5YgZwcm90bzM", [file_google_protobuf_timestamp, file_parley_chat_v1_chat, file_parley_presence_v1_presence]);
+  fileDesc("Ch1wYXJsZXkvY2xpZW50L3YxL2NsaWVudC5wcm90bxIQcGFybGV5LmNsaWVudC52MSK/BAoLQ2xpZW50RnJhbWUSCgoCaWQYASABKAQSMAoJaGVhcnRiZWF0GAogASgLMhsucGFybGV5LmNsaWVudC52MS5IZWFydGJlYXRIABIrCgRzZW5kGAsgASgLMhsucGFybGV5LmNoYXQudjEuU2VuZFJlcXVlc3RIABIrCgRzeW5jGAwgASgLMhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3RIABIxCgdoaXN0b3J5GA0gASgLMh4ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlcXVlc3RIABI0CgltYXJrX3JlYWQYDiABKAsyHy5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlcXVlc3RIABI2CgphY2tfY3Vyc29yGA8gASgLMiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdEgAEjYKCnNldF90eXBpbmcYECABKAsyIC5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXF1ZXN0SAASRgoSbGlzdF9jb252ZXJzYXRpb25zGBEgASgLMigucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0SAASOAoLb3Blbl9kaXJlY3QYEiABKAsyIS5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVxdWVzdEgAEjUKDGdldF9wcmVzZW5jZRgTIAEoCzIdLnBhcmxleS5jbGllbnQudjEuR2V0UHJlc2VuY2VIAEIGCgRib2R5IgsKCUhlYXJ0YmVhdCI3CgRQb25nEi8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIfCgtHZXRQcmVzZW5jZRIQCgh1c2VyX2lkcxgBIAMoBCJDCgxQcmVzZW5jZUxpc3QSMwoJcHJlc2VuY2VzGAEgAygLMiAucGFybGV5LnByZXNlbmNlLnYxLlVzZXJQcmVzZW5jZSLBAQoHV2VsY29tZRIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SFwoPbWF4X2ZyYW1lX2J5dGVzGAQgASgNEhIKCmN1cnNvcl9zZXEYBSABKAQSEAoIaGVhZF9zZXEYBiABKAQSNAoQdG9rZW5fZXhwaXJlc19hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCXJldHJ5YWJsZRgDIAEoCCKpBgoLU2VydmVyRnJhbWUSCgoCaWQYASABKAQSLAoHd2VsY29tZRgKIAEoCzIZLnBhcmxleS5jbGllbnQudjEuV2VsY29tZUgAEigKBWVycm9yGAsgASgLMhcucGFybGV5LmNsaWVudC52MS5FcnJvckgAEiYKBHBvbmcYDCABKAsyFi5wYXJsZXkuY2xpZW50LnYxLlBvbmdIABIsCgRzZW5kGA0gASgLMhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlSAASLAoEc3luYxgOIAEoCzIcLnBhcmxleS5jaGF0LnYxLlN5bmNSZXNwb25zZUgAEjIKB2hpc3RvcnkYDyABKAsyHy5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVzcG9uc2VIABI1CgltYXJrX3JlYWQYECABKAsyIC5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlSAASNwoKYWNrX2N1cnNvchgRIAEoCzIhLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlSAASNwoKc2V0X3R5cGluZxgSIAEoCzIhLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlSAASRwoSbGlzdF9jb252ZXJzYXRpb25zGBMgASgLMikucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZUgAEjkKC29wZW5fZGlyZWN0GBQgASgLMiIucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlc3BvbnNlSAASNwoNcHJlc2VuY2VfbGlzdBgVIAEoCzIeLnBhcmxleS5jbGllbnQudjEuUHJlc2VuY2VMaXN0SAASKwoFZW50cnkYHiABKAsyGi5wYXJsZXkuY2hhdC52MS5JbmJveEVudHJ5SAASLQoGdHlwaW5nGB8gASgLMhsucGFybGV5LmNoYXQudjEuVHlwaW5nRXZlbnRIABI0CghwcmVzZW5jZRggIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2VIAEIGCgRib2R5KuYBCglDbG9zZUNvZGUSGgoWQ0xPU0VfQ09ERV9VTlNQRUNJRklFRBAAEiEKHENMT1NFX0NPREVfSEVBUlRCRUFUX1RJTUVPVVQQoB8SHQoYQ0xPU0VfQ09ERV9TTE9XX0NPTlNVTUVSEKEfEhwKF0NMT1NFX0NPREVfUkFURV9MSU1JVEVEEKIfEh0KGENMT1NFX0NPREVfVE9LRU5fRVhQSVJFRBCEIBIaChVDTE9TRV9DT0RFX0xPR0dFRF9PVVQQhSASIgodQ0xPU0VfQ09ERV9QUk9UT0NPTF9WSU9MQVRJT04Q6CBiBnByb3RvMw", [file_google_protobuf_timestamp, file_parley_chat_v1_chat, file_parley_presence_v1_presence]);
 
 /**
  * A frame from the device.
@@ -459,4 +459,70 @@ export type ServerFrame = Message<"parley.client.v1.ServerFrame"> & {
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
   messageDesc(file_parley_client_v1_client, 7);
+
+/**
+ * WebSocket close codes the gateway uses, grouped by what the client should
+ * do. 4000-4099: reconnect with jittered backoff, then sync from the cursor.
+ * 4100-4199: get a new access token (refresh or log in) before reconnecting.
+ * 4200-4299: do not reconnect; a bug or a ban. The standard codes 1000, 1001
+ * (the gateway is shutting down: reconnect, to another gateway), 1009 (a
+ * frame above the maximum size) and 1011 (internal error: reconnect with
+ * backoff) are used as RFC 6455 defines them.
+ *
+ * @generated from enum parley.client.v1.CloseCode
+ */
+export enum CloseCode {
+  /**
+   * @generated from enum value: CLOSE_CODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No frame or heartbeat arrived within the heartbeat timeout.
+   *
+   * @generated from enum value: CLOSE_CODE_HEARTBEAT_TIMEOUT = 4000;
+   */
+  HEARTBEAT_TIMEOUT = 4000,
+
+  /**
+   * The device read too slowly and the server's send buffer filled up.
+   *
+   * @generated from enum value: CLOSE_CODE_SLOW_CONSUMER = 4001;
+   */
+  SLOW_CONSUMER = 4001,
+
+  /**
+   * The device kept sending above the frame rate limit after being warned.
+   *
+   * @generated from enum value: CLOSE_CODE_RATE_LIMITED = 4002;
+   */
+  RATE_LIMITED = 4002,
+
+  /**
+   * The access token expired.
+   *
+   * @generated from enum value: CLOSE_CODE_TOKEN_EXPIRED = 4100;
+   */
+  TOKEN_EXPIRED = 4100,
+
+  /**
+   * The device was logged out, or its session ended.
+   *
+   * @generated from enum value: CLOSE_CODE_LOGGED_OUT = 4101;
+   */
+  LOGGED_OUT = 4101,
+
+  /**
+   * The client broke the protocol in a way that retrying will not fix.
+   *
+   * @generated from enum value: CLOSE_CODE_PROTOCOL_VIOLATION = 4200;
+   */
+  PROTOCOL_VIOLATION = 4200,
+}
+
+/**
+ * Describes the enum parley.client.v1.CloseCode.
+ */
+export const CloseCodeSchema: GenEnum<CloseCode> = /*@__PURE__*/
+  enumDesc(file_parley_client_v1_client, 0);
 

@@ -1,0 +1,17 @@
+import { createClient, type Transport } from "@connectrpc/connect";
+import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import type { UserDirectory } from "../ports.js";
+
+/** Which users exist, asked of the account service. */
+export class AccountUserDirectory implements UserDirectory {
+  private readonly client;
+
+  constructor(transport: Transport) {
+    this.client = createClient(AccountInternalService, transport);
+  }
+
+  async existing(ids: readonly bigint[]): Promise<Set<bigint>> {
+    const { profiles } = await this.client.getUsers({ userIds: [...ids] });
+    return new Set(profiles.map((p) => p.userId));
+  }
+}

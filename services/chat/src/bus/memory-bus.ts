@@ -1,0 +1,53 @@
+import type { DeliveryBus, DeliveryEvent } from "../ports.js";
+
+/**
+ * The embedded delivery bus: a keyed in-process queue. Keys hash to a fixed
+ * set of partitions, each drained by one loop, so events for one user are
+ * handled in order and users on different partitions do not wait for each
+ * other. Single process only; events in flight die with the process.
+ */
+export class MemoryBus implements DeliveryBus {
+  private readonly partitions: DeliveryEvent[][];
+  private readonly draining: boolean[];
+  private handler: ((event: DeliveryEvent) => Promise<void>) | undefined;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    partitionCount = 16,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {
+    this.partitions = Array.from({ length: partitionCount }, () => []);
+    this.draining = Array.from({ length: partitionCount }, () => false);
+  }
+
+  publish(key: bigint, event: DeliveryEvent): void {
+    const index = Number(key % BigInt(this.partitions.length));
+    this.partitions[index]!.push(event);
+    if (this.handler && !this.draining[index]) void this.drain(index);
+  }
+
+  consume(handler: (event: DeliveryEvent) => Promise<void>): void {
+    this.handler = handler;
+    this.partitions.forEach((queue, index) => queue.length > 0 && void this.drain(index));
+  }
+
+  /** Resolves when every queued event has been handled. */
+  async close(): Promise<void> {
+    if (this.draining.some(Boolean)) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  private async drain(index: number): Promise<void> {
+    this.draining[index] = true;
+    const queue = this.partitions[index]!;
+    while (queue.length > 0) {
+      const event = queue.shift()!;
+      try {
+        await this.handler!(event);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+    this.draining[index] = false;
+    if (!this.draining.some(Boolean)) for (const resolve of this.idle.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,57 @@
+import type { ConnectRouter, Transport } from "@connectrpc/connect";
+import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
+import { migrate, type Db } from "@parley/relational";
+import { grpcTransport, type Logger } from "@parley/runtime";
+import { AccountUserDirectory } from "./adapters/account-users.js";
+import { IdgenIdSource } from "./adapters/idgen-ids.js";
+import { MemoryBus } from "./bus/memory-bus.js";
+import { Chat } from "./chat.js";
+import { deliveryWorker } from "./delivery.js";
+import { mapChatError } from "./errors.js";
+import { Gateways } from "./gateways.js";
+import { chatRoutes, chatServiceNames } from "./server.js";
+import { chatMigrations } from "./store/migrations.js";
+import { SqlMessageStore } from "./store/sql-message-store.js";
+
+export interface ChatDeps {
+  db: Db;
+  account: Transport;
+  idgen: Transport;
+  /** How to reach a gateway's DeliverService; defaults to gRPC at its announced address. */
+  gatewayTransport?: (hello: GatewayHello) => Transport | undefined;
+}
+
+export interface RunningChat {
+  chat: Chat;
+  routes: (router: ConnectRouter) => void;
+  serviceNames: string[];
+  close(): Promise<void>;
+}
+
+/** The chat service's composition root: store, ports, bus, delivery and routes. */
+export async function startChat(deps: ChatDeps, logger: Logger): Promise<RunningChat> {
+  const applied = await migrate(deps.db, "chat", chatMigrations);
+  if (applied.length > 0) logger.info({ applied }, "chat migrations applied");
+  const bus = new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
+  const gateways = new Gateways(
+    deps.gatewayTransport ?? ((hello) => (hello.deliverAddress === "" ? undefined : grpcTransport(`http://${hello.deliverAddress}`))),
+    logger,
+  );
+  const chat = new Chat({
+    store: new SqlMessageStore(deps.db),
+    ids: new IdgenIdSource(deps.idgen),
+    users: new AccountUserDirectory(deps.account),
+    bus,
+    now: () => new Date(),
+  });
+  bus.consume(deliveryWorker(gateways));
+  return {
+    chat,
+    routes: chatRoutes({ chat, mapError: mapChatError, logger, onGateway: (hello) => gateways.join(hello) }),
+    serviceNames: chatServiceNames,
+    async close() {
+      await bus.close();
+      gateways.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { commonEnv, env, loadEnv } from "@parley/runtime";
+
+export const chatEnv = {
+  CHAT_HOST: env.string("127.0.0.1"),
+  CHAT_PORT: env.port(7003),
+  DATA_DIR: env.string("./data"),
+  DATABASE_URL: env.postgresUrl(),
+  ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
+  IDGEN_ADDRESS: env.address("127.0.0.1:7002"),
+  ...commonEnv,
+};
+
+export interface ChatConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Postgres when set; PGlite in dataDir otherwise. */
+  databaseUrl: string | undefined;
+  accountAddress: string;
+  idgenAddress: string;
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): ChatConfig {
+  const v = loadEnv(chatEnv, environment);
+  return Object.freeze({
+    host: v.CHAT_HOST,
+    port: v.CHAT_PORT,
+    dataDir: v.DATA_DIR,
+    databaseUrl: v.DATABASE_URL,
+    accountAddress: v.ACCOUNT_ADDRESS,
+    idgenAddress: v.IDGEN_ADDRESS,
+    logLevel: v.LOG_LEVEL,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+  });
+}

@@ -1,0 +1,69 @@
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  ConversationKind,
+  ConversationSchema,
+  ConversationSummarySchema,
+  InboxEntrySchema,
+  MemberRole,
+  MessageSchema,
+  SystemEventSchema,
+  type Conversation,
+  type ConversationSummary as SummaryMessage,
+  type InboxEntry as InboxEntryMessage,
+  type Message,
+} from "@parley/contracts/parley/chat/v1/chat";
+import type { ConversationRecord, ConversationSummary, InboxEntry, MemberRole as Role, StoredMessage } from "./ports.js";
+
+const ROLES: Record<Role, MemberRole> = { member: MemberRole.MEMBER, admin: MemberRole.ADMIN, owner: MemberRole.OWNER };
+
+/** Domain records to contract messages. */
+export function toMessage(m: StoredMessage): Message {
+  return create(MessageSchema, {
+    messageId: m.messageId,
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    senderDeviceId: m.senderDeviceId,
+    clientMsgId: m.clientMsgId,
+    text: m.text,
+    ...(m.system ? { system: fromBinary(SystemEventSchema, m.system) } : {}),
+    createdAt: timestampFromDate(m.createdAt),
+  });
+}
+
+export function toConversation(c: ConversationRecord): Conversation {
+  return create(ConversationSchema, {
+    conversationId: c.id,
+    kind: c.kind === "direct" ? ConversationKind.DIRECT : ConversationKind.GROUP,
+    name: c.name,
+    members: c.members.map((m) => ({ userId: m.userId, role: ROLES[m.role], joinedAt: timestampFromDate(m.joinedAt) })),
+    createdAt: timestampFromDate(c.createdAt),
+  });
+}
+
+export function toInboxEntry(e: InboxEntry): InboxEntryMessage {
+  return create(InboxEntrySchema, {
+    seq: e.seq,
+    item:
+      e.item.kind === "message"
+        ? { case: "message", value: toMessage(e.item.message) }
+        : {
+            case: "read",
+            value: {
+              conversationId: e.item.read.conversationId,
+              userId: e.item.read.userId,
+              messageId: e.item.read.messageId,
+              readAt: timestampFromDate(e.item.read.readAt),
+            },
+          },
+  });
+}
+
+export function toSummary(s: ConversationSummary): SummaryMessage {
+  return create(ConversationSummarySchema, {
+    conversation: toConversation(s.conversation),
+    ...(s.lastMessage ? { lastMessage: toMessage(s.lastMessage) } : {}),
+    unreadCount: s.unreadCount,
+    lastReadMessageId: s.lastReadMessageId,
+  });
+}

@@ -1,0 +1,5 @@
+export { startChat, type ChatDeps, type RunningChat } from "./chat-service.js";
+export { Chat, type Actor } from "./chat.js";
+export { loadChatConfig, chatEnv, type ChatConfig } from "./config.js";
+export { mapChatError } from "./errors.js";
+export { LIMITS as CHAT_LIMITS } from "./limits.js";

@@ -1,0 +1,119 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  ChatService,
+  ReplySchema,
+  StreamResponseSchema,
+  type Command,
+  type GatewayHello,
+  type Reply,
+  type StreamRequest,
+  type StreamResponse,
+} from "@parley/contracts/parley/chat/v1/chat";
+import { AsyncQueue, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
+import type { Actor, Chat } from "./chat.js";
+import { chatCommands, type ChatCommands } from "./commands.js";
+import { toConversation } from "./convert.js";
+import { InvalidInput } from "./errors.js";
+
+export interface ChatServerDeps {
+  chat: Chat;
+  /** Turns domain errors into statuses (inside the Stream, where interceptors do not reach). */
+  mapError: ErrorMapper;
+  logger: Logger;
+  /** Called when a gateway opens its Stream, and with undefined-returning cleanup when it ends. */
+  onGateway: (hello: GatewayHello) => () => void;
+}
+
+export const USER_HEADER = "parley-user-id";
+export const DEVICE_HEADER = "parley-device-id";
+
+/** Wiring: ChatService on the domain; unary RPCs and the gateway Stream share one command table. */
+export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => void {
+  const commands = chatCommands(deps.chat);
+  const impl: Partial<ServiceImpl<typeof ChatService>> = {
+    send: (req, ctx) => commands.send(actorFrom(ctx), req),
+    sync: (req, ctx) => commands.sync(actorFrom(ctx), req),
+    history: (req, ctx) => commands.history(actorFrom(ctx), req),
+    markRead: (req, ctx) => commands.markRead(actorFrom(ctx), req),
+    ackCursor: (req, ctx) => commands.ackCursor(actorFrom(ctx), req),
+    setTyping: (req, ctx) => commands.setTyping(actorFrom(ctx), req),
+    listConversations: (req, ctx) => commands.listConversations(actorFrom(ctx), req),
+    openDirect: (req, ctx) => commands.openDirect(actorFrom(ctx), req),
+    async getConversation(req, ctx) {
+      return { conversation: toConversation(await deps.chat.conversation(actorFrom(ctx), req.conversationId)) };
+    },
+    async getCursor(_req, ctx) {
+      return deps.chat.cursor(actorFrom(ctx));
+    },
+    stream: (requests, ctx) => serveStream(requests, ctx, commands, deps),
+  };
+  return (router) => router.service(ChatService, impl);
+}
+
+export const chatServiceNames = [ChatService.typeName];
+
+/**
+ * The gateway's multiplexed stream: commands run concurrently as they
+ * arrive; replies leave in batches, one stream message per event-loop turn.
+ */
+function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext, commands: ChatCommands, deps: ChatServerDeps): AsyncIterable<StreamResponse> {
+  const out = new AsyncQueue<StreamResponse>();
+  const batcher = new TickBatcher<Reply>((replies) => out.push(create(StreamResponseSchema, { replies })));
+  let leave: (() => void) | undefined;
+  let inFlight = 0;
+  let ended = false;
+  const finish = () => ended && inFlight === 0 && setImmediate(() => out.close()); // after the last batch
+  void (async () => {
+    try {
+      for await (const request of requests) {
+        if (request.hello && !leave) leave = deps.onGateway(request.hello);
+        for (const command of request.commands) {
+          inFlight++;
+          void runCommand(command, commands, deps).then((reply) => {
+            batcher.add(reply);
+            inFlight--;
+            finish();
+          });
+        }
+      }
+    } catch (err) {
+      if (!ctx.signal.aborted) deps.logger.warn({ err }, "gateway stream failed");
+    } finally {
+      leave?.();
+      ended = true;
+      finish();
+    }
+  })();
+  return out;
+}
+
+async function runCommand(command: Command, commands: ChatCommands, deps: ChatServerDeps): Promise<Reply> {
+  const actor = { userId: command.userId, deviceId: command.deviceId };
+  try {
+    const op = command.op;
+    if (op.case === undefined) throw new InvalidInput("command", "is empty");
+    const result = await (commands[op.case] as (a: Actor, r: unknown) => Promise<unknown>)(actor, op.value);
+    return create(ReplySchema, { correlationId: command.correlationId, result: { case: op.case, value: result } as Reply["result"] });
+  } catch (err) {
+    const status = err instanceof ConnectError ? err : (deps.mapError(err) ?? internal(err, deps.logger));
+    return create(ReplySchema, {
+      correlationId: command.correlationId,
+      result: { case: "error", value: { code: status.code, message: status.rawMessage } },
+    });
+  }
+}
+
+function internal(err: unknown, logger: Logger): ConnectError {
+  logger.error({ err }, "unexpected error in a stream command");
+  return new ConnectError("internal error", Code.Internal);
+}
+
+function actorFrom(ctx: HandlerContext): Actor {
+  const user = ctx.requestHeader.get(USER_HEADER);
+  const device = ctx.requestHeader.get(DEVICE_HEADER);
+  if (user === null || !/^\d{1,20}$/.test(user) || (device !== null && !/^\d{1,20}$/.test(device))) {
+    throw new ConnectError(`the ${USER_HEADER} header (and optionally ${DEVICE_HEADER}) must name the acting user`, Code.Unauthenticated);
+  }
+  return { userId: BigInt(user), deviceId: device === null ? 0n : BigInt(device) };
+}
