@@ -1,11 +1,27 @@
+import { hostname } from "node:os";
 import { commonEnv, env, loadEnv } from "@parley/runtime";
+import { z } from "zod";
 
 export const gatewayEnv = {
   HOST: env.string("127.0.0.1"),
   PORT: env.port(8080),
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
+  CHAT_ADDRESS: env.address("127.0.0.1:7003"),
+  GATEWAY_ID: env.optionalString(),
+  GATEWAY_INTERNAL_HOST: env.string("127.0.0.1"),
+  GATEWAY_INTERNAL_PORT: env.port(7004),
+  GATEWAY_DELIVER_ADDRESS: env.optionalString(),
   GATEWAY_UPSTREAM_TIMEOUT_MS: env.int(100, 60_000, 10_000),
   GATEWAY_MAX_REQUEST_BYTES: env.int(1_024, 16_777_216, 65_536),
+  GATEWAY_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((o) => o.trim()).filter((o) => o !== "")),
+  GATEWAY_MAX_FRAME_BYTES: env.int(4_096, 16_777_216, 524_288),
+  GATEWAY_HEARTBEAT_INTERVAL_MS: env.int(1_000, 120_000, 5_000),
+  GATEWAY_FRAMES_PER_SECOND: env.int(1, 100_000, 200),
+  GATEWAY_FRAME_BURST: env.int(1, 100_000, 400),
+  GATEWAY_SEND_BUFFER_BYTES: env.int(65_536, 268_435_456, 4_194_304),
   ...commonEnv,
 };
 
@@ -13,8 +29,20 @@ export interface GatewayConfig {
   host: string;
   port: number;
   accountAddress: string;
+  chatAddress: string;
+  gatewayId: string;
+  internalHost: string;
+  internalPort: number;
+  /** host:port chat dials to reach this gateway's DeliverService. */
+  deliverAddress: string;
   upstreamTimeoutMs: number;
   maxRequestBytes: number;
+  allowedOrigins: readonly string[];
+  maxFrameBytes: number;
+  heartbeatIntervalMs: number;
+  framesPerSecond: number;
+  frameBurst: number;
+  sendBufferBytes: number;
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -25,8 +53,19 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     host: v.HOST,
     port: v.PORT,
     accountAddress: v.ACCOUNT_ADDRESS,
+    chatAddress: v.CHAT_ADDRESS,
+    gatewayId: v.GATEWAY_ID ?? `gw-${hostname()}-${process.pid}`,
+    internalHost: v.GATEWAY_INTERNAL_HOST,
+    internalPort: v.GATEWAY_INTERNAL_PORT,
+    deliverAddress: v.GATEWAY_DELIVER_ADDRESS ?? `${v.GATEWAY_INTERNAL_HOST}:${v.GATEWAY_INTERNAL_PORT}`,
     upstreamTimeoutMs: v.GATEWAY_UPSTREAM_TIMEOUT_MS,
     maxRequestBytes: v.GATEWAY_MAX_REQUEST_BYTES,
+    allowedOrigins: Object.freeze(v.GATEWAY_ALLOWED_ORIGINS),
+    maxFrameBytes: v.GATEWAY_MAX_FRAME_BYTES,
+    heartbeatIntervalMs: v.GATEWAY_HEARTBEAT_INTERVAL_MS,
+    framesPerSecond: v.GATEWAY_FRAMES_PER_SECOND,
+    frameBurst: v.GATEWAY_FRAME_BURST,
+    sendBufferBytes: v.GATEWAY_SEND_BUFFER_BYTES,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
   });

@@ -1,3 +1,4 @@
 export { gatewayRoutes, gatewayServiceNames, type GatewayUpstreams } from "./server.js";
+export { startGateway, type RunningGateway, type GatewayUpstreamTransports } from "./gateway.js";
 export { loadGatewayConfig, gatewayEnv, type GatewayConfig } from "./config.js";
 export { forwardUnary } from "./forward.js";

@@ -1,22 +1,18 @@
-import { createLogger, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
+import { createLogger, exitOnSignal, failStartup, grpcTransport, Metrics } from "@parley/runtime";
 import { loadGatewayConfig } from "./config.js";
-import { gatewayRoutes, gatewayServiceNames } from "./server.js";
+import { startGateway } from "./gateway.js";
 
-/** The gateway as its own process: the public API on PORT, services reached over gRPC. */
+/** The gateway as its own process: the public API and WebSocket on PORT, DeliverService on the internal port. */
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger("gateway", config.logLevel);
-  const server = await startServer({
-    host: config.host,
-    port: config.port,
-    routes: gatewayRoutes({ account: grpcTransport(config.accountAddress) }, config.upstreamTimeoutMs),
-    serviceNames: gatewayServiceNames,
-    logger,
-    metrics: new Metrics(),
-    readMaxBytes: config.maxRequestBytes,
-  });
-  logger.info({ url: server.url, account: config.accountAddress }, "gateway listening");
-  exitOnSignal(logger, () => server.close(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
+  const gateway = await startGateway(
+    config,
+    { account: grpcTransport(config.accountAddress), chat: grpcTransport(config.chatAddress) },
+    { logger, metrics: new Metrics(), serveDeliverOnInternalPort: true },
+  );
+  logger.info({ url: gateway.server.url, deliver: gateway.internal?.url, account: config.accountAddress, chat: config.chatAddress }, "gateway listening");
+  exitOnSignal(logger, () => gateway.close(config.shutdownGraceMs), config.shutdownGraceMs + 10_000);
 }
 
 main().catch((err: unknown) => failStartup(undefined, err));

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { createRouterTransport, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { startAccount, mapAccountError, type AccountConfig } from "@parley/account";
-import { gatewayRoutes, gatewayServiceNames, type GatewayConfig } from "@parley/gateway";
+import { startChat, mapChatError } from "@parley/chat";
+import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
 import { openPgliteDb, openPostgresDb } from "@parley/relational";
 import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
@@ -23,36 +24,39 @@ export interface RunningParley {
 /**
  * Every service in one process on the embedded defaults: one PGlite database
  * in the data folder shared by the services that need SQL, and in-process
- * Connect transports between them (the same contracts and error mapping as
- * over gRPC, minus the network).
+ * Connect transports between them (the same contracts, serialisation and
+ * error mapping as over gRPC, minus the network).
  */
 export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service: string) => Logger): Promise<RunningParley> {
-  const logger = loggerFor("gateway");
   const db =
     config.account.databaseUrl !== undefined
-      ? await openPostgresDb({ url: config.account.databaseUrl, logger })
+      ? await openPostgresDb({ url: config.account.databaseUrl, logger: loggerFor("relational") })
       : await openPgliteDb(join(config.account.dataDir, "pglite"));
   const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
-    generator: new SnowflakeGenerator({
-      workerId: config.idgen.workerId,
-      clock: systemClock,
-      maxBackwardMs: config.idgen.maxClockBackwardMs,
-    }),
+    generator: new SnowflakeGenerator({ workerId: config.idgen.workerId, clock: systemClock, maxBackwardMs: config.idgen.maxClockBackwardMs }),
   });
   const accountErrors = errorInterceptor(mapAccountError, loggerFor("account"));
   const idgenErrors = errorInterceptor(mapIdgenError, loggerFor("idgen"));
+  const chatErrors = errorInterceptor(mapChatError, loggerFor("chat"));
+  const accountTransport = inProcess(account.routes, [accountErrors]);
 
+  let gateway: RunningGateway | undefined;
+  const chat = await startChat(
+    {
+      db,
+      account: accountTransport,
+      idgen: inProcess(idgen.routes, [idgenErrors]),
+      gatewayTransport: () => inProcess(gateway!.deliverRoutes, []),
+    },
+    loggerFor("chat"),
+  );
   const metrics = new Metrics();
-  const gateway = await startServer({
-    host: config.gateway.host,
-    port: config.gateway.port,
-    routes: gatewayRoutes({ account: inProcess(account.routes, [accountErrors]) }, config.gateway.upstreamTimeoutMs),
-    serviceNames: gatewayServiceNames,
-    logger,
-    metrics,
-    readMaxBytes: config.gateway.maxRequestBytes,
-  });
+  gateway = await startGateway(
+    config.gateway,
+    { account: accountTransport, chat: inProcess(chat.routes, [chatErrors]) },
+    { logger: loggerFor("gateway"), metrics, serveDeliverOnInternalPort: false },
+  );
 
   const internal =
     config.internalPort === undefined
@@ -63,18 +67,21 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
           routes: (router) => {
             account.routes(router);
             idgen.routes(router);
+            chat.routes(router);
           },
-          serviceNames: [...account.serviceNames, ...idgen.serviceNames],
-          logger,
+          serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames],
+          logger: loggerFor("internal"),
           metrics,
-          interceptors: [accountErrors, idgenErrors],
+          interceptors: [accountErrors, idgenErrors, chatErrors],
         });
 
   return {
-    gateway,
+    gateway: gateway.server,
     internal,
     async close(graceMs) {
-      await Promise.all([gateway.close(graceMs), internal?.close(graceMs)]);
+      await gateway!.close(graceMs);
+      await internal?.close(graceMs);
+      await chat.close();
       await account.close();
       await db.close();
     },

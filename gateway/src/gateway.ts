@@ -1,0 +1,107 @@
+import { createClient, type ConnectRouter, type Transport } from "@connectrpc/connect";
+import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
+import { startServer, type Logger, type Metrics, type RunningServer } from "@parley/runtime";
+import type { GatewayConfig } from "./config.js";
+import { gatewayRoutes, gatewayServiceNames } from "./server.js";
+import { ChatLink } from "./ws/chat-link.js";
+import { deliverService } from "./ws/deliver.js";
+import { DeviceRegistry } from "./ws/registry.js";
+import { attachWebSocket, type WebSocketEndpoint } from "./ws/websocket.js";
+
+export interface GatewayUpstreamTransports {
+  account: Transport;
+  chat: Transport;
+}
+
+export interface RunningGateway {
+  server: RunningServer;
+  /** The internal DeliverService server (distributed mode); undefined when chat reaches it in-process. */
+  internal: RunningServer | undefined;
+  websocket: WebSocketEndpoint;
+  /** DeliverService routes, for an in-process chat. */
+  deliverRoutes: (router: ConnectRouter) => void;
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * The gateway's composition root: the public HTTP API and WebSocket on one
+ * port, DeliverService for chat (in-process, or on the internal port), the
+ * multiplexed stream to chat, and the log-out watch that closes sockets.
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  upstreams: GatewayUpstreamTransports,
+  deps: { logger: Logger; metrics: Metrics; serveDeliverOnInternalPort: boolean },
+): Promise<RunningGateway> {
+  const { logger, metrics } = deps;
+  const registry = new DeviceRegistry();
+  const deliverRoutes = (router: ConnectRouter) => router.service(DeliverService, deliverService(registry));
+  const internal = deps.serveDeliverOnInternalPort
+    ? await startServer({ host: config.internalHost, port: config.internalPort, routes: deliverRoutes, serviceNames: [DeliverService.typeName], logger, metrics })
+    : undefined;
+  const chatLink = new ChatLink(
+    upstreams.chat,
+    { gatewayId: config.gatewayId, deliverAddress: internal ? config.deliverAddress : "" },
+    config.upstreamTimeoutMs,
+    logger,
+  );
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    routes: gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs),
+    serviceNames: gatewayServiceNames,
+    logger,
+    metrics,
+    readMaxBytes: config.maxRequestBytes,
+  });
+  const websocket = attachWebSocket(
+    server.http1,
+    {
+      allowedOrigins: config.allowedOrigins,
+      maxFrameBytes: config.maxFrameBytes,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      limits: {
+        framesPerSecond: config.framesPerSecond,
+        frameBurst: config.frameBurst,
+        rateStrikes: config.frameBurst,
+        sendBufferBytes: config.sendBufferBytes,
+      },
+    },
+    { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger },
+  );
+  const stopWatch = watchLogOuts(upstreams.account, websocket, logger);
+  chatLink.connect();
+  return {
+    server,
+    internal,
+    websocket,
+    deliverRoutes,
+    async close(graceMs) {
+      stopWatch();
+      await websocket.drain();
+      chatLink.close();
+      await Promise.all([server.close(graceMs), internal?.close(graceMs)]);
+    },
+  };
+}
+
+/** Follows account events, closing a logged-out device's sockets; re-subscribes after a break. */
+function watchLogOuts(account: Transport, websocket: WebSocketEndpoint, logger: Logger): () => void {
+  const client = createClient(AccountInternalService, account);
+  const abort = new AbortController();
+  void (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        for await (const event of client.watchAccountEvents({}, { signal: abort.signal })) {
+          if (event.event.case === "deviceLoggedOut") websocket.logOut(event.event.value.userId, event.event.value.deviceId);
+        }
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        logger.warn({ err }, "account event watch broke; retrying");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  })();
+  return () => abort.abort();
+}

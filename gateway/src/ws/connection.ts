@@ -1,0 +1,120 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
+import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
+import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/client/protocol";
+import type { Logger } from "@parley/runtime";
+import type { WebSocket } from "ws";
+import type { ChatLink } from "./chat-link.js";
+import { TokenBucket } from "./rate-limit.js";
+import type { DeviceSocket } from "./registry.js";
+
+export interface ConnectionLimits {
+  /** Frames per second a connection may send, and the burst above it. */
+  framesPerSecond: number;
+  frameBurst: number;
+  /** Frames refused for rate in a row before the connection is closed (4002). */
+  rateStrikes: number;
+  /** Bytes the server may have queued for a slow reader before closing it (4001). */
+  sendBufferBytes: number;
+}
+
+/** Client frame cases that map one-to-one onto chat commands. */
+const CHAT_OPS = new Set(["send", "sync", "history", "markRead", "ackCursor", "setTyping", "listConversations", "openDirect"]);
+
+/**
+ * One device's WebSocket: decodes frames, enforces the per-connection rate
+ * and the send buffer bound, answers heartbeats, and turns requests into
+ * chat commands on the shared ChatLink. Replies echo the request id.
+ */
+export class DeviceConnection implements DeviceSocket {
+  lastHeard = Date.now();
+  private readonly bucket: TokenBucket;
+  private strikes = 0;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly userId: bigint,
+    readonly deviceId: bigint,
+    private readonly format: WireFormat,
+    private readonly chat: ChatLink,
+    private readonly limits: ConnectionLimits,
+    private readonly logger: Logger,
+  ) {
+    this.bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+    ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on("pong", () => (this.lastHeard = Date.now()));
+  }
+
+  write(frame: ServerFrame): boolean {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.ws.bufferedAmount > this.limits.sendBufferBytes) {
+      // A reader this far behind would grow server memory without bound: cut it; it will sync.
+      this.close(CloseCode.SLOW_CONSUMER, "slow consumer: reconnect and sync");
+      return false;
+    }
+    this.ws.send(encodeServerFrame(frame, this.format));
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+    // A peer that never answers the close handshake is cut after a bound.
+    setTimeout(() => this.ws.terminate(), 5_000).unref();
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastHeard = Date.now();
+    if (!this.bucket.take()) {
+      if (++this.strikes > this.limits.rateStrikes) return this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+      return void this.write(errorFrame(0n, Code.ResourceExhausted, `too many frames: at most ${this.limits.framesPerSecond} per second`));
+    }
+    this.strikes = 0;
+    let frame: ClientFrame;
+    try {
+      if (isBinary !== (this.format === "proto")) throw new Error(`expected ${this.format === "proto" ? "binary" : "text"} frames`);
+      frame = decodeClientFrame(isBinary ? new Uint8Array(data) : data.toString("utf8"), this.format);
+    } catch (err) {
+      return void this.write(errorFrame(0n, Code.InvalidArgument, `the frame could not be decoded: ${(err as Error).message}`));
+    }
+    void this.handle(frame);
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    const { id, body } = frame;
+    if (body.case === undefined) return void this.write(errorFrame(id, Code.InvalidArgument, "the frame has no known request in it"));
+    if (id === 0n && body.case !== "heartbeat") return void this.write(errorFrame(0n, Code.InvalidArgument, "request frames need a non-zero id"));
+    if (body.case === "heartbeat") {
+      return void this.write(create(ServerFrameSchema, { id, body: { case: "pong", value: { serverTime: timestampNow() } } }));
+    }
+    if (!CHAT_OPS.has(body.case)) return void this.write(errorFrame(id, Code.Unimplemented, `${body.case} is not available yet`));
+    try {
+      const result = await this.chat.call(this.userId, this.deviceId, body as Command["op"]);
+      this.write(replyFrame(id, result));
+    } catch (err) {
+      const e = ConnectError.from(err);
+      if (e.code === Code.Internal) this.logger.error({ err }, "chat command failed");
+      this.write(errorFrame(id, e.code, e.rawMessage));
+    }
+  }
+}
+
+function replyFrame(id: bigint, result: Reply["result"]): ServerFrame {
+  if (result.case === "error") return errorFrame(id, result.value.code as Code, result.value.message);
+  if (result.case === undefined) return errorFrame(id, Code.Internal, "empty reply");
+  return create(ServerFrameSchema, { id, body: result as ServerFrame["body"] });
+}
+
+export function errorFrame(id: bigint, code: Code, message: string): ServerFrame {
+  const name = codeName(code);
+  return create(ServerFrameSchema, { id, body: { case: "error", value: { code: name, message, retryable: isRetryableCode(name) } } });
+}
+
+/** "INVALID_ARGUMENT" from Code.InvalidArgument, as gRPC spells status names. */
+function codeName(code: Code): string {
+  return (Code[code] ?? "UNKNOWN").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}

@@ -1,0 +1,25 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { DeliverResponseSchema, DeliveryResultSchema, DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
+import type { DeviceRegistry } from "./registry.js";
+
+/** DeliverService: writes each delivery's frame to the matching devices this gateway holds. */
+export function deliverService(registry: DeviceRegistry): Partial<ServiceImpl<typeof DeliverService>> {
+  return {
+    async *deliver(requests) {
+      for await (const request of requests) {
+        const results = request.deliveries.map((delivery) => {
+          const wanted = delivery.deviceIds.length > 0 ? new Set(delivery.deviceIds) : undefined;
+          const delivered: bigint[] = [];
+          for (const socket of registry.devicesOf(delivery.userId)) {
+            if (socket.deviceId === delivery.exceptDeviceId) continue;
+            if (wanted && !wanted.has(socket.deviceId)) continue;
+            if (delivery.frame && socket.write(delivery.frame)) delivered.push(socket.deviceId);
+          }
+          return create(DeliveryResultSchema, { deliveryId: delivery.deliveryId, deliveredDeviceIds: delivered });
+        });
+        yield create(DeliverResponseSchema, { results });
+      }
+    },
+  };
+}

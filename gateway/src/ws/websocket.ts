@@ -1,0 +1,149 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
+import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
+import { WS_PATH } from "@parley/client/protocol";
+import type { Logger } from "@parley/runtime";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { ChatLink } from "./chat-link.js";
+import { DeviceConnection, type ConnectionLimits } from "./connection.js";
+import { originAllowed, readHandshake } from "./handshake.js";
+import type { DeviceRegistry } from "./registry.js";
+
+export interface WebSocketOptions {
+  allowedOrigins: readonly string[];
+  maxFrameBytes: number;
+  heartbeatIntervalMs: number;
+  limits: ConnectionLimits;
+}
+
+export interface WebSocketDeps {
+  account: Transport;
+  chatTransport: Transport;
+  chatLink: ChatLink;
+  registry: DeviceRegistry;
+  logger: Logger;
+}
+
+/**
+ * The client WebSocket endpoint on the gateway's HTTP port. Authentication
+ * happens before the upgrade (401 for a missing, bad or logged-out token,
+ * 403 for a browser origin outside the allowlist), so an unauthenticated
+ * client never holds a socket.
+ */
+export function attachWebSocket(server: Server, options: WebSocketOptions, deps: WebSocketDeps) {
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: options.maxFrameBytes,
+    // Answer with the format only: ws would otherwise echo the first offer, which may be the token.
+    handleProtocols: (_offered, req) => {
+      const handshake = readHandshake(req);
+      return "error" in handshake || handshake.protocol === undefined ? false : handshake.protocol;
+    },
+  });
+  const accounts = createClient(AccountInternalService, deps.account);
+  const chat = createClient(ChatService, deps.chatTransport);
+  const connections = new Set<DeviceConnection>();
+  let draining = false;
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      if (new URL(req.url ?? "/", "http://x").pathname !== WS_PATH) return refuse(socket, 404, "not found");
+      if (draining) return refuse(socket, 503, "the gateway is shutting down; reconnect elsewhere");
+      if (!originAllowed(req.headers.origin, options.allowedOrigins)) return refuse(socket, 403, "origin not allowed");
+      const handshake = readHandshake(req);
+      if ("error" in handshake) return refuse(socket, 400, handshake.error);
+      if (!handshake.token) return refuse(socket, 401, "an access token is required");
+      let identity;
+      try {
+        identity = await accounts.verifyToken({ accessToken: handshake.token });
+      } catch {
+        return refuse(socket, 401, "the access token is not valid, expired, or its device logged out");
+      }
+      const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
+      if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const connection = new DeviceConnection(ws, identity.userId, identity.deviceId, handshake.format, deps.chatLink, options.limits, deps.logger);
+        connections.add(connection);
+        deps.registry.add(connection);
+        const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
+        const expiry = setTimeout(() => connection.close(CloseCode.TOKEN_EXPIRED, "access token expired"), Math.max(0, expiresAt - Date.now()));
+        ws.on("close", () => {
+          clearTimeout(expiry);
+          connections.delete(connection);
+          deps.registry.remove(connection);
+        });
+        ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));
+        connection.write(
+          create(ServerFrameSchema, {
+            body: {
+              case: "welcome",
+              value: {
+                userId: identity.userId,
+                deviceId: identity.deviceId,
+                heartbeatIntervalMs: options.heartbeatIntervalMs,
+                maxFrameBytes: options.maxFrameBytes,
+                cursorSeq: cursor.seq,
+                headSeq: cursor.headSeq,
+                tokenExpiresAt: timestampFromDate(new Date(expiresAt)),
+              },
+            },
+          }),
+        );
+      });
+    })().catch((err: unknown) => {
+      deps.logger.error({ err }, "upgrade failed");
+      refuse(socket, 500, "internal error");
+    });
+  });
+
+  // Dead connections: a ping every interval; silence for three intervals closes the socket.
+  const sweeper = setInterval(() => {
+    const deadline = Date.now() - options.heartbeatIntervalMs * 3;
+    for (const connection of connections) {
+      if (connection.lastHeard < deadline) connection.close(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
+    }
+    for (const ws of wss.clients) ws.ping();
+  }, options.heartbeatIntervalMs);
+  sweeper.unref();
+
+  return {
+    get connections() {
+      return connections.size;
+    },
+    /** Closes every socket with 1001 (reconnect elsewhere) and stops accepting upgrades. */
+    async drain(): Promise<void> {
+      draining = true;
+      clearInterval(sweeper);
+      for (const connection of connections) connection.close(1001, "gateway shutting down; reconnect");
+      const deadline = Date.now() + 5_000;
+      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+    /** Closes the sockets of a logged-out device with 4101. */
+    logOut(userId: bigint, deviceId: bigint): void {
+      for (const socket of deps.registry.devicesOf(userId)) {
+        if (socket.deviceId === deviceId) socket.close(CloseCode.LOGGED_OUT, "device logged out");
+      }
+    },
+  };
+}
+
+export type WebSocketEndpoint = ReturnType<typeof attachWebSocket>;
+
+export function actorHeaders(userId: bigint, deviceId: bigint): Headers {
+  return new Headers({ "parley-user-id": userId.toString(), "parley-device-id": deviceId.toString() });
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const reason = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable" }[status];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
+}
+
+export type { WebSocket };

@@ -1,0 +1,41 @@
+import { join } from "node:path";
+import { openPgliteDb, openPostgresDb } from "@parley/relational";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
+import { startChat } from "./chat-service.js";
+import { loadChatConfig } from "./config.js";
+import { mapChatError } from "./errors.js";
+
+/** The chat service as its own process: gRPC on CHAT_PORT, account and idgen over gRPC, gateways by their hello. */
+async function main(): Promise<void> {
+  const config = loadChatConfig();
+  const logger = createLogger("chat", config.logLevel);
+  const db =
+    config.databaseUrl !== undefined
+      ? await openPostgresDb({ url: config.databaseUrl, logger }).catch((err: unknown) => failStartup(logger, err))
+      : await openPgliteDb(join(config.dataDir, "pglite-chat"));
+  const chat = await startChat(
+    { db, account: grpcTransport(config.accountAddress), idgen: grpcTransport(config.idgenAddress) },
+    logger,
+  ).catch((err: unknown) => failStartup(logger, err));
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    routes: chat.routes,
+    serviceNames: chat.serviceNames,
+    logger,
+    metrics: new Metrics(),
+    interceptors: [errorInterceptor(mapChatError, logger)],
+  });
+  logger.info({ url: server.url }, "chat service listening");
+  exitOnSignal(
+    logger,
+    async () => {
+      await server.close(config.shutdownGraceMs);
+      await chat.close();
+      await db.close();
+    },
+    config.shutdownGraceMs + 5_000,
+  );
+}
+
+main().catch((err: unknown) => failStartup(undefined, err));
