@@ -20,6 +20,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   let account: ServiceProcess;
   let idgen: ServiceProcess;
   let gateway: ServiceProcess;
+  let chat: ServiceProcess;
 
   before(async () => {
     database = await createThrowawayDatabase("parley_e2e");
@@ -32,11 +33,20 @@ describe("distributed mode: each service its own process over real gRPC, account
       ),
       startProcess("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
     ]);
-    gateway = await startProcess("gateway/src/main.ts", { PORT: "0", ACCOUNT_ADDRESS: account.url }, "gateway listening");
+    chat = await startProcess(
+      "services/chat/src/main.ts",
+      { CHAT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url },
+      "chat service listening",
+    );
+    gateway = await startProcess(
+      "gateway/src/main.ts",
+      { PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url },
+      "gateway listening",
+    );
   });
 
   after(async () => {
-    await Promise.all([gateway, account, idgen].map((p) => p?.stop("SIGKILL")));
+    await Promise.all([gateway, chat, account, idgen].map((p) => p?.stop("SIGKILL")));
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -152,7 +162,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   });
 
   it("stops every process cleanly on SIGTERM", async () => {
-    for (const proc of [gateway, idgen, account]) {
+    for (const proc of [gateway, chat, idgen, account]) {
       assert.equal(await proc.stop("SIGTERM"), 0, proc.output());
     }
   });

@@ -33,8 +33,8 @@ export interface GatewayConfig {
   gatewayId: string;
   internalHost: string;
   internalPort: number;
-  /** host:port chat dials to reach this gateway's DeliverService. */
-  deliverAddress: string;
+  /** host:port chat dials to reach this gateway's DeliverService; defaults to the internal server's address. */
+  deliverAddress: string | undefined;
   upstreamTimeoutMs: number;
   maxRequestBytes: number;
   allowedOrigins: readonly string[];
@@ -57,7 +57,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     gatewayId: v.GATEWAY_ID ?? `gw-${hostname()}-${process.pid}`,
     internalHost: v.GATEWAY_INTERNAL_HOST,
     internalPort: v.GATEWAY_INTERNAL_PORT,
-    deliverAddress: v.GATEWAY_DELIVER_ADDRESS ?? `${v.GATEWAY_INTERNAL_HOST}:${v.GATEWAY_INTERNAL_PORT}`,
+    deliverAddress: v.GATEWAY_DELIVER_ADDRESS,
     upstreamTimeoutMs: v.GATEWAY_UPSTREAM_TIMEOUT_MS,
     maxRequestBytes: v.GATEWAY_MAX_REQUEST_BYTES,
     allowedOrigins: Object.freeze(v.GATEWAY_ALLOWED_ORIGINS),

@@ -42,7 +42,7 @@ export async function startGateway(
     : undefined;
   const chatLink = new ChatLink(
     upstreams.chat,
-    { gatewayId: config.gatewayId, deliverAddress: internal ? config.deliverAddress : "" },
+    { gatewayId: config.gatewayId, deliverAddress: internal ? (config.deliverAddress ?? new URL(internal.url).host) : "" },
     config.upstreamTimeoutMs,
     logger,
   );

@@ -26,6 +26,8 @@ export interface ServerOptions {
   metrics: Metrics;
   health?: HealthStatus;
   interceptors?: Interceptor[];
+  /** Called when a graceful close starts: end long-lived streams here so they do not hold the close up. */
+  onDrain?: () => void;
   /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
   /** Extra plain-HTTP routes tried before the built-in /healthz and /metrics. Return true when handled. */
@@ -147,6 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         health.drain();
         const stopped = new Promise<void>((resolve) => tcp.close(() => resolve()));
         draining = true;
+        options.onDrain?.();
         for (const session of sessions) session.close();
         for (const socket of sockets) if (!busy.has(socket) && !upgraded.has(socket)) socket.end();
         const drained = waitUntil(() => sessions.size === 0 && sockets.size === 0, graceMs);

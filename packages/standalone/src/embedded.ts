@@ -79,6 +79,8 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
     gateway: gateway.server,
     internal,
     async close(graceMs) {
+      account.drain();
+      chat.drain();
       await gateway!.close(graceMs);
       await internal?.close(graceMs);
       await chat.close();

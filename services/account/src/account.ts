@@ -15,6 +15,8 @@ export interface RunningAccount {
   accounts: Accounts;
   routes: (router: ConnectRouter) => void;
   serviceNames: string[];
+  /** Ends the long-lived event streams (at the start of a graceful shutdown). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -36,9 +38,11 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     now,
   });
+  const stopping = new AbortController();
   return {
     accounts,
-    routes: accountRoutes(accounts),
+    routes: accountRoutes(accounts, stopping.signal),
+    drain: () => stopping.abort(),
     serviceNames: accountServiceNames,
     close: async () => {
       accounts.events.removeAllListeners();

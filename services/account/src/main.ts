@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     logger,
     metrics: new Metrics(),
     interceptors: [errorInterceptor(mapAccountError, logger)],
+    onDrain: account.drain,
   });
   logger.info({ url: server.url }, "account service listening");
   exitOnSignal(

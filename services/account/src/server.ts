@@ -11,10 +11,10 @@ import type { TokenClaims } from "./tokens.js";
  * Wiring: the account contracts on top of the domain. No listening here;
  * main.ts (or the embedded launcher) decides where the routes are served.
  */
-export function accountRoutes(accounts: Accounts): (router: ConnectRouter) => void {
+export function accountRoutes(accounts: Accounts, stopping: AbortSignal = new AbortController().signal): (router: ConnectRouter) => void {
   return (router) => {
     router.service(AccountService, publicApi(accounts));
-    router.service(AccountInternalService, internalApi(accounts));
+    router.service(AccountInternalService, internalApi(accounts, stopping));
   };
 }
 
@@ -71,7 +71,7 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
   };
 }
 
-function internalApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountInternalService>> {
+function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<ServiceImpl<typeof AccountInternalService>> {
   return {
     async verifyToken(req) {
       const claims = await accounts.authenticate(req.accessToken);
@@ -88,11 +88,12 @@ function internalApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountInte
     },
     async *watchAccountEvents(_req, context) {
       try {
-        for await (const [userId, deviceId] of on(accounts.events, "deviceLoggedOut", { signal: context.signal })) {
+        const signal = AbortSignal.any([context.signal, stopping]);
+        for await (const [userId, deviceId] of on(accounts.events, "deviceLoggedOut", { signal })) {
           yield { event: { case: "deviceLoggedOut", value: { userId, deviceId } } };
         }
       } catch (err) {
-        if (!context.signal.aborted) throw err; // the watcher went away: a normal end
+        if (!context.signal.aborted && !stopping.aborted) throw err; // the watcher went away or we stop: a normal end
       }
     },
   };

@@ -25,6 +25,8 @@ export interface RunningChat {
   chat: Chat;
   routes: (router: ConnectRouter) => void;
   serviceNames: string[];
+  /** Ends the gateways' Streams (at the start of a graceful shutdown). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -45,9 +47,11 @@ export async function startChat(deps: ChatDeps, logger: Logger): Promise<Running
     now: () => new Date(),
   });
   bus.consume(deliveryWorker(gateways));
+  const stopping = new AbortController();
   return {
     chat,
-    routes: chatRoutes({ chat, mapError: mapChatError, logger, onGateway: (hello) => gateways.join(hello) }),
+    routes: chatRoutes({ chat, mapError: mapChatError, logger, onGateway: (hello) => gateways.join(hello), stopping: stopping.signal }),
+    drain: () => stopping.abort(),
     serviceNames: chatServiceNames,
     async close() {
       await bus.close();

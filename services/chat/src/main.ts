@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     logger,
     metrics: new Metrics(),
     interceptors: [errorInterceptor(mapChatError, logger)],
+    onDrain: chat.drain,
   });
   logger.info({ url: server.url }, "chat service listening");
   exitOnSignal(

@@ -21,8 +21,10 @@ export interface ChatServerDeps {
   /** Turns domain errors into statuses (inside the Stream, where interceptors do not reach). */
   mapError: ErrorMapper;
   logger: Logger;
-  /** Called when a gateway opens its Stream, and with undefined-returning cleanup when it ends. */
+  /** Called when a gateway opens its Stream; returns the cleanup for when it ends. */
   onGateway: (hello: GatewayHello) => () => void;
+  /** Aborted at shutdown: open Streams end so gateways reconnect elsewhere. */
+  stopping: AbortSignal;
 }
 
 export const USER_HEADER = "parley-user-id";
@@ -64,6 +66,8 @@ function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext
   let inFlight = 0;
   let ended = false;
   const finish = () => ended && inFlight === 0 && setImmediate(() => out.close()); // after the last batch
+  const stop = () => out.close();
+  deps.stopping.addEventListener("abort", stop, { once: true });
   void (async () => {
     try {
       for await (const request of requests) {
@@ -80,6 +84,7 @@ function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext
     } catch (err) {
       if (!ctx.signal.aborted) deps.logger.warn({ err }, "gateway stream failed");
     } finally {
+      deps.stopping.removeEventListener("abort", stop);
       leave?.();
       ended = true;
       finish();
