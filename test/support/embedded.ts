@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadAccountConfig } from "@parley/account";
+import { loadGatewayConfig } from "@parley/gateway";
+import { loadIdgenConfig } from "@parley/idgen";
+import { createLogger } from "@parley/runtime";
+import { startEmbedded, type RunningParley } from "@parley/standalone";
+import { callApi } from "./http-api.js";
+
+export interface EmbeddedParley {
+  parley: RunningParley;
+  url: string;
+  wsUrl: string;
+  /** Signs up and logs in a user; returns the token and ids. */
+  user(username: string, deviceName?: string): Promise<{ token: string; userId: bigint; deviceId: bigint }>;
+  logIn(username: string, deviceName: string): Promise<{ token: string; userId: bigint; deviceId: bigint }>;
+  close(): Promise<void>;
+}
+
+/** The whole of Parley in this process (npm start's code path) on a fresh data folder. */
+export async function startParley(env: Record<string, string> = {}): Promise<EmbeddedParley> {
+  const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
+  const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...env };
+  const parley = await startEmbedded(
+    { account: loadAccountConfig(vars), idgen: loadIdgenConfig(vars), gateway: loadGatewayConfig(vars), internalPort: undefined },
+    (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
+  );
+  const url = parley.gateway.url;
+  const logIn = async (username: string, deviceName: string) => {
+    const res = await callApi(url, "LogIn", { username, password: "correct horse battery", deviceName });
+    if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+    return { token: res.body.session.accessToken as string, userId: BigInt(res.body.profile.userId), deviceId: BigInt(res.body.device.deviceId) };
+  };
+  return {
+    parley,
+    url,
+    wsUrl: `${url.replace("http", "ws")}/ws`,
+    async user(username, deviceName = "phone") {
+      await callApi(url, "SignUp", { username, password: "correct horse battery" });
+      return logIn(username, deviceName);
+    },
+    logIn,
+    async close() {
+      await parley.close(1_000);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
