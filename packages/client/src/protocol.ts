@@ -1,55 +1,162 @@
-import { fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+/**
+ * The client WebSocket protocol as both ends share it: the path, the
+ * subprotocols, what a close code tells the client to do, which error codes
+ * are worth retrying, and the frame codecs for both wire formats. The gateway
+ * imports this module (`@parley/client/protocol`), so the two ends cannot
+ * drift apart. No Node-only imports: it runs in browsers too.
+ *
+ * proto/parley/client/v1/client.proto defines the frames and the close codes.
+ */
+import { create, fromBinary, fromJsonString, toBinary, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   ClientFrameSchema,
-  CloseCode,
   ServerFrameSchema,
   type ClientFrame,
   type ServerFrame,
 } from "@parley/contracts/parley/client/v1/client";
 
-/** Constants and codecs of the WebSocket protocol, shared by the SDK and the gateway (docs/protocol.md). */
+/** The WebSocket endpoint on the gateway's HTTP port. */
 export const WS_PATH = "/ws";
+
+/** Binary frames, each one protobuf-encoded message. The default. */
 export const SUBPROTOCOL_PROTO = "parley.v1.proto";
+
+/** Text frames in the protobuf JSON mapping (64-bit integers are decimal strings). */
 export const SUBPROTOCOL_JSON = "parley.v1.json";
-/** Browsers pass the access token as a subprotocol `bearer.<token>`. */
+
+/**
+ * Browsers cannot set an Authorization header on a WebSocket, so they offer
+ * the access token as a second subprotocol `bearer.<token>`. The server reads
+ * it and never echoes it. The token must consist of subprotocol token
+ * characters (a JWT does: base64url and dots).
+ */
 export const TOKEN_SUBPROTOCOL_PREFIX = "bearer.";
 
+/** The two frame formats, negotiated by subprotocol. */
 export type WireFormat = "proto" | "json";
 
-export function encodeClientFrame(frame: ClientFrame, format: WireFormat): Uint8Array | string {
-  return format === "proto" ? toBinary(ClientFrameSchema, frame) : toJsonString(ClientFrameSchema, frame);
+/** The subprotocol that selects a format. */
+export function subprotocolOf(format: WireFormat): string {
+  return format === "json" ? SUBPROTOCOL_JSON : SUBPROTOCOL_PROTO;
 }
 
-export function decodeClientFrame(data: Uint8Array | string, format: WireFormat): ClientFrame {
-  return format === "proto" || typeof data !== "string"
-    ? fromBinary(ClientFrameSchema, typeof data === "string" ? new TextEncoder().encode(data) : data)
-    : fromJsonString(ClientFrameSchema, data, { ignoreUnknownFields: true });
+/** The format a subprotocol selects; undefined for anything else. */
+export function formatOf(subprotocol: string): WireFormat | undefined {
+  if (subprotocol === SUBPROTOCOL_PROTO) return "proto";
+  if (subprotocol === SUBPROTOCOL_JSON) return "json";
+  return undefined;
 }
 
-export function encodeServerFrame(frame: ServerFrame, format: WireFormat): Uint8Array | string {
-  return format === "proto" ? toBinary(ServerFrameSchema, frame) : toJsonString(ServerFrameSchema, frame);
+/**
+ * What a client does when the connection closes: reconnect with jittered
+ * backoff and sync; get a fresh access token first; or stop and surface an
+ * error, because retrying cannot help.
+ */
+export type CloseAction = "reconnect" | "reauthenticate" | "stop";
+
+/**
+ * The close-code table. 4000-4099 (and 1001 going away, 1011 internal error)
+ * reconnect; 4100-4199 reauthenticate; 4200-4299 and 1009 (frame too big)
+ * stop. 1000 is a deliberate end, and the other RFC 6455 codes that mean a
+ * broken client (1002, 1003, 1007, 1008, 1010) stop as well. Everything else,
+ * notably 1006 (the network dropped, no close frame) and codes this version
+ * does not know yet, reconnects: backoff bounds the cost of being wrong.
+ */
+export function closeAction(code: number): CloseAction {
+  if (code >= 4000 && code <= 4099) return "reconnect";
+  if (code >= 4100 && code <= 4199) return "reauthenticate";
+  if (code >= 4200 && code <= 4299) return "stop";
+  switch (code) {
+    case 1000:
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1008:
+    case 1009:
+    case 1010:
+      return "stop";
+    default:
+      return "reconnect";
+  }
 }
 
-export function decodeServerFrame(data: Uint8Array | string, format: WireFormat): ServerFrame {
-  return format === "proto" || typeof data !== "string"
-    ? fromBinary(ServerFrameSchema, typeof data === "string" ? new TextEncoder().encode(data) : data)
-    : fromJsonString(ServerFrameSchema, data, { ignoreUnknownFields: true });
-}
-
-/** What a client should do after the server closed with `code`. */
-export function closeAction(code: number): "reconnect" | "reauthenticate" | "stop" {
-  if (code >= 4100 && code < 4200) return "reauthenticate";
-  if (code >= 4200 && code < 4300) return "stop";
-  if (code === 1009 || code === 1007 || code === 1008 || code === 1002 || code === 1003) return "stop";
-  if (code === 1000) return "stop";
+/**
+ * What to do when the server refuses the upgrade with an HTTP status (only
+ * visible to clients that see the response, such as the `ws` package):
+ * 401 means the token is bad or expired; 400, 403 (Origin) and 404 will not
+ * change by retrying; 429 and 5xx (503 while a gateway drains) will.
+ */
+export function handshakeAction(status: number): CloseAction {
+  if (status === 401) return "reauthenticate";
+  if (status === 400 || status === 403 || status === 404) return "stop";
   return "reconnect";
 }
 
-const RETRYABLE = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED"]);
+/** The close codes by name (CloseCode.TOKEN_EXPIRED is 4100), as client.proto defines them. */
+export { CloseCode } from "@parley/contracts/parley/client/v1/client";
 
-/** Whether a request that failed with this gRPC status name may succeed if sent again later. */
+/**
+ * The gRPC code names whose requests may succeed when repeated later: the
+ * server was unavailable or overloaded, a conflict aborted the attempt, or it
+ * ran out of time. Every Parley request is safe to repeat (sends carry
+ * client_msg_id), so DEADLINE_EXCEEDED is among them.
+ */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["UNAVAILABLE", "RESOURCE_EXHAUSTED", "ABORTED", "DEADLINE_EXCEEDED"]);
+
+/** Whether an error frame with this code name is marked `retryable`. */
 export function isRetryableCode(code: string): boolean {
-  return RETRYABLE.has(code);
+  return RETRYABLE_CODES.has(code);
 }
 
-export { CloseCode };
+/** A frame as it travels: bytes for "proto", text for "json". */
+export type WireData = Uint8Array | string;
+
+/** JSON parsing skips fields this version does not know, so newer servers and clients interoperate. */
+const JSON_READ = { ignoreUnknownFields: true } as const;
+
+export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: "proto"): Uint8Array;
+export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: "json"): string;
+export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: WireFormat): WireData;
+export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: WireFormat): WireData {
+  const message = create(ClientFrameSchema, frame);
+  return format === "json" ? toJsonString(ClientFrameSchema, message) : toBinary(ClientFrameSchema, message);
+}
+
+/** Throws when the data is not a valid frame of the format (the caller answers with an error frame). */
+export function decodeClientFrame(data: WireData, format: WireFormat): ClientFrame {
+  return format === "json"
+    ? fromJsonString(ClientFrameSchema, expectText(data), JSON_READ)
+    : fromBinary(ClientFrameSchema, expectBinary(data));
+}
+
+export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: "proto"): Uint8Array;
+export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: "json"): string;
+export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: WireFormat): WireData;
+export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: WireFormat): WireData {
+  const message = create(ServerFrameSchema, frame);
+  return format === "json" ? toJsonString(ServerFrameSchema, message) : toBinary(ServerFrameSchema, message);
+}
+
+/** Throws when the data is not a valid frame of the format. */
+export function decodeServerFrame(data: WireData, format: WireFormat): ServerFrame {
+  return format === "json"
+    ? fromJsonString(ServerFrameSchema, expectText(data), JSON_READ)
+    : fromBinary(ServerFrameSchema, expectBinary(data));
+}
+
+/** The size of an encoded frame in bytes, to check against Welcome.max_frame_bytes before sending. */
+export function frameBytes(data: WireData): number {
+  return typeof data === "string" ? utf8.encode(data).byteLength : data.byteLength;
+}
+
+const utf8 = new TextEncoder();
+
+function expectText(data: WireData): string {
+  if (typeof data !== "string") throw new TypeError(`${SUBPROTOCOL_JSON} carries text frames, got a binary frame`);
+  return data;
+}
+
+function expectBinary(data: WireData): Uint8Array {
+  if (typeof data === "string") throw new TypeError(`${SUBPROTOCOL_PROTO} carries binary frames, got a text frame`);
+  return data;
+}

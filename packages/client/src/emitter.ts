@@ -1,0 +1,43 @@
+/** Event names mapped to their listener arguments. */
+export type EventMap<E> = { [K in keyof E]: unknown[] };
+
+/**
+ * A small typed event emitter that runs in browsers too (no node:events).
+ * A listener that throws does not stop the others or the SDK: its exception
+ * is rethrown on a fresh task, as EventTarget does, so it still surfaces as
+ * an uncaught error.
+ */
+export class Emitter<E extends EventMap<E>> {
+  private readonly listeners = new Map<keyof E, Set<(...args: never[]) => void>>();
+
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof E>(event: K, listener: (...args: E[K]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (...args: never[]) => void);
+    return () => this.off(event, listener);
+  }
+
+  off<K extends keyof E>(event: K, listener: (...args: E[K]) => void): void {
+    this.listeners.get(event)?.delete(listener as (...args: never[]) => void);
+  }
+
+  /** Whether anyone listens (to skip work nobody wants). */
+  protected listens(event: keyof E): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  protected emit<K extends keyof E>(event: K, ...args: E[K]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as (...args: E[K]) => void)(...args);
+      } catch (err) {
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}
