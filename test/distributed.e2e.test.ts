@@ -9,6 +9,9 @@ import { AccountInternalService } from "@parley/contracts/parley/account/v1/acco
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
+import { chatBothWays, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
+import { callApi } from "./support/http-api.js";
+import { connectDevice } from "./support/sdk.js";
 import { grpc, grpcJsClient, unary } from "./support/grpcjs.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 
@@ -117,6 +120,80 @@ describe("distributed mode: each service its own process over real gRPC, account
         health.close();
       }
     });
+  });
+
+  describe("one-to-one chat through the SDK, across processes", () => {
+    const signedUp = new Set<string>();
+    const world: ChatWorld = {
+      get gatewayUrl() {
+        return gateway.url;
+      },
+      async login(username, deviceName) {
+        if (!signedUp.has(username)) {
+          signedUp.add(username);
+          await callApi(gateway.url, "SignUp", { username, password: "correct horse battery" });
+        }
+        const res = await callApi(gateway.url, "LogIn", { username, password: "correct horse battery", deviceName });
+        return { token: res.body.session.accessToken as string, userId: BigInt(res.body.profile.userId) };
+      },
+    };
+
+    it("lets A and B chat both ways with order kept", () => chatBothWays(world, "d_both"));
+    it("gives B all 500 messages sent while offline, once each and in order", () => offlineCatchUp(world, "d_off"));
+    it("stores exactly one message when a send is retried after a dropped connection", () => retryAfterDrop(world, "d_retry"));
+
+    it("keeps every acked message when the chat process is killed right after acking", async () => {
+      const a = await world.login("d_kill_a", "phone");
+      const b = await world.login("d_kill_b", "phone");
+      const alice = await connectDevice(gateway.url, a.token);
+      const conversation = await alice.client.openDirect(b.userId);
+      const acks = await Promise.all(Array.from({ length: 50 }, (_, i) => alice.client.send(conversation.conversationId, `survives ${i}`)));
+      await chat.stop("SIGKILL");
+      await alice.client.close();
+      chat = await startProcess(
+        "services/chat/src/main.ts",
+        { CHAT_PORT: new URL(chat.url).port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url },
+        "chat service listening",
+      );
+      const bob = await connectDevice(gateway.url, b.token);
+      try {
+        await bob.received(50);
+        assert.deepEqual(
+          new Set(bob.messages.map((m) => m.messageId)),
+          new Set(acks.map((ack) => ack.messageId)),
+          "every acked message reached B after the restart",
+        );
+      } finally {
+        await bob.client.close();
+      }
+    });
+  });
+
+  it("reconnects SDK clients when their gateway is killed, resends the unacknowledged send once, and syncs", async () => {
+    const a = await callApi(gateway.url, "SignUp", { username: "gwkill_a", password: "correct horse battery" });
+    await callApi(gateway.url, "SignUp", { username: "gwkill_b", password: "correct horse battery" });
+    const login = async (username: string) =>
+      (await callApi(gateway.url, "LogIn", { username, password: "correct horse battery", deviceName: "phone" })).body.session.accessToken as string;
+    const alice = await connectDevice(gateway.url, await login("gwkill_a"));
+    const bob = await connectDevice(gateway.url, await login("gwkill_b"));
+    const conversation = await alice.client.openDirect(BigInt(bob.client.welcome!.userId));
+    await alice.client.send(conversation.conversationId, "before the crash");
+    await bob.received(1);
+    const port = new URL(gateway.url).port;
+    await gateway.stop("SIGKILL");
+    const pending = alice.client.send(conversation.conversationId, "sent during the outage");
+    gateway = await startProcess(
+      "gateway/src/main.ts",
+      { PORT: port, GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url },
+      "gateway listening",
+    );
+    const ack = await pending;
+    await bob.received(2);
+    assert.deepEqual(bob.messages.map((m) => m.text), ["before the crash", "sent during the outage"]);
+    const history = await bob.client.history(conversation.conversationId);
+    assert.equal(history.messages.filter((m) => m.messageId === ack.messageId).length, 1);
+    void a;
+    await Promise.all([alice.client.close(), bob.client.close()]);
   });
 
   it("answers UNAVAILABLE on the gateway while the account service is down, and recovers", async () => {

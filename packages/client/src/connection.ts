@@ -47,7 +47,7 @@ export class Connection {
   private greeting: Welcome | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private ended = false;
+  private ended: ConnectionClosedError | undefined;
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -60,7 +60,7 @@ export class Connection {
   }
 
   get isEnded(): boolean {
-    return this.ended;
+    return this.ended !== undefined;
   }
 
   /** Dials. Progress is reported through the hooks. */
@@ -70,7 +70,8 @@ export class Connection {
     this.timer = setTimeout(() => this.close(CloseCode.HEARTBEAT_TIMEOUT, "no welcome in time"), requestTimeoutMs);
     const listener = {
       open: (selected: string) => {
-        if (selected !== protocol) this.close(1002, `the server chose subprotocol "${selected}", not ${protocol}`);
+        // A server that ignored our format would send frames we misread; treat it as a protocol error (stop).
+        if (selected !== protocol) this.close(1002, "unexpected subprotocol");
       },
       message: (data: WireData) => this.receive(data),
       close: (info: SocketCloseInfo) => this.end(info),
@@ -94,7 +95,8 @@ export class Connection {
    */
   request<K extends RequestKind>(kind: K, body: RequestBody<K>, timeoutMs = this.options.requestTimeoutMs): Promise<ReplyOf<K>> {
     const socket = this.socket;
-    if (this.ended || !socket || !this.greeting) return Promise.reject(new ParleyError("UNAVAILABLE", "not connected", true));
+    if (this.ended) return Promise.reject(this.ended);
+    if (!socket || !this.greeting) return Promise.reject(new ParleyError("UNAVAILABLE", "not connected yet", true));
     const { id, reply } = this.pending.add(kind, timeoutMs);
     try {
       const data = encodeClientFrame({ id, body: requestBody(kind, body) }, this.options.format);
@@ -158,11 +160,11 @@ export class Connection {
 
   private end(info: SocketCloseInfo): void {
     if (this.ended) return;
-    this.ended = true;
+    const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
+    this.ended = new ConnectionClosedError(info.code, info.reason, action, info.httpStatus);
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
-    const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
-    this.pending.failAll(new ConnectionClosedError(info.code, info.reason, action));
+    this.pending.failAll(this.ended);
     this.hooks.closed(info);
   }
 }

@@ -8,23 +8,18 @@ export type EventMap<E> = { [K in keyof E]: unknown[] };
  * an uncaught error.
  */
 export class Emitter<E extends EventMap<E>> {
-  private readonly listeners = new Map<keyof E, Set<(...args: never[]) => void>>();
+  private readonly listeners = new Map<keyof E, Set<unknown>>();
 
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof E>(event: K, listener: (...args: E[K]) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (...args: never[]) => void);
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
   off<K extends keyof E>(event: K, listener: (...args: E[K]) => void): void {
-    this.listeners.get(event)?.delete(listener as (...args: never[]) => void);
-  }
-
-  /** Whether anyone listens (to skip work nobody wants). */
-  protected listens(event: keyof E): boolean {
-    return (this.listeners.get(event)?.size ?? 0) > 0;
+    this.listeners.get(event)?.delete(listener);
   }
 
   protected emit<K extends keyof E>(event: K, ...args: E[K]): void {

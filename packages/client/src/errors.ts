@@ -38,8 +38,11 @@ export class ConnectionClosedError extends ParleyError {
     readonly closeCode: number,
     readonly reason: string,
     readonly action: CloseAction,
+    /** The HTTP status when the server refused the upgrade itself. */
+    readonly httpStatus?: number,
   ) {
-    super("UNAVAILABLE", `the connection closed (${closeCode}${reason ? `: ${reason}` : ""})`, action !== "stop");
+    const what = httpStatus === undefined ? `the connection closed (${closeCode}${reason ? `: ${reason}` : ""})` : `the server refused the connection (HTTP ${httpStatus})`;
+    super("UNAVAILABLE", what, action !== "stop");
   }
 }
 
@@ -68,4 +71,10 @@ export class ClientClosedError extends ParleyError {
 /** A request that got no reply within its timeout. */
 export function deadlineExceeded(what: string, timeoutMs: number): ParleyError {
   return new ParleyError("DEADLINE_EXCEEDED", `${what} got no reply within ${timeoutMs} ms`, true);
+}
+
+/** Any thrown value as a ParleyError (UNKNOWN, keeping it as the cause, when it is not one already). */
+export function toParleyError(err: unknown): ParleyError {
+  if (err instanceof ParleyError) return err;
+  return new ParleyError("UNKNOWN", err instanceof Error ? err.message : String(err), false, { cause: err });
 }

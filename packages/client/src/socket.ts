@@ -87,12 +87,16 @@ export function globalWebSocket(tokenIn: "subprotocol" | "header"): SocketFactor
       closed = true;
       listener.close({ code: event.code, reason: event.reason, error: failure });
     };
-    return { send: (data) => ws.send(data), close: (code, reason) => ws.close(code, reason) };
+    // The standard close() only accepts 1000 and 3000-4999 from a client.
+    const allowed = (code: number) => (code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000);
+    return { send: (data) => ws.send(data), close: (code, reason) => ws.close(allowed(code), reason) };
   };
 }
 
+/** Read through globalThis so the check compiles and runs where `process` does not exist. */
 function isNode(): boolean {
-  return typeof process !== "undefined" && typeof process.versions?.node === "string";
+  const { process } = globalThis as { process?: { versions?: { node?: string } } };
+  return typeof process?.versions?.node === "string";
 }
 
 function isModuleNotFound(err: unknown): boolean {

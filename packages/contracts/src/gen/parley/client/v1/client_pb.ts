@@ -263,7 +263,7 @@ export type Welcome = Message<"parley.client.v1.Welcome"> & {
   headSeq: bigint;
 
   /**
-   * When the access token expires; the server closes with 4001 then.
+   * When the access token expires; the server closes with 4100 then.
    *
    * @generated from field: google.protobuf.Timestamp token_expires_at = 7;
    */

@@ -1,0 +1,308 @@
+import type {
+  Conversation,
+  HistoryResponse,
+  InboxEntry,
+  ListConversationsResponse,
+  MarkReadResponse,
+  SendResponse,
+} from "@parley/contracts/parley/chat/v1/chat";
+import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/parley/client/v1/client";
+import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
+import { Backoff } from "./backoff.js";
+import { Connection } from "./connection.js";
+import { Emitter } from "./emitter.js";
+import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
+import { InboxTracker } from "./inbox.js";
+import { resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
+import { Outbox } from "./outbox.js";
+import { closeAction, handshakeAction } from "./protocol.js";
+import type { ReplyOf, RequestBody, RequestKind } from "./requests.js";
+import { ReadyGate } from "./ready-gate.js";
+import type { SocketCloseInfo } from "./socket.js";
+import { InboxSync } from "./sync.js";
+
+/** idle: connect() not called yet; stopped: the server said not to reconnect (see the error event); closed: close() was called. */
+export type ClientState = "idle" | "connecting" | "open" | "reconnecting" | "stopped" | "closed";
+
+export interface SendOptions {
+  /** The de-duplication key; default a random UUID. Pass your own to retry a send across app restarts. */
+  clientMsgId?: string;
+  /** Cancels the send (it may already be stored; resend with the same clientMsgId to find out). */
+  signal?: AbortSignal;
+  /** Give up with DEADLINE_EXCEEDED after this many ms. Default: wait, across reconnects, until acknowledged. */
+  timeoutMs?: number;
+}
+
+/** A connection that stayed up this long was healthy: the next reconnect starts from the shortest backoff. */
+const HEALTHY_MS = 10_000;
+/** After close 4002 (rate limited), backoff starts from this attempt: a window of 4 s with the defaults. */
+const RATE_LIMITED_ATTEMPT = 4;
+
+/**
+ * A Parley device connection. It connects, keeps the inbox in sync (every
+ * message and read receipt delivered to the listeners exactly once, in seq
+ * order, across reconnects), reconnects by the close-code table with jittered
+ * backoff, and keeps unacknowledged sends in an outbox that never duplicates a
+ * message. Requests other than send fail fast with a retryable error if the
+ * connection drops while they wait.
+ */
+export class ParleyClient extends Emitter<ClientEvents> {
+  private readonly options: ResolvedOptions;
+  private readonly tracker: InboxTracker;
+  private readonly inbox: InboxSync;
+  private readonly outbox: Outbox;
+  private readonly backoff: Backoff;
+  private readonly gate = new ReadyGate<Connection>();
+  private current: ClientState = "idle";
+  private connection: Connection | undefined;
+  private lastWelcome: Welcome | undefined;
+  private token: string | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(options: ParleyClientOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.token = this.options.token;
+    this.tracker = new InboxTracker(this.options.cursor ?? 0n);
+    this.backoff = new Backoff(this.options.backoff);
+    this.outbox = new Outbox(this.options.backoff);
+    this.inbox = new InboxSync(
+      this.tracker,
+      {
+        deliver: (entries) => this.deliver(entries),
+        synced: (cursor, headSeq) => this.emit("synced", cursor, headSeq),
+        failed: (err) => this.emit("error", toParleyError(err)),
+      },
+      { pageSize: this.options.syncPageSize, ackDelayMs: this.options.ackDelayMs, backoff: this.options.backoff },
+    );
+  }
+
+  get state(): ClientState {
+    return this.current;
+  }
+
+  /** The highest inbox seq delivered with nothing missing below it. */
+  get cursor(): bigint {
+    return this.tracker.cursor;
+  }
+
+  /** The current connection's Welcome (the user and device ids, limits). */
+  get welcome(): Welcome | undefined {
+    return this.lastWelcome;
+  }
+
+  /** Sends not yet acknowledged. */
+  get pendingSends(): number {
+    return this.outbox.size;
+  }
+
+  /**
+   * Connects and resolves with the first Welcome. Retries (with backoff) until
+   * then, like any reconnect; rejects if the client stops or closes first.
+   * Aborting the signal closes the client.
+   */
+  connect(options: { signal?: AbortSignal } = {}): Promise<Welcome> {
+    if (options.signal?.aborted) void this.close();
+    if (this.current === "closed") return Promise.reject(new ClientClosedError());
+    options.signal?.addEventListener("abort", () => void this.close(), { once: true });
+    if (this.current === "open" && this.lastWelcome) return Promise.resolve(this.lastWelcome);
+    if (this.current === "idle" || this.current === "stopped") {
+      this.gate.reset();
+      this.current = "connecting";
+      void this.run();
+    }
+    return this.gate.wait().then((connection) => connection.welcome!);
+  }
+
+  /** Closes the connection for good, after acknowledging the cursor (waiting at most a second); pending work fails with ClientClosedError. */
+  async close(): Promise<void> {
+    if (this.current === "closed") return;
+    this.current = "closed";
+    this.wake?.();
+    const err = new ClientClosedError();
+    this.outbox.failAll(err);
+    this.gate.fail(err);
+    await this.inbox.flushAck(1_000);
+    this.inbox.detach();
+    this.connection?.close(1000, "client closed");
+  }
+
+  /** Sends a text message; resolves when it is stored. See SendOptions and Outbox for the retry guarantees. */
+  send(conversationId: bigint, text: string, options: SendOptions = {}): Promise<SendResponse> {
+    if (this.current === "closed" || this.current === "stopped") return Promise.reject(this.gate.failure ?? new ClientClosedError());
+    const clientMsgId = options.clientMsgId ?? globalThis.crypto.randomUUID();
+    return this.outbox.add({ conversationId, clientMsgId, text }, options);
+  }
+
+  /** The one-to-one conversation with another user, created on first use. */
+  async openDirect(peerUserId: bigint): Promise<Conversation> {
+    const { conversation } = await this.call("openDirect", { peerUserId });
+    if (!conversation) throw new ParleyError("INTERNAL", "openDirect answered without a conversation");
+    return conversation;
+  }
+
+  /** A page of a conversation's history, newest first; pass the oldest id as `beforeMessageId` for the next page. */
+  history(conversationId: bigint, page: { beforeMessageId?: bigint; limit?: number } = {}): Promise<HistoryResponse> {
+    return this.call("history", { conversationId, beforeMessageId: page.beforeMessageId ?? 0n, limit: page.limit ?? 0 });
+  }
+
+  /** The user's conversations by latest activity, with last message and unread count. */
+  listConversations(page: { limit?: number; pageToken?: string } = {}): Promise<ListConversationsResponse> {
+    return this.call("listConversations", { limit: page.limit ?? 0, pageToken: page.pageToken ?? "" });
+  }
+
+  /** Marks a conversation read up to and including a message, on all the user's devices. */
+  markRead(conversationId: bigint, messageId: bigint): Promise<MarkReadResponse> {
+    return this.call("markRead", { conversationId, messageId });
+  }
+
+  /** Tells the conversation's members that the user is (or stopped) typing. */
+  async setTyping(conversationId: bigint, typing = true): Promise<void> {
+    await this.call("setTyping", { conversationId, typing });
+  }
+
+  /** The presence of some users (at most 200). */
+  async getPresence(userIds: bigint[]): Promise<UserPresence[]> {
+    return (await this.call("getPresence", { userIds })).presences;
+  }
+
+  /** Syncs now. The client syncs by itself after every (re)connect and on every gap; this is for "pull to refresh". */
+  sync(): Promise<void> {
+    return this.inbox.sync();
+  }
+
+  /** One request on the current connection, waiting for a reconnect within the same timeout. */
+  private async call<K extends RequestKind>(kind: K, body: RequestBody<K>): Promise<ReplyOf<K>> {
+    const timeoutMs = this.options.requestTimeoutMs;
+    const started = Date.now();
+    if (this.current === "idle") throw new ParleyError("FAILED_PRECONDITION", "call connect() first");
+    const connection = await this.gate.wait(timeoutMs, kind);
+    return connection.request(kind, body, Math.max(1, timeoutMs - (Date.now() - started)));
+  }
+
+  /** The reconnect loop: one connection at a time until the client stops or closes. */
+  private async run(): Promise<void> {
+    let ask: TokenReason | undefined;
+    while (this.current !== "closed" && this.current !== "stopped") {
+      const token = await this.obtainToken(ask);
+      if (token === undefined || this.isOver()) return;
+      const { info, welcomedFor } = await this.dial(token);
+      if (this.isOver()) return;
+      const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
+      if (action === "stop") return this.stop(new ConnectionClosedError(info.code, info.reason, action, info.httpStatus), info);
+      if (action === "reauthenticate" && !this.options.getToken) {
+        return this.stop(new AuthenticationError(`the server refused the access token (${info.httpStatus ?? info.code}) and no getToken was given`), info);
+      }
+      ask = action === "reauthenticate" ? "refused" : welcomedFor === undefined ? "connect" : undefined;
+      if (welcomedFor !== undefined && welcomedFor >= HEALTHY_MS) this.backoff.reset();
+      if (info.code === CloseCode.RATE_LIMITED) this.backoff.atLeast(RATE_LIMITED_ATTEMPT);
+      // A token that expired after a healthy session is replaced at once; every other retry waits.
+      const delay = action === "reauthenticate" && welcomedFor !== undefined && welcomedFor >= HEALTHY_MS ? 0 : this.backoff.next();
+      this.current = "reconnecting";
+      this.emit("disconnected", { code: info.code, reason: info.reason, httpStatus: info.httpStatus, action, reconnectInMs: delay });
+      await this.sleep(delay);
+    }
+  }
+
+  private isOver(): boolean {
+    return this.current === "closed" || this.current === "stopped";
+  }
+
+  private async obtainToken(ask: TokenReason | undefined): Promise<string | undefined> {
+    const { getToken } = this.options;
+    if (getToken && (ask !== undefined || this.token === undefined)) {
+      try {
+        this.token = await getToken(ask ?? "connect");
+      } catch (err) {
+        this.stop(new AuthenticationError("getToken failed", { cause: err }));
+        return undefined;
+      }
+    }
+    return this.token;
+  }
+
+  /** Opens one connection; resolves when it has ended, with how long it was welcomed for (undefined: never). */
+  private dial(token: string): Promise<{ info: SocketCloseInfo; welcomedFor: number | undefined }> {
+    const { url, format, socketFactory, requestTimeoutMs } = this.options;
+    return new Promise((resolve) => {
+      let welcomedAt: number | undefined;
+      const connection = new Connection(
+        { url, format, token, socketFactory, requestTimeoutMs },
+        {
+          welcome: (welcome) => {
+            welcomedAt = Date.now();
+            this.welcomed(connection, welcome);
+          },
+          push: (frame) => this.pushed(frame),
+          malformed: (err) => this.emit("error", new ParleyError("INTERNAL", "a frame from the server could not be decoded", false, { cause: err })),
+          closed: (info) => {
+            if (this.connection === connection) this.connection = undefined;
+            this.gate.close();
+            this.inbox.detach();
+            this.outbox.pause();
+            resolve({ info, welcomedFor: welcomedAt === undefined ? undefined : Date.now() - welcomedAt });
+          },
+        },
+      );
+      this.connection = connection;
+      connection.open();
+    });
+  }
+
+  private welcomed(connection: Connection, welcome: Welcome): void {
+    if (this.isOver()) return;
+    if (this.lastWelcome === undefined && this.options.cursor === undefined && this.options.startFrom === "server") {
+      this.tracker.skipTo(welcome.cursorSeq);
+      this.emit("cursor", this.tracker.cursor);
+    }
+    this.lastWelcome = welcome;
+    this.current = "open";
+    this.emit("connected", welcome);
+    this.gate.open(connection);
+    this.inbox.attach(connection, welcome.cursorSeq, welcome.headSeq);
+    this.outbox.resume((message) => connection.request("send", message));
+  }
+
+  private pushed(frame: ServerFrame): void {
+    const { body } = frame;
+    switch (body.case) {
+      case "entry":
+        return this.inbox.offer(body.value);
+      case "typing":
+        return this.emit("typing", body.value);
+      case "presence":
+        return this.emit("presence", body.value);
+      case "error":
+        return this.emit("error", ParleyError.fromFrame(body.value));
+      default:
+        return; // a push this version does not know
+    }
+  }
+
+  private deliver(entries: InboxEntry[]): void {
+    for (const entry of entries) {
+      if (entry.item.case === "message") this.emit("message", entry.item.value, entry.seq);
+      else if (entry.item.case === "read") this.emit("read", entry.item.value, entry.seq);
+    }
+    this.emit("cursor", this.tracker.cursor);
+  }
+
+  /** Ends for good because of the server: nothing reconnects until connect() is called again. */
+  private stop(err: ParleyError, info?: SocketCloseInfo): void {
+    this.current = "stopped";
+    this.gate.fail(err);
+    this.outbox.failAll(err);
+    if (info) this.emit("disconnected", { code: info.code, reason: info.reason, httpStatus: info.httpStatus, action: "stop" });
+    this.emit("error", err);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

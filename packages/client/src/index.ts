@@ -1,0 +1,20 @@
+/**
+ * @parley/client: the Parley SDK for Node and browsers. ParleyClient is the
+ * entry point; the rest is exported for tests, custom transports and tools.
+ */
+export { ParleyClient, type ClientState, type SendOptions } from "./client.js";
+export type { ClientEvents, DisconnectInfo, ParleyClientOptions, TokenReason } from "./options.js";
+export { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError } from "./errors.js";
+export { Backoff, backoffDelay, backoffWindow, type BackoffOptions } from "./backoff.js";
+export { InboxTracker, type InboxOffer, type InboxTrackerOptions } from "./inbox.js";
+export {
+  defaultSocketFactory,
+  globalWebSocket,
+  type ParleySocket,
+  type SocketCloseInfo,
+  type SocketFactory,
+  type SocketListener,
+  type SocketRequest,
+} from "./socket.js";
+export { wsPackageSocket } from "./ws-socket.js";
+export * from "./protocol.js";

@@ -1,0 +1,28 @@
+import { after, before, describe, it } from "node:test";
+import { chatBothWays, multiDevice, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
+import { startParley, type EmbeddedParley } from "./support/embedded.js";
+
+describe("one-to-one chat through the SDK (embedded mode)", () => {
+  let p: EmbeddedParley;
+  let world: ChatWorld;
+  before(async () => {
+    p = await startParley();
+    const signedUp = new Set<string>();
+    world = {
+      gatewayUrl: p.url,
+      async login(username, deviceName) {
+        if (!signedUp.has(username)) {
+          signedUp.add(username);
+          return p.user(username, deviceName);
+        }
+        return p.logIn(username, deviceName);
+      },
+    };
+  });
+  after(() => p?.close());
+
+  it("lets A and B chat both ways with order kept and acks carrying ids and seqs", () => chatBothWays(world, "both"));
+  it("delivers every message live to each of B's devices and A's own sends to A's other device", () => multiDevice(world, "multi"));
+  it("gives B all 500 messages sent while offline, once each and in order", () => offlineCatchUp(world, "offline"));
+  it("stores exactly one message when A retries a send whose connection dropped before the ack", () => retryAfterDrop(world, "retry"));
+});

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { AuthenticationError, ClientClosedError, ParleyClient } from "@parley/client";
+import { callApi } from "./support/http-api.js";
+import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { waitFor } from "./support/chat-scenarios.js";
+import { connectDevice } from "./support/sdk.js";
+
+/** The SDK's reconnect, authentication and cursor behaviour against the real gateway (embedded mode). */
+describe("client SDK against the real gateway", () => {
+  let p: EmbeddedParley;
+  before(async () => {
+    p = await startParley({ GATEWAY_HEARTBEAT_INTERVAL_MS: "1000" });
+  });
+  after(() => p?.close());
+  const ws = () => p.url.replace(/^http/, "ws");
+
+  it("keeps the connection alive with heartbeats past the server's silence timeout", async () => {
+    const user = await p.user("beater");
+    const device = await connectDevice(p.url, user.token);
+    const disconnects: number[] = [];
+    device.client.on("disconnected", (info) => disconnects.push(info.code));
+    await new Promise((resolve) => setTimeout(resolve, 4_000)); // more than three 1 s intervals
+    assert.deepEqual(disconnects, []);
+    assert.equal(device.client.state, "open");
+    await device.client.close();
+  });
+
+  it("after a log-out (4101) gets a new token from getToken, reconnects and syncs what it missed", async () => {
+    const a = await p.user("tok_a");
+    const b = await p.user("tok_b");
+    const alice = await connectDevice(p.url, a.token);
+    const conversation = await alice.client.openDirect(b.userId);
+    let current = b.token;
+    const reasons: string[] = [];
+    const bob = new ParleyClient({
+      url: ws(),
+      getToken: async (reason) => {
+        reasons.push(reason);
+        if (reason === "refused") current = (await p.logIn("tok_b", "phone")).token;
+        return current;
+      },
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    const seen: string[] = [];
+    bob.on("message", (m) => seen.push(m.text));
+    await bob.connect();
+    await alice.client.send(conversation.conversationId, "before");
+    await waitFor(() => seen.length === 1);
+    const old = current;
+    await callApi(p.url, "LogOut", {}, old); // closes bob's socket with 4101
+    await alice.client.send(conversation.conversationId, "while away");
+    await waitFor(() => seen.length === 2);
+    assert.deepEqual(seen, ["before", "while away"]);
+    assert.ok(reasons.includes("refused"), `getToken was asked for a fresh token (${reasons.join(",")})`);
+    assert.notEqual(current, old);
+    await Promise.all([alice.client.close(), bob.close()]);
+  });
+
+  it("stops with an AuthenticationError when the token is refused and there is no getToken", async () => {
+    const client = new ParleyClient({ url: ws(), token: "not-a-token", backoff: { initialMs: 10, maxMs: 50 } });
+    await assert.rejects(client.connect(), (err: unknown) => err instanceof AuthenticationError);
+    await client.close();
+  });
+
+  it("resumes from a persisted cursor without redelivering, or from the server's cursor when told to", async () => {
+    const a = await p.user("cur_a");
+    const b = await p.user("cur_b");
+    const alice = await connectDevice(p.url, a.token);
+    const conversation = await alice.client.openDirect(b.userId);
+    for (let i = 0; i < 5; i++) await alice.client.send(conversation.conversationId, `first ${i}`);
+    const bob = await connectDevice(p.url, b.token);
+    await bob.received(5);
+    await waitFor(() => bob.client.cursor === 5n);
+    await bob.client.close(); // acknowledges the cursor on the way out
+    for (let i = 0; i < 3; i++) await alice.client.send(conversation.conversationId, `second ${i}`);
+
+    const persisted = new ParleyClient({ url: ws(), token: b.token, cursor: 5n });
+    const fromPersisted: string[] = [];
+    persisted.on("message", (m) => fromPersisted.push(m.text));
+    await persisted.connect();
+    await waitFor(() => fromPersisted.length === 3);
+    await persisted.close();
+    assert.deepEqual(fromPersisted, ["second 0", "second 1", "second 2"]);
+
+    const fresh = new ParleyClient({ url: ws(), token: b.token, startFrom: "server" });
+    const fromServer: string[] = [];
+    fresh.on("message", (m) => fromServer.push(m.text));
+    const welcome = await fresh.connect();
+    assert.equal(welcome.cursorSeq, 8n, "the server kept the device's cursor");
+    await fresh.sync();
+    assert.deepEqual(fromServer, [], "nothing above the server's cursor");
+    await Promise.all([fresh.close(), alice.client.close()]);
+  });
+
+  it("refuses new work after close and fails what was pending", async () => {
+    const user = await p.user("closer");
+    const device = await connectDevice(p.url, user.token);
+    await device.client.close();
+    await assert.rejects(device.client.send(1n, "late"), (err: unknown) => err instanceof ClientClosedError);
+    assert.equal(device.client.state, "closed");
+  });
+
+  it("surfaces refused requests as typed errors with the server's code", async () => {
+    const user = await p.user("typed");
+    const device = await connectDevice(p.url, user.token, { format: "json" });
+    await assert.rejects(device.client.send(123n, "nowhere"), (err: unknown) => {
+      assert.equal((err as { code: string }).code, "NOT_FOUND");
+      assert.equal((err as { retryable: boolean }).retryable, false);
+      return true;
+    });
+    await device.client.close();
+  });
+});

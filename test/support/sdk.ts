@@ -1,0 +1,33 @@
+import { ParleyClient } from "@parley/client";
+import type { Message } from "@parley/contracts/parley/chat/v1/chat";
+
+/** An SDK client plus everything it received, for assertions. */
+export interface Device {
+  client: ParleyClient;
+  messages: Message[];
+  reads: { conversationId: bigint; userId: bigint; messageId: bigint }[];
+  /** Resolves once `count` messages have arrived in total. */
+  received(count: number, timeoutMs?: number): Promise<Message[]>;
+}
+
+export async function connectDevice(gatewayUrl: string, token: string, options: { format?: "proto" | "json" } = {}): Promise<Device> {
+  const client = new ParleyClient({ url: gatewayUrl.replace(/^http/, "ws"), token, format: options.format ?? "proto", backoff: { initialMs: 50, maxMs: 500 } });
+  const messages: Message[] = [];
+  const reads: Device["reads"] = [];
+  client.on("message", (m) => messages.push(m));
+  client.on("read", (r) => reads.push({ conversationId: r.conversationId, userId: r.userId, messageId: r.messageId }));
+  await client.connect();
+  return {
+    client,
+    messages,
+    reads,
+    async received(count, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < count) {
+        if (Date.now() > deadline) throw new Error(`received ${messages.length} of ${count} messages`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return messages;
+    },
+  };
+}
