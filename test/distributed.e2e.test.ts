@@ -9,7 +9,7 @@ import { AccountInternalService } from "@parley/contracts/parley/account/v1/acco
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
-import { chatBothWays, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
+import { chatBothWays, multiDevice, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
 import { callApi } from "./support/http-api.js";
 import { connectDevice } from "./support/sdk.js";
 import { grpc, grpcJsClient, unary } from "./support/grpcjs.js";
@@ -139,6 +139,7 @@ describe("distributed mode: each service its own process over real gRPC, account
     };
 
     it("lets A and B chat both ways with order kept", () => chatBothWays(world, "d_both"));
+    it("delivers every message live to each of B's devices and A's own sends to A's other device", () => multiDevice(world, "d_multi"));
     it("gives B all 500 messages sent while offline, once each and in order", () => offlineCatchUp(world, "d_off"));
     it("stores exactly one message when a send is retried after a dropped connection", () => retryAfterDrop(world, "d_retry"));
 

@@ -202,3 +202,19 @@ describe("gateway WebSocket limits (embedded mode, tight limits)", () => {
     assert.equal(code, 4000);
   });
 });
+
+describe("gateway WebSocket token expiry (embedded mode, 2-second tokens)", () => {
+  let p: EmbeddedParley;
+  before(async () => {
+    p = await startParley({ ACCESS_TOKEN_TTL_SECONDS: "2" });
+  });
+  after(() => p?.close());
+
+  it("closes the socket with 4100 when the access token expires", async () => {
+    const user = await p.user("expiring");
+    const s = await RawSocket.open(p.wsUrl, user.token);
+    await s.next((f) => f.body.case === "welcome");
+    assert.equal((await s.closedWith(5_000)).code, 4100);
+    await assert.rejects(RawSocket.open(p.wsUrl, user.token), { status: 401 });
+  });
+});

@@ -6,7 +6,7 @@ export const accountEnv = {
   DATA_DIR: env.string("./data"),
   DATABASE_URL: env.postgresUrl(),
   ACCOUNT_TOKEN_SECRET: env.optionalString(),
-  ACCESS_TOKEN_TTL_SECONDS: env.int(60, 86_400, 3_600),
+  ACCESS_TOKEN_TTL_SECONDS: env.int(1, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
   ...commonEnv,
