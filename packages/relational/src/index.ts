@@ -2,3 +2,4 @@ export { isRetryableConflict, isUniqueViolation, type Db, type QueryResult } fro
 export { openPgliteDb } from "./adapters/pglite-db.js";
 export { openPostgresDb, type PostgresOptions } from "./adapters/postgres-db.js";
 export { migrate, type Migration } from "./migrate.js";
+export { openConfiguredDb } from "./open.js";

@@ -4,7 +4,7 @@ import { startAccount, mapAccountError, type AccountConfig } from "@parley/accou
 import { startChat, mapChatError } from "@parley/chat";
 import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
-import { openPgliteDb, openPostgresDb } from "@parley/relational";
+import { openConfiguredDb } from "@parley/relational";
 import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
 
 export interface EmbeddedConfig {
@@ -28,10 +28,7 @@ export interface RunningParley {
  * error mapping as over gRPC, minus the network).
  */
 export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service: string) => Logger): Promise<RunningParley> {
-  const db =
-    config.account.databaseUrl !== undefined
-      ? await openPostgresDb({ url: config.account.databaseUrl, logger: loggerFor("relational") })
-      : await openPgliteDb(join(config.account.dataDir, "pglite"));
+  const db = await openConfiguredDb(config.account.databaseUrl, join(config.account.dataDir, "pglite"), loggerFor("relational"));
   const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
     generator: new SnowflakeGenerator({ workerId: config.idgen.workerId, clock: systemClock, maxBackwardMs: config.idgen.maxClockBackwardMs }),

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { migrate, openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
+import { migrate, openConfiguredDb, type Db } from "@parley/relational";
 import type { Logger } from "@parley/runtime";
 import { Accounts } from "./accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
@@ -52,7 +52,5 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
 }
 
 export function openAccountDb(config: AccountConfig, logger: Logger): Promise<Db> {
-  return config.databaseUrl !== undefined
-    ? openPostgresDb({ url: config.databaseUrl, logger })
-    : openPgliteDb(join(config.dataDir, "pglite"));
+  return openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite"), logger);
 }

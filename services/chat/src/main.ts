@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { openPgliteDb, openPostgresDb } from "@parley/relational";
+import { openConfiguredDb } from "@parley/relational";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
 import { startChat } from "./chat-service.js";
 import { loadChatConfig } from "./config.js";
@@ -9,10 +9,9 @@ import { mapChatError } from "./errors.js";
 async function main(): Promise<void> {
   const config = loadChatConfig();
   const logger = createLogger("chat", config.logLevel);
-  const db =
-    config.databaseUrl !== undefined
-      ? await openPostgresDb({ url: config.databaseUrl, logger }).catch((err: unknown) => failStartup(logger, err))
-      : await openPgliteDb(join(config.dataDir, "pglite-chat"));
+  const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-chat"), logger).catch((err: unknown) =>
+    failStartup(logger, err),
+  );
   const chat = await startChat(
     { db, account: grpcTransport(config.accountAddress), idgen: grpcTransport(config.idgenAddress) },
     logger,
