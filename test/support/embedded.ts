@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadAccountConfig } from "@parley/account";
+import { loadChatConfig } from "@parley/chat";
 import { loadGatewayConfig } from "@parley/gateway";
 import { loadIdgenConfig } from "@parley/idgen";
 import { createLogger } from "@parley/runtime";
@@ -23,7 +24,7 @@ export async function startParley(env: Record<string, string> = {}): Promise<Emb
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
   const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...env };
   const parley = await startEmbedded(
-    { account: loadAccountConfig(vars), idgen: loadIdgenConfig(vars), gateway: loadGatewayConfig(vars), internalPort: undefined },
+    { account: loadAccountConfig(vars), idgen: loadIdgenConfig(vars), chat: loadChatConfig(vars), gateway: loadGatewayConfig(vars), internalPort: undefined },
     (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
   );
   const url = parley.gateway.url;

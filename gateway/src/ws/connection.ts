@@ -21,7 +21,24 @@ export interface ConnectionLimits {
 }
 
 /** Client frame cases that map one-to-one onto chat commands. */
-const CHAT_OPS = new Set(["send", "sync", "history", "markRead", "ackCursor", "setTyping", "listConversations", "openDirect"]);
+const CHAT_OPS = new Set([
+  "send",
+  "sync",
+  "history",
+  "markRead",
+  "ackCursor",
+  "setTyping",
+  "listConversations",
+  "openDirect",
+  "getConversation",
+  "getReceipts",
+  "createGroup",
+  "updateGroup",
+  "addMembers",
+  "removeMember",
+  "setMemberRole",
+  "deleteGroup",
+]);
 
 /**
  * One device's WebSocket: decodes frames, enforces the per-connection rate

@@ -5,6 +5,8 @@ import type {
   ListConversationsResponse,
   MarkReadResponse,
   SendResponse,
+  MemberReceipt,
+  MemberRole,
 } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
@@ -161,6 +163,46 @@ export class ParleyClient extends Emitter<ClientEvents> {
     await this.call("setTyping", { conversationId, typing });
   }
 
+  /** A conversation with its current members. */
+  async getConversation(conversationId: bigint): Promise<Conversation> {
+    return required((await this.call("getConversation", { conversationId })).conversation);
+  }
+
+  /** Creates a group with the user as owner and `memberIds` as members. */
+  async createGroup(name: string, memberIds: bigint[], settings?: { historyVisibleToNewMembers: boolean }): Promise<Conversation> {
+    return required((await this.call("createGroup", { name, memberIds, ...(settings ? { settings } : {}) })).conversation);
+  }
+
+  /** Renames a group and/or changes its settings (admins and the owner). */
+  async updateGroup(conversationId: bigint, change: { name?: string; settings?: { historyVisibleToNewMembers: boolean } }): Promise<Conversation> {
+    return required((await this.call("updateGroup", { conversationId, name: change.name ?? "", ...(change.settings ? { settings: change.settings } : {}) })).conversation);
+  }
+
+  /** Adds members to a group (admins and the owner). */
+  async addMembers(conversationId: bigint, userIds: bigint[]): Promise<Conversation> {
+    return required((await this.call("addMembers", { conversationId, userIds })).conversation);
+  }
+
+  /** Removes a member; with the user's own id, leaves the group. */
+  async removeMember(conversationId: bigint, userId: bigint): Promise<void> {
+    await this.call("removeMember", { conversationId, userId });
+  }
+
+  /** Changes a member's role; MemberRole.OWNER hands ownership over (the owner only). */
+  async setMemberRole(conversationId: bigint, userId: bigint, role: MemberRole): Promise<Conversation> {
+    return required((await this.call("setMemberRole", { conversationId, userId, role })).conversation);
+  }
+
+  /** Deletes a group for everyone (the owner only). */
+  async deleteGroup(conversationId: bigint): Promise<void> {
+    await this.call("deleteGroup", { conversationId });
+  }
+
+  /** Who of the members has received and read a message. */
+  async getReceipts(conversationId: bigint, messageId: bigint): Promise<MemberReceipt[]> {
+    return (await this.call("getReceipts", { conversationId, messageId })).receipts;
+  }
+
   /** The presence of some users (at most 200). */
   async getPresence(userIds: bigint[]): Promise<UserPresence[]> {
     return (await this.call("getPresence", { userIds })).presences;
@@ -305,4 +347,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
       };
     });
   }
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new ParleyError("INTERNAL", "the reply lacked its conversation");
+  return value;
 }

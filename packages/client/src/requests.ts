@@ -28,6 +28,14 @@ const REPLY_TO = {
   listConversations: "listConversations",
   openDirect: "openDirect",
   getPresence: "presenceList",
+  getConversation: "getConversation",
+  createGroup: "createGroup",
+  updateGroup: "updateGroup",
+  addMembers: "addMembers",
+  removeMember: "removeMember",
+  setMemberRole: "setMemberRole",
+  deleteGroup: "deleteGroup",
+  getReceipts: "getReceipts",
 } as const satisfies Record<RequestKind, Exclude<ServerBody["case"], undefined>>;
 
 /** The reply to a request of a kind. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { createRouterTransport, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { startAccount, mapAccountError, type AccountConfig } from "@parley/account";
-import { startChat, mapChatError } from "@parley/chat";
+import { startChat, mapChatError, type ChatConfig } from "@parley/chat";
 import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
 import { openConfiguredDb } from "@parley/relational";
@@ -10,6 +10,7 @@ import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer
 export interface EmbeddedConfig {
   account: AccountConfig;
   idgen: IdgenConfig;
+  chat: ChatConfig;
   gateway: GatewayConfig;
   /** When set, the internal services are also served over gRPC on this port (127.0.0.1). */
   internalPort: number | undefined;
@@ -44,6 +45,7 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
       db,
       account: accountTransport,
       idgen: inProcess(idgen.routes, [idgenErrors]),
+      maxGroupMembers: config.chat.maxGroupMembers,
       gatewayTransport: () => inProcess(gateway!.deliverRoutes, []),
     },
     loggerFor("chat"),

@@ -9,6 +9,7 @@ import { Chat } from "./chat.js";
 import { deliveryWorker } from "./delivery.js";
 import { mapChatError } from "./errors.js";
 import { Gateways } from "./gateways.js";
+import { Groups } from "./groups.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
 import { chatMigrations } from "./store/migrations.js";
 import { SqlMessageStore } from "./store/sql-message-store.js";
@@ -17,6 +18,8 @@ export interface ChatDeps {
   db: Db;
   account: Transport;
   idgen: Transport;
+  /** The group member cap, the owner included (default 100). */
+  maxGroupMembers?: number;
   /** How to reach a gateway's DeliverService; defaults to gRPC at its announced address. */
   gatewayTransport?: (hello: GatewayHello) => Transport | undefined;
 }
@@ -39,18 +42,20 @@ export async function startChat(deps: ChatDeps, logger: Logger): Promise<Running
     deps.gatewayTransport ?? ((hello) => (hello.deliverAddress === "" ? undefined : grpcTransport(`http://${hello.deliverAddress}`))),
     logger,
   );
-  const chat = new Chat({
+  const ports = {
     store: new SqlMessageStore(deps.db),
     ids: new IdgenIdSource(deps.idgen),
     users: new AccountUserDirectory(deps.account),
     bus,
     now: () => new Date(),
-  });
+  };
+  const chat = new Chat(ports);
+  const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   bus.consume(deliveryWorker(gateways));
   const stopping = new AbortController();
   return {
     chat,
-    routes: chatRoutes({ chat, mapError: mapChatError, logger, onGateway: (hello) => gateways.join(hello), stopping: stopping.signal }),
+    routes: chatRoutes({ chat, groups, mapError: mapChatError, logger, onGateway: (hello) => gateways.join(hello), stopping: stopping.signal }),
     drain: () => stopping.abort(),
     serviceNames: chatServiceNames,
     async close() {

@@ -1,5 +1,6 @@
 import { InvalidInput, NotAllowed, NotFound } from "./errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
+import { NotAMemberError } from "./store/ports.js";
 import type {
   ConversationRecord,
   ConversationSummary,
@@ -50,7 +51,7 @@ export class Chat {
   async send(actor: Actor, conversationId: bigint, clientMsgId: string, text: string): Promise<SendOutcome> {
     checkClientMsgId(clientMsgId);
     checkText(text);
-    const conversation = await this.memberOf(actor, conversationId);
+    await this.memberOf(actor, conversationId);
     const message: StoredMessage = {
       messageId: await this.o.ids.next(),
       conversationId,
@@ -60,8 +61,12 @@ export class Chat {
       text,
       createdAt: this.o.now(),
     };
-    const recipients = conversation.members.map((m) => m.userId);
-    const outcome = await this.o.store.append(message, recipients);
+    // The store reads the members inside its transaction, under the conversation's
+    // row lock: a member removed before this commits never gets it, one added after
+    // never does either.
+    const outcome = await this.o.store.append(message).catch((err: unknown) => {
+      throw err instanceof NotAMemberError ? new NotAllowed("you are not a member of this conversation") : err;
+    });
     // Stored: now deliver. A crash from here on loses no message: devices sync.
     // The sending device gets its own entry too: its cursor then advances
     // through every seq like any other device's, with no special case.
@@ -71,8 +76,10 @@ export class Chat {
 
   async history(actor: Actor, conversationId: bigint, before: bigint, limit: number): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
     const size = pageSize("limit", limit, LIMITS.historyDefault, LIMITS.historyMax);
-    await this.memberOf(actor, conversationId);
-    const page = await this.o.store.history(conversationId, before === 0n ? undefined : before, size + 1);
+    const conversation = await this.memberOf(actor, conversationId);
+    // A member sees history from their horizon on (0 when the group shows earlier history).
+    const horizon = conversation.members.find((m) => m.userId === actor.userId)!.historyFromMessageId;
+    const page = await this.o.store.history(conversationId, before === 0n ? undefined : before, size + 1, horizon);
     return { messages: page.slice(0, size), hasMore: page.length > size };
   }
 
@@ -120,6 +127,14 @@ export class Chat {
       this.o.store.headSeq(actor.userId),
     ]);
     return { seq, headSeq };
+  }
+
+  /** Who of the other members has received and read a message. */
+  async receipts(actor: Actor, conversationId: bigint, messageId: bigint): Promise<{ userId: bigint; delivered: boolean; read: boolean }[]> {
+    if (messageId === 0n) throw new InvalidInput("message_id", "is required");
+    await this.memberOf(actor, conversationId);
+    const receipts = await this.o.store.receipts(conversationId, messageId);
+    return receipts.filter((r) => r.userId !== actor.userId);
   }
 
   /** Typing indicators go to the other members' connected devices only; never stored. */

@@ -1,6 +1,30 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  AddMembersResponseSchema,
+  CreateGroupResponseSchema,
+  DeleteGroupResponseSchema,
+  GetConversationResponseSchema,
+  GetReceiptsResponseSchema,
+  RemoveMemberResponseSchema,
+  SetMemberRoleResponseSchema,
+  UpdateGroupResponseSchema,
+  type AddMembersRequest,
+  type AddMembersResponse,
+  type CreateGroupRequest,
+  type CreateGroupResponse,
+  type DeleteGroupRequest,
+  type DeleteGroupResponse,
+  type GetConversationRequest,
+  type GetConversationResponse,
+  type GetReceiptsRequest,
+  type GetReceiptsResponse,
+  type RemoveMemberRequest,
+  type RemoveMemberResponse,
+  type SetMemberRoleRequest,
+  type SetMemberRoleResponse,
+  type UpdateGroupRequest,
+  type UpdateGroupResponse,
   AckCursorResponseSchema,
   HistoryResponseSchema,
   ListConversationsResponseSchema,
@@ -27,6 +51,7 @@ import {
   type SyncResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
 import type { Actor, Chat } from "./chat.js";
+import { roleFromMessage, type Groups } from "./groups.js";
 import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js";
 
 /**
@@ -34,7 +59,7 @@ import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js
  * The unary RPCs and the gateway's multiplexed Stream both call these, so
  * the two paths cannot behave differently.
  */
-export function chatCommands(chat: Chat) {
+export function chatCommands(chat: Chat, groups: Groups) {
   return {
     async send(actor: Actor, req: SendRequest): Promise<SendResponse> {
       const outcome = await chat.send(actor, req.conversationId, req.clientMsgId, req.text);
@@ -71,6 +96,35 @@ export function chatCommands(chat: Chat) {
     },
     async openDirect(actor: Actor, req: OpenDirectRequest): Promise<OpenDirectResponse> {
       return create(OpenDirectResponseSchema, { conversation: toConversation(await chat.openDirect(actor, req.peerUserId)) });
+    },
+    async getConversation(actor: Actor, req: GetConversationRequest): Promise<GetConversationResponse> {
+      return create(GetConversationResponseSchema, { conversation: toConversation(await chat.conversation(actor, req.conversationId)) });
+    },
+    async getReceipts(actor: Actor, req: GetReceiptsRequest): Promise<GetReceiptsResponse> {
+      return create(GetReceiptsResponseSchema, { receipts: await chat.receipts(actor, req.conversationId, req.messageId) });
+    },
+    async createGroup(actor: Actor, req: CreateGroupRequest): Promise<CreateGroupResponse> {
+      const group = await groups.create(actor, req.name, req.memberIds, req.settings?.historyVisibleToNewMembers ?? false);
+      return create(CreateGroupResponseSchema, { conversation: toConversation(group) });
+    },
+    async updateGroup(actor: Actor, req: UpdateGroupRequest): Promise<UpdateGroupResponse> {
+      const settings = req.settings ? { historyVisibleToNewMembers: req.settings.historyVisibleToNewMembers } : undefined;
+      return create(UpdateGroupResponseSchema, { conversation: toConversation(await groups.update(actor, req.conversationId, req.name, settings)) });
+    },
+    async addMembers(actor: Actor, req: AddMembersRequest): Promise<AddMembersResponse> {
+      return create(AddMembersResponseSchema, { conversation: toConversation(await groups.addMembers(actor, req.conversationId, req.userIds)) });
+    },
+    async removeMember(actor: Actor, req: RemoveMemberRequest): Promise<RemoveMemberResponse> {
+      await groups.removeMember(actor, req.conversationId, req.userId);
+      return create(RemoveMemberResponseSchema, {});
+    },
+    async setMemberRole(actor: Actor, req: SetMemberRoleRequest): Promise<SetMemberRoleResponse> {
+      const group = await groups.setRole(actor, req.conversationId, req.userId, roleFromMessage(req.role));
+      return create(SetMemberRoleResponseSchema, { conversation: toConversation(group) });
+    },
+    async deleteGroup(actor: Actor, req: DeleteGroupRequest): Promise<DeleteGroupResponse> {
+      await groups.delete(actor, req.conversationId);
+      return create(DeleteGroupResponseSchema, {});
     },
   };
 }

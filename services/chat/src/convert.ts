@@ -37,6 +37,7 @@ export function toConversation(c: ConversationRecord): Conversation {
     kind: c.kind === "direct" ? ConversationKind.DIRECT : ConversationKind.GROUP,
     name: c.name,
     members: c.members.map((m) => ({ userId: m.userId, role: ROLES[m.role], joinedAt: timestampFromDate(m.joinedAt) })),
+    ...(c.settings ? { settings: { historyVisibleToNewMembers: c.settings.historyVisibleToNewMembers } } : {}),
     createdAt: timestampFromDate(c.createdAt),
   });
 }

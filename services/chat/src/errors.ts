@@ -22,5 +22,17 @@ export function mapChatError(err: unknown): ConnectError | undefined {
   if (err instanceof NotFound) return new ConnectError(err.message, Code.NotFound);
   if (err instanceof NotAllowed) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof RateLimited) return new ConnectError(err.message, Code.ResourceExhausted);
+  return mapGroupError(err);
+}
+
+/** The thing to create exists already (a member added twice). */
+export class AlreadyExists extends ChatError {}
+
+/** The state does not allow it (a full group, the last owner leaving). */
+export class PreconditionFailed extends ChatError {}
+
+export function mapGroupError(err: unknown): ConnectError | undefined {
+  if (err instanceof AlreadyExists) return new ConnectError(err.message, Code.AlreadyExists);
+  if (err instanceof PreconditionFailed) return new ConnectError(err.message, Code.FailedPrecondition);
   return undefined;
 }

@@ -12,12 +12,13 @@ import {
 } from "@parley/contracts/parley/chat/v1/chat";
 import { AsyncQueue, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
 import type { Actor, Chat } from "./chat.js";
+import type { Groups } from "./groups.js";
 import { chatCommands, type ChatCommands } from "./commands.js";
-import { toConversation } from "./convert.js";
 import { InvalidInput } from "./errors.js";
 
 export interface ChatServerDeps {
   chat: Chat;
+  groups: Groups;
   /** Turns domain errors into statuses (inside the Stream, where interceptors do not reach). */
   mapError: ErrorMapper;
   logger: Logger;
@@ -32,7 +33,7 @@ export const DEVICE_HEADER = "parley-device-id";
 
 /** Wiring: ChatService on the domain; unary RPCs and the gateway Stream share one command table. */
 export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => void {
-  const commands = chatCommands(deps.chat);
+  const commands = chatCommands(deps.chat, deps.groups);
   const impl: Partial<ServiceImpl<typeof ChatService>> = {
     send: (req, ctx) => commands.send(actorFrom(ctx), req),
     sync: (req, ctx) => commands.sync(actorFrom(ctx), req),
@@ -42,9 +43,14 @@ export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => voi
     setTyping: (req, ctx) => commands.setTyping(actorFrom(ctx), req),
     listConversations: (req, ctx) => commands.listConversations(actorFrom(ctx), req),
     openDirect: (req, ctx) => commands.openDirect(actorFrom(ctx), req),
-    async getConversation(req, ctx) {
-      return { conversation: toConversation(await deps.chat.conversation(actorFrom(ctx), req.conversationId)) };
-    },
+    getConversation: (req, ctx) => commands.getConversation(actorFrom(ctx), req),
+    getReceipts: (req, ctx) => commands.getReceipts(actorFrom(ctx), req),
+    createGroup: (req, ctx) => commands.createGroup(actorFrom(ctx), req),
+    updateGroup: (req, ctx) => commands.updateGroup(actorFrom(ctx), req),
+    addMembers: (req, ctx) => commands.addMembers(actorFrom(ctx), req),
+    removeMember: (req, ctx) => commands.removeMember(actorFrom(ctx), req),
+    setMemberRole: (req, ctx) => commands.setMemberRole(actorFrom(ctx), req),
+    deleteGroup: (req, ctx) => commands.deleteGroup(actorFrom(ctx), req),
     async getCursor(_req, ctx) {
       return deps.chat.cursor(actorFrom(ctx));
     },

@@ -84,4 +84,15 @@ CREATE TABLE device_cursors (
 );
 `,
   },
+  {
+    version: 2,
+    name: "groups: history visibility, deletion, member history horizons",
+    // history_from_message_id 0 lets a member read all history; deleted groups keep their rows.
+    sql: `
+ALTER TABLE conversations
+  ADD COLUMN history_visible boolean NOT NULL DEFAULT false,
+  ADD COLUMN deleted boolean NOT NULL DEFAULT false;
+ALTER TABLE conversation_members ADD COLUMN history_from_message_id bigint NOT NULL DEFAULT 0;
+`,
+  },
 ];

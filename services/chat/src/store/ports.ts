@@ -8,6 +8,14 @@ export interface MemberRecord {
   joinedAt: Date;
   /** The member's read marker: every message up to and including this id is read (0: none). */
   readMessageId: bigint;
+  /** The member's history horizon: they may read messages from this id on (0: all history). */
+  historyFromMessageId: bigint;
+}
+
+/** A group's settings. */
+export interface GroupSettings {
+  /** Whether members added later may read the messages sent before they joined. */
+  historyVisibleToNewMembers: boolean;
 }
 
 export interface ConversationRecord {
@@ -16,8 +24,45 @@ export interface ConversationRecord {
   /** Empty for direct conversations. */
   name: string;
   createdAt: Date;
-  /** Ordered by user id. */
+  /** Ordered by user id; empty once the conversation is deleted. */
   members: MemberRecord[];
+  /** Present for groups only. */
+  settings?: GroupSettings;
+  /** A deleted group keeps its id and messages but has no members and leaves every conversation list. */
+  deleted: boolean;
+}
+
+/** Thrown by append (without explicit recipients) when the sender is not a member when the send commits. */
+export class NotAMemberError extends Error {
+  override name = "NotAMemberError";
+}
+
+/** Thrown by updateGroup when the conversation does not exist. */
+export class ConversationMissingError extends Error {
+  override name = "ConversationMissingError";
+}
+
+/** A change to a group, decided by the caller against the locked current state. */
+export interface GroupChange {
+  /** New members; users already in the group are left as they are. */
+  add?: { userId: bigint; role: MemberRole }[];
+  remove?: bigint[];
+  roles?: { userId: bigint; role: MemberRole }[];
+  name?: string;
+  settings?: GroupSettings;
+  /** Marks the group deleted and removes every member (the other fields are then ignored). */
+  delete?: boolean;
+  /** the system message recording the change */
+  systemMessage: StoredMessage;
+}
+
+/** Per member of a conversation: whether one message reached a device of theirs and whether they read it. */
+export interface Receipt {
+  userId: bigint;
+  /** Some device cursor of the user is at or past the seq of the message's inbox entry. */
+  delivered: boolean;
+  /** The user's read marker is at or past the message. */
+  read: boolean;
 }
 
 export interface StoredMessage {
@@ -91,6 +136,10 @@ export interface ConversationSummary {
  *   pair and however many callers open it at once.
  * - Read markers only move forward, and unread counts never include the
  *   reader's own messages or system messages (senderId 0).
+ * - Membership and sends serialise per conversation: append without explicit
+ *   recipients and updateGroup lock the conversation row, so a send reaches
+ *   exactly the members at its commit, and a decide() sees the state its
+ *   change is applied to (which is what lets callers enforce a member cap).
  * - Ordering: history is newest first by message id (Snowflake ids, so by
  *   time); the conversation list is newest activity first.
  *
@@ -103,12 +152,41 @@ export interface MessageStore {
   getConversation(id: bigint): Promise<ConversationRecord | undefined>;
 
   /**
-   * Stores the message once and appends an inbox entry to each recipient
-   * (duplicates in `recipients` count once; include the sender for their
-   * other devices), in one transaction. Throws when the conversation does
-   * not exist or the message id is taken in it.
+   * Creates a group with its members (who may read all history) and stores
+   * `systemMessage` (sender 0, empty clientMsgId) with an entry in every
+   * member's inbox, in one transaction.
    */
-  append(message: StoredMessage, recipients: readonly bigint[]): Promise<SendOutcome>;
+  createGroup(input: {
+    id: bigint;
+    name: string;
+    settings: GroupSettings;
+    members: { userId: bigint; role: MemberRole }[];
+    systemMessage: StoredMessage;
+  }): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }>;
+  /**
+   * In one transaction: locks the conversation, calls `decide` with its
+   * current state (throws ConversationMissingError first when it does not
+   * exist), applies the change and stores its system message with an inbox
+   * entry for everyone who was a member before or after the change. When
+   * `decide` throws, nothing changes and its error is rethrown unchanged.
+   * Added members get history from 0 when the group's settings (after the
+   * change) make history visible, else from the system message's id.
+   */
+  updateGroup(
+    conversationId: bigint,
+    decide: (current: ConversationRecord) => GroupChange,
+  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }>;
+
+  /**
+   * Stores the message once and appends an inbox entry to each recipient,
+   * in one transaction. Without `recipients` they are the conversation's
+   * members when the send commits, and a sender (other than 0) who is not
+   * among them gets NotAMemberError with nothing written. With `recipients`
+   * (duplicates count once; include the sender for their other devices) the
+   * caller decides. Throws when the conversation does not exist or the
+   * message id is taken in it.
+   */
+  append(message: StoredMessage, recipients?: readonly bigint[]): Promise<SendOutcome>;
   /**
    * Newest first: messages with id below `beforeMessageId` (undefined: from
    * the newest) and at or above `notBeforeMessageId` (a member's horizon), at most `limit`.
@@ -140,8 +218,10 @@ export interface MessageStore {
     at: Date,
     recipients: readonly bigint[],
   ): Promise<{ advanced: boolean; entries: InboxEntry[] }>;
+  /** One receipt per current member for the message, ordered by user id. */
+  receipts(conversationId: bigint, messageId: bigint): Promise<Receipt[]>;
   /** Messages after the user's read marker, not sent by the user and not system messages (0 for non-members). */
   unreadCount(conversationId: bigint, userId: bigint): Promise<number>;
-  /** The user's conversations, newest activity first, with activity strictly below `beforeActivityId` when given. */
+  /** The user's conversations (deleted ones left out), newest activity first, with activity strictly below `beforeActivityId` when given. */
   listConversations(userId: bigint, limit: number, beforeActivityId?: bigint): Promise<ConversationSummary[]>;
 }

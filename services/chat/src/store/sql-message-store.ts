@@ -1,15 +1,20 @@
 import type { Db } from "@parley/relational";
-import type {
-  ConversationKind,
-  ConversationRecord,
-  ConversationSummary,
-  InboxEntry,
-  InboxItem,
-  MemberRecord,
-  MemberRole,
-  MessageStore,
-  SendOutcome,
-  StoredMessage,
+import {
+  ConversationMissingError,
+  NotAMemberError,
+  type ConversationKind,
+  type ConversationRecord,
+  type ConversationSummary,
+  type GroupChange,
+  type GroupSettings,
+  type InboxEntry,
+  type InboxItem,
+  type MemberRecord,
+  type MemberRole,
+  type MessageStore,
+  type Receipt,
+  type SendOutcome,
+  type StoredMessage,
 } from "./ports.js";
 
 const KIND_CODES: Record<ConversationKind, number> = { direct: 1, group: 2 };
@@ -37,6 +42,8 @@ interface ConversationRow {
   kind: number;
   name: string;
   created_at: Date;
+  history_visible: boolean;
+  deleted: boolean;
 }
 
 interface MemberRow {
@@ -45,6 +52,7 @@ interface MemberRow {
   role: number;
   joined_at: Date;
   read_message_id: string;
+  history_from_message_id: string;
 }
 
 type InboxRow = { seq: string; kind: number; entry_conversation_id: string; entry_message_id: string; reader_id: string | null; read_at: Date | null } & {
@@ -55,6 +63,7 @@ type SummaryRow = { conversation_created_at: Date; last_activity_id: string; rea
   [K in keyof MessageRow]: MessageRow[K] | null;
 };
 
+const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 const MESSAGE_COLUMNS = "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at";
 
 /**
@@ -62,7 +71,9 @@ const MESSAGE_COLUMNS = "m.conversation_id, m.message_id, m.sender_id, m.sender_
  *
  * Locks are always taken in one order, so concurrent writers cannot
  * deadlock: the (sender, client_msg_id) claim, then the conversation row,
- * then member rows, then inbox heads in ascending user id. Seqs come from a
+ * then member rows, then inbox heads in ascending user id. Membership
+ * changes and member-addressed sends hold the conversation row until they
+ * commit, so they take turns per conversation. Seqs come from a
  * per-user head row incremented inside the writing transaction: the row lock
  * makes writers of one user take turns, and a rollback undoes the increment,
  * so seqs stay gap-free.
@@ -99,53 +110,60 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async getConversation(id: bigint): Promise<ConversationRecord | undefined> {
-    const { rows } = await this.db.query<ConversationRow>("SELECT id, kind, name, created_at FROM conversations WHERE id = $1", [
-      String(id),
-    ]);
-    if (rows[0] === undefined) return undefined;
-    const members = await this.loadMembers([rows[0].id]);
-    return toConversation(rows[0], members.get(rows[0].id) ?? []);
+    return loadConversation(this.db, id, false);
   }
 
-  async append(message: StoredMessage, recipients: readonly bigint[]): Promise<SendOutcome> {
-    const users = uniqueSorted(recipients);
-    const stored = copyMessage(message);
-    const dedup = message.clientMsgId !== "";
+  async createGroup(input: {
+    id: bigint;
+    name: string;
+    settings: GroupSettings;
+    members: { userId: bigint; role: MemberRole }[];
+    systemMessage: StoredMessage;
+  }): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+    checkSystemMessage(input.id, input.systemMessage);
     return this.db.transaction(async (tx) => {
-      if (dedup) {
+      await tx.query(
+        `INSERT INTO conversations (id, kind, name, history_visible, last_activity_id) VALUES ($1, $2, $3, $4, GREATEST($1::bigint, $5::bigint))`,
+        [String(input.id), KIND_CODES.group, input.name, input.settings.historyVisibleToNewMembers, String(input.systemMessage.messageId)],
+      );
+      await insertMembers(tx, input.id, input.members, 0n);
+      const outcome = await storeMessage(tx, input.systemMessage, await memberIds(tx, input.id));
+      return { conversation: (await loadConversation(tx, input.id, false))!, outcome };
+    });
+  }
+
+  async updateGroup(
+    conversationId: bigint,
+    decide: (current: ConversationRecord) => GroupChange,
+  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+    return this.db.transaction(async (tx) => {
+      // The row lock makes concurrent changes and member-addressed sends take turns: decide() sees what it changes.
+      const current = await loadConversation(tx, conversationId, true);
+      if (current === undefined) throw new ConversationMissingError(`conversation ${conversationId} does not exist`);
+      const change = decide(current);
+      checkSystemMessage(conversationId, change.systemMessage);
+      await applyGroupChange(tx, current, change);
+      await touchConversation(tx, change.systemMessage);
+      const before = current.members.map((m) => m.userId);
+      const outcome = await storeMessage(tx, change.systemMessage, [...before, ...(await memberIds(tx, conversationId))]);
+      return { conversation: (await loadConversation(tx, conversationId, false))!, outcome };
+    });
+  }
+
+  async append(message: StoredMessage, recipients?: readonly bigint[]): Promise<SendOutcome> {
+    return this.db.transaction(async (tx) => {
+      if (message.clientMsgId !== "") {
         const original = await claimClientMsgId(tx, message);
         if (original !== undefined) return original;
       }
-      const touched = await tx.query(
-        "UPDATE conversations SET last_activity_id = GREATEST(last_activity_id, $2) WHERE id = $1",
-        [String(message.conversationId), String(message.messageId)],
-      );
-      if (touched.rowCount === 0) throw new Error(`conversation ${message.conversationId} does not exist`);
-      const seqs = await appendEntries(tx, users, ENTRY_MESSAGE, message.conversationId, message.messageId);
-      await tx.query(
-        `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          String(message.conversationId),
-          String(message.messageId),
-          String(message.senderId),
-          String(message.senderDeviceId),
-          message.clientMsgId,
-          message.text,
-          message.system === undefined ? null : Buffer.from(message.system),
-          message.createdAt,
-        ],
-      );
-      const senderSeq = seqs.get(message.senderId) ?? 0n;
-      if (dedup && senderSeq !== 0n) {
-        await tx.query("UPDATE sent_messages SET sender_seq = $3 WHERE sender_id = $1 AND client_msg_id = $2", [
-          String(message.senderId),
-          message.clientMsgId,
-          String(senderSeq),
-        ]);
+      // Takes the conversation row lock first, so the members read below are the ones at commit.
+      await touchConversation(tx, message);
+      if (recipients !== undefined) return storeMessage(tx, message, recipients);
+      const members = await memberIds(tx, message.conversationId);
+      if (message.senderId !== 0n && !members.includes(message.senderId)) {
+        throw new NotAMemberError(`user ${message.senderId} is not a member of conversation ${message.conversationId}`);
       }
-      const item: InboxItem = { kind: "message", message: stored };
-      return { message: stored, senderSeq, duplicate: false, entries: toEntries(seqs, item) };
+      return storeMessage(tx, message, members);
     });
   }
 
@@ -221,6 +239,18 @@ export class SqlMessageStore implements MessageStore {
     });
   }
 
+  async receipts(conversationId: bigint, messageId: bigint): Promise<Receipt[]> {
+    // Each member's entry is found by scanning their inbox (no index by message): fine for the inbox sizes we keep.
+    const { rows } = await this.db.query<{ user_id: string; delivered: boolean; read: boolean }>(
+      `SELECT cm.user_id, cm.read_message_id >= $2 AS read,
+         EXISTS (SELECT 1 FROM inbox i JOIN device_cursors d ON d.user_id = i.user_id AND d.seq >= i.seq
+                 WHERE i.user_id = cm.user_id AND i.kind = ${ENTRY_MESSAGE} AND i.conversation_id = $1 AND i.message_id = $2) AS delivered
+       FROM conversation_members cm WHERE cm.conversation_id = $1 ORDER BY cm.user_id`,
+      [String(conversationId), String(messageId)],
+    );
+    return rows.map((row) => ({ userId: BigInt(row.user_id), delivered: row.delivered, read: row.read }));
+  }
+
   async unreadCount(conversationId: bigint, userId: bigint): Promise<number> {
     const { rows } = await this.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM conversation_members cm
@@ -235,11 +265,11 @@ export class SqlMessageStore implements MessageStore {
     // The page is cut first, so the last message and unread count are computed for its rows only.
     const { rows } = await this.db.query<SummaryRow>(
       `WITH page AS (
-         SELECT c.id, c.kind, c.name, c.created_at, c.last_activity_id, cm.read_message_id
+         SELECT c.id, c.kind, c.name, c.created_at, c.history_visible, c.deleted, c.last_activity_id, cm.read_message_id
          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-         WHERE cm.user_id = $1 AND c.last_activity_id < $2
+         WHERE cm.user_id = $1 AND c.last_activity_id < $2 AND NOT c.deleted
          ORDER BY c.last_activity_id DESC LIMIT $3)
-       SELECT p.id, p.kind, p.name, p.created_at AS conversation_created_at, p.last_activity_id, p.read_message_id,
+       SELECT p.id, p.kind, p.name, p.created_at AS conversation_created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
          (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p.read_message_id", "$1")}) AS unread,
          ${MESSAGE_COLUMNS}
        FROM page p
@@ -247,7 +277,7 @@ export class SqlMessageStore implements MessageStore {
        ORDER BY p.last_activity_id DESC`,
       [String(userId), beforeActivityId === undefined ? MAX_ID : String(beforeActivityId), limit],
     );
-    const members = await this.loadMembers(rows.map((row) => row.id));
+    const members = await loadMembers(this.db, rows.map((row) => row.id));
     return rows.map((row) => ({
       conversation: toConversation({ ...row, created_at: row.conversation_created_at }, members.get(row.id) ?? []),
       ...(row.message_id === null ? {} : { lastMessage: toMessage(row as MessageRow) }),
@@ -256,28 +286,137 @@ export class SqlMessageStore implements MessageStore {
       lastActivityId: BigInt(row.last_activity_id),
     }));
   }
+}
 
-  /** Members of each conversation, by conversation id (as text), ordered by user id. */
-  private async loadMembers(conversationIds: readonly string[]): Promise<Map<string, MemberRecord[]>> {
-    const byConversation = new Map<string, MemberRecord[]>();
-    if (conversationIds.length === 0) return byConversation;
-    const { rows } = await this.db.query<MemberRow>(
-      `SELECT conversation_id, user_id, role, joined_at, read_message_id FROM conversation_members
-       WHERE conversation_id = ANY($1::bigint[]) ORDER BY conversation_id, user_id`,
-      [conversationIds],
+/** The conversation with its members; `lock` takes its row lock for the rest of the transaction. */
+async function loadConversation(db: Db, id: bigint, lock: boolean): Promise<ConversationRecord | undefined> {
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
+    [String(id)],
+  );
+  if (rows[0] === undefined) return undefined;
+  const members = await loadMembers(db, [rows[0].id]);
+  return toConversation(rows[0], members.get(rows[0].id) ?? []);
+}
+
+/** Members of each conversation, by conversation id (as text), ordered by user id. */
+async function loadMembers(db: Db, conversationIds: readonly string[]): Promise<Map<string, MemberRecord[]>> {
+  const byConversation = new Map<string, MemberRecord[]>();
+  if (conversationIds.length === 0) return byConversation;
+  const { rows } = await db.query<MemberRow>(
+    `SELECT conversation_id, user_id, role, joined_at, read_message_id, history_from_message_id FROM conversation_members
+     WHERE conversation_id = ANY($1::bigint[]) ORDER BY conversation_id, user_id`,
+    [conversationIds],
+  );
+  for (const row of rows) {
+    const member: MemberRecord = {
+      userId: BigInt(row.user_id),
+      role: toRole(row),
+      joinedAt: row.joined_at,
+      readMessageId: BigInt(row.read_message_id),
+      historyFromMessageId: BigInt(row.history_from_message_id),
+    };
+    const list = byConversation.get(row.conversation_id);
+    if (list === undefined) byConversation.set(row.conversation_id, [member]);
+    else list.push(member);
+  }
+  return byConversation;
+}
+
+async function memberIds(tx: Db, conversationId: bigint): Promise<bigint[]> {
+  const { rows } = await tx.query<{ user_id: string }>("SELECT user_id FROM conversation_members WHERE conversation_id = $1", [
+    String(conversationId),
+  ]);
+  return rows.map((row) => BigInt(row.user_id));
+}
+
+/** Moves the conversation's activity to the message, taking its row lock; throws when the conversation does not exist. */
+async function touchConversation(tx: Db, message: StoredMessage): Promise<void> {
+  const touched = await tx.query("UPDATE conversations SET last_activity_id = GREATEST(last_activity_id, $2) WHERE id = $1", [
+    String(message.conversationId),
+    String(message.messageId),
+  ]);
+  if (touched.rowCount === 0) throw new Error(`conversation ${message.conversationId} does not exist`);
+}
+
+/**
+ * Stores the message and gives each recipient (duplicates count once) an
+ * entry; records the sender's seq on their de-duplication claim.
+ */
+async function storeMessage(tx: Db, message: StoredMessage, recipients: readonly bigint[]): Promise<SendOutcome> {
+  const stored = copyMessage(message);
+  const seqs = await appendEntries(tx, uniqueSorted(recipients), ENTRY_MESSAGE, message.conversationId, message.messageId);
+  await tx.query(
+    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      String(message.conversationId),
+      String(message.messageId),
+      String(message.senderId),
+      String(message.senderDeviceId),
+      message.clientMsgId,
+      message.text,
+      message.system === undefined ? null : Buffer.from(message.system),
+      message.createdAt,
+    ],
+  );
+  const senderSeq = seqs.get(message.senderId) ?? 0n;
+  if (message.clientMsgId !== "" && senderSeq !== 0n) {
+    await tx.query("UPDATE sent_messages SET sender_seq = $3 WHERE sender_id = $1 AND client_msg_id = $2", [
+      String(message.senderId),
+      message.clientMsgId,
+      String(senderSeq),
+    ]);
+  }
+  const item: InboxItem = { kind: "message", message: stored };
+  return { message: stored, senderSeq, duplicate: false, entries: toEntries(seqs, item) };
+}
+
+function checkSystemMessage(conversationId: bigint, message: StoredMessage): void {
+  if (message.conversationId !== conversationId || message.senderId !== 0n || message.clientMsgId !== "") {
+    throw new Error(`a group's system message must be in conversation ${conversationId}, from sender 0, with no client id`);
+  }
+}
+
+/** Members join with their history horizon; users already in the group are left as they are. */
+async function insertMembers(
+  tx: Db,
+  conversationId: bigint,
+  members: readonly { userId: bigint; role: MemberRole }[],
+  historyFrom: bigint,
+): Promise<void> {
+  if (members.length === 0) return;
+  await tx.query(
+    `INSERT INTO conversation_members (conversation_id, user_id, role, history_from_message_id)
+     SELECT $1, a.u, a.r, $4 FROM unnest($2::bigint[], $3::smallint[]) AS a(u, r)
+     ON CONFLICT (conversation_id, user_id) DO NOTHING`,
+    [String(conversationId), members.map((m) => String(m.userId)), members.map((m) => ROLE_CODES[m.role]), String(historyFrom)],
+  );
+}
+
+/** Applies a decided change to the locked group: removals, then additions, then roles, name and settings. */
+async function applyGroupChange(tx: Db, current: ConversationRecord, change: GroupChange): Promise<void> {
+  const id = String(current.id);
+  if (change.delete === true) {
+    await tx.query("UPDATE conversations SET deleted = true WHERE id = $1", [id]);
+    await tx.query("DELETE FROM conversation_members WHERE conversation_id = $1", [id]);
+    return;
+  }
+  const historyVisible = (change.settings ?? current.settings)?.historyVisibleToNewMembers ?? false;
+  await tx.query("UPDATE conversations SET name = $2, history_visible = $3 WHERE id = $1", [id, change.name ?? current.name, historyVisible]);
+  if (change.remove !== undefined && change.remove.length > 0) {
+    await tx.query("DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = ANY($2::bigint[])", [
+      id,
+      change.remove.map(String),
+    ]);
+  }
+  await insertMembers(tx, current.id, change.add ?? [], historyVisible ? 0n : change.systemMessage.messageId);
+  if (change.roles !== undefined && change.roles.length > 0) {
+    await tx.query(
+      `UPDATE conversation_members cm SET role = r.role FROM unnest($2::bigint[], $3::smallint[]) AS r(user_id, role)
+       WHERE cm.conversation_id = $1 AND cm.user_id = r.user_id`,
+      [id, change.roles.map((r) => String(r.userId)), change.roles.map((r) => ROLE_CODES[r.role])],
     );
-    for (const row of rows) {
-      const member: MemberRecord = {
-        userId: BigInt(row.user_id),
-        role: toRole(row),
-        joinedAt: row.joined_at,
-        readMessageId: BigInt(row.read_message_id),
-      };
-      const list = byConversation.get(row.conversation_id);
-      if (list === undefined) byConversation.set(row.conversation_id, [member]);
-      else list.push(member);
-    }
-    return byConversation;
   }
 }
 
@@ -351,7 +490,16 @@ function toEntries(seqs: Map<bigint, bigint>, item: InboxItem): InboxEntry[] {
 function toConversation(row: ConversationRow, members: MemberRecord[]): ConversationRecord {
   const kind = KINDS[row.kind];
   if (kind === undefined) throw new Error(`conversation ${row.id} has unknown kind ${row.kind}`);
-  return { id: BigInt(row.id), kind, name: row.name, createdAt: row.created_at, members };
+  const settings = { historyVisibleToNewMembers: row.history_visible };
+  return {
+    id: BigInt(row.id),
+    kind,
+    name: row.name,
+    createdAt: row.created_at,
+    members,
+    ...(kind === "group" ? { settings } : {}),
+    deleted: row.deleted,
+  };
 }
 
 function toRole(row: MemberRow): MemberRole {

@@ -16,7 +16,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { AckCursorRequest, AckCursorResponse, HistoryRequest, HistoryResponse, InboxEntry, ListConversationsRequest, ListConversationsResponse, MarkReadRequest, MarkReadResponse, OpenDirectRequest, OpenDirectResponse, SendRequest, SendResponse, SetTypingRequest, SetTypingResponse, SyncRequest, SyncResponse, TypingEvent } from "../../chat/v1/chat_pb.js";
+import type { AckCursorRequest, AckCursorResponse, AddMembersRequest, AddMembersResponse, CreateGroupRequest, CreateGroupResponse, DeleteGroupRequest, DeleteGroupResponse, GetConversationRequest, GetConversationResponse, GetReceiptsRequest, GetReceiptsResponse, HistoryRequest, HistoryResponse, InboxEntry, ListConversationsRequest, ListConversationsResponse, MarkReadRequest, MarkReadResponse, OpenDirectRequest, OpenDirectResponse, RemoveMemberRequest, RemoveMemberResponse, SendRequest, SendResponse, SetMemberRoleRequest, SetMemberRoleResponse, SetTypingRequest, SetTypingResponse, SyncRequest, SyncResponse, TypingEvent, UpdateGroupRequest, UpdateGroupResponse } from "../../chat/v1/chat_pb.js";
 import { file_parley_chat_v1_chat } from "../../chat/v1/chat_pb.js";
 import type { UserPresence } from "../../presence/v1/presence_pb.js";
 import { file_parley_presence_v1_presence } from "../../presence/v1/presence_pb.js";
@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/client/v1/client.proto.
  */
 export const file_parley_client_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvY2xpZW50L3YxL2NsaWVudC5wcm90bxIQcGFybGV5LmNsaWVudC52MSK/BAoLQ2xpZW50RnJhbWUSCgoCaWQYASABKAQSMAoJaGVhcnRiZWF0GAogASgLMhsucGFybGV5LmNsaWVudC52MS5IZWFydGJlYXRIABIrCgRzZW5kGAsgASgLMhsucGFybGV5LmNoYXQudjEuU2VuZFJlcXVlc3RIABIrCgRzeW5jGAwgASgLMhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3RIABIxCgdoaXN0b3J5GA0gASgLMh4ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlcXVlc3RIABI0CgltYXJrX3JlYWQYDiABKAsyHy5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlcXVlc3RIABI2CgphY2tfY3Vyc29yGA8gASgLMiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdEgAEjYKCnNldF90eXBpbmcYECABKAsyIC5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXF1ZXN0SAASRgoSbGlzdF9jb252ZXJzYXRpb25zGBEgASgLMigucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0SAASOAoLb3Blbl9kaXJlY3QYEiABKAsyIS5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVxdWVzdEgAEjUKDGdldF9wcmVzZW5jZRgTIAEoCzIdLnBhcmxleS5jbGllbnQudjEuR2V0UHJlc2VuY2VIAEIGCgRib2R5IgsKCUhlYXJ0YmVhdCI3CgRQb25nEi8KC3NlcnZlcl90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIfCgtHZXRQcmVzZW5jZRIQCgh1c2VyX2lkcxgBIAMoBCJDCgxQcmVzZW5jZUxpc3QSMwoJcHJlc2VuY2VzGAEgAygLMiAucGFybGV5LnByZXNlbmNlLnYxLlVzZXJQcmVzZW5jZSLBAQoHV2VsY29tZRIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SFwoPbWF4X2ZyYW1lX2J5dGVzGAQgASgNEhIKCmN1cnNvcl9zZXEYBSABKAQSEAoIaGVhZF9zZXEYBiABKAQSNAoQdG9rZW5fZXhwaXJlc19hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCXJldHJ5YWJsZRgDIAEoCCKpBgoLU2VydmVyRnJhbWUSCgoCaWQYASABKAQSLAoHd2VsY29tZRgKIAEoCzIZLnBhcmxleS5jbGllbnQudjEuV2VsY29tZUgAEigKBWVycm9yGAsgASgLMhcucGFybGV5LmNsaWVudC52MS5FcnJvckgAEiYKBHBvbmcYDCABKAsyFi5wYXJsZXkuY2xpZW50LnYxLlBvbmdIABIsCgRzZW5kGA0gASgLMhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlSAASLAoEc3luYxgOIAEoCzIcLnBhcmxleS5jaGF0LnYxLlN5bmNSZXNwb25zZUgAEjIKB2hpc3RvcnkYDyABKAsyHy5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVzcG9uc2VIABI1CgltYXJrX3JlYWQYECABKAsyIC5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlSAASNwoKYWNrX2N1cnNvchgRIAEoCzIhLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlSAASNwoKc2V0X3R5cGluZxgSIAEoCzIhLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlSAASRwoSbGlzdF9jb252ZXJzYXRpb25zGBMgASgLMikucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZUgAEjkKC29wZW5fZGlyZWN0GBQgASgLMiIucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlc3BvbnNlSAASNwoNcHJlc2VuY2VfbGlzdBgVIAEoCzIeLnBhcmxleS5jbGllbnQudjEuUHJlc2VuY2VMaXN0SAASKwoFZW50cnkYHiABKAsyGi5wYXJsZXkuY2hhdC52MS5JbmJveEVudHJ5SAASLQoGdHlwaW5nGB8gASgLMhsucGFybGV5LmNoYXQudjEuVHlwaW5nRXZlbnRIABI0CghwcmVzZW5jZRggIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2VIAEIGCgRib2R5KuYBCglDbG9zZUNvZGUSGgoWQ0xPU0VfQ09ERV9VTlNQRUNJRklFRBAAEiEKHENMT1NFX0NPREVfSEVBUlRCRUFUX1RJTUVPVVQQoB8SHQoYQ0xPU0VfQ09ERV9TTE9XX0NPTlNVTUVSEKEfEhwKF0NMT1NFX0NPREVfUkFURV9MSU1JVEVEEKIfEh0KGENMT1NFX0NPREVfVE9LRU5fRVhQSVJFRBCEIBIaChVDTE9TRV9DT0RFX0xPR0dFRF9PVVQQhSASIgodQ0xPU0VfQ09ERV9QUk9UT0NPTF9WSU9MQVRJT04Q6CBiBnByb3RvMw", [file_google_protobuf_timestamp, file_parley_chat_v1_chat, file_parley_presence_v1_presence]);
+  fileDesc("Ch1wYXJsZXkvY2xpZW50L3YxL2NsaWVudC5wcm90bxIQcGFybGV5LmNsaWVudC52MSKsCAoLQ2xpZW50RnJhbWUSCgoCaWQYASABKAQSMAoJaGVhcnRiZWF0GAogASgLMhsucGFybGV5LmNsaWVudC52MS5IZWFydGJlYXRIABIrCgRzZW5kGAsgASgLMhsucGFybGV5LmNoYXQudjEuU2VuZFJlcXVlc3RIABIrCgRzeW5jGAwgASgLMhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3RIABIxCgdoaXN0b3J5GA0gASgLMh4ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlcXVlc3RIABI0CgltYXJrX3JlYWQYDiABKAsyHy5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlcXVlc3RIABI2CgphY2tfY3Vyc29yGA8gASgLMiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdEgAEjYKCnNldF90eXBpbmcYECABKAsyIC5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXF1ZXN0SAASRgoSbGlzdF9jb252ZXJzYXRpb25zGBEgASgLMigucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0SAASOAoLb3Blbl9kaXJlY3QYEiABKAsyIS5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVxdWVzdEgAEjUKDGdldF9wcmVzZW5jZRgTIAEoCzIdLnBhcmxleS5jbGllbnQudjEuR2V0UHJlc2VuY2VIABJCChBnZXRfY29udmVyc2F0aW9uGBQgASgLMiYucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdEgAEjoKDGNyZWF0ZV9ncm91cBgVIAEoCzIiLnBhcmxleS5jaGF0LnYxLkNyZWF0ZUdyb3VwUmVxdWVzdEgAEjoKDHVwZGF0ZV9ncm91cBgWIAEoCzIiLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVxdWVzdEgAEjgKC2FkZF9tZW1iZXJzGBcgASgLMiEucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1JlcXVlc3RIABI8Cg1yZW1vdmVfbWVtYmVyGBggASgLMiMucGFybGV5LmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdEgAEj8KD3NldF9tZW1iZXJfcm9sZRgZIAEoCzIkLnBhcmxleS5jaGF0LnYxLlNldE1lbWJlclJvbGVSZXF1ZXN0SAASOgoMZGVsZXRlX2dyb3VwGBogASgLMiIucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXF1ZXN0SAASOgoMZ2V0X3JlY2VpcHRzGBsgASgLMiIucGFybGV5LmNoYXQudjEuR2V0UmVjZWlwdHNSZXF1ZXN0SABCBgoEYm9keSILCglIZWFydGJlYXQiNwoEUG9uZxIvCgtzZXJ2ZXJfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiHwoLR2V0UHJlc2VuY2USEAoIdXNlcl9pZHMYASADKAQiQwoMUHJlc2VuY2VMaXN0EjMKCXByZXNlbmNlcxgBIAMoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2UiwQEKB1dlbGNvbWUSDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQSHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAMgASgNEhcKD21heF9mcmFtZV9ieXRlcxgEIAEoDRISCgpjdXJzb3Jfc2VxGAUgASgEEhAKCGhlYWRfc2VxGAYgASgEEjQKEHRva2VuX2V4cGlyZXNfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjkKBUVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgingoKC1NlcnZlckZyYW1lEgoKAmlkGAEgASgEEiwKB3dlbGNvbWUYCiABKAsyGS5wYXJsZXkuY2xpZW50LnYxLldlbGNvbWVIABIoCgVlcnJvchgLIAEoCzIXLnBhcmxleS5jbGllbnQudjEuRXJyb3JIABImCgRwb25nGAwgASgLMhYucGFybGV5LmNsaWVudC52MS5Qb25nSAASLAoEc2VuZBgNIAEoCzIcLnBhcmxleS5jaGF0LnYxLlNlbmRSZXNwb25zZUgAEiwKBHN5bmMYDiABKAsyHC5wYXJsZXkuY2hhdC52MS5TeW5jUmVzcG9uc2VIABIyCgdoaXN0b3J5GA8gASgLMh8ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlc3BvbnNlSAASNQoJbWFya19yZWFkGBAgASgLMiAucGFybGV5LmNoYXQudjEuTWFya1JlYWRSZXNwb25zZUgAEjcKCmFja19jdXJzb3IYESABKAsyIS5wYXJsZXkuY2hhdC52MS5BY2tDdXJzb3JSZXNwb25zZUgAEjcKCnNldF90eXBpbmcYEiABKAsyIS5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXNwb25zZUgAEkcKEmxpc3RfY29udmVyc2F0aW9ucxgTIAEoCzIpLnBhcmxleS5jaGF0LnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2VIABI5CgtvcGVuX2RpcmVjdBgUIAEoCzIiLnBhcmxleS5jaGF0LnYxLk9wZW5EaXJlY3RSZXNwb25zZUgAEjcKDXByZXNlbmNlX2xpc3QYFSABKAsyHi5wYXJsZXkuY2xpZW50LnYxLlByZXNlbmNlTGlzdEgAEkMKEGdldF9jb252ZXJzYXRpb24YFiABKAsyJy5wYXJsZXkuY2hhdC52MS5HZXRDb252ZXJzYXRpb25SZXNwb25zZUgAEjsKDGNyZWF0ZV9ncm91cBgXIAEoCzIjLnBhcmxleS5jaGF0LnYxLkNyZWF0ZUdyb3VwUmVzcG9uc2VIABI7Cgx1cGRhdGVfZ3JvdXAYGCABKAsyIy5wYXJsZXkuY2hhdC52MS5VcGRhdGVHcm91cFJlc3BvbnNlSAASOQoLYWRkX21lbWJlcnMYGSABKAsyIi5wYXJsZXkuY2hhdC52MS5BZGRNZW1iZXJzUmVzcG9uc2VIABI9Cg1yZW1vdmVfbWVtYmVyGBogASgLMiQucGFybGV5LmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2VIABJACg9zZXRfbWVtYmVyX3JvbGUYGyABKAsyJS5wYXJsZXkuY2hhdC52MS5TZXRNZW1iZXJSb2xlUmVzcG9uc2VIABI7CgxkZWxldGVfZ3JvdXAYHCABKAsyIy5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlc3BvbnNlSAASOwoMZ2V0X3JlY2VpcHRzGB0gASgLMiMucGFybGV5LmNoYXQudjEuR2V0UmVjZWlwdHNSZXNwb25zZUgAEisKBWVudHJ5GB4gASgLMhoucGFybGV5LmNoYXQudjEuSW5ib3hFbnRyeUgAEi0KBnR5cGluZxgfIAEoCzIbLnBhcmxleS5jaGF0LnYxLlR5cGluZ0V2ZW50SAASNAoIcHJlc2VuY2UYICABKAsyIC5wYXJsZXkucHJlc2VuY2UudjEuVXNlclByZXNlbmNlSABCBgoEYm9keSrmAQoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIhChxDTE9TRV9DT0RFX0hFQVJUQkVBVF9USU1FT1VUEKAfEh0KGENMT1NFX0NPREVfU0xPV19DT05TVU1FUhChHxIcChdDTE9TRV9DT0RFX1JBVEVfTElNSVRFRBCiHxIdChhDTE9TRV9DT0RFX1RPS0VOX0VYUElSRUQQhCASGgoVQ0xPU0VfQ09ERV9MT0dHRURfT1VUEIUgEiIKHUNMT1NFX0NPREVfUFJPVE9DT0xfVklPTEFUSU9OEOggYgZwcm90bzM", [file_google_protobuf_timestamp, file_parley_chat_v1_chat, file_parley_presence_v1_presence]);
 
 /**
  * A frame from the device.
@@ -126,6 +126,70 @@ export type ClientFrame = Message<"parley.client.v1.ClientFrame"> & {
      */
     value: GetPresence;
     case: "getPresence";
+  } | {
+    /**
+     * Reads a conversation with its members; answered by GetConversationResponse.
+     *
+     * @generated from field: parley.chat.v1.GetConversationRequest get_conversation = 20;
+     */
+    value: GetConversationRequest;
+    case: "getConversation";
+  } | {
+    /**
+     * Creates a group; answered by CreateGroupResponse.
+     *
+     * @generated from field: parley.chat.v1.CreateGroupRequest create_group = 21;
+     */
+    value: CreateGroupRequest;
+    case: "createGroup";
+  } | {
+    /**
+     * Renames a group or changes its settings; answered by UpdateGroupResponse.
+     *
+     * @generated from field: parley.chat.v1.UpdateGroupRequest update_group = 22;
+     */
+    value: UpdateGroupRequest;
+    case: "updateGroup";
+  } | {
+    /**
+     * Adds members; answered by AddMembersResponse.
+     *
+     * @generated from field: parley.chat.v1.AddMembersRequest add_members = 23;
+     */
+    value: AddMembersRequest;
+    case: "addMembers";
+  } | {
+    /**
+     * Removes a member, or leaves; answered by RemoveMemberResponse.
+     *
+     * @generated from field: parley.chat.v1.RemoveMemberRequest remove_member = 24;
+     */
+    value: RemoveMemberRequest;
+    case: "removeMember";
+  } | {
+    /**
+     * Changes a role or hands ownership over; answered by SetMemberRoleResponse.
+     *
+     * @generated from field: parley.chat.v1.SetMemberRoleRequest set_member_role = 25;
+     */
+    value: SetMemberRoleRequest;
+    case: "setMemberRole";
+  } | {
+    /**
+     * Deletes a group; answered by DeleteGroupResponse.
+     *
+     * @generated from field: parley.chat.v1.DeleteGroupRequest delete_group = 26;
+     */
+    value: DeleteGroupRequest;
+    case: "deleteGroup";
+  } | {
+    /**
+     * Who has received and read a message; answered by GetReceiptsResponse.
+     *
+     * @generated from field: parley.chat.v1.GetReceiptsRequest get_receipts = 27;
+     */
+    value: GetReceiptsRequest;
+    case: "getReceipts";
   } | { case: undefined; value?: undefined };
 };
 
@@ -426,6 +490,70 @@ export type ServerFrame = Message<"parley.client.v1.ServerFrame"> & {
      */
     value: PresenceList;
     case: "presenceList";
+  } | {
+    /**
+     * Reply to get_conversation.
+     *
+     * @generated from field: parley.chat.v1.GetConversationResponse get_conversation = 22;
+     */
+    value: GetConversationResponse;
+    case: "getConversation";
+  } | {
+    /**
+     * Reply to create_group.
+     *
+     * @generated from field: parley.chat.v1.CreateGroupResponse create_group = 23;
+     */
+    value: CreateGroupResponse;
+    case: "createGroup";
+  } | {
+    /**
+     * Reply to update_group.
+     *
+     * @generated from field: parley.chat.v1.UpdateGroupResponse update_group = 24;
+     */
+    value: UpdateGroupResponse;
+    case: "updateGroup";
+  } | {
+    /**
+     * Reply to add_members.
+     *
+     * @generated from field: parley.chat.v1.AddMembersResponse add_members = 25;
+     */
+    value: AddMembersResponse;
+    case: "addMembers";
+  } | {
+    /**
+     * Reply to remove_member.
+     *
+     * @generated from field: parley.chat.v1.RemoveMemberResponse remove_member = 26;
+     */
+    value: RemoveMemberResponse;
+    case: "removeMember";
+  } | {
+    /**
+     * Reply to set_member_role.
+     *
+     * @generated from field: parley.chat.v1.SetMemberRoleResponse set_member_role = 27;
+     */
+    value: SetMemberRoleResponse;
+    case: "setMemberRole";
+  } | {
+    /**
+     * Reply to delete_group.
+     *
+     * @generated from field: parley.chat.v1.DeleteGroupResponse delete_group = 28;
+     */
+    value: DeleteGroupResponse;
+    case: "deleteGroup";
+  } | {
+    /**
+     * Reply to get_receipts.
+     *
+     * @generated from field: parley.chat.v1.GetReceiptsResponse get_receipts = 29;
+     */
+    value: GetReceiptsResponse;
+    case: "getReceipts";
   } | {
     /**
      * Pushed: a new inbox entry (message or read receipt).
