@@ -2,69 +2,47 @@ import type { Db } from "@parley/relational";
 import {
   ConversationMissingError,
   NotAMemberError,
-  type ConversationKind,
   type ConversationRecord,
   type ConversationSummary,
   type GroupChange,
   type GroupSettings,
   type InboxEntry,
   type InboxItem,
-  type MemberRecord,
   type MemberRole,
   type MessageStore,
   type Receipt,
   type SendOutcome,
   type StoredMessage,
 } from "./ports.js";
-
-const KIND_CODES: Record<ConversationKind, number> = { direct: 1, group: 2 };
-const KINDS: Record<number, ConversationKind> = { 1: "direct", 2: "group" };
-const ROLE_CODES: Record<MemberRole, number> = { member: 1, admin: 2, owner: 3 };
-const ROLES: Record<number, MemberRole> = { 1: "member", 2: "admin", 3: "owner" };
-const ENTRY_MESSAGE = 1;
-const ENTRY_READ = 2;
-/** Stands in for "no upper bound" so that range conditions stay plain index ranges. */
-const MAX_ID = "9223372036854775807";
-
-interface MessageRow {
-  conversation_id: string;
-  message_id: string;
-  sender_id: string;
-  sender_device_id: string;
-  client_msg_id: string;
-  text: string;
-  system: Uint8Array | null;
-  created_at: Date;
-}
-
-interface ConversationRow {
-  id: string;
-  kind: number;
-  name: string;
-  created_at: Date;
-  history_visible: boolean;
-  deleted: boolean;
-}
-
-interface MemberRow {
-  conversation_id: string;
-  user_id: string;
-  role: number;
-  joined_at: Date;
-  read_message_id: string;
-  history_from_message_id: string;
-}
-
-type InboxRow = { seq: string; kind: number; entry_conversation_id: string; entry_message_id: string; reader_id: string | null; read_at: Date | null } & {
-  [K in keyof MessageRow]: MessageRow[K] | null;
-};
-
-type SummaryRow = { conversation_created_at: Date; last_activity_id: string; read_message_id: string; unread: string } & Omit<ConversationRow, "created_at"> & {
-  [K in keyof MessageRow]: MessageRow[K] | null;
-};
-
-const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
-const MESSAGE_COLUMNS = "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at";
+import {
+  ENTRY_MESSAGE,
+  ENTRY_READ,
+  KIND_CODES,
+  MAX_ID,
+  MESSAGE_COLUMNS,
+  ROLE_CODES,
+  toConversation,
+  toEntries,
+  toInboxEntry,
+  toMessage,
+  uniqueSorted,
+  type InboxRow,
+  type MessageRow,
+  type SummaryRow,
+} from "./sql-rows.js";
+import {
+  loadConversation,
+  loadMembers,
+  memberIds,
+  touchConversation,
+  storeMessage,
+  checkSystemMessage,
+  insertMembers,
+  applyGroupChange,
+  claimClientMsgId,
+  appendEntries,
+  unread,
+} from "./sql-steps.js";
 
 /**
  * The message store on SQL: runs unchanged on PGlite (embedded) and Postgres.
@@ -286,260 +264,4 @@ export class SqlMessageStore implements MessageStore {
       lastActivityId: BigInt(row.last_activity_id),
     }));
   }
-}
-
-/** The conversation with its members; `lock` takes its row lock for the rest of the transaction. */
-async function loadConversation(db: Db, id: bigint, lock: boolean): Promise<ConversationRecord | undefined> {
-  const { rows } = await db.query<ConversationRow>(
-    `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
-    [String(id)],
-  );
-  if (rows[0] === undefined) return undefined;
-  const members = await loadMembers(db, [rows[0].id]);
-  return toConversation(rows[0], members.get(rows[0].id) ?? []);
-}
-
-/** Members of each conversation, by conversation id (as text), ordered by user id. */
-async function loadMembers(db: Db, conversationIds: readonly string[]): Promise<Map<string, MemberRecord[]>> {
-  const byConversation = new Map<string, MemberRecord[]>();
-  if (conversationIds.length === 0) return byConversation;
-  const { rows } = await db.query<MemberRow>(
-    `SELECT conversation_id, user_id, role, joined_at, read_message_id, history_from_message_id FROM conversation_members
-     WHERE conversation_id = ANY($1::bigint[]) ORDER BY conversation_id, user_id`,
-    [conversationIds],
-  );
-  for (const row of rows) {
-    const member: MemberRecord = {
-      userId: BigInt(row.user_id),
-      role: toRole(row),
-      joinedAt: row.joined_at,
-      readMessageId: BigInt(row.read_message_id),
-      historyFromMessageId: BigInt(row.history_from_message_id),
-    };
-    const list = byConversation.get(row.conversation_id);
-    if (list === undefined) byConversation.set(row.conversation_id, [member]);
-    else list.push(member);
-  }
-  return byConversation;
-}
-
-async function memberIds(tx: Db, conversationId: bigint): Promise<bigint[]> {
-  const { rows } = await tx.query<{ user_id: string }>("SELECT user_id FROM conversation_members WHERE conversation_id = $1", [
-    String(conversationId),
-  ]);
-  return rows.map((row) => BigInt(row.user_id));
-}
-
-/** Moves the conversation's activity to the message, taking its row lock; throws when the conversation does not exist. */
-async function touchConversation(tx: Db, message: StoredMessage): Promise<void> {
-  const touched = await tx.query("UPDATE conversations SET last_activity_id = GREATEST(last_activity_id, $2) WHERE id = $1", [
-    String(message.conversationId),
-    String(message.messageId),
-  ]);
-  if (touched.rowCount === 0) throw new Error(`conversation ${message.conversationId} does not exist`);
-}
-
-/**
- * Stores the message and gives each recipient (duplicates count once) an
- * entry; records the sender's seq on their de-duplication claim.
- */
-async function storeMessage(tx: Db, message: StoredMessage, recipients: readonly bigint[]): Promise<SendOutcome> {
-  const stored = copyMessage(message);
-  const seqs = await appendEntries(tx, uniqueSorted(recipients), ENTRY_MESSAGE, message.conversationId, message.messageId);
-  await tx.query(
-    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      String(message.conversationId),
-      String(message.messageId),
-      String(message.senderId),
-      String(message.senderDeviceId),
-      message.clientMsgId,
-      message.text,
-      message.system === undefined ? null : Buffer.from(message.system),
-      message.createdAt,
-    ],
-  );
-  const senderSeq = seqs.get(message.senderId) ?? 0n;
-  if (message.clientMsgId !== "" && senderSeq !== 0n) {
-    await tx.query("UPDATE sent_messages SET sender_seq = $3 WHERE sender_id = $1 AND client_msg_id = $2", [
-      String(message.senderId),
-      message.clientMsgId,
-      String(senderSeq),
-    ]);
-  }
-  const item: InboxItem = { kind: "message", message: stored };
-  return { message: stored, senderSeq, duplicate: false, entries: toEntries(seqs, item) };
-}
-
-function checkSystemMessage(conversationId: bigint, message: StoredMessage): void {
-  if (message.conversationId !== conversationId || message.senderId !== 0n || message.clientMsgId !== "") {
-    throw new Error(`a group's system message must be in conversation ${conversationId}, from sender 0, with no client id`);
-  }
-}
-
-/** Members join with their history horizon; users already in the group are left as they are. */
-async function insertMembers(
-  tx: Db,
-  conversationId: bigint,
-  members: readonly { userId: bigint; role: MemberRole }[],
-  historyFrom: bigint,
-): Promise<void> {
-  if (members.length === 0) return;
-  await tx.query(
-    `INSERT INTO conversation_members (conversation_id, user_id, role, history_from_message_id)
-     SELECT $1, a.u, a.r, $4 FROM unnest($2::bigint[], $3::smallint[]) AS a(u, r)
-     ON CONFLICT (conversation_id, user_id) DO NOTHING`,
-    [String(conversationId), members.map((m) => String(m.userId)), members.map((m) => ROLE_CODES[m.role]), String(historyFrom)],
-  );
-}
-
-/** Applies a decided change to the locked group: removals, then additions, then roles, name and settings. */
-async function applyGroupChange(tx: Db, current: ConversationRecord, change: GroupChange): Promise<void> {
-  const id = String(current.id);
-  if (change.delete === true) {
-    await tx.query("UPDATE conversations SET deleted = true WHERE id = $1", [id]);
-    await tx.query("DELETE FROM conversation_members WHERE conversation_id = $1", [id]);
-    return;
-  }
-  const historyVisible = (change.settings ?? current.settings)?.historyVisibleToNewMembers ?? false;
-  await tx.query("UPDATE conversations SET name = $2, history_visible = $3 WHERE id = $1", [id, change.name ?? current.name, historyVisible]);
-  if (change.remove !== undefined && change.remove.length > 0) {
-    await tx.query("DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = ANY($2::bigint[])", [
-      id,
-      change.remove.map(String),
-    ]);
-  }
-  await insertMembers(tx, current.id, change.add ?? [], historyVisible ? 0n : change.systemMessage.messageId);
-  if (change.roles !== undefined && change.roles.length > 0) {
-    await tx.query(
-      `UPDATE conversation_members cm SET role = r.role FROM unnest($2::bigint[], $3::smallint[]) AS r(user_id, role)
-       WHERE cm.conversation_id = $1 AND cm.user_id = r.user_id`,
-      [id, change.roles.map((r) => String(r.userId)), change.roles.map((r) => ROLE_CODES[r.role])],
-    );
-  }
-}
-
-/**
- * Claims (sender, client_msg_id) for this transaction. A concurrent claimant
- * waits for the holder's commit and then sees the stored original; undefined
- * means this transaction owns the claim and must store the message.
- */
-async function claimClientMsgId(tx: Db, message: StoredMessage): Promise<SendOutcome | undefined> {
-  const sender = String(message.senderId);
-  const claimed = await tx.query(
-    `INSERT INTO sent_messages (sender_id, client_msg_id, conversation_id, message_id) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (sender_id, client_msg_id) DO NOTHING RETURNING 1`,
-    [sender, message.clientMsgId, String(message.conversationId), String(message.messageId)],
-  );
-  if (claimed.rows.length > 0) return undefined;
-  const { rows } = await tx.query<MessageRow & { sender_seq: string }>(
-    `SELECT s.sender_seq, ${MESSAGE_COLUMNS} FROM sent_messages s
-     JOIN messages m ON m.conversation_id = s.conversation_id AND m.message_id = s.message_id
-     WHERE s.sender_id = $1 AND s.client_msg_id = $2`,
-    [sender, message.clientMsgId],
-  );
-  if (rows[0] === undefined) throw new Error(`client message ${message.clientMsgId} is claimed but not stored`);
-  return { message: toMessage(rows[0]), senderSeq: BigInt(rows[0].sender_seq), duplicate: true, entries: [] };
-}
-
-/**
- * Gives each user (sorted, unique) their next seq and writes their entry, in
- * one statement: the head rows are locked in ascending user id, the order
- * every writer follows.
- */
-async function appendEntries(
-  tx: Db,
-  users: readonly bigint[],
-  kind: number,
-  conversationId: bigint,
-  messageId: bigint,
-  readerId?: bigint,
-  readAt?: Date,
-): Promise<Map<bigint, bigint>> {
-  const seqs = new Map<bigint, bigint>();
-  if (users.length === 0) return seqs;
-  const { rows } = await tx.query<{ user_id: string; seq: string }>(
-    `WITH heads AS (
-       INSERT INTO inbox_heads AS h (user_id, head_seq)
-       SELECT u, 1 FROM unnest($1::bigint[]) AS u ORDER BY u
-       ON CONFLICT (user_id) DO UPDATE SET head_seq = h.head_seq + 1
-       RETURNING h.user_id, h.head_seq)
-     INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id, reader_id, read_at)
-     SELECT user_id, head_seq, $2, $3, $4, $5::bigint, $6::timestamptz FROM heads
-     RETURNING user_id, seq`,
-    [users.map(String), kind, String(conversationId), String(messageId), readerId === undefined ? null : String(readerId), readAt ?? null],
-  );
-  for (const row of rows) seqs.set(BigInt(row.user_id), BigInt(row.seq));
-  return seqs;
-}
-
-/** Unread, for messages aliased `u`: after the marker, not the reader's own, not system messages (sender 0). */
-function unread(readMarker: string, reader: string): string {
-  return `u.message_id > ${readMarker} AND u.sender_id <> ${reader} AND u.sender_id <> 0`;
-}
-
-function uniqueSorted(ids: readonly bigint[]): bigint[] {
-  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function toEntries(seqs: Map<bigint, bigint>, item: InboxItem): InboxEntry[] {
-  return [...seqs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([userId, seq]) => ({ userId, seq, item }));
-}
-
-function toConversation(row: ConversationRow, members: MemberRecord[]): ConversationRecord {
-  const kind = KINDS[row.kind];
-  if (kind === undefined) throw new Error(`conversation ${row.id} has unknown kind ${row.kind}`);
-  const settings = { historyVisibleToNewMembers: row.history_visible };
-  return {
-    id: BigInt(row.id),
-    kind,
-    name: row.name,
-    createdAt: row.created_at,
-    members,
-    ...(kind === "group" ? { settings } : {}),
-    deleted: row.deleted,
-  };
-}
-
-function toRole(row: MemberRow): MemberRole {
-  const role = ROLES[row.role];
-  if (role === undefined) throw new Error(`member ${row.user_id} of ${row.conversation_id} has unknown role ${row.role}`);
-  return role;
-}
-
-function toMessage(row: MessageRow): StoredMessage {
-  return {
-    messageId: BigInt(row.message_id),
-    conversationId: BigInt(row.conversation_id),
-    senderId: BigInt(row.sender_id),
-    senderDeviceId: BigInt(row.sender_device_id),
-    clientMsgId: row.client_msg_id,
-    text: row.text,
-    // pg returns a Buffer, PGlite a Uint8Array: callers get a plain Uint8Array either way.
-    ...(row.system === null ? {} : { system: new Uint8Array(row.system) }),
-    createdAt: row.created_at,
-  };
-}
-
-function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
-  const seq = BigInt(row.seq);
-  if (row.kind === ENTRY_READ) {
-    const read = {
-      conversationId: BigInt(row.entry_conversation_id),
-      // The schema's CHECK guarantees both for read entries.
-      userId: BigInt(row.reader_id!),
-      messageId: BigInt(row.entry_message_id),
-      readAt: row.read_at!,
-    };
-    return { userId, seq, item: { kind: "read", read } };
-  }
-  // Entries are written with their message in one transaction and messages are never deleted.
-  if (row.message_id === null) throw new Error(`inbox entry ${userId}/${seq} has no stored message`);
-  return { userId, seq, item: { kind: "message", message: toMessage(row as MessageRow) } };
-}
-
-function copyMessage(message: StoredMessage): StoredMessage {
-  const { system, ...rest } = message;
-  return system === undefined ? rest : { ...rest, system: new Uint8Array(system) };
 }
