@@ -3,6 +3,7 @@ import { BadCredentials, InvalidInput, NotAuthenticated, NotFound } from "./erro
 import type { PasswordHasher } from "./passwords.js";
 import type { AccountStore, Device, FriendEntry, FriendState, User } from "./ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
+import { applySettings, type SettingsRecord } from "./settings.js";
 import { refreshTokens, type AccessTokens, type TokenClaims } from "./tokens.js";
 
 export interface SessionTokens {
@@ -133,6 +134,21 @@ export class Accounts {
 
   friendIds(userId: bigint): Promise<bigint[]> {
     return this.options.store.friendIds(userId);
+  }
+
+  settings(userId: bigint): Promise<SettingsRecord> {
+    return this.options.store.getSettings(userId);
+  }
+
+  async updateSettings(userId: bigint, values: SettingsRecord, fields: readonly string[]): Promise<SettingsRecord> {
+    const next = applySettings(await this.options.store.getSettings(userId), values, fields);
+    await this.options.store.putSettings(userId, next);
+    return next;
+  }
+
+  hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>> {
+    if (userIds.length > 1000) throw new InvalidInput("user_ids", "must name at most 1000 users");
+    return this.options.store.hidingPresence(userIds);
   }
 
   users(ids: readonly bigint[]): Promise<User[]> {

@@ -5,12 +5,15 @@ import {
   FriendshipState,
   ProfileSchema,
   SessionSchema,
+  SettingsSchema,
+  type Settings,
   type Device as DeviceMessage,
   type Profile,
   type Session,
 } from "@parley/contracts/parley/account/v1/account";
 import type { SessionTokens } from "./accounts.js";
 import type { Device, FriendState, User } from "./ports.js";
+import { DEFAULT_SETTINGS, type SettingsRecord } from "./settings.js";
 
 /** Domain records to contract messages. Password hashes never leave the domain. */
 export function toProfile(user: User): Profile {
@@ -51,4 +54,23 @@ const FRIEND_STATES: Record<FriendState | "none", FriendshipState> = {
 
 export function toFriendshipState(state: FriendState | "none"): FriendshipState {
   return FRIEND_STATES[state];
+}
+
+export function toSettingsMessage(s: SettingsRecord): Settings {
+  return create(SettingsSchema, { ...s, mutedConversationIds: s.mutedConversationIds });
+}
+
+/** The request's values; an absent message reads as the defaults (only named fields are applied anyway). */
+export function fromSettingsMessage(m: Settings | undefined): SettingsRecord {
+  if (m === undefined) return { ...DEFAULT_SETTINGS, mutedConversationIds: [] };
+  return {
+    pushEnabled: m.pushEnabled,
+    emailEnabled: m.emailEnabled,
+    smsEnabled: m.smsEnabled,
+    showPreviews: m.showPreviews,
+    mutedConversationIds: [...m.mutedConversationIds],
+    hidePresence: m.hidePresence,
+    email: m.email,
+    phone: m.phone,
+  };
 }

@@ -49,4 +49,22 @@ CREATE TABLE friendships (
 );
 `,
   },
+  {
+    version: 2,
+    name: "user settings",
+    sql: `
+CREATE TABLE user_settings (
+  user_id bigint PRIMARY KEY REFERENCES users (id),
+  push_enabled boolean NOT NULL,
+  email_enabled boolean NOT NULL,
+  sms_enabled boolean NOT NULL,
+  show_previews boolean NOT NULL,
+  muted_conversation_ids bigint[] NOT NULL,
+  hide_presence boolean NOT NULL,
+  email text NOT NULL,
+  phone text NOT NULL
+);
+CREATE INDEX users_hiding_presence ON user_settings (user_id) WHERE hide_presence;
+`,
+  },
 ];

@@ -1,3 +1,5 @@
+import type { SettingsRecord } from "./settings.js";
+
 /** The account domain's records. IDs are bigint: they are 64-bit in the contracts. */
 export interface User {
   id: bigint;
@@ -69,4 +71,11 @@ export interface AccountStore {
   listFriends(userId: bigint): Promise<FriendEntry[]>;
   friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none">;
   friendIds(userId: bigint): Promise<bigint[]>;
+
+  /** The user's settings; the defaults when they never changed any. */
+  getSettings(userId: bigint): Promise<SettingsRecord>;
+  /** Replaces the user's settings (last writer wins). */
+  putSettings(userId: bigint, settings: SettingsRecord): Promise<void>;
+  /** Those of `userIds` who hide their presence. */
+  hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>>;
 }

@@ -4,7 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import type { Accounts, UserRef } from "./accounts.js";
 import { InvalidInput, NotAuthenticated } from "./errors.js";
-import { toDeviceMessage, toFriendshipState, toProfile, toSession } from "./convert.js";
+import { fromSettingsMessage, toDeviceMessage, toFriendshipState, toProfile, toSession, toSettingsMessage } from "./convert.js";
 import type { TokenClaims } from "./tokens.js";
 
 /**
@@ -61,6 +61,15 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
       await accounts.removeFriend(me.userId, req.userId);
       return {};
     },
+    async getSettings(_req, context) {
+      const me = await caller(context);
+      return { settings: toSettingsMessage(await accounts.settings(me.userId)) };
+    },
+    async updateSettings(req, context) {
+      const me = await caller(context);
+      const values = fromSettingsMessage(req.settings);
+      return { settings: toSettingsMessage(await accounts.updateSettings(me.userId, values, req.fields)) };
+    },
     async listFriends(_req, context) {
       const me = await caller(context);
       const friends = await accounts.friends(me.userId);
@@ -82,6 +91,9 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
     },
     async checkFriendship(req) {
       return { state: toFriendshipState(await accounts.friendState(req.userId, req.otherUserId)) };
+    },
+    async getPresenceVisibility(req) {
+      return { hiddenUserIds: [...(await accounts.hidingPresence(req.userIds))] };
     },
     async listFriendIds(req) {
       return { friendIds: await accounts.friendIds(req.userId) };

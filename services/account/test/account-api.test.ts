@@ -209,6 +209,34 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       });
     });
 
+    describe("settings", () => {
+      it("starts from the defaults and changes only the named fields", async () => {
+        const login = await signUpAndLogIn("sam");
+        const auth = bearer(login.session!.accessToken);
+        const initial = (await h.api.getSettings({}, auth)).settings!;
+        assert.deepEqual([initial.pushEnabled, initial.showPreviews, initial.hidePresence, initial.emailEnabled], [true, true, false, false]);
+        const updated = await h.api.updateSettings(
+          { settings: { hidePresence: true, showPreviews: false, email: "sam@example.org" }, fields: ["hide_presence", "email"] },
+          auth,
+        );
+        assert.equal(updated.settings!.hidePresence, true);
+        assert.equal(updated.settings!.showPreviews, true, "an unnamed field is kept");
+        assert.equal((await h.api.getSettings({}, auth)).settings!.email, "sam@example.org");
+        const hidden = await h.internal.getPresenceVisibility({ userIds: [login.profile!.userId, 1n] });
+        assert.deepEqual(hidden.hiddenUserIds, [login.profile!.userId]);
+      });
+      it("refuses unknown fields, bad contact points and channels without one", async () => {
+        const login = await h.api.logIn({ username: "sam", password: PASSWORD, deviceName: "phone" });
+        const auth = bearer(login.session!.accessToken);
+        await rejects(h.api.updateSettings({ settings: {}, fields: ["volume"] }, auth), Code.InvalidArgument, /unknown setting "volume"/);
+        await rejects(h.api.updateSettings({ settings: {}, fields: [] }, auth), Code.InvalidArgument, /fields/);
+        await rejects(h.api.updateSettings({ settings: { phone: "12345" }, fields: ["phone"] }, auth), Code.InvalidArgument, /E.164/);
+        await rejects(h.api.updateSettings({ settings: { email: "not-an-email" }, fields: ["email"] }, auth), Code.InvalidArgument, /email/);
+        await rejects(h.api.updateSettings({ settings: { smsEnabled: true }, fields: ["sms_enabled"] }, auth), Code.InvalidArgument, /phone number/);
+        await rejects(h.api.getSettings({}), Code.Unauthenticated);
+      });
+    });
+
     describe("internal API", () => {
       it("looks up many users at once and leaves unknown ids out", async () => {
         const carol = (await h.accounts.profile({ username: "carol" })).id;

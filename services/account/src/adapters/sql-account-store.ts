@@ -1,6 +1,18 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
 import type { AccountStore, Device, FriendEntry, FriendState, SessionRecord, User } from "../ports.js";
+import { DEFAULT_SETTINGS, type SettingsRecord } from "../settings.js";
+
+interface SettingsRow {
+  push_enabled: boolean;
+  email_enabled: boolean;
+  sms_enabled: boolean;
+  show_previews: boolean;
+  muted: string[];
+  hide_presence: boolean;
+  email: string;
+  phone: string;
+}
 
 interface UserRow {
   id: string;
@@ -221,6 +233,46 @@ export class SqlAccountStore implements AccountStore {
       [userId.toString()],
     );
     return rows.map((row) => BigInt(row.friend_id));
+  }
+
+  async getSettings(userId: bigint): Promise<SettingsRecord> {
+    const { rows } = await this.db.query<SettingsRow>(
+      `SELECT push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids::text[] AS muted,
+              hide_presence, email, phone
+       FROM user_settings WHERE user_id = $1`,
+      [userId.toString()],
+    );
+    const row = rows[0];
+    if (row === undefined) return { ...DEFAULT_SETTINGS, mutedConversationIds: [] };
+    return {
+      pushEnabled: row.push_enabled,
+      emailEnabled: row.email_enabled,
+      smsEnabled: row.sms_enabled,
+      showPreviews: row.show_previews,
+      mutedConversationIds: row.muted.map((id) => BigInt(id)),
+      hidePresence: row.hide_presence,
+      email: row.email,
+      phone: row.phone,
+    };
+  }
+
+  async putSettings(userId: bigint, s: SettingsRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone)
+       VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9)
+       ON CONFLICT (user_id) DO UPDATE SET push_enabled = $2, email_enabled = $3, sms_enabled = $4, show_previews = $5,
+         muted_conversation_ids = $6::bigint[], hide_presence = $7, email = $8, phone = $9`,
+      [userId.toString(), s.pushEnabled, s.emailEnabled, s.smsEnabled, s.showPreviews, s.mutedConversationIds.map(String), s.hidePresence, s.email, s.phone],
+    );
+  }
+
+  async hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>> {
+    if (userIds.length === 0) return new Set();
+    const { rows } = await this.db.query<{ user_id: string }>(
+      "SELECT user_id FROM user_settings WHERE hide_presence AND user_id = ANY($1::bigint[])",
+      [userIds.map(String)],
+    );
+    return new Set(rows.map((row) => BigInt(row.user_id)));
   }
 
   private async findDevice(id: bigint): Promise<Device | undefined> {
