@@ -1,0 +1,41 @@
+import { commonEnv, env, loadEnv } from "@parley/runtime";
+
+export const presenceEnv = {
+  PRESENCE_HOST: env.string("127.0.0.1"),
+  PRESENCE_PORT: env.port(7005),
+  DATA_DIR: env.string("./data"),
+  DATABASE_URL: env.postgresUrl(),
+  ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
+  PRESENCE_GRACE_MS: env.int(0, 3_600_000, 30_000),
+  PRESENCE_HEARTBEAT_TIMEOUT_MS: env.int(1_000, 600_000, 15_000),
+  ...commonEnv,
+};
+
+export interface PresenceConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  accountAddress: string;
+  /** How long after a user's last device goes before they turn offline. */
+  graceMs: number;
+  /** A session with no heartbeat for this long counts as gone (3 client heartbeat intervals by default). */
+  heartbeatTimeoutMs: number;
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+export function loadPresenceConfig(environment: NodeJS.ProcessEnv = process.env): PresenceConfig {
+  const v = loadEnv(presenceEnv, environment);
+  return Object.freeze({
+    host: v.PRESENCE_HOST,
+    port: v.PRESENCE_PORT,
+    dataDir: v.DATA_DIR,
+    databaseUrl: v.DATABASE_URL,
+    accountAddress: v.ACCOUNT_ADDRESS,
+    graceMs: v.PRESENCE_GRACE_MS,
+    heartbeatTimeoutMs: v.PRESENCE_HEARTBEAT_TIMEOUT_MS,
+    logLevel: v.LOG_LEVEL,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+  });
+}

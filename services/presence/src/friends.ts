@@ -1,0 +1,26 @@
+import { createClient, type Transport } from "@connectrpc/connect";
+import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+
+/** What presence needs to know about people: friendships and who hides their presence. */
+export interface PeopleDirectory {
+  friendIds(userId: bigint): Promise<bigint[]>;
+  hiding(userIds: readonly bigint[]): Promise<Set<bigint>>;
+}
+
+/** The directory on the account service. */
+export class AccountPeopleDirectory implements PeopleDirectory {
+  private readonly client;
+
+  constructor(transport: Transport) {
+    this.client = createClient(AccountInternalService, transport);
+  }
+
+  async friendIds(userId: bigint): Promise<bigint[]> {
+    return (await this.client.listFriendIds({ userId })).friendIds;
+  }
+
+  async hiding(userIds: readonly bigint[]): Promise<Set<bigint>> {
+    if (userIds.length === 0) return new Set();
+    return new Set((await this.client.getPresenceVisibility({ userIds: [...userIds] })).hiddenUserIds);
+  }
+}

@@ -1,0 +1,53 @@
+import type { ConnectRouter, Transport } from "@connectrpc/connect";
+import { migrate, type Db } from "@parley/relational";
+import type { Logger } from "@parley/runtime";
+import { presenceMigrations } from "./adapters/migrations.js";
+import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
+import { systemTime } from "./adapters/system-time.js";
+import type { Clock, Timers } from "./domain/ports.js";
+import { Subscriptions } from "./domain/subscriptions.js";
+import { PresenceTracker } from "./domain/tracker.js";
+import { AccountPeopleDirectory } from "./friends.js";
+import { PresenceHub } from "./hub.js";
+import { presenceRoutes, presenceServiceNames } from "./server.js";
+
+export interface PresenceDeps {
+  db: Db;
+  account: Transport;
+  graceMs: number;
+  heartbeatTimeoutMs: number;
+  /** Injected in tests to run the grace period without waiting. */
+  time?: Clock & Timers;
+}
+
+export interface RunningPresence {
+  hub: PresenceHub;
+  routes: (router: ConnectRouter) => void;
+  serviceNames: string[];
+  drain(): void;
+  close(): Promise<void>;
+}
+
+/** The presence service's composition root: in-memory state, last-seen times in SQL. */
+export async function startPresence(deps: PresenceDeps, logger: Logger): Promise<RunningPresence> {
+  await migrate(deps.db, "presence", presenceMigrations);
+  const time = deps.time ?? systemTime;
+  const hub = new PresenceHub(new Subscriptions(), new AccountPeopleDirectory(deps.account), logger);
+  const tracker = new PresenceTracker({
+    clock: time,
+    timers: time,
+    graceMs: deps.graceMs,
+    heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
+    lastSeen: new SqlLastSeenStore(deps.db),
+    onChange: (change) => void hub.publish(change),
+  });
+  hub.useTracker(tracker);
+  const stopping = new AbortController();
+  return {
+    hub,
+    routes: presenceRoutes(hub, logger, stopping.signal),
+    serviceNames: presenceServiceNames,
+    drain: () => stopping.abort(),
+    close: () => tracker.close(),
+  };
+}
