@@ -12,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import { ParleyClient } from "@parley/client";
 import { loadAccountConfig } from "@parley/account";
 import { loadChatConfig } from "@parley/chat";
+import { loadPresenceConfig } from "@parley/presence";
 import { loadGatewayConfig } from "@parley/gateway";
 import { loadIdgenConfig } from "@parley/idgen";
 import { createLogger } from "@parley/runtime";
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     const env: Record<string, string> = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "12", GATEWAY_FRAMES_PER_SECOND: "100000", GATEWAY_FRAME_BURST: "100000" };
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL; // the embedded mode on a Postgres server
     const parley = await startEmbedded(
-      { account: loadAccountConfig(env), idgen: loadIdgenConfig(env), chat: loadChatConfig(env), gateway: loadGatewayConfig(env), internalPort: undefined },
+      { account: loadAccountConfig(env), idgen: loadIdgenConfig(env), chat: loadChatConfig(env), presence: loadPresenceConfig(env), gateway: loadGatewayConfig(env), internalPort: undefined },
       (service) => createLogger(service, "warn"),
     );
     url = parley.gateway.url;

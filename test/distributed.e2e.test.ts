@@ -24,6 +24,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   let idgen: ServiceProcess;
   let gateway: ServiceProcess;
   let chat: ServiceProcess;
+  let presence: ServiceProcess;
 
   before(async () => {
     database = await createThrowawayDatabase("parley_e2e");
@@ -41,15 +42,24 @@ describe("distributed mode: each service its own process over real gRPC, account
       { CHAT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url },
       "chat service listening",
     );
-    gateway = await startProcess(
-      "gateway/src/main.ts",
-      { PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url },
-      "gateway listening",
+    presence = await startProcess(
+      "services/presence/src/main.ts",
+      { PRESENCE_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" },
+      "presence service listening",
     );
+    gateway = await startProcess("gateway/src/main.ts", gatewayEnv("0"), "gateway listening");
+  });
+
+  const gatewayEnv = (port: string) => ({
+    PORT: port,
+    GATEWAY_INTERNAL_PORT: "0",
+    ACCOUNT_ADDRESS: account.url,
+    CHAT_ADDRESS: chat.url,
+    PRESENCE_ADDRESS: presence.url,
   });
 
   after(async () => {
-    await Promise.all([gateway, chat, account, idgen].map((p) => p?.stop("SIGKILL")));
+    await Promise.all([gateway, chat, presence, account, idgen].map((p) => p?.stop("SIGKILL")));
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -183,11 +193,7 @@ describe("distributed mode: each service its own process over real gRPC, account
     const port = new URL(gateway.url).port;
     await gateway.stop("SIGKILL");
     const pending = alice.client.send(conversation.conversationId, "sent during the outage");
-    gateway = await startProcess(
-      "gateway/src/main.ts",
-      { PORT: port, GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url },
-      "gateway listening",
-    );
+    gateway = await startProcess("gateway/src/main.ts", gatewayEnv(port), "gateway listening");
     const ack = await pending;
     await bob.received(2);
     assert.deepEqual(bob.messages.map((m) => m.text), ["before the crash", "sent during the outage"]);
@@ -240,7 +246,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   });
 
   it("stops every process cleanly on SIGTERM", async () => {
-    for (const proc of [gateway, chat, idgen, account]) {
+    for (const proc of [gateway, chat, presence, idgen, account]) {
       assert.equal(await proc.stop("SIGTERM"), 0, proc.output());
     }
   });

@@ -7,6 +7,7 @@ export const gatewayEnv = {
   PORT: env.port(8080),
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   CHAT_ADDRESS: env.address("127.0.0.1:7003"),
+  PRESENCE_ADDRESS: env.address("127.0.0.1:7005"),
   GATEWAY_ID: env.optionalString(),
   GATEWAY_INTERNAL_HOST: env.string("127.0.0.1"),
   GATEWAY_INTERNAL_PORT: env.port(7004),
@@ -30,6 +31,7 @@ export interface GatewayConfig {
   port: number;
   accountAddress: string;
   chatAddress: string;
+  presenceAddress: string;
   gatewayId: string;
   internalHost: string;
   internalPort: number;
@@ -54,6 +56,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     port: v.PORT,
     accountAddress: v.ACCOUNT_ADDRESS,
     chatAddress: v.CHAT_ADDRESS,
+    presenceAddress: v.PRESENCE_ADDRESS,
     gatewayId: v.GATEWAY_ID ?? `gw-${hostname()}-${process.pid}`,
     internalHost: v.GATEWAY_INTERNAL_HOST,
     internalPort: v.GATEWAY_INTERNAL_PORT,

@@ -1,10 +1,14 @@
 import { createClient, type ConnectRouter, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
+import { ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
+import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
+import { create } from "@bufbuild/protobuf";
 import { startServer, type Logger, type Metrics, type RunningServer } from "@parley/runtime";
 import type { GatewayConfig } from "./config.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLink } from "./ws/chat-link.js";
+import { PresenceLink } from "./ws/presence-link.js";
 import { deliverService } from "./ws/deliver.js";
 import { DeviceRegistry } from "./ws/registry.js";
 import { attachWebSocket, type WebSocketEndpoint } from "./ws/websocket.js";
@@ -12,6 +16,7 @@ import { attachWebSocket, type WebSocketEndpoint } from "./ws/websocket.js";
 export interface GatewayUpstreamTransports {
   account: Transport;
   chat: Transport;
+  presence: Transport;
 }
 
 export interface RunningGateway {
@@ -46,6 +51,25 @@ export async function startGateway(
     config.upstreamTimeoutMs,
     logger,
   );
+  const presenceLink = new PresenceLink(
+    upstreams.presence,
+    config.gatewayId,
+    () => registry.sessions(),
+    (update) => {
+      if (!update.presence) return;
+      const frame = create(ServerFrameSchema, { body: { case: "presence", value: update.presence } });
+      for (const deviceId of update.deviceIds) for (const socket of registry.socketsOf(deviceId)) socket.write(frame);
+    },
+    logger,
+  );
+  const presenceClient = createClient(PresenceService, upstreams.presence);
+  const presencePort = {
+    connected: (userId: bigint, deviceId: bigint) => presenceLink.connected(userId, deviceId),
+    disconnected: (userId: bigint, deviceId: bigint) => presenceLink.disconnected(userId, deviceId),
+    heartbeat: (userId: bigint, deviceId: bigint) => presenceLink.heartbeat(userId, deviceId),
+    getPresence: async (viewerId: bigint, userIds: bigint[]) =>
+      (await presenceClient.getPresence({ viewerId, userIds }, { timeoutMs: config.upstreamTimeoutMs })).presences,
+  };
   const server = await startServer({
     host: config.host,
     port: config.port,
@@ -68,10 +92,11 @@ export async function startGateway(
         sendBufferBytes: config.sendBufferBytes,
       },
     },
-    { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger },
+    { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger, presence: presencePort },
   );
   const stopWatch = watchLogOuts(upstreams.account, websocket, logger);
   chatLink.connect();
+  presenceLink.connect();
   return {
     server,
     internal,
@@ -81,6 +106,7 @@ export async function startGateway(
       stopWatch();
       await websocket.drain();
       chatLink.close();
+      presenceLink.close();
       await Promise.all([server.close(graceMs), internal?.close(graceMs)]);
     },
   };

@@ -8,10 +8,10 @@ async function main(): Promise<void> {
   const logger = createLogger("gateway", config.logLevel);
   const gateway = await startGateway(
     config,
-    { account: grpcTransport(config.accountAddress), chat: grpcTransport(config.chatAddress) },
+    { account: grpcTransport(config.accountAddress), chat: grpcTransport(config.chatAddress), presence: grpcTransport(config.presenceAddress) },
     { logger, metrics: new Metrics(), serveDeliverOnInternalPort: true },
   );
-  logger.info({ url: gateway.server.url, deliver: gateway.internal?.url, account: config.accountAddress, chat: config.chatAddress }, "gateway listening");
+  logger.info({ url: gateway.server.url, deliver: gateway.internal?.url, account: config.accountAddress, chat: config.chatAddress, presence: config.presenceAddress }, "gateway listening");
   exitOnSignal(logger, () => gateway.close(config.shutdownGraceMs), config.shutdownGraceMs + 10_000);
 }
 

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
+import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/client/protocol";
 import type { Logger } from "@parley/runtime";
@@ -9,6 +10,12 @@ import type { WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import { TokenBucket } from "./rate-limit.js";
 import type { DeviceSocket } from "./registry.js";
+
+/** What a connection needs from presence. */
+export interface PresencePort {
+  heartbeat(userId: bigint, deviceId: bigint): void;
+  getPresence(viewerId: bigint, userIds: bigint[]): Promise<UserPresence[]>;
+}
 
 export interface ConnectionLimits {
   /** Frames per second a connection may send, and the burst above it. */
@@ -57,6 +64,7 @@ export class DeviceConnection implements DeviceSocket {
     readonly deviceId: bigint,
     private readonly format: WireFormat,
     private readonly chat: ChatLink,
+    private readonly presence: PresencePort,
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
   ) {
@@ -101,13 +109,24 @@ export class DeviceConnection implements DeviceSocket {
     void this.handle(frame);
   }
 
+  private async answerPresence(id: bigint, userIds: bigint[]): Promise<void> {
+    try {
+      this.write(presenceListFrame(id, await this.presence.getPresence(this.userId, userIds)));
+    } catch (err) {
+      const e = ConnectError.from(err);
+      this.write(errorFrame(id, e.code, e.rawMessage));
+    }
+  }
+
   private async handle(frame: ClientFrame): Promise<void> {
     const { id, body } = frame;
     if (body.case === undefined) return void this.write(errorFrame(id, Code.InvalidArgument, "the frame has no known request in it"));
     if (id === 0n && body.case !== "heartbeat") return void this.write(errorFrame(0n, Code.InvalidArgument, "request frames need a non-zero id"));
     if (body.case === "heartbeat") {
+      this.presence.heartbeat(this.userId, this.deviceId);
       return void this.write(create(ServerFrameSchema, { id, body: { case: "pong", value: { serverTime: timestampNow() } } }));
     }
+    if (body.case === "getPresence") return void this.answerPresence(id, body.value.userIds);
     if (!CHAT_OPS.has(body.case)) return void this.write(errorFrame(id, Code.Unimplemented, `${body.case} is not available yet`));
     try {
       const result = await this.chat.call(this.userId, this.deviceId, body as Command["op"]);
@@ -118,6 +137,10 @@ export class DeviceConnection implements DeviceSocket {
       this.write(errorFrame(id, e.code, e.rawMessage));
     }
   }
+}
+
+function presenceListFrame(id: bigint, presences: UserPresence[]): ServerFrame {
+  return create(ServerFrameSchema, { id, body: { case: "presenceList", value: { presences } } });
 }
 
 function replyFrame(id: bigint, result: Reply["result"]): ServerFrame {

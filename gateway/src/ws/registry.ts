@@ -10,18 +10,29 @@ export interface DeviceSocket {
 /** The devices this gateway holds, by user, for delivery and for log-out. */
 export class DeviceRegistry {
   private readonly byUser = new Map<bigint, Set<DeviceSocket>>();
+  private readonly byDevice = new Map<bigint, Set<DeviceSocket>>();
 
   add(socket: DeviceSocket): void {
-    let set = this.byUser.get(socket.userId);
-    if (!set) this.byUser.set(socket.userId, (set = new Set()));
-    set.add(socket);
+    addTo(this.byUser, socket.userId, socket);
+    addTo(this.byDevice, socket.deviceId, socket);
   }
 
   remove(socket: DeviceSocket): void {
-    const set = this.byUser.get(socket.userId);
-    if (!set) return;
-    set.delete(socket);
-    if (set.size === 0) this.byUser.delete(socket.userId);
+    removeFrom(this.byUser, socket.userId, socket);
+    removeFrom(this.byDevice, socket.deviceId, socket);
+  }
+
+  /** The sockets of one device (usually one; two while a reconnect overlaps the old socket). */
+  socketsOf(deviceId: bigint): Iterable<DeviceSocket> {
+    return this.byDevice.get(deviceId) ?? [];
+  }
+
+  /** Every (user, device) held, once each: the hello presence gets after a reconnect. */
+  sessions(): { userId: bigint; deviceId: bigint }[] {
+    return [...this.byDevice.values()].flatMap((set) => {
+      const first = set.values().next().value;
+      return first ? [{ userId: first.userId, deviceId: first.deviceId }] : [];
+    });
   }
 
   devicesOf(userId: bigint): Iterable<DeviceSocket> {
@@ -37,4 +48,17 @@ export class DeviceRegistry {
     for (const set of this.byUser.values()) n += set.size;
     return n;
   }
+}
+
+function addTo(map: Map<bigint, Set<DeviceSocket>>, key: bigint, socket: DeviceSocket): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(socket);
+}
+
+function removeFrom(map: Map<bigint, Set<DeviceSocket>>, key: bigint, socket: DeviceSocket): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(socket);
+  if (set.size === 0) map.delete(key);
 }

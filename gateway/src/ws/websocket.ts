@@ -10,7 +10,7 @@ import { WS_PATH } from "@parley/client/protocol";
 import type { Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
-import { DeviceConnection, type ConnectionLimits } from "./connection.js";
+import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
 
@@ -23,6 +23,10 @@ export interface WebSocketOptions {
 
 export interface WebSocketDeps {
   account: Transport;
+  presence: PresencePort & {
+    connected(userId: bigint, deviceId: bigint): void;
+    disconnected(userId: bigint, deviceId: bigint): void;
+  };
   chatTransport: Transport;
   chatLink: ChatLink;
   registry: DeviceRegistry;
@@ -68,15 +72,19 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new DeviceConnection(ws, identity.userId, identity.deviceId, handshake.format, deps.chatLink, options.limits, deps.logger);
+        const connection = new DeviceConnection(ws, identity.userId, identity.deviceId, handshake.format, deps.chatLink, deps.presence, options.limits, deps.logger);
         connections.add(connection);
+        // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
+        const first = isEmpty(deps.registry.socketsOf(identity.deviceId));
         deps.registry.add(connection);
+        if (first) deps.presence.connected(identity.userId, identity.deviceId);
         const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
         const expiry = setTimeout(() => connection.close(CloseCode.TOKEN_EXPIRED, "access token expired"), Math.max(0, expiresAt - Date.now()));
         ws.on("close", () => {
           clearTimeout(expiry);
           connections.delete(connection);
           deps.registry.remove(connection);
+          if (isEmpty(deps.registry.socketsOf(identity.deviceId))) deps.presence.disconnected(identity.userId, identity.deviceId);
         });
         ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));
         connection.write(
@@ -139,6 +147,11 @@ export type WebSocketEndpoint = ReturnType<typeof attachWebSocket>;
 
 export function actorHeaders(userId: bigint, deviceId: bigint): Headers {
   return new Headers({ "parley-user-id": userId.toString(), "parley-device-id": deviceId.toString() });
+}
+
+function isEmpty(items: Iterable<unknown>): boolean {
+  for (const _ of items) return false;
+  return true;
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {

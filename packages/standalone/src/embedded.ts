@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { createRouterTransport, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { startAccount, mapAccountError, type AccountConfig } from "@parley/account";
 import { startChat, mapChatError, type ChatConfig } from "@parley/chat";
+import { startPresence, mapPresenceError, type Clock, type PresenceConfig, type Timers } from "@parley/presence";
 import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
 import { openConfiguredDb } from "@parley/relational";
@@ -11,6 +12,7 @@ export interface EmbeddedConfig {
   account: AccountConfig;
   idgen: IdgenConfig;
   chat: ChatConfig;
+  presence: PresenceConfig;
   gateway: GatewayConfig;
   /** When set, the internal services are also served over gRPC on this port (127.0.0.1). */
   internalPort: number | undefined;
@@ -28,7 +30,12 @@ export interface RunningParley {
  * Connect transports between them (the same contracts, serialisation and
  * error mapping as over gRPC, minus the network).
  */
-export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service: string) => Logger): Promise<RunningParley> {
+export async function startEmbedded(
+  config: EmbeddedConfig,
+  loggerFor: (service: string) => Logger,
+  /** Tests inject a fake clock into presence to run grace periods without waiting. */
+  options: { presenceTime?: Clock & Timers } = {},
+): Promise<RunningParley> {
   const db = await openConfiguredDb(config.account.databaseUrl, join(config.account.dataDir, "pglite"), loggerFor("relational"));
   const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
@@ -37,7 +44,20 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
   const accountErrors = errorInterceptor(mapAccountError, loggerFor("account"));
   const idgenErrors = errorInterceptor(mapIdgenError, loggerFor("idgen"));
   const chatErrors = errorInterceptor(mapChatError, loggerFor("chat"));
+  const presenceErrors = errorInterceptor(mapPresenceError, loggerFor("presence"));
   const accountTransport = inProcess(account.routes, [accountErrors]);
+
+  const presence = await startPresence(
+    {
+      db,
+      account: accountTransport,
+      graceMs: config.presence.graceMs,
+      heartbeatTimeoutMs: config.presence.heartbeatTimeoutMs,
+      ...(options.presenceTime ? { time: options.presenceTime } : {}),
+    },
+    loggerFor("presence"),
+  );
+  const presenceTransport = inProcess(presence.routes, [presenceErrors]);
 
   let gateway: RunningGateway | undefined;
   const chat = await startChat(
@@ -53,7 +73,7 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
   const metrics = new Metrics();
   gateway = await startGateway(
     config.gateway,
-    { account: accountTransport, chat: inProcess(chat.routes, [chatErrors]) },
+    { account: accountTransport, chat: inProcess(chat.routes, [chatErrors]), presence: presenceTransport },
     { logger: loggerFor("gateway"), metrics, serveDeliverOnInternalPort: false },
   );
 
@@ -67,11 +87,12 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
             account.routes(router);
             idgen.routes(router);
             chat.routes(router);
+            presence.routes(router);
           },
-          serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames],
+          serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames],
           logger: loggerFor("internal"),
           metrics,
-          interceptors: [accountErrors, idgenErrors, chatErrors],
+          interceptors: [accountErrors, idgenErrors, chatErrors, presenceErrors],
         });
 
   return {
@@ -80,9 +101,11 @@ export async function startEmbedded(config: EmbeddedConfig, loggerFor: (service:
     async close(graceMs) {
       account.drain();
       chat.drain();
+      presence.drain();
       await gateway!.close(graceMs);
       await internal?.close(graceMs);
       await chat.close();
+      await presence.close();
       await account.close();
       await db.close();
     },

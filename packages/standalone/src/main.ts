@@ -1,5 +1,6 @@
 import { loadAccountConfig } from "@parley/account";
 import { loadChatConfig } from "@parley/chat";
+import { loadPresenceConfig } from "@parley/presence";
 import { loadGatewayConfig } from "@parley/gateway";
 import { loadIdgenConfig } from "@parley/idgen";
 import { ConfigError, createLogger, env, exitOnSignal, failStartup, loadEnv } from "@parley/runtime";
@@ -34,10 +35,11 @@ function loadConfig(): EmbeddedConfig {
   const account = attempt(loadAccountConfig);
   const idgen = attempt(loadIdgenConfig);
   const chat = attempt(loadChatConfig);
+  const presence = attempt(loadPresenceConfig);
   const gateway = attempt(loadGatewayConfig);
   const own = attempt(() => loadEnv({ INTERNAL_PORT: env.int(1, 65535).optional() }));
-  if (problems.length > 0 || !account || !idgen || !chat || !gateway || !own) throw new ConfigError(problems);
-  return { account, idgen, chat, gateway, internalPort: own.INTERNAL_PORT };
+  if (problems.length > 0 || !account || !idgen || !chat || !presence || !gateway || !own) throw new ConfigError(problems);
+  return { account, idgen, chat, presence, gateway, internalPort: own.INTERNAL_PORT };
 }
 
 main().catch((err: unknown) => failStartup(undefined, err));
