@@ -37,15 +37,15 @@ describe("distributed mode: each service its own process over real gRPC, account
       ),
       startProcess("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
     ]);
-    chat = await startProcess(
-      "services/chat/src/main.ts",
-      { CHAT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url },
-      "chat service listening",
-    );
     presence = await startProcess(
       "services/presence/src/main.ts",
       { PRESENCE_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" },
       "presence service listening",
+    );
+    chat = await startProcess(
+      "services/chat/src/main.ts",
+      { CHAT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url },
+      "chat service listening",
     );
     gateway = await startProcess("gateway/src/main.ts", gatewayEnv("0"), "gateway listening");
   });
@@ -163,7 +163,7 @@ describe("distributed mode: each service its own process over real gRPC, account
       await alice.client.close();
       chat = await startProcess(
         "services/chat/src/main.ts",
-        { CHAT_PORT: new URL(chat.url).port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url },
+        { CHAT_PORT: new URL(chat.url).port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url },
         "chat service listening",
       );
       const bob = await connectDevice(gateway.url, b.token);

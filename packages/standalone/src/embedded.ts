@@ -65,6 +65,7 @@ export async function startEmbedded(
       db,
       account: accountTransport,
       idgen: inProcess(idgen.routes, [idgenErrors]),
+      presence: presenceTransport,
       maxGroupMembers: config.chat.maxGroupMembers,
       gatewayTransport: () => inProcess(gateway!.deliverRoutes, []),
     },

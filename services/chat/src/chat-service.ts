@@ -4,6 +4,7 @@ import { migrate, type Db } from "@parley/relational";
 import { grpcTransport, type Logger } from "@parley/runtime";
 import { AccountUserDirectory } from "./adapters/account-users.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
+import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { Chat } from "./chat.js";
 import { deliveryWorker } from "./delivery.js";
@@ -18,6 +19,8 @@ export interface ChatDeps {
   db: Db;
   account: Transport;
   idgen: Transport;
+  /** Presence, to find where recipients' devices are connected. */
+  presence: Transport;
   /** The group member cap, the owner included (default 100). */
   maxGroupMembers?: number;
   /** How to reach a gateway's DeliverService; defaults to gRPC at its announced address. */
@@ -51,7 +54,7 @@ export async function startChat(deps: ChatDeps, logger: Logger): Promise<Running
   };
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
-  bus.consume(deliveryWorker(gateways));
+  bus.consume(deliveryWorker(gateways, new PresenceDeviceLocator(deps.presence), logger));
   const stopping = new AbortController();
   return {
     chat,

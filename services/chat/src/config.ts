@@ -7,6 +7,7 @@ export const chatEnv = {
   DATABASE_URL: env.postgresUrl(),
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   IDGEN_ADDRESS: env.address("127.0.0.1:7002"),
+  PRESENCE_ADDRESS: env.address("127.0.0.1:7005"),
   CHAT_MAX_GROUP_MEMBERS: env.int(2, 10_000, 100),
   ...commonEnv,
 };
@@ -19,6 +20,7 @@ export interface ChatConfig {
   databaseUrl: string | undefined;
   accountAddress: string;
   idgenAddress: string;
+  presenceAddress: string;
   /** The group member cap, the owner included. */
   maxGroupMembers: number;
   logLevel: string;
@@ -34,6 +36,7 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     databaseUrl: v.DATABASE_URL,
     accountAddress: v.ACCOUNT_ADDRESS,
     idgenAddress: v.IDGEN_ADDRESS,
+    presenceAddress: v.PRESENCE_ADDRESS,
     maxGroupMembers: v.CHAT_MAX_GROUP_MEMBERS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,

@@ -37,10 +37,10 @@ class GatewayLink {
 }
 
 /**
- * The gateways chat can deliver to: those with an open Stream. Until the
- * presence service says which gateway holds which device, a delivery goes
- * to every gateway and each writes it to the devices it holds (cheap while
- * gateways are few; presence narrows it to the right ones).
+ * The gateways chat can deliver to: those with an open Stream. The delivery
+ * worker asks presence which gateway holds which device and writes to those;
+ * when presence cannot answer it falls back to every gateway (each writes to
+ * the devices it holds), trading bandwidth for never stalling delivery.
  */
 export class Gateways {
   private readonly links = new Map<string, GatewayLink>();
@@ -69,8 +69,16 @@ export class Gateways {
     };
   }
 
-  deliver(delivery: Delivery): void {
+  /** Every gateway: the fallback while presence cannot say where devices are. */
+  broadcast(delivery: Delivery): void {
     for (const link of this.links.values()) link.deliver(delivery);
+  }
+
+  /** One gateway; false when it has no open Stream here. */
+  deliverTo(gatewayId: string, delivery: Delivery): boolean {
+    const link = this.links.get(gatewayId);
+    link?.deliver(delivery);
+    return link !== undefined;
   }
 
   close(): void {

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     failStartup(logger, err),
   );
   const chat = await startChat(
-    { db, account: grpcTransport(config.accountAddress), idgen: grpcTransport(config.idgenAddress), maxGroupMembers: config.maxGroupMembers },
+    { db, account: grpcTransport(config.accountAddress), idgen: grpcTransport(config.idgenAddress), presence: grpcTransport(config.presenceAddress), maxGroupMembers: config.maxGroupMembers },
     logger,
   ).catch((err: unknown) => failStartup(logger, err));
   const server = await startServer({

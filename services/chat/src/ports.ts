@@ -13,6 +13,18 @@ export interface UserDirectory {
   existing(ids: readonly bigint[]): Promise<Set<bigint>>;
 }
 
+/** A connected device and the gateway holding it. */
+export interface DeviceLocation {
+  deviceId: bigint;
+  gatewayId: string;
+}
+
+/** Where users' devices are connected (the presence service in the mesh). */
+export interface DeviceLocator {
+  /** Connected devices per user; users with none are absent. */
+  locate(userIds: readonly bigint[]): Promise<Map<bigint, DeviceLocation[]>>;
+}
+
 /** What travels on the delivery bus: an inbox entry for its user, or an ephemeral event. */
 export type DeliveryEvent =
   | { kind: "entry"; entry: InboxEntry; exceptDeviceId?: bigint }

@@ -3,6 +3,7 @@ import { AccountService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { startAccount, mapAccountError } from "@parley/account";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
+import { startPresence } from "@parley/presence";
 import { openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
 import { createLogger, errorInterceptor } from "@parley/runtime";
 import { createThrowawayDatabase } from "@parley/testkit";
@@ -54,8 +55,14 @@ export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): 
   );
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 1, clock: systemClock, maxBackwardMs: 100 }) });
   const accountTransport = inProcess(account.routes, [errorInterceptor(mapAccountError, silent)]);
+  const presence = await startPresence({ db, account: accountTransport, graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
   const chat = await startChat(
-    { db, account: accountTransport, idgen: inProcess(idgen.routes, [errorInterceptor(mapIdgenError, silent)]) },
+    {
+      db,
+      account: accountTransport,
+      idgen: inProcess(idgen.routes, [errorInterceptor(mapIdgenError, silent)]),
+      presence: inProcess(presence.routes, []),
+    },
     silent,
   );
   const accounts = createClient(AccountService, accountTransport);
@@ -71,6 +78,7 @@ export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): 
     },
     async close() {
       await chat.close();
+      await presence.close();
       await account.close();
       await db.close();
       await drop();
