@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadAccountConfig } from "@parley/account";
 import { loadChatConfig } from "@parley/chat";
-import { loadPresenceConfig } from "@parley/presence";
+import { loadPresenceConfig, type Clock, type Timers } from "@parley/presence";
 import { loadGatewayConfig } from "@parley/gateway";
 import { loadIdgenConfig } from "@parley/idgen";
 import { createLogger } from "@parley/runtime";
@@ -21,12 +21,13 @@ export interface EmbeddedParley {
 }
 
 /** The whole of Parley in this process (npm start's code path) on a fresh data folder. */
-export async function startParley(env: Record<string, string> = {}): Promise<EmbeddedParley> {
+export async function startParley(env: Record<string, string> = {}, options: { presenceTime?: Clock & Timers } = {}): Promise<EmbeddedParley> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
   const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...env };
   const parley = await startEmbedded(
     { account: loadAccountConfig(vars), idgen: loadIdgenConfig(vars), chat: loadChatConfig(vars), presence: loadPresenceConfig(vars), gateway: loadGatewayConfig(vars), internalPort: undefined },
     (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
+    options,
   );
   const url = parley.gateway.url;
   const logIn = async (username: string, deviceName: string) => {

@@ -13,6 +13,8 @@ import type {
   UserDirectory,
 } from "./ports.js";
 
+const TYPING_INTERVAL_MS = 1_000;
+
 /** Who is acting: the user and device from the verified access token. */
 export interface Actor {
   userId: bigint;
@@ -137,13 +139,32 @@ export class Chat {
     return receipts.filter((r) => r.userId !== actor.userId);
   }
 
-  /** Typing indicators go to the other members' connected devices only; never stored. */
+  /**
+   * Typing indicators go to the other members' connected devices only; never
+   * stored. At most one "typing" per user and conversation per second passes;
+   * the rest are dropped silently (the request still succeeds), while "stopped
+   * typing" always passes.
+   */
   async setTyping(actor: Actor, conversationId: bigint, typing: boolean): Promise<void> {
     const conversation = await this.memberOf(actor, conversationId);
+    if (typing && !this.typingAllowed(actor.userId, conversationId)) return;
     for (const member of conversation.members) {
       if (member.userId === actor.userId) continue;
       this.o.bus.publish(member.userId, { kind: "typing", userId: member.userId, conversationId, typerId: actor.userId, typing });
     }
+  }
+
+  private readonly lastTyping = new Map<string, number>();
+
+  private typingAllowed(userId: bigint, conversationId: bigint): boolean {
+    const now = this.o.now().getTime();
+    const key = `${userId}:${conversationId}`;
+    if (now - (this.lastTyping.get(key) ?? -Infinity) < TYPING_INTERVAL_MS) return false;
+    if (this.lastTyping.size > 100_000) {
+      for (const [k, at] of this.lastTyping) if (now - at >= TYPING_INTERVAL_MS) this.lastTyping.delete(k);
+    }
+    this.lastTyping.set(key, now);
+    return true;
   }
 
   private async memberOf(actor: Actor, conversationId: bigint): Promise<ConversationRecord> {

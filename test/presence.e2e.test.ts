@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { ParleyClient } from "@parley/client";
+import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
+import { FakeTime } from "../services/presence/test/fake-time.js";
+import { waitFor } from "./support/chat-scenarios.js";
+import { callApi } from "./support/http-api.js";
+import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { connectDevice, type Device } from "./support/sdk.js";
+
+/** A device plus every presence frame it got. */
+async function watcher(p: EmbeddedParley, token: string): Promise<Device & { presences: UserPresence[] }> {
+  const device = await connectDevice(p.url, token);
+  const presences: UserPresence[] = [];
+  device.client.on("presence", (presence) => presences.push(presence));
+  return Object.assign(device, { presences });
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+describe("presence end to end (embedded mode, real sockets, fake presence clock)", () => {
+  let p: EmbeddedParley;
+  const time = new FakeTime(Date.UTC(2026, 10, 22, 12));
+  const clients: ParleyClient[] = [];
+  const befriend = async (a: { token: string; userId: bigint }, b: { token: string; userId: bigint }) => {
+    await callApi(p.url, "AddFriend", { userId: String(b.userId) }, a.token);
+    await callApi(p.url, "AddFriend", { userId: String(a.userId) }, b.token);
+  };
+  const track = <T extends { client: ParleyClient }>(d: T) => (clients.push(d.client), d);
+
+  before(async () => {
+    // Heartbeats arrive in real time while this test jumps the presence clock, so the
+    // heartbeat timeout is set out of reach here (the tracker's unit tests cover it).
+    p = await startParley({ PRESENCE_GRACE_MS: "30000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "600000" }, { presenceTime: time });
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await p?.close();
+  });
+
+  it("shows a friend coming online, and gives a connecting device its friends' status", async () => {
+    const ann = await p.user("pr_ann");
+    const ben = await p.user("pr_ben");
+    await befriend(ann, ben);
+    const benDevice = track(await watcher(p, ben.token));
+    await waitFor(() => benDevice.presences.some((x) => x.userId === ann.userId));
+    assert.equal(benDevice.presences.at(-1)!.status, Status.OFFLINE, "ann is offline before she connects");
+    const annDevice = track(await watcher(p, ann.token));
+    await waitFor(() => benDevice.presences.some((x) => x.userId === ann.userId && x.status === Status.ONLINE));
+    await waitFor(() => annDevice.presences.some((x) => x.userId === ben.userId && x.status === Status.ONLINE));
+  });
+
+  it("emits nothing when a device drops and reconnects within the grace period", async () => {
+    const cat = await p.user("pr_cat");
+    const dan = await p.user("pr_dan");
+    await befriend(cat, dan);
+    const danDevice = track(await watcher(p, dan.token));
+    const first = await watcher(p, cat.token);
+    await waitFor(() => danDevice.presences.some((x) => x.userId === cat.userId && x.status === Status.ONLINE));
+    const seen = danDevice.presences.length;
+    await first.client.close();
+    await settle();
+    time.advance(10_000);
+    track(await watcher(p, (await p.logIn("pr_cat", "phone")).token));
+    await settle();
+    time.advance(40_000);
+    await settle();
+    assert.deepEqual(danDevice.presences.slice(seen).filter((x) => x.userId === cat.userId), [], "no offline/online flapping");
+  });
+
+  it("turns a user offline after the grace period, with the last-active time of the drop", async () => {
+    const eve = await p.user("pr_eve");
+    const fay = await p.user("pr_fay");
+    await befriend(eve, fay);
+    const fayDevice = track(await watcher(p, fay.token));
+    const eveDevice = await watcher(p, eve.token);
+    await waitFor(() => fayDevice.presences.some((x) => x.userId === eve.userId && x.status === Status.ONLINE));
+    const droppedAt = time.now();
+    const since = fayDevice.presences.length; // the snapshot at fay's connect said eve was offline
+    const later = () => fayDevice.presences.slice(since).filter((x) => x.userId === eve.userId);
+    await eveDevice.client.close();
+    await settle();
+    time.advance(29_000);
+    await settle();
+    assert.deepEqual(later(), [], "still online inside the grace period");
+    time.advance(2_000);
+    await waitFor(() => later().some((x) => x.status === Status.OFFLINE));
+    const offline = later().find((x) => x.status === Status.OFFLINE)!;
+    assert.equal(Number(offline.lastActiveAt!.seconds), Math.floor(droppedAt / 1000));
+  });
+
+  it("keeps a user online while one of two devices stays", async () => {
+    const gus = await p.user("pr_gus", "phone");
+    const hal = await p.user("pr_hal");
+    await befriend(gus, hal);
+    const halDevice = track(await watcher(p, hal.token));
+    const phone = await watcher(p, gus.token);
+    track(await watcher(p, (await p.logIn("pr_gus", "laptop")).token));
+    await waitFor(() => halDevice.presences.some((x) => x.userId === gus.userId && x.status === Status.ONLINE));
+    const since = halDevice.presences.length;
+    await phone.client.close();
+    await settle();
+    time.advance(31_000);
+    await settle();
+    const [status] = await halDevice.client.getPresence([gus.userId]);
+    assert.equal(status!.status, Status.ONLINE);
+    assert.deepEqual(halDevice.presences.slice(since).filter((x) => x.userId === gus.userId), [], "no offline while the laptop stays");
+  });
+
+  it("hides a user who hides their presence, from friends and everyone else", async () => {
+    const ivy = await p.user("pr_ivy");
+    const jon = await p.user("pr_jon");
+    await befriend(ivy, jon);
+    await callApi(p.url, "UpdateSettings", { settings: { hidePresence: true }, fields: ["hide_presence"] }, ivy.token);
+    const jonDevice = track(await watcher(p, jon.token));
+    track(await watcher(p, ivy.token));
+    await settle();
+    assert.ok(!jonDevice.presences.some((x) => x.userId === ivy.userId && x.status === Status.ONLINE), "no live update");
+    const [status] = await jonDevice.client.getPresence([ivy.userId]);
+    assert.equal(status!.status, Status.OFFLINE);
+    assert.equal(status!.lastActiveAt, undefined);
+  });
+
+  it("answers GetPresence for non-friends without last-active times, and refuses over 200 users", async () => {
+    const kim = await p.user("pr_kim");
+    const leo = await p.user("pr_leo");
+    const kimDevice = track(await watcher(p, kim.token));
+    track(await watcher(p, leo.token));
+    await settle();
+    const [status] = await kimDevice.client.getPresence([leo.userId]);
+    assert.equal(status!.status, Status.ONLINE);
+    assert.equal(status!.lastActiveAt, undefined, "a stranger's last-active time stays private");
+    await assert.rejects(kimDevice.client.getPresence(Array.from({ length: 201 }, (_, i) => BigInt(i + 1))), (err: unknown) => {
+      assert.equal((err as { code: string }).code, "INVALID_ARGUMENT");
+      assert.match((err as Error).message, /200/);
+      return true;
+    });
+  });
+
+  it("delivers typing to the other members only, drops floods, and refuses non-members", async () => {
+    const max = await p.user("pr_max");
+    const ned = await p.user("pr_ned");
+    const out = await p.user("pr_out");
+    const maxDevice = track(await watcher(p, max.token));
+    const nedDevice = track(await watcher(p, ned.token));
+    const outsider = track(await watcher(p, out.token));
+    const typings: bigint[] = [];
+    nedDevice.client.on("typing", (t) => typings.push(t.userId));
+    const outsiderTypings: bigint[] = [];
+    outsider.client.on("typing", (t) => outsiderTypings.push(t.userId));
+    const conversation = await maxDevice.client.openDirect(ned.userId);
+    for (let i = 0; i < 10; i++) await maxDevice.client.setTyping(conversation.conversationId, true);
+    await waitFor(() => typings.length >= 1);
+    await settle();
+    assert.deepEqual(typings, [max.userId], "a flood of typing events arrives as one");
+    assert.deepEqual(outsiderTypings, []);
+    await assert.rejects(outsider.client.setTyping(conversation.conversationId, true), (err: unknown) => (err as { code: string }).code === "PERMISSION_DENIED");
+  });
+});
