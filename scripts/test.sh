@@ -30,4 +30,6 @@ if ((${#files[@]} == 0)); then
 fi
 
 echo "test: running ${#files[@]} test files" >&2
-node --import tsx --test --test-concurrency=1 --test-timeout=120000 "$@" "${files[@]}"
+# --test-force-exit: a test file that leaves a handle open (a client still
+# reconnecting) must fail its own tests, not hang CI until its time runs out.
+node --import tsx --test --test-concurrency=1 --test-timeout=120000 --test-force-exit "$@" "${files[@]}"

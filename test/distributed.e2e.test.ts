@@ -7,6 +7,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { Status } from "@parley/contracts/parley/presence/v1/presence";
 import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
 import { chatBothWays, multiDevice, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
@@ -201,6 +202,60 @@ describe("distributed mode: each service its own process over real gRPC, account
     assert.equal(history.messages.filter((m) => m.messageId === ack.messageId).length, 1);
     void a;
     await Promise.all([alice.client.close(), bob.client.close()]);
+  });
+
+  describe("presence across processes (grace period 1.5 s)", () => {
+    const friends = async (prefix: string) => {
+      for (const name of ["a", "b"]) await callApi(gateway.url, "SignUp", { username: `${prefix}_${name}`, password: "correct horse battery" });
+      const login = async (name: string) =>
+        (await callApi(gateway.url, "LogIn", { username: `${prefix}_${name}`, password: "correct horse battery", deviceName: "phone" })).body;
+      const [a, b] = [await login("a"), await login("b")];
+      await callApi(gateway.url, "AddFriend", { username: `${prefix}_b` }, a.session.accessToken);
+      await callApi(gateway.url, "AddFriend", { username: `${prefix}_a` }, b.session.accessToken);
+      return { a: { token: a.session.accessToken as string, userId: BigInt(a.profile.userId) }, b: { token: b.session.accessToken as string, userId: BigInt(b.profile.userId) } };
+    };
+    const statusOf = async (viewer: Awaited<ReturnType<typeof connectDevice>>, userId: bigint) => (await viewer.client.getPresence([userId]))[0]!.status;
+    const until = async (check: () => Promise<boolean>, ms = 10_000) => {
+      const deadline = Date.now() + ms;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error("condition not met in time");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
+    it("recovers every status from the gateways' hellos when the presence process restarts", async () => {
+      const { a, b } = await friends("pres_restart");
+      const alice = await connectDevice(gateway.url, a.token);
+      const bob = await connectDevice(gateway.url, b.token);
+      await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE);
+      const port = new URL(presence.url).port;
+      await presence.stop("SIGKILL");
+      presence = await startProcess(
+        "services/presence/src/main.ts",
+        { PRESENCE_PORT: port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" },
+        "presence service listening",
+      );
+      // Nobody reconnects: the gateway's stream reopens with a hello listing its sessions.
+      await until(async () => (await statusOf(bob, a.userId).catch(() => Status.UNSPECIFIED)) === Status.ONLINE);
+      await Promise.all([alice.client.close(), bob.client.close()]);
+    });
+
+    it("turns a killed gateway's users offline after the grace period", async () => {
+      const { a, b } = await friends("pres_kill");
+      const gateway2 = await startProcess("gateway/src/main.ts", gatewayEnv("0"), "gateway listening");
+      try {
+        const alice = await connectDevice(gateway2.url, a.token);
+        const bob = await connectDevice(gateway.url, b.token);
+        await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE);
+        await gateway2.stop("SIGKILL");
+        const killedAt = Date.now();
+        await until(async () => (await statusOf(bob, a.userId)) === Status.OFFLINE);
+        assert.ok(Date.now() - killedAt >= 1_000, "not before the grace period");
+        await Promise.all([alice.client.close(), bob.client.close()]);
+      } finally {
+        await gateway2.stop("SIGKILL");
+      }
+    });
   });
 
   it("answers UNAVAILABLE on the gateway while the account service is down, and recovers", async () => {
