@@ -57,9 +57,14 @@ export class PresenceHub {
     this.subscriptions.unsubscribeDevice({ gatewayId, userId, deviceId });
   }
 
+  /** Observes every heartbeat (metrics). */
+  onHeartbeat: (known: boolean) => void = () => {};
+
   /** False for a session presence does not know: a documented silent drop. */
   heartbeat(gatewayId: string, userId: bigint, deviceId: bigint): boolean {
-    return this.tracker.heartbeat(gatewayId, userId, deviceId);
+    const known = this.tracker.heartbeat(gatewayId, userId, deviceId);
+    this.onHeartbeat(known);
+    return known;
   }
 
   /** The tracker's change callback: tell the subscribed devices, gateway by gateway. */

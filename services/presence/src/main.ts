@@ -10,9 +10,11 @@ async function main(): Promise<void> {
   const config = loadPresenceConfig();
   const logger = createLogger("presence", config.logLevel);
   const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-presence"), logger).catch((err: unknown) => failStartup(logger, err));
+  const metrics = new Metrics();
   const presence = await startPresence(
     { db, account: grpcTransport(config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     logger,
+    metrics,
   );
   const server = await startServer({
     host: config.host,
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
     routes: presence.routes,
     serviceNames: presence.serviceNames,
     logger,
-    metrics: new Metrics(),
+    metrics,
     interceptors: [errorInterceptor(mapPresenceError, logger)],
     onDrain: presence.drain,
   });

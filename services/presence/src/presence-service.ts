@@ -1,6 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { migrate, type Db } from "@parley/relational";
-import type { Logger } from "@parley/runtime";
+import type { Logger, Metrics } from "@parley/runtime";
+import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
 import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
 import { systemTime } from "./adapters/system-time.js";
@@ -29,7 +30,7 @@ export interface RunningPresence {
 }
 
 /** The presence service's composition root: in-memory state, last-seen times in SQL. */
-export async function startPresence(deps: PresenceDeps, logger: Logger): Promise<RunningPresence> {
+export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?: Metrics): Promise<RunningPresence> {
   await migrate(deps.db, "presence", presenceMigrations);
   const time = deps.time ?? systemTime;
   const hub = new PresenceHub(new Subscriptions(), new AccountPeopleDirectory(deps.account), logger);
@@ -42,6 +43,15 @@ export async function startPresence(deps: PresenceDeps, logger: Logger): Promise
     onChange: (change) => void hub.publish(change),
   });
   hub.useTracker(tracker);
+  if (metrics) {
+    const heartbeats = new Counter({
+      name: "parley_presence_heartbeats_total",
+      help: "Heartbeats presence applied (known) or dropped (unknown session)",
+      labelNames: ["result"],
+      registers: [metrics.registry],
+    });
+    hub.onHeartbeat = (known) => heartbeats.inc({ result: known ? "applied" : "unknown" });
+  }
   const stopping = new AbortController();
   return {
     hub,
