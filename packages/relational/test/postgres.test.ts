@@ -1,30 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, openTestDb, type ThrowawayDatabase } from "@parley/testkit";
 import { openPostgresDb, type Db } from "../src/index.js";
 import { describeRelationalContract } from "./relational-contract.js";
 
-// Never skipped: without PARLEY_TEST_PG_URL (set by `npm test`), createThrowawayDatabase
-// throws, the `before` hook fails and every test here reports that message.
-async function openThrowaway(): Promise<{ db: Db; cleanup(): Promise<void> }> {
-  const database = await createThrowawayDatabase("parley_relational");
-  try {
-    const db = await openPostgresDb({ url: database.url, maxConnections: 5 });
-    return {
-      db,
-      async cleanup() {
-        await db.close();
-        await database.drop();
-      },
-    };
-  } catch (err) {
-    await database.drop();
-    throw err;
-  }
-}
-
-describeRelationalContract("postgres", openThrowaway);
+describeRelationalContract("postgres", () => openTestDb("postgres", undefined, "parley_relational"));
 
 describe("relational store (postgres connections)", () => {
   let database: ThrowawayDatabase;

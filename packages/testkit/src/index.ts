@@ -1,1 +1,2 @@
 export { createThrowawayDatabase, type ThrowawayDatabase } from "./postgres.js";
+export { openTestDb, type TestDbKind } from "./databases.js";
