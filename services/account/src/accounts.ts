@@ -3,6 +3,7 @@ import { BadCredentials, InvalidInput, NotAuthenticated, NotFound } from "./erro
 import type { PasswordHasher } from "./passwords.js";
 import type { AccountStore, Device, FriendEntry, FriendState, User } from "./ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
+import { checkPushToken } from "./push-tokens.js";
 import { applySettings, type SettingsRecord } from "./settings.js";
 import { refreshTokens, type AccessTokens, type TokenClaims } from "./tokens.js";
 
@@ -134,6 +135,20 @@ export class Accounts {
 
   friendIds(userId: bigint): Promise<bigint[]> {
     return this.options.store.friendIds(userId);
+  }
+
+  async setPushToken(caller: TokenClaims, platform: number, token: string, web: { endpoint: string; p256dh: string; auth: string } | undefined): Promise<void> {
+    const checked = checkPushToken(platform, token, web);
+    if (!(await this.options.store.setPushToken(caller.userId, caller.deviceId, checked))) throw new NotFound("the calling device no longer exists");
+  }
+
+  pushTargets(userId: bigint) {
+    return this.options.store.pushTargets(userId);
+  }
+
+  removePushToken(deviceId: bigint, token: string): Promise<void> {
+    if (token === "") throw new InvalidInput("token", "is required");
+    return this.options.store.removePushToken(deviceId, token);
   }
 
   settings(userId: bigint): Promise<SettingsRecord> {

@@ -28,6 +28,11 @@ export interface SessionRecord {
   revoked: boolean;
 }
 
+/** A push token: FCM (1), APNs (2) or a Web Push subscription (3), as in the contract's PushPlatform. */
+export type PushToken =
+  | { platform: 1 | 2; token: string }
+  | { platform: 3; endpoint: string; p256dh: string; auth: string };
+
 export type FriendState = "friends" | "request_sent" | "request_received";
 
 export interface FriendEntry {
@@ -71,6 +76,13 @@ export interface AccountStore {
   listFriends(userId: bigint): Promise<FriendEntry[]>;
   friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none">;
   friendIds(userId: bigint): Promise<bigint[]>;
+
+  /** Sets (or, with platform 0, removes) the device's push token; false when it is not the user's device. The same token on another device is removed there (a reinstalled app). */
+  setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<boolean>;
+  /** Logged-in devices of the user that have a push token. */
+  pushTargets(userId: bigint): Promise<{ deviceId: bigint; token: PushToken }[]>;
+  /** Removes the device's token if it is still `token` (an FCM/APNs token, or a Web Push endpoint). */
+  removePushToken(deviceId: bigint, token: string): Promise<void>;
 
   /** The user's settings; the defaults when they never changed any. */
   getSettings(userId: bigint): Promise<SettingsRecord>;

@@ -61,6 +61,10 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
       await accounts.removeFriend(me.userId, req.userId);
       return {};
     },
+    async setPushToken(req, context) {
+      await accounts.setPushToken(await caller(context), req.platform, req.token, req.webPush);
+      return {};
+    },
     async getSettings(_req, context) {
       const me = await caller(context);
       return { settings: toSettingsMessage(await accounts.settings(me.userId)) };
@@ -91,6 +95,26 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
     },
     async checkFriendship(req) {
       return { state: toFriendshipState(await accounts.friendState(req.userId, req.otherUserId)) };
+    },
+    async getNotificationTargets(req) {
+      const [profile, settings, targets] = await Promise.all([
+        accounts.profile({ id: req.userId }),
+        accounts.settings(req.userId),
+        accounts.pushTargets(req.userId),
+      ]);
+      return {
+        profile: toProfile(profile),
+        settings: toSettingsMessage(settings),
+        pushTargets: targets.map(({ deviceId, token }) =>
+          token.platform === 3
+            ? { deviceId, platform: token.platform, webPush: { endpoint: token.endpoint, p256dh: token.p256dh, auth: token.auth } }
+            : { deviceId, platform: token.platform, token: token.token },
+        ),
+      };
+    },
+    async removePushToken(req) {
+      await accounts.removePushToken(req.deviceId, req.token);
+      return {};
     },
     async getPresenceVisibility(req) {
       return { hiddenUserIds: [...(await accounts.hidingPresence(req.userIds))] };

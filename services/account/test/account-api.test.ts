@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FriendshipState } from "@parley/contracts/parley/account/v1/account";
+import { FriendshipState, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { bearer, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
 
 const PASSWORD = "correct horse battery";
@@ -234,6 +234,55 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
         await rejects(h.api.updateSettings({ settings: { email: "not-an-email" }, fields: ["email"] }, auth), Code.InvalidArgument, /email/);
         await rejects(h.api.updateSettings({ settings: { smsEnabled: true }, fields: ["sms_enabled"] }, auth), Code.InvalidArgument, /phone number/);
         await rejects(h.api.getSettings({}), Code.Unauthenticated);
+      });
+    });
+
+    describe("push tokens", () => {
+      it("registers FCM, APNs and Web Push tokens per device and lists them for notify", async () => {
+        const phone = await signUpAndLogIn("tina", "phone");
+        const laptop = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "laptop" });
+        const browser = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "browser" });
+        await h.api.setPushToken({ platform: PushPlatform.FCM, token: "fcm-token-1" }, bearer(phone.session!.accessToken));
+        await h.api.setPushToken({ platform: PushPlatform.APNS, token: "ab".repeat(32) }, bearer(laptop.session!.accessToken));
+        await h.api.setPushToken(
+          { platform: PushPlatform.WEB_PUSH, webPush: { endpoint: "https://push.example/abc", p256dh: "BKey", auth: "c2VjcmV0" } },
+          bearer(browser.session!.accessToken),
+        );
+        const targets = await h.internal.getNotificationTargets({ userId: phone.profile!.userId });
+        assert.equal(targets.profile?.username, "tina");
+        assert.deepEqual(
+          targets.pushTargets.map((t) => [t.deviceId, t.platform, t.token || t.webPush?.endpoint]),
+          [
+            [phone.device!.deviceId, PushPlatform.FCM, "fcm-token-1"],
+            [laptop.device!.deviceId, PushPlatform.APNS, "ab".repeat(32)],
+            [browser.device!.deviceId, PushPlatform.WEB_PUSH, "https://push.example/abc"],
+          ],
+        );
+        // A token the provider reports invalid is removed; a logged-out device's token is gone too.
+        await h.internal.removePushToken({ deviceId: phone.device!.deviceId, token: "fcm-token-1" });
+        await h.api.logOut({}, bearer(laptop.session!.accessToken));
+        const after = await h.internal.getNotificationTargets({ userId: phone.profile!.userId });
+        assert.deepEqual(after.pushTargets.map((t) => t.deviceId), [browser.device!.deviceId]);
+      });
+      it("moves a token to the device that registered it last", async () => {
+        const a = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "old install" });
+        const b = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "new install" });
+        await h.api.setPushToken({ platform: PushPlatform.FCM, token: "moving-token" }, bearer(a.session!.accessToken));
+        await h.api.setPushToken({ platform: PushPlatform.FCM, token: "moving-token" }, bearer(b.session!.accessToken));
+        const targets = await h.internal.getNotificationTargets({ userId: a.profile!.userId });
+        assert.deepEqual(targets.pushTargets.filter((t) => t.token === "moving-token").map((t) => t.deviceId), [b.device!.deviceId]);
+      });
+      it("refuses malformed tokens", async () => {
+        const login = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "x" });
+        const auth = bearer(login.session!.accessToken);
+        await rejects(h.api.setPushToken({ platform: PushPlatform.APNS, token: "not hex" }, auth), Code.InvalidArgument, /APNs/);
+        await rejects(h.api.setPushToken({ platform: PushPlatform.FCM, token: "" }, auth), Code.InvalidArgument, /FCM/);
+        await rejects(
+          h.api.setPushToken({ platform: PushPlatform.WEB_PUSH, webPush: { endpoint: "http://insecure", p256dh: "a", auth: "b" } }, auth),
+          Code.InvalidArgument,
+          /https/,
+        );
+        await rejects(h.api.setPushToken({ platform: PushPlatform.FCM, token: "t" }), Code.Unauthenticated);
       });
     });
 

@@ -1,6 +1,6 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
-import type { AccountStore, Device, FriendEntry, FriendState, SessionRecord, User } from "../ports.js";
+import type { AccountStore, Device, FriendEntry, FriendState, PushToken, SessionRecord, User } from "../ports.js";
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../settings.js";
 
 interface SettingsRow {
@@ -233,6 +233,45 @@ export class SqlAccountStore implements AccountStore {
       [userId.toString()],
     );
     return rows.map((row) => BigInt(row.friend_id));
+  }
+
+  async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<boolean> {
+    const [platform, value, web] =
+      token === undefined ? [0, null, null] : token.platform === 3 ? [3, token.endpoint, JSON.stringify({ p256dh: token.p256dh, auth: token.auth })] : [token.platform, token.token, null];
+    return this.db.transaction(async (tx) => {
+      if (value !== null) {
+        await tx.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE push_token = $1 AND id <> $2", [value, deviceId.toString()]);
+      }
+      const { rowCount } = await tx.query(
+        "UPDATE devices SET push_platform = $3, push_token = $4, push_web = $5::jsonb WHERE id = $1 AND user_id = $2",
+        [deviceId.toString(), userId.toString(), platform, value, web],
+      );
+      return rowCount > 0;
+    });
+  }
+
+  async pushTargets(userId: bigint): Promise<{ deviceId: bigint; token: PushToken }[]> {
+    const { rows } = await this.db.query<{ id: string; push_platform: number; push_token: string; push_web: { p256dh: string; auth: string } | null }>(
+      `SELECT d.id, d.push_platform, d.push_token, d.push_web FROM devices d
+       WHERE d.user_id = $1 AND d.push_platform <> 0 AND d.push_token IS NOT NULL
+         AND EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL)
+       ORDER BY d.id`,
+      [userId.toString()],
+    );
+    return rows.map((row) => ({
+      deviceId: BigInt(row.id),
+      token:
+        row.push_platform === 3
+          ? { platform: 3 as const, endpoint: row.push_token, p256dh: row.push_web?.p256dh ?? "", auth: row.push_web?.auth ?? "" }
+          : { platform: row.push_platform as 1 | 2, token: row.push_token },
+    }));
+  }
+
+  async removePushToken(deviceId: bigint, token: string): Promise<void> {
+    await this.db.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND push_token = $2", [
+      deviceId.toString(),
+      token,
+    ]);
   }
 
   async getSettings(userId: bigint): Promise<SettingsRecord> {
