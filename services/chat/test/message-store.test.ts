@@ -2,10 +2,13 @@ import { openTestDb } from "@parley/testkit";
 import { SqlMessageStore } from "../src/store/sql-message-store.js";
 import { chatMigrations } from "../src/store/migrations.js";
 import { describeMessageStoreContract } from "./message-store-contract.js";
+import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 
 for (const kind of ["pglite", "postgres"] as const) {
-  describeMessageStoreContract(kind, async () => {
+  const open = async () => {
     const { db, cleanup } = await openTestDb(kind, { component: "chat", list: chatMigrations }, "parley_chat");
     return { store: new SqlMessageStore(db), cleanup };
-  });
+  };
+  describeMessageStoreContract(kind, open);
+  describeMessageStoreGroupContract(kind, open);
 }
