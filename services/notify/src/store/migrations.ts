@@ -1,0 +1,41 @@
+import type { Migration } from "@parley/relational";
+
+/** The notify schema (component "notify"). Released migrations never change; add new ones. */
+export const notifyMigrations: Migration[] = [
+  {
+    version: 1,
+    name: "notifications_and_deliveries",
+    sql: `
+CREATE TABLE notifications (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event_id text NOT NULL UNIQUE,
+  user_id bigint NOT NULL,
+  kind text NOT NULL,
+  params jsonb NOT NULL,
+  collapse_key text NOT NULL,
+  badge integer NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
+CREATE TABLE deliveries (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  notification_id bigint NOT NULL REFERENCES notifications (id),
+  channel text NOT NULL CHECK (channel IN ('fcm', 'apns', 'webpush', 'email', 'sms')),
+  target jsonb NOT NULL,
+  device_id bigint,
+  state text NOT NULL CHECK (state IN ('pending', 'sent', 'dead', 'skipped')),
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text NOT NULL DEFAULT '',
+  next_attempt_at timestamptz NOT NULL,
+  lease_until timestamptz,
+  sent_at timestamptz
+);
+
+CREATE INDEX deliveries_notification ON deliveries (notification_id);
+
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE state = 'pending';
+
+CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
+`,
+  },
+];

@@ -1,0 +1,97 @@
+import type { Channel, Target } from "../providers/port.js";
+
+/**
+ * Where one delivery stands: `pending` waits for a worker (or its next
+ * retry), `sent` was accepted by the provider, `dead` failed too often and
+ * waits for an operator, `skipped` was never meant to be sent (settings or a
+ * rate limit said no) and is kept only for the record.
+ */
+export type DeliveryState = "pending" | "sent" | "dead" | "skipped";
+
+/** One delivery to store with a notification. */
+export interface NewDelivery {
+  channel: Channel;
+  target: Target;
+  /** The device, for push channels. */
+  deviceId?: bigint;
+  /** Default "pending". A skipped delivery is stored but never leased. */
+  state?: "pending" | "skipped";
+  /** Why it was skipped; stored as the delivery's last error. */
+  reason?: string;
+}
+
+/** What `accept` stores: a notification and one delivery per target. */
+export interface NewNotification {
+  /** The caller's idempotency key. */
+  eventId: string;
+  userId: bigint;
+  kind: string;
+  params: Record<string, string>;
+  collapseKey: string;
+  badge: number;
+  deliveries: NewDelivery[];
+}
+
+export interface StoredNotification {
+  id: bigint;
+  eventId: string;
+  userId: bigint;
+  kind: string;
+  params: Record<string, string>;
+  collapseKey: string;
+  badge: number;
+  createdAt: Date;
+}
+
+export interface DeliveryJob {
+  id: bigint;
+  notificationId: bigint;
+  channel: Channel;
+  target: Target;
+  deviceId?: bigint;
+  state: DeliveryState;
+  /** Attempts recorded by markSent / markFailed (a lease alone is not an attempt). */
+  attempts: number;
+  /** The last failure, or the skip reason; "" when none. */
+  lastError: string;
+  /** When the job is next due, while pending. */
+  nextAttemptAt: Date;
+  /** Set while a worker holds the job; the job is leased again once it passes. */
+  leaseUntil?: Date;
+}
+
+/**
+ * The durable notification queue: notifications and one delivery job per
+ * target, worked by any number of workers.
+ *
+ * Contract (checked on every adapter by test/job-store-contract.ts):
+ * - Durable and idempotent: once `accept` returns, the notification and all
+ *   its deliveries are stored (one transaction, all or nothing). A repeated
+ *   eventId, even concurrently, stores nothing and returns the first one.
+ * - At-least-once delivery: a leased job that is never marked (crashed
+ *   worker) is leased again after its lease expires, so a provider may see
+ *   it twice; it is never lost. Concurrent `lease` calls never hand out the
+ *   same job while its lease runs.
+ * - No ordering between jobs beyond "due first": lease picks the earliest
+ *   next_attempt_at, then the oldest job.
+ * - markSent / markFailed act only on pending jobs (a late mark from a
+ *   worker whose job was dead-lettered or already sent is a no-op); they
+ *   count an attempt and clear the lease.
+ */
+export interface JobStore {
+  /** Stores the notification and its deliveries in one transaction; idempotent on eventId: a repeat returns the first notification with duplicate=true and writes nothing. */
+  accept(n: NewNotification, now: Date): Promise<{ notification: StoredNotification; duplicate: boolean }>;
+  /** Leases up to `limit` pending deliveries whose next_attempt_at <= now and whose lease is free or expired, for `leaseMs` (so a crashed worker's jobs come back after the lease); concurrent callers never get the same job (FOR UPDATE SKIP LOCKED). Optional channel filter so a down provider does not stall others. */
+  lease(now: Date, limit: number, leaseMs: number, channel?: Channel): Promise<{ job: DeliveryJob; notification: StoredNotification }[]>;
+  markSent(jobId: bigint, now: Date): Promise<void>;
+  /** Records a failed attempt: back to pending at nextAttemptAt, or dead when `dead` is true. Clears the lease. */
+  markFailed(jobId: bigint, error: string, nextAttemptAt: Date, dead: boolean): Promise<void>;
+  /** Dead jobs, oldest first. */
+  listDead(limit: number): Promise<DeliveryJob[]>;
+  /** Puts dead jobs (all, or the listed ones) back to pending now with attempts reset; returns how many. */
+  retryDead(ids: bigint[] | undefined, now: Date): Promise<number>;
+  /** A notification and all its deliveries (in id order), or undefined when unknown. */
+  get(notificationId: bigint): Promise<{ notification: StoredNotification; deliveries: DeliveryJob[] } | undefined>;
+  /** How many pending jobs per channel (queue-depth monitoring); channels with none are absent. */
+  depth(): Promise<Record<string, number>>;
+}
