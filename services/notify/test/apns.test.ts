@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { exportPKCS8, generateKeyPair, jwtVerify, type CryptoKey } from "jose";
 import { ApnsProvider } from "../src/providers/apns.js";
 import type { Content } from "../src/providers/port.js";
+import { pushContent } from "./fixtures.js";
 
 interface Reply {
   status: number;
@@ -45,13 +46,7 @@ async function startFakeApns() {
 }
 
 const target = { channel: "apns", token: "a1b2c3d4e5f6" } as const;
-const content: Content = {
-  title: "Ada",
-  body: "see you at 6",
-  data: { conversationId: "123456789012345678" },
-  collapseKey: "conv-123",
-  badge: 3,
-};
+const content: Content = pushContent;
 
 describe("ApnsProvider", () => {
   let fake: Awaited<ReturnType<typeof startFakeApns>>;

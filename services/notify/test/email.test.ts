@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
-import net from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { SMTPServer } from "smtp-server";
 import { EmailProvider } from "../src/providers/email.js";
 import type { Content, Target } from "../src/providers/port.js";
+import { closedPort } from "./fixtures.js";
 
 /** Builds the error smtp-server turns into an SMTP reply with that code. */
 function smtpError(responseCode: number, message: string): Error {
@@ -45,13 +45,6 @@ async function startFakeSmtp() {
   return { server, port, received };
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const from = '"Parley" <no-reply@parley.example>';
 const content: Content = { title: "New message from Ada", body: "hello there", data: {} };

@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { getApps, type Credential } from "firebase-admin/app";
 import { FcmProvider, fcmFromServiceAccount } from "../src/providers/fcm.js";
 import type { Content } from "../src/providers/port.js";
+import { pushContent } from "./fixtures.js";
 
 /** Sends what firebase-admin believes is https://fcm.googleapis.com as plain HTTP to 127.0.0.1:port (STACK-NOTES section 8). */
 class LocalAgent extends https.Agent {
@@ -62,13 +63,7 @@ const fcmDetail = (errorCode: string) => ({ "@type": "type.googleapis.com/google
 
 const credential: Credential = { getAccessToken: async () => ({ access_token: "test-token", expires_in: 3600 }) };
 const target = { channel: "fcm", token: "device-token-1" } as const;
-const content: Content = {
-  title: "Ada",
-  body: "see you at 6",
-  data: { conversationId: "123456789012345678" },
-  collapseKey: "conv-123",
-  badge: 3,
-};
+const content: Content = pushContent;
 
 describe("FcmProvider", () => {
   let fake: Awaited<ReturnType<typeof startFakeFcm>>;

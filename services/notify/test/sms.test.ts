@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { Content, Target } from "../src/providers/port.js";
 import { MAX_SMS_CHARS, SmsHttpProvider } from "../src/providers/sms.js";
+import { closedPort } from "./fixtures.js";
 
 interface Seen { method: string; url: string; headers: IncomingHttpHeaders; body: string }
 /** `hang` never answers, to exercise the timeout. */
@@ -29,13 +30,6 @@ async function startFakeGateway() {
   return fake;
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const token = "test-token";
 const target: Target = { channel: "sms", phone: "+15550100" };

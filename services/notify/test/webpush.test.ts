@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import webpush from "web-push";
 import type { Content, Target } from "../src/providers/port.js";
 import { WebPushProvider, toTopic } from "../src/providers/webpush.js";
+import { closedPort } from "./fixtures.js";
 
 // http_ece is web-push's own dependency and ships no types: its CommonJS exports are { encrypt, decrypt }.
 const ece = createRequire(import.meta.url)("http_ece") as {
@@ -43,13 +44,6 @@ async function startFakePushService() {
   return fake;
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function newSubscriber() {
   const ecdh = createECDH("prime256v1");
