@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/notify/v1/notify.proto.
  */
 export const file_parley_notify_v1_notify: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvbm90aWZ5L3YxL25vdGlmeS5wcm90bxIQcGFybGV5Lm5vdGlmeS52MSKSAgoLU2VuZFJlcXVlc3QSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoBBIkCgRraW5kGAMgASgOMhYucGFybGV5Lm5vdGlmeS52MS5LaW5kEjkKBnBhcmFtcxgEIAMoCzIpLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QuUGFyYW1zRW50cnkSKwoIY2hhbm5lbHMYBSADKA4yGS5wYXJsZXkubm90aWZ5LnYxLkNoYW5uZWwSFAoMY29sbGFwc2Vfa2V5GAYgASgJEg0KBWJhZGdlGAcgASgNGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOgoMU2VuZFJlc3BvbnNlEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoBBIRCglkdXBsaWNhdGUYAiABKAgiMQoWR2V0Tm90aWZpY2F0aW9uUmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAQiggIKCERlbGl2ZXJ5EhMKC2RlbGl2ZXJ5X2lkGAEgASgEEhcKD25vdGlmaWNhdGlvbl9pZBgCIAEoBBIqCgdjaGFubmVsGAMgASgOMhkucGFybGV5Lm5vdGlmeS52MS5DaGFubmVsEhEKCWRldmljZV9pZBgEIAEoBBIuCgVzdGF0ZRgFIAEoDjIfLnBhcmxleS5ub3RpZnkudjEuRGVsaXZlcnlTdGF0ZRIQCghhdHRlbXB0cxgGIAEoDRISCgpsYXN0X2Vycm9yGAcgASgJEjMKD25leHRfYXR0ZW1wdF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwgEKF0dldE5vdGlmaWNhdGlvblJlc3BvbnNlEhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAQSJAoEa2luZBgDIAEoDjIWLnBhcmxleS5ub3RpZnkudjEuS2luZBIuCgpkZWxpdmVyaWVzGAQgAygLMhoucGFybGV5Lm5vdGlmeS52MS5EZWxpdmVyeRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCInChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNIkkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEi4KCmRlbGl2ZXJpZXMYASADKAsyGi5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5Ii8KF1JldHJ5RGVhZExldHRlcnNSZXF1ZXN0EhQKDGRlbGl2ZXJ5X2lkcxgBIAMoBCIrChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USDwoHcmV0cmllZBgBIAEoDSJuChFUcmFja0V2ZW50UmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAQSLQoFZXZlbnQYAiABKA4yHi5wYXJsZXkubm90aWZ5LnYxLlRyYWNrZWRFdmVudBIRCglkZXZpY2VfaWQYAyABKAQiFAoSVHJhY2tFdmVudFJlc3BvbnNlKlgKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhAKDENIQU5ORUxfUFVTSBABEhEKDUNIQU5ORUxfRU1BSUwQAhIPCgtDSEFOTkVMX1NNUxADKmQKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhQKEEtJTkRfTkVXX01FU1NBR0UQARIXChNLSU5EX0FEREVEX1RPX0dST1VQEAISFwoTS0lORF9GUklFTkRfUkVRVUVTVBADKpkBCg1EZWxpdmVyeVN0YXRlEh4KGkRFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVEVfUEVORElORxABEhcKE0RFTElWRVJZX1NUQVRFX1NFTlQQAhIXChNERUxJVkVSWV9TVEFURV9ERUFEEAMSGgoWREVMSVZFUllfU1RBVEVfU0tJUFBFRBAEKmQKDFRyYWNrZWRFdmVudBIdChlUUkFDS0VEX0VWRU5UX1VOU1BFQ0lGSUVEEAASGwoXVFJBQ0tFRF9FVkVOVF9ERUxJVkVSRUQQARIYChRUUkFDS0VEX0VWRU5UX09QRU5FRBACMuoDCg1Ob3RpZnlTZXJ2aWNlEkUKBFNlbmQSHS5wYXJsZXkubm90aWZ5LnYxLlNlbmRSZXF1ZXN0Gh4ucGFybGV5Lm5vdGlmeS52MS5TZW5kUmVzcG9uc2USZgoPR2V0Tm90aWZpY2F0aW9uEigucGFybGV5Lm5vdGlmeS52MS5HZXROb3RpZmljYXRpb25SZXF1ZXN0GikucGFybGV5Lm5vdGlmeS52MS5HZXROb3RpZmljYXRpb25SZXNwb25zZRJmCg9MaXN0RGVhZExldHRlcnMSKC5wYXJsZXkubm90aWZ5LnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaKS5wYXJsZXkubm90aWZ5LnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEmkKEFJldHJ5RGVhZExldHRlcnMSKS5wYXJsZXkubm90aWZ5LnYxLlJldHJ5RGVhZExldHRlcnNSZXF1ZXN0GioucGFybGV5Lm5vdGlmeS52MS5SZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USVwoKVHJhY2tFdmVudBIjLnBhcmxleS5ub3RpZnkudjEuVHJhY2tFdmVudFJlcXVlc3QaJC5wYXJsZXkubm90aWZ5LnYxLlRyYWNrRXZlbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1wYXJsZXkvbm90aWZ5L3YxL25vdGlmeS5wcm90bxIQcGFybGV5Lm5vdGlmeS52MSKSAgoLU2VuZFJlcXVlc3QSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoBBIkCgRraW5kGAMgASgOMhYucGFybGV5Lm5vdGlmeS52MS5LaW5kEjkKBnBhcmFtcxgEIAMoCzIpLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QuUGFyYW1zRW50cnkSKwoIY2hhbm5lbHMYBSADKA4yGS5wYXJsZXkubm90aWZ5LnYxLkNoYW5uZWwSFAoMY29sbGFwc2Vfa2V5GAYgASgJEg0KBWJhZGdlGAcgASgNGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEicQoMU2VuZFJlc3BvbnNlEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoBBIRCglkdXBsaWNhdGUYAiABKAgSDgoGcXVldWVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SFAoMcmF0ZV9saW1pdGVkGAUgASgIIjEKFkdldE5vdGlmaWNhdGlvblJlcXVlc3QSFwoPbm90aWZpY2F0aW9uX2lkGAEgASgEIoICCghEZWxpdmVyeRITCgtkZWxpdmVyeV9pZBgBIAEoBBIXCg9ub3RpZmljYXRpb25faWQYAiABKAQSKgoHY2hhbm5lbBgDIAEoDjIZLnBhcmxleS5ub3RpZnkudjEuQ2hhbm5lbBIRCglkZXZpY2VfaWQYBCABKAQSLgoFc3RhdGUYBSABKA4yHy5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5U3RhdGUSEAoIYXR0ZW1wdHMYBiABKA0SEgoKbGFzdF9lcnJvchgHIAEoCRIzCg9uZXh0X2F0dGVtcHRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuYBCgxOb3RpZmljYXRpb24SFwoPbm90aWZpY2F0aW9uX2lkGAEgASgEEhAKCGV2ZW50X2lkGAIgASgJEg8KB3VzZXJfaWQYAyABKAQSJAoEa2luZBgEIAEoDjIWLnBhcmxleS5ub3RpZnkudjEuS2luZBIuCgpkZWxpdmVyaWVzGAUgAygLMhoucGFybGV5Lm5vdGlmeS52MS5EZWxpdmVyeRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxyYXRlX2xpbWl0ZWQYByABKAgiTwoXR2V0Tm90aWZpY2F0aW9uUmVzcG9uc2USNAoMbm90aWZpY2F0aW9uGAEgASgLMh4ucGFybGV5Lm5vdGlmeS52MS5Ob3RpZmljYXRpb24iPgocTGlzdFVzZXJOb3RpZmljYXRpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEg0KBWxpbWl0GAIgASgNIlYKHUxpc3RVc2VyTm90aWZpY2F0aW9uc1Jlc3BvbnNlEjUKDW5vdGlmaWNhdGlvbnMYASADKAsyHi5wYXJsZXkubm90aWZ5LnYxLk5vdGlmaWNhdGlvbiInChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNIkkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEi4KCmRlbGl2ZXJpZXMYASADKAsyGi5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5Ii8KF1JldHJ5RGVhZExldHRlcnNSZXF1ZXN0EhQKDGRlbGl2ZXJ5X2lkcxgBIAMoBCIrChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USDwoHcmV0cmllZBgBIAEoDSJuChFUcmFja0V2ZW50UmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAQSLQoFZXZlbnQYAiABKA4yHi5wYXJsZXkubm90aWZ5LnYxLlRyYWNrZWRFdmVudBIRCglkZXZpY2VfaWQYAyABKAQiFAoSVHJhY2tFdmVudFJlc3BvbnNlKlgKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhAKDENIQU5ORUxfUFVTSBABEhEKDUNIQU5ORUxfRU1BSUwQAhIPCgtDSEFOTkVMX1NNUxADKmQKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhQKEEtJTkRfTkVXX01FU1NBR0UQARIXChNLSU5EX0FEREVEX1RPX0dST1VQEAISFwoTS0lORF9GUklFTkRfUkVRVUVTVBADKrYBCg1EZWxpdmVyeVN0YXRlEh4KGkRFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVEVfUEVORElORxABEhcKE0RFTElWRVJZX1NUQVRFX1NFTlQQAhIXChNERUxJVkVSWV9TVEFURV9ERUFEEAMSGgoWREVMSVZFUllfU1RBVEVfU0tJUFBFRBAEEhsKF0RFTElWRVJZX1NUQVRFX1JFSkVDVEVEEAUqZAoMVHJhY2tlZEV2ZW50Eh0KGVRSQUNLRURfRVZFTlRfVU5TUEVDSUZJRUQQABIbChdUUkFDS0VEX0VWRU5UX0RFTElWRVJFRBABEhgKFFRSQUNLRURfRVZFTlRfT1BFTkVEEAIy5AQKDU5vdGlmeVNlcnZpY2USRQoEU2VuZBIdLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QaHi5wYXJsZXkubm90aWZ5LnYxLlNlbmRSZXNwb25zZRJmCg9HZXROb3RpZmljYXRpb24SKC5wYXJsZXkubm90aWZ5LnYxLkdldE5vdGlmaWNhdGlvblJlcXVlc3QaKS5wYXJsZXkubm90aWZ5LnYxLkdldE5vdGlmaWNhdGlvblJlc3BvbnNlEngKFUxpc3RVc2VyTm90aWZpY2F0aW9ucxIuLnBhcmxleS5ub3RpZnkudjEuTGlzdFVzZXJOb3RpZmljYXRpb25zUmVxdWVzdBovLnBhcmxleS5ub3RpZnkudjEuTGlzdFVzZXJOb3RpZmljYXRpb25zUmVzcG9uc2USZgoPTGlzdERlYWRMZXR0ZXJzEigucGFybGV5Lm5vdGlmeS52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GikucGFybGV5Lm5vdGlmeS52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZRJpChBSZXRyeURlYWRMZXR0ZXJzEikucGFybGV5Lm5vdGlmeS52MS5SZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBoqLnBhcmxleS5ub3RpZnkudjEuUmV0cnlEZWFkTGV0dGVyc1Jlc3BvbnNlElcKClRyYWNrRXZlbnQSIy5wYXJsZXkubm90aWZ5LnYxLlRyYWNrRXZlbnRSZXF1ZXN0GiQucGFybGV5Lm5vdGlmeS52MS5UcmFja0V2ZW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message parley.notify.v1.SendRequest
@@ -96,11 +96,32 @@ export type SendResponse = Message<"parley.notify.v1.SendResponse"> & {
   notificationId: bigint;
 
   /**
-   * True when event_id was seen before.
+   * True when event_id was seen before (nothing new was stored).
    *
    * @generated from field: bool duplicate = 2;
    */
   duplicate: boolean;
+
+  /**
+   * How many deliveries were queued for sending.
+   *
+   * @generated from field: uint32 queued = 3;
+   */
+  queued: number;
+
+  /**
+   * How many deliveries were stored as skipped (settings, rate limit).
+   *
+   * @generated from field: uint32 skipped = 4;
+   */
+  skipped: number;
+
+  /**
+   * True when the user's rate limit skipped every delivery.
+   *
+   * @generated from field: bool rate_limited = 5;
+   */
+  rateLimited: boolean;
 };
 
 /**
@@ -200,43 +221,78 @@ export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
   messageDesc(file_parley_notify_v1_notify, 3);
 
 /**
- * @generated from message parley.notify.v1.GetNotificationResponse
+ * A stored notification with its deliveries.
+ *
+ * @generated from message parley.notify.v1.Notification
  */
-export type GetNotificationResponse = Message<"parley.notify.v1.GetNotificationResponse"> & {
+export type Notification = Message<"parley.notify.v1.Notification"> & {
+  /**
+   * Its id.
+   *
+   * @generated from field: uint64 notification_id = 1;
+   */
+  notificationId: bigint;
+
   /**
    * The caller's event id.
    *
-   * @generated from field: string event_id = 1;
+   * @generated from field: string event_id = 2;
    */
   eventId: string;
 
   /**
    * The user.
    *
-   * @generated from field: uint64 user_id = 2;
+   * @generated from field: uint64 user_id = 3;
    */
   userId: bigint;
 
   /**
    * The template.
    *
-   * @generated from field: parley.notify.v1.Kind kind = 3;
+   * @generated from field: parley.notify.v1.Kind kind = 4;
    */
   kind: Kind;
 
   /**
-   * Its deliveries.
+   * Its deliveries, in id order.
    *
-   * @generated from field: repeated parley.notify.v1.Delivery deliveries = 4;
+   * @generated from field: repeated parley.notify.v1.Delivery deliveries = 5;
    */
   deliveries: Delivery[];
 
   /**
    * When it was accepted.
    *
-   * @generated from field: google.protobuf.Timestamp created_at = 5;
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Whether the user's rate limit skipped it.
+   *
+   * @generated from field: bool rate_limited = 7;
+   */
+  rateLimited: boolean;
+};
+
+/**
+ * Describes the message parley.notify.v1.Notification.
+ * Use `create(NotificationSchema)` to create a new message.
+ */
+export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 4);
+
+/**
+ * @generated from message parley.notify.v1.GetNotificationResponse
+ */
+export type GetNotificationResponse = Message<"parley.notify.v1.GetNotificationResponse"> & {
+  /**
+   * The notification.
+   *
+   * @generated from field: parley.notify.v1.Notification notification = 1;
+   */
+  notification?: Notification | undefined;
 };
 
 /**
@@ -244,7 +300,52 @@ export type GetNotificationResponse = Message<"parley.notify.v1.GetNotificationR
  * Use `create(GetNotificationResponseSchema)` to create a new message.
  */
 export const GetNotificationResponseSchema: GenMessage<GetNotificationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 4);
+  messageDesc(file_parley_notify_v1_notify, 5);
+
+/**
+ * @generated from message parley.notify.v1.ListUserNotificationsRequest
+ */
+export type ListUserNotificationsRequest = Message<"parley.notify.v1.ListUserNotificationsRequest"> & {
+  /**
+   * Required: the user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * How many, 1 to 100 (default 20).
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message parley.notify.v1.ListUserNotificationsRequest.
+ * Use `create(ListUserNotificationsRequestSchema)` to create a new message.
+ */
+export const ListUserNotificationsRequestSchema: GenMessage<ListUserNotificationsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 6);
+
+/**
+ * @generated from message parley.notify.v1.ListUserNotificationsResponse
+ */
+export type ListUserNotificationsResponse = Message<"parley.notify.v1.ListUserNotificationsResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated parley.notify.v1.Notification notifications = 1;
+   */
+  notifications: Notification[];
+};
+
+/**
+ * Describes the message parley.notify.v1.ListUserNotificationsResponse.
+ * Use `create(ListUserNotificationsResponseSchema)` to create a new message.
+ */
+export const ListUserNotificationsResponseSchema: GenMessage<ListUserNotificationsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 7);
 
 /**
  * @generated from message parley.notify.v1.ListDeadLettersRequest
@@ -263,7 +364,7 @@ export type ListDeadLettersRequest = Message<"parley.notify.v1.ListDeadLettersRe
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 5);
+  messageDesc(file_parley_notify_v1_notify, 8);
 
 /**
  * @generated from message parley.notify.v1.ListDeadLettersResponse
@@ -282,7 +383,7 @@ export type ListDeadLettersResponse = Message<"parley.notify.v1.ListDeadLettersR
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 6);
+  messageDesc(file_parley_notify_v1_notify, 9);
 
 /**
  * @generated from message parley.notify.v1.RetryDeadLettersRequest
@@ -301,7 +402,7 @@ export type RetryDeadLettersRequest = Message<"parley.notify.v1.RetryDeadLetters
  * Use `create(RetryDeadLettersRequestSchema)` to create a new message.
  */
 export const RetryDeadLettersRequestSchema: GenMessage<RetryDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 7);
+  messageDesc(file_parley_notify_v1_notify, 10);
 
 /**
  * @generated from message parley.notify.v1.RetryDeadLettersResponse
@@ -320,7 +421,7 @@ export type RetryDeadLettersResponse = Message<"parley.notify.v1.RetryDeadLetter
  * Use `create(RetryDeadLettersResponseSchema)` to create a new message.
  */
 export const RetryDeadLettersResponseSchema: GenMessage<RetryDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 8);
+  messageDesc(file_parley_notify_v1_notify, 11);
 
 /**
  * @generated from message parley.notify.v1.TrackEventRequest
@@ -353,7 +454,7 @@ export type TrackEventRequest = Message<"parley.notify.v1.TrackEventRequest"> & 
  * Use `create(TrackEventRequestSchema)` to create a new message.
  */
 export const TrackEventRequestSchema: GenMessage<TrackEventRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 9);
+  messageDesc(file_parley_notify_v1_notify, 12);
 
 /**
  * @generated from message parley.notify.v1.TrackEventResponse
@@ -366,7 +467,7 @@ export type TrackEventResponse = Message<"parley.notify.v1.TrackEventResponse"> 
  * Use `create(TrackEventResponseSchema)` to create a new message.
  */
 export const TrackEventResponseSchema: GenMessage<TrackEventResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 10);
+  messageDesc(file_parley_notify_v1_notify, 13);
 
 /**
  * A delivery channel.
@@ -479,11 +580,20 @@ export enum DeliveryState {
   DEAD = 3,
 
   /**
-   * Not sent: the user's settings or a rate limit said no.
+   * Not sent: the user's settings, a rate limit or a newer notification with
+   * the same collapse key said no. last_error says which.
    *
    * @generated from enum value: DELIVERY_STATE_SKIPPED = 4;
    */
   SKIPPED = 4,
+
+  /**
+   * Refused for good by the provider: the token or subscription is invalid
+   * (it was removed from the device) or the provider rejected the content.
+   *
+   * @generated from enum value: DELIVERY_STATE_REJECTED = 5;
+   */
+  REJECTED = 5,
 }
 
 /**
@@ -525,13 +635,21 @@ export const TrackedEventSchema: GenEnum<TrackedEvent> = /*@__PURE__*/
   enumDesc(file_parley_notify_v1_notify, 3);
 
 /**
- * The notification API for internal services.
+ * The notification API for internal services. Every call must carry the
+ * caller's app key and secret as HTTP Basic credentials
+ * (`authorization: Basic base64(key:secret)`); the keys notify accepts are
+ * configured with NOTIFY_CALLERS. Missing or wrong credentials get
+ * UNAUTHENTICATED.
  *
  * @generated from service parley.notify.v1.NotifyService
  */
 export const NotifyService: GenService<{
   /**
-   * Accepts a notification for a user.
+   * Accepts a notification for a user. Errors: INVALID_ARGUMENT for a
+   * missing event id, an unknown kind, a missing template parameter or an
+   * unknown channel; NOT_FOUND for an unknown user; ALREADY_EXISTS when the
+   * event id was used before with different content (user, kind, params or
+   * channels).
    *
    * @generated from rpc parley.notify.v1.NotifyService.Send
    */
@@ -541,7 +659,7 @@ export const NotifyService: GenService<{
     output: typeof SendResponseSchema;
   },
   /**
-   * A notification and the outcome of each delivery.
+   * A notification and the outcome of each delivery. NOT_FOUND when unknown.
    *
    * @generated from rpc parley.notify.v1.NotifyService.GetNotification
    */
@@ -549,6 +667,16 @@ export const NotifyService: GenService<{
     methodKind: "unary";
     input: typeof GetNotificationRequestSchema;
     output: typeof GetNotificationResponseSchema;
+  },
+  /**
+   * A user's recent notifications, newest first, with their deliveries.
+   *
+   * @generated from rpc parley.notify.v1.NotifyService.ListUserNotifications
+   */
+  listUserNotifications: {
+    methodKind: "unary";
+    input: typeof ListUserNotificationsRequestSchema;
+    output: typeof ListUserNotificationsResponseSchema;
   },
   /**
    * Deliveries in the dead-letter state, oldest first.
