@@ -1,67 +1,14 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import * as http from "node:http";
-import * as https from "node:https";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { getApps, type Credential } from "firebase-admin/app";
+import { getApps } from "firebase-admin/app";
 import { FcmProvider, fcmFromServiceAccount } from "../src/providers/fcm.js";
 import type { Content } from "../src/providers/port.js";
 import { pushContent } from "./fixtures.js";
+import { credential, fcmDetail, fcmError, LocalAgent, startFakeFcm } from "./stand-ins/fcm.js";
 
-/** Sends what firebase-admin believes is https://fcm.googleapis.com as plain HTTP to 127.0.0.1:port (STACK-NOTES section 8). */
-class LocalAgent extends https.Agent {
-  readonly #port: number;
-  constructor(port: number) {
-    super();
-    this.#port = port;
-  }
-  override createConnection(_options: unknown, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const socket = net.connect(this.#port, "127.0.0.1");
-    callback?.(null, socket);
-    return socket;
-  }
-}
-
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-interface Seen {
-  method: string | undefined;
-  path: string | undefined;
-  authorization: string | undefined;
-  body: { message: Record<string, any> };
-}
-
-/** A stand-in for FCM's HTTP v1 API: answers scripted replies in order, then 200. */
-async function startFakeFcm(): Promise<{ server: http.Server; port: number; seen: Seen[]; replies: Reply[] }> {
-  const seen: Seen[] = [];
-  const replies: Reply[] = [];
-  let next = 1;
-  const server = http.createServer((req, res) => {
-    let raw = "";
-    req.on("data", (chunk: Buffer) => (raw += chunk.toString("utf8")));
-    req.on("end", () => {
-      seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body: JSON.parse(raw) });
-      const reply = replies.shift() ?? { status: 200, body: { name: `projects/demo-test/messages/${next++}` } };
-      res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, port: (server.address() as AddressInfo).port, seen, replies };
-}
-
-function fcmError(code: number, status: string, message: string, details: unknown[]): unknown {
-  return { error: { code, message, status, details } };
-}
-const fcmDetail = (errorCode: string) => ({ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode });
-
-const credential: Credential = { getAccessToken: async () => ({ access_token: "test-token", expires_in: 3600 }) };
 const target = { channel: "fcm", token: "device-token-1" } as const;
 const content: Content = pushContent;
 

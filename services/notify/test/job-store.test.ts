@@ -10,7 +10,7 @@ for (const kind of ["pglite", "postgres"] as const) {
       store: new SqlJobStore(db),
       concurrent: kind === "postgres",
       reset: async () => {
-        await db.query("TRUNCATE deliveries, notifications RESTART IDENTITY");
+        await db.query("TRUNCATE notification_events, deliveries, notifications RESTART IDENTITY");
       },
       cleanup,
     };

@@ -1,46 +1,20 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { Content, Target } from "../src/providers/port.js";
 import { MAX_SMS_CHARS, SmsHttpProvider } from "../src/providers/sms.js";
 import { closedPort } from "./fixtures.js";
-
-interface Seen { method: string; url: string; headers: IncomingHttpHeaders; body: string }
-/** `hang` never answers, to exercise the timeout. */
-type Reply = { status: number; json?: unknown; headers?: Record<string, string> } | "hang";
-
-/** A generic SMS gateway stand-in: records each request and answers with `reply`. */
-async function startFakeGateway() {
-  const fake = { seen: [] as Seen[], reply: { status: 201 } as Reply, url: "", server: undefined as unknown as Server };
-  fake.server = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (c: string) => (body += c));
-    req.on("end", () => {
-      fake.seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      const reply = fake.reply;
-      if (reply === "hang") return;
-      res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
-      res.end(reply.json === undefined ? "" : JSON.stringify(reply.json));
-    });
-  });
-  await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
-  fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}/v1/messages`;
-  return fake;
-}
-
+import { startFakeSmsGateway } from "./stand-ins/sms.js";
 
 const token = "test-token";
 const target: Target = { channel: "sms", phone: "+15550100" };
 const content: Content = { title: "Ada", body: "hello there", data: {} };
 
 describe("sms http provider", () => {
-  let fake: Awaited<ReturnType<typeof startFakeGateway>>;
+  let fake: Awaited<ReturnType<typeof startFakeSmsGateway>>;
   let provider: SmsHttpProvider;
 
   before(async () => {
-    fake = await startFakeGateway();
+    fake = await startFakeSmsGateway();
     provider = new SmsHttpProvider({ url: fake.url, token });
   });
   after(async () => {

@@ -38,4 +38,26 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE state = 'p
 CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
 `,
   },
+  {
+    version: 2,
+    name: "content_rate_limits_rejections_tracking",
+    sql: `
+ALTER TABLE notifications ADD COLUMN fingerprint text NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN content jsonb NOT NULL DEFAULT '{}'::jsonb;
+ALTER TABLE notifications ADD COLUMN rate_limited boolean NOT NULL DEFAULT false;
+
+CREATE INDEX notifications_user_recent ON notifications (user_id, created_at DESC, id DESC);
+
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_state_check;
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_state_check CHECK (state IN ('pending', 'sent', 'dead', 'skipped', 'rejected'));
+
+CREATE TABLE notification_events (
+  notification_id bigint NOT NULL REFERENCES notifications (id),
+  device_id bigint NOT NULL,
+  event text NOT NULL CHECK (event IN ('delivered', 'opened')),
+  at timestamptz NOT NULL,
+  PRIMARY KEY (notification_id, device_id, event)
+);
+`,
+  },
 ];

@@ -1,12 +1,22 @@
 import type { Channel, Target } from "../providers/port.js";
 
+/** What a notification shows, rendered from its template when it was accepted. */
+export interface Rendered {
+  title: string;
+  body: string;
+  /** Small string map for the app (the notification kind and conversation id, say). */
+  data: Record<string, string>;
+}
+
 /**
  * Where one delivery stands: `pending` waits for a worker (or its next
  * retry), `sent` was accepted by the provider, `dead` failed too often and
- * waits for an operator, `skipped` was never meant to be sent (settings or a
- * rate limit said no) and is kept only for the record.
+ * waits for an operator, `skipped` was never meant to be sent (settings, a
+ * rate limit or a newer notification with the same collapse key said no),
+ * `rejected` was refused for good by the provider (invalid token, bad
+ * content); the last two are kept only for the record.
  */
-export type DeliveryState = "pending" | "sent" | "dead" | "skipped";
+export type DeliveryState = "pending" | "sent" | "dead" | "skipped" | "rejected";
 
 /** One delivery to store with a notification. */
 export interface NewDelivery {
@@ -29,7 +39,16 @@ export interface NewNotification {
   params: Record<string, string>;
   collapseKey: string;
   badge: number;
+  /** Identifies the request's content (user, kind, params, channels), so a reused event id with other content can be told apart from a retry. */
+  fingerprint: string;
+  content: Rendered;
   deliveries: NewDelivery[];
+}
+
+/** How many notifications one user may get: at most `max` not rate-limited ones accepted in any `windowMs`. */
+export interface RateLimit {
+  max: number;
+  windowMs: number;
 }
 
 export interface StoredNotification {
@@ -40,8 +59,15 @@ export interface StoredNotification {
   params: Record<string, string>;
   collapseKey: string;
   badge: number;
+  fingerprint: string;
+  content: Rendered;
+  /** True when the rate limit skipped all its deliveries. */
+  rateLimited: boolean;
   createdAt: Date;
 }
+
+/** A client-side event a device reported for a notification. */
+export type TrackedEvent = "delivered" | "opened";
 
 export interface DeliveryJob {
   id: bigint;
@@ -74,24 +100,39 @@ export interface DeliveryJob {
  *   same job while its lease runs.
  * - No ordering between jobs beyond "due first": lease picks the earliest
  *   next_attempt_at, then the oldest job.
- * - markSent / markFailed act only on pending jobs (a late mark from a
+ * - Rate limit: when `accept` gets a RateLimit and the user already has
+ *   `max` not rate-limited notifications accepted within the window before
+ *   `now`, the new one is stored with rateLimited=true and every delivery
+ *   skipped. Accepts for one user are serialised, so the limit holds under
+ *   concurrency.
+ * - Collapse: accepting a notification with a non-empty collapse key skips
+ *   the user's older pending, unleased deliveries with the same key on the
+ *   same channel and device (the device would replace them anyway); a
+ *   leased one is left to its worker.
+ * - markSent / markFailed / markRejected act only on pending jobs (a late mark from a
  *   worker whose job was dead-lettered or already sent is a no-op); they
  *   count an attempt and clear the lease.
  */
 export interface JobStore {
   /** Stores the notification and its deliveries in one transaction; idempotent on eventId: a repeat returns the first notification with duplicate=true and writes nothing. */
-  accept(n: NewNotification, now: Date): Promise<{ notification: StoredNotification; duplicate: boolean }>;
+  accept(n: NewNotification, now: Date, rateLimit?: RateLimit): Promise<{ notification: StoredNotification; duplicate: boolean }>;
   /** Leases up to `limit` pending deliveries whose next_attempt_at <= now and whose lease is free or expired, for `leaseMs` (so a crashed worker's jobs come back after the lease); concurrent callers never get the same job (FOR UPDATE SKIP LOCKED). Optional channel filter so a down provider does not stall others. */
   lease(now: Date, limit: number, leaseMs: number, channel?: Channel): Promise<{ job: DeliveryJob; notification: StoredNotification }[]>;
   markSent(jobId: bigint, now: Date): Promise<void>;
   /** Records a failed attempt: back to pending at nextAttemptAt, or dead when `dead` is true. Clears the lease. */
   markFailed(jobId: bigint, error: string, nextAttemptAt: Date, dead: boolean): Promise<void>;
+  /** Records that the provider refused the job for good (state rejected). Clears the lease. */
+  markRejected(jobId: bigint, error: string): Promise<void>;
   /** Dead jobs, oldest first. */
   listDead(limit: number): Promise<DeliveryJob[]>;
   /** Puts dead jobs (all, or the listed ones) back to pending now with attempts reset; returns how many. */
   retryDead(ids: bigint[] | undefined, now: Date): Promise<number>;
   /** A notification and all its deliveries (in id order), or undefined when unknown. */
   get(notificationId: bigint): Promise<{ notification: StoredNotification; deliveries: DeliveryJob[] } | undefined>;
+  /** The user's newest notifications (by acceptance, newest first) with their deliveries. */
+  listForUser(userId: bigint, limit: number): Promise<{ notification: StoredNotification; deliveries: DeliveryJob[] }[]>;
+  /** Records a device's event for a notification (a repeat keeps the first time); false when the notification is unknown. */
+  track(notificationId: bigint, deviceId: bigint, event: TrackedEvent, at: Date): Promise<boolean>;
   /** How many pending jobs per channel (queue-depth monitoring); channels with none are absent. */
   depth(): Promise<Record<string, number>>;
 }

@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { commonEnv, env, loadEnv } from "@parley/runtime";
+
+/** NOTIFY_CALLERS: `key:secret` pairs, comma separated; keys are names, secrets at least 16 characters. */
+const callers = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const pairs = new Map<string, string>();
+    for (const item of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+      const match = /^([A-Za-z0-9_.-]{1,64}):(\S{16,256})$/.exec(item);
+      if (match === null) {
+        ctx.addIssue({ code: "custom", message: "must be key:secret pairs separated by commas (key: letters, digits, _.-; secret: 16 to 256 characters without spaces)" });
+        return z.NEVER;
+      }
+      pairs.set(match[1]!, match[2]!);
+    }
+    return pairs;
+  });
+
+export const notifyEnv = {
+  NOTIFY_HOST: env.string("127.0.0.1"),
+  NOTIFY_PORT: env.port(7006),
+  DATA_DIR: env.string("./data"),
+  DATABASE_URL: env.postgresUrl(),
+  ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
+  NOTIFY_CALLERS: callers,
+  NOTIFY_MAX_ATTEMPTS: env.int(1, 100, 8),
+  NOTIFY_RETRY_BASE_MS: env.int(10, 3_600_000, 2_000),
+  NOTIFY_RETRY_MAX_MS: env.int(10, 86_400_000, 600_000),
+  NOTIFY_LEASE_MS: env.int(1_000, 3_600_000, 60_000),
+  NOTIFY_POLL_MS: env.int(10, 60_000, 1_000),
+  NOTIFY_CONCURRENCY: env.int(1, 1_000, 32),
+  NOTIFY_RATE_LIMIT: env.int(0, 100_000, 20),
+  NOTIFY_RATE_WINDOW_MS: env.int(1_000, 86_400_000, 60_000),
+  NOTIFY_TARGETS_CACHE_MS: env.int(0, 3_600_000, 30_000),
+  NOTIFY_RECORDING: env.bool(false),
+  FCM_SERVICE_ACCOUNT_JSON: env.optionalString(),
+  APNS_URL: env.string("https://api.push.apple.com"),
+  APNS_TEAM_ID: env.optionalString(),
+  APNS_KEY_ID: env.optionalString(),
+  APNS_PRIVATE_KEY: env.optionalString(),
+  APNS_TOPIC: env.optionalString(),
+  WEBPUSH_VAPID_SUBJECT: env.optionalString(),
+  WEBPUSH_VAPID_PUBLIC_KEY: env.optionalString(),
+  WEBPUSH_VAPID_PRIVATE_KEY: env.optionalString(),
+  SMTP_URL: env.optionalString(),
+  EMAIL_FROM: env.optionalString(),
+  SMS_API_URL: env.optionalString(),
+  SMS_API_TOKEN: env.optionalString(),
+  ...commonEnv,
+};
+
+export type NotifyEnv = ReturnType<typeof loadEnv<typeof notifyEnv>>;
+
+export interface NotifyConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  accountAddress: string;
+  /** App key -> secret of the internal callers allowed to use NotifyService. */
+  callers: ReadonlyMap<string, string>;
+  /** Attempts per delivery before it is dead-lettered. */
+  maxAttempts: number;
+  /** Backoff before retry n is about base * 2^(n-1), halved to full at random, capped at max. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long a worker holds a job; a crashed worker's jobs come back after it. Must outlast a provider call. */
+  leaseMs: number;
+  /** How often idle workers look for due jobs (they are also woken at once by a local Send). */
+  pollMs: number;
+  /** Sends in flight per channel. */
+  concurrency: number;
+  /** At most this many notifications per user per window are sent (0: no limit). */
+  rateLimit: number;
+  rateWindowMs: number;
+  /** How long a user's targets and settings are cached (changes announced by account drop them sooner). */
+  targetsCacheMs: number;
+  /** Channels with no provider configured use the recording provider instead of being skipped. */
+  recording: boolean;
+  /** The raw provider variables; providers.ts checks them per channel. */
+  providers: NotifyEnv;
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): NotifyConfig {
+  const v = loadEnv(notifyEnv, environment);
+  return Object.freeze({
+    host: v.NOTIFY_HOST,
+    port: v.NOTIFY_PORT,
+    dataDir: v.DATA_DIR,
+    databaseUrl: v.DATABASE_URL,
+    accountAddress: v.ACCOUNT_ADDRESS,
+    callers: v.NOTIFY_CALLERS,
+    maxAttempts: v.NOTIFY_MAX_ATTEMPTS,
+    retryBaseMs: v.NOTIFY_RETRY_BASE_MS,
+    retryMaxMs: Math.max(v.NOTIFY_RETRY_MAX_MS, v.NOTIFY_RETRY_BASE_MS),
+    leaseMs: v.NOTIFY_LEASE_MS,
+    pollMs: v.NOTIFY_POLL_MS,
+    concurrency: v.NOTIFY_CONCURRENCY,
+    rateLimit: v.NOTIFY_RATE_LIMIT,
+    rateWindowMs: v.NOTIFY_RATE_WINDOW_MS,
+    targetsCacheMs: v.NOTIFY_TARGETS_CACHE_MS,
+    recording: v.NOTIFY_RECORDING,
+    providers: v,
+    logLevel: v.LOG_LEVEL,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+  });
+}

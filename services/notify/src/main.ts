@@ -1,0 +1,41 @@
+import { join } from "node:path";
+import { openConfiguredDb } from "@parley/relational";
+import { ConfigError, createLogger, errorInterceptor, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
+import { loadNotifyConfig } from "./config.js";
+import { mapNotifyError } from "./errors.js";
+import { startNotify } from "./notify-service.js";
+import { configuredProviders } from "./providers/configured.js";
+
+/** The notify service as its own process: gRPC on NOTIFY_PORT, account over gRPC, providers from the environment. */
+async function main(): Promise<void> {
+  const config = loadNotifyConfig();
+  if (config.callers.size === 0) throw new ConfigError(["NOTIFY_CALLERS: is required (key:secret pairs of the services allowed to send, e.g. chat:<secret>)"]);
+  const logger = createLogger("notify", config.logLevel);
+  const providers = configuredProviders(config.providers, config.recording, logger);
+  const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-notify"), logger).catch((err: unknown) => failStartup(logger, err));
+  const metrics = new Metrics();
+  const notify = await startNotify({ db, account: grpcTransport(config.accountAddress), providers, config }, logger, metrics).catch((err: unknown) =>
+    failStartup(logger, err),
+  );
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    routes: notify.routes,
+    serviceNames: notify.serviceNames,
+    logger,
+    metrics,
+    interceptors: [errorInterceptor(mapNotifyError, logger), notify.auth],
+  });
+  logger.info({ url: server.url, channels: [...providers.keys()] }, "notify service listening");
+  exitOnSignal(
+    logger,
+    async () => {
+      await server.close(config.shutdownGraceMs);
+      await notify.close(config.shutdownGraceMs);
+      await db.close();
+    },
+    config.shutdownGraceMs + 5_000,
+  );
+}
+
+main().catch((err: unknown) => failStartup(undefined, err));

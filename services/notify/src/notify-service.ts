@@ -1,0 +1,79 @@
+import type { ConnectRouter, Interceptor, Transport } from "@connectrpc/connect";
+import { migrate, type Db } from "@parley/relational";
+import type { Logger, Metrics } from "@parley/runtime";
+import { AccountTargetDirectory } from "./adapters/account-targets.js";
+import { callerAuth } from "./auth.js";
+import type { NotifyConfig } from "./config.js";
+import { Dispatcher } from "./dispatcher.js";
+import { notifyMetrics } from "./metrics.js";
+import { Notifications } from "./notifications.js";
+import type { Channel, Provider } from "./ports.js";
+import { notifyRoutes, notifyServiceNames } from "./server.js";
+import { notifyMigrations } from "./store/migrations.js";
+import { SqlJobStore } from "./store/sql-job-store.js";
+
+export type NotifyTuning = Pick<
+  NotifyConfig,
+  "callers" | "maxAttempts" | "retryBaseMs" | "retryMaxMs" | "leaseMs" | "pollMs" | "concurrency" | "rateLimit" | "rateWindowMs" | "targetsCacheMs"
+>;
+
+export interface NotifyDeps {
+  db: Db;
+  account: Transport;
+  /** One per channel that can send (configuredProviders builds them from the environment); notify closes them. */
+  providers: ReadonlyMap<Channel, Provider>;
+  config: NotifyTuning;
+}
+
+export interface RunningNotify {
+  routes: (router: ConnectRouter) => void;
+  serviceNames: string[];
+  /** The caller check; serve the routes behind it. */
+  auth: Interceptor;
+  notifications: Notifications;
+  /** Stops the workers (waiting up to graceMs for sends in flight) and closes providers. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The notify service's composition root: store, account directory, pipeline and workers. */
+export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Metrics): Promise<RunningNotify> {
+  await migrate(deps.db, "notify", notifyMigrations);
+  const { config } = deps;
+  const store = new SqlJobStore(deps.db);
+  const directory = new AccountTargetDirectory(deps.account, logger, { ttlMs: config.targetsCacheMs });
+  directory.watch();
+  const counters = metrics ? notifyMetrics(metrics, store, deps.providers) : undefined;
+  const dispatcher = new Dispatcher({
+    store,
+    providers: deps.providers,
+    directory,
+    maxAttempts: config.maxAttempts,
+    backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
+    concurrency: config.concurrency,
+    logger,
+    ...(counters ? { onAttempt: counters.attempt } : {}),
+  });
+  const notifications = new Notifications({
+    store,
+    directory,
+    available: new Set(deps.providers.keys()),
+    rateLimit: config.rateLimit > 0 ? { max: config.rateLimit, windowMs: config.rateWindowMs } : undefined,
+    onQueued: (channels) => dispatcher.wake(channels),
+    ...(counters ? { onAccepted: counters.accepted } : {}),
+  });
+  // Jobs left pending by an earlier run (crash or restart) are due now: the first lease picks them up.
+  dispatcher.start();
+  return {
+    routes: notifyRoutes(notifications),
+    serviceNames: notifyServiceNames,
+    auth: callerAuth(config.callers),
+    notifications,
+    async close(graceMs) {
+      await dispatcher.stop(graceMs);
+      await directory.close();
+      await Promise.all([...deps.providers.values()].map((p) => p.close().catch(() => undefined)));
+    },
+  };
+}
