@@ -14,8 +14,12 @@ export interface SessionTokens {
   refreshExpiresAt: Date;
 }
 
+/** What Accounts announces on `events`: this instance's changes only, each once it is stored. */
 export interface AccountEvents {
+  /** The device's sessions ended: connections holding it must close. */
   deviceLoggedOut: [userId: bigint, deviceId: bigint];
+  /** What GetNotificationTargets answers for the user may have changed: caches of it must be dropped. */
+  notificationTargetsChanged: [userId: bigint];
 }
 
 export interface AccountsOptions {
@@ -35,7 +39,11 @@ export type UserRef = { id: bigint } | { username: string };
  * signer are handed in.
  */
 export class Accounts {
-  /** Emits deviceLoggedOut so connections held by that device can be closed. */
+  /**
+   * Emits deviceLoggedOut so connections held by that device can be closed,
+   * and notificationTargetsChanged so notify can drop cached targets. Each
+   * is emitted after the change is stored, so a listener reading back sees it.
+   */
   readonly events = new EventEmitter<AccountEvents>();
 
   constructor(private readonly options: AccountsOptions) {}
@@ -57,6 +65,8 @@ export class Accounts {
     const device = await this.options.store.upsertDevice(user.id, deviceId, deviceName);
     if (device === undefined) throw new NotFound(`device ${deviceId} is not one of your devices; log in without device_id to register a new one`);
     const tokens = await this.startSession(user.id, device.id);
+    // A reused device may hold a push token from a session revoked on replay: live again, it is a target again.
+    if (deviceId !== undefined) this.targetsChanged(user.id);
     return { user, device: { ...device, loggedIn: true }, tokens };
   }
 
@@ -68,6 +78,7 @@ export class Accounts {
     if (!refreshTokens.matches(secret, session.refreshHash)) {
       // A refresh token used twice means it leaked: end the session for everyone holding it.
       await this.options.store.revokeSession(session.id);
+      this.targetsChanged(session.userId); // without a live session the device gets no pushes
       throw new NotAuthenticated("the refresh token was already used; log in again");
     }
     if (session.refreshExpiresAt.getTime() <= this.options.now()) throw new NotAuthenticated("the refresh token has expired; log in again");
@@ -94,6 +105,7 @@ export class Accounts {
     const done = await this.options.store.logOutDevice(caller.userId, target);
     if (!done) throw new NotFound(`device ${target} is not one of your devices`);
     this.events.emit("deviceLoggedOut", caller.userId, target);
+    this.targetsChanged(caller.userId); // its push token went with it
   }
 
   async profile(ref: UserRef): Promise<User> {
@@ -105,6 +117,7 @@ export class Accounts {
   async updateDisplayName(userId: bigint, raw: string): Promise<User> {
     const user = await this.options.store.updateDisplayName(userId, checkName("display_name", raw));
     if (user === undefined) throw new NotFound(`no user with id ${userId}`);
+    this.targetsChanged(userId); // notify's templates show the display name
     return user;
   }
 
@@ -139,16 +152,19 @@ export class Accounts {
 
   async setPushToken(caller: TokenClaims, platform: number, token: string, web: { endpoint: string; p256dh: string; auth: string } | undefined): Promise<void> {
     const checked = checkPushToken(platform, token, web);
-    if (!(await this.options.store.setPushToken(caller.userId, caller.deviceId, checked))) throw new NotFound("the calling device no longer exists");
+    const movedFrom = await this.options.store.setPushToken(caller.userId, caller.deviceId, checked);
+    if (movedFrom === undefined) throw new NotFound("the calling device no longer exists");
+    for (const userId of new Set([caller.userId, ...movedFrom])) this.targetsChanged(userId);
   }
 
   pushTargets(userId: bigint) {
     return this.options.store.pushTargets(userId);
   }
 
-  removePushToken(deviceId: bigint, token: string): Promise<void> {
+  async removePushToken(deviceId: bigint, token: string): Promise<void> {
     if (token === "") throw new InvalidInput("token", "is required");
-    return this.options.store.removePushToken(deviceId, token);
+    const userId = await this.options.store.removePushToken(deviceId, token);
+    if (userId !== undefined) this.targetsChanged(userId);
   }
 
   settings(userId: bigint): Promise<SettingsRecord> {
@@ -158,6 +174,7 @@ export class Accounts {
   async updateSettings(userId: bigint, values: SettingsRecord, fields: readonly string[]): Promise<SettingsRecord> {
     const next = applySettings(await this.options.store.getSettings(userId), values, fields);
     await this.options.store.putSettings(userId, next);
+    this.targetsChanged(userId);
     return next;
   }
 
@@ -181,6 +198,10 @@ export class Accounts {
     });
     const access = await this.options.tokens.issue(userId, deviceId, session.id);
     return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken, refreshExpiresAt };
+  }
+
+  private targetsChanged(userId: bigint): void {
+    this.events.emit("notificationTargetsChanged", userId);
   }
 
   private refreshExpiry(): Date {

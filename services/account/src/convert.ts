@@ -72,5 +72,6 @@ export function fromSettingsMessage(m: Settings | undefined): SettingsRecord {
     hidePresence: m.hidePresence,
     email: m.email,
     phone: m.phone,
+    previewLength: m.previewLength,
   };
 }

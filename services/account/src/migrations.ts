@@ -67,4 +67,11 @@ CREATE TABLE user_settings (
 CREATE INDEX users_hiding_presence ON user_settings (user_id) WHERE hide_presence;
 `,
   },
+  {
+    version: 3,
+    name: "preview length setting",
+    sql: `
+ALTER TABLE user_settings ADD COLUMN preview_length integer NOT NULL DEFAULT 0 CHECK (preview_length BETWEEN 0 AND 500);
+`,
+  },
 ];

@@ -77,12 +77,17 @@ export interface AccountStore {
   friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none">;
   friendIds(userId: bigint): Promise<bigint[]>;
 
-  /** Sets (or, with platform 0, removes) the device's push token; false when it is not the user's device. The same token on another device is removed there (a reinstalled app). */
-  setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<boolean>;
+  /**
+   * Sets (or, with platform 0, removes) the device's push token. The same
+   * token on another device is removed there (a reinstalled app, possibly
+   * logged in as someone else). Returns the owners of the devices that lost
+   * it, or undefined (changing nothing) when it is not the user's device.
+   */
+  setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<bigint[] | undefined>;
   /** Logged-in devices of the user that have a push token. */
   pushTargets(userId: bigint): Promise<{ deviceId: bigint; token: PushToken }[]>;
-  /** Removes the device's token if it is still `token` (an FCM/APNs token, or a Web Push endpoint). */
-  removePushToken(deviceId: bigint, token: string): Promise<void>;
+  /** Removes the device's token if it is still `token` (an FCM/APNs token, or a Web Push endpoint); returns the device's user when it did. */
+  removePushToken(deviceId: bigint, token: string): Promise<bigint | undefined>;
 
   /** The user's settings; the defaults when they never changed any. */
   getSettings(userId: bigint): Promise<SettingsRecord>;

@@ -1,9 +1,9 @@
-import { on } from "node:events";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import type { Accounts, UserRef } from "./accounts.js";
 import { InvalidInput, NotAuthenticated } from "./errors.js";
+import { accountEventStream } from "./event-stream.js";
 import { fromSettingsMessage, toDeviceMessage, toFriendshipState, toProfile, toSession, toSettingsMessage } from "./convert.js";
 import type { TokenClaims } from "./tokens.js";
 
@@ -122,15 +122,9 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
     async listFriendIds(req) {
       return { friendIds: await accounts.friendIds(req.userId) };
     },
-    async *watchAccountEvents(_req, context) {
-      try {
-        const signal = AbortSignal.any([context.signal, stopping]);
-        for await (const [userId, deviceId] of on(accounts.events, "deviceLoggedOut", { signal })) {
-          yield { event: { case: "deviceLoggedOut", value: { userId, deviceId } } };
-        }
-      } catch (err) {
-        if (!context.signal.aborted && !stopping.aborted) throw err; // the watcher went away or we stop: a normal end
-      }
+    // Ends without an error when the watcher goes away or the service stops (drain).
+    watchAccountEvents(_req, context) {
+      return accountEventStream(accounts.events, AbortSignal.any([context.signal, stopping]));
     },
   };
 }

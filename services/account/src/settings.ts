@@ -10,9 +10,11 @@ export interface SettingsRecord {
   hidePresence: boolean;
   email: string;
   phone: string;
+  /** Characters of a message a push preview shows, 0 to 500; 0 leaves the length to notify's default (100). */
+  previewLength: number;
 }
 
-/** What a user who never changed anything has: push with previews on, email and SMS off, presence shown. */
+/** What a user who never changed anything has: push with previews of the default length on, email and SMS off, presence shown. */
 export const DEFAULT_SETTINGS: Readonly<SettingsRecord> = Object.freeze({
   pushEnabled: true,
   emailEnabled: false,
@@ -22,6 +24,7 @@ export const DEFAULT_SETTINGS: Readonly<SettingsRecord> = Object.freeze({
   hidePresence: false,
   email: "",
   phone: "",
+  previewLength: 0,
 });
 
 /** The contract's snake_case field names, as UpdateSettings names them. */
@@ -34,9 +37,12 @@ const FIELDS: Record<string, keyof SettingsRecord> = {
   hide_presence: "hidePresence",
   email: "email",
   phone: "phone",
+  preview_length: "previewLength",
 };
 
 const MUTED_MAX = 1_000;
+// The contract's bound; even 500 four-byte characters fit the smallest push payload (APNs, 4 KiB).
+const PREVIEW_LENGTH_MAX = 500;
 // Deliberately loose: one @, no spaces, a dot in the domain. Real verification is a sent email.
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -52,6 +58,9 @@ export function applySettings(current: SettingsRecord, values: SettingsRecord, f
   }
   if (next.email !== "" && (next.email.length > 254 || !EMAIL.test(next.email))) throw new InvalidInput("email", "is not an email address");
   if (next.phone !== "" && !E164.test(next.phone)) throw new InvalidInput("phone", "must be in E.164 form, such as +14155550123");
+  if (!Number.isInteger(next.previewLength) || next.previewLength < 0 || next.previewLength > PREVIEW_LENGTH_MAX) {
+    throw new InvalidInput("preview_length", `must be a whole number from 0 to ${PREVIEW_LENGTH_MAX} (0 means the default, 100)`);
+  }
   if (next.mutedConversationIds.length > MUTED_MAX) throw new InvalidInput("muted_conversation_ids", `must list at most ${MUTED_MAX} conversations`);
   next.mutedConversationIds = [...new Set(next.mutedConversationIds)];
   if (next.emailEnabled && next.email === "") throw new InvalidInput("email_enabled", "needs an email address");

@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FriendshipState, PushPlatform } from "@parley/contracts/parley/account/v1/account";
-import { bearer, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
-
-const PASSWORD = "correct horse battery";
-
-async function rejects(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.rawMessage}`);
-    if (pattern) assert.match(err.rawMessage, pattern);
-    return true;
-  });
-}
+import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
 
 for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
   describe(`account service (${kind})`, () => {
@@ -209,34 +198,6 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       });
     });
 
-    describe("settings", () => {
-      it("starts from the defaults and changes only the named fields", async () => {
-        const login = await signUpAndLogIn("sam");
-        const auth = bearer(login.session!.accessToken);
-        const initial = (await h.api.getSettings({}, auth)).settings!;
-        assert.deepEqual([initial.pushEnabled, initial.showPreviews, initial.hidePresence, initial.emailEnabled], [true, true, false, false]);
-        const updated = await h.api.updateSettings(
-          { settings: { hidePresence: true, showPreviews: false, email: "sam@example.org" }, fields: ["hide_presence", "email"] },
-          auth,
-        );
-        assert.equal(updated.settings!.hidePresence, true);
-        assert.equal(updated.settings!.showPreviews, true, "an unnamed field is kept");
-        assert.equal((await h.api.getSettings({}, auth)).settings!.email, "sam@example.org");
-        const hidden = await h.internal.getPresenceVisibility({ userIds: [login.profile!.userId, 1n] });
-        assert.deepEqual(hidden.hiddenUserIds, [login.profile!.userId]);
-      });
-      it("refuses unknown fields, bad contact points and channels without one", async () => {
-        const login = await h.api.logIn({ username: "sam", password: PASSWORD, deviceName: "phone" });
-        const auth = bearer(login.session!.accessToken);
-        await rejects(h.api.updateSettings({ settings: {}, fields: ["volume"] }, auth), Code.InvalidArgument, /unknown setting "volume"/);
-        await rejects(h.api.updateSettings({ settings: {}, fields: [] }, auth), Code.InvalidArgument, /fields/);
-        await rejects(h.api.updateSettings({ settings: { phone: "12345" }, fields: ["phone"] }, auth), Code.InvalidArgument, /E.164/);
-        await rejects(h.api.updateSettings({ settings: { email: "not-an-email" }, fields: ["email"] }, auth), Code.InvalidArgument, /email/);
-        await rejects(h.api.updateSettings({ settings: { smsEnabled: true }, fields: ["sms_enabled"] }, auth), Code.InvalidArgument, /phone number/);
-        await rejects(h.api.getSettings({}), Code.Unauthenticated);
-      });
-    });
-
     describe("push tokens", () => {
       it("registers FCM, APNs and Web Push tokens per device and lists them for notify", async () => {
         const phone = await signUpAndLogIn("tina", "phone");
@@ -276,12 +237,19 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
         const login = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "x" });
         const auth = bearer(login.session!.accessToken);
         await rejects(h.api.setPushToken({ platform: PushPlatform.APNS, token: "not hex" }, auth), Code.InvalidArgument, /APNs/);
+        await rejects(h.api.setPushToken({ platform: PushPlatform.APNS, token: "ab".repeat(8) }, auth), Code.InvalidArgument, /APNs/);
         await rejects(h.api.setPushToken({ platform: PushPlatform.FCM, token: "" }, auth), Code.InvalidArgument, /FCM/);
         await rejects(
           h.api.setPushToken({ platform: PushPlatform.WEB_PUSH, webPush: { endpoint: "http://insecure", p256dh: "a", auth: "b" } }, auth),
           Code.InvalidArgument,
           /https/,
         );
+        await rejects(
+          h.api.setPushToken({ platform: PushPlatform.WEB_PUSH, webPush: { endpoint: "not a url", p256dh: "a", auth: "b" } }, auth),
+          Code.InvalidArgument,
+          /web_push.endpoint/,
+        );
+        await rejects(h.api.setPushToken({ platform: PushPlatform.WEB_PUSH }, auth), Code.InvalidArgument, /web_push is required/);
         await rejects(h.api.setPushToken({ platform: PushPlatform.FCM, token: "t" }), Code.Unauthenticated);
       });
     });

@@ -1,4 +1,5 @@
-import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import assert from "node:assert/strict";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import { migrate, openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
 import { createLogger, errorInterceptor } from "@parley/runtime";
@@ -17,6 +18,8 @@ export interface AccountHarness {
   internal: Client<typeof AccountInternalService>;
   /** The clock the domain reads; tests move it forward. */
   clock: { now: number };
+  /** Ends the long-lived event streams, as a graceful shutdown does. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -43,7 +46,8 @@ export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_
     refreshTtlSeconds: 86_400,
     now,
   });
-  const transport = createRouterTransport(accountRoutes(accounts), {
+  const stopping = new AbortController();
+  const transport = createRouterTransport(accountRoutes(accounts, stopping.signal), {
     router: { interceptors: [errorInterceptor(mapAccountError, createLogger("test", "silent"))] },
   });
   return {
@@ -51,7 +55,9 @@ export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_
     api: createClient(AccountService, transport),
     internal: createClient(AccountInternalService, transport),
     clock,
+    drain: () => stopping.abort(),
     async close() {
+      stopping.abort();
       await db.close();
       await dropDatabase();
     },
@@ -59,3 +65,15 @@ export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_
 }
 
 export const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+export const PASSWORD = "correct horse battery";
+
+/** Asserts that the call fails with `code`, and that the message matches `pattern` when given. */
+export async function rejects(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
+    assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.rawMessage}`);
+    if (pattern) assert.match(err.rawMessage, pattern);
+    return true;
+  });
+}

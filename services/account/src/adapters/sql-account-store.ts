@@ -12,6 +12,7 @@ interface SettingsRow {
   hide_presence: boolean;
   email: string;
   phone: string;
+  preview_length: number;
 }
 
 interface UserRow {
@@ -235,18 +236,21 @@ export class SqlAccountStore implements AccountStore {
     return rows.map((row) => BigInt(row.friend_id));
   }
 
-  async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<boolean> {
+  async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<bigint[] | undefined> {
     const [platform, value, web] =
       token === undefined ? [0, null, null] : token.platform === 3 ? [3, token.endpoint, JSON.stringify({ p256dh: token.p256dh, auth: token.auth })] : [token.platform, token.token, null];
     return this.db.transaction(async (tx) => {
-      if (value !== null) {
-        await tx.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE push_token = $1 AND id <> $2", [value, deviceId.toString()]);
-      }
       const { rowCount } = await tx.query(
         "UPDATE devices SET push_platform = $3, push_token = $4, push_web = $5::jsonb WHERE id = $1 AND user_id = $2",
         [deviceId.toString(), userId.toString(), platform, value, web],
       );
-      return rowCount > 0;
+      if (rowCount === 0) return undefined; // not the user's device: take the token from nobody
+      if (value === null) return [];
+      const moved = await tx.query<{ user_id: string }>(
+        "UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE push_token = $1 AND id <> $2 RETURNING user_id",
+        [value, deviceId.toString()],
+      );
+      return moved.rows.map((row) => BigInt(row.user_id));
     });
   }
 
@@ -267,17 +271,18 @@ export class SqlAccountStore implements AccountStore {
     }));
   }
 
-  async removePushToken(deviceId: bigint, token: string): Promise<void> {
-    await this.db.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND push_token = $2", [
-      deviceId.toString(),
-      token,
-    ]);
+  async removePushToken(deviceId: bigint, token: string): Promise<bigint | undefined> {
+    const { rows } = await this.db.query<{ user_id: string }>(
+      "UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND push_token = $2 RETURNING user_id",
+      [deviceId.toString(), token],
+    );
+    return rows[0] && BigInt(rows[0].user_id);
   }
 
   async getSettings(userId: bigint): Promise<SettingsRecord> {
     const { rows } = await this.db.query<SettingsRow>(
       `SELECT push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids::text[] AS muted,
-              hide_presence, email, phone
+              hide_presence, email, phone, preview_length
        FROM user_settings WHERE user_id = $1`,
       [userId.toString()],
     );
@@ -292,16 +297,17 @@ export class SqlAccountStore implements AccountStore {
       hidePresence: row.hide_presence,
       email: row.email,
       phone: row.phone,
+      previewLength: row.preview_length,
     };
   }
 
   async putSettings(userId: bigint, s: SettingsRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone)
-       VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9)
+      `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length)
+       VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9, $10)
        ON CONFLICT (user_id) DO UPDATE SET push_enabled = $2, email_enabled = $3, sms_enabled = $4, show_previews = $5,
-         muted_conversation_ids = $6::bigint[], hide_presence = $7, email = $8, phone = $9`,
-      [userId.toString(), s.pushEnabled, s.emailEnabled, s.smsEnabled, s.showPreviews, s.mutedConversationIds.map(String), s.hidePresence, s.email, s.phone],
+         muted_conversation_ids = $6::bigint[], hide_presence = $7, email = $8, phone = $9, preview_length = $10`,
+      [userId.toString(), s.pushEnabled, s.emailEnabled, s.smsEnabled, s.showPreviews, s.mutedConversationIds.map(String), s.hidePresence, s.email, s.phone, s.previewLength],
     );
   }
 
