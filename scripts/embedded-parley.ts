@@ -6,13 +6,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadAccountConfig } from "@parley/account";
-import { loadChatConfig } from "@parley/chat";
-import { loadGatewayConfig } from "@parley/gateway";
-import { loadIdgenConfig } from "@parley/idgen";
-import { loadPresenceConfig } from "@parley/presence";
 import { createLogger } from "@parley/runtime";
-import { startEmbedded } from "@parley/standalone";
+import { loadEmbeddedConfig, startEmbedded } from "@parley/standalone";
 
 export async function parleyToMeasure(url: string | undefined, extraEnv: Record<string, string> = {}): Promise<{ url: string; stop(): Promise<void> }> {
   if (url) return { url, stop: async () => {} };
@@ -20,14 +15,7 @@ export async function parleyToMeasure(url: string | undefined, extraEnv: Record<
   const env: Record<string, string> = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...extraEnv };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
   const parley = await startEmbedded(
-    {
-      account: loadAccountConfig(env),
-      idgen: loadIdgenConfig(env),
-      chat: loadChatConfig(env),
-      presence: loadPresenceConfig(env),
-      gateway: loadGatewayConfig(env),
-      internalPort: undefined,
-    },
+    { ...loadEmbeddedConfig(env), internalPort: undefined },
     (service) => createLogger(service, "warn"),
   );
   return {

@@ -1,13 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadAccountConfig } from "@parley/account";
-import { loadChatConfig } from "@parley/chat";
-import { loadPresenceConfig, type Clock, type Timers } from "@parley/presence";
-import { loadGatewayConfig } from "@parley/gateway";
-import { loadIdgenConfig } from "@parley/idgen";
+import type { Clock, Timers } from "@parley/presence";
 import { createLogger } from "@parley/runtime";
-import { startEmbedded, type RunningParley } from "@parley/standalone";
+import { loadEmbeddedConfig, startEmbedded, type RunningParley } from "@parley/standalone";
 import { callApi } from "./http-api.js";
 
 export interface EmbeddedParley {
@@ -25,7 +21,7 @@ export async function startParley(env: Record<string, string> = {}, options: { p
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
   const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...env };
   const parley = await startEmbedded(
-    { account: loadAccountConfig(vars), idgen: loadIdgenConfig(vars), chat: loadChatConfig(vars), presence: loadPresenceConfig(vars), gateway: loadGatewayConfig(vars), internalPort: undefined },
+    loadEmbeddedConfig(vars),
     (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
     options,
   );

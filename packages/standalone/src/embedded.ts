@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createRouterTransport, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { startAccount, mapAccountError, type AccountConfig } from "@parley/account";
@@ -5,6 +6,7 @@ import { startChat, mapChatError, type ChatConfig } from "@parley/chat";
 import { startPresence, mapPresenceError, type Clock, type PresenceConfig, type Timers } from "@parley/presence";
 import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
+import { configuredProviders, mapNotifyError, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
 import { openConfiguredDb } from "@parley/relational";
 import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
 
@@ -13,6 +15,7 @@ export interface EmbeddedConfig {
   idgen: IdgenConfig;
   chat: ChatConfig;
   presence: PresenceConfig;
+  notify: NotifyConfig;
   gateway: GatewayConfig;
   /** When set, the internal services are also served over gRPC on this port (127.0.0.1). */
   internalPort: number | undefined;
@@ -20,6 +23,7 @@ export interface EmbeddedConfig {
 
 export interface RunningParley {
   gateway: RunningServer;
+  notify: RunningNotify;
   internal: RunningServer | undefined;
   close(graceMs: number): Promise<void>;
 }
@@ -36,6 +40,7 @@ export async function startEmbedded(
   /** Tests inject a fake clock into presence to run grace periods without waiting. */
   options: { presenceTime?: Clock & Timers } = {},
 ): Promise<RunningParley> {
+  const metrics = new Metrics();
   const db = await openConfiguredDb(config.account.databaseUrl, join(config.account.dataDir, "pglite"), loggerFor("relational"));
   const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
@@ -45,7 +50,23 @@ export async function startEmbedded(
   const idgenErrors = errorInterceptor(mapIdgenError, loggerFor("idgen"));
   const chatErrors = errorInterceptor(mapChatError, loggerFor("chat"));
   const presenceErrors = errorInterceptor(mapPresenceError, loggerFor("presence"));
+  const notifyErrors = errorInterceptor(mapNotifyError, loggerFor("notify"));
   const accountTransport = inProcess(account.routes, [accountErrors]);
+
+  // Chat reaches notify in process with credentials made up for this run; callers named in
+  // NOTIFY_CALLERS may also use notify on the internal port.
+  const chatSecret = randomBytes(24).toString("base64url");
+  const notify = await startNotify(
+    {
+      db,
+      account: accountTransport,
+      // Channels without a configured provider record instead: `npm start` logs what would have been sent.
+      providers: configuredProviders(config.notify.providers, true, loggerFor("notify")),
+      config: { ...config.notify, callers: new Map([...config.notify.callers, ["parley-embedded-chat", chatSecret]]) },
+    },
+    loggerFor("notify"),
+    metrics,
+  );
 
   const presence = await startPresence(
     {
@@ -67,11 +88,12 @@ export async function startEmbedded(
       idgen: inProcess(idgen.routes, [idgenErrors]),
       presence: presenceTransport,
       maxGroupMembers: config.chat.maxGroupMembers,
+      notify: { transport: inProcess(notify.routes, [notifyErrors, notify.auth]), appKey: "parley-embedded-chat", appSecret: chatSecret },
       gatewayTransport: () => inProcess(gateway!.deliverRoutes, []),
     },
     loggerFor("chat"),
+    metrics,
   );
-  const metrics = new Metrics();
   gateway = await startGateway(
     config.gateway,
     { account: accountTransport, chat: inProcess(chat.routes, [chatErrors]), presence: presenceTransport },
@@ -89,15 +111,17 @@ export async function startEmbedded(
             idgen.routes(router);
             chat.routes(router);
             presence.routes(router);
+            notify.routes(router);
           },
-          serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames],
+          serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames, ...notify.serviceNames],
           logger: loggerFor("internal"),
           metrics,
-          interceptors: [accountErrors, idgenErrors, chatErrors, presenceErrors],
+          interceptors: [accountErrors, idgenErrors, chatErrors, presenceErrors, notifyErrors, notify.auth],
         });
 
   return {
     gateway: gateway.server,
+    notify,
     internal,
     async close(graceMs) {
       account.drain();
@@ -106,6 +130,7 @@ export async function startEmbedded(
       await gateway!.close(graceMs);
       await internal?.close(graceMs);
       await chat.close();
+      await notify.close(graceMs);
       await presence.close();
       await account.close();
       await db.close();

@@ -1,1 +1,2 @@
 export { startEmbedded, type EmbeddedConfig, type RunningParley } from "./embedded.js";
+export { loadEmbeddedConfig } from "./config.js";

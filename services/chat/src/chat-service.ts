@@ -1,9 +1,13 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
 import { migrate, type Db } from "@parley/relational";
-import { grpcTransport, type Logger } from "@parley/runtime";
+import { grpcTransport, type Logger, type Metrics } from "@parley/runtime";
+import { Counter } from "prom-client";
+import { AccountDisplayNames } from "./adapters/account-names.js";
 import { AccountUserDirectory } from "./adapters/account-users.js";
+import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
+import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { Chat } from "./chat.js";
@@ -11,6 +15,7 @@ import { deliveryWorker } from "./delivery.js";
 import { mapChatError } from "./errors.js";
 import { Gateways } from "./gateways.js";
 import { Groups } from "./groups.js";
+import type { MessageStore, PushNotifier } from "./ports.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
 import { chatMigrations } from "./store/migrations.js";
 import { SqlMessageStore } from "./store/sql-message-store.js";
@@ -25,6 +30,8 @@ export interface ChatDeps {
   maxGroupMembers?: number;
   /** How to reach a gateway's DeliverService; defaults to gRPC at its announced address. */
   gatewayTransport?: (hello: GatewayHello) => Transport | undefined;
+  /** Notify, for pushes to recipients with no connected device; absent: no pushes (said once at start). */
+  notify?: { transport: Transport; appKey: string; appSecret: string };
 }
 
 export interface RunningChat {
@@ -37,7 +44,7 @@ export interface RunningChat {
 }
 
 /** The chat service's composition root: store, ports, bus, delivery and routes. */
-export async function startChat(deps: ChatDeps, logger: Logger): Promise<RunningChat> {
+export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metrics): Promise<RunningChat> {
   const applied = await migrate(deps.db, "chat", chatMigrations);
   if (applied.length > 0) logger.info({ applied }, "chat migrations applied");
   const bus = new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
@@ -45,8 +52,10 @@ export async function startChat(deps: ChatDeps, logger: Logger): Promise<Running
     deps.gatewayTransport ?? ((hello) => (hello.deliverAddress === "" ? undefined : grpcTransport(`http://${hello.deliverAddress}`))),
     logger,
   );
+  const store = new SqlMessageStore(deps.db);
+  const push = pushNotifier(deps, store, logger, metrics);
   const ports = {
-    store: new SqlMessageStore(deps.db),
+    store,
     ids: new IdgenIdSource(deps.idgen),
     users: new AccountUserDirectory(deps.account),
     bus,
@@ -54,7 +63,7 @@ export async function startChat(deps: ChatDeps, logger: Logger): Promise<Running
   };
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
-  bus.consume(deliveryWorker(gateways, new PresenceDeviceLocator(deps.presence), logger));
+  bus.consume(deliveryWorker({ gateways, locator: new PresenceDeviceLocator(deps.presence), push, logger }));
   const stopping = new AbortController();
   return {
     chat,
@@ -63,7 +72,35 @@ export async function startChat(deps: ChatDeps, logger: Logger): Promise<Running
     serviceNames: chatServiceNames,
     async close() {
       await bus.close();
+      await push.close();
       gateways.close();
     },
   };
+}
+
+function pushNotifier(deps: ChatDeps, store: MessageStore, logger: Logger, metrics: Metrics | undefined): PushNotifier {
+  if (deps.notify === undefined) {
+    logger.warn("notify not configured: no pushes");
+    return disabledPushNotifier;
+  }
+  const handoffs = metrics && handoffCounter(metrics);
+  return new NotifyPushNotifier({
+    ...deps.notify,
+    store,
+    names: new AccountDisplayNames(deps.account),
+    logger,
+    ...(handoffs ? { onResult: (result) => handoffs.inc({ result }) } : {}),
+  });
+}
+
+function handoffCounter(metrics: Metrics): Counter<"result"> {
+  const counter = new Counter({
+    name: "parley_chat_push_handoffs_total",
+    help: "Pushes for recipients with no connected device, by how the hand-off to notify ended",
+    labelNames: ["result"],
+    registers: [metrics.registry],
+  });
+  // Every series exists from the start, so a rate over "failed" reads 0 rather than nothing.
+  for (const result of HANDOFF_RESULTS) counter.inc({ result }, 0);
+  return counter;
 }

@@ -1,4 +1,4 @@
-import { commonEnv, env, loadEnv } from "@parley/runtime";
+import { commonEnv, ConfigError, env, loadEnv } from "@parley/runtime";
 
 export const chatEnv = {
   CHAT_HOST: env.string("127.0.0.1"),
@@ -9,6 +9,9 @@ export const chatEnv = {
   IDGEN_ADDRESS: env.address("127.0.0.1:7002"),
   PRESENCE_ADDRESS: env.address("127.0.0.1:7005"),
   CHAT_MAX_GROUP_MEMBERS: env.int(2, 10_000, 100),
+  NOTIFY_ADDRESS: env.address("127.0.0.1:7006"),
+  NOTIFY_APP_KEY: env.string("chat"),
+  NOTIFY_APP_SECRET: env.optionalString(),
   ...commonEnv,
 };
 
@@ -23,12 +26,20 @@ export interface ChatConfig {
   presenceAddress: string;
   /** The group member cap, the owner included. */
   maxGroupMembers: number;
+  /** Where notify listens, for pushes to recipients with no connected device. */
+  notifyAddress: string;
+  /** Chat's app key at notify (one of notify's NOTIFY_CALLERS). */
+  notifyAppKey: string;
+  /** The key's secret; unset turns pushes off (chat still runs, and says so at start). */
+  notifyAppSecret: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
 }
 
 export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): ChatConfig {
   const v = loadEnv(chatEnv, environment);
+  // HTTP Basic puts a colon between key and secret: one in the key would move the split.
+  if (v.NOTIFY_APP_KEY.includes(":")) throw new ConfigError([`NOTIFY_APP_KEY: must not contain ":" (got "${v.NOTIFY_APP_KEY}")`]);
   return Object.freeze({
     host: v.CHAT_HOST,
     port: v.CHAT_PORT,
@@ -38,6 +49,9 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     idgenAddress: v.IDGEN_ADDRESS,
     presenceAddress: v.PRESENCE_ADDRESS,
     maxGroupMembers: v.CHAT_MAX_GROUP_MEMBERS,
+    notifyAddress: v.NOTIFY_ADDRESS,
+    notifyAppKey: v.NOTIFY_APP_KEY,
+    notifyAppSecret: v.NOTIFY_APP_SECRET,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
   });

@@ -4,40 +4,80 @@ import { ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/cl
 import type { Logger } from "@parley/runtime";
 import { toInboxEntry } from "./convert.js";
 import type { Gateways } from "./gateways.js";
-import type { DeliveryEvent, DeviceLocator } from "./ports.js";
+import type { DeliveryEvent, DeviceLocation, DeviceLocator, PushNotifier, StoredMessage } from "./ports.js";
+
+export interface DeliveryWorkerDeps {
+  gateways: Gateways;
+  locator: DeviceLocator;
+  push: PushNotifier;
+  logger: Logger;
+}
 
 /**
  * The delivery worker: takes events off the bus (in order per recipient),
  * asks presence where the recipient's devices are, and hands each gateway
- * holding one a ready-made client frame for exactly those devices. A user
- * with no connected device gets nothing live (push arrives with notify);
- * the entry waits in their inbox for the next sync either way.
+ * holding one a ready-made client frame for exactly those devices. When the
+ * recipient has no connected device, another user's message goes to notify
+ * for a push. The entry waits in the inbox for the next sync either way.
  */
-export function deliveryWorker(gateways: Gateways, locator: DeviceLocator, logger: Logger): (event: DeliveryEvent) => Promise<void> {
+export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent) => Promise<void> {
   let nextId = 1n;
+  const delivery = (event: DeliveryEvent, frame: ServerFrame, deviceIds: bigint[]): Delivery =>
+    create(DeliverySchema, {
+      deliveryId: nextId++,
+      userId: recipientOf(event),
+      deviceIds,
+      exceptDeviceId: event.kind === "entry" ? (event.exceptDeviceId ?? 0n) : 0n,
+      frame,
+    });
   return async (event) => {
-    const userId = event.kind === "entry" ? event.entry.userId : event.userId;
-    const frame = event.kind === "entry" ? entryFrame(event) : typingFrame(event);
-    const delivery = (deviceIds: bigint[]): Delivery =>
-      create(DeliverySchema, {
-        deliveryId: nextId++,
-        userId,
-        deviceIds,
-        exceptDeviceId: event.kind === "entry" ? (event.exceptDeviceId ?? 0n) : 0n,
-        frame,
-      });
-    let located;
-    try {
-      located = (await locator.locate([userId])).get(userId) ?? [];
-    } catch (err) {
-      logger.warn({ err }, "presence could not locate devices; delivering through every gateway");
-      gateways.broadcast(delivery([]));
-      return;
+    const located = await locate(deps, recipientOf(event));
+    if (located === undefined) {
+      // Every gateway writes to the devices it holds. No push: a device may well be connected.
+      deps.gateways.broadcast(delivery(event, frameOf(event), []));
+    } else if (located.length === 0) {
+      const message = pushableMessage(event);
+      if (message !== undefined) deps.push.newMessage({ recipientId: recipientOf(event), message });
+    } else {
+      const frame = frameOf(event);
+      for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds));
     }
-    const byGateway = new Map<string, bigint[]>();
-    for (const { gatewayId, deviceId } of located) byGateway.set(gatewayId, [...(byGateway.get(gatewayId) ?? []), deviceId]);
-    for (const [gatewayId, deviceIds] of byGateway) gateways.deliverTo(gatewayId, delivery(deviceIds));
   };
+}
+
+/**
+ * The message a push would announce: another user's message in the
+ * recipient's inbox. Never typing, read receipts, system messages (sender 0)
+ * or the sender's own entry (their other devices sync it).
+ */
+export function pushableMessage(event: DeliveryEvent): StoredMessage | undefined {
+  if (event.kind !== "entry" || event.entry.item.kind !== "message") return undefined;
+  const { message } = event.entry.item;
+  return message.senderId !== 0n && message.senderId !== event.entry.userId ? message : undefined;
+}
+
+/** The user's connected devices; undefined when presence could not say. */
+async function locate(deps: DeliveryWorkerDeps, userId: bigint): Promise<DeviceLocation[] | undefined> {
+  try {
+    return (await deps.locator.locate([userId])).get(userId) ?? [];
+  } catch (err) {
+    deps.logger.warn({ err }, "presence could not locate devices; delivering through every gateway");
+    return undefined;
+  }
+}
+
+function byGateway(located: readonly DeviceLocation[]): Map<string, bigint[]> {
+  const devices = new Map<string, bigint[]>();
+  for (const { gatewayId, deviceId } of located) devices.set(gatewayId, [...(devices.get(gatewayId) ?? []), deviceId]);
+  return devices;
+}
+
+function recipientOf(event: DeliveryEvent): bigint {
+  return event.kind === "entry" ? event.entry.userId : event.userId;
+}
+
+function frameOf(event: DeliveryEvent): ServerFrame {
+  return event.kind === "entry" ? entryFrame(event) : typingFrame(event);
 }
 
 function entryFrame(event: Extract<DeliveryEvent, { kind: "entry" }>): ServerFrame {

@@ -5,16 +5,27 @@ import { startChat } from "./chat-service.js";
 import { loadChatConfig } from "./config.js";
 import { mapChatError } from "./errors.js";
 
-/** The chat service as its own process: gRPC on CHAT_PORT, account and idgen over gRPC, gateways by their hello. */
+/** The chat service as its own process: gRPC on CHAT_PORT; account, idgen, presence and notify over gRPC; gateways by their hello. */
 async function main(): Promise<void> {
   const config = loadChatConfig();
   const logger = createLogger("chat", config.logLevel);
   const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-chat"), logger).catch((err: unknown) =>
     failStartup(logger, err),
   );
+  const metrics = new Metrics();
   const chat = await startChat(
-    { db, account: grpcTransport(config.accountAddress), idgen: grpcTransport(config.idgenAddress), presence: grpcTransport(config.presenceAddress), maxGroupMembers: config.maxGroupMembers },
+    {
+      db,
+      account: grpcTransport(config.accountAddress),
+      idgen: grpcTransport(config.idgenAddress),
+      presence: grpcTransport(config.presenceAddress),
+      maxGroupMembers: config.maxGroupMembers,
+      ...(config.notifyAppSecret === undefined
+        ? {}
+        : { notify: { transport: grpcTransport(config.notifyAddress), appKey: config.notifyAppKey, appSecret: config.notifyAppSecret } }),
+    },
     logger,
+    metrics,
   ).catch((err: unknown) => failStartup(logger, err));
   const server = await startServer({
     host: config.host,
@@ -22,7 +33,7 @@ async function main(): Promise<void> {
     routes: chat.routes,
     serviceNames: chat.serviceNames,
     logger,
-    metrics: new Metrics(),
+    metrics,
     interceptors: [errorInterceptor(mapChatError, logger)],
     onDrain: chat.drain,
   });

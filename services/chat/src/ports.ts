@@ -1,4 +1,4 @@
-import type { InboxEntry } from "./store/ports.js";
+import type { InboxEntry, StoredMessage } from "./store/ports.js";
 
 export type * from "./store/ports.js";
 
@@ -11,6 +11,12 @@ export interface IdSource {
 export interface UserDirectory {
   /** The subset of `ids` that are existing users. */
   existing(ids: readonly bigint[]): Promise<Set<bigint>>;
+}
+
+/** Users' display names (the account service in the mesh). */
+export interface DisplayNames {
+  /** The name shown for the user, possibly a little stale (cached); undefined for an unknown user. */
+  displayName(userId: bigint): Promise<string | undefined>;
 }
 
 /** A connected device and the gateway holding it. */
@@ -41,5 +47,34 @@ export interface DeliveryBus {
   publish(key: bigint, event: DeliveryEvent): void;
   /** Starts consuming; one consumer per bus. */
   consume(handler: (event: DeliveryEvent) => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+/** Another user's message for a recipient none of whose devices is connected. */
+export interface NewMessagePush {
+  recipientId: bigint;
+  message: StoredMessage;
+}
+
+/**
+ * Hands notifications for recipients with no connected device to notify,
+ * which pushes them. What it promises:
+ *
+ * - newMessage never throws and never blocks: it queues the hand-off and
+ *   returns. Hand-offs are not ordered among themselves.
+ * - The queue is bounded: when it is full the hand-off is dropped with a
+ *   warning (rate-limited) and counted. Only the push is lost; the message
+ *   waits in the inbox for the next sync either way.
+ * - Transient failures (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
+ *   RESOURCE_EXHAUSTED, UNKNOWN) are retried with exponential backoff and
+ *   jitter, a bounded number of times; other failures are not retried and are
+ *   logged as a warning. Retries never notify twice: the event id comes from
+ *   (message id, recipient) and notify is idempotent on it.
+ * - Not durable: hand-offs live in this process's memory. close() stops
+ *   it, and queued or in-flight hand-offs (their retries too) are abandoned,
+ *   so a shutdown never waits on notify.
+ */
+export interface PushNotifier {
+  newMessage(push: NewMessagePush): void;
   close(): Promise<void>;
 }

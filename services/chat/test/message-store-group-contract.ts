@@ -282,6 +282,47 @@ export function describeMessageStoreGroupContract(name: string, open: () => Prom
         );
         assert.equal((await store.getConversation(g2.id))?.deleted, true);
       });
+
+      it("totalUnread sums the unread messages of every conversation, leaving out the user's own and system messages", async () => {
+        const { id: directId, a: user, b: peer } = await direct();
+        await send(directId, peer, [user, peer]);
+        await send(directId, peer, [user, peer]);
+        await send(directId, user, [user, peer]);
+        const { id: groupId, users } = await group(2);
+        const [owner, member] = users as [bigint, bigint];
+        await store.updateGroup(groupId, () => change(groupId, { add: [{ userId: user, role: "member" }] }));
+        await send(groupId, owner);
+        await send(groupId, member);
+        await send(groupId, user);
+        await store.updateGroup(groupId, () => change(groupId, { name: "renamed" }));
+        assert.equal(await store.totalUnread(user), 4);
+        assert.equal(await store.totalUnread(peer), 1);
+        assert.equal(await store.totalUnread(owner), 2);
+        assert.equal(await store.totalUnread(newId()), 0);
+      });
+
+      it("totalUnread drops as the user reads, and leaves out groups deleted or left", async () => {
+        const { id: directId, a: user, b: peer } = await direct();
+        await send(directId, peer, [user, peer]);
+        const read = await send(directId, peer, [user, peer]);
+        const unreadAfterMarker = await send(directId, peer, [user, peer]);
+        const kept = await group(2);
+        const left = await group(2);
+        const deleted = await group(2);
+        for (const g of [kept, left, deleted]) {
+          await store.updateGroup(g.id, () => change(g.id, { add: [{ userId: user, role: "member" }] }));
+          await send(g.id, g.users[0]!);
+        }
+        assert.equal(await store.totalUnread(user), 6);
+        await store.markRead(directId, user, read.message.messageId, new Date(), [user, peer]);
+        assert.equal(await store.totalUnread(user), 4);
+        await store.markRead(directId, user, unreadAfterMarker.message.messageId, new Date(), [user, peer]);
+        assert.equal(await store.totalUnread(user), 3);
+        await store.updateGroup(left.id, () => change(left.id, { remove: [user] }));
+        await store.updateGroup(deleted.id, () => change(deleted.id, { delete: true }));
+        assert.equal(await store.totalUnread(user), 1);
+        assert.equal(await store.unreadCount(kept.id, user), 1);
+      });
     });
   });
 }

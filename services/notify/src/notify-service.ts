@@ -31,6 +31,8 @@ export interface RunningNotify {
   /** The caller check; serve the routes behind it. */
   auth: Interceptor;
   notifications: Notifications;
+  /** The providers in use, per channel (the embedded mode's recording ones can be read back). */
+  providers: ReadonlyMap<Channel, Provider>;
   /** Stops the workers (waiting up to graceMs for sends in flight) and closes providers. */
   close(graceMs: number): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Me
     serviceNames: notifyServiceNames,
     auth: callerAuth(config.callers),
     notifications,
+    providers: deps.providers,
     async close(graceMs) {
       await dispatcher.stop(graceMs);
       await directory.close();

@@ -239,6 +239,17 @@ export class SqlMessageStore implements MessageStore {
     return Number(rows[0]?.n ?? 0);
   }
 
+  async totalUnread(userId: bigint): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM conversation_members cm
+       JOIN conversations c ON c.id = cm.conversation_id
+       JOIN messages u ON u.conversation_id = cm.conversation_id
+       WHERE cm.user_id = $1 AND NOT c.deleted AND ${unread("cm.read_message_id", "$1")}`,
+      [String(userId)],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async listConversations(userId: bigint, limit: number, beforeActivityId?: bigint): Promise<ConversationSummary[]> {
     // The page is cut first, so the last message and unread count are computed for its rows only.
     const { rows } = await this.db.query<SummaryRow>(

@@ -43,10 +43,18 @@ export class RecordingProvider implements Provider {
     }
     this.#sent.push({ target, content: { ...content, data: { ...content.data } }, at: new Date() });
     if (this.#sent.length > this.#capacity) this.#sent.shift();
-    // Title and body are message text, and the target is a personal address: log their shape only.
+    // Title and body are message text, and the target is a personal address: log the shape and the ids only.
     this.#logger.info(
-      { channel: this.channel, targetKind: targetKind(target), titleLength: content.title.length },
-      "notification recorded",
+      {
+        channel: this.channel,
+        targetKind: targetKind(target),
+        data: content.data,
+        collapseKey: content.collapseKey,
+        badge: content.badge,
+        titleLength: content.title.length,
+        bodyLength: content.body.length,
+      },
+      "notification recorded (would have been sent)",
     );
     return { kind: "sent" };
   }

@@ -1,0 +1,7 @@
+import type { PushNotifier } from "../ports.js";
+
+/** The notifier while notify is not configured: hand-offs go nowhere (the composition root says so once at start). */
+export const disabledPushNotifier: PushNotifier = {
+  newMessage() {},
+  async close() {},
+};

@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { NotifyService, type SendRequest } from "@parley/contracts/parley/notify/v1/notify";
+import type { Logger } from "@parley/runtime";
+import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
+import { basicAuthorization, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
+import { backoffMs, DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
+import { TtlCache } from "./ttl-cache.js";
+import { WorkQueue } from "./work-queue.js";
+
+/** How a hand-off ended (the result label of parley_chat_push_handoffs_total). */
+export const HANDOFF_RESULTS = ["sent", "duplicate", "dropped", "failed"] as const;
+export type HandoffResult = (typeof HANDOFF_RESULTS)[number];
+
+export interface NotifyPushOptions {
+  /** To NotifyService: gRPC in the mesh, in process in the embedded mode. */
+  transport: Transport;
+  /** Chat's credentials at notify, sent as HTTP Basic on every call. */
+  appKey: string;
+  appSecret: string;
+  store: Pick<MessageStore, "getConversation" | "totalUnread">;
+  names: DisplayNames;
+  logger: Logger;
+  onResult?: (result: HandoffResult) => void;
+  /** Hand-offs that may wait (default 10,000). */
+  capacity?: number;
+  /** Hand-offs in flight at once (default 16), so a slow notify cannot take every socket and the event loop. */
+  concurrency?: number;
+  retry?: RetryPolicy;
+  /** The deadline of one Send (default 5 s); a hung call counts as DEADLINE_EXCEEDED and is retried. */
+  callTimeoutMs?: number;
+}
+
+/**
+ * The PushNotifier on notify's NotifyService.Send (its promises are on the
+ * port). The content is gathered once per hand-off, when it leaves the
+ * queue: the sender's display name, the group's name and the recipient's
+ * total unread count as the badge. A retry resends that same request, since
+ * notify refuses an event id reused with other content.
+ */
+export class NotifyPushNotifier implements PushNotifier {
+  private readonly client;
+  private readonly headers: Record<string, string>;
+  private readonly queue: WorkQueue<NewMessagePush>;
+  private readonly retry: RetryPolicy;
+  // A rename reaches pushes within 30 s; until then a burst in a group costs one conversation read.
+  private readonly groupNames = new TtlCache<bigint, string | undefined>({ ttlMs: 30_000, maxEntries: 10_000 });
+  private closed = false;
+  private unloggedDrops = 0;
+  private lastDropLogAt = -Infinity;
+
+  constructor(private readonly o: NotifyPushOptions) {
+    this.client = createClient(NotifyService, o.transport);
+    this.headers = { authorization: basicAuthorization(o.appKey, o.appSecret) };
+    this.retry = o.retry ?? DEFAULT_RETRY;
+    this.queue = new WorkQueue({
+      capacity: o.capacity ?? 10_000,
+      concurrency: o.concurrency ?? 16,
+      run: (push, signal) => this.handOff(push, signal),
+      onError: (err) => o.logger.error({ err }, "push hand-off failed unexpectedly"),
+    });
+  }
+
+  newMessage(push: NewMessagePush): void {
+    if (this.closed) return;
+    // Only the preview goes on, so 10,000 waiting hand-offs of long texts stay a few tens of MB.
+    const { message } = push;
+    const job = message.text.length > PREVIEW_MAX_CHARS ? { ...push, message: { ...message, text: previewText(message.text) } } : push;
+    if (!this.queue.offer(job)) this.drop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.close();
+  }
+
+  /** Sends until notify takes it, refuses it for good, or the attempts run out; returns quietly once closing. */
+  private async handOff(push: NewMessagePush, signal: AbortSignal): Promise<void> {
+    let request: SendRequest | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        request ??= await this.request(push);
+        const response = await this.client.send(request, { headers: this.headers, signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 });
+        return this.report(response.duplicate ? "duplicate" : "sent");
+      } catch (err) {
+        if (signal.aborted) return;
+        const code = failureCode(err);
+        // The event id was taken with other content (the same hand-off again after a
+        // bus redelivery, the sender renamed in between): the first one got through.
+        if (code === Code.AlreadyExists) return this.report("duplicate");
+        if (!isTransient(code) || attempt >= this.retry.attempts) {
+          const event = newMessageEventId(push.message.messageId, push.recipientId);
+          this.o.logger.warn({ err, code: Code[code], event, attempts: attempt }, "push hand-off to notify failed");
+          return this.report("failed");
+        }
+      }
+      try {
+        await sleep(backoffMs(attempt - 1, this.retry), undefined, { signal, ref: false });
+      } catch {
+        return; // closed while waiting
+      }
+    }
+  }
+
+  private async request(push: NewMessagePush): Promise<SendRequest> {
+    const { senderId, conversationId } = push.message;
+    const [senderName, groupName, badge] = await Promise.all([
+      this.o.names.displayName(senderId),
+      this.groupNames.get(conversationId, async () => {
+        const conversation = await this.o.store.getConversation(conversationId);
+        return conversation?.kind === "group" ? conversation.name : undefined;
+      }),
+      this.o.store.totalUnread(push.recipientId),
+    ]);
+    if (senderName === undefined) throw new ConnectError(`sender ${senderId} has no profile`, Code.NotFound);
+    return newMessageRequest({ push, senderName, groupName, badge });
+  }
+
+  /** Counts every drop but warns at most once a second, saying how many went since the last warning. */
+  private drop(): void {
+    this.report("dropped");
+    this.unloggedDrops++;
+    const now = Date.now();
+    if (now - this.lastDropLogAt < 1_000) return;
+    this.o.logger.warn({ dropped: this.unloggedDrops, waiting: this.queue.size }, "push queue full: dropping pushes (the messages stay in the inboxes)");
+    this.unloggedDrops = 0;
+    this.lastDropLogAt = now;
+  }
+
+  private report(result: HandoffResult): void {
+    this.o.onResult?.(result);
+  }
+}

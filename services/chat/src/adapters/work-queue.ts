@@ -1,0 +1,57 @@
+export interface WorkQueueOptions<T> {
+  /** How many jobs may wait; offers beyond it are refused. */
+  capacity: number;
+  /** How many jobs run at once. */
+  concurrency: number;
+  /** Runs one job; `signal` aborts when the queue closes. */
+  run: (job: T, signal: AbortSignal) => Promise<void>;
+  /** Gets what a job threw (run should handle its own failures; this is the backstop). */
+  onError: (err: unknown) => void;
+}
+
+/**
+ * A bounded in-memory job queue with bounded concurrency: offer() never
+ * waits, it takes the job or refuses it. In memory only: closing abandons
+ * whatever waits and aborts what runs.
+ */
+export class WorkQueue<T> {
+  private readonly waiting: T[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: WorkQueueOptions<T>) {}
+
+  /** Jobs waiting to run. */
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** Takes the job, or returns false when the queue is full or closed. */
+  offer(job: T): boolean {
+    if (this.abort.signal.aborted || this.waiting.length >= this.o.capacity) return false;
+    this.waiting.push(job);
+    this.pump();
+    return true;
+  }
+
+  /** Drops the waiting jobs, aborts the running ones and resolves when they have returned. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    this.waiting.length = 0;
+    await Promise.all(this.running);
+  }
+
+  private pump(): void {
+    while (this.running.size < this.o.concurrency && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      const task: Promise<void> = this.o
+        .run(job, this.abort.signal)
+        .catch(this.o.onError)
+        .finally(() => {
+          this.running.delete(task);
+          this.pump();
+        });
+      this.running.add(task);
+    }
+  }
+}
