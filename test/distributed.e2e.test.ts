@@ -3,10 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { Status } from "@parley/contracts/parley/presence/v1/presence";
 import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
@@ -17,6 +18,8 @@ import { grpc, grpcJsClient, unary } from "./support/grpcjs.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 
 const SECRET = Buffer.alloc(32, 7).toString("base64url");
+const CHAT_NOTIFY_SECRET = "chat-secret-for-the-distributed-test";
+const OPS_NOTIFY_SECRET = "ops-secret-for-the-distributed-test";
 
 describe("distributed mode: each service its own process over real gRPC, accounts in Postgres", () => {
   let database: ThrowawayDatabase;
@@ -26,6 +29,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   let gateway: ServiceProcess;
   let chat: ServiceProcess;
   let presence: ServiceProcess;
+  let notify: ServiceProcess;
 
   before(async () => {
     database = await createThrowawayDatabase("parley_e2e");
@@ -43,12 +47,29 @@ describe("distributed mode: each service its own process over real gRPC, account
       { PRESENCE_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" },
       "presence service listening",
     );
-    chat = await startProcess(
-      "services/chat/src/main.ts",
-      { CHAT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url },
-      "chat service listening",
+    notify = await startProcess(
+      "services/notify/src/main.ts",
+      {
+        NOTIFY_PORT: "0",
+        DATABASE_URL: database.url,
+        ACCOUNT_ADDRESS: account.url,
+        NOTIFY_CALLERS: `chat:${CHAT_NOTIFY_SECRET},ops:${OPS_NOTIFY_SECRET}`,
+        NOTIFY_RECORDING: "true",
+      },
+      "notify service listening",
     );
+    chat = await startProcess("services/chat/src/main.ts", chatEnv("0"), "chat service listening");
     gateway = await startProcess("gateway/src/main.ts", gatewayEnv("0"), "gateway listening");
+  });
+
+  const chatEnv = (port: string) => ({
+    CHAT_PORT: port,
+    DATABASE_URL: database.url,
+    ACCOUNT_ADDRESS: account.url,
+    IDGEN_ADDRESS: idgen.url,
+    PRESENCE_ADDRESS: presence.url,
+    NOTIFY_ADDRESS: notify.url,
+    NOTIFY_APP_SECRET: CHAT_NOTIFY_SECRET,
   });
 
   const gatewayEnv = (port: string) => ({
@@ -60,7 +81,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   });
 
   after(async () => {
-    await Promise.all([gateway, chat, presence, account, idgen].map((p) => p?.stop("SIGKILL")));
+    await Promise.all([gateway, chat, presence, notify, account, idgen].map((p) => p?.stop("SIGKILL")));
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -154,6 +175,36 @@ describe("distributed mode: each service its own process over real gRPC, account
     it("gives B all 500 messages sent while offline, once each and in order", () => offlineCatchUp(world, "d_off"));
     it("stores exactly one message when a send is retried after a dropped connection", () => retryAfterDrop(world, "d_retry"));
 
+    it("pushes a message for an offline recipient through notify, over gRPC with chat's app credentials", async () => {
+      const a = await world.login("d_push_a", "phone");
+      const b = await world.login("d_push_b", "phone");
+      const token = await callApi(gateway.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-d-push-b" }, b.token);
+      assert.equal(token.status, 200, JSON.stringify(token.body));
+      const alice = await connectDevice(gateway.url, a.token);
+      try {
+        const conversation = await alice.client.openDirect(b.userId);
+        const ack = await alice.client.send(conversation.conversationId, "are you awake?");
+        const credentials: Interceptor = (next) => (req) => {
+          req.header.set("authorization", `Basic ${Buffer.from(`ops:${OPS_NOTIFY_SECRET}`).toString("base64")}`);
+          return next(req);
+        };
+        const ops = createClient(NotifyService, createGrpcTransport({ baseUrl: notify.url, interceptors: [credentials] }));
+        const deadline = Date.now() + 10_000;
+        let listed = await ops.listUserNotifications({ userId: b.userId });
+        while (listed.notifications[0]?.deliveries[0]?.state !== DeliveryState.SENT && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          listed = await ops.listUserNotifications({ userId: b.userId });
+        }
+        const [pushed] = listed.notifications;
+        assert.equal(pushed?.eventId, `message:${ack.messageId}:${b.userId}`);
+        assert.equal(pushed?.kind, Kind.NEW_MESSAGE);
+        assert.deepEqual(pushed?.deliveries.map((d) => d.state), [DeliveryState.SENT]);
+        assert.match(notify.output(), /notification recorded/);
+      } finally {
+        await alice.client.close();
+      }
+    });
+
     it("keeps every acked message when the chat process is killed right after acking", async () => {
       const a = await world.login("d_kill_a", "phone");
       const b = await world.login("d_kill_b", "phone");
@@ -162,11 +213,7 @@ describe("distributed mode: each service its own process over real gRPC, account
       const acks = await Promise.all(Array.from({ length: 50 }, (_, i) => alice.client.send(conversation.conversationId, `survives ${i}`)));
       await chat.stop("SIGKILL");
       await alice.client.close();
-      chat = await startProcess(
-        "services/chat/src/main.ts",
-        { CHAT_PORT: new URL(chat.url).port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url },
-        "chat service listening",
-      );
+      chat = await startProcess("services/chat/src/main.ts", chatEnv(new URL(chat.url).port), "chat service listening");
       const bob = await connectDevice(gateway.url, b.token);
       try {
         await bob.received(50);
