@@ -301,6 +301,19 @@ export function describeMessageStoreGroupContract(name: string, open: () => Prom
         assert.equal(await store.totalUnread(newId()), 0);
       });
 
+      it("counts nothing from before a member's history horizon as unread", async () => {
+        const { id, users } = await group(2, false);
+        await send(id, users[0]!);
+        await send(id, users[0]!);
+        const late = newId();
+        await store.updateGroup(id, () => change(id, { add: [{ userId: late, role: "member" }] }));
+        assert.equal(await store.unreadCount(id, late), 0);
+        await send(id, users[1]!);
+        assert.equal(await store.unreadCount(id, late), 1);
+        assert.equal(await store.totalUnread(late), 1);
+        assert.equal((await store.listConversations(late, 10))[0]!.unreadCount, 1);
+      });
+
       it("totalUnread drops as the user reads, and leaves out groups deleted or left", async () => {
         const { id: directId, a: user, b: peer } = await direct();
         await send(directId, peer, [user, peer]);

@@ -233,7 +233,7 @@ export class SqlMessageStore implements MessageStore {
     const { rows } = await this.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM conversation_members cm
        JOIN messages u ON u.conversation_id = cm.conversation_id
-       WHERE cm.conversation_id = $1 AND cm.user_id = $2 AND ${unread("cm.read_message_id", "$2")}`,
+       WHERE cm.conversation_id = $1 AND cm.user_id = $2 AND ${unread("cm", "$2")}`,
       [String(conversationId), String(userId)],
     );
     return Number(rows[0]?.n ?? 0);
@@ -244,7 +244,7 @@ export class SqlMessageStore implements MessageStore {
       `SELECT count(*) AS n FROM conversation_members cm
        JOIN conversations c ON c.id = cm.conversation_id
        JOIN messages u ON u.conversation_id = cm.conversation_id
-       WHERE cm.user_id = $1 AND NOT c.deleted AND ${unread("cm.read_message_id", "$1")}`,
+       WHERE cm.user_id = $1 AND NOT c.deleted AND ${unread("cm", "$1")}`,
       [String(userId)],
     );
     return Number(rows[0]?.n ?? 0);
@@ -254,12 +254,12 @@ export class SqlMessageStore implements MessageStore {
     // The page is cut first, so the last message and unread count are computed for its rows only.
     const { rows } = await this.db.query<SummaryRow>(
       `WITH page AS (
-         SELECT c.id, c.kind, c.name, c.created_at, c.history_visible, c.deleted, c.last_activity_id, cm.read_message_id
+         SELECT c.id, c.kind, c.name, c.created_at, c.history_visible, c.deleted, c.last_activity_id, cm.read_message_id, cm.history_from_message_id
          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
          WHERE cm.user_id = $1 AND c.last_activity_id < $2 AND NOT c.deleted
          ORDER BY c.last_activity_id DESC LIMIT $3)
        SELECT p.id, p.kind, p.name, p.created_at AS conversation_created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
-         (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p.read_message_id", "$1")}) AS unread,
+         (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}) AS unread,
          ${MESSAGE_COLUMNS}
        FROM page p
        LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id ORDER BY l.message_id DESC LIMIT 1) m ON true

@@ -212,7 +212,8 @@ export async function appendEntries(
   return seqs;
 }
 
-/** Unread, for messages aliased `u`: after the marker, not the reader's own, not system messages (sender 0). */
-export function unread(readMarker: string, reader: string): string {
-  return `u.message_id > ${readMarker} AND u.sender_id <> ${reader} AND u.sender_id <> 0`;
+/** Unread, for messages aliased `u` and the reader's membership row aliased `member`: after the read marker, not before the member's history horizon, not the reader's own, not system messages (sender 0). */
+export function unread(member: string, reader: string): string {
+  // A member sees nothing from before their history horizon, so none of it can be unread.
+  return `u.message_id > ${member}.read_message_id AND u.message_id >= ${member}.history_from_message_id AND u.sender_id <> ${reader} AND u.sender_id <> 0`;
 }
