@@ -1,7 +1,7 @@
 import { createClient, createRouterTransport, type Client, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { AccountService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
-import { startAccount, mapAccountError } from "@parley/account";
+import { loadAccountConfig, startAccount, mapAccountError } from "@parley/account";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { startPresence } from "@parley/presence";
 import { openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
@@ -38,18 +38,7 @@ export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): 
     drop = throwaway.drop;
   }
   const account = await startAccount(
-    {
-      host: "127.0.0.1",
-      port: 0,
-      dataDir: "/nonexistent",
-      databaseUrl: undefined,
-      tokenSecret: Buffer.alloc(32, 1).toString("base64url"),
-      accessTokenTtlSeconds: 3600,
-      refreshTokenTtlSeconds: 86400,
-      scryptLogN: 10,
-      logLevel: "silent",
-      shutdownGraceMs: 0,
-    },
+    loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
     { db },
   );

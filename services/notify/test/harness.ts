@@ -1,7 +1,7 @@
 import { createClient, createRouterTransport, type Client, type Interceptor } from "@connectrpc/connect";
 import { AccountInternalService, AccountService, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
-import { startAccount, mapAccountError, type RunningAccount } from "@parley/account";
+import { loadAccountConfig, startAccount, mapAccountError, type RunningAccount } from "@parley/account";
 import type { Db } from "@parley/relational";
 import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer, type RunningServer } from "@parley/runtime";
 import { openTestDb, type TestDbKind } from "@parley/testkit";
@@ -107,18 +107,7 @@ export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channe
 
 async function startTestAccount(db: Db): Promise<RunningAccount> {
   return startAccount(
-    {
-      host: "127.0.0.1",
-      port: 0,
-      dataDir: "/nonexistent",
-      databaseUrl: undefined,
-      tokenSecret: Buffer.alloc(32, 1).toString("base64url"),
-      accessTokenTtlSeconds: 3600,
-      refreshTokenTtlSeconds: 86400,
-      scryptLogN: 10,
-      logLevel: "silent",
-      shutdownGraceMs: 0,
-    },
+    loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
     { db },
   );
