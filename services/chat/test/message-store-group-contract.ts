@@ -295,10 +295,11 @@ export function describeMessageStoreGroupContract(name: string, open: () => Prom
         await send(groupId, member);
         await send(groupId, user);
         await store.updateGroup(groupId, () => change(groupId, { name: "renamed" }));
-        assert.equal(await store.totalUnread(user), 4);
-        assert.equal(await store.totalUnread(peer), 1);
-        assert.equal(await store.totalUnread(owner), 2);
-        assert.equal(await store.totalUnread(newId()), 0);
+        assert.equal(await store.totalUnread(user, 100), 4);
+        assert.equal(await store.totalUnread(peer, 100), 1);
+        assert.equal(await store.totalUnread(owner, 100), 2);
+        assert.equal(await store.totalUnread(user, 3), 3, "counted up to the cap");
+        assert.equal(await store.totalUnread(newId(), 100), 0);
       });
 
       it("counts nothing from before a member's history horizon as unread", async () => {
@@ -310,7 +311,7 @@ export function describeMessageStoreGroupContract(name: string, open: () => Prom
         assert.equal(await store.unreadCount(id, late), 0);
         await send(id, users[1]!);
         assert.equal(await store.unreadCount(id, late), 1);
-        assert.equal(await store.totalUnread(late), 1);
+        assert.equal(await store.totalUnread(late, 100), 1);
         assert.equal((await store.listConversations(late, 10))[0]!.unreadCount, 1);
       });
 
@@ -326,14 +327,14 @@ export function describeMessageStoreGroupContract(name: string, open: () => Prom
           await store.updateGroup(g.id, () => change(g.id, { add: [{ userId: user, role: "member" }] }));
           await send(g.id, g.users[0]!);
         }
-        assert.equal(await store.totalUnread(user), 6);
+        assert.equal(await store.totalUnread(user, 100), 6);
         await store.markRead(directId, user, read.message.messageId, new Date(), [user, peer]);
-        assert.equal(await store.totalUnread(user), 4);
+        assert.equal(await store.totalUnread(user, 100), 4);
         await store.markRead(directId, user, unreadAfterMarker.message.messageId, new Date(), [user, peer]);
-        assert.equal(await store.totalUnread(user), 3);
+        assert.equal(await store.totalUnread(user, 100), 3);
         await store.updateGroup(left.id, () => change(left.id, { remove: [user] }));
         await store.updateGroup(deleted.id, () => change(deleted.id, { delete: true }));
-        assert.equal(await store.totalUnread(user), 1);
+        assert.equal(await store.totalUnread(user, 100), 1);
         assert.equal(await store.unreadCount(kept.id, user), 1);
       });
     });

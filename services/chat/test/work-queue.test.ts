@@ -38,6 +38,33 @@ describe("work queue", () => {
     await queue.close();
   });
 
+  it("replaces a waiting job with the same key in its place, but never a running one", async () => {
+    const g = gate();
+    const started: string[] = [];
+    const queue = new WorkQueue<string>({
+      capacity: 10,
+      concurrency: 1,
+      run: async (job) => {
+        started.push(job);
+        await g.opened;
+      },
+      onError: unexpected,
+    });
+    queue.offer("a1", "a");
+    queue.offer("b1", "b");
+    queue.offer("a2", "a");
+    queue.offer("c1");
+    queue.offer("b2", "b");
+    assert.deepEqual(started, ["a1"]);
+    assert.equal(queue.size, 3);
+    g.open();
+    await tick();
+    await tick();
+    await tick();
+    assert.deepEqual(started, ["a1", "b2", "a2", "c1"]);
+    await queue.close();
+  });
+
   it("refuses jobs beyond its capacity without waiting", async () => {
     const g = gate();
     const queue = new WorkQueue<number>({ capacity: 2, concurrency: 1, run: () => g.opened, onError: unexpected });

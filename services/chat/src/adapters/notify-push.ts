@@ -8,6 +8,9 @@ import { backoffMs, DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } 
 import { TtlCache } from "./ttl-cache.js";
 import { WorkQueue } from "./work-queue.js";
 
+/** Badges count unread messages up to this (apps show "999+"), so a user with a huge backlog costs a bounded count per push. */
+export const BADGE_COUNT_CAP = 999;
+
 /** How a hand-off ended (the result label of parley_chat_push_handoffs_total). */
 export const HANDOFF_RESULTS = ["sent", "duplicate", "dropped", "failed"] as const;
 export type HandoffResult = (typeof HANDOFF_RESULTS)[number];
@@ -66,7 +69,8 @@ export class NotifyPushNotifier implements PushNotifier {
     // Only the preview goes on, so 10,000 waiting hand-offs of long texts stay a few tens of MB.
     const { message } = push;
     const job = message.text.length > PREVIEW_MAX_CHARS ? { ...push, message: { ...message, text: previewText(message.text) } } : push;
-    if (!this.queue.offer(job)) this.drop();
+    // A newer message in the same conversation replaces one still waiting: the device would show only the newest anyway.
+    if (!this.queue.offer(job, `${push.recipientId}:${message.conversationId}`)) this.drop();
   }
 
   async close(): Promise<void> {
@@ -110,7 +114,7 @@ export class NotifyPushNotifier implements PushNotifier {
         const conversation = await this.o.store.getConversation(conversationId);
         return conversation?.kind === "group" ? conversation.name : undefined;
       }),
-      this.o.store.totalUnread(push.recipientId),
+      this.o.store.totalUnread(push.recipientId, BADGE_COUNT_CAP),
     ]);
     if (senderName === undefined) throw new ConnectError(`sender ${senderId} has no profile`, Code.NotFound);
     return newMessageRequest({ push, senderName, groupName, badge });

@@ -11,11 +11,14 @@ export interface WorkQueueOptions<T> {
 
 /**
  * A bounded in-memory job queue with bounded concurrency: offer() never
- * waits, it takes the job or refuses it. In memory only: closing abandons
- * whatever waits and aborts what runs.
+ * waits, it takes the job or refuses it. A job offered with a key replaces a
+ * waiting (not yet running) job with the same key, keeping its place: the
+ * newer one supersedes it. In memory only: closing abandons whatever waits
+ * and aborts what runs.
  */
 export class WorkQueue<T> {
-  private readonly waiting: T[] = [];
+  private readonly waiting: { job: T; key: string | undefined }[] = [];
+  private readonly byKey = new Map<string, { job: T; key: string | undefined }>();
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
 
@@ -26,10 +29,18 @@ export class WorkQueue<T> {
     return this.waiting.length;
   }
 
-  /** Takes the job, or returns false when the queue is full or closed. */
-  offer(job: T): boolean {
-    if (this.abort.signal.aborted || this.waiting.length >= this.o.capacity) return false;
-    this.waiting.push(job);
+  /** Takes the job (replacing a waiting one with the same key), or returns false when the queue is full or closed. */
+  offer(job: T, key?: string): boolean {
+    if (this.abort.signal.aborted) return false;
+    const queued = key === undefined ? undefined : this.byKey.get(key);
+    if (queued !== undefined) {
+      queued.job = job;
+      return true;
+    }
+    if (this.waiting.length >= this.o.capacity) return false;
+    const box = { job, key };
+    this.waiting.push(box);
+    if (key !== undefined) this.byKey.set(key, box);
     this.pump();
     return true;
   }
@@ -38,12 +49,14 @@ export class WorkQueue<T> {
   async close(): Promise<void> {
     this.abort.abort();
     this.waiting.length = 0;
+    this.byKey.clear();
     await Promise.all(this.running);
   }
 
   private pump(): void {
     while (this.running.size < this.o.concurrency && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
+      const { job, key } = this.waiting.shift()!;
+      if (key !== undefined) this.byKey.delete(key);
       const task: Promise<void> = this.o
         .run(job, this.abort.signal)
         .catch(this.o.onError)

@@ -222,8 +222,8 @@ export interface MessageStore {
   receipts(conversationId: bigint, messageId: bigint): Promise<Receipt[]>;
   /** Messages after the user's read marker, not sent by the user and not system messages (0 for non-members). */
   unreadCount(conversationId: bigint, userId: bigint): Promise<number>;
-  /** unreadCount summed over the user's conversations, deleted ones left out: the badge a push shows. */
-  totalUnread(userId: bigint): Promise<number>;
+  /** unreadCount summed over the user's conversations, deleted ones left out, counted up to `cap`: the badge a push shows. */
+  totalUnread(userId: bigint, cap: number): Promise<number>;
   /** The user's conversations (deleted ones left out), newest activity first, with activity strictly below `beforeActivityId` when given. */
   listConversations(userId: bigint, limit: number, beforeActivityId?: bigint): Promise<ConversationSummary[]>;
 }

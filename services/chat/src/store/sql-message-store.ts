@@ -239,13 +239,15 @@ export class SqlMessageStore implements MessageStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async totalUnread(userId: bigint): Promise<number> {
+  async totalUnread(userId: bigint, cap: number): Promise<number> {
     const { rows } = await this.db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM conversation_members cm
-       JOIN conversations c ON c.id = cm.conversation_id
-       JOIN messages u ON u.conversation_id = cm.conversation_id
-       WHERE cm.user_id = $1 AND NOT c.deleted AND ${unread("cm", "$1")}`,
-      [String(userId)],
+      `SELECT count(*) AS n FROM (
+         SELECT 1 FROM conversation_members cm
+         JOIN conversations c ON c.id = cm.conversation_id
+         JOIN messages u ON u.conversation_id = cm.conversation_id
+         WHERE cm.user_id = $1 AND NOT c.deleted AND ${unread("cm", "$1")}
+         LIMIT $2) capped`,
+      [String(userId), cap],
     );
     return Number(rows[0]?.n ?? 0);
   }
