@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (`npm test`): proto lint, type-check, then every
-# test file against a real Postgres server. Extra arguments go to the test
-# runner, e.g. `npm test -- --test-name-pattern=relational`.
+# test file against a real Postgres server and a real etcd. Extra arguments go
+# to the test runner, e.g. `npm test -- --test-name-pattern=relational`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +17,8 @@ npx tsc -p tsconfig.json
 # Assigned before export: `export VAR=$(cmd)` would hide a failure of cmd from set -e.
 PARLEY_TEST_PG_URL=$(bash scripts/ensure-postgres.sh)
 export PARLEY_TEST_PG_URL
+PARLEY_TEST_ETCD_URL=$(bash scripts/ensure-etcd.sh)
+export PARLEY_TEST_ETCD_URL
 
 # Node 24 expands quoted globs itself, but silently ignores a pattern that
 # matches nothing and exits 0 with "tests 0" when none match. Expand here

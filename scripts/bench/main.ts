@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: Parley against a raw WebSocket relay, side by side in one
+ * run. This process is the load generator; Parley (embedded as `npm start`
+ * runs it, or every service its own process with --distributed) and the
+ * relay each run in processes of their own. Every scenario runs --runs
+ * times against each; the table shows the median and range, and the ratio
+ * to the relay. The result also goes to a JSON file; --compare OLD.json
+ * prints the change. Any message lost or duplicated fails the run.
+ *
+ * Figures are measurements, never assertions: nothing here decides pass or
+ * fail on speed.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { scenarios, type Figures, type Sizes } from "./scenarios/index.js";
+import { spread, type Spread } from "./stats.js";
+import { startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: "string" },
+    runs: { type: "string", default: "3" },
+    distributed: { type: "boolean", default: false },
+    out: { type: "string" },
+    compare: { type: "string" },
+    pairs: { type: "string", default: "50" },
+    messages: { type: "string", default: "2000" },
+    window: { type: "string", default: "16" },
+    rate: { type: "string", default: "2000" },
+    seconds: { type: "string", default: "15" },
+    "group-size": { type: "string", default: "100" },
+    "group-rate": { type: "string", default: "20" },
+    "group-seconds": { type: "string", default: "10" },
+    "group-posts": { type: "string", default: "500" },
+    "group-window": { type: "string", default: "8" },
+    idle: { type: "string", default: "5000" },
+    sync: { type: "string", default: "10000" },
+  },
+});
+
+const sizes: Sizes = {
+  pairs: Number(flags.pairs),
+  messages: Number(flags.messages),
+  window: Number(flags.window),
+  rate: Number(flags.rate),
+  seconds: Number(flags.seconds),
+  groupSize: Number(flags["group-size"]),
+  groupRate: Number(flags["group-rate"]),
+  groupSeconds: Number(flags["group-seconds"]),
+  groupPosts: Number(flags["group-posts"]),
+  groupWindow: Number(flags["group-window"]),
+  idle: Number(flags.idle),
+  sync: Number(flags.sync),
+};
+const runs = Number(flags.runs);
+for (const [name, value] of Object.entries({ ...sizes, runs })) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
+}
+
+interface Result {
+  date: string;
+  commit: string;
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string };
+  mode: "embedded" | "distributed";
+  sizes: Sizes;
+  runs: number;
+  scenarios: Record<string, { headline: string; parley: Record<string, Spread>; relay?: Record<string, Spread> }>;
+}
+
+const databaseUrl = process.env.DATABASE_URL;
+if (flags.distributed && !databaseUrl) throw new Error("--distributed needs DATABASE_URL (a Postgres database the services share)");
+const chosen = scenarios(sizes, `b${Date.now().toString(36)}`).filter((s) => !flags.only || flags.only.split(",").includes(s.name));
+if (chosen.length === 0) throw new Error(`--only names no scenario`);
+
+const result: Result = {
+  date: new Date().toISOString(),
+  commit: git(["rev-parse", "--short", "HEAD"]) + (git(["status", "--porcelain"]) ? " (with local changes)" : ""),
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  mode: flags.distributed ? "distributed" : "embedded",
+  sizes,
+  runs,
+  scenarios: {},
+};
+
+const parley: Target = flags.distributed ? await startDistributed(databaseUrl!) : await startEmbedded(databaseUrl);
+const relay = await startRelay();
+let failed = false;
+try {
+  for (const scenario of chosen) {
+    process.stdout.write(`${scenario.name}: setting up\n`);
+    await scenario.setup(parley);
+    const parleyRuns: Figures[] = [];
+    const relayRuns: Figures[] = [];
+    for (let run = 1; run <= runs; run++) {
+      if (scenario.relay) relayRuns.push(await scenario.relay(relay, run));
+      parleyRuns.push(await scenario.parley(parley, run));
+      process.stdout.write(`${scenario.name}: run ${run} of ${runs} done\n`);
+    }
+    result.scenarios[scenario.name] = {
+      headline: scenario.headline,
+      parley: spreads(parleyRuns),
+      ...(relayRuns.length > 0 ? { relay: spreads(relayRuns) } : {}),
+    };
+  }
+} catch (err) {
+  failed = true;
+  console.error(`benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+} finally {
+  await relay.stop();
+  await parley.stop();
+}
+
+printTable(result);
+const out = flags.out ?? join("bench-results", `${result.date.replace(/[:.]/g, "-")}.json`);
+await mkdir(join(out, ".."), { recursive: true });
+await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwritten to ${out}`);
+if (flags.compare) printComparison(JSON.parse(await readFile(flags.compare, "utf8")) as Result, result);
+process.exit(failed ? 1 : 0);
+
+function spreads(runs: Figures[]): Record<string, Spread> {
+  return Object.fromEntries(Object.keys(runs[0] ?? {}).map((metric) => [metric, spread(runs.map((r) => r[metric]!))]));
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  return n >= 100 ? Math.round(n).toLocaleString("en") : n.toFixed(2);
+}
+
+function printTable(r: Result): void {
+  console.log(`\nParley ${r.mode} (${r.commit}) vs raw relay; ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; median of ${r.runs} [range]\n`);
+  console.log("| scenario | metric | Parley | relay | Parley / relay |");
+  console.log("|---|---|---|---|---|");
+  for (const [name, s] of Object.entries(r.scenarios)) {
+    for (const [metric, p] of Object.entries(s.parley)) {
+      const relayed = s.relay?.[metric];
+      const ratio = relayed ? `${(p.median / relayed.median).toFixed(2)}` : "";
+      const cell = (x: Spread) => `${fmt(x.median)} [${fmt(x.min)}-${fmt(x.max)}]`;
+      const mark = metric === s.headline ? "**" : "";
+      console.log(`| ${name} | ${mark}${metric}${mark} | ${cell(p)} | ${relayed ? cell(relayed) : ""} | ${ratio} |`);
+    }
+  }
+}
+
+function printComparison(old: Result, now: Result): void {
+  console.log(`\nchange since ${old.commit} (${old.date}), Parley medians:\n`);
+  for (const [name, s] of Object.entries(now.scenarios)) {
+    for (const [metric, p] of Object.entries(s.parley)) {
+      const before = old.scenarios[name]?.parley[metric]?.median;
+      if (before === undefined) continue;
+      const change = ((p.median - before) / before) * 100;
+      console.log(`${name} / ${metric}: ${fmt(before)} -> ${fmt(p.median)} (${change >= 0 ? "+" : ""}${change.toFixed(1)}%)`);
+    }
+  }
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}

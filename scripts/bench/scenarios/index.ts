@@ -1,0 +1,159 @@
+/**
+ * The scenarios of `npm run bench`, each a setup (accounts, conversations:
+ * never timed) and a run that returns named figures. A run that loses or
+ * duplicates a message throws: the benchmark fails rather than report it.
+ */
+import { makeUsers, type BenchUser } from "../accounts.js";
+import type { Target } from "../targets.js";
+import { runFlow, type FlowResult } from "./flow.js";
+import { idleParley, idleRelay } from "./idle.js";
+import { createGroup, openPairs, parleyGroup, parleyPairs, relayGroup, relayPairs, type Links } from "./links.js";
+import { idgenInProcess, idgenOverGrpc, presenceHeartbeats } from "./services.js";
+import { syncParley } from "./sync.js";
+
+export interface Sizes {
+  pairs: number;
+  messages: number;
+  window: number;
+  rate: number;
+  seconds: number;
+  groupSize: number;
+  groupRate: number;
+  groupSeconds: number;
+  groupPosts: number;
+  groupWindow: number;
+  idle: number;
+  sync: number;
+}
+
+export type Figures = Record<string, number>;
+
+/** One scenario: `parley` runs against Parley, `relay` (when the relay has a counterpart) against the relay. */
+export interface Scenario {
+  name: string;
+  /** What the relay's figures divide: the headline metric for the ratio column. */
+  headline: string;
+  setup(parley: Target): Promise<void>;
+  parley(parley: Target, run: number): Promise<Figures>;
+  relay?(relay: Target, run: number): Promise<Figures>;
+}
+
+function checked(name: string, r: FlowResult): FlowResult {
+  if (r.lost > 0 || r.duplicated > 0) throw new Error(`${name}: ${r.lost} deliveries lost and ${r.duplicated} duplicated of ${r.expected}`);
+  return r;
+}
+
+async function flow(name: string, open: () => Promise<Links>, options: Parameters<typeof runFlow>[1]): Promise<FlowResult> {
+  const { links, close } = await open();
+  try {
+    return checked(name, await runFlow(links, options));
+  } finally {
+    await close();
+  }
+}
+
+const flowFigures = (r: FlowResult): Figures => ({
+  "per second": r.perSecond,
+  "deliver p50 ms": r.deliver.p50,
+  "deliver p95 ms": r.deliver.p95,
+  "deliver p99 ms": r.deliver.p99,
+  "deliver max ms": r.deliver.max,
+  ...(r.ack ? { "ack p50 ms": r.ack.p50, "ack p99 ms": r.ack.p99 } : {}),
+});
+
+export function scenarios(s: Sizes, prefix: string): Scenario[] {
+  let pairs: [BenchUser, BenchUser][] = [];
+  let conversations: bigint[] = [];
+  let owner: BenchUser;
+  let members: BenchUser[] = [];
+  let groupId = 0n;
+  let idleTokens: string[] = [];
+  let syncPair: [BenchUser, BenchUser];
+  let syncConversation = 0n;
+  const setUpPairs = async (parley: Target) => {
+    if (pairs.length > 0) return;
+    const users = await makeUsers(parley.url, `${prefix}_p`, s.pairs * 2);
+    pairs = Array.from({ length: s.pairs }, (_, i) => [users[2 * i]!, users[2 * i + 1]!]);
+    conversations = await openPairs(parley.url, pairs);
+  };
+  const setUpGroup = async (parley: Target) => {
+    if (members.length > 0) return;
+    [owner, ...members] = await makeUsers(parley.url, `${prefix}_g`, s.groupSize);
+    groupId = await createGroup(parley.url, owner, members);
+  };
+  const tag = (name: string, run: number) => `${name}${run}`;
+  return [
+    {
+      name: "pairs-max",
+      headline: "per second",
+      setup: setUpPairs,
+      parley: async (p, run) => flowFigures(await flow("pairs-max", () => parleyPairs(p.url, pairs, conversations, tag("m", run)), { messages: s.messages, window: s.window })),
+      relay: async (r) => flowFigures(await flow("pairs-max relay", () => relayPairs(r.url, s.pairs), { messages: s.messages, window: s.window })),
+    },
+    {
+      name: "pairs-rate",
+      headline: "deliver p99 ms",
+      setup: setUpPairs,
+      parley: async (p, run) => flowFigures(await flow("pairs-rate", () => parleyPairs(p.url, pairs, conversations, tag("r", run)), { messages: 0, rate: s.rate, seconds: s.seconds })),
+      relay: async (r) => flowFigures(await flow("pairs-rate relay", () => relayPairs(r.url, s.pairs), { messages: 0, rate: s.rate, seconds: s.seconds })),
+    },
+    {
+      name: "group",
+      headline: "deliver p99 ms",
+      setup: setUpGroup,
+      parley: async (p, run) => flowFigures(await flow("group", () => parleyGroup(p.url, owner, members, groupId, tag("g", run)), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds })),
+      relay: async (r) => flowFigures(await flow("group relay", () => relayGroup(r.url, s.groupSize - 1), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds })),
+    },
+    {
+      name: "group-max",
+      headline: "per second",
+      setup: setUpGroup,
+      parley: async (p, run) => flowFigures(await flow("group-max", () => parleyGroup(p.url, owner, members, groupId, tag("x", run)), { messages: s.groupPosts, window: s.groupWindow })),
+      relay: async (r) => flowFigures(await flow("group-max relay", () => relayGroup(r.url, s.groupSize - 1), { messages: s.groupPosts, window: s.groupWindow })),
+    },
+    {
+      name: "sync",
+      headline: "seconds",
+      async setup(parley) {
+        if (syncConversation !== 0n) return;
+        const [a, b] = await makeUsers(parley.url, `${prefix}_s`, 2);
+        syncPair = [a!, b!];
+        [syncConversation] = await openPairs(parley.url, [syncPair]);
+      },
+      parley: async (p, run) => {
+        const r = await syncParley(p.url, syncPair[0], syncPair[1], syncConversation, s.sync, tag("s", run));
+        return { seconds: r.seconds, "messages per second": r.messagesPerSecond };
+      },
+    },
+    {
+      name: "idle",
+      headline: "KiB per connection",
+      async setup(parley) {
+        if (idleTokens.length > 0) return;
+        const perUser = 100;
+        const users = await makeUsers(parley.url, `${prefix}_i`, Math.ceil(s.idle / perUser), perUser, 8);
+        idleTokens = users.flatMap((u) => u.tokens).slice(0, s.idle);
+      },
+      parley: async (p) => {
+        const r = await idleParley(p, idleTokens);
+        return { "KiB per connection": r.kibPerConnection, "connects per second": r.connectsPerSecond };
+      },
+      relay: async (r) => {
+        const x = await idleRelay(r, s.idle);
+        return { "KiB per connection": x.kibPerConnection, "connects per second": x.connectsPerSecond };
+      },
+    },
+    {
+      name: "presence",
+      headline: "heartbeats per second",
+      setup: async () => {},
+      parley: async () => ({ "heartbeats per second": (await presenceHeartbeats()).perSecond }),
+    },
+    {
+      name: "idgen",
+      headline: "in-process ids per second",
+      setup: async () => {},
+      parley: async () => ({ "in-process ids per second": (await idgenInProcess()).perSecond, "grpc ids per second": (await idgenOverGrpc()).perSecond }),
+    },
+  ];
+}

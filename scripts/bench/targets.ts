@@ -1,0 +1,98 @@
+/**
+ * What the benchmark measures, each in processes of its own: Parley as
+ * `npm start` runs it (embedded), or every service as its own process on
+ * Postgres (`--distributed`), and the raw relay.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startProcess, type ServiceProcess } from "../../test/support/process.js";
+
+export interface Target {
+  /** The HTTP base URL (Parley) or ws:// URL (relay). */
+  url: string;
+  /** The process holding the client connections (the gateway), for RSS. */
+  edgePid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The limits a benchmark must lift: the per-connection frame rate (a load
+ * generator sends far faster than a person) and the password hashing cost
+ * (thousands of log-ins during setup). Nothing else differs from npm start.
+ */
+const BENCH_ENV = {
+  ACCOUNT_SCRYPT_LOG_N: "10",
+  GATEWAY_FRAMES_PER_SECOND: "100000",
+  GATEWAY_FRAME_BURST: "100000",
+  LOG_LEVEL: "warn",
+  NOTIFY_RATE_LIMIT: "0",
+};
+
+export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
+  const proc = await startProcess(
+    "packages/standalone/src/main.ts",
+    { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
+    "parley is running",
+    60_000,
+  );
+  return {
+    url: proc.url,
+    edgePid: proc.child.pid!,
+    async stop() {
+      await proc.stop("SIGTERM");
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every service its own process over gRPC, on the given Postgres database. */
+export async function startDistributed(databaseUrl: string): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-dist-"));
+  const common = { ...BENCH_ENV, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
+  const notifySecret = "bench-notify-secret-0123456789";
+  const started: ServiceProcess[] = [];
+  const start = async (entry: string, env: Record<string, string>, ready: string) => {
+    const proc = await startProcess(entry, { ...common, LOG_LEVEL: "info", ...env }, ready, 60_000);
+    started.push(proc);
+    return proc;
+  };
+  const account = await start("services/account/src/main.ts", { ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 9).toString("base64url") }, "account service listening");
+  const idgen = await start("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "1" }, "idgen listening");
+  const presence = await start("services/presence/src/main.ts", { PRESENCE_PORT: "0", ACCOUNT_ADDRESS: account.url }, "presence service listening");
+  const notify = await start(
+    "services/notify/src/main.ts",
+    { NOTIFY_PORT: "0", ACCOUNT_ADDRESS: account.url, NOTIFY_CALLERS: `chat:${notifySecret}`, NOTIFY_RECORDING: "true" },
+    "notify service listening",
+  );
+  const chat = await start(
+    "services/chat/src/main.ts",
+    { CHAT_PORT: "0", ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url, NOTIFY_ADDRESS: notify.url, NOTIFY_APP_SECRET: notifySecret },
+    "chat service listening",
+  );
+  const gateway = await start(
+    "gateway/src/main.ts",
+    { PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url },
+    "gateway listening",
+  );
+  return {
+    url: gateway.url,
+    edgePid: gateway.child.pid!,
+    async stop() {
+      for (const proc of started.reverse()) await proc.stop("SIGTERM");
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startRelay(): Promise<Target> {
+  const proc = await startProcess("scripts/bench/relay-server.ts", {}, "relay listening");
+  return { url: proc.url, edgePid: proc.child.pid!, stop: async () => void (await proc.stop("SIGTERM")) };
+}
+
+/** Resident memory of a process, KiB (Linux). */
+export async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+}
