@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { scenarios, type Figures, type Sizes } from "./scenarios/index.js";
 import { spread, type Spread } from "./stats.js";
-import { startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
+import { profileInto, startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -26,6 +26,7 @@ const { values: flags } = parseArgs({
     distributed: { type: "boolean", default: false },
     out: { type: "string" },
     compare: { type: "string" },
+    profile: { type: "string" },
     pairs: { type: "string", default: "50" },
     messages: { type: "string", default: "2000" },
     window: { type: "string", default: "16" },
@@ -85,6 +86,7 @@ const result: Result = {
   scenarios: {},
 };
 
+if (flags.profile) profileInto(flags.profile);
 const parley: Target = flags.distributed ? await startDistributed(databaseUrl!) : await startEmbedded(databaseUrl);
 const relay = await startRelay();
 let failed = false;

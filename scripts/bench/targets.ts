@@ -21,13 +21,18 @@ export interface Target {
  * generator sends far faster than a person) and the password hashing cost
  * (thousands of log-ins during setup). Nothing else differs from npm start.
  */
-const BENCH_ENV = {
+const BENCH_ENV: Record<string, string> = {
   ACCOUNT_SCRYPT_LOG_N: "10",
   GATEWAY_FRAMES_PER_SECOND: "100000",
   GATEWAY_FRAME_BURST: "100000",
   LOG_LEVEL: "warn",
   NOTIFY_RATE_LIMIT: "0",
 };
+
+/** `--profile DIR`: Parley's processes write V8 CPU profiles there on exit (open them in Chrome DevTools or speedscope). */
+export function profileInto(dir: string): void {
+  BENCH_ENV.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
+}
 
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));

@@ -1,6 +1,7 @@
 import { InvalidInput, NotAllowed, NotFound } from "./errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
-import { NotAMemberError } from "./store/ports.js";
+import { SendBatcher } from "./send-batcher.js";
+import { ConversationMissingError, NotAMemberError } from "./store/ports.js";
 import type {
   ConversationRecord,
   ConversationSummary,
@@ -36,7 +37,11 @@ export interface ChatOptions {
  * Free of transport; the store, id source, user directory and bus are ports.
  */
 export class Chat {
-  constructor(private readonly o: ChatOptions) {}
+  readonly #sends: SendBatcher;
+
+  constructor(private readonly o: ChatOptions) {
+    this.#sends = new SendBatcher(o.store);
+  }
 
   /**
    * The one direct conversation between the actor and `peer`. Anyone may open
@@ -51,9 +56,9 @@ export class Chat {
   }
 
   async send(actor: Actor, conversationId: bigint, clientMsgId: string, text: string): Promise<SendOutcome> {
+    if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
     checkClientMsgId(clientMsgId);
     checkText(text);
-    await this.memberOf(actor, conversationId);
     const message: StoredMessage = {
       messageId: await this.o.ids.next(),
       conversationId,
@@ -63,11 +68,13 @@ export class Chat {
       text,
       createdAt: this.o.now(),
     };
-    // The store reads the members inside its transaction, under the conversation's
-    // row lock: a member removed before this commits never gets it, one added after
-    // never does either.
-    const outcome = await this.o.store.append(message).catch((err: unknown) => {
-      throw err instanceof NotAMemberError ? new NotAllowed("you are not a member of this conversation") : err;
+    // The store checks membership and reads the members inside its transaction, under
+    // the conversation's row lock: a member removed before this commits never gets it,
+    // one added after never does either. Sends arriving together share a transaction.
+    const outcome = await this.#sends.append(message).catch((err: unknown) => {
+      if (err instanceof NotAMemberError) throw new NotAllowed("you are not a member of this conversation");
+      if (err instanceof ConversationMissingError) throw new NotFound(`no conversation with id ${conversationId}`);
+      throw err;
     });
     // Stored: now deliver. A crash from here on loses no message: devices sync.
     // The sending device gets its own entry too: its cursor then advances

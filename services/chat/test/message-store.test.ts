@@ -1,6 +1,7 @@
 import { openTestDb } from "@parley/testkit";
 import { SqlMessageStore } from "../src/store/sql-message-store.js";
 import { chatMigrations } from "../src/store/migrations.js";
+import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreContract } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 
@@ -11,4 +12,5 @@ for (const kind of ["pglite", "postgres"] as const) {
   };
   describeMessageStoreContract(kind, open);
   describeMessageStoreGroupContract(kind, open);
+  describeMessageStoreBatchContract(kind, open);
 }

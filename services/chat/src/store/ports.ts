@@ -188,6 +188,16 @@ export interface MessageStore {
    */
   append(message: StoredMessage, recipients?: readonly bigint[]): Promise<SendOutcome>;
   /**
+   * Group commit: appends many user messages (no system messages) in one
+   * transaction, as if append(message) without recipients ran for each in
+   * order, and returns each one's outcome or its error (NotAMemberError,
+   * ConversationMissingError) in the same order. A (sender, clientMsgId)
+   * seen before, in the batch or earlier, is a duplicate as with append.
+   * All or nothing like append: when the transaction fails (a database
+   * error, a taken message id) it throws and nothing of the batch is stored.
+   */
+  appendBatch(messages: readonly StoredMessage[]): Promise<(SendOutcome | Error)[]>;
+  /**
    * Newest first: messages with id below `beforeMessageId` (undefined: from
    * the newest) and at or above `notBeforeMessageId` (a member's horizon), at most `limit`.
    */

@@ -1,4 +1,5 @@
 import type { Db } from "@parley/relational";
+import { appendBatchInTx } from "./sql-append-batch.js";
 import {
   ConversationMissingError,
   NotAMemberError,
@@ -143,6 +144,11 @@ export class SqlMessageStore implements MessageStore {
       }
       return storeMessage(tx, message, members);
     });
+  }
+
+  appendBatch(messages: readonly StoredMessage[]): Promise<(SendOutcome | Error)[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    return this.db.transaction((tx) => appendBatchInTx(tx, messages));
   }
 
   async history(
