@@ -9,10 +9,12 @@ import { join } from "node:path";
 import { startProcess, type ServiceProcess } from "../../test/support/process.js";
 
 export interface Target {
-  /** The HTTP base URL (Parley) or ws:// URL (relay). */
+  /** The HTTP base URL (Parley) or ws:// URL (relay); changes on restart. */
   url: string;
-  /** The process holding the client connections (the gateway), for RSS. */
+  /** The process holding the client connections (the gateway), for RSS; changes on restart. */
   edgePid: number;
+  /** Restarts the process holding the connections on the same data, so memory is measured from a fresh heap. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,20 +38,24 @@ export function profileInto(dir: string): void {
 
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
-  const proc = await startProcess(
-    "packages/standalone/src/main.ts",
-    { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
-    "parley is running",
-    60_000,
-  );
-  return {
+  const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+  const start = () => startProcess("packages/standalone/src/main.ts", env, "parley is running", 60_000);
+  let proc = await start();
+  const target: Target = {
     url: proc.url,
     edgePid: proc.child.pid!,
+    async restart() {
+      await proc.stop("SIGTERM");
+      proc = await start();
+      target.url = proc.url;
+      target.edgePid = proc.child.pid!;
+    },
     async stop() {
       await proc.stop("SIGTERM");
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return target;
 }
 
 /** Every service its own process over gRPC, on the given Postgres database. */
@@ -76,24 +82,47 @@ export async function startDistributed(databaseUrl: string): Promise<Target> {
     { CHAT_PORT: "0", ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url, NOTIFY_ADDRESS: notify.url, NOTIFY_APP_SECRET: notifySecret },
     "chat service listening",
   );
-  const gateway = await start(
-    "gateway/src/main.ts",
-    { PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url },
-    "gateway listening",
-  );
-  return {
+  const startGateway = () =>
+    startProcess(
+      "gateway/src/main.ts",
+      { ...common, LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url },
+      "gateway listening",
+      60_000,
+    );
+  let gateway = await startGateway();
+  const target: Target = {
     url: gateway.url,
     edgePid: gateway.child.pid!,
+    async restart() {
+      await gateway.stop("SIGTERM");
+      gateway = await startGateway();
+      target.url = gateway.url;
+      target.edgePid = gateway.child.pid!;
+    },
     async stop() {
+      await gateway.stop("SIGTERM");
       for (const proc of started.reverse()) await proc.stop("SIGTERM");
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return target;
 }
 
 export async function startRelay(): Promise<Target> {
-  const proc = await startProcess("scripts/bench/relay-server.ts", {}, "relay listening");
-  return { url: proc.url, edgePid: proc.child.pid!, stop: async () => void (await proc.stop("SIGTERM")) };
+  const start = () => startProcess("scripts/bench/relay-server.ts", {}, "relay listening");
+  let proc = await start();
+  const target: Target = {
+    url: proc.url,
+    edgePid: proc.child.pid!,
+    async restart() {
+      await proc.stop("SIGTERM");
+      proc = await start();
+      target.url = proc.url;
+      target.edgePid = proc.child.pid!;
+    },
+    stop: async () => void (await proc.stop("SIGTERM")),
+  };
+  return target;
 }
 
 /** Resident memory of a process, KiB (Linux). */

@@ -16,6 +16,9 @@ export interface IdleResult {
 const SETTLE_MS = 3_000;
 
 async function measure(target: Target, count: number, open: (i: number) => Promise<{ close(): Promise<void> }>): Promise<IdleResult> {
+  // A heap that once held connections keeps the memory: every run starts from a fresh process.
+  await target.restart();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const before = await rssKiB(target.edgePid);
   const conns: { close(): Promise<void> }[] = [];
   let next = 0;
