@@ -1,2 +1,3 @@
 export { createThrowawayDatabase, type ThrowawayDatabase } from "./postgres.js";
 export { openTestDb, type TestDbKind } from "./databases.js";
+export { startEtcd, testEtcdUrl, uniqueEtcdPrefix, type PrivateEtcd } from "./etcd.js";

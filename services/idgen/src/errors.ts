@@ -56,6 +56,14 @@ export class TimeOutOfRange extends Error {
   }
 }
 
+/** The worker id is leased and the lease is fenced (etcd unreachable, or a re-claim in progress). */
+export class WorkerIdUnavailable extends Error {
+  constructor() {
+    super("this ID generator holds no valid worker id right now (its etcd lease is fenced or being claimed again)");
+    this.name = "WorkerIdUnavailable";
+  }
+}
+
 /** A 64-bit value that cannot be a Parley ID (its top bit is set). */
 export class NotAnId extends Error {
   constructor(readonly id: bigint) {
@@ -69,6 +77,10 @@ export function mapIdgenError(err: unknown): ConnectError | undefined {
   if (err instanceof ClockMovedBackwards) {
     // Another instance, or this one a moment later, can serve the call.
     return status(`the ID generator's clock moved back by ${err.behindMs} ms; retry`, Code.Unavailable, err);
+  }
+  if (err instanceof WorkerIdUnavailable) {
+    // Issuing without a valid lease could duplicate another instance's IDs; another instance can serve.
+    return status(`${err.message}; retry, or call another instance`, Code.Unavailable, err);
   }
   if (err instanceof InvalidCount) {
     // proto3 sends 0 for a count that was not set at all.

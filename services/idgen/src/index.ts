@@ -10,7 +10,7 @@ export {
   type IdParts,
   type SnowflakeOptions,
 } from "./snowflake.js";
-export { ClockMovedBackwards, InvalidCount, mapIdgenError } from "./errors.js";
+export { ClockMovedBackwards, InvalidCount, mapIdgenError, WorkerIdUnavailable } from "./errors.js";
 export { loadIdgenConfig, type IdgenConfig } from "./config.js";
 export { systemClock } from "./adapters/system-clock.js";
-export type { Clock } from "./ports.js";
+export type { Clock, WorkerIdSource } from "./ports.js";

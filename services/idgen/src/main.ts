@@ -1,15 +1,17 @@
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, ServingStatus, startServer } from "@parley/runtime";
 import { systemClock } from "./adapters/system-clock.js";
 import { loadIdgenConfig, type IdgenConfig } from "./config.js";
 import { mapIdgenError } from "./errors.js";
 import { createIdgenService } from "./server.js";
 import { SnowflakeGenerator } from "./snowflake.js";
+import { openIdentity } from "./worker-ids.js";
 
-// The idgen process: configuration, wiring, listen, graceful stop.
+// The idgen process: configuration, worker id (fixed or leased), wiring, listen, register, graceful stop.
 const config = loadConfigOrFail();
 const logger = createLogger("idgen", config.logLevel);
+const identity = await openIdentity(config, logger).catch((err: unknown) => failStartup(logger, err));
 const generator = new SnowflakeGenerator({
-  workerId: config.workerId,
+  workerId: identity.workerId,
   clock: systemClock,
   maxBackwardMs: config.maxClockBackwardMs,
 });
@@ -24,10 +26,26 @@ const server = await startServer({
   metrics: new Metrics(),
   interceptors: [errorInterceptor(mapIdgenError, logger)],
 }).catch((err: unknown) => failStartup(logger, err));
+// While fenced, health says NOT_SERVING, so balancers and clients go to another instance.
+identity.onChange((id) => {
+  for (const name of service.serviceNames) server.health.set(name, id === undefined ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
+});
+await identity.register(config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
 
-logger.info({ url: server.url, workerId: config.workerId }, "idgen listening");
+const workerId = typeof identity.workerId === "number" ? identity.workerId : identity.workerId.current();
+logger.info({ url: server.url, workerId, instanceId: identity.instanceId }, "idgen listening");
 // The extra 2 s lets close() cut stragglers after the grace period before exitOnSignal gives up.
-exitOnSignal(logger, () => server.close(config.shutdownGraceMs), config.shutdownGraceMs + 2000);
+exitOnSignal(
+  logger,
+  async () => {
+    await identity.deregister();
+    await server.close(config.shutdownGraceMs);
+    // After the last call is answered: freeing the worker id earlier could let
+    // another instance take it while this one still issues IDs.
+    await identity.close();
+  },
+  config.shutdownGraceMs + 2000,
+);
 
 function loadConfigOrFail(): IdgenConfig {
   try {

@@ -6,8 +6,9 @@ import {
   InvalidWorkerId,
   NotAnId,
   TimeOutOfRange,
+  WorkerIdUnavailable,
 } from "./errors.js";
-import type { Clock } from "./ports.js";
+import type { Clock, WorkerIdSource } from "./ports.js";
 
 /**
  * Snowflake IDs (see proto/parley/idgen/v1/idgen.proto), most significant bit
@@ -57,8 +58,11 @@ export function decodeId(id: bigint): IdParts {
 }
 
 export interface SnowflakeOptions {
-  /** 0 to 1023, unique among running generators: it is what keeps their IDs apart. */
-  workerId: number;
+  /**
+   * 0 to 1023, unique among running generators: it is what keeps their IDs
+   * apart. Either fixed, or a source (a lease) asked for every millisecond.
+   */
+  workerId: number | WorkerIdSource;
   clock: Clock;
   /**
    * How far back the clock may step before the generator refuses: a smaller
@@ -76,7 +80,9 @@ export interface SnowflakeOptions {
  * would rather stall or refuse than repeat an ID.
  */
 export class SnowflakeGenerator {
-  readonly #workerId: number;
+  readonly #source: WorkerIdSource;
+  /** The worker id of #lastMs's IDs; -1 before the first. */
+  #workerId = -1;
   readonly #clock: Clock;
   readonly #maxBackwardMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -89,9 +95,14 @@ export class SnowflakeGenerator {
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: SnowflakeOptions) {
-    assertWorkerId(options.workerId);
+    if (typeof options.workerId === "number") {
+      const fixed = options.workerId;
+      assertWorkerId(fixed);
+      this.#source = { current: () => fixed };
+    } else {
+      this.#source = options.workerId;
+    }
     if (!(options.maxBackwardMs >= 0)) throw new RangeError(`maxBackwardMs must be 0 or more, got ${options.maxBackwardMs}`);
-    this.#workerId = options.workerId;
     this.#clock = options.clock;
     this.#maxBackwardMs = options.maxBackwardMs;
     this.#sleep = options.sleep ?? ((ms) => delay(ms));
@@ -123,12 +134,15 @@ export class SnowflakeGenerator {
    * Returns once #lastMs has a free sequence number and the clock is not
    * behind it: moving to a newer millisecond when the clock has one, waiting
    * for the next millisecond when this one is used up, and waiting out a step
-   * backwards of at most maxBackwardMs in total.
+   * backwards of at most maxBackwardMs in total. Throws WorkerIdUnavailable
+   * when the worker id source is fenced.
    */
   async #claimMillisecond(): Promise<void> {
     let backwardBudgetMs = this.#maxBackwardMs;
     for (;;) {
       const now = this.#readClock();
+      // After the clock read, so the timestamp was taken while the id was held.
+      this.#takeWorkerId();
       if (now > this.#lastMs) {
         this.#lastMs = now;
         this.#sequence = 0;
@@ -144,6 +158,17 @@ export class SnowflakeGenerator {
       backwardBudgetMs -= behindMs;
       await this.#sleep(behindMs);
     }
+  }
+
+  #takeWorkerId(): void {
+    const workerId = this.#source.current();
+    if (workerId === undefined) throw new WorkerIdUnavailable();
+    if (workerId === this.#workerId) return;
+    assertWorkerId(workerId);
+    // A new worker id (re-claimed) continues in a fresh millisecond: a lower
+    // id in the same millisecond would break the strictly increasing order.
+    if (this.#workerId !== -1) this.#sequence = MAX_SEQUENCE + 1;
+    this.#workerId = workerId;
   }
 
   #readClock(): number {

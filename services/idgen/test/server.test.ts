@@ -6,11 +6,11 @@ import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { createLogger, errorInterceptor } from "@parley/runtime";
 import { mapIdgenError } from "../src/errors.js";
 import { createIdgenService } from "../src/server.js";
-import { encodeId, SnowflakeGenerator } from "../src/snowflake.js";
+import { encodeId, SnowflakeGenerator, type SnowflakeOptions } from "../src/snowflake.js";
 import { FakeClock } from "./fake-clock.js";
 
-function clientFor(clock: FakeClock) {
-  const generator = new SnowflakeGenerator({ workerId: 3, clock, maxBackwardMs: 200, sleep: clock.sleep });
+function clientFor(clock: FakeClock, workerId: SnowflakeOptions["workerId"] = 3) {
+  const generator = new SnowflakeGenerator({ workerId, clock, maxBackwardMs: 200, sleep: clock.sleep });
   const service = createIdgenService({ generator });
   const logger = createLogger("test", "silent");
   const transport = createRouterTransport(service.routes, {
@@ -59,6 +59,12 @@ describe("idgen service", () => {
       assert.equal(code, Code.Unavailable);
       assert.match(message, /moved back by 60000 ms; retry/);
     });
+  });
+
+  it("answers UNAVAILABLE, saying why, while the leased worker id is fenced", async () => {
+    const { code, message } = await codeAndMessage(clientFor(new FakeClock(), { current: () => undefined }).nextIds({ count: 1 }));
+    assert.equal(code, Code.Unavailable);
+    assert.match(message, /holds no valid worker id right now .*; retry, or call another instance/);
   });
 
   describe("decode id", () => {

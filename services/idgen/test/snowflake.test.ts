@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { systemClock } from "../src/adapters/system-clock.js";
-import { ClockMovedBackwards, InvalidCount, InvalidWorkerId, NotAnId, TimeOutOfRange } from "../src/errors.js";
+import { ClockMovedBackwards, InvalidCount, InvalidWorkerId, NotAnId, TimeOutOfRange, WorkerIdUnavailable } from "../src/errors.js";
 import { decodeId, encodeId, MAX_BATCH, PARLEY_EPOCH_MS, SnowflakeGenerator } from "../src/snowflake.js";
 import { FakeClock } from "./fake-clock.js";
 
@@ -106,6 +106,63 @@ describe("snowflake", () => {
       assert.throws(() => generatorOn(new FakeClock(), 200, workerId), InvalidWorkerId, `worker ${workerId}`);
     }
     assert.doesNotThrow(() => generatorOn(new FakeClock(), 200, 1023));
+  });
+});
+
+describe("snowflake with a leased worker id", () => {
+  /** A lease stand-in: the id it serves, or undefined while fenced; records when it was asked. */
+  function leaseOn(clock: FakeClock, initial: number | undefined) {
+    const lease = {
+      id: initial,
+      askedAt: [] as number[],
+      current() {
+        lease.askedAt.push(clock.ms);
+        return lease.id;
+      },
+    };
+    return lease;
+  }
+
+  it("issues with the leased id and refuses with WorkerIdUnavailable while fenced", async () => {
+    const clock = new FakeClock();
+    const lease = leaseOn(clock, 5);
+    const generator = new SnowflakeGenerator({ workerId: lease, clock, maxBackwardMs: 200, sleep: clock.sleep });
+    const [before] = await generator.next(1);
+    assert.equal(decodeId(before!).workerId, 5);
+    lease.id = undefined;
+    await assert.rejects(generator.next(10), WorkerIdUnavailable);
+    lease.id = 5;
+    const [after] = await generator.next(1);
+    assert.ok(after! > before!);
+  });
+
+  it("asks the lease again for every millisecond, so a fence stops a batch midway", async () => {
+    const clock = new FakeClock();
+    let asks = 0;
+    const lease = { current: () => (++asks <= 2 ? 1 : undefined) };
+    const generator = new SnowflakeGenerator({ workerId: lease, clock, maxBackwardMs: 200, sleep: clock.sleep });
+    await generator.next(10);
+    // 4,086 ids fit the current millisecond; the rest need the next one, and a fresh ask.
+    await assert.rejects(generator.next(MAX_BATCH), WorkerIdUnavailable);
+    assert.equal(asks, 3);
+  });
+
+  it("continues in a fresh millisecond after a re-claim to another id, keeping ids increasing", async () => {
+    const clock = new FakeClock();
+    const lease = leaseOn(clock, 9);
+    const generator = new SnowflakeGenerator({ workerId: lease, clock, maxBackwardMs: 200, sleep: clock.sleep });
+    const first = await generator.next(3);
+    lease.id = 2; // a lower id, claimed again in the same millisecond
+    const second = await generator.next(3);
+    assertStrictlyIncreasing([...first, ...second]);
+    assert.equal(decodeId(second[0]!).workerId, 2);
+    assert.ok(decodeId(second[0]!).timeMs > decodeId(first[2]!).timeMs);
+  });
+
+  it("refuses an id from the lease outside 0 to 1023", async () => {
+    const clock = new FakeClock();
+    const generator = new SnowflakeGenerator({ workerId: leaseOn(clock, 1024), clock, maxBackwardMs: 200, sleep: clock.sleep });
+    await assert.rejects(generator.next(1), InvalidWorkerId);
   });
 });
 

@@ -1,0 +1,70 @@
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from "cockatiel";
+import { Etcd3, isRecoverableError, type Namespace } from "etcd3";
+import { JitteredBackoff } from "../backoff.js";
+import { RegistryUnavailable } from "../errors.js";
+
+/** How the etcd adapters reach etcd; built from ETCD_* / DISCOVERY_* variables (see config.ts). */
+export interface EtcdSettings {
+  /** Client URLs such as http://10.0.0.5:2379. */
+  readonly endpoints: readonly string[];
+  /** Every key lives under this prefix, so several deployments (or test runs) can share one etcd. */
+  readonly prefix: string;
+  /** TTL of every lease this process holds: how long its keys outlive it. */
+  readonly leaseTtlSeconds: number;
+  /** Deadline of each etcd call (streams excepted). */
+  readonly timeoutMs: number;
+}
+
+export interface EtcdConnection {
+  /** The client, scoped to the settings' prefix. */
+  readonly ns: Namespace;
+  readonly settings: EtcdSettings;
+  /** host:port list for messages: never the URLs themselves, which could carry credentials. */
+  readonly endpoints: string;
+  /** Wraps a failed call in RegistryUnavailable naming the endpoints and what was attempted. */
+  unavailable(what: string, cause: unknown): RegistryUnavailable;
+  /** Closes the client. Revoke or release every lease first: etcd3's close() does not stop keep-alives. */
+  close(): void;
+}
+
+export function connectEtcd(settings: EtcdSettings): EtcdConnection {
+  const timeoutMs = settings.timeoutMs;
+  const client = new Etcd3({
+    hosts: [...settings.endpoints],
+    // Without a deadline a call to a hung (not dead) etcd would wait forever.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+    faultHandling: {
+      // etcd3's default opens the circuit for 5 s after 3 failures, which
+      // delays recovery by up to 5 s after etcd is back; 1 s is enough to
+      // keep a dead endpoint from being hammered.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
+      watchBackoff: new JitteredBackoff({ initialMs: 100, maxMs: 2000 }),
+    },
+    grpcOptions: {
+      // grpc-js waits up to 120 s between reconnection attempts by default.
+      "grpc.initial_reconnect_backoff_ms": 200,
+      "grpc.max_reconnect_backoff_ms": 2000,
+      // Notices an etcd that stopped answering (hung, or a dropped network)
+      // on idle watch streams; etcd accepts pings every 5 s or slower.
+      "grpc.keepalive_time_ms": 10_000,
+      "grpc.keepalive_timeout_ms": 5_000,
+    },
+  });
+  const endpoints = settings.endpoints.map(hostOf).join(",");
+  return {
+    ns: client.namespace(settings.prefix),
+    settings,
+    endpoints,
+    unavailable: (what, cause) => (cause instanceof RegistryUnavailable ? cause : new RegistryUnavailable(endpoints, what, { cause })),
+    close: () => client.close(),
+  };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "(invalid endpoint)";
+  }
+}

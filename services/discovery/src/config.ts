@@ -1,0 +1,121 @@
+import { z } from "zod";
+import { commonEnv, env, loadEnv, type EnvValues, type LOG_LEVELS } from "@parley/runtime";
+import type { EtcdSettings } from "./adapters/etcd-client.js";
+
+/**
+ * Variables every process that registers in etcd reads (discovery, idgen;
+ * the other services as they join). Without ETCD_ENDPOINTS a process runs on
+ * the in-memory adapters (embedded mode).
+ */
+export const etcdEnv = {
+  /** Comma-separated etcd client URLs, such as http://10.0.0.5:2379,http://10.0.0.6:2379. */
+  ETCD_ENDPOINTS: z
+    .string()
+    .transform((value, ctx) => {
+      const urls = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      const bad = urls.filter((u) => !isEndpoint(u));
+      if (urls.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: "custom", message: "must be comma-separated http:// or https:// URLs with host and port, without credentials" });
+        return z.NEVER;
+      }
+      return urls;
+    })
+    .optional(),
+  /** Every key of this deployment lives under this prefix, so deployments can share one etcd. */
+  ETCD_PREFIX: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._\/-]*\/$/, { error: 'must start and end with "/", such as /parley/' })
+    .default("/parley/"),
+  /** Deadline of each etcd call: how long a hung etcd can hold up a registration or a claim. */
+  ETCD_TIMEOUT_MS: env.int(100, 60_000, 5_000),
+  /**
+   * TTL of every lease: how long a dead process's registration and worker id
+   * outlive it. 10 s: a crashed instance leaves the registry (and frees its
+   * worker id) within about 10 s, while a stall of up to 8 s (GC, a busy
+   * host, an etcd leader election, which takes about 1-3 s) does not fence
+   * idgen. etcd itself does not grant TTLs below about 2 s.
+   */
+  DISCOVERY_LEASE_TTL_SECONDS: env.int(2, 300, 10),
+  /** How long a process retries reaching etcd at start before it exits with an error. */
+  DISCOVERY_START_TIMEOUT_MS: env.int(0, 3_600_000, 60_000),
+  /** This instance's zone (such as eu-west-1a), published with its registration; empty when unknown. */
+  ZONE: z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, { error: "must be up to 63 of A-Z a-z 0-9 . _ -" }).default(""),
+};
+
+export interface RegistrySettings {
+  /** Undefined: the in-memory adapters (embedded mode). */
+  readonly etcd: EtcdSettings | undefined;
+  readonly startTimeoutMs: number;
+  readonly zone: string;
+}
+
+export function registrySettings(vars: EnvValues<typeof etcdEnv>): RegistrySettings {
+  const endpoints = vars.ETCD_ENDPOINTS;
+  return Object.freeze({
+    etcd:
+      endpoints === undefined
+        ? undefined
+        : Object.freeze({
+            endpoints: Object.freeze(endpoints),
+            prefix: vars.ETCD_PREFIX,
+            leaseTtlSeconds: vars.DISCOVERY_LEASE_TTL_SECONDS,
+            timeoutMs: vars.ETCD_TIMEOUT_MS,
+          }),
+    startTimeoutMs: vars.DISCOVERY_START_TIMEOUT_MS,
+    zone: vars.ZONE,
+  });
+}
+
+export interface DiscoveryConfig {
+  readonly host: string;
+  readonly port: number;
+  /** host:port other processes reach this one at; defaults to host:port of the listening socket. */
+  readonly advertiseAddress: string | undefined;
+  readonly registry: RegistrySettings;
+  /** The retry-after hint PickGateway gives when no gateway is live. */
+  readonly retryAfterMs: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly shutdownGraceMs: number;
+}
+
+/** Reads and checks the discovery process's variables; throws ConfigError listing every bad one. */
+export function loadDiscoveryConfig(environment: NodeJS.ProcessEnv = process.env): DiscoveryConfig {
+  const vars = loadEnv(
+    {
+      DISCOVERY_HOST: env.string("127.0.0.1"),
+      DISCOVERY_PORT: env.port(7007),
+      DISCOVERY_ADVERTISE_ADDRESS: advertiseAddress(),
+      // About the time a restarting gateway needs to register again.
+      DISCOVERY_RETRY_AFTER_MS: env.int(100, 300_000, 5_000),
+      ...etcdEnv,
+      ...commonEnv,
+    },
+    environment,
+  );
+  return Object.freeze({
+    host: vars.DISCOVERY_HOST,
+    port: vars.DISCOVERY_PORT,
+    advertiseAddress: vars.DISCOVERY_ADVERTISE_ADDRESS,
+    registry: registrySettings(vars),
+    retryAfterMs: vars.DISCOVERY_RETRY_AFTER_MS,
+    logLevel: vars.LOG_LEVEL,
+    shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+  });
+}
+
+/** An optional host:port to publish in the registry instead of the listening address. */
+export function advertiseAddress() {
+  return z
+    .string()
+    .regex(/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([1-9]\d{0,4})$/, { error: "must be host:port, such as 10.0.0.7:7002" })
+    .optional();
+}
+
+function isEndpoint(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.port !== "" && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,42 @@
+import { GATEWAY_SERVICE, type InstanceInfo } from "./instance.js";
+
+/**
+ * The gateway a connecting client should use. The rule, in order:
+ *
+ * 1. Only gateways that are not draining (a draining one is telling its own
+ *    clients to leave) and that have a public URL.
+ * 2. Gateways with room (load below capacity) before full ones: a full
+ *    gateway is picked only when every candidate is full, because refusing
+ *    the client outright would be worse than an overloaded connection.
+ * 3. Among those, the client's zone first (when it sent one): cross-zone
+ *    traffic costs latency and money, so a same-zone gateway wins even when
+ *    it is busier, as long as it has room.
+ * 4. Then the lowest load / capacity ratio.
+ * 5. Exact ties are broken at random. Loads are reported every few seconds,
+ *    so a deterministic choice would send a whole burst of reconnecting
+ *    clients to the same gateway until its next report.
+ *
+ * Returns undefined when no gateway qualifies. `random` returns a number in
+ * [0, 1), injectable so tests can pin the tie-break.
+ */
+export function pickGateway(
+  instances: readonly InstanceInfo[],
+  clientZone: string,
+  random: () => number = Math.random,
+): InstanceInfo | undefined {
+  const candidates = instances.filter((i) => i.service === GATEWAY_SERVICE && !i.draining && i.publicUrl !== "" && i.capacity > 0);
+  if (candidates.length === 0) return undefined;
+  const withRoom = candidates.filter((i) => i.load < i.capacity);
+  let pool = withRoom.length > 0 ? withRoom : candidates;
+  if (clientZone !== "") {
+    const sameZone = pool.filter((i) => i.zone === clientZone);
+    if (sameZone.length > 0) pool = sameZone;
+  }
+  const best = Math.min(...pool.map(ratio));
+  const tied = pool.filter((i) => ratio(i) === best);
+  return tied[Math.min(tied.length - 1, Math.floor(random() * tied.length))];
+}
+
+function ratio(instance: InstanceInfo): number {
+  return instance.load / instance.capacity;
+}

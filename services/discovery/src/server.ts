@@ -1,0 +1,53 @@
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
+import { NoLiveGateway } from "./errors.js";
+import type { InstanceInfo } from "./instance.js";
+import { pickGateway } from "./pick-gateway.js";
+import type { Registry } from "./ports.js";
+
+export interface DiscoveryDeps {
+  registry: Registry;
+  /** The retry-after hint of PickGateway when no gateway is live. */
+  retryAfterMs: number;
+  /** Tie-break source for pickGateway; injectable for tests. */
+  random?: () => number;
+}
+
+export interface RunningDiscovery {
+  routes(router: ConnectRouter): void;
+  serviceNames: string[];
+  /** Stops following the registry. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the DiscoveryService handlers on a watch of every instance: both
+ * RPCs answer from memory, without a round trip to etcd, and keep answering
+ * from the last known set while etcd is briefly unreachable. Resolves once
+ * the first set is loaded, so it rejects with RegistryUnavailable when etcd
+ * cannot be reached at all (main retries it).
+ */
+export async function startDiscoveryService(deps: DiscoveryDeps): Promise<RunningDiscovery> {
+  const watch = await deps.registry.watch("");
+  const impl: ServiceImpl<typeof DiscoveryService> = {
+    pickGateway(req) {
+      const gateway = pickGateway(watch.current(), req.zone, deps.random);
+      if (gateway === undefined) throw new NoLiveGateway(deps.retryAfterMs);
+      return { url: gateway.publicUrl, instanceId: gateway.instanceId, zone: gateway.zone };
+    },
+    listInstances(req) {
+      const all = watch.current();
+      const instances = req.service === "" ? all : all.filter((i) => i.service === req.service);
+      return { instances: instances.map(toMessage) };
+    },
+  };
+  return {
+    routes: (router) => router.service(DiscoveryService, impl),
+    serviceNames: [DiscoveryService.typeName],
+    close: () => watch.close(),
+  };
+}
+
+function toMessage(instance: InstanceInfo) {
+  return { ...instance };
+}

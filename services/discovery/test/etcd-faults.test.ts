@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "@parley/runtime";
+import { startEtcd, uniqueEtcdPrefix, type PrivateEtcd } from "@parley/testkit";
+import { connectEtcd, type EtcdConnection } from "../src/adapters/etcd-client.js";
+import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
+import { EtcdWorkerIdLease } from "../src/adapters/etcd-worker-ids.js";
+import { RegistryUnavailable } from "../src/errors.js";
+import { LeaseClock } from "../src/lease-clock.js";
+import { withStartRetry } from "../src/wiring.js";
+import { ids, instance, waitFor } from "./support.js";
+
+const TTL_SECONDS = 2;
+const WINDOW_MS = new LeaseClock(TTL_SECONDS).windowMs; // 1 s: ttl - margin
+
+/** A logger that records warn() calls, for the retry messages. */
+function recordingLogger(records: { attempt: number; delayMs: number; msg: string }[]): Logger {
+  const logger = { warn: (obj: { attempt: number; delayMs: number }, msg: string) => records.push({ ...obj, msg }), info: () => undefined, error: () => undefined };
+  return logger as unknown as Logger;
+}
+
+/** True once `call` succeeds: etcd3 needs a moment to reconnect after a restart. */
+async function succeeds(call: () => Promise<unknown>): Promise<boolean> {
+  return call().then(
+    () => true,
+    () => false,
+  );
+}
+
+describe("discovery when etcd fails (private etcd)", () => {
+  let etcd: PrivateEtcd;
+  const connections: EtcdConnection[] = [];
+  const connect = (name: string) => {
+    const conn = connectEtcd({ endpoints: [etcd.url], prefix: uniqueEtcdPrefix(name), leaseTtlSeconds: TTL_SECONDS, timeoutMs: 1000 });
+    connections.push(conn);
+    return conn;
+  };
+  before(async () => {
+    etcd = await startEtcd();
+  });
+  afterEach(async () => {
+    if (!etcd.running) await etcd.start();
+  });
+  after(async () => {
+    for (const conn of connections) conn.close();
+    await etcd?.close();
+  });
+
+  it("refuses at start with RegistryUnavailable naming the endpoint when etcd is down", async () => {
+    await etcd.stop();
+    const conn = connect("down-at-start");
+    const startedAt = Date.now();
+    const host = new URL(etcd.url).host;
+    const named = (err: unknown) => err instanceof RegistryUnavailable && err.message.startsWith(`etcd at ${host} is unreachable`);
+    await assert.rejects(new EtcdRegistry(conn).register(instance({ service: "chat", instanceId: "early" })), named);
+    await assert.rejects(new EtcdWorkerIdLease(conn, "early").claim(), named);
+    await assert.rejects(new EtcdRegistry(conn).watch("chat"), named);
+    assert.ok(Date.now() - startedAt < 10_000, "fails within the call deadlines");
+  });
+
+  it("retries a start with capped, jittered backoff and succeeds once etcd is up", async () => {
+    await etcd.stop();
+    const records: { attempt: number; delayMs: number; msg: string }[] = [];
+    const lease = new EtcdWorkerIdLease(connect("retrying-start"), "late");
+    const settings = { etcd: undefined, startTimeoutMs: 60_000, zone: "" };
+    const claimed = withStartRetry("claiming a worker id", settings, recordingLogger(records), () => lease.claim());
+    await waitFor("three retries", () => records.length >= 3, 20_000);
+    await etcd.start();
+    assert.equal(await claimed, 0);
+    records.forEach((r, i) => {
+      const ceiling = Math.min(10_000, 250 * 2 ** i);
+      assert.ok(r.delayMs >= ceiling / 2 && r.delayMs <= ceiling, `retry ${i + 1} waited ${r.delayMs} ms`);
+      assert.match(r.msg, /^claiming a worker id: etcd unreachable; retrying in \d+ ms$/);
+    });
+    await lease.close();
+  });
+
+  it("gives up after the start timeout, saying for how long it tried", async () => {
+    await etcd.stop();
+    const settings = { etcd: undefined, startTimeoutMs: 1500, zone: "" };
+    const lease = new EtcdWorkerIdLease(connect("give-up"), "never");
+    await assert.rejects(
+      withStartRetry("claiming a worker id", settings, recordingLogger([]), () => lease.claim()),
+      (err) => err instanceof RegistryUnavailable && /claiming a worker id; gave up after 1500 ms of retries/.test(err.message),
+    );
+  });
+
+  it("keeps the last known set in a watch while etcd is down, then catches up", async () => {
+    const conn = connect("watch-down");
+    const registry = new EtcdRegistry(conn);
+    const a = await registry.register(instance({ service: "chat", instanceId: "a" }));
+    const b = await registry.register(instance({ service: "chat", instanceId: "b" }));
+    const watch = await new EtcdRegistry(conn).watch("chat");
+    assert.deepEqual(ids(watch.current()), ["a", "b"]);
+
+    await etcd.stop("SIGKILL");
+    await waitFor("the watch to notice", () => !watch.connected, 15_000);
+    await sleep(TTL_SECONDS * 1000 + 500);
+    assert.deepEqual(ids(watch.current()), ["a", "b"], "the last known set, not an empty one");
+
+    await etcd.start();
+    await waitFor("b to deregister", () => succeeds(() => b.close()), 15_000);
+    await waitFor("the watch to see b leave", () => ids(watch.current()).join() === "a", 15_000);
+    assert.equal(watch.connected, true);
+    await a.close();
+    await watch.close();
+    await registry.close();
+  });
+
+  it("fences the worker id before its lease could expire while etcd is down, claims none, and resumes after", async () => {
+    const conn = connect("fence");
+    const lease = new EtcdWorkerIdLease(conn, "fenced");
+    const workerId = await lease.claim();
+    await sleep(700); // a few keep-alives
+    const stoppedAt = performance.now();
+    await etcd.stop("SIGKILL");
+    await waitFor("the id to be fenced", () => lease.current() === undefined, 5000);
+    const fencedAfterMs = performance.now() - stoppedAt;
+    // The last confirmed keep-alive was sent before the stop; etcd cannot expire the lease before ttl after it.
+    assert.ok(fencedAfterMs <= WINDOW_MS + 100, `fenced ${Math.round(fencedAfterMs)} ms after etcd stopped`);
+
+    await assert.rejects(new EtcdWorkerIdLease(conn, "newcomer").claim(), RegistryUnavailable, "no claim while etcd is down");
+    await sleep(TTL_SECONDS * 1000);
+    assert.equal(lease.current(), undefined, "still fenced");
+
+    // etcd keeps leases across a restart (and refreshes them), so the id comes back after a check.
+    await etcd.start();
+    await waitFor("the same id to be served again", () => lease.current() === workerId, 15_000);
+    await lease.close();
+  });
+
+  it("keeps registrations through an etcd restart: the lease survives and keep-alives resume", async () => {
+    const conn = connect("restart");
+    const registry = new EtcdRegistry(conn);
+    await registry.register(instance({ service: "presence", instanceId: "stays" }));
+    await etcd.restart();
+    await sleep(TTL_SECONDS * 2000); // two TTLs: gone by now unless kept alive
+    let listed: string[] = [];
+    await waitFor("a list to succeed", () => succeeds(async () => (listed = ids(await registry.list("presence")))), 15_000);
+    assert.deepEqual(listed, ["stays"]);
+    await registry.close();
+  });
+
+  it("registers again, resyncs watches and claims a worker id again after etcd lost its data", async () => {
+    const conn = connect("wiped");
+    const registry = new EtcdRegistry(conn);
+    await registry.register(instance({ service: "account", instanceId: "phoenix" }));
+    const watch = await new EtcdRegistry(conn).watch("account");
+    const lease = new EtcdWorkerIdLease(conn, "phoenix");
+    await lease.claim();
+
+    await etcd.stop();
+    await etcd.wipe();
+    await etcd.start();
+    await waitFor("the registration to be written again", () => succeeds(async () => assert.deepEqual(ids(await registry.list("account")), ["phoenix"])), 20_000);
+    await waitFor("the watch to resync", () => ids(watch.current()).join() === "phoenix" && watch.connected, 20_000);
+    await waitFor("a worker id to be claimed again", () => lease.current() !== undefined, 20_000);
+    const keys = await conn.ns.getAll().prefix("idgen/workers/").keys();
+    assert.deepEqual(keys, [`idgen/workers/${String(lease.current()).padStart(4, "0")}`]);
+    await lease.close();
+    await watch.close();
+    await registry.close();
+  });
+});

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
+import { testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { runToExit, startProcess } from "../../../test/support/process.js";
+import { connectEtcd } from "../src/adapters/etcd-client.js";
+import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
+import { dropConnection, gateway, waitFor } from "./support.js";
+
+const MAIN = "services/discovery/src/main.ts";
+
+describe("the discovery process", () => {
+  const url = testEtcdUrl();
+  const prefix = uniqueEtcdPrefix("discovery-main");
+  const conn = connectEtcd({ endpoints: [url], prefix, leaseTtlSeconds: 2, timeoutMs: 2000 });
+  after(() => dropConnection(conn));
+
+  it("registers itself, serves PickGateway from etcd, and deregisters on SIGTERM", async () => {
+    const proc = await startProcess(MAIN, { DISCOVERY_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, ZONE: "z1" }, "discovery listening");
+    const client = createClient(DiscoveryService, createGrpcTransport({ baseUrl: proc.url }));
+    const [self] = (await client.listInstances({ service: "discovery" })).instances;
+    assert.equal(self?.address, new URL(proc.url).host);
+    assert.equal(self?.zone, "z1");
+
+    const registry = new EtcdRegistry(conn);
+    await registry.register(gateway("gw-main", { zone: "z1" }));
+    await waitFor("the gateway to be picked", () => client.pickGateway({ zone: "z1" }).then((r) => r.instanceId === "gw-main", () => false));
+    await registry.close();
+
+    assert.equal(await proc.stop("SIGTERM"), 0);
+    assert.deepEqual(await conn.ns.getAll().prefix("instances/").keys(), [], "deregistered at once, not a TTL later");
+  });
+
+  it("refuses to start with a clear message when ETCD_ENDPOINTS is malformed", async () => {
+    const { code, output } = await runToExit(MAIN, { DISCOVERY_PORT: "0", ETCD_ENDPOINTS: "etcd-without-scheme:2379" });
+    assert.equal(code, 1);
+    assert.match(output, /ETCD_ENDPOINTS: must be comma-separated http:\/\/ or https:\/\/ URLs/);
+  });
+});

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { pickGateway } from "../src/pick-gateway.js";
+import { gateway, instance } from "./support.js";
+
+const first = () => 0;
+const last = () => 0.999;
+
+describe("pick gateway", () => {
+  it("returns undefined when no gateway is registered", () => {
+    assert.equal(pickGateway([instance({ service: "chat", instanceId: "c" })], ""), undefined);
+  });
+
+  it("never picks a draining gateway, even the only one", () => {
+    assert.equal(pickGateway([gateway("g1", { draining: true })], ""), undefined);
+    const picked = pickGateway([gateway("g1", { draining: true }), gateway("g2", { load: 99 })], "");
+    assert.equal(picked?.instanceId, "g2");
+  });
+
+  it("prefers the client's zone over a less loaded gateway elsewhere", () => {
+    const gateways = [gateway("far", { zone: "b", load: 1 }), gateway("near", { zone: "a", load: 90 })];
+    assert.equal(pickGateway(gateways, "a")?.instanceId, "near");
+  });
+
+  it("picks the lowest load relative to capacity, not the lowest load", () => {
+    const gateways = [gateway("small", { load: 40, capacity: 50 }), gateway("big", { load: 100, capacity: 1000 })];
+    assert.equal(pickGateway(gateways, "")?.instanceId, "big");
+  });
+
+  it("leaves the client's zone when every gateway there is full", () => {
+    const gateways = [gateway("near", { zone: "a", load: 100, capacity: 100 }), gateway("far", { zone: "b", load: 70 })];
+    assert.equal(pickGateway(gateways, "a")?.instanceId, "far");
+  });
+
+  it("still picks the least loaded full gateway when every one is full", () => {
+    const gateways = [gateway("over", { load: 150, capacity: 100 }), gateway("full", { load: 100, capacity: 100 })];
+    assert.equal(pickGateway(gateways, "")?.instanceId, "full");
+  });
+
+  it("ignores the zone when the client sent none or nobody is in it", () => {
+    const gateways = [gateway("a", { zone: "a", load: 50 }), gateway("b", { zone: "b", load: 10 })];
+    assert.equal(pickGateway(gateways, "")?.instanceId, "b");
+    assert.equal(pickGateway(gateways, "c")?.instanceId, "b");
+  });
+
+  it("breaks exact ties at random among the tied gateways only", () => {
+    const gateways = [gateway("t1", { load: 10 }), gateway("busy", { load: 20 }), gateway("t2", { load: 10 })];
+    assert.equal(pickGateway(gateways, "", first)?.instanceId, "t1");
+    assert.equal(pickGateway(gateways, "", last)?.instanceId, "t2");
+    const seen = new Set(Array.from({ length: 200 }, () => pickGateway(gateways, "")?.instanceId));
+    assert.deepEqual([...seen].sort(), ["t1", "t2"]);
+  });
+});

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
+import { createLogger, errorInterceptor, Metrics, startServer, type RunningServer } from "@parley/runtime";
+import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
+import { MemoryRegistry, MemoryRegistryStore } from "../src/adapters/memory-registry.js";
+import { mapDiscoveryError } from "../src/errors.js";
+import type { Registry } from "../src/ports.js";
+import { startDiscoveryService, type RunningDiscovery } from "../src/server.js";
+import { dropConnection, gateway, instance, testConnection, waitFor } from "./support.js";
+
+const silent = createLogger("test", "silent");
+
+interface Served {
+  client: Client<typeof DiscoveryService>;
+  close(): Promise<void>;
+}
+
+/** The DiscoveryService over real gRPC (h2c) on 127.0.0.1, reading `registry`. */
+async function serve(registry: Registry): Promise<Served> {
+  const discovery: RunningDiscovery = await startDiscoveryService({ registry, retryAfterMs: 3000, random: () => 0 });
+  const server: RunningServer = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    routes: discovery.routes,
+    serviceNames: discovery.serviceNames,
+    logger: silent,
+    metrics: new Metrics(),
+    interceptors: [errorInterceptor(mapDiscoveryError, silent)],
+  });
+  return {
+    client: createClient(DiscoveryService, createGrpcTransport({ baseUrl: server.url })),
+    async close() {
+      await server.close(100);
+      await discovery.close();
+    },
+  };
+}
+
+async function failure(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  assert.fail("the call succeeded");
+}
+
+describe("discovery service (memory registry)", () => {
+  const store = new MemoryRegistryStore();
+  const registry = new MemoryRegistry(store);
+  let served: Served;
+  before(async () => {
+    served = await serve(new MemoryRegistry(store));
+  });
+  after(async () => {
+    await served.close();
+    await registry.close();
+  });
+
+  it("answers PickGateway with UNAVAILABLE, a retry hint and retry-after when no gateway is live", async () => {
+    const err = await failure(served.client.pickGateway({ zone: "a" }));
+    assert.equal(err.code, Code.Unavailable);
+    assert.match(err.rawMessage, /no live gateway is registered; retry in 3 s/);
+    assert.equal(err.metadata.get("retry-after"), "3");
+  });
+
+  it("answers UNAVAILABLE when the only gateway is draining", async () => {
+    const draining = await registry.register(gateway("gw-draining", { draining: true }));
+    await waitFor("the watch to see it", async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 1);
+    assert.equal((await failure(served.client.pickGateway({}))).code, Code.Unavailable);
+    await draining.close();
+  });
+
+  it("returns the WebSocket URL of the same-zone gateway, then the least loaded one", async () => {
+    const near = await registry.register(gateway("gw-near", { zone: "a", load: 80 }));
+    const far = await registry.register(gateway("gw-far", { zone: "b", load: 5 }));
+    await waitFor("both gateways", async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2);
+    const picked = await served.client.pickGateway({ zone: "a" });
+    assert.deepEqual({ url: picked.url, instanceId: picked.instanceId, zone: picked.zone }, { url: "wss://gw-near.example.com/ws", instanceId: "gw-near", zone: "a" });
+    assert.equal((await served.client.pickGateway({})).instanceId, "gw-far");
+    await near.close();
+    await far.close();
+  });
+
+  it("lists the live instances of one service or of all", async () => {
+    const chat = await registry.register(instance({ service: "chat", instanceId: "chat-1", address: "10.0.0.3:7003", zone: "a", load: 2, capacity: 9 }));
+    const idgen = await registry.register(instance({ service: "idgen", instanceId: "idgen-1" }));
+    await waitFor("both instances", async () => (await served.client.listInstances({})).instances.length === 2);
+    const [listed] = (await served.client.listInstances({ service: "chat" })).instances;
+    assert.deepEqual(
+      { service: listed?.service, instanceId: listed?.instanceId, address: listed?.address, zone: listed?.zone, load: listed?.load, capacity: listed?.capacity },
+      { service: "chat", instanceId: "chat-1", address: "10.0.0.3:7003", zone: "a", load: 2, capacity: 9 },
+    );
+    assert.deepEqual((await served.client.listInstances({})).instances.map((i) => i.service), ["chat", "idgen"]);
+    await chat.close();
+    await idgen.close();
+  });
+});
+
+describe("discovery service (etcd registry)", () => {
+  const conn = testConnection("discovery-server");
+  const gatewayProcess = new EtcdRegistry(conn);
+  let served: Served;
+  before(async () => {
+    served = await serve(new EtcdRegistry(conn));
+  });
+  after(async () => {
+    await served.close();
+    await gatewayProcess.close();
+    await dropConnection(conn);
+  });
+
+  it("follows gateways registering, changing load and leaving", async () => {
+    const one = await gatewayProcess.register(gateway("etcd-gw-1", { load: 10 }));
+    const two = await gatewayProcess.register(gateway("etcd-gw-2", { load: 20 }));
+    await waitFor("both gateways", async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2);
+    assert.equal((await served.client.pickGateway({})).instanceId, "etcd-gw-1");
+    await one.update({ load: 90 });
+    await waitFor("the load change", async () => (await served.client.pickGateway({})).instanceId === "etcd-gw-2");
+    await two.close();
+    await waitFor("etcd-gw-2 to leave", async () => (await served.client.pickGateway({})).instanceId === "etcd-gw-1");
+    await one.close();
+    await waitFor("no gateway", async () => (await failure(served.client.pickGateway({}))).code === Code.Unavailable);
+  });
+});
