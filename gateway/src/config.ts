@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
 import { commonEnv, env, loadEnv } from "@parley/runtime";
 import { z } from "zod";
 
@@ -23,6 +24,12 @@ export const gatewayEnv = {
   GATEWAY_FRAMES_PER_SECOND: env.int(1, 100_000, 200),
   GATEWAY_FRAME_BURST: env.int(1, 100_000, 400),
   GATEWAY_SEND_BUFFER_BYTES: env.int(65_536, 268_435_456, 4_194_304),
+  GATEWAY_CAPACITY: env.int(1, 10_000_000, 10_000),
+  GATEWAY_PUBLIC_URL: z
+    .string()
+    .regex(/^wss?:\/\/[^\s/]+(\/\S*)?$/, { error: "must be a ws:// or wss:// URL, such as wss://chat.example/ws" })
+    .optional(),
+  ...etcdEnv,
   ...commonEnv,
 };
 
@@ -45,6 +52,12 @@ export interface GatewayConfig {
   framesPerSecond: number;
   frameBurst: number;
   sendBufferBytes: number;
+  /** Connections this gateway is sized for; PickGateway balances by load relative to it. */
+  capacity: number;
+  /** The WebSocket URL clients are sent to; defaults to ws://<bound host:port>/ws. */
+  publicUrl: string | undefined;
+  /** Where the gateway registers (etcd, or in memory when ETCD_ENDPOINTS is unset). */
+  registry: RegistrySettings;
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -68,6 +81,9 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     heartbeatIntervalMs: v.GATEWAY_HEARTBEAT_INTERVAL_MS,
     framesPerSecond: v.GATEWAY_FRAMES_PER_SECOND,
     frameBurst: v.GATEWAY_FRAME_BURST,
+    capacity: v.GATEWAY_CAPACITY,
+    publicUrl: v.GATEWAY_PUBLIC_URL,
+    registry: registrySettings(v),
     sendBufferBytes: v.GATEWAY_SEND_BUFFER_BYTES,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,

@@ -5,7 +5,9 @@ import { ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
 import { create } from "@bufbuild/protobuf";
 import { startServer, type Logger, type Metrics, type RunningServer } from "@parley/runtime";
+import type { Registry } from "@parley/discovery";
 import type { GatewayConfig } from "./config.js";
+import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLink } from "./ws/chat-link.js";
 import { PresenceLink } from "./ws/presence-link.js";
@@ -37,9 +39,10 @@ export interface RunningGateway {
 export async function startGateway(
   config: GatewayConfig,
   upstreams: GatewayUpstreamTransports,
-  deps: { logger: Logger; metrics: Metrics; serveDeliverOnInternalPort: boolean },
+  deps: { logger: Logger; metrics: Metrics; serveDeliverOnInternalPort: boolean; registry: Registry },
 ): Promise<RunningGateway> {
   const { logger, metrics } = deps;
+  const discovery = await servePickGateway(deps.registry);
   const registry = new DeviceRegistry();
   const deliverRoutes = (router: ConnectRouter) => router.service(DeliverService, deliverService(registry));
   const internal = deps.serveDeliverOnInternalPort
@@ -73,8 +76,11 @@ export async function startGateway(
   const server = await startServer({
     host: config.host,
     port: config.port,
-    routes: gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs),
-    serviceNames: gatewayServiceNames,
+    routes: (router) => {
+      gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs)(router);
+      discovery.routes(router);
+    },
+    serviceNames: [...gatewayServiceNames, ...discovery.serviceNames],
     logger,
     metrics,
     readMaxBytes: config.maxRequestBytes,
@@ -97,14 +103,31 @@ export async function startGateway(
   const stopWatch = watchLogOuts(upstreams.account, websocket, logger);
   chatLink.connect();
   presenceLink.connect();
+  const bound = new URL(server.url);
+  const registration = await registerGateway(
+    deps.registry,
+    {
+      instanceId: config.gatewayId,
+      address: internal ? (config.deliverAddress ?? new URL(internal.url).host) : bound.host,
+      zone: config.registry.zone,
+      capacity: config.capacity,
+      publicUrl: config.publicUrl ?? `ws://${bound.host}/ws`,
+    },
+    () => registry.size,
+    logger,
+  );
   return {
     server,
     internal,
     websocket,
     deliverRoutes,
     async close(graceMs) {
+      // Out of PickGateway's choices first, so clients told to reconnect land elsewhere.
+      await registration.markDraining();
       stopWatch();
       await websocket.drain();
+      await registration.close();
+      await discovery.close();
       chatLink.close();
       presenceLink.close();
       await Promise.all([server.close(graceMs), internal?.close(graceMs)]);

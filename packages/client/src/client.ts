@@ -11,11 +11,12 @@ import type {
 import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { Backoff } from "./backoff.js";
+import { pickGateway } from "./pick-gateway.js";
 import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
 import { InboxTracker } from "./inbox.js";
-import { resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
+import { endpoint, resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { closeAction, handshakeAction } from "./protocol.js";
 import type { ReplyOf, RequestBody, RequestKind } from "./requests.js";
@@ -228,7 +229,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
     while (this.current !== "closed" && this.current !== "stopped") {
       const token = await this.obtainToken(ask);
       if (token === undefined || this.isOver()) return;
-      const { info, welcomedFor } = await this.dial(token);
+      const url = await this.gatewayUrl();
+      if (this.isOver()) return;
+      if (url === undefined) {
+        // Discovery could not name a gateway: try again after the usual backoff.
+        const delay = this.backoff.next();
+        this.current = "reconnecting";
+        this.emit("disconnected", { code: 1006, reason: "no gateway available", action: "reconnect", reconnectInMs: delay });
+        await this.sleep(delay);
+        continue;
+      }
+      const { info, welcomedFor } = await this.dial(token, url);
       if (this.isOver()) return;
       const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
       if (action === "stop") return this.stop(new ConnectionClosedError(info.code, info.reason, action, info.httpStatus), info);
@@ -263,9 +274,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return this.token;
   }
 
+  /** The gateway to dial: discovery's pick when configured (undefined when it fails), else the configured url. */
+  private async gatewayUrl(): Promise<string | undefined> {
+    const { discovery, url, requestTimeoutMs } = this.options;
+    if (discovery === undefined) return url;
+    try {
+      return endpoint(await pickGateway(discovery, requestTimeoutMs));
+    } catch (err) {
+      this.emit("error", new ParleyError("UNAVAILABLE", "discovery could not name a gateway", true, { cause: err }));
+      return undefined;
+    }
+  }
+
   /** Opens one connection; resolves when it has ended, with how long it was welcomed for (undefined: never). */
-  private dial(token: string): Promise<{ info: SocketCloseInfo; welcomedFor: number | undefined }> {
-    const { url, format, socketFactory, requestTimeoutMs } = this.options;
+  private dial(token: string, url: string): Promise<{ info: SocketCloseInfo; welcomedFor: number | undefined }> {
+    const { format, socketFactory, requestTimeoutMs } = this.options;
     return new Promise((resolve) => {
       let welcomedAt: number | undefined;
       const connection = new Connection(

@@ -4,6 +4,7 @@
  */
 export { ParleyClient, type ClientState, type SendOptions } from "./client.js";
 export type { ClientEvents, DisconnectInfo, ParleyClientOptions, TokenReason } from "./options.js";
+export { pickGateway, type DiscoveryOptions } from "./pick-gateway.js";
 export { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError } from "./errors.js";
 export { Backoff, backoffDelay, backoffWindow, type BackoffOptions } from "./backoff.js";
 export { InboxTracker, type InboxOffer, type InboxTrackerOptions } from "./inbox.js";

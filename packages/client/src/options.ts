@@ -4,14 +4,21 @@ import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence
 import type { BackoffOptions } from "./backoff.js";
 import type { ParleyError } from "./errors.js";
 import { WS_PATH, type CloseAction, type WireFormat } from "./protocol.js";
+import type { DiscoveryOptions } from "./pick-gateway.js";
 import { defaultSocketFactory, type SocketFactory } from "./socket.js";
 
 /** Why the client asks for a token: to connect, or because the server refused the last one (401, close 41xx). */
 export type TokenReason = "connect" | "refused";
 
 export interface ParleyClientOptions {
-  /** The gateway, such as "ws://localhost:8080" (the /ws path is added) or a full "wss://chat.example/ws". */
+  /**
+   * The gateway, such as "ws://localhost:8080" (the /ws path is added) or a
+   * full "wss://chat.example/ws". With `discovery`, only a fallback: the
+   * client asks discovery for a gateway before every connect.
+   */
   url: string;
+  /** Ask discovery (PickGateway) which gateway to use before each connect and reconnect. */
+  discovery?: DiscoveryOptions;
   /** A fixed access token. Give this, getToken, or both. */
   token?: string;
   /**
@@ -84,6 +91,7 @@ export interface ClientEvents {
 /** The options with their defaults applied. */
 export interface ResolvedOptions {
   url: string;
+  discovery: DiscoveryOptions | undefined;
   token: string | undefined;
   getToken: ParleyClientOptions["getToken"];
   format: WireFormat;
@@ -103,6 +111,7 @@ export function resolveOptions(options: ParleyClientOptions): ResolvedOptions {
   if (!Number.isInteger(syncPageSize) || syncPageSize < 1 || syncPageSize > 1_000) throw new RangeError("syncPageSize must be 1 to 1000");
   return {
     url: endpoint(options.url),
+    discovery: options.discovery,
     token: options.token,
     getToken: options.getToken,
     format: options.format ?? "proto",
@@ -117,7 +126,7 @@ export function resolveOptions(options: ParleyClientOptions): ResolvedOptions {
 }
 
 /** ws:// or wss:// with the /ws path; http(s) URLs are accepted and converted. */
-function endpoint(url: string): string {
+export function endpoint(url: string): string {
   const parsed = new URL(url);
   if (parsed.protocol === "http:") parsed.protocol = "ws:";
   if (parsed.protocol === "https:") parsed.protocol = "wss:";

@@ -7,6 +7,7 @@ import { startPresence, mapPresenceError, type Clock, type PresenceConfig, type 
 import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
 import { configuredProviders, mapNotifyError, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
+import { MemoryRegistry } from "@parley/discovery";
 import { openConfiguredDb } from "@parley/relational";
 import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
 
@@ -41,6 +42,8 @@ export async function startEmbedded(
   options: { presenceTime?: Clock & Timers } = {},
 ): Promise<RunningParley> {
   const metrics = new Metrics();
+  // One process: the registry lives in memory and holds the one gateway, so PickGateway works as in the mesh.
+  const registry = new MemoryRegistry();
   const db = await openConfiguredDb(config.account.databaseUrl, join(config.account.dataDir, "pglite"), loggerFor("relational"));
   const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
@@ -97,7 +100,7 @@ export async function startEmbedded(
   gateway = await startGateway(
     config.gateway,
     { account: accountTransport, chat: inProcess(chat.routes, [chatErrors]), presence: presenceTransport },
-    { logger: loggerFor("gateway"), metrics, serveDeliverOnInternalPort: false },
+    { logger: loggerFor("gateway"), metrics, serveDeliverOnInternalPort: false, registry },
   );
 
   const internal =
@@ -133,6 +136,7 @@ export async function startEmbedded(
       await notify.close(graceMs);
       await presence.close();
       await account.close();
+      await registry.close();
       await db.close();
     },
   };

@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ParleyClient } from "@parley/client";
+import type { Message } from "@parley/contracts/parley/chat/v1/chat";
+import { createThrowawayDatabase, testEtcdUrl, uniqueEtcdPrefix, type ThrowawayDatabase } from "@parley/testkit";
+import { callApi } from "./support/http-api.js";
+import { startProcess, type ServiceProcess } from "./support/process.js";
+
+/** Short leases so a killed gateway leaves the registry within seconds (production default: 10 s). */
+const TTL_SECONDS = "3";
+
+interface Device {
+  name: string;
+  client: ParleyClient;
+  messages: Message[];
+  errors: Error[];
+  reconnects: number;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("discovery: two gateways on etcd, PickGateway, failover and drain", () => {
+  let database: ThrowawayDatabase;
+  let dataDir: string;
+  const etcd = { ETCD_ENDPOINTS: testEtcdUrl(), ETCD_PREFIX: uniqueEtcdPrefix("mesh"), DISCOVERY_LEASE_TTL_SECONDS: TTL_SECONDS };
+  const procs: Record<string, ServiceProcess> = {};
+  const devices: Device[] = [];
+
+  const gatewayEnv = (zone: string, id: string) => ({
+    ...etcd,
+    ZONE: zone,
+    GATEWAY_ID: id,
+    PORT: "0",
+    GATEWAY_INTERNAL_PORT: "0",
+    GATEWAY_HEARTBEAT_INTERVAL_MS: "1000",
+    SHUTDOWN_GRACE_MS: "2000",
+    ACCOUNT_ADDRESS: procs.account!.url,
+    CHAT_ADDRESS: procs.chat!.url,
+    PRESENCE_ADDRESS: procs.presence!.url,
+  });
+  const startGateway = async (zone: string, id: string) => (procs[id] = await startProcess("gateway/src/main.ts", gatewayEnv(zone, id), "gateway listening"));
+  /** Any live gateway's public API serves PickGateway. */
+  const api = () => (procs.g1?.child.exitCode === null && procs.g1.child.signalCode === null ? procs.g1.url : procs.g2!.url);
+
+  before(async () => {
+    database = await createThrowawayDatabase("parley_mesh");
+    dataDir = await mkdtemp(join(tmpdir(), "parley-mesh-"));
+    const db = { DATABASE_URL: database.url, DATA_DIR: dataDir };
+    procs.account = await startProcess("services/account/src/main.ts", { ...db, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" }, "account service listening");
+    procs.idgen = await startProcess("services/idgen/src/main.ts", { ...etcd, IDGEN_PORT: "0" }, "idgen listening");
+    procs.presence = await startProcess("services/presence/src/main.ts", { ...db, PRESENCE_PORT: "0", ACCOUNT_ADDRESS: procs.account.url, PRESENCE_GRACE_MS: "1000" }, "presence service listening");
+    procs.chat = await startProcess(
+      "services/chat/src/main.ts",
+      { ...db, CHAT_PORT: "0", ACCOUNT_ADDRESS: procs.account.url, IDGEN_ADDRESS: procs.idgen.url, PRESENCE_ADDRESS: procs.presence.url },
+      "chat service listening",
+    );
+    await startGateway("zone-a", "g1");
+    await startGateway("zone-b", "g2");
+  });
+
+  after(async () => {
+    await Promise.all(devices.map((d) => d.client.close()));
+    await Promise.all(Object.values(procs).map((p) => p.stop("SIGKILL")));
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function device(username: string, zone: string): Promise<Device & { userId: bigint }> {
+    await callApi(api(), "SignUp", { username, password: "correct horse battery" });
+    const login = await callApi(api(), "LogIn", { username, password: "correct horse battery", deviceName: "phone" });
+    const client = new ParleyClient({
+      url: api(),
+      // As behind a load balancer: any live gateway answers PickGateway.
+      discovery: { url: [procs.g1!.url, procs.g2!.url], zone },
+      token: login.body.session.accessToken,
+      backoff: { initialMs: 100, maxMs: 1_000 },
+    });
+    const d: Device & { userId: bigint } = { name: username, client, messages: [], errors: [], reconnects: 0, userId: BigInt(login.body.profile.userId) };
+    client.on("message", (m) => d.messages.push(m));
+    client.on("error", (e) => d.errors.push(e));
+    client.on("disconnected", () => d.reconnects++);
+    await client.connect();
+    devices.push(d);
+    return d;
+  }
+
+  const pick = async (zone: string) => (await (await fetch(`${api()}/parley.discovery.v1.DiscoveryService/PickGateway`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ zone }) })).json()) as { url?: string; instanceId?: string; code?: string; message?: string };
+
+  it("sends each client to its zone's gateway and carries chat across the two", async () => {
+    assert.equal((await pick("zone-a")).instanceId, "g1");
+    assert.equal((await pick("zone-b")).instanceId, "g2");
+    const alice = await device("mesh_alice", "zone-a");
+    const bob = await device("mesh_bob", "zone-b");
+    const conversation = await alice.client.openDirect(bob.userId);
+    await alice.client.send(conversation.conversationId, "from gateway 1");
+    await bob.client.send(conversation.conversationId, "from gateway 2");
+    await until(() => bob.messages.length >= 2 && alice.messages.length >= 2, "both messages on both sides");
+    assert.deepEqual(bob.messages.map((m) => m.text), ["from gateway 1", "from gateway 2"]);
+    const instances = (await (await fetch(`${api()}/parley.discovery.v1.DiscoveryService/ListInstances`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { instances: { service: string }[] };
+    assert.deepEqual(instances.instances.map((i) => i.service).sort(), ["gateway", "gateway", "idgen"]);
+  });
+
+  it("loses nothing when a gateway is SIGKILLed under load: its clients move to the other one and sync", async () => {
+    const a = await device("kill_a", "zone-a");
+    const b = await device("kill_b", "zone-b");
+    const conversation = await a.client.openDirect(b.userId);
+    const acked = new Map<string, bigint>();
+    let sending = true;
+    const pump = async (from: Device, label: string) => {
+      for (let i = 0; sending; i++) {
+        const ack = await from.client.send(conversation.conversationId, `${label} ${i}`);
+        acked.set(`${label} ${i}`, ack.messageId);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const pumps = [pump(a, "a"), pump(b, "b")];
+    await until(() => acked.size >= 20, "traffic before the kill");
+    const killedAt = Date.now();
+    await procs.g2!.stop("SIGKILL");
+    const before = b.reconnects;
+    await until(() => b.reconnects > before && b.client.state === "open", "bob back on a live gateway");
+    const backInMs = Date.now() - killedAt;
+    console.log(`clients of the killed gateway were back after ${backInMs} ms (lease TTL ${TTL_SECONDS} s)`);
+    await until(() => [...acked.keys()].filter((k) => k.startsWith("b")).length >= 40, "bob sending again after the failover");
+    sending = false;
+    await Promise.all(pumps);
+    for (const d of [a, b]) {
+      await until(() => d.messages.length >= acked.size, `${d.name} to hold every acked message`);
+      const ids = d.messages.map((m) => m.messageId);
+      assert.equal(new Set(ids).size, ids.length, `${d.name} saw a message twice`);
+      assert.deepEqual(new Set(ids), new Set(acked.values()), `${d.name} holds exactly the acked messages`);
+    }
+    assert.ok(backInMs < 15_000, `back within 15 s, took ${backInMs} ms`);
+    await startGateway("zone-b", "g2");
+  });
+
+  it("drains on SIGTERM: PickGateway stops choosing it and its clients reconnect elsewhere without an error", async () => {
+    const c = await device("drain_c", "zone-a");
+    const d = await device("drain_d", "zone-b");
+    const conversation = await c.client.openDirect(d.userId);
+    await c.client.send(conversation.conversationId, "before the drain");
+    const before = c.reconnects;
+    const stopped = procs.g1!.stop("SIGTERM");
+    await until(() => c.reconnects > before && c.client.state === "open", "carol on the other gateway");
+    assert.equal(await stopped, 0, "the drained gateway exits cleanly");
+    assert.equal((await pick("zone-a")).instanceId, "g2", "a draining or gone gateway is never picked");
+    await c.client.send(conversation.conversationId, "after the drain");
+    await until(() => d.messages.length >= 2, "dave to get both");
+    assert.deepEqual(d.messages.map((m) => m.text), ["before the drain", "after the drain"]);
+    assert.deepEqual([...c.errors, ...d.errors], [], "no errors seen by clients");
+  });
+});
