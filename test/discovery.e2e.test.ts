@@ -28,7 +28,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
   }
 }
 
-describe("discovery: two gateways on etcd, PickGateway, failover and drain", () => {
+describe("discovery: every service found through etcd, two gateways, PickGateway, failover and drain", () => {
   let database: ThrowawayDatabase;
   let dataDir: string;
   const etcd = { ETCD_ENDPOINTS: testEtcdUrl(), ETCD_PREFIX: uniqueEtcdPrefix("mesh"), DISCOVERY_LEASE_TTL_SECONDS: TTL_SECONDS };
@@ -43,9 +43,6 @@ describe("discovery: two gateways on etcd, PickGateway, failover and drain", () 
     GATEWAY_INTERNAL_PORT: "0",
     GATEWAY_HEARTBEAT_INTERVAL_MS: "1000",
     SHUTDOWN_GRACE_MS: "2000",
-    ACCOUNT_ADDRESS: procs.account!.url,
-    CHAT_ADDRESS: procs.chat!.url,
-    PRESENCE_ADDRESS: procs.presence!.url,
   });
   const startGateway = async (zone: string, id: string) => (procs[id] = await startProcess("gateway/src/main.ts", gatewayEnv(zone, id), "gateway listening"));
   /** Any live gateway's public API serves PickGateway. */
@@ -55,12 +52,13 @@ describe("discovery: two gateways on etcd, PickGateway, failover and drain", () 
     database = await createThrowawayDatabase("parley_mesh");
     dataDir = await mkdtemp(join(tmpdir(), "parley-mesh-"));
     const db = { DATABASE_URL: database.url, DATA_DIR: dataDir };
-    procs.account = await startProcess("services/account/src/main.ts", { ...db, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" }, "account service listening");
+    // No service is given another's address: each registers in etcd and finds the others there.
+    procs.account = await startProcess("services/account/src/main.ts", { ...db, ...etcd, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" }, "account service listening");
     procs.idgen = await startProcess("services/idgen/src/main.ts", { ...etcd, IDGEN_PORT: "0" }, "idgen listening");
-    procs.presence = await startProcess("services/presence/src/main.ts", { ...db, PRESENCE_PORT: "0", ACCOUNT_ADDRESS: procs.account.url, PRESENCE_GRACE_MS: "1000" }, "presence service listening");
+    procs.presence = await startProcess("services/presence/src/main.ts", { ...db, ...etcd, PRESENCE_PORT: "0", PRESENCE_GRACE_MS: "1000" }, "presence service listening");
     procs.chat = await startProcess(
       "services/chat/src/main.ts",
-      { ...db, CHAT_PORT: "0", ACCOUNT_ADDRESS: procs.account.url, IDGEN_ADDRESS: procs.idgen.url, PRESENCE_ADDRESS: procs.presence.url },
+      { ...db, ...etcd, CHAT_PORT: "0" },
       "chat service listening",
     );
     await startGateway("zone-a", "g1");
@@ -106,7 +104,7 @@ describe("discovery: two gateways on etcd, PickGateway, failover and drain", () 
     await until(() => bob.messages.length >= 2 && alice.messages.length >= 2, "both messages on both sides");
     assert.deepEqual(bob.messages.map((m) => m.text), ["from gateway 1", "from gateway 2"]);
     const instances = (await (await fetch(`${api()}/parley.discovery.v1.DiscoveryService/ListInstances`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { instances: { service: string }[] };
-    assert.deepEqual(instances.instances.map((i) => i.service).sort(), ["gateway", "gateway", "idgen"]);
+    assert.deepEqual(instances.instances.map((i) => i.service).sort(), ["account", "chat", "gateway", "gateway", "idgen", "presence"]);
   });
 
   it("loses nothing when a gateway is SIGKILLed under load: its clients move to the other one and sync", async () => {

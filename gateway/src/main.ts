@@ -1,29 +1,36 @@
-import { openDiscoveryBackend, withStartRetry } from "@parley/discovery";
-import { createLogger, exitOnSignal, failStartup, grpcTransport, Metrics } from "@parley/runtime";
+import { joinMesh, MemoryRegistry } from "@parley/discovery";
+import { createLogger, exitOnSignal, failStartup, Metrics } from "@parley/runtime";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./gateway.js";
 
-/** The gateway as its own process: the public API and WebSocket on PORT, DeliverService on the internal port, registered in discovery. */
+/**
+ * The gateway as its own process: the public API and WebSocket on PORT,
+ * DeliverService on the internal port. With ETCD_ENDPOINTS it finds the
+ * services and registers itself through etcd (retrying etcd at start with
+ * capped, jittered backoff); without, it uses the configured addresses and
+ * an in-memory registry holding only itself.
+ */
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger("gateway", config.logLevel);
-  const discovery = openDiscoveryBackend(config.registry, logger);
-  // etcd down at start: retry with capped, jittered backoff instead of exiting into a restart loop.
-  await withStartRetry("gateway: reaching the registry", config.registry, logger, () => discovery.registry.list("gateway")).catch((err: unknown) => failStartup(logger, err));
+  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
+  const registry = mesh.backend?.registry ?? new MemoryRegistry();
   const gateway = await startGateway(
     config,
-    { account: grpcTransport(config.accountAddress), chat: grpcTransport(config.chatAddress), presence: grpcTransport(config.presenceAddress) },
-    { logger, metrics: new Metrics(), serveDeliverOnInternalPort: true, registry: discovery.registry },
+    {
+      account: mesh.transportTo("account", config.accountAddress),
+      chat: mesh.transportTo("chat", config.chatAddress),
+      presence: mesh.transportTo("presence", config.presenceAddress),
+    },
+    { logger, metrics: new Metrics(), serveDeliverOnInternalPort: true, registry },
   ).catch((err: unknown) => failStartup(logger, err));
-  logger.info(
-    { url: gateway.server.url, deliver: gateway.internal?.url, registry: discovery.description, account: config.accountAddress, chat: config.chatAddress, presence: config.presenceAddress },
-    "gateway listening",
-  );
+  logger.info({ url: gateway.server.url, deliver: gateway.internal?.url, mesh: mesh.description }, "gateway listening");
   exitOnSignal(
     logger,
     async () => {
       await gateway.close(config.shutdownGraceMs);
-      await discovery.close();
+      await mesh.close();
+      if (mesh.backend === undefined) await registry.close();
     },
     config.shutdownGraceMs + 10_000,
   );

@@ -1,3 +1,4 @@
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
 import { commonEnv, env, loadEnv } from "@parley/runtime";
 
 export const accountEnv = {
@@ -9,6 +10,8 @@ export const accountEnv = {
   ACCESS_TOKEN_TTL_SECONDS: env.int(1, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
+  ACCOUNT_ADVERTISE_ADDRESS: advertiseAddress(),
+  ...etcdEnv,
   ...commonEnv,
 };
 
@@ -23,6 +26,10 @@ export interface AccountConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   scryptLogN: number;
+  /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
+  registry: RegistrySettings;
+  /** host:port published in the registry; defaults to the listening address. */
+  advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -38,6 +45,8 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
     scryptLogN: v.ACCOUNT_SCRYPT_LOG_N,
+    registry: registrySettings(v),
+    advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
   });

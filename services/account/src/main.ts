@@ -1,3 +1,4 @@
+import { joinMesh } from "@parley/discovery";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
 import { startAccount } from "./account.js";
 import { loadAccountConfig } from "./config.js";
@@ -7,6 +8,7 @@ import { mapAccountError } from "./errors.js";
 async function main(): Promise<void> {
   const config = loadAccountConfig();
   const logger = createLogger("account", config.logLevel);
+  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
   const account = await startAccount(config, logger).catch((err: unknown) => failStartup(logger, err));
   const server = await startServer({
     host: config.host,
@@ -18,10 +20,12 @@ async function main(): Promise<void> {
     interceptors: [errorInterceptor(mapAccountError, logger)],
     onDrain: account.drain,
   });
-  logger.info({ url: server.url }, "account service listening");
+  await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
+  logger.info({ url: server.url, mesh: mesh.description }, "account service listening");
   exitOnSignal(
     logger,
     async () => {
+      await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await account.close();
     },

@@ -1,3 +1,4 @@
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
 import { commonEnv, ConfigError, env, loadEnv } from "@parley/runtime";
 
 export const chatEnv = {
@@ -12,6 +13,8 @@ export const chatEnv = {
   NOTIFY_ADDRESS: env.address("127.0.0.1:7006"),
   NOTIFY_APP_KEY: env.string("chat"),
   NOTIFY_APP_SECRET: env.optionalString(),
+  CHAT_ADVERTISE_ADDRESS: advertiseAddress(),
+  ...etcdEnv,
   ...commonEnv,
 };
 
@@ -32,6 +35,10 @@ export interface ChatConfig {
   notifyAppKey: string;
   /** The key's secret; unset turns pushes off (chat still runs, and says so at start). */
   notifyAppSecret: string | undefined;
+  /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
+  registry: RegistrySettings;
+  /** host:port published in the registry; defaults to the listening address. */
+  advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -52,6 +59,8 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     notifyAddress: v.NOTIFY_ADDRESS,
     notifyAppKey: v.NOTIFY_APP_KEY,
     notifyAppSecret: v.NOTIFY_APP_SECRET,
+    registry: registrySettings(v),
+    advertiseAddress: v.CHAT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
   });

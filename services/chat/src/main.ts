@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { openConfiguredDb } from "@parley/relational";
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
 import { startChat } from "./chat-service.js";
 import { loadChatConfig } from "./config.js";
 import { mapChatError } from "./errors.js";
@@ -13,16 +14,17 @@ async function main(): Promise<void> {
     failStartup(logger, err),
   );
   const metrics = new Metrics();
+  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
   const chat = await startChat(
     {
       db,
-      account: grpcTransport(config.accountAddress),
-      idgen: grpcTransport(config.idgenAddress),
-      presence: grpcTransport(config.presenceAddress),
+      account: mesh.transportTo("account", config.accountAddress),
+      idgen: mesh.transportTo("idgen", config.idgenAddress),
+      presence: mesh.transportTo("presence", config.presenceAddress),
       maxGroupMembers: config.maxGroupMembers,
       ...(config.notifyAppSecret === undefined
         ? {}
-        : { notify: { transport: grpcTransport(config.notifyAddress), appKey: config.notifyAppKey, appSecret: config.notifyAppSecret } }),
+        : { notify: { transport: mesh.transportTo("notify", config.notifyAddress), appKey: config.notifyAppKey, appSecret: config.notifyAppSecret } }),
     },
     logger,
     metrics,
@@ -37,10 +39,12 @@ async function main(): Promise<void> {
     interceptors: [errorInterceptor(mapChatError, logger)],
     onDrain: chat.drain,
   });
-  logger.info({ url: server.url }, "chat service listening");
+  await mesh.register("chat", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
+  logger.info({ url: server.url, mesh: mesh.description }, "chat service listening");
   exitOnSignal(
     logger,
     async () => {
+      await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await chat.close();
       await db.close();

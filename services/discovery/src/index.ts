@@ -15,3 +15,5 @@ export { EtcdWorkerIdLease } from "./adapters/etcd-worker-ids.js";
 export { MemoryRegistry, MemoryRegistryStore } from "./adapters/memory-registry.js";
 export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
 export { reportLoad } from "./load-reporter.js";
+export { registryTransport } from "./registry-transport.js";
+export { joinMesh, type Mesh } from "./mesh.js";

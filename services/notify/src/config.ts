@@ -1,3 +1,4 @@
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
 import { z } from "zod";
 import { commonEnv, env, loadEnv } from "@parley/runtime";
 
@@ -48,6 +49,8 @@ export const notifyEnv = {
   EMAIL_FROM: env.optionalString(),
   SMS_API_URL: env.optionalString(),
   SMS_API_TOKEN: env.optionalString(),
+  NOTIFY_ADVERTISE_ADDRESS: advertiseAddress(),
+  ...etcdEnv,
   ...commonEnv,
 };
 
@@ -81,6 +84,10 @@ export interface NotifyConfig {
   recording: boolean;
   /** The raw provider variables; providers.ts checks them per channel. */
   providers: NotifyEnv;
+  /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
+  registry: RegistrySettings;
+  /** host:port published in the registry; defaults to the listening address. */
+  advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -105,6 +112,8 @@ export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): 
     targetsCacheMs: v.NOTIFY_TARGETS_CACHE_MS,
     recording: v.NOTIFY_RECORDING,
     providers: v,
+    registry: registrySettings(v),
+    advertiseAddress: v.NOTIFY_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
   });

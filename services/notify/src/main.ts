@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { openConfiguredDb } from "@parley/relational";
-import { ConfigError, createLogger, errorInterceptor, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
+import { ConfigError, createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
 import { loadNotifyConfig } from "./config.js";
 import { mapNotifyError } from "./errors.js";
 import { startNotify } from "./notify-service.js";
@@ -14,7 +15,8 @@ async function main(): Promise<void> {
   const providers = configuredProviders(config.providers, config.recording, logger);
   const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-notify"), logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
-  const notify = await startNotify({ db, account: grpcTransport(config.accountAddress), providers, config }, logger, metrics).catch((err: unknown) =>
+  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
+  const notify = await startNotify({ db, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics).catch((err: unknown) =>
     failStartup(logger, err),
   );
   const server = await startServer({
@@ -26,10 +28,12 @@ async function main(): Promise<void> {
     metrics,
     interceptors: [errorInterceptor(mapNotifyError, logger), notify.auth],
   });
-  logger.info({ url: server.url, channels: [...providers.keys()] }, "notify service listening");
+  await mesh.register("notify", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
+  logger.info({ url: server.url, channels: [...providers.keys()], mesh: mesh.description }, "notify service listening");
   exitOnSignal(
     logger,
     async () => {
+      await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await notify.close(config.shutdownGraceMs);
       await db.close();

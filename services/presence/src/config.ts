@@ -1,3 +1,4 @@
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
 import { commonEnv, env, loadEnv } from "@parley/runtime";
 
 export const presenceEnv = {
@@ -8,6 +9,8 @@ export const presenceEnv = {
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   PRESENCE_GRACE_MS: env.int(0, 3_600_000, 30_000),
   PRESENCE_HEARTBEAT_TIMEOUT_MS: env.int(1_000, 600_000, 15_000),
+  PRESENCE_ADVERTISE_ADDRESS: advertiseAddress(),
+  ...etcdEnv,
   ...commonEnv,
 };
 
@@ -21,6 +24,10 @@ export interface PresenceConfig {
   graceMs: number;
   /** A session with no heartbeat for this long counts as gone (3 client heartbeat intervals by default). */
   heartbeatTimeoutMs: number;
+  /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
+  registry: RegistrySettings;
+  /** host:port published in the registry; defaults to the listening address. */
+  advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -35,6 +42,8 @@ export function loadPresenceConfig(environment: NodeJS.ProcessEnv = process.env)
     accountAddress: v.ACCOUNT_ADDRESS,
     graceMs: v.PRESENCE_GRACE_MS,
     heartbeatTimeoutMs: v.PRESENCE_HEARTBEAT_TIMEOUT_MS,
+    registry: registrySettings(v),
+    advertiseAddress: v.PRESENCE_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
   });

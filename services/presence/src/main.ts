@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { openConfiguredDb } from "@parley/relational";
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, grpcTransport, Metrics, startServer } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
 import { loadPresenceConfig } from "./config.js";
 import { mapPresenceError } from "./errors.js";
 import { startPresence } from "./presence-service.js";
@@ -11,8 +12,9 @@ async function main(): Promise<void> {
   const logger = createLogger("presence", config.logLevel);
   const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-presence"), logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
+  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
   const presence = await startPresence(
-    { db, account: grpcTransport(config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+    { db, account: mesh.transportTo("account", config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     logger,
     metrics,
   );
@@ -26,10 +28,12 @@ async function main(): Promise<void> {
     interceptors: [errorInterceptor(mapPresenceError, logger)],
     onDrain: presence.drain,
   });
-  logger.info({ url: server.url }, "presence service listening");
+  await mesh.register("presence", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
+  logger.info({ url: server.url, mesh: mesh.description }, "presence service listening");
   exitOnSignal(
     logger,
     async () => {
+      await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await presence.close();
       await db.close();

@@ -1,0 +1,57 @@
+import type { Transport } from "@connectrpc/connect";
+import { grpcTransport, type Logger } from "@parley/runtime";
+import type { RegistrySettings } from "./config.js";
+import { newInstanceId, validateInstance } from "./instance.js";
+import type { InstanceWatch, Registration } from "./ports.js";
+import { registryTransport } from "./registry-transport.js";
+import { openDiscoveryBackend, withStartRetry, type DiscoveryBackend } from "./wiring.js";
+
+/** A service process's place in the mesh: how it reaches the others, and how it announces itself. */
+export interface Mesh {
+  /** "etcd at ..." or "static addresses", for the start-up log line. */
+  readonly description: string;
+  /** The registry backend, for processes that need more (gateways register with a public URL). */
+  readonly backend: DiscoveryBackend | undefined;
+  /** A transport to `service`: through the registry with etcd, else to the configured address. */
+  transportTo(service: string, configuredAddress: string): Transport;
+  /** Registers this process (with etcd; a no-op with static addresses). */
+  register(service: string, address: string): Promise<void>;
+  /** Deregisters and stops following the registry. */
+  close(): Promise<void>;
+}
+
+/**
+ * Joins the mesh. With ETCD_ENDPOINTS (settings.etcd) every internal client
+ * resolves its service through one watch of the registry and this process
+ * registers under its lease; etcd unreachable at start is retried with
+ * capped, jittered backoff. Without etcd, services are reached at their
+ * configured addresses, as before discovery existed.
+ */
+export async function joinMesh(settings: RegistrySettings, logger: Logger): Promise<Mesh> {
+  if (settings.etcd === undefined) {
+    return {
+      description: "static addresses",
+      backend: undefined,
+      transportTo: (_service, address) => grpcTransport(address),
+      register: async () => {},
+      close: async () => {},
+    };
+  }
+  const backend = openDiscoveryBackend(settings, logger);
+  const watch: InstanceWatch = await withStartRetry("joining the mesh", settings, logger, () => backend.registry.watch(""));
+  const registrations: Registration[] = [];
+  return {
+    description: backend.description,
+    backend,
+    transportTo: (service) => registryTransport(service, () => watch.current(), (url) => grpcTransport(url)),
+    async register(service, address) {
+      const instance = validateInstance({ service, instanceId: newInstanceId(service), address, zone: settings.zone });
+      registrations.push(await withStartRetry(`registering ${service}`, settings, logger, () => backend.registry.register(instance)));
+    },
+    async close() {
+      for (const registration of registrations) await registration.close().catch(() => undefined);
+      await watch.close();
+      await backend.close();
+    },
+  };
+}

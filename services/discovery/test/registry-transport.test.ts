@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Health } from "@parley/contracts/grpc/health/v1/health";
+import { createLogger, grpcTransport, Metrics, startServer, type RunningServer } from "@parley/runtime";
+import { MemoryRegistry } from "../src/adapters/memory-registry.js";
+import { validateInstance } from "../src/instance.js";
+import type { InstanceWatch, Registration } from "../src/ports.js";
+import { registryTransport } from "../src/registry-transport.js";
+
+const silent = createLogger("test", "silent");
+
+describe("registry transport", () => {
+  const servers: RunningServer[] = [];
+  let registry: MemoryRegistry;
+  let watch: InstanceWatch;
+
+  /** A real gRPC server whose health service names it, so a call shows which instance answered. */
+  const server = async (name: string) => {
+    const s = await startServer({ host: "127.0.0.1", port: 0, routes: () => {}, serviceNames: [name], logger: silent, metrics: new Metrics() });
+    servers.push(s);
+    return s;
+  };
+  const register = (service: string, s: RunningServer, instanceId: string): Promise<Registration> =>
+    registry.register(validateInstance({ service, instanceId, address: new URL(s.url).host }));
+  const whoAnswers = async (count: number) => {
+    const client = createClient(Health, registryTransport("thing", () => watch.current(), (url) => grpcTransport(url)));
+    const names: string[] = [];
+    for (let i = 0; i < count; i++) names.push(Object.keys((await client.list({})).statuses).filter((n) => n !== "").join());
+    return names;
+  };
+
+  before(async () => {
+    registry = new MemoryRegistry();
+    watch = await registry.watch("");
+  });
+  after(async () => {
+    await watch.close();
+    await registry.close();
+    await Promise.all(servers.map((s) => s.close(0)));
+  });
+
+  it("spreads calls over the live instances of the service, and follows registrations, draining and removals", async () => {
+    const [a, b, other] = [await server("inst-a"), await server("inst-b"), await server("inst-other")];
+    const ra = await register("thing", a, "a");
+    const rb = await register("thing", b, "b");
+    await register("other", other, "o");
+    assert.deepEqual((await whoAnswers(4)).sort(), ["inst-a", "inst-a", "inst-b", "inst-b"]);
+    await rb.update({ draining: true });
+    assert.deepEqual(await whoAnswers(3), ["inst-a", "inst-a", "inst-a"]);
+    await ra.close();
+    await assert.rejects(whoAnswers(1), (err: unknown) => {
+      const e = ConnectError.from(err);
+      return e.code === Code.Unavailable && /no live thing instance/.test(e.rawMessage);
+    });
+    const c = await server("inst-c");
+    await register("thing", c, "c");
+    assert.deepEqual(await whoAnswers(2), ["inst-c", "inst-c"]);
+  });
+});
