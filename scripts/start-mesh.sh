@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `npm run mesh`: the distributed mode on one machine. Finds or starts etcd and
+# Postgres (the same scripts the tests use), then runs account, idgen,
+# presence, notify, chat and two gateways, each its own process, all finding
+# one another through etcd. Gateway 1 serves http://127.0.0.1:8080 (zone-a),
+# gateway 2 http://127.0.0.1:8081 (zone-b); either answers PickGateway.
+# Logs go to .data/mesh/<service>.log. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+ADMIN_URL=$(bash scripts/ensure-postgres.sh)
+ETCD_URL=$(bash scripts/ensure-etcd.sh)
+LOGS=.data/mesh
+mkdir -p "$LOGS"
+
+# One database for the mesh, created on first use.
+DB_URL="${ADMIN_URL%/*}/parley_mesh"
+node --input-type=module -e "
+  import pg from 'pg';
+  const c = new pg.Client({ connectionString: process.argv[1] });
+  await c.connect();
+  const r = await c.query(\"SELECT 1 FROM pg_database WHERE datname = 'parley_mesh'\");
+  if (r.rowCount === 0) await c.query('CREATE DATABASE parley_mesh');
+  await c.end();
+" "$ADMIN_URL"
+
+SECRET_FILE=.data/mesh/secrets.env
+if [[ ! -f "$SECRET_FILE" ]]; then
+  umask 077
+  {
+    echo "ACCOUNT_TOKEN_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
+    echo "CHAT_NOTIFY_SECRET=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')"
+  } > "$SECRET_FILE"
+fi
+# shellcheck disable=SC1090
+source "$SECRET_FILE"
+
+export DATABASE_URL="$DB_URL" ETCD_ENDPOINTS="$ETCD_URL" ETCD_PREFIX=/parley-mesh/ DATA_DIR=.data/mesh
+pids=()
+start() {
+  local name=$1 entry=$2; shift 2
+  env "$@" node --import tsx "$entry" > "$LOGS/$name.log" 2>&1 &
+  pids+=($!)
+  echo "mesh: $name started (pid $!, log $LOGS/$name.log)" >&2
+}
+stop() {
+  echo "mesh: stopping" >&2
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+start account services/account/src/main.ts ACCOUNT_PORT=7001 ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
+start idgen services/idgen/src/main.ts IDGEN_PORT=7002
+start presence services/presence/src/main.ts PRESENCE_PORT=7005
+start notify services/notify/src/main.ts NOTIFY_PORT=7006 NOTIFY_CALLERS="chat:$CHAT_NOTIFY_SECRET" NOTIFY_RECORDING=true
+start chat services/chat/src/main.ts CHAT_PORT=7003 NOTIFY_APP_SECRET="$CHAT_NOTIFY_SECRET"
+start gateway-1 gateway/src/main.ts PORT=8080 GATEWAY_INTERNAL_PORT=7104 GATEWAY_ID=gateway-1 ZONE=zone-a
+start gateway-2 gateway/src/main.ts PORT=8081 GATEWAY_INTERNAL_PORT=7204 GATEWAY_ID=gateway-2 ZONE=zone-b
+
+for port in 8080 8081; do
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
+    sleep 0.5
+  done
+done
+echo "mesh: gateways on http://127.0.0.1:8080 (zone-a) and http://127.0.0.1:8081 (zone-b); etcd $ETCD_URL; Postgres database parley_mesh" >&2
+echo "mesh: try  curl -s -H 'content-type: application/json' -d '{\"zone\":\"zone-b\"}' http://127.0.0.1:8080/parley.discovery.v1.DiscoveryService/PickGateway" >&2
+wait -n "${pids[@]}" || true
+echo "mesh: a process exited; see $LOGS" >&2
