@@ -89,23 +89,28 @@ describe("discovery when etcd fails (private etcd)", () => {
   it("keeps the last known set in a watch while etcd is down, then catches up", async () => {
     const conn = connect("watch-down");
     const registry = new EtcdRegistry(conn);
-    const a = await registry.register(instance({ service: "chat", instanceId: "a" }));
-    const b = await registry.register(instance({ service: "chat", instanceId: "b" }));
-    const watch = await new EtcdRegistry(conn).watch("chat");
-    assert.deepEqual(ids(watch.current()), ["a", "b"]);
+    const watcher = new EtcdRegistry(conn);
+    // Whatever fails, every lease is released: its keep-alives would otherwise hold the test process open.
+    try {
+      const a = await registry.register(instance({ service: "chat", instanceId: "a" }));
+      const b = await registry.register(instance({ service: "chat", instanceId: "b" }));
+      const watch = await watcher.watch("chat");
+      assert.deepEqual(ids(watch.current()), ["a", "b"]);
 
-    await etcd.stop("SIGKILL");
-    await waitFor("the watch to notice", () => !watch.connected, 15_000);
-    await sleep(TTL_SECONDS * 1000 + 500);
-    assert.deepEqual(ids(watch.current()), ["a", "b"], "the last known set, not an empty one");
+      await etcd.stop("SIGKILL");
+      await waitFor("the watch to notice", () => !watch.connected, 15_000);
+      await sleep(TTL_SECONDS * 1000 + 500);
+      assert.deepEqual(ids(watch.current()), ["a", "b"], "the last known set, not an empty one");
 
-    await etcd.start();
-    await waitFor("b to deregister", () => succeeds(() => b.close()), 15_000);
-    await waitFor("the watch to see b leave", () => ids(watch.current()).join() === "a", 15_000);
-    assert.equal(watch.connected, true);
-    await a.close();
-    await watch.close();
-    await registry.close();
+      await etcd.start();
+      await waitFor("b to deregister", () => succeeds(() => b.close()), 15_000);
+      await waitFor("the watch to see b leave", () => ids(watch.current()).join() === "a", 15_000);
+      await waitFor("the watch to report itself connected", () => watch.connected, 15_000);
+      await a.close();
+    } finally {
+      await watcher.close();
+      await registry.close();
+    }
   });
 
   it("fences the worker id before its lease could expire while etcd is down, claims none, and resumes after", async () => {
