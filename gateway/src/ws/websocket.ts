@@ -6,7 +6,7 @@ import { createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
-import { WS_PATH } from "@parley/client/protocol";
+import { WS_PATH, type WireFormat } from "@parley/client/protocol";
 import type { Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
@@ -71,44 +71,53 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       }
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new DeviceConnection(ws, identity.userId, identity.deviceId, handshake.format, deps.chatLink, deps.presence, options.limits, deps.logger);
-        connections.add(connection);
-        // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
-        const first = isEmpty(deps.registry.socketsOf(identity.deviceId));
-        deps.registry.add(connection);
-        if (first) deps.presence.connected(identity.userId, identity.deviceId);
-        const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
-        const expiry = setTimeout(() => connection.close(CloseCode.TOKEN_EXPIRED, "access token expired"), Math.max(0, expiresAt - Date.now()));
-        ws.on("close", () => {
-          clearTimeout(expiry);
-          connections.delete(connection);
-          deps.registry.remove(connection);
-          if (isEmpty(deps.registry.socketsOf(identity.deviceId))) deps.presence.disconnected(identity.userId, identity.deviceId);
-        });
-        ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));
-        connection.write(
-          create(ServerFrameSchema, {
-            body: {
-              case: "welcome",
-              value: {
-                userId: identity.userId,
-                deviceId: identity.deviceId,
-                heartbeatIntervalMs: options.heartbeatIntervalMs,
-                maxFrameBytes: options.maxFrameBytes,
-                cursorSeq: cursor.seq,
-                headSeq: cursor.headSeq,
-                tokenExpiresAt: timestampFromDate(new Date(expiresAt)),
-              },
-            },
-          }),
-        );
-      });
+      const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
+      const session = { userId: identity.userId, deviceId: identity.deviceId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, session));
     })().catch((err: unknown) => {
       deps.logger.error({ err }, "upgrade failed");
       refuse(socket, 500, "internal error");
     });
   });
+
+  /**
+   * Sets up an upgraded socket. A function of its own, so the closures that
+   * live as long as the connection hold only what they need, not the
+   * upgrade request, its headers (the token) and buffers.
+   */
+  function accept(ws: WebSocket, session: { userId: bigint; deviceId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
+    const { userId, deviceId } = session;
+    const connection = new DeviceConnection(ws, userId, deviceId, session.format, deps.chatLink, deps.presence, options.limits, deps.logger);
+    connections.add(connection);
+    // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
+    const first = isEmpty(deps.registry.socketsOf(deviceId));
+    deps.registry.add(connection);
+    if (first) deps.presence.connected(userId, deviceId);
+    const expiry = setTimeout(() => connection.close(CloseCode.TOKEN_EXPIRED, "access token expired"), Math.max(0, session.expiresAt - Date.now()));
+    ws.on("close", () => {
+      clearTimeout(expiry);
+      connections.delete(connection);
+      deps.registry.remove(connection);
+      if (isEmpty(deps.registry.socketsOf(deviceId))) deps.presence.disconnected(userId, deviceId);
+    });
+    ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));
+    connection.write(
+      create(ServerFrameSchema, {
+        body: {
+          case: "welcome",
+          value: {
+            userId,
+            deviceId,
+            heartbeatIntervalMs: options.heartbeatIntervalMs,
+            maxFrameBytes: options.maxFrameBytes,
+            cursorSeq: session.cursorSeq,
+            headSeq: session.headSeq,
+            tokenExpiresAt: timestampFromDate(new Date(session.expiresAt)),
+          },
+        },
+      }),
+    );
+  }
 
   // Dead connections: a ping every interval; silence for three intervals closes the socket.
   const sweeper = setInterval(() => {
