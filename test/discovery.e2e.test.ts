@@ -7,6 +7,7 @@ import { ParleyClient } from "@parley/client";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
 import { createThrowawayDatabase, testEtcdUrl, uniqueEtcdPrefix, type ThrowawayDatabase } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
+import { until } from "./support/wait.js";
 import { startProcess, type ServiceProcess } from "./support/process.js";
 
 /** Short leases so a killed gateway leaves the registry within seconds (production default: 10 s). */
@@ -20,13 +21,6 @@ interface Device {
   reconnects: number;
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("discovery: every service found through etcd, two gateways, PickGateway, failover and drain", () => {
   let database: ThrowawayDatabase;

@@ -7,18 +7,11 @@ import { grpcTransport } from "@parley/runtime";
 import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
 import { startFakeSmsGateway } from "../services/notify/test/stand-ins/sms.js";
 import { callApi } from "./support/http-api.js";
+import { until } from "./support/wait.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 
-/** Polls until `check` holds, within a bound. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("push for offline users (embedded, recording provider)", () => {
   let p: EmbeddedParley;

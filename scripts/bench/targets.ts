@@ -36,10 +36,8 @@ export function profileInto(dir: string): void {
   BENCH_ENV.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
 }
 
-export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
-  const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
-  const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  const start = () => startProcess("packages/standalone/src/main.ts", env, "parley is running", 60_000);
+/** A target around the process holding the connections, restartable on the same data; `cleanup` runs after it stops. */
+async function restartable(start: () => Promise<ServiceProcess>, cleanup: () => Promise<void> = async () => {}): Promise<Target> {
   let proc = await start();
   const target: Target = {
     url: proc.url,
@@ -52,10 +50,19 @@ export async function startEmbedded(databaseUrl: string | undefined): Promise<Ta
     },
     async stop() {
       await proc.stop("SIGTERM");
-      await rm(dataDir, { recursive: true, force: true });
+      await cleanup();
     },
   };
   return target;
+}
+
+export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
+  const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+  return restartable(
+    () => startProcess("packages/standalone/src/main.ts", env, "parley is running", 60_000),
+    () => rm(dataDir, { recursive: true, force: true }),
+  );
 }
 
 /** Every service its own process over gRPC, on the given Postgres database. */
@@ -89,40 +96,14 @@ export async function startDistributed(databaseUrl: string): Promise<Target> {
       "gateway listening",
       60_000,
     );
-  let gateway = await startGateway();
-  const target: Target = {
-    url: gateway.url,
-    edgePid: gateway.child.pid!,
-    async restart() {
-      await gateway.stop("SIGTERM");
-      gateway = await startGateway();
-      target.url = gateway.url;
-      target.edgePid = gateway.child.pid!;
-    },
-    async stop() {
-      await gateway.stop("SIGTERM");
-      for (const proc of started.reverse()) await proc.stop("SIGTERM");
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-  return target;
+  return restartable(startGateway, async () => {
+    for (const proc of started.reverse()) await proc.stop("SIGTERM");
+    await rm(dataDir, { recursive: true, force: true });
+  });
 }
 
-export async function startRelay(): Promise<Target> {
-  const start = () => startProcess("scripts/bench/relay-server.ts", {}, "relay listening");
-  let proc = await start();
-  const target: Target = {
-    url: proc.url,
-    edgePid: proc.child.pid!,
-    async restart() {
-      await proc.stop("SIGTERM");
-      proc = await start();
-      target.url = proc.url;
-      target.edgePid = proc.child.pid!;
-    },
-    stop: async () => void (await proc.stop("SIGTERM")),
-  };
-  return target;
+export function startRelay(): Promise<Target> {
+  return restartable(() => startProcess("scripts/bench/relay-server.ts", {}, "relay listening"));
 }
 
 /** Resident memory of a process, KiB (Linux). */
