@@ -39,8 +39,15 @@ describe("discovery when etcd fails (private etcd)", () => {
   before(async () => {
     etcd = await startEtcd();
   });
+  /** Everything holding a lease, closed after each test however it ended: live keep-alives would keep the test process from exiting. */
+  const resources: { close(): Promise<void> }[] = [];
+  const track = <T extends { close(): Promise<void> }>(resource: T): T => {
+    resources.push(resource);
+    return resource;
+  };
   afterEach(async () => {
     if (!etcd.running) await etcd.start();
+    for (const resource of resources.splice(0)) await resource.close().catch(() => undefined);
   });
   after(async () => {
     for (const conn of connections) conn.close();
@@ -53,16 +60,16 @@ describe("discovery when etcd fails (private etcd)", () => {
     const startedAt = Date.now();
     const host = new URL(etcd.url).host;
     const named = (err: unknown) => err instanceof RegistryUnavailable && err.message.startsWith(`etcd at ${host} is unreachable`);
-    await assert.rejects(new EtcdRegistry(conn).register(instance({ service: "chat", instanceId: "early" })), named);
-    await assert.rejects(new EtcdWorkerIdLease(conn, "early").claim(), named);
-    await assert.rejects(new EtcdRegistry(conn).watch("chat"), named);
+    await assert.rejects(track(new EtcdRegistry(conn)).register(instance({ service: "chat", instanceId: "early" })), named);
+    await assert.rejects(track(new EtcdWorkerIdLease(conn, "early")).claim(), named);
+    await assert.rejects(track(new EtcdRegistry(conn)).watch("chat"), named);
     assert.ok(Date.now() - startedAt < 10_000, "fails within the call deadlines");
   });
 
   it("retries a start with capped, jittered backoff and succeeds once etcd is up", async () => {
     await etcd.stop();
     const records: { attempt: number; delayMs: number; msg: string }[] = [];
-    const lease = new EtcdWorkerIdLease(connect("retrying-start"), "late");
+    const lease = track(new EtcdWorkerIdLease(connect("retrying-start"), "late"));
     const settings = { etcd: undefined, startTimeoutMs: 60_000, zone: "" };
     const claimed = withStartRetry("claiming a worker id", settings, recordingLogger(records), () => lease.claim());
     await waitFor("three retries", () => records.length >= 3, 20_000);
@@ -79,7 +86,7 @@ describe("discovery when etcd fails (private etcd)", () => {
   it("gives up after the start timeout, saying for how long it tried", async () => {
     await etcd.stop();
     const settings = { etcd: undefined, startTimeoutMs: 1500, zone: "" };
-    const lease = new EtcdWorkerIdLease(connect("give-up"), "never");
+    const lease = track(new EtcdWorkerIdLease(connect("give-up"), "never"));
     await assert.rejects(
       withStartRetry("claiming a worker id", settings, recordingLogger([]), () => lease.claim()),
       (err) => err instanceof RegistryUnavailable && /claiming a worker id; gave up after 1500 ms of retries/.test(err.message),
@@ -88,8 +95,8 @@ describe("discovery when etcd fails (private etcd)", () => {
 
   it("keeps the last known set in a watch while etcd is down, then catches up", async () => {
     const conn = connect("watch-down");
-    const registry = new EtcdRegistry(conn);
-    const watcher = new EtcdRegistry(conn);
+    const registry = track(new EtcdRegistry(conn));
+    const watcher = track(new EtcdRegistry(conn));
     // Whatever fails, every lease is released: its keep-alives would otherwise hold the test process open.
     try {
       const a = await registry.register(instance({ service: "chat", instanceId: "a" }));
@@ -115,7 +122,7 @@ describe("discovery when etcd fails (private etcd)", () => {
 
   it("fences the worker id before its lease could expire while etcd is down, claims none, and resumes after", async () => {
     const conn = connect("fence");
-    const lease = new EtcdWorkerIdLease(conn, "fenced");
+    const lease = track(new EtcdWorkerIdLease(conn, "fenced"));
     const workerId = await lease.claim();
     await sleep(700); // a few keep-alives
     const stoppedAt = performance.now();
@@ -125,7 +132,7 @@ describe("discovery when etcd fails (private etcd)", () => {
     // The last confirmed keep-alive was sent before the stop; etcd cannot expire the lease before ttl after it.
     assert.ok(fencedAfterMs <= WINDOW_MS + 100, `fenced ${Math.round(fencedAfterMs)} ms after etcd stopped`);
 
-    await assert.rejects(new EtcdWorkerIdLease(conn, "newcomer").claim(), RegistryUnavailable, "no claim while etcd is down");
+    await assert.rejects(track(new EtcdWorkerIdLease(conn, "newcomer")).claim(), RegistryUnavailable, "no claim while etcd is down");
     await sleep(TTL_SECONDS * 1000);
     assert.equal(lease.current(), undefined, "still fenced");
 
@@ -137,7 +144,7 @@ describe("discovery when etcd fails (private etcd)", () => {
 
   it("keeps registrations through an etcd restart: the lease survives and keep-alives resume", async () => {
     const conn = connect("restart");
-    const registry = new EtcdRegistry(conn);
+    const registry = track(new EtcdRegistry(conn));
     await registry.register(instance({ service: "presence", instanceId: "stays" }));
     await etcd.restart();
     await sleep(TTL_SECONDS * 2000); // two TTLs: gone by now unless kept alive
@@ -149,10 +156,10 @@ describe("discovery when etcd fails (private etcd)", () => {
 
   it("registers again, resyncs watches and claims a worker id again after etcd lost its data", async () => {
     const conn = connect("wiped");
-    const registry = new EtcdRegistry(conn);
+    const registry = track(new EtcdRegistry(conn));
     await registry.register(instance({ service: "account", instanceId: "phoenix" }));
-    const watch = await new EtcdRegistry(conn).watch("account");
-    const lease = new EtcdWorkerIdLease(conn, "phoenix");
+    const watch = await track(new EtcdRegistry(conn)).watch("account");
+    const lease = track(new EtcdWorkerIdLease(conn, "phoenix"));
     await lease.claim();
 
     await etcd.stop();
