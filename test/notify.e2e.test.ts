@@ -81,6 +81,27 @@ describe("push for offline users (embedded, recording provider)", () => {
     assert.equal(fcm.sent.filter((s) => s.content.title === "carol" && s.target.channel === "fcm" && s.target.token.startsWith("fcm-carol")).length, 0);
   });
 
+  it("tells an offline user who added them to a group, on creation and later, and not the one who added", async () => {
+    const gina = await p.user("gina");
+    const hank = await userWithPushDevices("hank", 1);
+    const ivy = await userWithPushDevices("ivy", 1);
+    const owner = await connectDevice(p.url, gina.token);
+    devices.push(owner);
+    const group = await owner.client.createGroup("trip", [hank.userId]);
+    await until(() => pushesTo(hank.tokens[0]!).length === 1, "hank's added-to-group push");
+    const [created] = pushesTo(hank.tokens[0]!);
+    assert.deepEqual([created!.content.title, created!.content.body, created!.content.data.kind], ["trip", "gina added you to trip", "added_to_group"]);
+    assert.equal(created!.content.data.conversation_id, group.conversationId.toString());
+
+    await owner.client.addMembers(group.conversationId, [ivy.userId]);
+    await until(() => pushesTo(ivy.tokens[0]!).length === 1, "ivy's added-to-group push");
+    assert.equal(pushesTo(ivy.tokens[0]!)[0]!.content.body, "gina added you to trip");
+    // Hank saw the addition as a member, not as the one added: no push for it.
+    await owner.client.send(group.conversationId, "welcome");
+    await until(() => pushesTo(hank.tokens[0]!).length === 2, "hank's push for the message");
+    assert.equal(pushesTo(hank.tokens[0]!)[1]!.content.body, "welcome");
+  });
+
   it("respects the recipient's mute and preview settings", async () => {
     const erin = await p.user("erin");
     const frank = await userWithPushDevices("frank", 1);

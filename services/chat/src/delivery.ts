@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { DeliverySchema, type Delivery } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import type { Logger } from "@parley/runtime";
+import { additionOf } from "./added-to-group.js";
 import { toInboxEntry } from "./convert.js";
 import type { Gateways } from "./gateways.js";
 import type { DeliveryEvent, DeviceLocation, DeviceLocator, PushNotifier, StoredMessage } from "./ports.js";
@@ -47,13 +48,15 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
 
 /**
  * The message a push would announce: another user's message in the
- * recipient's inbox. Never typing, read receipts, system messages (sender 0)
+ * recipient's inbox, or the system message saying someone else added the
+ * recipient to a group. Never typing, read receipts, other system messages
  * or the sender's own entry (their other devices sync it).
  */
 export function pushableMessage(event: DeliveryEvent): StoredMessage | undefined {
   if (event.kind !== "entry" || event.entry.item.kind !== "message") return undefined;
   const { message } = event.entry.item;
-  return message.senderId !== 0n && message.senderId !== event.entry.userId ? message : undefined;
+  if (message.senderId === 0n) return additionOf(message, event.entry.userId) === undefined ? undefined : message;
+  return message.senderId !== event.entry.userId ? message : undefined;
 }
 
 /** The user's connected devices; undefined when presence could not say. */

@@ -38,7 +38,7 @@ export class Groups {
     await this.requireUsers(others);
     const id = await this.o.ids.next();
     const members = [{ userId: actor.userId, role: "owner" as const }, ...others.map((userId) => ({ userId, role: "member" as const }))];
-    const event = create(SystemEventSchema, { event: { case: "groupCreated", value: { name, memberIds: members.map((m) => m.userId) } } });
+    const event = create(SystemEventSchema, { event: { case: "groupCreated", value: { name, memberIds: members.map((m) => m.userId), byUserId: actor.userId } } });
     const { conversation, outcome } = await this.o.store.createGroup({
       id,
       name,
@@ -64,7 +64,7 @@ export class Groups {
     const userIds = [...new Set(userIdsRaw)];
     if (userIds.length === 0) throw new InvalidInput("user_ids", "must name at least one user");
     await this.requireUsers(userIds);
-    const event = create(SystemEventSchema, { event: { case: "membersAdded", value: { userIds } } });
+    const event = create(SystemEventSchema, { event: { case: "membersAdded", value: { userIds, byUserId: actor.userId } } });
     return this.change(conversationId, event, (group) => {
       requireRole(group, actor, "admin", "add members");
       const present = userIds.filter((id) => group.members.some((m) => m.userId === id));

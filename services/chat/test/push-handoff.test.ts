@@ -4,6 +4,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Channel, Kind } from "@parley/contracts/parley/notify/v1/notify";
 import { basicAuthorization, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "../src/adapters/notify-request.js";
 import { backoffMs, failureCode, isTransient, type RetryPolicy } from "../src/adapters/retry-policy.js";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { SystemEventSchema } from "@parley/contracts/parley/chat/v1/chat";
+import { additionOf } from "../src/added-to-group.js";
 import { pushableMessage } from "../src/delivery.js";
 import type { DeliveryEvent, StoredMessage } from "../src/ports.js";
 
@@ -17,6 +20,8 @@ const message = (senderId: bigint, fields: Partial<StoredMessage> = {}): StoredM
   createdAt: new Date(0),
   ...fields,
 });
+const system = (event: MessageInitShape<typeof SystemEventSchema>["event"]): StoredMessage =>
+  message(0n, { clientMsgId: "", text: "", system: toBinary(SystemEventSchema, create(SystemEventSchema, { event })) });
 const entry = (recipient: bigint, m: StoredMessage): DeliveryEvent => ({ kind: "entry", entry: { userId: recipient, seq: 5n, item: { kind: "message", message: m } } });
 
 describe("push hand-off", () => {
@@ -87,6 +92,25 @@ describe("push hand-off", () => {
     it("takes another user's message in the recipient's inbox", () => {
       const m = message(7n);
       assert.equal(pushableMessage(entry(42n, m)), m);
+    });
+
+    it("takes the system message saying someone else added the recipient, on creation or later", () => {
+      const created = system({ case: "groupCreated", value: { name: "trip", memberIds: [7n, 42n], byUserId: 7n } });
+      const added = system({ case: "membersAdded", value: { userIds: [42n, 43n], byUserId: 7n } });
+      assert.equal(pushableMessage(entry(42n, created)), created);
+      assert.equal(pushableMessage(entry(43n, added)), added);
+      assert.deepEqual(additionOf(created, 42n), { byUserId: 7n, groupName: "trip" });
+      assert.deepEqual(additionOf(added, 43n), { byUserId: 7n, groupName: undefined });
+    });
+
+    it("leaves out additions seen by the adder, by members not added, or stored without who acted", () => {
+      const created = system({ case: "groupCreated", value: { name: "trip", memberIds: [7n, 42n], byUserId: 7n } });
+      assert.equal(pushableMessage(entry(7n, created)), undefined);
+      const added = system({ case: "membersAdded", value: { userIds: [43n], byUserId: 7n } });
+      assert.equal(pushableMessage(entry(42n, added)), undefined);
+      const old = system({ case: "membersAdded", value: { userIds: [43n] } });
+      assert.equal(pushableMessage(entry(43n, old)), undefined);
+      assert.equal(pushableMessage(entry(42n, system({ case: "groupRenamed", value: { name: "x" } }))), undefined);
     });
 
     it("leaves out the sender's own entry, system messages, read receipts and typing", () => {

@@ -3,7 +3,8 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { NotifyService, type SendRequest } from "@parley/contracts/parley/notify/v1/notify";
 import type { Logger } from "@parley/runtime";
 import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
-import { basicAuthorization, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
+import { additionOf } from "../added-to-group.js";
+import { addedToGroupRequest, basicAuthorization, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
 import { backoffMs, DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
 import { TtlCache } from "./ttl-cache.js";
 import { WorkQueue } from "./work-queue.js";
@@ -93,7 +94,7 @@ export class NotifyPushNotifier implements PushNotifier {
         // bus redelivery, the sender renamed in between): the first one got through.
         if (code === Code.AlreadyExists) return this.report("duplicate");
         if (!isTransient(code) || attempt >= this.retry.attempts) {
-          const event = newMessageEventId(push.message.messageId, push.recipientId);
+          const event = request?.eventId ?? newMessageEventId(push.message.messageId, push.recipientId);
           this.o.logger.warn({ err, code: Code[code], event, attempts: attempt }, "push hand-off to notify failed");
           return this.report("failed");
         }
@@ -107,17 +108,24 @@ export class NotifyPushNotifier implements PushNotifier {
   }
 
   private async request(push: NewMessagePush): Promise<SendRequest> {
-    const { senderId, conversationId } = push.message;
-    const [senderName, groupName, badge] = await Promise.all([
-      this.o.names.displayName(senderId),
-      this.groupNames.get(conversationId, async () => {
-        const conversation = await this.o.store.getConversation(conversationId);
-        return conversation?.kind === "group" ? conversation.name : undefined;
-      }),
-      this.o.store.totalUnread(push.recipientId, BADGE_COUNT_CAP),
+    const { message, recipientId } = push;
+    const addition = additionOf(message, recipientId);
+    const actorId = addition?.byUserId ?? message.senderId;
+    const [actorName, groupName, badge] = await Promise.all([
+      this.o.names.displayName(actorId),
+      addition?.groupName ??
+        this.groupNames.get(message.conversationId, async () => {
+          const conversation = await this.o.store.getConversation(message.conversationId);
+          return conversation?.kind === "group" ? conversation.name : undefined;
+        }),
+      this.o.store.totalUnread(recipientId, BADGE_COUNT_CAP),
     ]);
-    if (senderName === undefined) throw new ConnectError(`sender ${senderId} has no profile`, Code.NotFound);
-    return newMessageRequest({ push, senderName, groupName, badge });
+    if (actorName === undefined) throw new ConnectError(`user ${actorId} has no profile`, Code.NotFound);
+    if (addition !== undefined) {
+      const { messageId, conversationId } = message;
+      return addedToGroupRequest({ recipientId, messageId, conversationId, groupName: groupName ?? "a group", byName: actorName, badge });
+    }
+    return newMessageRequest({ push, senderName: actorName, groupName, badge });
   }
 
   /** Counts every drop but warns at most once a second, saying how many went since the last warning. */

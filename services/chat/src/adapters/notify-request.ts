@@ -71,6 +71,30 @@ export function newMessageRequest({ push, senderName, groupName, badge }: NewMes
   });
 }
 
+/** What an added-to-group push says. */
+export interface AddedToGroupContent {
+  recipientId: bigint;
+  /** The system message announcing the addition. */
+  messageId: bigint;
+  conversationId: bigint;
+  groupName: string;
+  byName: string;
+  badge: number;
+}
+
+/** The Send for "you were added to a group"; its own event id per (system message, recipient). */
+export function addedToGroupRequest(c: AddedToGroupContent): SendRequest {
+  return create(SendRequestSchema, {
+    eventId: `added:${c.messageId}:${c.recipientId}`,
+    userId: c.recipientId,
+    kind: Kind.ADDED_TO_GROUP,
+    params: { conversation_id: String(c.conversationId), group_name: c.groupName, by_name: c.byName },
+    channels: [Channel.PUSH],
+    collapseKey: conversationCollapseKey(c.conversationId),
+    badge: Math.min(Math.max(0, Math.trunc(c.badge)), 0xffff_ffff),
+  });
+}
+
 /** HTTP Basic credentials, as notify expects them from its callers on every call. */
 export function basicAuthorization(appKey: string, appSecret: string): string {
   return `Basic ${Buffer.from(`${appKey}:${appSecret}`, "utf8").toString("base64")}`;
