@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { ConversationMissingError, NotAMemberError, type MessageStore, type SendOutcome } from "../src/store/ports.js";
-import { draft, messageOf, newId, range, seqsOf, type OpenedMessageStore } from "./message-store-fixtures.js";
+import { draft, messageOf, newId, range, seqsOf, storeUnderTest, type OpenedMessageStore } from "./message-store-fixtures.js";
 
 const outcome = (x: SendOutcome | Error | undefined): SendOutcome => {
   if (x === undefined || x instanceof Error) throw new Error(`expected an outcome, got ${String(x)}`);
@@ -11,19 +11,13 @@ const outcome = (x: SendOutcome | Error | undefined): SendOutcome => {
 /** appendBatch (group commit): each message as append() would store it, many per transaction. */
 export function describeMessageStoreBatchContract(name: string, open: () => Promise<OpenedMessageStore>): void {
   describe(`message store appendBatch (${name})`, () => {
-    let opened: OpenedMessageStore | undefined;
+    const subject = storeUnderTest(open);
     let store: MessageStore;
-    before(async () => {
-      opened = await open();
-      store = opened.store;
+    before(() => {
+      store = subject.store;
     });
-    after(() => opened?.cleanup());
 
-    const direct = async () => {
-      const [a, b] = [newId(), newId()];
-      const conversation = await store.openDirect(a, b, newId());
-      return { a, b, id: conversation.id };
-    };
+    const direct = () => subject.direct();
 
     it("stores every message with gap-free seqs per user, in batch order", async () => {
       const one = await direct();

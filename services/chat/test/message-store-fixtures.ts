@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import type { InboxEntry, MessageStore, StoredMessage } from "../src/store/ports.js";
 
 export interface OpenedMessageStore {
@@ -39,3 +40,28 @@ export const messageOf = (entry: InboxEntry | undefined) => {
   assert.equal(entry?.item.kind, "message");
   return entry.item.message;
 };
+
+/**
+ * The store a contract suite tests: opened before the suite, cleaned up
+ * after it (call inside describe()). `direct()` opens a new direct
+ * conversation between two new users.
+ */
+export function storeUnderTest(open: () => Promise<OpenedMessageStore>) {
+  let opened: OpenedMessageStore | undefined;
+  before(async () => {
+    opened = await open();
+  });
+  after(() => opened?.cleanup());
+  const subject = {
+    get store(): MessageStore {
+      if (opened === undefined) throw new Error("the store is opened in before()");
+      return opened.store;
+    },
+    async direct() {
+      const [a, b] = [newId(), newId()];
+      const conversation = await subject.store.openDirect(a, b, newId());
+      return { a, b, conversation, id: conversation.id };
+    },
+  };
+  return subject;
+}

@@ -1,28 +1,19 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { ConversationMissingError, NotAMemberError } from "../src/store/ports.js";
 import type { ConversationRecord, GroupChange, MessageStore, StoredMessage } from "../src/store/ports.js";
-import { draft, messageOf, newId, range, seqsOf, systemDraft, TooManyMembers, type OpenedMessageStore } from "./message-store-fixtures.js";
+import { draft, messageOf, newId, range, seqsOf, systemDraft, TooManyMembers, storeUnderTest, type OpenedMessageStore } from "./message-store-fixtures.js";
 
 /** The message store contract for groups (membership changes, the cap, receipts); run beside the main contract. */
 export function describeMessageStoreGroupContract(name: string, open: () => Promise<OpenedMessageStore>): void {
   describe(`message store groups (${name})`, () => {
-    let opened: OpenedMessageStore | undefined;
+    const subject = storeUnderTest(open);
     let store: MessageStore;
-    before(async () => {
-      opened = await open();
-      store = opened.store;
-    });
-    after(async () => {
-      await opened?.cleanup();
+    before(() => {
+      store = subject.store;
     });
 
-    /** A new direct conversation between two new users. */
-    const direct = async () => {
-      const [a, b] = [newId(), newId()];
-      const conversation = await store.openDirect(a, b, newId());
-      return { a, b, conversation, id: conversation.id };
-    };
+    const direct = () => subject.direct();
     const send = (conversationId: bigint, senderId: bigint, recipients?: bigint[], fields: Partial<StoredMessage> = {}) =>
       store.append(draft(conversationId, senderId, fields), recipients);
 

@@ -4,6 +4,7 @@ import { chatMigrations } from "../src/store/migrations.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreContract } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
+import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
 
 for (const kind of ["pglite", "postgres"] as const) {
   const open = async () => {
@@ -12,5 +13,6 @@ for (const kind of ["pglite", "postgres"] as const) {
   };
   describeMessageStoreContract(kind, open);
   describeMessageStoreGroupContract(kind, open);
+  describeMessageStoreReadingContract(kind, open);
   describeMessageStoreBatchContract(kind, open);
 }
