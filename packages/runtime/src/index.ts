@@ -7,3 +7,6 @@ export { errorInterceptor, type ErrorMapper } from "./errors.js";
 export { exitOnSignal, failStartup } from "./shutdown.js";
 export { grpcTransport } from "./transport.js";
 export { AsyncQueue, TickBatcher } from "./async-queue.js";
+export * from "./auth/index.js";
+export { ClientTls, isLoopbackHost, ServerTls } from "./tls.js";
+export { WatchedFile } from "./watched-file.js";

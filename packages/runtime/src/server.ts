@@ -2,12 +2,14 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import tls from "node:tls";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { HealthStatus, healthService, ServingStatus } from "./health.js";
+import type { ServerTls } from "./tls.js";
 
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
 type NodeServerRequest = Parameters<NodeHandler>[0];
@@ -32,11 +34,17 @@ export interface ServerOptions {
   readMaxBytes?: number;
   /** Extra plain-HTTP routes tried before the built-in /healthz and /metrics. Return true when handled. */
   httpRoutes?: (req: NodeServerRequest, res: NodeServerResponse) => boolean;
+  /** Serve TLS (HTTP/2 and HTTP/1.1 chosen by ALPN) with this certificate; cleartext when absent. */
+  tls?: ServerTls;
+  /** Slow clients: how long a connection may take to send its first bytes, a TLS handshake, or request headers. */
+  headersTimeoutMs?: number;
+  /** How long an HTTP/1.1 request (headers and body) may take to arrive. */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
   readonly port: number;
-  /** Base URL for clients on this machine, such as http://127.0.0.1:7001. */
+  /** Base URL for clients on this machine, such as http://127.0.0.1:7001 (https:// with TLS). */
   readonly url: string;
   readonly health: HealthStatus;
   /** The HTTP/1.1 side, for WebSocket upgrades. */
@@ -46,6 +54,8 @@ export interface RunningServer {
 }
 
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * One TCP port speaks both HTTP/2 (gRPC, what services use between
@@ -92,8 +102,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
+  const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const h2 = http2.createServer({}, handler);
-  const h1 = http.createServer(handler);
+  // Half-open requests (headers that never finish, an upgrade that never
+  // completes) are cut after the timeouts; Node checks them once a second.
+  const h1 = http.createServer(
+    { headersTimeout: headersTimeoutMs, requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    handler,
+  );
   const sessions = new Set<http2.Http2Session>();
   const sockets = new Set<net.Socket>();
   h2.on("session", (session) => {
@@ -127,7 +143,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     socket.on("close", () => upgraded.delete(socket));
   });
 
-  const tcp = net.createServer((socket) => routeByPreface(socket, h1, h2));
+  const serverTls = options.tls;
+  const tcp = serverTls
+    ? tls.createServer({ ...serverTls.options, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: headersTimeoutMs }, (socket) => routeByAlpn(socket, h1, h2))
+    : net.createServer((socket) => routeByPreface(socket, h1, h2, headersTimeoutMs));
+  if (serverTls && tcp instanceof tls.Server) {
+    serverTls.onChange((context) => tcp.setSecureContext(context));
+    // A failed handshake (a cleartext client, an unknown CA) is the client's problem, not ours.
+    tcp.on("tlsClientError", (err: Error) => options.logger.debug({ reason: err.message }, "TLS handshake failed"));
+  }
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
     tcp.listen(options.port, options.host, () => {
@@ -135,13 +159,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
+  // The HTTP/1.1 server never listens itself (connections are handed to it),
+  // so it is told, to start the checks behind headersTimeout and requestTimeout.
+  h1.emit("listening");
   const port = (tcp.address() as AddressInfo).port;
   const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
 
   let closing: Promise<void> | undefined;
   return {
     port,
-    url: `http://${host}:${port}`,
+    url: `${serverTls ? "https" : "http"}://${host}:${port}`,
     health,
     http1: h1,
     close(graceMs) {
@@ -159,19 +186,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           for (const socket of sockets) socket.destroy();
         }
         await stopped;
+        h1.close(() => {}); // stops its timeout checks
       })();
       return closing;
     },
   };
 }
 
-function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Server): void {
+/** After TLS, ALPN has already told which protocol the client speaks. */
+function routeByAlpn(socket: tls.TLSSocket, h1: http.Server, h2: http2.Http2Server): void {
+  if (socket.alpnProtocol === "h2") h2.emit("connection", socket);
+  else h1.emit("connection", socket);
+}
+
+function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Server, firstBytesTimeoutMs: number): void {
   let seen = Buffer.alloc(0);
+  // A connection that never says anything would otherwise be held forever.
+  const silent = setTimeout(() => socket.destroy(), firstBytesTimeoutMs);
   const onData = (chunk: Buffer) => {
     seen = Buffer.concat([seen, chunk]);
     const compared = Math.min(seen.length, HTTP2_PREFACE.length);
     const isHttp2 = seen.subarray(0, compared).equals(HTTP2_PREFACE.subarray(0, compared));
     if (isHttp2 && seen.length < HTTP2_PREFACE.length) return; // need more bytes to decide
+    clearTimeout(silent);
     socket.off("data", onData);
     socket.pause();
     socket.unshift(seen);
@@ -186,6 +223,7 @@ function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Serv
   };
   socket.on("data", onData);
   socket.on("error", () => socket.destroy());
+  socket.on("close", () => clearTimeout(silent));
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {

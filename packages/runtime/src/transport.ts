@@ -1,16 +1,19 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { ClientTls } from "./tls.js";
 
 /**
- * A client transport to another Parley service over gRPC (HTTP/2, h2c).
- * Sessions are kept alive and reused across calls.
+ * A client transport to another Parley service over gRPC: HTTP/2 over TLS
+ * (verified against `tls`'s CA bundle) when `tls` is given and the URL is
+ * https, else cleartext h2c. Sessions are kept alive and reused across calls.
  */
-export function grpcTransport(baseUrl: string, interceptors: Interceptor[] = []): Transport {
+export function grpcTransport(baseUrl: string, interceptors: Interceptor[] = [], tls?: ClientTls): Transport {
   return createGrpcTransport({
     baseUrl,
     interceptors,
     pingIntervalMs: 15_000,
     pingIdleConnection: true,
     idleConnectionTimeoutMs: 60_000,
+    ...(tls && baseUrl.startsWith("https:") ? { nodeOptions: { createConnection: (authority: URL) => tls.connect(authority) } } : {}),
   });
 }
