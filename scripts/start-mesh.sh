@@ -4,6 +4,9 @@
 # presence, notify, chat and two gateways, each its own process, all finding
 # one another through etcd. Gateway 1 serves http://127.0.0.1:8080 (zone-a),
 # gateway 2 http://127.0.0.1:8081 (zone-b); either answers PickGateway.
+# The internal plane runs as in production: every process has its own service
+# key, every internal call carries a service token and goes over TLS
+# (development credentials made once in .data/mesh/credentials).
 # Logs go to .data/mesh/<service>.log. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,17 +33,20 @@ if [[ ! -f "$SECRET_FILE" ]]; then
   umask 077
   {
     echo "ACCOUNT_TOKEN_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
-    echo "CHAT_NOTIFY_SECRET=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')"
   } > "$SECRET_FILE"
 fi
 # shellcheck disable=SC1090
 source "$SECRET_FILE"
 
+CREDS=.data/mesh/credentials
+[[ -f "$CREDS/trust.json" ]] || node --import tsx scripts/credentials.ts "$CREDS" >&2
+
 export DATABASE_URL="$DB_URL" ETCD_ENDPOINTS="$ETCD_URL" ETCD_PREFIX=/parley-mesh/ DATA_DIR=.data/mesh
+export SERVICE_TRUST_FILE="$CREDS/trust.json" TLS_CERT_FILE="$CREDS/pki/server.pem" TLS_KEY_FILE="$CREDS/pki/server.key" TLS_CA_FILE="$CREDS/pki/ca.pem"
 pids=()
 start() {
-  local name=$1 entry=$2; shift 2
-  env "$@" node --import tsx "$entry" > "$LOGS/$name.log" 2>&1 &
+  local name=$1 entry=$2 principal=$3; shift 3
+  env SERVICE_KEY_FILE="$CREDS/$principal.key" "$@" node --import tsx "$entry" > "$LOGS/$name.log" 2>&1 &
   pids+=($!)
   echo "mesh: $name started (pid $!, log $LOGS/$name.log)" >&2
 }
@@ -51,13 +57,13 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-start account services/account/src/main.ts ACCOUNT_PORT=7001 ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
-start idgen services/idgen/src/main.ts IDGEN_PORT=7002
-start presence services/presence/src/main.ts PRESENCE_PORT=7005
-start notify services/notify/src/main.ts NOTIFY_PORT=7006 NOTIFY_CALLERS="chat:$CHAT_NOTIFY_SECRET" NOTIFY_RECORDING=true
-start chat services/chat/src/main.ts CHAT_PORT=7003 NOTIFY_APP_SECRET="$CHAT_NOTIFY_SECRET"
-start gateway-1 gateway/src/main.ts PORT=8080 GATEWAY_INTERNAL_PORT=7104 GATEWAY_ID=gateway-1 ZONE=zone-a
-start gateway-2 gateway/src/main.ts PORT=8081 GATEWAY_INTERNAL_PORT=7204 GATEWAY_ID=gateway-2 ZONE=zone-b
+start account services/account/src/main.ts account ACCOUNT_PORT=7001 ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
+start idgen services/idgen/src/main.ts idgen IDGEN_PORT=7002
+start presence services/presence/src/main.ts presence PRESENCE_PORT=7005
+start notify services/notify/src/main.ts notify NOTIFY_PORT=7006 NOTIFY_RECORDING=true
+start chat services/chat/src/main.ts chat CHAT_PORT=7003
+start gateway-1 gateway/src/main.ts gateway PORT=8080 GATEWAY_INTERNAL_PORT=7104 GATEWAY_ID=gateway-1 ZONE=zone-a
+start gateway-2 gateway/src/main.ts gateway PORT=8081 GATEWAY_INTERNAL_PORT=7204 GATEWAY_ID=gateway-2 ZONE=zone-b
 
 for port in 8080 8081; do
   for _ in $(seq 1 120); do
@@ -67,5 +73,6 @@ for port in 8080 8081; do
 done
 echo "mesh: gateways on http://127.0.0.1:8080 (zone-a) and http://127.0.0.1:8081 (zone-b); etcd $ETCD_URL; Postgres database parley_mesh" >&2
 echo "mesh: try  curl -s -H 'content-type: application/json' -d '{\"zone\":\"zone-b\"}' http://127.0.0.1:8080/parley.discovery.v1.DiscoveryService/PickGateway" >&2
+echo "mesh: internal services speak TLS with service tokens; an operator's token: npm run -s service-token -- --key $CREDS/operator_admin.key --as operator:admin --audience idgen" >&2
 wait -n "${pids[@]}" || true
 echo "mesh: a process exited; see $LOGS" >&2

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ParleyClient } from "@parley/client";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
-import { createThrowawayDatabase, testEtcdUrl, uniqueEtcdPrefix, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, type ThrowawayDatabase } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
 import { until } from "./support/wait.js";
 import { startProcess, type ServiceProcess } from "./support/process.js";
@@ -27,9 +27,12 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
   let dataDir: string;
   const etcd = { ETCD_ENDPOINTS: testEtcdUrl(), ETCD_PREFIX: uniqueEtcdPrefix("mesh"), DISCOVERY_LEASE_TTL_SECONDS: TTL_SECONDS };
   const procs: Record<string, ServiceProcess> = {};
+  const credentials = testCredentials();
+  const as = (principal: string) => credentials.env(principal);
   const devices: Device[] = [];
 
   const gatewayEnv = (zone: string, id: string) => ({
+    ...as("gateway"),
     ...etcd,
     ZONE: zone,
     GATEWAY_ID: id,
@@ -47,12 +50,12 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
     dataDir = await mkdtemp(join(tmpdir(), "parley-mesh-"));
     const db = { DATABASE_URL: database.url, DATA_DIR: dataDir };
     // No service is given another's address: each registers in etcd and finds the others there.
-    procs.account = await startProcess("services/account/src/main.ts", { ...db, ...etcd, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" }, "account service listening");
-    procs.idgen = await startProcess("services/idgen/src/main.ts", { ...etcd, IDGEN_PORT: "0" }, "idgen listening");
-    procs.presence = await startProcess("services/presence/src/main.ts", { ...db, ...etcd, PRESENCE_PORT: "0", PRESENCE_GRACE_MS: "1000" }, "presence service listening");
+    procs.account = await startProcess("services/account/src/main.ts", { ...as("account"), ...db, ...etcd, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" }, "account service listening");
+    procs.idgen = await startProcess("services/idgen/src/main.ts", { ...as("idgen"), ...etcd, IDGEN_PORT: "0" }, "idgen listening");
+    procs.presence = await startProcess("services/presence/src/main.ts", { ...as("presence"), ...db, ...etcd, PRESENCE_PORT: "0", PRESENCE_GRACE_MS: "1000" }, "presence service listening");
     procs.chat = await startProcess(
       "services/chat/src/main.ts",
-      { ...db, ...etcd, CHAT_PORT: "0" },
+      { ...as("chat"), ...db, ...etcd, CHAT_PORT: "0", CHAT_PUSH_ENABLED: "false" },
       "chat service listening",
     );
     await startGateway("zone-a", "g1");
@@ -64,6 +67,7 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
     await Promise.all(Object.values(procs).map((p) => p.stop("SIGKILL")));
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
+    credentials.close();
   });
 
   async function device(username: string, zone: string): Promise<Device & { userId: bigint }> {

@@ -3,13 +3,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { readFileSync } from "node:fs";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
+import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { Status } from "@parley/contracts/parley/presence/v1/presence";
-import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, testCredentials, type TestCredentials, type ThrowawayDatabase } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
 import { chatBothWays, multiDevice, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
 import { callApi } from "./support/http-api.js";
@@ -18,10 +21,16 @@ import { grpc, grpcJsClient, unary } from "./support/grpcjs.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 
 const SECRET = Buffer.alloc(32, 7).toString("base64url");
-const CHAT_NOTIFY_SECRET = "chat-secret-for-the-distributed-test";
-const OPS_NOTIFY_SECRET = "ops-secret-for-the-distributed-test";
 
-describe("distributed mode: each service its own process over real gRPC, accounts in Postgres", () => {
+describe("distributed mode: each service its own process over real gRPC with service tokens and TLS, accounts in Postgres", () => {
+  // Every process gets its own key, the shared trust file, and a certificate from a private CA.
+  const credentials: TestCredentials = testCredentials({ tls: true });
+  const as = (principal: string) => credentials.env(principal);
+  /** A Connect client of `service` at `proc`, as `principal` (over TLS, with its service token). */
+  const clientAs = <S extends Parameters<typeof createClient>[0]>(service: S, principal: string, proc: ServiceProcess, audience: string) =>
+    createClient(service, credentials.plane(principal).transport(new URL(proc.url).host, audience));
+  const accountEnv = (port: string) => ({ ...as("account"), ACCOUNT_PORT: port, DATABASE_URL: database.url, DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: SECRET, ACCOUNT_SCRYPT_LOG_N: "10" });
+  const presenceEnv = (port: string) => ({ ...as("presence"), PRESENCE_PORT: port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" });
   let database: ThrowawayDatabase;
   let dataDir: string;
   let account: ServiceProcess;
@@ -35,27 +44,13 @@ describe("distributed mode: each service its own process over real gRPC, account
     database = await createThrowawayDatabase("parley_e2e");
     dataDir = await mkdtemp(join(tmpdir(), "parley-distributed-"));
     [account, idgen] = await Promise.all([
-      startProcess(
-        "services/account/src/main.ts",
-        { ACCOUNT_PORT: "0", DATABASE_URL: database.url, DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: SECRET, ACCOUNT_SCRYPT_LOG_N: "10" },
-        "account service listening",
-      ),
-      startProcess("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
+      startProcess("services/account/src/main.ts", accountEnv("0"), "account service listening"),
+      startProcess("services/idgen/src/main.ts", { ...as("idgen"), IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
     ]);
-    presence = await startProcess(
-      "services/presence/src/main.ts",
-      { PRESENCE_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" },
-      "presence service listening",
-    );
+    presence = await startProcess("services/presence/src/main.ts", presenceEnv("0"), "presence service listening");
     notify = await startProcess(
       "services/notify/src/main.ts",
-      {
-        NOTIFY_PORT: "0",
-        DATABASE_URL: database.url,
-        ACCOUNT_ADDRESS: account.url,
-        NOTIFY_CALLERS: `chat:${CHAT_NOTIFY_SECRET},ops:${OPS_NOTIFY_SECRET}`,
-        NOTIFY_RECORDING: "true",
-      },
+      { ...as("notify"), NOTIFY_PORT: "0", DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, NOTIFY_RECORDING: "true" },
       "notify service listening",
     );
     chat = await startProcess("services/chat/src/main.ts", chatEnv("0"), "chat service listening");
@@ -63,16 +58,17 @@ describe("distributed mode: each service its own process over real gRPC, account
   });
 
   const chatEnv = (port: string) => ({
+    ...as("chat"),
     CHAT_PORT: port,
     DATABASE_URL: database.url,
     ACCOUNT_ADDRESS: account.url,
     IDGEN_ADDRESS: idgen.url,
     PRESENCE_ADDRESS: presence.url,
     NOTIFY_ADDRESS: notify.url,
-    NOTIFY_APP_SECRET: CHAT_NOTIFY_SECRET,
   });
 
   const gatewayEnv = (port: string) => ({
+    ...as("gateway"),
     PORT: port,
     GATEWAY_INTERNAL_PORT: "0",
     ACCOUNT_ADDRESS: account.url,
@@ -84,6 +80,7 @@ describe("distributed mode: each service its own process over real gRPC, account
     await Promise.all([gateway, chat, presence, notify, account, idgen].map((p) => p?.stop("SIGKILL")));
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
+    credentials.close();
   });
 
   it("serves the account journey through the gateway, forwarding over gRPC", async () => {
@@ -91,7 +88,7 @@ describe("distributed mode: each service its own process over real gRPC, account
   });
 
   it("hands out increasing Snowflake ids from the configured worker over gRPC", async () => {
-    const client = createClient(IdGenService, createGrpcTransport({ baseUrl: idgen.url }));
+    const client = clientAs(IdGenService, "chat", idgen, "idgen");
     const { ids } = await client.nextIds({ count: 100 });
     assert.equal(ids.length, 100);
     for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!);
@@ -100,10 +97,13 @@ describe("distributed mode: each service its own process over real gRPC, account
     await assert.rejects(client.nextIds({ count: 4097 }), (err: unknown) => ConnectError.from(err).code === Code.InvalidArgument);
   });
 
-  describe("a plain @grpc/grpc-js client (what internal teams generate)", () => {
+  describe("a plain @grpc/grpc-js client over TLS with a service token (what internal teams generate)", () => {
+    const grpcAs = (service: Parameters<typeof grpcJsClient>[0], proc: ServiceProcess, principal: string, audience: string) =>
+      grpcJsClient(service, proc.url, { ca: readFileSync(credentials.certs!.caFile), token: () => credentials.plane(principal).token(audience) });
+
     it("signs up, logs in and verifies the token on the account service", async () => {
-      const publicApi = grpcJsClient("account", account.url);
-      const internal = grpcJsClient("accountInternal", account.url);
+      const publicApi = grpcAs("account", account, "gateway", "account");
+      const internal = grpcAs("accountInternal", account, "gateway", "account");
       const signUp = await unary(publicApi, "SignUp", { username: "grpcjs_user", password: "correct horse battery" });
       assert.equal(signUp.profile.username, "grpcjs_user");
       const login = await unary(publicApi, "LogIn", { username: "grpcjs_user", password: "correct horse battery", deviceName: "svc" });
@@ -119,7 +119,7 @@ describe("distributed mode: each service its own process over real gRPC, account
     });
 
     it("receives Parley's errors as standard gRPC status codes with their messages", async () => {
-      const publicApi = grpcJsClient("account", account.url);
+      const publicApi = grpcAs("account", account, "gateway", "account");
       await assert.rejects(unary(publicApi, "SignUp", { username: "x", password: "correct horse battery" }), (err: any) => {
         assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
         assert.match(err.details, /username must be 3 to 32 characters/);
@@ -127,16 +127,23 @@ describe("distributed mode: each service its own process over real gRPC, account
       });
       await assert.rejects(unary(publicApi, "GetProfile", {}), (err: any) => err.code === grpc.status.UNAUTHENTICATED);
       publicApi.close();
+      const withoutToken = grpcJsClient("accountInternal", account.url, { ca: readFileSync(credentials.certs!.caFile) });
+      await assert.rejects(unary(withoutToken, "GetUsers", { userIds: ["1"] }), (err: any) => err.code === grpc.status.UNAUTHENTICATED && /service token is required/.test(err.details));
+      withoutToken.close();
     });
 
-    it("gets ids and decodes them on the idgen service", async () => {
-      const client = grpcJsClient("idgen", idgen.url);
-      const { ids } = await unary(client, "NextIds", { count: 3 });
+    it("gets ids and decodes them on the idgen service, each as the role allowed to", async () => {
+      const asChat = grpcAs("idgen", idgen, "chat", "idgen");
+      const asOperator = grpcAs("idgen", idgen, "operator:test", "idgen");
+      const { ids } = await unary(asChat, "NextIds", { count: 3 });
       assert.equal(ids.length, 3);
-      const decoded = await unary(client, "DecodeId", { id: ids[2] });
+      const decoded = await unary(asOperator, "DecodeId", { id: ids[2] });
       assert.equal(decoded.workerId, 7);
       assert.equal(decoded.sequence >= 0, true);
-      client.close();
+      // grpc-js decodes grpc-message with decodeURI, which leaves reserved characters such as ":" escaped.
+      await assert.rejects(unary(asOperator, "NextIds", { count: 1 }), (err: any) => err.code === grpc.status.PERMISSION_DENIED && /operator:test may not call/.test(decodeURIComponent(err.details)));
+      asChat.close();
+      asOperator.close();
     });
 
     it("checks the standard health service on every process", async () => {
@@ -145,7 +152,7 @@ describe("distributed mode: each service its own process over real gRPC, account
         [idgen, "parley.idgen.v1.IdGenService"],
         [gateway, "parley.account.v1.AccountService"],
       ] as const) {
-        const health = grpcJsClient("health", proc.url);
+        const health = grpcJsClient("health", proc.url, proc === gateway ? {} : { ca: readFileSync(credentials.certs!.caFile) });
         assert.equal((await unary(health, "Check", { service: "" })).status, "SERVING");
         assert.equal((await unary(health, "Check", { service })).status, "SERVING");
         await assert.rejects(unary(health, "Check", { service: "no.such.Service" }), (err: any) => err.code === grpc.status.NOT_FOUND);
@@ -175,7 +182,7 @@ describe("distributed mode: each service its own process over real gRPC, account
     it("gives B all 500 messages sent while offline, once each and in order", () => offlineCatchUp(world, "d_off"));
     it("stores exactly one message when a send is retried after a dropped connection", () => retryAfterDrop(world, "d_retry"));
 
-    it("pushes a message for an offline recipient through notify, over gRPC with chat's app credentials", async () => {
+    it("pushes a message for an offline recipient through notify, over gRPC with chat's service token", async () => {
       const a = await world.login("d_push_a", "phone");
       const b = await world.login("d_push_b", "phone");
       const token = await callApi(gateway.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-d-push-b" }, b.token);
@@ -184,11 +191,7 @@ describe("distributed mode: each service its own process over real gRPC, account
       try {
         const conversation = await alice.client.openDirect(b.userId);
         const ack = await alice.client.send(conversation.conversationId, "are you awake?");
-        const credentials: Interceptor = (next) => (req) => {
-          req.header.set("authorization", `Basic ${Buffer.from(`ops:${OPS_NOTIFY_SECRET}`).toString("base64")}`);
-          return next(req);
-        };
-        const ops = createClient(NotifyService, createGrpcTransport({ baseUrl: notify.url, interceptors: [credentials] }));
+        const ops = clientAs(NotifyService, "operator:test", notify, "notify");
         const deadline = Date.now() + 10_000;
         let listed = await ops.listUserNotifications({ userId: b.userId });
         while (listed.notifications[0]?.deliveries[0]?.state !== DeliveryState.SENT && Date.now() < deadline) {
@@ -277,11 +280,7 @@ describe("distributed mode: each service its own process over real gRPC, account
       await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE);
       const port = new URL(presence.url).port;
       await presence.stop("SIGKILL");
-      presence = await startProcess(
-        "services/presence/src/main.ts",
-        { PRESENCE_PORT: port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" },
-        "presence service listening",
-      );
+      presence = await startProcess("services/presence/src/main.ts", presenceEnv(port), "presence service listening");
       // Nobody reconnects: the gateway's stream reopens with a hello listing its sessions.
       await until(async () => (await statusOf(bob, a.userId).catch(() => Status.UNSPECIFIED)) === Status.ONLINE);
       await Promise.all([alice.client.close(), bob.client.close()]);
@@ -315,12 +314,8 @@ describe("distributed mode: each service its own process over real gRPC, account
       body: JSON.stringify(journeyUser),
     });
     assert.equal(((await res.json()) as { code: string }).code, "unavailable");
-    account = await startProcess(
-      "services/account/src/main.ts",
-      { ACCOUNT_PORT: port, DATABASE_URL: database.url, DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: SECRET, ACCOUNT_SCRYPT_LOG_N: "10" },
-      "account service listening",
-    );
-    const internal = createClient(AccountInternalService, createGrpcTransport({ baseUrl: account.url }));
+    account = await startProcess("services/account/src/main.ts", accountEnv(port), "account service listening");
+    const internal = clientAs(AccountInternalService, "gateway", account, "account");
     const again = await fetch(`${gateway.url}/parley.account.v1.AccountService/LogIn`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -333,18 +328,71 @@ describe("distributed mode: each service its own process over real gRPC, account
 
   it("fails to start with a clear message when the database is unreachable or the config is bad", async () => {
     const unreachable = await runToExit("services/account/src/main.ts", {
+      ...as("account"),
       ACCOUNT_PORT: "0",
       DATA_DIR: dataDir,
       DATABASE_URL: "postgres://postgres@127.0.0.1:1/none",
     });
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.output, /failed to start: .*ECONNREFUSED/);
-    const badSecret = await runToExit("services/account/src/main.ts", { ACCOUNT_PORT: "0", DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: "short" });
+    const badSecret = await runToExit("services/account/src/main.ts", { ...as("account"), ACCOUNT_PORT: "0", DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: "short" });
     assert.equal(badSecret.code, 1);
     assert.match(badSecret.output, /ACCOUNT_TOKEN_SECRET: must be at least 32 random bytes/);
-    const badAddress = await runToExit("gateway/src/main.ts", { PORT: "0", ACCOUNT_ADDRESS: "not an address" });
+    const badAddress = await runToExit("gateway/src/main.ts", { ...as("gateway"), PORT: "0", ACCOUNT_ADDRESS: "not an address" });
     assert.equal(badAddress.code, 1);
     assert.match(badAddress.output, /ACCOUNT_ADDRESS: must be host:port or an http:\/\/ URL \(got "not an address"\)/);
+  });
+
+  describe("the internal plane refuses what reaching a port used to allow", () => {
+    /** Over TLS (the CA is public knowledge), but with no service token: what anyone on the network can do. */
+    const anonymous = <S extends Parameters<typeof createClient>[0]>(service: S, url: string) =>
+      createClient(service, createGrpcTransport({ baseUrl: url, nodeOptions: { ca: readFileSync(credentials.certs!.caFile) } }));
+    const refusedWith = (code: Code, pattern: RegExp) => (err: unknown) => {
+      const e = ConnectError.from(err);
+      assert.equal(e.code, code, e.message);
+      assert.match(e.rawMessage, pattern);
+      return true;
+    };
+    const victim = { "parley-user-id": "1", "parley-device-id": "1" };
+
+    it("chat: a send naming a user, without a service token, is UNAUTHENTICATED; from another role, PERMISSION_DENIED", async () => {
+      const request = { conversationId: 1n, clientMsgId: "forged", text: "not me" };
+      await assert.rejects(anonymous(ChatService, chat.url).send(request, { headers: victim }), refusedWith(Code.Unauthenticated, /service token is required/));
+      await assert.rejects(clientAs(ChatService, "operator:test", chat, "chat").send(request, { headers: victim }), refusedWith(Code.PermissionDenied, /operator:test may not call parley.chat.v1.ChatService\/Send/));
+      await assert.rejects(clientAs(ChatService, "notify", chat, "chat").send(request, { headers: victim }), refusedWith(Code.PermissionDenied, /notify may not call/));
+    });
+
+    it("gateway: DeliverService takes frames only from chat", async () => {
+      const deliverUrl = /"deliver":"(https:\/\/[^"]+)"/.exec(gateway.output())?.[1];
+      assert.ok(deliverUrl, "the gateway logs its DeliverService address");
+      const frames = async function* () {
+        yield { deliveries: [{ deliveryId: 1n, userId: 1n, frame: { body: { case: "error" as const, value: { code: "x", message: "forged" } } } }] };
+      };
+      const first = async (client: ReturnType<typeof createClient<typeof DeliverService>>) => {
+        for await (const response of client.deliver(frames())) return response;
+        return undefined;
+      };
+      await assert.rejects(first(anonymous(DeliverService, deliverUrl)), refusedWith(Code.Unauthenticated, /service token is required/));
+      const asAccount = createClient(DeliverService, credentials.plane("account").transport(new URL(deliverUrl).host, "gateway"));
+      await assert.rejects(first(asAccount), refusedWith(Code.PermissionDenied, /account may not call parley.gateway.v1.DeliverService\/Deliver/));
+    });
+
+    it("account: contact points and push tokens go to notify alone", async () => {
+      const { profile } = (await callApi(gateway.url, "SignUp", { username: "plane_victim", password: "correct horse battery" })).body as { profile: { userId: string } };
+      const request = { userId: BigInt(profile.userId) };
+      await assert.rejects(anonymous(AccountInternalService, account.url).getNotificationTargets(request), refusedWith(Code.Unauthenticated, /service token is required/));
+      for (const principal of ["gateway", "chat", "presence", "operator:test"]) {
+        await assert.rejects(clientAs(AccountInternalService, principal, account, "account").getNotificationTargets(request), refusedWith(Code.PermissionDenied, /may not call parley.account.v1.AccountInternalService\/GetNotificationTargets/));
+      }
+      const targets = await clientAs(AccountInternalService, "notify", account, "account").getNotificationTargets(request);
+      assert.equal(targets.pushTargets.length, 0);
+    });
+
+    it("serves only TLS on the internal ports: a cleartext client gets nowhere", async () => {
+      const cleartext = createClient(IdGenService, createGrpcTransport({ baseUrl: `http://${new URL(idgen.url).host}` }));
+      await assert.rejects(cleartext.nextIds({ count: 1 }));
+      assert.match(idgen.url, /^https:/);
+    });
   });
 
   it("stops every process cleanly on SIGTERM", async () => {

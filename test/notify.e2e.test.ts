@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { Channel, DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
-import { basicAuthorization, type RecordedSend, type RecordingProvider } from "@parley/notify";
-import { grpcTransport } from "@parley/runtime";
-import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
+import type { RecordedSend, RecordingProvider } from "@parley/notify";
+import { SERVICE_TOKEN_HEADER } from "@parley/runtime";
+import { createThrowawayDatabase, testCredentials, type ThrowawayDatabase } from "@parley/testkit";
 import { startFakeSmsGateway } from "../services/notify/test/stand-ins/sms.js";
 import { callApi } from "./support/http-api.js";
 import { until } from "./support/wait.js";
@@ -125,17 +125,17 @@ describe("push for offline users (embedded, recording provider)", () => {
 });
 
 describe("notify as its own process", () => {
-  const SECRET = "ops-secret-for-the-e2e-test";
+  const credentials = testCredentials();
   let database: ThrowawayDatabase;
   let sms: Awaited<ReturnType<typeof startFakeSmsGateway>>;
   let account: ServiceProcess;
   let notify: ServiceProcess | undefined;
 
   const notifyEnv = () => ({
+    ...credentials.env("notify"),
     NOTIFY_PORT: "0",
     DATABASE_URL: database.url,
     ACCOUNT_ADDRESS: account.url,
-    NOTIFY_CALLERS: `ops:${SECRET}`,
     SMS_API_URL: sms.url,
     SMS_API_TOKEN: "sms-token",
     NOTIFY_RETRY_BASE_MS: "100",
@@ -144,20 +144,18 @@ describe("notify as its own process", () => {
     NOTIFY_LEASE_MS: "1500",
     NOTIFY_POLL_MS: "50",
   });
-  const client = (url: string) => {
-    const credentials: Interceptor = (next) => (req) => {
-      req.header.set("authorization", basicAuthorization("ops", SECRET));
-      return next(req);
-    };
-    return createClient(NotifyService, grpcTransport(url, [credentials]));
-  };
+  /** An internal app sending and following its notifications. */
+  const client = (url: string) => createClient(NotifyService, credentials.plane("app:test").transport(new URL(url).host, "notify"));
+  /** Calls the account service's public API directly, as a gateway would. */
+  const accountApi = async (method: string, body: unknown, token?: string) =>
+    callApi(account.url, method, body, token, { [SERVICE_TOKEN_HEADER]: await credentials.plane("gateway").token("account") });
 
   before(async () => {
     database = await createThrowawayDatabase("parley_notify_e2e");
     sms = await startFakeSmsGateway();
     account = await startProcess(
       "services/account/src/main.ts",
-      { ACCOUNT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" },
+      { ...credentials.env("account"), ACCOUNT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" },
       "account service listening",
     );
   });
@@ -166,24 +164,25 @@ describe("notify as its own process", () => {
     sms.server.closeAllConnections();
     await new Promise((resolve) => sms.server.close(resolve));
     await database?.drop();
+    credentials.close();
   });
 
-  it("refuses to start without NOTIFY_CALLERS or with a provider configured halfway, naming the variables", async () => {
-    const { NOTIFY_CALLERS: _, ...noCallers } = notifyEnv();
-    const missing = await runToExit("services/notify/src/main.ts", noCallers);
+  it("refuses to start without its service key or with a provider configured halfway, naming the variables", async () => {
+    const { SERVICE_KEY_FILE: _, ...noKey }: Record<string, string> = notifyEnv();
+    const missing = await runToExit("services/notify/src/main.ts", noKey);
     assert.equal(missing.code, 1);
-    assert.match(missing.output, /NOTIFY_CALLERS: is required/);
+    assert.match(missing.output, /SERVICE_KEY_FILE: is required/);
     const half = await runToExit("services/notify/src/main.ts", { ...notifyEnv(), APNS_TEAM_ID: "TEAM123456" });
     assert.equal(half.code, 1);
     assert.match(half.output, /APNS_KEY_ID, APNS_PRIVATE_KEY, APNS_TOPIC: required with APNS_TEAM_ID/);
   });
 
   it("delivers every pending job once after being killed mid-retry and restarted", async () => {
-    await callApi(account.url, "SignUp", { username: "grace", password: "correct horse battery" });
-    const login = await callApi(account.url, "LogIn", { username: "grace", password: "correct horse battery", deviceName: "phone" });
+    await accountApi("SignUp", { username: "grace", password: "correct horse battery" });
+    const login = await accountApi("LogIn", { username: "grace", password: "correct horse battery", deviceName: "phone" });
     const token = login.body.session.accessToken as string;
     const userId = BigInt(login.body.profile.userId);
-    const settings = await callApi(account.url, "UpdateSettings", { settings: { phone: "+15550100123", smsEnabled: true }, fields: ["phone", "sms_enabled"] }, token);
+    const settings = await accountApi("UpdateSettings", { settings: { phone: "+15550100123", smsEnabled: true }, fields: ["phone", "sms_enabled"] }, token);
     assert.equal(settings.status, 200, JSON.stringify(settings.body));
 
     sms.reply = { status: 503 };

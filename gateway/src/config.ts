@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv } from "@parley/runtime";
+import { commonEnv, ConfigError, env, isLoopbackHost, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import { z } from "zod";
 
 export const gatewayEnv = {
@@ -25,12 +25,15 @@ export const gatewayEnv = {
   GATEWAY_FRAME_BURST: env.int(1, 100_000, 400),
   GATEWAY_SEND_BUFFER_BYTES: env.int(65_536, 268_435_456, 4_194_304),
   GATEWAY_CAPACITY: env.int(1, 10_000_000, 10_000),
+  PUBLIC_TLS_CERT_FILE: env.optionalString(),
+  PUBLIC_TLS_KEY_FILE: env.optionalString(),
   GATEWAY_PUBLIC_URL: z
     .string()
     .regex(/^wss?:\/\/[^\s/]+(\/\S*)?$/, { error: "must be a ws:// or wss:// URL, such as wss://chat.example/ws" })
     .optional(),
   ...etcdEnv,
   ...commonEnv,
+  ...internalPlaneEnv,
 };
 
 export interface GatewayConfig {
@@ -54,16 +57,26 @@ export interface GatewayConfig {
   sendBufferBytes: number;
   /** Connections this gateway is sized for; PickGateway balances by load relative to it. */
   capacity: number;
-  /** The WebSocket URL clients are sent to; defaults to ws://<bound host:port>/ws. */
+  /** HTTPS/WSS certificate and key of the public port; undefined serves cleartext (loopback, or TLS ends at a proxy). */
+  publicTls: { certFile: string; keyFile: string } | undefined;
+  /** The WebSocket URL clients are sent to; defaults to ws(s)://<bound host:port>/ws. */
   publicUrl: string | undefined;
   /** Where the gateway registers (etcd, or in memory when ETCD_ENDPOINTS is unset). */
   registry: RegistrySettings;
   logLevel: string;
   shutdownGraceMs: number;
+  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
+  plane: InternalPlaneSettings;
 }
 
 export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const v = loadEnv(gatewayEnv, environment);
+  if ((v.PUBLIC_TLS_CERT_FILE === undefined) !== (v.PUBLIC_TLS_KEY_FILE === undefined)) {
+    throw new ConfigError(["PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE: set both (a certificate and its key) or neither"]);
+  }
+  if (v.PUBLIC_TLS_CERT_FILE === undefined && !isLoopbackHost(v.HOST) && !v.ALLOW_PLAINTEXT) {
+    throw new ConfigError([`PUBLIC_TLS_CERT_FILE: is required to serve clients on ${v.HOST} (not loopback); set PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE, or ALLOW_PLAINTEXT=true if a load balancer ends TLS`]);
+  }
   return Object.freeze({
     host: v.HOST,
     port: v.PORT,
@@ -83,9 +96,11 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     frameBurst: v.GATEWAY_FRAME_BURST,
     capacity: v.GATEWAY_CAPACITY,
     publicUrl: v.GATEWAY_PUBLIC_URL,
+    publicTls: v.PUBLIC_TLS_CERT_FILE === undefined ? undefined : { certFile: v.PUBLIC_TLS_CERT_FILE, keyFile: v.PUBLIC_TLS_KEY_FILE! },
     registry: registrySettings(v),
     sendBufferBytes: v.GATEWAY_SEND_BUFFER_BYTES,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    plane: internalPlaneSettings(v),
   });
 }

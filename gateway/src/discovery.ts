@@ -22,7 +22,7 @@ export interface GatewayRegistration {
   close(): Promise<void>;
 }
 
-/** DiscoveryService (PickGateway, ListInstances) from a watch of the registry, for the public HTTP API. */
+/** DiscoveryService from a watch of the registry; the public HTTP API serves its publicRoutes (PickGateway only). */
 export function servePickGateway(registry: Registry) {
   return startDiscoveryService({ registry, retryAfterMs: RETRY_AFTER_MS });
 }

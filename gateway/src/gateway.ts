@@ -4,7 +4,8 @@ import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
 import { create } from "@bufbuild/protobuf";
-import { startServer, type Logger, type Metrics, type RunningServer } from "@parley/runtime";
+import { startServer, type InternalPlane, type Logger, type Metrics, type RunningServer, type ServerTls } from "@parley/runtime";
+import { deliverAccess } from "./access.js";
 import type { Registry } from "@parley/discovery";
 import type { GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
@@ -39,14 +40,32 @@ export interface RunningGateway {
 export async function startGateway(
   config: GatewayConfig,
   upstreams: GatewayUpstreamTransports,
-  deps: { logger: Logger; metrics: Metrics; serveDeliverOnInternalPort: boolean; registry: Registry },
+  deps: {
+    logger: Logger;
+    metrics: Metrics;
+    /** The internal plane: DeliverService on its own port, only for chat (distributed mode); undefined when chat reaches it in-process. */
+    plane?: InternalPlane;
+    registry: Registry;
+    /** HTTPS and WSS on the public port; cleartext when absent. */
+    publicTls?: ServerTls;
+  },
 ): Promise<RunningGateway> {
   const { logger, metrics } = deps;
   const discovery = await servePickGateway(deps.registry);
   const registry = new DeviceRegistry();
   const deliverRoutes = (router: ConnectRouter) => router.service(DeliverService, deliverService(registry));
-  const internal = deps.serveDeliverOnInternalPort
-    ? await startServer({ host: config.internalHost, port: config.internalPort, routes: deliverRoutes, serviceNames: [DeliverService.typeName], logger, metrics })
+  const plane = deps.plane;
+  const internal = plane
+    ? await startServer({
+        host: config.internalHost,
+        port: config.internalPort,
+        routes: deliverRoutes,
+        serviceNames: [DeliverService.typeName],
+        logger,
+        metrics,
+        interceptors: [plane.guard(deliverAccess)],
+        ...(plane.serverTls ? { tls: plane.serverTls } : {}),
+      })
     : undefined;
   const chatLink = new ChatLink(
     upstreams.chat,
@@ -78,12 +97,13 @@ export async function startGateway(
     port: config.port,
     routes: (router) => {
       gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs)(router);
-      discovery.routes(router);
+      discovery.publicRoutes(router);
     },
     serviceNames: [...gatewayServiceNames, ...discovery.serviceNames],
     logger,
     metrics,
     readMaxBytes: config.maxRequestBytes,
+    ...(deps.publicTls ? { tls: deps.publicTls } : {}),
   });
   const websocket = attachWebSocket(
     server.http1,
@@ -111,7 +131,7 @@ export async function startGateway(
       address: internal ? (config.deliverAddress ?? new URL(internal.url).host) : bound.host,
       zone: config.registry.zone,
       capacity: config.capacity,
-      publicUrl: config.publicUrl ?? `ws://${bound.host}/ws`,
+      publicUrl: config.publicUrl ?? `${deps.publicTls ? "wss" : "ws"}://${bound.host}/ws`,
     },
     () => registry.size,
     logger,

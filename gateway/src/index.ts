@@ -2,3 +2,4 @@ export { gatewayRoutes, gatewayServiceNames, type GatewayUpstreams } from "./ser
 export { startGateway, type RunningGateway, type GatewayUpstreamTransports } from "./gateway.js";
 export { loadGatewayConfig, gatewayEnv, type GatewayConfig } from "./config.js";
 export { forwardUnary } from "./forward.js";
+export { deliverAccess } from "./access.js";

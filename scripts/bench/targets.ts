@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { testCredentials } from "@parley/testkit";
 import { startProcess, type ServiceProcess } from "../../test/support/process.js";
 
 export interface Target {
@@ -65,14 +66,15 @@ export async function startEmbedded(databaseUrl: string | undefined): Promise<Ta
   );
 }
 
-/** Every service its own process over gRPC, on the given Postgres database. */
+/** Every service its own process over gRPC (TLS and service tokens, as in production), on the given Postgres database. */
 export async function startDistributed(databaseUrl: string): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-dist-"));
+  const credentials = testCredentials({ tls: true });
   const common = { ...BENCH_ENV, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
-  const notifySecret = "bench-notify-secret-0123456789";
   const started: ServiceProcess[] = [];
+  const principalOf = (entry: string) => /(?:services\/)?([a-z]+)\/src\/main\.ts$/.exec(entry)![1]!;
   const start = async (entry: string, env: Record<string, string>, ready: string) => {
-    const proc = await startProcess(entry, { ...common, LOG_LEVEL: "info", ...env }, ready, 60_000);
+    const proc = await startProcess(entry, { ...common, ...credentials.env(principalOf(entry)), LOG_LEVEL: "info", ...env }, ready, 60_000);
     started.push(proc);
     return proc;
   };
@@ -81,24 +83,25 @@ export async function startDistributed(databaseUrl: string): Promise<Target> {
   const presence = await start("services/presence/src/main.ts", { PRESENCE_PORT: "0", ACCOUNT_ADDRESS: account.url }, "presence service listening");
   const notify = await start(
     "services/notify/src/main.ts",
-    { NOTIFY_PORT: "0", ACCOUNT_ADDRESS: account.url, NOTIFY_CALLERS: `chat:${notifySecret}`, NOTIFY_RECORDING: "true" },
+    { NOTIFY_PORT: "0", ACCOUNT_ADDRESS: account.url, NOTIFY_RECORDING: "true" },
     "notify service listening",
   );
   const chat = await start(
     "services/chat/src/main.ts",
-    { CHAT_PORT: "0", ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url, NOTIFY_ADDRESS: notify.url, NOTIFY_APP_SECRET: notifySecret },
+    { CHAT_PORT: "0", ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url, NOTIFY_ADDRESS: notify.url },
     "chat service listening",
   );
   const startGateway = () =>
     startProcess(
       "gateway/src/main.ts",
-      { ...common, LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url },
+      { ...common, ...credentials.env("gateway"), LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url },
       "gateway listening",
       60_000,
     );
   return restartable(startGateway, async () => {
     for (const proc of started.reverse()) await proc.stop("SIGTERM");
     await rm(dataDir, { recursive: true, force: true });
+    credentials.close();
   });
 }
 

@@ -7,8 +7,9 @@ export interface ApiResult {
   body: Record<string, any>;
 }
 
-export async function callApi(baseUrl: string, method: string, body: unknown, token?: string): Promise<ApiResult> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+/** `extraHeaders`: for calling the account service itself rather than a gateway (a service token). */
+export async function callApi(baseUrl: string, method: string, body: unknown, token?: string, extraHeaders: Record<string, string> = {}): Promise<ApiResult> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...extraHeaders };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const res = await fetch(`${baseUrl}/parley.account.v1.AccountService/${method}`, {
     method: "POST",

@@ -7,7 +7,7 @@ import { AccountInternalService } from "@parley/contracts/parley/account/v1/acco
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/client/protocol";
-import type { Logger } from "@parley/runtime";
+import { DEVICE_HEADER, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
@@ -155,7 +155,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
 export type WebSocketEndpoint = ReturnType<typeof attachWebSocket>;
 
 export function actorHeaders(userId: bigint, deviceId: bigint): Headers {
-  return new Headers({ "parley-user-id": userId.toString(), "parley-device-id": deviceId.toString() });
+  return new Headers({ [USER_HEADER]: userId.toString(), [DEVICE_HEADER]: deviceId.toString() });
 }
 
 function isEmpty(items: Iterable<unknown>): boolean {

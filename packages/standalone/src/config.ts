@@ -27,5 +27,5 @@ export function loadEmbeddedConfig(environment: NodeJS.ProcessEnv = process.env)
   const gateway = attempt(loadGatewayConfig);
   const own = attempt((e) => loadEnv({ INTERNAL_PORT: env.int(1, 65535).optional() }, e));
   if (problems.length > 0 || !account || !idgen || !chat || !presence || !notify || !gateway || !own) throw new ConfigError(problems);
-  return { account, idgen, chat, presence, notify, gateway, internalPort: own.INTERNAL_PORT };
+  return { account, idgen, chat, presence, notify, gateway, internalPort: own.INTERNAL_PORT, plane: gateway.plane };
 }

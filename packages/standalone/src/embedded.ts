@@ -1,15 +1,28 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { createRouterTransport, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { startAccount, mapAccountError, type AccountConfig } from "@parley/account";
-import { startChat, mapChatError, type ChatConfig } from "@parley/chat";
-import { startPresence, mapPresenceError, type Clock, type PresenceConfig, type Timers } from "@parley/presence";
-import { startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
-import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
-import { configuredProviders, mapNotifyError, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { accountAccess, startAccount, mapAccountError, type AccountConfig } from "@parley/account";
+import { chatAccess, startChat, mapChatError, type ChatConfig } from "@parley/chat";
+import { presenceAccess, startPresence, mapPresenceError, type Clock, type PresenceConfig, type Timers } from "@parley/presence";
+import { deliverAccess, startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
+import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
+import { configuredProviders, mapNotifyError, notifyAccess, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
 import { MemoryRegistry } from "@parley/discovery";
 import { openConfiguredDb } from "@parley/relational";
-import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
+import {
+  errorInterceptor,
+  inProcessTransport,
+  mergePolicies,
+  Metrics,
+  openInternalPlane,
+  ServerTls,
+  startServer,
+  type AccessPolicy,
+  type InternalPlane,
+  type InternalPlaneSettings,
+  type Logger,
+  type Role,
+  type RunningServer,
+} from "@parley/runtime";
 
 export interface EmbeddedConfig {
   account: AccountConfig;
@@ -18,8 +31,10 @@ export interface EmbeddedConfig {
   presence: PresenceConfig;
   notify: NotifyConfig;
   gateway: GatewayConfig;
-  /** When set, the internal services are also served over gRPC on this port (127.0.0.1). */
+  /** When set, the internal services are also served over gRPC on this port (127.0.0.1), to callers with service tokens. */
   internalPort: number | undefined;
+  /** The trust file (and TLS) of the internal port. */
+  plane: InternalPlaneSettings;
 }
 
 export interface RunningParley {
@@ -54,18 +69,18 @@ export async function startEmbedded(
   const chatErrors = errorInterceptor(mapChatError, loggerFor("chat"));
   const presenceErrors = errorInterceptor(mapPresenceError, loggerFor("presence"));
   const notifyErrors = errorInterceptor(mapNotifyError, loggerFor("notify"));
-  const accountTransport = inProcess(account.routes, [accountErrors]);
+  // Each component reaches another through a transport of its own that marks it as the caller,
+  // so the access policies hold in one process exactly as over the network.
+  const guardLogger = loggerFor("internal");
+  const accountAs = (caller: Role) => inProcess(account.routes, accountAccess, caller, accountErrors, guardLogger);
 
-  // Chat reaches notify in process with credentials made up for this run; callers named in
-  // NOTIFY_CALLERS may also use notify on the internal port.
-  const chatSecret = randomBytes(24).toString("base64url");
   const notify = await startNotify(
     {
       db,
-      account: accountTransport,
+      account: accountAs("notify"),
       // Channels without a configured provider record instead: `npm start` logs what would have been sent.
       providers: configuredProviders(config.notify.providers, true, loggerFor("notify")),
-      config: { ...config.notify, callers: new Map([...config.notify.callers, ["parley-embedded-chat", chatSecret]]) },
+      config: config.notify,
     },
     loggerFor("notify"),
     metrics,
@@ -74,37 +89,47 @@ export async function startEmbedded(
   const presence = await startPresence(
     {
       db,
-      account: accountTransport,
+      account: accountAs("presence"),
       graceMs: config.presence.graceMs,
       heartbeatTimeoutMs: config.presence.heartbeatTimeoutMs,
       ...(options.presenceTime ? { time: options.presenceTime } : {}),
     },
     loggerFor("presence"),
   );
-  const presenceTransport = inProcess(presence.routes, [presenceErrors]);
 
   let gateway: RunningGateway | undefined;
   const chat = await startChat(
     {
       db,
-      account: accountTransport,
-      idgen: inProcess(idgen.routes, [idgenErrors]),
-      presence: presenceTransport,
+      account: accountAs("chat"),
+      idgen: inProcess(idgen.routes, idgenAccess, "chat", idgenErrors, guardLogger),
+      presence: inProcess(presence.routes, presenceAccess, "chat", presenceErrors, guardLogger),
       maxGroupMembers: config.chat.maxGroupMembers,
-      notify: { transport: inProcess(notify.routes, [notifyErrors, notify.auth]), appKey: "parley-embedded-chat", appSecret: chatSecret },
-      gatewayTransport: () => inProcess(gateway!.deliverRoutes, []),
+      ...(config.chat.pushEnabled ? { notify: { transport: inProcess(notify.routes, notifyAccess, "chat", notifyErrors, guardLogger) } } : {}),
+      gatewayTransport: () => inProcess(gateway!.deliverRoutes, deliverAccess, "chat", undefined, guardLogger),
     },
     loggerFor("chat"),
     metrics,
   );
+  const publicTls = config.gateway.publicTls && new ServerTls(config.gateway.publicTls, loggerFor("gateway"), config.plane.reloadMs);
   gateway = await startGateway(
     config.gateway,
-    { account: accountTransport, chat: inProcess(chat.routes, [chatErrors]), presence: presenceTransport },
-    { logger: loggerFor("gateway"), metrics, serveDeliverOnInternalPort: false, registry },
+    {
+      account: accountAs("gateway"),
+      chat: inProcess(chat.routes, chatAccess, "gateway", chatErrors, guardLogger),
+      presence: inProcess(presence.routes, presenceAccess, "gateway", presenceErrors, guardLogger),
+    },
+    { logger: loggerFor("gateway"), metrics, registry, ...(publicTls ? { publicTls } : {}) },
   );
 
-  const internal =
+  // The internal port serves the same services to callers on this machine with service tokens
+  // (operators, internal tools): the trust file is required, in-process credentials are not.
+  const plane: InternalPlane | undefined =
     config.internalPort === undefined
+      ? undefined
+      : openInternalPlane(config.plane, "account", guardLogger, { listenHosts: ["127.0.0.1"], callsOthers: false });
+  const internal =
+    config.internalPort === undefined || plane === undefined
       ? undefined
       : await startServer({
           host: "127.0.0.1",
@@ -119,7 +144,15 @@ export async function startEmbedded(
           serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames, ...notify.serviceNames],
           logger: loggerFor("internal"),
           metrics,
-          interceptors: [accountErrors, idgenErrors, chatErrors, presenceErrors, notifyErrors, notify.auth],
+          interceptors: [
+            plane.guard(mergePolicies(accountAccess, idgenAccess, chatAccess, presenceAccess, notifyAccess)),
+            accountErrors,
+            idgenErrors,
+            chatErrors,
+            presenceErrors,
+            notifyErrors,
+          ],
+          ...(plane.serverTls ? { tls: plane.serverTls } : {}),
         });
 
   return {
@@ -138,10 +171,12 @@ export async function startEmbedded(
       await account.close();
       await registry.close();
       await db.close();
+      plane?.close();
+      publicTls?.close();
     },
   };
 }
 
-function inProcess(routes: (router: ConnectRouter) => void, interceptors: Interceptor[]) {
-  return createRouterTransport(routes, { router: { interceptors } });
+function inProcess(routes: (router: ConnectRouter) => void, policy: AccessPolicy, caller: Role, errors: Interceptor | undefined, logger: Logger) {
+  return inProcessTransport(routes, { policy, caller, interceptors: errors ? [errors] : [], logger });
 }

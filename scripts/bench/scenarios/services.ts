@@ -9,22 +9,24 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { PresenceService, SessionEventKind, SessionEventSchema, SessionsRequestSchema, type SessionsRequest } from "@parley/contracts/parley/presence/v1/presence";
 import { SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { AsyncQueue } from "@parley/runtime";
+import { testCredentials } from "@parley/testkit";
 import { startProcess } from "../../../test/support/process.js";
 
 export async function presenceHeartbeats(sessions = 10_000, heartbeats = 1_000_000, batch = 1_000): Promise<{ perSecond: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-presence-bench-"));
+  const credentials = testCredentials();
   const proc = await startProcess(
     "services/presence/src/main.ts",
-    { PRESENCE_PORT: "0", DATA_DIR: dataDir, ACCOUNT_ADDRESS: "127.0.0.1:1", PRESENCE_HEARTBEAT_TIMEOUT_MS: "600000" },
+    { ...credentials.env("presence"), PRESENCE_PORT: "0", DATA_DIR: dataDir, ACCOUNT_ADDRESS: "127.0.0.1:1", PRESENCE_HEARTBEAT_TIMEOUT_MS: "600000" },
     "presence service listening",
   );
   try {
-    const client = createClient(PresenceService, createGrpcTransport({ baseUrl: proc.url }));
+    // As a gateway: the only role that may open a sessions stream.
+    const client = createClient(PresenceService, credentials.plane("gateway").transport(new URL(proc.url).host, "presence"));
     const requests = new AsyncQueue<SessionsRequest>();
     const all = Array.from({ length: sessions }, (_, i) => ({ userId: BigInt(i + 1), deviceId: BigInt(i + 1), gatewayId: "bench" }));
     requests.push(create(SessionsRequestSchema, { hello: { gatewayId: "bench", sessions: all } }));
@@ -48,6 +50,7 @@ export async function presenceHeartbeats(sessions = 10_000, heartbeats = 1_000_0
   } finally {
     await proc.stop("SIGKILL");
     await rm(dataDir, { recursive: true, force: true });
+    credentials.close();
   }
 }
 
@@ -62,9 +65,10 @@ export async function idgenInProcess(ms = 2_000, batch = 4_096): Promise<{ perSe
 
 /** Ids per second over gRPC from an idgen process, `inFlight` NextIds calls of `batch` at a time. */
 export async function idgenOverGrpc(ms = 3_000, batch = 4_096, inFlight = 4): Promise<{ perSecond: number }> {
-  const proc = await startProcess("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "2" }, "idgen listening");
+  const credentials = testCredentials();
+  const proc = await startProcess("services/idgen/src/main.ts", { ...credentials.env("idgen"), IDGEN_PORT: "0", IDGEN_WORKER_ID: "2" }, "idgen listening");
   try {
-    const client = createClient(IdGenService, createGrpcTransport({ baseUrl: proc.url }));
+    const client = createClient(IdGenService, credentials.plane("chat").transport(new URL(proc.url).host, "idgen"));
     let count = 0;
     const started = performance.now();
     await Promise.all(
@@ -75,5 +79,6 @@ export async function idgenOverGrpc(ms = 3_000, batch = 4_096, inFlight = 4): Pr
     return { perSecond: count / ((performance.now() - started) / 1000) };
   } finally {
     await proc.stop("SIGKILL");
+    credentials.close();
   }
 }

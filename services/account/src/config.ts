@@ -1,5 +1,5 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv } from "@parley/runtime";
+import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const accountEnv = {
   ACCOUNT_HOST: env.string("127.0.0.1"),
@@ -13,6 +13,7 @@ export const accountEnv = {
   ACCOUNT_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
+  ...internalPlaneEnv,
 };
 
 export interface AccountConfig {
@@ -32,6 +33,8 @@ export interface AccountConfig {
   advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
+  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
+  plane: InternalPlaneSettings;
 }
 
 export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env): AccountConfig {
@@ -49,5 +52,6 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    plane: internalPlaneSettings(v),
   });
 }

@@ -4,3 +4,4 @@ export { loadAccountConfig, accountEnv, type AccountConfig } from "./config.js";
 export { mapAccountError } from "./errors.js";
 export { accountMigrations } from "./migrations.js";
 export { SqlAccountStore } from "./adapters/sql-account-store.js";
+export { accountAccess } from "./access.js";

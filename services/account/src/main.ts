@@ -1,5 +1,6 @@
 import { joinMesh } from "@parley/discovery";
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
+import { accountAccess } from "./access.js";
 import { startAccount } from "./account.js";
 import { loadAccountConfig } from "./config.js";
 import { mapAccountError } from "./errors.js";
@@ -8,7 +9,8 @@ import { mapAccountError } from "./errors.js";
 async function main(): Promise<void> {
   const config = loadAccountConfig();
   const logger = createLogger("account", config.logLevel);
-  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
+  const plane = openInternalPlane(config.plane, "account", logger, { listenHosts: [config.host] });
+  const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
   const account = await startAccount(config, logger).catch((err: unknown) => failStartup(logger, err));
   const server = await startServer({
     host: config.host,
@@ -17,8 +19,9 @@ async function main(): Promise<void> {
     serviceNames: account.serviceNames,
     logger,
     metrics: new Metrics(),
-    interceptors: [errorInterceptor(mapAccountError, logger)],
+    interceptors: [plane.guard(accountAccess), errorInterceptor(mapAccountError, logger)],
     onDrain: account.drain,
+    ...(plane.serverTls ? { tls: plane.serverTls } : {}),
   });
   await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
   logger.info({ url: server.url, mesh: mesh.description }, "account service listening");
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
       await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await account.close();
+      plane.close();
     },
     config.shutdownGraceMs + 5_000,
   );

@@ -1,7 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
 import { migrate, type Db } from "@parley/relational";
-import { grpcTransport, type Logger, type Metrics } from "@parley/runtime";
+import type { Logger, Metrics } from "@parley/runtime";
 import { Counter } from "prom-client";
 import { AccountDisplayNames } from "./adapters/account-names.js";
 import { AccountUserDirectory } from "./adapters/account-users.js";
@@ -28,10 +28,10 @@ export interface ChatDeps {
   presence: Transport;
   /** The group member cap, the owner included (default 100). */
   maxGroupMembers?: number;
-  /** How to reach a gateway's DeliverService; defaults to gRPC at its announced address. */
-  gatewayTransport?: (hello: GatewayHello) => Transport | undefined;
+  /** How to reach a gateway's DeliverService: the internal plane's transport to its announced address, or in process. */
+  gatewayTransport: (hello: GatewayHello) => Transport | undefined;
   /** Notify, for pushes to recipients with no connected device; absent: no pushes (said once at start). */
-  notify?: { transport: Transport; appKey: string; appSecret: string };
+  notify?: { transport: Transport };
 }
 
 export interface RunningChat {
@@ -48,10 +48,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const applied = await migrate(deps.db, "chat", chatMigrations);
   if (applied.length > 0) logger.info({ applied }, "chat migrations applied");
   const bus = new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
-  const gateways = new Gateways(
-    deps.gatewayTransport ?? ((hello) => (hello.deliverAddress === "" ? undefined : grpcTransport(`http://${hello.deliverAddress}`))),
-    logger,
-  );
+  const gateways = new Gateways(deps.gatewayTransport, logger);
   const store = new SqlMessageStore(deps.db);
   const push = pushNotifier(deps, store, logger, metrics);
   const ports = {

@@ -3,3 +3,4 @@ export { Chat, type Actor } from "./chat.js";
 export { loadChatConfig, chatEnv, type ChatConfig } from "./config.js";
 export { mapChatError } from "./errors.js";
 export { LIMITS as CHAT_LIMITS } from "./limits.js";
+export { chatAccess } from "./access.js";

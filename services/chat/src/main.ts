@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { openConfiguredDb } from "@parley/relational";
 import { joinMesh } from "@parley/discovery";
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
+import { chatAccess } from "./access.js";
 import { startChat } from "./chat-service.js";
 import { loadChatConfig } from "./config.js";
 import { mapChatError } from "./errors.js";
@@ -14,7 +15,8 @@ async function main(): Promise<void> {
     failStartup(logger, err),
   );
   const metrics = new Metrics();
-  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
+  const plane = openInternalPlane(config.plane, "chat", logger, { listenHosts: [config.host] });
+  const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
   const chat = await startChat(
     {
       db,
@@ -22,9 +24,9 @@ async function main(): Promise<void> {
       idgen: mesh.transportTo("idgen", config.idgenAddress),
       presence: mesh.transportTo("presence", config.presenceAddress),
       maxGroupMembers: config.maxGroupMembers,
-      ...(config.notifyAppSecret === undefined
-        ? {}
-        : { notify: { transport: mesh.transportTo("notify", config.notifyAddress), appKey: config.notifyAppKey, appSecret: config.notifyAppSecret } }),
+      // Gateways announce where their DeliverService is on their stream's hello.
+      gatewayTransport: (hello) => (hello.deliverAddress === "" ? undefined : plane.transport(hello.deliverAddress, "gateway")),
+      ...(config.pushEnabled ? { notify: { transport: mesh.transportTo("notify", config.notifyAddress) } } : {}),
     },
     logger,
     metrics,
@@ -36,8 +38,9 @@ async function main(): Promise<void> {
     serviceNames: chat.serviceNames,
     logger,
     metrics,
-    interceptors: [errorInterceptor(mapChatError, logger)],
+    interceptors: [plane.guard(chatAccess), errorInterceptor(mapChatError, logger)],
     onDrain: chat.drain,
+    ...(plane.serverTls ? { tls: plane.serverTls } : {}),
   });
   await mesh.register("chat", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
   logger.info({ url: server.url, mesh: mesh.description }, "chat service listening");
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       await server.close(config.shutdownGraceMs);
       await chat.close();
       await db.close();
+      plane.close();
     },
     config.shutdownGraceMs + 5_000,
   );

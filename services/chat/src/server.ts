@@ -10,7 +10,7 @@ import {
   type StreamRequest,
   type StreamResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
-import { AsyncQueue, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
+import { actingUserKey, AsyncQueue, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
 import type { Actor, Chat } from "./chat.js";
 import type { Groups } from "./groups.js";
 import { chatCommands, type ChatCommands } from "./commands.js";
@@ -27,9 +27,6 @@ export interface ChatServerDeps {
   /** Aborted at shutdown: open Streams end so gateways reconnect elsewhere. */
   stopping: AbortSignal;
 }
-
-export const USER_HEADER = "parley-user-id";
-export const DEVICE_HEADER = "parley-device-id";
 
 /** Wiring: ChatService on the domain; unary RPCs and the gateway Stream share one command table. */
 export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => void {
@@ -120,11 +117,13 @@ function internal(err: unknown, logger: Logger): ConnectError {
   return new ConnectError("internal error", Code.Internal);
 }
 
+/**
+ * The acting user, as the access guard set it from an authenticated gateway
+ * (chatAccess requires one on every unary method, so it is always there
+ * behind the guard; a missing one is a wiring mistake, refused all the same).
+ */
 function actorFrom(ctx: HandlerContext): Actor {
-  const user = ctx.requestHeader.get(USER_HEADER);
-  const device = ctx.requestHeader.get(DEVICE_HEADER);
-  if (user === null || !/^\d{1,20}$/.test(user) || (device !== null && !/^\d{1,20}$/.test(device))) {
-    throw new ConnectError(`the ${USER_HEADER} header (and optionally ${DEVICE_HEADER}) must name the acting user`, Code.Unauthenticated);
-  }
-  return { userId: BigInt(user), deviceId: device === null ? 0n : BigInt(device) };
+  const acting = ctx.values.get(actingUserKey);
+  if (acting === undefined) throw new ConnectError("no acting user: chat is reached only through a gateway", Code.Unauthenticated);
+  return { userId: acting.userId, deviceId: acting.deviceId };
 }

@@ -1,13 +1,14 @@
-import { createClient, createRouterTransport, type Client, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { createClient, type Client, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { AccountService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
-import { loadAccountConfig, startAccount, mapAccountError } from "@parley/account";
-import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
-import { startPresence } from "@parley/presence";
+import { accountAccess, loadAccountConfig, startAccount, mapAccountError } from "@parley/account";
+import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
+import { presenceAccess, startPresence } from "@parley/presence";
 import { openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
-import { createLogger, errorInterceptor } from "@parley/runtime";
+import { createLogger, DEVICE_HEADER, errorInterceptor, inProcessTransport, USER_HEADER, type AccessPolicy, type Role } from "@parley/runtime";
 import { createThrowawayDatabase } from "@parley/testkit";
 import { startChat, type RunningChat } from "../src/chat-service.js";
+import { chatAccess } from "../src/access.js";
 import { mapChatError } from "../src/errors.js";
 
 const silent = createLogger("test", "silent");
@@ -22,8 +23,9 @@ export interface ChatHarness {
   close(): Promise<void>;
 }
 
-function inProcess(routes: (router: ConnectRouter) => void, interceptors: Interceptor[]) {
-  return createRouterTransport(routes, { router: { interceptors } });
+/** Each component reaches the others as itself, under their access policies, as in the embedded mode. */
+function inProcess(routes: (router: ConnectRouter) => void, policy: AccessPolicy, caller: Role, interceptors: Interceptor[]) {
+  return inProcessTransport(routes, { policy, caller, interceptors, logger: silent });
 }
 
 /** The chat service with real account and idgen services, in process, on PGlite or a throwaway Postgres. */
@@ -43,27 +45,28 @@ export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): 
     { db },
   );
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 1, clock: systemClock, maxBackwardMs: 100 }) });
-  const accountTransport = inProcess(account.routes, [errorInterceptor(mapAccountError, silent)]);
-  const presence = await startPresence({ db, account: accountTransport, graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
+  const accountAs = (caller: Role) => inProcess(account.routes, accountAccess, caller, [errorInterceptor(mapAccountError, silent)]);
+  const presence = await startPresence({ db, account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
   const chat = await startChat(
     {
       db,
-      account: accountTransport,
-      idgen: inProcess(idgen.routes, [errorInterceptor(mapIdgenError, silent)]),
-      presence: inProcess(presence.routes, []),
+      account: accountAs("chat"),
+      idgen: inProcess(idgen.routes, idgenAccess, "chat", [errorInterceptor(mapIdgenError, silent)]),
+      presence: inProcess(presence.routes, presenceAccess, "chat", []),
+      gatewayTransport: () => undefined, // no gateways here: the API is called directly
     },
     silent,
   );
-  const accounts = createClient(AccountService, accountTransport);
+  const accounts = createClient(AccountService, accountAs("gateway"));
   return {
     chat,
-    api: createClient(ChatService, inProcess(chat.routes, [errorInterceptor(mapChatError, silent)])),
+    api: createClient(ChatService, inProcess(chat.routes, chatAccess, "gateway", [errorInterceptor(mapChatError, silent)])),
     async user(username) {
       const { profile } = await accounts.signUp({ username, password: "correct horse battery" });
       return profile!.userId;
     },
     as(userId, deviceId = 1n) {
-      return { headers: new Headers({ "parley-user-id": String(userId), "parley-device-id": String(deviceId) }) };
+      return { headers: new Headers({ [USER_HEADER]: String(userId), [DEVICE_HEADER]: String(deviceId) }) };
     },
     async close() {
       await chat.close();

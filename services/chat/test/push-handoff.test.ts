@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Channel, Kind } from "@parley/contracts/parley/notify/v1/notify";
-import { basicAuthorization, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "../src/adapters/notify-request.js";
+import { newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "../src/adapters/notify-request.js";
 import { backoffMs, failureCode, isTransient, type RetryPolicy } from "../src/adapters/retry-policy.js";
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { SystemEventSchema } from "@parley/contracts/parley/chat/v1/chat";
@@ -58,12 +58,6 @@ describe("push hand-off", () => {
       assert.equal(badge(2 ** 40), 0xffff_ffff);
       assert.equal(badge(-1), 0);
     });
-  });
-
-  it("sends the app key and secret as HTTP Basic credentials", () => {
-    const header = basicAuthorization("chat", "s3cr:et");
-    assert.match(header, /^Basic /);
-    assert.equal(Buffer.from(header.slice("Basic ".length), "base64").toString("utf8"), "chat:s3cr:et");
   });
 
   describe("retries", () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonEnv, env, loadEnv, type EnvValues, type LOG_LEVELS } from "@parley/runtime";
+import { commonEnv, env, loadEnv, type EnvValues, type LOG_LEVELS, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import type { EtcdSettings } from "./adapters/etcd-client.js";
 
 /**
@@ -76,6 +76,8 @@ export interface DiscoveryConfig {
   readonly retryAfterMs: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownGraceMs: number;
+  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
+  readonly plane: InternalPlaneSettings;
 }
 
 /** Reads and checks the discovery process's variables; throws ConfigError listing every bad one. */
@@ -89,6 +91,7 @@ export function loadDiscoveryConfig(environment: NodeJS.ProcessEnv = process.env
       DISCOVERY_RETRY_AFTER_MS: env.int(100, 300_000, 5_000),
       ...etcdEnv,
       ...commonEnv,
+      ...internalPlaneEnv,
     },
     environment,
   );
@@ -100,6 +103,7 @@ export function loadDiscoveryConfig(environment: NodeJS.ProcessEnv = process.env
     retryAfterMs: vars.DISCOVERY_RETRY_AFTER_MS,
     logLevel: vars.LOG_LEVEL,
     shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+    plane: internalPlaneSettings(vars),
   });
 }
 

@@ -16,4 +16,5 @@ export { MemoryRegistry, MemoryRegistryStore } from "./adapters/memory-registry.
 export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
 export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
-export { joinMesh, type Mesh } from "./mesh.js";
+export { joinMesh, type ConnectTo, type Mesh } from "./mesh.js";
+export { discoveryAccess } from "./access.js";

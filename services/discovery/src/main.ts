@@ -1,4 +1,5 @@
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
+import { discoveryAccess } from "./access.js";
 import { loadDiscoveryConfig, type DiscoveryConfig } from "./config.js";
 import { mapDiscoveryError } from "./errors.js";
 import { newInstanceId } from "./instance.js";
@@ -8,6 +9,8 @@ import { openDiscoveryBackend, withStartRetry } from "./wiring.js";
 // The discovery process: configuration, registry, listen, register itself, graceful stop.
 const config = loadConfigOrFail();
 const logger = createLogger("discovery", config.logLevel);
+// Discovery calls no other service: it needs the trust file (for operators), not a key of its own.
+const plane = attemptOrFail(() => openInternalPlane(config.plane, "discovery", logger, { listenHosts: [config.host], callsOthers: false }));
 const backend = openDiscoveryBackend(config.registry, logger);
 logger.info({ registry: backend.description }, "discovery starting");
 
@@ -22,7 +25,8 @@ const server = await startServer({
   serviceNames: discovery.serviceNames,
   logger,
   metrics: new Metrics(),
-  interceptors: [errorInterceptor(mapDiscoveryError, logger)],
+  interceptors: [plane.guard(discoveryAccess), errorInterceptor(mapDiscoveryError, logger)],
+  ...(plane.serverTls ? { tls: plane.serverTls } : {}),
 }).catch((err: unknown) => failStartup(logger, err));
 
 const instanceId = newInstanceId("discovery");
@@ -48,9 +52,18 @@ exitOnSignal(
     await server.close(config.shutdownGraceMs);
     await discovery.close();
     await backend.close();
+    plane.close();
   },
   config.shutdownGraceMs + 5_000,
 );
+
+function attemptOrFail<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    failStartup(logger, err);
+  }
+}
 
 function loadConfigOrFail(): DiscoveryConfig {
   try {

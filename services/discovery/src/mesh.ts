@@ -1,5 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
-import { grpcTransport, type Logger } from "@parley/runtime";
+import type { Logger } from "@parley/runtime";
 import type { RegistrySettings } from "./config.js";
 import { newInstanceId, validateInstance } from "./instance.js";
 import type { InstanceWatch, Registration } from "./ports.js";
@@ -20,6 +20,9 @@ export interface Mesh {
   close(): Promise<void>;
 }
 
+/** Opens a client transport to `service` at `address` (host:port or URL): the internal plane's authenticated transport. */
+export type ConnectTo = (address: string, service: string) => Transport;
+
 /**
  * Joins the mesh. With ETCD_ENDPOINTS (settings.etcd) every internal client
  * resolves its service through one watch of the registry and this process
@@ -27,12 +30,12 @@ export interface Mesh {
  * capped, jittered backoff. Without etcd, services are reached at their
  * configured addresses, as before discovery existed.
  */
-export async function joinMesh(settings: RegistrySettings, logger: Logger): Promise<Mesh> {
+export async function joinMesh(settings: RegistrySettings, logger: Logger, connect: ConnectTo): Promise<Mesh> {
   if (settings.etcd === undefined) {
     return {
       description: "static addresses",
       backend: undefined,
-      transportTo: (_service, address) => grpcTransport(address),
+      transportTo: (service, address) => connect(address, service),
       register: async () => {},
       close: async () => {},
     };
@@ -43,7 +46,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger): Prom
   return {
     description: backend.description,
     backend,
-    transportTo: (service) => registryTransport(service, () => watch.current(), (url) => grpcTransport(url)),
+    transportTo: (service) => registryTransport(service, () => watch.current(), (url) => connect(url, service)),
     async register(service, address) {
       const instance = validateInstance({ service, instanceId: newInstanceId(service), address, zone: settings.zone });
       registrations.push(await withStartRetry(`registering ${service}`, settings, logger, () => backend.registry.register(instance)));

@@ -15,6 +15,8 @@ export interface DiscoveryDeps {
 
 export interface RunningDiscovery {
   routes(router: ConnectRouter): void;
+  /** PickGateway alone, for a public port: ListInstances shows internal addresses and stays internal. */
+  publicRoutes(router: ConnectRouter): void;
   serviceNames: string[];
   /** Stops following the registry. */
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function startDiscoveryService(deps: DiscoveryDeps): Promise<Runnin
   };
   return {
     routes: (router) => router.service(DiscoveryService, impl),
+    publicRoutes: (router) => router.service(DiscoveryService, { pickGateway: impl.pickGateway }),
     serviceNames: [DiscoveryService.typeName],
     close: () => watch.close(),
   };

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
-import { testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
 import { runToExit, startProcess } from "../../../test/support/process.js";
 import { connectEtcd } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
@@ -15,12 +15,21 @@ describe("the discovery process", () => {
   const url = testEtcdUrl();
   const prefix = uniqueEtcdPrefix("discovery-main");
   const conn = connectEtcd({ endpoints: [url], prefix, leaseTtlSeconds: 2, timeoutMs: 2000 });
-  after(() => dropConnection(conn));
+  const credentials = testCredentials();
+  after(() => {
+    dropConnection(conn);
+    credentials.close();
+  });
 
   it("registers itself, serves PickGateway from etcd, and deregisters on SIGTERM", async () => {
-    const proc = await startProcess(MAIN, { DISCOVERY_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, ZONE: "z1" }, "discovery listening");
+    const proc = await startProcess(MAIN, { SERVICE_TRUST_FILE: credentials.keys.trustFile, DISCOVERY_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, ZONE: "z1" }, "discovery listening");
+    // PickGateway is public; ListInstances shows internal addresses and is for operators only.
     const client = createClient(DiscoveryService, createGrpcTransport({ baseUrl: proc.url }));
-    const [self] = (await client.listInstances({ service: "discovery" })).instances;
+    await assert.rejects(client.listInstances({}), (err: unknown) => ConnectError.from(err).code === Code.Unauthenticated);
+    const asGateway = createClient(DiscoveryService, credentials.plane("gateway").transport(new URL(proc.url).host, "discovery"));
+    await assert.rejects(asGateway.listInstances({}), (err: unknown) => ConnectError.from(err).code === Code.PermissionDenied);
+    const operator = createClient(DiscoveryService, credentials.plane("operator:test").transport(new URL(proc.url).host, "discovery"));
+    const [self] = (await operator.listInstances({ service: "discovery" })).instances;
     assert.equal(self?.address, new URL(proc.url).host);
     assert.equal(self?.zone, "z1");
 
@@ -34,7 +43,7 @@ describe("the discovery process", () => {
   });
 
   it("refuses to start with a clear message when ETCD_ENDPOINTS is malformed", async () => {
-    const { code, output } = await runToExit(MAIN, { DISCOVERY_PORT: "0", ETCD_ENDPOINTS: "etcd-without-scheme:2379" });
+    const { code, output } = await runToExit(MAIN, { SERVICE_TRUST_FILE: credentials.keys.trustFile, DISCOVERY_PORT: "0", ETCD_ENDPOINTS: "etcd-without-scheme:2379" });
     assert.equal(code, 1);
     assert.match(output, /ETCD_ENDPOINTS: must be comma-separated http:\/\/ or https:\/\/ URLs/);
   });

@@ -1,5 +1,5 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, ConfigError, env, loadEnv, type LOG_LEVELS } from "@parley/runtime";
+import { commonEnv, ConfigError, env, loadEnv, type LOG_LEVELS, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import { MAX_WORKER_ID } from "./snowflake.js";
 
 export interface IdgenConfig {
@@ -20,6 +20,8 @@ export interface IdgenConfig {
   readonly port: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownGraceMs: number;
+  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
+  readonly plane: InternalPlaneSettings;
 }
 
 /** Reads and checks the idgen process's variables; throws ConfigError listing every bad one. */
@@ -35,6 +37,7 @@ export function loadIdgenConfig(environment: NodeJS.ProcessEnv = process.env): I
       IDGEN_ADVERTISE_ADDRESS: advertiseAddress(),
       ...etcdEnv,
       ...commonEnv,
+      ...internalPlaneEnv,
     },
     environment,
   );
@@ -56,5 +59,6 @@ export function loadIdgenConfig(environment: NodeJS.ProcessEnv = process.env): I
     port: vars.IDGEN_PORT,
     logLevel: vars.LOG_LEVEL,
     shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+    plane: internalPlaneSettings(vars),
   });
 }

@@ -14,3 +14,4 @@ export { ClockMovedBackwards, InvalidCount, mapIdgenError, WorkerIdUnavailable }
 export { loadIdgenConfig, type IdgenConfig } from "./config.js";
 export { systemClock } from "./adapters/system-clock.js";
 export type { Clock, WorkerIdSource } from "./ports.js";
+export { idgenAccess } from "./access.js";

@@ -1,4 +1,5 @@
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, ServingStatus, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, ServingStatus, startServer } from "@parley/runtime";
+import { idgenAccess } from "./access.js";
 import { systemClock } from "./adapters/system-clock.js";
 import { loadIdgenConfig, type IdgenConfig } from "./config.js";
 import { mapIdgenError } from "./errors.js";
@@ -9,6 +10,8 @@ import { openIdentity } from "./worker-ids.js";
 // The idgen process: configuration, worker id (fixed or leased), wiring, listen, register, graceful stop.
 const config = loadConfigOrFail();
 const logger = createLogger("idgen", config.logLevel);
+// idgen calls no other service: it needs the trust file, not a key of its own.
+const plane = attemptOrFail(() => openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false }));
 const identity = await openIdentity(config, logger).catch((err: unknown) => failStartup(logger, err));
 const generator = new SnowflakeGenerator({
   workerId: identity.workerId,
@@ -24,7 +27,8 @@ const server = await startServer({
   serviceNames: service.serviceNames,
   logger,
   metrics: new Metrics(),
-  interceptors: [errorInterceptor(mapIdgenError, logger)],
+  interceptors: [plane.guard(idgenAccess), errorInterceptor(mapIdgenError, logger)],
+  ...(plane.serverTls ? { tls: plane.serverTls } : {}),
 }).catch((err: unknown) => failStartup(logger, err));
 // While fenced, health says NOT_SERVING, so balancers and clients go to another instance.
 identity.onChange((id) => {
@@ -43,9 +47,18 @@ exitOnSignal(
     // After the last call is answered: freeing the worker id earlier could let
     // another instance take it while this one still issues IDs.
     await identity.close();
+    plane.close();
   },
   config.shutdownGraceMs + 2000,
 );
+
+function attemptOrFail<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    failStartup(logger, err);
+  }
+}
 
 function loadConfigOrFail(): IdgenConfig {
   try {

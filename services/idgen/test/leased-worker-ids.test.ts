@@ -6,7 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@parley/contracts/grpc/health/v1/health";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { connectEtcd, type EtcdConnection } from "@parley/discovery";
-import { startEtcd, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { startEtcd, testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
 import { runToExit, startProcess, type ServiceProcess } from "../../../test/support/process.js";
 import { decodeId, MAX_BATCH } from "../src/snowflake.js";
 
@@ -50,7 +50,10 @@ function spans(ids: readonly bigint[]): Map<number, { first: number; last: numbe
 describe("idgen with worker ids leased in etcd (separate processes)", () => {
   const url = testEtcdUrl();
   const prefix = uniqueEtcdPrefix("idgen-leases");
-  const env = { IDGEN_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, DISCOVERY_LEASE_TTL_SECONDS: String(TTL_SECONDS) };
+  const credentials = testCredentials();
+  const env = { ...credentials.env("idgen"), IDGEN_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, DISCOVERY_LEASE_TTL_SECONDS: String(TTL_SECONDS) };
+  /** IdGenService at a process, as chat (the role allowed to take ids). */
+  const idgenAt = (p: ServiceProcess) => createClient(IdGenService, credentials.plane("chat").transport(new URL(p.url).host, "idgen"));
   let conn: EtcdConnection;
   const processes: ServiceProcess[] = [];
   before(() => {
@@ -63,12 +66,13 @@ describe("idgen with worker ids leased in etcd (separate processes)", () => {
     }
     await conn.ns.delete().all().exec();
     conn.close();
+    credentials.close();
   });
 
   it("hands out a million ids from two processes, one paused past its TTL, with no duplicate and no shared worker id", async () => {
     const a = await startProcess(MAIN, env, "idgen listening");
     processes.push(a);
-    const clientA = createClient(IdGenService, createGrpcTransport({ baseUrl: a.url }));
+    const clientA = idgenAt(a);
     const fromA: Harvest = { ids: [], refused: 0 };
     const fromB: Harvest = { ids: [], refused: 0 };
     while (fromA.ids.length < 200_000) await take(clientA, fromA);
@@ -81,7 +85,7 @@ describe("idgen with worker ids leased in etcd (separate processes)", () => {
     await sleep(TTL_SECONDS * 1000 + 1500); // etcd expires A's lease and deletes its key
     const b = await startProcess(MAIN, env, "idgen listening");
     processes.push(b);
-    const clientB = createClient(IdGenService, createGrpcTransport({ baseUrl: b.url }));
+    const clientB = idgenAt(b);
     await take(clientB, fromB);
     assert.equal(decodeId(fromB.ids[0]!).workerId, 0, "B leased the id A lost");
 
@@ -138,7 +142,7 @@ describe("idgen with worker ids leased in etcd (separate processes)", () => {
     try {
       const p = await startProcess(MAIN, { ...env, ETCD_ENDPOINTS: etcd.url }, "idgen listening");
       processes.push(p);
-      const client = createClient(IdGenService, createGrpcTransport({ baseUrl: p.url }));
+      const client = idgenAt(p);
       const before: Harvest = { ids: [], refused: 0 };
       await take(client, before);
       assert.equal(before.refused, 0);

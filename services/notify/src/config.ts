@@ -1,23 +1,5 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { z } from "zod";
-import { commonEnv, env, loadEnv } from "@parley/runtime";
-
-/** NOTIFY_CALLERS: `key:secret` pairs, comma separated; keys are names, secrets at least 16 characters. */
-const callers = z
-  .string()
-  .optional()
-  .transform((raw, ctx) => {
-    const pairs = new Map<string, string>();
-    for (const item of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
-      const match = /^([A-Za-z0-9_.-]{1,64}):(\S{16,256})$/.exec(item);
-      if (match === null) {
-        ctx.addIssue({ code: "custom", message: "must be key:secret pairs separated by commas (key: letters, digits, _.-; secret: 16 to 256 characters without spaces)" });
-        return z.NEVER;
-      }
-      pairs.set(match[1]!, match[2]!);
-    }
-    return pairs;
-  });
+import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const notifyEnv = {
   NOTIFY_HOST: env.string("127.0.0.1"),
@@ -25,7 +7,6 @@ export const notifyEnv = {
   DATA_DIR: env.string("./data"),
   DATABASE_URL: env.postgresUrl(),
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
-  NOTIFY_CALLERS: callers,
   NOTIFY_MAX_ATTEMPTS: env.int(1, 100, 8),
   NOTIFY_RETRY_BASE_MS: env.int(10, 3_600_000, 2_000),
   NOTIFY_RETRY_MAX_MS: env.int(10, 86_400_000, 600_000),
@@ -52,6 +33,7 @@ export const notifyEnv = {
   NOTIFY_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
+  ...internalPlaneEnv,
 };
 
 export type NotifyEnv = ReturnType<typeof loadEnv<typeof notifyEnv>>;
@@ -62,8 +44,6 @@ export interface NotifyConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   accountAddress: string;
-  /** App key -> secret of the internal callers allowed to use NotifyService. */
-  callers: ReadonlyMap<string, string>;
   /** Attempts per delivery before it is dead-lettered. */
   maxAttempts: number;
   /** Backoff before retry n is about base * 2^(n-1), halved to full at random, capped at max. */
@@ -90,6 +70,8 @@ export interface NotifyConfig {
   advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
+  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
+  plane: InternalPlaneSettings;
 }
 
 export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): NotifyConfig {
@@ -100,7 +82,6 @@ export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): 
     dataDir: v.DATA_DIR,
     databaseUrl: v.DATABASE_URL,
     accountAddress: v.ACCOUNT_ADDRESS,
-    callers: v.NOTIFY_CALLERS,
     maxAttempts: v.NOTIFY_MAX_ATTEMPTS,
     retryBaseMs: v.NOTIFY_RETRY_BASE_MS,
     retryMaxMs: Math.max(v.NOTIFY_RETRY_MAX_MS, v.NOTIFY_RETRY_BASE_MS),
@@ -116,5 +97,6 @@ export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): 
     advertiseAddress: v.NOTIFY_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    plane: internalPlaneSettings(v),
   });
 }

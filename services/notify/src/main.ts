@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { openConfiguredDb } from "@parley/relational";
-import { ConfigError, createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
+import { notifyAccess } from "./access.js";
 import { joinMesh } from "@parley/discovery";
 import { loadNotifyConfig } from "./config.js";
 import { mapNotifyError } from "./errors.js";
@@ -10,12 +11,12 @@ import { configuredProviders } from "./providers/configured.js";
 /** The notify service as its own process: gRPC on NOTIFY_PORT, account over gRPC, providers from the environment. */
 async function main(): Promise<void> {
   const config = loadNotifyConfig();
-  if (config.callers.size === 0) throw new ConfigError(["NOTIFY_CALLERS: is required (key:secret pairs of the services allowed to send, e.g. chat:<secret>)"]);
   const logger = createLogger("notify", config.logLevel);
   const providers = configuredProviders(config.providers, config.recording, logger);
   const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-notify"), logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
-  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
+  const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
+  const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
   const notify = await startNotify({ db, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics).catch((err: unknown) =>
     failStartup(logger, err),
   );
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
     serviceNames: notify.serviceNames,
     logger,
     metrics,
-    interceptors: [errorInterceptor(mapNotifyError, logger), notify.auth],
+    interceptors: [plane.guard(notifyAccess), errorInterceptor(mapNotifyError, logger)],
+    ...(plane.serverTls ? { tls: plane.serverTls } : {}),
   });
   await mesh.register("notify", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
   logger.info({ url: server.url, channels: [...providers.keys()], mesh: mesh.description }, "notify service listening");
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
       await server.close(config.shutdownGraceMs);
       await notify.close(config.shutdownGraceMs);
       await db.close();
+      plane.close();
     },
     config.shutdownGraceMs + 5_000,
   );

@@ -1,8 +1,7 @@
-import type { ConnectRouter, Interceptor, Transport } from "@connectrpc/connect";
+import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { migrate, type Db } from "@parley/relational";
 import type { Logger, Metrics } from "@parley/runtime";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
-import { callerAuth } from "./auth.js";
 import type { NotifyConfig } from "./config.js";
 import { Dispatcher } from "./dispatcher.js";
 import { notifyMetrics } from "./metrics.js";
@@ -14,7 +13,7 @@ import { SqlJobStore } from "./store/sql-job-store.js";
 
 export type NotifyTuning = Pick<
   NotifyConfig,
-  "callers" | "maxAttempts" | "retryBaseMs" | "retryMaxMs" | "leaseMs" | "pollMs" | "concurrency" | "rateLimit" | "rateWindowMs" | "targetsCacheMs"
+  "maxAttempts" | "retryBaseMs" | "retryMaxMs" | "leaseMs" | "pollMs" | "concurrency" | "rateLimit" | "rateWindowMs" | "targetsCacheMs"
 >;
 
 export interface NotifyDeps {
@@ -28,8 +27,6 @@ export interface NotifyDeps {
 export interface RunningNotify {
   routes: (router: ConnectRouter) => void;
   serviceNames: string[];
-  /** The caller check; serve the routes behind it. */
-  auth: Interceptor;
   notifications: Notifications;
   /** The providers in use, per channel (the embedded mode's recording ones can be read back). */
   providers: ReadonlyMap<Channel, Provider>;
@@ -70,7 +67,6 @@ export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Me
   return {
     routes: notifyRoutes(notifications),
     serviceNames: notifyServiceNames,
-    auth: callerAuth(config.callers),
     notifications,
     providers: deps.providers,
     async close(graceMs) {

@@ -1,23 +1,20 @@
-import { createClient, createRouterTransport, type Client, type Interceptor } from "@connectrpc/connect";
+import { createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
-import { loadAccountConfig, startAccount, mapAccountError, type RunningAccount } from "@parley/account";
+import { accountAccess, loadAccountConfig, startAccount, mapAccountError, type RunningAccount } from "@parley/account";
 import type { Db } from "@parley/relational";
-import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer, type RunningServer } from "@parley/runtime";
-import { openTestDb, type TestDbKind } from "@parley/testkit";
-import { basicAuthorization } from "../src/auth.js";
+import { createLogger, errorInterceptor, inProcessTransport, Metrics, startServer, type RunningServer } from "@parley/runtime";
+import { openTestDb, testCredentials, type TestCredentials, type TestDbKind } from "@parley/testkit";
+import { notifyAccess } from "../src/access.js";
 import { mapNotifyError } from "../src/errors.js";
 import { startNotify, type NotifyTuning, type RunningNotify } from "../src/notify-service.js";
 import type { Channel, Provider } from "../src/ports.js";
 
 const silent = createLogger("test", "silent");
 const PASSWORD = "correct horse battery";
-export const APP_KEY = "chat";
-export const APP_SECRET = "a-test-secret-of-some-length";
 
 /** Fast retries and a short lease, so failure paths finish in well under a second. */
 export const testTuning: NotifyTuning = {
-  callers: new Map([[APP_KEY, APP_SECRET]]),
   maxAttempts: 4,
   retryBaseMs: 20,
   retryMaxMs: 100,
@@ -40,10 +37,13 @@ export interface TestUser {
 export interface NotifyHarness {
   notify: RunningNotify;
   server: RunningServer;
-  /** NotifyService over real HTTP/2 with valid app credentials. */
+  /** NotifyService over real HTTP/2 as an app (app:test): send and follow notifications. */
   api: Client<typeof NotifyService>;
-  /** The same without credentials, for the auth cases. */
-  bareTransportUrl: string;
+  /** The same as an operator (operator:test): dead letters. */
+  ops: Client<typeof NotifyService>;
+  /** Service credentials of the test (for other principals and the auth cases). */
+  credentials: TestCredentials;
+  url: string;
   account: Client<typeof AccountInternalService>;
   metrics: Metrics;
   /** Signs a user up and logs in `devices` devices, each with an FCM token `fcm-<username>-<n>`. */
@@ -59,7 +59,11 @@ export interface NotifyHarness {
 export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channel, Provider>, tuning: Partial<NotifyTuning> = {}): Promise<NotifyHarness> {
   const { db, cleanup } = await openTestDb(kind, undefined, "parley_notify_svc");
   const account = await startTestAccount(db);
-  const accountTransport = createRouterTransport(account.routes, { router: { interceptors: [errorInterceptor(mapAccountError, silent)] } });
+  const accountAs = (caller: "notify" | "gateway") =>
+    inProcessTransport(account.routes, { policy: accountAccess, caller, interceptors: [errorInterceptor(mapAccountError, silent)], logger: silent });
+  const accountTransport = accountAs("notify");
+  const credentials = testCredentials();
+  const plane = credentials.plane("notify");
   const metrics = new Metrics();
   const notify = await startNotify({ db, account: accountTransport, providers, config: { ...testTuning, ...tuning } }, silent, metrics);
   const server = await startServer({
@@ -69,18 +73,17 @@ export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channe
     serviceNames: notify.serviceNames,
     logger: silent,
     metrics,
-    interceptors: [errorInterceptor(mapNotifyError, silent), notify.auth],
+    interceptors: [plane.guard(notifyAccess), errorInterceptor(mapNotifyError, silent)],
   });
-  const credentials: Interceptor = (next) => (req) => {
-    req.header.set("authorization", basicAuthorization(APP_KEY, APP_SECRET));
-    return next(req);
-  };
-  const publicAccount = createClient(AccountService, accountTransport);
+  const address = new URL(server.url).host;
+  const publicAccount = createClient(AccountService, accountAs("gateway"));
   return {
     notify,
     server,
-    api: createClient(NotifyService, grpcTransport(server.url, [credentials])),
-    bareTransportUrl: server.url,
+    api: createClient(NotifyService, credentials.plane("app:test").transport(address, "notify")),
+    ops: createClient(NotifyService, credentials.plane("operator:test").transport(address, "notify")),
+    credentials,
+    url: server.url,
     account: createClient(AccountInternalService, accountTransport),
     metrics,
     async user(username, devices = 1) {
@@ -100,6 +103,7 @@ export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channe
       await server.close(0);
       await notify.close(1_000);
       await account.close();
+      credentials.close();
       await cleanup();
     },
   };

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Channel, DeliveryState, Kind, NotifyService, TrackedEvent, type Delivery } from "@parley/contracts/parley/notify/v1/notify";
-import { grpcTransport } from "@parley/runtime";
-import { basicAuthorization } from "../src/auth.js";
 import type { Channel as ProviderChannel, Provider } from "../src/ports.js";
 import { FcmProvider } from "../src/providers/fcm.js";
 import { SmsHttpProvider } from "../src/providers/sms.js";
@@ -174,10 +173,10 @@ for (const kind of ["pglite", "postgres"] as const) {
         const deliveries = await settled(res.notificationId);
         const byChannel = (c: Channel) => deliveries.find((d) => d.channel === c)!;
         assert.deepEqual([byChannel(Channel.PUSH).state, byChannel(Channel.SMS).state, byChannel(Channel.SMS).attempts], [DeliveryState.SENT, DeliveryState.DEAD, 4]);
-        const dead = (await h.api.listDeadLetters({})).deliveries.map((d: Delivery) => d.deliveryId);
+        const dead = (await h.ops.listDeadLetters({})).deliveries.map((d: Delivery) => d.deliveryId);
         assert.ok(dead.includes(byChannel(Channel.SMS).deliveryId));
         sms.reply = { status: 201 };
-        const { retried } = await h.api.retryDeadLetters({ deliveryIds: [byChannel(Channel.SMS).deliveryId] });
+        const { retried } = await h.ops.retryDeadLetters({ deliveryIds: [byChannel(Channel.SMS).deliveryId] });
         assert.equal(retried, 1);
         const after = await settled(res.notificationId);
         assert.equal(after.find((d) => d.channel === Channel.SMS)!.state, DeliveryState.SENT);
@@ -208,15 +207,21 @@ for (const kind of ["pglite", "postgres"] as const) {
         await rejects(h.api.send({ eventId: "c", userId: u.id, ...message("1"), channels: [Channel.UNSPECIFIED] }), Code.InvalidArgument, /unknown channel/);
       });
 
-      it("refuses callers without valid app credentials with UNAUTHENTICATED", async () => {
-        const as = (authorization?: string): Interceptor => (next) => (req) => {
-          if (authorization) req.header.set("authorization", authorization);
-          return next(req);
-        };
-        for (const authorization of [undefined, basicAuthorization("chat", "a-wrong-secret-of-length"), basicAuthorization("intruder", "a-test-secret-of-some-length"), "Bearer x"]) {
-          const transport = grpcTransport(h.bareTransportUrl, [as(authorization)]);
-          await rejects(createClient(NotifyService, transport).listDeadLetters({}), Code.Unauthenticated, /app credentials/);
-        }
+      it("refuses callers without a service token with UNAUTHENTICATED, and the old app secrets too", async () => {
+        const bare = createClient(NotifyService, createGrpcTransport({ baseUrl: h.url }));
+        await rejects(bare.send({ eventId: "x", userId: 1n, ...message("1") }), Code.Unauthenticated, /service token is required/);
+        const basic = { authorization: `Basic ${Buffer.from("chat:a-test-secret-of-some-length").toString("base64")}` };
+        await rejects(bare.listDeadLetters({}, { headers: basic }), Code.Unauthenticated, /service token is required/);
+      });
+
+      it("lets only chat and apps send, and only operators handle dead letters (PERMISSION_DENIED)", async () => {
+        const address = new URL(h.url).host;
+        const as = (principal: string) => createClient(NotifyService, h.credentials.plane(principal).transport(address, "notify"));
+        await rejects(as("gateway").send({ eventId: "g", userId: 1n, ...message("1") }), Code.PermissionDenied, /gateway may not call parley.notify.v1.NotifyService\/Send/);
+        await rejects(as("presence").send({ eventId: "p", userId: 1n, ...message("1") }), Code.PermissionDenied, /presence may not call/);
+        await rejects(h.api.listDeadLetters({}), Code.PermissionDenied, /app:test may not call/);
+        await rejects(as("chat").listDeadLetters({}), Code.PermissionDenied, /chat may not call/);
+        await rejects(as("chat").send({ eventId: "c", userId: 123_456_789n, ...message("1") }), Code.NotFound, /does not exist/);
       });
     });
 

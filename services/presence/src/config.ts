@@ -1,5 +1,5 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv } from "@parley/runtime";
+import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const presenceEnv = {
   PRESENCE_HOST: env.string("127.0.0.1"),
@@ -12,6 +12,7 @@ export const presenceEnv = {
   PRESENCE_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
+  ...internalPlaneEnv,
 };
 
 export interface PresenceConfig {
@@ -30,6 +31,8 @@ export interface PresenceConfig {
   advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
+  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
+  plane: InternalPlaneSettings;
 }
 
 export function loadPresenceConfig(environment: NodeJS.ProcessEnv = process.env): PresenceConfig {
@@ -46,5 +49,6 @@ export function loadPresenceConfig(environment: NodeJS.ProcessEnv = process.env)
     advertiseAddress: v.PRESENCE_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    plane: internalPlaneSettings(v),
   });
 }

@@ -2,3 +2,4 @@ export { startPresence, type PresenceDeps, type RunningPresence } from "./presen
 export { loadPresenceConfig, presenceEnv, type PresenceConfig } from "./config.js";
 export { mapPresenceError } from "./errors.js";
 export type { Clock, Timers } from "./domain/ports.js";
+export { presenceAccess } from "./access.js";

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { openConfiguredDb } from "@parley/relational";
 import { joinMesh } from "@parley/discovery";
-import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, startServer } from "@parley/runtime";
+import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
+import { presenceAccess } from "./access.js";
 import { loadPresenceConfig } from "./config.js";
 import { mapPresenceError } from "./errors.js";
 import { startPresence } from "./presence-service.js";
@@ -12,7 +13,8 @@ async function main(): Promise<void> {
   const logger = createLogger("presence", config.logLevel);
   const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-presence"), logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
-  const mesh = await joinMesh(config.registry, logger).catch((err: unknown) => failStartup(logger, err));
+  const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
+  const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
   const presence = await startPresence(
     { db, account: mesh.transportTo("account", config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     logger,
@@ -25,8 +27,9 @@ async function main(): Promise<void> {
     serviceNames: presence.serviceNames,
     logger,
     metrics,
-    interceptors: [errorInterceptor(mapPresenceError, logger)],
+    interceptors: [plane.guard(presenceAccess), errorInterceptor(mapPresenceError, logger)],
     onDrain: presence.drain,
+    ...(plane.serverTls ? { tls: plane.serverTls } : {}),
   });
   await mesh.register("presence", config.advertiseAddress ?? new URL(server.url).host).catch((err: unknown) => failStartup(logger, err));
   logger.info({ url: server.url, mesh: mesh.description }, "presence service listening");
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
       await server.close(config.shutdownGraceMs);
       await presence.close();
       await db.close();
+      plane.close();
     },
     config.shutdownGraceMs + 5_000,
   );

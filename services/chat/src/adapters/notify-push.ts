@@ -4,7 +4,7 @@ import { NotifyService, type SendRequest } from "@parley/contracts/parley/notify
 import type { Logger } from "@parley/runtime";
 import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
 import { additionOf } from "../added-to-group.js";
-import { addedToGroupRequest, basicAuthorization, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
+import { addedToGroupRequest, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
 import { backoffMs, DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
 import { TtlCache } from "./ttl-cache.js";
 import { WorkQueue } from "./work-queue.js";
@@ -17,11 +17,8 @@ export const HANDOFF_RESULTS = ["sent", "duplicate", "dropped", "failed"] as con
 export type HandoffResult = (typeof HANDOFF_RESULTS)[number];
 
 export interface NotifyPushOptions {
-  /** To NotifyService: gRPC in the mesh, in process in the embedded mode. */
+  /** To NotifyService: gRPC in the mesh (chat's service token on every call), in process in the embedded mode. */
   transport: Transport;
-  /** Chat's credentials at notify, sent as HTTP Basic on every call. */
-  appKey: string;
-  appSecret: string;
   store: Pick<MessageStore, "getConversation" | "totalUnread">;
   names: DisplayNames;
   logger: Logger;
@@ -44,7 +41,6 @@ export interface NotifyPushOptions {
  */
 export class NotifyPushNotifier implements PushNotifier {
   private readonly client;
-  private readonly headers: Record<string, string>;
   private readonly queue: WorkQueue<NewMessagePush>;
   private readonly retry: RetryPolicy;
   // A rename reaches pushes within 30 s; until then a burst in a group costs one conversation read.
@@ -55,7 +51,6 @@ export class NotifyPushNotifier implements PushNotifier {
 
   constructor(private readonly o: NotifyPushOptions) {
     this.client = createClient(NotifyService, o.transport);
-    this.headers = { authorization: basicAuthorization(o.appKey, o.appSecret) };
     this.retry = o.retry ?? DEFAULT_RETRY;
     this.queue = new WorkQueue({
       capacity: o.capacity ?? 10_000,
@@ -85,7 +80,7 @@ export class NotifyPushNotifier implements PushNotifier {
     for (let attempt = 1; ; attempt++) {
       try {
         request ??= await this.request(push);
-        const response = await this.client.send(request, { headers: this.headers, signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 });
+        const response = await this.client.send(request, { signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 });
         return this.report(response.duplicate ? "duplicate" : "sent");
       } catch (err) {
         if (signal.aborted) return;

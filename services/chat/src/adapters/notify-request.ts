@@ -94,8 +94,3 @@ export function addedToGroupRequest(c: AddedToGroupContent): SendRequest {
     badge: Math.min(Math.max(0, Math.trunc(c.badge)), 0xffff_ffff),
   });
 }
-
-/** HTTP Basic credentials, as notify expects them from its callers on every call. */
-export function basicAuthorization(appKey: string, appSecret: string): string {
-  return `Basic ${Buffer.from(`${appKey}:${appSecret}`, "utf8").toString("base64")}`;
-}
