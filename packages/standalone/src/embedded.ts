@@ -9,7 +9,7 @@ import { createIdgenService, mapIdgenError, SnowflakeGenerator, systemClock, typ
 import { configuredProviders, mapNotifyError, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
 import { MemoryRegistry } from "@parley/discovery";
 import { openConfiguredDb } from "@parley/relational";
-import { errorInterceptor, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
+import { errorInterceptor, errorInterceptorByService, Metrics, startServer, type Logger, type RunningServer } from "@parley/runtime";
 
 export interface EmbeddedConfig {
   account: AccountConfig;
@@ -119,7 +119,20 @@ export async function startEmbedded(
           serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames, ...notify.serviceNames],
           logger: loggerFor("internal"),
           metrics,
-          interceptors: [accountErrors, idgenErrors, chatErrors, presenceErrors, notifyErrors, notify.auth],
+          // Each call's errors are mapped by the service it called (one interceptor per service would turn the others' errors into INTERNAL).
+          interceptors: [
+            errorInterceptorByService(
+              [
+                { services: account.serviceNames, map: mapAccountError, logger: loggerFor("account") },
+                { services: idgen.serviceNames, map: mapIdgenError, logger: loggerFor("idgen") },
+                { services: chat.serviceNames, map: mapChatError, logger: loggerFor("chat") },
+                { services: presence.serviceNames, map: mapPresenceError, logger: loggerFor("presence") },
+                { services: notify.serviceNames, map: mapNotifyError, logger: loggerFor("notify") },
+              ],
+              loggerFor("internal"),
+            ),
+            notify.auth,
+          ],
         });
 
   return {
