@@ -1,6 +1,5 @@
-import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
@@ -9,16 +8,7 @@ import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
 import { grpcTransport } from "@parley/runtime";
 import { freePorts } from "@parley/testkit";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
-
-/** Asserts that `call` fails with `code` and a message matching `message`. */
-async function refused(call: Promise<unknown>, code: Code, message: RegExp): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[code], `got ${Code[e.code]} "${e.rawMessage}"`);
-    assert.match(e.rawMessage, message);
-    return true;
-  });
-}
+import { refused } from "./support/status.js";
 
 describe("npm start's internal port: every service keeps its documented error codes", () => {
   let parley: EmbeddedParley;
