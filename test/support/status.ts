@@ -10,3 +10,6 @@ export async function refused(call: Promise<unknown>, code: Code, message: RegEx
     return true;
   });
 }
+
+/** What must never reach a client in a status message: addresses, ports, errnos, transport and driver texts. */
+export const INTERNAL_DETAILS = /127\.0\.0\.1|localhost|:\d{2,5}\b|ECONN|EPIPE|ETIMEDOUT|EHOST|terminat|Connection|socket|postgres|pglite|internal error/i;

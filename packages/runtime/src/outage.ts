@@ -29,6 +29,7 @@ export function unavailable(dependency: string, cause: unknown): ConnectError {
  * service's answer to bad input is the caller's business; a bug stays a bug).
  */
 export function dependencyFailure(dependency: string, err: unknown): unknown {
+  if (err instanceof DependencyUnavailable) return err; // named already, nearer to what failed
   return isOutage(err) ? new DependencyUnavailable(dependency, { cause: err }) : err;
 }
 
@@ -86,6 +87,7 @@ const LOST_CONNECTION_MESSAGES: readonly RegExp[] = [
  */
 export function isOutage(err: unknown, depth = 0): boolean {
   if (depth > 4 || typeof err !== "object" || err === null) return false;
+  if (err instanceof DependencyUnavailable) return true;
   if (err instanceof ConnectError) return OUTAGE_CODES.has(err.code);
   const { code, message, cause } = err as { code?: unknown; message?: unknown; cause?: unknown };
   if (typeof code === "string" && (NETWORK_ERRNOS.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isOutageSqlState(code)))) return true;
