@@ -73,7 +73,8 @@ export class ErrorTranslator {
   private outage(status: ConnectError, cause: unknown, method: string): ConnectError {
     const now = Date.now();
     if (now - this.lastOutageLog >= OUTAGE_LOG_INTERVAL_MS) {
-      this.logger.warn({ err: cause, method, status: status.rawMessage, suppressed: this.suppressed }, "dependency unavailable");
+      // Warn, not error: an outage is expected to pass; `suppressed` counts the answers not logged since the last line.
+      this.logger.warn({ err: cause, method, status: status.rawMessage, suppressed: this.suppressed }, "answered UNAVAILABLE");
       this.lastOutageLog = now;
       this.suppressed = 0;
     } else {
