@@ -4,9 +4,9 @@ import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
 import { create } from "@bufbuild/protobuf";
-import { startServer, type InternalPlane, type Logger, type Metrics, type RunningServer, type ServerTls } from "@parley/runtime";
+import { dependencyFailure, errorInterceptor, ErrorTranslator, startServer, type InternalPlane, type Logger, type Metrics, type RunningServer, type ServerTls } from "@parley/runtime";
+import { mapDiscoveryError, type Registry } from "@parley/discovery";
 import { deliverAccess } from "./access.js";
-import type { Registry } from "@parley/discovery";
 import type { GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
@@ -85,12 +85,19 @@ export async function startGateway(
     logger,
   );
   const presenceClient = createClient(PresenceService, upstreams.presence);
+  // Presence's answers reach devices as error frames: an outage is told in words, never the transport's text.
+  const presenceErrors = new ErrorTranslator(() => undefined, logger);
   const presencePort = {
     connected: (userId: bigint, deviceId: bigint) => presenceLink.connected(userId, deviceId),
     disconnected: (userId: bigint, deviceId: bigint) => presenceLink.disconnected(userId, deviceId),
     heartbeat: (userId: bigint, deviceId: bigint) => presenceLink.heartbeat(userId, deviceId),
-    getPresence: async (viewerId: bigint, userIds: bigint[]) =>
-      (await presenceClient.getPresence({ viewerId, userIds }, { timeoutMs: config.upstreamTimeoutMs })).presences,
+    getPresence: async (viewerId: bigint, userIds: bigint[]) => {
+      try {
+        return (await presenceClient.getPresence({ viewerId, userIds }, { timeoutMs: config.upstreamTimeoutMs })).presences;
+      } catch (err) {
+        throw presenceErrors.status(dependencyFailure("the presence service", err), `${PresenceService.typeName}/GetPresence`);
+      }
+    },
   };
   const server = await startServer({
     host: config.host,
@@ -102,6 +109,8 @@ export async function startGateway(
     serviceNames: [...gatewayServiceNames, ...discovery.serviceNames],
     logger,
     metrics,
+    // Forwarded calls' outages and PickGateway's domain errors become statuses; nothing unexpected leaks its text.
+    interceptors: [errorInterceptor(mapDiscoveryError, logger)],
     readMaxBytes: config.maxRequestBytes,
     ...(deps.publicTls ? { tls: deps.publicTls } : {}),
   });

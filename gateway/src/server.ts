@@ -15,7 +15,7 @@ export interface GatewayUpstreams {
 export function gatewayRoutes(upstreams: GatewayUpstreams, upstreamTimeoutMs: number): (router: ConnectRouter) => void {
   const account = createClient(AccountService, upstreams.account);
   return (router) => {
-    router.service(AccountService, forwardUnary(AccountService, account, upstreamTimeoutMs));
+    router.service(AccountService, forwardUnary(AccountService, account, upstreamTimeoutMs, "the account service"));
   };
 }
 

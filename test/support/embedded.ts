@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Transport } from "@connectrpc/connect";
 import type { Clock, Timers } from "@parley/presence";
 import { createLogger } from "@parley/runtime";
+import { testCredentials } from "@parley/testkit";
 import { loadEmbeddedConfig, startEmbedded, type RunningParley } from "@parley/standalone";
 import { callApi } from "./http-api.js";
 
@@ -13,13 +15,22 @@ export interface EmbeddedParley {
   /** Signs up and logs in a user; returns the token and ids. */
   user(username: string, deviceName?: string): Promise<{ token: string; userId: bigint; deviceId: bigint }>;
   logIn(username: string, deviceName: string): Promise<{ token: string; userId: bigint; deviceId: bigint }>;
+  /**
+   * A transport to `audience` on the internal port (INTERNAL_PORT) with the
+   * service token of `principal` ("gateway", "operator:test"...), from
+   * credentials made for this run and trusted through SERVICE_TRUST_FILE.
+   */
+  internalAs(principal: string, audience: string): Transport;
   close(): Promise<void>;
 }
 
 /** The whole of Parley in this process (npm start's code path) on a fresh data folder. */
 export async function startParley(env: Record<string, string> = {}, options: { presenceTime?: Clock & Timers } = {}): Promise<EmbeddedParley> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
-  const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...env };
+  // The internal port takes only service tokens: credentials for it when it is asked for.
+  const credentials = env.INTERNAL_PORT === undefined ? undefined : testCredentials();
+  const trust = credentials ? { SERVICE_TRUST_FILE: credentials.keys.trustFile } : {};
+  const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...trust, ...env };
   const parley = await startEmbedded(
     loadEmbeddedConfig(vars),
     (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
@@ -40,9 +51,14 @@ export async function startParley(env: Record<string, string> = {}, options: { p
       return logIn(username, deviceName);
     },
     logIn,
+    internalAs(principal, audience) {
+      if (credentials === undefined || parley.internal === undefined) throw new Error("start Parley with INTERNAL_PORT to call its internal port");
+      return credentials.plane(principal).transport(new URL(parley.internal.url).host, audience);
+    },
     async close() {
       await parley.close(1_000);
       await rm(dataDir, { recursive: true, force: true });
+      credentials?.close();
     },
   };
 }

@@ -39,7 +39,8 @@ export class ChatLink {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
-        reject(new ConnectError("chat did not answer in time", Code.DeadlineExceeded));
+        // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
+        reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
       }, this.timeoutMs);
       this.pending.set(correlationId, { resolve, reject, timer });
       this.open().batcher.add(create(CommandSchema, { correlationId, userId, deviceId, op }));

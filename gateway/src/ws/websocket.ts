@@ -2,12 +2,12 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/client/protocol";
-import { DEVICE_HEADER, USER_HEADER, type Logger } from "@parley/runtime";
+import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
@@ -66,7 +66,11 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       let identity;
       try {
         identity = await accounts.verifyToken({ accessToken: handshake.token });
-      } catch {
+      } catch (err) {
+        // An account outage says nothing about the token: 503 makes clients retry rather than log in again.
+        if (isOutage(err)) return refuse(socket, 503, "the account service is unavailable; retry");
+        const { code } = ConnectError.from(err);
+        if (code !== Code.Unauthenticated && code !== Code.InvalidArgument) throw err; // a bug: 500, logged below
         return refuse(socket, 401, "the access token is not valid, expired, or its device logged out");
       }
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);

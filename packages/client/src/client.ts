@@ -137,6 +137,17 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return this.outbox.add({ conversationId, clientMsgId, text }, options);
   }
 
+  /**
+   * Gives up on a send that is still waiting for its acknowledgement (the
+   * outbox retries it until then, through outages and reconnects): its
+   * promise rejects with CANCELLED. Returns false when nothing with this
+   * clientMsgId is waiting. An attempt already sent may still be stored;
+   * sending again with the same clientMsgId tells (duplicate: true).
+   */
+  cancelSend(clientMsgId: string): boolean {
+    return this.outbox.cancelById(clientMsgId, new ParleyError("CANCELLED", "the send was cancelled", false));
+  }
+
   /** The one-to-one conversation with another user, created on first use. */
   async openDirect(peerUserId: bigint): Promise<Conversation> {
     const { conversation } = await this.call("openDirect", { peerUserId });

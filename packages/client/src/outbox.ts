@@ -72,6 +72,22 @@ export class Outbox {
     });
   }
 
+  /**
+   * Stops retrying the message with this client_msg_id: its send rejects with
+   * `err`. False when no such message is waiting (acknowledged, failed, or
+   * never queued). An attempt already on the wire may still be stored.
+   */
+  cancelById(clientMsgId: string, err: unknown): boolean {
+    for (const queue of this.queues.values()) {
+      const pending = queue.find((p) => p.clientMsgId === clientMsgId && !p.settled);
+      if (pending) {
+        this.cancel(pending, err);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A connection is ready: send every conversation's next message now. */
   resume(attempt: SendAttempt): void {
     this.attempt = attempt;

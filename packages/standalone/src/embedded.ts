@@ -10,6 +10,7 @@ import { MemoryRegistry } from "@parley/discovery";
 import { openConfiguredDb } from "@parley/relational";
 import {
   errorInterceptor,
+  errorInterceptorByService,
   inProcessTransport,
   mergePolicies,
   Metrics,
@@ -146,11 +147,17 @@ export async function startEmbedded(
           metrics,
           interceptors: [
             plane.guard(mergePolicies(accountAccess, idgenAccess, chatAccess, presenceAccess, notifyAccess)),
-            accountErrors,
-            idgenErrors,
-            chatErrors,
-            presenceErrors,
-            notifyErrors,
+            // Each call's errors are mapped by the service it called (one interceptor per service would turn the others' errors into INTERNAL).
+            errorInterceptorByService(
+              [
+                { services: account.serviceNames, map: mapAccountError, logger: loggerFor("account") },
+                { services: idgen.serviceNames, map: mapIdgenError, logger: loggerFor("idgen") },
+                { services: chat.serviceNames, map: mapChatError, logger: loggerFor("chat") },
+                { services: presence.serviceNames, map: mapPresenceError, logger: loggerFor("presence") },
+                { services: notify.serviceNames, map: mapNotifyError, logger: loggerFor("notify") },
+              ],
+              loggerFor("internal"),
+            ),
           ],
           ...(plane.serverTls ? { tls: plane.serverTls } : {}),
         });

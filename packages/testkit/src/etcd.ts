@@ -2,10 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePorts } from "./ports.js";
 
 /**
  * The shared test etcd comes from PARLEY_TEST_ETCD_URL, which `npm test`
@@ -142,23 +142,4 @@ async function healthy(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Ports in 20000-32767 that nothing listens on now (below the ephemeral range, see STACK-NOTES). */
-async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < count; tries++) {
-    if (tries > 200) throw new Error("found no free port for a private etcd");
-    const port = 20_000 + Math.floor(Math.random() * 12_768);
-    if (!ports.includes(port) && (await bindable(port))) ports.push(port);
-  }
-  return ports;
-}
-
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }

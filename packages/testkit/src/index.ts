@@ -3,3 +3,4 @@ export { openTestDb, type TestDbKind } from "./databases.js";
 export { startEtcd, testEtcdUrl, uniqueEtcdPrefix, type PrivateEtcd } from "./etcd.js";
 export { issueCertificate, writeCertificates, writeServiceKeys, type Certificates, type ServiceKeys } from "./credentials.js";
 export { testCredentials, TEST_PRINCIPALS, type TestCredentials } from "./planes.js";
+export { freePorts } from "./ports.js";

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isOutage, unavailable } from "@parley/runtime";
 
 /** Base of the account domain's errors; each maps to one status at the edge. */
 export abstract class AccountError extends Error {}
@@ -33,5 +34,7 @@ export function mapAccountError(err: unknown): ConnectError | undefined {
   if (err instanceof UsernameTaken) return new ConnectError(err.message, Code.AlreadyExists);
   if (err instanceof BadCredentials || err instanceof NotAuthenticated) return new ConnectError(err.message, Code.Unauthenticated);
   if (err instanceof NotFound) return new ConnectError(err.message, Code.NotFound);
+  // Account calls no other service on a request's path: a raw outage is the database's.
+  if (isOutage(err)) return unavailable("the account store", err);
   return undefined;
 }

@@ -1,6 +1,7 @@
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
+import { withFieldChecks, type FieldProblem } from "@parley/runtime";
 import type { Accounts, UserRef } from "./accounts.js";
 import { InvalidInput, NotAuthenticated } from "./errors.js";
 import { accountEventStream } from "./event-stream.js";
@@ -12,9 +13,11 @@ import type { TokenClaims } from "./tokens.js";
  * main.ts (or the embedded launcher) decides where the routes are served.
  */
 export function accountRoutes(accounts: Accounts, stopping: AbortSignal = new AbortController().signal): (router: ConnectRouter) => void {
+  // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
+  const refuse = (problem: FieldProblem) => new InvalidInput(problem.field, problem.rule);
   return (router) => {
-    router.service(AccountService, publicApi(accounts));
-    router.service(AccountInternalService, internalApi(accounts, stopping));
+    router.service(AccountService, withFieldChecks(AccountService, publicApi(accounts), refuse));
+    router.service(AccountInternalService, withFieldChecks(AccountInternalService, internalApi(accounts, stopping), refuse));
   };
 }
 

@@ -1,3 +1,4 @@
+import { MAX_ID } from "@parley/runtime";
 import { InvalidInput, NotAllowed, NotFound } from "./errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { SendBatcher } from "./send-batcher.js";
@@ -187,6 +188,7 @@ export class Chat {
 
 function parsePageToken(token: string): bigint | undefined {
   if (token === "") return undefined;
-  if (!/^\d{1,20}$/.test(token)) throw new InvalidInput("page_token", "is not a token this service issued");
+  // Tokens are activity ids: anything else, or a number no id can reach, was not issued here.
+  if (!/^\d{1,19}$/.test(token) || BigInt(token) > MAX_ID) throw new InvalidInput("page_token", "is not a token this service issued");
   return BigInt(token);
 }

@@ -49,8 +49,11 @@ import {
   type SetTypingResponse,
   type SyncRequest,
   type SyncResponse,
+  ChatService,
 } from "@parley/contracts/parley/chat/v1/chat";
+import { firstFieldProblem } from "@parley/runtime";
 import type { Actor, Chat } from "./chat.js";
+import { InvalidInput } from "./errors.js";
 import { roleFromMessage, type Groups } from "./groups.js";
 import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js";
 
@@ -60,7 +63,7 @@ import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js
  * the two paths cannot behave differently.
  */
 export function chatCommands(chat: Chat, groups: Groups) {
-  return {
+  return checked({
     async send(actor: Actor, req: SendRequest): Promise<SendResponse> {
       const outcome = await chat.send(actor, req.conversationId, req.clientMsgId, req.text);
       return create(SendResponseSchema, {
@@ -126,7 +129,29 @@ export function chatCommands(chat: Chat, groups: Groups) {
       await groups.delete(actor, req.conversationId);
       return create(DeleteGroupResponseSchema, {});
     },
-  };
+  });
+}
+
+type Command = (actor: Actor, req: never) => Promise<unknown>;
+
+/**
+ * Each command first checks the rules every request shares (64-bit ids fit
+ * SQL bigint, no NUL in text: firstFieldProblem) on its request, so bad input
+ * is INVALID_ARGUMENT naming the field, whichever path it came by, before
+ * the domain or the store sees it. Commands are named as the RPCs whose
+ * request they take.
+ */
+function checked<T extends Record<string, Command>>(commands: T): T {
+  const guarded: Record<string, Command> = {};
+  for (const [name, run] of Object.entries(commands)) {
+    const schema = ChatService.method[name as keyof typeof ChatService.method].input;
+    guarded[name] = async (actor, req) => {
+      const problem = firstFieldProblem(schema, req);
+      if (problem) throw new InvalidInput(problem.field, problem.rule);
+      return run(actor, req);
+    };
+  }
+  return guarded as T;
 }
 
 export type ChatCommands = ReturnType<typeof chatCommands>;

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isOutage, unavailable } from "@parley/runtime";
 
 /** Base of the chat domain's errors; each maps to one status at the edge. */
 export abstract class ChatError extends Error {}
@@ -22,6 +23,8 @@ export function mapChatError(err: unknown): ConnectError | undefined {
   if (err instanceof NotFound) return new ConnectError(err.message, Code.NotFound);
   if (err instanceof NotAllowed) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof RateLimited) return new ConnectError(err.message, Code.ResourceExhausted);
+  // Calls to other services arrive here already named (DependencyUnavailable); a raw outage is the database's.
+  if (isOutage(err)) return unavailable("the message store", err);
   return mapGroupError(err);
 }
 

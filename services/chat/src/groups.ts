@@ -3,6 +3,7 @@ import { MemberRole as RoleMessage, SystemEventSchema, type SystemEvent } from "
 import type { Actor } from "./chat.js";
 import { AlreadyExists, InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "./errors.js";
 import { codePoints } from "./limits.js";
+import { ConversationMissingError } from "./store/ports.js";
 import type { ConversationRecord, DeliveryBus, GroupChange, IdSource, MemberRole, MessageStore, SendOutcome, StoredMessage, UserDirectory } from "./ports.js";
 
 export interface GroupsOptions {
@@ -117,10 +118,14 @@ export class Groups {
   private async change(conversationId: bigint, event: SystemEvent, decide: (group: ConversationRecord) => Omit<GroupChange, "systemMessage">): Promise<ConversationRecord> {
     if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
     const systemMessage = await this.systemMessage(conversationId, event);
-    const { conversation, outcome } = await this.o.store.updateGroup(conversationId, (group) => {
-      if (group.kind !== "group" || group.deleted) throw new NotFound(`no group with id ${conversationId}`);
-      return { ...decide(group), systemMessage };
-    });
+    const { conversation, outcome } = await this.o.store
+      .updateGroup(conversationId, (group) => {
+        if (group.kind !== "group" || group.deleted) throw new NotFound(`no group with id ${conversationId}`);
+        return { ...decide(group), systemMessage };
+      })
+      .catch((err: unknown) => {
+        throw err instanceof ConversationMissingError ? new NotFound(`no group with id ${conversationId}`) : err;
+      });
     this.publish(outcome);
     return conversation;
   }

@@ -1,3 +1,4 @@
+import { isOutage } from "@parley/runtime";
 import type { MessageStore, SendOutcome, StoredMessage } from "./ports.js";
 
 export interface SendBatcherOptions {
@@ -20,7 +21,8 @@ interface Waiting {
  * (no timer: at most the rest of the current event-loop turn). Each caller
  * gets its own message's outcome or error. When a batch's transaction fails
  * as a whole, its messages are retried one by one, so one bad message (a
- * taken id) cannot fail the others.
+ * taken id) cannot fail the others; unless the database is gone, which
+ * fails them all at once.
  */
 export class SendBatcher {
   readonly #store: Pick<MessageStore, "append" | "appendBatch">;
@@ -68,7 +70,9 @@ export class SendBatcher {
     let results: (SendOutcome | Error)[];
     try {
       results = await this.#store.appendBatch(batch.map((w) => w.message));
-    } catch {
+    } catch (err) {
+      // A lost database fails every message alike: answer them all now instead of trying each against it.
+      if (isOutage(err)) return batch.forEach((w) => w.reject(err));
       await Promise.all(batch.map((w) => this.#store.append(w.message).then(w.resolve, w.reject)));
       return;
     }

@@ -10,7 +10,7 @@ import {
   type StreamRequest,
   type StreamResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
-import { actingUserKey, AsyncQueue, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
+import { actingUserKey, AsyncQueue, ErrorTranslator, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
 import type { Actor, Chat } from "./chat.js";
 import type { Groups } from "./groups.js";
 import { chatCommands, type ChatCommands } from "./commands.js";
@@ -64,6 +64,8 @@ export const chatServiceNames = [ChatService.typeName];
  */
 function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext, commands: ChatCommands, deps: ChatServerDeps): AsyncIterable<StreamResponse> {
   const out = new AsyncQueue<StreamResponse>();
+  // Each command is answered with its own status, translated as the interceptor would a unary call's.
+  const errors = new ErrorTranslator(deps.mapError, deps.logger);
   const batcher = new TickBatcher<Reply>((replies) => out.push(create(StreamResponseSchema, { replies })));
   let leave: (() => void) | undefined;
   let inFlight = 0;
@@ -77,7 +79,7 @@ function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext
         if (request.hello && !leave) leave = deps.onGateway(request.hello);
         for (const command of request.commands) {
           inFlight++;
-          void runCommand(command, commands, deps).then((reply) => {
+          void runCommand(command, commands, errors).then((reply) => {
             batcher.add(reply);
             inFlight--;
             finish();
@@ -96,7 +98,7 @@ function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext
   return out;
 }
 
-async function runCommand(command: Command, commands: ChatCommands, deps: ChatServerDeps): Promise<Reply> {
+async function runCommand(command: Command, commands: ChatCommands, errors: ErrorTranslator): Promise<Reply> {
   const actor = { userId: command.userId, deviceId: command.deviceId };
   try {
     const op = command.op;
@@ -104,17 +106,12 @@ async function runCommand(command: Command, commands: ChatCommands, deps: ChatSe
     const result = await (commands[op.case] as (a: Actor, r: unknown) => Promise<unknown>)(actor, op.value);
     return create(ReplySchema, { correlationId: command.correlationId, result: { case: op.case, value: result } as Reply["result"] });
   } catch (err) {
-    const status = err instanceof ConnectError ? err : (deps.mapError(err) ?? internal(err, deps.logger));
+    const status = errors.status(err, `${ChatService.typeName}/Stream/${command.op.case ?? "empty"}`);
     return create(ReplySchema, {
       correlationId: command.correlationId,
       result: { case: "error", value: { code: status.code, message: status.rawMessage } },
     });
   }
-}
-
-function internal(err: unknown, logger: Logger): ConnectError {
-  logger.error({ err }, "unexpected error in a stream command");
-  return new ConnectError("internal error", Code.Internal);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isOutage, unavailable } from "@parley/runtime";
 
 /** A request field broke a rule; the message names the field and the rule. */
 export class InvalidInput extends Error {
@@ -25,5 +26,7 @@ export function mapNotifyError(err: unknown): ConnectError | undefined {
   if (err instanceof NotFound) return new ConnectError(err.message, Code.NotFound);
   if (err instanceof EventIdConflict) return new ConnectError(err.message, Code.AlreadyExists);
   if (err instanceof NotAuthenticated) return new ConnectError(err.message, Code.Unauthenticated);
+  // Calls to other services arrive here already named (DependencyUnavailable); a raw outage is the database's.
+  if (isOutage(err)) return unavailable("the notification store", err);
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
+import { withFieldChecks } from "@parley/runtime";
 import { toChannels, toDelivery, toNotification, toTemplateName, toTrackedEvent } from "./convert.js";
 import { InvalidInput } from "./errors.js";
 import type { Notifications } from "./notifications.js";
@@ -50,7 +51,8 @@ export function notifyRoutes(notifications: Notifications): (router: ConnectRout
       return {};
     },
   };
-  return (router) => router.service(NotifyService, impl);
+  // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
+  return (router) => router.service(NotifyService, withFieldChecks(NotifyService, impl, (problem) => new InvalidInput(problem.field, problem.rule)));
 }
 
 export const notifyServiceNames = [NotifyService.typeName];

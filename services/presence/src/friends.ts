@@ -1,5 +1,6 @@
 import { createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { dependencyFailure } from "@parley/runtime";
 
 /** What presence needs to know about people: friendships and who hides their presence. */
 export interface PeopleDirectory {
@@ -16,11 +17,15 @@ export class AccountPeopleDirectory implements PeopleDirectory {
   }
 
   async friendIds(userId: bigint): Promise<bigint[]> {
-    return (await this.client.listFriendIds({ userId })).friendIds;
+    return (await this.client.listFriendIds({ userId }).catch(accountFailure)).friendIds;
   }
 
   async hiding(userIds: readonly bigint[]): Promise<Set<bigint>> {
     if (userIds.length === 0) return new Set();
-    return new Set((await this.client.getPresenceVisibility({ userIds: [...userIds] })).hiddenUserIds);
+    return new Set((await this.client.getPresenceVisibility({ userIds: [...userIds] }).catch(accountFailure)).hiddenUserIds);
   }
+}
+
+function accountFailure(err: unknown): never {
+  throw dependencyFailure("the account service", err);
 }

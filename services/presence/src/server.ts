@@ -8,7 +8,7 @@ import {
   type SessionsRequest,
   type SessionsResponse,
 } from "@parley/contracts/parley/presence/v1/presence";
-import { AsyncQueue, TickBatcher, type Logger } from "@parley/runtime";
+import { AsyncQueue, TickBatcher, withFieldChecks, type Logger } from "@parley/runtime";
 import { InvalidInput } from "./errors.js";
 import type { PresenceHub } from "./hub.js";
 
@@ -26,7 +26,8 @@ export function presenceRoutes(hub: PresenceHub, logger: Logger, stopping: Abort
       return { presences: await hub.getPresence(req.viewerId, req.userIds) };
     },
   };
-  return (router) => router.service(PresenceService, impl);
+  // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
+  return (router) => router.service(PresenceService, withFieldChecks(PresenceService, impl, (problem) => new InvalidInput(problem.field, problem.rule)));
 }
 
 export const presenceServiceNames = [PresenceService.typeName];

@@ -1,5 +1,6 @@
 import { createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { dependencyFailure } from "@parley/runtime";
 import type { UserDirectory } from "../ports.js";
 
 /** Which users exist, asked of the account service. */
@@ -11,7 +12,9 @@ export class AccountUserDirectory implements UserDirectory {
   }
 
   async existing(ids: readonly bigint[]): Promise<Set<bigint>> {
-    const { profiles } = await this.client.getUsers({ userIds: [...ids] });
+    const { profiles } = await this.client.getUsers({ userIds: [...ids] }).catch((err: unknown) => {
+      throw dependencyFailure("the account service", err);
+    });
     return new Set(profiles.map((p) => p.userId));
   }
 }

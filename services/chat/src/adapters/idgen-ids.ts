@@ -1,5 +1,6 @@
 import { createClient, type Transport } from "@connectrpc/connect";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { dependencyFailure } from "@parley/runtime";
 import type { IdSource } from "../ports.js";
 
 /**
@@ -32,7 +33,8 @@ export class IdgenIdSource implements IdSource {
         const { ids } = await this.client.nextIds({ count: batch.length });
         batch.forEach((waiter, i) => waiter.resolve(ids[i]!));
       } catch (err) {
-        for (const waiter of batch) waiter.reject(err);
+        const failure = dependencyFailure("the id service", err);
+        for (const waiter of batch) waiter.reject(failure);
       }
     }
     this.inFlight = false;

@@ -1,6 +1,6 @@
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { AccountInternalService, PushPlatform, type GetNotificationTargetsResponse } from "@parley/contracts/parley/account/v1/account";
-import type { Logger } from "@parley/runtime";
+import { dependencyFailure, type Logger } from "@parley/runtime";
 import { NotFound } from "../errors.js";
 import type { TargetDirectory, UserTargets } from "../ports.js";
 
@@ -50,7 +50,7 @@ export class AccountTargetDirectory implements TargetDirectory {
       reply = await this.#client.getNotificationTargets({ userId });
     } catch (err) {
       if (err instanceof ConnectError && err.code === Code.NotFound) throw new NotFound(`user ${userId} does not exist`);
-      throw err;
+      throw dependencyFailure("the account service", err);
     }
     const value = toTargets(reply);
     if (this.#ttlMs > 0 && generation === this.#generation) {
