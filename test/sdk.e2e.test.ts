@@ -57,6 +57,33 @@ describe("client SDK against the real gateway", () => {
     await Promise.all([alice.client.close(), bob.close()]);
   });
 
+  it("after its password changed elsewhere (4103) asks getToken for a fresh token, and stops when there is none", async () => {
+    const phone = await p.user("pw_owner", "phone");
+    const laptop = await p.logIn("pw_owner", "laptop");
+    const reasons: string[] = [];
+    const client = new ParleyClient({
+      url: ws(),
+      getToken: (reason) => {
+        reasons.push(reason);
+        if (reason === "refused") throw new Error("the refresh failed: log in again"); // what an app does when RefreshSession is refused
+        return laptop.token;
+      },
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    const disconnects: number[] = [];
+    const errors: unknown[] = [];
+    client.on("disconnected", (info) => disconnects.push(info.code));
+    client.on("error", (err) => errors.push(err));
+    await client.connect();
+    const changed = await callApi(p.url, "ChangePassword", { currentPassword: "correct horse battery", newPassword: "a brand new secret" }, phone.token);
+    assert.equal(changed.status, 200);
+    await waitFor(() => client.state === "stopped");
+    assert.deepEqual(disconnects, [4103]);
+    assert.deepEqual(reasons, ["connect", "refused"]);
+    assert.ok(errors.some((err) => err instanceof AuthenticationError));
+    await client.close();
+  });
+
   it("stops with an AuthenticationError when the token is refused and there is no getToken", async () => {
     const client = new ParleyClient({ url: ws(), token: "not-a-token", backoff: { initialMs: 10, maxMs: 50 } });
     await assert.rejects(client.connect(), (err: unknown) => err instanceof AuthenticationError);

@@ -135,13 +135,84 @@ describe("gateway WebSocket edge (embedded mode, real sockets)", () => {
       s.ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false });
       assert.equal((await s.closedWith()).code, 1007);
     });
-    it("closes a logged-out device's socket with 4101", async () => {
-      const device = await p.logIn("alice", "tablet");
-      const s = await RawSocket.open(p.wsUrl, device.token);
+  });
+
+  /**
+   * Every way a session ends closes the sockets its tokens opened, with the
+   * close code docs/protocol.md gives for it, and no other session's. A
+   * heartbeat answered on the other socket after the close arrived shows it
+   * stayed open: the gateway closes all sockets of one event at once.
+   */
+  describe("sessions ending", () => {
+    const opened = async (token: string) => {
+      const s = await RawSocket.open(p.wsUrl, token);
       await s.next((f) => f.body.case === "welcome");
+      return s;
+    };
+    const answers = async (s: RawSocket, id: bigint) => {
+      s.send({ id, body: { case: "heartbeat", value: {} } });
+      assert.equal((await s.reply(id)).body.case, "pong");
+    };
+
+    it("closes a logged-out device's socket with 4101 and leaves the user's other devices open", async () => {
+      const device = await p.logIn("alice", "tablet");
+      const other = await opened(alice.token);
+      const s = await opened(device.token);
       assert.equal((await callApi(p.url, "LogOut", {}, device.token)).status, 200);
       assert.equal((await s.closedWith()).code, 4101);
+      await answers(other, 11n);
       await assert.rejects(RawSocket.open(p.wsUrl, device.token), { status: 401 });
+      other.close();
+    });
+
+    it("closes with 4102 the socket of a session ended by a replayed refresh token, and leaves the user's other sessions open", async () => {
+      const phone = await p.user("reused", "phone");
+      const laptop = await p.logIn("reused", "laptop");
+      const refreshed = await callApi(p.url, "RefreshSession", { refreshToken: phone.refreshToken });
+      assert.equal(refreshed.status, 200);
+      const s = await opened(refreshed.body.session.accessToken);
+      const other = await opened(laptop.token);
+      const replay = await callApi(p.url, "RefreshSession", { refreshToken: phone.refreshToken });
+      assert.deepEqual([replay.status, replay.body.code], [401, "unauthenticated"]);
+      assert.equal((await s.closedWith()).code, 4102);
+      await answers(other, 12n);
+      await assert.rejects(RawSocket.open(p.wsUrl, refreshed.body.session.accessToken), { status: 401 });
+      other.close();
+    });
+
+    it("does not close anything for a forged refresh token", async () => {
+      const phone = await p.user("forgedfor", "phone");
+      const s = await opened(phone.token);
+      const forged = `${phone.refreshToken.split(".")[0]}.${"A".repeat(43)}`;
+      const res = await callApi(p.url, "RefreshSession", { refreshToken: forged });
+      assert.deepEqual([res.status, res.body.code], [401, "unauthenticated"]);
+      // Still open and serving; and the real token still refreshes.
+      await answers(s, 13n);
+      assert.equal((await callApi(p.url, "RefreshSession", { refreshToken: phone.refreshToken })).status, 200);
+      s.close();
+    });
+
+    it("closes with 4103 every other session's socket when the password changes, and keeps the caller's", async () => {
+      const phone = await p.user("changer", "phone");
+      const laptop = await p.logIn("changer", "laptop");
+      const tablet = await p.logIn("changer", "tablet");
+      const [own, lost, stolen] = await Promise.all([phone, laptop, tablet].map((d) => opened(d.token)));
+      const res = await callApi(p.url, "ChangePassword", { currentPassword: "correct horse battery", newPassword: "a brand new secret" }, phone.token);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal((await lost!.closedWith()).code, 4103);
+      assert.equal((await stolen!.closedWith()).code, 4103);
+      await answers(own!, 14n);
+      own!.close();
+    });
+
+    it("closes with 4102 the socket of a session replaced by a new log-in on the same device", async () => {
+      const first = await p.user("kiosk", "kiosk");
+      const s = await opened(first.token);
+      const again = await callApi(p.url, "LogIn", { username: "kiosk", password: "correct horse battery", deviceName: "kiosk", deviceId: String(first.deviceId) });
+      assert.equal(again.status, 200);
+      assert.equal((await s.closedWith()).code, 4102);
+      const fresh = await opened(again.body.session.accessToken);
+      fresh.close();
     });
   });
 });

@@ -35,7 +35,8 @@ export interface RunningGateway {
 /**
  * The gateway's composition root: the public HTTP API and WebSocket on one
  * port, DeliverService for chat (in-process, or on the internal port), the
- * multiplexed stream to chat, and the log-out watch that closes sockets.
+ * multiplexed stream to chat, and the account-event watch that closes the
+ * sockets of sessions that ended.
  */
 export async function startGateway(
   config: GatewayConfig,
@@ -164,7 +165,7 @@ export async function startGateway(
   };
 }
 
-/** Follows account events, closing a logged-out device's sockets; re-subscribes after a break. */
+/** Follows account events, closing the sockets of ended sessions and logged-out devices; re-subscribes after a break. */
 function watchLogOuts(account: Transport, websocket: WebSocketEndpoint, logger: Logger): () => void {
   const client = createClient(AccountInternalService, account);
   const abort = new AbortController();
@@ -172,7 +173,8 @@ function watchLogOuts(account: Transport, websocket: WebSocketEndpoint, logger: 
     while (!abort.signal.aborted) {
       try {
         for await (const event of client.watchAccountEvents({}, { signal: abort.signal })) {
-          if (event.event.case === "deviceLoggedOut") websocket.logOut(event.event.value.userId, event.event.value.deviceId);
+          if (event.event.case === "sessionsEnded") websocket.endSessions(event.event.value);
+          else if (event.event.case === "deviceLoggedOut") websocket.logOut(event.event.value.userId, event.event.value.deviceId);
         }
       } catch (err) {
         if (abort.signal.aborted) return;

@@ -8,13 +8,21 @@ import { testCredentials } from "@parley/testkit";
 import { loadEmbeddedConfig, startEmbedded, type RunningParley } from "@parley/standalone";
 import { callApi } from "./http-api.js";
 
+/** A session: the access token (`token`), the refresh token, and whose it is. */
+export interface LoggedIn {
+  token: string;
+  refreshToken: string;
+  userId: bigint;
+  deviceId: bigint;
+}
+
 export interface EmbeddedParley {
   parley: RunningParley;
   url: string;
   wsUrl: string;
-  /** Signs up and logs in a user; returns the token and ids. */
-  user(username: string, deviceName?: string): Promise<{ token: string; userId: bigint; deviceId: bigint }>;
-  logIn(username: string, deviceName: string): Promise<{ token: string; userId: bigint; deviceId: bigint }>;
+  /** Signs up and logs in a user; returns the tokens and ids. */
+  user(username: string, deviceName?: string): Promise<LoggedIn>;
+  logIn(username: string, deviceName: string): Promise<LoggedIn>;
   /**
    * A transport to `audience` on the internal port (INTERNAL_PORT) with the
    * service token of `principal` ("gateway", "operator:test"...), from
@@ -37,10 +45,15 @@ export async function startParley(env: Record<string, string> = {}, options: { p
     options,
   );
   const url = parley.gateway.url;
-  const logIn = async (username: string, deviceName: string) => {
+  const logIn = async (username: string, deviceName: string): Promise<LoggedIn> => {
     const res = await callApi(url, "LogIn", { username, password: "correct horse battery", deviceName });
     if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-    return { token: res.body.session.accessToken as string, userId: BigInt(res.body.profile.userId), deviceId: BigInt(res.body.device.deviceId) };
+    return {
+      token: res.body.session.accessToken as string,
+      refreshToken: res.body.session.refreshToken as string,
+      userId: BigInt(res.body.profile.userId),
+      deviceId: BigInt(res.body.device.deviceId),
+    };
   };
   return {
     parley,

@@ -62,6 +62,7 @@ export class DeviceConnection implements DeviceSocket {
     private readonly ws: WebSocket,
     readonly userId: bigint,
     readonly deviceId: bigint,
+    readonly sessionId: bigint,
     private readonly format: WireFormat,
     private readonly chat: ChatLink,
     private readonly presence: PresencePort,

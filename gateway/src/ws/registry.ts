@@ -2,6 +2,8 @@
 export interface DeviceSocket {
   readonly userId: bigint;
   readonly deviceId: bigint;
+  /** The session whose access token opened the socket (account's internal id). */
+  readonly sessionId: bigint;
   /** Writes an encoded server frame; false when the socket is gone or over its buffer limit. */
   write(frame: import("@parley/contracts/parley/client/v1/client").ServerFrame): boolean;
   close(code: number, reason: string): void;

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
+import { AccountInternalService, type SessionsEnded } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/client/protocol";
@@ -13,6 +13,7 @@ import type { ChatLink } from "./chat-link.js";
 import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
+import { sessionEndClose } from "./session-end.js";
 
 export interface WebSocketOptions {
   allowedOrigins: readonly string[];
@@ -76,7 +77,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
       const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
-      const session = { userId: identity.userId, deviceId: identity.deviceId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
+      const session = { userId: identity.userId, deviceId: identity.deviceId, sessionId: identity.sessionId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, session));
     })().catch((err: unknown) => {
       deps.logger.error({ err }, "upgrade failed");
@@ -89,9 +90,9 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
    * live as long as the connection hold only what they need, not the
    * upgrade request, its headers (the token) and buffers.
    */
-  function accept(ws: WebSocket, session: { userId: bigint; deviceId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
+  function accept(ws: WebSocket, session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
     const { userId, deviceId } = session;
-    const connection = new DeviceConnection(ws, userId, deviceId, session.format, deps.chatLink, deps.presence, options.limits, deps.logger);
+    const connection = new DeviceConnection(ws, userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, deps.logger);
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
@@ -147,7 +148,15 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },
-    /** Closes the sockets of a logged-out device with 4101. */
+    /** Closes the sockets of ended sessions (every socket of the user with allSessions) with the reason's close code. */
+    endSessions(ended: Pick<SessionsEnded, "userId" | "sessionIds" | "allSessions" | "reason">): void {
+      const { code, reason } = sessionEndClose(ended.reason);
+      const ids = new Set(ended.sessionIds);
+      for (const socket of [...deps.registry.devicesOf(ended.userId)]) {
+        if (ended.allSessions || ids.has(socket.sessionId)) socket.close(code, reason);
+      }
+    },
+    /** Closes the sockets of a logged-out device with 4101 (the event of account instances that predate sessionsEnded). */
     logOut(userId: bigint, deviceId: bigint): void {
       for (const socket of deps.registry.devicesOf(userId)) {
         if (socket.deviceId === deviceId) socket.close(CloseCode.LOGGED_OUT, "device logged out");

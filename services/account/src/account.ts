@@ -36,6 +36,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     hasher: new PasswordHasher(config.scryptLogN),
     tokens: new AccessTokens(key, config.accessTokenTtlSeconds, now),
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
+    refreshReuseHistory: config.refreshTokenReuseHistory,
     now,
   });
   const stopping = new AbortController();

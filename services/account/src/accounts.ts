@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import { BadCredentials, InvalidInput, NotAuthenticated, NotFound } from "./errors.js";
+import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTaken, WrongPassword } from "./errors.js";
 import type { PasswordHasher } from "./passwords.js";
-import type { AccountStore, Device, FriendEntry, FriendState, User } from "./ports.js";
+import type { AccountStore, Device, FriendEntry, FriendState, RefreshRecord, User } from "./ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
 import { checkPushToken } from "./push-tokens.js";
 import { applySettings, type SettingsRecord } from "./settings.js";
@@ -14,9 +14,27 @@ export interface SessionTokens {
   refreshExpiresAt: Date;
 }
 
+/** Why sessions ended; each has its own WebSocket close code. */
+export type SessionEndReason = "logged_out" | "revoked" | "replaced" | "password_changed" | "account_disabled";
+
+/**
+ * Sessions of one user ended (already revoked when announced): connections
+ * they authenticated must close. `allSessions` covers every session of the
+ * user, listed or not; nothing emits it yet: disabling an account (a later
+ * feature) is to end all sessions with reason "account_disabled".
+ */
+export interface SessionsEnded {
+  userId: bigint;
+  sessionIds: bigint[];
+  allSessions: boolean;
+  reason: SessionEndReason;
+}
+
 /** What Accounts announces on `events`: this instance's changes only, each once it is stored. */
 export interface AccountEvents {
-  /** The device's sessions ended: connections holding it must close. */
+  /** Sessions ended, however they ended: connections they authenticated must close. */
+  sessionsEnded: [ended: SessionsEnded];
+  /** The device's sessions ended: connections holding it must close. Kept beside sessionsEnded for older watchers. */
   deviceLoggedOut: [userId: bigint, deviceId: bigint];
   /** What GetNotificationTargets answers for the user may have changed: caches of it must be dropped. */
   notificationTargetsChanged: [userId: bigint];
@@ -27,6 +45,8 @@ export interface AccountsOptions {
   hasher: PasswordHasher;
   tokens: AccessTokens;
   refreshTtlSeconds: number;
+  /** How many used refresh-token hashes a session keeps for replay detection (see refresh()). */
+  refreshReuseHistory: number;
   now: () => number;
 }
 
@@ -40,9 +60,10 @@ export type UserRef = { id: bigint } | { username: string };
  */
 export class Accounts {
   /**
-   * Emits deviceLoggedOut so connections held by that device can be closed,
-   * and notificationTargetsChanged so notify can drop cached targets. Each
-   * is emitted after the change is stored, so a listener reading back sees it.
+   * Emits sessionsEnded (and deviceLoggedOut on log-out) so connections
+   * authenticated by those sessions can be closed, and
+   * notificationTargetsChanged so notify can drop cached targets. Each is
+   * emitted after the change is stored, so a listener reading back sees it.
    */
   readonly events = new EventEmitter<AccountEvents>();
 
@@ -70,31 +91,54 @@ export class Accounts {
     return { user, device: { ...device, loggedIn: true }, tokens };
   }
 
+  /**
+   * Rotates the session's refresh token. Only a token this server issued
+   * for the session can change anything: one whose secret matches neither
+   * the current token nor a recently used one is refused and changes
+   * nothing, so nobody can end someone else's session by making one up.
+   *
+   * Replay detection: the session keeps the hashes of its last
+   * `refreshReuseHistory` used tokens. A used token presented again means
+   * two parties hold it (the device and a thief, in some order), so the
+   * session ends for both. The history is bounded because a session lives
+   * on for as long as it keeps refreshing (each refresh extends it), and an
+   * unbounded list would grow on every session row forever; a thief replays
+   * a stolen token soon (or the device does, right after the thief used it),
+   * and a token older than the window is still refused, just without
+   * ending the session.
+   */
   async refresh(refreshToken: string): Promise<SessionTokens> {
     if (refreshToken === "") throw new InvalidInput("refresh_token", "is required");
-    const { sessionId, secret } = refreshTokens.parse(refreshToken);
-    const session = await this.options.store.findSession(sessionId);
-    if (session === undefined || session.revoked) throw new NotAuthenticated("the session has ended; log in again");
-    if (!refreshTokens.matches(secret, session.refreshHash)) {
-      // A refresh token used twice means it leaked: end the session for everyone holding it.
-      await this.options.store.revokeSession(session.id);
-      this.targetsChanged(session.userId); // without a live session the device gets no pushes
-      throw new NotAuthenticated("the refresh token was already used; log in again");
+    const { handle, hash } = refreshTokens.parse(refreshToken);
+    const session = await this.options.store.findSessionByHandle(handle);
+    const issued =
+      session === undefined ? undefined
+      : refreshTokens.same(hash, session.refreshHash) ? "current"
+      : session.usedRefreshHashes.some((used) => refreshTokens.same(hash, used)) ? "used"
+      : undefined;
+    if (session === undefined || issued === undefined) throw new NotAuthenticated("the refresh token is not valid");
+    if (session.revoked) throw new NotAuthenticated("the session has ended; log in again");
+    if (issued === "used") {
+      if (await this.options.store.revokeSession(session.id)) {
+        this.sessionsEnded(session.userId, [session.id], "revoked");
+        this.targetsChanged(session.userId); // without a live session the device gets no pushes
+      }
+      throw new NotAuthenticated("the refresh token was already used, so the session has ended for safety; log in again");
     }
     if (session.refreshExpiresAt.getTime() <= this.options.now()) throw new NotAuthenticated("the refresh token has expired; log in again");
-    const next = refreshTokens.create(session.id);
-    const refreshExpiresAt = this.refreshExpiry();
-    const rotated = await this.options.store.rotateRefresh(session.id, session.refreshHash, next.hash, refreshExpiresAt);
+    const next = this.newRefresh(refreshTokens.isLegacyHandle(session.handle) ? refreshTokens.newHandle() : session.handle);
+    const rotated = await this.options.store.rotateRefresh(session.id, session.refreshHash, next.record, this.options.refreshReuseHistory);
+    // Another refresh with the same token won the race: this one is refused, and the token is now a used one.
     if (!rotated) throw new NotAuthenticated("the refresh token was already used; log in again");
     const access = await this.options.tokens.issue(session.userId, session.deviceId, session.id);
-    return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken: next.token, refreshExpiresAt };
+    return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken: next.token, refreshExpiresAt: next.record.expiresAt };
   }
 
   /** Verifies an access token and that its session is still live. */
   async authenticate(accessToken: string): Promise<TokenClaims> {
     const claims = await this.options.tokens.verify(accessToken);
     const session = await this.options.store.findSession(claims.sessionId);
-    if (session === undefined || session.revoked || session.deviceId !== claims.deviceId) {
+    if (session === undefined || session.revoked || session.deviceId !== claims.deviceId || session.userId !== claims.userId) {
       throw new NotAuthenticated("the session has ended (the device logged out); log in again");
     }
     return claims;
@@ -102,10 +146,34 @@ export class Accounts {
 
   async logOut(caller: TokenClaims, deviceId: bigint | undefined): Promise<void> {
     const target = deviceId ?? caller.deviceId;
-    const done = await this.options.store.logOutDevice(caller.userId, target);
-    if (!done) throw new NotFound(`device ${target} is not one of your devices`);
+    const ended = await this.options.store.logOutDevice(caller.userId, target);
+    if (ended === undefined) throw new NotFound(`device ${target} is not one of your devices`);
+    this.sessionsEnded(caller.userId, ended, "logged_out");
     this.events.emit("deviceLoggedOut", caller.userId, target);
     this.targetsChanged(caller.userId); // its push token went with it
+  }
+
+  /**
+   * Changes the caller's password and ends every other session of theirs
+   * (a lost or stolen device is shut out this way); the caller's session
+   * lives on. Returns the devices that were logged out.
+   */
+  async changePassword(caller: TokenClaims, currentPassword: string, newPassword: string): Promise<bigint[]> {
+    if (currentPassword === "") throw new InvalidInput("current_password", "is required");
+    const user = await this.options.store.findUserById(caller.userId);
+    if (user === undefined) throw new NotAuthenticated("the session has ended; log in again");
+    checkPassword(newPassword, user.username, "new_password");
+    if (!(await this.options.hasher.verify(currentPassword, user.passwordHash))) throw new WrongPassword();
+    if (newPassword.normalize("NFC") === currentPassword.normalize("NFC")) throw new InvalidInput("new_password", "must differ from the current password");
+    const hash = await this.options.hasher.hash(newPassword);
+    const outcome = await this.options.store.changePassword(user.id, caller.sessionId, user.passwordHash, hash);
+    if (outcome.status === "session_ended") throw new NotAuthenticated("the session has ended; log in again");
+    if (outcome.status === "password_changed_meanwhile") throw new WrongPassword();
+    if (outcome.ended.length > 0) {
+      this.sessionsEnded(user.id, outcome.ended.map((e) => e.sessionId), "password_changed");
+      this.targetsChanged(user.id); // the devices logged out get no pushes
+    }
+    return [...new Set(outcome.ended.map((e) => e.deviceId))];
   }
 
   async profile(ref: UserRef): Promise<User> {
@@ -152,9 +220,10 @@ export class Accounts {
 
   async setPushToken(caller: TokenClaims, platform: number, token: string, web: { endpoint: string; p256dh: string; auth: string } | undefined): Promise<void> {
     const checked = checkPushToken(platform, token, web);
-    const movedFrom = await this.options.store.setPushToken(caller.userId, caller.deviceId, checked);
-    if (movedFrom === undefined) throw new NotFound("the calling device no longer exists");
-    for (const userId of new Set([caller.userId, ...movedFrom])) this.targetsChanged(userId);
+    const outcome = await this.options.store.setPushToken(caller.userId, caller.deviceId, checked, new Date(this.options.now()));
+    if (outcome.status === "not_your_device") throw new NotFound("the calling device no longer exists");
+    if (outcome.status === "taken") throw new PushTokenTaken();
+    for (const userId of new Set([caller.userId, ...outcome.movedFrom])) this.targetsChanged(userId);
   }
 
   pushTargets(userId: bigint) {
@@ -189,15 +258,24 @@ export class Accounts {
   }
 
   private async startSession(userId: bigint, deviceId: bigint): Promise<SessionTokens> {
-    let refreshToken = "";
-    const refreshExpiresAt = this.refreshExpiry();
-    const session = await this.options.store.startSession(userId, deviceId, (sessionId) => {
-      const created = refreshTokens.create(sessionId);
-      refreshToken = created.token;
-      return { hash: created.hash, expiresAt: refreshExpiresAt };
-    });
+    const refresh = this.newRefresh(refreshTokens.newHandle());
+    const { session, replaced } = await this.options.store.startSession(userId, deviceId, refresh.record);
+    // The device holds a live session again at once, so its push targets stay as they were.
+    this.sessionsEnded(userId, replaced, "replaced");
     const access = await this.options.tokens.issue(userId, deviceId, session.id);
-    return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken, refreshExpiresAt };
+    return { accessToken: access.token, accessExpiresAt: access.expiresAt, refreshToken: refresh.token, refreshExpiresAt: refresh.record.expiresAt };
+  }
+
+  private newRefresh(handle: string): { token: string; record: RefreshRecord } {
+    const { token, hash } = refreshTokens.create(handle);
+    return { token, record: { handle, hash, expiresAt: this.refreshExpiry() } };
+  }
+
+  /** Announces sessions the store revoked (in id order), so that their connections close. */
+  private sessionsEnded(userId: bigint, sessionIds: bigint[], reason: SessionEndReason): void {
+    if (sessionIds.length === 0) return;
+    const ordered = [...sessionIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.events.emit("sessionsEnded", { userId, sessionIds: ordered, allSessions: false, reason });
   }
 
   private targetsChanged(userId: bigint): void {

@@ -9,6 +9,7 @@ export const accountEnv = {
   ACCOUNT_TOKEN_SECRET: env.optionalString(),
   ACCESS_TOKEN_TTL_SECONDS: env.int(1, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
+  REFRESH_TOKEN_REUSE_HISTORY: env.int(1, 100, 10),
   ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
   ACCOUNT_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
@@ -26,6 +27,8 @@ export interface AccountConfig {
   tokenSecret: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** Used refresh-token hashes kept per session to recognise a replayed token (Accounts.refresh says why bounded). */
+  refreshTokenReuseHistory: number;
   scryptLogN: number;
   /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
   registry: RegistrySettings;
@@ -47,6 +50,7 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     tokenSecret: v.ACCOUNT_TOKEN_SECRET,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
+    refreshTokenReuseHistory: v.REFRESH_TOKEN_REUSE_HISTORY,
     scryptLogN: v.ACCOUNT_SCRYPT_LOG_N,
     registry: registrySettings(v),
     advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,

@@ -1,14 +1,14 @@
 import type { EventEmitter } from "node:events";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { WatchAccountEventsResponseSchema } from "@parley/contracts/parley/account/v1/account";
-import type { AccountEvents } from "./accounts.js";
+import { SessionEndReason, type WatchAccountEventsResponseSchema } from "@parley/contracts/parley/account/v1/account";
+import type { AccountEvents, SessionsEnded } from "./accounts.js";
 
 export type AccountEventMessage = MessageInitShape<typeof WatchAccountEventsResponseSchema>;
 
 /**
  * Every kind of account event as one stream, in the order they were emitted,
  * until `signal` aborts; then it ends without an error. `node:events`' `on()`
- * watches a single event name, and two of them side by side could not keep
+ * watches a single event name, and several of them side by side could not keep
  * the order between kinds, hence one queue fed by a listener per kind.
  *
  * The listeners are removed when the stream ends, however it ends (abort,
@@ -24,7 +24,9 @@ export async function* accountEventStream(events: EventEmitter<AccountEvents>, s
   };
   const onDeviceLoggedOut = (userId: bigint, deviceId: bigint) => push({ event: { case: "deviceLoggedOut", value: { userId, deviceId } } });
   const onTargetsChanged = (userId: bigint) => push({ event: { case: "notificationTargetsChanged", value: { userId } } });
+  const onSessionsEnded = (ended: SessionsEnded) => push({ event: { case: "sessionsEnded", value: { ...ended, reason: REASONS[ended.reason] } } });
   const onAbort = () => wake();
+  events.on("sessionsEnded", onSessionsEnded);
   events.on("deviceLoggedOut", onDeviceLoggedOut);
   events.on("notificationTargetsChanged", onTargetsChanged);
   signal.addEventListener("abort", onAbort);
@@ -35,8 +37,17 @@ export async function* accountEventStream(events: EventEmitter<AccountEvents>, s
       else await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
+    events.off("sessionsEnded", onSessionsEnded);
     events.off("deviceLoggedOut", onDeviceLoggedOut);
     events.off("notificationTargetsChanged", onTargetsChanged);
     signal.removeEventListener("abort", onAbort);
   }
 }
+
+const REASONS: Record<SessionsEnded["reason"], SessionEndReason> = {
+  logged_out: SessionEndReason.LOGGED_OUT,
+  revoked: SessionEndReason.REVOKED,
+  replaced: SessionEndReason.REPLACED,
+  password_changed: SessionEndReason.PASSWORD_CHANGED,
+  account_disabled: SessionEndReason.ACCOUNT_DISABLED,
+};

@@ -74,4 +74,20 @@ CREATE INDEX users_hiding_presence ON user_settings (user_id) WHERE hide_presenc
 ALTER TABLE user_settings ADD COLUMN preview_length integer NOT NULL DEFAULT 0 CHECK (preview_length BETWEEN 0 AND 500);
 `,
   },
+  {
+    version: 4,
+    name: "refresh handles, used refresh hashes, push token and live-session indexes",
+    // Existing sessions get their id as handle, so refresh tokens issued
+    // before this migration (`<id>.<secret>`) keep working; their next
+    // refresh replaces the handle with a random one.
+    sql: `
+ALTER TABLE sessions ADD COLUMN handle text;
+UPDATE sessions SET handle = id::text;
+ALTER TABLE sessions ALTER COLUMN handle SET NOT NULL;
+CREATE UNIQUE INDEX sessions_by_handle ON sessions (handle);
+ALTER TABLE sessions ADD COLUMN used_refresh_hashes text[] NOT NULL DEFAULT '{}';
+CREATE INDEX live_sessions_by_user ON sessions (user_id) WHERE revoked_at IS NULL;
+CREATE INDEX devices_by_push_token ON devices (push_token) WHERE push_token IS NOT NULL;
+`,
+  },
 ];

@@ -20,13 +20,41 @@ export interface Device {
 }
 
 export interface SessionRecord {
+  /** Internal: sequential, never shown to clients. */
   id: bigint;
   userId: bigint;
   deviceId: bigint;
+  /** The random lookup part of the session's refresh tokens (see tokens.ts). */
+  handle: string;
+  /** SHA-256 of the current refresh token's secret. */
   refreshHash: string;
+  /** SHA-256 of the secrets of the most recently used (rotated away) refresh tokens, newest first. */
+  usedRefreshHashes: string[];
   refreshExpiresAt: Date;
   revoked: boolean;
 }
+
+/** A refresh token as the store keeps it. */
+export interface RefreshRecord {
+  handle: string;
+  hash: string;
+  expiresAt: Date;
+}
+
+/** What changePassword did. */
+export type PasswordChangeOutcome =
+  | { status: "changed"; ended: { sessionId: bigint; deviceId: bigint }[] }
+  | { status: "session_ended" }
+  | { status: "password_changed_meanwhile" };
+
+/** What setPushToken did. */
+export type PushTokenOutcome =
+  /** The device holds the token now; `movedFrom` are the users whose devices lost it. */
+  | { status: "set"; movedFrom: bigint[] }
+  /** The device is not the user's: nothing changed. */
+  | { status: "not_your_device" }
+  /** A device of another user with a live session holds the token: nothing changed. */
+  | { status: "taken" };
 
 /** A push token: FCM (1), APNs (2) or a Web Push subscription (3), as in the contract's PushPlatform. */
 export type PushToken =
@@ -46,6 +74,8 @@ export interface FriendEntry {
  * - usernames are unique as stored (lower case): createUser throws
  *   UsernameTaken on a duplicate, including under concurrent sign-ups;
  * - a device has at most one live session: startSession revokes the others;
+ * - a push token is held by at most one device, and is never taken from a
+ *   device of another user while that device's session lives;
  * - addFriend is serialised per pair of users, so two users adding each
  *   other at the same moment end up friends, never with two crossed requests.
  */
@@ -60,14 +90,31 @@ export interface AccountStore {
   upsertDevice(userId: bigint, deviceId: bigint | undefined, name: string): Promise<Device | undefined>;
   listDevices(userId: bigint): Promise<Device[]>;
 
-  /** Starts a session on the device, revoking its earlier ones. */
-  startSession(userId: bigint, deviceId: bigint, refresh: (sessionId: bigint) => { hash: string; expiresAt: Date }): Promise<SessionRecord>;
+  /** Starts a session on the device, revoking its earlier live ones (returned as `replaced`). */
+  startSession(userId: bigint, deviceId: bigint, refresh: RefreshRecord): Promise<{ session: SessionRecord; replaced: bigint[] }>;
   findSession(id: bigint): Promise<SessionRecord | undefined>;
-  /** Replaces the refresh hash only if it is still `expectedHash` (one winner per refresh token). */
-  rotateRefresh(id: bigint, expectedHash: string, hash: string, expiresAt: Date): Promise<boolean>;
-  /** Revokes the device's live sessions and forgets its push token; false when it is not the user's device. */
-  logOutDevice(userId: bigint, deviceId: bigint): Promise<boolean>;
-  revokeSession(id: bigint): Promise<void>;
+  findSessionByHandle(handle: string): Promise<SessionRecord | undefined>;
+  /**
+   * Replaces the refresh token only if the current hash is still
+   * `expectedHash` and the session is live (one winner per refresh token),
+   * pushing `expectedHash` onto the used hashes and keeping the newest
+   * `keepUsed` of them.
+   */
+  rotateRefresh(id: bigint, expectedHash: string, next: RefreshRecord, keepUsed: number): Promise<boolean>;
+  /**
+   * Revokes the device's live sessions and forgets its push token; returns
+   * the sessions it revoked, or undefined when it is not the user's device.
+   */
+  logOutDevice(userId: bigint, deviceId: bigint): Promise<bigint[] | undefined>;
+  /** Revokes the session; false when it was already revoked. */
+  revokeSession(id: bigint): Promise<boolean>;
+  /**
+   * Replaces the user's password hash, if it is still `expectedHash`, and
+   * revokes every live session of the user but `keepSessionId`, in one
+   * transaction serialised per user. Changes nothing when `keepSessionId` is
+   * no longer a live session of the user, or the hash changed meanwhile.
+   */
+  changePassword(userId: bigint, keepSessionId: bigint, expectedHash: string, passwordHash: string): Promise<PasswordChangeOutcome>;
 
   /** Sends a request, or accepts the other's pending one; returns the resulting state. */
   addFriend(userId: bigint, otherId: bigint): Promise<"friends" | "request_sent">;
@@ -78,12 +125,15 @@ export interface AccountStore {
   friendIds(userId: bigint): Promise<bigint[]>;
 
   /**
-   * Sets (or, with platform 0, removes) the device's push token. The same
-   * token on another device is removed there (a reinstalled app, possibly
-   * logged in as someone else). Returns the owners of the devices that lost
-   * it, or undefined (changing nothing) when it is not the user's device.
+   * Sets (or, with `token` undefined, removes) the device's push token.
+   * The same token on another device of the user is removed there (a
+   * reinstalled app), and so it is on another user's device whose session
+   * has ended (revoked, or its refresh token expired by `now`); held by
+   * another user's device with a live session, it is "taken" and nothing
+   * changes. Serialised per token, so two users registering one token at
+   * the same moment cannot both get it.
    */
-  setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<bigint[] | undefined>;
+  setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome>;
   /** Logged-in devices of the user that have a push token. */
   pushTargets(userId: bigint): Promise<{ deviceId: bigint; token: PushToken }[]>;
   /** Removes the device's token if it is still `token` (an FCM/APNs token, or a Web Push endpoint); returns the device's user when it did. */

@@ -36,16 +36,17 @@ export function checkUsername(raw: string): string {
   return raw.toLowerCase();
 }
 
-export function checkPassword(password: string, username: string): void {
-  if (password === "") throw new InvalidInput("password", "is required");
+/** The password rules of sign-up and of a password change; `field` names the request field in errors. */
+export function checkPassword(password: string, username: string, field = "password"): void {
+  if (password === "") throw new InvalidInput(field, "is required");
   const length = codePoints(password);
-  if (length < LIMITS.passwordMin) throw new InvalidInput("password", `must be at least ${LIMITS.passwordMin} characters`);
-  if (length > LIMITS.passwordMax) throw new InvalidInput("password", `must be at most ${LIMITS.passwordMax} characters`);
+  if (length < LIMITS.passwordMin) throw new InvalidInput(field, `must be at least ${LIMITS.passwordMin} characters`);
+  if (length > LIMITS.passwordMax) throw new InvalidInput(field, `must be at most ${LIMITS.passwordMax} characters`);
   if (new Set(password).size < LIMITS.passwordDistinctMin) {
-    throw new InvalidInput("password", `must use at least ${LIMITS.passwordDistinctMin} different characters`);
+    throw new InvalidInput(field, `must use at least ${LIMITS.passwordDistinctMin} different characters`);
   }
   if (password.toLowerCase().includes(username.toLowerCase())) {
-    throw new InvalidInput("password", "must not contain the username");
+    throw new InvalidInput(field, "must not contain the username");
   }
 }
 

@@ -41,6 +41,9 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
       await accounts.logOut(await caller(context), optionalId(req.deviceId));
       return {};
     },
+    async changePassword(req, context) {
+      return { loggedOutDeviceIds: await accounts.changePassword(await caller(context), req.currentPassword, req.newPassword) };
+    },
     async getProfile(req, context) {
       const me = await caller(context);
       const ref: UserRef = req.userId !== 0n ? { id: req.userId } : req.username !== "" ? { username: req.username } : { id: me.userId };
@@ -91,7 +94,7 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
   return {
     async verifyToken(req) {
       const claims = await accounts.authenticate(req.accessToken);
-      return { userId: claims.userId, deviceId: claims.deviceId, expiresAt: timestampFromDate(claims.expiresAt) };
+      return { userId: claims.userId, deviceId: claims.deviceId, sessionId: claims.sessionId, expiresAt: timestampFromDate(claims.expiresAt) };
     },
     async getUsers(req) {
       return { profiles: (await accounts.users(req.userIds)).map(toProfile) };

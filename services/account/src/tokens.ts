@@ -64,23 +64,42 @@ export class AccessTokens {
 }
 
 /**
- * Refresh tokens are opaque: `<session id>.<32 random bytes>`. Only a SHA-256
- * of the secret part is stored, so a database leak does not leak sessions.
+ * Refresh tokens are opaque: `<handle>.<secret>`. The handle (16 random
+ * bytes) names the session, so it can be found without a scan; the secret
+ * (32 random bytes) proves the token was issued. Neither is the sequential
+ * session id, so a refresh token tells nothing about other sessions.
+ *
+ * What a database leak gives away: handles are stored as they are, since
+ * a handle alone is no credential (a token with a known handle and a wrong
+ * secret is refused and changes nothing); secrets are stored only as
+ * SHA-256, current and recently used alike. A 256-bit random secret needs
+ * no salt or slow hash: there is no dictionary to try.
+ *
+ * Sessions started before handles existed (migration 4) have their session
+ * id, in digits, as their handle; their first refresh gives them a random one.
  */
 export const refreshTokens = {
-  create(sessionId: bigint): { token: string; hash: string } {
+  newHandle(): string {
+    return randomBytes(16).toString("base64url");
+  },
+  /** A handle from before migration 4, which the next refresh replaces. */
+  isLegacyHandle(handle: string): boolean {
+    return /^\d+$/.test(handle);
+  },
+  create(handle: string): { token: string; hash: string } {
     const secret = randomBytes(32).toString("base64url");
-    return { token: `${sessionId}.${secret}`, hash: sha256(secret) };
+    return { token: `${handle}.${secret}`, hash: sha256(secret) };
   },
-  parse(token: string): { sessionId: bigint; secret: string } {
-    const match = /^(\d{1,19})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  parse(token: string): { handle: string; hash: string } {
+    const match = /^([A-Za-z0-9_-]{22}|\d{1,19})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (match === null) throw new NotAuthenticated("the refresh token is not valid");
-    return { sessionId: BigInt(match[1]!), secret: match[2]! };
+    return { handle: match[1]!, hash: sha256(match[2]!) };
   },
-  matches(secret: string, hash: string): boolean {
-    const a = Buffer.from(sha256(secret));
-    const b = Buffer.from(hash);
-    return a.length === b.length && timingSafeEqual(a, b);
+  /** Constant-time comparison of two stored-form hashes. */
+  same(a: string, b: string): boolean {
+    const x = Buffer.from(a);
+    const y = Buffer.from(b);
+    return x.length === y.length && timingSafeEqual(x, y);
   },
 };
 

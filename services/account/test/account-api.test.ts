@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FriendshipState, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
@@ -94,6 +95,105 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       });
     });
 
+    describe("refresh tokens", () => {
+      const secretOf = (token: string) => token.split(".")[1]!;
+      const handleOf = (token: string) => token.split(".")[0]!;
+      const randomSecret = () => randomBytes(32).toString("base64url");
+      /** Whether the session still works: its access token authenticates and its refresh token rotates. */
+      const stillLive = async (session: { accessToken: string; refreshToken: string }) => {
+        await h.api.getProfile({}, bearer(session.accessToken));
+        return (await h.api.refreshSession({ refreshToken: session.refreshToken })).session!;
+      };
+
+      it("names the session by a random handle, not by its sequential id", async () => {
+        await h.api.signUp({ username: "hazel", password: PASSWORD });
+        const one = await h.api.logIn({ username: "hazel", password: PASSWORD, deviceName: "one" });
+        const two = await h.api.logIn({ username: "hazel", password: PASSWORD, deviceName: "two" });
+        for (const login of [one, two]) assert.match(login.session!.refreshToken, /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+        const sessionId = (await h.internal.verifyToken({ accessToken: one.session!.accessToken })).sessionId;
+        assert.notEqual(handleOf(one.session!.refreshToken), sessionId.toString());
+        assert.notEqual(handleOf(one.session!.refreshToken), handleOf(two.session!.refreshToken));
+      });
+      it("refuses a forged token for someone else's session and changes nothing", async () => {
+        await h.api.signUp({ username: "victim", password: PASSWORD });
+        const victim = await h.api.logIn({ username: "victim", password: PASSWORD, deviceName: "phone" });
+        const victimSession = (await h.internal.verifyToken({ accessToken: victim.session!.accessToken })).sessionId;
+        // The attack of issue 12: session ids are sequential, so the attacker tries the ids around their own.
+        for (const id of [victimSession - 1n, victimSession, victimSession + 1n]) {
+          await rejects(h.api.refreshSession({ refreshToken: `${id}.${randomSecret()}` }), Code.Unauthenticated, /not valid/);
+        }
+        await rejects(h.api.refreshSession({ refreshToken: `${"A".repeat(22)}.${randomSecret()}` }), Code.Unauthenticated, /not valid/);
+        const renewed = await stillLive(victim.session!);
+        await stillLive(renewed);
+      });
+      it("refuses a token with the session's real handle but a wrong secret, without revoking", async () => {
+        const login = await h.api.logIn({ username: "victim", password: PASSWORD, deviceName: "laptop" });
+        const token = login.session!.refreshToken;
+        await rejects(h.api.refreshSession({ refreshToken: `${handleOf(token)}.${randomSecret()}` }), Code.Unauthenticated, /not valid/);
+        const tampered = `${handleOf(token)}.${secretOf(token).slice(0, -1)}${secretOf(token).endsWith("A") ? "B" : "A"}`;
+        await rejects(h.api.refreshSession({ refreshToken: tampered }), Code.Unauthenticated, /not valid/);
+        await stillLive(login.session!);
+      });
+      it("ends the session when a token it really issued is replayed, however many rotations back within the history", async () => {
+        const login = await h.api.logIn({ username: "victim", password: PASSWORD, deviceName: "tablet" });
+        let session = login.session!;
+        const issued = [session];
+        for (let i = 0; i < 11; i++) issued.push((session = (await h.api.refreshSession({ refreshToken: session.refreshToken })).session!));
+        // Eleven used tokens, ten remembered: the oldest is refused as unknown, and changes nothing.
+        await rejects(h.api.refreshSession({ refreshToken: issued[0]!.refreshToken }), Code.Unauthenticated, /not valid/);
+        await h.api.getProfile({}, bearer(session.accessToken));
+        // The second oldest is remembered: its replay ends the session for every holder.
+        await rejects(h.api.refreshSession({ refreshToken: issued[1]!.refreshToken }), Code.Unauthenticated, /already used/);
+        await rejects(h.api.getProfile({}, bearer(session.accessToken)), Code.Unauthenticated, /session has ended/);
+        await rejects(h.api.refreshSession({ refreshToken: session.refreshToken }), Code.Unauthenticated, /session has ended/);
+      });
+      it("lets exactly one of two refreshes racing with one token win", async () => {
+        const login = await h.api.logIn({ username: "victim", password: PASSWORD, deviceName: "desktop" });
+        const results = await Promise.allSettled([1, 2].map(() => h.api.refreshSession({ refreshToken: login.session!.refreshToken })));
+        assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+        // The loser either lost the swap or, arriving after it, was a replay that ended the session: refused both ways.
+        for (const r of results) if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.Unauthenticated);
+      });
+    });
+
+    describe("change password", () => {
+      it("changes the password, ends every other session, and keeps the caller's", async () => {
+        await h.api.signUp({ username: "pat", password: PASSWORD });
+        const phone = await h.api.logIn({ username: "pat", password: PASSWORD, deviceName: "phone" });
+        const laptop = await h.api.logIn({ username: "pat", password: PASSWORD, deviceName: "stolen laptop" });
+        const res = await h.api.changePassword({ currentPassword: PASSWORD, newPassword: "a brand new secret" }, bearer(phone.session!.accessToken));
+        assert.deepEqual(res.loggedOutDeviceIds, [laptop.device!.deviceId]);
+        await rejects(h.api.getProfile({}, bearer(laptop.session!.accessToken)), Code.Unauthenticated);
+        await rejects(h.api.refreshSession({ refreshToken: laptop.session!.refreshToken }), Code.Unauthenticated);
+        await h.api.getProfile({}, bearer(phone.session!.accessToken));
+        await h.api.refreshSession({ refreshToken: phone.session!.refreshToken });
+        await rejects(h.api.logIn({ username: "pat", password: PASSWORD, deviceName: "x" }), Code.Unauthenticated, /wrong username or password/);
+        const again = await h.api.logIn({ username: "pat", password: "a brand new secret", deviceName: "x" });
+        const devices = (await h.api.listDevices({}, bearer(again.session!.accessToken))).devices;
+        assert.equal(devices.find((d) => d.deviceId === laptop.device!.deviceId)?.loggedIn, false);
+      });
+      it("refuses a wrong current password with PERMISSION_DENIED and changes nothing", async () => {
+        const phone = await h.api.logIn({ username: "pat", password: "a brand new secret", deviceName: "phone" });
+        const laptop = await h.api.logIn({ username: "pat", password: "a brand new secret", deviceName: "laptop" });
+        await rejects(
+          h.api.changePassword({ currentPassword: "not my password", newPassword: "another new secret" }, bearer(phone.session!.accessToken)),
+          Code.PermissionDenied,
+          /current_password is wrong/,
+        );
+        await h.api.getProfile({}, bearer(laptop.session!.accessToken));
+        await h.api.logIn({ username: "pat", password: "a brand new secret", deviceName: "y" });
+      });
+      it("holds the new password to the sign-up rules, and needs a token", async () => {
+        const auth = bearer((await h.api.logIn({ username: "pat", password: "a brand new secret", deviceName: "phone" })).session!.accessToken);
+        const change = (currentPassword: string, newPassword: string) => h.api.changePassword({ currentPassword, newPassword }, auth);
+        await rejects(change("a brand new secret", "short"), Code.InvalidArgument, /new_password must be at least 10/);
+        await rejects(change("a brand new secret", "my name is pat!"), Code.InvalidArgument, /new_password must not contain the username/);
+        await rejects(change("a brand new secret", "a brand new secret"), Code.InvalidArgument, /new_password must differ/);
+        await rejects(change("", "another new secret"), Code.InvalidArgument, /current_password is required/);
+        await rejects(h.api.changePassword({ currentPassword: "a brand new secret", newPassword: "another new secret" }), Code.Unauthenticated);
+      });
+    });
+
     describe("tokens", () => {
       it("refuses missing, malformed, tampered and expired tokens with UNAUTHENTICATED", async () => {
         const login = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "desk" });
@@ -132,6 +232,14 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
         assert.equal(devices.devices.find((d) => d.deviceId === b.device!.deviceId)?.loggedIn, false);
         assert.equal(devices.devices.find((d) => d.deviceId === a.device!.deviceId)?.loggedIn, true);
         await rejects(h.api.logOut({ deviceId: 999_999_999n }, bearer(a.session!.accessToken)), Code.NotFound);
+      });
+      it("refuses to log out another user's real device, which keeps working", async () => {
+        const carol = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "c" });
+        const dave = await h.api.logIn({ username: "dave", password: PASSWORD, deviceName: "d" });
+        await rejects(h.api.logOut({ deviceId: dave.device!.deviceId }, bearer(carol.session!.accessToken)), Code.NotFound, /not one of your devices/);
+        await h.api.getProfile({}, bearer(dave.session!.accessToken));
+        const listed = (await h.api.listDevices({}, bearer(carol.session!.accessToken))).devices.map((d) => d.deviceId);
+        assert.ok(!listed.includes(dave.device!.deviceId));
       });
     });
 
@@ -232,6 +340,60 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
         await h.api.setPushToken({ platform: PushPlatform.FCM, token: "moving-token" }, bearer(b.session!.accessToken));
         const targets = await h.internal.getNotificationTargets({ userId: a.profile!.userId });
         assert.deepEqual(targets.pushTargets.filter((t) => t.token === "moving-token").map((t) => t.deviceId), [b.device!.deviceId]);
+      });
+      it("refuses another user's token while the device holding it is logged in, and moves nothing", async () => {
+        const owner = await signUpAndLogIn("owner", "tablet");
+        const other = await signUpAndLogIn("other", "phone");
+        await h.api.setPushToken({ platform: PushPlatform.FCM, token: "owners-token" }, bearer(owner.session!.accessToken));
+        await rejects(
+          h.api.setPushToken({ platform: PushPlatform.FCM, token: "owners-token" }, bearer(other.session!.accessToken)),
+          Code.AlreadyExists,
+          /another account/,
+        );
+        const ownerTargets = await h.internal.getNotificationTargets({ userId: owner.profile!.userId });
+        assert.deepEqual(ownerTargets.pushTargets.map((t) => [t.deviceId, t.token]), [[owner.device!.deviceId, "owners-token"]]);
+        assert.deepEqual((await h.internal.getNotificationTargets({ userId: other.profile!.userId })).pushTargets, []);
+      });
+      it("frees a token when the device holding it logs out (a shared family tablet)", async () => {
+        const owner = await h.api.logIn({ username: "owner", password: PASSWORD, deviceName: "family tablet" });
+        const other = await h.api.logIn({ username: "other", password: PASSWORD, deviceName: "family tablet" });
+        await h.api.setPushToken({ platform: PushPlatform.APNS, token: "cd".repeat(32) }, bearer(owner.session!.accessToken));
+        await rejects(h.api.setPushToken({ platform: PushPlatform.APNS, token: "CD".repeat(32) }, bearer(other.session!.accessToken)), Code.AlreadyExists);
+        await h.api.logOut({}, bearer(owner.session!.accessToken));
+        await h.api.setPushToken({ platform: PushPlatform.APNS, token: "CD".repeat(32) }, bearer(other.session!.accessToken));
+        const targets = await h.internal.getNotificationTargets({ userId: other.profile!.userId });
+        assert.deepEqual(targets.pushTargets.map((t) => [t.deviceId, t.token]), [[other.device!.deviceId, "cd".repeat(32)]]);
+      });
+      it("frees a token when the session of the device holding it has expired", async () => {
+        const owner = await h.api.logIn({ username: "owner", password: PASSWORD, deviceName: "old phone" });
+        await h.api.setPushToken(
+          { platform: PushPlatform.WEB_PUSH, webPush: { endpoint: "https://push.example/abandoned", p256dh: "BKey", auth: "c2VjcmV0" } },
+          bearer(owner.session!.accessToken),
+        );
+        const saved = h.clock.now;
+        h.clock.now += 86_400_000 + 1_000; // past the harness's refresh lifetime
+        try {
+          const other = await h.api.logIn({ username: "other", password: PASSWORD, deviceName: "new phone" });
+          await h.api.setPushToken(
+            { platform: PushPlatform.WEB_PUSH, webPush: { endpoint: "https://push.example/abandoned", p256dh: "BKey2", auth: "c2VjcmV0" } },
+            bearer(other.session!.accessToken),
+          );
+          const targets = await h.internal.getNotificationTargets({ userId: other.profile!.userId });
+          const holders = targets.pushTargets.filter((t) => t.webPush?.endpoint === "https://push.example/abandoned");
+          assert.deepEqual(holders.map((t) => [t.deviceId, t.webPush?.p256dh]), [[other.device!.deviceId, "BKey2"]]);
+        } finally {
+          h.clock.now = saved;
+        }
+      });
+      it("gives a token registered by two users at the same moment to exactly one of them", async () => {
+        const [a, b] = await Promise.all(["owner", "other"].map((username) => h.api.logIn({ username, password: PASSWORD, deviceName: "racer" })));
+        const results = await Promise.allSettled(
+          [a!, b!].map((login) => h.api.setPushToken({ platform: PushPlatform.FCM, token: "contested" }, bearer(login.session!.accessToken))),
+        );
+        assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+        for (const r of results) if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.AlreadyExists);
+        const holders = await Promise.all([a!, b!].map(async (login) => (await h.internal.getNotificationTargets({ userId: login.profile!.userId })).pushTargets));
+        assert.equal(holders.flat().filter((t) => t.token === "contested").length, 1);
       });
       it("refuses malformed tokens", async () => {
         const login = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "x" });

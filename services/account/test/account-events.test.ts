@@ -8,11 +8,13 @@ import {
   type LogInResponse,
   NotificationTargetsChangedSchema,
   PushPlatform,
+  SessionEndReason,
+  SessionsEndedSchema,
   type WatchAccountEventsResponse,
 } from "@parley/contracts/parley/account/v1/account";
 import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
 
-const WAIT_MS = 2_000;
+const WAIT_MS = 5_000;
 
 /** Polls `condition` until it holds; fails after WAIT_MS. */
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -21,58 +23,72 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-const listening = (h: AccountHarness) => h.accounts.events.listenerCount("notificationTargetsChanged") + h.accounts.events.listenerCount("deviceLoggedOut");
+const listening = (h: AccountHarness) =>
+  h.accounts.events.listenerCount("notificationTargetsChanged") + h.accounts.events.listenerCount("deviceLoggedOut") + h.accounts.events.listenerCount("sessionsEnded");
 
-/** One WatchAccountEvents call, read one event at a time with a time limit. */
+type AccountEvent = WatchAccountEventsResponse["event"];
+
+/** No user has id 0: events about it are probes that show a watcher is being served. */
+const PROBE = 0n;
+
+/** One WatchAccountEvents call over the network, its events queued as they arrive (probes left out). */
 class Watcher {
   private readonly abort = new AbortController();
-  private readonly iterator: AsyncIterator<WatchAccountEventsResponse>;
-  private pending: Promise<IteratorResult<WatchAccountEventsResponse>>;
+  private readonly queue: AccountEvent[] = [];
+  private listening = false;
+  private end: { error?: unknown } | undefined;
 
-  /** Resolves once the server listens: events are not replayed, so a test acting earlier could miss its own. */
+  /**
+   * Resolves once the server listens: events are not replayed, so a test
+   * acting earlier could miss its own. Over the network there is no other
+   * sign of that than an event coming through, hence the probes.
+   */
   static async open(h: AccountHarness): Promise<Watcher> {
-    const before = listening(h);
     const watcher = new Watcher(h);
-    await until(() => listening(h) > before, "the server listens");
+    await until(() => {
+      if (!watcher.listening) h.accounts.events.emit("notificationTargetsChanged", PROBE);
+      return watcher.listening;
+    }, "the server listens");
     return watcher;
   }
 
   private constructor(h: AccountHarness) {
-    this.iterator = h.internal.watchAccountEvents({}, { signal: this.abort.signal })[Symbol.asyncIterator]();
-    this.pending = this.iterator.next();
-    this.pending.catch(() => {}); // read (and asserted on) by next() or ended(); a closed watcher's rejection is expected
+    void (async () => {
+      try {
+        for await (const { event } of h.internal.watchAccountEvents({}, { signal: this.abort.signal })) {
+          if (event.case === "notificationTargetsChanged" && event.value.userId === PROBE) this.listening = true;
+          else this.queue.push(event);
+        }
+        this.end = {};
+      } catch (error) {
+        this.end = { error };
+      }
+    })();
   }
 
-  async next(): Promise<WatchAccountEventsResponse["event"]> {
-    const result = await this.within(this.pending, "the next event");
-    assert.equal(result.done, false, "the stream ended");
-    this.pending = this.iterator.next();
-    this.pending.catch(() => {});
-    return result.value.event;
+  async next(): Promise<AccountEvent> {
+    await until(() => this.queue.length > 0 || this.end !== undefined, "the next event");
+    assert.ok(this.queue.length > 0, "the stream ended");
+    return this.queue.shift()!;
   }
 
-  /** Resolves when the stream ends without an error. */
+  /** Resolves when the stream ends without an error; rejects with the error it ended with. */
   async ended(): Promise<void> {
-    assert.equal((await this.within(this.pending, "the stream ends")).done, true);
+    await until(() => this.end !== undefined, "the stream ends");
+    if (this.end?.error !== undefined) throw this.end.error;
   }
 
   close(): void {
     this.abort.abort();
   }
-
-  private async within<T>(promise: Promise<T>, what: string): Promise<T> {
-    const cancel = new AbortController();
-    const timer = sleep(WAIT_MS, undefined, { signal: cancel.signal }).then(() => assert.fail(`timed out waiting for ${what}`));
-    try {
-      return await Promise.race([promise, timer]);
-    } finally {
-      cancel.abort();
-    }
-  }
 }
 
 const targetsChanged = (userId: bigint) => ({ case: "notificationTargetsChanged", value: create(NotificationTargetsChangedSchema, { userId }) });
 const loggedOut = (userId: bigint, deviceId: bigint) => ({ case: "deviceLoggedOut", value: create(DeviceLoggedOutSchema, { userId, deviceId }) });
+const ended = (userId: bigint, sessionIds: bigint[], reason: SessionEndReason) => ({
+  case: "sessionsEnded",
+  value: create(SessionsEndedSchema, { userId, sessionIds, allSessions: false, reason }),
+});
 
 interface TestUser {
   id: bigint;
@@ -85,6 +101,8 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
     let w: Watcher;
     let una: TestUser;
     let vic: TestUser;
+    /** The session a log-in started, as the gateway learns it (internal: clients never see session ids). */
+    const sessionOf = async (login: LogInResponse) => (await h.internal.verifyToken({ accessToken: login.session!.accessToken })).sessionId;
     const signUp = async (username: string): Promise<TestUser> => {
       const { profile } = await h.api.signUp({ username, password: PASSWORD });
       return { id: profile!.userId, logIn: (deviceName, deviceId) => h.api.logIn({ username, password: PASSWORD, deviceName, deviceId }) };
@@ -105,11 +123,32 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       w.close();
     });
 
-    it("delivers device_logged_out, then notification_targets_changed, when a device logs out", async () => {
+    it("delivers sessions_ended, device_logged_out, then notification_targets_changed, when a device logs out", async () => {
       const phone = await una.logIn("phone");
+      const session = await sessionOf(phone);
       await h.api.logOut({}, bearer(phone.session!.accessToken));
+      assert.deepEqual(await w.next(), ended(una.id, [session], SessionEndReason.LOGGED_OUT));
       assert.deepEqual(await w.next(), loggedOut(una.id, phone.device!.deviceId));
       assert.deepEqual(await w.next(), targetsChanged(una.id));
+    });
+
+    it("delivers sessions_ended for the replaced session when a device logs in again", async () => {
+      const phone = await una.logIn("phone");
+      const session = await sessionOf(phone);
+      await una.logIn("phone", phone.device!.deviceId);
+      assert.deepEqual(await w.next(), ended(una.id, [session], SessionEndReason.REPLACED));
+      assert.deepEqual(await w.next(), targetsChanged(una.id));
+    });
+
+    it("delivers sessions_ended for every other session, then notification_targets_changed, when the password changes", async () => {
+      const wen = await signUp("wen");
+      const phone = await wen.logIn("phone");
+      const laptop = await wen.logIn("laptop");
+      const tablet = await wen.logIn("tablet");
+      const others = [await sessionOf(laptop), await sessionOf(tablet)];
+      await h.api.changePassword({ currentPassword: PASSWORD, newPassword: "a brand new secret" }, bearer(phone.session!.accessToken));
+      assert.deepEqual(await w.next(), ended(wen.id, others, SessionEndReason.PASSWORD_CHANGED));
+      assert.deepEqual(await w.next(), targetsChanged(wen.id));
     });
 
     it("delivers notification_targets_changed when settings or the display name change", async () => {
@@ -133,14 +172,22 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       assert.deepEqual(await w.next(), targetsChanged(una.id));
     });
 
-    it("tells both users when a token moves from one's device to the other's", async () => {
+    it("tells both users when a token moves from a device whose session ended to another user's device", async () => {
       const unaPhone = await una.logIn("shared phone");
+      const unaSession = await sessionOf(unaPhone);
       await h.api.setPushToken({ platform: PushPlatform.FCM, token: "shared-install" }, bearer(unaPhone.session!.accessToken));
       assert.deepEqual(await w.next(), targetsChanged(una.id));
       const vicPhone = await vic.logIn("shared phone");
-      await h.api.setPushToken({ platform: PushPlatform.FCM, token: "shared-install" }, bearer(vicPhone.session!.accessToken));
+      const vicAuth = bearer(vicPhone.session!.accessToken);
+      await rejects(h.api.setPushToken({ platform: PushPlatform.FCM, token: "shared-install" }, vicAuth), Code.AlreadyExists);
+      // Una's session ends without a log-out (a replayed refresh token): the token is free.
+      await h.api.refreshSession({ refreshToken: unaPhone.session!.refreshToken });
+      await rejects(h.api.refreshSession({ refreshToken: unaPhone.session!.refreshToken }), Code.Unauthenticated);
+      assert.deepEqual(await w.next(), ended(una.id, [unaSession], SessionEndReason.REVOKED));
+      assert.deepEqual(await w.next(), targetsChanged(una.id));
+      await h.api.setPushToken({ platform: PushPlatform.FCM, token: "shared-install" }, vicAuth);
       assert.deepEqual([await w.next(), await w.next()], [targetsChanged(vic.id), targetsChanged(una.id)]);
-      assert.deepEqual((await h.internal.getNotificationTargets({ userId: una.id })).pushTargets, []);
+      assert.deepEqual((await h.internal.getNotificationTargets({ userId: vic.id })).pushTargets.map((t) => t.token), ["shared-install"]);
     });
 
     it("stays silent for a refused change and for an invalid-token report that comes too late", async () => {
@@ -161,8 +208,10 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       const deviceId = tablet.device!.deviceId;
       await h.api.setPushToken({ platform: PushPlatform.FCM, token: "una-tablet" }, bearer(tablet.session!.accessToken));
       assert.deepEqual(await w.next(), targetsChanged(una.id));
+      const session = await sessionOf(tablet);
       await h.api.refreshSession({ refreshToken: tablet.session!.refreshToken });
       await rejects(h.api.refreshSession({ refreshToken: tablet.session!.refreshToken }), Code.Unauthenticated, /already used/);
+      assert.deepEqual(await w.next(), ended(una.id, [session], SessionEndReason.REVOKED));
       assert.deepEqual(await w.next(), targetsChanged(una.id));
       const deviceIds = async () => (await h.internal.getNotificationTargets({ userId: una.id })).pushTargets.map((t) => t.deviceId);
       assert.ok(!(await deviceIds()).includes(deviceId));
@@ -175,9 +224,13 @@ for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
       const second = await Watcher.open(h);
       try {
         const laptop = await vic.logIn("laptop");
+        const session = await sessionOf(laptop);
         await h.api.logOut({}, bearer(laptop.session!.accessToken));
         for (const watcher of [w, second]) {
-          assert.deepEqual([await watcher.next(), await watcher.next()], [loggedOut(vic.id, laptop.device!.deviceId), targetsChanged(vic.id)]);
+          assert.deepEqual(
+            [await watcher.next(), await watcher.next(), await watcher.next()],
+            [ended(vic.id, [session], SessionEndReason.LOGGED_OUT), loggedOut(vic.id, laptop.device!.deviceId), targetsChanged(vic.id)],
+          );
         }
       } finally {
         second.close();

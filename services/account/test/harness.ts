@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import { migrate, openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
-import { createLogger, errorInterceptor } from "@parley/runtime";
+import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer } from "@parley/runtime";
 import { createThrowawayDatabase } from "@parley/testkit";
 import { Accounts } from "../src/accounts.js";
 import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
 import { mapAccountError } from "../src/errors.js";
 import { accountMigrations } from "../src/migrations.js";
 import { PasswordHasher } from "../src/passwords.js";
-import { accountRoutes } from "../src/server.js";
+import { accountRoutes, accountServiceNames } from "../src/server.js";
 import { AccessTokens } from "../src/tokens.js";
 
 export interface AccountHarness {
@@ -25,8 +25,16 @@ export interface AccountHarness {
 
 export type StoreKind = "pglite" | "postgres";
 
-/** The account service on a fresh database of the given kind, reached through the real contract. */
-export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_600): Promise<AccountHarness> {
+export interface HarnessOptions {
+  accessTtlSeconds?: number;
+  refreshReuseHistory?: number;
+}
+
+/**
+ * The account service on a fresh database of the given kind, served by a
+ * real gRPC server on 127.0.0.1 and reached over HTTP/2 through the contract.
+ */
+export async function startAccountHarness(kind: StoreKind, options: HarnessOptions = {}): Promise<AccountHarness> {
   let db: Db;
   let dropDatabase = async () => {};
   if (kind === "pglite") {
@@ -42,14 +50,24 @@ export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_
   const accounts = new Accounts({
     store: new SqlAccountStore(db),
     hasher: new PasswordHasher(10),
-    tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), accessTtlSeconds, now),
+    tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), options.accessTtlSeconds ?? 3_600, now),
     refreshTtlSeconds: 86_400,
+    refreshReuseHistory: options.refreshReuseHistory ?? 10,
     now,
   });
   const stopping = new AbortController();
-  const transport = createRouterTransport(accountRoutes(accounts, stopping.signal), {
-    router: { interceptors: [errorInterceptor(mapAccountError, createLogger("test", "silent"))] },
+  const logger = createLogger("test", "silent");
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    routes: accountRoutes(accounts, stopping.signal),
+    serviceNames: accountServiceNames,
+    logger,
+    metrics: new Metrics(),
+    interceptors: [errorInterceptor(mapAccountError, logger)],
+    onDrain: () => stopping.abort(),
   });
+  const transport = grpcTransport(server.url);
   return {
     accounts,
     api: createClient(AccountService, transport),
@@ -58,6 +76,7 @@ export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_
     drain: () => stopping.abort(),
     async close() {
       stopping.abort();
+      await server.close(1_000);
       await db.close();
       await dropDatabase();
     },

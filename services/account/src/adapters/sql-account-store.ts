@@ -1,6 +1,6 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
-import type { AccountStore, Device, FriendEntry, FriendState, PushToken, SessionRecord, User } from "../ports.js";
+import type { AccountStore, Device, FriendEntry, FriendState, PasswordChangeOutcome, PushToken, PushTokenOutcome, RefreshRecord, SessionRecord, User } from "../ports.js";
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../settings.js";
 
 interface SettingsRow {
@@ -37,10 +37,14 @@ interface SessionRow {
   id: string;
   user_id: string;
   device_id: string;
+  handle: string;
   refresh_hash: string;
+  used_refresh_hashes: string[];
   refresh_expires_at: Date;
   revoked_at: Date | null;
 }
+
+const SESSION_COLUMNS = "id, user_id, device_id, handle, refresh_hash, used_refresh_hashes, refresh_expires_at, revoked_at";
 
 const USER_COLUMNS = "id, username, display_name, password_hash, created_at";
 const DEVICE_COLUMNS = `d.id, d.user_id, d.name, d.push_platform, d.created_at, d.last_seen_at,
@@ -111,41 +115,38 @@ export class SqlAccountStore implements AccountStore {
     return rows.map(toDevice);
   }
 
-  async startSession(
-    userId: bigint,
-    deviceId: bigint,
-    refresh: (sessionId: bigint) => { hash: string; expiresAt: Date },
-  ): Promise<SessionRecord> {
+  async startSession(userId: bigint, deviceId: bigint, refresh: RefreshRecord): Promise<{ session: SessionRecord; replaced: bigint[] }> {
     return this.db.transaction(async (tx) => {
-      await tx.query("UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL", [
-        deviceId.toString(),
-      ]);
-      const { rows } = await tx.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id");
-      const sessionId = BigInt(rows[0]!.id);
-      const { hash, expiresAt } = refresh(sessionId);
+      const replaced = await tx.query<{ id: string }>(
+        "UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL RETURNING id",
+        [deviceId.toString()],
+      );
       const inserted = await tx.query<SessionRow>(
-        `INSERT INTO sessions (id, user_id, device_id, refresh_hash, refresh_expires_at) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, user_id, device_id, refresh_hash, refresh_expires_at, revoked_at`,
-        [sessionId.toString(), userId.toString(), deviceId.toString(), hash, expiresAt],
+        `INSERT INTO sessions (user_id, device_id, handle, refresh_hash, refresh_expires_at) VALUES ($1, $2, $3, $4, $5)
+         RETURNING ${SESSION_COLUMNS}`,
+        [userId.toString(), deviceId.toString(), refresh.handle, refresh.hash, refresh.expiresAt],
       );
       await tx.query("UPDATE devices SET last_seen_at = now() WHERE id = $1", [deviceId.toString()]);
-      return toSession(inserted.rows[0]!);
+      return { session: toSession(inserted.rows[0]!), replaced: replaced.rows.map((row) => BigInt(row.id)) };
     });
   }
 
   async findSession(id: bigint): Promise<SessionRecord | undefined> {
-    const { rows } = await this.db.query<SessionRow>(
-      "SELECT id, user_id, device_id, refresh_hash, refresh_expires_at, revoked_at FROM sessions WHERE id = $1",
-      [id.toString()],
-    );
+    const { rows } = await this.db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id.toString()]);
     return rows[0] && toSession(rows[0]);
   }
 
-  async rotateRefresh(id: bigint, expectedHash: string, hash: string, expiresAt: Date): Promise<boolean> {
+  async findSessionByHandle(handle: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE handle = $1`, [handle]);
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async rotateRefresh(id: bigint, expectedHash: string, next: RefreshRecord, keepUsed: number): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE sessions SET refresh_hash = $3, refresh_expires_at = $4
+      `UPDATE sessions SET handle = $3, refresh_hash = $4, refresh_expires_at = $5,
+         used_refresh_hashes = (array_prepend($2::text, used_refresh_hashes))[1:$6]
        WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL`,
-      [id.toString(), expectedHash, hash, expiresAt],
+      [id.toString(), expectedHash, next.handle, next.hash, next.expiresAt, keepUsed],
     );
     if (rowCount > 0) {
       await this.db.query("UPDATE devices SET last_seen_at = now() FROM sessions s WHERE s.id = $1 AND devices.id = s.device_id", [
@@ -155,22 +156,41 @@ export class SqlAccountStore implements AccountStore {
     return rowCount > 0;
   }
 
-  async logOutDevice(userId: bigint, deviceId: bigint): Promise<boolean> {
+  async logOutDevice(userId: bigint, deviceId: bigint): Promise<bigint[] | undefined> {
     return this.db.transaction(async (tx) => {
       const { rowCount } = await tx.query(
         "UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND user_id = $2",
         [deviceId.toString(), userId.toString()],
       );
-      if (rowCount === 0) return false;
-      await tx.query("UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL", [
-        deviceId.toString(),
-      ]);
-      return true;
+      if (rowCount === 0) return undefined;
+      const { rows } = await tx.query<{ id: string }>(
+        "UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL RETURNING id",
+        [deviceId.toString()],
+      );
+      return rows.map((row) => BigInt(row.id));
     });
   }
 
-  async revokeSession(id: bigint): Promise<void> {
-    await this.db.query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", [id.toString()]);
+  async revokeSession(id: bigint): Promise<boolean> {
+    const { rowCount } = await this.db.query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", [id.toString()]);
+    return rowCount > 0;
+  }
+
+  async changePassword(userId: bigint, keepSessionId: bigint, expectedHash: string, passwordHash: string): Promise<PasswordChangeOutcome> {
+    const [user, keep] = [userId.toString(), keepSessionId.toString()];
+    return this.db.transaction(async (tx): Promise<PasswordChangeOutcome> => {
+      // The user's row first: password changes of one user run one at a time, and always take their locks in this order.
+      const current = await tx.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE", [user]);
+      if (current.rows[0]?.password_hash !== expectedHash) return { status: "password_changed_meanwhile" };
+      const caller = await tx.query("SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL", [keep, user]);
+      if (caller.rowCount === 0) return { status: "session_ended" };
+      await tx.query("UPDATE users SET password_hash = $2 WHERE id = $1", [user, passwordHash]);
+      const { rows } = await tx.query<{ id: string; device_id: string }>(
+        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL RETURNING id, device_id",
+        [user, keep],
+      );
+      return { status: "changed", ended: rows.map((row) => ({ sessionId: BigInt(row.id), deviceId: BigInt(row.device_id) })) };
+    });
   }
 
   async addFriend(userId: bigint, otherId: bigint): Promise<"friends" | "request_sent"> {
@@ -236,21 +256,36 @@ export class SqlAccountStore implements AccountStore {
     return rows.map((row) => BigInt(row.friend_id));
   }
 
-  async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined): Promise<bigint[] | undefined> {
+  async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome> {
     const [platform, value, web] =
       token === undefined ? [0, null, null] : token.platform === 3 ? [3, token.endpoint, JSON.stringify({ p256dh: token.p256dh, auth: token.auth })] : [token.platform, token.token, null];
+    const [device, user] = [deviceId.toString(), userId.toString()];
     return this.db.transaction(async (tx) => {
-      const { rowCount } = await tx.query(
-        "UPDATE devices SET push_platform = $3, push_token = $4, push_web = $5::jsonb WHERE id = $1 AND user_id = $2",
-        [deviceId.toString(), userId.toString(), platform, value, web],
-      );
-      if (rowCount === 0) return undefined; // not the user's device: take the token from nobody
-      if (value === null) return [];
+      const mine = await tx.query("SELECT 1 FROM devices WHERE id = $1 AND user_id = $2", [device, user]);
+      if (mine.rowCount === 0) return { status: "not_your_device" }; // take the token from nobody
+      if (value !== null) {
+        // One registration of a token at a time: two users racing for it cannot both see it free.
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley.push.' || $1))", [value]);
+        const held = await tx.query(
+          `SELECT 1 FROM devices d WHERE d.push_token = $1 AND d.id <> $2 AND d.user_id <> $3
+             AND EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL AND s.refresh_expires_at > $4)`,
+          [value, device, user, now],
+        );
+        if (held.rowCount > 0) return { status: "taken" };
+      }
+      await tx.query("UPDATE devices SET push_platform = $3, push_token = $4, push_web = $5::jsonb WHERE id = $1 AND user_id = $2", [
+        device,
+        user,
+        platform,
+        value,
+        web,
+      ]);
+      if (value === null) return { status: "set", movedFrom: [] };
       const moved = await tx.query<{ user_id: string }>(
         "UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE push_token = $1 AND id <> $2 RETURNING user_id",
-        [value, deviceId.toString()],
+        [value, device],
       );
-      return moved.rows.map((row) => BigInt(row.user_id));
+      return { status: "set", movedFrom: moved.rows.map((row) => BigInt(row.user_id)) };
     });
   }
 
@@ -353,7 +388,9 @@ function toSession(row: SessionRow): SessionRecord {
     id: BigInt(row.id),
     userId: BigInt(row.user_id),
     deviceId: BigInt(row.device_id),
+    handle: row.handle,
     refreshHash: row.refresh_hash,
+    usedRefreshHashes: row.used_refresh_hashes,
     refreshExpiresAt: row.refresh_expires_at,
     revoked: row.revoked_at !== null,
   };

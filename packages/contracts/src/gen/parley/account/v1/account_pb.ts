@@ -29,7 +29,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/account/v1/account.proto.
  */
 export const file_parley_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wYXJsZXkvYWNjb3VudC92MS9hY2NvdW50LnByb3RvEhFwYXJsZXkuYWNjb3VudC52MSJyCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgEEgwKBG5hbWUYAiABKAkSEQoJbG9nZ2VkX2luGAMgASgIEjYKDXB1c2hfcGxhdGZvcm0YBCABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoHU2Vzc2lvbhIUCgxhY2Nlc3NfdG9rZW4YASABKAkSOwoXYWNjZXNzX3Rva2VuX2V4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPAoYcmVmcmVzaF90b2tlbl9leHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCg1TaWduVXBSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI9Cg5TaWduVXBSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJaCgxMb2dJblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEwoLZGV2aWNlX25hbWUYAyABKAkSEQoJZGV2aWNlX2lkGAQgASgEIpQBCg1Mb2dJblJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBmRldmljZRgCIAEoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZRIrCgdzZXNzaW9uGAMgASgLMhoucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbiIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uIiIKDUxvZ091dFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIhAKDkxvZ091dFJlc3BvbnNlIjYKEUdldFByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkiQQoSR2V0UHJvZmlsZVJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlIiwKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0EhQKDGRpc3BsYXlfbmFtZRgBIAEoCSJEChVVcGRhdGVQcm9maWxlUmVzcG9uc2USKwoHcHJvZmlsZRgBIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiFAoSTGlzdERldmljZXNSZXF1ZXN0IkEKE0xpc3REZXZpY2VzUmVzcG9uc2USKgoHZGV2aWNlcxgBIAMoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZSI1ChBBZGRGcmllbmRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkicgoRQWRkRnJpZW5kUmVzcG9uc2USMQoFc3RhdGUYASABKA4yIi5wYXJsZXkuYWNjb3VudC52MS5GcmllbmRzaGlwU3RhdGUSKgoGZnJpZW5kGAIgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSImChNSZW1vdmVGcmllbmRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQiFgoUUmVtb3ZlRnJpZW5kUmVzcG9uc2UiFAoSTGlzdEZyaWVuZHNSZXF1ZXN0IpMBCgZGcmllbmQSKwoHcHJvZmlsZRgBIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUSMQoFc3RhdGUYAiABKA4yIi5wYXJsZXkuYWNjb3VudC52MS5GcmllbmRzaGlwU3RhdGUSKQoFc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkEKE0xpc3RGcmllbmRzUmVzcG9uc2USKgoHZnJpZW5kcxgBIAMoCzIZLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZCJFChNXZWJQdXNoU3Vic2NyaXB0aW9uEhAKCGVuZHBvaW50GAEgASgJEg4KBnAyNTZkaBgCIAEoCRIMCgRhdXRoGAMgASgJIpEBChNTZXRQdXNoVG9rZW5SZXF1ZXN0EjEKCHBsYXRmb3JtGAEgASgOMh8ucGFybGV5LmFjY291bnQudjEuUHVzaFBsYXRmb3JtEg0KBXRva2VuGAIgASgJEjgKCHdlYl9wdXNoGAMgASgLMiYucGFybGV5LmFjY291bnQudjEuV2ViUHVzaFN1YnNjcmlwdGlvbiIWChRTZXRQdXNoVG9rZW5SZXNwb25zZSLQAQoIU2V0dGluZ3MSFAoMcHVzaF9lbmFibGVkGAEgASgIEhUKDWVtYWlsX2VuYWJsZWQYAiABKAgSEwoLc21zX2VuYWJsZWQYAyABKAgSFQoNc2hvd19wcmV2aWV3cxgEIAEoCBIeChZtdXRlZF9jb252ZXJzYXRpb25faWRzGAUgAygEEhUKDWhpZGVfcHJlc2VuY2UYBiABKAgSDQoFZW1haWwYByABKAkSDQoFcGhvbmUYCCABKAkSFgoOcHJldmlld19sZW5ndGgYCSABKA0iFAoSR2V0U2V0dGluZ3NSZXF1ZXN0IkQKE0dldFNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncyJWChVVcGRhdGVTZXR0aW5nc1JlcXVlc3QSLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncxIOCgZmaWVsZHMYAiADKAkiRwoWVXBkYXRlU2V0dGluZ3NSZXNwb25zZRItCghzZXR0aW5ncxgBIAEoCzIbLnBhcmxleS5hY2NvdW50LnYxLlNldHRpbmdzIioKElZlcmlmeVRva2VuUmVxdWVzdBIUCgxhY2Nlc3NfdG9rZW4YASABKAkiaQoTVmVyaWZ5VG9rZW5SZXNwb25zZRIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIjCg9HZXRVc2Vyc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAQiQAoQR2V0VXNlcnNSZXNwb25zZRIsCghwcm9maWxlcxgBIAMoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiQAoWQ2hlY2tGcmllbmRzaGlwUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhUKDW90aGVyX3VzZXJfaWQYAiABKAQiTAoXQ2hlY2tGcmllbmRzaGlwUmVzcG9uc2USMQoFc3RhdGUYASABKA4yIi5wYXJsZXkuYWNjb3VudC52MS5GcmllbmRzaGlwU3RhdGUiJwoUTGlzdEZyaWVuZElkc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoBCIrChVMaXN0RnJpZW5kSWRzUmVzcG9uc2USEgoKZnJpZW5kX2lkcxgBIAMoBCIwChxHZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIjgKHUdldFByZXNlbmNlVmlzaWJpbGl0eVJlc3BvbnNlEhcKD2hpZGRlbl91c2VyX2lkcxgBIAMoBCIwCh1HZXROb3RpZmljYXRpb25UYXJnZXRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIpsBCgpQdXNoVGFyZ2V0EhEKCWRldmljZV9pZBgBIAEoBBIxCghwbGF0Zm9ybRgCIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI4Cgh3ZWJfcHVzaBgEIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24isQEKHkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZRItCghzZXR0aW5ncxgCIAEoCzIbLnBhcmxleS5hY2NvdW50LnYxLlNldHRpbmdzEjMKDHB1c2hfdGFyZ2V0cxgDIAMoCzIdLnBhcmxleS5hY2NvdW50LnYxLlB1c2hUYXJnZXQiOgoWUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAQSDQoFdG9rZW4YAiABKAkiGQoXUmVtb3ZlUHVzaFRva2VuUmVzcG9uc2UiGwoZV2F0Y2hBY2NvdW50RXZlbnRzUmVxdWVzdCI1Cg9EZXZpY2VMb2dnZWRPdXQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQiLQoaTm90aWZpY2F0aW9uVGFyZ2V0c0NoYW5nZWQSDwoHdXNlcl9pZBgBIAEoBCK9AQoaV2F0Y2hBY2NvdW50RXZlbnRzUmVzcG9uc2USPwoRZGV2aWNlX2xvZ2dlZF9vdXQYASABKAsyIi5wYXJsZXkuYWNjb3VudC52MS5EZXZpY2VMb2dnZWRPdXRIABJVChxub3RpZmljYXRpb25fdGFyZ2V0c19jaGFuZ2VkGAIgASgLMi0ucGFybGV5LmFjY291bnQudjEuTm90aWZpY2F0aW9uVGFyZ2V0c0NoYW5nZWRIAEIHCgVldmVudCq2AQoPRnJpZW5kc2hpcFN0YXRlEiAKHEZSSUVORFNISVBfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVGUklFTkRTSElQX1NUQVRFX05PTkUQARIhCh1GUklFTkRTSElQX1NUQVRFX1JFUVVFU1RfU0VOVBACEiUKIUZSSUVORFNISVBfU1RBVEVfUkVRVUVTVF9SRUNFSVZFRBADEhwKGEZSSUVORFNISVBfU1RBVEVfRlJJRU5EUxAEKngKDFB1c2hQbGF0Zm9ybRIdChlQVVNIX1BMQVRGT1JNX1VOU1BFQ0lGSUVEEAASFQoRUFVTSF9QTEFURk9STV9GQ00QARIWChJQVVNIX1BMQVRGT1JNX0FQTlMQAhIaChZQVVNIX1BMQVRGT1JNX1dFQl9QVVNIEAMyuwkKDkFjY291bnRTZXJ2aWNlEk0KBlNpZ25VcBIgLnBhcmxleS5hY2NvdW50LnYxLlNpZ25VcFJlcXVlc3QaIS5wYXJsZXkuYWNjb3VudC52MS5TaWduVXBSZXNwb25zZRJKCgVMb2dJbhIfLnBhcmxleS5hY2NvdW50LnYxLkxvZ0luUmVxdWVzdBogLnBhcmxleS5hY2NvdW50LnYxLkxvZ0luUmVzcG9uc2USZQoOUmVmcmVzaFNlc3Npb24SKC5wYXJsZXkuYWNjb3VudC52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEk0KBkxvZ091dBIgLnBhcmxleS5hY2NvdW50LnYxLkxvZ091dFJlcXVlc3QaIS5wYXJsZXkuYWNjb3VudC52MS5Mb2dPdXRSZXNwb25zZRJZCgpHZXRQcm9maWxlEiQucGFybGV5LmFjY291bnQudjEuR2V0UHJvZmlsZVJlcXVlc3QaJS5wYXJsZXkuYWNjb3VudC52MS5HZXRQcm9maWxlUmVzcG9uc2USYgoNVXBkYXRlUHJvZmlsZRInLnBhcmxleS5hY2NvdW50LnYxLlVwZGF0ZVByb2ZpbGVSZXF1ZXN0GigucGFybGV5LmFjY291bnQudjEuVXBkYXRlUHJvZmlsZVJlc3BvbnNlElwKC0xpc3REZXZpY2VzEiUucGFybGV5LmFjY291bnQudjEuTGlzdERldmljZXNSZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuTGlzdERldmljZXNSZXNwb25zZRJWCglBZGRGcmllbmQSIy5wYXJsZXkuYWNjb3VudC52MS5BZGRGcmllbmRSZXF1ZXN0GiQucGFybGV5LmFjY291bnQudjEuQWRkRnJpZW5kUmVzcG9uc2USXwoMUmVtb3ZlRnJpZW5kEiYucGFybGV5LmFjY291bnQudjEuUmVtb3ZlRnJpZW5kUmVxdWVzdBonLnBhcmxleS5hY2NvdW50LnYxLlJlbW92ZUZyaWVuZFJlc3BvbnNlElwKC0xpc3RGcmllbmRzEiUucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZHNSZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZHNSZXNwb25zZRJfCgxTZXRQdXNoVG9rZW4SJi5wYXJsZXkuYWNjb3VudC52MS5TZXRQdXNoVG9rZW5SZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuU2V0UHVzaFRva2VuUmVzcG9uc2USXAoLR2V0U2V0dGluZ3MSJS5wYXJsZXkuYWNjb3VudC52MS5HZXRTZXR0aW5nc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5HZXRTZXR0aW5nc1Jlc3BvbnNlEmUKDlVwZGF0ZVNldHRpbmdzEigucGFybGV5LmFjY291bnQudjEuVXBkYXRlU2V0dGluZ3NSZXF1ZXN0GikucGFybGV5LmFjY291bnQudjEuVXBkYXRlU2V0dGluZ3NSZXNwb25zZTLzBgoWQWNjb3VudEludGVybmFsU2VydmljZRJcCgtWZXJpZnlUb2tlbhIlLnBhcmxleS5hY2NvdW50LnYxLlZlcmlmeVRva2VuUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLlZlcmlmeVRva2VuUmVzcG9uc2USUwoIR2V0VXNlcnMSIi5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1JlcXVlc3QaIy5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1Jlc3BvbnNlEmgKD0NoZWNrRnJpZW5kc2hpcBIpLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrRnJpZW5kc2hpcFJlcXVlc3QaKi5wYXJsZXkuYWNjb3VudC52MS5DaGVja0ZyaWVuZHNoaXBSZXNwb25zZRJiCg1MaXN0RnJpZW5kSWRzEicucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc1JlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kSWRzUmVzcG9uc2USegoVR2V0UHJlc2VuY2VWaXNpYmlsaXR5Ei8ucGFybGV5LmFjY291bnQudjEuR2V0UHJlc2VuY2VWaXNpYmlsaXR5UmVxdWVzdBowLnBhcmxleS5hY2NvdW50LnYxLkdldFByZXNlbmNlVmlzaWJpbGl0eVJlc3BvbnNlEn0KFkdldE5vdGlmaWNhdGlvblRhcmdldHMSMC5wYXJsZXkuYWNjb3VudC52MS5HZXROb3RpZmljYXRpb25UYXJnZXRzUmVxdWVzdBoxLnBhcmxleS5hY2NvdW50LnYxLkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXNwb25zZRJoCg9SZW1vdmVQdXNoVG9rZW4SKS5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVQdXNoVG9rZW5SZXF1ZXN0GioucGFybGV5LmFjY291bnQudjEuUmVtb3ZlUHVzaFRva2VuUmVzcG9uc2UScwoSV2F0Y2hBY2NvdW50RXZlbnRzEiwucGFybGV5LmFjY291bnQudjEuV2F0Y2hBY2NvdW50RXZlbnRzUmVxdWVzdBotLnBhcmxleS5hY2NvdW50LnYxLldhdGNoQWNjb3VudEV2ZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9wYXJsZXkvYWNjb3VudC92MS9hY2NvdW50LnByb3RvEhFwYXJsZXkuYWNjb3VudC52MSJyCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgEEgwKBG5hbWUYAiABKAkSEQoJbG9nZ2VkX2luGAMgASgIEjYKDXB1c2hfcGxhdGZvcm0YBCABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoHU2Vzc2lvbhIUCgxhY2Nlc3NfdG9rZW4YASABKAkSOwoXYWNjZXNzX3Rva2VuX2V4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPAoYcmVmcmVzaF90b2tlbl9leHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCg1TaWduVXBSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI9Cg5TaWduVXBSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJaCgxMb2dJblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEwoLZGV2aWNlX25hbWUYAyABKAkSEQoJZGV2aWNlX2lkGAQgASgEIpQBCg1Mb2dJblJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBmRldmljZRgCIAEoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZRIrCgdzZXNzaW9uGAMgASgLMhoucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbiIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uIiIKDUxvZ091dFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIhAKDkxvZ091dFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI3ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEh0KFWxvZ2dlZF9vdXRfZGV2aWNlX2lkcxgBIAMoBCI2ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJIkEKEkdldFByb2ZpbGVSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSIsChRVcGRhdGVQcm9maWxlUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkiRAoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlIhQKEkxpc3REZXZpY2VzUmVxdWVzdCJBChNMaXN0RGV2aWNlc1Jlc3BvbnNlEioKB2RldmljZXMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5EZXZpY2UiNQoQQWRkRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJInIKEUFkZEZyaWVuZFJlc3BvbnNlEjEKBXN0YXRlGAEgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEioKBmZyaWVuZBgCIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiJgoTUmVtb3ZlRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIhYKFFJlbW92ZUZyaWVuZFJlc3BvbnNlIhQKEkxpc3RGcmllbmRzUmVxdWVzdCKTAQoGRnJpZW5kEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEjEKBXN0YXRlGAIgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBChNMaXN0RnJpZW5kc1Jlc3BvbnNlEioKB2ZyaWVuZHMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5GcmllbmQiRQoTV2ViUHVzaFN1YnNjcmlwdGlvbhIQCghlbmRwb2ludBgBIAEoCRIOCgZwMjU2ZGgYAiABKAkSDAoEYXV0aBgDIAEoCSKRAQoTU2V0UHVzaFRva2VuUmVxdWVzdBIxCghwbGF0Zm9ybRgBIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgCIAEoCRI4Cgh3ZWJfcHVzaBgDIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24iFgoUU2V0UHVzaFRva2VuUmVzcG9uc2Ui0AEKCFNldHRpbmdzEhQKDHB1c2hfZW5hYmxlZBgBIAEoCBIVCg1lbWFpbF9lbmFibGVkGAIgASgIEhMKC3Ntc19lbmFibGVkGAMgASgIEhUKDXNob3dfcHJldmlld3MYBCABKAgSHgoWbXV0ZWRfY29udmVyc2F0aW9uX2lkcxgFIAMoBBIVCg1oaWRlX3ByZXNlbmNlGAYgASgIEg0KBWVtYWlsGAcgASgJEg0KBXBob25lGAggASgJEhYKDnByZXZpZXdfbGVuZ3RoGAkgASgNIhQKEkdldFNldHRpbmdzUmVxdWVzdCJEChNHZXRTZXR0aW5nc1Jlc3BvbnNlEi0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MiVgoVVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Ei0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MSDgoGZmllbGRzGAIgAygJIkcKFlVwZGF0ZVNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncyIqChJWZXJpZnlUb2tlblJlcXVlc3QSFAoMYWNjZXNzX3Rva2VuGAEgASgJIn0KE1ZlcmlmeVRva2VuUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgEIAEoBCIjCg9HZXRVc2Vyc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAQiQAoQR2V0VXNlcnNSZXNwb25zZRIsCghwcm9maWxlcxgBIAMoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiQAoWQ2hlY2tGcmllbmRzaGlwUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhUKDW90aGVyX3VzZXJfaWQYAiABKAQiTAoXQ2hlY2tGcmllbmRzaGlwUmVzcG9uc2USMQoFc3RhdGUYASABKA4yIi5wYXJsZXkuYWNjb3VudC52MS5GcmllbmRzaGlwU3RhdGUiJwoUTGlzdEZyaWVuZElkc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoBCIrChVMaXN0RnJpZW5kSWRzUmVzcG9uc2USEgoKZnJpZW5kX2lkcxgBIAMoBCIwChxHZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIjgKHUdldFByZXNlbmNlVmlzaWJpbGl0eVJlc3BvbnNlEhcKD2hpZGRlbl91c2VyX2lkcxgBIAMoBCIwCh1HZXROb3RpZmljYXRpb25UYXJnZXRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIpsBCgpQdXNoVGFyZ2V0EhEKCWRldmljZV9pZBgBIAEoBBIxCghwbGF0Zm9ybRgCIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI4Cgh3ZWJfcHVzaBgEIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24isQEKHkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZRItCghzZXR0aW5ncxgCIAEoCzIbLnBhcmxleS5hY2NvdW50LnYxLlNldHRpbmdzEjMKDHB1c2hfdGFyZ2V0cxgDIAMoCzIdLnBhcmxleS5hY2NvdW50LnYxLlB1c2hUYXJnZXQiOgoWUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAQSDQoFdG9rZW4YAiABKAkiGQoXUmVtb3ZlUHVzaFRva2VuUmVzcG9uc2UiGwoZV2F0Y2hBY2NvdW50RXZlbnRzUmVxdWVzdCI1Cg9EZXZpY2VMb2dnZWRPdXQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQiLQoaTm90aWZpY2F0aW9uVGFyZ2V0c0NoYW5nZWQSDwoHdXNlcl9pZBgBIAEoBCKAAQoNU2Vzc2lvbnNFbmRlZBIPCgd1c2VyX2lkGAEgASgEEhMKC3Nlc3Npb25faWRzGAIgAygEEhQKDGFsbF9zZXNzaW9ucxgDIAEoCBIzCgZyZWFzb24YBCABKA4yIy5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uRW5kUmVhc29uIvkBChpXYXRjaEFjY291bnRFdmVudHNSZXNwb25zZRI/ChFkZXZpY2VfbG9nZ2VkX291dBgBIAEoCzIiLnBhcmxleS5hY2NvdW50LnYxLkRldmljZUxvZ2dlZE91dEgAElUKHG5vdGlmaWNhdGlvbl90YXJnZXRzX2NoYW5nZWQYAiABKAsyLS5wYXJsZXkuYWNjb3VudC52MS5Ob3RpZmljYXRpb25UYXJnZXRzQ2hhbmdlZEgAEjoKDnNlc3Npb25zX2VuZGVkGAMgASgLMiAucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbnNFbmRlZEgAQgcKBWV2ZW50KrYBCg9GcmllbmRzaGlwU3RhdGUSIAocRlJJRU5EU0hJUF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUZSSUVORFNISVBfU1RBVEVfTk9ORRABEiEKHUZSSUVORFNISVBfU1RBVEVfUkVRVUVTVF9TRU5UEAISJQohRlJJRU5EU0hJUF9TVEFURV9SRVFVRVNUX1JFQ0VJVkVEEAMSHAoYRlJJRU5EU0hJUF9TVEFURV9GUklFTkRTEAQqeAoMUHVzaFBsYXRmb3JtEh0KGVBVU0hfUExBVEZPUk1fVU5TUEVDSUZJRUQQABIVChFQVVNIX1BMQVRGT1JNX0ZDTRABEhYKElBVU0hfUExBVEZPUk1fQVBOUxACEhoKFlBVU0hfUExBVEZPUk1fV0VCX1BVU0gQAyrsAQoQU2Vzc2lvbkVuZFJlYXNvbhIiCh5TRVNTSU9OX0VORF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TRVNTSU9OX0VORF9SRUFTT05fTE9HR0VEX09VVBABEh4KGlNFU1NJT05fRU5EX1JFQVNPTl9SRVZPS0VEEAISHwobU0VTU0lPTl9FTkRfUkVBU09OX1JFUExBQ0VEEAMSJwojU0VTU0lPTl9FTkRfUkVBU09OX1BBU1NXT1JEX0NIQU5HRUQQBBInCiNTRVNTSU9OX0VORF9SRUFTT05fQUNDT1VOVF9ESVNBQkxFRBAFMqIKCg5BY2NvdW50U2VydmljZRJNCgZTaWduVXASIC5wYXJsZXkuYWNjb3VudC52MS5TaWduVXBSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuU2lnblVwUmVzcG9uc2USSgoFTG9nSW4SHy5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlcXVlc3QaIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlc3BvbnNlEmUKDlJlZnJlc2hTZXNzaW9uEigucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXF1ZXN0GikucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXNwb25zZRJNCgZMb2dPdXQSIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dPdXRSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuTG9nT3V0UmVzcG9uc2USZQoOQ2hhbmdlUGFzc3dvcmQSKC5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElkKCkdldFByb2ZpbGUSJC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcm9maWxlUmVxdWVzdBolLnBhcmxleS5hY2NvdW50LnYxLkdldFByb2ZpbGVSZXNwb25zZRJiCg1VcGRhdGVQcm9maWxlEicucGFybGV5LmFjY291bnQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoLTGlzdERldmljZXMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElYKCUFkZEZyaWVuZBIjLnBhcmxleS5hY2NvdW50LnYxLkFkZEZyaWVuZFJlcXVlc3QaJC5wYXJsZXkuYWNjb3VudC52MS5BZGRGcmllbmRSZXNwb25zZRJfCgxSZW1vdmVGcmllbmQSJi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVGcmllbmRSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuUmVtb3ZlRnJpZW5kUmVzcG9uc2USXAoLTGlzdEZyaWVuZHMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1Jlc3BvbnNlEl8KDFNldFB1c2hUb2tlbhImLnBhcmxleS5hY2NvdW50LnYxLlNldFB1c2hUb2tlblJlcXVlc3QaJy5wYXJsZXkuYWNjb3VudC52MS5TZXRQdXNoVG9rZW5SZXNwb25zZRJcCgtHZXRTZXR0aW5ncxIlLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVzcG9uc2USZQoOVXBkYXRlU2V0dGluZ3MSKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1JlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlMvMGChZBY2NvdW50SW50ZXJuYWxTZXJ2aWNlElwKC1ZlcmlmeVRva2VuEiUucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZRJTCghHZXRVc2VycxIiLnBhcmxleS5hY2NvdW50LnYxLkdldFVzZXJzUmVxdWVzdBojLnBhcmxleS5hY2NvdW50LnYxLkdldFVzZXJzUmVzcG9uc2USaAoPQ2hlY2tGcmllbmRzaGlwEikucGFybGV5LmFjY291bnQudjEuQ2hlY2tGcmllbmRzaGlwUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrRnJpZW5kc2hpcFJlc3BvbnNlEmIKDUxpc3RGcmllbmRJZHMSJy5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kSWRzUmVxdWVzdBooLnBhcmxleS5hY2NvdW50LnYxLkxpc3RGcmllbmRJZHNSZXNwb25zZRJ6ChVHZXRQcmVzZW5jZVZpc2liaWxpdHkSLy5wYXJsZXkuYWNjb3VudC52MS5HZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0GjAucGFybGV5LmFjY291bnQudjEuR2V0UHJlc2VuY2VWaXNpYmlsaXR5UmVzcG9uc2USfQoWR2V0Tm90aWZpY2F0aW9uVGFyZ2V0cxIwLnBhcmxleS5hY2NvdW50LnYxLkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXF1ZXN0GjEucGFybGV5LmFjY291bnQudjEuR2V0Tm90aWZpY2F0aW9uVGFyZ2V0c1Jlc3BvbnNlEmgKD1JlbW92ZVB1c2hUb2tlbhIpLnBhcmxleS5hY2NvdW50LnYxLlJlbW92ZVB1c2hUb2tlblJlcXVlc3QaKi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVQdXNoVG9rZW5SZXNwb25zZRJzChJXYXRjaEFjY291bnRFdmVudHMSLC5wYXJsZXkuYWNjb3VudC52MS5XYXRjaEFjY291bnRFdmVudHNSZXF1ZXN0Gi0ucGFybGV5LmFjY291bnQudjEuV2F0Y2hBY2NvdW50RXZlbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A user as others see them.
@@ -374,6 +374,52 @@ export const LogOutResponseSchema: GenMessage<LogOutResponse> = /*@__PURE__*/
   messageDesc(file_parley_account_v1_account, 10);
 
 /**
+ * @generated from message parley.account.v1.ChangePasswordRequest
+ */
+export type ChangePasswordRequest = Message<"parley.account.v1.ChangePasswordRequest"> & {
+  /**
+   * Required: the password in force. Never logged.
+   *
+   * @generated from field: string current_password = 1;
+   */
+  currentPassword: string;
+
+  /**
+   * Required: the new password, by the SignUp rules, different from the
+   * current one. Never logged.
+   *
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message parley.account.v1.ChangePasswordRequest.
+ * Use `create(ChangePasswordRequestSchema)` to create a new message.
+ */
+export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 11);
+
+/**
+ * @generated from message parley.account.v1.ChangePasswordResponse
+ */
+export type ChangePasswordResponse = Message<"parley.account.v1.ChangePasswordResponse"> & {
+  /**
+   * The caller's other devices that were logged in and are now logged out.
+   *
+   * @generated from field: repeated uint64 logged_out_device_ids = 1;
+   */
+  loggedOutDeviceIds: bigint[];
+};
+
+/**
+ * Describes the message parley.account.v1.ChangePasswordResponse.
+ * Use `create(ChangePasswordResponseSchema)` to create a new message.
+ */
+export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 12);
+
+/**
  * @generated from message parley.account.v1.GetProfileRequest
  */
 export type GetProfileRequest = Message<"parley.account.v1.GetProfileRequest"> & {
@@ -398,7 +444,7 @@ export type GetProfileRequest = Message<"parley.account.v1.GetProfileRequest"> &
  * Use `create(GetProfileRequestSchema)` to create a new message.
  */
 export const GetProfileRequestSchema: GenMessage<GetProfileRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 11);
+  messageDesc(file_parley_account_v1_account, 13);
 
 /**
  * @generated from message parley.account.v1.GetProfileResponse
@@ -417,7 +463,7 @@ export type GetProfileResponse = Message<"parley.account.v1.GetProfileResponse">
  * Use `create(GetProfileResponseSchema)` to create a new message.
  */
 export const GetProfileResponseSchema: GenMessage<GetProfileResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 12);
+  messageDesc(file_parley_account_v1_account, 14);
 
 /**
  * @generated from message parley.account.v1.UpdateProfileRequest
@@ -436,7 +482,7 @@ export type UpdateProfileRequest = Message<"parley.account.v1.UpdateProfileReque
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 13);
+  messageDesc(file_parley_account_v1_account, 15);
 
 /**
  * @generated from message parley.account.v1.UpdateProfileResponse
@@ -455,7 +501,7 @@ export type UpdateProfileResponse = Message<"parley.account.v1.UpdateProfileResp
  * Use `create(UpdateProfileResponseSchema)` to create a new message.
  */
 export const UpdateProfileResponseSchema: GenMessage<UpdateProfileResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 14);
+  messageDesc(file_parley_account_v1_account, 16);
 
 /**
  * @generated from message parley.account.v1.ListDevicesRequest
@@ -468,7 +514,7 @@ export type ListDevicesRequest = Message<"parley.account.v1.ListDevicesRequest">
  * Use `create(ListDevicesRequestSchema)` to create a new message.
  */
 export const ListDevicesRequestSchema: GenMessage<ListDevicesRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 15);
+  messageDesc(file_parley_account_v1_account, 17);
 
 /**
  * @generated from message parley.account.v1.ListDevicesResponse
@@ -487,7 +533,7 @@ export type ListDevicesResponse = Message<"parley.account.v1.ListDevicesResponse
  * Use `create(ListDevicesResponseSchema)` to create a new message.
  */
 export const ListDevicesResponseSchema: GenMessage<ListDevicesResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 16);
+  messageDesc(file_parley_account_v1_account, 18);
 
 /**
  * @generated from message parley.account.v1.AddFriendRequest
@@ -513,7 +559,7 @@ export type AddFriendRequest = Message<"parley.account.v1.AddFriendRequest"> & {
  * Use `create(AddFriendRequestSchema)` to create a new message.
  */
 export const AddFriendRequestSchema: GenMessage<AddFriendRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 17);
+  messageDesc(file_parley_account_v1_account, 19);
 
 /**
  * @generated from message parley.account.v1.AddFriendResponse
@@ -539,7 +585,7 @@ export type AddFriendResponse = Message<"parley.account.v1.AddFriendResponse"> &
  * Use `create(AddFriendResponseSchema)` to create a new message.
  */
 export const AddFriendResponseSchema: GenMessage<AddFriendResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 18);
+  messageDesc(file_parley_account_v1_account, 20);
 
 /**
  * @generated from message parley.account.v1.RemoveFriendRequest
@@ -558,7 +604,7 @@ export type RemoveFriendRequest = Message<"parley.account.v1.RemoveFriendRequest
  * Use `create(RemoveFriendRequestSchema)` to create a new message.
  */
 export const RemoveFriendRequestSchema: GenMessage<RemoveFriendRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 19);
+  messageDesc(file_parley_account_v1_account, 21);
 
 /**
  * @generated from message parley.account.v1.RemoveFriendResponse
@@ -571,7 +617,7 @@ export type RemoveFriendResponse = Message<"parley.account.v1.RemoveFriendRespon
  * Use `create(RemoveFriendResponseSchema)` to create a new message.
  */
 export const RemoveFriendResponseSchema: GenMessage<RemoveFriendResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 20);
+  messageDesc(file_parley_account_v1_account, 22);
 
 /**
  * @generated from message parley.account.v1.ListFriendsRequest
@@ -584,7 +630,7 @@ export type ListFriendsRequest = Message<"parley.account.v1.ListFriendsRequest">
  * Use `create(ListFriendsRequestSchema)` to create a new message.
  */
 export const ListFriendsRequestSchema: GenMessage<ListFriendsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 21);
+  messageDesc(file_parley_account_v1_account, 23);
 
 /**
  * A friend or a pending request with the other user's profile.
@@ -619,7 +665,7 @@ export type Friend = Message<"parley.account.v1.Friend"> & {
  * Use `create(FriendSchema)` to create a new message.
  */
 export const FriendSchema: GenMessage<Friend> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 22);
+  messageDesc(file_parley_account_v1_account, 24);
 
 /**
  * @generated from message parley.account.v1.ListFriendsResponse
@@ -638,7 +684,7 @@ export type ListFriendsResponse = Message<"parley.account.v1.ListFriendsResponse
  * Use `create(ListFriendsResponseSchema)` to create a new message.
  */
 export const ListFriendsResponseSchema: GenMessage<ListFriendsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 23);
+  messageDesc(file_parley_account_v1_account, 25);
 
 /**
  * A Web Push subscription as the browser's PushManager returns it.
@@ -673,7 +719,7 @@ export type WebPushSubscription = Message<"parley.account.v1.WebPushSubscription
  * Use `create(WebPushSubscriptionSchema)` to create a new message.
  */
 export const WebPushSubscriptionSchema: GenMessage<WebPushSubscription> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 24);
+  messageDesc(file_parley_account_v1_account, 26);
 
 /**
  * @generated from message parley.account.v1.SetPushTokenRequest
@@ -706,7 +752,7 @@ export type SetPushTokenRequest = Message<"parley.account.v1.SetPushTokenRequest
  * Use `create(SetPushTokenRequestSchema)` to create a new message.
  */
 export const SetPushTokenRequestSchema: GenMessage<SetPushTokenRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 25);
+  messageDesc(file_parley_account_v1_account, 27);
 
 /**
  * @generated from message parley.account.v1.SetPushTokenResponse
@@ -719,7 +765,7 @@ export type SetPushTokenResponse = Message<"parley.account.v1.SetPushTokenRespon
  * Use `create(SetPushTokenResponseSchema)` to create a new message.
  */
 export const SetPushTokenResponseSchema: GenMessage<SetPushTokenResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 26);
+  messageDesc(file_parley_account_v1_account, 28);
 
 /**
  * Per-user settings for notifications and privacy.
@@ -797,7 +843,7 @@ export type Settings = Message<"parley.account.v1.Settings"> & {
  * Use `create(SettingsSchema)` to create a new message.
  */
 export const SettingsSchema: GenMessage<Settings> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 27);
+  messageDesc(file_parley_account_v1_account, 29);
 
 /**
  * @generated from message parley.account.v1.GetSettingsRequest
@@ -810,7 +856,7 @@ export type GetSettingsRequest = Message<"parley.account.v1.GetSettingsRequest">
  * Use `create(GetSettingsRequestSchema)` to create a new message.
  */
 export const GetSettingsRequestSchema: GenMessage<GetSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 28);
+  messageDesc(file_parley_account_v1_account, 30);
 
 /**
  * @generated from message parley.account.v1.GetSettingsResponse
@@ -829,7 +875,7 @@ export type GetSettingsResponse = Message<"parley.account.v1.GetSettingsResponse
  * Use `create(GetSettingsResponseSchema)` to create a new message.
  */
 export const GetSettingsResponseSchema: GenMessage<GetSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 29);
+  messageDesc(file_parley_account_v1_account, 31);
 
 /**
  * @generated from message parley.account.v1.UpdateSettingsRequest
@@ -856,7 +902,7 @@ export type UpdateSettingsRequest = Message<"parley.account.v1.UpdateSettingsReq
  * Use `create(UpdateSettingsRequestSchema)` to create a new message.
  */
 export const UpdateSettingsRequestSchema: GenMessage<UpdateSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 30);
+  messageDesc(file_parley_account_v1_account, 32);
 
 /**
  * @generated from message parley.account.v1.UpdateSettingsResponse
@@ -875,7 +921,7 @@ export type UpdateSettingsResponse = Message<"parley.account.v1.UpdateSettingsRe
  * Use `create(UpdateSettingsResponseSchema)` to create a new message.
  */
 export const UpdateSettingsResponseSchema: GenMessage<UpdateSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 31);
+  messageDesc(file_parley_account_v1_account, 33);
 
 /**
  * @generated from message parley.account.v1.VerifyTokenRequest
@@ -894,7 +940,7 @@ export type VerifyTokenRequest = Message<"parley.account.v1.VerifyTokenRequest">
  * Use `create(VerifyTokenRequestSchema)` to create a new message.
  */
 export const VerifyTokenRequestSchema: GenMessage<VerifyTokenRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 32);
+  messageDesc(file_parley_account_v1_account, 34);
 
 /**
  * @generated from message parley.account.v1.VerifyTokenResponse
@@ -920,6 +966,14 @@ export type VerifyTokenResponse = Message<"parley.account.v1.VerifyTokenResponse
    * @generated from field: google.protobuf.Timestamp expires_at = 3;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The session the token belongs to, as SessionsEnded names it. Internal:
+   * never shown to clients, and no public call takes a session id.
+   *
+   * @generated from field: uint64 session_id = 4;
+   */
+  sessionId: bigint;
 };
 
 /**
@@ -927,7 +981,7 @@ export type VerifyTokenResponse = Message<"parley.account.v1.VerifyTokenResponse
  * Use `create(VerifyTokenResponseSchema)` to create a new message.
  */
 export const VerifyTokenResponseSchema: GenMessage<VerifyTokenResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 33);
+  messageDesc(file_parley_account_v1_account, 35);
 
 /**
  * @generated from message parley.account.v1.GetUsersRequest
@@ -946,7 +1000,7 @@ export type GetUsersRequest = Message<"parley.account.v1.GetUsersRequest"> & {
  * Use `create(GetUsersRequestSchema)` to create a new message.
  */
 export const GetUsersRequestSchema: GenMessage<GetUsersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 34);
+  messageDesc(file_parley_account_v1_account, 36);
 
 /**
  * @generated from message parley.account.v1.GetUsersResponse
@@ -965,7 +1019,7 @@ export type GetUsersResponse = Message<"parley.account.v1.GetUsersResponse"> & {
  * Use `create(GetUsersResponseSchema)` to create a new message.
  */
 export const GetUsersResponseSchema: GenMessage<GetUsersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 35);
+  messageDesc(file_parley_account_v1_account, 37);
 
 /**
  * @generated from message parley.account.v1.CheckFriendshipRequest
@@ -991,7 +1045,7 @@ export type CheckFriendshipRequest = Message<"parley.account.v1.CheckFriendshipR
  * Use `create(CheckFriendshipRequestSchema)` to create a new message.
  */
 export const CheckFriendshipRequestSchema: GenMessage<CheckFriendshipRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 36);
+  messageDesc(file_parley_account_v1_account, 38);
 
 /**
  * @generated from message parley.account.v1.CheckFriendshipResponse
@@ -1010,7 +1064,7 @@ export type CheckFriendshipResponse = Message<"parley.account.v1.CheckFriendship
  * Use `create(CheckFriendshipResponseSchema)` to create a new message.
  */
 export const CheckFriendshipResponseSchema: GenMessage<CheckFriendshipResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 37);
+  messageDesc(file_parley_account_v1_account, 39);
 
 /**
  * @generated from message parley.account.v1.ListFriendIdsRequest
@@ -1029,7 +1083,7 @@ export type ListFriendIdsRequest = Message<"parley.account.v1.ListFriendIdsReque
  * Use `create(ListFriendIdsRequestSchema)` to create a new message.
  */
 export const ListFriendIdsRequestSchema: GenMessage<ListFriendIdsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 38);
+  messageDesc(file_parley_account_v1_account, 40);
 
 /**
  * @generated from message parley.account.v1.ListFriendIdsResponse
@@ -1048,7 +1102,7 @@ export type ListFriendIdsResponse = Message<"parley.account.v1.ListFriendIdsResp
  * Use `create(ListFriendIdsResponseSchema)` to create a new message.
  */
 export const ListFriendIdsResponseSchema: GenMessage<ListFriendIdsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 39);
+  messageDesc(file_parley_account_v1_account, 41);
 
 /**
  * @generated from message parley.account.v1.GetPresenceVisibilityRequest
@@ -1067,7 +1121,7 @@ export type GetPresenceVisibilityRequest = Message<"parley.account.v1.GetPresenc
  * Use `create(GetPresenceVisibilityRequestSchema)` to create a new message.
  */
 export const GetPresenceVisibilityRequestSchema: GenMessage<GetPresenceVisibilityRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 40);
+  messageDesc(file_parley_account_v1_account, 42);
 
 /**
  * @generated from message parley.account.v1.GetPresenceVisibilityResponse
@@ -1086,7 +1140,7 @@ export type GetPresenceVisibilityResponse = Message<"parley.account.v1.GetPresen
  * Use `create(GetPresenceVisibilityResponseSchema)` to create a new message.
  */
 export const GetPresenceVisibilityResponseSchema: GenMessage<GetPresenceVisibilityResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 41);
+  messageDesc(file_parley_account_v1_account, 43);
 
 /**
  * @generated from message parley.account.v1.GetNotificationTargetsRequest
@@ -1105,7 +1159,7 @@ export type GetNotificationTargetsRequest = Message<"parley.account.v1.GetNotifi
  * Use `create(GetNotificationTargetsRequestSchema)` to create a new message.
  */
 export const GetNotificationTargetsRequestSchema: GenMessage<GetNotificationTargetsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 42);
+  messageDesc(file_parley_account_v1_account, 44);
 
 /**
  * A device that can receive pushes.
@@ -1147,7 +1201,7 @@ export type PushTarget = Message<"parley.account.v1.PushTarget"> & {
  * Use `create(PushTargetSchema)` to create a new message.
  */
 export const PushTargetSchema: GenMessage<PushTarget> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 43);
+  messageDesc(file_parley_account_v1_account, 45);
 
 /**
  * @generated from message parley.account.v1.GetNotificationTargetsResponse
@@ -1180,7 +1234,7 @@ export type GetNotificationTargetsResponse = Message<"parley.account.v1.GetNotif
  * Use `create(GetNotificationTargetsResponseSchema)` to create a new message.
  */
 export const GetNotificationTargetsResponseSchema: GenMessage<GetNotificationTargetsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 44);
+  messageDesc(file_parley_account_v1_account, 46);
 
 /**
  * @generated from message parley.account.v1.RemovePushTokenRequest
@@ -1207,7 +1261,7 @@ export type RemovePushTokenRequest = Message<"parley.account.v1.RemovePushTokenR
  * Use `create(RemovePushTokenRequestSchema)` to create a new message.
  */
 export const RemovePushTokenRequestSchema: GenMessage<RemovePushTokenRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 45);
+  messageDesc(file_parley_account_v1_account, 47);
 
 /**
  * @generated from message parley.account.v1.RemovePushTokenResponse
@@ -1220,7 +1274,7 @@ export type RemovePushTokenResponse = Message<"parley.account.v1.RemovePushToken
  * Use `create(RemovePushTokenResponseSchema)` to create a new message.
  */
 export const RemovePushTokenResponseSchema: GenMessage<RemovePushTokenResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 46);
+  messageDesc(file_parley_account_v1_account, 48);
 
 /**
  * @generated from message parley.account.v1.WatchAccountEventsRequest
@@ -1233,10 +1287,12 @@ export type WatchAccountEventsRequest = Message<"parley.account.v1.WatchAccountE
  * Use `create(WatchAccountEventsRequestSchema)` to create a new message.
  */
 export const WatchAccountEventsRequestSchema: GenMessage<WatchAccountEventsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 47);
+  messageDesc(file_parley_account_v1_account, 49);
 
 /**
- * A device was logged out; connections holding it must close.
+ * A device was logged out; connections holding it must close. Superseded
+ * by SessionsEnded (sent too, just before this one); still sent on log-out
+ * for watchers that predate SessionsEnded.
  *
  * @generated from message parley.account.v1.DeviceLoggedOut
  */
@@ -1261,7 +1317,7 @@ export type DeviceLoggedOut = Message<"parley.account.v1.DeviceLoggedOut"> & {
  * Use `create(DeviceLoggedOutSchema)` to create a new message.
  */
 export const DeviceLoggedOutSchema: GenMessage<DeviceLoggedOut> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 48);
+  messageDesc(file_parley_account_v1_account, 50);
 
 /**
  * What GetNotificationTargets answers for the user changed (settings, a
@@ -1283,7 +1339,53 @@ export type NotificationTargetsChanged = Message<"parley.account.v1.Notification
  * Use `create(NotificationTargetsChangedSchema)` to create a new message.
  */
 export const NotificationTargetsChangedSchema: GenMessage<NotificationTargetsChanged> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 49);
+  messageDesc(file_parley_account_v1_account, 51);
+
+/**
+ * Sessions of one user ended. Each is already revoked when this is sent, so
+ * connections authenticated by them must close now, with the reason's
+ * close code.
+ *
+ * @generated from message parley.account.v1.SessionsEnded
+ */
+export type SessionsEnded = Message<"parley.account.v1.SessionsEnded"> & {
+  /**
+   * The user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * The sessions that ended (VerifyTokenResponse.session_id). Sessions the
+   * user starts later are never among them, however late this arrives.
+   *
+   * @generated from field: repeated uint64 session_ids = 2;
+   */
+  sessionIds: bigint[];
+
+  /**
+   * Every session of the user ended, listed or not: close all of the user's
+   * connections. For ends that cover the whole account (disabling it).
+   *
+   * @generated from field: bool all_sessions = 3;
+   */
+  allSessions: boolean;
+
+  /**
+   * Why.
+   *
+   * @generated from field: parley.account.v1.SessionEndReason reason = 4;
+   */
+  reason: SessionEndReason;
+};
+
+/**
+ * Describes the message parley.account.v1.SessionsEnded.
+ * Use `create(SessionsEndedSchema)` to create a new message.
+ */
+export const SessionsEndedSchema: GenMessage<SessionsEnded> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 52);
 
 /**
  * @generated from message parley.account.v1.WatchAccountEventsResponse
@@ -1296,7 +1398,7 @@ export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccount
    */
   event: {
     /**
-     * A device was logged out.
+     * A device was logged out (superseded by sessions_ended).
      *
      * @generated from field: parley.account.v1.DeviceLoggedOut device_logged_out = 1;
      */
@@ -1310,6 +1412,14 @@ export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccount
      */
     value: NotificationTargetsChanged;
     case: "notificationTargetsChanged";
+  } | {
+    /**
+     * Sessions ended: log-out, revocation, replacement, password change.
+     *
+     * @generated from field: parley.account.v1.SessionsEnded sessions_ended = 3;
+     */
+    value: SessionsEnded;
+    case: "sessionsEnded";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1318,7 +1428,7 @@ export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccount
  * Use `create(WatchAccountEventsResponseSchema)` to create a new message.
  */
 export const WatchAccountEventsResponseSchema: GenMessage<WatchAccountEventsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 50);
+  messageDesc(file_parley_account_v1_account, 53);
 
 /**
  * Where a friendship stands, seen from the caller.
@@ -1406,6 +1516,67 @@ export const PushPlatformSchema: GenEnum<PushPlatform> = /*@__PURE__*/
   enumDesc(file_parley_account_v1_account, 1);
 
 /**
+ * Why sessions ended. Each reason has its own WebSocket close code (see
+ * docs/protocol.md), so the client can tell the user what happened.
+ *
+ * @generated from enum parley.account.v1.SessionEndReason
+ */
+export enum SessionEndReason {
+  /**
+   * A reason this watcher does not know yet: treat as REVOKED.
+   *
+   * @generated from enum value: SESSION_END_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The device logged out (LogOut, from itself or another of the user's
+   * devices). Close code 4101.
+   *
+   * @generated from enum value: SESSION_END_REASON_LOGGED_OUT = 1;
+   */
+  LOGGED_OUT = 1,
+
+  /**
+   * The server revoked the session: a refresh token that had already been
+   * used was presented again, a sign that it was copied. Close code 4102.
+   *
+   * @generated from enum value: SESSION_END_REASON_REVOKED = 2;
+   */
+  REVOKED = 2,
+
+  /**
+   * The device logged in again; the new session replaces this one. Close
+   * code 4102.
+   *
+   * @generated from enum value: SESSION_END_REASON_REPLACED = 3;
+   */
+  REPLACED = 3,
+
+  /**
+   * The user changed their password from another session. Close code 4103.
+   *
+   * @generated from enum value: SESSION_END_REASON_PASSWORD_CHANGED = 4;
+   */
+  PASSWORD_CHANGED = 4,
+
+  /**
+   * The account was disabled. Close code 4201 (do not reconnect). No
+   * disable feature exists yet (operator moderation is to come); it is to
+   * end the sessions with this reason and all_sessions set.
+   *
+   * @generated from enum value: SESSION_END_REASON_ACCOUNT_DISABLED = 5;
+   */
+  ACCOUNT_DISABLED = 5,
+}
+
+/**
+ * Describes the enum parley.account.v1.SessionEndReason.
+ */
+export const SessionEndReasonSchema: GenEnum<SessionEndReason> = /*@__PURE__*/
+  enumDesc(file_parley_account_v1_account, 2);
+
+/**
  * The public account API.
  *
  * @generated from service parley.account.v1.AccountService
@@ -1442,7 +1613,12 @@ export const AccountService: GenService<{
   /**
    * Exchanges a refresh token for a new session on the same device. The
    * refresh token is single-use: the old one stops working (rotation).
-   * UNAUTHENTICATED when it is unknown, used, expired or its device logged out.
+   * UNAUTHENTICATED when it is unknown, used, expired or its device logged
+   * out. A token this server never issued (a forged or mistyped one) is
+   * refused and changes nothing. Presenting a token that was issued and
+   * already used (replaced by a newer one) is the usual sign that it was
+   * copied: the session ends for every holder, its WebSockets are closed
+   * with 4102, and the device has to log in again.
    *
    * @generated from rpc parley.account.v1.AccountService.RefreshSession
    */
@@ -1453,8 +1629,9 @@ export const AccountService: GenService<{
   },
   /**
    * Authenticated. Logs a device out: its access and refresh tokens stop
-   * working at once and its push token is forgotten. Without a device_id it
-   * logs out the calling device.
+   * working at once, its WebSockets are closed with 4101, and its push
+   * token is forgotten (so it is free for whoever registers it next).
+   * Without a device_id it logs out the calling device.
    *
    * @generated from rpc parley.account.v1.AccountService.LogOut
    */
@@ -1462,6 +1639,22 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof LogOutRequestSchema;
     output: typeof LogOutResponseSchema;
+  },
+  /**
+   * Authenticated. Changes the caller's password. current_password must be
+   * the password in force (PERMISSION_DENIED otherwise); new_password follows
+   * the SignUp rules (INVALID_ARGUMENT naming the rule) and must differ from
+   * the current one. Every OTHER session of the user ends at once, which is
+   * how a lost or stolen device is shut out: their access and refresh tokens
+   * stop working and their WebSockets are closed with 4103. The calling
+   * session keeps working with the tokens it has.
+   *
+   * @generated from rpc parley.account.v1.AccountService.ChangePassword
+   */
+  changePassword: {
+    methodKind: "unary";
+    input: typeof ChangePasswordRequestSchema;
+    output: typeof ChangePasswordResponseSchema;
   },
   /**
    * Authenticated. Reads a profile: the caller's own when no user is named,
@@ -1532,7 +1725,21 @@ export const AccountService: GenService<{
   },
   /**
    * Authenticated. Registers or replaces the calling device's push token
-   * (FCM, APNs or a Web Push subscription).
+   * (FCM, APNs or a Web Push subscription; for Web Push the endpoint is the
+   * token).
+   *
+   * A push token belongs to one user at a time, so that nobody can divert
+   * another user's notifications by registering their token: once a device
+   * of a user holds a token, the token is bound to that user for as long as
+   * that device's session lives. Another user registering the same token is
+   * refused with ALREADY_EXISTS and nothing moves. The binding ends when the
+   * device holding it logs out, its session ends otherwise (revoked,
+   * expired, or a password change elsewhere), it registers another token or
+   * none, or the provider reports the token invalid; then the next device to
+   * register the token gets it (a shared family tablet: after one person logs
+   * out there, the next one's log-in receives the pushes). The same user
+   * moving a token between their own devices is allowed: the device that
+   * registered it last gets it and the other loses it (a reinstalled app).
    *
    * @generated from rpc parley.account.v1.AccountService.SetPushToken
    */
@@ -1572,8 +1779,8 @@ export const AccountService: GenService<{
  */
 export const AccountInternalService: GenService<{
   /**
-   * Checks an access token: signature, expiry, and that its device is still
-   * logged in. UNAUTHENTICATED when any of these fails.
+   * Checks an access token: signature, expiry, and that its session is still
+   * live. UNAUTHENTICATED when any of these fails.
    *
    * @generated from rpc parley.account.v1.AccountInternalService.VerifyToken
    */
@@ -1645,9 +1852,9 @@ export const AccountInternalService: GenService<{
     output: typeof RemovePushTokenResponseSchema;
   },
   /**
-   * Streams account events other services react to, such as a device being
-   * logged out (the gateway closes its sockets). Events after the stream
-   * opens only; no replay.
+   * Streams account events other services react to, such as sessions ending
+   * (the gateway closes their sockets). Events after the stream opens only,
+   * from this account instance only; no replay.
    *
    * @generated from rpc parley.account.v1.AccountInternalService.WatchAccountEvents
    */
