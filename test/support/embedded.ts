@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Transport } from "@connectrpc/connect";
 import type { Clock, Timers } from "@parley/presence";
 import { createLogger } from "@parley/runtime";
-import { testCredentials } from "@parley/testkit";
+import { testCredentials, type TestCredentials } from "@parley/testkit";
 import { loadEmbeddedConfig, startEmbedded, type RunningParley } from "@parley/standalone";
 import { callApi } from "./http-api.js";
 
@@ -33,16 +33,20 @@ export interface EmbeddedParley {
 }
 
 /** The whole of Parley in this process (npm start's code path) on a fresh data folder. */
-export async function startParley(env: Record<string, string> = {}, options: { presenceTime?: Clock & Timers } = {}): Promise<EmbeddedParley> {
+export async function startParley(
+  env: Record<string, string> = {},
+  options: { presenceTime?: Clock & Timers; /** Credentials of the caller's own (with TLS, say); made here when INTERNAL_PORT is set. */ credentials?: TestCredentials } = {},
+): Promise<EmbeddedParley> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
   // The internal port takes only service tokens: credentials for it when it is asked for.
-  const credentials = env.INTERNAL_PORT === undefined ? undefined : testCredentials();
+  const ownCredentials = options.credentials === undefined && env.INTERNAL_PORT !== undefined;
+  const credentials = options.credentials ?? (ownCredentials ? testCredentials() : undefined);
   const trust = credentials ? { SERVICE_TRUST_FILE: credentials.keys.trustFile } : {};
   const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...trust, ...env };
   const parley = await startEmbedded(
     loadEmbeddedConfig(vars),
     (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
-    options,
+    options.presenceTime ? { presenceTime: options.presenceTime } : {},
   );
   const url = parley.gateway.url;
   const logIn = async (username: string, deviceName: string): Promise<LoggedIn> => {
@@ -71,7 +75,7 @@ export async function startParley(env: Record<string, string> = {}, options: { p
     async close() {
       await parley.close(1_000);
       await rm(dataDir, { recursive: true, force: true });
-      credentials?.close();
+      if (ownCredentials) credentials?.close();
     },
   };
 }

@@ -27,14 +27,15 @@ export class RawSocket {
     ws.on("error", () => {});
   }
 
-  static open(url: string, token: string | undefined, options: { format?: WireFormat; origin?: string; viaProtocol?: boolean } = {}): Promise<RawSocket> {
+  /** `ca`: the CA bundle that verifies a wss:// gateway's certificate. */
+  static open(url: string, token: string | undefined, options: { format?: WireFormat; origin?: string; viaProtocol?: boolean; ca?: Buffer } = {}): Promise<RawSocket> {
     const format = options.format ?? "proto";
     const protocols = [format === "proto" ? "parley.v1.proto" : "parley.v1.json"];
     const headers: Record<string, string> = {};
     if (token !== undefined && options.viaProtocol) protocols.push(`bearer.${token}`);
     else if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (options.origin) headers.origin = options.origin;
-    const ws = new WebSocket(url, protocols, { headers });
+    const ws = new WebSocket(url, protocols, { headers, ...(options.ca ? { ca: options.ca } : {}) });
     const socket = new RawSocket(ws, format);
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(socket));
