@@ -14,6 +14,12 @@ npx buf lint
 echo "test: tsc" >&2
 npx tsc -p tsconfig.json
 
+# The tests make a private CA and certificates with openssl (packages/testkit/src/credentials.ts).
+if ! command -v openssl > /dev/null; then
+  echo "test: openssl not found; installing it with apt-get" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl > /dev/null
+fi
+
 # Assigned before export: `export VAR=$(cmd)` would hide a failure of cmd from set -e.
 PARLEY_TEST_PG_URL=$(bash scripts/ensure-postgres.sh)
 export PARLEY_TEST_PG_URL
