@@ -17,18 +17,13 @@ import { ConfigError } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 import { Metrics } from "../src/metrics.js";
 import { startServer, type RunningServer } from "../src/server.js";
-import { credentialsDir, join, keysFor, planeSettings, replaceFile } from "./plane-fixtures.js";
+import { credentialsDir, join, keysFor, planeSettings, replaceFile, until } from "./plane-fixtures.js";
 
 const logger = createLogger("test", "silent");
 const policy = accessPolicy(
   [IdGenService.typeName, { audience: "idgen", methods: { NextIds: { roles: ["chat"] }, DecodeId: { roles: ["operator"] } } }],
   [ChatService.typeName, { audience: "chat", methods: { GetCursor: { roles: ["gateway"], actingUser: "required" }, Stream: { roles: ["gateway"] } } }],
 );
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1_000 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
 
 function parseKeyFile(path: string) {
   return parsePrivateKey(readFileSync(path));

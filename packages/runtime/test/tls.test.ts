@@ -13,18 +13,10 @@ import { openInternalPlane, type InternalPlane } from "../src/auth/internal-plan
 import { createLogger } from "../src/logger.js";
 import { Metrics } from "../src/metrics.js";
 import { startServer, type RunningServer } from "../src/server.js";
-import { credentialsDir, join, keysFor, planeSettings, replaceFile } from "./plane-fixtures.js";
+import { credentialsDir, join, keysFor, planeSettings, replaceFile, until } from "./plane-fixtures.js";
 
 const logger = createLogger("test", "silent");
 const policy = accessPolicy([IdGenService.typeName, { audience: "idgen", methods: { NextIds: { roles: ["chat"] } } }]);
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1_000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The serial number of the certificate a new TLS connection to `port` is shown. */
 function servedSerial(port: number, ca: Buffer): Promise<string> {

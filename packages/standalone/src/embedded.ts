@@ -128,7 +128,8 @@ export async function startEmbedded(
   const plane: InternalPlane | undefined =
     config.internalPort === undefined
       ? undefined
-      : openInternalPlane(config.plane, "account", guardLogger, { listenHosts: ["127.0.0.1"], callsOthers: false });
+      : // The port only verifies callers (no key of its own is needed); the role here names no one.
+        openInternalPlane(config.plane, "account", guardLogger, { listenHosts: ["127.0.0.1"], callsOthers: false });
   const internal =
     config.internalPort === undefined || plane === undefined
       ? undefined
