@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError } from "@parley/runtime";
+import { loadGatewayConfig } from "../src/config.js";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadGatewayConfig(env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+}
+
+describe("gateway configuration > the public port's TLS", () => {
+  it("serves cleartext on loopback by default", () => {
+    assert.equal(loadGatewayConfig({}).publicTls, undefined);
+  });
+
+  it("refuses to serve clients beyond loopback in cleartext unless told TLS ends at a proxy", () => {
+    assert.match(problems({ HOST: "0.0.0.0" })[0] ?? "", /^PUBLIC_TLS_CERT_FILE: is required to serve clients on 0\.0\.0\.0/);
+    assert.deepEqual(problems({ HOST: "0.0.0.0", ALLOW_PLAINTEXT: "true" }), []);
+    assert.deepEqual(problems({ HOST: "0.0.0.0", PUBLIC_TLS_CERT_FILE: "/c.pem", PUBLIC_TLS_KEY_FILE: "/k.pem" }), []);
+  });
+
+  it("takes the certificate and key together or not at all", () => {
+    assert.match(problems({ PUBLIC_TLS_CERT_FILE: "/c.pem" })[0] ?? "", /PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE: set both/);
+  });
+});
