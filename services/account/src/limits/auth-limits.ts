@@ -93,7 +93,7 @@ export class AuthLimits {
   private readonly signUps: RateLimiterAbstract | undefined;
 
   constructor(
-    private readonly settings: AuthLimitSettings,
+    settings: AuthLimitSettings,
     counters: CounterFactory,
   ) {
     const rule = (free: number, maxSeconds: number) => ({
@@ -134,7 +134,8 @@ export class AuthLimits {
         if (outcome === "succeeded") {
           // The per-account counts are cleared; the address's count across usernames only takes this try back.
           await Promise.all(counted.map((c) => (c.lockout === this.address ? c.lockout.uncount(c.tried) : c.lockout.succeeded(c.tried))));
-          await this.known.set(pairKey, 1, this.settings.knownAddressSeconds);
+          // For as long as the counter lives (knownAddressSeconds, or less in memory: see limiters.ts).
+          await this.known.set(pairKey, 1, this.known.duration);
         } else {
           await settleAll(counted, outcome);
         }

@@ -18,9 +18,22 @@ export type CounterFactory = (options: CounterOptions) => RateLimiterAbstract;
 /** The table the shared counters live in (migration 5; the library's own layout). */
 export const LIMITS_TABLE = "account_auth_limits";
 
-/** In this process's memory: the embedded mode, where one process is the only account instance. */
+/**
+ * Node's timers, which expire the in-memory counters, hold at most 2^31 - 1
+ * ms (about 24.8 days); a longer duration would expire at once.
+ */
+const MAX_MEMORY_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * In this process's memory: the embedded mode, where one process is the
+ * only account instance. Durations above 24 days are cut to 24 days.
+ */
 export function memoryCounters(): CounterFactory {
-  return (options) => new RateLimiterMemory(options);
+  return (options) => new RateLimiterMemory(inMemory(options));
+}
+
+function inMemory(options: CounterOptions): CounterOptions {
+  return { ...options, duration: Math.min(options.duration, MAX_MEMORY_SECONDS) };
 }
 
 /**
@@ -45,7 +58,7 @@ export function sqlCounters(db: Db): CounterFactory {
       tableCreated: true, // by the account migrations, not at run time
       // One sweep of expired rows (every 5 minutes, by the library) is enough for the shared table.
       clearExpiredByTimeout: sweeper,
-      insuranceLimiter: new RateLimiterMemory(options),
+      insuranceLimiter: new RateLimiterMemory(inMemory(options)),
     });
     sweeper = false;
     return limiter;
