@@ -12,7 +12,8 @@ import { loadEmbeddedConfig, startEmbedded } from "@parley/standalone";
 export async function parleyToMeasure(url: string | undefined, extraEnv: Record<string, string> = {}): Promise<{ url: string; stop(): Promise<void> }> {
   if (url) return { url, stop: async () => {} };
   const dataDir = await mkdtemp(join(tmpdir(), "parley-measure-"));
-  const env: Record<string, string> = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...extraEnv };
+  // Accounts for the measurement all sign up from this machine: the per-address sign-up limit is lifted.
+  const env: Record<string, string> = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", ...extraEnv };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
   const parley = await startEmbedded(
     { ...loadEmbeddedConfig(env), internalPort: undefined },

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
 import { commonEnv, ConfigError, env, isLoopbackHost, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import { z } from "zod";
+import { parseProxyEntry } from "./client-address.js";
 
 export const gatewayEnv = {
   HOST: env.string("127.0.0.1"),
@@ -25,6 +26,13 @@ export const gatewayEnv = {
   GATEWAY_FRAME_BURST: env.int(1, 100_000, 400),
   GATEWAY_SEND_BUFFER_BYTES: env.int(65_536, 268_435_456, 4_194_304),
   GATEWAY_CAPACITY: env.int(1, 10_000_000, 10_000),
+  GATEWAY_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((p) => p.trim()).filter((p) => p !== ""))
+    .refine((entries) => entries.every((p) => parseProxyEntry(p) !== undefined), {
+      error: "must be comma-separated IP addresses or CIDR ranges, such as 10.0.0.0/8,2001:db8::/32",
+    }),
   PUBLIC_TLS_CERT_FILE: env.optionalString(),
   PUBLIC_TLS_KEY_FILE: env.optionalString(),
   GATEWAY_PUBLIC_URL: z
@@ -57,6 +65,8 @@ export interface GatewayConfig {
   sendBufferBytes: number;
   /** Connections this gateway is sized for; PickGateway balances by load relative to it. */
   capacity: number;
+  /** Load balancers whose X-Forwarded-For names the client (addresses or CIDR ranges); empty: the socket's peer is the client. */
+  trustedProxies: readonly string[];
   /** HTTPS/WSS certificate and key of the public port; undefined serves cleartext (loopback, or TLS ends at a proxy). */
   publicTls: { certFile: string; keyFile: string } | undefined;
   /** The WebSocket URL clients are sent to; defaults to ws(s)://<bound host:port>/ws. */
@@ -95,6 +105,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     framesPerSecond: v.GATEWAY_FRAMES_PER_SECOND,
     frameBurst: v.GATEWAY_FRAME_BURST,
     capacity: v.GATEWAY_CAPACITY,
+    trustedProxies: Object.freeze(v.GATEWAY_TRUSTED_PROXIES),
     publicUrl: v.GATEWAY_PUBLIC_URL,
     publicTls: v.PUBLIC_TLS_CERT_FILE === undefined ? undefined : { certFile: v.PUBLIC_TLS_CERT_FILE, keyFile: v.PUBLIC_TLS_KEY_FILE! },
     registry: registrySettings(v),

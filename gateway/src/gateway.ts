@@ -7,6 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { dependencyFailure, errorInterceptor, ErrorTranslator, startServer, type InternalPlane, type Logger, type Metrics, type RunningServer, type ServerTls } from "@parley/runtime";
 import { mapDiscoveryError, type Registry } from "@parley/discovery";
 import { deliverAccess } from "./access.js";
+import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import type { GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
@@ -113,6 +114,8 @@ export async function startGateway(
     // Forwarded calls' outages and PickGateway's domain errors become statuses; nothing unexpected leaks its text.
     interceptors: [errorInterceptor(mapDiscoveryError, logger)],
     readMaxBytes: config.maxRequestBytes,
+    // The end user's address (behind trusted proxies, from X-Forwarded-For), forwarded to account for its brute-force limits.
+    contextValues: clientAddressContext(new TrustedProxies(config.trustedProxies)),
     ...(deps.publicTls ? { tls: deps.publicTls } : {}),
   });
   const websocket = attachWebSocket(

@@ -42,7 +42,8 @@ export async function startParley(
   const ownCredentials = options.credentials === undefined && env.INTERNAL_PORT !== undefined;
   const credentials = options.credentials ?? (ownCredentials ? testCredentials() : undefined);
   const trust = credentials ? { SERVICE_TRUST_FILE: credentials.keys.trustFile } : {};
-  const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ...trust, ...env };
+  // Tests sign up many users, all from 127.0.0.1: the per-address sign-up limit is lifted unless a test sets it.
+  const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", ...trust, ...env };
   const parley = await startEmbedded(
     loadEmbeddedConfig(vars),
     (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),

@@ -5,6 +5,8 @@
 export interface ApiResult {
   status: number;
   body: Record<string, any>;
+  /** The response headers (a throttled call's retry-after, for one). */
+  headers: Headers;
 }
 
 /** `extraHeaders`: for calling the account service itself rather than a gateway (a service token). */
@@ -17,5 +19,5 @@ export async function callApi(baseUrl: string, method: string, body: unknown, to
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, any>) };
+  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, any>), headers: res.headers };
 }

@@ -2,7 +2,7 @@ export { commonEnv, ConfigError, env, loadEnv, LOG_LEVELS, type EnvSchema, type 
 export { createLogger, type Logger } from "./logger.js";
 export { Metrics } from "./metrics.js";
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
-export { startServer, type RunningServer, type ServerOptions } from "./server.js";
+export { startServer, type NodeServerRequest, type RunningServer, type ServerOptions } from "./server.js";
 export { errorInterceptor, errorInterceptorByService, ErrorTranslator, type ErrorMapper, type ServiceErrors } from "./errors.js";
 export { dependencyFailure, DependencyUnavailable, isOutage, unavailable } from "./outage.js";
 export { firstFieldProblem, MAX_ID, withFieldChecks, type FieldProblem } from "./field-rules.js";

@@ -3,7 +3,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import tls from "node:tls";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
 import type { Logger } from "./logger.js";
@@ -12,7 +12,8 @@ import { HealthStatus, healthService, ServingStatus } from "./health.js";
 import type { ServerTls } from "./tls.js";
 
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
-type NodeServerRequest = Parameters<NodeHandler>[0];
+/** The Node request (HTTP/1.1 or HTTP/2) a call arrived on. */
+export type NodeServerRequest = Parameters<NodeHandler>[0];
 type NodeServerResponse = Parameters<NodeHandler>[1];
 
 export interface ServerOptions {
@@ -40,6 +41,8 @@ export interface ServerOptions {
   headersTimeoutMs?: number;
   /** How long an HTTP/1.1 request (headers and body) may take to arrive. */
   requestTimeoutMs?: number;
+  /** Values for each call's handler context, taken from the Node request (the gateway's client address). */
+  contextValues?: (req: NodeServerRequest) => ContextValues;
 }
 
 export interface RunningServer {
@@ -74,6 +77,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     interceptors: [options.metrics.interceptor(), ...(options.interceptors ?? [])],
     ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
+    ...(options.contextValues === undefined ? {} : { contextValues: options.contextValues }),
     fallback: (req, res) => {
       if (options.httpRoutes?.(req, res)) return;
       const path = (req.url ?? "/").split("?")[0];

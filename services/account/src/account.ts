@@ -5,6 +5,8 @@ import type { Logger } from "@parley/runtime";
 import { Accounts } from "./accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
 import type { AccountConfig } from "./config.js";
+import { AuthLimits } from "./limits/auth-limits.js";
+import { memoryCounters, sqlCounters } from "./limits/limiters.js";
 import { accountMigrations } from "./migrations.js";
 import { PasswordHasher } from "./passwords.js";
 import { accountRoutes, accountServiceNames } from "./server.js";
@@ -37,6 +39,8 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     tokens: new AccessTokens(key, config.accessTokenTtlSeconds, now),
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseHistory: config.refreshTokenReuseHistory,
+    // With Postgres the counts are shared by every account instance; PGlite means this process is the only one.
+    limits: new AuthLimits(config.limits, config.databaseUrl === undefined ? memoryCounters() : sqlCounters(db)),
     now,
   });
   const stopping = new AbortController();

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTaken, WrongPassword } from "./errors.js";
+import type { AllowedTry, AuthLimits } from "./limits/auth-limits.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { AccountStore, Device, FriendEntry, FriendState, RefreshRecord, User } from "./ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
@@ -47,6 +48,8 @@ export interface AccountsOptions {
   refreshTtlSeconds: number;
   /** How many used refresh-token hashes a session keeps for replay detection (see refresh()). */
   refreshReuseHistory: number;
+  /** Brute-force limits on password checks, sign-ups and refreshes. */
+  limits: AuthLimits;
   now: () => number;
 }
 
@@ -69,20 +72,36 @@ export class Accounts {
 
   constructor(private readonly options: AccountsOptions) {}
 
-  async signUp(usernameRaw: string, password: string, displayNameRaw: string): Promise<User> {
+  /**
+   * `client` (here and below) is the end user's network address as the
+   * gateway saw it, which the brute-force limits count by; undefined when the
+   * caller named none.
+   */
+  async signUp(usernameRaw: string, password: string, displayNameRaw: string, client?: string): Promise<User> {
     const username = checkUsername(usernameRaw);
     checkPassword(password, username);
     const displayName = displayNameRaw === "" ? username : checkName("display_name", displayNameRaw);
+    await this.options.limits.signUp(client);
     const hash = await this.options.hasher.hash(password);
     return this.options.store.createUser(username, displayName, hash);
   }
 
-  async logIn(usernameRaw: string, password: string, deviceNameRaw: string, deviceId: bigint | undefined) {
+  async logIn(usernameRaw: string, password: string, deviceNameRaw: string, deviceId: bigint | undefined, client?: string) {
     if (usernameRaw === "") throw new InvalidInput("username", "is required");
     if (password === "") throw new InvalidInput("password", "is required");
     const deviceName = checkName("device_name", deviceNameRaw);
-    const user = await this.options.store.findUserByName(usernameRaw.toLowerCase());
-    if (!(await this.options.hasher.verify(password, user?.passwordHash)) || user === undefined) throw new BadCredentials();
+    const username = usernameRaw.toLowerCase();
+    // Counted before the password is checked, for unknown usernames too (see AuthLimits).
+    const attempt = await this.options.limits.passwordTry(username, client);
+    const user = await settled(
+      attempt,
+      async () => {
+        const found = await this.options.store.findUserByName(username);
+        return (await this.options.hasher.verify(password, found?.passwordHash)) ? found : undefined;
+      },
+      (found) => found !== undefined,
+    );
+    if (user === undefined) throw new BadCredentials();
     const device = await this.options.store.upsertDevice(user.id, deviceId, deviceName);
     if (device === undefined) throw new NotFound(`device ${deviceId} is not one of your devices; log in without device_id to register a new one`);
     const tokens = await this.startSession(user.id, device.id);
@@ -107,8 +126,13 @@ export class Accounts {
    * and a token older than the window is still refused, just without
    * ending the session.
    */
-  async refresh(refreshToken: string): Promise<SessionTokens> {
+  async refresh(refreshToken: string, client?: string): Promise<SessionTokens> {
     if (refreshToken === "") throw new InvalidInput("refresh_token", "is required");
+    const attempt = await this.options.limits.refreshTry(client);
+    return settled(attempt, () => this.rotate(refreshToken), () => true, (err) => err instanceof NotAuthenticated);
+  }
+
+  private async rotate(refreshToken: string): Promise<SessionTokens> {
     const { handle, hash } = refreshTokens.parse(refreshToken);
     const session = await this.options.store.findSessionByHandle(handle);
     const issued =
@@ -158,12 +182,15 @@ export class Accounts {
    * (a lost or stolen device is shut out this way); the caller's session
    * lives on. Returns the devices that were logged out.
    */
-  async changePassword(caller: TokenClaims, currentPassword: string, newPassword: string): Promise<bigint[]> {
+  async changePassword(caller: TokenClaims, currentPassword: string, newPassword: string, client?: string): Promise<bigint[]> {
     if (currentPassword === "") throw new InvalidInput("current_password", "is required");
     const user = await this.options.store.findUserById(caller.userId);
     if (user === undefined) throw new NotAuthenticated("the session has ended; log in again");
     checkPassword(newPassword, user.username, "new_password");
-    if (!(await this.options.hasher.verify(currentPassword, user.passwordHash))) throw new WrongPassword();
+    // A guess of the current password, counted with the log-ins' (a stolen access token must not buy more guesses).
+    const attempt = await this.options.limits.passwordTry(user.username, client);
+    const right = await settled(attempt, () => this.options.hasher.verify(currentPassword, user.passwordHash), (ok) => ok);
+    if (!right) throw new WrongPassword();
     if (newPassword.normalize("NFC") === currentPassword.normalize("NFC")) throw new InvalidInput("new_password", "must differ from the current password");
     const hash = await this.options.hasher.hash(newPassword);
     const outcome = await this.options.store.changePassword(user.id, caller.sessionId, user.passwordHash, hash);
@@ -289,4 +316,22 @@ export class Accounts {
   private findByName(raw: string): Promise<User | undefined> {
     return this.options.store.findUserByName(raw.toLowerCase());
   }
+}
+
+/**
+ * Runs a try the limits let through and reports how it ended: `succeeded`
+ * tells from the result (a wrong password is a failure); an error
+ * `isFailure` recognises is a failure too; any other error (an outage)
+ * takes the try back.
+ */
+async function settled<T>(attempt: AllowedTry, run: () => Promise<T>, succeeded: (result: T) => boolean, isFailure: (err: unknown) => boolean = () => false): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    await attempt.settle(isFailure(err) ? "failed" : "abandoned");
+    throw err;
+  }
+  await attempt.settle(succeeded(result) ? "succeeded" : "failed");
+  return result;
 }

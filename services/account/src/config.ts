@@ -1,5 +1,6 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import { commonEnv, ConfigError, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import type { AuthLimitSettings } from "./limits/auth-limits.js";
 
 export const accountEnv = {
   ACCOUNT_HOST: env.string("127.0.0.1"),
@@ -11,6 +12,17 @@ export const accountEnv = {
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   REFRESH_TOKEN_REUSE_HISTORY: env.int(1, 100, 10),
   ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
+  // Brute-force limits (src/limits/auth-limits.ts has the policy and why).
+  ACCOUNT_LOGIN_FREE_FAILURES: env.int(1, 1_000, 5),
+  ACCOUNT_LOGIN_FREE_FAILURES_PER_USER: env.int(1, 100_000, 20),
+  ACCOUNT_LOGIN_FREE_FAILURES_PER_ADDRESS: env.int(1, 1_000_000, 100),
+  ACCOUNT_REFRESH_FREE_FAILURES_PER_ADDRESS: env.int(1, 1_000_000, 20),
+  ACCOUNT_LOCKOUT_BASE_SECONDS: env.int(1, 3_600, 10),
+  ACCOUNT_LOCKOUT_MAX_SECONDS: env.int(1, 86_400, 900),
+  ACCOUNT_USER_LOCKOUT_MAX_SECONDS: env.int(1, 3_600, 300),
+  ACCOUNT_FAILURE_WINDOW_SECONDS: env.int(60, 2_592_000, 86_400),
+  ACCOUNT_KNOWN_ADDRESS_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
+  ACCOUNT_SIGNUPS_PER_ADDRESS: env.int(0, 1_000_000, 20),
   ACCOUNT_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
@@ -30,6 +42,8 @@ export interface AccountConfig {
   /** Used refresh-token hashes kept per session to recognise a replayed token (Accounts.refresh says why bounded). */
   refreshTokenReuseHistory: number;
   scryptLogN: number;
+  /** Brute-force limits on LogIn, ChangePassword, SignUp and RefreshSession. */
+  limits: AuthLimitSettings;
   /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
   registry: RegistrySettings;
   /** host:port published in the registry; defaults to the listening address. */
@@ -42,6 +56,11 @@ export interface AccountConfig {
 
 export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env): AccountConfig {
   const v = loadEnv(accountEnv, environment);
+  if (v.ACCOUNT_LOCKOUT_BASE_SECONDS > Math.min(v.ACCOUNT_LOCKOUT_MAX_SECONDS, v.ACCOUNT_USER_LOCKOUT_MAX_SECONDS)) {
+    throw new ConfigError([
+      `ACCOUNT_LOCKOUT_BASE_SECONDS: must be at most ACCOUNT_LOCKOUT_MAX_SECONDS and ACCOUNT_USER_LOCKOUT_MAX_SECONDS (got ${v.ACCOUNT_LOCKOUT_BASE_SECONDS}, ${v.ACCOUNT_LOCKOUT_MAX_SECONDS} and ${v.ACCOUNT_USER_LOCKOUT_MAX_SECONDS})`,
+    ]);
+  }
   return Object.freeze({
     host: v.ACCOUNT_HOST,
     port: v.ACCOUNT_PORT,
@@ -52,6 +71,18 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
     refreshTokenReuseHistory: v.REFRESH_TOKEN_REUSE_HISTORY,
     scryptLogN: v.ACCOUNT_SCRYPT_LOG_N,
+    limits: Object.freeze({
+      freeFailuresPerClient: v.ACCOUNT_LOGIN_FREE_FAILURES,
+      freeFailuresPerUser: v.ACCOUNT_LOGIN_FREE_FAILURES_PER_USER,
+      freeFailuresPerAddress: v.ACCOUNT_LOGIN_FREE_FAILURES_PER_ADDRESS,
+      freeRefreshFailuresPerAddress: v.ACCOUNT_REFRESH_FREE_FAILURES_PER_ADDRESS,
+      lockoutBaseSeconds: v.ACCOUNT_LOCKOUT_BASE_SECONDS,
+      lockoutMaxSeconds: v.ACCOUNT_LOCKOUT_MAX_SECONDS,
+      userLockoutMaxSeconds: v.ACCOUNT_USER_LOCKOUT_MAX_SECONDS,
+      failureWindowSeconds: v.ACCOUNT_FAILURE_WINDOW_SECONDS,
+      knownAddressSeconds: v.ACCOUNT_KNOWN_ADDRESS_SECONDS,
+      signUpsPerAddressPerHour: v.ACCOUNT_SIGNUPS_PER_ADDRESS,
+    }),
     registry: registrySettings(v),
     advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,

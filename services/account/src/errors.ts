@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { RetryInfoSchema } from "@parley/contracts/google/rpc/retry_info";
 import { isOutage, unavailable } from "@parley/runtime";
 
 /** Base of the account domain's errors; each maps to one status at the edge. */
@@ -47,6 +48,50 @@ export class PushTokenTaken extends AccountError {
   }
 }
 
+/** What was throttled, in the words the client is told (src/limits/auth-limits.ts has the policy). */
+const THROTTLED = {
+  client: "too many wrong passwords for this account from your network address",
+  user: "too many wrong passwords for this account from new places; log in from a network you logged in from before, or",
+  address: "too many failed log-ins from your network address",
+  sign_ups: "too many sign-ups from your network address",
+  refreshes: "too many invalid refresh tokens from your network address",
+} as const;
+
+/** A brute-force limit refused the try; it may be made again after `retryAfterMs`. */
+export class TooManyAttempts extends AccountError {
+  readonly retryAfterMs: number;
+
+  constructor(
+    readonly reason: keyof typeof THROTTLED,
+    retryAfterMs: number,
+  ) {
+    const wait = Math.max(1, Math.ceil(retryAfterMs));
+    super(`${THROTTLED[reason]}${reason === "user" ? "" : ";"} try again in ${inWords(wait)}`);
+    this.retryAfterMs = wait;
+  }
+}
+
+/** A wait as a person says it, rounded up: "1 second", "45 seconds", "3 minutes", "2 hours". */
+export function inWords(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  const [n, unit] = seconds < 60 ? [seconds, "second"] : seconds < 3_600 ? [Math.ceil(seconds / 60), "minute"] : [Math.ceil(seconds / 3_600), "hour"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * RESOURCE_EXHAUSTED with the wait three ways: in words in the message, as
+ * the standard google.rpc.RetryInfo error detail (what gRPC and Connect
+ * clients read), and as a retry-after header/trailer in whole seconds (as in
+ * HTTP, and as PickGateway gives it).
+ */
+function throttled(err: TooManyAttempts): ConnectError {
+  const seconds = BigInt(Math.floor(err.retryAfterMs / 1000));
+  const nanos = (err.retryAfterMs % 1000) * 1_000_000;
+  return new ConnectError(err.message, Code.ResourceExhausted, { "retry-after": String(Math.ceil(err.retryAfterMs / 1000)) }, [
+    { desc: RetryInfoSchema, value: { retryDelay: { seconds, nanos } } },
+  ]);
+}
+
 export function mapAccountError(err: unknown): ConnectError | undefined {
   if (err instanceof InvalidInput) return new ConnectError(err.message, Code.InvalidArgument);
   if (err instanceof UsernameTaken) return new ConnectError(err.message, Code.AlreadyExists);
@@ -54,6 +99,7 @@ export function mapAccountError(err: unknown): ConnectError | undefined {
   if (err instanceof NotFound) return new ConnectError(err.message, Code.NotFound);
   if (err instanceof WrongPassword) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof PushTokenTaken) return new ConnectError(err.message, Code.AlreadyExists);
+  if (err instanceof TooManyAttempts) return throttled(err);
   // Account calls no other service on a request's path: a raw outage is the database's.
   if (isOutage(err)) return unavailable("the account store", err);
   return undefined;

@@ -90,4 +90,19 @@ CREATE INDEX live_sessions_by_user ON sessions (user_id) WHERE revoked_at IS NUL
 CREATE INDEX devices_by_push_token ON devices (push_token) WHERE push_token IS NOT NULL;
 `,
   },
+  {
+    version: 5,
+    name: "brute-force limit counters",
+    // rate-limiter-flexible's RateLimiterPostgres layout (src/limits/limiters.ts):
+    // one row per counter key, points and expiry in epoch ms. Used when the
+    // service runs on Postgres; on PGlite the counters live in memory.
+    sql: `
+CREATE TABLE account_auth_limits (
+  key varchar(255) PRIMARY KEY,
+  points integer NOT NULL DEFAULT 0,
+  expire bigint
+);
+CREATE INDEX account_auth_limits_by_expiry ON account_auth_limits (expire);
+`,
+  },
 ];

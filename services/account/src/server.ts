@@ -1,7 +1,7 @@
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
-import { withFieldChecks, type FieldProblem } from "@parley/runtime";
+import { clientAddressKey, withFieldChecks, type FieldProblem } from "@parley/runtime";
 import type { Accounts, UserRef } from "./accounts.js";
 import { InvalidInput, NotAuthenticated } from "./errors.js";
 import { accountEventStream } from "./event-stream.js";
@@ -25,24 +25,26 @@ export const accountServiceNames = [AccountService.typeName, AccountInternalServ
 
 function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountService>> {
   const caller = (context: HandlerContext) => accounts.authenticate(bearerToken(context));
+  // The end user's address, set by the guard from the gateway's parley-client-address header.
+  const client = (context: HandlerContext) => context.values.get(clientAddressKey);
   return {
-    async signUp(req) {
-      const user = await accounts.signUp(req.username, req.password, req.displayName);
+    async signUp(req, context) {
+      const user = await accounts.signUp(req.username, req.password, req.displayName, client(context));
       return { profile: toProfile(user) };
     },
-    async logIn(req) {
-      const { user, device, tokens } = await accounts.logIn(req.username, req.password, req.deviceName, optionalId(req.deviceId));
+    async logIn(req, context) {
+      const { user, device, tokens } = await accounts.logIn(req.username, req.password, req.deviceName, optionalId(req.deviceId), client(context));
       return { profile: toProfile(user), device: toDeviceMessage(device), session: toSession(tokens) };
     },
-    async refreshSession(req) {
-      return { session: toSession(await accounts.refresh(req.refreshToken)) };
+    async refreshSession(req, context) {
+      return { session: toSession(await accounts.refresh(req.refreshToken, client(context))) };
     },
     async logOut(req, context) {
       await accounts.logOut(await caller(context), optionalId(req.deviceId));
       return {};
     },
     async changePassword(req, context) {
-      return { loggedOutDeviceIds: await accounts.changePassword(await caller(context), req.currentPassword, req.newPassword) };
+      return { loggedOutDeviceIds: await accounts.changePassword(await caller(context), req.currentPassword, req.newPassword, client(context)) };
     },
     async getProfile(req, context) {
       const me = await caller(context);

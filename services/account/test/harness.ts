@@ -5,6 +5,9 @@ import { migrate, openPgliteDb, openPostgresDb, type Db } from "@parley/relation
 import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer } from "@parley/runtime";
 import { createThrowawayDatabase } from "@parley/testkit";
 import { Accounts } from "../src/accounts.js";
+import { loadAccountConfig } from "../src/config.js";
+import { AuthLimits } from "../src/limits/auth-limits.js";
+import { memoryCounters, sqlCounters } from "../src/limits/limiters.js";
 import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
 import { mapAccountError } from "../src/errors.js";
 import { accountMigrations } from "../src/migrations.js";
@@ -53,6 +56,8 @@ export async function startAccountHarness(kind: StoreKind, options: HarnessOptio
     tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), options.accessTtlSeconds ?? 3_600, now),
     refreshTtlSeconds: 86_400,
     refreshReuseHistory: options.refreshReuseHistory ?? 10,
+    // The default limits and their stores as in production, except sign-ups: these tests sign up dozens of users, none naming an address.
+    limits: new AuthLimits(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits, kind === "postgres" ? sqlCounters(db) : memoryCounters()),
     now,
   });
   const stopping = new AbortController();

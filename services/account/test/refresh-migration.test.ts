@@ -4,6 +4,9 @@ import { after, before, describe, it } from "node:test";
 import { migrate, type Db } from "@parley/relational";
 import { openTestDb } from "@parley/testkit";
 import { Accounts } from "../src/accounts.js";
+import { loadAccountConfig } from "../src/config.js";
+import { AuthLimits } from "../src/limits/auth-limits.js";
+import { memoryCounters } from "../src/limits/limiters.js";
 import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
 import { NotAuthenticated } from "../src/errors.js";
 import { accountMigrations } from "../src/migrations.js";
@@ -42,6 +45,7 @@ for (const kind of ["pglite", "postgres"] as const) {
         tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), 3_600, Date.now),
         refreshTtlSeconds: 86_400,
         refreshReuseHistory: 10,
+        limits: new AuthLimits(loadAccountConfig({}).limits, memoryCounters()),
         now: Date.now,
       });
     });
