@@ -6,7 +6,7 @@ export const accountEnv = {
   ACCOUNT_PORT: env.port(7001),
   DATA_DIR: env.string("./data"),
   DATABASE_URL: env.postgresUrl(),
-  ACCOUNT_TOKEN_SECRET: env.optionalString(),
+  ACCOUNT_TOKEN_SECRET: env.secret(env.optionalString()),
   ACCESS_TOKEN_TTL_SECONDS: env.int(1, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   REFRESH_TOKEN_REUSE_HISTORY: env.int(1, 100, 10),
