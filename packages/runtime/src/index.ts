@@ -13,3 +13,4 @@ export * from "./auth/index.js";
 export { ClientTls, isLoopbackHost, ServerTls } from "./tls.js";
 export { WatchedFile } from "./watched-file.js";
 export { secretFromFile } from "./secret-file.js";
+export { databaseEnv, databaseSettings, type DatabaseSettings } from "./database.js";

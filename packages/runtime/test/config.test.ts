@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
 import { ConfigError, env, loadEnv, redactUrlCredentials } from "../src/config.js";
+import { databaseEnv, databaseSettings } from "../src/database.js";
 
 const schema = {
   PORT: env.port(8080),
@@ -90,5 +91,13 @@ describe("configuration from the environment", () => {
       assert.equal(redactUrlCredentials("smtp://relay:587/?from=a@b.example"), "smtp://relay:587/?from=a@b.example");
       assert.equal(redactUrlCredentials("10.0.0.1:7001"), "10.0.0.1:7001");
     });
+  });
+
+  it("refuses DATABASE_PASSWORD_FILE without DATABASE_URL: the embedded store has no password", () => {
+    assert.throws(
+      () => databaseSettings(loadEnv(databaseEnv, { DATABASE_PASSWORD_FILE: "/run/secrets/db" })),
+      (err: unknown) => err instanceof ConfigError && err.problems[0] === "DATABASE_PASSWORD_FILE: needs DATABASE_URL (the embedded PGlite has no password)",
+    );
+    assert.deepEqual(databaseSettings(loadEnv(databaseEnv, {})), { url: undefined, password: undefined });
   });
 });

@@ -4,3 +4,4 @@ export { startEtcd, testEtcdUrl, uniqueEtcdPrefix, type EtcdSecurity, type Priva
 export { issueCertificate, writeCertificates, writeServiceKeys, type Certificates, type ServiceKeys } from "./credentials.js";
 export { testCredentials, TEST_PRINCIPALS, type TestCredentials } from "./planes.js";
 export { freePorts } from "./ports.js";
+export { startPostgres, type PrivatePostgres, type PrivatePostgresOptions } from "./private-postgres.js";

@@ -53,5 +53,5 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
 }
 
 export function openAccountDb(config: AccountConfig, logger: Logger): Promise<Db> {
-  return openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite"), logger);
+  return openConfiguredDb(config.database, join(config.dataDir, "pglite"), logger);
 }

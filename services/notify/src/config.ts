@@ -1,11 +1,11 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import { commonEnv, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const notifyEnv = {
   NOTIFY_HOST: env.string("127.0.0.1"),
   NOTIFY_PORT: env.port(7006),
   DATA_DIR: env.string("./data"),
-  DATABASE_URL: env.postgresUrl(),
+  ...databaseEnv,
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   NOTIFY_MAX_ATTEMPTS: env.int(1, 100, 8),
   NOTIFY_RETRY_BASE_MS: env.int(10, 3_600_000, 2_000),
@@ -42,7 +42,8 @@ export interface NotifyConfig {
   host: string;
   port: number;
   dataDir: string;
-  databaseUrl: string | undefined;
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  database: DatabaseSettings;
   accountAddress: string;
   /** Attempts per delivery before it is dead-lettered. */
   maxAttempts: number;
@@ -80,7 +81,7 @@ export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): 
     host: v.NOTIFY_HOST,
     port: v.NOTIFY_PORT,
     dataDir: v.DATA_DIR,
-    databaseUrl: v.DATABASE_URL,
+    database: databaseSettings(v),
     accountAddress: v.ACCOUNT_ADDRESS,
     maxAttempts: v.NOTIFY_MAX_ATTEMPTS,
     retryBaseMs: v.NOTIFY_RETRY_BASE_MS,
