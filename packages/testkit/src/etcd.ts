@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
@@ -40,7 +40,9 @@ export function uniqueEtcdPrefix(name: string): string {
  * (https://) and, with `clientCertAuth`, refuses clients without a
  * certificate from `caFile` (etcd's --client-cert-auth). `rootPassword`
  * turns on etcd's authentication (a root user with the root role, as
- * `etcdctl auth enable` sets it up) once it has started.
+ * `etcdctl auth enable` sets it up) once it has started. `jwtTokens` makes
+ * it hand out JWT auth tokens (as production etcds often do) instead of its
+ * default simple tokens.
  */
 export interface EtcdSecurity {
   readonly tls?: {
@@ -53,6 +55,7 @@ export interface EtcdSecurity {
     readonly adminKeyFile: string;
   };
   readonly rootPassword?: string;
+  readonly jwtTokens?: boolean;
 }
 
 /** A private etcd process, for tests that stop or restart etcd. */
@@ -114,6 +117,7 @@ export async function startEtcd(security: EtcdSecurity = {}): Promise<PrivateEtc
     "--initial-cluster", `private=${peerUrl}`,
     ...(tls ? ["--cert-file", tls.certFile, "--key-file", tls.keyFile, "--trusted-ca-file", tls.caFile] : []),
     ...(tls?.clientCertAuth ? ["--client-cert-auth"] : []),
+    ...(security.jwtTokens ? ["--auth-token", jwtSigningKeys(folder)] : []),
   ];
   const adminTls = tls && {
     ca: readFileSync(tls.caFile),
@@ -208,6 +212,16 @@ export async function startEtcd(security: EtcdSecurity = {}): Promise<PrivateEtc
     throw err;
   }
   return etcd;
+}
+
+/** An ES256 key pair for etcd's JWT tokens, written into `folder`; returns the --auth-token value. */
+function jwtSigningKeys(folder: string): string {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const priv = join(folder, "jwt.key");
+  const pub = join(folder, "jwt.pub");
+  writeFileSync(priv, privateKey.export({ type: "sec1", format: "pem" }), { mode: 0o600 });
+  writeFileSync(pub, publicKey.export({ type: "spki", format: "pem" }));
+  return `jwt,pub-key=${pub},priv-key=${priv},sign-method=ES256`;
 }
 
 /** What `etcdctl auth enable` does: a root user holding the root role, then authentication on. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { createLogger, secretFromFile } from "@parley/runtime";
 import { issueCertificate, startEtcd, testCredentials, uniqueEtcdPrefix, writeCertificates, type Certificates, type PrivateEtcd } from "@parley/testkit";
 import { runToExit, startProcess } from "../../../test/support/process.js";
@@ -212,6 +212,33 @@ describe(`${CONTRACT}: what it refuses`, () => {
       await rotating.close();
       await stale.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("etcd handing out JWT auth tokens", () => {
+  let etcd: PrivateEtcd;
+  before(async () => {
+    etcd = await startEtcd({ rootPassword: "root-password-for-tests", jwtTokens: true });
+    await etcd.addUser(USER, PASSWORD, GRANTED_PREFIX);
+  });
+  after(() => etcd?.close());
+
+  // Regression: a JWT carries the auth store's revision, and etcd3 kept a token
+  // etcd called stale ("revision of auth store is old") until it expired, so
+  // adding any user (the first step of a password rotation) broke every call.
+  it("keeps registering and listing after a change to etcd's users, by signing in again", async () => {
+    const conn = connectEtcd({ endpoints: [etcd.url], prefix: uniqueEtcdPrefix("jwt"), leaseTtlSeconds: 5, timeoutMs: 2_000, auth: { username: USER, password: () => PASSWORD } });
+    const registry = new EtcdRegistry(conn);
+    try {
+      const registration = await registry.register(instance({ service: "chat", instanceId: "jwt-1" }));
+      await etcd.addUser("parley_next", "the next password", GRANTED_PREFIX);
+      await registration.update({ load: 3 });
+      assert.deepEqual((await registry.list("chat")).map((i) => i.load), [3]);
+      await registration.close();
+    } finally {
+      await registry.close();
+      await dropConnection(conn);
     }
   });
 });

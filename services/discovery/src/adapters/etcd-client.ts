@@ -1,9 +1,10 @@
-import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from "cockatiel";
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry, wrap } from "cockatiel";
 import { Etcd3, isRecoverableError, type IOptions, type Namespace } from "etcd3";
 import { JitteredBackoff } from "../backoff.js";
 import { RegistryAccessDenied, RegistryUnavailable } from "../errors.js";
 import { etcdCredentials, isAccessDenied, type EtcdAuth, type EtcdTls } from "./etcd-credentials.js";
 import { FailureReasons } from "./etcd-failure-reason.js";
+import { TokenRenewal } from "./etcd-token-renewal.js";
 
 export type { EtcdAuth, EtcdTls } from "./etcd-credentials.js";
 
@@ -50,6 +51,7 @@ export function connectEtcd(settings: EtcdSettings): EtcdConnection {
   const global = retry(handleWhen(isRecoverableError), { maxAttempts: 2 });
   global.onRetry((attempt) => "error" in attempt && reasons.note(attempt.error));
   global.onSuccess(() => reasons.forget());
+  const renewal = new TokenRenewal();
   const client = new Etcd3({
     hosts: [...settings.endpoints],
     ...security,
@@ -60,7 +62,7 @@ export function connectEtcd(settings: EtcdSettings): EtcdConnection {
       // delays recovery by up to 5 s after etcd is back; 1 s is enough to
       // keep a dead endpoint from being hammered.
       host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      global,
+      global: wrap(renewal.policy, global),
       watchBackoff: new JitteredBackoff({ initialMs: 100, maxMs: 2000 }),
     },
     grpcOptions: {
@@ -73,6 +75,7 @@ export function connectEtcd(settings: EtcdSettings): EtcdConnection {
       "grpc.keepalive_timeout_ms": 5_000,
     },
   });
+  renewal.bind(client);
   const endpoints = settings.endpoints.map(hostOf).join(",");
   return {
     ns: client.namespace(settings.prefix),
