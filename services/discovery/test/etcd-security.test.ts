@@ -172,6 +172,15 @@ describe(`${CONTRACT}: what it refuses`, () => {
     assert.match(err.message, /permission denied/);
   });
 
+  it("stops the start naming the variable when a TLS file is missing or a key is not its certificate's", async () => {
+    const s = await secureEtcd();
+    assert.throws(() => connectEtcd(s.settings("missing-ca", { tls: { caFile: join(s.dir, "nothing.pem"), client: s.client } })), /^Error: ETCD_CA_FILE: cannot read .*nothing\.pem \(ENOENT\)$/);
+    const mismatched = { certFile: s.client.certFile, keyFile: s.stranger.keyFile };
+    assert.throws(() => connectEtcd(s.settings("mismatch", { tls: { caFile: s.certs.caFile, client: mismatched } })), /^Error: ETCD_CERT_FILE and ETCD_KEY_FILE: not usable for TLS to etcd/);
+    const noPassword = { username: USER, password: secretFromFile("ETCD_PASSWORD_FILE", join(s.dir, "no-such-password")) };
+    assert.throws(() => connectEtcd(s.settings("no-password-file", { auth: noPassword })), /^Error: ETCD_PASSWORD_FILE: cannot read .*no-such-password \(ENOENT\)$/);
+  });
+
   it("does not retry refused credentials at start: one attempt, then the error", async () => {
     const s = await secureEtcd();
     const registry = new EtcdRegistry(open(s.settings("no-retry", { auth: { username: USER, password: () => "wrong" } })));

@@ -57,14 +57,21 @@ function tlsCredentials(tls: EtcdTls): NonNullable<IOptions["credentials"]> {
   // grpc-js verifies etcd's certificate and host name against these roots;
   // without ETCD_CA_FILE they are the ones Node trusts by default.
   const rootCertificate = tls.caFile === undefined ? Buffer.from(getCACertificates("default").join("\n")) : pem("ETCD_CA_FILE", tls.caFile);
-  const client = tls.client && { certChain: pem("ETCD_CERT_FILE", tls.client.certFile), privateKey: pem("ETCD_KEY_FILE", tls.client.keyFile) };
+  usable("ETCD_CA_FILE", { ca: rootCertificate });
+  if (tls.client === undefined) return { rootCertificate };
+  const certChain = pem("ETCD_CERT_FILE", tls.client.certFile);
+  const privateKey = pem("ETCD_KEY_FILE", tls.client.keyFile);
+  usable("ETCD_CERT_FILE and ETCD_KEY_FILE", { cert: certChain, key: privateKey });
+  return { rootCertificate, certChain, privateKey };
+}
+
+/** Fails now, naming the variables, for what OpenSSL would refuse at the first connection (a key that is not the certificate's...). */
+function usable(variables: string, options: { ca?: Buffer; cert?: Buffer; key?: Buffer }): void {
   try {
-    createSecureContext({ ca: rootCertificate, ...(client ? { cert: client.certChain, key: client.privateKey } : {}) });
+    createSecureContext(options);
   } catch (err) {
-    const which = tls.caFile !== undefined && /ca|certificate/i.test((err as Error).message) ? "ETCD_CA_FILE" : "ETCD_CERT_FILE and ETCD_KEY_FILE";
-    throw new Error(`${which}: not usable for TLS to etcd (${(err as Error).message})`);
+    throw new Error(`${variables}: not usable for TLS to etcd (${(err as Error).message})`);
   }
-  return { rootCertificate, ...client };
 }
 
 function pem(variable: string, path: string): Buffer {
