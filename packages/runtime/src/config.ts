@@ -21,7 +21,12 @@ export type EnvSchema = Record<string, z.ZodType<unknown, string | undefined>>;
 
 export type EnvValues<S extends EnvSchema> = { readonly [K in keyof S]: z.output<S[K]> };
 
-/** Parses the variables named in `schema`; throws ConfigError listing every bad one. */
+/**
+ * Parses the variables named in `schema`; throws ConfigError listing every
+ * bad one. A bad value is quoted back so the operator sees the typo, except
+ * a secret's (see `env.secret`), which is never repeated: the message goes to
+ * logs and terminals. Credentials inside a quoted URL are masked too.
+ */
 export function loadEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): EnvValues<S> {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
@@ -32,15 +37,54 @@ export function loadEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv =
       values[name] = result.data;
     } else {
       const why = result.error.issues.map((issue) => issue.message).join("; ");
-      problems.push(raw === undefined ? `${name}: ${why}` : `${name}: ${why} (got "${raw}")`);
+      if (raw === undefined) problems.push(`${name}: ${why}`);
+      else if (isSecret(name, parser)) problems.push(`${name}: ${why} (the value is secret and not shown)`);
+      else problems.push(`${name}: ${why} (got "${redactUrlCredentials(raw)}")`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as EnvValues<S>;
 }
 
+/** Schemas marked with env.secret(). */
+const secretSchemas = new WeakSet<z.ZodType>();
+
+/**
+ * Names that hold a secret whatever their schema says: a safety net for a
+ * variable added without env.secret(). A false positive only hides a value
+ * from an error message.
+ */
+const SECRET_NAME = /(SECRET|PASSWORD|PRIVATE_KEY|_TOKEN|CREDENTIALS?|_JSON|_CALLERS)$/;
+
+function isSecret(name: string, parser: z.ZodType<unknown, string | undefined>): boolean {
+  return secretSchemas.has(parser) || SECRET_NAME.test(name);
+}
+
+/**
+ * Masks the credentials of every URL in `text`, for values quoted in
+ * messages: scheme://user:password@host becomes scheme://user:***@host, a
+ * lone user (often a token) becomes ***, and password-like query parameters
+ * (?password=..., as libpq and node-postgres accept) become ***.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#]*)@/g, (_match, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(":");
+      return colon < 0 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+    })
+    .replace(/([?&](?:password|passwd|pwd|pass|token|secret|key|sslpassword)=)[^&#\s]*/gi, "$1***");
+}
+
 /** Helpers for the usual kinds of variables, each with a message that says what is allowed. */
 export const env = {
+  /**
+   * Marks a variable as secret (a password, a key, a URL that may carry
+   * credentials): a bad value is reported without repeating it.
+   */
+  secret<T extends z.ZodType<unknown, string | undefined>>(schema: T): T {
+    secretSchemas.add(schema);
+    return schema;
+  },
   string(fallback?: string) {
     return fallback === undefined
       ? z.string({ error: "is required" })
@@ -86,12 +130,14 @@ export const env = {
   optionalAddress() {
     return env.address().optional();
   },
-  /** A Postgres connection URL. */
+  /** A Postgres connection URL; secret, as it may carry the password. */
   postgresUrl() {
-    return z
-      .string()
-      .refine((v) => /^postgres(ql)?:\/\//.test(v), { error: "must be a postgres:// URL" })
-      .optional();
+    return env.secret(
+      z
+        .string()
+        .refine((v) => /^postgres(ql)?:\/\//.test(v), { error: "must be a postgres:// URL" })
+        .optional(),
+    );
   },
 };
 

@@ -1,4 +1,4 @@
-export { commonEnv, ConfigError, env, loadEnv, LOG_LEVELS, type EnvSchema, type EnvValues } from "./config.js";
+export { commonEnv, ConfigError, env, loadEnv, LOG_LEVELS, redactUrlCredentials, type EnvSchema, type EnvValues } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
 export { Metrics } from "./metrics.js";
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
@@ -12,3 +12,5 @@ export { AsyncQueue, TickBatcher } from "./async-queue.js";
 export * from "./auth/index.js";
 export { ClientTls, isLoopbackHost, ServerTls } from "./tls.js";
 export { WatchedFile } from "./watched-file.js";
+export { secretFromFile } from "./secret-file.js";
+export { databaseEnv, databaseSettings, type DatabaseSettings } from "./database.js";

@@ -60,7 +60,7 @@ export async function startEmbedded(
   const metrics = new Metrics();
   // One process: the registry lives in memory and holds the one gateway, so PickGateway works as in the mesh.
   const registry = new MemoryRegistry();
-  const db = await openConfiguredDb(config.account.databaseUrl, join(config.account.dataDir, "pglite"), loggerFor("relational"));
+  const db = await openConfiguredDb(config.account.database, join(config.account.dataDir, "pglite"), loggerFor("relational"));
   const account = await startAccount(config.account, loggerFor("account"), { db });
   const idgen = createIdgenService({
     generator: new SnowflakeGenerator({ workerId: config.idgen.workerId, clock: systemClock, maxBackwardMs: config.idgen.maxClockBackwardMs }),

@@ -40,7 +40,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseHistory: config.refreshTokenReuseHistory,
     // With Postgres the counts are shared by every account instance; PGlite means this process is the only one.
-    limits: new AuthLimits(config.limits, config.databaseUrl === undefined ? memoryCounters() : sqlCounters(db)),
+    limits: new AuthLimits(config.limits, config.database.url === undefined ? memoryCounters() : sqlCounters(db)),
     now,
   });
   const stopping = new AbortController();
@@ -57,5 +57,5 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
 }
 
 export function openAccountDb(config: AccountConfig, logger: Logger): Promise<Db> {
-  return openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite"), logger);
+  return openConfiguredDb(config.database, join(config.dataDir, "pglite"), logger);
 }

@@ -1,13 +1,13 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, ConfigError, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import { commonEnv, ConfigError, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 import type { AuthLimitSettings } from "./limits/auth-limits.js";
 
 export const accountEnv = {
   ACCOUNT_HOST: env.string("127.0.0.1"),
   ACCOUNT_PORT: env.port(7001),
   DATA_DIR: env.string("./data"),
-  DATABASE_URL: env.postgresUrl(),
-  ACCOUNT_TOKEN_SECRET: env.optionalString(),
+  ...databaseEnv,
+  ACCOUNT_TOKEN_SECRET: env.secret(env.optionalString()),
   ACCESS_TOKEN_TTL_SECONDS: env.int(1, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   REFRESH_TOKEN_REUSE_HISTORY: env.int(1, 100, 10),
@@ -33,8 +33,8 @@ export interface AccountConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Postgres when set; PGlite in dataDir otherwise. */
-  databaseUrl: string | undefined;
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  database: DatabaseSettings;
   /** base64url, at least 32 bytes; generated into dataDir when unset. */
   tokenSecret: string | undefined;
   accessTokenTtlSeconds: number;
@@ -65,7 +65,7 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     host: v.ACCOUNT_HOST,
     port: v.ACCOUNT_PORT,
     dataDir: v.DATA_DIR,
-    databaseUrl: v.DATABASE_URL,
+    database: databaseSettings(v),
     tokenSecret: v.ACCOUNT_TOKEN_SECRET,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,

@@ -1,11 +1,11 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import { commonEnv, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const chatEnv = {
   CHAT_HOST: env.string("127.0.0.1"),
   CHAT_PORT: env.port(7003),
   DATA_DIR: env.string("./data"),
-  DATABASE_URL: env.postgresUrl(),
+  ...databaseEnv,
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   IDGEN_ADDRESS: env.address("127.0.0.1:7002"),
   PRESENCE_ADDRESS: env.address("127.0.0.1:7005"),
@@ -22,8 +22,8 @@ export interface ChatConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Postgres when set; PGlite in dataDir otherwise. */
-  databaseUrl: string | undefined;
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  database: DatabaseSettings;
   accountAddress: string;
   idgenAddress: string;
   presenceAddress: string;
@@ -49,7 +49,7 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     host: v.CHAT_HOST,
     port: v.CHAT_PORT,
     dataDir: v.DATA_DIR,
-    databaseUrl: v.DATABASE_URL,
+    database: databaseSettings(v),
     accountAddress: v.ACCOUNT_ADDRESS,
     idgenAddress: v.IDGEN_ADDRESS,
     presenceAddress: v.PRESENCE_ADDRESS,

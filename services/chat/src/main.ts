@@ -11,7 +11,7 @@ import { mapChatError } from "./errors.js";
 async function main(): Promise<void> {
   const config = loadChatConfig();
   const logger = createLogger("chat", config.logLevel);
-  const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-chat"), logger).catch((err: unknown) =>
+  const db = await openConfiguredDb(config.database, join(config.dataDir, "pglite-chat"), logger).catch((err: unknown) =>
     failStartup(logger, err),
   );
   const metrics = new Metrics();

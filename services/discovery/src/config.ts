@@ -1,6 +1,18 @@
 import { z } from "zod";
-import { commonEnv, env, loadEnv, type EnvValues, type LOG_LEVELS, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
-import type { EtcdSettings } from "./adapters/etcd-client.js";
+import {
+  commonEnv,
+  ConfigError,
+  env,
+  isLoopbackHost,
+  loadEnv,
+  secretFromFile,
+  type EnvValues,
+  type LOG_LEVELS,
+  internalPlaneEnv,
+  internalPlaneSettings,
+  type InternalPlaneSettings,
+} from "@parley/runtime";
+import type { EtcdAuth, EtcdSettings, EtcdTls } from "./adapters/etcd-client.js";
 
 /**
  * Variables every process that registers in etcd reads (discovery, idgen;
@@ -40,6 +52,21 @@ export const etcdEnv = {
   DISCOVERY_START_TIMEOUT_MS: env.int(0, 3_600_000, 60_000),
   /** This instance's zone (such as eu-west-1a), published with its registration; empty when unknown. */
   ZONE: z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, { error: "must be up to 63 of A-Z a-z 0-9 . _ -" }).default(""),
+  /**
+   * CA bundle (PEM) etcd's certificate is verified against, for https://
+   * endpoints. Unset: the system's CAs (Node's bundled roots). The server
+   * certificate is always verified, host name included.
+   */
+  ETCD_CA_FILE: env.optionalString(),
+  /** Client certificate and key (PEM) for an etcd started with --client-cert-auth; both or neither. */
+  ETCD_CERT_FILE: env.optionalString(),
+  ETCD_KEY_FILE: env.optionalString(),
+  /** etcd user this process signs in as (etcd's `auth enable`); needs ETCD_PASSWORD or ETCD_PASSWORD_FILE. */
+  ETCD_USERNAME: env.optionalString(),
+  /** That user's password. Prefer ETCD_PASSWORD_FILE: environment variables leak into process listings and crash dumps. */
+  ETCD_PASSWORD: env.secret(env.optionalString()),
+  /** A file holding the password (a mounted Kubernetes Secret), read at start and again at each sign-in. */
+  ETCD_PASSWORD_FILE: env.optionalString(),
 };
 
 export interface RegistrySettings {
@@ -49,8 +76,18 @@ export interface RegistrySettings {
   readonly zone: string;
 }
 
-export function registrySettings(vars: EnvValues<typeof etcdEnv>): RegistrySettings {
+/**
+ * The registry settings from the etcd variables; throws ConfigError listing
+ * every half-configured pair. `ALLOW_PLAINTEXT` (internalPlaneEnv) lets a
+ * password travel to http:// endpoints beyond loopback, for a network that
+ * a proxy or service mesh encrypts.
+ */
+export function registrySettings(vars: EnvValues<typeof etcdEnv> & { readonly ALLOW_PLAINTEXT?: boolean }): RegistrySettings {
   const endpoints = vars.ETCD_ENDPOINTS;
+  const problems = etcdSecurityProblems(vars);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const tls = etcdTls(vars);
+  const auth = etcdAuth(vars);
   return Object.freeze({
     etcd:
       endpoints === undefined
@@ -60,10 +97,62 @@ export function registrySettings(vars: EnvValues<typeof etcdEnv>): RegistrySetti
             prefix: vars.ETCD_PREFIX,
             leaseTtlSeconds: vars.DISCOVERY_LEASE_TTL_SECONDS,
             timeoutMs: vars.ETCD_TIMEOUT_MS,
+            ...(tls ? { tls } : {}),
+            ...(auth ? { auth } : {}),
           }),
     startTimeoutMs: vars.DISCOVERY_START_TIMEOUT_MS,
     zone: vars.ZONE,
   });
+}
+
+const ETCD_SECURITY_VARIABLES = ["ETCD_CA_FILE", "ETCD_CERT_FILE", "ETCD_KEY_FILE", "ETCD_USERNAME", "ETCD_PASSWORD", "ETCD_PASSWORD_FILE"] as const;
+
+function etcdSecurityProblems(vars: EnvValues<typeof etcdEnv> & { readonly ALLOW_PLAINTEXT?: boolean }): string[] {
+  const endpoints = vars.ETCD_ENDPOINTS;
+  if (endpoints === undefined) {
+    const stray = ETCD_SECURITY_VARIABLES.filter((name) => vars[name] !== undefined);
+    return stray.length === 0 ? [] : [`${stray.join(", ")}: need ETCD_ENDPOINTS (without it this process uses no etcd)`];
+  }
+  const problems: string[] = [];
+  const secure = endpoints.filter((url) => url.startsWith("https://"));
+  if (secure.length > 0 && secure.length < endpoints.length) {
+    problems.push("ETCD_ENDPOINTS: must be all https:// or all http://, not a mix");
+  }
+  const tlsFiles = (["ETCD_CA_FILE", "ETCD_CERT_FILE", "ETCD_KEY_FILE"] as const).filter((name) => vars[name] !== undefined);
+  if (secure.length === 0 && tlsFiles.length > 0) {
+    problems.push(`${tlsFiles.join(", ")}: only used with https:// ETCD_ENDPOINTS; make the endpoints https:// to talk TLS to etcd`);
+  }
+  if ((vars.ETCD_CERT_FILE === undefined) !== (vars.ETCD_KEY_FILE === undefined)) {
+    problems.push("ETCD_CERT_FILE and ETCD_KEY_FILE: set both (a client certificate and its key) or neither");
+  }
+  const passwords = (["ETCD_PASSWORD", "ETCD_PASSWORD_FILE"] as const).filter((name) => vars[name] !== undefined);
+  if (passwords.length === 2) problems.push("ETCD_PASSWORD and ETCD_PASSWORD_FILE: set one of them, not both");
+  if (vars.ETCD_USERNAME !== undefined && passwords.length === 0) problems.push("ETCD_USERNAME: needs ETCD_PASSWORD_FILE (or ETCD_PASSWORD)");
+  if (vars.ETCD_USERNAME === undefined && passwords.length > 0) problems.push(`${passwords.join(", ")}: needs ETCD_USERNAME`);
+  const exposed = endpoints.filter((url) => url.startsWith("http://") && !isLoopbackHost(new URL(url).hostname));
+  if (passwords.length > 0 && exposed.length > 0 && !vars.ALLOW_PLAINTEXT) {
+    problems.push(
+      `${passwords[0]}: would travel in cleartext to ${exposed.map((url) => new URL(url).host).join(", ")}; ` +
+        "use https:// endpoints, or ALLOW_PLAINTEXT=true if a proxy or service mesh encrypts the traffic",
+    );
+  }
+  return problems;
+}
+
+function etcdTls(vars: EnvValues<typeof etcdEnv>): EtcdTls | undefined {
+  if (!vars.ETCD_ENDPOINTS?.[0]?.startsWith("https://")) return undefined;
+  return Object.freeze({
+    caFile: vars.ETCD_CA_FILE,
+    client: vars.ETCD_CERT_FILE === undefined ? undefined : Object.freeze({ certFile: vars.ETCD_CERT_FILE, keyFile: vars.ETCD_KEY_FILE! }),
+  });
+}
+
+function etcdAuth(vars: EnvValues<typeof etcdEnv>): EtcdAuth | undefined {
+  if (vars.ETCD_USERNAME === undefined) return undefined;
+  const literal = vars.ETCD_PASSWORD;
+  // A function, not a string: the settings can be logged or inspected without showing the password.
+  const password = literal !== undefined ? () => literal : secretFromFile("ETCD_PASSWORD_FILE", vars.ETCD_PASSWORD_FILE!);
+  return Object.freeze({ username: vars.ETCD_USERNAME, password });
 }
 
 export interface DiscoveryConfig {

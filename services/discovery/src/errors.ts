@@ -42,6 +42,24 @@ export class RegistryUnavailable extends Error {
   }
 }
 
+/**
+ * etcd answered but refused this process's credentials: a wrong password or
+ * user, or a role without access to the key prefix. A RegistryUnavailable
+ * to the registry's users (the registry cannot serve them), but retrying at
+ * start does not help, so a start fails at once with this message. The
+ * message names the endpoints and etcd's reason, never the credentials.
+ */
+export class RegistryAccessDenied extends RegistryUnavailable {
+  constructor(endpoints: string, what: string, options: { cause: unknown }) {
+    super(endpoints, what, options);
+    this.name = "RegistryAccessDenied";
+    const reason = options.cause instanceof Error ? `: ${options.cause.message}` : "";
+    this.message =
+      `etcd at ${endpoints} refused this process's credentials (${what})${reason}; ` +
+      "check ETCD_USERNAME and its password (or the client certificate), and that the user's role may read and write ETCD_PREFIX";
+  }
+}
+
 /** Every worker id from 0 to 1023 is held by a live idgen instance. */
 export class WorkerIdsExhausted extends Error {
   constructor(readonly count: number) {

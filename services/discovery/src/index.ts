@@ -2,14 +2,14 @@
 export type { Registry, Registration, InstanceUpdate, InstanceWatch, WorkerIdLease } from "./ports.js";
 export { WORKER_ID_COUNT } from "./ports.js";
 export { GATEWAY_SERVICE, newInstanceId, validateInstance, type InstanceInfo } from "./instance.js";
-export { DuplicateInstance, InvalidInstance, mapDiscoveryError, NoLiveGateway, RegistryUnavailable, WorkerIdsExhausted } from "./errors.js";
+export { DuplicateInstance, InvalidInstance, mapDiscoveryError, NoLiveGateway, RegistryAccessDenied, RegistryUnavailable, WorkerIdsExhausted } from "./errors.js";
 export { pickGateway } from "./pick-gateway.js";
 export { backoffDelayMs, retryWithBackoff, type BackoffOptions, type RetryOptions } from "./backoff.js";
 export { fencingMarginMs, keepAliveIntervalMs, LeaseClock, type Clocks } from "./lease-clock.js";
 export { advertiseAddress, etcdEnv, loadDiscoveryConfig, registrySettings, type DiscoveryConfig, type RegistrySettings } from "./config.js";
 export { openDiscoveryBackend, withStartRetry, type DiscoveryBackend } from "./wiring.js";
 export { startDiscoveryService, type DiscoveryDeps, type RunningDiscovery } from "./server.js";
-export { connectEtcd, type EtcdConnection, type EtcdSettings } from "./adapters/etcd-client.js";
+export { connectEtcd, type EtcdAuth, type EtcdConnection, type EtcdSettings, type EtcdTls } from "./adapters/etcd-client.js";
 export { EtcdRegistry } from "./adapters/etcd-registry.js";
 export { EtcdWorkerIdLease } from "./adapters/etcd-worker-ids.js";
 export { MemoryRegistry, MemoryRegistryStore } from "./adapters/memory-registry.js";

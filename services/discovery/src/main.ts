@@ -11,7 +11,8 @@ const config = loadConfigOrFail();
 const logger = createLogger("discovery", config.logLevel);
 // Discovery calls no other service: it needs the trust file (for operators), not a key of its own.
 const plane = attemptOrFail(() => openInternalPlane(config.plane, "discovery", logger, { listenHosts: [config.host], callsOthers: false }));
-const backend = openDiscoveryBackend(config.registry, logger);
+// Reads the etcd TLS files and password now: a bad one stops the start naming its variable.
+const backend = attemptOrFail(() => openDiscoveryBackend(config.registry, logger));
 logger.info({ registry: backend.description }, "discovery starting");
 
 const discovery = await withStartRetry("loading the registry", config.registry, logger, () =>

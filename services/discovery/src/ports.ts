@@ -26,7 +26,8 @@ import type { InstanceInfo } from "./instance.js";
  *   keeps the last known set (`connected` turns false) rather than emptying
  *   it, and catches up when the backend is back, including after the backend
  *   lost its data.
- * Failures to reach the backend are `RegistryUnavailable`.
+ * Failures to reach the backend are `RegistryUnavailable`; the backend
+ * refusing this process's credentials is its subclass `RegistryAccessDenied`.
  */
 export interface Registry {
   register(instance: InstanceInfo): Promise<Registration>;

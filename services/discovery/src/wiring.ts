@@ -6,7 +6,7 @@ import { MemoryRegistry } from "./adapters/memory-registry.js";
 import { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
 import { retryWithBackoff } from "./backoff.js";
 import type { RegistrySettings } from "./config.js";
-import { RegistryUnavailable } from "./errors.js";
+import { RegistryAccessDenied, RegistryUnavailable } from "./errors.js";
 import type { Registry, WorkerIdLease } from "./ports.js";
 
 /** The registry adapters a process uses, chosen once from its configuration. */
@@ -36,7 +36,7 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
   return {
     registry,
     workerIdLease: (owner) => new EtcdWorkerIdLease(conn, owner, logger),
-    description: `etcd at ${conn.endpoints}`,
+    description: `etcd at ${conn.endpoints}${settings.etcd.tls ? " over TLS" : ""}${settings.etcd.auth ? ` as user ${settings.etcd.auth.username}` : ""}`,
     async close() {
       await registry.close();
       conn.close();
@@ -48,8 +48,9 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
  * Runs a start-up step that needs etcd (claim a worker id, register, load a
  * watch), retrying while etcd is unreachable with capped, jittered backoff
  * (250 ms doubling to 10 s) for up to `startTimeoutMs`, each failure logged
- * in plain words. Other errors (all worker ids taken, a bad instance) fail
- * at once. Giving up throws an error saying how long it tried.
+ * in plain words. Other errors (all worker ids taken, a bad instance, etcd
+ * refusing the credentials) fail at once. Giving up throws an error saying
+ * how long it tried.
  */
 export async function withStartRetry<T>(
   what: string,
@@ -63,13 +64,13 @@ export async function withStartRetry<T>(
       initialMs: 250,
       maxMs: 10_000,
       deadlineMs: settings.startTimeoutMs,
-      retryable: (err) => err instanceof RegistryUnavailable,
+      retryable: (err) => err instanceof RegistryUnavailable && !(err instanceof RegistryAccessDenied),
       onRetry: (err, attempt, delayMs) =>
         logger.warn({ attempt, delayMs, reason: (err as Error).message }, `${what}: etcd unreachable; retrying in ${delayMs} ms`),
       ...(signal === undefined ? {} : { signal }),
     });
   } catch (err) {
-    if (err instanceof RegistryUnavailable) {
+    if (err instanceof RegistryUnavailable && !(err instanceof RegistryAccessDenied)) {
       throw new RegistryUnavailable(err.endpoints, `${what}; gave up after ${settings.startTimeoutMs} ms of retries`, { cause: err.cause });
     }
     throw err;

@@ -1,11 +1,11 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import { commonEnv, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const notifyEnv = {
   NOTIFY_HOST: env.string("127.0.0.1"),
   NOTIFY_PORT: env.port(7006),
   DATA_DIR: env.string("./data"),
-  DATABASE_URL: env.postgresUrl(),
+  ...databaseEnv,
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   NOTIFY_MAX_ATTEMPTS: env.int(1, 100, 8),
   NOTIFY_RETRY_BASE_MS: env.int(10, 3_600_000, 2_000),
@@ -17,19 +17,19 @@ export const notifyEnv = {
   NOTIFY_RATE_WINDOW_MS: env.int(1_000, 86_400_000, 60_000),
   NOTIFY_TARGETS_CACHE_MS: env.int(0, 3_600_000, 30_000),
   NOTIFY_RECORDING: env.bool(false),
-  FCM_SERVICE_ACCOUNT_JSON: env.optionalString(),
+  FCM_SERVICE_ACCOUNT_JSON: env.secret(env.optionalString()),
   APNS_URL: env.string("https://api.push.apple.com"),
   APNS_TEAM_ID: env.optionalString(),
   APNS_KEY_ID: env.optionalString(),
-  APNS_PRIVATE_KEY: env.optionalString(),
+  APNS_PRIVATE_KEY: env.secret(env.optionalString()),
   APNS_TOPIC: env.optionalString(),
   WEBPUSH_VAPID_SUBJECT: env.optionalString(),
   WEBPUSH_VAPID_PUBLIC_KEY: env.optionalString(),
-  WEBPUSH_VAPID_PRIVATE_KEY: env.optionalString(),
-  SMTP_URL: env.optionalString(),
+  WEBPUSH_VAPID_PRIVATE_KEY: env.secret(env.optionalString()),
+  SMTP_URL: env.secret(env.optionalString()),
   EMAIL_FROM: env.optionalString(),
   SMS_API_URL: env.optionalString(),
-  SMS_API_TOKEN: env.optionalString(),
+  SMS_API_TOKEN: env.secret(env.optionalString()),
   NOTIFY_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
@@ -42,7 +42,8 @@ export interface NotifyConfig {
   host: string;
   port: number;
   dataDir: string;
-  databaseUrl: string | undefined;
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  database: DatabaseSettings;
   accountAddress: string;
   /** Attempts per delivery before it is dead-lettered. */
   maxAttempts: number;
@@ -80,7 +81,7 @@ export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): 
     host: v.NOTIFY_HOST,
     port: v.NOTIFY_PORT,
     dataDir: v.DATA_DIR,
-    databaseUrl: v.DATABASE_URL,
+    database: databaseSettings(v),
     accountAddress: v.ACCOUNT_ADDRESS,
     maxAttempts: v.NOTIFY_MAX_ATTEMPTS,
     retryBaseMs: v.NOTIFY_RETRY_BASE_MS,

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const config = loadNotifyConfig();
   const logger = createLogger("notify", config.logLevel);
   const providers = configuredProviders(config.providers, config.recording, logger);
-  const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-notify"), logger).catch((err: unknown) => failStartup(logger, err));
+  const db = await openConfiguredDb(config.database, join(config.dataDir, "pglite-notify"), logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
   const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
   const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));

@@ -180,4 +180,15 @@ describe("FcmProvider without a reachable FCM", () => {
 
     assert.throws(() => fcmFromServiceAccount(JSON.stringify({ ...account, private_key: undefined })), /private_key/);
   });
+
+  // Regression: JSON.parse's message quotes the text it failed on, and that
+  // message reached the start-up error and its log line.
+  it("refuses a service account that is not JSON without quoting any of it", () => {
+    // A value that lost its quotes on its way through a shell: JSON.parse quotes the text around the error.
+    const broken = '{"type": "service_account", "private_key": MIIEvQIBADANBgkqhkiG9w0BAQEFAASC}';
+    assert.throws(
+      () => fcmFromServiceAccount(broken),
+      (err: unknown) => err instanceof Error && /is not valid JSON/.test(err.message) && !err.message.includes("MIIEvQ") && !err.message.includes("PRIVATE KEY"),
+    );
+  });
 });

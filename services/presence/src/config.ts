@@ -1,11 +1,11 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
-import { commonEnv, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import { commonEnv, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const presenceEnv = {
   PRESENCE_HOST: env.string("127.0.0.1"),
   PRESENCE_PORT: env.port(7005),
   DATA_DIR: env.string("./data"),
-  DATABASE_URL: env.postgresUrl(),
+  ...databaseEnv,
   ACCOUNT_ADDRESS: env.address("127.0.0.1:7001"),
   PRESENCE_GRACE_MS: env.int(0, 3_600_000, 30_000),
   PRESENCE_HEARTBEAT_TIMEOUT_MS: env.int(1_000, 600_000, 15_000),
@@ -19,7 +19,8 @@ export interface PresenceConfig {
   host: string;
   port: number;
   dataDir: string;
-  databaseUrl: string | undefined;
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  database: DatabaseSettings;
   accountAddress: string;
   /** How long after a user's last device goes before they turn offline. */
   graceMs: number;
@@ -41,7 +42,7 @@ export function loadPresenceConfig(environment: NodeJS.ProcessEnv = process.env)
     host: v.PRESENCE_HOST,
     port: v.PRESENCE_PORT,
     dataDir: v.DATA_DIR,
-    databaseUrl: v.DATABASE_URL,
+    database: databaseSettings(v),
     accountAddress: v.ACCOUNT_ADDRESS,
     graceMs: v.PRESENCE_GRACE_MS,
     heartbeatTimeoutMs: v.PRESENCE_HEARTBEAT_TIMEOUT_MS,

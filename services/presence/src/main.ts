@@ -11,7 +11,7 @@ import { startPresence } from "./presence-service.js";
 async function main(): Promise<void> {
   const config = loadPresenceConfig();
   const logger = createLogger("presence", config.logLevel);
-  const db = await openConfiguredDb(config.databaseUrl, join(config.dataDir, "pglite-presence"), logger).catch((err: unknown) => failStartup(logger, err));
+  const db = await openConfiguredDb(config.database, join(config.dataDir, "pglite-presence"), logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
   const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
   const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));

@@ -1,9 +1,17 @@
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Db, QueryResult } from "../port.js";
+import { connectionConfig } from "./postgres-connection.js";
 
 export interface PostgresOptions {
+  /**
+   * A postgres:// URL. TLS that verifies the server, the recommended form:
+   * ?sslmode=verify-full&sslrootcert=/path/ca.pem (postgres-connection.ts
+   * says what each sslmode means with this pg version).
+   */
   url: string;
+  /** Returns the password, called for each new connection; overrides the URL's (DATABASE_PASSWORD_FILE). */
+  password?: () => string;
   /** Pool size; Postgres connections are costly, so keep it modest. */
   maxConnections?: number;
   logger?: Logger;
@@ -12,7 +20,7 @@ export interface PostgresOptions {
 /** The distributed default: a real Postgres server through a `pg` pool. */
 export async function openPostgresDb(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
-    connectionString: options.url,
+    ...connectionConfig(options.url, options.password, options.logger),
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: 10_000,
   });

@@ -1,7 +1,12 @@
-import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from "cockatiel";
-import { Etcd3, isRecoverableError, type Namespace } from "etcd3";
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry, wrap } from "cockatiel";
+import { Etcd3, isRecoverableError, type IOptions, type Namespace } from "etcd3";
 import { JitteredBackoff } from "../backoff.js";
-import { RegistryUnavailable } from "../errors.js";
+import { RegistryAccessDenied, RegistryUnavailable } from "../errors.js";
+import { etcdCredentials, isAccessDenied, type EtcdAuth, type EtcdTls } from "./etcd-credentials.js";
+import { FailureReasons } from "./etcd-failure-reason.js";
+import { TokenRenewal } from "./etcd-token-renewal.js";
+
+export type { EtcdAuth, EtcdTls } from "./etcd-credentials.js";
 
 /** How the etcd adapters reach etcd; built from ETCD_* / DISCOVERY_* variables (see config.ts). */
 export interface EtcdSettings {
@@ -13,6 +18,10 @@ export interface EtcdSettings {
   readonly leaseTtlSeconds: number;
   /** Deadline of each etcd call (streams excepted). */
   readonly timeoutMs: number;
+  /** TLS towards https:// endpoints (always verifying etcd's certificate); absent for http://. */
+  readonly tls?: EtcdTls;
+  /** etcd's user and password authentication; absent when etcd's auth is off or a client certificate names the user. */
+  readonly auth?: EtcdAuth;
 }
 
 export interface EtcdConnection {
@@ -21,16 +30,31 @@ export interface EtcdConnection {
   readonly settings: EtcdSettings;
   /** host:port list for messages: never the URLs themselves, which could carry credentials. */
   readonly endpoints: string;
-  /** Wraps a failed call in RegistryUnavailable naming the endpoints and what was attempted. */
+  /**
+   * Wraps a failed call in RegistryUnavailable naming the endpoints and what
+   * was attempted; RegistryAccessDenied when etcd refused the credentials.
+   */
   unavailable(what: string, cause: unknown): RegistryUnavailable;
   /** Closes the client. Revoke or release every lease first: etcd3's close() does not stop keep-alives. */
   close(): void;
 }
 
+/**
+ * Opens a client (connections are made on first use). Reads the TLS files
+ * and the password once here, so a missing or malformed one stops the start
+ * with a message naming its variable; throws Error for those.
+ */
 export function connectEtcd(settings: EtcdSettings): EtcdConnection {
   const timeoutMs = settings.timeoutMs;
+  const security: Pick<IOptions, "credentials" | "auth"> = etcdCredentials(settings);
+  const reasons = new FailureReasons();
+  const global = retry(handleWhen(isRecoverableError), { maxAttempts: 2 });
+  global.onRetry((attempt) => "error" in attempt && reasons.note(attempt.error));
+  global.onSuccess(() => reasons.forget());
+  const renewal = new TokenRenewal();
   const client = new Etcd3({
     hosts: [...settings.endpoints],
+    ...security,
     // Without a deadline a call to a hung (not dead) etcd would wait forever.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     faultHandling: {
@@ -38,7 +62,7 @@ export function connectEtcd(settings: EtcdSettings): EtcdConnection {
       // delays recovery by up to 5 s after etcd is back; 1 s is enough to
       // keep a dead endpoint from being hammered.
       host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
+      global: wrap(renewal.policy, global),
       watchBackoff: new JitteredBackoff({ initialMs: 100, maxMs: 2000 }),
     },
     grpcOptions: {
@@ -51,12 +75,17 @@ export function connectEtcd(settings: EtcdSettings): EtcdConnection {
       "grpc.keepalive_timeout_ms": 5_000,
     },
   });
+  renewal.bind(client);
   const endpoints = settings.endpoints.map(hostOf).join(",");
   return {
     ns: client.namespace(settings.prefix),
     settings,
     endpoints,
-    unavailable: (what, cause) => (cause instanceof RegistryUnavailable ? cause : new RegistryUnavailable(endpoints, what, { cause })),
+    unavailable(what, cause) {
+      if (cause instanceof RegistryUnavailable) return cause;
+      if (isAccessDenied(cause)) return new RegistryAccessDenied(endpoints, what, { cause });
+      return new RegistryUnavailable(endpoints, what, { cause: reasons.explain(cause) });
+    },
     close: () => client.close(),
   };
 }

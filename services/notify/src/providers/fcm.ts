@@ -61,7 +61,13 @@ export class FcmProvider implements Provider {
  * boot if any is missing; it fetches OAuth tokens from Google as needed.
  */
 export function fcmFromServiceAccount(json: string): FcmProvider {
-  const account = JSON.parse(json) as ServiceAccount & { project_id?: unknown };
+  let account: ServiceAccount & { project_id?: unknown };
+  try {
+    account = JSON.parse(json) as typeof account;
+  } catch {
+    // JSON.parse's message quotes the text around the error: here, the private key.
+    throw new Error("is not valid JSON (the value is secret and not shown)");
+  }
   const credential = cert(account);
   if (typeof account.project_id !== "string") throw new Error("FCM service account JSON has no project_id");
   return new FcmProvider({ projectId: account.project_id, credential });
