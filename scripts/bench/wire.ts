@@ -22,6 +22,8 @@ export interface ParleyConn {
   request(body: Parameters<typeof encodeClientFrame>[0]["body"]): Promise<ServerFrame>;
   /** Called for each message entry, with its arrival time. */
   onMessage: (message: Message, seq: bigint, at: number) => void;
+  /** Calls `listener` with the close code when the socket closes (at once if it already has). */
+  onClose(listener: (code: number) => void): void;
   close(): Promise<void>;
 }
 
@@ -34,12 +36,18 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
   let heartbeat: NodeJS.Timeout | undefined;
   let highestSeq = 0n;
   let ackedSeq = 0n;
+  let closedWith: number | undefined;
+  const closeListeners: ((code: number) => void)[] = [];
   return new Promise((resolve, reject) => {
     const conn: ParleyConn & { userId: bigint; deviceId: bigint; cursorSeq: bigint } = {
       userId: 0n,
       deviceId: 0n,
       cursorSeq: 0n,
       onMessage: () => {},
+      onClose(listener) {
+        if (closedWith !== undefined) listener(closedWith);
+        else closeListeners.push(listener);
+      },
       request(body) {
         const id = nextId++;
         return new Promise<ServerFrame>((res, rej) => {
@@ -93,8 +101,10 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
     ws.once("error", reject);
     ws.on("close", (code) => {
       clearInterval(heartbeat);
+      closedWith = code;
       for (const waiter of pending.values()) waiter.reject(new Error(`connection closed (${code})`));
       pending.clear();
+      for (const listener of closeListeners.splice(0)) listener(code);
     });
   });
 }
