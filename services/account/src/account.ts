@@ -37,6 +37,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     tokens: new AccessTokens(key, config.accessTokenTtlSeconds, now),
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     now,
+    maxDevices: config.maxDevices,
   });
   const stopping = new AbortController();
   return {

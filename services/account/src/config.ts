@@ -10,6 +10,7 @@ export const accountEnv = {
   ACCESS_TOKEN_TTL_SECONDS: env.int(1, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   ACCOUNT_SCRYPT_LOG_N: env.int(10, 20, 15),
+  ACCOUNT_MAX_DEVICES: env.int(1, 1_000, 10),
   ACCOUNT_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
@@ -26,6 +27,8 @@ export interface AccountConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   scryptLogN: number;
+  /** Devices of one account logged in at once; a log-in beyond it logs out the least recently used one. */
+  maxDevices: number;
   /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
   registry: RegistrySettings;
   /** host:port published in the registry; defaults to the listening address. */
@@ -45,6 +48,7 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
     scryptLogN: v.ACCOUNT_SCRYPT_LOG_N,
+    maxDevices: v.ACCOUNT_MAX_DEVICES,
     registry: registrySettings(v),
     advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,

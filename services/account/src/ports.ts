@@ -67,6 +67,13 @@ export interface AccountStore {
   rotateRefresh(id: bigint, expectedHash: string, hash: string, expiresAt: Date): Promise<boolean>;
   /** Revokes the device's live sessions and forgets its push token; false when it is not the user's device. */
   logOutDevice(userId: bigint, deviceId: bigint): Promise<boolean>;
+  /**
+   * Keeps at most `max` of the user's devices logged in, `keep` always among
+   * them: logs out (as logOutDevice does) the ones least recently used (last
+   * log-in or token refresh) beyond that, and returns their ids. Serialised
+   * per user, so concurrent log-ins cannot leave more than `max`.
+   */
+  logOutLeastRecentlyUsed(userId: bigint, keep: bigint, max: number): Promise<bigint[]>;
   revokeSession(id: bigint): Promise<void>;
 
   /** Sends a request, or accepts the other's pending one; returns the resulting state. */

@@ -26,7 +26,7 @@ export interface AccountHarness {
 export type StoreKind = "pglite" | "postgres";
 
 /** The account service on a fresh database of the given kind, reached through the real contract. */
-export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_600): Promise<AccountHarness> {
+export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_600, options: { maxDevices?: number } = {}): Promise<AccountHarness> {
   let db: Db;
   let dropDatabase = async () => {};
   if (kind === "pglite") {
@@ -45,6 +45,7 @@ export async function startAccountHarness(kind: StoreKind, accessTtlSeconds = 3_
     tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), accessTtlSeconds, now),
     refreshTtlSeconds: 86_400,
     now,
+    maxDevices: options.maxDevices,
   });
   const stopping = new AbortController();
   const transport = createRouterTransport(accountRoutes(accounts, stopping.signal), {

@@ -169,6 +169,23 @@ export class SqlAccountStore implements AccountStore {
     });
   }
 
+  async logOutLeastRecentlyUsed(userId: bigint, keep: bigint, max: number): Promise<bigint[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley.devices.' || $1))", [userId.toString()]);
+      const { rows } = await tx.query<{ id: string }>(
+        `SELECT d.id FROM devices d
+         WHERE d.user_id = $1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL)
+         ORDER BY d.id = $2 DESC, d.last_seen_at DESC, d.id DESC OFFSET $3`,
+        [userId.toString(), keep.toString(), max],
+      );
+      const evicted = rows.map((row) => row.id);
+      if (evicted.length === 0) return [];
+      await tx.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = ANY($1::bigint[])", [evicted]);
+      await tx.query("UPDATE sessions SET revoked_at = now() WHERE device_id = ANY($1::bigint[]) AND revoked_at IS NULL", [evicted]);
+      return evicted.map((id) => BigInt(id));
+    });
+  }
+
   async revokeSession(id: bigint): Promise<void> {
     await this.db.query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", [id.toString()]);
   }
