@@ -22,7 +22,7 @@ export interface Target {
 }
 
 /**
- * The limits a benchmark must lift: the per-connection frame rate (a load
+ * The limits a benchmark must lift: the per-user frame rate (a load
  * generator sends far faster than a person) and the password hashing cost
  * (thousands of log-ins during setup). Nothing else differs from npm start.
  */

@@ -5,7 +5,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
-import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
+import { CloseCode, ServerFrameSchema, type ClientFrame } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/client/protocol";
 import type { Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -13,12 +13,17 @@ import type { ChatLink } from "./chat-link.js";
 import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
+import { UserLanes } from "./user-lanes.js";
 
 export interface WebSocketOptions {
   allowedOrigins: readonly string[];
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
   limits: ConnectionLimits;
+  /** Sockets one device (one access token) may hold open on this gateway at once; more are refused with 429. */
+  maxSocketsPerDevice: number;
+  /** Sockets one user may hold open on this gateway at once, over all their devices; more are refused with 429. */
+  maxSocketsPerUser: number;
 }
 
 export interface WebSocketDeps {
@@ -53,7 +58,23 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   const accounts = createClient(AccountInternalService, deps.account);
   const chat = createClient(ChatService, deps.chatTransport);
   const connections = new Set<DeviceConnection>();
+  const lanes = new UserLanes<ClientFrame>(options.limits);
   let draining = false;
+
+  /**
+   * Why one more socket for this device would be too many, or undefined.
+   * Checked again right before the upgrade, in the same turn as the
+   * registration, so concurrent upgrades cannot overshoot the caps.
+   */
+  function socketCapRefusal(userId: bigint, deviceId: bigint): string | undefined {
+    if (deps.registry.countForDevice(deviceId) >= options.maxSocketsPerDevice) {
+      return `too many connections for this device: at most ${options.maxSocketsPerDevice} at once; close one first`;
+    }
+    if (deps.registry.countForUser(userId) >= options.maxSocketsPerUser) {
+      return `too many connections for this account: at most ${options.maxSocketsPerUser} at once on this server; close one first`;
+    }
+    return undefined;
+  }
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
@@ -69,8 +90,11 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       } catch {
         return refuse(socket, 401, "the access token is not valid, expired, or its device logged out");
       }
+      let capped = socketCapRefusal(identity.userId, identity.deviceId);
+      if (capped) return refuse(socket, 429, capped);
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
+      if ((capped = socketCapRefusal(identity.userId, identity.deviceId))) return refuse(socket, 429, capped);
       const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
       const session = { userId: identity.userId, deviceId: identity.deviceId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, session));
@@ -87,7 +111,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
    */
   function accept(ws: WebSocket, session: { userId: bigint; deviceId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
     const { userId, deviceId } = session;
-    const connection = new DeviceConnection(ws, userId, deviceId, session.format, deps.chatLink, deps.presence, options.limits, deps.logger);
+    const lane = lanes.join(userId);
+    const connection = new DeviceConnection(ws, userId, deviceId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
@@ -97,6 +122,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
     ws.on("close", () => {
       clearTimeout(expiry);
       connections.delete(connection);
+      lanes.leave(lane, connection);
       deps.registry.remove(connection);
       if (isEmpty(deps.registry.socketsOf(deviceId))) deps.presence.disconnected(userId, deviceId);
     });
@@ -123,9 +149,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   const sweeper = setInterval(() => {
     const deadline = Date.now() - options.heartbeatIntervalMs * 3;
     for (const connection of connections) {
-      if (connection.lastHeard < deadline) connection.close(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
+      if (connection.lastHeard < deadline && !connection.paused) connection.close(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
     }
     for (const ws of wss.clients) ws.ping();
+    lanes.sweep();
   }, options.heartbeatIntervalMs);
   sweeper.unref();
 
@@ -164,7 +191,7 @@ function isEmpty(items: Iterable<unknown>): boolean {
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable" }[status];
+  const reason = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" }[status];
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
 }
 

@@ -172,7 +172,8 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       headline: "KiB per connection",
       async setup(parley) {
         if (idleTokens.length > 0) return;
-        const perUser = 100;
+        // Within the caps on devices per account and sockets per user (ACCOUNT_MAX_DEVICES, GATEWAY_MAX_SOCKETS_PER_USER).
+        const perUser = 10;
         const users = await makeUsers(parley.url, `${prefix}_i`, Math.ceil(s.idle / perUser), perUser, 8);
         idleTokens = users.flatMap((u) => u.tokens).slice(0, s.idle);
       },
