@@ -40,7 +40,7 @@ const { values: flags } = parseArgs({
     idle: { type: "string", default: "5000" },
     sync: { type: "string", default: "10000" },
     "flood-sockets": { type: "string", default: "20" },
-    "flood-window": { type: "string", default: "256" },
+    "flood-window": { type: "string", default: "64" },
     "flood-seconds": { type: "string", default: "6" },
     "probe-rate": { type: "string", default: "50" },
   },

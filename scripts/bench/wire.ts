@@ -20,6 +20,12 @@ export interface ParleyConn {
   send(conversationId: bigint, clientMsgId: string, text: string): Promise<number>;
   /** Any request, resolved with its reply frame. */
   request(body: Parameters<typeof encodeClientFrame>[0]["body"]): Promise<ServerFrame>;
+  /** A request sent without waiting for its reply (a flood); its reply, if any, goes to onUnawaited. */
+  fire(body: Parameters<typeof encodeClientFrame>[0]["body"]): void;
+  /** Called with replies no request() waits for. */
+  onUnawaited: (frame: ServerFrame) => void;
+  /** Bytes written but not yet handed to the network (the socket pushing back). */
+  readonly bufferedAmount: number;
   /** Called for each message entry, with its arrival time. */
   onMessage: (message: Message, seq: bigint, at: number) => void;
   /** Calls `listener` with the close code when the socket closes (at once if it already has). */
@@ -44,6 +50,13 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
       deviceId: 0n,
       cursorSeq: 0n,
       onMessage: () => {},
+      onUnawaited: () => {},
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      fire(body) {
+        ws.send(encodeClientFrame({ id: nextId++, body }, "proto"));
+      },
       onClose(listener) {
         if (closedWith !== undefined) listener(closedWith);
         else closeListeners.push(listener);
@@ -93,8 +106,9 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
       } else if (frame.id !== 0n) {
         const waiter = pending.get(frame.id);
         pending.delete(frame.id);
-        if (body.case === "error") waiter?.reject(new Error(`${body.value.code}: ${body.value.message}`));
-        else waiter?.resolve(frame);
+        if (!waiter) conn.onUnawaited(frame);
+        else if (body.case === "error") waiter.reject(new Error(`${body.value.code}: ${body.value.message}`));
+        else waiter.resolve(frame);
       }
     });
     ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));

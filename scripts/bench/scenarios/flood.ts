@@ -2,23 +2,24 @@
  * One user must not degrade everyone: a probe pair sends at a steady, low
  * rate and measures send-to-delivery while another user floods the same
  * gateway, first from one socket, then from many sockets of several
- * devices. The flooder sends "as fast as it can": each of its sockets keeps
- * `window` sends outstanding and sends the next one as soon as any reply
- * (ack or error) comes back; a closed socket reconnects. The victim of the
- * flood has a connected device that reads everything, so the flood is
- * stored and delivered like real traffic.
+ * devices. The flooder sends as fast as its sockets take frames (see
+ * startFlood). The victim of the flood has a connected device that reads
+ * everything, so what the flood gets accepted is stored and delivered like
+ * real traffic.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
 import type { BenchUser } from "../accounts.js";
+import type { FloodOrders, FloodStats } from "./flood-worker.js";
 import type { Latency } from "../stats.js";
-import { connectParley, type ParleyConn } from "../wire.js";
+import { connectParley } from "../wire.js";
 import { runFlow, type Link } from "./flow.js";
 
 export interface FloodSizes {
   /** Probe messages per second, and for how long each phase measures. */
   probeRate: number;
   seconds: number;
-  /** Sends each flooding socket keeps outstanding. */
+  /** Frames each flooding socket writes per turn of its event loop while the connection takes them. */
   window: number;
   /** Sockets the flooder tries to open in the many-sockets phase (spread over its devices' tokens). */
   sockets: number;
@@ -41,55 +42,30 @@ export interface FloodWorld {
   floodConversation: bigint;
 }
 
-/** A flooder over `sockets` sockets, round robin over `tokens`; stop() ends it and closes them. */
+/** The flooder in a worker thread of its own, so its work does not delay the probe's timestamps here. */
 async function startFlood(url: string, tokens: string[], sockets: number, conversationId: bigint, window: number, tag: string) {
-  let stopped = false;
-  let acks = 0;
-  let next = 0;
-  const open = new Set<ParleyConn>();
-  const sendFrom = (conn: ParleyConn) => {
-    if (stopped) return;
-    const i = next++;
-    conn.send(conversationId, `${tag}-${i}`, `${tag}:${i}`).then(
-      () => {
-        acks++;
-        sendFrom(conn);
-      },
-      (err: unknown) => {
-        // A refusal (rate limit, queue full) is answered at once: try again. A closed socket stops here.
-        if (!/connection closed/.test(String(err))) sendFrom(conn);
-      },
-    );
+  const worker = new Worker(new URL("./flood-worker.ts", import.meta.url), {
+    workerData: { url, tokens, sockets, conversationId, window, tag } satisfies FloodOrders,
+  });
+  let stats: FloodStats = { open: 0, acks: 0 };
+  worker.on("message", (m: FloodStats | "ready") => m !== "ready" && (stats = m));
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on("message", (m) => m === "ready" && resolve());
+    worker.once("error", reject);
+  });
+  await ready;
+  const ask = async () => {
+    const answer = new Promise<void>((resolve) => worker.once("message", () => resolve()));
+    worker.postMessage("stats");
+    await answer;
+    return stats;
   };
-  const keepOpen = async (token: string) => {
-    while (!stopped) {
-      const conn = await connectParley(url, token).catch(() => undefined);
-      if (!conn) {
-        await sleep(200); // refused at the upgrade (a cap): an attacker retries
-        continue;
-      }
-      open.add(conn);
-      const closed = new Promise<void>((resolve) => conn.onClose(() => resolve()));
-      for (let w = 0; w < window; w++) sendFrom(conn);
-      await closed;
-      open.delete(conn);
-    }
-  };
-  const loops = Array.from({ length: sockets }, (_, s) => keepOpen(tokens[s % tokens.length]!));
-  // Let the sockets connect (or be refused) before the probe starts measuring.
-  const deadline = Date.now() + 5_000;
-  while (open.size < sockets && Date.now() < deadline) await sleep(50);
   return {
-    get open() {
-      return open.size;
-    },
-    get acks() {
-      return acks;
-    },
+    stats: ask,
     async stop() {
-      stopped = true;
-      await Promise.all([...open].map((c) => c.close()));
-      await Promise.all(loops);
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      worker.postMessage("stop");
+      await exited;
     },
   };
 }
@@ -117,12 +93,12 @@ export async function floodPhase(url: string, w: FloodWorld, s: FloodSizes, sock
   victim.onMessage = (_message, _seq, at) => (lastFloodAt = at);
   const flood = sockets > 0 ? await startFlood(url, w.flooder.tokens, sockets, w.floodConversation, s.window, `${tag}f`) : undefined;
   try {
-    const floodSockets = flood?.open ?? 0;
-    const acksBefore = flood?.acks ?? 0;
+    const before = (await flood?.stats()) ?? { open: 0, acks: 0 };
     const started = performance.now();
     const probed = await probe(url, w, s.probeRate, s.seconds, `${tag}p`);
     const elapsed = (performance.now() - started) / 1000;
-    return { probe: probed, floodAcksPerSecond: ((flood?.acks ?? 0) - acksBefore) / elapsed, floodSockets };
+    const after = (await flood?.stats()) ?? before;
+    return { probe: probed, floodAcksPerSecond: (after.acks - before.acks) / elapsed, floodSockets: before.open };
   } finally {
     await flood?.stop();
     // What the flood left queued is still being stored and delivered: let it finish before the next phase.
