@@ -166,23 +166,19 @@ describe("fair scheduling between users (embedded mode, real sockets, one reques
     probe.close();
   });
 
-  it("refuses requests beyond the user's queue with RESOURCE_EXHAUSTED, answering each, and keeps the connection", async () => {
+  it("serves a flood beyond the user's queue in arrival order without refusing any, and keeps the connection", async () => {
     const user = await p.user("queuefull");
     const peer = await p.user("queuepeer");
     const s = await opened(p.wsUrl, user.token);
     const conversationId = await openDirect(s, peer.userId, 1n);
-    const count = 400;
+    const count = 400; // more than the 1 in flight and 300 queued: the socket is paused, nothing is dropped
     burst(s, Array.from({ length: count }, (_, i) => sendFrame(BigInt(100 + i), conversationId, `q ${i}`)));
-    const replies: ServerFrame[] = [];
-    for (let i = 0; i < count; i++) replies.push(await s.next((r) => r.id === BigInt(100 + i), 20_000));
-    const refused = replies.filter((r) => r.body.case === "error");
-    assert.ok(refused.length > 0, "expected some requests refused");
-    assert.equal(refused.length + replies.filter((r) => r.body.case === "send").length, count);
-    for (const r of refused) {
-      assert.ok(r.body.case === "error");
-      assert.equal(r.body.value.code, "RESOURCE_EXHAUSTED");
-      assert.equal(r.body.value.retryable, true);
-      assert.match(r.body.value.message, /at most 1 in progress and 300 queued per user/);
+    let lastSeq = 0n;
+    for (let i = 0; i < count; i++) {
+      const reply = await s.next((r) => r.id === BigInt(100 + i), 20_000);
+      assert.ok(reply.body.case === "send", `request ${i} was answered ${reply.body.case}`);
+      assert.ok(reply.body.value.seq > lastSeq, "one at a time, in the order they arrived");
+      lastSeq = reply.body.value.seq;
     }
     s.send(sendFrame(2n, conversationId, "after the flood"));
     assert.equal((await s.reply(2n)).body.case, "send");

@@ -119,7 +119,7 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
     }
   }
 
-  /** Stops reading the socket (its user's queue is full): TCP pushes back on the sender. */
+  /** Stops reading the socket (its user's queue is full): TCP pushes back on the client. */
   pause(): void {
     this.paused = true;
     this.ws.pause();
@@ -141,10 +141,7 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
       return void this.write(create(ServerFrameSchema, { id, body: { case: "pong", value: { serverTime: timestampNow() } } }));
     }
     if (body.case !== "getPresence" && !CHAT_OPS.has(body.case)) return void this.write(errorFrame(id, Code.Unimplemented, `${body.case} is not available yet`));
-    if (!this.lane.submit(this, frame)) {
-      const { maxInFlight, maxQueued } = this.limits;
-      this.write(errorFrame(id, Code.ResourceExhausted, `too many requests waiting: at most ${maxInFlight} in progress and ${maxQueued} queued per user; wait for replies`));
-    }
+    this.lane.submit(this, frame);
   }
 
   /** Runs a request when its user's lane gives it a place: a call to chat (or presence), then the reply. */

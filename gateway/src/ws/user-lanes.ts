@@ -6,7 +6,7 @@ export interface LaneLimits {
   frameBurst: number;
   /** Requests of one user being served upstream (chat, presence) at once. */
   maxInFlight: number;
-  /** Requests of one user waiting for a place in flight; more are refused. */
+  /** Requests of one user waiting for a place in flight before the socket adding to them stops being read. */
   maxQueued: number;
 }
 
@@ -30,36 +30,36 @@ interface Waiting<T> {
  * flight would put every other user's send behind them. Here a user's
  * requests beyond `maxInFlight` wait in the user's own queue, and go on
  * only as their earlier ones are answered: a flood delays its sender, not
- * everyone. When the queue is full, the socket that filled it stops being
- * read (TCP pushes back on the flooder) until the queue is half empty;
- * requests that still arrive (already read from the socket) are refused.
+ * everyone. When `maxQueued` wait, the socket that added the last one stops
+ * being read (TCP pushes back on the client, at no cost here) until the
+ * queue is half empty. Nothing is refused: the frames a socket had already
+ * read when it was paused (the rest of one network read, at most 64 KiB)
+ * still join the queue, which bounds it to `maxQueued` plus one read per
+ * socket of the user, and spends no work on refusals a client would retry.
  */
 export class UserLane<T> {
   readonly bucket: TokenBucket;
   /** Sockets of the user on this gateway holding this lane. */
   sockets = 0;
   #inFlight = 0;
-  readonly #waiting: Waiting<T>[] = [];
+  /** FIFO: entries from #head on wait; the consumed front is cut off now and then (shift() is O(n) on long arrays). */
+  #waiting: (Waiting<T> | undefined)[] = [];
+  #head = 0;
   readonly #paused = new Set<LaneMember<T>>();
   readonly #done = () => this.#finished();
 
-  constructor(private readonly limits: LaneLimits) {
-    this.bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+  constructor(
+    private readonly limits: LaneLimits,
+    now?: () => number,
+  ) {
+    this.bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst, now);
   }
 
-  /** Runs the request now, or queues it behind the user's others; false when the queue is full (refuse it). */
-  submit(member: LaneMember<T>, request: T): boolean {
-    if (this.#inFlight < this.limits.maxInFlight) {
-      this.#start(member, request);
-      return true;
-    }
-    if (this.#waiting.length >= this.limits.maxQueued) {
-      this.#pause(member);
-      return false;
-    }
+  /** Runs the request now, or queues it behind the user's others (pausing the socket when the queue is full). */
+  submit(member: LaneMember<T>, request: T): void {
+    if (this.#inFlight < this.limits.maxInFlight) return this.#start(member, request);
     this.#waiting.push({ member, request });
-    if (this.#waiting.length >= this.limits.maxQueued) this.#pause(member);
-    return true;
+    if (this.queued >= this.limits.maxQueued) this.#pause(member);
   }
 
   /** A socket closed: it is no longer resumed (its queued requests find it closed and do nothing). */
@@ -72,7 +72,7 @@ export class UserLane<T> {
   }
 
   get queued(): number {
-    return this.#waiting.length;
+    return this.#waiting.length - this.#head;
   }
 
   #start(member: LaneMember<T>, request: T): void {
@@ -82,12 +82,26 @@ export class UserLane<T> {
 
   #finished(): void {
     this.#inFlight--;
-    const next = this.#waiting.shift();
+    const next = this.#next();
     if (next) this.#start(next.member, next.request);
-    if (this.#paused.size > 0 && this.#waiting.length <= this.limits.maxQueued / 2) {
+    if (this.#paused.size > 0 && this.queued <= this.limits.maxQueued / 2) {
       for (const member of this.#paused) member.resume();
       this.#paused.clear();
     }
+  }
+
+  #next(): Waiting<T> | undefined {
+    if (this.#head === this.#waiting.length) return undefined;
+    const next = this.#waiting[this.#head];
+    this.#waiting[this.#head++] = undefined; // let it go
+    if (this.#head === this.#waiting.length) {
+      this.#waiting.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    return next;
   }
 
   #pause(member: LaneMember<T>): void {
@@ -106,11 +120,14 @@ export class UserLane<T> {
 export class UserLanes<T> {
   readonly #lanes = new Map<bigint, UserLane<T>>();
 
-  constructor(private readonly limits: LaneLimits) {}
+  constructor(
+    private readonly limits: LaneLimits,
+    private readonly now?: () => number,
+  ) {}
 
   join(userId: bigint): UserLane<T> {
     let lane = this.#lanes.get(userId);
-    if (!lane) this.#lanes.set(userId, (lane = new UserLane<T>(this.limits)));
+    if (!lane) this.#lanes.set(userId, (lane = new UserLane<T>(this.limits, this.now)));
     lane.sockets++;
     return lane;
   }
