@@ -31,6 +31,8 @@ export interface ParleyConn {
   /** Calls `listener` with the close code when the socket closes (at once if it already has). */
   onClose(listener: (code: number) => void): void;
   close(): Promise<void>;
+  /** Drops the connection at once, with no close handshake. */
+  terminate(): void;
 }
 
 /** Opens a device connection with its access token and waits for the welcome. */
@@ -72,6 +74,10 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
         const reply = await conn.request({ case: "send", value: { conversationId, clientMsgId, text } });
         if (reply.body.case !== "send") throw new Error(`send failed: ${JSON.stringify(reply.body.value)}`);
         return performance.now();
+      },
+      terminate() {
+        clearInterval(heartbeat);
+        ws.terminate();
       },
       async close() {
         clearInterval(heartbeat);

@@ -71,10 +71,12 @@ const floodFigures = (quiet: FloodPhase, one: FloodPhase, many: FloodPhase): Fig
   "quiet p99 ms": quiet.probe.p99,
   "one socket p50 ms": one.probe.p50,
   "one socket p99 ms": one.probe.p99,
-  "one socket flood acks/s": one.floodAcksPerSecond,
+  "one socket probe lost": one.probeLost,
+  "one socket flood delivered/s": one.floodDeliveredPerSecond,
   "many sockets p50 ms": many.probe.p50,
   "many sockets p99 ms": many.probe.p99,
-  "many sockets flood acks/s": many.floodAcksPerSecond,
+  "many sockets probe lost": many.probeLost,
+  "many sockets flood delivered/s": many.floodDeliveredPerSecond,
   "many sockets open": many.floodSockets,
 });
 
@@ -118,6 +120,7 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
   };
   const floodRun = async (url: string, tag: string) => {
     const sizes = { probeRate: s.probeRate, seconds: s.floodSeconds, window: s.floodWindow, sockets: s.floodSockets };
+    await floodPhase(url, floodWorld!, { ...sizes, seconds: 2 }, 0, `${tag}w`); // warm-up, after a restart
     const quiet = await floodPhase(url, floodWorld!, sizes, 0, `${tag}q`);
     const one = await floodPhase(url, floodWorld!, sizes, 1, `${tag}o`);
     const many = await floodPhase(url, floodWorld!, sizes, s.floodSockets, `${tag}m`);
