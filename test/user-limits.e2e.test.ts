@@ -72,6 +72,18 @@ describe("one user's frame budget (embedded mode, real sockets)", () => {
     }
     for (const s of sockets) s.close();
   });
+
+  it("refuses new sockets of a user closed for flooding with 429 until their budget has refilled", async () => {
+    const user = await p.user("reconnecter");
+    const s = await opened(p.wsUrl, user.token);
+    for (let i = 1n; i <= 20n; i++) s.send({ id: i, body: { case: "heartbeat", value: {} } });
+    assert.equal((await s.closedWith()).code, 4002);
+    const refused = await refusal(p.wsUrl, user.token);
+    assert.equal(refused.status, 429);
+    assert.match(refused.body, /closed for flooding; reconnect in [1-4] s/);
+    // Four frames' worth at one a second: back within about four seconds.
+    await until(async () => (await RawSocket.open(p.wsUrl, user.token).then((r) => (r.close(), true), () => false)), "the reconnect allowed", 20_000);
+  });
 });
 
 describe("socket caps per device and per user (embedded mode, real sockets)", () => {

@@ -96,7 +96,10 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
     if (this.closed) return;
     this.lastHeard = Date.now();
     if (!this.lane.bucket.take()) {
-      if (++this.strikes > this.limits.rateStrikes) return this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+      if (++this.strikes > this.limits.rateStrikes) {
+        this.lane.block();
+        return this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+      }
       return void this.write(errorFrame(0n, Code.ResourceExhausted, `too many frames: at most ${this.limits.framesPerSecond} per second per user`));
     }
     this.strikes = 0;

@@ -48,11 +48,28 @@ export class UserLane<T> {
   readonly #paused = new Set<LaneMember<T>>();
   readonly #done = () => this.#finished();
 
+  #blockedUntil = 0;
+
   constructor(
     private readonly limits: LaneLimits,
-    now?: () => number,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst, now);
+  }
+
+  /**
+   * A socket of the user was closed for flooding (4002): new sockets are
+   * refused until a full budget would have refilled. Without it, each
+   * reconnect costs the gateway a token check and a cursor read and buys a
+   * socket that floods again at once.
+   */
+  block(): void {
+    this.#blockedUntil = this.now() + (1000 * this.limits.frameBurst) / this.limits.framesPerSecond;
+  }
+
+  /** How long new sockets of the user are still refused, ms (0: not blocked). */
+  get blockedForMs(): number {
+    return Math.max(0, this.#blockedUntil - this.now());
   }
 
   /** Runs the request now, or queues it behind the user's others (pausing the socket when the queue is full). */
@@ -125,6 +142,11 @@ export class UserLanes<T> {
     private readonly now?: () => number,
   ) {}
 
+  /** The user's lane here, if they have one (a socket, or a budget not yet refilled). */
+  get(userId: bigint): UserLane<T> | undefined {
+    return this.#lanes.get(userId);
+  }
+
   join(userId: bigint): UserLane<T> {
     let lane = this.#lanes.get(userId);
     if (!lane) this.#lanes.set(userId, (lane = new UserLane<T>(this.limits, this.now)));
@@ -140,7 +162,7 @@ export class UserLanes<T> {
   /** Drops the lanes of users with no socket here, nothing in flight and a full budget. */
   sweep(): void {
     for (const [userId, lane] of this.#lanes) {
-      if (lane.sockets === 0 && lane.inFlight === 0 && lane.queued === 0 && lane.bucket.full()) this.#lanes.delete(userId);
+      if (lane.sockets === 0 && lane.inFlight === 0 && lane.queued === 0 && lane.blockedForMs === 0 && lane.bucket.full()) this.#lanes.delete(userId);
     }
   }
 

@@ -67,6 +67,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
    * registration, so concurrent upgrades cannot overshoot the caps.
    */
   function socketCapRefusal(userId: bigint, deviceId: bigint): string | undefined {
+    const blockedMs = lanes.get(userId)?.blockedForMs ?? 0;
+    if (blockedMs > 0) return `rate limited: a connection of this account was closed for flooding; reconnect in ${Math.ceil(blockedMs / 1000)} s`;
     if (deps.registry.countForDevice(deviceId) >= options.maxSocketsPerDevice) {
       return `too many connections for this device: at most ${options.maxSocketsPerDevice} at once; close one first`;
     }
