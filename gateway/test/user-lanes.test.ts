@@ -77,4 +77,21 @@ describe("a user's lane on the gateway", () => {
     assert.notEqual(lanes.join(7n), lane);
     assert.equal(lanes.size, 1);
   });
+
+  it("blocks a user closed for flooding for as long as a full budget takes to refill, and keeps the lane that long", () => {
+    let now = 0;
+    const lanes = new UserLanes<number>(limits, () => now);
+    const lane = lanes.join(8n);
+    lane.block();
+    lanes.leave(lane, new Member());
+    assert.equal(lane.blockedForMs, 1_000, "10 frames at 10 a second");
+    now = 999;
+    lanes.sweep();
+    assert.equal(lanes.get(8n), lane);
+    assert.equal(lane.blockedForMs, 1);
+    now = 1_000;
+    assert.equal(lane.blockedForMs, 0);
+    lanes.sweep();
+    assert.equal(lanes.get(8n), undefined);
+  });
 });

@@ -45,7 +45,8 @@ export class UserLane<T> {
   /** FIFO: entries from #head on wait; the consumed front is cut off now and then (shift() is O(n) on long arrays). */
   #waiting: (Waiting<T> | undefined)[] = [];
   #head = 0;
-  readonly #paused = new Set<LaneMember<T>>();
+  /** Made on the first pause: most users never fill their queue, and a lane lives as long as its user's sockets. */
+  #paused: Set<LaneMember<T>> | undefined;
   readonly #done = () => this.#finished();
 
   #blockedUntil = 0;
@@ -81,7 +82,7 @@ export class UserLane<T> {
 
   /** A socket closed: it is no longer resumed (its queued requests find it closed and do nothing). */
   forget(member: LaneMember<T>): void {
-    this.#paused.delete(member);
+    this.#paused?.delete(member);
   }
 
   get inFlight(): number {
@@ -101,7 +102,7 @@ export class UserLane<T> {
     this.#inFlight--;
     const next = this.#next();
     if (next) this.#start(next.member, next.request);
-    if (this.#paused.size > 0 && this.queued <= this.limits.maxQueued / 2) {
+    if (this.#paused !== undefined && this.#paused.size > 0 && this.queued <= this.limits.maxQueued / 2) {
       for (const member of this.#paused) member.resume();
       this.#paused.clear();
     }
@@ -122,6 +123,7 @@ export class UserLane<T> {
   }
 
   #pause(member: LaneMember<T>): void {
+    this.#paused ??= new Set();
     if (this.#paused.has(member)) return;
     this.#paused.add(member);
     member.pause();
