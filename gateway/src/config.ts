@@ -25,6 +25,10 @@ export const gatewayEnv = {
   GATEWAY_FRAMES_PER_SECOND: env.int(1, 100_000, 200),
   GATEWAY_FRAME_BURST: env.int(1, 100_000, 400),
   GATEWAY_SEND_BUFFER_BYTES: env.int(65_536, 268_435_456, 4_194_304),
+  GATEWAY_USER_MAX_IN_FLIGHT: env.int(1, 10_000, 32),
+  GATEWAY_USER_MAX_QUEUED: env.int(0, 100_000, 256),
+  GATEWAY_MAX_SOCKETS_PER_DEVICE: env.int(1, 1_000, 4),
+  GATEWAY_MAX_SOCKETS_PER_USER: env.int(1, 10_000, 16),
   GATEWAY_CAPACITY: env.int(1, 10_000_000, 10_000),
   GATEWAY_TRUSTED_PROXIES: z
     .string()
@@ -60,9 +64,16 @@ export interface GatewayConfig {
   allowedOrigins: readonly string[];
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
+  /** Frames per second (and burst) one user may send over all their sockets on this gateway. */
   framesPerSecond: number;
   frameBurst: number;
   sendBufferBytes: number;
+  /** One user's requests served upstream at once on this gateway, and queued behind them. */
+  userMaxInFlight: number;
+  userMaxQueued: number;
+  /** Sockets one device, and one user, may hold open on this gateway at once. */
+  maxSocketsPerDevice: number;
+  maxSocketsPerUser: number;
   /** Connections this gateway is sized for; PickGateway balances by load relative to it. */
   capacity: number;
   /** Load balancers whose X-Forwarded-For names the client (addresses or CIDR ranges); empty: the socket's peer is the client. */
@@ -110,6 +121,10 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     publicTls: v.PUBLIC_TLS_CERT_FILE === undefined ? undefined : { certFile: v.PUBLIC_TLS_CERT_FILE, keyFile: v.PUBLIC_TLS_KEY_FILE! },
     registry: registrySettings(v),
     sendBufferBytes: v.GATEWAY_SEND_BUFFER_BYTES,
+    userMaxInFlight: v.GATEWAY_USER_MAX_IN_FLIGHT,
+    userMaxQueued: v.GATEWAY_USER_MAX_QUEUED,
+    maxSocketsPerDevice: v.GATEWAY_MAX_SOCKETS_PER_DEVICE,
+    maxSocketsPerUser: v.GATEWAY_MAX_SOCKETS_PER_USER,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     plane: internalPlaneSettings(v),

@@ -129,7 +129,11 @@ export async function startGateway(
         frameBurst: config.frameBurst,
         rateStrikes: config.frameBurst,
         sendBufferBytes: config.sendBufferBytes,
+        maxInFlight: config.userMaxInFlight,
+        maxQueued: config.userMaxQueued,
       },
+      maxSocketsPerDevice: config.maxSocketsPerDevice,
+      maxSocketsPerUser: config.maxSocketsPerUser,
     },
     { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger, presence: presencePort },
   );

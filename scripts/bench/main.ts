@@ -39,6 +39,10 @@ const { values: flags } = parseArgs({
     "group-window": { type: "string", default: "8" },
     idle: { type: "string", default: "5000" },
     sync: { type: "string", default: "10000" },
+    "flood-sockets": { type: "string", default: "20" },
+    "flood-window": { type: "string", default: "64" },
+    "flood-seconds": { type: "string", default: "6" },
+    "probe-rate": { type: "string", default: "50" },
   },
 });
 
@@ -55,6 +59,10 @@ const sizes: Sizes = {
   groupWindow: Number(flags["group-window"]),
   idle: Number(flags.idle),
   sync: Number(flags.sync),
+  floodSockets: Number(flags["flood-sockets"]),
+  floodWindow: Number(flags["flood-window"]),
+  floodSeconds: Number(flags["flood-seconds"]),
+  probeRate: Number(flags["probe-rate"]),
 };
 const runs = Number(flags.runs);
 for (const [name, value] of Object.entries({ ...sizes, runs })) {

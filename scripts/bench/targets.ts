@@ -14,13 +14,16 @@ export interface Target {
   url: string;
   /** The process holding the client connections (the gateway), for RSS; changes on restart. */
   edgePid: number;
-  /** Restarts the process holding the connections on the same data, so memory is measured from a fresh heap. */
-  restart(): Promise<void>;
+  /**
+   * Restarts the process holding the connections on the same data, so memory is measured from a fresh heap;
+   * `env` is laid over the target's environment until the next restart (an empty value means the default).
+   */
+  restart(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * The limits a benchmark must lift: the per-connection frame rate (a load
+ * The limits a benchmark must lift: the per-user frame rate (a load
  * generator sends far faster than a person), the password hashing cost
  * (thousands of log-ins during setup) and the sign-ups per address (all from
  * the load generator's). Nothing else differs from npm start.
@@ -40,14 +43,14 @@ export function profileInto(dir: string): void {
 }
 
 /** A target around the process holding the connections, restartable on the same data; `cleanup` runs after it stops. */
-async function restartable(start: () => Promise<ServiceProcess>, cleanup: () => Promise<void> = async () => {}): Promise<Target> {
-  let proc = await start();
+async function restartable(start: (env: Record<string, string>) => Promise<ServiceProcess>, cleanup: () => Promise<void> = async () => {}): Promise<Target> {
+  let proc = await start({});
   const target: Target = {
     url: proc.url,
     edgePid: proc.child.pid!,
-    async restart() {
+    async restart(env = {}) {
       await proc.stop("SIGTERM");
-      proc = await start();
+      proc = await start(env);
       target.url = proc.url;
       target.edgePid = proc.child.pid!;
     },
@@ -63,7 +66,7 @@ export async function startEmbedded(databaseUrl: string | undefined): Promise<Ta
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
   const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
   return restartable(
-    () => startProcess("packages/standalone/src/main.ts", env, "parley is running", 60_000),
+    (extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000),
     () => rm(dataDir, { recursive: true, force: true }),
   );
 }
@@ -93,10 +96,10 @@ export async function startDistributed(databaseUrl: string): Promise<Target> {
     { CHAT_PORT: "0", ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url, NOTIFY_ADDRESS: notify.url },
     "chat service listening",
   );
-  const startGateway = () =>
+  const startGateway = (extra: Record<string, string>) =>
     startProcess(
       "gateway/src/main.ts",
-      { ...common, ...credentials.env("gateway"), LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url },
+      { ...common, ...credentials.env("gateway"), LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url, ...extra },
       "gateway listening",
       60_000,
     );
@@ -108,7 +111,7 @@ export async function startDistributed(databaseUrl: string): Promise<Target> {
 }
 
 export function startRelay(): Promise<Target> {
-  return restartable(() => startProcess("scripts/bench/relay-server.ts", {}, "relay listening"));
+  return restartable((extra) => startProcess("scripts/bench/relay-server.ts", extra, "relay listening"));
 }
 
 /** Resident memory of a process, KiB (Linux). */

@@ -20,9 +20,19 @@ export interface ParleyConn {
   send(conversationId: bigint, clientMsgId: string, text: string): Promise<number>;
   /** Any request, resolved with its reply frame. */
   request(body: Parameters<typeof encodeClientFrame>[0]["body"]): Promise<ServerFrame>;
+  /** A request sent without waiting for its reply (a flood); its reply, if any, goes to onUnawaited. */
+  fire(body: Parameters<typeof encodeClientFrame>[0]["body"]): void;
+  /** Called with replies no request() waits for. */
+  onUnawaited: (frame: ServerFrame) => void;
+  /** Bytes written but not yet handed to the network (the socket pushing back). */
+  readonly bufferedAmount: number;
   /** Called for each message entry, with its arrival time. */
   onMessage: (message: Message, seq: bigint, at: number) => void;
+  /** Calls `listener` with the close code when the socket closes (at once if it already has). */
+  onClose(listener: (code: number) => void): void;
   close(): Promise<void>;
+  /** Drops the connection at once, with no close handshake. */
+  terminate(): void;
 }
 
 /** Opens a device connection with its access token and waits for the welcome. */
@@ -34,12 +44,25 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
   let heartbeat: NodeJS.Timeout | undefined;
   let highestSeq = 0n;
   let ackedSeq = 0n;
+  let closedWith: number | undefined;
+  const closeListeners: ((code: number) => void)[] = [];
   return new Promise((resolve, reject) => {
     const conn: ParleyConn & { userId: bigint; deviceId: bigint; cursorSeq: bigint } = {
       userId: 0n,
       deviceId: 0n,
       cursorSeq: 0n,
       onMessage: () => {},
+      onUnawaited: () => {},
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      fire(body) {
+        ws.send(encodeClientFrame({ id: nextId++, body }, "proto"));
+      },
+      onClose(listener) {
+        if (closedWith !== undefined) listener(closedWith);
+        else closeListeners.push(listener);
+      },
       request(body) {
         const id = nextId++;
         return new Promise<ServerFrame>((res, rej) => {
@@ -51,6 +74,10 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
         const reply = await conn.request({ case: "send", value: { conversationId, clientMsgId, text } });
         if (reply.body.case !== "send") throw new Error(`send failed: ${JSON.stringify(reply.body.value)}`);
         return performance.now();
+      },
+      terminate() {
+        clearInterval(heartbeat);
+        ws.terminate();
       },
       async close() {
         clearInterval(heartbeat);
@@ -85,16 +112,19 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
       } else if (frame.id !== 0n) {
         const waiter = pending.get(frame.id);
         pending.delete(frame.id);
-        if (body.case === "error") waiter?.reject(new Error(`${body.value.code}: ${body.value.message}`));
-        else waiter?.resolve(frame);
+        if (!waiter) conn.onUnawaited(frame);
+        else if (body.case === "error") waiter.reject(new Error(`${body.value.code}: ${body.value.message}`));
+        else waiter.resolve(frame);
       }
     });
     ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
     ws.once("error", reject);
     ws.on("close", (code) => {
       clearInterval(heartbeat);
+      closedWith = code;
       for (const waiter of pending.values()) waiter.reject(new Error(`connection closed (${code})`));
       pending.clear();
+      for (const listener of closeListeners.splice(0)) listener(code);
     });
   });
 }

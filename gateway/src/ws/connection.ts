@@ -8,8 +8,8 @@ import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat 
 import type { Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
-import { TokenBucket } from "./rate-limit.js";
 import type { DeviceSocket } from "./registry.js";
+import type { LaneLimits, LaneMember, UserLane } from "./user-lanes.js";
 
 /** What a connection needs from presence. */
 export interface PresencePort {
@@ -17,10 +17,7 @@ export interface PresencePort {
   getPresence(viewerId: bigint, userIds: bigint[]): Promise<UserPresence[]>;
 }
 
-export interface ConnectionLimits {
-  /** Frames per second a connection may send, and the burst above it. */
-  framesPerSecond: number;
-  frameBurst: number;
+export interface ConnectionLimits extends LaneLimits {
   /** Frames refused for rate in a row before the connection is closed (4002). */
   rateStrikes: number;
   /** Bytes the server may have queued for a slow reader before closing it (4001). */
@@ -48,13 +45,15 @@ const CHAT_OPS = new Set([
 ]);
 
 /**
- * One device's WebSocket: decodes frames, enforces the per-connection rate
+ * One device's WebSocket: decodes frames, enforces its user's frame rate
  * and the send buffer bound, answers heartbeats, and turns requests into
- * chat commands on the shared ChatLink. Replies echo the request id.
+ * chat commands on the shared ChatLink, through its user's lane (at most so
+ * many of the user's requests upstream at once). Replies echo the request id.
  */
-export class DeviceConnection implements DeviceSocket {
+export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
   lastHeard = Date.now();
-  private readonly bucket: TokenBucket;
+  /** Not being read because its user's queue is full; the silence is ours, not the peer's. */
+  paused = false;
   private strikes = 0;
   private closed = false;
 
@@ -67,9 +66,9 @@ export class DeviceConnection implements DeviceSocket {
     private readonly chat: ChatLink,
     private readonly presence: PresencePort,
     private readonly limits: ConnectionLimits,
+    private readonly lane: UserLane<ClientFrame>,
     private readonly logger: Logger,
   ) {
-    this.bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on("pong", () => (this.lastHeard = Date.now()));
   }
@@ -89,15 +88,20 @@ export class DeviceConnection implements DeviceSocket {
     if (this.closed) return;
     this.closed = true;
     this.ws.close(code, reason);
+    if (this.paused) this.ws.resume(); // to read the peer's close frame; frames before it are ignored
     // A peer that never answers the close handshake is cut after a bound.
     setTimeout(() => this.ws.terminate(), 5_000).unref();
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
     this.lastHeard = Date.now();
-    if (!this.bucket.take()) {
-      if (++this.strikes > this.limits.rateStrikes) return this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
-      return void this.write(errorFrame(0n, Code.ResourceExhausted, `too many frames: at most ${this.limits.framesPerSecond} per second`));
+    if (!this.lane.bucket.take()) {
+      if (++this.strikes > this.limits.rateStrikes) {
+        this.lane.block();
+        return this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+      }
+      return void this.write(errorFrame(0n, Code.ResourceExhausted, `too many frames: at most ${this.limits.framesPerSecond} per second per user`));
     }
     this.strikes = 0;
     let frame: ClientFrame;
@@ -107,7 +111,7 @@ export class DeviceConnection implements DeviceSocket {
     } catch (err) {
       return void this.write(errorFrame(0n, Code.InvalidArgument, `the frame could not be decoded: ${(err as Error).message}`));
     }
-    void this.handle(frame);
+    this.handle(frame);
   }
 
   private async answerPresence(id: bigint, userIds: bigint[]): Promise<void> {
@@ -119,16 +123,37 @@ export class DeviceConnection implements DeviceSocket {
     }
   }
 
-  private async handle(frame: ClientFrame): Promise<void> {
+  /** Stops reading the socket (its user's queue is full): TCP pushes back on the client. */
+  pause(): void {
+    this.paused = true;
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.lastHeard = Date.now();
+    this.ws.resume();
+  }
+
+  private handle(frame: ClientFrame): void {
     const { id, body } = frame;
     if (body.case === undefined) return void this.write(errorFrame(id, Code.InvalidArgument, "the frame has no known request in it"));
     if (id === 0n && body.case !== "heartbeat") return void this.write(errorFrame(0n, Code.InvalidArgument, "request frames need a non-zero id"));
     if (body.case === "heartbeat") {
+      // Answered here, at no upstream cost: never queued behind the user's requests.
       this.presence.heartbeat(this.userId, this.deviceId);
       return void this.write(create(ServerFrameSchema, { id, body: { case: "pong", value: { serverTime: timestampNow() } } }));
     }
-    if (body.case === "getPresence") return void this.answerPresence(id, body.value.userIds);
-    if (!CHAT_OPS.has(body.case)) return void this.write(errorFrame(id, Code.Unimplemented, `${body.case} is not available yet`));
+    if (body.case !== "getPresence" && !CHAT_OPS.has(body.case)) return void this.write(errorFrame(id, Code.Unimplemented, `${body.case} is not available yet`));
+    this.lane.submit(this, frame);
+  }
+
+  /** Runs a request when its user's lane gives it a place: a call to chat (or presence), then the reply. */
+  async execute(frame: ClientFrame): Promise<void> {
+    // Its socket went while it waited: the client never sees a reply, so do not do the work.
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    const { id, body } = frame;
+    if (body.case === "getPresence") return this.answerPresence(id, body.value.userIds);
     try {
       const result = await this.chat.call(this.userId, this.deviceId, body as Command["op"]);
       this.write(replyFrame(id, result));

@@ -37,6 +37,15 @@ export class DeviceRegistry {
     });
   }
 
+  /** Sockets open for one device, and for one user over all their devices. */
+  countForDevice(deviceId: bigint): number {
+    return this.byDevice.get(deviceId)?.size ?? 0;
+  }
+
+  countForUser(userId: bigint): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
   devicesOf(userId: bigint): Iterable<DeviceSocket> {
     return this.byUser.get(userId) ?? [];
   }

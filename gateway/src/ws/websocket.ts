@@ -5,7 +5,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService, type SessionsEnded } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
-import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
+import { CloseCode, ServerFrameSchema, type ClientFrame } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/client/protocol";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -14,12 +14,17 @@ import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./co
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
 import { sessionEndClose } from "./session-end.js";
+import { UserLanes } from "./user-lanes.js";
 
 export interface WebSocketOptions {
   allowedOrigins: readonly string[];
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
   limits: ConnectionLimits;
+  /** Sockets one device (one access token) may hold open on this gateway at once; more are refused with 429. */
+  maxSocketsPerDevice: number;
+  /** Sockets one user may hold open on this gateway at once, over all their devices; more are refused with 429. */
+  maxSocketsPerUser: number;
 }
 
 export interface WebSocketDeps {
@@ -54,7 +59,25 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   const accounts = createClient(AccountInternalService, deps.account);
   const chat = createClient(ChatService, deps.chatTransport);
   const connections = new Set<DeviceConnection>();
+  const lanes = new UserLanes<ClientFrame>(options.limits);
   let draining = false;
+
+  /**
+   * Why one more socket for this device would be too many, or undefined.
+   * Checked again right before the upgrade, in the same turn as the
+   * registration, so concurrent upgrades cannot overshoot the caps.
+   */
+  function socketCapRefusal(userId: bigint, deviceId: bigint): string | undefined {
+    const blockedMs = lanes.get(userId)?.blockedForMs ?? 0;
+    if (blockedMs > 0) return `rate limited: a connection of this account was closed for flooding; reconnect in ${Math.ceil(blockedMs / 1000)} s`;
+    if (deps.registry.countForDevice(deviceId) >= options.maxSocketsPerDevice) {
+      return `too many connections for this device: at most ${options.maxSocketsPerDevice} at once; close one first`;
+    }
+    if (deps.registry.countForUser(userId) >= options.maxSocketsPerUser) {
+      return `too many connections for this account: at most ${options.maxSocketsPerUser} at once on this server; close one first`;
+    }
+    return undefined;
+  }
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
@@ -74,8 +97,11 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
         if (code !== Code.Unauthenticated && code !== Code.InvalidArgument) throw err; // a bug: 500, logged below
         return refuse(socket, 401, "the access token is not valid, expired, or its device logged out");
       }
+      let capped = socketCapRefusal(identity.userId, identity.deviceId);
+      if (capped) return refuse(socket, 429, capped);
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
+      if ((capped = socketCapRefusal(identity.userId, identity.deviceId))) return refuse(socket, 429, capped);
       const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
       const session = { userId: identity.userId, deviceId: identity.deviceId, sessionId: identity.sessionId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, session));
@@ -92,7 +118,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
    */
   function accept(ws: WebSocket, session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
     const { userId, deviceId } = session;
-    const connection = new DeviceConnection(ws, userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, deps.logger);
+    const lane = lanes.join(userId);
+    const connection = new DeviceConnection(ws, userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
@@ -102,6 +129,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
     ws.on("close", () => {
       clearTimeout(expiry);
       connections.delete(connection);
+      lanes.leave(lane, connection);
       deps.registry.remove(connection);
       if (isEmpty(deps.registry.socketsOf(deviceId))) deps.presence.disconnected(userId, deviceId);
     });
@@ -128,9 +156,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   const sweeper = setInterval(() => {
     const deadline = Date.now() - options.heartbeatIntervalMs * 3;
     for (const connection of connections) {
-      if (connection.lastHeard < deadline) connection.close(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
+      if (connection.lastHeard < deadline && !connection.paused) connection.close(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
     }
     for (const ws of wss.clients) ws.ping();
+    lanes.sweep();
   }, options.heartbeatIntervalMs);
   sweeper.unref();
 
@@ -177,7 +206,7 @@ function isEmpty(items: Iterable<unknown>): boolean {
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable" }[status];
+  const reason = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" }[status];
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
 }
 

@@ -27,6 +27,8 @@ export interface FlowOptions {
   seconds?: number;
   /** How long without any delivery before the missing ones count as lost. */
   drainMs?: number;
+  /** Do not log failed sends (the caller reports them). */
+  quiet?: boolean;
 }
 
 export interface FlowResult {
@@ -66,7 +68,7 @@ export async function runFlow(links: Link[], o: FlowOptions): Promise<FlowResult
     sentAt[l]![i] = at;
     void links[l]!.send(i).then(
       (ackAt) => ackAt !== undefined && ackLat.push(ackAt - at),
-      (err: unknown) => console.error(`send ${l}/${i} failed: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) => o.quiet || console.error(`send ${l}/${i} failed: ${err instanceof Error ? err.message : String(err)}`),
     );
   };
   const pump = (l: number) => {

@@ -5,6 +5,7 @@
  */
 import { makeUsers, type BenchUser } from "../accounts.js";
 import type { Target } from "../targets.js";
+import { floodPhase, type FloodPhase, type FloodWorld } from "./flood.js";
 import { runFlow, type FlowResult } from "./flow.js";
 import { idleParley, idleRelay } from "./idle.js";
 import { createGroup, openPairs, parleyGroup, parleyPairs, relayGroup, relayPairs, type Links } from "./links.js";
@@ -24,6 +25,10 @@ export interface Sizes {
   groupWindow: number;
   idle: number;
   sync: number;
+  floodSockets: number;
+  floodWindow: number;
+  floodSeconds: number;
+  probeRate: number;
 }
 
 export type Figures = Record<string, number>;
@@ -61,6 +66,26 @@ const flowFigures = (r: FlowResult): Figures => ({
   ...(r.ack ? { "ack p50 ms": r.ack.p50, "ack p99 ms": r.ack.p99 } : {}),
 });
 
+const floodFigures = (quiet: FloodPhase, one: FloodPhase, many: FloodPhase): Figures => ({
+  "quiet p50 ms": quiet.probe.p50,
+  "quiet p99 ms": quiet.probe.p99,
+  "one socket p50 ms": one.probe.p50,
+  "one socket p99 ms": one.probe.p99,
+  "one socket probe lost": one.probeLost,
+  "one socket flood delivered/s": one.floodDeliveredPerSecond,
+  "many sockets p50 ms": many.probe.p50,
+  "many sockets p99 ms": many.probe.p99,
+  "many sockets probe lost": many.probeLost,
+  "many sockets flood delivered/s": many.floodDeliveredPerSecond,
+  "many sockets open": many.floodSockets,
+});
+
+/**
+ * The frame-rate limits `npm start` has (the benchmark lifts them for its
+ * load generator): an empty value means the default.
+ */
+const PRODUCTION_FRAME_LIMITS = { GATEWAY_FRAMES_PER_SECOND: "", GATEWAY_FRAME_BURST: "" };
+
 export function scenarios(s: Sizes, prefix: string): Scenario[] {
   let pairs: [BenchUser, BenchUser][] = [];
   let conversations: bigint[] = [];
@@ -80,6 +105,26 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
     if (members.length > 0) return;
     [owner, ...members] = await makeUsers(parley.url, `${prefix}_g`, s.groupSize);
     groupId = await createGroup(parley.url, owner, members);
+  };
+  let floodWorld: FloodWorld | undefined;
+  const setUpFlood = async (parley: Target) => {
+    if (floodWorld) return;
+    const [probeSender, probeReceiver, victim] = await makeUsers(parley.url, `${prefix}_fp`, 3);
+    // The flooder spreads its sockets over several devices, as one person with a script and a few log-ins would.
+    const [flooder] = await makeUsers(parley.url, `${prefix}_ff`, 1, Math.min(5, s.floodSockets));
+    const [probeConversation, floodConversation] = await openPairs(parley.url, [
+      [probeSender!, probeReceiver!],
+      [flooder!, victim!],
+    ]);
+    floodWorld = { probeSender: probeSender!, probeReceiver: probeReceiver!, victim: victim!, flooder: flooder!, probeConversation: probeConversation!, floodConversation: floodConversation! };
+  };
+  const floodRun = async (url: string, tag: string) => {
+    const sizes = { probeRate: s.probeRate, seconds: s.floodSeconds, window: s.floodWindow, sockets: s.floodSockets };
+    await floodPhase(url, floodWorld!, { ...sizes, seconds: 2 }, 0, `${tag}w`); // warm-up, after a restart
+    const quiet = await floodPhase(url, floodWorld!, sizes, 0, `${tag}q`);
+    const one = await floodPhase(url, floodWorld!, sizes, 1, `${tag}o`);
+    const many = await floodPhase(url, floodWorld!, sizes, s.floodSockets, `${tag}m`);
+    return floodFigures(quiet, one, many);
   };
   const tag = (name: string, run: number) => `${name}${run}`;
   return [
@@ -130,7 +175,8 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       headline: "KiB per connection",
       async setup(parley) {
         if (idleTokens.length > 0) return;
-        const perUser = 100;
+        // Within the caps on devices per account and sockets per user (ACCOUNT_MAX_DEVICES, GATEWAY_MAX_SOCKETS_PER_USER).
+        const perUser = 10;
         const users = await makeUsers(parley.url, `${prefix}_i`, Math.ceil(s.idle / perUser), perUser, 8);
         idleTokens = users.flatMap((u) => u.tokens).slice(0, s.idle);
       },
@@ -142,6 +188,27 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
         const x = await idleRelay(r, s.idle);
         return { "KiB per connection": x.kibPerConnection, "connects per second": x.connectsPerSecond };
       },
+    },
+    {
+      // The limits npm start has: what an attacker meets on a default deployment.
+      name: "flood",
+      headline: "one socket p99 ms",
+      setup: setUpFlood,
+      parley: async (p, run) => {
+        await p.restart(PRODUCTION_FRAME_LIMITS);
+        try {
+          return await floodRun(p.url, tag("f", run));
+        } finally {
+          await p.restart();
+        }
+      },
+    },
+    {
+      // No frame-rate limit at all: only the scheduling keeps the probe's latency.
+      name: "flood-unlimited",
+      headline: "one socket p99 ms",
+      setup: setUpFlood,
+      parley: async (p, run) => floodRun(p.url, tag("u", run)),
     },
     {
       name: "presence",

@@ -42,6 +42,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     // With Postgres the counts are shared by every account instance; PGlite means this process is the only one.
     limits: new AuthLimits(config.limits, config.database.url === undefined ? memoryCounters() : sqlCounters(db)),
     now,
+    maxDevices: config.maxDevices,
   });
   const stopping = new AbortController();
   return {

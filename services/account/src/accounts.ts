@@ -51,6 +51,8 @@ export interface AccountsOptions {
   /** Brute-force limits on password checks, sign-ups and refreshes. */
   limits: AuthLimits;
   now: () => number;
+  /** Devices of one account logged in at once; a log-in beyond it logs out the least recently used. Default: no cap. */
+  maxDevices?: number;
 }
 
 /** A user reference as the API takes it: by id or by username. */
@@ -105,6 +107,7 @@ export class Accounts {
     const device = await this.options.store.upsertDevice(user.id, deviceId, deviceName);
     if (device === undefined) throw new NotFound(`device ${deviceId} is not one of your devices; log in without device_id to register a new one`);
     const tokens = await this.startSession(user.id, device.id);
+    await this.keepDeviceCap(user.id, device.id);
     // A reused device may hold a push token from a session revoked on replay: live again, it is a target again.
     if (deviceId !== undefined) this.targetsChanged(user.id);
     return { user, device: { ...device, loggedIn: true }, tokens };
@@ -303,6 +306,24 @@ export class Accounts {
     if (sessionIds.length === 0) return;
     const ordered = [...sessionIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     this.events.emit("sessionsEnded", { userId, sessionIds: ordered, allSessions: false, reason });
+  }
+
+  /**
+   * At the device cap, a new log-in logs out the least recently used device
+   * rather than being refused, as messengers do with linked devices: the
+   * usual way to reach the cap is phones and browsers that were lost, wiped
+   * or replaced without logging out, and refusing would lock their owner out
+   * of a new device until those sessions expired. It gives nothing to
+   * someone who has the password: LogOut already ends any of the account's
+   * devices. The evicted device's sockets close with 4101 (logged out).
+   */
+  private async keepDeviceCap(userId: bigint, deviceId: bigint): Promise<void> {
+    if (this.options.maxDevices === undefined) return;
+    const ended = await this.options.store.logOutLeastRecentlyUsed(userId, deviceId, this.options.maxDevices);
+    if (ended.length === 0) return;
+    this.sessionsEnded(userId, ended.map((e) => e.sessionId), "logged_out");
+    for (const device of new Set(ended.map((e) => e.deviceId))) this.events.emit("deviceLoggedOut", userId, device);
+    this.targetsChanged(userId); // their push tokens went with them
   }
 
   private targetsChanged(userId: bigint): void {

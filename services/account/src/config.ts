@@ -23,6 +23,7 @@ export const accountEnv = {
   ACCOUNT_FAILURE_WINDOW_SECONDS: env.int(60, 2_592_000, 86_400),
   ACCOUNT_KNOWN_ADDRESS_SECONDS: env.int(3_600, 31_536_000, 2_592_000),
   ACCOUNT_SIGNUPS_PER_ADDRESS: env.int(0, 1_000_000, 20),
+  ACCOUNT_MAX_DEVICES: env.int(1, 1_000, 10),
   ACCOUNT_ADVERTISE_ADDRESS: advertiseAddress(),
   ...etcdEnv,
   ...commonEnv,
@@ -44,6 +45,8 @@ export interface AccountConfig {
   scryptLogN: number;
   /** Brute-force limits on LogIn, ChangePassword, SignUp and RefreshSession. */
   limits: AuthLimitSettings;
+  /** Devices of one account logged in at once; a log-in beyond it logs out the least recently used one. */
+  maxDevices: number;
   /** Where this process registers and finds the others (etcd), or static addresses when ETCD_ENDPOINTS is unset. */
   registry: RegistrySettings;
   /** host:port published in the registry; defaults to the listening address. */
@@ -83,6 +86,7 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
       knownAddressSeconds: v.ACCOUNT_KNOWN_ADDRESS_SECONDS,
       signUpsPerAddressPerHour: v.ACCOUNT_SIGNUPS_PER_ADDRESS,
     }),
+    maxDevices: v.ACCOUNT_MAX_DEVICES,
     registry: registrySettings(v),
     advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,

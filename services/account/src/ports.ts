@@ -41,9 +41,15 @@ export interface RefreshRecord {
   expiresAt: Date;
 }
 
+/** A session some change ended, and the device it was on. */
+export interface EndedSession {
+  sessionId: bigint;
+  deviceId: bigint;
+}
+
 /** What changePassword did. */
 export type PasswordChangeOutcome =
-  | { status: "changed"; ended: { sessionId: bigint; deviceId: bigint }[] }
+  | { status: "changed"; ended: EndedSession[] }
   | { status: "session_ended" }
   | { status: "password_changed_meanwhile" };
 
@@ -115,6 +121,13 @@ export interface AccountStore {
    * no longer a live session of the user, or the hash changed meanwhile.
    */
   changePassword(userId: bigint, keepSessionId: bigint, expectedHash: string, passwordHash: string): Promise<PasswordChangeOutcome>;
+  /**
+   * Keeps at most `max` of the user's devices logged in, `keep` always among
+   * them: logs out (as logOutDevice does) the ones least recently used (last
+   * log-in or token refresh) beyond that, and returns the sessions it ended.
+   * Serialised per user, so concurrent log-ins cannot leave more than `max`.
+   */
+  logOutLeastRecentlyUsed(userId: bigint, keep: bigint, max: number): Promise<EndedSession[]>;
 
   /** Sends a request, or accepts the other's pending one; returns the resulting state. */
   addFriend(userId: bigint, otherId: bigint): Promise<"friends" | "request_sent">;

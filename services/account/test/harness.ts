@@ -31,6 +31,8 @@ export type StoreKind = "pglite" | "postgres";
 export interface HarnessOptions {
   accessTtlSeconds?: number;
   refreshReuseHistory?: number;
+  /** The device cap (ACCOUNT_MAX_DEVICES); none when absent. */
+  maxDevices?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function startAccountHarness(kind: StoreKind, options: HarnessOptio
     // The default limits and their stores as in production, except sign-ups: these tests sign up dozens of users, none naming an address.
     limits: new AuthLimits(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits, kind === "postgres" ? sqlCounters(db) : memoryCounters()),
     now,
+    maxDevices: options.maxDevices,
   });
   const stopping = new AbortController();
   const logger = createLogger("test", "silent");

@@ -1,6 +1,6 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
-import type { AccountStore, Device, FriendEntry, FriendState, PasswordChangeOutcome, PushToken, PushTokenOutcome, RefreshRecord, SessionRecord, User } from "../ports.js";
+import type { AccountStore, Device, EndedSession, FriendEntry, FriendState, PasswordChangeOutcome, PushToken, PushTokenOutcome, RefreshRecord, SessionRecord, User } from "../ports.js";
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../settings.js";
 
 interface SettingsRow {
@@ -168,6 +168,26 @@ export class SqlAccountStore implements AccountStore {
         [deviceId.toString()],
       );
       return rows.map((row) => BigInt(row.id));
+    });
+  }
+
+  async logOutLeastRecentlyUsed(userId: bigint, keep: bigint, max: number): Promise<EndedSession[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley.devices.' || $1))", [userId.toString()]);
+      const { rows } = await tx.query<{ id: string }>(
+        `SELECT d.id FROM devices d
+         WHERE d.user_id = $1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL)
+         ORDER BY d.id = $2 DESC, d.last_seen_at DESC, d.id DESC OFFSET $3`,
+        [userId.toString(), keep.toString(), max],
+      );
+      const evicted = rows.map((row) => row.id);
+      if (evicted.length === 0) return [];
+      await tx.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = ANY($1::bigint[])", [evicted]);
+      const ended = await tx.query<{ id: string; device_id: string }>(
+        "UPDATE sessions SET revoked_at = now() WHERE device_id = ANY($1::bigint[]) AND revoked_at IS NULL RETURNING id, device_id",
+        [evicted],
+      );
+      return ended.rows.map((row) => ({ sessionId: BigInt(row.id), deviceId: BigInt(row.device_id) }));
     });
   }
 
