@@ -24,6 +24,8 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     runs: { type: "string", default: "3" },
     distributed: { type: "boolean", default: false },
+    // With --distributed: internal calls in cleartext h2c (service tokens still on), to see what TLS costs.
+    "internal-plaintext": { type: "boolean", default: false },
     out: { type: "string" },
     compare: { type: "string" },
     profile: { type: "string" },
@@ -73,7 +75,7 @@ interface Result {
   date: string;
   commit: string;
   machine: { cores: number; cpu: string; memoryGiB: number; node: string };
-  mode: "embedded" | "distributed";
+  mode: "embedded" | "distributed" | "distributed, internal plaintext";
   sizes: Sizes;
   runs: number;
   scenarios: Record<string, { headline: string; parley: Record<string, Spread>; relay?: Record<string, Spread> }>;
@@ -88,14 +90,14 @@ const result: Result = {
   date: new Date().toISOString(),
   commit: git(["rev-parse", "--short", "HEAD"]) + (git(["status", "--porcelain"]) ? " (with local changes)" : ""),
   machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  mode: flags.distributed ? "distributed" : "embedded",
+  mode: flags.distributed ? (flags["internal-plaintext"] ? "distributed, internal plaintext" : "distributed") : "embedded",
   sizes,
   runs,
   scenarios: {},
 };
 
 if (flags.profile) profileInto(flags.profile);
-const parley: Target = flags.distributed ? await startDistributed(databaseUrl!) : await startEmbedded(databaseUrl);
+const parley: Target = flags.distributed ? await startDistributed(databaseUrl!, { internalTls: !flags["internal-plaintext"] }) : await startEmbedded(databaseUrl);
 const relay = await startRelay();
 let failed = false;
 try {

@@ -71,10 +71,10 @@ export async function startEmbedded(databaseUrl: string | undefined): Promise<Ta
   );
 }
 
-/** Every service its own process over gRPC (TLS and service tokens, as in production), on the given Postgres database. */
-export async function startDistributed(databaseUrl: string): Promise<Target> {
+/** Every service its own process over gRPC (service tokens, and TLS unless told otherwise, as in production), on the given Postgres database. */
+export async function startDistributed(databaseUrl: string, options: { internalTls: boolean }): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-dist-"));
-  const credentials = testCredentials({ tls: true });
+  const credentials = testCredentials({ tls: options.internalTls });
   const common = { ...BENCH_ENV, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
   const started: ServiceProcess[] = [];
   const principalOf = (entry: string) => /(?:services\/)?([a-z]+)\/src\/main\.ts$/.exec(entry)![1]!;
