@@ -8,14 +8,11 @@ import { issueCertificate, startEtcd, testCredentials, uniqueEtcdPrefix, writeCe
 import { runToExit, startProcess } from "../../../test/support/process.js";
 import { connectEtcd, type EtcdConnection, type EtcdSettings } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
-import { workerKey, WORKERS } from "../src/adapters/etcd-records.js";
-import { EtcdWorkerIdLease } from "../src/adapters/etcd-worker-ids.js";
 import { RegistryAccessDenied, RegistryUnavailable } from "../src/errors.js";
-import { WORKER_ID_COUNT } from "../src/ports.js";
 import { withStartRetry } from "../src/wiring.js";
 import { describeRegistryContract } from "./registry-contract.js";
 import { dropConnection, instance } from "./support.js";
-import { describeWorkerIdContract } from "./worker-id-contract.js";
+import { describeWorkerIdContract, etcdWorkerIdFixture } from "./worker-id-contract.js";
 
 /**
  * A private etcd as a platform team runs it: TLS on the client port,
@@ -90,23 +87,7 @@ describeRegistryContract(CONTRACT, async () => {
   return { newRegistry: () => new EtcdRegistry(conn), cleanup: () => dropConnection(conn) };
 });
 
-describeWorkerIdContract(CONTRACT, async () => {
-  const conn = connectEtcd((await secureEtcd()).settings("secure-worker-ids"));
-  return {
-    newLease: () => new EtcdWorkerIdLease(conn, "secure-contract-test"),
-    async takeAllBut(free) {
-      const ids = Array.from({ length: WORKER_ID_COUNT }, (_, id) => id).filter((id) => !free.includes(id));
-      for (let i = 0; i < ids.length; i += 128) {
-        const puts = ids.slice(i, i + 128).map((id) => conn.ns.put(workerKey(id)).value('{"owner":"prefilled"}'));
-        await conn.ns.if(WORKERS, "Create", "==", 0).then(...puts).commit();
-      }
-    },
-    async untakeAll() {
-      await conn.ns.delete().prefix(WORKERS).exec();
-    },
-    cleanup: () => dropConnection(conn),
-  };
-});
+describeWorkerIdContract(CONTRACT, async () => etcdWorkerIdFixture(connectEtcd((await secureEtcd()).settings("secure-worker-ids")), "secure-contract-test"));
 
 describe(`${CONTRACT}: what it refuses`, () => {
   const opened: EtcdConnection[] = [];

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import type { EtcdConnection } from "../src/adapters/etcd-client.js";
+import { workerKey, WORKERS } from "../src/adapters/etcd-records.js";
+import { EtcdWorkerIdLease } from "../src/adapters/etcd-worker-ids.js";
 import { WorkerIdsExhausted } from "../src/errors.js";
-import type { WorkerIdLease } from "../src/ports.js";
+import { WORKER_ID_COUNT, type WorkerIdLease } from "../src/ports.js";
+import { dropConnection } from "./support.js";
 
 export interface WorkerIdFixture {
   /** A lease of its own (as another idgen process would have) on the shared backend. */
@@ -14,6 +18,26 @@ export interface WorkerIdFixture {
 }
 
 /** The WorkerIdLease contract (see its doc comment), run against every adapter. */
+/** The fixture for the etcd adapter on `conn`, its leases owned by `owner`. */
+export function etcdWorkerIdFixture(conn: EtcdConnection, owner: string): WorkerIdFixture {
+  return {
+    newLease: () => new EtcdWorkerIdLease(conn, owner),
+    async takeAllBut(free) {
+      // Plain keys without a lease, as live instances' keys look to a claimer;
+      // 128 puts per transaction, etcd's default limit of operations per txn.
+      const ids = Array.from({ length: WORKER_ID_COUNT }, (_, id) => id).filter((id) => !free.includes(id));
+      for (let i = 0; i < ids.length; i += 128) {
+        const puts = ids.slice(i, i + 128).map((id) => conn.ns.put(workerKey(id)).value('{"owner":"prefilled"}'));
+        await conn.ns.if(WORKERS, "Create", "==", 0).then(...puts).commit();
+      }
+    },
+    async untakeAll() {
+      await conn.ns.delete().prefix(WORKERS).exec();
+    },
+    cleanup: () => dropConnection(conn),
+  };
+}
+
 export function describeWorkerIdContract(name: string, open: () => Promise<WorkerIdFixture>): void {
   describe(`worker id lease contract (${name})`, () => {
     let fixture: WorkerIdFixture;
