@@ -2,53 +2,18 @@ import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
 import type { AccountStore, Device, EndedSession, FriendEntry, FriendState, PasswordChangeOutcome, PushToken, PushTokenOutcome, RefreshRecord, SessionRecord, User } from "../ports.js";
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../settings.js";
-
-interface SettingsRow {
-  push_enabled: boolean;
-  email_enabled: boolean;
-  sms_enabled: boolean;
-  show_previews: boolean;
-  muted: string[];
-  hide_presence: boolean;
-  email: string;
-  phone: string;
-  preview_length: number;
-}
-
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  password_hash: string;
-  created_at: Date;
-}
-
-interface DeviceRow {
-  id: string;
-  user_id: string;
-  name: string;
-  push_platform: number;
-  created_at: Date;
-  last_seen_at: Date;
-  logged_in: boolean;
-}
-
-interface SessionRow {
-  id: string;
-  user_id: string;
-  device_id: string;
-  handle: string;
-  refresh_hash: string;
-  used_refresh_hashes: string[];
-  refresh_expires_at: Date;
-  revoked_at: Date | null;
-}
-
-const SESSION_COLUMNS = "id, user_id, device_id, handle, refresh_hash, used_refresh_hashes, refresh_expires_at, revoked_at";
-
-const USER_COLUMNS = "id, username, display_name, password_hash, created_at";
-const DEVICE_COLUMNS = `d.id, d.user_id, d.name, d.push_platform, d.created_at, d.last_seen_at,
-  EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL) AS logged_in`;
+import {
+  DEVICE_COLUMNS,
+  SESSION_COLUMNS,
+  toDevice,
+  toSession,
+  toUser,
+  USER_COLUMNS,
+  type DeviceRow,
+  type SessionRow,
+  type SettingsRow,
+  type UserRow,
+} from "./sql-account-rows.js";
 
 /** The account store on SQL: runs unchanged on PGlite and on Postgres. */
 export class SqlAccountStore implements AccountStore {
@@ -379,39 +344,4 @@ export class SqlAccountStore implements AccountStore {
     const { rows } = await this.db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = $1`, [id.toString()]);
     return rows[0] && toDevice(rows[0]);
   }
-}
-
-function toUser(row: UserRow): User {
-  return {
-    id: BigInt(row.id),
-    username: row.username,
-    displayName: row.display_name,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-  };
-}
-
-function toDevice(row: DeviceRow): Device {
-  return {
-    id: BigInt(row.id),
-    userId: BigInt(row.user_id),
-    name: row.name,
-    loggedIn: row.logged_in,
-    pushPlatform: row.push_platform,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-  };
-}
-
-function toSession(row: SessionRow): SessionRecord {
-  return {
-    id: BigInt(row.id),
-    userId: BigInt(row.user_id),
-    deviceId: BigInt(row.device_id),
-    handle: row.handle,
-    refreshHash: row.refresh_hash,
-    usedRefreshHashes: row.used_refresh_hashes,
-    refreshExpiresAt: row.refresh_expires_at,
-    revoked: row.revoked_at !== null,
-  };
 }
