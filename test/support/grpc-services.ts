@@ -4,7 +4,7 @@ import { MemoryRegistry } from "@parley/discovery";
 import { loadGatewayConfig, startGateway, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { mapPresenceError, presenceAccess, startPresence } from "@parley/presence";
-import { openPostgresDb } from "@parley/relational";
+import { openPostgresDb, postgresStorage } from "@parley/relational";
 import { createLogger, errorInterceptor, Metrics, startServer, type AccessPolicy, type ErrorMapper, type RunningServer } from "@parley/runtime";
 import { testCredentials, type TestCredentials } from "@parley/testkit";
 import type { ConnectRouter } from "@connectrpc/connect";
@@ -51,16 +51,16 @@ export async function startGrpcServices(databaseUrl: string): Promise<GrpcServic
     // Sign-ups from 127.0.0.1 unlimited: tests make many users.
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }),
     logger("account"),
-    { db },
+    { storage: postgresStorage(db) },
   );
   const accountServer = await serve("account", account.routes, account.serviceNames, mapAccountError, accountAccess);
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 5, clock: systemClock, maxBackwardMs: 100 }) });
   const idgenServer = await serve("idgen", idgen.routes, idgen.serviceNames, mapIdgenError, idgenAccess);
-  const presence = await startPresence({ db, account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, logger("presence"));
+  const presence = await startPresence({ storage: postgresStorage(db), account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, logger("presence"));
   const presenceServer = await serve("presence", presence.routes, presence.serviceNames, mapPresenceError, presenceAccess);
   const chat = await startChat(
     {
-      db,
+      storage: postgresStorage(db),
       account: to("chat", accountServer, "account"),
       idgen: to("chat", idgenServer, "idgen"),
       presence: to("chat", presenceServer, "presence"),

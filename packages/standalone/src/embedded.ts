@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { accountAccess, startAccount, mapAccountError, type AccountConfig } from "@parley/account";
 import { chatAccess, startChat, mapChatError, type ChatConfig } from "@parley/chat";
@@ -7,7 +6,7 @@ import { deliverAccess, startGateway, type GatewayConfig, type RunningGateway } 
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
 import { configuredProviders, mapNotifyError, notifyAccess, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
 import { MemoryRegistry } from "@parley/discovery";
-import { openConfiguredDb } from "@parley/relational";
+import { openConfiguredStorage } from "@parley/relational";
 import {
   errorInterceptor,
   errorInterceptorByService,
@@ -60,8 +59,8 @@ export async function startEmbedded(
   const metrics = new Metrics();
   // One process: the registry lives in memory and holds the one gateway, so PickGateway works as in the mesh.
   const registry = new MemoryRegistry();
-  const db = await openConfiguredDb(config.account.database, join(config.account.dataDir, "pglite"), loggerFor("relational"));
-  const account = await startAccount(config.account, loggerFor("account"), { db });
+  const storage = await openConfiguredStorage(config.account.database, config.account.dataDir, "parley", loggerFor("relational"));
+  const account = await startAccount(config.account, loggerFor("account"), { storage });
   const idgen = createIdgenService({
     generator: new SnowflakeGenerator({ workerId: config.idgen.workerId, clock: systemClock, maxBackwardMs: config.idgen.maxClockBackwardMs }),
   });
@@ -77,7 +76,7 @@ export async function startEmbedded(
 
   const notify = await startNotify(
     {
-      db,
+      storage,
       account: accountAs("notify"),
       // Channels without a configured provider record instead: `npm start` logs what would have been sent.
       providers: configuredProviders(config.notify.providers, true, loggerFor("notify")),
@@ -89,7 +88,7 @@ export async function startEmbedded(
 
   const presence = await startPresence(
     {
-      db,
+      storage,
       account: accountAs("presence"),
       graceMs: config.presence.graceMs,
       heartbeatTimeoutMs: config.presence.heartbeatTimeoutMs,
@@ -101,7 +100,7 @@ export async function startEmbedded(
   let gateway: RunningGateway | undefined;
   const chat = await startChat(
     {
-      db,
+      storage,
       account: accountAs("chat"),
       idgen: inProcess(idgen.routes, idgenAccess, "chat", idgenErrors, guardLogger),
       presence: inProcess(presence.routes, presenceAccess, "chat", presenceErrors, guardLogger),
@@ -178,7 +177,7 @@ export async function startEmbedded(
       await presence.close();
       await account.close();
       await registry.close();
-      await db.close();
+      await storage.close();
       plane?.close();
       publicTls?.close();
     },

@@ -1,4 +1,7 @@
-import { migrate, openPgliteDb, openPostgresDb, type Db, type Migration } from "@parley/relational";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { migrate, openPgliteDb, openPostgresDb, postgresStorage, SqliteEngine, sqliteStorage, type Db, type Migration, type Storage } from "@parley/relational";
 import { createThrowawayDatabase } from "./postgres.js";
 
 export type TestDbKind = "pglite" | "postgres";
@@ -34,4 +37,28 @@ export async function openTestDb(
     await database.drop();
     throw err;
   }
+}
+
+export type TestStorageKind = "sqlite" | "postgres";
+
+/**
+ * A fresh, empty store of the given kind, as a service's composition root
+ * takes it: SQLite in a file of a temporary folder (its worker thread, WAL
+ * and all, as `npm start` runs it), or a throwaway Postgres database.
+ * `cleanup` closes it and discards the data.
+ */
+export async function openTestStorage(kind: TestStorageKind, prefix = "parley_test"): Promise<{ storage: Storage; cleanup(): Promise<void> }> {
+  if (kind === "sqlite") {
+    const folder = await mkdtemp(join(tmpdir(), "parley-sqlite-"));
+    const storage = sqliteStorage(await SqliteEngine.open({ path: join(folder, "test.sqlite") }));
+    return {
+      storage,
+      async cleanup() {
+        await storage.close();
+        await rm(folder, { recursive: true, force: true });
+      },
+    };
+  }
+  const { db, cleanup } = await openTestDb("postgres", undefined, prefix);
+  return { storage: postgresStorage(db), cleanup };
 }

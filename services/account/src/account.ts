@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { migrate, openConfiguredDb, type Db } from "@parley/relational";
+import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import type { Logger } from "@parley/runtime";
 import { Accounts } from "./accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
@@ -9,6 +8,7 @@ import { AuthLimits } from "./limits/auth-limits.js";
 import { memoryCounters, sqlCounters } from "./limits/limiters.js";
 import { accountMigrations } from "./migrations.js";
 import { PasswordHasher } from "./passwords.js";
+import type { AccountStore } from "./ports.js";
 import { accountRoutes, accountServiceNames } from "./server.js";
 import { loadTokenKey } from "./token-key.js";
 import { AccessTokens } from "./tokens.js";
@@ -27,20 +27,19 @@ export interface RunningAccount {
  * configuration, applies migrations, and builds the domain. `db` may be
  * handed in when the embedded launcher shares one database between services.
  */
-export async function startAccount(config: AccountConfig, logger: Logger, shared?: { db: Db }): Promise<RunningAccount> {
-  const db = shared?.db ?? (await openAccountDb(config, logger));
-  const applied = await migrate(db, "account", accountMigrations);
-  if (applied.length > 0) logger.info({ applied }, "account migrations applied");
+export async function startAccount(config: AccountConfig, logger: Logger, shared?: { storage: Storage }): Promise<RunningAccount> {
+  const storage = shared?.storage ?? (await openConfiguredStorage(config.database, config.dataDir, "account", logger));
+  const store = await openAccountStore(storage);
   const key = await loadTokenKey(config.tokenSecret, config.dataDir);
   const now = () => Date.now();
   const accounts = new Accounts({
-    store: new SqlAccountStore(db),
+    store,
     hasher: new PasswordHasher(config.scryptLogN),
     tokens: new AccessTokens(key, config.accessTokenTtlSeconds, now),
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseHistory: config.refreshTokenReuseHistory,
     // With Postgres the counts are shared by every account instance; PGlite means this process is the only one.
-    limits: new AuthLimits(config.limits, config.database.url === undefined ? memoryCounters() : sqlCounters(db)),
+    limits: new AuthLimits(config.limits, storage.dialect === "postgres" && config.database.url !== undefined ? sqlCounters(storage.db) : memoryCounters()),
     now,
     maxDevices: config.maxDevices,
   });
@@ -52,11 +51,14 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     serviceNames: accountServiceNames,
     close: async () => {
       accounts.events.removeAllListeners();
-      if (!shared) await db.close();
+      if (!shared) await storage.close();
     },
   };
 }
 
-export function openAccountDb(config: AccountConfig, logger: Logger): Promise<Db> {
-  return openConfiguredDb(config.database, join(config.dataDir, "pglite"), logger);
+/** The account store for the storage's dialect, its schema brought up to date. */
+async function openAccountStore(storage: Storage): Promise<AccountStore> {
+  if (storage.dialect === "sqlite") throw new Error("account has no SQLite store yet");
+  await migrate(storage.db, "account", accountMigrations);
+  return new SqlAccountStore(storage.db);
 }

@@ -1,6 +1,6 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
-import { migrate, type Db } from "@parley/relational";
+import { migrate, type Storage } from "@parley/relational";
 import type { Logger, Metrics } from "@parley/runtime";
 import { Counter } from "prom-client";
 import { AccountDisplayNames } from "./adapters/account-names.js";
@@ -21,7 +21,7 @@ import { chatMigrations } from "./store/migrations.js";
 import { SqlMessageStore } from "./store/sql-message-store.js";
 
 export interface ChatDeps {
-  db: Db;
+  storage: Storage;
   account: Transport;
   idgen: Transport;
   /** Presence, to find where recipients' devices are connected. */
@@ -45,11 +45,9 @@ export interface RunningChat {
 
 /** The chat service's composition root: store, ports, bus, delivery and routes. */
 export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metrics): Promise<RunningChat> {
-  const applied = await migrate(deps.db, "chat", chatMigrations);
-  if (applied.length > 0) logger.info({ applied }, "chat migrations applied");
+  const store = await openMessageStore(deps.storage);
   const bus = new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
   const gateways = new Gateways(deps.gatewayTransport, logger);
-  const store = new SqlMessageStore(deps.db);
   const push = pushNotifier(deps, store, logger, metrics);
   const ports = {
     store,
@@ -73,6 +71,13 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
       gateways.close();
     },
   };
+}
+
+/** The message store for the storage's dialect, its schema brought up to date. */
+async function openMessageStore(storage: Storage): Promise<MessageStore> {
+  if (storage.dialect === "sqlite") throw new Error("chat has no SQLite message store yet");
+  await migrate(storage.db, "chat", chatMigrations);
+  return new SqlMessageStore(storage.db);
 }
 
 function pushNotifier(deps: ChatDeps, store: MessageStore, logger: Logger, metrics: Metrics | undefined): PushNotifier {

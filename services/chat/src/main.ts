@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { openConfiguredDb } from "@parley/relational";
+import { openConfiguredStorage } from "@parley/relational";
 import { joinMesh } from "@parley/discovery";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { chatAccess } from "./access.js";
@@ -11,7 +10,7 @@ import { mapChatError } from "./errors.js";
 async function main(): Promise<void> {
   const config = loadChatConfig();
   const logger = createLogger("chat", config.logLevel);
-  const db = await openConfiguredDb(config.database, join(config.dataDir, "pglite-chat"), logger).catch((err: unknown) =>
+  const storage = await openConfiguredStorage(config.database, config.dataDir, "chat", logger).catch((err: unknown) =>
     failStartup(logger, err),
   );
   const metrics = new Metrics();
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
   const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
   const chat = await startChat(
     {
-      db,
+      storage,
       account: mesh.transportTo("account", config.accountAddress),
       idgen: mesh.transportTo("idgen", config.idgenAddress),
       presence: mesh.transportTo("presence", config.presenceAddress),
@@ -50,7 +49,7 @@ async function main(): Promise<void> {
       await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await chat.close();
-      await db.close();
+      await storage.close();
       plane.close();
     },
     config.shutdownGraceMs + 5_000,

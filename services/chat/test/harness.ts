@@ -4,7 +4,7 @@ import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { accountAccess, loadAccountConfig, startAccount, mapAccountError } from "@parley/account";
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { presenceAccess, startPresence } from "@parley/presence";
-import { openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
+import { openPgliteDb, openPostgresDb, type Db, postgresStorage } from "@parley/relational";
 import { createLogger, DEVICE_HEADER, errorInterceptor, inProcessTransport, USER_HEADER, type AccessPolicy, type Role } from "@parley/runtime";
 import { createThrowawayDatabase } from "@parley/testkit";
 import { startChat, type RunningChat } from "../src/chat-service.js";
@@ -42,14 +42,14 @@ export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): 
   const account = await startAccount(
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
-    { db },
+    { storage: postgresStorage(db) },
   );
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 1, clock: systemClock, maxBackwardMs: 100 }) });
   const accountAs = (caller: Role) => inProcess(account.routes, accountAccess, caller, [errorInterceptor(mapAccountError, silent)]);
-  const presence = await startPresence({ db, account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
+  const presence = await startPresence({ storage: postgresStorage(db), account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
   const chat = await startChat(
     {
-      db,
+      storage: postgresStorage(db),
       account: accountAs("chat"),
       idgen: inProcess(idgen.routes, idgenAccess, "chat", [errorInterceptor(mapIdgenError, silent)]),
       presence: inProcess(presence.routes, presenceAccess, "chat", []),

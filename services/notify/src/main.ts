@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { openConfiguredDb } from "@parley/relational";
+import { openConfiguredStorage } from "@parley/relational";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { notifyAccess } from "./access.js";
 import { joinMesh } from "@parley/discovery";
@@ -13,11 +12,11 @@ async function main(): Promise<void> {
   const config = loadNotifyConfig();
   const logger = createLogger("notify", config.logLevel);
   const providers = configuredProviders(config.providers, config.recording, logger);
-  const db = await openConfiguredDb(config.database, join(config.dataDir, "pglite-notify"), logger).catch((err: unknown) => failStartup(logger, err));
+  const storage = await openConfiguredStorage(config.database, config.dataDir, "notify", logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
   const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
   const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
-  const notify = await startNotify({ db, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics).catch((err: unknown) =>
+  const notify = await startNotify({ storage, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics).catch((err: unknown) =>
     failStartup(logger, err),
   );
   const server = await startServer({
@@ -38,7 +37,7 @@ async function main(): Promise<void> {
       await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await notify.close(config.shutdownGraceMs);
-      await db.close();
+      await storage.close();
       plane.close();
     },
     config.shutdownGraceMs + 5_000,

@@ -1,5 +1,5 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
-import { migrate, type Db } from "@parley/relational";
+import { migrate, type Storage } from "@parley/relational";
 import type { Logger, Metrics } from "@parley/runtime";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
 import type { NotifyConfig } from "./config.js";
@@ -9,6 +9,7 @@ import { Notifications } from "./notifications.js";
 import type { Channel, Provider } from "./ports.js";
 import { notifyRoutes, notifyServiceNames } from "./server.js";
 import { notifyMigrations } from "./store/migrations.js";
+import type { JobStore } from "./store/ports.js";
 import { SqlJobStore } from "./store/sql-job-store.js";
 
 export type NotifyTuning = Pick<
@@ -17,7 +18,7 @@ export type NotifyTuning = Pick<
 >;
 
 export interface NotifyDeps {
-  db: Db;
+  storage: Storage;
   account: Transport;
   /** One per channel that can send (configuredProviders builds them from the environment); notify closes them. */
   providers: ReadonlyMap<Channel, Provider>;
@@ -36,9 +37,8 @@ export interface RunningNotify {
 
 /** The notify service's composition root: store, account directory, pipeline and workers. */
 export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Metrics): Promise<RunningNotify> {
-  await migrate(deps.db, "notify", notifyMigrations);
   const { config } = deps;
-  const store = new SqlJobStore(deps.db);
+  const store = await openJobStore(deps.storage);
   const directory = new AccountTargetDirectory(deps.account, logger, { ttlMs: config.targetsCacheMs });
   directory.watch();
   const counters = metrics ? notifyMetrics(metrics, store, deps.providers) : undefined;
@@ -75,4 +75,11 @@ export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Me
       await Promise.all([...deps.providers.values()].map((p) => p.close().catch(() => undefined)));
     },
   };
+}
+
+/** The job store for the storage's dialect, its schema brought up to date. */
+async function openJobStore(storage: Storage): Promise<JobStore> {
+  if (storage.dialect === "sqlite") throw new Error("notify has no SQLite job store yet");
+  await migrate(storage.db, "notify", notifyMigrations);
+  return new SqlJobStore(storage.db);
 }

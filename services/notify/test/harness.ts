@@ -1,3 +1,4 @@
+import { postgresStorage } from "@parley/relational";
 import { createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
@@ -65,7 +66,7 @@ export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channe
   const credentials = testCredentials();
   const plane = credentials.plane("notify");
   const metrics = new Metrics();
-  const notify = await startNotify({ db, account: accountTransport, providers, config: { ...testTuning, ...tuning } }, silent, metrics);
+  const notify = await startNotify({ storage: postgresStorage(db), account: accountTransport, providers, config: { ...testTuning, ...tuning } }, silent, metrics);
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,
@@ -113,7 +114,7 @@ async function startTestAccount(db: Db): Promise<RunningAccount> {
   return startAccount(
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
-    { db },
+    { storage: postgresStorage(db) },
   );
 }
 

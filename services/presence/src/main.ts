@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { openConfiguredDb } from "@parley/relational";
+import { openConfiguredStorage } from "@parley/relational";
 import { joinMesh } from "@parley/discovery";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { presenceAccess } from "./access.js";
@@ -11,12 +10,12 @@ import { startPresence } from "./presence-service.js";
 async function main(): Promise<void> {
   const config = loadPresenceConfig();
   const logger = createLogger("presence", config.logLevel);
-  const db = await openConfiguredDb(config.database, join(config.dataDir, "pglite-presence"), logger).catch((err: unknown) => failStartup(logger, err));
+  const storage = await openConfiguredStorage(config.database, config.dataDir, "presence", logger).catch((err: unknown) => failStartup(logger, err));
   const metrics = new Metrics();
   const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
   const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service)).catch((err: unknown) => failStartup(logger, err));
   const presence = await startPresence(
-    { db, account: mesh.transportTo("account", config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+    { storage, account: mesh.transportTo("account", config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     logger,
     metrics,
   );
@@ -39,7 +38,7 @@ async function main(): Promise<void> {
       await mesh.close(); // out of the registry first: no new calls come here
       await server.close(config.shutdownGraceMs);
       await presence.close();
-      await db.close();
+      await storage.close();
       plane.close();
     },
     config.shutdownGraceMs + 5_000,

@@ -1,11 +1,11 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
-import { migrate, type Db } from "@parley/relational";
+import { migrate, type Storage } from "@parley/relational";
 import type { Logger, Metrics } from "@parley/runtime";
 import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
 import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
 import { systemTime } from "./adapters/system-time.js";
-import type { Clock, Timers } from "./domain/ports.js";
+import type { Clock, LastSeenStore, Timers } from "./domain/ports.js";
 import { Subscriptions } from "./domain/subscriptions.js";
 import { PresenceTracker } from "./domain/tracker.js";
 import { AccountPeopleDirectory } from "./friends.js";
@@ -13,7 +13,7 @@ import { PresenceHub } from "./hub.js";
 import { presenceRoutes, presenceServiceNames } from "./server.js";
 
 export interface PresenceDeps {
-  db: Db;
+  storage: Storage;
   account: Transport;
   graceMs: number;
   heartbeatTimeoutMs: number;
@@ -31,7 +31,7 @@ export interface RunningPresence {
 
 /** The presence service's composition root: in-memory state, last-seen times in SQL. */
 export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?: Metrics): Promise<RunningPresence> {
-  await migrate(deps.db, "presence", presenceMigrations);
+  const lastSeen = await openLastSeenStore(deps.storage);
   const time = deps.time ?? systemTime;
   const hub = new PresenceHub(new Subscriptions(), new AccountPeopleDirectory(deps.account), logger);
   const tracker = new PresenceTracker({
@@ -39,7 +39,7 @@ export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?
     timers: time,
     graceMs: deps.graceMs,
     heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
-    lastSeen: new SqlLastSeenStore(deps.db),
+    lastSeen,
     onChange: (change) => void hub.publish(change),
   });
   hub.useTracker(tracker);
@@ -60,4 +60,11 @@ export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?
     drain: () => stopping.abort(),
     close: () => tracker.close(),
   };
+}
+
+/** The last-seen store for the storage's dialect, its schema brought up to date. */
+async function openLastSeenStore(storage: Storage): Promise<LastSeenStore> {
+  if (storage.dialect === "sqlite") throw new Error("presence has no SQLite last-seen store yet");
+  await migrate(storage.db, "presence", presenceMigrations);
+  return new SqlLastSeenStore(storage.db);
 }

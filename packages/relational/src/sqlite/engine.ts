@@ -1,0 +1,139 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Migration } from "../migrate.js";
+import type { SqliteConnection } from "./connection.js";
+import type { CallReply, CallRequest, SerializedError, WorkerSettings } from "./protocol.js";
+
+/** A module of procedures: functions run in the worker with the connection first, inside a transaction. */
+type ProcedureOf<F> = F extends (db: SqliteConnection, ...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+export type Procedures<M> = { [K in keyof M as M[K] extends (db: SqliteConnection, ...args: never[]) => unknown ? K : never]: ProcedureOf<M[K]> };
+
+export interface SqliteOptions {
+  /** A file (its folder is created), or ":memory:" for a database that ends with the engine. */
+  path: string;
+  synchronous?: WorkerSettings["synchronous"];
+}
+
+/** An error raised in the worker, with SQLite's extended result code when SQLite raised it. */
+export class SqliteError extends Error {
+  readonly code: string | undefined;
+  readonly errcode: number | undefined;
+  constructor(serialized: SerializedError) {
+    super(serialized.message);
+    this.name = serialized.name;
+    this.code = serialized.code;
+    this.errcode = serialized.errcode;
+  }
+}
+
+/** SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY. */
+export function isSqliteUniqueViolation(err: unknown): boolean {
+  return err instanceof SqliteError && (err.errcode === 2067 || err.errcode === 1555);
+}
+
+/**
+ * The embedded store: SQLite (Node's built-in node:sqlite) in a worker
+ * thread. Callers run procedures, synchronous functions of a module loaded
+ * in the worker, each in a transaction of its own and one at a time; one
+ * message each way per call, whatever the number of statements, so the
+ * thread serving sockets pays a structured clone and nothing else.
+ */
+export class SqliteEngine {
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
+  private nextId = 1;
+  private closed: Promise<void> | undefined;
+  private dead: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (reply: CallReply) => {
+      const call = this.pending.get(reply.id);
+      if (call === undefined) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) call.resolve(reply.value);
+      else call.reject(new SqliteError(reply.error));
+    });
+    worker.on("error", (err) => this.failAll(err));
+    worker.on("exit", (code) => this.failAll(new Error(`the SQLite worker exited (code ${code})`)));
+  }
+
+  static async open(options: SqliteOptions): Promise<SqliteEngine> {
+    if (options.path !== ":memory:") await mkdir(dirname(options.path), { recursive: true });
+    const settings: WorkerSettings = { path: options.path, synchronous: options.synchronous ?? "full" };
+    const engine = new SqliteEngine(new Worker(siblingModule(import.meta.url, "worker"), { workerData: settings, execArgv: loaderArgs(process.execArgv) }));
+    // The first call answers once the worker has opened the file, so a bad path fails here.
+    await engine.call("", "applyMigrations", ["engine", []]);
+    return engine;
+  }
+
+  /** The procedures of a module (`new URL("./x.js", import.meta.url)` of the module that exports them). */
+  procedures<M>(module: URL): Procedures<M> {
+    const url = resolveModule(module);
+    return new Proxy({} as Procedures<M>, {
+      get: (_, name) => (typeof name === "string" ? (...args: unknown[]) => this.call(url, name, args) : undefined),
+    });
+  }
+
+  /** Applies a component's migrations not yet applied, in one transaction; returns the versions applied. */
+  migrate(component: string, migrations: readonly Migration[]): Promise<number[]> {
+    return this.call("", "applyMigrations", [component, migrations]) as Promise<number[]>;
+  }
+
+  /** Waits for the calls already made, then closes the database and ends the worker. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      this.worker.once("exit", () => resolve());
+      this.worker.postMessage("close");
+    });
+    return this.closed;
+  }
+
+  private call(module: string, name: string, args: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error("the SQLite engine is closed"));
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, module, name, args } satisfies CallRequest);
+    });
+  }
+
+  private failAll(err: Error): void {
+    // Calls made after the worker is gone fail at once instead of waiting for a reply that cannot come.
+    this.dead ??= err;
+    for (const call of this.pending.values()) call.reject(err);
+    this.pending.clear();
+  }
+}
+
+/**
+ * The worker and procedure modules are loaded by URL: from TypeScript
+ * sources (tsx) the file on disk is .ts where the import says .js.
+ */
+function resolveModule(url: URL): string {
+  if (existsSync(url)) return url.href;
+  const ts = url.href.replace(/\.js$/, ".ts");
+  if (existsSync(new URL(ts))) return ts;
+  throw new Error(`no procedure module at ${fileURLToPath(url)}`);
+}
+
+/**
+ * The worker needs the process's module loaders (tsx when running from
+ * sources) and nothing else: the test runner's child processes carry dozens
+ * of flags (inspector ports, test isolation) that a worker must not inherit.
+ */
+function loaderArgs(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (/^--(import|require|loader|experimental-loader|conditions)=/.test(arg)) kept.push(arg);
+    else if (/^--(import|require|loader|experimental-loader|conditions)$/.test(arg) && i + 1 < execArgv.length) kept.push(arg, execArgv[++i]!);
+  }
+  return kept;
+}
+
+function siblingModule(from: string, name: string): URL {
+  return pathToFileURL(fileURLToPath(new URL(`./${name}${from.endsWith(".ts") ? ".ts" : ".js"}`, from)));
+}

@@ -1,0 +1,27 @@
+/** The messages between the engine (main thread) and its worker. */
+
+export interface WorkerSettings {
+  /** A file path, or ":memory:". */
+  path: string;
+  /** PRAGMA synchronous: FULL syncs every commit to disk; NORMAL survives a process crash but may lose the last commits on power loss. */
+  synchronous: "full" | "normal";
+}
+
+export interface CallRequest {
+  id: number;
+  /** A module URL whose exports are procedures; "" for the engine's own (migrations). */
+  module: string;
+  name: string;
+  args: unknown[];
+}
+
+export type CallReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  /** node:sqlite's fields: code ERR_SQLITE_ERROR, errcode (the extended result code), errstr. */
+  code?: string;
+  errcode?: number;
+  errstr?: string;
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { isSqliteUniqueViolation, SqliteEngine, SqliteError, type Migration } from "../src/index.js";
+import type * as counterProcedures from "./fixtures/counter-procedures.js";
+
+const COUNTERS = new URL("./fixtures/counter-procedures.js", import.meta.url);
+const schema: Migration[] = [{ version: 1, name: "counters", sql: "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)" }];
+
+describe("SQLite engine (a worker thread running procedures)", () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "parley-sqlite-"));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it("runs procedures with bigint values exact above 2^53 and keeps data across reopen", async () => {
+    const path = join(root, "nested", "keep.db");
+    const first = await SqliteEngine.open({ path });
+    assert.deepEqual(await first.migrate("test", schema), [1]);
+    const counters = first.procedures<typeof counterProcedures>(COUNTERS);
+    assert.equal(await counters.bump("a", 9007199254740993n), 9007199254740993n);
+    assert.equal(await counters.bump("a", 2n), 9007199254740995n);
+    await first.close();
+
+    const reopened = await SqliteEngine.open({ path });
+    try {
+      assert.deepEqual(await reopened.migrate("test", schema), [], "applied migrations are not applied again");
+      assert.equal(await reopened.procedures<typeof counterProcedures>(COUNTERS).read("a"), 9007199254740995n);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("rolls a failed call back and rethrows its error by name and message", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    try {
+      await engine.migrate("test", schema);
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      await assert.rejects(counters.bumpThenFail("b"), (err: unknown) => err instanceof SqliteError && err.name === "RangeError" && err.message === "refused b");
+      assert.equal(await counters.read("b"), undefined, "the write before the throw was rolled back");
+      const unique = await counters.insertTwice("c").catch((err: unknown) => err);
+      assert.ok(isSqliteUniqueViolation(unique), `a duplicate key is a unique violation: ${String(unique)}`);
+      assert.equal(await counters.read("c"), undefined);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("answers calls in the order they were made, and carries dates, bytes and nested values", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    try {
+      await engine.migrate("test", schema);
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      const results = await Promise.all(Array.from({ length: 200 }, () => counters.bump("n", 1n)));
+      assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => BigInt(i + 1)));
+      const value = { at: new Date("2024-02-29T12:34:56.789Z"), bytes: new Uint8Array([1, 2, 3]), list: [1n, "x", null] };
+      assert.deepEqual(await counters.echo(value), value);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("names a missing procedure, refuses a missing module, and refuses calls after close", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    const counters = engine.procedures<Record<string, (db: never, ...args: unknown[]) => unknown>>(COUNTERS) as unknown as Record<string, () => Promise<unknown>>;
+    await assert.rejects(counters.nothing!(), /has no procedure nothing/);
+    assert.throws(() => engine.procedures(new URL("./fixtures/missing.js", import.meta.url)), /no procedure module/);
+    const inFlight = engine.procedures<typeof counterProcedures>(COUNTERS).echo("last");
+    await engine.close();
+    assert.equal(await inFlight, "last", "a call made before close is answered");
+    await assert.rejects(engine.procedures<typeof counterProcedures>(COUNTERS).echo("late"), /closed/);
+  });
+
+  it("fails to open what is not a database file, naming the cause", async () => {
+    await assert.rejects(SqliteEngine.open({ path: root }), /unable to open database file/);
+  });
+});
