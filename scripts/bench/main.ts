@@ -34,12 +34,15 @@ const { values: flags } = parseArgs({
     window: { type: "string", default: "16" },
     rate: { type: "string", default: "2000" },
     seconds: { type: "string", default: "15" },
+    "quiet-rate": { type: "string", default: "10" },
+    "quiet-seconds": { type: "string", default: "10" },
     "group-size": { type: "string", default: "100" },
     "group-rate": { type: "string", default: "20" },
     "group-seconds": { type: "string", default: "10" },
     "group-posts": { type: "string", default: "500" },
     "group-window": { type: "string", default: "8" },
     idle: { type: "string", default: "5000" },
+    connects: { type: "string", default: "2000" },
     sync: { type: "string", default: "10000" },
     "flood-sockets": { type: "string", default: "20" },
     "flood-window": { type: "string", default: "64" },
@@ -54,12 +57,15 @@ const sizes: Sizes = {
   window: Number(flags.window),
   rate: Number(flags.rate),
   seconds: Number(flags.seconds),
+  quietRate: Number(flags["quiet-rate"]),
+  quietSeconds: Number(flags["quiet-seconds"]),
   groupSize: Number(flags["group-size"]),
   groupRate: Number(flags["group-rate"]),
   groupSeconds: Number(flags["group-seconds"]),
   groupPosts: Number(flags["group-posts"]),
   groupWindow: Number(flags["group-window"]),
   idle: Number(flags.idle),
+  connects: Number(flags.connects),
   sync: Number(flags.sync),
   floodSockets: Number(flags["flood-sockets"]),
   floodWindow: Number(flags["flood-window"]),
@@ -79,6 +85,8 @@ interface Result {
   sizes: Sizes;
   runs: number;
   scenarios: Record<string, { headline: string; parley: Record<string, Spread>; relay?: Record<string, Spread> }>;
+  /** Scenarios chosen but not run in this mode, with the reason. */
+  skipped?: Record<string, string>;
 }
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -102,6 +110,11 @@ const relay = await startRelay();
 let failed = false;
 try {
   for (const scenario of chosen) {
+    if (flags.distributed && scenario.embeddedOnly) {
+      result.skipped = { ...result.skipped, [scenario.name]: `embedded only: ${scenario.embeddedOnly}` };
+      process.stdout.write(`${scenario.name}: skipped with --distributed (${scenario.embeddedOnly})\n`);
+      continue;
+    }
     process.stdout.write(`${scenario.name}: setting up\n`);
     await scenario.setup(parley);
     const parleyRuns: Figures[] = [];
@@ -155,6 +168,7 @@ function printTable(r: Result): void {
       console.log(`| ${name} | ${mark}${metric}${mark} | ${cell(p)} | ${relayed ? cell(relayed) : ""} | ${ratio} |`);
     }
   }
+  for (const [name, reason] of Object.entries(r.skipped ?? {})) console.log(`\n${name}: skipped, ${reason}`);
 }
 
 function printComparison(old: Result, now: Result): void {

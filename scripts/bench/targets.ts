@@ -14,6 +14,10 @@ export interface Target {
   url: string;
   /** The process holding the client connections (the gateway), for RSS; changes on restart. */
   edgePid: number;
+  /** Every process of the system, for its CPU time: the edge and, distributed, each service (the edge's pid changes on restart). */
+  pids(): number[];
+  /** Whether the system keeps its data in a PostgreSQL server, whose CPU is then measured too. */
+  onPostgres: boolean;
   /**
    * Restarts the process holding the connections on the same data, so memory is measured from a fresh heap;
    * `env` is laid over the target's environment until the next restart (an empty value means the default).
@@ -42,12 +46,21 @@ export function profileInto(dir: string): void {
   BENCH_ENV.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
 }
 
-/** A target around the process holding the connections, restartable on the same data; `cleanup` runs after it stops. */
-async function restartable(start: (env: Record<string, string>) => Promise<ServiceProcess>, cleanup: () => Promise<void> = async () => {}): Promise<Target> {
+/**
+ * A target around the process holding the connections, restartable on the
+ * same data; `others` are the target's other processes (not restarted),
+ * `cleanup` runs after it stops.
+ */
+async function restartable(
+  start: (env: Record<string, string>) => Promise<ServiceProcess>,
+  options: { onPostgres: boolean; others?: ServiceProcess[]; cleanup?: () => Promise<void> },
+): Promise<Target> {
   let proc = await start({});
   const target: Target = {
     url: proc.url,
     edgePid: proc.child.pid!,
+    pids: () => [proc, ...(options.others ?? [])].map((p) => p.child.pid!),
+    onPostgres: options.onPostgres,
     async restart(env = {}) {
       await proc.stop("SIGTERM");
       proc = await start(env);
@@ -56,7 +69,7 @@ async function restartable(start: (env: Record<string, string>) => Promise<Servi
     },
     async stop() {
       await proc.stop("SIGTERM");
-      await cleanup();
+      await options.cleanup?.();
     },
   };
   return target;
@@ -65,10 +78,10 @@ async function restartable(start: (env: Record<string, string>) => Promise<Servi
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
   const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  return restartable(
-    (extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000),
-    () => rm(dataDir, { recursive: true, force: true }),
-  );
+  return restartable((extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000), {
+    onPostgres: databaseUrl !== undefined,
+    cleanup: () => rm(dataDir, { recursive: true, force: true }),
+  });
 }
 
 /** Every service its own process over gRPC (service tokens, and TLS unless told otherwise, as in production), on the given Postgres database. */
@@ -103,19 +116,29 @@ export async function startDistributed(databaseUrl: string, options: { internalT
       "gateway listening",
       60_000,
     );
-  return restartable(startGateway, async () => {
-    for (const proc of started.reverse()) await proc.stop("SIGTERM");
-    await rm(dataDir, { recursive: true, force: true });
-    credentials.close();
+  return restartable(startGateway, {
+    onPostgres: true,
+    others: started,
+    async cleanup() {
+      for (const proc of [...started].reverse()) await proc.stop("SIGTERM");
+      await rm(dataDir, { recursive: true, force: true });
+      credentials.close();
+    },
   });
 }
 
 export function startRelay(): Promise<Target> {
-  return restartable((extra) => startProcess("scripts/bench/relay-server.ts", extra, "relay listening"));
+  return restartable((extra) => startProcess("scripts/bench/relay-server.ts", extra, "relay listening"), { onPostgres: false });
 }
 
 /** Resident memory of a process, KiB (Linux). */
 export async function rssKiB(pid: number): Promise<number> {
+  return (await memoryKiB(pid)).rss;
+}
+
+/** Resident memory of a process now (VmRSS) and at its peak so far (VmHWM), KiB (Linux). */
+export async function memoryKiB(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { rss: field("VmRSS"), peak: field("VmHWM") };
 }

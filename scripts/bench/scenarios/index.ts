@@ -4,12 +4,15 @@
  * duplicates a message throws: the benchmark fails rather than report it.
  */
 import { makeUsers, type BenchUser } from "../accounts.js";
+import { costFigures, startCost } from "../cost.js";
 import type { Target } from "../targets.js";
+import { connectsParley, connectsRelay } from "./connects.js";
 import { floodPhase, type FloodPhase, type FloodWorld } from "./flood.js";
 import { runFlow, type FlowResult } from "./flow.js";
 import { idleParley, idleRelay } from "./idle.js";
 import { createGroup, openPairs, parleyGroup, parleyPairs, relayGroup, relayPairs, type Links } from "./links.js";
 import { idgenInProcess, idgenOverGrpc, presenceHeartbeats } from "./services.js";
+import { startupParley, startupRelay } from "./startup.js";
 import { syncParley } from "./sync.js";
 
 export interface Sizes {
@@ -18,12 +21,15 @@ export interface Sizes {
   window: number;
   rate: number;
   seconds: number;
+  quietRate: number;
+  quietSeconds: number;
   groupSize: number;
   groupRate: number;
   groupSeconds: number;
   groupPosts: number;
   groupWindow: number;
   idle: number;
+  connects: number;
   sync: number;
   floodSockets: number;
   floodWindow: number;
@@ -38,6 +44,8 @@ export interface Scenario {
   name: string;
   /** What the relay's figures divide: the headline metric for the ratio column. */
   headline: string;
+  /** Runs only against embedded Parley (the reason, printed when --distributed skips it). */
+  embeddedOnly?: string;
   setup(parley: Target): Promise<void>;
   parley(parley: Target, run: number): Promise<Figures>;
   relay?(relay: Target, run: number): Promise<Figures>;
@@ -48,10 +56,18 @@ function checked(name: string, r: FlowResult): FlowResult {
   return r;
 }
 
-async function flow(name: string, open: () => Promise<Links>, options: Parameters<typeof runFlow>[1]): Promise<FlowResult> {
+/**
+ * One flow run and what it cost: the target's CPU is sampled right before
+ * the first send and right after the last delivery (connecting the links
+ * and closing them fall outside), and divided by the deliveries.
+ */
+async function flow(name: string, target: Target, open: () => Promise<Links>, options: Parameters<typeof runFlow>[1]): Promise<Figures> {
   const { links, close } = await open();
   try {
-    return checked(name, await runFlow(links, options));
+    const cost = startCost(target);
+    const r = await runFlow(links, options);
+    const spent = cost();
+    return { ...flowFigures(checked(name, r)), ...costFigures(spent, r.delivered, "delivery") };
   } finally {
     await close();
   }
@@ -92,7 +108,19 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
   let owner: BenchUser;
   let members: BenchUser[] = [];
   let groupId = 0n;
+  // Device tokens for the idle and connects scenarios, made once and shared.
+  const deviceTokens: string[] = [];
+  const tokensFor = async (parley: Target, count: number) => {
+    if (deviceTokens.length < count) {
+      // Within the caps on devices per account and sockets per user (ACCOUNT_MAX_DEVICES, GATEWAY_MAX_SOCKETS_PER_USER).
+      const perUser = 10;
+      const users = await makeUsers(parley.url, `${prefix}_i${deviceTokens.length}`, Math.ceil((count - deviceTokens.length) / perUser), perUser, 8);
+      deviceTokens.push(...users.flatMap((u) => u.tokens));
+    }
+    return deviceTokens.slice(0, count);
+  };
   let idleTokens: string[] = [];
+  let connectTokens: string[] = [];
   let syncPair: [BenchUser, BenchUser];
   let syncConversation = 0n;
   const setUpPairs = async (parley: Target) => {
@@ -132,29 +160,37 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       name: "pairs-max",
       headline: "per second",
       setup: setUpPairs,
-      parley: async (p, run) => flowFigures(await flow("pairs-max", () => parleyPairs(p.url, pairs, conversations, tag("m", run)), { messages: s.messages, window: s.window })),
-      relay: async (r) => flowFigures(await flow("pairs-max relay", () => relayPairs(r.url, s.pairs), { messages: s.messages, window: s.window })),
+      parley: async (p, run) => flow("pairs-max", p, () => parleyPairs(p.url, pairs, conversations, tag("m", run)), { messages: s.messages, window: s.window }),
+      relay: async (r) => flow("pairs-max relay", r, () => relayPairs(r.url, s.pairs), { messages: s.messages, window: s.window }),
     },
     {
       name: "pairs-rate",
       headline: "deliver p99 ms",
       setup: setUpPairs,
-      parley: async (p, run) => flowFigures(await flow("pairs-rate", () => parleyPairs(p.url, pairs, conversations, tag("r", run)), { messages: 0, rate: s.rate, seconds: s.seconds })),
-      relay: async (r) => flowFigures(await flow("pairs-rate relay", () => relayPairs(r.url, s.pairs), { messages: 0, rate: s.rate, seconds: s.seconds })),
+      parley: async (p, run) => flow("pairs-rate", p, () => parleyPairs(p.url, pairs, conversations, tag("r", run)), { messages: 0, rate: s.rate, seconds: s.seconds }),
+      relay: async (r) => flow("pairs-rate relay", r, () => relayPairs(r.url, s.pairs), { messages: 0, rate: s.rate, seconds: s.seconds }),
+    },
+    {
+      // A quiet load: the latency a message sees when nothing queues ahead of it.
+      name: "pairs-quiet",
+      headline: "deliver p50 ms",
+      setup: setUpPairs,
+      parley: async (p, run) => flow("pairs-quiet", p, () => parleyPairs(p.url, pairs, conversations, tag("q", run)), { messages: 0, rate: s.quietRate, seconds: s.quietSeconds }),
+      relay: async (r) => flow("pairs-quiet relay", r, () => relayPairs(r.url, s.pairs), { messages: 0, rate: s.quietRate, seconds: s.quietSeconds }),
     },
     {
       name: "group",
       headline: "deliver p99 ms",
       setup: setUpGroup,
-      parley: async (p, run) => flowFigures(await flow("group", () => parleyGroup(p.url, owner, members, groupId, tag("g", run)), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds })),
-      relay: async (r) => flowFigures(await flow("group relay", () => relayGroup(r.url, s.groupSize - 1), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds })),
+      parley: async (p, run) => flow("group", p, () => parleyGroup(p.url, owner, members, groupId, tag("g", run)), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds }),
+      relay: async (r) => flow("group relay", r, () => relayGroup(r.url, s.groupSize - 1), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds }),
     },
     {
       name: "group-max",
       headline: "per second",
       setup: setUpGroup,
-      parley: async (p, run) => flowFigures(await flow("group-max", () => parleyGroup(p.url, owner, members, groupId, tag("x", run)), { messages: s.groupPosts, window: s.groupWindow })),
-      relay: async (r) => flowFigures(await flow("group-max relay", () => relayGroup(r.url, s.groupSize - 1), { messages: s.groupPosts, window: s.groupWindow })),
+      parley: async (p, run) => flow("group-max", p, () => parleyGroup(p.url, owner, members, groupId, tag("x", run)), { messages: s.groupPosts, window: s.groupWindow }),
+      relay: async (r) => flow("group-max relay", r, () => relayGroup(r.url, s.groupSize - 1), { messages: s.groupPosts, window: s.groupWindow }),
     },
     {
       name: "sync",
@@ -174,11 +210,7 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       name: "idle",
       headline: "KiB per connection",
       async setup(parley) {
-        if (idleTokens.length > 0) return;
-        // Within the caps on devices per account and sockets per user (ACCOUNT_MAX_DEVICES, GATEWAY_MAX_SOCKETS_PER_USER).
-        const perUser = 10;
-        const users = await makeUsers(parley.url, `${prefix}_i`, Math.ceil(s.idle / perUser), perUser, 8);
-        idleTokens = users.flatMap((u) => u.tokens).slice(0, s.idle);
+        idleTokens = await tokensFor(parley, s.idle);
       },
       parley: async (p) => {
         const r = await idleParley(p, idleTokens);
@@ -188,6 +220,23 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
         const x = await idleRelay(r, s.idle);
         return { "KiB per connection": x.kibPerConnection, "connects per second": x.connectsPerSecond };
       },
+    },
+    {
+      name: "connects",
+      headline: "connects per second",
+      async setup(parley) {
+        connectTokens = await tokensFor(parley, s.connects);
+      },
+      parley: async (p) => connectsParley(p, connectTokens),
+      relay: async (r) => connectsRelay(r, s.connects),
+    },
+    {
+      name: "startup",
+      headline: "ms to healthy",
+      embeddedOnly: "it starts embedded Parley (npm start) on a fresh data folder; the distributed services have no single start to time",
+      setup: async () => {},
+      parley: async () => startupParley(),
+      relay: async () => startupRelay(),
     },
     {
       // The limits npm start has: what an attacker meets on a default deployment.
