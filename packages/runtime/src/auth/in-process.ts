@@ -1,4 +1,5 @@
-import { createRouterTransport, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, Transport } from "@connectrpc/connect";
+import { directTransport } from "../direct-transport.js";
 import { createLogger, type Logger } from "../logger.js";
 import type { AccessPolicy } from "./access-policy.js";
 import { parsePrincipal, type Role } from "./principals.js";
@@ -19,11 +20,12 @@ export interface InProcessOptions {
  * A transport into another component of the same process (`npm start`,
  * tests): no network and no credentials, since nothing outside the process
  * can reach it, but the caller is known and the callee's policy applies.
+ * Messages pass by reference (directTransport): nothing is serialised.
  */
 export function inProcessTransport(routes: (router: ConnectRouter) => void, options: InProcessOptions): Transport {
   const guard = serviceAuthInterceptor({ policy: options.policy, verifier: undefined, trust: undefined, logger: options.logger ?? quiet });
   const interceptors = [inProcessCaller(parsePrincipal(options.caller)!), guard, ...(options.interceptors ?? [])];
-  return createRouterTransport(routes, { router: { interceptors } });
+  return directTransport(routes, interceptors);
 }
 
 const quiet = createLogger("in-process", "warn");
