@@ -126,17 +126,39 @@ async function* messages<I extends DescMessage>(schema: I, input: AsyncIterable<
 
 /**
  * The handler's output for the caller. Errors reach the caller as
- * ConnectErrors, as they would from a server, and the handler's signal
- * fires when the caller stops reading or the stream ends.
+ * ConnectErrors, as they would from a server; when the caller's signal or
+ * the deadline aborts the call, the reader fails at once (the handler may
+ * be waiting on something else) and the handler is told through its signal.
+ * The handler's signal also fires when the stream ends.
  */
-async function* ended<T>(output: AsyncIterable<T>, context: { abort(reason?: unknown): void }): AsyncGenerator<T> {
-  try {
-    yield* output;
-  } catch (err) {
-    throw ConnectError.from(err, Code.Internal);
-  } finally {
+function ended<T>(output: AsyncIterable<T>, context: { readonly signal: AbortSignal; abort(reason?: unknown): void }): AsyncIterable<T> {
+  const inner = output[Symbol.asyncIterator]();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
     context.abort();
-  }
+    void inner.return?.().catch(() => {});
+  };
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next(): Promise<IteratorResult<T>> {
+        if (finished) return { done: true, value: undefined };
+        try {
+          const result = await untilAborted(inner.next(), context.signal);
+          if (result.done === true) finish();
+          return result;
+        } catch (err) {
+          finish();
+          throw ConnectError.from(err, Code.Internal);
+        }
+      },
+      async return(): Promise<IteratorResult<T>> {
+        finish();
+        return { done: true, value: undefined };
+      },
+    }),
+  };
 }
 
 /** Settles with `work`, or rejects when the call's deadline passes or its caller gives up first. */
