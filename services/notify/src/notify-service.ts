@@ -11,6 +11,7 @@ import { notifyRoutes, notifyServiceNames } from "./server.js";
 import { notifyMigrations } from "./store/migrations.js";
 import type { JobStore } from "./store/ports.js";
 import { SqlJobStore } from "./store/sql-job-store.js";
+import { SqliteJobStore } from "./store/sqlite/sqlite-job-store.js";
 
 export type NotifyTuning = Pick<
   NotifyConfig,
@@ -79,7 +80,7 @@ export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Me
 
 /** The job store for the storage's dialect, its schema brought up to date. */
 async function openJobStore(storage: Storage): Promise<JobStore> {
-  if (storage.dialect === "sqlite") throw new Error("notify has no SQLite job store yet");
+  if (storage.dialect === "sqlite") return SqliteJobStore.open(storage.engine);
   await migrate(storage.db, "notify", notifyMigrations);
   return new SqlJobStore(storage.db);
 }

@@ -1,11 +1,10 @@
-import { postgresStorage } from "@parley/relational";
 import { createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { accountAccess, loadAccountConfig, startAccount, mapAccountError, type RunningAccount } from "@parley/account";
-import type { Db } from "@parley/relational";
+import { openPgliteDb, postgresStorage, type Storage } from "@parley/relational";
 import { createLogger, errorInterceptor, inProcessTransport, Metrics, startServer, type RunningServer } from "@parley/runtime";
-import { openTestDb, testCredentials, type TestCredentials, type TestDbKind } from "@parley/testkit";
+import { openTestStorage, testCredentials, type TestCredentials, type TestStorageKind } from "@parley/testkit";
 import { notifyAccess } from "../src/access.js";
 import { mapNotifyError } from "../src/errors.js";
 import { startNotify, type NotifyTuning, type RunningNotify } from "../src/notify-service.js";
@@ -54,19 +53,22 @@ export interface NotifyHarness {
 
 /**
  * The notify service served over real gRPC on 127.0.0.1, with a real account
- * service (in process) on the same database, and the given providers, which
- * tests point at local stand-ins of the third parties.
+ * service (in process), and the given providers, which tests point at local
+ * stand-ins of the third parties. On Postgres both services share the
+ * database; on SQLite the account service has a store of its own (below).
  */
-export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channel, Provider>, tuning: Partial<NotifyTuning> = {}): Promise<NotifyHarness> {
-  const { db, cleanup } = await openTestDb(kind, undefined, "parley_notify_svc");
-  const account = await startTestAccount(db);
+export async function startNotifyHarness(kind: TestStorageKind, providers: Map<Channel, Provider>, tuning: Partial<NotifyTuning> = {}): Promise<NotifyHarness> {
+  const { storage, cleanup } = await openTestStorage(kind, "parley_notify_svc");
+  // until account has its SQLite store: on SQLite the account service runs on a throwaway PGlite of its own.
+  const accountStorage = storage.dialect === "postgres" ? storage : postgresStorage(await openPgliteDb(undefined));
+  const account = await startTestAccount(accountStorage);
   const accountAs = (caller: "notify" | "gateway") =>
     inProcessTransport(account.routes, { policy: accountAccess, caller, interceptors: [errorInterceptor(mapAccountError, silent)], logger: silent });
   const accountTransport = accountAs("notify");
   const credentials = testCredentials();
   const plane = credentials.plane("notify");
   const metrics = new Metrics();
-  const notify = await startNotify({ storage: postgresStorage(db), account: accountTransport, providers, config: { ...testTuning, ...tuning } }, silent, metrics);
+  const notify = await startNotify({ storage, account: accountTransport, providers, config: { ...testTuning, ...tuning } }, silent, metrics);
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,
@@ -105,16 +107,17 @@ export async function startNotifyHarness(kind: TestDbKind, providers: Map<Channe
       await notify.close(1_000);
       await account.close();
       credentials.close();
+      if (accountStorage !== storage) await accountStorage.close();
       await cleanup();
     },
   };
 }
 
-async function startTestAccount(db: Db): Promise<RunningAccount> {
+async function startTestAccount(storage: Storage): Promise<RunningAccount> {
   return startAccount(
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
-    { storage: postgresStorage(db) },
+    { storage },
   );
 }
 

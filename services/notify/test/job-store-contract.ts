@@ -143,6 +143,15 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         assert.deepEqual(again.map((l) => l.job.id), [first.job.id]);
       });
 
+      it("hands out the earliest due job first, whatever the order the jobs were stored in", async () => {
+        await store.accept(notification("retried", [sms]), T0);
+        const [first] = await store.lease(at(1), 10, LEASE);
+        await store.markFailed(first!.job.id, "503", at(50), false);
+        await store.accept(notification("fresh", [email]), at(10));
+        const leased = await store.lease(at(100), 10, LEASE);
+        assert.deepEqual(leased.map((l) => l.notification.eventId), ["fresh", "retried"]);
+      });
+
       it("never gives two concurrent callers the same job", async () => {
         const deliveries = Array.from({ length: 20 }, (_, i) => ({ channel: "sms", target: { channel: "sms", phone: `+1555${i}` } }) as const);
         await store.accept(notification("many", deliveries), T0);
@@ -286,6 +295,13 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
           [[7n, "skipped", `superseded by notification ${second.notification.id}`], [8n, "pending", ""], [undefined, "pending", ""]],
         );
         assert.deepEqual(await store.depth(), { fcm: 2, email: 1 });
+      });
+
+      it("collapses deliveries without a device (email) like those of one device", async () => {
+        const first = await store.accept(notification("m1", [email, push(7n)], { collapseKey: "digest" }), T0);
+        const second = await store.accept(notification("m2", [email], { collapseKey: "digest" }), at(10));
+        const old = (await store.get(first.notification.id))!.deliveries;
+        assert.deepEqual(old.map((d) => [d.channel, d.state, d.lastError]), [["email", "skipped", `superseded by notification ${second.notification.id}`], ["fcm", "pending", ""]]);
       });
 
       it("leaves a leased delivery to its worker and other keys and users alone", async () => {

@@ -26,7 +26,7 @@ async function rejects(call: Promise<unknown>, code: Code, pattern: RegExp): Pro
   });
 }
 
-for (const kind of ["pglite", "postgres"] as const) {
+for (const kind of ["sqlite", "postgres"] as const) {
   describe(`notify service (${kind})`, () => {
     let fcm: Awaited<ReturnType<typeof startFakeFcm>>;
     let sms: Awaited<ReturnType<typeof startFakeSmsGateway>>;

@@ -4,6 +4,7 @@ import type { Logger, Metrics } from "@parley/runtime";
 import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
 import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
+import { SqliteLastSeenStore } from "./adapters/sqlite-last-seen.js";
 import { systemTime } from "./adapters/system-time.js";
 import type { Clock, LastSeenStore, Timers } from "./domain/ports.js";
 import { Subscriptions } from "./domain/subscriptions.js";
@@ -64,7 +65,7 @@ export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?
 
 /** The last-seen store for the storage's dialect, its schema brought up to date. */
 async function openLastSeenStore(storage: Storage): Promise<LastSeenStore> {
-  if (storage.dialect === "sqlite") throw new Error("presence has no SQLite last-seen store yet");
+  if (storage.dialect === "sqlite") return SqliteLastSeenStore.open(storage.engine);
   await migrate(storage.db, "presence", presenceMigrations);
   return new SqlLastSeenStore(storage.db);
 }

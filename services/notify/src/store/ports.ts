@@ -116,7 +116,7 @@ export interface DeliveryJob {
 export interface JobStore {
   /** Stores the notification and its deliveries in one transaction; idempotent on eventId: a repeat returns the first notification with duplicate=true and writes nothing. */
   accept(n: NewNotification, now: Date, rateLimit?: RateLimit): Promise<{ notification: StoredNotification; duplicate: boolean }>;
-  /** Leases up to `limit` pending deliveries whose next_attempt_at <= now and whose lease is free or expired, for `leaseMs` (so a crashed worker's jobs come back after the lease); concurrent callers never get the same job (FOR UPDATE SKIP LOCKED). Optional channel filter so a down provider does not stall others. */
+  /** Leases up to `limit` pending deliveries whose next_attempt_at <= now and whose lease is free or expired, for `leaseMs` (so a crashed worker's jobs come back after the lease); concurrent callers never get the same job (Postgres: FOR UPDATE SKIP LOCKED; SQLite: calls run one at a time). Optional channel filter so a down provider does not stall others. */
   lease(now: Date, limit: number, leaseMs: number, channel?: Channel): Promise<{ job: DeliveryJob; notification: StoredNotification }[]>;
   markSent(jobId: bigint, now: Date): Promise<void>;
   /** Records a failed attempt: back to pending at nextAttemptAt, or dead when `dead` is true. Clears the lease. */
