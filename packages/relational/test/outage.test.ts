@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { isOutage } from "@parley/runtime";
 import { createThrowawayDatabase, freePorts, type ThrowawayDatabase } from "@parley/testkit";
-import { openPgliteDb, openPostgresDb, type Db } from "../src/index.js";
+import { openPostgresDb, SqliteEngine, type Db } from "../src/index.js";
+import type * as counterProcedures from "./fixtures/counter-procedures.js";
 
 /** The error a promise rejects with. */
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -18,7 +19,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
  * What the adapters throw when the database is gone must read as an outage
  * (the services answer UNAVAILABLE, retryable), and what they throw for bad
  * input or a conflict must not (those are answered by the domain or are bugs).
- * Every error here is a real one from PGlite or a Postgres server.
+ * Every error here is a real one from the SQLite engine or a Postgres server.
  */
 describe("relational store: outages are told apart from other errors (isOutage)", () => {
   let database: ThrowawayDatabase;
@@ -48,11 +49,15 @@ describe("relational store: outages are told apart from other errors (isOutage)"
     assert.deepEqual((await db.query("SELECT 1 AS one")).rows, [{ one: 1 }]);
   });
 
-  it("counts a query on a closed PGlite as an outage", async () => {
-    const pglite = await openPgliteDb(undefined);
-    await pglite.close();
-    const err = await failure(pglite.query("SELECT 1"));
-    assert.equal(isOutage(err), true, String(err));
+  it("counts a call on a closed SQLite engine as an outage, and a constraint violation in SQLite as none", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    await engine.migrate("outage", [{ version: 1, name: "counters", sql: "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)" }]);
+    const counters = engine.procedures<typeof counterProcedures>(new URL("./fixtures/counter-procedures.js", import.meta.url));
+    const duplicate = await failure(counters.insertTwice("x"));
+    assert.equal(isOutage(duplicate), false, String(duplicate));
+    await engine.close();
+    const closed = await failure(counters.read("x"));
+    assert.equal(isOutage(closed), true, String(closed));
   });
 
   it("does not count bad input or a conflict as an outage", async () => {

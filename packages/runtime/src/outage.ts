@@ -66,17 +66,24 @@ function isOutageSqlState(state: string): boolean {
 }
 
 /**
- * Errors node-postgres, its pool and PGlite raise with no code when the
- * connection is gone: matched by their text, which these libraries have kept
- * for years (checked against pg 8.23 and PGlite 0.5).
+ * Errors node-postgres, its pool and the SQLite engine raise with no code
+ * when the connection is gone: matched by their text, which node-postgres
+ * has kept for years (checked against pg 8.23) and the engine is ours.
  */
 const LOST_CONNECTION_MESSAGES: readonly RegExp[] = [
   /^Connection terminated/, // pg: "Connection terminated unexpectedly", "... due to connection timeout"
   /^timeout exceeded when trying to connect$/, // pg-pool: no connection within connectionTimeoutMillis
   /is not queryable$/, // pg: a client whose connection already failed or was closed
   /^Query read timeout$/, // pg: query_timeout
-  /^PGlite is clos(ed|ing)$/, // PGlite after close(): only during shutdown
+  /^the SQLite (engine is closed|worker exited)/, // the embedded engine after close(), or its thread died
 ];
+
+/**
+ * SQLite's primary result codes (the low byte of node:sqlite's `errcode`)
+ * for a database that cannot serve now: BUSY and LOCKED (another process
+ * holds the file), IOERR, FULL (disk full), CANTOPEN.
+ */
+const SQLITE_OUTAGE_CODES: ReadonlySet<number> = new Set([5, 6, 10, 13, 14]);
 
 /**
  * Whether `err` says a dependency is down, unreachable or overloaded (so
@@ -89,8 +96,9 @@ export function isOutage(err: unknown, depth = 0): boolean {
   if (depth > 4 || typeof err !== "object" || err === null) return false;
   if (err instanceof DependencyUnavailable) return true;
   if (err instanceof ConnectError) return OUTAGE_CODES.has(err.code);
-  const { code, message, cause } = err as { code?: unknown; message?: unknown; cause?: unknown };
+  const { code, errcode, message, cause } = err as { code?: unknown; errcode?: unknown; message?: unknown; cause?: unknown };
   if (typeof code === "string" && (NETWORK_ERRNOS.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isOutageSqlState(code)))) return true;
+  if (code === "ERR_SQLITE_ERROR" && typeof errcode === "number" && SQLITE_OUTAGE_CODES.has(errcode & 0xff)) return true;
   if (typeof message === "string" && LOST_CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return true;
   if (err instanceof AggregateError && err.errors.some((inner) => isOutage(inner, depth + 1))) return true;
   return isOutage(cause, depth + 1);

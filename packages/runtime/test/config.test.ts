@@ -96,8 +96,10 @@ describe("configuration from the environment", () => {
   it("refuses DATABASE_PASSWORD_FILE without DATABASE_URL: the embedded store has no password", () => {
     assert.throws(
       () => databaseSettings(loadEnv(databaseEnv, { DATABASE_PASSWORD_FILE: "/run/secrets/db" })),
-      (err: unknown) => err instanceof ConfigError && err.problems[0] === "DATABASE_PASSWORD_FILE: needs DATABASE_URL (the embedded PGlite has no password)",
+      (err: unknown) => err instanceof ConfigError && err.problems[0] === "DATABASE_PASSWORD_FILE: needs DATABASE_URL (the embedded SQLite has no password)",
     );
-    assert.deepEqual(databaseSettings(loadEnv(databaseEnv, {})), { url: undefined, password: undefined });
+    assert.deepEqual(databaseSettings(loadEnv(databaseEnv, {})), { url: undefined, password: undefined, synchronous: "full" });
+    assert.equal(databaseSettings(loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "normal" })).synchronous, "normal");
+    assert.throws(() => loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "off" }), (err: unknown) => err instanceof ConfigError && /SQLITE_SYNCHRONOUS: must be one of full, normal/.test(err.problems[0]!));
   });
 });
