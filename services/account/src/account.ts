@@ -3,6 +3,7 @@ import { migrate, openConfiguredStorage, type Storage } from "@parley/relational
 import type { Logger } from "@parley/runtime";
 import { Accounts } from "./accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
+import { SqliteAccountStore } from "./adapters/sqlite/sqlite-account-store.js";
 import type { AccountConfig } from "./config.js";
 import { AuthLimits } from "./limits/auth-limits.js";
 import { memoryCounters, sqlCounters } from "./limits/limiters.js";
@@ -38,7 +39,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     tokens: new AccessTokens(key, config.accessTokenTtlSeconds, now),
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseHistory: config.refreshTokenReuseHistory,
-    // With Postgres the counts are shared by every account instance; PGlite means this process is the only one.
+    // With Postgres the counts are shared by every account instance; embedded (SQLite, or PGlite) means this process is the only one.
     limits: new AuthLimits(config.limits, storage.dialect === "postgres" && config.database.url !== undefined ? sqlCounters(storage.db) : memoryCounters()),
     now,
     maxDevices: config.maxDevices,
@@ -57,8 +58,8 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
 }
 
 /** The account store for the storage's dialect, its schema brought up to date. */
-async function openAccountStore(storage: Storage): Promise<AccountStore> {
-  if (storage.dialect === "sqlite") throw new Error("account has no SQLite store yet");
+export async function openAccountStore(storage: Storage): Promise<AccountStore> {
+  if (storage.dialect === "sqlite") return SqliteAccountStore.open(storage.engine);
   await migrate(storage.db, "account", accountMigrations);
   return new SqlAccountStore(storage.db);
 }

@@ -4,4 +4,5 @@ export { loadAccountConfig, accountEnv, type AccountConfig } from "./config.js";
 export { mapAccountError } from "./errors.js";
 export { accountMigrations } from "./migrations.js";
 export { SqlAccountStore } from "./adapters/sql-account-store.js";
+export { SqliteAccountStore } from "./adapters/sqlite/sqlite-account-store.js";
 export { accountAccess } from "./access.js";

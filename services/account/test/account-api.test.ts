@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { FriendshipState } from "@parley/contracts/parley/account/v1/account";
 import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
 
-for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
+for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
   describe(`account service (${kind})`, () => {
     let h: AccountHarness;
     before(async () => {

@@ -95,7 +95,7 @@ interface TestUser {
   logIn(deviceName: string, deviceId?: bigint): Promise<LogInResponse>;
 }
 
-for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
+for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
   describe(`account events (${kind})`, () => {
     let h: AccountHarness;
     let w: Watcher;

@@ -5,7 +5,7 @@ import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, ty
 
 const CAP = 2;
 
-for (const kind of ["pglite", "postgres"] satisfies StoreKind[]) {
+for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
   describe(`the device cap per account (${kind}, at most ${CAP} logged in)`, () => {
     let h: AccountHarness;
     before(async () => {

@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
-import { migrate, openPgliteDb, openPostgresDb, type Db } from "@parley/relational";
 import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer } from "@parley/runtime";
-import { createThrowawayDatabase } from "@parley/testkit";
+import { openTestStorage, type TestStorageKind } from "@parley/testkit";
+import { openAccountStore } from "../src/account.js";
 import { Accounts } from "../src/accounts.js";
 import { loadAccountConfig } from "../src/config.js";
 import { AuthLimits } from "../src/limits/auth-limits.js";
 import { memoryCounters, sqlCounters } from "../src/limits/limiters.js";
-import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
 import { mapAccountError } from "../src/errors.js";
-import { accountMigrations } from "../src/migrations.js";
 import { PasswordHasher } from "../src/passwords.js";
 import { accountRoutes, accountServiceNames } from "../src/server.js";
 import { AccessTokens } from "../src/tokens.js";
@@ -26,7 +24,7 @@ export interface AccountHarness {
   close(): Promise<void>;
 }
 
-export type StoreKind = "pglite" | "postgres";
+export type StoreKind = TestStorageKind;
 
 export interface HarnessOptions {
   accessTtlSeconds?: number;
@@ -36,30 +34,23 @@ export interface HarnessOptions {
 }
 
 /**
- * The account service on a fresh database of the given kind, served by a
- * real gRPC server on 127.0.0.1 and reached over HTTP/2 through the contract.
+ * The account service on a fresh database of the given kind (the store the
+ * composition root picks for it), served by a real gRPC server on 127.0.0.1
+ * and reached over HTTP/2 through the contract.
  */
 export async function startAccountHarness(kind: StoreKind, options: HarnessOptions = {}): Promise<AccountHarness> {
-  let db: Db;
-  let dropDatabase = async () => {};
-  if (kind === "pglite") {
-    db = await openPgliteDb(undefined);
-  } else {
-    const throwaway = await createThrowawayDatabase("parley_account");
-    db = await openPostgresDb({ url: throwaway.url });
-    dropDatabase = throwaway.drop;
-  }
-  await migrate(db, "account", accountMigrations);
+  const { storage, cleanup } = await openTestStorage(kind, "parley_account");
+  const store = await openAccountStore(storage);
   const clock = { now: Date.now() };
   const now = () => clock.now;
   const accounts = new Accounts({
-    store: new SqlAccountStore(db),
+    store,
     hasher: new PasswordHasher(10),
     tokens: new AccessTokens(new TextEncoder().encode("test-key-test-key-test-key-test-key!"), options.accessTtlSeconds ?? 3_600, now),
     refreshTtlSeconds: 86_400,
     refreshReuseHistory: options.refreshReuseHistory ?? 10,
     // The default limits and their stores as in production, except sign-ups: these tests sign up dozens of users, none naming an address.
-    limits: new AuthLimits(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits, kind === "postgres" ? sqlCounters(db) : memoryCounters()),
+    limits: new AuthLimits(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits, storage.dialect === "postgres" ? sqlCounters(storage.db) : memoryCounters()),
     now,
     maxDevices: options.maxDevices,
   });
@@ -85,8 +76,7 @@ export async function startAccountHarness(kind: StoreKind, options: HarnessOptio
     async close() {
       stopping.abort();
       await server.close(1_000);
-      await db.close();
-      await dropDatabase();
+      await cleanup();
     },
   };
 }
