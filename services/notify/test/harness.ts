@@ -2,7 +2,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService, PushPlatform } from "@parley/contracts/parley/account/v1/account";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { accountAccess, loadAccountConfig, startAccount, mapAccountError, type RunningAccount } from "@parley/account";
-import { openPgliteDb, postgresStorage, type Storage } from "@parley/relational";
+import type { Storage } from "@parley/relational";
 import { createLogger, errorInterceptor, inProcessTransport, Metrics, startServer, type RunningServer } from "@parley/runtime";
 import { openTestStorage, testCredentials, type TestCredentials, type TestStorageKind } from "@parley/testkit";
 import { notifyAccess } from "../src/access.js";
@@ -59,9 +59,7 @@ export interface NotifyHarness {
  */
 export async function startNotifyHarness(kind: TestStorageKind, providers: Map<Channel, Provider>, tuning: Partial<NotifyTuning> = {}): Promise<NotifyHarness> {
   const { storage, cleanup } = await openTestStorage(kind, "parley_notify_svc");
-  // until account has its SQLite store: on SQLite the account service runs on a throwaway PGlite of its own.
-  const accountStorage = storage.dialect === "postgres" ? storage : postgresStorage(await openPgliteDb(undefined));
-  const account = await startTestAccount(accountStorage);
+  const account = await startTestAccount(storage);
   const accountAs = (caller: "notify" | "gateway") =>
     inProcessTransport(account.routes, { policy: accountAccess, caller, interceptors: [errorInterceptor(mapAccountError, silent)], logger: silent });
   const accountTransport = accountAs("notify");
@@ -107,7 +105,6 @@ export async function startNotifyHarness(kind: TestStorageKind, providers: Map<C
       await notify.close(1_000);
       await account.close();
       credentials.close();
-      if (accountStorage !== storage) await accountStorage.close();
       await cleanup();
     },
   };
