@@ -10,6 +10,9 @@ import type { WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import type { DeviceSocket } from "./registry.js";
 import type { LaneLimits, LaneMember, UserLane } from "./user-lanes.js";
+import { encodedOnce } from "./write-batching.js";
+
+const encode = encodedOnce((frame: ServerFrame, format: string) => encodeServerFrame(frame, format as WireFormat));
 
 /** What a connection needs from presence. */
 export interface PresencePort {
@@ -59,6 +62,8 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
 
   constructor(
     private readonly ws: WebSocket,
+    /** Holds this socket's writes to the end of the turn (writeBatcher). */
+    private readonly batchWrites: () => void,
     readonly userId: bigint,
     readonly deviceId: bigint,
     readonly sessionId: bigint,
@@ -80,7 +85,8 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
       this.close(CloseCode.SLOW_CONSUMER, "slow consumer: reconnect and sync");
       return false;
     }
-    this.ws.send(encodeServerFrame(frame, this.format));
+    this.batchWrites();
+    this.ws.send(encode(frame, this.format));
     return true;
   }
 

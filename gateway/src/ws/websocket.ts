@@ -15,6 +15,7 @@ import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
 import { sessionEndClose } from "./session-end.js";
 import { UserLanes } from "./user-lanes.js";
+import { writeBatcher } from "./write-batching.js";
 
 export interface WebSocketOptions {
   allowedOrigins: readonly string[];
@@ -104,7 +105,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       if ((capped = socketCapRefusal(identity.userId, identity.deviceId))) return refuse(socket, 429, capped);
       const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
       const session = { userId: identity.userId, deviceId: identity.deviceId, sessionId: identity.sessionId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, session));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket, session));
     })().catch((err: unknown) => {
       deps.logger.error({ err }, "upgrade failed");
       refuse(socket, 500, "internal error");
@@ -116,10 +117,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
    * live as long as the connection hold only what they need, not the
    * upgrade request, its headers (the token) and buffers.
    */
-  function accept(ws: WebSocket, session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
+  function accept(ws: WebSocket, socket: Duplex, session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
     const { userId, deviceId } = session;
     const lane = lanes.join(userId);
-    const connection = new DeviceConnection(ws, userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
+    const connection = new DeviceConnection(ws, writeBatcher(socket), userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
