@@ -19,6 +19,8 @@ import type { MessageStore, PushNotifier } from "./ports.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
 import { chatMigrations } from "./store/migrations.js";
 import { SqlMessageStore } from "./store/sql-message-store.js";
+import { sqliteChatMigrations } from "./store/sqlite/sqlite-migrations.js";
+import { SqliteMessageStore } from "./store/sqlite/sqlite-message-store.js";
 
 export interface ChatDeps {
   storage: Storage;
@@ -75,7 +77,10 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
 
 /** The message store for the storage's dialect, its schema brought up to date. */
 async function openMessageStore(storage: Storage): Promise<MessageStore> {
-  if (storage.dialect === "sqlite") throw new Error("chat has no SQLite message store yet");
+  if (storage.dialect === "sqlite") {
+    await storage.engine.migrate("chat", sqliteChatMigrations);
+    return new SqliteMessageStore(storage.engine);
+  }
   await migrate(storage.db, "chat", chatMigrations);
   return new SqlMessageStore(storage.db);
 }

@@ -4,9 +4,8 @@ import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { accountAccess, loadAccountConfig, startAccount, mapAccountError } from "@parley/account";
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { presenceAccess, startPresence } from "@parley/presence";
-import { openPgliteDb, openPostgresDb, type Db, postgresStorage } from "@parley/relational";
 import { createLogger, DEVICE_HEADER, errorInterceptor, inProcessTransport, USER_HEADER, type AccessPolicy, type Role } from "@parley/runtime";
-import { createThrowawayDatabase } from "@parley/testkit";
+import { openTestStorage, type TestStorageKind } from "@parley/testkit";
 import { startChat, type RunningChat } from "../src/chat-service.js";
 import { chatAccess } from "../src/access.js";
 import { mapChatError } from "../src/errors.js";
@@ -28,28 +27,25 @@ function inProcess(routes: (router: ConnectRouter) => void, policy: AccessPolicy
   return inProcessTransport(routes, { policy, caller, interceptors, logger: silent });
 }
 
-/** The chat service with real account and idgen services, in process, on PGlite or a throwaway Postgres. */
-export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): Promise<ChatHarness> {
-  let db: Db;
-  let drop = async () => {};
-  if (kind === "pglite") {
-    db = await openPgliteDb(undefined);
-  } else {
-    const throwaway = await createThrowawayDatabase("parley_chat_svc");
-    db = await openPostgresDb({ url: throwaway.url });
-    drop = throwaway.drop;
-  }
+/**
+ * The chat service with real account, presence and idgen services, in
+ * process; chat on SQLite (a file, its worker thread) or a throwaway Postgres.
+ */
+export async function startChatHarness(kind: TestStorageKind = "sqlite"): Promise<ChatHarness> {
+  const chatStore = await openTestStorage(kind, "parley_chat_svc");
+  // Account and presence have no SQLite stores yet: beside a SQLite chat they get a throwaway Postgres of their own.
+  const otherStore = kind === "postgres" ? chatStore : await openTestStorage("postgres", "parley_chat_svc");
   const account = await startAccount(
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
-    { storage: postgresStorage(db) },
+    { storage: otherStore.storage },
   );
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 1, clock: systemClock, maxBackwardMs: 100 }) });
   const accountAs = (caller: Role) => inProcess(account.routes, accountAccess, caller, [errorInterceptor(mapAccountError, silent)]);
-  const presence = await startPresence({ storage: postgresStorage(db), account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
+  const presence = await startPresence({ storage: otherStore.storage, account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
   const chat = await startChat(
     {
-      storage: postgresStorage(db),
+      storage: chatStore.storage,
       account: accountAs("chat"),
       idgen: inProcess(idgen.routes, idgenAccess, "chat", [errorInterceptor(mapIdgenError, silent)]),
       presence: inProcess(presence.routes, presenceAccess, "chat", []),
@@ -72,8 +68,8 @@ export async function startChatHarness(kind: "pglite" | "postgres" = "pglite"): 
       await chat.close();
       await presence.close();
       await account.close();
-      await db.close();
-      await drop();
+      await chatStore.cleanup();
+      if (otherStore !== chatStore) await otherStore.cleanup();
     },
   };
 }

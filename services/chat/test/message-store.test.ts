@@ -1,16 +1,28 @@
-import { openTestDb } from "@parley/testkit";
-import { SqlMessageStore } from "../src/store/sql-message-store.js";
+import { openTestDb, openTestStorage } from "@parley/testkit";
 import { chatMigrations } from "../src/store/migrations.js";
+import { SqlMessageStore } from "../src/store/sql-message-store.js";
+import { sqliteChatMigrations } from "../src/store/sqlite/sqlite-migrations.js";
+import { SqliteMessageStore } from "../src/store/sqlite/sqlite-message-store.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
-import { describeMessageStoreContract } from "./message-store-contract.js";
+import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
 
-for (const kind of ["pglite", "postgres"] as const) {
-  const open = async () => {
-    const { db, cleanup } = await openTestDb(kind, { component: "chat", list: chatMigrations }, "parley_chat");
+/** Each adapter on its own engine: SQLite in a file (its worker thread, as `npm start` runs it) and a throwaway Postgres database. */
+const adapters: Record<"sqlite" | "postgres", () => Promise<OpenedMessageStore>> = {
+  async sqlite() {
+    const { storage, cleanup } = await openTestStorage("sqlite");
+    if (storage.dialect !== "sqlite") throw new Error("expected a SQLite storage");
+    await storage.engine.migrate("chat", sqliteChatMigrations);
+    return { store: new SqliteMessageStore(storage.engine), cleanup };
+  },
+  async postgres() {
+    const { db, cleanup } = await openTestDb("postgres", { component: "chat", list: chatMigrations }, "parley_chat");
     return { store: new SqlMessageStore(db), cleanup };
-  };
+  },
+};
+
+for (const [kind, open] of Object.entries(adapters)) {
   describeMessageStoreContract(kind, open);
   describeMessageStoreGroupContract(kind, open);
   describeMessageStoreReadingContract(kind, open);

@@ -1,0 +1,95 @@
+import type { Migration } from "@parley/relational";
+
+/**
+ * The chat schema for the SQLite message store: the tables, keys and
+ * indexes of the Postgres schema (../migrations.ts, both of its versions),
+ * in SQLite's types. Released migrations never change; add new ones.
+ *
+ * Types: ids and seqs INTEGER (64-bit, exact as bigint), timestamps INTEGER
+ * milliseconds since the epoch, booleans INTEGER 0/1, payloads BLOB; the
+ * tables are STRICT so a wrong type is refused rather than stored. Codes as
+ * in Postgres: conversations.kind 1 direct, 2 group;
+ * conversation_members.role 1 member, 2 admin, 3 owner; inbox.kind 1
+ * message, 2 read.
+ *
+ * Tables whose rows are small and always reached by their whole primary
+ * key (members, pairs, claims, inbox entries, cursors) are WITHOUT ROWID:
+ * the row lives in the key's b-tree, so a write touches one b-tree, not
+ * two. messages keeps a rowid because its text may be 100,000 characters,
+ * which a WITHOUT ROWID b-tree stores badly. inbox_heads.user_id and
+ * conversations.id are INTEGER PRIMARY KEY, the rowid itself.
+ */
+export const sqliteChatMigrations: Migration[] = [
+  {
+    version: 1,
+    name: "conversations, members, messages, inboxes, cursors, groups",
+    sql: `
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  last_activity_id INTEGER NOT NULL,
+  history_visible INTEGER NOT NULL DEFAULT 0,
+  deleted INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE conversation_members (
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  user_id INTEGER NOT NULL,
+  role INTEGER NOT NULL DEFAULT 1,
+  joined_at INTEGER NOT NULL,
+  read_message_id INTEGER NOT NULL DEFAULT 0,
+  history_from_message_id INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conversation_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX conversation_members_by_user ON conversation_members (user_id, conversation_id);
+CREATE TABLE direct_pairs (
+  user_low INTEGER NOT NULL,
+  user_high INTEGER NOT NULL,
+  conversation_id INTEGER NOT NULL UNIQUE REFERENCES conversations (id) DEFERRABLE INITIALLY DEFERRED,
+  PRIMARY KEY (user_low, user_high),
+  CHECK (user_low < user_high)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE messages (
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  message_id INTEGER NOT NULL,
+  sender_id INTEGER NOT NULL,
+  sender_device_id INTEGER NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  system BLOB,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, message_id)
+) STRICT;
+CREATE TABLE sent_messages (
+  sender_id INTEGER NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  conversation_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  sender_seq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (sender_id, client_msg_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE inbox (
+  user_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  conversation_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  reader_id INTEGER,
+  read_at INTEGER,
+  PRIMARY KEY (user_id, seq),
+  CHECK ((kind = 2) = (reader_id IS NOT NULL AND read_at IS NOT NULL))
+) STRICT, WITHOUT ROWID;
+CREATE TABLE inbox_heads (
+  user_id INTEGER PRIMARY KEY,
+  head_seq INTEGER NOT NULL
+) STRICT;
+CREATE TABLE device_cursors (
+  user_id INTEGER NOT NULL,
+  device_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+) STRICT, WITHOUT ROWID;
+`,
+  },
+];
