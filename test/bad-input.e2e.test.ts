@@ -26,7 +26,7 @@ function assertErrorFrame(frame: ServerFrame, code: string, message: RegExp): vo
   assert.equal(frame.body.value.retryable, false);
 }
 
-for (const store of ["pglite", "postgres"] as const) {
+for (const store of ["sqlite", "postgres"] as const) {
   describe(`bad input is INVALID_ARGUMENT or NOT_FOUND, never INTERNAL (npm start on ${store})`, () => {
     let database: ThrowawayDatabase | undefined;
     let parley: EmbeddedParley;

@@ -33,6 +33,7 @@ export async function startGrpcServices(databaseUrl: string): Promise<GrpcServic
   const logger = (service: string) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent");
   const metrics = new Metrics();
   const db = await openPostgresDb({ url: databaseUrl });
+  const storage = postgresStorage(db);
   const credentials = testCredentials();
   const serve = (name: string, routes: (router: ConnectRouter) => void, serviceNames: string[], map: ErrorMapper, policy: AccessPolicy) =>
     startServer({
@@ -51,16 +52,16 @@ export async function startGrpcServices(databaseUrl: string): Promise<GrpcServic
     // Sign-ups from 127.0.0.1 unlimited: tests make many users.
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }),
     logger("account"),
-    { storage: postgresStorage(db) },
+    { storage },
   );
   const accountServer = await serve("account", account.routes, account.serviceNames, mapAccountError, accountAccess);
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 5, clock: systemClock, maxBackwardMs: 100 }) });
   const idgenServer = await serve("idgen", idgen.routes, idgen.serviceNames, mapIdgenError, idgenAccess);
-  const presence = await startPresence({ storage: postgresStorage(db), account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, logger("presence"));
+  const presence = await startPresence({ storage, account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, logger("presence"));
   const presenceServer = await serve("presence", presence.routes, presence.serviceNames, mapPresenceError, presenceAccess);
   const chat = await startChat(
     {
-      storage: postgresStorage(db),
+      storage,
       account: to("chat", accountServer, "account"),
       idgen: to("chat", idgenServer, "idgen"),
       presence: to("chat", presenceServer, "presence"),

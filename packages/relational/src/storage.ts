@@ -1,16 +1,23 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { openPgliteDb } from "./adapters/pglite-db.js";
 import { openPostgresDb } from "./adapters/postgres-db.js";
-import type { DatabaseTarget } from "./open.js";
 import type { Db } from "./port.js";
 import { SqliteEngine } from "./sqlite/engine.js";
 
+/** Where the relational store lives: runtime's databaseSettings (DATABASE_URL, DATABASE_PASSWORD_FILE, SQLITE_SYNCHRONOUS). */
+export interface DatabaseTarget {
+  /** A postgres:// URL; undefined: the embedded SQLite. */
+  readonly url: string | undefined;
+  /** Returns the password for each new connection (overriding the URL's); undefined: the URL's own. */
+  readonly password?: (() => string) | undefined;
+  /** The embedded SQLite's durability (default "full": every commit synced before it is acknowledged). */
+  readonly synchronous?: "full" | "normal";
+}
+
 /**
  * Where a service keeps its data, by SQL dialect: each service's composition
- * root picks the store adapters written for it. Postgres (and PGlite, which
- * speaks it) goes through the `Db` port; SQLite runs procedures in its
- * worker thread.
+ * root picks the store adapters written for it. Postgres goes through the
+ * `Db` port; SQLite runs procedures in its worker thread.
  */
 export type Storage =
   | { readonly dialect: "postgres"; readonly db: Db; close(): Promise<void> }
@@ -24,10 +31,13 @@ export function sqliteStorage(engine: SqliteEngine): Storage {
   return { dialect: "sqlite", engine, close: () => engine.close() };
 }
 
-/** Postgres when a URL is configured; otherwise the embedded store in `dataDir` (`name` tells services sharing a folder apart). */
+/**
+ * Postgres when a URL is configured; otherwise the embedded SQLite in the
+ * file `<dataDir>/<name>.sqlite` (services sharing a data folder use names of their own).
+ */
 export async function openConfiguredStorage(database: DatabaseTarget, dataDir: string, name: string, logger?: Logger): Promise<Storage> {
   if (database.url !== undefined) {
     return postgresStorage(await openPostgresDb({ url: database.url, ...(database.password ? { password: database.password } : {}), ...(logger ? { logger } : {}) }));
   }
-  return postgresStorage(await openPgliteDb(join(dataDir, name)));
+  return sqliteStorage(await SqliteEngine.open({ path: join(dataDir, `${name}.sqlite`), synchronous: database.synchronous ?? "full" }));
 }

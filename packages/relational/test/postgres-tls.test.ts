@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import { inspect } from "node:util";
 import { secretFromFile } from "@parley/runtime";
 import { startPostgres, writeCertificates, type Certificates, type PrivatePostgres } from "@parley/testkit";
-import { openConfiguredDb, openPostgresDb, type Db } from "../src/index.js";
+import { openConfiguredStorage, openPostgresDb, type Db } from "../src/index.js";
 import { describeRelationalContract } from "./relational-contract.js";
 
 /**
@@ -133,7 +133,9 @@ describe("postgres with DATABASE_PASSWORD_FILE", () => {
     const s = await securePostgres();
     const url = s.url({ password: "not the password" });
     await refusal({ url }, [PASSWORD]);
-    const db = await openConfiguredDb({ url, password: secretFromFile("DATABASE_PASSWORD_FILE", s.passwordFile("right", PASSWORD)) }, "unused");
+    const storage = await openConfiguredStorage({ url, password: secretFromFile("DATABASE_PASSWORD_FILE", s.passwordFile("right", PASSWORD)) }, "unused", "unused");
+    assert.equal(storage.dialect, "postgres");
+    const db = (storage as Extract<typeof storage, { dialect: "postgres" }>).db;
     try {
       assert.deepEqual((await db.query("SELECT current_user AS who, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")).rows, [{ who: USER, ssl: true }]);
     } finally {

@@ -5,7 +5,7 @@ import { createThrowawayDatabase, openTestDb, type ThrowawayDatabase } from "@pa
 import { openPostgresDb, type Db } from "../src/index.js";
 import { describeRelationalContract } from "./relational-contract.js";
 
-describeRelationalContract("postgres", () => openTestDb("postgres", undefined, "parley_relational"));
+describeRelationalContract("postgres", () => openTestDb(undefined, "parley_relational"));
 
 describe("relational store (postgres connections)", () => {
   let database: ThrowawayDatabase;

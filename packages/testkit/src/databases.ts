@@ -1,27 +1,18 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrate, openPgliteDb, openPostgresDb, postgresStorage, SqliteEngine, sqliteStorage, type Db, type Migration, type Storage } from "@parley/relational";
+import { migrate, openPostgresDb, postgresStorage, SqliteEngine, sqliteStorage, type Db, type Migration, type Storage } from "@parley/relational";
 import { createThrowawayDatabase } from "./postgres.js";
 
-export type TestDbKind = "pglite" | "postgres";
-
 /**
- * A fresh database of the given kind with `migrations` applied: PGlite in
- * memory, or a throwaway Postgres database (never skipped: without
- * PARLEY_TEST_PG_URL this throws, and the suite reports it). `cleanup`
- * closes it and, for Postgres, drops it.
+ * A throwaway Postgres database with `migrations` applied, through the `Db`
+ * port (never skipped: without PARLEY_TEST_PG_URL this throws, and the suite
+ * reports it). `cleanup` closes and drops it.
  */
 export async function openTestDb(
-  kind: TestDbKind,
   migrations?: { component: string; list: readonly Migration[] },
   prefix = "parley_test",
 ): Promise<{ db: Db; cleanup(): Promise<void> }> {
-  if (kind === "pglite") {
-    const db = await openPgliteDb(undefined);
-    if (migrations) await migrate(db, migrations.component, migrations.list);
-    return { db, cleanup: () => db.close() };
-  }
   const database = await createThrowawayDatabase(prefix);
   try {
     const db = await openPostgresDb({ url: database.url, maxConnections: 10 });
@@ -59,6 +50,6 @@ export async function openTestStorage(kind: TestStorageKind, prefix = "parley_te
       },
     };
   }
-  const { db, cleanup } = await openTestDb("postgres", undefined, prefix);
+  const { db, cleanup } = await openTestDb(undefined, prefix);
   return { storage: postgresStorage(db), cleanup };
 }

@@ -1,5 +1,5 @@
 export { createThrowawayDatabase, type ThrowawayDatabase } from "./postgres.js";
-export { openTestDb, openTestStorage, type TestDbKind, type TestStorageKind } from "./databases.js";
+export { openTestDb, openTestStorage, type TestStorageKind } from "./databases.js";
 export { startEtcd, testEtcdUrl, uniqueEtcdPrefix, type EtcdSecurity, type PrivateEtcd } from "./etcd.js";
 export { issueCertificate, writeCertificates, writeServiceKeys, type Certificates, type ServiceKeys } from "./credentials.js";
 export { testCredentials, TEST_PRINCIPALS, type TestCredentials } from "./planes.js";

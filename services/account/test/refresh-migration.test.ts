@@ -30,7 +30,7 @@ for (const kind of ["postgres"] as const) {
     const legacy: { sessionId: bigint; token: string }[] = [];
 
     before(async () => {
-      ({ db, cleanup } = await openTestDb(kind, { component: "account", list: accountMigrations.filter((m) => m.version < 4) }, "parley_account"));
+      ({ db, cleanup } = await openTestDb({ component: "account", list: accountMigrations.filter((m) => m.version < 4) }, "parley_account"));
       const user = await db.query<{ id: string }>("INSERT INTO users (username, display_name, password_hash) VALUES ('old', 'old', 'x') RETURNING id");
       for (const name of ["phone", "laptop"]) {
         const device = await db.query<{ id: string }>("INSERT INTO devices (user_id, name) VALUES ($1, $2) RETURNING id", [user.rows[0]!.id, name]);

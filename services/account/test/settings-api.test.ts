@@ -89,7 +89,7 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
 // Postgres only: settings stored by a released Postgres schema. The SQLite schema has preview_length from its first version.
 describe("account schema (postgres)", () => {
   it("gives settings stored before preview_length existed the default 0", async () => {
-    const { db, cleanup } = await openTestDb("postgres", { component: "account", list: accountMigrations.slice(0, 2) }, "parley_account");
+    const { db, cleanup } = await openTestDb({ component: "account", list: accountMigrations.slice(0, 2) }, "parley_account");
     try {
       const { rows } = await db.query<{ id: string }>("INSERT INTO users (username, display_name, password_hash) VALUES ('old', 'Old', 'x') RETURNING id");
       const id = rows[0]!.id;

@@ -29,23 +29,22 @@ function inProcess(routes: (router: ConnectRouter) => void, policy: AccessPolicy
 
 /**
  * The chat service with real account, presence and idgen services, in
- * process; chat on SQLite (a file, its worker thread) or a throwaway Postgres.
+ * process, sharing one store as `npm start` does: SQLite (a file, its
+ * worker thread) or a throwaway Postgres.
  */
 export async function startChatHarness(kind: TestStorageKind = "sqlite"): Promise<ChatHarness> {
-  const chatStore = await openTestStorage(kind, "parley_chat_svc");
-  // Account and presence have no SQLite stores yet: beside a SQLite chat they get a throwaway Postgres of their own.
-  const otherStore = kind === "postgres" ? chatStore : await openTestStorage("postgres", "parley_chat_svc");
+  const store = await openTestStorage(kind, "parley_chat_svc");
   const account = await startAccount(
     loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
     silent,
-    { storage: otherStore.storage },
+    { storage: store.storage },
   );
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 1, clock: systemClock, maxBackwardMs: 100 }) });
   const accountAs = (caller: Role) => inProcess(account.routes, accountAccess, caller, [errorInterceptor(mapAccountError, silent)]);
-  const presence = await startPresence({ storage: otherStore.storage, account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
+  const presence = await startPresence({ storage: store.storage, account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
   const chat = await startChat(
     {
-      storage: chatStore.storage,
+      storage: store.storage,
       account: accountAs("chat"),
       idgen: inProcess(idgen.routes, idgenAccess, "chat", [errorInterceptor(mapIdgenError, silent)]),
       presence: inProcess(presence.routes, presenceAccess, "chat", []),
@@ -68,8 +67,7 @@ export async function startChatHarness(kind: TestStorageKind = "sqlite"): Promis
       await chat.close();
       await presence.close();
       await account.close();
-      await chatStore.cleanup();
-      if (otherStore !== chatStore) await otherStore.cleanup();
+      await store.cleanup();
     },
   };
 }

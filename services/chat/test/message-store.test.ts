@@ -17,7 +17,7 @@ const adapters: Record<"sqlite" | "postgres", () => Promise<OpenedMessageStore>>
     return { store: new SqliteMessageStore(storage.engine), cleanup };
   },
   async postgres() {
-    const { db, cleanup } = await openTestDb("postgres", { component: "chat", list: chatMigrations }, "parley_chat");
+    const { db, cleanup } = await openTestDb({ component: "chat", list: chatMigrations }, "parley_chat");
     return { store: new SqlMessageStore(db), cleanup };
   },
 };

@@ -25,7 +25,7 @@ describeJobStoreContract("sqlite", async () => {
 });
 
 describeJobStoreContract("postgres", async () => {
-  const { db, cleanup } = await openTestDb("postgres", { component: "notify", list: notifyMigrations }, "parley_notify");
+  const { db, cleanup } = await openTestDb({ component: "notify", list: notifyMigrations }, "parley_notify");
   return {
     store: new SqlJobStore(db),
     concurrent: true,

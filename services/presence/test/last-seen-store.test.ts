@@ -20,7 +20,7 @@ describeLastSeenStoreContract("sqlite", async () => {
 });
 
 describeLastSeenStoreContract("postgres", async () => {
-  const { db, cleanup } = await openTestDb("postgres", { component: "presence", list: presenceMigrations }, "parley_presence");
+  const { db, cleanup } = await openTestDb({ component: "presence", list: presenceMigrations }, "parley_presence");
   return { store: new SqlLastSeenStore(db), cleanup };
 });
 
