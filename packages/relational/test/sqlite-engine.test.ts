@@ -49,6 +49,38 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     }
   });
 
+  it("keeps each call of a round atomic on its own: a failing call undoes its writes and nothing else", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    try {
+      await engine.migrate("test", schema);
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      // Made in one turn, so they travel together and run as one round in one transaction.
+      const results = await Promise.allSettled([counters.bump("x", 1n), counters.bumpThenFail("y"), counters.insertTwice("z"), counters.bump("x", 2n)]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "rejected", "rejected", "fulfilled"],
+      );
+      assert.equal(await counters.read("x"), 3n);
+      assert.equal(await counters.read("y"), undefined);
+      assert.equal(await counters.read("z"), undefined);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("refuses arguments that cannot cross to the worker, failing only that call", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    try {
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      const [bad, good] = await Promise.allSettled([counters.echo(() => 1), counters.echo("fine")]);
+      assert.equal(bad.status, "rejected");
+      assert.match(String((bad as PromiseRejectedResult).reason), /could not be cloned/);
+      assert.deepEqual(good, { status: "fulfilled", value: "fine" });
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("answers calls in the order they were made, and carries dates, bytes and nested values", async () => {
     const engine = await SqliteEngine.open({ path: ":memory:" });
     try {

@@ -37,23 +37,29 @@ export function isSqliteUniqueViolation(err: unknown): boolean {
 /**
  * The embedded store: SQLite (Node's built-in node:sqlite) in a worker
  * thread. Callers run procedures, synchronous functions of a module loaded
- * in the worker, each in a transaction of its own and one at a time; one
- * message each way per call, whatever the number of statements, so the
- * thread serving sockets pays a structured clone and nothing else.
+ * in the worker, one at a time and each atomic (a savepoint of its own). The
+ * calls of one turn travel as one message, and the calls that arrive while
+ * the worker commits run together as its next round, in one transaction
+ * with one commit (group commit: under load, one disk sync serves many
+ * calls). A call's reply is sent after its round commits.
  */
 export class SqliteEngine {
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   private nextId = 1;
+  /** Calls made in this turn, posted together at its end (one message, and one round in the worker). */
+  private outbox: CallRequest[] = [];
   private closed: Promise<void> | undefined;
   private dead: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
-    worker.on("message", (reply: CallReply) => {
-      const call = this.pending.get(reply.id);
-      if (call === undefined) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) call.resolve(reply.value);
-      else call.reject(new SqliteError(reply.error));
+    worker.on("message", (replies: CallReply[]) => {
+      for (const reply of replies) {
+        const call = this.pending.get(reply.id);
+        if (call === undefined) continue;
+        this.pending.delete(reply.id);
+        if (reply.ok) call.resolve(reply.value);
+        else call.reject(new SqliteError(reply.error));
+      }
     });
     worker.on("error", (err) => this.failAll(err));
     worker.on("exit", (code) => this.failAll(new Error(`the SQLite worker exited (code ${code})`)));
@@ -85,6 +91,7 @@ export class SqliteEngine {
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
       this.worker.once("exit", () => resolve());
+      if (this.outbox.length > 0) this.flush();
       this.worker.postMessage("close");
     });
     return this.closed;
@@ -96,8 +103,29 @@ export class SqliteEngine {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, module, name, args } satisfies CallRequest);
+      if (this.outbox.push({ id, module, name, args }) === 1) process.nextTick(() => this.flush());
     });
+  }
+
+  private flush(): void {
+    const calls = this.outbox;
+    this.outbox = [];
+    try {
+      this.worker.postMessage(calls);
+    } catch (err) {
+      // Arguments that cannot be cloned (a function, a class with private state): those calls fail, the rest go.
+      const sendable = calls.filter((call) => {
+        try {
+          structuredClone(call);
+          return true;
+        } catch {
+          this.pending.get(call.id)?.reject(err instanceof Error ? err : new Error(String(err)));
+          this.pending.delete(call.id);
+          return false;
+        }
+      });
+      if (sendable.length > 0) this.worker.postMessage(sendable);
+    }
   }
 
   private failAll(err: Error): void {

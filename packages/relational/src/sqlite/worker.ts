@@ -1,7 +1,7 @@
 /**
- * The SQLite worker: owns the database connection and runs procedures, one
- * at a time, each in a transaction of its own. SQLite is synchronous, so it
- * runs here and never on the thread that serves sockets.
+ * The SQLite worker: owns the database connection and runs procedures one
+ * at a time, in rounds that share a transaction (group commit). SQLite is
+ * synchronous, so it runs here and never on the thread that serves sockets.
  */
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
@@ -23,35 +23,104 @@ const connection = new SqliteConnection(raw);
 const builtins: ProcedureModule = { applyMigrations };
 const modules = new Map<string, Promise<ProcedureModule>>();
 
-parentPort!.on("message", (request: CallRequest | "close") => {
-  if (request === "close") {
-    // After the calls already received: their replies go out first.
-    chain = chain.then(() => {
-      raw.close();
-      parentPort!.close();
-    });
-    return;
+const savepoint = raw.prepare("SAVEPOINT call");
+const release = raw.prepare("RELEASE call");
+const rollbackTo = raw.prepare("ROLLBACK TO call");
+
+/**
+ * Group commit: the calls that arrived while the previous round ran (its
+ * commit waits for the disk) run as the next round, in arrival order, in
+ * one transaction with one commit, each in a savepoint of its own so a
+ * call that throws undoes only its own writes. Replies go out after the
+ * commit, so no caller hears of a write before it is durable.
+ */
+const queue: CallRequest[] = [];
+let draining = false;
+let closing = false;
+
+parentPort!.on("message", (message: CallRequest[] | "close") => {
+  if (message === "close") closing = true;
+  else queue.push(...message);
+  if (!draining) {
+    draining = true;
+    void drain();
   }
-  void handle(request).then((reply) => parentPort!.postMessage(reply));
 });
 
-// Calls are answered in order, one transaction at a time: a module's first load is awaited
-// in a chain so a later call never overtakes an earlier one.
-let chain: Promise<unknown> = Promise.resolve();
+async function drain(): Promise<void> {
+  while (queue.length > 0) {
+    const round = queue.splice(0);
+    const procedures = await Promise.all(round.map(resolveProcedure));
+    send(runRound(round, procedures));
+  }
+  draining = false;
+  if (closing) {
+    raw.close();
+    parentPort!.close();
+  }
+}
 
-function handle(request: CallRequest): Promise<CallReply> {
-  const reply = chain.then(async () => {
-    try {
-      const module = request.module === "" ? builtins : await load(request.module);
-      const procedure = module[request.name];
-      if (typeof procedure !== "function") throw new Error(`${request.module || "engine"} has no procedure ${request.name}`);
-      return { id: request.id, ok: true, value: inTransaction(() => procedure(connection, ...request.args)) } satisfies CallReply;
-    } catch (err) {
-      return { id: request.id, ok: false, error: serialize(err) } satisfies CallReply;
-    }
-  });
-  chain = reply;
-  return reply;
+/** Replies of a round in one message; a reply that cannot be cloned (a procedure returned a function) fails alone. */
+function send(replies: CallReply[]): void {
+  try {
+    parentPort!.postMessage(replies);
+  } catch {
+    parentPort!.postMessage(
+      replies.map((reply): CallReply => {
+        try {
+          structuredClone(reply);
+          return reply;
+        } catch (err) {
+          return { id: reply.id, ok: false, error: serialize(err) };
+        }
+      }),
+    );
+  }
+}
+
+type Resolved = { procedure: (...args: unknown[]) => unknown } | { error: unknown };
+
+async function resolveProcedure(request: CallRequest): Promise<Resolved> {
+  try {
+    const module = request.module === "" ? builtins : await load(request.module);
+    const procedure = module[request.name];
+    if (typeof procedure !== "function") throw new Error(`${request.module || "engine"} has no procedure ${request.name}`);
+    return { procedure: procedure as (...args: unknown[]) => unknown };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function runRound(round: CallRequest[], procedures: Resolved[]): CallReply[] {
+  const replies: CallReply[] = [];
+  try {
+    raw.exec("BEGIN IMMEDIATE");
+    round.forEach((request, i) => {
+      const resolved = procedures[i]!;
+      if ("error" in resolved) {
+        replies.push({ id: request.id, ok: false, error: serialize(resolved.error) });
+        return;
+      }
+      savepoint.run();
+      let value: unknown;
+      try {
+        value = resolved.procedure(connection, ...request.args);
+      } catch (err) {
+        rollbackTo.run();
+        release.run();
+        replies.push({ id: request.id, ok: false, error: serialize(err) });
+        return;
+      }
+      release.run();
+      replies.push({ id: request.id, ok: true, value });
+    });
+    raw.exec("COMMIT");
+    return replies;
+  } catch (err) {
+    // The transaction itself failed (the disk is full, the file is gone): nothing of the round was kept.
+    if (raw.isTransaction) raw.exec("ROLLBACK");
+    return round.map((request) => ({ id: request.id, ok: false, error: serialize(err) }));
+  }
 }
 
 function load(url: string): Promise<ProcedureModule> {
@@ -61,18 +130,6 @@ function load(url: string): Promise<ProcedureModule> {
     modules.set(url, module);
   }
   return module;
-}
-
-function inTransaction(fn: () => unknown): unknown {
-  raw.exec("BEGIN IMMEDIATE");
-  try {
-    const value = fn();
-    raw.exec("COMMIT");
-    return value;
-  } catch (err) {
-    if (raw.isTransaction) raw.exec("ROLLBACK");
-    throw err;
-  }
 }
 
 function serialize(err: unknown): SerializedError {
