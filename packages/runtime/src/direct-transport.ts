@@ -51,7 +51,9 @@ export function directTransport(routes: (router: ConnectRouter) => void, interce
       try {
         const spec = specOf(method);
         if (spec.kind !== "unary") throw new ConnectError(`${method.name} is not a unary method`, Code.Internal);
-        const message = await untilAborted(invokeUnaryImplementation(spec, context, create(method.input, input), chain), context.signal);
+        const work = invokeUnaryImplementation(spec, context, create(method.input, input), chain);
+        // Without a caller's signal or a deadline nothing but the call's own end can abort it: no race to set up.
+        const message = await (signal === undefined && timeoutMs === undefined ? work : untilAborted(work, context.signal));
         return { stream: false, service: method.parent, method, header: context.responseHeader, trailer: context.responseTrailer, message: message as UnaryResponse<I, O>["message"] };
       } catch (err) {
         throw ConnectError.from(err, Code.Internal);
