@@ -60,7 +60,8 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   };
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
-  bus.consume(deliveryWorker({ gateways, locator: new PresenceDeviceLocator(deps.presence), push, logger }));
+  const locator = new PresenceDeviceLocator(deps.presence, { logger });
+  bus.consume(deliveryWorker({ gateways, locator, push, logger }));
   const stopping = new AbortController();
   return {
     chat,
@@ -69,6 +70,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     serviceNames: chatServiceNames,
     async close() {
       await bus.close();
+      await locator.close();
       await push.close();
       gateways.close();
     },

@@ -27,8 +27,14 @@ export interface DeviceLocation {
 
 /** Where users' devices are connected (the presence service in the mesh). */
 export interface DeviceLocator {
-  /** Connected devices per user; users with none are absent. */
+  /**
+   * Connected devices per user; users with none are absent. Any number of
+   * users. Rejects with DependencyUnavailable when presence cannot answer
+   * now (the caller falls back rather than wait).
+   */
   locate(userIds: readonly bigint[]): Promise<Map<bigint, DeviceLocation[]>>;
+  /** Stops: lookups from then on fail; resolves once the connection to presence has ended. */
+  close(): Promise<void>;
 }
 
 /** What travels on the delivery bus: an inbox entry for its user, or an ephemeral event. */

@@ -11,8 +11,7 @@ import {
 import { AsyncQueue, TickBatcher, withFieldChecks, type Logger } from "@parley/runtime";
 import { InvalidInput } from "./errors.js";
 import type { PresenceHub } from "./hub.js";
-
-export const LOCATE_MAX = 1_000;
+import { LOCATE_MAX, serveLocateStream } from "./locate-stream.js";
 
 /** Wiring: PresenceService on the hub. */
 export function presenceRoutes(hub: PresenceHub, logger: Logger, stopping: AbortSignal): (router: ConnectRouter) => void {
@@ -22,6 +21,7 @@ export function presenceRoutes(hub: PresenceHub, logger: Logger, stopping: Abort
       if (req.userIds.length > LOCATE_MAX) throw new InvalidInput("user_ids", `must name at most ${LOCATE_MAX} users`);
       return { sessions: hub.locate(req.userIds) };
     },
+    locateDevicesStream: (requests, ctx) => serveLocateStream(requests, ctx, hub, logger, stopping),
     async getPresence(req) {
       return { presences: await hub.getPresence(req.viewerId, req.userIds) };
     },

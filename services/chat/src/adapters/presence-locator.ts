@@ -1,54 +1,167 @@
-import { createClient, type Transport } from "@connectrpc/connect";
-import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { LocateDevicesStreamRequestSchema, PresenceService, type LocateDevicesStreamRequest } from "@parley/contracts/parley/presence/v1/presence";
+import { AsyncQueue, DependencyUnavailable, type Logger } from "@parley/runtime";
 import type { DeviceLocation, DeviceLocator } from "../ports.js";
+import { LocateRound, type Lookup } from "./locate-round.js";
+import { backoffMs, type RetryPolicy } from "./retry-policy.js";
 
-interface Waiter {
-  userIds: readonly bigint[];
-  resolve: (found: Map<bigint, DeviceLocation[]>) => void;
-  reject: (err: unknown) => void;
+/** Most users in one request (presence refuses more): a larger lookup goes as several requests. */
+export const LOCATE_REQUEST_MAX = 1_000;
+
+export interface PresenceLocatorOptions {
+  logger: Logger;
+  /** How long a round of lookups may wait for its answers (default 5 s); past it the stream counts as broken. */
+  timeoutMs?: number;
+  /** The delays before reopening a broken stream (default 100 ms doubling up to 5 s, jittered). */
+  reopen?: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">;
 }
 
+interface Link {
+  requests: AsyncQueue<LocateDevicesStreamRequest>;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+const DEFAULT_REOPEN = { baseDelayMs: 100, maxDelayMs: 5_000 };
+const CLOSE_WAIT_MS = 1_000;
+const DEPENDENCY = "the presence service";
+
 /**
- * Device locations from presence. Lookups that arrive while a call is in
- * flight share the next call, so the delivery worker's partitions cost one
- * LocateDevices per round trip rather than one per message.
+ * Device locations from presence over one long-lived LocateDevicesStream,
+ * because delivery looks up every message's recipient and a unary call costs
+ * far more CPU (on both sides) than a message on an open stream. What it does:
+ *
+ * - Lookups made in the same turn of the event loop go as one round: their
+ *   users, de-duplicated, in requests of at most LOCATE_REQUEST_MAX (so a
+ *   lookup of any size is answered whole). Rounds are pipelined: several may
+ *   be in flight, answers are matched by request id.
+ * - The stream opens at the first lookup. When it breaks (presence restarts
+ *   or drains, the network fails, or a round goes unanswered for
+ *   `timeoutMs`), every lookup in flight fails with DependencyUnavailable
+ *   and the stream is reopened after a jittered backoff that grows while
+ *   reopening keeps failing (reset by the first answer). Lookups made while
+ *   it is down fail at once in the same way, so delivery falls back to
+ *   every gateway instead of waiting.
+ * - close() ends the stream cleanly: the request side is closed, presence
+ *   answers what it has and ends its side (waited for up to a second, then
+ *   cut).
  */
 export class PresenceDeviceLocator implements DeviceLocator {
   private readonly client;
-  private waiting: Waiter[] = [];
-  private inFlight = false;
+  private readonly timeoutMs: number;
+  private readonly reopen: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">;
+  private readonly pending = new Map<bigint, LocateRound>();
+  private link: Link | undefined;
+  private nextRequestId = 1n;
+  private tick: Lookup[] = [];
+  private scheduled = false;
+  private failures = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  constructor(transport: Transport) {
+  constructor(
+    transport: Transport,
+    private readonly o: PresenceLocatorOptions,
+  ) {
     this.client = createClient(PresenceService, transport);
+    this.timeoutMs = o.timeoutMs ?? 5_000;
+    this.reopen = o.reopen ?? DEFAULT_REOPEN;
   }
 
   locate(userIds: readonly bigint[]): Promise<Map<bigint, DeviceLocation[]>> {
+    if (this.closed) return Promise.reject(unavailable(new Error("chat is shutting down")));
+    if (userIds.length === 0) return Promise.resolve(new Map());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ userIds, resolve, reject });
-      if (!this.inFlight) void this.fetch();
+      this.tick.push({ userIds, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => this.flush());
     });
   }
 
-  private async fetch(): Promise<void> {
-    this.inFlight = true;
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0);
-      const users = [...new Set(batch.flatMap((w) => w.userIds))].slice(0, 1_000);
-      try {
-        const { sessions } = await this.client.locateDevices({ userIds: users });
-        const all = new Map<bigint, DeviceLocation[]>();
-        for (const s of sessions) {
-          const list = all.get(s.userId) ?? [];
-          list.push({ deviceId: s.deviceId, gatewayId: s.gatewayId });
-          all.set(s.userId, list);
-        }
-        for (const waiter of batch) {
-          waiter.resolve(new Map(waiter.userIds.flatMap((id) => (all.has(id) ? [[id, all.get(id)!] as const] : []))));
-        }
-      } catch (err) {
-        for (const waiter of batch) waiter.reject(err);
-      }
-    }
-    this.inFlight = false;
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reopenTimer);
+    for (const lookup of this.tick.splice(0)) lookup.reject(unavailable(new Error("chat is shutting down")));
+    const link = this.link;
+    if (link === undefined) return;
+    link.requests.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([link.done, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    link.abort.abort();
+    await link.done;
   }
+
+  /** Sends this turn's lookups as one round. */
+  private flush(): void {
+    this.scheduled = false;
+    const lookups = this.tick.splice(0);
+    if (lookups.length === 0) return;
+    const link = this.link ?? this.open();
+    const round = new LocateRound(lookups);
+    if (link === undefined) return round.fail(unavailable(new Error("the locate stream is down; reopening")));
+    for (const userIds of round.chunks(LOCATE_REQUEST_MAX)) {
+      const requestId = this.nextRequestId++;
+      round.requestIds.push(requestId);
+      this.pending.set(requestId, round);
+      link.requests.push(create(LocateDevicesStreamRequestSchema, { requestId, userIds }));
+    }
+    const timer = setTimeout(() => {
+      if (!round.isSettled) this.lost(link, new ConnectError(`no answer from presence within ${this.timeoutMs} ms`, Code.DeadlineExceeded));
+    }, this.timeoutMs);
+    timer.unref();
+    round.onSettled = () => clearTimeout(timer);
+  }
+
+  /** A new stream, or undefined while waiting to reopen (or closed). */
+  private open(): Link | undefined {
+    if (this.closed || this.reopenTimer !== undefined) return undefined;
+    const link: Link = { requests: new AsyncQueue(), abort: new AbortController(), done: Promise.resolve() };
+    this.link = link; // before reading: a transport that fails at once must find this link to be the one lost
+    link.done = this.read(link);
+    return this.link;
+  }
+
+  private async read(link: Link): Promise<void> {
+    let ended: unknown = new ConnectError("presence ended the locate stream", Code.Unavailable);
+    try {
+      for await (const response of this.client.locateDevicesStream(link.requests, { signal: link.abort.signal })) {
+        this.failures = 0;
+        const round = this.pending.get(response.requestId);
+        if (round === undefined) continue; // its round failed already
+        this.pending.delete(response.requestId);
+        round.answer(response.sessions);
+      }
+    } catch (err) {
+      ended = err;
+    }
+    this.lost(link, ended);
+  }
+
+  /** The stream is gone: fail what it carried and reopen it after a backoff. */
+  private lost(link: Link, err: unknown): void {
+    if (this.link !== link) return;
+    this.link = undefined;
+    link.requests.close();
+    link.abort.abort();
+    const failure = unavailable(err);
+    for (const round of this.pending.values()) round.fail(failure);
+    this.pending.clear();
+    if (this.closed) return;
+    // One warning per outage: reopening attempts that fail again are logged at debug.
+    const log = this.failures === 0 ? this.o.logger.warn.bind(this.o.logger) : this.o.logger.debug.bind(this.o.logger);
+    const delayMs = backoffMs(this.failures++, this.reopen);
+    log({ err, reopenInMs: Math.round(delayMs) }, "locate stream to presence broke; lookups fail until it is reopened");
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      if (!this.closed && this.link === undefined) this.open();
+    }, delayMs);
+    this.reopenTimer.unref();
+  }
+}
+
+function unavailable(cause: unknown): DependencyUnavailable {
+  return new DependencyUnavailable(DEPENDENCY, { cause });
 }

@@ -31,7 +31,7 @@ export function isTransient(code: Code): boolean {
  * cap, its upper half random so that callers who failed together (notify
  * restarting) do not all come back in the same instant.
  */
-export function backoffMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffMs(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
   return ceiling / 2 + random() * (ceiling / 2);
 }

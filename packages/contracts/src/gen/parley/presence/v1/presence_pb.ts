@@ -25,7 +25,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/presence/v1/presence.proto.
  */
 export const file_parley_presence_v1_presence: GenFile = /*@__PURE__*/
-  fileDesc("CiFwYXJsZXkvcHJlc2VuY2UvdjEvcHJlc2VuY2UucHJvdG8SEnBhcmxleS5wcmVzZW5jZS52MSJ/CgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5wYXJsZXkucHJlc2VuY2UudjEuU3RhdHVzEjIKDmxhc3RfYWN0aXZlX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJHCg1EZXZpY2VTZXNzaW9uEg8KB3VzZXJfaWQYASABKAQSEQoJZGV2aWNlX2lkGAIgASgEEhIKCmdhdGV3YXlfaWQYAyABKAkiUAoFSGVsbG8SEgoKZ2F0ZXdheV9pZBgBIAEoCRIzCghzZXNzaW9ucxgCIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uImYKDFNlc3Npb25FdmVudBIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIyCgRraW5kGAMgASgOMiQucGFybGV5LnByZXNlbmNlLnYxLlNlc3Npb25FdmVudEtpbmQibQoPU2Vzc2lvbnNSZXF1ZXN0EigKBWhlbGxvGAEgASgLMhkucGFybGV5LnByZXNlbmNlLnYxLkhlbGxvEjAKBmV2ZW50cxgCIAMoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uRXZlbnQiWAoOUHJlc2VuY2VVcGRhdGUSEgoKZGV2aWNlX2lkcxgBIAMoBBIyCghwcmVzZW5jZRgCIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2UiRwoQU2Vzc2lvbnNSZXNwb25zZRIzCgd1cGRhdGVzGAEgAygLMiIucGFybGV5LnByZXNlbmNlLnYxLlByZXNlbmNlVXBkYXRlIigKFExvY2F0ZURldmljZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIkwKFUxvY2F0ZURldmljZXNSZXNwb25zZRIzCghzZXNzaW9ucxgBIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uIjkKEkdldFByZXNlbmNlUmVxdWVzdBIRCgl2aWV3ZXJfaWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiSgoTR2V0UHJlc2VuY2VSZXNwb25zZRIzCglwcmVzZW5jZXMYASADKAsyIC5wYXJsZXkucHJlc2VuY2UudjEuVXNlclByZXNlbmNlKkcKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIRCg1TVEFUVVNfT05MSU5FEAESEgoOU1RBVFVTX09GRkxJTkUQAiqfAQoQU2Vzc2lvbkV2ZW50S2luZBIiCh5TRVNTSU9OX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxTRVNTSU9OX0VWRU5UX0tJTkRfQ09OTkVDVEVEEAESIwofU0VTU0lPTl9FVkVOVF9LSU5EX0RJU0NPTk5FQ1RFRBACEiAKHFNFU1NJT05fRVZFTlRfS0lORF9IRUFSVEJFQVQQAzKyAgoPUHJlc2VuY2VTZXJ2aWNlElkKCFNlc3Npb25zEiMucGFybGV5LnByZXNlbmNlLnYxLlNlc3Npb25zUmVxdWVzdBokLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uc1Jlc3BvbnNlKAEwARJkCg1Mb2NhdGVEZXZpY2VzEigucGFybGV5LnByZXNlbmNlLnYxLkxvY2F0ZURldmljZXNSZXF1ZXN0GikucGFybGV5LnByZXNlbmNlLnYxLkxvY2F0ZURldmljZXNSZXNwb25zZRJeCgtHZXRQcmVzZW5jZRImLnBhcmxleS5wcmVzZW5jZS52MS5HZXRQcmVzZW5jZVJlcXVlc3QaJy5wYXJsZXkucHJlc2VuY2UudjEuR2V0UHJlc2VuY2VSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiFwYXJsZXkvcHJlc2VuY2UvdjEvcHJlc2VuY2UucHJvdG8SEnBhcmxleS5wcmVzZW5jZS52MSJ/CgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5wYXJsZXkucHJlc2VuY2UudjEuU3RhdHVzEjIKDmxhc3RfYWN0aXZlX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJHCg1EZXZpY2VTZXNzaW9uEg8KB3VzZXJfaWQYASABKAQSEQoJZGV2aWNlX2lkGAIgASgEEhIKCmdhdGV3YXlfaWQYAyABKAkiUAoFSGVsbG8SEgoKZ2F0ZXdheV9pZBgBIAEoCRIzCghzZXNzaW9ucxgCIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uImYKDFNlc3Npb25FdmVudBIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIyCgRraW5kGAMgASgOMiQucGFybGV5LnByZXNlbmNlLnYxLlNlc3Npb25FdmVudEtpbmQibQoPU2Vzc2lvbnNSZXF1ZXN0EigKBWhlbGxvGAEgASgLMhkucGFybGV5LnByZXNlbmNlLnYxLkhlbGxvEjAKBmV2ZW50cxgCIAMoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uRXZlbnQiWAoOUHJlc2VuY2VVcGRhdGUSEgoKZGV2aWNlX2lkcxgBIAMoBBIyCghwcmVzZW5jZRgCIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2UiRwoQU2Vzc2lvbnNSZXNwb25zZRIzCgd1cGRhdGVzGAEgAygLMiIucGFybGV5LnByZXNlbmNlLnYxLlByZXNlbmNlVXBkYXRlIigKFExvY2F0ZURldmljZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIkwKFUxvY2F0ZURldmljZXNSZXNwb25zZRIzCghzZXNzaW9ucxgBIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uIkIKGkxvY2F0ZURldmljZXNTdHJlYW1SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiZgobTG9jYXRlRGV2aWNlc1N0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAQSMwoIc2Vzc2lvbnMYAiADKAsyIS5wYXJsZXkucHJlc2VuY2UudjEuRGV2aWNlU2Vzc2lvbiI5ChJHZXRQcmVzZW5jZVJlcXVlc3QSEQoJdmlld2VyX2lkGAEgASgEEhAKCHVzZXJfaWRzGAIgAygEIkoKE0dldFByZXNlbmNlUmVzcG9uc2USMwoJcHJlc2VuY2VzGAEgAygLMiAucGFybGV5LnByZXNlbmNlLnYxLlVzZXJQcmVzZW5jZSpHCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEQoNU1RBVFVTX09OTElORRABEhIKDlNUQVRVU19PRkZMSU5FEAIqnwEKEFNlc3Npb25FdmVudEtpbmQSIgoeU0VTU0lPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIAocU0VTU0lPTl9FVkVOVF9LSU5EX0NPTk5FQ1RFRBABEiMKH1NFU1NJT05fRVZFTlRfS0lORF9ESVNDT05ORUNURUQQAhIgChxTRVNTSU9OX0VWRU5UX0tJTkRfSEVBUlRCRUFUEAMyrgMKD1ByZXNlbmNlU2VydmljZRJZCghTZXNzaW9ucxIjLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uc1JlcXVlc3QaJC5wYXJsZXkucHJlc2VuY2UudjEuU2Vzc2lvbnNSZXNwb25zZSgBMAESZAoNTG9jYXRlRGV2aWNlcxIoLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzUmVxdWVzdBopLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzUmVzcG9uc2USegoTTG9jYXRlRGV2aWNlc1N0cmVhbRIuLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzU3RyZWFtUmVxdWVzdBovLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzU3RyZWFtUmVzcG9uc2UoATABEl4KC0dldFByZXNlbmNlEiYucGFybGV5LnByZXNlbmNlLnYxLkdldFByZXNlbmNlUmVxdWVzdBonLnBhcmxleS5wcmVzZW5jZS52MS5HZXRQcmVzZW5jZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A user's presence as a viewer may see it.
@@ -272,6 +272,63 @@ export const LocateDevicesResponseSchema: GenMessage<LocateDevicesResponse> = /*
   messageDesc(file_parley_presence_v1_presence, 8);
 
 /**
+ * One lookup on LocateDevicesStream.
+ *
+ * @generated from message parley.presence.v1.LocateDevicesStreamRequest
+ */
+export type LocateDevicesStreamRequest = Message<"parley.presence.v1.LocateDevicesStreamRequest"> & {
+  /**
+   * Chosen by the caller to match the response; unique among the requests
+   * in flight on this stream (a counter does).
+   *
+   * @generated from field: uint64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * The users, at most 1,000.
+   *
+   * @generated from field: repeated uint64 user_ids = 2;
+   */
+  userIds: bigint[];
+};
+
+/**
+ * Describes the message parley.presence.v1.LocateDevicesStreamRequest.
+ * Use `create(LocateDevicesStreamRequestSchema)` to create a new message.
+ */
+export const LocateDevicesStreamRequestSchema: GenMessage<LocateDevicesStreamRequest> = /*@__PURE__*/
+  messageDesc(file_parley_presence_v1_presence, 9);
+
+/**
+ * The answer to one LocateDevicesStreamRequest.
+ *
+ * @generated from message parley.presence.v1.LocateDevicesStreamResponse
+ */
+export type LocateDevicesStreamResponse = Message<"parley.presence.v1.LocateDevicesStreamResponse"> & {
+  /**
+   * The request_id of the request answered.
+   *
+   * @generated from field: uint64 request_id = 1;
+   */
+  requestId: bigint;
+
+  /**
+   * The connected devices of those users; users with none are absent.
+   *
+   * @generated from field: repeated parley.presence.v1.DeviceSession sessions = 2;
+   */
+  sessions: DeviceSession[];
+};
+
+/**
+ * Describes the message parley.presence.v1.LocateDevicesStreamResponse.
+ * Use `create(LocateDevicesStreamResponseSchema)` to create a new message.
+ */
+export const LocateDevicesStreamResponseSchema: GenMessage<LocateDevicesStreamResponse> = /*@__PURE__*/
+  messageDesc(file_parley_presence_v1_presence, 10);
+
+/**
  * @generated from message parley.presence.v1.GetPresenceRequest
  */
 export type GetPresenceRequest = Message<"parley.presence.v1.GetPresenceRequest"> & {
@@ -295,7 +352,7 @@ export type GetPresenceRequest = Message<"parley.presence.v1.GetPresenceRequest"
  * Use `create(GetPresenceRequestSchema)` to create a new message.
  */
 export const GetPresenceRequestSchema: GenMessage<GetPresenceRequest> = /*@__PURE__*/
-  messageDesc(file_parley_presence_v1_presence, 9);
+  messageDesc(file_parley_presence_v1_presence, 11);
 
 /**
  * @generated from message parley.presence.v1.GetPresenceResponse
@@ -314,7 +371,7 @@ export type GetPresenceResponse = Message<"parley.presence.v1.GetPresenceRespons
  * Use `create(GetPresenceResponseSchema)` to create a new message.
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
-  messageDesc(file_parley_presence_v1_presence, 10);
+  messageDesc(file_parley_presence_v1_presence, 12);
 
 /**
  * Online or offline.
@@ -409,7 +466,9 @@ export const PresenceService: GenService<{
     output: typeof SessionsResponseSchema;
   },
   /**
-   * Where each user's devices are connected (chat's delivery uses it).
+   * Where each user's devices are connected, for one lookup. Chat's
+   * delivery uses LocateDevicesStream instead; this stays for other callers
+   * and for tools.
    *
    * @generated from rpc parley.presence.v1.PresenceService.LocateDevices
    */
@@ -417,6 +476,25 @@ export const PresenceService: GenService<{
     methodKind: "unary";
     input: typeof LocateDevicesRequestSchema;
     output: typeof LocateDevicesResponseSchema;
+  },
+  /**
+   * The same lookups as LocateDevices on one long-lived stream (chat keeps
+   * one open per process): a unary call costs far more server CPU than a
+   * message on an open stream, and delivery looks up devices for every
+   * message. Requests may be pipelined (several sent before the first is
+   * answered); each is answered by exactly one response with its
+   * request_id, in the order the requests arrived. A request naming more
+   * than 1,000 users, or an id above 2^63 - 1, ends the stream with
+   * INVALID_ARGUMENT naming the request; the caller splits larger lookups.
+   * The stream ends when presence shuts down; the caller reopens it (with
+   * backoff) and fails the lookups that were in flight.
+   *
+   * @generated from rpc parley.presence.v1.PresenceService.LocateDevicesStream
+   */
+  locateDevicesStream: {
+    methodKind: "bidi_streaming";
+    input: typeof LocateDevicesStreamRequestSchema;
+    output: typeof LocateDevicesStreamResponseSchema;
   },
   /**
    * The status of up to 200 users as seen by a viewer (who may only see what
