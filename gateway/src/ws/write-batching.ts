@@ -1,12 +1,13 @@
 import type { Duplex } from "node:stream";
 
 /**
- * Holds a socket's writes until the end of the current turn of the event
- * loop, so every frame written to it in one turn (a burst of deliveries and
- * replies) leaves in one system call instead of one each. Without it, socket
- * writes were the largest single cost of a delivered message after storage.
- * The hold ends in the same turn (process.nextTick), so nothing waits for
- * a later event.
+ * Holds a socket's writes until the event loop has handled the events
+ * that are ready now (setImmediate: after this round of I/O callbacks), so
+ * the frames written to it meanwhile (deliveries and replies from several
+ * incoming batches) leave in one system call instead of one each. Socket
+ * writes were the largest single cost of a delivered message after storage:
+ * on loopback a write also pays for the receiving side in the kernel. The
+ * hold never waits for a timer or for new I/O, only for callbacks already due.
  */
 export function writeBatcher(socket: Duplex): () => void {
   let held = false;
@@ -18,7 +19,7 @@ export function writeBatcher(socket: Duplex): () => void {
     if (held) return;
     held = true;
     socket.cork();
-    process.nextTick(release);
+    setImmediate(release);
   };
 }
 
