@@ -10,7 +10,7 @@ export interface DatabaseTarget {
   readonly url: string | undefined;
   /** Returns the password for each new connection (overriding the URL's); undefined: the URL's own. */
   readonly password?: (() => string) | undefined;
-  /** The embedded SQLite's durability (default "full": every commit synced before it is acknowledged). */
+  /** The embedded SQLite's durability (SQLITE_SYNCHRONOUS; default "normal": safe from a process crash, not from power loss). */
   readonly synchronous?: "full" | "normal";
 }
 
@@ -39,5 +39,5 @@ export async function openConfiguredStorage(database: DatabaseTarget, dataDir: s
   if (database.url !== undefined) {
     return postgresStorage(await openPostgresDb({ url: database.url, ...(database.password ? { password: database.password } : {}), ...(logger ? { logger } : {}) }));
   }
-  return sqliteStorage(await SqliteEngine.open({ path: join(dataDir, `${name}.sqlite`), synchronous: database.synchronous ?? "full" }));
+  return sqliteStorage(await SqliteEngine.open({ path: join(dataDir, `${name}.sqlite`), synchronous: database.synchronous ?? "normal" }));
 }

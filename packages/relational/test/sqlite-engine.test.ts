@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -104,6 +104,26 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     await engine.close();
     assert.equal(await inFlight, "last", "a call made before close is answered");
     await assert.rejects(engine.procedures<typeof counterProcedures>(COUNTERS).echo("late"), /closed/);
+  });
+
+  it("copies the log into the database file in the background, not in a commit", async () => {
+    const path = join(root, "checkpointed.db");
+    const engine = await SqliteEngine.open({ path, checkpointIntervalMs: 20 });
+    try {
+      await engine.migrate("test", schema);
+      const before = (await stat(path)).size;
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      await Promise.all(Array.from({ length: 2_000 }, (_, i) => counters.bump(`counter ${i} ${"x".repeat(200)}`, 1n)));
+      // Commits never checkpoint (wal_autocheckpoint is 0), so only the checkpointer makes the file grow while the engine is open.
+      let size = before;
+      for (let tries = 0; size <= before && tries < 500; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        size = (await stat(path)).size;
+      }
+      assert.ok(size > before, `the database file grew from ${before} bytes while open (now ${size})`);
+    } finally {
+      await engine.close();
+    }
   });
 
   it("fails to open what is not a database file, naming the cause", async () => {

@@ -98,8 +98,8 @@ describe("configuration from the environment", () => {
       () => databaseSettings(loadEnv(databaseEnv, { DATABASE_PASSWORD_FILE: "/run/secrets/db" })),
       (err: unknown) => err instanceof ConfigError && err.problems[0] === "DATABASE_PASSWORD_FILE: needs DATABASE_URL (the embedded SQLite has no password)",
     );
-    assert.deepEqual(databaseSettings(loadEnv(databaseEnv, {})), { url: undefined, password: undefined, synchronous: "full" });
-    assert.equal(databaseSettings(loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "normal" })).synchronous, "normal");
+    assert.deepEqual(databaseSettings(loadEnv(databaseEnv, {})), { url: undefined, password: undefined, synchronous: "normal" });
+    assert.equal(databaseSettings(loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "full" })).synchronous, "full");
     assert.throws(() => loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "off" }), (err: unknown) => err instanceof ConfigError && /SQLITE_SYNCHRONOUS: must be one of full, normal/.test(err.problems[0]!));
   });
 });

@@ -15,6 +15,8 @@ export interface SqliteOptions {
   /** A file (its folder is created), or ":memory:" for a database that ends with the engine. */
   path: string;
   synchronous?: WorkerSettings["synchronous"];
+  /** How often the checkpointer copies the log into the file (default 200 ms). */
+  checkpointIntervalMs?: number;
 }
 
 /** An error raised in the worker, with SQLite's extended result code when SQLite raised it. */
@@ -51,6 +53,9 @@ export class SqliteEngine {
   private closed: Promise<void> | undefined;
   private dead: Error | undefined;
 
+  /** Copies the log back into the file (absent for a database in memory). */
+  private checkpointer: Worker | undefined;
+
   private constructor(private readonly worker: Worker) {
     worker.on("message", (replies: CallReply[]) => {
       for (const reply of replies) {
@@ -67,10 +72,20 @@ export class SqliteEngine {
 
   static async open(options: SqliteOptions): Promise<SqliteEngine> {
     if (options.path !== ":memory:") await mkdir(dirname(options.path), { recursive: true });
-    const settings: WorkerSettings = { path: options.path, synchronous: options.synchronous ?? "full" };
-    const engine = new SqliteEngine(new Worker(siblingModule(import.meta.url, "worker"), { workerData: settings, execArgv: loaderArgs(process.execArgv) }));
+    const settings: WorkerSettings = { path: options.path, synchronous: options.synchronous ?? "normal" };
+    const execArgv = loaderArgs(process.execArgv);
+    const worker = new Worker(siblingModule(import.meta.url, "worker"), { workerData: settings, execArgv });
+    const engine = new SqliteEngine(worker);
     // The first call answers once the worker has opened the file, so a bad path fails here.
     await engine.call("", "applyMigrations", ["engine", []]);
+    if (options.path === ":memory:") return engine;
+    // Started once the writer has set the file to WAL mode.
+    engine.checkpointer = new Worker(siblingModule(import.meta.url, "checkpointer"), {
+      workerData: { path: options.path, intervalMs: options.checkpointIntervalMs ?? 200 },
+      execArgv,
+    });
+    // A dead checkpointer costs latency and disk, not data: the writer still commits (the log grows).
+    engine.checkpointer.on("error", () => {});
     return engine;
   }
 
@@ -89,11 +104,19 @@ export class SqliteEngine {
 
   /** Waits for the calls already made, then closes the database and ends the worker. */
   close(): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      this.worker.once("exit", () => resolve());
+    this.closed ??= (async () => {
+      const checkpointer = this.checkpointer;
+      if (checkpointer) {
+        const stopped = new Promise((resolve) => checkpointer.once("exit", resolve));
+        checkpointer.postMessage("close");
+        await stopped;
+      }
+      // The writer closes last: as the last connection, it checkpoints the log into the file.
+      const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
       if (this.outbox.length > 0) this.flush();
       this.worker.postMessage("close");
-    });
+      await exited;
+    })();
     return this.closed;
   }
 

@@ -3,7 +3,7 @@
 export interface WorkerSettings {
   /** A file path, or ":memory:". */
   path: string;
-  /** PRAGMA synchronous: FULL syncs every commit to disk; NORMAL survives a process crash but may lose the last commits on power loss. */
+  /** PRAGMA synchronous: FULL syncs every commit to disk; NORMAL survives a process crash but may lose the last commits on power loss (SQLite's advice for WAL). */
   synchronous: "full" | "normal";
 }
 
