@@ -54,10 +54,26 @@ function checkSequence(component: string, migrations: readonly Migration[]): voi
   });
 }
 
-/** Splits a migration on semicolons at line ends; migrations keep one statement per `;\n`. */
+/**
+ * Splits a migration on semicolons at line ends; migrations keep one
+ * statement per `;\n`. Dollar-quoted text (`$$ ... $$`, `$body$ ... $body$`:
+ * function bodies) is kept whole, so a PL/pgSQL function's own statements
+ * stay inside its CREATE FUNCTION.
+ */
 function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*\n/)
-    .map((s) => s.trim().replace(/;$/, ""))
-    .filter((s) => s.length > 0);
+  const statements: string[] = [];
+  const boundary = /\$([A-Za-z_][A-Za-z0-9_]*)?\$|;\s*\n/g;
+  let start = 0;
+  for (let match = boundary.exec(sql); match !== null; match = boundary.exec(sql)) {
+    if (match[0].startsWith("$")) {
+      const close = sql.indexOf(match[0], boundary.lastIndex);
+      if (close < 0) throw new Error(`migration has an unterminated ${match[0]} quote`);
+      boundary.lastIndex = close + match[0].length;
+    } else {
+      statements.push(sql.slice(start, match.index));
+      start = boundary.lastIndex;
+    }
+  }
+  statements.push(sql.slice(start));
+  return statements.map((s) => s.trim().replace(/;$/, "")).filter((s) => s.length > 0);
 }

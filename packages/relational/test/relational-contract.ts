@@ -155,6 +155,15 @@ export function describeRelationalContract(name: string, open: OpenDb): void {
         assert.deepEqual(await appliedVersions(db, "contract_added"), [1, 2, 3]);
       });
 
+      it("keeps a dollar-quoted function body, semicolons and all, in one statement", async () => {
+        const body = "\nBEGIN\n  INSERT INTO contract_fn_log VALUES (n);\n  RETURN n * 2;\nEND;\n";
+        const sql = `CREATE TABLE contract_fn_log (n int);\nCREATE FUNCTION contract_fn_double(n int) RETURNS int LANGUAGE plpgsql AS $fn$${body}$fn$;\nSELECT 1;\n`;
+        assert.deepEqual(await migrate(db, "contract_fn", [{ version: 1, name: "a function", sql }]), [1]);
+        const { rows } = await db.query<{ doubled: number }>("SELECT contract_fn_double(21) AS doubled");
+        assert.deepEqual(rows, [{ doubled: 42 }]);
+        assert.deepEqual((await db.query("SELECT n FROM contract_fn_log")).rows, [{ n: 21 }]);
+      });
+
       it("rejects a gap in the numbering before applying anything", async () => {
         const [first, , third] = tableMigrations("gap", 3);
         await assert.rejects(migrate(db, "contract_gap", [first!, third!]), /without gaps/);

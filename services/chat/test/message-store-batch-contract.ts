@@ -73,6 +73,46 @@ export function describeMessageStoreBatchContract(name: string, open: () => Prom
       assert.deepEqual(seqsOf(await store.inbox(b, 0n, 100)), range(1, 30));
     });
 
+    it("answers a repeat of a refused message with the same refusal", async () => {
+      const { id } = await direct();
+      const stranger = newId();
+      const results = await store.appendBatch([draft(id, stranger, { clientMsgId: "c-r" }), draft(id, stranger, { clientMsgId: "c-r" })]);
+      assert.ok(results[0] instanceof NotAMemberError);
+      assert.ok(results[1] instanceof NotAMemberError);
+    });
+
+    it("moves a conversation's activity to its newest stored message, never to a refused one", async () => {
+      const { a, id } = await direct();
+      const stored = draft(id, a);
+      const results = await store.appendBatch([stored, draft(id, newId())]);
+      assert.ok(results[1] instanceof NotAMemberError);
+      const [summary] = await store.listConversations(a, 10);
+      assert.deepEqual([summary?.lastActivityId, summary?.lastMessage?.messageId], [stored.messageId, stored.messageId]);
+    });
+
+    it("keeps every user's seqs gap-free when batches and single appends over overlapping conversations run at once", async () => {
+      const users = Array.from({ length: 5 }, () => newId());
+      const pairs = users.flatMap((a, i) => users.slice(i + 1).map((b) => [a, b] as const));
+      const conversations = await Promise.all(pairs.map(async ([a, b]) => ({ a, b, id: (await store.openDirect(a, b, newId())).id })));
+      // Each batch walks the conversations from its own starting point, so batches meet their shared rows in different orders.
+      const pick = (task: number, k: number) => {
+        const c = conversations[(task * 7 + k * 3) % conversations.length]!;
+        return draft(c.id, (task + k) % 2 === 0 ? c.a : c.b);
+      };
+      const work = Array.from({ length: 16 }, (_, task) =>
+        task % 4 === 3 ? [pick(task, 0)] : Array.from({ length: 6 }, (_, k) => pick(task, k)),
+      );
+      const results = await Promise.all(work.map((batch) => (batch.length === 1 ? store.append(batch[0]!) : store.appendBatch(batch))));
+      for (const result of results.flat()) assert.equal(outcome(result).duplicate, false);
+      for (const user of users) {
+        const sent = work.flat().filter((m) => conversations.some((c) => c.id === m.conversationId && (c.a === user || c.b === user)));
+        const inbox = await store.inbox(user, 0n, 1000);
+        assert.deepEqual(seqsOf(inbox), range(1, sent.length), `user ${user} has gap-free seqs`);
+        const received = inbox.map((e) => messageOf(e).messageId).sort((x, y) => (x < y ? -1 : 1));
+        assert.deepEqual(received, sent.map((m) => m.messageId).sort((x, y) => (x < y ? -1 : 1)));
+      }
+    });
+
     it("stores nothing of a batch whose transaction fails", async () => {
       const { a, id } = await direct();
       const taken = draft(id, a);

@@ -1,4 +1,5 @@
 import type { Migration } from "@parley/relational";
+import { appendBatchMigration } from "./append-batch-migration.js";
 
 /**
  * The chat schema for the SQL message store. Released migrations never
@@ -95,4 +96,5 @@ ALTER TABLE conversations
 ALTER TABLE conversation_members ADD COLUMN history_from_message_id bigint NOT NULL DEFAULT 0;
 `,
   },
+  appendBatchMigration,
 ];

@@ -1,5 +1,5 @@
 import type { Db } from "@parley/relational";
-import { appendBatchInTx } from "./sql-append-batch.js";
+import { appendBatchInOneStatement } from "./sql-append-batch.js";
 import {
   ConversationMissingError,
   NotAMemberError,
@@ -148,7 +148,8 @@ export class SqlMessageStore implements MessageStore {
 
   appendBatch(messages: readonly StoredMessage[]): Promise<(SendOutcome | Error)[]> {
     if (messages.length === 0) return Promise.resolve([]);
-    return this.db.transaction((tx) => appendBatchInTx(tx, messages));
+    // One statement outside an explicit transaction: atomic on its own, and one round trip.
+    return appendBatchInOneStatement(this.db, messages);
   }
 
   async history(
