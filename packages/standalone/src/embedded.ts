@@ -45,10 +45,10 @@ export interface RunningParley {
 }
 
 /**
- * Every service in one process on the embedded defaults: one PGlite database
+ * Every service in one process on the embedded defaults: one SQLite database
  * in the data folder shared by the services that need SQL, and in-process
- * Connect transports between them (the same contracts, serialisation and
- * error mapping as over gRPC, minus the network).
+ * transports between them (the same contracts, access rules and error
+ * mapping as over gRPC, with messages passed as objects, not encoded).
  */
 export async function startEmbedded(
   config: EmbeddedConfig,

@@ -39,7 +39,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
     tokens: new AccessTokens(key, config.accessTokenTtlSeconds, now),
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseHistory: config.refreshTokenReuseHistory,
-    // With Postgres the counts are shared by every account instance; embedded (SQLite, or PGlite) means this process is the only one.
+    // With Postgres the counts are shared by every account instance; the embedded SQLite means this process is the only one.
     limits: new AuthLimits(config.limits, storage.dialect === "postgres" && config.database.url !== undefined ? sqlCounters(storage.db) : memoryCounters()),
     now,
     maxDevices: config.maxDevices,

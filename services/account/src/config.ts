@@ -34,7 +34,7 @@ export interface AccountConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); the embedded SQLite in dataDir otherwise. */
   database: DatabaseSettings;
   /** base64url, at least 32 bytes; generated into dataDir when unset. */
   tokenSecret: string | undefined;

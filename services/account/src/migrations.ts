@@ -95,7 +95,7 @@ CREATE INDEX devices_by_push_token ON devices (push_token) WHERE push_token IS N
     name: "brute-force limit counters",
     // rate-limiter-flexible's RateLimiterPostgres layout (src/limits/limiters.ts):
     // one row per counter key, points and expiry in epoch ms. Used when the
-    // service runs on Postgres; on PGlite the counters live in memory.
+    // service runs on Postgres; on the embedded SQLite the counters live in memory.
     sql: `
 CREATE TABLE account_auth_limits (
   key varchar(255) PRIMARY KEY,

@@ -22,7 +22,7 @@ export interface ChatConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); the embedded SQLite in dataDir otherwise. */
   database: DatabaseSettings;
   accountAddress: string;
   idgenAddress: string;

@@ -6,7 +6,7 @@ import { draft, messageOf, newId, range, seqsOf, storeUnderTest, type OpenedMess
 export type { OpenedMessageStore };
 
 /**
- * The message store contract: every adapter (SQL on PGlite and Postgres,
+ * The message store contract: every adapter (Postgres and the embedded SQLite,
  * Cassandra) must pass it. `open` is called once per suite; every test uses
  * fresh ids, so tests share the store without seeing each other.
  */

@@ -42,7 +42,7 @@ export interface NotifyConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); the embedded SQLite in dataDir otherwise. */
   database: DatabaseSettings;
   accountAddress: string;
   /** Attempts per delivery before it is dead-lettered. */

@@ -19,7 +19,7 @@ export interface PresenceConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); PGlite in dataDir otherwise. */
+  /** Postgres when a URL is set (with DATABASE_PASSWORD_FILE's password); the embedded SQLite in dataDir otherwise. */
   database: DatabaseSettings;
   accountAddress: string;
   /** How long after a user's last device goes before they turn offline. */

@@ -15,7 +15,7 @@ import {
   type UserRow,
 } from "./sql-account-rows.js";
 
-/** The account store on SQL: runs unchanged on PGlite and on Postgres. */
+/** The account store on Postgres (the embedded SQLite has its own adapter in sqlite/). */
 export class SqlAccountStore implements AccountStore {
   constructor(private readonly db: Db) {}
 

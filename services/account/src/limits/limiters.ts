@@ -46,7 +46,7 @@ function inMemory(options: CounterOptions): CounterOptions {
  */
 export function sqlCounters(db: Db): CounterFactory {
   // RateLimiterPostgres speaks to a pg client's query({ text, values }); the
-  // Db port gives the same on Postgres and PGlite, within its transactions' rules.
+  // Db port gives the same on Postgres, within its transactions' rules.
   const client = { query: (q: { text: string; values?: unknown[] }) => db.query(q.text, q.values ?? []) };
   let sweeper = true;
   return (options) => {

@@ -46,7 +46,7 @@ import {
 } from "./sql-steps.js";
 
 /**
- * The message store on SQL: runs unchanged on PGlite (embedded) and Postgres.
+ * The message store on SQL: the Postgres adapter (the embedded SQLite has its own in sqlite/).
  *
  * Locks are always taken in one order, so concurrent writers cannot
  * deadlock: the (sender, client_msg_id) claim, then the conversation row,

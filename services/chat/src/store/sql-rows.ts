@@ -95,7 +95,7 @@ export function toMessage(row: MessageRow): StoredMessage {
     senderDeviceId: BigInt(row.sender_device_id),
     clientMsgId: row.client_msg_id,
     text: row.text,
-    // pg returns a Buffer, PGlite a Uint8Array: callers get a plain Uint8Array either way.
+    // pg returns a Buffer: callers get a plain Uint8Array, as from the SQLite adapter.
     ...(row.system === null ? {} : { system: new Uint8Array(row.system) }),
     createdAt: row.created_at,
   };

@@ -34,13 +34,13 @@ const DELIVERY_COLUMNS = "id, notification_id, channel, target, device_id, state
 
 /**
  * The job store on SQL (tables `notifications` and `deliveries`, see
- * notifyMigrations): runs unchanged on PGlite and on Postgres.
+ * notifyMigrations): the Postgres adapter (the embedded SQLite has its own in sqlite/).
  *
  * Idempotency rests on the unique event_id: `INSERT ... ON CONFLICT DO
  * NOTHING` makes a concurrent repeat wait for the first transaction and then
  * insert nothing. Leasing is one UPDATE over a `FOR UPDATE SKIP LOCKED`
  * pick, so concurrent workers split the due jobs instead of queueing on them
- * (PGlite has a single session, where this is trivially true).
+ * (the SQLite adapter runs one call at a time, where this is trivially true).
  */
 export class SqlJobStore implements JobStore {
   constructor(private readonly db: Db) {}

@@ -8,7 +8,7 @@ interface LastSeenRow {
 
 /**
  * Last-seen times on SQL (table `last_seen`, see presenceMigrations): runs
- * unchanged on PGlite and on Postgres. GREATEST in the upsert is what keeps a
+ * on Postgres (the embedded SQLite has its own adapter). GREATEST in the upsert is what keeps a
  * late or replayed save from moving a time backwards.
  */
 export class SqlLastSeenStore implements LastSeenStore {
