@@ -1,13 +1,15 @@
 import type { Duplex } from "node:stream";
 
 /**
- * Holds a socket's writes until the event loop has handled the events
- * that are ready now (setImmediate: after this round of I/O callbacks), so
- * the frames written to it meanwhile (deliveries and replies from several
- * incoming batches) leave in one system call instead of one each. Socket
- * writes were the largest single cost of a delivered message after storage:
- * on loopback a write also pays for the receiving side in the kernel. The
- * hold never waits for a timer or for new I/O, only for callbacks already due.
+ * Holds a socket's writes until the end of the current turn of the event
+ * loop (process.nextTick), so every frame written to it in one turn (a
+ * burst of deliveries and replies) leaves in one system call instead of one
+ * each. Socket writes were the largest single cost of a delivered message
+ * after storage: on loopback a write also pays for the receiving side in
+ * the kernel. Holding until setImmediate instead (to also join later
+ * callbacks of the same loop iteration) measured no better: pairs-max
+ * 19,429 msg/s at 73.7 µs per delivery with nextTick against 15,160 at
+ * 79.3 (2026-11-29, same machine, 2 and 3 runs).
  */
 export function writeBatcher(socket: Duplex): () => void {
   let held = false;
@@ -19,7 +21,7 @@ export function writeBatcher(socket: Duplex): () => void {
     if (held) return;
     held = true;
     socket.cork();
-    setImmediate(release);
+    process.nextTick(release);
   };
 }
 
