@@ -169,10 +169,11 @@ export async function startEmbedded(
     async close(graceMs) {
       account.drain();
       chat.drain();
-      presence.drain();
       await gateway!.close(graceMs);
       await internal?.close(graceMs);
       await chat.close();
+      // After chat: its device lookups use presence until it has closed.
+      presence.drain();
       await notify.close(graceMs);
       await presence.close();
       await account.close();
