@@ -76,7 +76,10 @@ export class PresenceDeviceLocator implements DeviceLocator {
       this.tick.push({ userIds, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      // At the end of this turn, not the next: the answer then comes back within the same turn in
+      // one process, so a delivery's frames share a socket write with the replies of that turn
+      // (setImmediate here cost about 15 µs of CPU per delivered message in embedded pairs-max).
+      process.nextTick(() => this.flush());
     });
   }
 
