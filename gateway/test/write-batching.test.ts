@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
-import { encodedOnce, writeBatcher } from "../src/ws/write-batching.js";
+import { encodedOnce, WriteBatcher } from "../src/ws/write-batching.js";
 
 describe("write batching", () => {
   it("holds a socket's writes of one turn and releases them together at its end", async () => {
@@ -14,9 +14,9 @@ describe("write batching", () => {
     await once(client, "connect");
     const [peer] = await accepted;
     try {
-      const hold = writeBatcher(client);
+      const batcher = new WriteBatcher(client);
       for (const chunk of ["a", "b", "c"]) {
-        hold();
+        batcher.hold();
         client.write(chunk);
       }
       assert.equal(client.writableCorked, 1, "one hold for the turn, however many writes");
@@ -27,8 +27,8 @@ describe("write batching", () => {
       peer.on("data", (data: Buffer) => (received += data.toString()));
       while (received.length < 3) await once(peer, "data");
       assert.equal(received, "abc");
-      hold();
-      assert.equal(client.writableCorked, 1, "a later write holds again");
+      batcher.hold();
+      assert.equal(client.writableCorked, 1, "a later turn holds again");
     } finally {
       client.destroy();
       peer.destroy();

@@ -10,7 +10,7 @@ import type { WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import type { DeviceSocket } from "./registry.js";
 import type { LaneLimits, LaneMember, UserLane } from "./user-lanes.js";
-import { encodedOnce } from "./write-batching.js";
+import { encodedOnce, type WriteBatcher } from "./write-batching.js";
 
 const encode = encodedOnce((frame: ServerFrame, format: string) => encodeServerFrame(frame, format as WireFormat));
 
@@ -62,8 +62,8 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
 
   constructor(
     private readonly ws: WebSocket,
-    /** Holds this socket's writes to the end of the turn (writeBatcher). */
-    private readonly batchWrites: () => void,
+    /** Holds this socket's writes to the end of the turn. */
+    private readonly writes: WriteBatcher,
     readonly userId: bigint,
     readonly deviceId: bigint,
     readonly sessionId: bigint,
@@ -85,7 +85,7 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
       this.close(CloseCode.SLOW_CONSUMER, "slow consumer: reconnect and sync");
       return false;
     }
-    this.batchWrites();
+    this.writes.hold();
     this.ws.send(encode(frame, this.format));
     return true;
   }

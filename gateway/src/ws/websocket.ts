@@ -15,7 +15,7 @@ import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
 import { sessionEndClose } from "./session-end.js";
 import { UserLanes } from "./user-lanes.js";
-import { writeBatcher } from "./write-batching.js";
+import { WriteBatcher } from "./write-batching.js";
 
 export interface WebSocketOptions {
   allowedOrigins: readonly string[];
@@ -62,6 +62,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   const connections = new Set<DeviceConnection>();
   const lanes = new UserLanes<ClientFrame>(options.limits);
   let draining = false;
+  // One function for every socket: a closure made in accept() would live as long as its connection.
+  const onSocketError = (err: Error) => deps.logger.debug({ err }, "websocket error");
 
   /**
    * Why one more socket for this device would be too many, or undefined.
@@ -120,7 +122,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   function accept(ws: WebSocket, socket: Duplex, session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
     const { userId, deviceId } = session;
     const lane = lanes.join(userId);
-    const connection = new DeviceConnection(ws, writeBatcher(socket), userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
+    const connection = new DeviceConnection(ws, new WriteBatcher(socket), userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
@@ -134,7 +136,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       deps.registry.remove(connection);
       if (isEmpty(deps.registry.socketsOf(deviceId))) deps.presence.disconnected(userId, deviceId);
     });
-    ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));
+    ws.on("error", onSocketError);
     connection.write(
       create(ServerFrameSchema, {
         body: {

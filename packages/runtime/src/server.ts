@@ -9,6 +9,7 @@ import { Health } from "@parley/contracts/grpc/health/v1/health";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { HealthStatus, healthService, ServingStatus } from "./health.js";
+import { sniffPreface } from "./preface-sniffer.js";
 import type { ServerTls } from "./tls.js";
 
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
@@ -56,7 +57,6 @@ export interface RunningServer {
   close(graceMs: number): Promise<void>;
 }
 
-const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -124,9 +124,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // closeIdleConnections(), so the server tracks which are between requests.
   const busy = new Set<net.Socket>();
   let draining = false;
+  // Sockets taken over by a WebSocket: their owner closes them (with a close code).
+  const upgraded = new Set<net.Socket>();
+  // One listener function for every socket (EventEmitter calls it with the
+  // socket as this): a closure per socket would live as long as it does.
+  const forget = function (this: net.Socket) {
+    sockets.delete(this);
+    upgraded.delete(this);
+  };
   h1.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", forget);
   });
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
@@ -138,13 +146,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
 
-  // Sockets taken over by a WebSocket: their owner closes them (with a close code).
-  const upgraded = new Set<net.Socket>();
   h1.on("upgrade", (_req: http.IncomingMessage, socket: net.Socket) => {
     // With only this listener, nobody serves upgrades here: refuse them.
     if (h1.listenerCount("upgrade") === 1) return void socket.destroy();
     upgraded.add(socket);
-    socket.on("close", () => upgraded.delete(socket));
   });
 
   const serverTls = options.tls;
@@ -204,19 +209,8 @@ function routeByAlpn(socket: tls.TLSSocket, h1: http.Server, h2: http2.Http2Serv
 }
 
 function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Server, firstBytesTimeoutMs: number): void {
-  let seen = Buffer.alloc(0);
-  // A connection that never says anything would otherwise be held forever.
-  const silent = setTimeout(() => socket.destroy(), firstBytesTimeoutMs);
-  const onData = (chunk: Buffer) => {
-    seen = Buffer.concat([seen, chunk]);
-    const compared = Math.min(seen.length, HTTP2_PREFACE.length);
-    const isHttp2 = seen.subarray(0, compared).equals(HTTP2_PREFACE.subarray(0, compared));
-    if (isHttp2 && seen.length < HTTP2_PREFACE.length) return; // need more bytes to decide
-    clearTimeout(silent);
-    socket.off("data", onData);
-    socket.pause();
-    socket.unshift(seen);
-    if (isHttp2) {
+  sniffPreface(socket, firstBytesTimeoutMs, (protocol) => {
+    if (protocol === "h2") {
       // The http2 session reads the bytes already buffered on the socket itself
       // (on the next tick); resuming here would emit them to no listener.
       h2.emit("connection", socket);
@@ -224,10 +218,7 @@ function routeByPreface(socket: net.Socket, h1: http.Server, h2: http2.Http2Serv
       h1.emit("connection", socket);
       socket.resume();
     }
-  };
-  socket.on("data", onData);
-  socket.on("error", () => socket.destroy());
-  socket.on("close", () => clearTimeout(silent));
+  });
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
