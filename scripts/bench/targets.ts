@@ -3,11 +3,12 @@
  * `npm start` runs it (embedded), or every service as its own process on
  * Postgres (`--distributed`), and the raw relay.
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testCredentials } from "@parley/testkit";
-import { startProcess, type ServiceProcess } from "../../test/support/process.js";
+import { REPO_ROOT, startProcess, type ServiceProcess } from "../../test/support/process.js";
 
 export interface Target {
   /** The HTTP base URL (Parley) or ws:// URL (relay); changes on restart. */
@@ -75,10 +76,21 @@ async function restartable(
   return target;
 }
 
+/**
+ * Node's flags of `npm start` (package.json's start script, such as the
+ * young generation's size), so the embedded target runs exactly as npm
+ * start does.
+ */
+export function npmStartFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.filter((word, i) => word.startsWith("--") && word !== "--import" && words[i - 1] !== "--import");
+}
+
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
   const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  return restartable((extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000), {
+  return restartable((extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, npmStartFlags()), {
     onPostgres: databaseUrl !== undefined,
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   });

@@ -28,8 +28,10 @@ export async function startProcess(
   env: Record<string, string>,
   readyMessage: string,
   timeoutMs = 30_000,
+  /** Node's own flags before the entry (those of an npm script, such as heap sizes). */
+  nodeFlags: readonly string[] = [],
 ): Promise<ServiceProcess> {
-  const child = spawnEntry(entry, env);
+  const child = spawnEntry(entry, env, nodeFlags);
   let output = "";
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
@@ -80,8 +82,8 @@ export async function runToExit(entry: string, env: Record<string, string>, time
 }
 
 /** The entry as a child process with only `env` on top of PATH (no inherited configuration). */
-function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...NODE_ARGS, entry], {
+function spawnEntry(entry: string, env: Record<string, string>, nodeFlags: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, ...NODE_ARGS, entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startProcess, type ServiceProcess } from "../../../test/support/process.js";
-import { memoryKiB } from "../targets.js";
+import { memoryKiB, npmStartFlags } from "../targets.js";
 
 const HEALTH_POLL_MS = 20;
 /** /healthz polls before giving up: ten seconds after the process said it runs. */
@@ -48,7 +48,7 @@ export async function startupParley(): Promise<Record<string, number>> {
   try {
     // The log line carries the address (PORT 0 picks a free one); /healthz then confirms the server serves.
     return await timed(
-      () => startProcess("packages/standalone/src/main.ts", { PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" }, "parley is running", 60_000),
+      () => startProcess("packages/standalone/src/main.ts", { PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" }, "parley is running", 60_000, npmStartFlags()),
       (proc) => healthy(proc.url),
     );
   } finally {
