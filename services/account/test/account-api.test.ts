@@ -15,10 +15,7 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       await h?.close();
     });
 
-    const signUpAndLogIn = async (username: string, deviceName = "phone") => {
-      await h.api.signUp({ username, password: PASSWORD });
-      return h.api.logIn({ username, password: PASSWORD, deviceName });
-    };
+    const signUpAndLogIn = (username: string, deviceName?: string) => h.signUpAndLogIn(username, deviceName);
 
     describe("sign up", () => {
       it("creates an account whose display name defaults to the username", async () => {

@@ -21,6 +21,8 @@ export interface AccountHarness {
   clock: { now: number };
   /** Ends the long-lived event streams, as a graceful shutdown does. */
   drain(): void;
+  /** Signs `username` up (password PASSWORD) and logs in one device. */
+  signUpAndLogIn(username: string, deviceName?: string): ReturnType<Client<typeof AccountService>["logIn"]>;
   close(): Promise<void>;
 }
 
@@ -67,12 +69,17 @@ export async function startAccountHarness(kind: StoreKind, options: HarnessOptio
     onDrain: () => stopping.abort(),
   });
   const transport = grpcTransport(server.url);
+  const api = createClient(AccountService, transport);
   return {
     accounts,
-    api: createClient(AccountService, transport),
+    api,
     internal: createClient(AccountInternalService, transport),
     clock,
     drain: () => stopping.abort(),
+    async signUpAndLogIn(username, deviceName = "phone") {
+      await api.signUp({ username, password: PASSWORD });
+      return api.logIn({ username, password: PASSWORD, deviceName });
+    },
     async close() {
       stopping.abort();
       await server.close(1_000);

@@ -14,10 +14,7 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       await h?.close();
     });
 
-    const signUpAndLogIn = async (username: string, deviceName = "phone") => {
-      await h.api.signUp({ username, password: PASSWORD });
-      return h.api.logIn({ username, password: PASSWORD, deviceName });
-    };
+    const signUpAndLogIn = (username: string, deviceName?: string) => h.signUpAndLogIn(username, deviceName);
 
     describe("push tokens", () => {
       it("registers FCM, APNs and Web Push tokens per device and lists them for notify", async () => {
