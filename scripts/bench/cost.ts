@@ -4,13 +4,24 @@
  * PostgreSQL, the database server's, each divided by the work done (messages
  * delivered, connections accepted).
  */
+import { performance } from "node:perf_hooks";
 import { cpuBetween, cpuSnapshot, postgresPids, type CpuUse } from "./cpu.js";
 import type { Target } from "./targets.js";
 
 export interface Cost {
   system: CpuUse;
+  /** Each of the target's processes apart, when it has more than one (distributed). */
+  byProcess: Map<string, CpuUse>;
   /** The PostgreSQL server's, when the target is on Postgres. */
   database: CpuUse | undefined;
+  /** This process's (the load generator shares the machine's cores with the target). */
+  loadGenerator: CpuUse;
+}
+
+/** This process's CPU from Node's own count (microsecond-fine, all threads). */
+function ownCpu(): { at: number; micros: number } {
+  const { user, system } = process.cpuUsage();
+  return { at: performance.now(), micros: user + system };
 }
 
 /**
@@ -19,12 +30,23 @@ export interface Cost {
  * backend opened in between is counted too.
  */
 export function startCost(target: Target): () => Cost {
-  const system = cpuSnapshot(target.pids());
+  const processes = target.processes();
+  const pids = processes.map((p) => p.pid);
+  const system = cpuSnapshot(pids);
+  const apart = processes.length > 1 ? processes.map((p) => ({ name: p.name, before: cpuSnapshot([p.pid]) })) : [];
   const database = target.onPostgres ? cpuSnapshot(postgresPids()) : undefined;
+  const own = ownCpu();
   return () => {
-    const systemAfter = cpuSnapshot(target.pids());
+    const ownAfter = ownCpu();
+    const wallSeconds = (ownAfter.at - own.at) / 1000;
+    const ownSeconds = (ownAfter.micros - own.micros) / 1e6;
+    const loadGenerator = { cpuSeconds: ownSeconds, wallSeconds, cores: wallSeconds > 0 ? ownSeconds / wallSeconds : NaN };
+    const systemAfter = cpuSnapshot(target.processes().map((p) => p.pid));
+    const byProcess = new Map<string, CpuUse>();
+    const now = new Map(target.processes().map((p) => [p.name, p.pid]));
+    for (const { name, before } of apart) byProcess.set(name, cpuBetween(before, cpuSnapshot([now.get(name)!])));
     const databaseAfter = database ? cpuSnapshot(postgresPids()) : undefined;
-    return { system: cpuBetween(system, systemAfter), database: database && databaseAfter ? cpuBetween(database, databaseAfter) : undefined };
+    return { system: cpuBetween(system, systemAfter), byProcess, loadGenerator, database: database && databaseAfter ? cpuBetween(database, databaseAfter) : undefined };
   };
 }
 
@@ -34,6 +56,8 @@ export function costFigures(cost: Cost, count: number, unit: string): Record<str
   return {
     [`CPU µs per ${unit}`]: micros(cost.system),
     "cores used": cost.system.cores,
+    ...Object.fromEntries([...cost.byProcess].map(([name, use]) => [`CPU µs per ${unit}: ${name}`, micros(use)])),
     ...(cost.database ? { [`database CPU µs per ${unit}`]: micros(cost.database), "database cores used": cost.database.cores } : {}),
+    "load generator cores used": cost.loadGenerator.cores,
   };
 }

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { scenarios, type Figures, type Sizes } from "./scenarios/index.js";
 import { spread, type Spread } from "./stats.js";
-import { profileInto, startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
+import { profileInto, traceGcInto, startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,6 +29,7 @@ const { values: flags } = parseArgs({
     out: { type: "string" },
     compare: { type: "string" },
     profile: { type: "string" },
+    "trace-gc": { type: "string" },
     pairs: { type: "string", default: "50" },
     messages: { type: "string", default: "2000" },
     window: { type: "string", default: "16" },
@@ -105,6 +106,7 @@ const result: Result = {
 };
 
 if (flags.profile) profileInto(flags.profile);
+if (flags["trace-gc"]) traceGcInto(flags["trace-gc"]);
 const parley: Target = flags.distributed ? await startDistributed(databaseUrl!, { internalTls: !flags["internal-plaintext"] }) : await startEmbedded(databaseUrl);
 const relay = await startRelay();
 let failed = false;

@@ -4,7 +4,7 @@
  * Postgres (`--distributed`), and the raw relay.
  */
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testCredentials } from "@parley/testkit";
@@ -15,8 +15,8 @@ export interface Target {
   url: string;
   /** The process holding the client connections (the gateway), for RSS; changes on restart. */
   edgePid: number;
-  /** Every process of the system, for its CPU time: the edge and, distributed, each service (the edge's pid changes on restart). */
-  pids(): number[];
+  /** Every process of the system by name, for its CPU time: the edge and, distributed, each service (the edge's pid changes on restart). */
+  processes(): { name: string; pid: number }[];
   /** Whether the system keeps its data in a PostgreSQL server, whose CPU is then measured too. */
   onPostgres: boolean;
   /**
@@ -47,6 +47,19 @@ export function profileInto(dir: string): void {
   BENCH_ENV.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
 }
 
+/** `--trace-gc DIR`: Parley's processes log every garbage collection, and each one's output goes to DIR/<name>.log when it stops. */
+let gcLogDir: string | undefined;
+export function traceGcInto(dir: string): void {
+  gcLogDir = dir;
+}
+/** Node's flags for a Parley process: --trace-gc is refused in NODE_OPTIONS, so it goes on the command line. */
+const extraNodeFlags = () => (gcLogDir ? ["--trace-gc"] : []);
+async function keepGcLog(name: string, proc: ServiceProcess): Promise<void> {
+  if (!gcLogDir) return;
+  await mkdir(gcLogDir, { recursive: true });
+  await writeFile(join(gcLogDir, `${name}.log`), proc.output());
+}
+
 /**
  * A target around the process holding the connections, restartable on the
  * same data; `others` are the target's other processes (not restarted),
@@ -54,22 +67,24 @@ export function profileInto(dir: string): void {
  */
 async function restartable(
   start: (env: Record<string, string>) => Promise<ServiceProcess>,
-  options: { onPostgres: boolean; others?: ServiceProcess[]; cleanup?: () => Promise<void> },
+  options: { name: string; onPostgres: boolean; others?: { name: string; proc: ServiceProcess }[]; cleanup?: () => Promise<void> },
 ): Promise<Target> {
   let proc = await start({});
   const target: Target = {
     url: proc.url,
     edgePid: proc.child.pid!,
-    pids: () => [proc, ...(options.others ?? [])].map((p) => p.child.pid!),
+    processes: () => [{ name: options.name, proc }, ...(options.others ?? [])].map(({ name, proc }) => ({ name, pid: proc.child.pid! })),
     onPostgres: options.onPostgres,
     async restart(env = {}) {
       await proc.stop("SIGTERM");
+      await keepGcLog(options.name, proc);
       proc = await start(env);
       target.url = proc.url;
       target.edgePid = proc.child.pid!;
     },
     async stop() {
       await proc.stop("SIGTERM");
+      await keepGcLog(options.name, proc);
       await options.cleanup?.();
     },
   };
@@ -90,7 +105,8 @@ export function npmStartFlags(): string[] {
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
   const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  return restartable((extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, npmStartFlags()), {
+  return restartable((extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]), {
+    name: "parley",
     onPostgres: databaseUrl !== undefined,
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   });
@@ -101,11 +117,11 @@ export async function startDistributed(databaseUrl: string, options: { internalT
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-dist-"));
   const credentials = testCredentials({ tls: options.internalTls });
   const common = { ...BENCH_ENV, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
-  const started: ServiceProcess[] = [];
+  const started: { name: string; proc: ServiceProcess }[] = [];
   const principalOf = (entry: string) => /(?:services\/)?([a-z]+)\/src\/main\.ts$/.exec(entry)![1]!;
   const start = async (entry: string, env: Record<string, string>, ready: string) => {
-    const proc = await startProcess(entry, { ...common, ...credentials.env(principalOf(entry)), LOG_LEVEL: "info", ...env }, ready, 60_000);
-    started.push(proc);
+    const proc = await startProcess(entry, { ...common, ...credentials.env(principalOf(entry)), LOG_LEVEL: "info", ...env }, ready, 60_000, extraNodeFlags());
+    started.push({ name: principalOf(entry), proc });
     return proc;
   };
   const account = await start("services/account/src/main.ts", { ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 9).toString("base64url") }, "account service listening");
@@ -127,12 +143,17 @@ export async function startDistributed(databaseUrl: string, options: { internalT
       { ...common, ...credentials.env("gateway"), LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url, ...extra },
       "gateway listening",
       60_000,
+      extraNodeFlags(),
     );
   return restartable(startGateway, {
+    name: "gateway",
     onPostgres: true,
     others: started,
     async cleanup() {
-      for (const proc of [...started].reverse()) await proc.stop("SIGTERM");
+      for (const { name, proc } of [...started].reverse()) {
+        await proc.stop("SIGTERM");
+        await keepGcLog(name, proc);
+      }
       await rm(dataDir, { recursive: true, force: true });
       credentials.close();
     },
@@ -140,7 +161,7 @@ export async function startDistributed(databaseUrl: string, options: { internalT
 }
 
 export function startRelay(): Promise<Target> {
-  return restartable((extra) => startProcess("scripts/bench/relay-server.ts", extra, "relay listening"), { onPostgres: false });
+  return restartable((extra) => startProcess("scripts/bench/relay-server.ts", extra, "relay listening"), { name: "relay", onPostgres: false });
 }
 
 /** Resident memory of a process, KiB (Linux). */
