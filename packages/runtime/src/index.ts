@@ -7,6 +7,7 @@ export { errorInterceptor, errorInterceptorByService, ErrorTranslator, type Erro
 export { dependencyFailure, DependencyUnavailable, isOutage, unavailable } from "./outage.js";
 export { firstFieldProblem, MAX_ID, withFieldChecks, type FieldProblem } from "./field-rules.js";
 export { exitOnSignal, failStartup } from "./shutdown.js";
+export { runService, SHUTDOWN_MARGIN_MS, type ServiceDefinition, type StartedService } from "./run-service.js";
 export { grpcTransport } from "./transport.js";
 export { AsyncQueue, TickBatcher } from "./async-queue.js";
 export * from "./auth/index.js";

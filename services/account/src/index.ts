@@ -1,4 +1,4 @@
-export { startAccount, type RunningAccount } from "./account.js";
+export { startAccount, type RunningAccount } from "./wiring.js";
 export { Accounts } from "./accounts.js";
 export { loadAccountConfig, accountEnv, type AccountConfig } from "./config.js";
 export { mapAccountError } from "./errors.js";

@@ -1,5 +1,5 @@
 import { openTestStorage } from "@parley/testkit";
-import { openAccountStore } from "../src/account.js";
+import { openAccountStore } from "../src/wiring.js";
 import { describeAccountStoreContract } from "./account-store-contract.js";
 import { describeAccountStoreSocialContract } from "./account-store-social-contract.js";
 import type { StoreKind } from "./harness.js";

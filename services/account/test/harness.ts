@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer } from "@parley/runtime";
 import { openTestStorage, type TestStorageKind } from "@parley/testkit";
-import { openAccountStore } from "../src/account.js";
+import { openAccountStore } from "../src/wiring.js";
 import { Accounts } from "../src/accounts.js";
 import { loadAccountConfig } from "../src/config.js";
 import { AuthLimits } from "../src/limits/auth-limits.js";

@@ -1,4 +1,4 @@
-export { startChat, type ChatDeps, type RunningChat } from "./chat-service.js";
+export { startChat, type ChatDeps, type RunningChat } from "./wiring.js";
 export { Chat, type Actor } from "./chat.js";
 export { loadChatConfig, chatEnv, type ChatConfig } from "./config.js";
 export { mapChatError } from "./errors.js";

@@ -6,7 +6,7 @@ import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, sys
 import { presenceAccess, startPresence } from "@parley/presence";
 import { createLogger, DEVICE_HEADER, errorInterceptor, inProcessTransport, USER_HEADER, type AccessPolicy, type Role } from "@parley/runtime";
 import { openTestStorage, type TestStorageKind } from "@parley/testkit";
-import { startChat, type RunningChat } from "../src/chat-service.js";
+import { startChat, type RunningChat } from "../src/wiring.js";
 import { chatAccess } from "../src/access.js";
 import { mapChatError } from "../src/errors.js";
 

@@ -1,4 +1,4 @@
-export { startNotify, type NotifyDeps, type NotifyTuning, type RunningNotify } from "./notify-service.js";
+export { startNotify, type NotifyDeps, type NotifyTuning, type RunningNotify } from "./wiring.js";
 export { loadNotifyConfig, notifyEnv, type NotifyConfig } from "./config.js";
 export { mapNotifyError } from "./errors.js";
 export { configuredProviders } from "./providers/configured.js";

@@ -7,7 +7,7 @@ import { createLogger, errorInterceptor, inProcessTransport, Metrics, startServe
 import { openTestStorage, testCredentials, type TestCredentials, type TestStorageKind } from "@parley/testkit";
 import { notifyAccess } from "../src/access.js";
 import { mapNotifyError } from "../src/errors.js";
-import { startNotify, type NotifyTuning, type RunningNotify } from "../src/notify-service.js";
+import { startNotify, type NotifyTuning, type RunningNotify } from "../src/wiring.js";
 import type { Channel, Provider } from "../src/ports.js";
 
 const silent = createLogger("test", "silent");

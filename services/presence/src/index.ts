@@ -1,4 +1,4 @@
-export { startPresence, type PresenceDeps, type RunningPresence } from "./presence-service.js";
+export { startPresence, type PresenceDeps, type RunningPresence } from "./wiring.js";
 export { loadPresenceConfig, presenceEnv, type PresenceConfig } from "./config.js";
 export { mapPresenceError } from "./errors.js";
 export type { Clock, Timers } from "./domain/ports.js";

@@ -8,7 +8,7 @@ import { AsyncQueue, createLogger, errorInterceptor, inProcessTransport, type Ro
 import { openTestStorage } from "@parley/testkit";
 import { presenceAccess } from "../src/access.js";
 import { mapPresenceError } from "../src/errors.js";
-import { startPresence, type RunningPresence } from "../src/presence-service.js";
+import { startPresence, type RunningPresence } from "../src/wiring.js";
 
 const silent = createLogger("test", "silent");
 

@@ -1,7 +1,9 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
-import { migrate, type Storage } from "@parley/relational";
-import type { Logger, Metrics } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
+import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
+import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { chatAccess } from "./access.js";
 import { Counter } from "prom-client";
 import { AccountDisplayNames } from "./adapters/account-names.js";
 import { AccountUserDirectory } from "./adapters/account-users.js";
@@ -11,6 +13,7 @@ import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
 import { MemoryBus } from "./bus/memory-bus.js";
 import { Chat } from "./chat.js";
+import { loadChatConfig, type ChatConfig } from "./config.js";
 import { deliveryWorker } from "./delivery.js";
 import { mapChatError } from "./errors.js";
 import { Gateways } from "./gateways.js";
@@ -113,3 +116,53 @@ function handoffCounter(metrics: Metrics): Counter<"result"> {
   for (const result of HANDOFF_RESULTS) counter.inc({ result }, 0);
   return counter;
 }
+
+/** The chat service as its own process: gRPC on CHAT_PORT; account, idgen, presence and notify over gRPC; gateways by their hello. */
+export const chatProcess: ServiceDefinition<ChatConfig> = {
+  name: "chat",
+  loadConfig: loadChatConfig,
+  logLevel: (config) => config.logLevel,
+  shutdownBudgetMs: (config) => config.shutdownGraceMs,
+  async start(config, logger) {
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "chat", logger);
+    const metrics = new Metrics();
+    const plane = openInternalPlane(config.plane, "chat", logger, { listenHosts: [config.host] });
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const chat = await startChat(
+      {
+        storage,
+        account: mesh.transportTo("account", config.accountAddress),
+        idgen: mesh.transportTo("idgen", config.idgenAddress),
+        presence: mesh.transportTo("presence", config.presenceAddress),
+        maxGroupMembers: config.maxGroupMembers,
+        // Gateways announce where their DeliverService is on their stream's hello.
+        gatewayTransport: (hello) => (hello.deliverAddress === "" ? undefined : plane.transport(hello.deliverAddress, "gateway")),
+        ...(config.pushEnabled ? { notify: { transport: mesh.transportTo("notify", config.notifyAddress) } } : {}),
+      },
+      logger,
+      metrics,
+    );
+    const server = await startServer({
+      host: config.host,
+      port: config.port,
+      routes: chat.routes,
+      serviceNames: chat.serviceNames,
+      logger,
+      metrics,
+      interceptors: [plane.guard(chatAccess), errorInterceptor(mapChatError, logger)],
+      onDrain: chat.drain,
+      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
+    });
+    await mesh.register("chat", config.advertiseAddress ?? new URL(server.url).host);
+    return {
+      ready: { message: "chat service listening", fields: { url: server.url, mesh: mesh.description } },
+      async stop() {
+        await mesh.close(); // out of the registry first: no new calls come here
+        await server.close(config.shutdownGraceMs);
+        await chat.close();
+        await storage.close();
+        plane.close();
+      },
+    };
+  },
+};

@@ -1,12 +1,16 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
-import { migrate, type Storage } from "@parley/relational";
-import type { Logger, Metrics } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
+import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
+import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { presenceAccess } from "./access.js";
 import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
 import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
 import { SqliteLastSeenStore } from "./adapters/sqlite-last-seen.js";
 import { systemTime } from "./adapters/system-time.js";
+import { loadPresenceConfig, type PresenceConfig } from "./config.js";
 import type { Clock, LastSeenStore, Timers } from "./domain/ports.js";
+import { mapPresenceError } from "./errors.js";
 import { Subscriptions } from "./domain/subscriptions.js";
 import { PresenceTracker } from "./domain/tracker.js";
 import { AccountPeopleDirectory } from "./friends.js";
@@ -69,3 +73,44 @@ async function openLastSeenStore(storage: Storage): Promise<LastSeenStore> {
   await migrate(storage.db, "presence", presenceMigrations);
   return new SqlLastSeenStore(storage.db);
 }
+
+/** The presence service as its own process: gRPC on PRESENCE_PORT, account over gRPC. */
+export const presenceProcess: ServiceDefinition<PresenceConfig> = {
+  name: "presence",
+  loadConfig: loadPresenceConfig,
+  logLevel: (config) => config.logLevel,
+  shutdownBudgetMs: (config) => config.shutdownGraceMs,
+  async start(config, logger) {
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "presence", logger);
+    const metrics = new Metrics();
+    const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const presence = await startPresence(
+      { storage, account: mesh.transportTo("account", config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+      logger,
+      metrics,
+    );
+    const server = await startServer({
+      host: config.host,
+      port: config.port,
+      routes: presence.routes,
+      serviceNames: presence.serviceNames,
+      logger,
+      metrics,
+      interceptors: [plane.guard(presenceAccess), errorInterceptor(mapPresenceError, logger)],
+      onDrain: presence.drain,
+      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
+    });
+    await mesh.register("presence", config.advertiseAddress ?? new URL(server.url).host);
+    return {
+      ready: { message: "presence service listening", fields: { url: server.url, mesh: mesh.description } },
+      async stop() {
+        await mesh.close(); // out of the registry first: no new calls come here
+        await server.close(config.shutdownGraceMs);
+        await presence.close();
+        await storage.close();
+        plane.close();
+      },
+    };
+  },
+};

@@ -1,10 +1,13 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import type { Logger } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
+import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { accountAccess } from "./access.js";
 import { Accounts } from "./accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
 import { SqliteAccountStore } from "./adapters/sqlite/sqlite-account-store.js";
-import type { AccountConfig } from "./config.js";
+import { loadAccountConfig, type AccountConfig } from "./config.js";
+import { mapAccountError } from "./errors.js";
 import { AuthLimits } from "./limits/auth-limits.js";
 import { memoryCounters, sqlCounters } from "./limits/limiters.js";
 import { accountMigrations } from "./migrations.js";
@@ -63,3 +66,37 @@ export async function openAccountStore(storage: Storage): Promise<AccountStore> 
   await migrate(storage.db, "account", accountMigrations);
   return new SqlAccountStore(storage.db);
 }
+
+/** The account service as its own process, serving gRPC (and Connect JSON) on ACCOUNT_PORT. */
+export const accountProcess: ServiceDefinition<AccountConfig> = {
+  name: "account",
+  loadConfig: loadAccountConfig,
+  logLevel: (config) => config.logLevel,
+  shutdownBudgetMs: (config) => config.shutdownGraceMs,
+  async start(config, logger) {
+    const plane = openInternalPlane(config.plane, "account", logger, { listenHosts: [config.host] });
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const account = await startAccount(config, logger);
+    const server = await startServer({
+      host: config.host,
+      port: config.port,
+      routes: account.routes,
+      serviceNames: account.serviceNames,
+      logger,
+      metrics: new Metrics(),
+      interceptors: [plane.guard(accountAccess), errorInterceptor(mapAccountError, logger)],
+      onDrain: account.drain,
+      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
+    });
+    await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host);
+    return {
+      ready: { message: "account service listening", fields: { url: server.url, mesh: mesh.description } },
+      async stop() {
+        await mesh.close(); // out of the registry first: no new calls come here
+        await server.close(config.shutdownGraceMs);
+        await account.close();
+        plane.close();
+      },
+    };
+  },
+};

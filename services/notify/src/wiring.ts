@@ -1,12 +1,16 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
-import { migrate, type Storage } from "@parley/relational";
-import type { Logger, Metrics } from "@parley/runtime";
+import { joinMesh } from "@parley/discovery";
+import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
+import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { notifyAccess } from "./access.js";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
-import type { NotifyConfig } from "./config.js";
+import { loadNotifyConfig, type NotifyConfig } from "./config.js";
 import { Dispatcher } from "./dispatcher.js";
+import { mapNotifyError } from "./errors.js";
 import { notifyMetrics } from "./metrics.js";
 import { Notifications } from "./notifications.js";
 import type { Channel, Provider } from "./ports.js";
+import { configuredProviders } from "./providers/configured.js";
 import { notifyRoutes, notifyServiceNames } from "./server.js";
 import { notifyMigrations } from "./store/migrations.js";
 import type { JobStore } from "./store/ports.js";
@@ -84,3 +88,40 @@ async function openJobStore(storage: Storage): Promise<JobStore> {
   await migrate(storage.db, "notify", notifyMigrations);
   return new SqlJobStore(storage.db);
 }
+
+/** The notify service as its own process: gRPC on NOTIFY_PORT, account over gRPC, providers from the environment. */
+export const notifyProcess: ServiceDefinition<NotifyConfig> = {
+  name: "notify",
+  loadConfig: loadNotifyConfig,
+  logLevel: (config) => config.logLevel,
+  shutdownBudgetMs: (config) => config.shutdownGraceMs,
+  async start(config, logger) {
+    const providers = configuredProviders(config.providers, config.recording, logger);
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "notify", logger);
+    const metrics = new Metrics();
+    const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const notify = await startNotify({ storage, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics);
+    const server = await startServer({
+      host: config.host,
+      port: config.port,
+      routes: notify.routes,
+      serviceNames: notify.serviceNames,
+      logger,
+      metrics,
+      interceptors: [plane.guard(notifyAccess), errorInterceptor(mapNotifyError, logger)],
+      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
+    });
+    await mesh.register("notify", config.advertiseAddress ?? new URL(server.url).host);
+    return {
+      ready: { message: "notify service listening", fields: { url: server.url, channels: [...providers.keys()], mesh: mesh.description } },
+      async stop() {
+        await mesh.close(); // out of the registry first: no new calls come here
+        await server.close(config.shutdownGraceMs);
+        await notify.close(config.shutdownGraceMs);
+        await storage.close();
+        plane.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,50 @@
+import { createLogger, type Logger } from "./logger.js";
+import { exitOnSignal, failStartup } from "./shutdown.js";
+
+/**
+ * Time allowed beyond a process's own shutdown budget before it is made to
+ * exit: for the last closes after the grace period (cutting stragglers,
+ * leaving the registry) to finish.
+ */
+export const SHUTDOWN_MARGIN_MS = 5_000;
+
+/** A process once it serves. */
+export interface StartedService {
+  /** The line logged once it serves; tests and operators wait for it, so each process keeps its own words. */
+  ready: { message: string; fields: Record<string, unknown> };
+  /** Stops everything in order: out of the registry first, then drain the server, then the service, its storage and the plane. */
+  stop(): Promise<void>;
+}
+
+/** What makes a Parley process: everything else of its life is `runService`'s. */
+export interface ServiceDefinition<C> {
+  /** The logger's service name. */
+  name: string;
+  /** Reads and checks the environment; a ConfigError names every bad variable. */
+  loadConfig(): C;
+  logLevel(config: C): string;
+  /** How long `stop` may take when all goes well (the grace period, plus any drain before it). */
+  shutdownBudgetMs(config: C): number;
+  /** Starts the process's parts (storage, plane, mesh, service, server) and registers it; resolves once it serves. */
+  start(config: C, logger: Logger): Promise<StartedService>;
+}
+
+/**
+ * The one lifecycle of every Parley process: read the configuration (a bad
+ * value stops the start with plain words on stderr, before any logger), make
+ * the logger, start, log the ready line, and on SIGTERM or SIGINT stop in the
+ * process's order within its budget plus SHUTDOWN_MARGIN_MS. A failure while
+ * starting is logged and exits 1.
+ */
+export async function runService<C>(definition: ServiceDefinition<C>): Promise<void> {
+  let config: C;
+  try {
+    config = definition.loadConfig();
+  } catch (err) {
+    failStartup(undefined, err);
+  }
+  const logger = createLogger(definition.name, definition.logLevel(config));
+  const started = await definition.start(config, logger).catch((err: unknown) => failStartup(logger, err));
+  logger.info(started.ready.fields, started.ready.message);
+  exitOnSignal(logger, started.stop, definition.shutdownBudgetMs(config) + SHUTDOWN_MARGIN_MS);
+}

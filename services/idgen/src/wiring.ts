@@ -1,0 +1,50 @@
+import { errorInterceptor, Metrics, openInternalPlane, ServingStatus, startServer, type ServiceDefinition } from "@parley/runtime";
+import { idgenAccess } from "./access.js";
+import { systemClock } from "./adapters/system-clock.js";
+import { loadIdgenConfig, type IdgenConfig } from "./config.js";
+import { mapIdgenError } from "./errors.js";
+import { createIdgenService } from "./server.js";
+import { SnowflakeGenerator } from "./snowflake.js";
+import { openIdentity } from "./worker-ids.js";
+
+/** The idgen process: its worker id (fixed or leased in etcd), the generator, the server, its place in the registry. */
+export const idgenProcess: ServiceDefinition<IdgenConfig> = {
+  name: "idgen",
+  loadConfig: loadIdgenConfig,
+  logLevel: (config) => config.logLevel,
+  shutdownBudgetMs: (config) => config.shutdownGraceMs,
+  async start(config, logger) {
+    // idgen calls no other service: it needs the trust file, not a key of its own.
+    const plane = openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false });
+    const identity = await openIdentity(config, logger);
+    const generator = new SnowflakeGenerator({ workerId: identity.workerId, clock: systemClock, maxBackwardMs: config.maxClockBackwardMs });
+    const service = createIdgenService({ generator });
+    const server = await startServer({
+      host: config.host,
+      port: config.port,
+      routes: service.routes,
+      serviceNames: service.serviceNames,
+      logger,
+      metrics: new Metrics(),
+      interceptors: [plane.guard(idgenAccess), errorInterceptor(mapIdgenError, logger)],
+      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
+    });
+    // While fenced, health says NOT_SERVING, so balancers and clients go to another instance.
+    identity.onChange((id) => {
+      for (const name of service.serviceNames) server.health.set(name, id === undefined ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
+    });
+    await identity.register(config.advertiseAddress ?? new URL(server.url).host);
+    const workerId = typeof identity.workerId === "number" ? identity.workerId : identity.workerId.current();
+    return {
+      ready: { message: "idgen listening", fields: { url: server.url, workerId, instanceId: identity.instanceId } },
+      async stop() {
+        await identity.deregister();
+        await server.close(config.shutdownGraceMs);
+        // After the last call is answered: freeing the worker id earlier could let
+        // another instance take it while this one still issues IDs.
+        await identity.close();
+        plane.close();
+      },
+    };
+  },
+};
