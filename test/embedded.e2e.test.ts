@@ -7,7 +7,7 @@ import { runAccountJourney } from "./support/account-scenario.js";
 import { callApi } from "./support/http-api.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 
-const MAIN = "packages/standalone/src/main.ts";
+const MAIN = "apps/standalone/src/main.ts";
 
 describe("embedded mode (npm start)", () => {
   let dataDir: string;

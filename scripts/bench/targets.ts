@@ -105,7 +105,7 @@ export function npmStartFlags(): string[] {
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
   const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  return restartable((extra) => startProcess("packages/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]), {
+  return restartable((extra) => startProcess("apps/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]), {
     name: "parley",
     onPostgres: databaseUrl !== undefined,
     cleanup: () => rm(dataDir, { recursive: true, force: true }),

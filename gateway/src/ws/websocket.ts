@@ -40,6 +40,9 @@ export interface WebSocketDeps {
   logger: Logger;
 }
 
+/** How long drain() waits for clients to close their sockets (close code 1001) before cutting the rest. */
+export const SOCKET_CLOSE_WAIT_MS = 5_000;
+
 /**
  * The client WebSocket endpoint on the gateway's HTTP port. Authentication
  * happens before the upgrade (401 for a missing, bad or logged-out token,
@@ -175,7 +178,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       draining = true;
       clearInterval(sweeper);
       for (const connection of connections) connection.close(1001, "gateway shutting down; reconnect");
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + SOCKET_CLOSE_WAIT_MS;
       while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -48,7 +48,7 @@ export async function startupParley(): Promise<Record<string, number>> {
   try {
     // The log line carries the address (PORT 0 picks a free one); /healthz then confirms the server serves.
     return await timed(
-      () => startProcess("packages/standalone/src/main.ts", { PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" }, "parley is running", 60_000, npmStartFlags()),
+      () => startProcess("apps/standalone/src/main.ts", { PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" }, "parley is running", 60_000, npmStartFlags()),
       (proc) => healthy(proc.url),
     );
   } finally {

@@ -4,18 +4,30 @@ import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
 import { create } from "@bufbuild/protobuf";
-import { dependencyFailure, errorInterceptor, ErrorTranslator, startServer, type InternalPlane, type Logger, type Metrics, type RunningServer, type ServerTls } from "@parley/runtime";
-import { mapDiscoveryError, type Registry } from "@parley/discovery";
+import {
+  dependencyFailure,
+  errorInterceptor,
+  ErrorTranslator,
+  Metrics,
+  openInternalPlane,
+  ServerTls,
+  startServer,
+  type InternalPlane,
+  type Logger,
+  type RunningServer,
+  type ServiceDefinition,
+} from "@parley/runtime";
+import { joinMesh, mapDiscoveryError, MemoryRegistry, type Registry } from "@parley/discovery";
 import { deliverAccess } from "./access.js";
 import { clientAddressContext, TrustedProxies } from "./client-address.js";
-import type { GatewayConfig } from "./config.js";
+import { loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLink } from "./ws/chat-link.js";
 import { PresenceLink } from "./ws/presence-link.js";
 import { deliverService } from "./ws/deliver.js";
 import { DeviceRegistry } from "./ws/registry.js";
-import { attachWebSocket, type WebSocketEndpoint } from "./ws/websocket.js";
+import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from "./ws/websocket.js";
 
 export interface GatewayUpstreamTransports {
   account: Transport;
@@ -192,3 +204,43 @@ function watchLogOuts(account: Transport, websocket: WebSocketEndpoint, logger: 
   })();
   return () => abort.abort();
 }
+
+/**
+ * The gateway as its own process: the public API and WebSocket on PORT,
+ * DeliverService (for chat only) on the internal port. With ETCD_ENDPOINTS
+ * it finds the services and registers itself through etcd (retrying etcd at
+ * start with capped, jittered backoff); without, it uses the configured
+ * addresses and an in-memory registry holding only itself.
+ */
+export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
+  name: "gateway",
+  loadConfig: loadGatewayConfig,
+  logLevel: (config) => config.logLevel,
+  // Its sockets get SOCKET_CLOSE_WAIT_MS to close before the servers' grace period starts.
+  shutdownBudgetMs: (config) => SOCKET_CLOSE_WAIT_MS + config.shutdownGraceMs,
+  async start(config, logger) {
+    const plane = openInternalPlane(config.plane, "gateway", logger, { listenHosts: [config.internalHost] });
+    const publicTls = config.publicTls && new ServerTls(config.publicTls, logger, config.plane.reloadMs);
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const registry = mesh.backend?.registry ?? new MemoryRegistry();
+    const gateway = await startGateway(
+      config,
+      {
+        account: mesh.transportTo("account", config.accountAddress),
+        chat: mesh.transportTo("chat", config.chatAddress),
+        presence: mesh.transportTo("presence", config.presenceAddress),
+      },
+      { logger, metrics: new Metrics(), plane, registry, ...(publicTls ? { publicTls } : {}) },
+    );
+    return {
+      ready: { message: "gateway listening", fields: { url: gateway.server.url, deliver: gateway.internal?.url, mesh: mesh.description } },
+      async stop() {
+        await gateway.close(config.shutdownGraceMs);
+        await mesh.close();
+        if (mesh.backend === undefined) await registry.close();
+        publicTls?.close();
+        plane.close();
+      },
+    };
+  },
+};

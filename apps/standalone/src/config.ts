@@ -5,7 +5,7 @@ import { loadIdgenConfig } from "@parley/idgen";
 import { loadNotifyConfig } from "@parley/notify";
 import { loadPresenceConfig } from "@parley/presence";
 import { ConfigError, env, loadEnv } from "@parley/runtime";
-import type { EmbeddedConfig } from "./embedded.js";
+import type { EmbeddedConfig } from "./wiring.js";
 
 /** Reads every service's variables and reports all problems at once. */
 export function loadEmbeddedConfig(environment: NodeJS.ProcessEnv = process.env): EmbeddedConfig {

@@ -8,6 +8,7 @@ import { configuredProviders, mapNotifyError, notifyAccess, startNotify, type No
 import { MemoryRegistry } from "@parley/discovery";
 import { openConfiguredStorage } from "@parley/relational";
 import {
+  createLogger,
   errorInterceptor,
   errorInterceptorByService,
   inProcessTransport,
@@ -22,7 +23,10 @@ import {
   type Logger,
   type Role,
   type RunningServer,
+  type ServiceDefinition,
 } from "@parley/runtime";
+import { SOCKET_CLOSE_WAIT_MS } from "@parley/gateway";
+import { loadEmbeddedConfig } from "./config.js";
 
 export interface EmbeddedConfig {
   account: AccountConfig;
@@ -188,3 +192,22 @@ export async function startEmbedded(
 function inProcess(routes: (router: ConnectRouter) => void, policy: AccessPolicy, caller: Role, errors: Interceptor | undefined, logger: Logger) {
   return inProcessTransport(routes, { policy, caller, interceptors: errors ? [errors] : [], logger });
 }
+
+/** `npm start`: all of Parley in one process, data in DATA_DIR, the API on PORT. */
+export const embeddedProcess: ServiceDefinition<EmbeddedConfig> = {
+  name: "parley",
+  loadConfig: () => loadEmbeddedConfig(),
+  logLevel: (config) => config.gateway.logLevel,
+  // The gateway's sockets get their close wait before the servers' grace period starts.
+  shutdownBudgetMs: (config) => SOCKET_CLOSE_WAIT_MS + config.gateway.shutdownGraceMs,
+  async start(config) {
+    const parley = await startEmbedded(config, (service) => createLogger(service, config.gateway.logLevel));
+    return {
+      ready: {
+        message: "parley is running (embedded mode)",
+        fields: { api: parley.gateway.url, internal: parley.internal?.url, dataDir: config.account.dataDir },
+      },
+      stop: () => parley.close(config.gateway.shutdownGraceMs),
+    };
+  },
+};
