@@ -5,7 +5,7 @@ import { ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { PresenceService } from "@parley/contracts/parley/presence/v1/presence";
 import { create } from "@bufbuild/protobuf";
 import { dependencyFailure, errorInterceptor, ErrorTranslator, startServer, type InternalPlane, type Logger, type Metrics, type RunningServer, type ServerTls } from "@parley/runtime";
-import { mapDiscoveryError, type Registry } from "@parley/discovery";
+import { mapDiscoveryError, type Registry } from "@parley/mesh";
 import { deliverAccess } from "./access.js";
 import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import type { GatewayConfig } from "./config.js";

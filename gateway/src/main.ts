@@ -1,4 +1,4 @@
-import { joinMesh, MemoryRegistry } from "@parley/discovery";
+import { joinMesh, MemoryRegistry } from "@parley/mesh";
 import { createLogger, exitOnSignal, failStartup, Metrics, openInternalPlane, ServerTls } from "@parley/runtime";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./gateway.js";

@@ -1,4 +1,4 @@
-import { joinMesh } from "@parley/discovery";
+import { joinMesh } from "@parley/mesh";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { accountAccess } from "./access.js";
 import { startAccount } from "./account.js";

@@ -1,5 +1,5 @@
 import { openConfiguredStorage } from "@parley/relational";
-import { joinMesh } from "@parley/discovery";
+import { joinMesh } from "@parley/mesh";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { chatAccess } from "./access.js";
 import { startChat } from "./chat-service.js";

@@ -1,10 +1,6 @@
+import { loadDiscoveryConfig, mapDiscoveryError, newInstanceId, openDiscoveryBackend, startDiscoveryService, withStartRetry, type DiscoveryConfig } from "@parley/mesh";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { discoveryAccess } from "./access.js";
-import { loadDiscoveryConfig, type DiscoveryConfig } from "./config.js";
-import { mapDiscoveryError } from "./errors.js";
-import { newInstanceId } from "./instance.js";
-import { startDiscoveryService } from "./server.js";
-import { openDiscoveryBackend, withStartRetry } from "./wiring.js";
 
 // The discovery process: configuration, registry, listen, register itself, graceful stop.
 const config = loadConfigOrFail();

@@ -1,7 +1,7 @@
 import { openConfiguredStorage } from "@parley/relational";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { notifyAccess } from "./access.js";
-import { joinMesh } from "@parley/discovery";
+import { joinMesh } from "@parley/mesh";
 import { loadNotifyConfig } from "./config.js";
 import { mapNotifyError } from "./errors.js";
 import { startNotify } from "./notify-service.js";
