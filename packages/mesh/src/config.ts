@@ -1,23 +1,11 @@
 import { z } from "zod";
-import {
-  commonEnv,
-  ConfigError,
-  env,
-  isLoopbackHost,
-  loadEnv,
-  secretFromFile,
-  type EnvValues,
-  type LOG_LEVELS,
-  internalPlaneEnv,
-  internalPlaneSettings,
-  type InternalPlaneSettings,
-} from "@parley/runtime";
+import { ConfigError, env, isLoopbackHost, secretFromFile, type EnvValues } from "@parley/runtime";
 import type { EtcdAuth, EtcdSettings, EtcdTls } from "./adapters/etcd-client.js";
 
 /**
- * Variables every process that registers in etcd reads (discovery, idgen;
- * the other services as they join). Without ETCD_ENDPOINTS a process runs on
- * the in-memory adapters (embedded mode).
+ * Variables every process that joins the mesh reads (each service, the
+ * gateway, discovery). Without ETCD_ENDPOINTS a process runs on the
+ * in-memory adapters (embedded mode).
  */
 export const etcdEnv = {
   /** Comma-separated etcd client URLs, such as http://10.0.0.5:2379,http://10.0.0.6:2379. */
@@ -153,47 +141,6 @@ function etcdAuth(vars: EnvValues<typeof etcdEnv>): EtcdAuth | undefined {
   // A function, not a string: the settings can be logged or inspected without showing the password.
   const password = literal !== undefined ? () => literal : secretFromFile("ETCD_PASSWORD_FILE", vars.ETCD_PASSWORD_FILE!);
   return Object.freeze({ username: vars.ETCD_USERNAME, password });
-}
-
-export interface DiscoveryConfig {
-  readonly host: string;
-  readonly port: number;
-  /** host:port other processes reach this one at; defaults to host:port of the listening socket. */
-  readonly advertiseAddress: string | undefined;
-  readonly registry: RegistrySettings;
-  /** The retry-after hint PickGateway gives when no gateway is live. */
-  readonly retryAfterMs: number;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly shutdownGraceMs: number;
-  /** Service key, trust file and TLS of the internal plane (docs/security.md). */
-  readonly plane: InternalPlaneSettings;
-}
-
-/** Reads and checks the discovery process's variables; throws ConfigError listing every bad one. */
-export function loadDiscoveryConfig(environment: NodeJS.ProcessEnv = process.env): DiscoveryConfig {
-  const vars = loadEnv(
-    {
-      DISCOVERY_HOST: env.string("127.0.0.1"),
-      DISCOVERY_PORT: env.port(7007),
-      DISCOVERY_ADVERTISE_ADDRESS: advertiseAddress(),
-      // About the time a restarting gateway needs to register again.
-      DISCOVERY_RETRY_AFTER_MS: env.int(100, 300_000, 5_000),
-      ...etcdEnv,
-      ...commonEnv,
-      ...internalPlaneEnv,
-    },
-    environment,
-  );
-  return Object.freeze({
-    host: vars.DISCOVERY_HOST,
-    port: vars.DISCOVERY_PORT,
-    advertiseAddress: vars.DISCOVERY_ADVERTISE_ADDRESS,
-    registry: registrySettings(vars),
-    retryAfterMs: vars.DISCOVERY_RETRY_AFTER_MS,
-    logLevel: vars.LOG_LEVEL,
-    shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
-    plane: internalPlaneSettings(vars),
-  });
 }
 
 /** An optional host:port to publish in the registry instead of the listening address. */

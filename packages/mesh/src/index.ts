@@ -6,7 +6,7 @@ export { DuplicateInstance, InvalidInstance, mapDiscoveryError, NoLiveGateway, R
 export { pickGateway } from "./pick-gateway.js";
 export { backoffDelayMs, retryWithBackoff, type BackoffOptions, type RetryOptions } from "./backoff.js";
 export { fencingMarginMs, keepAliveIntervalMs, LeaseClock, type Clocks } from "./lease-clock.js";
-export { advertiseAddress, etcdEnv, loadDiscoveryConfig, registrySettings, type DiscoveryConfig, type RegistrySettings } from "./config.js";
+export { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "./config.js";
 export { openDiscoveryBackend, withStartRetry, type DiscoveryBackend } from "./wiring.js";
 export { startDiscoveryService, type DiscoveryDeps, type RunningDiscovery } from "./discovery-service.js";
 export { connectEtcd, type EtcdAuth, type EtcdConnection, type EtcdSettings, type EtcdTls } from "./adapters/etcd-client.js";

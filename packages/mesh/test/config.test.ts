@@ -1,61 +1,38 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { inspect } from "node:util";
-import { ConfigError } from "@parley/runtime";
-import { loadDiscoveryConfig } from "../src/config.js";
+import { ConfigError, internalPlaneEnv, loadEnv } from "@parley/runtime";
+import { etcdEnv, registrySettings, type RegistrySettings } from "../src/config.js";
 
-describe("discovery config", () => {
-  it("uses the documented defaults, and the in-memory registry without ETCD_ENDPOINTS", () => {
-    const { plane, ...config } = loadDiscoveryConfig({});
-    assert.equal(plane.trustFile, undefined);
-    assert.deepEqual(config, {
-      host: "127.0.0.1",
-      port: 7007,
-      advertiseAddress: undefined,
-      registry: { etcd: undefined, startTimeoutMs: 60_000, zone: "" },
-      retryAfterMs: 5000,
-      logLevel: "info",
-      shutdownGraceMs: 10_000,
-    });
+/** The registry settings from `environment`, read as every process's config loader reads them. */
+function loadRegistrySettings(environment: NodeJS.ProcessEnv): RegistrySettings {
+  return registrySettings(loadEnv({ ...etcdEnv, ...internalPlaneEnv }, environment));
+}
+
+describe("registry settings", () => {
+  it("uses the in-memory registry without ETCD_ENDPOINTS, and the documented defaults", () => {
+    assert.deepEqual(loadRegistrySettings({}), { etcd: undefined, startTimeoutMs: 60_000, zone: "" });
   });
 
   it("reads comma-separated etcd endpoints with the lease TTL, prefix and timeout", () => {
-    const config = loadDiscoveryConfig({
+    const settings = loadRegistrySettings({
       ETCD_ENDPOINTS: "http://10.0.0.5:2379, http://10.0.0.6:2379",
       DISCOVERY_LEASE_TTL_SECONDS: "15",
       ETCD_PREFIX: "/staging/",
       ETCD_TIMEOUT_MS: "2000",
       ZONE: "eu-west-1a",
     });
-    assert.deepEqual(config.registry, {
+    assert.deepEqual(settings, {
       etcd: { endpoints: ["http://10.0.0.5:2379", "http://10.0.0.6:2379"], prefix: "/staging/", leaseTtlSeconds: 15, timeoutMs: 2000 },
       startTimeoutMs: 60_000,
       zone: "eu-west-1a",
     });
-    assert.ok(Object.isFrozen(config.registry.etcd));
-  });
-
-  it("reports every bad variable at once", () => {
-    assert.throws(
-      () =>
-        loadDiscoveryConfig({
-          ETCD_ENDPOINTS: "10.0.0.5:2379",
-          DISCOVERY_LEASE_TTL_SECONDS: "1",
-          ETCD_PREFIX: "parley",
-          ZONE: "eu west",
-          DISCOVERY_ADVERTISE_ADDRESS: "10.0.0.1",
-        }),
-      (err) =>
-        err instanceof ConfigError &&
-        err.problems.length === 5 &&
-        err.problems.some((p) => p.startsWith("ETCD_ENDPOINTS: must be comma-separated http:// or https:// URLs")) &&
-        err.problems.some((p) => p.startsWith("DISCOVERY_LEASE_TTL_SECONDS: must be a whole number from 2 to 300")),
-    );
+    assert.ok(Object.isFrozen(settings.etcd));
   });
 
   it("refuses an endpoint without a port or with credentials", () => {
     for (const value of ["http://etcd", "http://user:pw@etcd:2379", "ftp://etcd:2379", ","]) {
-      assert.throws(() => loadDiscoveryConfig({ ETCD_ENDPOINTS: value }), ConfigError, value);
+      assert.throws(() => loadRegistrySettings({ ETCD_ENDPOINTS: value }), ConfigError, value);
     }
   });
 
@@ -63,7 +40,7 @@ describe("discovery config", () => {
     const secure = { ETCD_ENDPOINTS: "https://etcd-1.internal:2379,https://etcd-2.internal:2379", ETCD_CA_FILE: "/pki/ca.pem" };
     const problems = (vars: Record<string, string>): readonly string[] => {
       try {
-        loadDiscoveryConfig(vars);
+        loadRegistrySettings(vars);
       } catch (err) {
         if (err instanceof ConfigError) return err.problems;
         throw err;
@@ -72,13 +49,13 @@ describe("discovery config", () => {
     };
 
     it("reads the CA, the client certificate and the user, keeping the password out of the settings' data", () => {
-      const { etcd } = loadDiscoveryConfig({
+      const { etcd } = loadRegistrySettings({
         ...secure,
         ETCD_CERT_FILE: "/pki/parley.pem",
         ETCD_KEY_FILE: "/pki/parley.key",
         ETCD_USERNAME: "parley",
         ETCD_PASSWORD: "hunter2-but-longer",
-      }).registry;
+      });
       assert.deepEqual(etcd?.tls, { caFile: "/pki/ca.pem", client: { certFile: "/pki/parley.pem", keyFile: "/pki/parley.key" } });
       assert.equal(etcd?.auth?.username, "parley");
       assert.equal(etcd?.auth?.password(), "hunter2-but-longer");
@@ -87,7 +64,7 @@ describe("discovery config", () => {
     });
 
     it("verifies https:// endpoints against the system's CAs when ETCD_CA_FILE is unset", () => {
-      const { etcd } = loadDiscoveryConfig({ ETCD_ENDPOINTS: "https://etcd.example.com:2379" }).registry;
+      const { etcd } = loadRegistrySettings({ ETCD_ENDPOINTS: "https://etcd.example.com:2379" });
       assert.deepEqual(etcd?.tls, { caFile: undefined, client: undefined });
     });
 
@@ -113,8 +90,8 @@ describe("discovery config", () => {
     it("refuses to send a password in cleartext beyond loopback unless ALLOW_PLAINTEXT says the network is encrypted", () => {
       const vars = { ETCD_ENDPOINTS: "http://10.0.0.5:2379", ETCD_USERNAME: "parley", ETCD_PASSWORD_FILE: "/secrets/etcd" };
       assert.match(problems(vars)[0] ?? "", /^ETCD_PASSWORD_FILE: would travel in cleartext to 10\.0\.0\.5:2379; use https:\/\/ endpoints/);
-      assert.equal(loadDiscoveryConfig({ ...vars, ALLOW_PLAINTEXT: "true" }).registry.etcd?.auth?.username, "parley");
-      assert.equal(loadDiscoveryConfig({ ...vars, ETCD_ENDPOINTS: "http://127.0.0.1:2379" }).registry.etcd?.auth?.username, "parley");
+      assert.equal(loadRegistrySettings({ ...vars, ALLOW_PLAINTEXT: "true" }).etcd?.auth?.username, "parley");
+      assert.equal(loadRegistrySettings({ ...vars, ETCD_ENDPOINTS: "http://127.0.0.1:2379" }).etcd?.auth?.username, "parley");
     });
 
     it("refuses etcd credentials without ETCD_ENDPOINTS rather than ignoring them", () => {

@@ -4,81 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger, secretFromFile } from "@parley/runtime";
-import { issueCertificate, startEtcd, testCredentials, uniqueEtcdPrefix, writeCertificates, type Certificates, type PrivateEtcd } from "@parley/testkit";
-import { runToExit, startProcess } from "../../../test/support/process.js";
+import { startEtcd, uniqueEtcdPrefix, type PrivateEtcd } from "@parley/testkit";
 import { connectEtcd, type EtcdConnection, type EtcdSettings } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
 import { RegistryAccessDenied, RegistryUnavailable } from "../src/errors.js";
 import { withStartRetry } from "../src/wiring.js";
 import { describeRegistryContract } from "./registry-contract.js";
+import { GRANTED_PREFIX, PASSWORD, secureEtcd, stopSecureEtcd, USER } from "./secure-etcd.js";
 import { dropConnection, instance } from "./support.js";
 import { describeWorkerIdContract, etcdWorkerIdFixture } from "./worker-id-contract.js";
 
-/**
- * A private etcd as a platform team runs it: TLS on the client port,
- * --client-cert-auth, and authentication on, with user "parley" whose role
- * may read and write only /parley-test/ (the prefix every test uses).
- */
-const USER = "parley";
-const PASSWORD = "correct horse battery staple";
-const GRANTED_PREFIX = "/parley-test/";
-
-interface SecureEtcd {
-  readonly etcd: PrivateEtcd;
-  readonly dir: string;
-  readonly certs: Certificates;
-  readonly client: { certFile: string; keyFile: string };
-  /** A CA (with its own server certificate) that has nothing to do with this etcd. */
-  readonly stranger: Certificates;
-  readonly passwordFile: string;
-  /** host:port of the client URL, as messages name it. */
-  readonly host: string;
-  /** Settings of a client that does everything right, with `overrides`. */
-  settings(name: string, overrides?: Partial<EtcdSettings>): EtcdSettings;
-}
-
-let started: Promise<SecureEtcd> | undefined;
-const secureEtcd = () => (started ??= start());
-
-async function start(): Promise<SecureEtcd> {
-  const dir = mkdtempSync(join(tmpdir(), "parley-etcd-security-"));
-  const certs = writeCertificates(join(dir, "pki"));
-  const client = issueCertificate(certs, join(dir, "pki"), "parley-client", ["parley-client"]);
-  const admin = issueCertificate(certs, join(dir, "pki"), "admin", ["root"]);
-  const stranger = writeCertificates(join(dir, "stranger"));
-  const etcd = await startEtcd({
-    tls: { ...certs, clientCertAuth: true, adminCertFile: admin.certFile, adminKeyFile: admin.keyFile },
-    rootPassword: "root-password-for-tests",
-  });
-  await etcd.addUser(USER, PASSWORD, GRANTED_PREFIX);
-  const passwordFile = join(dir, "etcd-password");
-  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
-  return {
-    etcd,
-    dir,
-    certs,
-    client,
-    stranger,
-    passwordFile,
-    host: new URL(etcd.url).host,
-    settings: (name, overrides = {}) => ({
-      endpoints: [etcd.url],
-      prefix: uniqueEtcdPrefix(name),
-      leaseTtlSeconds: 5,
-      timeoutMs: 2_000,
-      tls: { caFile: certs.caFile, client },
-      auth: { username: USER, password: secretFromFile("ETCD_PASSWORD_FILE", passwordFile) },
-      ...overrides,
-    }),
-  };
-}
-
-after(async () => {
-  if (started === undefined) return;
-  const { etcd, dir } = await started;
-  await etcd.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(stopSecureEtcd);
 
 const CONTRACT = "etcd over TLS with a client certificate and a password";
 
@@ -230,56 +166,5 @@ describe("etcd handing out JWT auth tokens", () => {
       await registry.close();
       await dropConnection(conn);
     }
-  });
-});
-
-describe("a discovery process configured with ETCD_CA_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME and ETCD_PASSWORD_FILE", () => {
-  const MAIN = "services/discovery/src/main.ts";
-  const credentials = testCredentials();
-  after(() => credentials.close());
-
-  async function processEnv(prefix: string, passwordFile: string): Promise<Record<string, string>> {
-    const s = await secureEtcd();
-    return {
-      SERVICE_TRUST_FILE: credentials.keys.trustFile,
-      DISCOVERY_PORT: "0",
-      ETCD_ENDPOINTS: s.etcd.url,
-      ETCD_PREFIX: prefix,
-      ETCD_CA_FILE: s.certs.caFile,
-      ETCD_CERT_FILE: s.client.certFile,
-      ETCD_KEY_FILE: s.client.keyFile,
-      ETCD_USERNAME: USER,
-      ETCD_PASSWORD_FILE: passwordFile,
-    };
-  }
-
-  it("registers itself in an etcd that requires TLS, a client certificate and a password", async () => {
-    const s = await secureEtcd();
-    const settings = s.settings("secure-process");
-    const proc = await startProcess(MAIN, await processEnv(settings.prefix, s.passwordFile), "discovery listening");
-    const conn = connectEtcd(settings);
-    try {
-      const registry = new EtcdRegistry(conn);
-      const [self] = await registry.list("discovery");
-      assert.equal(self?.address, new URL(proc.url).host);
-      await registry.close();
-      assert.equal(await proc.stop("SIGTERM"), 0);
-      assert.doesNotMatch(proc.output(), new RegExp(PASSWORD));
-    } finally {
-      await proc.stop("SIGKILL");
-      await dropConnection(conn);
-    }
-  });
-
-  it("exits at once when etcd refuses its password, naming the endpoint and neither password", async () => {
-    const s = await secureEtcd();
-    const wrong = "a password etcd does not know";
-    const file = join(s.dir, "wrong-password");
-    writeFileSync(file, wrong);
-    // runToExit kills it after 30 s: a process retrying for DISCOVERY_START_TIMEOUT_MS (60 s) would fail here.
-    const { code, output } = await runToExit(MAIN, await processEnv(uniqueEtcdPrefix("refused-process"), file));
-    assert.equal(code, 1, output);
-    assert.match(output, new RegExp(`etcd at ${s.host} refused this process's credentials`));
-    assert.ok(!output.includes(wrong) && !output.includes(PASSWORD), output);
   });
 });

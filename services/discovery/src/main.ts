@@ -1,6 +1,7 @@
-import { loadDiscoveryConfig, mapDiscoveryError, newInstanceId, openDiscoveryBackend, startDiscoveryService, withStartRetry, type DiscoveryConfig } from "@parley/mesh";
+import { mapDiscoveryError, newInstanceId, openDiscoveryBackend, startDiscoveryService, withStartRetry } from "@parley/mesh";
 import { createLogger, errorInterceptor, exitOnSignal, failStartup, Metrics, openInternalPlane, startServer } from "@parley/runtime";
 import { discoveryAccess } from "./access.js";
+import { loadDiscoveryConfig, type DiscoveryConfig } from "./config.js";
 
 // The discovery process: configuration, registry, listen, register itself, graceful stop.
 const config = loadConfigOrFail();
