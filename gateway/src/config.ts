@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
+import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, ConfigError, env, isLoopbackHost, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import { z } from "zod";
 import { parseProxyEntry } from "./client-address.js";

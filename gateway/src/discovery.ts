@@ -1,4 +1,4 @@
-import { GATEWAY_SERVICE, reportLoad, startDiscoveryService, validateInstance, type Registration, type Registry } from "@parley/discovery";
+import { GATEWAY_SERVICE, reportLoad, startDiscoveryService, validateInstance, type Registration, type Registry } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
 
 /** How often the gateway publishes its connection count. */

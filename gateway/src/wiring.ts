@@ -17,7 +17,7 @@ import {
   type RunningServer,
   type ServiceDefinition,
 } from "@parley/runtime";
-import { joinMesh, mapDiscoveryError, MemoryRegistry, type Registry } from "@parley/discovery";
+import { joinMesh, mapDiscoveryError, MemoryRegistry, type Registry } from "@parley/mesh";
 import { deliverAccess } from "./access.js";
 import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";

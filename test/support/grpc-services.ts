@@ -1,6 +1,6 @@
 import { accountAccess, loadAccountConfig, mapAccountError, startAccount } from "@parley/account";
 import { chatAccess, mapChatError, startChat } from "@parley/chat";
-import { MemoryRegistry } from "@parley/discovery";
+import { MemoryRegistry } from "@parley/mesh";
 import { loadGatewayConfig, startGateway, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { mapPresenceError, presenceAccess, startPresence } from "@parley/presence";

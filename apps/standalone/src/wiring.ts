@@ -5,7 +5,7 @@ import { presenceAccess, startPresence, mapPresenceError, type Clock, type Prese
 import { deliverAccess, startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
 import { configuredProviders, mapNotifyError, notifyAccess, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
-import { MemoryRegistry } from "@parley/discovery";
+import { MemoryRegistry } from "@parley/mesh";
 import { openConfiguredStorage } from "@parley/relational";
 import {
   createLogger,

@@ -1,4 +1,4 @@
-import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, ConfigError, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 import type { AuthLimitSettings } from "./limits/auth-limits.js";
 

@@ -1,6 +1,6 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { joinMesh } from "@parley/discovery";
+import { joinMesh } from "@parley/mesh";
 import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { accountAccess } from "./access.js";
 import { Accounts } from "./accounts.js";

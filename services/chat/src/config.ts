@@ -1,4 +1,4 @@
-import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
 
 export const chatEnv = {

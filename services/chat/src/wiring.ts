@@ -1,6 +1,6 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
-import { joinMesh } from "@parley/discovery";
+import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { chatAccess } from "./access.js";

@@ -1,78 +1,56 @@
-import type { Logger } from "@parley/runtime";
-import { connectEtcd } from "./adapters/etcd-client.js";
-import { EtcdRegistry } from "./adapters/etcd-registry.js";
-import { EtcdWorkerIdLease } from "./adapters/etcd-worker-ids.js";
-import { MemoryRegistry } from "./adapters/memory-registry.js";
-import { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
-import { retryWithBackoff } from "./backoff.js";
-import type { RegistrySettings } from "./config.js";
-import { RegistryAccessDenied, RegistryUnavailable } from "./errors.js";
-import type { Registry, WorkerIdLease } from "./ports.js";
+import { mapDiscoveryError, newInstanceId, openDiscoveryBackend, startDiscoveryService, withStartRetry } from "@parley/mesh";
+import { errorInterceptor, Metrics, openInternalPlane, startServer, type ServiceDefinition } from "@parley/runtime";
+import { discoveryAccess } from "./access.js";
+import { loadDiscoveryConfig, type DiscoveryConfig } from "./config.js";
 
-/** The registry adapters a process uses, chosen once from its configuration. */
-export interface DiscoveryBackend {
-  readonly registry: Registry;
-  /** A new, unclaimed worker-id lease owned by `owner` (an instance id, stored for operators). */
-  workerIdLease(owner: string): WorkerIdLease;
-  /** "etcd at host:port" or "in-memory", for the start-up log line. */
-  readonly description: string;
-  /** Closes the registry (deregistering), then the connection. Close worker-id leases first. */
-  close(): Promise<void>;
-}
-
-export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger): DiscoveryBackend {
-  if (settings.etcd === undefined) {
-    const pool = new MemoryWorkerIdPool();
-    const registry = new MemoryRegistry();
-    return {
-      registry,
-      workerIdLease: () => new MemoryWorkerIdLease(pool),
-      description: "in-memory (this process only)",
-      close: () => registry.close(),
-    };
-  }
-  const conn = connectEtcd(settings.etcd);
-  const registry = new EtcdRegistry(conn, logger);
-  return {
-    registry,
-    workerIdLease: (owner) => new EtcdWorkerIdLease(conn, owner, logger),
-    description: `etcd at ${conn.endpoints}${settings.etcd.tls ? " over TLS" : ""}${settings.etcd.auth ? ` as user ${settings.etcd.auth.username}` : ""}`,
-    async close() {
-      await registry.close();
-      conn.close();
-    },
-  };
-}
-
-/**
- * Runs a start-up step that needs etcd (claim a worker id, register, load a
- * watch), retrying while etcd is unreachable with capped, jittered backoff
- * (250 ms doubling to 10 s) for up to `startTimeoutMs`, each failure logged
- * in plain words. Other errors (all worker ids taken, a bad instance, etcd
- * refusing the credentials) fail at once. Giving up throws an error saying
- * how long it tried.
- */
-export async function withStartRetry<T>(
-  what: string,
-  settings: RegistrySettings,
-  logger: Logger,
-  step: () => Promise<T>,
-  signal?: AbortSignal,
-): Promise<T> {
-  try {
-    return await retryWithBackoff(step, {
-      initialMs: 250,
-      maxMs: 10_000,
-      deadlineMs: settings.startTimeoutMs,
-      retryable: (err) => err instanceof RegistryUnavailable && !(err instanceof RegistryAccessDenied),
-      onRetry: (err, attempt, delayMs) =>
-        logger.warn({ attempt, delayMs, reason: (err as Error).message }, `${what}: etcd unreachable; retrying in ${delayMs} ms`),
-      ...(signal === undefined ? {} : { signal }),
+/** The discovery process: the registry (etcd or memory), PickGateway and ListInstances on DISCOVERY_PORT, itself registered. */
+export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
+  name: "discovery",
+  loadConfig: loadDiscoveryConfig,
+  logLevel: (config) => config.logLevel,
+  shutdownBudgetMs: (config) => config.shutdownGraceMs,
+  async start(config, logger) {
+    // Discovery calls no other service: it needs the trust file (for operators), not a key of its own.
+    const plane = openInternalPlane(config.plane, "discovery", logger, { listenHosts: [config.host], callsOthers: false });
+    // Reads the etcd TLS files and password now: a bad one stops the start naming its variable.
+    const backend = openDiscoveryBackend(config.registry, logger);
+    logger.info({ registry: backend.description }, "discovery starting");
+    const discovery = await withStartRetry("loading the registry", config.registry, logger, () =>
+      startDiscoveryService({ registry: backend.registry, retryAfterMs: config.retryAfterMs }),
+    );
+    const server = await startServer({
+      host: config.host,
+      port: config.port,
+      routes: discovery.routes,
+      serviceNames: discovery.serviceNames,
+      logger,
+      metrics: new Metrics(),
+      interceptors: [plane.guard(discoveryAccess), errorInterceptor(mapDiscoveryError, logger)],
+      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
     });
-  } catch (err) {
-    if (err instanceof RegistryUnavailable && !(err instanceof RegistryAccessDenied)) {
-      throw new RegistryUnavailable(err.endpoints, `${what}; gave up after ${settings.startTimeoutMs} ms of retries`, { cause: err.cause });
-    }
-    throw err;
-  }
-}
+    const instanceId = newInstanceId("discovery");
+    const registration = await withStartRetry("registering", config.registry, logger, () =>
+      backend.registry.register({
+        service: "discovery",
+        instanceId,
+        address: config.advertiseAddress ?? new URL(server.url).host,
+        zone: config.registry.zone,
+        load: 0,
+        capacity: 0,
+        draining: false,
+        publicUrl: "",
+      }),
+    );
+    return {
+      ready: { message: "discovery listening", fields: { url: server.url, instanceId, registry: backend.description } },
+      async stop() {
+        // Deregister first, so nobody is sent here while the server drains.
+        await registration.close().catch((err: unknown) => logger.warn({ err }, "deregistering failed"));
+        await server.close(config.shutdownGraceMs);
+        await discovery.close();
+        await backend.close();
+        plane.close();
+      },
+    };
+  },
+};

@@ -3,11 +3,10 @@ import { after, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
+import { connectEtcd, EtcdRegistry } from "@parley/mesh";
 import { testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { dropConnection, gateway, waitFor } from "../../../packages/mesh/test/support.js";
 import { runToExit, startProcess } from "../../../test/support/process.js";
-import { connectEtcd } from "../src/adapters/etcd-client.js";
-import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
-import { dropConnection, gateway, waitFor } from "./support.js";
 
 const MAIN = "services/discovery/src/main.ts";
 

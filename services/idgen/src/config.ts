@@ -1,4 +1,4 @@
-import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/discovery";
+import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, ConfigError, env, loadEnv, type LOG_LEVELS, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import { MAX_WORKER_ID } from "./snowflake.js";
 

@@ -1,4 +1,4 @@
-import { newInstanceId, openDiscoveryBackend, withStartRetry, type DiscoveryBackend, type Registration } from "@parley/discovery";
+import { newInstanceId, openDiscoveryBackend, withStartRetry, type DiscoveryBackend, type Registration } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
 import type { IdgenConfig } from "./config.js";
 import type { WorkerIdSource } from "./ports.js";

@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@parley/contracts/grpc/health/v1/health";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
-import { connectEtcd, type EtcdConnection } from "@parley/discovery";
+import { connectEtcd, type EtcdConnection } from "@parley/mesh";
 import { startEtcd, testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
 import { runToExit, startProcess, type ServiceProcess } from "../../../test/support/process.js";
 import { decodeId, MAX_BATCH } from "../src/snowflake.js";

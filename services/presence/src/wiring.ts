@@ -1,5 +1,5 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
-import { joinMesh } from "@parley/discovery";
+import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { presenceAccess } from "./access.js";

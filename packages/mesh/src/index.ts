@@ -1,4 +1,4 @@
-// What other packages (idgen, the gateway, the standalone process, tests) use from discovery.
+// The mesh library: what every service, the gateway, the discovery process, the standalone launcher and tests use.
 export type { Registry, Registration, InstanceUpdate, InstanceWatch, WorkerIdLease } from "./ports.js";
 export { WORKER_ID_COUNT } from "./ports.js";
 export { GATEWAY_SERVICE, newInstanceId, validateInstance, type InstanceInfo } from "./instance.js";
@@ -6,9 +6,9 @@ export { DuplicateInstance, InvalidInstance, mapDiscoveryError, NoLiveGateway, R
 export { pickGateway } from "./pick-gateway.js";
 export { backoffDelayMs, retryWithBackoff, type BackoffOptions, type RetryOptions } from "./backoff.js";
 export { fencingMarginMs, keepAliveIntervalMs, LeaseClock, type Clocks } from "./lease-clock.js";
-export { advertiseAddress, etcdEnv, loadDiscoveryConfig, registrySettings, type DiscoveryConfig, type RegistrySettings } from "./config.js";
+export { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "./config.js";
 export { openDiscoveryBackend, withStartRetry, type DiscoveryBackend } from "./wiring.js";
-export { startDiscoveryService, type DiscoveryDeps, type RunningDiscovery } from "./server.js";
+export { startDiscoveryService, type DiscoveryDeps, type RunningDiscovery } from "./discovery-service.js";
 export { connectEtcd, type EtcdAuth, type EtcdConnection, type EtcdSettings, type EtcdTls } from "./adapters/etcd-client.js";
 export { EtcdRegistry } from "./adapters/etcd-registry.js";
 export { EtcdWorkerIdLease } from "./adapters/etcd-worker-ids.js";
@@ -17,4 +17,3 @@ export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worke
 export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
 export { joinMesh, type ConnectTo, type Mesh } from "./mesh.js";
-export { discoveryAccess } from "./access.js";

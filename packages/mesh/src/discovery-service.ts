@@ -27,7 +27,10 @@ export interface RunningDiscovery {
  * RPCs answer from memory, without a round trip to etcd, and keep answering
  * from the last known set while etcd is briefly unreachable. Resolves once
  * the first set is loaded, so it rejects with RegistryUnavailable when etcd
- * cannot be reached at all (main retries it).
+ * cannot be reached at all (the discovery process retries it).
+ *
+ * A library function, not the discovery process's own: the discovery process
+ * serves every route, and each gateway serves publicRoutes on its public API.
  */
 export async function startDiscoveryService(deps: DiscoveryDeps): Promise<RunningDiscovery> {
   const watch = await deps.registry.watch("");

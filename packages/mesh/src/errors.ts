@@ -1,9 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
- * Domain errors of discovery, and the one place that turns them into
- * statuses. Messages name what was wrong and what to do; they never carry
- * credentials (etcd endpoints are shown as host:port only).
+ * Domain errors of the mesh (registry, worker ids, PickGateway), and the one
+ * place that turns them into statuses. Messages name what was wrong and what
+ * to do; they never carry credentials (etcd endpoints are shown as host:port
+ * only).
  */
 
 /** An instance the registry refuses to store: every problem is listed. */

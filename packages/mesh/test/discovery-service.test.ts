@@ -8,7 +8,7 @@ import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
 import { MemoryRegistry, MemoryRegistryStore } from "../src/adapters/memory-registry.js";
 import { mapDiscoveryError } from "../src/errors.js";
 import type { Registry } from "../src/ports.js";
-import { startDiscoveryService, type RunningDiscovery } from "../src/server.js";
+import { startDiscoveryService, type RunningDiscovery } from "../src/discovery-service.js";
 import { dropConnection, gateway, instance, testConnection, waitFor } from "./support.js";
 
 const silent = createLogger("test", "silent");
