@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/client/protocol";
+import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
 import type { Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";

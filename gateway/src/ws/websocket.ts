@@ -6,7 +6,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { AccountInternalService, type SessionsEnded } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema, type ClientFrame } from "@parley/contracts/parley/client/v1/client";
-import { WS_PATH, type WireFormat } from "@parley/client/protocol";
+import { WS_PATH, type WireFormat } from "@parley/wire";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
