@@ -4,6 +4,7 @@ import type { ClientFrameSchema, ServerFrame } from "@parley/contracts/parley/cl
 /** A request frame's body as create() accepts it. */
 type ClientBodyInit = NonNullable<MessageInitShape<typeof ClientFrameSchema>["body"]>;
 type ServerBody = ServerFrame["body"];
+type ReplyCase = Exclude<ServerBody["case"], undefined>;
 
 /** The requests a client can make: "send", "sync", "heartbeat", ... (the cases of the ClientFrame oneof). */
 export type RequestKind = Exclude<ClientBodyInit["case"], undefined>;
@@ -18,8 +19,9 @@ export function requestBody<K extends RequestKind>(kind: K, value: RequestBody<K
 
 /**
  * Which reply answers which request, as client.proto's comments state it.
- * The SDK matches replies by it. A ClientFrame case without an entry does
- * not compile.
+ * The SDK matches replies by it. Typed over the ClientFrame and ServerFrame
+ * oneofs: a request case without an entry does not compile, and a request
+ * with a reply case of its own name (every chat request) must name that one.
  */
 export const REPLY_TO = {
   heartbeat: "pong",
@@ -40,7 +42,7 @@ export const REPLY_TO = {
   setMemberRole: "setMemberRole",
   deleteGroup: "deleteGroup",
   getReceipts: "getReceipts",
-} as const satisfies Record<RequestKind, Exclude<ServerBody["case"], undefined>>;
+} as const satisfies { readonly [K in RequestKind]: K extends ReplyCase ? K : ReplyCase };
 
 /** The reply to a request of a kind. */
 export type ReplyOf<K extends RequestKind> = Extract<ServerBody, { case: (typeof REPLY_TO)[K] }>["value"];
