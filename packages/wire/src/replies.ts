@@ -19,7 +19,8 @@ export function requestBody<K extends RequestKind>(kind: K, value: RequestBody<K
 
 /**
  * Which reply answers which request, as client.proto's comments state it.
- * The SDK matches replies by it. Typed over the ClientFrame and ServerFrame
+ * The SDK matches replies by it; the gateway's routing tests check its
+ * answers against it. Typed over the ClientFrame and ServerFrame
  * oneofs: a request case without an entry does not compile, and a request
  * with a reply case of its own name (every chat request) must name that one.
  */
