@@ -1,15 +1,15 @@
 /**
  * The load generator's connections: lean on purpose, so the load generator's
  * own cost per message stays small next to the system it measures. Parley's
- * is a raw WebSocket speaking the SDK's binary codec
- * (`@parley/client/protocol`); the relay's is the same socket with the
- * relay's four-byte header.
+ * is a raw WebSocket speaking the binary codec the SDK and the gateway share
+ * (`@parley/wire`); the relay's is the same socket with the relay's
+ * four-byte header.
  */
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
 import type { ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { decodeServerFrame, encodeClientFrame, SUBPROTOCOL_PROTO, WS_PATH } from "@parley/client/protocol";
+import { decodeServerFrame, encodeClientFrame, SUBPROTOCOL_PROTO, WS_PATH } from "@parley/wire";
 
 export interface ParleyConn {
   readonly userId: bigint;

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { ClientFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { decodeServerFrame, encodeClientFrame, type WireFormat } from "@parley/client/protocol";
+import { decodeServerFrame, encodeClientFrame, type WireFormat } from "@parley/wire";
 import WebSocket from "ws";
 
 /**

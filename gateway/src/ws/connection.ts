@@ -1,14 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
+import type { Reply } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/client/protocol";
+import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
 import type { Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import type { DeviceSocket } from "./registry.js";
+import { route, type ChatRequest, type QueuedFrame, type RequestTargets } from "./request-routes.js";
 import type { LaneLimits, LaneMember, UserLane } from "./user-lanes.js";
 import { encodedOnce, type WriteBatcher } from "./write-batching.js";
 
@@ -27,33 +28,13 @@ export interface ConnectionLimits extends LaneLimits {
   sendBufferBytes: number;
 }
 
-/** Client frame cases that map one-to-one onto chat commands. */
-const CHAT_OPS = new Set([
-  "send",
-  "sync",
-  "history",
-  "markRead",
-  "ackCursor",
-  "setTyping",
-  "listConversations",
-  "openDirect",
-  "getConversation",
-  "getReceipts",
-  "createGroup",
-  "updateGroup",
-  "addMembers",
-  "removeMember",
-  "setMemberRole",
-  "deleteGroup",
-]);
-
 /**
  * One device's WebSocket: decodes frames, enforces its user's frame rate
  * and the send buffer bound, answers heartbeats, and turns requests into
  * chat commands on the shared ChatLink, through its user's lane (at most so
  * many of the user's requests upstream at once). Replies echo the request id.
  */
-export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
+export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, RequestTargets {
   lastHeard = Date.now();
   /** Not being read because its user's queue is full; the silence is ours, not the peer's. */
   paused = false;
@@ -68,10 +49,10 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
     readonly deviceId: bigint,
     readonly sessionId: bigint,
     private readonly format: WireFormat,
-    private readonly chat: ChatLink,
+    private readonly chatLink: ChatLink,
     private readonly presence: PresencePort,
     private readonly limits: ConnectionLimits,
-    private readonly lane: UserLane<ClientFrame>,
+    private readonly lane: UserLane<QueuedFrame>,
     private readonly logger: Logger,
   ) {
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
@@ -120,7 +101,8 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
     this.handle(frame);
   }
 
-  private async answerPresence(id: bigint, userIds: bigint[]): Promise<void> {
+  /** A getPresence request: presence's answer, or its error. */
+  async answerPresence(id: bigint, userIds: bigint[]): Promise<void> {
     try {
       this.write(presenceListFrame(id, await this.presence.getPresence(this.userId, userIds)));
     } catch (err) {
@@ -144,25 +126,27 @@ export class DeviceConnection implements DeviceSocket, LaneMember<ClientFrame> {
   private handle(frame: ClientFrame): void {
     const { id, body } = frame;
     if (body.case === undefined) return void this.write(errorFrame(id, Code.InvalidArgument, "the frame has no known request in it"));
-    if (id === 0n && body.case !== "heartbeat") return void this.write(errorFrame(0n, Code.InvalidArgument, "request frames need a non-zero id"));
     if (body.case === "heartbeat") {
       // Answered here, at no upstream cost: never queued behind the user's requests.
       this.presence.heartbeat(this.userId, this.deviceId);
       return void this.write(create(ServerFrameSchema, { id, body: { case: "pong", value: { serverTime: timestampNow() } } }));
     }
-    if (body.case !== "getPresence" && !CHAT_OPS.has(body.case)) return void this.write(errorFrame(id, Code.Unimplemented, `${body.case} is not available yet`));
-    this.lane.submit(this, frame);
+    if (id === 0n) return void this.write(errorFrame(0n, Code.InvalidArgument, "request frames need a non-zero id"));
+    // Its body is a queued request (the cases above returned); TypeScript does not narrow the frame by its body.
+    this.lane.submit(this, frame as QueuedFrame);
   }
 
   /** Runs a request when its user's lane gives it a place: a call to chat (or presence), then the reply. */
-  async execute(frame: ClientFrame): Promise<void> {
+  async execute(frame: QueuedFrame): Promise<void> {
     // Its socket went while it waited: the client never sees a reply, so do not do the work.
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    const { id, body } = frame;
-    if (body.case === "getPresence") return this.answerPresence(id, body.value.userIds);
+    return route(this, frame);
+  }
+
+  /** A request routed to chat: the Command op of the same name, then chat's reply. */
+  async answerFromChat(id: bigint, request: ChatRequest): Promise<void> {
     try {
-      const result = await this.chat.call(this.userId, this.deviceId, body as Command["op"]);
-      this.write(replyFrame(id, result));
+      this.write(replyFrame(id, await this.chatLink.call(this.userId, this.deviceId, request)));
     } catch (err) {
       const e = ConnectError.from(err);
       if (e.code === Code.Internal) this.logger.error({ err }, "chat command failed");
@@ -178,7 +162,7 @@ function presenceListFrame(id: bigint, presences: UserPresence[]): ServerFrame {
 function replyFrame(id: bigint, result: Reply["result"]): ServerFrame {
   if (result.case === "error") return errorFrame(id, result.value.code as Code, result.value.message);
   if (result.case === undefined) return errorFrame(id, Code.Internal, "empty reply");
-  return create(ServerFrameSchema, { id, body: result as ServerFrame["body"] });
+  return create(ServerFrameSchema, { id, body: result });
 }
 
 export function errorFrame(id: bigint, code: Code, message: string): ServerFrame {

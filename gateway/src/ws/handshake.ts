@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { SUBPROTOCOL_JSON, SUBPROTOCOL_PROTO, TOKEN_SUBPROTOCOL_PREFIX, type WireFormat } from "@parley/client/protocol";
+import { SUBPROTOCOL_JSON, SUBPROTOCOL_PROTO, TOKEN_SUBPROTOCOL_PREFIX, type WireFormat } from "@parley/wire";
 
 export interface Handshake {
   token: string | undefined;

@@ -5,14 +5,15 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService, type SessionsEnded } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
-import { CloseCode, ServerFrameSchema, type ClientFrame } from "@parley/contracts/parley/client/v1/client";
-import { WS_PATH, type WireFormat } from "@parley/client/protocol";
+import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
+import { WS_PATH, type WireFormat } from "@parley/wire";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatLink } from "./chat-link.js";
 import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "./registry.js";
+import type { QueuedFrame } from "./request-routes.js";
 import { sessionEndClose } from "./session-end.js";
 import { UserLanes } from "./user-lanes.js";
 import { WriteBatcher } from "./write-batching.js";
@@ -63,7 +64,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   const accounts = createClient(AccountInternalService, deps.account);
   const chat = createClient(ChatService, deps.chatTransport);
   const connections = new Set<DeviceConnection>();
-  const lanes = new UserLanes<ClientFrame>(options.limits);
+  const lanes = new UserLanes<QueuedFrame>(options.limits);
   let draining = false;
   // One function for every socket: a closure made in accept() would live as long as its connection.
   const onSocketError = (err: Error) => deps.logger.debug({ err }, "websocket error");

@@ -10,6 +10,7 @@ import type {
 } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
+import { closeAction, handshakeAction, type ReplyOf, type RequestBody, type RequestKind } from "@parley/wire";
 import { Backoff } from "./backoff.js";
 import { pickGateway } from "./pick-gateway.js";
 import { Connection } from "./connection.js";
@@ -18,8 +19,6 @@ import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyEr
 import { InboxTracker } from "./inbox.js";
 import { endpoint, resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
 import { Outbox } from "./outbox.js";
-import { closeAction, handshakeAction } from "./protocol.js";
-import type { ReplyOf, RequestBody, RequestKind } from "./requests.js";
 import { ReadyGate } from "./ready-gate.js";
 import type { SocketCloseInfo } from "./socket.js";
 import { InboxSync } from "./sync.js";

@@ -1,16 +1,20 @@
 import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/parley/client/v1/client";
-import { ConnectionClosedError, ParleyError } from "./errors.js";
-import { PendingRequests, requestBody, type ReplyOf, type RequestBody, type RequestKind } from "./requests.js";
 import {
   closeAction,
   decodeServerFrame,
   encodeClientFrame,
   frameBytes,
   handshakeAction,
+  requestBody,
   subprotocolOf,
+  type ReplyOf,
+  type RequestBody,
+  type RequestKind,
   type WireData,
   type WireFormat,
-} from "./protocol.js";
+} from "@parley/wire";
+import { ConnectionClosedError, ParleyError } from "./errors.js";
+import { PendingRequests } from "./requests.js";
 import type { ParleySocket, SocketCloseInfo, SocketFactory } from "./socket.js";
 
 export interface ConnectionOptions {

@@ -1,5 +1,5 @@
 import type { Error as ErrorFrame } from "@parley/contracts/parley/client/v1/client";
-import type { CloseAction } from "./protocol.js";
+import type { CloseAction } from "@parley/wire";
 
 /**
  * Every error the SDK surfaces. `code` is a gRPC status name

@@ -18,4 +18,5 @@ export {
   type SocketRequest,
 } from "./socket.js";
 export { wsPackageSocket } from "./ws-socket.js";
-export * from "./protocol.js";
+/** The protocol the SDK speaks (close codes and what each means, formats, codecs), for custom transports and tools. */
+export * from "@parley/wire";

@@ -1,9 +1,9 @@
 import type { Message, ReadReceipt, TypingEvent } from "@parley/contracts/parley/chat/v1/chat";
 import type { Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
+import { WS_PATH, type CloseAction, type WireFormat } from "@parley/wire";
 import type { BackoffOptions } from "./backoff.js";
 import type { ParleyError } from "./errors.js";
-import { WS_PATH, type CloseAction, type WireFormat } from "./protocol.js";
 import type { DiscoveryOptions } from "./pick-gateway.js";
 import { defaultSocketFactory, type SocketFactory } from "./socket.js";
 

@@ -1,45 +1,6 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ClientFrameSchema, ServerFrame } from "@parley/contracts/parley/client/v1/client";
+import type { ServerFrame } from "@parley/contracts/parley/client/v1/client";
+import { REPLY_TO, type ReplyOf, type RequestKind } from "@parley/wire";
 import { ParleyError, deadlineExceeded } from "./errors.js";
-
-type ClientBodyInit = NonNullable<MessageInitShape<typeof ClientFrameSchema>["body"]>;
-type ServerBody = ServerFrame["body"];
-
-/** The requests a client can make: "send", "sync", "heartbeat", ... */
-export type RequestKind = Exclude<ClientBodyInit["case"], undefined>;
-
-/** The body of a request of a kind, as create() accepts it. */
-export type RequestBody<K extends RequestKind> = Extract<ClientBodyInit, { case: K }>["value"];
-
-/** The frame body of a request (TypeScript cannot relate a generic kind to its body on its own). */
-export function requestBody<K extends RequestKind>(kind: K, value: RequestBody<K>): ClientBodyInit {
-  return { case: kind, value } as ClientBodyInit;
-}
-
-/** Which reply answers which request. */
-const REPLY_TO = {
-  heartbeat: "pong",
-  send: "send",
-  sync: "sync",
-  history: "history",
-  markRead: "markRead",
-  ackCursor: "ackCursor",
-  setTyping: "setTyping",
-  listConversations: "listConversations",
-  openDirect: "openDirect",
-  getPresence: "presenceList",
-  getConversation: "getConversation",
-  createGroup: "createGroup",
-  updateGroup: "updateGroup",
-  addMembers: "addMembers",
-  removeMember: "removeMember",
-  setMemberRole: "setMemberRole",
-  deleteGroup: "deleteGroup",
-  getReceipts: "getReceipts",
-} as const satisfies Record<RequestKind, Exclude<ServerBody["case"], undefined>>;
-
-/** The reply to a request of a kind. */
-export type ReplyOf<K extends RequestKind> = Extract<ServerBody, { case: (typeof REPLY_TO)[K] }>["value"];
 
 interface Waiting {
   expect: string;

@@ -1,4 +1,4 @@
-import { TOKEN_SUBPROTOCOL_PREFIX, type WireData } from "./protocol.js";
+import { TOKEN_SUBPROTOCOL_PREFIX, type WireData } from "@parley/wire";
 import { wsPackageSocket } from "./ws-socket.js";
 
 /** What a socket factory is asked to open. */

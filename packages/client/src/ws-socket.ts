@@ -1,5 +1,5 @@
 import type { WebSocket as WsWebSocket } from "ws";
-import type { WireData } from "./protocol.js";
+import type { WireData } from "@parley/wire";
 import type { ParleySocket, SocketListener, SocketRequest } from "./socket.js";
 
 /**

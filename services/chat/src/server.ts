@@ -31,7 +31,7 @@ export interface ChatServerDeps {
 /** Wiring: ChatService on the domain; unary RPCs and the gateway Stream share one command table. */
 export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => void {
   const commands = chatCommands(deps.chat, deps.groups);
-  const impl: Partial<ServiceImpl<typeof ChatService>> = {
+  const impl: ServiceImpl<typeof ChatService> = {
     send: (req, ctx) => commands.send(actorFrom(ctx), req),
     sync: (req, ctx) => commands.sync(actorFrom(ctx), req),
     history: (req, ctx) => commands.history(actorFrom(ctx), req),

@@ -1,9 +1,10 @@
 /**
  * The client WebSocket protocol as both ends share it: the path, the
  * subprotocols, what a close code tells the client to do, which error codes
- * are worth retrying, and the frame codecs for both wire formats. The gateway
- * imports this module (`@parley/client/protocol`), so the two ends cannot
- * drift apart. No Node-only imports: it runs in browsers too.
+ * are worth retrying, and the frame codecs for both wire formats. The SDK
+ * (`@parley/client`) and the gateway both import it from here, so the two
+ * ends cannot drift apart, and the gateway does not depend on the SDK. No
+ * Node-only imports: it runs in browsers too.
  *
  * proto/parley/client/v1/client.proto defines the frames and the close codes.
  */

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { MemoryBus } from "../src/bus/memory-bus.js";
+import type { DeliveryEvent } from "../src/ports.js";
+import { describeDeliveryBusContract } from "./delivery-bus-contract.js";
+
+describeDeliveryBusContract("memory", async () => {
+  const bus = new MemoryBus();
+  return { bus, delivery: "at-most-once", cleanup: () => bus.close() };
+});
+
+const typing = (userId: bigint, n: number): DeliveryEvent => ({ kind: "typing", userId, conversationId: BigInt(n), typerId: 7n, typing: true });
+const numberOf = (event: DeliveryEvent) => (event.kind === "typing" ? Number(event.conversationId) : -1);
+
+/** What the embedded bus does beyond the port's promises, which its composition root relies on. */
+describe("MemoryBus", () => {
+  it("holds events published before the consumer starts and hands them over in order once it does", async () => {
+    const bus = new MemoryBus();
+    for (const n of [0, 1, 2]) bus.publish(9n, typing(9n, n));
+    const seen: number[] = [];
+    bus.consume(async (event) => void seen.push(numberOf(event)));
+    await bus.close();
+    assert.deepEqual(seen, [0, 1, 2]);
+  });
+
+  it("reports a handler's failure and goes on with the key's next event", async () => {
+    const failures: unknown[] = [];
+    const bus = new MemoryBus(4, (err) => failures.push(err));
+    const seen: number[] = [];
+    bus.consume(async (event) => {
+      if (numberOf(event) === 1) throw new Error("gateway gone");
+      seen.push(numberOf(event));
+    });
+    for (const n of [0, 1, 2]) bus.publish(9n, typing(9n, n));
+    await bus.close();
+    assert.deepEqual(seen, [0, 2]);
+    assert.equal((failures[0] as Error).message, "gateway gone");
+  });
+
+  it("resolves close() only once every queued event has been handled", async () => {
+    const bus = new MemoryBus();
+    let handled = 0;
+    bus.consume(async () => {
+      await sleep(2);
+      handled++;
+    });
+    for (const n of [0, 1, 2, 3, 4]) bus.publish(BigInt(n), typing(BigInt(n), n));
+    await bus.close();
+    assert.equal(handled, 5);
+  });
+
+  it("does not hold a key up behind a slow key of another partition", async () => {
+    const bus = new MemoryBus(2);
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const seen: bigint[] = [];
+    bus.consume(async (event) => {
+      if (event.kind === "typing" && event.userId === 2n) await slow;
+      if (event.kind === "typing") seen.push(event.userId);
+    });
+    bus.publish(2n, typing(2n, 0)); // partition 0, stuck until released
+    bus.publish(3n, typing(3n, 0)); // partition 1
+    await sleep(5);
+    assert.deepEqual(seen, [3n]);
+    release();
+    await bus.close();
+    assert.deepEqual(seen, [3n, 2n]);
+  });
+});
