@@ -154,7 +154,7 @@ for (const store of ["sqlite", "postgres"] as const) {
       after(() => socket?.close());
 
       /** Sends one request frame and returns its reply. */
-      const ask = async (body: NonNullable<Parameters<RawSocket["send"]>[0]>["body"]): Promise<ServerFrame> => {
+      const ask = async (body: NonNullable<NonNullable<Parameters<RawSocket["send"]>[0]>["body"]>): Promise<ServerFrame> => {
         const id = nextId++;
         socket.send({ id, body });
         return socket.reply(id);

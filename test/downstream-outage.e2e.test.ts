@@ -37,7 +37,7 @@ describe("a downstream service outage reaches clients as UNAVAILABLE in words, n
   let conversationId: bigint;
   let nextId = 1n;
 
-  const ask = async (body: NonNullable<Parameters<RawSocket["send"]>[0]>["body"]): Promise<ServerFrame> => {
+  const ask = async (body: NonNullable<NonNullable<Parameters<RawSocket["send"]>[0]>["body"]>): Promise<ServerFrame> => {
     const id = nextId++;
     socket.send({ id, body });
     return socket.reply(id);

@@ -19,9 +19,9 @@ export interface ParleyConn {
   /** Sends a message; resolves with the ack's arrival time. */
   send(conversationId: bigint, clientMsgId: string, text: string): Promise<number>;
   /** Any request, resolved with its reply frame. */
-  request(body: Parameters<typeof encodeClientFrame>[0]["body"]): Promise<ServerFrame>;
+  request(body: NonNullable<Parameters<typeof encodeClientFrame>[0]["body"]>): Promise<ServerFrame>;
   /** A request sent without waiting for its reply (a flood); its reply, if any, goes to onUnawaited. */
-  fire(body: Parameters<typeof encodeClientFrame>[0]["body"]): void;
+  fire(body: NonNullable<Parameters<typeof encodeClientFrame>[0]["body"]>): void;
   /** Called with replies no request() waits for. */
   onUnawaited: (frame: ServerFrame) => void;
   /** Bytes written but not yet handed to the network (the socket pushing back). */

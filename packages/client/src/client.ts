@@ -17,7 +17,7 @@ import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
 import { InboxTracker } from "./inbox.js";
-import { endpoint, resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
+import { endpoint, resolveOptions, type ClientEvents, type DisconnectInfo, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { ReadyGate } from "./ready-gate.js";
 import type { SocketCloseInfo } from "./socket.js";
@@ -262,7 +262,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       // A token that expired after a healthy session is replaced at once; every other retry waits.
       const delay = action === "reauthenticate" && welcomedFor !== undefined && welcomedFor >= HEALTHY_MS ? 0 : this.backoff.next();
       this.current = "reconnecting";
-      this.emit("disconnected", { code: info.code, reason: info.reason, httpStatus: info.httpStatus, action, reconnectInMs: delay });
+      this.emit("disconnected", { ...disconnectInfo(info), action, reconnectInMs: delay });
       await this.sleep(delay);
     }
   }
@@ -367,7 +367,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.current = "stopped";
     this.gate.fail(err);
     this.outbox.failAll(err);
-    if (info) this.emit("disconnected", { code: info.code, reason: info.reason, httpStatus: info.httpStatus, action: "stop" });
+    if (info) this.emit("disconnected", { ...disconnectInfo(info), action: "stop" });
     this.emit("error", err);
   }
 
@@ -385,4 +385,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new ParleyError("INTERNAL", "the reply lacked its conversation");
   return value;
+}
+
+/** What a close tells the application; the HTTP status only when the platform saw one. */
+function disconnectInfo(info: SocketCloseInfo): Pick<DisconnectInfo, "code" | "reason" | "httpStatus"> {
+  return { code: info.code, reason: info.reason, ...(info.httpStatus !== undefined ? { httpStatus: info.httpStatus } : {}) };
 }

@@ -40,7 +40,7 @@ describe("internal plane > service tokens", () => {
   let idgen: InternalPlane;
   let chat: InternalPlane;
   let gateway: InternalPlane;
-  const seen: { caller?: string; userId?: bigint; kid?: string }[] = [];
+  const seen: { caller?: string | undefined; userId?: bigint; kid?: string }[] = [];
 
   before(async () => {
     idgen = openInternalPlane(planeSettings(keys, "idgen"), "idgen", logger, { listenHosts: ["127.0.0.1"] });

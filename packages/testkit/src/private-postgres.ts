@@ -48,7 +48,7 @@ export async function startPostgres(options: PrivatePostgresOptions): Promise<Pr
   const bin = postgresBinaries();
   const folder = mkdtempSync(join(tmpdir(), "parley-pg-tls-"));
   const data = join(folder, "data");
-  const [port] = await freePorts(1);
+  const [port] = (await freePorts(1)) as [number];
   let stopped = false;
   const stop = () => {
     if (stopped) return;

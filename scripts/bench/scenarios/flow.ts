@@ -87,7 +87,7 @@ export async function runFlow(links: Link[], o: FlowOptions): Promise<FlowResult
       delivered++;
       lastDelivery = at;
       deliverLat.push(at - sentAt[l]![i]!);
-      if (--remaining[l]![i] === 0) {
+      if (--remaining[l]![i]! === 0) {
         completed[l]!++;
         if (o.window !== undefined) pump(l);
       }

@@ -131,7 +131,9 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
   };
   const setUpGroup = async (parley: Target) => {
     if (members.length > 0) return;
-    [owner, ...members] = await makeUsers(parley.url, `${prefix}_g`, s.groupSize);
+    const [first, ...rest] = await makeUsers(parley.url, `${prefix}_g`, s.groupSize);
+    owner = first!;
+    members = rest;
     groupId = await createGroup(parley.url, owner, members);
   };
   let floodWorld: FloodWorld | undefined;
@@ -199,7 +201,7 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
         if (syncConversation !== 0n) return;
         const [a, b] = await makeUsers(parley.url, `${prefix}_s`, 2);
         syncPair = [a!, b!];
-        [syncConversation] = await openPairs(parley.url, [syncPair]);
+        syncConversation = (await openPairs(parley.url, [syncPair]))[0]!;
       },
       parley: async (p, run) => {
         const r = await syncParley(p.url, syncPair[0], syncPair[1], syncConversation, s.sync, tag("s", run));

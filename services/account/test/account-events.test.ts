@@ -105,7 +105,7 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
     const sessionOf = async (login: LogInResponse) => (await h.internal.verifyToken({ accessToken: login.session!.accessToken })).sessionId;
     const signUp = async (username: string): Promise<TestUser> => {
       const { profile } = await h.api.signUp({ username, password: PASSWORD });
-      return { id: profile!.userId, logIn: (deviceName, deviceId) => h.api.logIn({ username, password: PASSWORD, deviceName, deviceId }) };
+      return { id: profile!.userId, logIn: (deviceName, deviceId) => h.api.logIn({ username, password: PASSWORD, deviceName, ...(deviceId !== undefined ? { deviceId } : {}) }) };
     };
     before(async () => {
       h = await startAccountHarness(kind);

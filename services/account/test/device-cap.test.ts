@@ -15,7 +15,7 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       await h?.close();
     });
 
-    const logIn = (username: string, deviceName: string, deviceId?: bigint) => h.api.logIn({ username, password: PASSWORD, deviceName, deviceId });
+    const logIn = (username: string, deviceName: string, deviceId?: bigint) => h.api.logIn({ username, password: PASSWORD, deviceName, ...(deviceId !== undefined ? { deviceId } : {}) });
     const loggedIn = async (token: string) =>
       (await h.api.listDevices({}, bearer(token))).devices
         .filter((d) => d.loggedIn)

@@ -54,7 +54,7 @@ export async function startAccountHarness(kind: StoreKind, options: HarnessOptio
     // The default limits and their stores as in production, except sign-ups: these tests sign up dozens of users, none naming an address.
     limits: new AuthLimits(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits, storage.dialect === "postgres" ? sqlCounters(storage.db) : memoryCounters()),
     now,
-    maxDevices: options.maxDevices,
+    ...(options.maxDevices !== undefined ? { maxDevices: options.maxDevices } : {}),
   });
   const stopping = new AbortController();
   const logger = createLogger("test", "silent");

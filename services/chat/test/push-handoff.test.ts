@@ -20,7 +20,7 @@ const message = (senderId: bigint, fields: Partial<StoredMessage> = {}): StoredM
   createdAt: new Date(0),
   ...fields,
 });
-const system = (event: MessageInitShape<typeof SystemEventSchema>["event"]): StoredMessage =>
+const system = (event: NonNullable<MessageInitShape<typeof SystemEventSchema>["event"]>): StoredMessage =>
   message(0n, { clientMsgId: "", text: "", system: toBinary(SystemEventSchema, create(SystemEventSchema, { event })) });
 const entry = (recipient: bigint, m: StoredMessage): DeliveryEvent => ({ kind: "entry", entry: { userId: recipient, seq: 5n, item: { kind: "message", message: m } } });
 
