@@ -5,7 +5,7 @@ import { PresenceDeviceLocator } from "../src/adapters/presence-locator.js";
 import { eventually, http2Presence, inProcessPresence, type PresenceFixture } from "./presence-fixture.js";
 
 const silent = createLogger("test", process.env.PARLEY_TEST_LOG ?? "silent");
-const FAST_REOPEN = { baseDelayMs: 10, maxDelayMs: 50 };
+const FAST_REOPEN = { initialMs: 10, maxMs: 50 };
 const device = (userId: bigint) => ({ userId, deviceId: 10_000n + userId });
 const byId = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 const isOutage = (err: unknown) => err instanceof DependencyUnavailable && err.message === "the presence service is unavailable; retry";
