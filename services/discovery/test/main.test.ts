@@ -3,11 +3,11 @@ import { after, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
-import { testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { testCredentials, testEtcdUrl, uniqueEtcdPrefix, until } from "@parley/testkit";
 import { runToExit, startProcess } from "../../../test/support/process.js";
 import { connectEtcd } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
-import { dropConnection, gateway, waitFor } from "./support.js";
+import { dropConnection, gateway } from "./support.js";
 
 const MAIN = "services/discovery/src/main.ts";
 
@@ -35,7 +35,7 @@ describe("the discovery process", () => {
 
     const registry = new EtcdRegistry(conn);
     await registry.register(gateway("gw-main", { zone: "z1" }));
-    await waitFor("the gateway to be picked", () => client.pickGateway({ zone: "z1" }).then((r) => r.instanceId === "gw-main", () => false));
+    await until(() => client.pickGateway({ zone: "z1" }).then((r) => r.instanceId === "gw-main", () => false), "the gateway to be picked");
     await registry.close();
 
     assert.equal(await proc.stop("SIGTERM"), 0);
