@@ -8,11 +8,10 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { RetryInfoSchema } from "@parley/contracts/google/rpc/retry_info";
 import { AccountService } from "@parley/contracts/parley/account/v1/account";
 import { CLIENT_ADDRESS_HEADER } from "@parley/runtime";
-import { createThrowawayDatabase, testCredentials, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, testCredentials, until, type ThrowawayDatabase } from "@parley/testkit";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { callApi, type ApiResult } from "./support/http-api.js";
 import { startProcess, type ServiceProcess } from "./support/process.js";
-import { until } from "./support/wait.js";
 
 const PASSWORD = "correct horse battery";
 const WRONG = "not the password at all";
@@ -171,10 +170,10 @@ describe("brute-force limits", () => {
       for (let i = 0; i < 5; i++) await logIn(p, from, name, WRONG);
       assertThrottled(await logIn(p, from, name, WRONG), /wrong passwords/);
       // Refused tries are not counted: polling until one is let through (and fails) ends the 2 s lock and no more.
-      await until(async () => (await logIn(p, from, name, WRONG)).status === 401, "the first lockout to end", 10_000);
+      await until(async () => (await logIn(p, from, name, WRONG)).status === 401, "the first lockout to end", { timeoutMs: 10_000 });
       const second = assertThrottled(await logIn(p, from, name, PASSWORD), /wrong passwords/);
       assert.ok(second > 2_000, `the second lockout doubles to 4 s (hint ${second} ms)`);
-      await until(async () => (await logIn(p, from, name, PASSWORD)).status === 200, "the second lockout to end", 10_000);
+      await until(async () => (await logIn(p, from, name, PASSWORD)).status === 200, "the second lockout to end", { timeoutMs: 10_000 });
       for (let i = 0; i < 5; i++) assert.equal((await logIn(p, from, name, WRONG)).status, 401, "a success gives the free budget back");
     });
 
@@ -305,7 +304,7 @@ describe("brute-force limits", () => {
       await until(
         () => b.logIn({ username: "shared_victim", password: PASSWORD, deviceName: "x" }, from(attacker)).then(() => true, () => false),
         "the shared lockout to end",
-        10_000,
+        { timeoutMs: 10_000 },
       );
     });
 

@@ -5,14 +5,13 @@ import { Code, createClient, type Client } from "@connectrpc/connect";
 import { ParleyError } from "@parley/client";
 import { ChatService, type SendResponse } from "@parley/contracts/parley/chat/v1/chat";
 import type { ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { createThrowawayDatabase, freePorts, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, freePorts, until, type ThrowawayDatabase } from "@parley/testkit";
 import pg from "pg";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { RawSocket } from "./support/raw-socket.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 import { refused } from "./support/status.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
-import { until } from "./support/wait.js";
 
 const STORE_DOWN = "the message store is unavailable; retry";
 

@@ -5,9 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ParleyClient } from "@parley/client";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
-import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
-import { until } from "./support/wait.js";
 import { startProcess, type ServiceProcess } from "./support/process.js";
 
 /** Short leases so a killed gateway leaves the registry within seconds (production default: 10 s). */

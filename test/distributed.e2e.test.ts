@@ -12,7 +12,7 @@ import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { Status } from "@parley/contracts/parley/presence/v1/presence";
-import { createThrowawayDatabase, testCredentials, type TestCredentials, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, testCredentials, until, type TestCredentials, type ThrowawayDatabase } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
 import { chatBothWays, multiDevice, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
 import { callApi } from "./support/http-api.js";
@@ -193,12 +193,14 @@ describe("distributed mode: each service its own process over real gRPC with ser
         const conversation = await alice.client.openDirect(b.userId);
         const ack = await alice.client.send(conversation.conversationId, "are you awake?");
         const ops = clientAs(NotifyService, "operator:test", notify, "notify");
-        const deadline = Date.now() + 10_000;
-        let listed = await ops.listUserNotifications({ userId: b.userId });
-        while (listed.notifications[0]?.deliveries[0]?.state !== DeliveryState.SENT && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-          listed = await ops.listUserNotifications({ userId: b.userId });
-        }
+        const listed = await until(
+          async () => {
+            const found = await ops.listUserNotifications({ userId: b.userId });
+            return found.notifications[0]?.deliveries[0]?.state === DeliveryState.SENT && found;
+          },
+          "the push to be sent",
+          { timeoutMs: 10_000, intervalMs: 50 },
+        );
         const [pushed] = listed.notifications;
         assert.equal(pushed?.eventId, `message:${ack.messageId}:${b.userId}`);
         assert.equal(pushed?.kind, Kind.NEW_MESSAGE);
@@ -266,24 +268,19 @@ describe("distributed mode: each service its own process over real gRPC with ser
       return { a: { token: a.session.accessToken as string, userId: BigInt(a.profile.userId) }, b: { token: b.session.accessToken as string, userId: BigInt(b.profile.userId) } };
     };
     const statusOf = async (viewer: Awaited<ReturnType<typeof connectDevice>>, userId: bigint) => (await viewer.client.getPresence([userId]))[0]!.status;
-    const until = async (check: () => Promise<boolean>, ms = 10_000) => {
-      const deadline = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error("condition not met in time");
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
+    /** Each check below is a presence call: one every 100 ms is plenty. */
+    const polling = { timeoutMs: 10_000, intervalMs: 100 };
 
     it("recovers every status from the gateways' hellos when the presence process restarts", async () => {
       const { a, b } = await friends("pres_restart");
       const alice = await connectDevice(gateway.url, a.token);
       const bob = await connectDevice(gateway.url, b.token);
-      await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE);
+      await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE, "bob to see alice online", polling);
       const port = new URL(presence.url).port;
       await presence.stop("SIGKILL");
       presence = await startProcess("services/presence/src/main.ts", presenceEnv(port), "presence service listening");
       // Nobody reconnects: the gateway's stream reopens with a hello listing its sessions.
-      await until(async () => (await statusOf(bob, a.userId).catch(() => Status.UNSPECIFIED)) === Status.ONLINE);
+      await until(async () => (await statusOf(bob, a.userId).catch(() => Status.UNSPECIFIED)) === Status.ONLINE, "alice online again after the restart", polling);
       await Promise.all([alice.client.close(), bob.client.close()]);
     });
 
@@ -293,10 +290,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
       try {
         const alice = await connectDevice(gateway2.url, a.token);
         const bob = await connectDevice(gateway.url, b.token);
-        await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE);
+        await until(async () => (await statusOf(bob, a.userId)) === Status.ONLINE, "bob to see alice online", polling);
         await gateway2.stop("SIGKILL");
         const killedAt = Date.now();
-        await until(async () => (await statusOf(bob, a.userId)) === Status.OFFLINE);
+        await until(async () => (await statusOf(bob, a.userId)) === Status.OFFLINE, "alice offline after her gateway died", polling);
         assert.ok(Date.now() - killedAt >= 1_000, "not before the grace period");
         await Promise.all([alice.client.close(), bob.client.close()]);
       } finally {

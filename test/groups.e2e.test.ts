@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ParleyError } from "@parley/client";
 import { MemberRole } from "@parley/contracts/parley/chat/v1/chat";
-import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
-import { waitFor } from "./support/chat-scenarios.js";
+import { createThrowawayDatabase, until, type ThrowawayDatabase } from "@parley/testkit";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 
@@ -47,7 +46,7 @@ describe("group chat through the gateway, on Postgres", () => {
     assert.equal(group.members.length, 100);
     const ack = await owner.device.client.send(group.conversationId, "hello, everyone");
     for (const member of members) {
-      await waitFor(() => member.device.messages.some((m) => m.messageId === ack.messageId));
+      await until(() => member.device.messages.some((m) => m.messageId === ack.messageId), "every member to get the message");
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const member of members) {
@@ -85,19 +84,19 @@ describe("group chat through the gateway, on Postgres", () => {
       }
     };
     const flowing = sendSome(0, 60);
-    await waitFor(() => sent.length >= 15);
+    await until(() => sent.length >= 15, "15 messages sent");
     await ann.device.client.removeMember(group.conversationId, cat.userId);
-    await waitFor(() => sent.length >= 30);
+    await until(() => sent.length >= 30, "30 messages sent");
     await ann.device.client.addMembers(group.conversationId, [dan.userId]);
     await flowing;
     await ben.device.received(1); // at least started
-    await waitFor(() => texts(ben.device, group.conversationId).length === 60);
+    await until(() => texts(ben.device, group.conversationId).length === 60, "ben to get all 60 messages");
 
     const history = await ann.device.client.history(group.conversationId, { limit: 200 });
     const system = history.messages.filter((m) => m.system !== undefined);
     const removedAt = system.find((m) => m.system!.event.case === "memberRemoved")!.messageId;
     const addedAt = system.find((m) => m.system!.event.case === "membersAdded")!.messageId;
-    await waitFor(() => dan.device.messages.some((m) => m.messageId === addedAt));
+    await until(() => dan.device.messages.some((m) => m.messageId === addedAt), "dan to see that he was added");
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Ben's inbox order is the conversation's commit order (both take the group's row lock):
     // what came before the removal is what Cat was a member for; after the addition, Dan's.
@@ -122,14 +121,14 @@ describe("group chat through the gateway, on Postgres", () => {
     const group = await amy.device.client.createGroup("receipts", [bobPhone.userId]);
     const acks = [];
     for (let i = 0; i < 3; i++) acks.push(await amy.device.client.send(group.conversationId, `r${i}`));
-    await waitFor(() => texts(bobPhone.device, group.conversationId).length === 3 && texts(bobLaptop.device, group.conversationId).length === 3);
+    await until(() => texts(bobPhone.device, group.conversationId).length === 3 && texts(bobLaptop.device, group.conversationId).length === 3, "the 3 messages on both of bob's devices");
     const unread = async (d: Device) =>
       (await d.client.listConversations()).conversations.find((c) => c.conversation!.conversationId === group.conversationId)!.unreadCount;
     assert.equal(await unread(bobPhone.device), 3);
     await bobLaptop.device.client.markRead(group.conversationId, acks[2]!.messageId);
-    await waitFor(() => bobPhone.device.reads.some((r) => r.conversationId === group.conversationId && r.userId === bobPhone.userId));
+    await until(() => bobPhone.device.reads.some((r) => r.conversationId === group.conversationId && r.userId === bobPhone.userId), "the laptop's read receipt on the phone");
     assert.equal(await unread(bobPhone.device), 0, "reading on the laptop clears the phone's count");
-    await waitFor(() => amy.device.reads.some((r) => r.conversationId === group.conversationId));
+    await until(() => amy.device.reads.some((r) => r.conversationId === group.conversationId), "bob's read receipt at amy");
     const receipts = await amy.device.client.getReceipts(group.conversationId, acks[2]!.messageId);
     assert.deepEqual(receipts.map((r) => [r.userId, r.read]), [[bobPhone.userId, true]]);
   });

@@ -4,10 +4,9 @@ import { createClient } from "@connectrpc/connect";
 import { Channel, DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import type { RecordedSend, RecordingProvider } from "@parley/notify";
 import { SERVICE_TOKEN_HEADER } from "@parley/runtime";
-import { createThrowawayDatabase, testCredentials, type ThrowawayDatabase } from "@parley/testkit";
+import { createThrowawayDatabase, testCredentials, until, type ThrowawayDatabase } from "@parley/testkit";
 import { startFakeSmsGateway } from "../services/notify/test/stand-ins/sms.js";
 import { callApi } from "./support/http-api.js";
-import { until } from "./support/wait.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 import { connectDevice, type Device } from "./support/sdk.js";
@@ -203,7 +202,7 @@ describe("notify as its own process", () => {
     await until(async () => {
       const states = await Promise.all(ids.map(async (id) => (await second.getNotification({ notificationId: id })).notification!.deliveries[0]!.state));
       return states.every((s) => s === DeliveryState.SENT);
-    }, "all five to be sent after the restart", 20_000);
+    }, "all five to be sent after the restart");
     const delivered = sms.seen.slice(failedBefore).map((s) => JSON.parse(s.body).body as string).sort();
     assert.deepEqual(delivered, [0, 1, 2, 3, 4].map((i) => `Friend request: friend${i} wants to be your friend`));
     const again = await second.send({ eventId: "crash-0", userId, kind: Kind.FRIEND_REQUEST, params: { from_name: "friend0" }, channels: [Channel.SMS] });

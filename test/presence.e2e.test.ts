@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ParleyClient } from "@parley/client";
 import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
-import { FakeTime } from "../services/presence/test/fake-time.js";
-import { waitFor } from "./support/chat-scenarios.js";
+import { FakeClock, until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { connectDevice, type Device } from "./support/sdk.js";
@@ -20,7 +19,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
 describe("presence end to end (embedded mode, real sockets, fake presence clock)", () => {
   let p: EmbeddedParley;
-  const time = new FakeTime(Date.UTC(2026, 10, 22, 12));
+  const time = new FakeClock(Date.UTC(2026, 10, 22, 12));
   const clients: ParleyClient[] = [];
   const befriend = async (a: { token: string; userId: bigint }, b: { token: string; userId: bigint }) => {
     await callApi(p.url, "AddFriend", { userId: String(b.userId) }, a.token);
@@ -43,11 +42,11 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const ben = await p.user("pr_ben");
     await befriend(ann, ben);
     const benDevice = track(await watcher(p, ben.token));
-    await waitFor(() => benDevice.presences.some((x) => x.userId === ann.userId));
+    await until(() => benDevice.presences.some((x) => x.userId === ann.userId), "ben to learn ann's status");
     assert.equal(benDevice.presences.at(-1)!.status, Status.OFFLINE, "ann is offline before she connects");
     const annDevice = track(await watcher(p, ann.token));
-    await waitFor(() => benDevice.presences.some((x) => x.userId === ann.userId && x.status === Status.ONLINE));
-    await waitFor(() => annDevice.presences.some((x) => x.userId === ben.userId && x.status === Status.ONLINE));
+    await until(() => benDevice.presences.some((x) => x.userId === ann.userId && x.status === Status.ONLINE), "ben to see ann online");
+    await until(() => annDevice.presences.some((x) => x.userId === ben.userId && x.status === Status.ONLINE), "ann to see ben online");
   });
 
   it("emits nothing when a device drops and reconnects within the grace period", async () => {
@@ -56,7 +55,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await befriend(cat, dan);
     const danDevice = track(await watcher(p, dan.token));
     const first = await watcher(p, cat.token);
-    await waitFor(() => danDevice.presences.some((x) => x.userId === cat.userId && x.status === Status.ONLINE));
+    await until(() => danDevice.presences.some((x) => x.userId === cat.userId && x.status === Status.ONLINE), "dan to see cat online");
     const seen = danDevice.presences.length;
     await first.client.close();
     await settle();
@@ -74,7 +73,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await befriend(eve, fay);
     const fayDevice = track(await watcher(p, fay.token));
     const eveDevice = await watcher(p, eve.token);
-    await waitFor(() => fayDevice.presences.some((x) => x.userId === eve.userId && x.status === Status.ONLINE));
+    await until(() => fayDevice.presences.some((x) => x.userId === eve.userId && x.status === Status.ONLINE), "fay to see eve online");
     const droppedAt = time.now();
     const since = fayDevice.presences.length; // the snapshot at fay's connect said eve was offline
     const later = () => fayDevice.presences.slice(since).filter((x) => x.userId === eve.userId);
@@ -84,7 +83,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await settle();
     assert.deepEqual(later(), [], "still online inside the grace period");
     time.advance(2_000);
-    await waitFor(() => later().some((x) => x.status === Status.OFFLINE));
+    await until(() => later().some((x) => x.status === Status.OFFLINE), "offline after the grace period");
     const offline = later().find((x) => x.status === Status.OFFLINE)!;
     assert.equal(Number(offline.lastActiveAt!.seconds), Math.floor(droppedAt / 1000));
   });
@@ -96,7 +95,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const halDevice = track(await watcher(p, hal.token));
     const phone = await watcher(p, gus.token);
     track(await watcher(p, (await p.logIn("pr_gus", "laptop")).token));
-    await waitFor(() => halDevice.presences.some((x) => x.userId === gus.userId && x.status === Status.ONLINE));
+    await until(() => halDevice.presences.some((x) => x.userId === gus.userId && x.status === Status.ONLINE), "hal to see gus online");
     const since = halDevice.presences.length;
     await phone.client.close();
     await settle();
@@ -150,7 +149,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     outsider.client.on("typing", (t) => outsiderTypings.push(t.userId));
     const conversation = await maxDevice.client.openDirect(ned.userId);
     for (let i = 0; i < 10; i++) await maxDevice.client.setTyping(conversation.conversationId, true);
-    await waitFor(() => typings.length >= 1);
+    await until(() => typings.length >= 1, "a typing indicator");
     await settle();
     assert.deepEqual(typings, [max.userId], "a flood of typing events arrives as one");
     assert.deepEqual(outsiderTypings, []);

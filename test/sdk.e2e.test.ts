@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AuthenticationError, ClientClosedError, ParleyClient } from "@parley/client";
+import { until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
-import { waitFor } from "./support/chat-scenarios.js";
 import { connectDevice } from "./support/sdk.js";
 
 /** The SDK's reconnect, authentication and cursor behaviour against the real gateway (embedded mode). */
@@ -46,11 +46,11 @@ describe("client SDK against the real gateway", () => {
     bob.on("message", (m) => seen.push(m.text));
     await bob.connect();
     await alice.client.send(conversation.conversationId, "before");
-    await waitFor(() => seen.length === 1);
+    await until(() => seen.length === 1, "the first message");
     const old = current;
     await callApi(p.url, "LogOut", {}, old); // closes bob's socket with 4101
     await alice.client.send(conversation.conversationId, "while away");
-    await waitFor(() => seen.length === 2);
+    await until(() => seen.length === 2, "the message sent while bob was away");
     assert.deepEqual(seen, ["before", "while away"]);
     assert.ok(reasons.includes("refused"), `getToken was asked for a fresh token (${reasons.join(",")})`);
     assert.notEqual(current, old);
@@ -77,7 +77,7 @@ describe("client SDK against the real gateway", () => {
     await client.connect();
     const changed = await callApi(p.url, "ChangePassword", { currentPassword: "correct horse battery", newPassword: "a brand new secret" }, phone.token);
     assert.equal(changed.status, 200);
-    await waitFor(() => client.state === "stopped");
+    await until(() => client.state === "stopped", "the client to stop");
     assert.deepEqual(disconnects, [4103]);
     assert.deepEqual(reasons, ["connect", "refused"]);
     assert.ok(errors.some((err) => err instanceof AuthenticationError));
@@ -98,7 +98,7 @@ describe("client SDK against the real gateway", () => {
     for (let i = 0; i < 5; i++) await alice.client.send(conversation.conversationId, `first ${i}`);
     const bob = await connectDevice(p.url, b.token);
     await bob.received(5);
-    await waitFor(() => bob.client.cursor === 5n);
+    await until(() => bob.client.cursor === 5n, "bob's cursor at 5");
     await bob.client.close(); // acknowledges the cursor on the way out
     for (let i = 0; i < 3; i++) await alice.client.send(conversation.conversationId, `second ${i}`);
 
@@ -106,7 +106,7 @@ describe("client SDK against the real gateway", () => {
     const fromPersisted: string[] = [];
     persisted.on("message", (m) => fromPersisted.push(m.text));
     await persisted.connect();
-    await waitFor(() => fromPersisted.length === 3);
+    await until(() => fromPersisted.length === 3, "the 3 messages after the persisted cursor");
     await persisted.close();
     assert.deepEqual(fromPersisted, ["second 0", "second 1", "second 2"]);
 

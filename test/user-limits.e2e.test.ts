@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ServerFrame } from "@parley/contracts/parley/client/v1/client";
+import { until } from "@parley/testkit";
 import WebSocket from "ws";
 import { callApi } from "./support/http-api.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { RawSocket } from "./support/raw-socket.js";
-import { until } from "./support/wait.js";
 
 /** The HTTP status and body of a refused upgrade (RawSocket only reports the status). */
 function refusal(url: string, token: string): Promise<{ status: number; body: string }> {
@@ -82,7 +82,7 @@ describe("one user's frame budget (embedded mode, real sockets)", () => {
     assert.equal(refused.status, 429);
     assert.match(refused.body, /closed for flooding; reconnect in [1-4] s/);
     // Four frames' worth at one a second: back within about four seconds.
-    await until(async () => (await RawSocket.open(p.wsUrl, user.token).then((r) => (r.close(), true), () => false)), "the reconnect allowed", 20_000);
+    await until(async () => (await RawSocket.open(p.wsUrl, user.token).then((r) => (r.close(), true), () => false)), "the reconnect allowed");
   });
 });
 

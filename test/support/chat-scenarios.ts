@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { ParleyClient } from "@parley/client";
+import { until } from "@parley/testkit";
 import { connectDevice, type Device } from "./sdk.js";
 import { RawSocket } from "./raw-socket.js";
 
@@ -60,7 +61,7 @@ export async function multiDevice(world: ChatWorld, prefix: string): Promise<voi
     // Reading on one device reaches the other devices and the other party as a read receipt.
     const last = bobPhone.messages.at(-1)!;
     await bobPhone.client.markRead(conversation.conversationId, last.messageId);
-    await waitFor(() => bobLaptop.reads.length > 0 && alicePhone.reads.length > 0);
+    await until(() => bobLaptop.reads.length > 0 && alicePhone.reads.length > 0, "the read receipt on bob's laptop and at alice");
     assert.equal(bobLaptop.reads[0]!.messageId, last.messageId);
     assert.equal(alicePhone.reads[0]!.userId, b1.userId);
     void aliceLaptop;
@@ -112,14 +113,6 @@ export async function retryAfterDrop(world: ChatWorld, prefix: string): Promise<
     assert.equal(history.messages.find((m) => m.clientMsgId === "dropped-1")!.messageId, retry.messageId);
   } finally {
     await alice.client.close();
-  }
-}
-
-export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

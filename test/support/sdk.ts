@@ -1,5 +1,6 @@
 import { ParleyClient } from "@parley/client";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
+import { until } from "@parley/testkit";
 
 /** An SDK client plus everything it received, for assertions. */
 export interface Device {
@@ -22,11 +23,7 @@ export async function connectDevice(gatewayUrl: string, token: string, options: 
     messages,
     reads,
     async received(count, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`received ${messages.length} of ${count} messages`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await until(() => messages.length >= count, () => `${count} messages (received ${messages.length})`, { timeoutMs });
       return messages;
     },
   };

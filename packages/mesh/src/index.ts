@@ -4,7 +4,6 @@ export { WORKER_ID_COUNT } from "./ports.js";
 export { GATEWAY_SERVICE, newInstanceId, validateInstance, type InstanceInfo } from "./instance.js";
 export { DuplicateInstance, InvalidInstance, mapDiscoveryError, NoLiveGateway, RegistryAccessDenied, RegistryUnavailable, WorkerIdsExhausted } from "./errors.js";
 export { pickGateway } from "./pick-gateway.js";
-export { backoffDelayMs, retryWithBackoff, type BackoffOptions, type RetryOptions } from "./backoff.js";
 export { fencingMarginMs, keepAliveIntervalMs, LeaseClock, type Clocks } from "./lease-clock.js";
 export { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "./config.js";
 export { openDiscoveryBackend, withStartRetry, type DiscoveryBackend } from "./wiring.js";

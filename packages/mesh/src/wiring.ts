@@ -1,10 +1,9 @@
-import type { Logger } from "@parley/runtime";
+import { retryWithBackoff, type Logger } from "@parley/runtime";
 import { connectEtcd } from "./adapters/etcd-client.js";
 import { EtcdRegistry } from "./adapters/etcd-registry.js";
 import { EtcdWorkerIdLease } from "./adapters/etcd-worker-ids.js";
 import { MemoryRegistry } from "./adapters/memory-registry.js";
 import { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
-import { retryWithBackoff } from "./backoff.js";
 import type { RegistrySettings } from "./config.js";
 import { RegistryAccessDenied, RegistryUnavailable } from "./errors.js";
 import type { Registry, WorkerIdLease } from "./ports.js";

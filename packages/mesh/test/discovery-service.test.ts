@@ -4,12 +4,13 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
 import { createLogger, errorInterceptor, Metrics, startServer, type RunningServer } from "@parley/runtime";
+import { until } from "@parley/testkit";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
 import { MemoryRegistry, MemoryRegistryStore } from "../src/adapters/memory-registry.js";
 import { mapDiscoveryError } from "../src/errors.js";
 import type { Registry } from "../src/ports.js";
 import { startDiscoveryService, type RunningDiscovery } from "../src/discovery-service.js";
-import { dropConnection, gateway, instance, testConnection, waitFor } from "./support.js";
+import { dropConnection, gateway, instance, testConnection } from "./support.js";
 
 const silent = createLogger("test", "silent");
 
@@ -69,7 +70,7 @@ describe("discovery service (memory registry)", () => {
 
   it("answers UNAVAILABLE when the only gateway is draining", async () => {
     const draining = await registry.register(gateway("gw-draining", { draining: true }));
-    await waitFor("the watch to see it", async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 1);
+    await until(async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 1, "the watch to see it");
     assert.equal((await failure(served.client.pickGateway({}))).code, Code.Unavailable);
     await draining.close();
   });
@@ -77,7 +78,7 @@ describe("discovery service (memory registry)", () => {
   it("returns the WebSocket URL of the same-zone gateway, then the least loaded one", async () => {
     const near = await registry.register(gateway("gw-near", { zone: "a", load: 80 }));
     const far = await registry.register(gateway("gw-far", { zone: "b", load: 5 }));
-    await waitFor("both gateways", async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2);
+    await until(async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2, "both gateways");
     const picked = await served.client.pickGateway({ zone: "a" });
     assert.deepEqual({ url: picked.url, instanceId: picked.instanceId, zone: picked.zone }, { url: "wss://gw-near.example.com/ws", instanceId: "gw-near", zone: "a" });
     assert.equal((await served.client.pickGateway({})).instanceId, "gw-far");
@@ -88,7 +89,7 @@ describe("discovery service (memory registry)", () => {
   it("lists the live instances of one service or of all", async () => {
     const chat = await registry.register(instance({ service: "chat", instanceId: "chat-1", address: "10.0.0.3:7003", zone: "a", load: 2, capacity: 9 }));
     const idgen = await registry.register(instance({ service: "idgen", instanceId: "idgen-1" }));
-    await waitFor("both instances", async () => (await served.client.listInstances({})).instances.length === 2);
+    await until(async () => (await served.client.listInstances({})).instances.length === 2, "both instances");
     const [listed] = (await served.client.listInstances({ service: "chat" })).instances;
     assert.deepEqual(
       { service: listed?.service, instanceId: listed?.instanceId, address: listed?.address, zone: listed?.zone, load: listed?.load, capacity: listed?.capacity },
@@ -116,13 +117,13 @@ describe("discovery service (etcd registry)", () => {
   it("follows gateways registering, changing load and leaving", async () => {
     const one = await gatewayProcess.register(gateway("etcd-gw-1", { load: 10 }));
     const two = await gatewayProcess.register(gateway("etcd-gw-2", { load: 20 }));
-    await waitFor("both gateways", async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2);
+    await until(async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2, "both gateways");
     assert.equal((await served.client.pickGateway({})).instanceId, "etcd-gw-1");
     await one.update({ load: 90 });
-    await waitFor("the load change", async () => (await served.client.pickGateway({})).instanceId === "etcd-gw-2");
+    await until(async () => (await served.client.pickGateway({})).instanceId === "etcd-gw-2", "the load change");
     await two.close();
-    await waitFor("etcd-gw-2 to leave", async () => (await served.client.pickGateway({})).instanceId === "etcd-gw-1");
+    await until(async () => (await served.client.pickGateway({})).instanceId === "etcd-gw-1", "etcd-gw-2 to leave");
     await one.close();
-    await waitFor("no gateway", async () => (await failure(served.client.pickGateway({}))).code === Code.Unavailable);
+    await until(async () => (await failure(served.client.pickGateway({}))).code === Code.Unavailable, "no gateway");
   });
 });

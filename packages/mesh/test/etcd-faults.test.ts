@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@parley/runtime";
-import { startEtcd, uniqueEtcdPrefix, type PrivateEtcd } from "@parley/testkit";
+import { startEtcd, uniqueEtcdPrefix, until, type PrivateEtcd } from "@parley/testkit";
 import { connectEtcd, type EtcdConnection } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
 import { EtcdWorkerIdLease } from "../src/adapters/etcd-worker-ids.js";
 import { RegistryUnavailable } from "../src/errors.js";
 import { LeaseClock } from "../src/lease-clock.js";
 import { withStartRetry } from "../src/wiring.js";
-import { ids, instance, waitFor } from "./support.js";
+import { ids, instance } from "./support.js";
 
 const TTL_SECONDS = 2;
 const WINDOW_MS = new LeaseClock(TTL_SECONDS).windowMs; // 1 s: ttl - margin
@@ -72,7 +72,7 @@ describe("discovery when etcd fails (private etcd)", () => {
     const lease = track(new EtcdWorkerIdLease(connect("retrying-start"), "late"));
     const settings = { etcd: undefined, startTimeoutMs: 60_000, zone: "" };
     const claimed = withStartRetry("claiming a worker id", settings, recordingLogger(records), () => lease.claim());
-    await waitFor("three retries", () => records.length >= 3, 20_000);
+    await until(() => records.length >= 3, "three retries", { timeoutMs: 20_000 });
     await etcd.start();
     assert.equal(await claimed, 0);
     records.forEach((r, i) => {
@@ -105,14 +105,14 @@ describe("discovery when etcd fails (private etcd)", () => {
       assert.deepEqual(ids(watch.current()), ["a", "b"]);
 
       await etcd.stop("SIGKILL");
-      await waitFor("the watch to notice", () => !watch.connected, 15_000);
+      await until(() => !watch.connected, "the watch to notice", { timeoutMs: 15_000 });
       await sleep(TTL_SECONDS * 1000 + 500);
       assert.deepEqual(ids(watch.current()), ["a", "b"], "the last known set, not an empty one");
 
       await etcd.start();
-      await waitFor("b to deregister", () => succeeds(() => b.close()), 15_000);
-      await waitFor("the watch to see b leave", () => ids(watch.current()).join() === "a", 15_000);
-      await waitFor("the watch to report itself connected", () => watch.connected, 15_000);
+      await until(() => succeeds(() => b.close()), "b to deregister", { timeoutMs: 15_000 });
+      await until(() => ids(watch.current()).join() === "a", "the watch to see b leave", { timeoutMs: 15_000 });
+      await until(() => watch.connected, "the watch to report itself connected", { timeoutMs: 15_000 });
       await a.close();
     } finally {
       await watcher.close();
@@ -127,7 +127,7 @@ describe("discovery when etcd fails (private etcd)", () => {
     await sleep(700); // a few keep-alives
     const stoppedAt = performance.now();
     await etcd.stop("SIGKILL");
-    await waitFor("the id to be fenced", () => lease.current() === undefined, 5000);
+    await until(() => lease.current() === undefined, "the id to be fenced", { timeoutMs: 5000 });
     const fencedAfterMs = performance.now() - stoppedAt;
     // The last confirmed keep-alive was sent before the stop; etcd cannot expire the lease before ttl after it.
     assert.ok(fencedAfterMs <= WINDOW_MS + 100, `fenced ${Math.round(fencedAfterMs)} ms after etcd stopped`);
@@ -138,7 +138,7 @@ describe("discovery when etcd fails (private etcd)", () => {
 
     // etcd keeps leases across a restart (and refreshes them), so the id comes back after a check.
     await etcd.start();
-    await waitFor("the same id to be served again", () => lease.current() === workerId, 15_000);
+    await until(() => lease.current() === workerId, "the same id to be served again", { timeoutMs: 15_000 });
     await lease.close();
   });
 
@@ -149,7 +149,7 @@ describe("discovery when etcd fails (private etcd)", () => {
     await etcd.restart();
     await sleep(TTL_SECONDS * 2000); // two TTLs: gone by now unless kept alive
     let listed: string[] = [];
-    await waitFor("a list to succeed", () => succeeds(async () => (listed = ids(await registry.list("presence")))), 15_000);
+    await until(() => succeeds(async () => (listed = ids(await registry.list("presence")))), "a list to succeed", { timeoutMs: 15_000 });
     assert.deepEqual(listed, ["stays"]);
     await registry.close();
   });
@@ -165,9 +165,9 @@ describe("discovery when etcd fails (private etcd)", () => {
     await etcd.stop();
     await etcd.wipe();
     await etcd.start();
-    await waitFor("the registration to be written again", () => succeeds(async () => assert.deepEqual(ids(await registry.list("account")), ["phoenix"])), 20_000);
-    await waitFor("the watch to resync", () => ids(watch.current()).join() === "phoenix" && watch.connected, 20_000);
-    await waitFor("a worker id to be claimed again", () => lease.current() !== undefined, 20_000);
+    await until(() => succeeds(async () => assert.deepEqual(ids(await registry.list("account")), ["phoenix"])), "the registration to be written again", { timeoutMs: 20_000 });
+    await until(() => ids(watch.current()).join() === "phoenix" && watch.connected, "the watch to resync", { timeoutMs: 20_000 });
+    await until(() => lease.current() !== undefined, "a worker id to be claimed again", { timeoutMs: 20_000 });
     const keys = await conn.ns.getAll().prefix("idgen/workers/").keys();
     assert.deepEqual(keys, [`idgen/workers/${String(lease.current()).padStart(4, "0")}`]);
     await lease.close();

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { until } from "@parley/testkit";
 import { MemoryRegistry } from "../src/adapters/memory-registry.js";
 import { InvalidInstance } from "../src/errors.js";
 import { newInstanceId, validateInstance } from "../src/instance.js";
 import { reportLoad } from "../src/load-reporter.js";
-import { gateway, instance, waitFor } from "./support.js";
+import { gateway, instance } from "./support.js";
 
 describe("instance validation", () => {
   it("accepts DNS names, IPv4 and bracketed IPv6 addresses with a port", () => {
@@ -56,7 +57,7 @@ describe("load reporter", () => {
     await sleep(60);
     assert.equal(writes, 0, "unchanged load is not written");
     load = 17;
-    await waitFor("the load to be published", async () => (await registry.list("gateway"))[0]?.load === 17);
+    await until(async () => (await registry.list("gateway"))[0]?.load === 17, "the load to be published");
     stop();
     await registry.close();
   });

@@ -4,11 +4,11 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { testEtcdUrl, uniqueEtcdPrefix, until } from "@parley/testkit";
 import { connectEtcd } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
 import { EtcdWorkerIdLease } from "../src/adapters/etcd-worker-ids.js";
-import { dropConnection, ids, waitFor } from "./support.js";
+import { dropConnection, ids } from "./support.js";
 
 const HOLDER = fileURLToPath(new URL("./fixtures/hold-lease.ts", import.meta.url));
 const TTL_SECONDS = 2;
@@ -43,18 +43,18 @@ describe("a process that dies without deregistering (etcd)", () => {
 
       holder.child.kill("SIGKILL");
       const killedAt = Date.now();
-      await waitFor("the registration to expire", () => watch.current().length === 0, 10_000);
+      await until(() => watch.current().length === 0, "the registration to expire", { timeoutMs: 10_000 });
       const goneAfterMs = Date.now() - killedAt;
       // One TTL from the last keep-alive, plus etcd's 500 ms expiry sweep and the watch event; a loaded machine gets slack.
       assert.ok(goneAfterMs <= TTL_SECONDS * 1000 + 3000, `gone after ${goneAfterMs} ms`);
       // The worker id hangs on its own lease, which expires on its own schedule within the same TTL.
-      await waitFor("the dead holder's worker id to be free", async () => {
+      await until(async () => {
         const claimer = new EtcdWorkerIdLease(conn, `next-${claimers.length}`);
         claimers.push(claimer);
         const id = await claimer.claim();
         if (id !== 0) await claimer.close();
         return id === 0;
-      }, 10_000);
+      }, "the dead holder's worker id to be free", { timeoutMs: 10_000 });
       assert.ok(Date.now() - killedAt <= TTL_SECONDS * 1000 + 3000, "the worker id is free within one TTL (and slack)");
     } finally {
       holder.child.kill("SIGKILL");

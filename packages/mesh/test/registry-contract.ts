@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { until } from "@parley/testkit";
 import { DuplicateInstance, InvalidInstance } from "../src/errors.js";
 import type { InstanceInfo } from "../src/instance.js";
 import type { Registry } from "../src/ports.js";
-import { gateway, ids, instance, waitFor } from "./support.js";
+import { gateway, ids, instance } from "./support.js";
 
 export interface RegistryFixture {
   /** A registry client of its own (as another process would have) on the shared backend. */
@@ -90,7 +91,7 @@ export function describeRegistryContract(name: string, open: () => Promise<Regis
       const stored = (await registry.list("gateway"))[0];
       assert.equal(stored?.draining, true);
       assert.equal(stored?.capacity, 200);
-      await waitFor("the watcher to see draining", () => watch.current()[0]?.draining === true);
+      await until(() => watch.current()[0]?.draining === true, "the watcher to see draining");
       assert.ok(seen.some((set) => set[0]?.load === 42), "the watcher saw the load update");
       await assert.rejects(registration.update({ load: -1 }), InvalidInstance);
       await watch.close();
@@ -104,11 +105,11 @@ export function describeRegistryContract(name: string, open: () => Promise<Regis
       assert.deepEqual(ids(watch.current()), ["w-a"]);
       assert.equal(watch.connected, true);
       const b = await registry.register(instance({ service: "chat", instanceId: "w-b" }));
-      await waitFor("w-b to appear", () => watch.current().length === 2);
+      await until(() => watch.current().length === 2, "w-b to appear");
       await a.close();
-      await waitFor("w-a to disappear", () => ids(watch.current()).join() === "w-b");
+      await until(() => ids(watch.current()).join() === "w-b", "w-a to disappear");
       await b.close();
-      await waitFor("the set to empty", () => watch.current().length === 0);
+      await until(() => watch.current().length === 0, "the set to empty");
       await watch.close();
     });
 

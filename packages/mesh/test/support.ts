@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
 import { connectEtcd, type EtcdConnection } from "../src/adapters/etcd-client.js";
 import type { InstanceInfo } from "../src/instance.js";
@@ -27,15 +26,6 @@ export function gateway(instanceId: string, overrides: Partial<InstanceInfo> = {
     publicUrl: `wss://${instanceId}.example.com/ws`,
     ...overrides,
   });
-}
-
-/** Polls `check` until it returns true, or fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 export function ids(instances: readonly InstanceInfo[]): string[] {

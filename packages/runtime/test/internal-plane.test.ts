@@ -6,6 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ChatService, type StreamRequest } from "@parley/contracts/parley/chat/v1/chat";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { until } from "@parley/testkit";
 import { decodeProtectedHeader } from "jose";
 import { accessPolicy } from "../src/auth/access-policy.js";
 import { openInternalPlane, type InternalPlane } from "../src/auth/internal-plane.js";
@@ -17,7 +18,7 @@ import { ConfigError } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 import { Metrics } from "../src/metrics.js";
 import { startServer, type RunningServer } from "../src/server.js";
-import { credentialsDir, join, keysFor, planeSettings, replaceFile, until } from "./plane-fixtures.js";
+import { credentialsDir, join, keysFor, planeSettings, replaceFile } from "./plane-fixtures.js";
 
 const logger = createLogger("test", "silent");
 const policy = accessPolicy(

@@ -35,13 +35,4 @@ export function replaceFile(path: string, content: string | Buffer): void {
   renameSync(aside, path);
 }
 
-/** Polls `check` until it holds, at most 20 s (credential files are re-read every 50 ms here). */
-export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1_000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 export { join };

@@ -7,13 +7,13 @@ import { after, before, describe, it } from "node:test";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
-import { issueCertificate, writeCertificates, type Certificates } from "@parley/testkit";
+import { issueCertificate, until, writeCertificates, type Certificates } from "@parley/testkit";
 import { accessPolicy } from "../src/auth/access-policy.js";
 import { openInternalPlane, type InternalPlane } from "../src/auth/internal-plane.js";
 import { createLogger } from "../src/logger.js";
 import { Metrics } from "../src/metrics.js";
 import { startServer, type RunningServer } from "../src/server.js";
-import { credentialsDir, join, keysFor, planeSettings, replaceFile, until } from "./plane-fixtures.js";
+import { credentialsDir, join, keysFor, planeSettings, replaceFile } from "./plane-fixtures.js";
 
 const logger = createLogger("test", "silent");
 const policy = accessPolicy([IdGenService.typeName, { audience: "idgen", methods: { NextIds: { roles: ["chat"] } } }]);

@@ -5,3 +5,5 @@ export { issueCertificate, writeCertificates, writeServiceKeys, type Certificate
 export { testCredentials, TEST_PRINCIPALS, type TestCredentials } from "./planes.js";
 export { freePorts } from "./ports.js";
 export { startPostgres, type PrivatePostgres, type PrivatePostgresOptions } from "./private-postgres.js";
+export { until, type UntilOptions } from "./until.js";
+export { FakeClock } from "./fake-clock.js";

@@ -1,3 +1,4 @@
+import { countCodePoints } from "@parley/runtime";
 import { InvalidInput } from "./errors.js";
 
 /**
@@ -17,16 +18,10 @@ export const LIMITS = {
 const USERNAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const CONTROL = /\p{Cc}/u;
 
-export function codePoints(value: string): number {
-  let count = 0;
-  for (const _ of value) count++;
-  return count;
-}
-
 /** Returns the username in its stored (lower-case) form. */
 export function checkUsername(raw: string): string {
   if (raw === "") throw new InvalidInput("username", "is required");
-  const length = codePoints(raw);
+  const length = countCodePoints(raw);
   if (length < LIMITS.usernameMin || length > LIMITS.usernameMax) {
     throw new InvalidInput("username", `must be ${LIMITS.usernameMin} to ${LIMITS.usernameMax} characters`);
   }
@@ -39,7 +34,7 @@ export function checkUsername(raw: string): string {
 /** The password rules of sign-up and of a password change; `field` names the request field in errors. */
 export function checkPassword(password: string, username: string, field = "password"): void {
   if (password === "") throw new InvalidInput(field, "is required");
-  const length = codePoints(password);
+  const length = countCodePoints(password);
   if (length < LIMITS.passwordMin) throw new InvalidInput(field, `must be at least ${LIMITS.passwordMin} characters`);
   if (length > LIMITS.passwordMax) throw new InvalidInput(field, `must be at most ${LIMITS.passwordMax} characters`);
   if (new Set(password).size < LIMITS.passwordDistinctMin) {
@@ -54,7 +49,7 @@ export function checkPassword(password: string, username: string, field = "passw
 export function checkName(field: string, raw: string): string {
   const name = raw.trim();
   if (name === "") throw new InvalidInput(field, "is required");
-  if (codePoints(name) > LIMITS.nameMax) throw new InvalidInput(field, `must be at most ${LIMITS.nameMax} characters`);
+  if (countCodePoints(name) > LIMITS.nameMax) throw new InvalidInput(field, `must be at most ${LIMITS.nameMax} characters`);
   if (CONTROL.test(name)) throw new InvalidInput(field, "must not contain control characters");
   return name;
 }

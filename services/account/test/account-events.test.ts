@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -12,16 +11,8 @@ import {
   SessionsEndedSchema,
   type WatchAccountEventsResponse,
 } from "@parley/contracts/parley/account/v1/account";
+import { until } from "@parley/testkit";
 import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
-
-const WAIT_MS = 5_000;
-
-/** Polls `condition` until it holds; fails after WAIT_MS. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + WAIT_MS; !condition(); await sleep(5)) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-  }
-}
 
 const listening = (h: AccountHarness) =>
   h.accounts.events.listenerCount("notificationTargetsChanged") + h.accounts.events.listenerCount("deviceLoggedOut") + h.accounts.events.listenerCount("sessionsEnded");
@@ -48,7 +39,7 @@ class Watcher {
     await until(() => {
       if (!watcher.listening) h.accounts.events.emit("notificationTargetsChanged", PROBE);
       return watcher.listening;
-    }, "the server listens");
+    }, "the server to listen");
     return watcher;
   }
 
@@ -74,7 +65,7 @@ class Watcher {
 
   /** Resolves when the stream ends without an error; rejects with the error it ended with. */
   async ended(): Promise<void> {
-    await until(() => this.end !== undefined, "the stream ends");
+    await until(() => this.end !== undefined, "the stream to end");
     if (this.end?.error !== undefined) throw this.end.error;
   }
 
@@ -242,14 +233,14 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       const extra = await Watcher.open(h);
       extra.close();
       await assert.rejects(extra.ended(), (err: unknown) => ConnectError.from(err).code === Code.Canceled);
-      await until(() => listening(h) === baseline, "the listeners are removed");
+      await until(() => listening(h) === baseline, "the listeners to be removed");
     });
 
     // Last: after draining, the harness serves no more streams.
     it("ends open streams without an error when the service drains, leaving no listener", async () => {
       h.drain();
       await w.ended();
-      await until(() => listening(h) === 0, "the listeners are removed");
+      await until(() => listening(h) === 0, "the listeners to be removed");
     });
   });
 }

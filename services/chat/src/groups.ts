@@ -1,8 +1,8 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { MemberRole as RoleMessage, SystemEventSchema, type SystemEvent } from "@parley/contracts/parley/chat/v1/chat";
+import { countCodePoints } from "@parley/runtime";
 import type { Actor } from "./chat.js";
 import { AlreadyExists, InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "./errors.js";
-import { codePoints } from "./limits.js";
 import { ConversationMissingError } from "./store/ports.js";
 import type { ConversationRecord, DeliveryBus, GroupChange, IdSource, MemberRole, MessageStore, SendOutcome, StoredMessage, UserDirectory } from "./ports.js";
 
@@ -174,7 +174,7 @@ function requireRole(group: ConversationRecord, actor: Actor, least: MemberRole,
 function checkName(raw: string): string {
   const name = raw.trim();
   if (name === "") throw new InvalidInput("name", "must not be empty");
-  if (codePoints(name) > NAME_MAX) throw new InvalidInput("name", `must be at most ${NAME_MAX} characters`);
+  if (countCodePoints(name) > NAME_MAX) throw new InvalidInput("name", `must be at most ${NAME_MAX} characters`);
   if (/\p{Cc}/u.test(name)) throw new InvalidInput("name", "must not contain control characters");
   return name;
 }

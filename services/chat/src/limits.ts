@@ -1,3 +1,4 @@
+import { countCodePoints } from "@parley/runtime";
 import { InvalidInput } from "./errors.js";
 
 /**
@@ -18,7 +19,7 @@ export const LIMITS = {
 export function checkText(text: string): void {
   if (text.length === 0) throw new InvalidInput("text", "must not be empty");
   // Cheap bound first: a string of more than 2x the limit in UTF-16 units is over it.
-  if (text.length > LIMITS.textMax * 2 || codePoints(text) > LIMITS.textMax) {
+  if (text.length > LIMITS.textMax * 2 || countCodePoints(text) > LIMITS.textMax) {
     throw new InvalidInput("text", `must be at most ${LIMITS.textMax} characters (Unicode code points)`);
   }
   if (text.trim().length === 0) throw new InvalidInput("text", "must not be only whitespace");
@@ -34,18 +35,4 @@ export function pageSize(field: string, requested: number, fallback: number, max
   if (requested === 0) return fallback;
   if (requested > max) throw new InvalidInput(field, `must be at most ${max}`);
   return requested;
-}
-
-export function codePoints(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low one is one code point.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    count++;
-  }
-  return count;
 }

@@ -148,12 +148,3 @@ function fixture(watch: ReturnType<typeof watcher>, parts: Omit<PresenceFixture,
     hold: watch.hold,
   };
 }
-
-/** Polls `check` until it holds, failing after `ms`: waits for work on the other side of a stream. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

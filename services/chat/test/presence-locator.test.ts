@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { createLogger, DependencyUnavailable } from "@parley/runtime";
+import { until } from "@parley/testkit";
 import { PresenceDeviceLocator } from "../src/adapters/presence-locator.js";
-import { eventually, http2Presence, inProcessPresence, type PresenceFixture } from "./presence-fixture.js";
+import { http2Presence, inProcessPresence, type PresenceFixture } from "./presence-fixture.js";
 
 const silent = createLogger("test", process.env.PARLEY_TEST_LOG ?? "silent");
-const FAST_REOPEN = { baseDelayMs: 10, maxDelayMs: 50 };
+const FAST_REOPEN = { initialMs: 10, maxMs: 50 };
 const device = (userId: bigint) => ({ userId, deviceId: 10_000n + userId });
 const byId = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 const isOutage = (err: unknown) => err instanceof DependencyUnavailable && err.message === "the presence service is unavailable; retry";
@@ -77,7 +78,7 @@ for (const [name, startPresence] of [
       assert.equal(await located(1n), true);
       const release = presence.hold();
       const pending = locator.locate([1n]);
-      await eventually(() => presence.seen.length === 2, "the lookup to reach presence");
+      await until(() => presence.seen.length === 2, "the lookup to reach presence");
       const failed = assert.rejects(pending, isOutage);
       await presence.stop();
       await failed;
@@ -93,7 +94,7 @@ for (const [name, startPresence] of [
       await presence.start();
       await presence.connect([device(1n), device(2_000n)]);
       // Well within the 5 s round timeout: recovery comes from reopening, not from a stuck round timing out.
-      await eventually(() => located(1n), "lookups to succeed after the restart", 2_000);
+      await until(() => located(1n), "lookups to succeed after the restart", { timeoutMs: 2_000 });
       const found = await locator.locate(Array.from({ length: 2_000 }, (_, i) => BigInt(i + 1)));
       assert.deepEqual([...found.keys()].sort(byId), [1n, 2_000n]);
     });
@@ -105,7 +106,7 @@ for (const [name, startPresence] of [
       const release = presence.hold();
       await assert.rejects(locator.locate([1n]), isOutage);
       release();
-      await eventually(() => located(1n), "lookups to succeed on the reopened stream");
+      await until(() => located(1n), "lookups to succeed on the reopened stream");
     });
 
     it("ends its stream cleanly on close, and refuses lookups after", async () => {

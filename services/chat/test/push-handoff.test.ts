@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Channel, Kind } from "@parley/contracts/parley/notify/v1/notify";
 import { newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "../src/adapters/notify-request.js";
-import { backoffMs, failureCode, isTransient, type RetryPolicy } from "../src/adapters/retry-policy.js";
+import { failureCode, isTransient } from "../src/adapters/retry-policy.js";
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { SystemEventSchema } from "@parley/contracts/parley/chat/v1/chat";
 import { additionOf } from "../src/added-to-group.js";
@@ -61,13 +61,6 @@ describe("push hand-off", () => {
   });
 
   describe("retries", () => {
-    const policy: RetryPolicy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 1_000 };
-
-    it("doubles the delay per retry up to the cap, jittering its upper half", () => {
-      assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffMs(n, policy, () => 1)), [100, 200, 400, 800, 1_000, 1_000]);
-      assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffMs(n, policy, () => 0)), [50, 100, 200, 400, 500, 500]);
-    });
-
     it("retries unavailable, deadline exceeded, internal, resource exhausted and unknown, and nothing else", () => {
       const transient = [Code.Unavailable, Code.DeadlineExceeded, Code.Internal, Code.ResourceExhausted, Code.Unknown];
       for (const code of transient) assert.equal(isTransient(code), true, Code[code]);

@@ -4,8 +4,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
 import { connectEtcd, EtcdRegistry } from "@parley/mesh";
-import { testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
-import { dropConnection, gateway, waitFor } from "../../../packages/mesh/test/support.js";
+import { testCredentials, testEtcdUrl, uniqueEtcdPrefix, until } from "@parley/testkit";
+import { dropConnection, gateway } from "../../../packages/mesh/test/support.js";
 import { runToExit, startProcess } from "../../../test/support/process.js";
 
 const MAIN = "services/discovery/src/main.ts";
@@ -34,7 +34,7 @@ describe("the discovery process", () => {
 
     const registry = new EtcdRegistry(conn);
     await registry.register(gateway("gw-main", { zone: "z1" }));
-    await waitFor("the gateway to be picked", () => client.pickGateway({ zone: "z1" }).then((r) => r.instanceId === "gw-main", () => false));
+    await until(() => client.pickGateway({ zone: "z1" }).then((r) => r.instanceId === "gw-main", () => false), "the gateway to be picked");
     await registry.close();
 
     assert.equal(await proc.stop("SIGTERM"), 0);

@@ -4,10 +4,10 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { createLogger, errorInterceptor } from "@parley/runtime";
+import { FakeClock } from "@parley/testkit";
 import { mapIdgenError } from "../src/errors.js";
 import { createIdgenService } from "../src/server.js";
 import { encodeId, SnowflakeGenerator, type SnowflakeOptions } from "../src/snowflake.js";
-import { FakeClock } from "./fake-clock.js";
 
 function clientFor(clock: FakeClock, workerId: SnowflakeOptions["workerId"] = 3) {
   const generator = new SnowflakeGenerator({ workerId, clock, maxBackwardMs: 200, sleep: clock.sleep });

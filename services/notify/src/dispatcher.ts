@@ -1,6 +1,6 @@
-import type { Logger } from "@parley/runtime";
-import { backoffMs, type BackoffPolicy } from "./backoff.js";
+import type { BackoffOptions, Logger } from "@parley/runtime";
 import type { Channel, Content, DeliveryJob, JobStore, Outcome, Provider, StoredNotification, TargetDirectory } from "./ports.js";
+import { retryDelayMs } from "./retry-delay.js";
 import { Wakeup } from "./wakeup.js";
 
 /** What happened to one attempt, for metrics. */
@@ -11,7 +11,7 @@ export interface DispatcherOptions {
   providers: ReadonlyMap<Channel, Provider>;
   directory: TargetDirectory;
   maxAttempts: number;
-  backoff: BackoffPolicy;
+  backoff: BackoffOptions;
   leaseMs: number;
   pollMs: number;
   /** Sends in flight per channel. */
@@ -19,7 +19,6 @@ export interface DispatcherOptions {
   logger: Logger;
   onAttempt?: (channel: Channel, result: AttemptResult) => void;
   now?: () => Date;
-  random?: () => number;
 }
 
 /**
@@ -119,7 +118,7 @@ export class Dispatcher {
           this.#o.logger.warn({ jobId: job.id.toString(), channel: job.channel, attempts, reason: outcome.reason }, "delivery dead-lettered");
           return "dead";
         }
-        const wait = backoffMs(this.#o.backoff, attempts, outcome.retryAfterMs, this.#o.random);
+        const wait = retryDelayMs(this.#o.backoff, attempts, outcome.retryAfterMs);
         await store.markFailed(job.id, outcome.reason, new Date(this.#now().getTime() + wait), false);
         return "retry";
       }

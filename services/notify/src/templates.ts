@@ -1,3 +1,4 @@
+import { countCodePoints, cutToCodePoints } from "@parley/runtime";
 import { InvalidInput } from "./errors.js";
 import type { Rendered } from "./store/ports.js";
 
@@ -65,7 +66,7 @@ export function checkParams(name: TemplateName, params: Readonly<Record<string, 
   const allowed = new Set([...template.required, ...template.optional]);
   const unknown = Object.keys(params).filter((key) => !allowed.has(key));
   if (unknown.length > 0) throw new InvalidInput("params", `name unknown parameters ${unknown.join(", ")} for ${name} (allowed: ${[...allowed].join(", ")})`);
-  const long = Object.entries(params).filter(([, value]) => value.length > MAX_PARAM_CHARS);
+  const long = Object.entries(params).filter(([, value]) => countCodePoints(value) > MAX_PARAM_CHARS);
   if (long.length > 0) throw new InvalidInput("params", `${long.map(([key]) => key).join(", ")} must be at most ${MAX_PARAM_CHARS} characters`);
 }
 
@@ -76,6 +77,7 @@ export function render(name: TemplateName, params: Readonly<Record<string, strin
 
 /** Cuts by code points, so an emoji is never split in half. */
 function cut(text: string, max: number): string {
-  const chars = [...text.replace(/\s+/g, " ").trim()];
-  return chars.length <= max ? chars.join("") : `${chars.slice(0, max).join("")}…`;
+  const flat = text.replace(/\s+/g, " ").trim();
+  const kept = cutToCodePoints(flat, max);
+  return kept.length < flat.length ? `${kept}…` : flat;
 }

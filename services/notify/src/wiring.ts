@@ -52,7 +52,7 @@ export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Me
     providers: deps.providers,
     directory,
     maxAttempts: config.maxAttempts,
-    backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    backoff: { initialMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     leaseMs: config.leaseMs,
     pollMs: config.pollMs,
     concurrency: config.concurrency,

@@ -117,14 +117,3 @@ async function startTestAccount(storage: Storage): Promise<RunningAccount> {
     { storage },
   );
 }
-
-/** Polls `check` until it returns a value, at most `ms` (bounded, for background workers). */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 5_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

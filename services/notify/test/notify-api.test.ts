@@ -3,10 +3,11 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Channel, DeliveryState, Kind, NotifyService, TrackedEvent, type Delivery } from "@parley/contracts/parley/notify/v1/notify";
+import { until } from "@parley/testkit";
 import type { Channel as ProviderChannel, Provider } from "../src/ports.js";
 import { FcmProvider } from "../src/providers/fcm.js";
 import { SmsHttpProvider } from "../src/providers/sms.js";
-import { eventually, startNotifyHarness, type NotifyHarness } from "./harness.js";
+import { startNotifyHarness, type NotifyHarness } from "./harness.js";
 import { credential, fcmDetail, fcmError, LocalAgent, startFakeFcm } from "./stand-ins/fcm.js";
 import { startFakeSmsGateway } from "./stand-ins/sms.js";
 
@@ -36,11 +37,11 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     /** The notification's deliveries once none is pending any more. */
     const settled = (id: bigint) =>
-      eventually(async () => {
+      until(async () => {
         const { notification } = await h.api.getNotification({ notificationId: id });
         const deliveries = notification!.deliveries;
         return deliveries.every((d) => d.state !== DeliveryState.PENDING) ? deliveries : undefined;
-      }, 10_000, `notification ${id} to settle`);
+      }, `notification ${id} to settle`, { timeoutMs: 10_000 });
 
     before(async () => {
       fcm = await startFakeFcm();
@@ -105,10 +106,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
         await settled((await h.api.send({ eventId: `warm-${u.id}`, userId: u.id, ...message("42") })).notificationId); // fills the cache
         fcm.seen.length = 0;
         await u.api.updateSettings({ settings: { pushEnabled: false }, fields: ["push_enabled"] }, { headers: u.headers });
-        const res = await eventually(async () => {
+        const res = await until(async () => {
           const r = await h.api.send({ eventId: `off-${u.id}-${Date.now()}`, userId: u.id, ...message("42") });
           return r.skipped === 1 ? r : undefined;
-        }, 5_000, "the settings change to reach notify");
+        }, "the settings change to reach notify", { timeoutMs: 5_000 });
         const [delivery] = (await h.api.getNotification({ notificationId: res.notificationId })).notification!.deliveries;
         assert.deepEqual([delivery!.state, delivery!.lastError], [DeliveryState.SKIPPED, "push turned off by the user"]);
         assert.equal(fcm.seen.length, 0);
@@ -188,7 +189,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const res = await h.api.send({ eventId: `gone-${u.id}`, userId: u.id, ...message("42") });
         const [delivery] = await settled(res.notificationId);
         assert.equal(delivery!.state, DeliveryState.REJECTED);
-        await eventually(async () => ((await h.account.getNotificationTargets({ userId: u.id })).pushTargets.length === 0 ? true : undefined), 5_000, "the token to go");
+        await until(async () => (await h.account.getNotificationTargets({ userId: u.id })).pushTargets.length === 0, "the token to go", { timeoutMs: 5_000 });
         assert.equal(fcm.seen.length, 1);
       });
     });

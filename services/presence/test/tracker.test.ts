@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { FakeClock } from "@parley/testkit";
 import { MemoryLastSeenStore } from "../src/adapters/memory-last-seen.js";
 import type { LastSeenStore } from "../src/domain/ports.js";
 import { PresenceTracker, type StatusChange } from "../src/domain/tracker.js";
-import { FakeTime } from "./fake-time.js";
 
 const GRACE = 30_000;
 const TIMEOUT = 10_000;
@@ -12,7 +12,7 @@ const BOB = 1002n;
 const PHONE = 1n;
 const LAPTOP = 2n;
 
-function setup(lastSeen: LastSeenStore = new MemoryLastSeenStore(), time = new FakeTime()) {
+function setup(lastSeen: LastSeenStore = new MemoryLastSeenStore(), time = new FakeClock()) {
   const changes: StatusChange[] = [];
   const tracker = new PresenceTracker({
     clock: time,
@@ -27,7 +27,7 @@ function setup(lastSeen: LastSeenStore = new MemoryLastSeenStore(), time = new F
 
 /** Advances in heartbeat-sized steps, heartbeating `keep` (gateway, user, device) at each step. */
 function advanceWithHeartbeats(
-  time: FakeTime,
+  time: FakeClock,
   tracker: PresenceTracker,
   ms: number,
   keep: [string, bigint, bigint][],
@@ -235,7 +235,7 @@ describe("presence tracker", () => {
 
   it("keeps working and reports the error when saving last seen fails", async () => {
     const errors: unknown[] = [];
-    const time = new FakeTime();
+    const time = new FakeClock();
     const changes: StatusChange[] = [];
     const tracker = new PresenceTracker({
       clock: time,

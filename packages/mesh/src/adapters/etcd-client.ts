@@ -1,6 +1,6 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry, wrap } from "cockatiel";
 import { Etcd3, isRecoverableError, type IOptions, type Namespace } from "etcd3";
-import { JitteredBackoff } from "../backoff.js";
+import { JitteredBackoff } from "@parley/runtime";
 import { RegistryAccessDenied, RegistryUnavailable } from "../errors.js";
 import { etcdCredentials, isAccessDenied, type EtcdAuth, type EtcdTls } from "./etcd-credentials.js";
 import { FailureReasons } from "./etcd-failure-reason.js";

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Logger } from "@parley/runtime";
-import { backoffDelayMs } from "../backoff.js";
+import { backoffDelayMs, type Logger } from "@parley/runtime";
 import { DuplicateInstance } from "../errors.js";
 import { byServiceAndId, validateInstance, type InstanceInfo } from "../instance.js";
 import type { InstanceUpdate, InstanceWatch, Registration, Registry } from "../ports.js";

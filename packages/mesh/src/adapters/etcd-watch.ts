@@ -1,6 +1,5 @@
 import type { IWatchResponse, Watcher } from "etcd3";
-import type { Logger } from "@parley/runtime";
-import { backoffDelayMs } from "../backoff.js";
+import { backoffDelayMs, type Logger } from "@parley/runtime";
 import { byServiceAndId, type InstanceInfo } from "../instance.js";
 import type { InstanceWatch } from "../ports.js";
 import type { EtcdConnection } from "./etcd-client.js";

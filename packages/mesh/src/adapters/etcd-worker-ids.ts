@@ -1,5 +1,4 @@
-import type { Logger } from "@parley/runtime";
-import { backoffDelayMs } from "../backoff.js";
+import { backoffDelayMs, type Logger } from "@parley/runtime";
 import { WorkerIdsExhausted } from "../errors.js";
 import type { Clocks } from "../lease-clock.js";
 import { WORKER_ID_COUNT, type WorkerIdLease } from "../ports.js";

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { NotifyService, type SendRequest } from "@parley/contracts/parley/notify/v1/notify";
-import type { Logger } from "@parley/runtime";
+import { backoffDelayMs, type Logger } from "@parley/runtime";
 import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
 import { additionOf } from "../added-to-group.js";
 import { addedToGroupRequest, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
-import { backoffMs, DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
+import { DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
 import { TtlCache } from "./ttl-cache.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -95,7 +95,7 @@ export class NotifyPushNotifier implements PushNotifier {
         }
       }
       try {
-        await sleep(backoffMs(attempt - 1, this.retry), undefined, { signal, ref: false });
+        await sleep(backoffDelayMs(attempt - 1, this.retry), undefined, { signal, ref: false });
       } catch {
         return; // closed while waiting
       }

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Channel, Kind, SendRequestSchema, type SendRequest } from "@parley/contracts/parley/notify/v1/notify";
+import { cutToCodePoints } from "@parley/runtime";
 import type { NewMessagePush } from "../ports.js";
 
 /** What a new-message push says, gathered when it is handed off. */
@@ -41,15 +42,7 @@ export const PREVIEW_MAX_CHARS = 2_000;
  * otherwise leave a blank preview.
  */
 export function previewText(raw: string): string {
-  const text = raw.length <= PREVIEW_MAX_CHARS ? raw : raw.trimStart();
-  if (text.length <= PREVIEW_MAX_CHARS) return text;
-  let end = 0;
-  let count = 0;
-  for (const char of text) {
-    if (count++ === PREVIEW_MAX_CHARS) break;
-    end += char.length;
-  }
-  return text.slice(0, end);
+  return cutToCodePoints(raw.length <= PREVIEW_MAX_CHARS ? raw : raw.trimStart(), PREVIEW_MAX_CHARS);
 }
 
 /** The Send for a new message. */

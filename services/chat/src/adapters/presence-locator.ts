@@ -1,10 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { LocateDevicesStreamRequestSchema, PresenceService, type LocateDevicesStreamRequest } from "@parley/contracts/parley/presence/v1/presence";
-import { AsyncQueue, DependencyUnavailable, type Logger } from "@parley/runtime";
+import { AsyncQueue, backoffDelayMs, DependencyUnavailable, type BackoffOptions, type Logger } from "@parley/runtime";
 import type { DeviceLocation, DeviceLocator } from "../ports.js";
 import { LocateRound, type Lookup } from "./locate-round.js";
-import { backoffMs, type RetryPolicy } from "./retry-policy.js";
 
 /** Most users in one request (presence refuses more): a larger lookup goes as several requests. */
 export const LOCATE_REQUEST_MAX = 1_000;
@@ -14,7 +13,7 @@ export interface PresenceLocatorOptions {
   /** How long a round of lookups may wait for its answers (default 5 s); past it the stream counts as broken. */
   timeoutMs?: number;
   /** The delays before reopening a broken stream (default 100 ms doubling up to 5 s, jittered). */
-  reopen?: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">;
+  reopen?: BackoffOptions;
 }
 
 interface Link {
@@ -23,7 +22,7 @@ interface Link {
   done: Promise<void>;
 }
 
-const DEFAULT_REOPEN = { baseDelayMs: 100, maxDelayMs: 5_000 };
+const DEFAULT_REOPEN: BackoffOptions = { initialMs: 100, maxMs: 5_000 };
 const CLOSE_WAIT_MS = 1_000;
 const DEPENDENCY = "the presence service";
 
@@ -50,7 +49,7 @@ const DEPENDENCY = "the presence service";
 export class PresenceDeviceLocator implements DeviceLocator {
   private readonly client;
   private readonly timeoutMs: number;
-  private readonly reopen: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">;
+  private readonly reopen: BackoffOptions;
   private readonly pending = new Map<bigint, LocateRound>();
   private link: Link | undefined;
   private nextRequestId = 1n;
@@ -155,8 +154,8 @@ export class PresenceDeviceLocator implements DeviceLocator {
     if (this.closed) return;
     // One warning per outage: reopening attempts that fail again are logged at debug.
     const log = this.failures === 0 ? this.o.logger.warn.bind(this.o.logger) : this.o.logger.debug.bind(this.o.logger);
-    const delayMs = backoffMs(this.failures++, this.reopen);
-    log({ err, reopenInMs: Math.round(delayMs) }, "locate stream to presence broke; lookups fail until it is reopened");
+    const delayMs = backoffDelayMs(this.failures++, this.reopen);
+    log({ err, reopenInMs: delayMs }, "locate stream to presence broke; lookups fail until it is reopened");
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = undefined;
       if (!this.closed && this.link === undefined) this.open();

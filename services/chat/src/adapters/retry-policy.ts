@@ -1,10 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { BackoffOptions } from "@parley/runtime";
 
 /** How a call is retried: attempts in all (the first included), and the backoff's first and largest delay. */
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffOptions {
   attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
 }
 
 /**
@@ -12,7 +11,7 @@ export interface RetryPolicy {
  * average): enough to ride out a restart of the callee, short enough that a
  * hand-off does not hold its concurrency slot for long.
  */
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, initialMs: 500, maxMs: 30_000 };
 
 /** Codes that say "try again later": the callee is down, overloaded or hit a bug that may pass. */
 const TRANSIENT: ReadonlySet<Code> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Internal, Code.ResourceExhausted, Code.Unknown]);
@@ -24,14 +23,4 @@ export function failureCode(err: unknown): Code {
 
 export function isTransient(code: Code): boolean {
   return TRANSIENT.has(code);
-}
-
-/**
- * The delay before retry `retry` (0 for the first): exponential up to the
- * cap, its upper half random so that callers who failed together (notify
- * restarting) do not all come back in the same instant.
- */
-export function backoffMs(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
-  return ceiling / 2 + random() * (ceiling / 2);
 }

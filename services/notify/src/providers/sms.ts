@@ -18,6 +18,7 @@
  *
  * Neither the phone number, the text nor the token appears in an outcome reason.
  */
+import { cutToCodePoints } from "@parley/runtime";
 import type { Content, Outcome, Provider, Target } from "./port.js";
 import { retryAfterMs } from "./retry-after.js";
 
@@ -74,8 +75,7 @@ export class SmsHttpProvider implements Provider {
 /** "Title: body", cut to MAX_SMS_CHARS code points so a surrogate pair is never split. */
 export function smsText(content: Content): string {
   const text = content.title ? `${content.title}: ${content.body}` : content.body;
-  const codePoints = Array.from(text);
-  return codePoints.length <= MAX_SMS_CHARS ? text : codePoints.slice(0, MAX_SMS_CHARS).join("");
+  return cutToCodePoints(text, MAX_SMS_CHARS);
 }
 
 function classifyResponse(status: number, headers: Headers, json: Record<string, unknown> | undefined): Outcome {

@@ -1,20 +1,27 @@
 import { setTimeout as delay } from "node:timers/promises";
 
+/**
+ * The servers' one backoff: capped exponential with "equal jitter". (The
+ * client SDK keeps its own full-jitter backoff in packages/client: a
+ * different algorithm, in a package that must not depend on this one.)
+ */
 export interface BackoffOptions {
   /** The first delay's ceiling. */
   initialMs: number;
   /** No delay exceeds this, however many attempts failed. */
   maxMs: number;
-  /** [0, 1); injectable for tests. */
+  /** [0, 1); injectable for tests. Default Math.random. */
   random?: () => number;
 }
 
 /**
- * Delays of a capped exponential backoff with "equal jitter": attempt n waits
- * between half and all of min(maxMs, initialMs * 2^n). The jitter spreads
- * the retries of many processes that lost etcd at the same moment, so they
- * do not come back in lockstep; the lower half keeps a floor so a retry
- * never follows a failure immediately.
+ * The delay before retry `attempt` (0 for the first): between half and all of
+ * min(maxMs, initialMs * 2^attempt), in whole milliseconds. The jitter
+ * spreads the retries of many callers that failed at the same moment (a
+ * restarted dependency), so they do not come back in lockstep; the lower
+ * half keeps a floor so a retry never follows a failure immediately. The
+ * exponent stops at 30, far past any cap, so a zero initialMs never meets
+ * 2^1024 = Infinity (0 * Infinity is NaN).
  */
 export function backoffDelayMs(attempt: number, options: BackoffOptions): number {
   const random = options.random ?? Math.random;
@@ -37,9 +44,9 @@ export interface RetryOptions extends BackoffOptions {
 
 /**
  * Runs `attempt` until it succeeds, retrying retryable failures with capped,
- * jittered backoff until the deadline. A process that cannot reach etcd at
- * start therefore waits and retries in place instead of exiting at once and
- * being restarted in a tight crash loop by its supervisor.
+ * jittered backoff until the deadline. A process that cannot reach a
+ * dependency at start (etcd) therefore waits and retries in place instead of
+ * exiting at once and being restarted in a tight crash loop by its supervisor.
  */
 export async function retryWithBackoff<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const now = options.now ?? Date.now;
@@ -60,9 +67,10 @@ export async function retryWithBackoff<T>(attempt: (n: number) => Promise<T>, op
 }
 
 /**
- * The same backoff in the shape etcd3 takes for reconnecting watch streams
- * (cockatiel's IBackoff: `duration` and `next()`). etcd3's default waits up
- * to 30 s, which would leave a watcher blind for that long after etcd is back.
+ * The same backoff in the shape of cockatiel's IBackoff (`duration` and
+ * `next()`), which etcd3 takes for reconnecting watch streams. etcd3's default
+ * waits up to 30 s, which would leave a watcher blind for that long after
+ * etcd is back.
  */
 export class JitteredBackoff {
   readonly duration: number;

@@ -13,6 +13,25 @@ describe("backoff", () => {
     assert.deepEqual(high, [100, 200, 400, 800, 1000, 1000, 1000]);
   });
 
+  it("waits whole milliseconds", () => {
+    // Chat's copy returned fractions (3.75 here); timers count whole milliseconds anyway.
+    assert.equal(backoffDelayMs(0, { initialMs: 5, maxMs: 5, random: () => 0.5 }), 4);
+  });
+
+  it("keeps a zero initial delay at zero however many attempts failed, never NaN", () => {
+    assert.equal(backoffDelayMs(5_000, { initialMs: 0, maxMs: 1000, random: () => 0.5 }), 0);
+  });
+
+  it("keeps real random delays between half the window and all of it", () => {
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const ceiling = Math.min(1000, 100 * 2 ** attempt);
+      for (let i = 0; i < 200; i++) {
+        const delay = backoffDelayMs(attempt, { initialMs: 100, maxMs: 1000 });
+        assert.ok(delay >= ceiling / 2 && delay <= ceiling, `attempt ${attempt}: ${delay}`);
+      }
+    }
+  });
+
   it("retries retryable failures with growing, capped waits until it succeeds", async () => {
     const waits: number[] = [];
     let calls = 0;
