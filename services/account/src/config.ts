@@ -1,6 +1,6 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, ConfigError, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
-import type { AuthLimitSettings } from "./limits/auth-limits.js";
+import type { AuthLimitSettings } from "./domain/limits/auth-limits.js";
 
 export const accountEnv = {
   ACCOUNT_HOST: env.string("127.0.0.1"),

@@ -11,9 +11,9 @@ import {
   type Profile,
   type Session,
 } from "@parley/contracts/parley/account/v1/account";
-import type { SessionTokens } from "./accounts.js";
+import type { SessionTokens } from "./domain/accounts.js";
 import type { Device, FriendState, User } from "./ports.js";
-import { DEFAULT_SETTINGS, type SettingsRecord } from "./settings.js";
+import { DEFAULT_SETTINGS, type SettingsRecord } from "./domain/settings.js";
 
 /** Domain records to contract messages. Password hashes never leave the domain. */
 export function toProfile(user: User): Profile {

@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { SessionEndReason, type WatchAccountEventsResponseSchema } from "@parley/contracts/parley/account/v1/account";
-import type { AccountEvents, SessionsEnded } from "./accounts.js";
+import type { AccountEvents, SessionsEnded } from "./domain/accounts.js";
 
 export type AccountEventMessage = MessageInitShape<typeof WatchAccountEventsResponseSchema>;
 

@@ -1,4 +1,5 @@
-import type { SettingsRecord } from "./settings.js";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { SettingsRecord } from "./domain/settings.js";
 
 /** The account domain's records. IDs are bigint: they are 64-bit in the contracts. */
 export interface User {
@@ -159,3 +160,17 @@ export interface AccountStore {
   /** Those of `userIds` who hide their presence. */
   hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>>;
 }
+
+/** What a counter is: its key prefix, its points and how long (s) a key's count lives from its first point. */
+export interface CounterOptions {
+  keyPrefix: string;
+  points: number;
+  duration: number;
+}
+
+/**
+ * Makes the counters the limits are built from (rate-limiter-flexible
+ * limiters: atomic increments with expiry, blocks, get and delete), all on
+ * one store.
+ */
+export type CounterFactory = (options: CounterOptions) => RateLimiterAbstract;

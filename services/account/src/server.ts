@@ -2,11 +2,11 @@ import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/con
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import { clientAddressKey, withFieldChecks, type FieldProblem } from "@parley/runtime";
-import type { Accounts, UserRef } from "./accounts.js";
+import type { Accounts, UserRef } from "./domain/accounts.js";
 import { InvalidInput, NotAuthenticated } from "./errors.js";
 import { accountEventStream } from "./event-stream.js";
 import { fromSettingsMessage, toDeviceMessage, toFriendshipState, toProfile, toSession, toSettingsMessage } from "./convert.js";
-import type { TokenClaims } from "./tokens.js";
+import type { TokenClaims } from "./domain/tokens.js";
 
 /**
  * Wiring: the account contracts on top of the domain. No listening here;

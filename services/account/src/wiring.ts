@@ -3,19 +3,19 @@ import { migrate, openConfiguredStorage, type Storage } from "@parley/relational
 import { joinMesh } from "@parley/mesh";
 import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { accountAccess } from "./access.js";
-import { Accounts } from "./accounts.js";
+import { Accounts } from "./domain/accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
 import { SqliteAccountStore } from "./adapters/sqlite/sqlite-account-store.js";
 import { loadAccountConfig, type AccountConfig } from "./config.js";
 import { mapAccountError } from "./errors.js";
-import { AuthLimits } from "./limits/auth-limits.js";
-import { memoryCounters, sqlCounters } from "./limits/limiters.js";
-import { accountMigrations } from "./migrations.js";
-import { PasswordHasher } from "./passwords.js";
+import { AuthLimits } from "./domain/limits/auth-limits.js";
+import { memoryCounters, sqlCounters } from "./adapters/limit-counters.js";
+import { accountMigrations } from "./adapters/migrations.js";
+import { PasswordHasher } from "./domain/passwords.js";
 import type { AccountStore } from "./ports.js";
 import { accountRoutes, accountServiceNames } from "./server.js";
-import { loadTokenKey } from "./token-key.js";
-import { AccessTokens } from "./tokens.js";
+import { loadTokenKey } from "./adapters/token-key.js";
+import { AccessTokens } from "./domain/tokens.js";
 
 export interface RunningAccount {
   accounts: Accounts;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_SETTINGS, type SettingsRecord } from "../src/settings.js";
+import { DEFAULT_SETTINGS, type SettingsRecord } from "../src/domain/settings.js";
 import { withAccountStore, type AccountStoreFixture } from "./account-store-contract.js";
 
 const HOUR = 3_600_000;

@@ -4,14 +4,14 @@ import { AccountInternalService, AccountService } from "@parley/contracts/parley
 import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer } from "@parley/runtime";
 import { openTestStorage, type TestStorageKind } from "@parley/testkit";
 import { openAccountStore } from "../src/wiring.js";
-import { Accounts } from "../src/accounts.js";
+import { Accounts } from "../src/domain/accounts.js";
 import { loadAccountConfig } from "../src/config.js";
-import { AuthLimits } from "../src/limits/auth-limits.js";
-import { memoryCounters, sqlCounters } from "../src/limits/limiters.js";
+import { AuthLimits } from "../src/domain/limits/auth-limits.js";
+import { memoryCounters, sqlCounters } from "../src/adapters/limit-counters.js";
 import { mapAccountError } from "../src/errors.js";
-import { PasswordHasher } from "../src/passwords.js";
+import { PasswordHasher } from "../src/domain/passwords.js";
 import { accountRoutes, accountServiceNames } from "../src/server.js";
-import { AccessTokens } from "../src/tokens.js";
+import { AccessTokens } from "../src/domain/tokens.js";
 
 export interface AccountHarness {
   accounts: Accounts;

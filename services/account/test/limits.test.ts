@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { ConfigError } from "@parley/runtime";
 import { loadAccountConfig } from "../src/config.js";
 import { inWords } from "../src/errors.js";
-import { addressKey } from "../src/limits/client-keys.js";
+import { addressKey } from "../src/domain/limits/client-keys.js";
 
 describe("account > brute-force limits", () => {
   it("counts an IPv6 client by its /64 and an IPv4-mapped address as IPv4, so a fresh address per try gains nothing", () => {

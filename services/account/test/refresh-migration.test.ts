@@ -3,15 +3,15 @@ import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { migrate, type Db } from "@parley/relational";
 import { openTestDb } from "@parley/testkit";
-import { Accounts } from "../src/accounts.js";
+import { Accounts } from "../src/domain/accounts.js";
 import { loadAccountConfig } from "../src/config.js";
-import { AuthLimits } from "../src/limits/auth-limits.js";
-import { memoryCounters } from "../src/limits/limiters.js";
+import { AuthLimits } from "../src/domain/limits/auth-limits.js";
+import { memoryCounters } from "../src/adapters/limit-counters.js";
 import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
 import { NotAuthenticated } from "../src/errors.js";
-import { accountMigrations } from "../src/migrations.js";
-import { PasswordHasher } from "../src/passwords.js";
-import { AccessTokens } from "../src/tokens.js";
+import { accountMigrations } from "../src/adapters/migrations.js";
+import { PasswordHasher } from "../src/domain/passwords.js";
+import { AccessTokens } from "../src/domain/tokens.js";
 
 /**
  * Migration 4 changed the refresh token from `<session id>.<secret>` to

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidInput } from "../src/errors.js";
-import { checkName, checkPassword, checkUsername } from "../src/rules.js";
+import { checkName, checkPassword, checkUsername } from "../src/domain/rules.js";
 
 const refuses = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (err: unknown) => err instanceof InvalidInput && pattern.test(err.message));
 

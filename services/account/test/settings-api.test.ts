@@ -4,7 +4,7 @@ import { Code } from "@connectrpc/connect";
 import { migrate } from "@parley/relational";
 import { openTestDb } from "@parley/testkit";
 import { SqlAccountStore } from "../src/adapters/sql-account-store.js";
-import { accountMigrations } from "../src/migrations.js";
+import { accountMigrations } from "../src/adapters/migrations.js";
 import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
 
 for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidInput } from "../src/errors.js";
-import { applySettings, DEFAULT_SETTINGS, type SettingsRecord } from "../src/settings.js";
+import { applySettings, DEFAULT_SETTINGS, type SettingsRecord } from "../src/domain/settings.js";
 
 const withPreview = (previewLength: number): SettingsRecord => ({ ...DEFAULT_SETTINGS, mutedConversationIds: [], previewLength });
 

@@ -1,6 +1,6 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, ConfigError, env, loadEnv, type LOG_LEVELS, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
-import { MAX_WORKER_ID } from "./snowflake.js";
+import { MAX_WORKER_ID } from "./domain/snowflake.js";
 
 export interface IdgenConfig {
   /**

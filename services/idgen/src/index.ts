@@ -9,7 +9,7 @@ export {
   SnowflakeGenerator,
   type IdParts,
   type SnowflakeOptions,
-} from "./snowflake.js";
+} from "./domain/snowflake.js";
 export { ClockMovedBackwards, InvalidCount, mapIdgenError, WorkerIdUnavailable } from "./errors.js";
 export { loadIdgenConfig, type IdgenConfig } from "./config.js";
 export { systemClock } from "./adapters/system-clock.js";

@@ -1,7 +1,7 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
-import { decodeId, type SnowflakeGenerator } from "./snowflake.js";
+import { decodeId, type SnowflakeGenerator } from "./domain/snowflake.js";
 
 export interface IdgenDeps {
   generator: SnowflakeGenerator;

@@ -4,8 +4,8 @@ import { systemClock } from "./adapters/system-clock.js";
 import { loadIdgenConfig, type IdgenConfig } from "./config.js";
 import { mapIdgenError } from "./errors.js";
 import { createIdgenService } from "./server.js";
-import { SnowflakeGenerator } from "./snowflake.js";
-import { openIdentity } from "./worker-ids.js";
+import { SnowflakeGenerator } from "./domain/snowflake.js";
+import { openIdentity } from "./adapters/worker-ids.js";
 
 /** The idgen process: its worker id (fixed or leased in etcd), the generator, the server, its place in the registry. */
 export const idgenProcess: ServiceDefinition<IdgenConfig> = {

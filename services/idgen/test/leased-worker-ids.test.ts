@@ -8,7 +8,7 @@ import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { connectEtcd, type EtcdConnection } from "@parley/mesh";
 import { startEtcd, testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
 import { runToExit, startProcess, type ServiceProcess } from "../../../test/support/process.js";
-import { decodeId, MAX_BATCH } from "../src/snowflake.js";
+import { decodeId, MAX_BATCH } from "../src/domain/snowflake.js";
 
 const MAIN = "services/idgen/src/main.ts";
 const TTL_SECONDS = 3;

@@ -7,7 +7,7 @@ import { createLogger, errorInterceptor } from "@parley/runtime";
 import { FakeClock } from "@parley/testkit";
 import { mapIdgenError } from "../src/errors.js";
 import { createIdgenService } from "../src/server.js";
-import { encodeId, SnowflakeGenerator, type SnowflakeOptions } from "../src/snowflake.js";
+import { encodeId, SnowflakeGenerator, type SnowflakeOptions } from "../src/domain/snowflake.js";
 
 function clientFor(clock: FakeClock, workerId: SnowflakeOptions["workerId"] = 3) {
   const generator = new SnowflakeGenerator({ workerId, clock, maxBackwardMs: 200, sleep: clock.sleep });

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { FakeClock } from "@parley/testkit";
 import { systemClock } from "../src/adapters/system-clock.js";
 import { ClockMovedBackwards, InvalidCount, InvalidWorkerId, NotAnId, TimeOutOfRange, WorkerIdUnavailable } from "../src/errors.js";
-import { decodeId, encodeId, MAX_BATCH, PARLEY_EPOCH_MS, SnowflakeGenerator } from "../src/snowflake.js";
+import { decodeId, encodeId, MAX_BATCH, PARLEY_EPOCH_MS, SnowflakeGenerator } from "../src/domain/snowflake.js";
 
 function generatorOn(clock: FakeClock, maxBackwardMs = 200, workerId = 7): SnowflakeGenerator {
   return new SnowflakeGenerator({ workerId, clock, maxBackwardMs, sleep: clock.sleep });

@@ -5,7 +5,7 @@ import type { Logger } from "@parley/runtime";
 import type { PresenceTracker, SessionRef, StatusChange, UserStatus } from "./domain/tracker.js";
 import type { Subscriptions } from "./domain/subscriptions.js";
 import { InvalidInput } from "./errors.js";
-import type { PeopleDirectory } from "./friends.js";
+import type { PeopleDirectory } from "./ports.js";
 
 export const GET_PRESENCE_MAX = 200;
 

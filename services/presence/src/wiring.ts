@@ -9,11 +9,11 @@ import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
 import { SqliteLastSeenStore } from "./adapters/sqlite-last-seen.js";
 import { systemTime } from "./adapters/system-time.js";
 import { loadPresenceConfig, type PresenceConfig } from "./config.js";
-import type { Clock, LastSeenStore, Timers } from "./domain/ports.js";
+import type { Clock, LastSeenStore, Timers } from "./ports.js";
 import { mapPresenceError } from "./errors.js";
 import { Subscriptions } from "./domain/subscriptions.js";
 import { PresenceTracker } from "./domain/tracker.js";
-import { AccountPeopleDirectory } from "./friends.js";
+import { AccountPeopleDirectory } from "./adapters/account-people.js";
 import { PresenceHub } from "./hub.js";
 import { presenceRoutes, presenceServiceNames } from "./server.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { LastSeenStore } from "../src/domain/ports.js";
+import type { LastSeenStore } from "../src/ports.js";
 
 export interface LastSeenFixture {
   store: LastSeenStore;

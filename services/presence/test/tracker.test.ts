@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeClock } from "@parley/testkit";
 import { MemoryLastSeenStore } from "../src/adapters/memory-last-seen.js";
-import type { LastSeenStore } from "../src/domain/ports.js";
+import type { LastSeenStore } from "../src/ports.js";
 import { PresenceTracker, type StatusChange } from "../src/domain/tracker.js";
 
 const GRACE = 30_000;

@@ -1,7 +1,7 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
 import type { AccountStore, Device, EndedSession, FriendEntry, FriendState, PasswordChangeOutcome, PushToken, PushTokenOutcome, RefreshRecord, SessionRecord, User } from "../ports.js";
-import { DEFAULT_SETTINGS, type SettingsRecord } from "../settings.js";
+import { DEFAULT_SETTINGS, type SettingsRecord } from "../domain/settings.js";
 import {
   DEVICE_COLUMNS,
   SESSION_COLUMNS,

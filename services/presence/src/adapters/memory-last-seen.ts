@@ -1,4 +1,4 @@
-import type { LastSeenStore } from "../domain/ports.js";
+import type { LastSeenStore } from "../ports.js";
 
 /**
  * Last-seen times in process memory. Single node only and lost on restart:

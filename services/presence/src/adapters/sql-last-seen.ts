@@ -1,5 +1,5 @@
 import type { Db } from "@parley/relational";
-import type { LastSeenStore } from "../domain/ports.js";
+import type { LastSeenStore } from "../ports.js";
 
 interface LastSeenRow {
   user_id: string;

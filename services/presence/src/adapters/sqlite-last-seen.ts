@@ -1,5 +1,5 @@
 import type { Procedures, SqliteEngine } from "@parley/relational";
-import type { LastSeenStore } from "../domain/ports.js";
+import type { LastSeenStore } from "../ports.js";
 import { presenceSqliteMigrations } from "./sqlite-migrations.js";
 
 type LastSeenProcedures = Procedures<typeof import("./sqlite-last-seen-procedures.js")>;

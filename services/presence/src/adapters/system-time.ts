@@ -1,4 +1,4 @@
-import type { Clock, Timers } from "../domain/ports.js";
+import type { Clock, Timers } from "../ports.js";
 
 /**
  * The host's wall clock and Node's timers. Timers are not unref'd: the

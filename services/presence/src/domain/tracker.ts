@@ -1,4 +1,4 @@
-import type { Clock, LastSeenStore, Timers } from "./ports.js";
+import type { Clock, LastSeenStore, Timers } from "../ports.js";
 
 /** A user turned online or offline; `lastActiveAt` is in ms since the epoch. */
 export interface StatusChange {

@@ -1,5 +1,5 @@
 import type { SqliteConnection } from "@parley/relational";
-import type { SettingsRecord } from "../../settings.js";
+import type { SettingsRecord } from "../../domain/settings.js";
 
 /**
  * User settings, as SQLite procedures. The muted conversation ids are a JSON

@@ -13,7 +13,7 @@ import type {
   SessionRecord,
   User,
 } from "../../ports.js";
-import { DEFAULT_SETTINGS, type SettingsRecord } from "../../settings.js";
+import { DEFAULT_SETTINGS, type SettingsRecord } from "../../domain/settings.js";
 import type * as deviceProcedures from "./device-procedures.js";
 import type * as friendProcedures from "./friend-procedures.js";
 import type * as pushProcedures from "./push-procedures.js";

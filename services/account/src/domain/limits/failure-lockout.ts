@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { CounterFactory } from "./limiters.js";
+import type { CounterFactory } from "../../ports.js";
 
 export interface LockoutRule {
   /** Failures in a row that cost nothing; the one that reaches it starts the lockouts. */

@@ -1,7 +1,7 @@
 import { newInstanceId, openDiscoveryBackend, withStartRetry, type DiscoveryBackend, type Registration } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
-import type { IdgenConfig } from "./config.js";
-import type { WorkerIdSource } from "./ports.js";
+import type { IdgenConfig } from "../config.js";
+import type { WorkerIdSource } from "../ports.js";
 
 /** Where this process's worker id comes from, and its place in the registry. */
 export interface IdgenIdentity {

@@ -7,8 +7,8 @@ import {
   NotAnId,
   TimeOutOfRange,
   WorkerIdUnavailable,
-} from "./errors.js";
-import type { Clock, WorkerIdSource } from "./ports.js";
+} from "../errors.js";
+import type { Clock, WorkerIdSource } from "../ports.js";
 
 /**
  * Snowflake IDs (see proto/parley/idgen/v1/idgen.proto), most significant bit

@@ -1,19 +1,6 @@
 import type { Db } from "@parley/relational";
-import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from "rate-limiter-flexible";
-
-/** What a counter is: its key prefix, its points and how long (s) a key's count lives from its first point. */
-export interface CounterOptions {
-  keyPrefix: string;
-  points: number;
-  duration: number;
-}
-
-/**
- * Makes the counters the limits are built from (rate-limiter-flexible
- * limiters: atomic increments with expiry, blocks, get and delete), all on
- * one store.
- */
-export type CounterFactory = (options: CounterOptions) => RateLimiterAbstract;
+import { RateLimiterMemory, RateLimiterPostgres } from "rate-limiter-flexible";
+import type { CounterFactory, CounterOptions } from "../ports.js";
 
 /** The table the shared counters live in (migration 5; the library's own layout). */
 export const LIMITS_TABLE = "account_auth_limits";

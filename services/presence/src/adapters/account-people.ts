@@ -1,12 +1,7 @@
 import { createClient, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
 import { dependencyFailure } from "@parley/runtime";
-
-/** What presence needs to know about people: friendships and who hides their presence. */
-export interface PeopleDirectory {
-  friendIds(userId: bigint): Promise<bigint[]>;
-  hiding(userIds: readonly bigint[]): Promise<Set<bigint>>;
-}
+import type { PeopleDirectory } from "../ports.js";
 
 /** The directory on the account service. */
 export class AccountPeopleDirectory implements PeopleDirectory {

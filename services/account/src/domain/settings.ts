@@ -1,4 +1,4 @@
-import { InvalidInput } from "./errors.js";
+import { InvalidInput } from "../errors.js";
 
 /** A user's notification and privacy settings. */
 export interface SettingsRecord {

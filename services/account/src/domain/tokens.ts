@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
-import { NotAuthenticated } from "./errors.js";
+import { NotAuthenticated } from "../errors.js";
 
 /** What an access token proves. */
 export interface TokenClaims {

@@ -1,8 +1,8 @@
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import { TooManyAttempts } from "../errors.js";
+import { TooManyAttempts } from "../../errors.js";
 import { addressKey, counterKey } from "./client-keys.js";
 import { FailureLockout, type Counted } from "./failure-lockout.js";
-import type { CounterFactory } from "./limiters.js";
+import type { CounterFactory } from "../../ports.js";
 
 export interface AuthLimitSettings {
   /** Wrong passwords in a row free per (client address, username) before lockouts start. */

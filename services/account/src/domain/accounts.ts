@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
-import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTaken, WrongPassword } from "./errors.js";
+import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTaken, WrongPassword } from "../errors.js";
 import type { AllowedTry, AuthLimits } from "./limits/auth-limits.js";
 import type { PasswordHasher } from "./passwords.js";
-import type { AccountStore, Device, FriendEntry, FriendState, RefreshRecord, User } from "./ports.js";
+import type { AccountStore, Device, FriendEntry, FriendState, RefreshRecord, User } from "../ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
 import { checkPushToken } from "./push-tokens.js";
 import { applySettings, type SettingsRecord } from "./settings.js";

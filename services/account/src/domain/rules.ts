@@ -1,5 +1,5 @@
 import { countCodePoints } from "@parley/runtime";
-import { InvalidInput } from "./errors.js";
+import { InvalidInput } from "../errors.js";
 
 /**
  * The input rules of the account API, in one place so the docs, the proto

@@ -37,3 +37,9 @@ export interface LastSeenStore {
   load(userIds: readonly bigint[]): Promise<Map<bigint, number>>;
   save(userId: bigint, ms: number): Promise<void>;
 }
+
+/** What presence needs to know about people: friendships and who hides their presence. */
+export interface PeopleDirectory {
+  friendIds(userId: bigint): Promise<bigint[]>;
+  hiding(userIds: readonly bigint[]): Promise<Set<bigint>>;
+}

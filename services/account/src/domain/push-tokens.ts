@@ -1,5 +1,5 @@
-import { InvalidInput } from "./errors.js";
-import type { PushToken } from "./ports.js";
+import { InvalidInput } from "../errors.js";
+import type { PushToken } from "../ports.js";
 
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
