@@ -52,9 +52,9 @@ import {
   ChatService,
 } from "@parley/contracts/parley/chat/v1/chat";
 import { firstFieldProblem } from "@parley/runtime";
-import type { Actor, Chat } from "./chat.js";
+import type { Actor, Chat } from "./domain/chat.js";
 import { InvalidInput } from "./errors.js";
-import { roleFromMessage, type Groups } from "./groups.js";
+import { roleFromMessage, type Groups } from "./domain/groups.js";
 import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js";
 
 /**

@@ -2,9 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { DeliverySchema, type Delivery } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import type { Logger } from "@parley/runtime";
-import { additionOf } from "./added-to-group.js";
+import { additionOf } from "./domain/added-to-group.js";
 import { toInboxEntry } from "./convert.js";
-import type { Gateways } from "./gateways.js";
+import type { Gateways } from "./adapters/gateway-links.js";
 import type { DeliveryEvent, DeviceLocation, DeviceLocator, PushNotifier, StoredMessage } from "./ports.js";
 
 export interface DeliveryWorkerDeps {

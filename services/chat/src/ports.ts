@@ -1,6 +1,242 @@
-import type { InboxEntry, StoredMessage } from "./store/ports.js";
+/** The chat domain's stored records. IDs are bigint: they are 64-bit Snowflake ids in the contracts. */
+export type ConversationKind = "direct" | "group";
+export type MemberRole = "member" | "admin" | "owner";
 
-export type * from "./store/ports.js";
+export interface MemberRecord {
+  userId: bigint;
+  role: MemberRole;
+  joinedAt: Date;
+  /** The member's read marker: every message up to and including this id is read (0: none). */
+  readMessageId: bigint;
+  /** The member's history horizon: they may read messages from this id on (0: all history). */
+  historyFromMessageId: bigint;
+}
+
+/** A group's settings. */
+export interface GroupSettings {
+  /** Whether members added later may read the messages sent before they joined. */
+  historyVisibleToNewMembers: boolean;
+}
+
+export interface ConversationRecord {
+  id: bigint;
+  kind: ConversationKind;
+  /** Empty for direct conversations. */
+  name: string;
+  createdAt: Date;
+  /** Ordered by user id; empty once the conversation is deleted. */
+  members: MemberRecord[];
+  /** Present for groups only. */
+  settings?: GroupSettings;
+  /** A deleted group keeps its id and messages but has no members and leaves every conversation list. */
+  deleted: boolean;
+}
+
+/** Thrown by append (without explicit recipients) when the sender is not a member when the send commits. */
+export class NotAMemberError extends Error {
+  override name = "NotAMemberError";
+}
+
+/** Thrown by updateGroup when the conversation does not exist. */
+export class ConversationMissingError extends Error {
+  override name = "ConversationMissingError";
+}
+
+/** A change to a group, decided by the caller against the locked current state. */
+export interface GroupChange {
+  /** New members; users already in the group are left as they are. */
+  add?: { userId: bigint; role: MemberRole }[];
+  remove?: bigint[];
+  roles?: { userId: bigint; role: MemberRole }[];
+  name?: string;
+  settings?: GroupSettings;
+  /** Marks the group deleted and removes every member (the other fields are then ignored). */
+  delete?: boolean;
+  /** the system message recording the change */
+  systemMessage: StoredMessage;
+}
+
+/** Per member of a conversation: whether one message reached a device of theirs and whether they read it. */
+export interface Receipt {
+  userId: bigint;
+  /** Some device cursor of the user is at or past the seq of the message's inbox entry. */
+  delivered: boolean;
+  /** The user's read marker is at or past the message. */
+  read: boolean;
+}
+
+export interface StoredMessage {
+  messageId: bigint;
+  conversationId: bigint;
+  /** 0 for system messages. */
+  senderId: bigint;
+  senderDeviceId: bigint;
+  /** The sender's de-duplication key; empty turns de-duplication off (system messages). */
+  clientMsgId: string;
+  text: string;
+  /** serialized parley.chat.v1.SystemEvent for system messages, else undefined */
+  system?: Uint8Array;
+  createdAt: Date;
+}
+
+export interface ReadRecord {
+  conversationId: bigint;
+  /** Who read. */
+  userId: bigint;
+  /** Up to and including this message. */
+  messageId: bigint;
+  readAt: Date;
+}
+
+export type InboxItem = { kind: "message"; message: StoredMessage } | { kind: "read"; read: ReadRecord };
+
+export interface InboxEntry {
+  userId: bigint;
+  seq: bigint;
+  item: InboxItem;
+}
+
+export interface SendOutcome {
+  message: StoredMessage;
+  /** The sender's own inbox seq of the message (0 when the sender was not among the recipients). */
+  senderSeq: bigint;
+  /** True when (senderId, clientMsgId) was stored before: message and senderSeq are the original's. */
+  duplicate: boolean;
+  /** inbox entries written (empty on duplicate), one per recipient */
+  entries: InboxEntry[];
+}
+
+export interface ConversationSummary {
+  conversation: ConversationRecord;
+  /** The newest message, absent while the conversation has none. */
+  lastMessage?: StoredMessage;
+  /** As unreadCount() reports it. */
+  unreadCount: number;
+  lastReadMessageId: bigint;
+  /** The newest message's id, or the conversation's own id while it has none: the listing's sort and paging key. */
+  lastActivityId: bigint;
+}
+
+/**
+ * The message store port: conversations and their members, each message's
+ * one stored copy, and every user's inbox. Authorisation, limits and id
+ * generation are the caller's job; the store keeps these promises (the
+ * shared suite in test/message-store-contract.ts checks them on every adapter):
+ *
+ * - Atomicity: append and markRead are all-or-nothing. An acknowledged
+ *   (resolved) append is durable with all its inbox entries; a failed one
+ *   leaves no message, no entry and no trace in any seq.
+ * - Per-user seq: every inbox entry gets its user's next seq, starting at 1,
+ *   gap-free and strictly increasing by one, also under concurrent appends
+ *   and markReads. Within a user's inbox the order by seq is total.
+ * - Idempotent sends: (senderId, clientMsgId) is stored at most once, also
+ *   under concurrent retries; a repeat returns the original message and the
+ *   sender's original seq with duplicate=true and writes nothing.
+ * - One direct conversation per pair of users, whatever the order of the
+ *   pair and however many callers open it at once.
+ * - Read markers only move forward, and unread counts never include the
+ *   reader's own messages or system messages (senderId 0).
+ * - Membership and sends serialise per conversation: append without explicit
+ *   recipients and updateGroup lock the conversation row, so a send reaches
+ *   exactly the members at its commit, and a decide() sees the state its
+ *   change is applied to (which is what lets callers enforce a member cap).
+ * - Ordering: history is newest first by message id (Snowflake ids, so by
+ *   time); the conversation list is newest activity first.
+ *
+ * Preconditions: text holds no U+0000 (SQL text cannot store it; the
+ * contracts' validation refuses it anyway); message ids are unique.
+ */
+export interface MessageStore {
+  /** The pair's one direct conversation, created with id `newId` (both members, role "member") when absent. */
+  openDirect(userA: bigint, userB: bigint, newId: bigint): Promise<ConversationRecord>;
+  getConversation(id: bigint): Promise<ConversationRecord | undefined>;
+
+  /**
+   * Creates a group with its members (who may read all history) and stores
+   * `systemMessage` (sender 0, empty clientMsgId) with an entry in every
+   * member's inbox, in one transaction.
+   */
+  createGroup(input: {
+    id: bigint;
+    name: string;
+    settings: GroupSettings;
+    members: { userId: bigint; role: MemberRole }[];
+    systemMessage: StoredMessage;
+  }): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }>;
+  /**
+   * In one transaction: locks the conversation, calls `decide` with its
+   * current state (throws ConversationMissingError first when it does not
+   * exist), applies the change and stores its system message with an inbox
+   * entry for everyone who was a member before or after the change. When
+   * `decide` throws, nothing changes and its error is rethrown unchanged.
+   * Added members get history from 0 when the group's settings (after the
+   * change) make history visible, else from the system message's id.
+   */
+  updateGroup(
+    conversationId: bigint,
+    decide: (current: ConversationRecord) => GroupChange,
+  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }>;
+
+  /**
+   * Stores the message once and appends an inbox entry to each recipient,
+   * in one transaction. Without `recipients` they are the conversation's
+   * members when the send commits, and a sender (other than 0) who is not
+   * among them gets NotAMemberError with nothing written. With `recipients`
+   * (duplicates count once; include the sender for their other devices) the
+   * caller decides. Throws when the conversation does not exist or the
+   * message id is taken in it.
+   */
+  append(message: StoredMessage, recipients?: readonly bigint[]): Promise<SendOutcome>;
+  /**
+   * Group commit: appends many user messages (no system messages) in one
+   * transaction, as if append(message) without recipients ran for each in
+   * order, and returns each one's outcome or its error (NotAMemberError,
+   * ConversationMissingError) in the same order. A (sender, clientMsgId)
+   * seen before, in the batch or earlier, is a duplicate as with append.
+   * All or nothing like append: when the transaction fails (a database
+   * error, a taken message id) it throws and nothing of the batch is stored.
+   */
+  appendBatch(messages: readonly StoredMessage[]): Promise<(SendOutcome | Error)[]>;
+  /**
+   * Newest first: messages with id below `beforeMessageId` (undefined: from
+   * the newest) and at or above `notBeforeMessageId` (a member's horizon), at most `limit`.
+   */
+  history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint): Promise<StoredMessage[]>;
+
+  /** The user's entries with seq above `afterSeq`, ascending, at most `limit`, each with its full message or read record. */
+  inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]>;
+  /** The user's highest seq (0 when the inbox is empty). */
+  headSeq(userId: bigint): Promise<bigint>;
+
+  /** Records how far a device has synced: stores max(stored, seq) and returns the stored value. */
+  setCursor(userId: bigint, deviceId: bigint, seq: bigint): Promise<bigint>;
+  /** The device's cursor (0 when none). */
+  getCursor(userId: bigint, deviceId: bigint): Promise<bigint>;
+
+  /**
+   * Moves the member's read marker up to `messageId`. Only forward: an equal
+   * or lower id, or a non-member, changes nothing (advanced=false, no entries).
+   * When it advances, appends one "read" entry to each of `recipients` (the
+   * conversation's members) in the same transaction. The caller checks that
+   * `messageId` is a message of the conversation: a marker past the newest
+   * message would hide later messages from the unread count.
+   */
+  markRead(
+    conversationId: bigint,
+    userId: bigint,
+    messageId: bigint,
+    at: Date,
+    recipients: readonly bigint[],
+  ): Promise<{ advanced: boolean; entries: InboxEntry[] }>;
+  /** One receipt per current member for the message, ordered by user id. */
+  receipts(conversationId: bigint, messageId: bigint): Promise<Receipt[]>;
+  /** Messages after the user's read marker, not sent by the user and not system messages (0 for non-members). */
+  unreadCount(conversationId: bigint, userId: bigint): Promise<number>;
+  /** unreadCount summed over the user's conversations, deleted ones left out, counted up to `cap`: the badge a push shows. */
+  totalUnread(userId: bigint, cap: number): Promise<number>;
+  /** The user's conversations (deleted ones left out), newest activity first, with activity strictly below `beforeActivityId` when given. */
+  listConversations(userId: bigint, limit: number, beforeActivityId?: bigint): Promise<ConversationSummary[]>;
+}
 
 /** Snowflake ids for messages and conversations; strictly increasing per source. */
 export interface IdSource {

@@ -11,8 +11,8 @@ import {
   type StreamResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
 import { actingUserKey, AsyncQueue, ErrorTranslator, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
-import type { Actor, Chat } from "./chat.js";
-import type { Groups } from "./groups.js";
+import type { Actor, Chat } from "./domain/chat.js";
+import type { Groups } from "./domain/groups.js";
 import { chatCommands, type ChatCommands } from "./commands.js";
 import { InvalidInput } from "./errors.js";
 

@@ -11,19 +11,19 @@ import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
 import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
-import { MemoryBus } from "./bus/memory-bus.js";
-import { Chat } from "./chat.js";
+import { MemoryBus } from "./adapters/memory-bus.js";
+import { Chat } from "./domain/chat.js";
 import { loadChatConfig, type ChatConfig } from "./config.js";
 import { deliveryWorker } from "./delivery.js";
 import { mapChatError } from "./errors.js";
-import { Gateways } from "./gateways.js";
-import { Groups } from "./groups.js";
+import { Gateways } from "./adapters/gateway-links.js";
+import { Groups } from "./domain/groups.js";
 import type { MessageStore, PushNotifier } from "./ports.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
-import { chatMigrations } from "./store/migrations.js";
-import { SqlMessageStore } from "./store/sql-message-store.js";
-import { sqliteChatMigrations } from "./store/sqlite/sqlite-migrations.js";
-import { SqliteMessageStore } from "./store/sqlite/sqlite-message-store.js";
+import { chatMigrations } from "./adapters/store/migrations.js";
+import { SqlMessageStore } from "./adapters/store/sql-message-store.js";
+import { sqliteChatMigrations } from "./adapters/store/sqlite/sqlite-migrations.js";
+import { SqliteMessageStore } from "./adapters/store/sqlite/sqlite-message-store.js";
 
 export interface ChatDeps {
   storage: Storage;

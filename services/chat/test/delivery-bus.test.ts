@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MemoryBus } from "../src/bus/memory-bus.js";
+import { MemoryBus } from "../src/adapters/memory-bus.js";
 import type { DeliveryEvent } from "../src/ports.js";
 import { describeDeliveryBusContract } from "./delivery-bus-contract.js";
 

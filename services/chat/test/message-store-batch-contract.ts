@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ConversationMissingError, NotAMemberError, type MessageStore, type SendOutcome } from "../src/store/ports.js";
+import { ConversationMissingError, NotAMemberError, type MessageStore, type SendOutcome } from "../src/ports.js";
 import { draft, messageOf, newId, range, seqsOf, storeUnderTest, type OpenedMessageStore } from "./message-store-fixtures.js";
 
 const outcome = (x: SendOutcome | Error | undefined): SendOutcome => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { MessageStore, StoredMessage } from "../src/store/ports.js";
+import type { MessageStore, StoredMessage } from "../src/ports.js";
 import { draft, messageOf, newId, range, seqsOf, storeUnderTest, type OpenedMessageStore } from "./message-store-fixtures.js";
 
 export type { OpenedMessageStore };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import type { InboxEntry, MessageStore, StoredMessage } from "../src/store/ports.js";
+import type { InboxEntry, MessageStore, StoredMessage } from "../src/ports.js";
 
 export interface OpenedMessageStore {
   store: MessageStore;

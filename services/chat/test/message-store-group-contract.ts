@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ConversationMissingError, NotAMemberError } from "../src/store/ports.js";
-import type { ConversationRecord, GroupChange, MessageStore, StoredMessage } from "../src/store/ports.js";
+import { ConversationMissingError, NotAMemberError } from "../src/ports.js";
+import type { ConversationRecord, GroupChange, MessageStore, StoredMessage } from "../src/ports.js";
 import { draft, messageOf, newId, range, seqsOf, systemDraft, TooManyMembers, storeUnderTest, type OpenedMessageStore } from "./message-store-fixtures.js";
 
 /** The message store contract for groups (membership changes, the cap, receipts); run beside the main contract. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { ConversationRecord, MessageStore, StoredMessage } from "../src/store/ports.js";
+import type { ConversationRecord, MessageStore, StoredMessage } from "../src/ports.js";
 import { draft, EPOCH, newId, seqsOf, storeUnderTest, type OpenedMessageStore } from "./message-store-fixtures.js";
 
 /** The message store contract for reading: read markers and the conversation list; run beside the main contract. */

@@ -1,8 +1,8 @@
 import { openTestDb, openTestStorage } from "@parley/testkit";
-import { chatMigrations } from "../src/store/migrations.js";
-import { SqlMessageStore } from "../src/store/sql-message-store.js";
-import { sqliteChatMigrations } from "../src/store/sqlite/sqlite-migrations.js";
-import { SqliteMessageStore } from "../src/store/sqlite/sqlite-message-store.js";
+import { chatMigrations } from "../src/adapters/store/migrations.js";
+import { SqlMessageStore } from "../src/adapters/store/sql-message-store.js";
+import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrations.js";
+import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";

@@ -6,7 +6,7 @@ import { newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "../src/adapte
 import { failureCode, isTransient } from "../src/adapters/retry-policy.js";
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { SystemEventSchema } from "@parley/contracts/parley/chat/v1/chat";
-import { additionOf } from "../src/added-to-group.js";
+import { additionOf } from "../src/domain/added-to-group.js";
 import { pushableMessage } from "../src/delivery.js";
 import type { DeliveryEvent, StoredMessage } from "../src/ports.js";
 

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SqliteEngine } from "@parley/relational";
-import type { GroupChange } from "../src/store/ports.js";
-import { sqliteChatMigrations } from "../src/store/sqlite/sqlite-migrations.js";
-import { SqliteMessageStore } from "../src/store/sqlite/sqlite-message-store.js";
+import type { GroupChange } from "../src/ports.js";
+import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrations.js";
+import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { draft, newId, systemDraft, TooManyMembers } from "./message-store-fixtures.js";
 
 /** What the SQLite adapter adds to the shared contract: decide() runs outside the worker's transaction, and the data lives in a file. */

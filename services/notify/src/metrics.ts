@@ -1,8 +1,8 @@
 import type { Metrics } from "@parley/runtime";
 import { Counter, Gauge } from "prom-client";
-import type { AttemptResult } from "./dispatcher.js";
+import type { AttemptResult } from "./domain/dispatcher.js";
 import type { Channel, JobStore, Provider } from "./ports.js";
-import { providerName } from "./providers/configured.js";
+import { providerName } from "./adapters/providers/configured.js";
 
 export interface NotifyMetrics {
   attempt(channel: Channel, result: AttemptResult): void;

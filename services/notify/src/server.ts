@@ -3,7 +3,7 @@ import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { withFieldChecks } from "@parley/runtime";
 import { toChannels, toDelivery, toNotification, toTemplateName, toTrackedEvent } from "./convert.js";
 import { InvalidInput } from "./errors.js";
-import type { Notifications } from "./notifications.js";
+import type { Notifications } from "./domain/notifications.js";
 
 const DEAD_LETTERS_MAX = 500;
 const USER_LIST_MAX = 100;

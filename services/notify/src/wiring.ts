@@ -5,17 +5,17 @@ import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger,
 import { notifyAccess } from "./access.js";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
 import { loadNotifyConfig, type NotifyConfig } from "./config.js";
-import { Dispatcher } from "./dispatcher.js";
+import { Dispatcher } from "./domain/dispatcher.js";
 import { mapNotifyError } from "./errors.js";
 import { notifyMetrics } from "./metrics.js";
-import { Notifications } from "./notifications.js";
+import { Notifications } from "./domain/notifications.js";
 import type { Channel, Provider } from "./ports.js";
-import { configuredProviders } from "./providers/configured.js";
+import { configuredProviders } from "./adapters/providers/configured.js";
 import { notifyRoutes, notifyServiceNames } from "./server.js";
-import { notifyMigrations } from "./store/migrations.js";
-import type { JobStore } from "./store/ports.js";
-import { SqlJobStore } from "./store/sql-job-store.js";
-import { SqliteJobStore } from "./store/sqlite/sqlite-job-store.js";
+import { notifyMigrations } from "./adapters/store/migrations.js";
+import type { JobStore } from "./ports.js";
+import { SqlJobStore } from "./adapters/store/sql-job-store.js";
+import { SqliteJobStore } from "./adapters/store/sqlite/sqlite-job-store.js";
 
 export type NotifyTuning = Pick<
   NotifyConfig,

@@ -4,8 +4,8 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { exportPKCS8, generateKeyPair, jwtVerify, type CryptoKey } from "jose";
-import { ApnsProvider } from "../src/providers/apns.js";
-import type { Content } from "../src/providers/port.js";
+import { ApnsProvider } from "../src/adapters/providers/apns.js";
+import type { Content } from "../src/ports.js";
 import { pushContent } from "./fixtures.js";
 
 interface Reply {

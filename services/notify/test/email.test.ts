@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { SMTPServer } from "smtp-server";
-import { EmailProvider } from "../src/providers/email.js";
-import type { Content, Target } from "../src/providers/port.js";
+import { EmailProvider } from "../src/adapters/providers/email.js";
+import type { Content, Target } from "../src/ports.js";
 import { closedPort } from "./fixtures.js";
 
 /** Builds the error smtp-server turns into an SMTP reply with that code. */

@@ -4,8 +4,8 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { getApps } from "firebase-admin/app";
-import { FcmProvider, fcmFromServiceAccount } from "../src/providers/fcm.js";
-import type { Content } from "../src/providers/port.js";
+import { FcmProvider, fcmFromServiceAccount } from "../src/adapters/providers/fcm.js";
+import type { Content } from "../src/ports.js";
 import { pushContent } from "./fixtures.js";
 import { credential, fcmDetail, fcmError, LocalAgent, startFakeFcm } from "./stand-ins/fcm.js";
 

@@ -1,5 +1,5 @@
 import net, { type AddressInfo } from "node:net";
-import type { Content } from "../src/providers/port.js";
+import type { Content } from "../src/ports.js";
 
 /** A loopback port nobody listens on (bound, then released), for "connection refused" cases. */
 export async function closedPort(): Promise<number> {

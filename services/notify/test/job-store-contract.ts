@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import type { JobStore, NewNotification } from "../src/store/ports.js";
+import type { JobStore, NewNotification } from "../src/ports.js";
 
 export interface JobStoreFixture {
   store: JobStore;

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { SqliteEngine } from "@parley/relational";
 import { openTestDb, openTestStorage } from "@parley/testkit";
-import { notifyMigrations } from "../src/store/migrations.js";
-import type { NewNotification } from "../src/store/ports.js";
-import { SqlJobStore } from "../src/store/sql-job-store.js";
-import { SqliteJobStore } from "../src/store/sqlite/sqlite-job-store.js";
+import { notifyMigrations } from "../src/adapters/store/migrations.js";
+import type { NewNotification } from "../src/ports.js";
+import { SqlJobStore } from "../src/adapters/store/sql-job-store.js";
+import { SqliteJobStore } from "../src/adapters/store/sqlite/sqlite-job-store.js";
 import { describeJobStoreContract } from "./job-store-contract.js";
 
 describeJobStoreContract("sqlite", async () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import type { Content } from "../src/providers/port.js";
-import { RecordingProvider } from "../src/providers/recording.js";
+import type { Content } from "../src/ports.js";
+import { RecordingProvider } from "../src/adapters/providers/recording.js";
 
 function capturingLogger() {
   const lines: Record<string, unknown>[] = [];

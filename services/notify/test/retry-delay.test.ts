@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { retryDelayMs } from "../src/retry-delay.js";
+import { retryDelayMs } from "../src/domain/retry-delay.js";
 
 const backoff = { initialMs: 1_000, maxMs: 60_000 };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import type { Content, Target } from "../src/providers/port.js";
-import { MAX_SMS_CHARS, SmsHttpProvider } from "../src/providers/sms.js";
+import type { Content, Target } from "../src/ports.js";
+import { MAX_SMS_CHARS, SmsHttpProvider } from "../src/adapters/providers/sms.js";
 import { closedPort } from "./fixtures.js";
 import { startFakeSmsGateway } from "./stand-ins/sms.js";
 

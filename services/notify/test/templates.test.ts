@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidInput } from "../src/errors.js";
-import { checkParams, render } from "../src/templates.js";
+import { checkParams, render } from "../src/domain/templates.js";
 
 const params = (preview: string) => ({ conversation_id: "1", sender_name: "Ada", preview });
 

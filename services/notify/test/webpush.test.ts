@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import webpush from "web-push";
-import type { Content, Target } from "../src/providers/port.js";
-import { WebPushProvider, toTopic } from "../src/providers/webpush.js";
+import type { Content, Target } from "../src/ports.js";
+import { WebPushProvider, toTopic } from "../src/adapters/providers/webpush.js";
 import { closedPort } from "./fixtures.js";
 
 // http_ece is web-push's own dependency and ships no types: its CommonJS exports are { encrypt, decrypt }.

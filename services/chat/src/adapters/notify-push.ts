@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { NotifyService, type SendRequest } from "@parley/contracts/parley/notify/v1/notify";
 import { backoffDelayMs, type Logger } from "@parley/runtime";
 import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
-import { additionOf } from "../added-to-group.js";
+import { additionOf } from "../domain/added-to-group.js";
 import { addedToGroupRequest, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
 import { DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
 import { TtlCache } from "./ttl-cache.js";

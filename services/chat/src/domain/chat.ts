@@ -1,0 +1,194 @@
+import { MAX_ID } from "@parley/runtime";
+import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
+import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
+import { SendBatcher } from "./send-batcher.js";
+import { ConversationMissingError, NotAMemberError } from "../ports.js";
+import type {
+  ConversationRecord,
+  ConversationSummary,
+  DeliveryBus,
+  IdSource,
+  InboxEntry,
+  MessageStore,
+  SendOutcome,
+  StoredMessage,
+  UserDirectory,
+} from "../ports.js";
+
+const TYPING_INTERVAL_MS = 1_000;
+
+/** Who is acting: the user and device from the verified access token. */
+export interface Actor {
+  userId: bigint;
+  deviceId: bigint;
+}
+
+export interface ChatOptions {
+  store: MessageStore;
+  ids: IdSource;
+  users: UserDirectory;
+  bus: DeliveryBus;
+  now: () => Date;
+}
+
+/**
+ * The chat domain: the send path of the architecture brief (membership,
+ * limits, de-duplication, a Snowflake id, one stored copy, an inbox entry
+ * per member, ack, then delivery), history, sync, cursors and receipts.
+ * Free of transport; the store, id source, user directory and bus are ports.
+ */
+export class Chat {
+  readonly #sends: SendBatcher;
+
+  constructor(private readonly o: ChatOptions) {
+    this.#sends = new SendBatcher(o.store);
+  }
+
+  /**
+   * The one direct conversation between the actor and `peer`. Anyone may open
+   * one with any existing user (as in Messenger, where strangers' messages
+   * land as requests); blocking comes with the abuse issue.
+   */
+  async openDirect(actor: Actor, peer: bigint): Promise<ConversationRecord> {
+    if (peer === 0n) throw new InvalidInput("peer_user_id", "is required");
+    if (peer === actor.userId) throw new InvalidInput("peer_user_id", "must be another user");
+    if (!(await this.o.users.existing([peer])).has(peer)) throw new NotFound(`no user with id ${peer}`);
+    return this.o.store.openDirect(actor.userId, peer, await this.o.ids.next());
+  }
+
+  async send(actor: Actor, conversationId: bigint, clientMsgId: string, text: string): Promise<SendOutcome> {
+    if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
+    checkClientMsgId(clientMsgId);
+    checkText(text);
+    const message: StoredMessage = {
+      messageId: await this.o.ids.next(),
+      conversationId,
+      senderId: actor.userId,
+      senderDeviceId: actor.deviceId,
+      clientMsgId,
+      text,
+      createdAt: this.o.now(),
+    };
+    // The store checks membership and reads the members inside its transaction, under
+    // the conversation's row lock: a member removed before this commits never gets it,
+    // one added after never does either. Sends arriving together share a transaction.
+    const outcome = await this.#sends.append(message).catch((err: unknown) => {
+      if (err instanceof NotAMemberError) throw new NotAllowed("you are not a member of this conversation");
+      if (err instanceof ConversationMissingError) throw new NotFound(`no conversation with id ${conversationId}`);
+      throw err;
+    });
+    // Stored: now deliver. A crash from here on loses no message: devices sync.
+    // The sending device gets its own entry too: its cursor then advances
+    // through every seq like any other device's, with no special case.
+    for (const entry of outcome.entries) this.o.bus.publish(entry.userId, { kind: "entry", entry });
+    return outcome;
+  }
+
+  async history(actor: Actor, conversationId: bigint, before: bigint, limit: number): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+    const size = pageSize("limit", limit, LIMITS.historyDefault, LIMITS.historyMax);
+    const conversation = await this.memberOf(actor, conversationId);
+    // A member sees history from their horizon on (0 when the group shows earlier history).
+    const horizon = conversation.members.find((m) => m.userId === actor.userId)!.historyFromMessageId;
+    const page = await this.o.store.history(conversationId, before === 0n ? undefined : before, size + 1, horizon);
+    return { messages: page.slice(0, size), hasMore: page.length > size };
+  }
+
+  async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {
+    const size = pageSize("limit", limit, LIMITS.syncDefault, LIMITS.syncMax);
+    const [page, headSeq] = await Promise.all([
+      this.o.store.inbox(actor.userId, afterSeq, size + 1),
+      this.o.store.headSeq(actor.userId),
+    ]);
+    return { entries: page.slice(0, size), hasMore: page.length > size, headSeq };
+  }
+
+  async listConversations(actor: Actor, limit: number, pageToken: string): Promise<{ conversations: ConversationSummary[]; nextPageToken: string }> {
+    const size = pageSize("limit", limit, LIMITS.conversationsDefault, LIMITS.conversationsMax);
+    const before = parsePageToken(pageToken);
+    const page = await this.o.store.listConversations(actor.userId, size + 1, before);
+    const conversations = page.slice(0, size);
+    const last = conversations.at(-1);
+    return { conversations, nextPageToken: page.length > size && last ? last.lastActivityId.toString() : "" };
+  }
+
+  async conversation(actor: Actor, conversationId: bigint): Promise<ConversationRecord> {
+    return this.memberOf(actor, conversationId);
+  }
+
+  /** Marks read up to a message; the actor's other devices and the other members learn it live. */
+  async markRead(actor: Actor, conversationId: bigint, messageId: bigint): Promise<number> {
+    if (messageId === 0n) throw new InvalidInput("message_id", "is required");
+    const conversation = await this.memberOf(actor, conversationId);
+    const recipients = conversation.members.map((m) => m.userId);
+    const { entries } = await this.o.store.markRead(conversationId, actor.userId, messageId, this.o.now(), recipients);
+    for (const entry of entries) this.o.bus.publish(entry.userId, { kind: "entry", entry });
+    return this.o.store.unreadCount(conversationId, actor.userId);
+  }
+
+  async ackCursor(actor: Actor, seq: bigint): Promise<bigint> {
+    const head = await this.o.store.headSeq(actor.userId);
+    if (seq > head) throw new InvalidInput("seq", `must not be above the inbox head (${head})`);
+    return this.o.store.setCursor(actor.userId, actor.deviceId, seq);
+  }
+
+  async cursor(actor: Actor): Promise<{ seq: bigint; headSeq: bigint }> {
+    const [seq, headSeq] = await Promise.all([
+      this.o.store.getCursor(actor.userId, actor.deviceId),
+      this.o.store.headSeq(actor.userId),
+    ]);
+    return { seq, headSeq };
+  }
+
+  /** Who of the other members has received and read a message. */
+  async receipts(actor: Actor, conversationId: bigint, messageId: bigint): Promise<{ userId: bigint; delivered: boolean; read: boolean }[]> {
+    if (messageId === 0n) throw new InvalidInput("message_id", "is required");
+    await this.memberOf(actor, conversationId);
+    const receipts = await this.o.store.receipts(conversationId, messageId);
+    return receipts.filter((r) => r.userId !== actor.userId);
+  }
+
+  /**
+   * Typing indicators go to the other members' connected devices only; never
+   * stored. At most one "typing" per user and conversation per second passes;
+   * the rest are dropped silently (the request still succeeds), while "stopped
+   * typing" always passes.
+   */
+  async setTyping(actor: Actor, conversationId: bigint, typing: boolean): Promise<void> {
+    const conversation = await this.memberOf(actor, conversationId);
+    if (typing && !this.typingAllowed(actor.userId, conversationId)) return;
+    for (const member of conversation.members) {
+      if (member.userId === actor.userId) continue;
+      this.o.bus.publish(member.userId, { kind: "typing", userId: member.userId, conversationId, typerId: actor.userId, typing });
+    }
+  }
+
+  private readonly lastTyping = new Map<string, number>();
+
+  private typingAllowed(userId: bigint, conversationId: bigint): boolean {
+    const now = this.o.now().getTime();
+    const key = `${userId}:${conversationId}`;
+    if (now - (this.lastTyping.get(key) ?? -Infinity) < TYPING_INTERVAL_MS) return false;
+    if (this.lastTyping.size > 100_000) {
+      for (const [k, at] of this.lastTyping) if (now - at >= TYPING_INTERVAL_MS) this.lastTyping.delete(k);
+    }
+    this.lastTyping.set(key, now);
+    return true;
+  }
+
+  private async memberOf(actor: Actor, conversationId: bigint): Promise<ConversationRecord> {
+    if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
+    const conversation = await this.o.store.getConversation(conversationId);
+    if (conversation === undefined) throw new NotFound(`no conversation with id ${conversationId}`);
+    if (!conversation.members.some((m) => m.userId === actor.userId)) {
+      throw new NotAllowed("you are not a member of this conversation");
+    }
+    return conversation;
+  }
+}
+
+function parsePageToken(token: string): bigint | undefined {
+  if (token === "") return undefined;
+  // Tokens are activity ids: anything else, or a number no id can reach, was not issued here.
+  if (!/^\d{1,19}$/.test(token) || BigInt(token) > MAX_ID) throw new InvalidInput("page_token", "is not a token this service issued");
+  return BigInt(token);
+}

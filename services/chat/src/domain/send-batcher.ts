@@ -1,0 +1,85 @@
+import { isOutage } from "@parley/runtime";
+import type { MessageStore, SendOutcome, StoredMessage } from "../ports.js";
+
+export interface SendBatcherOptions {
+  /** Most messages in one transaction. Default 256. */
+  maxBatch?: number;
+  /** Batches being stored at once (more use more database connections). Default 2. */
+  maxInFlight?: number;
+}
+
+interface Waiting {
+  message: StoredMessage;
+  resolve: (outcome: SendOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for sends. Messages that arrive while batches are being
+ * stored wait and go together in the next one, so under load one
+ * transaction carries many messages, while a lone send still goes at once
+ * (no timer: at most the rest of the current event-loop turn). Each caller
+ * gets its own message's outcome or error. When a batch's transaction fails
+ * as a whole, its messages are retried one by one, so one bad message (a
+ * taken id) cannot fail the others; unless the database is gone, which
+ * fails them all at once.
+ */
+export class SendBatcher {
+  readonly #store: Pick<MessageStore, "append" | "appendBatch">;
+  readonly #maxBatch: number;
+  readonly #maxInFlight: number;
+  #waiting: Waiting[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(store: Pick<MessageStore, "append" | "appendBatch">, options: SendBatcherOptions = {}) {
+    this.#store = store;
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#maxInFlight = options.maxInFlight ?? 2;
+  }
+
+  append(message: StoredMessage): Promise<SendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ message, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#waiting.length === 0) return;
+    this.#scheduled = true;
+    // Sends decoded from the same incoming batch of frames join this one.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, this.#maxBatch);
+      this.#inFlight++;
+      void this.#commit(batch).finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+      });
+    }
+  }
+
+  async #commit(batch: Waiting[]): Promise<void> {
+    let results: (SendOutcome | Error)[];
+    try {
+      results = await this.#store.appendBatch(batch.map((w) => w.message));
+    } catch (err) {
+      // A lost database fails every message alike: answer them all now instead of trying each against it.
+      if (isOutage(err)) return batch.forEach((w) => w.reject(err));
+      await Promise.all(batch.map((w) => this.#store.append(w.message).then(w.resolve, w.reject)));
+      return;
+    }
+    batch.forEach((w, i) => {
+      const result = results[i]!;
+      if (result instanceof Error) w.reject(result);
+      else w.resolve(result);
+    });
+  }
+}

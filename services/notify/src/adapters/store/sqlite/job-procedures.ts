@@ -1,0 +1,153 @@
+/**
+ * The job store's procedures: run in the SQLite worker, each call in a
+ * transaction of its own and one call at a time (see SqliteEngine). That
+ * serialisation is what Postgres gets from its advisory lock (accepts of one
+ * user) and FOR UPDATE SKIP LOCKED (leases): here no two calls ever overlap,
+ * so a lease is a plain UPDATE and a count read before an insert stays true
+ * until the commit. Times arrive and are stored as milliseconds since the epoch.
+ */
+import type { SqliteConnection } from "@parley/relational";
+import type { Channel } from "../../../ports.js";
+import type { DeliveryJob, NewNotification, RateLimit, StoredNotification, TrackedEvent } from "../../../ports.js";
+import { DELIVERY_COLUMNS, NOTIFICATION_COLUMNS, toJob, toNotification, type DeliveryRow, type NotificationRow } from "./job-rows.js";
+
+type WithDeliveries = { notification: StoredNotification; deliveries: DeliveryJob[] };
+
+export function accept(db: SqliteConnection, n: NewNotification, now: number, rateLimit: RateLimit | undefined): { notification: StoredNotification; duplicate: boolean } {
+  const limited = rateLimit !== undefined && recentCount(db, n.userId, now - rateLimit.windowMs) >= rateLimit.max;
+  const row = db.get<NotificationRow>(
+    `INSERT INTO notifications (event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING ${NOTIFICATION_COLUMNS}`,
+    [n.eventId, n.userId, n.kind, JSON.stringify(n.params), n.collapseKey, n.badge, n.fingerprint, JSON.stringify(n.content), limited ? 1 : 0, now],
+  );
+  if (row === undefined) {
+    const first = db.get<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE event_id = ?`, [n.eventId])!;
+    return { notification: toNotification(first), duplicate: true };
+  }
+  for (const d of n.deliveries) {
+    db.run(
+      `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [row.id, d.channel, JSON.stringify(d.target), d.deviceId ?? null, limited ? "skipped" : (d.state ?? "pending"), limited ? "rate limited" : (d.reason ?? ""), now],
+    );
+  }
+  if (n.collapseKey !== "" && !limited) supersede(db, row.id, n.userId, n.collapseKey, now);
+  return { notification: toNotification(row), duplicate: false };
+}
+
+function recentCount(db: SqliteConnection, userId: bigint, since: number): number {
+  const row = db.get<{ n: bigint }>("SELECT count(*) AS n FROM notifications WHERE user_id = ? AND created_at > ? AND rate_limited = 0", [userId, since]);
+  return Number(row?.n ?? 0n);
+}
+
+/** Skips the user's older unleased pending deliveries with the same collapse key, channel and device as the new notification's. */
+function supersede(db: SqliteConnection, notificationId: bigint, userId: bigint, collapseKey: string, now: number): void {
+  db.run(
+    `UPDATE deliveries SET state = 'skipped', last_error = $reason
+     WHERE state = 'pending' AND (lease_until IS NULL OR lease_until <= $now)
+       AND notification_id IN (SELECT id FROM notifications WHERE user_id = $user AND collapse_key = $key AND id <> $id)
+       AND EXISTS (SELECT 1 FROM deliveries nd WHERE nd.notification_id = $id AND nd.state = 'pending'
+                   AND nd.channel = deliveries.channel AND nd.device_id IS deliveries.device_id)`,
+    { reason: `superseded by notification ${notificationId}`, now, user: userId, key: collapseKey, id: notificationId },
+  );
+}
+
+export function lease(db: SqliteConnection, now: number, limit: number, leaseMs: number, channel: Channel | null): { job: DeliveryJob; notification: StoredNotification }[] {
+  // SQLite reads a negative LIMIT as "no limit"; the port means none.
+  if (limit <= 0) return [];
+  const rows = db.all<DeliveryRow>(
+    `UPDATE deliveries SET lease_until = $until
+     WHERE id IN (
+       SELECT id FROM deliveries
+       WHERE state = 'pending' AND next_attempt_at <= $now
+         AND (lease_until IS NULL OR lease_until <= $now)
+         AND ($channel IS NULL OR channel = $channel)
+       ORDER BY next_attempt_at, id
+       LIMIT $limit)
+     RETURNING ${DELIVERY_COLUMNS}`,
+    { until: now + leaseMs, now, channel, limit },
+  );
+  // RETURNING comes in no defined order: due first, then the oldest job, as the port promises.
+  rows.sort((a, b) => (a.next_attempt_at !== b.next_attempt_at ? (a.next_attempt_at < b.next_attempt_at ? -1 : 1) : a.id < b.id ? -1 : 1));
+  const notifications = new Map<bigint, StoredNotification>();
+  return rows.map((row) => {
+    let notification = notifications.get(row.notification_id);
+    if (notification === undefined) {
+      notification = toNotification(db.get<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`, [row.notification_id])!);
+      notifications.set(row.notification_id, notification);
+    }
+    return { job: toJob(row), notification };
+  });
+}
+
+export function markSent(db: SqliteConnection, jobId: bigint, now: number): void {
+  db.run(
+    `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, last_error = '', lease_until = NULL, sent_at = ?
+     WHERE id = ? AND state = 'pending'`,
+    [now, jobId],
+  );
+}
+
+export function markFailed(db: SqliteConnection, jobId: bigint, error: string, nextAttemptAt: number, dead: boolean): void {
+  db.run(
+    `UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = NULL
+     WHERE id = ? AND state = 'pending'`,
+    [dead ? "dead" : "pending", error, nextAttemptAt, jobId],
+  );
+}
+
+export function markRejected(db: SqliteConnection, jobId: bigint, error: string): void {
+  db.run(
+    `UPDATE deliveries SET state = 'rejected', attempts = attempts + 1, last_error = ?, lease_until = NULL
+     WHERE id = ? AND state = 'pending'`,
+    [error, jobId],
+  );
+}
+
+export function listDead(db: SqliteConnection, limit: number): DeliveryJob[] {
+  return db.all<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT ?`, [limit]).map(toJob);
+}
+
+export function retryDead(db: SqliteConnection, ids: bigint[] | undefined, now: number): number {
+  if (ids === undefined) {
+    return db.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE state = 'dead'", [now]);
+  }
+  // One prepared single-row statement per id; a repeated id finds its job pending already and counts once.
+  let retried = 0;
+  for (const id of ids) {
+    retried += db.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND state = 'dead'", [now, id]);
+  }
+  return retried;
+}
+
+export function get(db: SqliteConnection, notificationId: bigint): WithDeliveries | undefined {
+  const row = db.get<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`, [notificationId]);
+  return row === undefined ? undefined : withDeliveries(db, row);
+}
+
+export function listForUser(db: SqliteConnection, userId: bigint, limit: number): WithDeliveries[] {
+  const rows = db.all<NotificationRow>(
+    `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+    [userId, limit],
+  );
+  return rows.map((row) => withDeliveries(db, row));
+}
+
+function withDeliveries(db: SqliteConnection, row: NotificationRow): WithDeliveries {
+  const deliveries = db.all<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE notification_id = ? ORDER BY id`, [row.id]);
+  return { notification: toNotification(row), deliveries: deliveries.map(toJob) };
+}
+
+export function track(db: SqliteConnection, notificationId: bigint, deviceId: bigint, event: TrackedEvent, at: number): boolean {
+  if (db.get("SELECT 1 FROM notifications WHERE id = ?", [notificationId]) === undefined) return false;
+  // A repeat keeps the first time.
+  db.run("INSERT INTO notification_events (notification_id, device_id, event, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [notificationId, deviceId, event, at]);
+  return true;
+}
+
+export function depth(db: SqliteConnection): Record<string, number> {
+  const rows = db.all<{ channel: string; n: bigint }>("SELECT channel, count(*) AS n FROM deliveries WHERE state = 'pending' GROUP BY channel");
+  return Object.fromEntries(rows.map((r) => [r.channel, Number(r.n)]));
+}
