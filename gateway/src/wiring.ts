@@ -23,10 +23,10 @@ import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
-import { ChatLink } from "./ws/chat-link.js";
-import { PresenceLink } from "./ws/presence-link.js";
+import { ChatLink } from "./adapters/chat-link.js";
+import { PresenceLink } from "./adapters/presence-link.js";
 import { deliverService } from "./ws/deliver.js";
-import { DeviceRegistry } from "./ws/registry.js";
+import { DeviceRegistry } from "./domain/device-registry.js";
 import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from "./ws/websocket.js";
 
 export interface GatewayUpstreamTransports {

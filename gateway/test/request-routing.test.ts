@@ -10,10 +10,11 @@ import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence
 import { createLogger } from "@parley/runtime";
 import { decodeServerFrame, encodeClientFrame, REPLY_TO, type RequestKind, type WireFormat } from "@parley/wire";
 import type { WebSocket } from "ws";
-import type { ChatLink } from "../src/ws/chat-link.js";
-import { DeviceConnection, type PresencePort } from "../src/ws/connection.js";
+import type { ChatLink } from "../src/adapters/chat-link.js";
+import type { PresencePort } from "../src/ports.js";
+import { DeviceConnection } from "../src/ws/connection.js";
 import type { QueuedFrame } from "../src/ws/request-routes.js";
-import { UserLane } from "../src/ws/user-lanes.js";
+import { UserLane } from "../src/domain/user-lanes.js";
 import { WriteBatcher } from "../src/ws/write-batching.js";
 
 const USER = 1000n;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UserLane, UserLanes, type LaneMember } from "../src/ws/user-lanes.js";
+import { UserLane, UserLanes, type LaneMember } from "../src/domain/user-lanes.js";
 
 const limits = { framesPerSecond: 10, frameBurst: 10, maxInFlight: 2, maxQueued: 4 };
 

@@ -3,23 +3,18 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Reply } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
+import type { PresencePort } from "../ports.js";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
 import type { Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
-import type { ChatLink } from "./chat-link.js";
-import type { DeviceSocket } from "./registry.js";
+import type { ChatLink } from "../adapters/chat-link.js";
+import type { DeviceSocket } from "../domain/device-registry.js";
 import { route, type ChatRequest, type QueuedFrame, type RequestTargets } from "./request-routes.js";
-import type { LaneLimits, LaneMember, UserLane } from "./user-lanes.js";
+import type { LaneLimits, LaneMember, UserLane } from "../domain/user-lanes.js";
 import { encodedOnce, type WriteBatcher } from "./write-batching.js";
 
 const encode = encodedOnce((frame: ServerFrame, format: string) => encodeServerFrame(frame, format as WireFormat));
-
-/** What a connection needs from presence. */
-export interface PresencePort {
-  heartbeat(userId: bigint, deviceId: bigint): void;
-  getPresence(viewerId: bigint, userIds: bigint[]): Promise<UserPresence[]>;
-}
 
 export interface ConnectionLimits extends LaneLimits {
   /** Frames refused for rate in a row before the connection is closed (4002). */

@@ -9,13 +9,14 @@ import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1
 import { WS_PATH, type WireFormat } from "@parley/wire";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { ChatLink } from "./chat-link.js";
-import { DeviceConnection, type ConnectionLimits, type PresencePort } from "./connection.js";
+import type { ChatLink } from "../adapters/chat-link.js";
+import type { PresencePort } from "../ports.js";
+import { DeviceConnection, type ConnectionLimits } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
-import type { DeviceRegistry } from "./registry.js";
+import type { DeviceRegistry } from "../domain/device-registry.js";
 import type { QueuedFrame } from "./request-routes.js";
 import { sessionEndClose } from "./session-end.js";
-import { UserLanes } from "./user-lanes.js";
+import { UserLanes } from "../domain/user-lanes.js";
 import { WriteBatcher } from "./write-batching.js";
 
 export interface WebSocketOptions {
