@@ -243,7 +243,7 @@ describe("brute-force limits", () => {
     const credentials = testCredentials();
     let database: ThrowawayDatabase;
     let dataDir: string;
-    let accounts: ServiceProcess[] = [];
+    const accounts: ServiceProcess[] = [];
     let clients: Client<typeof AccountService>[] = [];
 
     before(async () => {

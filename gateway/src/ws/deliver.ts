@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { DeliverResponseSchema, DeliveryResultSchema, DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
+import { DeliverResponseSchema, DeliveryResultSchema, type DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import type { DeviceRegistry } from "../domain/device-registry.js";
 
 /** DeliverService: writes each delivery's frame to the matching devices this gateway holds. */

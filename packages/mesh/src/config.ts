@@ -24,7 +24,7 @@ export const etcdEnv = {
   /** Every key of this deployment lives under this prefix, so deployments can share one etcd. */
   ETCD_PREFIX: z
     .string()
-    .regex(/^\/[A-Za-z0-9._\/-]*\/$/, { error: 'must start and end with "/", such as /parley/' })
+    .regex(/^\/[A-Za-z0-9._/-]*\/$/, { error: 'must start and end with "/", such as /parley/' })
     .default("/parley/"),
   /** Deadline of each etcd call: how long a hung etcd can hold up a registration or a claim. */
   ETCD_TIMEOUT_MS: env.int(100, 60_000, 5_000),

@@ -1,12 +1,12 @@
 import type { Db } from "@parley/relational";
-import {
-  type ConversationRecord,
-  type GroupChange,
-  type InboxItem,
-  type MemberRecord,
-  type MemberRole,
-  type SendOutcome,
-  type StoredMessage,
+import type {
+  ConversationRecord,
+  GroupChange,
+  InboxItem,
+  MemberRecord,
+  MemberRole,
+  SendOutcome,
+  StoredMessage,
 } from "../../ports.js";
 import {
   CONVERSATION_COLUMNS,
