@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (`npm test`): proto lint, type-check, then every
-# test file against a real Postgres server and a real etcd. Extra arguments go
-# to the test runner, e.g. `npm test -- --test-name-pattern=relational`.
+# The project's test command (`npm test`): proto lint and breaking-change check, lint and
+# format check, type-check, then every test file against a real Postgres server and a real
+# etcd. Extra arguments go to the test runner, e.g. `npm test -- --test-name-pattern=relational`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,6 +10,15 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 echo "test: buf lint" >&2
 npx buf lint
+
+# The contracts may only grow compatibly: every change is checked against the last
+# release's image (package.json's proto:breaking names it; proto-releases/README.md).
+echo "test: buf breaking" >&2
+npm run --silent proto:breaking
+
+# Lint (including the import directions in biome.json) and the formatting check.
+echo "test: biome ci" >&2
+npx biome ci .
 
 echo "test: tsc" >&2
 npx tsc -p tsconfig.json
