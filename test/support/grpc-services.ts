@@ -2,7 +2,7 @@ import { accountAccess, loadAccountConfig, mapAccountError, startAccount } from 
 import { chatAccess, mapChatError, startChat } from "@parley/chat";
 import { MemoryRegistry } from "@parley/mesh";
 import { loadGatewayConfig, startGateway, type RunningGateway } from "@parley/gateway";
-import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
+import { idgenAccess, mapIdgenError, startIdgen } from "@parley/idgen";
 import { mapPresenceError, presenceAccess, startPresence } from "@parley/presence";
 import { openPostgresDb, postgresStorage } from "@parley/relational";
 import { createLogger, errorInterceptor, Metrics, startServer, type AccessPolicy, type ErrorMapper, type RunningServer } from "@parley/runtime";
@@ -55,7 +55,7 @@ export async function startGrpcServices(databaseUrl: string): Promise<GrpcServic
     { storage },
   );
   const accountServer = await serve("account", account.routes, account.serviceNames, mapAccountError, accountAccess);
-  const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 5, clock: systemClock, maxBackwardMs: 100 }) });
+  const idgen = startIdgen({ workerId: 5, maxClockBackwardMs: 100 });
   const idgenServer = await serve("idgen", idgen.routes, idgen.serviceNames, mapIdgenError, idgenAccess);
   const presence = await startPresence({ storage, account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, logger("presence"));
   const presenceServer = await serve("presence", presence.routes, presence.serviceNames, mapPresenceError, presenceAccess);

@@ -3,7 +3,7 @@ import { accountAccess, startAccount, mapAccountError, type AccountConfig } from
 import { chatAccess, startChat, mapChatError, type ChatConfig } from "@parley/chat";
 import { presenceAccess, startPresence, mapPresenceError, type Clock, type PresenceConfig, type Timers } from "@parley/presence";
 import { deliverAccess, startGateway, type GatewayConfig, type RunningGateway } from "@parley/gateway";
-import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock, type IdgenConfig } from "@parley/idgen";
+import { idgenAccess, mapIdgenError, startIdgen, type IdgenConfig } from "@parley/idgen";
 import { configuredProviders, mapNotifyError, notifyAccess, startNotify, type NotifyConfig, type RunningNotify } from "@parley/notify";
 import { MemoryRegistry } from "@parley/mesh";
 import { openConfiguredStorage } from "@parley/relational";
@@ -65,9 +65,7 @@ export async function startEmbedded(
   const registry = new MemoryRegistry();
   const storage = await openConfiguredStorage(config.account.database, config.account.dataDir, "parley", loggerFor("relational"));
   const account = await startAccount(config.account, loggerFor("account"), { storage });
-  const idgen = createIdgenService({
-    generator: new SnowflakeGenerator({ workerId: config.idgen.workerId, clock: systemClock, maxBackwardMs: config.idgen.maxClockBackwardMs }),
-  });
+  const idgen = startIdgen({ workerId: config.idgen.workerId, maxClockBackwardMs: config.idgen.maxClockBackwardMs });
   const accountErrors = errorInterceptor(mapAccountError, loggerFor("account"));
   const idgenErrors = errorInterceptor(mapIdgenError, loggerFor("idgen"));
   const chatErrors = errorInterceptor(mapChatError, loggerFor("chat"));

@@ -2,7 +2,7 @@ import { createClient, type Client, type ConnectRouter, type Interceptor } from 
 import { AccountService } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { accountAccess, loadAccountConfig, startAccount, mapAccountError } from "@parley/account";
-import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
+import { idgenAccess, mapIdgenError, startIdgen } from "@parley/idgen";
 import { presenceAccess, startPresence } from "@parley/presence";
 import { createLogger, DEVICE_HEADER, errorInterceptor, inProcessTransport, USER_HEADER, type AccessPolicy, type Role } from "@parley/runtime";
 import { openTestStorage, type TestStorageKind } from "@parley/testkit";
@@ -39,7 +39,7 @@ export async function startChatHarness(kind: TestStorageKind = "sqlite"): Promis
     silent,
     { storage: store.storage },
   );
-  const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 1, clock: systemClock, maxBackwardMs: 100 }) });
+  const idgen = startIdgen({ workerId: 1, maxClockBackwardMs: 100 });
   const accountAs = (caller: Role) => inProcess(account.routes, accountAccess, caller, [errorInterceptor(mapAccountError, silent)]);
   const presence = await startPresence({ storage: store.storage, account: accountAs("presence"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, silent);
   const chat = await startChat(

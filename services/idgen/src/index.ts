@@ -1,5 +1,6 @@
 // What other packages (the standalone process, tests) use from the ID service.
 export { createIdgenService, type IdgenDeps } from "./server.js";
+export { startIdgen, type IdgenOptions } from "./wiring.js";
 export {
   decodeId,
   encodeId,

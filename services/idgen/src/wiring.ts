@@ -3,9 +3,23 @@ import { idgenAccess } from "./access.js";
 import { systemClock } from "./adapters/system-clock.js";
 import { loadIdgenConfig, type IdgenConfig } from "./config.js";
 import { mapIdgenError } from "./errors.js";
+import type { WorkerIdSource } from "./ports.js";
 import { createIdgenService } from "./server.js";
 import { SnowflakeGenerator } from "./domain/snowflake.js";
 import { openIdentity } from "./adapters/worker-ids.js";
+
+/** What the ID service needs: its worker id (fixed, or the etcd lease) and how far back the clock may step before it refuses. */
+export interface IdgenOptions {
+  workerId: number | WorkerIdSource;
+  maxClockBackwardMs: number;
+}
+
+/** The ID service's composition root: the Snowflake generator on the system clock, and its handlers. */
+export function startIdgen(options: IdgenOptions): ReturnType<typeof createIdgenService> {
+  return createIdgenService({
+    generator: new SnowflakeGenerator({ workerId: options.workerId, clock: systemClock, maxBackwardMs: options.maxClockBackwardMs }),
+  });
+}
 
 /** The idgen process: its worker id (fixed or leased in etcd), the generator, the server, its place in the registry. */
 export const idgenProcess: ServiceDefinition<IdgenConfig> = {
@@ -17,8 +31,7 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
     // idgen calls no other service: it needs the trust file, not a key of its own.
     const plane = openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false });
     const identity = await openIdentity(config, logger);
-    const generator = new SnowflakeGenerator({ workerId: identity.workerId, clock: systemClock, maxBackwardMs: config.maxClockBackwardMs });
-    const service = createIdgenService({ generator });
+    const service = startIdgen({ workerId: identity.workerId, maxClockBackwardMs: config.maxClockBackwardMs });
     const server = await startServer({
       host: config.host,
       port: config.port,
