@@ -121,15 +121,15 @@ describe("distributed mode: each service its own process over real gRPC with ser
 
     it("receives Parley's errors as standard gRPC status codes with their messages", async () => {
       const publicApi = grpcAs("account", account, "gateway", "account");
-      await assert.rejects(unary(publicApi, "SignUp", { username: "x", password: "correct horse battery" }), (err: any) => {
+      await assert.rejects(unary(publicApi, "SignUp", { username: "x", password: "correct horse battery" }), (err: grpc.ServiceError) => {
         assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
         assert.match(err.details, /username must be 3 to 32 characters/);
         return true;
       });
-      await assert.rejects(unary(publicApi, "GetProfile", {}), (err: any) => err.code === grpc.status.UNAUTHENTICATED);
+      await assert.rejects(unary(publicApi, "GetProfile", {}), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED);
       publicApi.close();
       const withoutToken = grpcJsClient("accountInternal", account.url, { ca: readFileSync(credentials.certs!.caFile) });
-      await assert.rejects(unary(withoutToken, "GetUsers", { userIds: ["1"] }), (err: any) => err.code === grpc.status.UNAUTHENTICATED && /service token is required/.test(err.details));
+      await assert.rejects(unary(withoutToken, "GetUsers", { userIds: ["1"] }), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED && /service token is required/.test(err.details));
       withoutToken.close();
     });
 
@@ -142,7 +142,7 @@ describe("distributed mode: each service its own process over real gRPC with ser
       assert.equal(decoded.workerId, 7);
       assert.equal(decoded.sequence >= 0, true);
       // grpc-js decodes grpc-message with decodeURI, which leaves reserved characters such as ":" escaped.
-      await assert.rejects(unary(asOperator, "NextIds", { count: 1 }), (err: any) => err.code === grpc.status.PERMISSION_DENIED && /operator:test may not call/.test(decodeURIComponent(err.details)));
+      await assert.rejects(unary(asOperator, "NextIds", { count: 1 }), (err: grpc.ServiceError) => err.code === grpc.status.PERMISSION_DENIED && /operator:test may not call/.test(decodeURIComponent(err.details)));
       asChat.close();
       asOperator.close();
     });
@@ -156,7 +156,7 @@ describe("distributed mode: each service its own process over real gRPC with ser
         const health = grpcJsClient("health", proc.url, proc === gateway ? {} : { ca: readFileSync(credentials.certs!.caFile) });
         assert.equal((await unary(health, "Check", { service: "" })).status, "SERVING");
         assert.equal((await unary(health, "Check", { service })).status, "SERVING");
-        await assert.rejects(unary(health, "Check", { service: "no.such.Service" }), (err: any) => err.code === grpc.status.NOT_FOUND);
+        await assert.rejects(unary(health, "Check", { service: "no.such.Service" }), (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND);
         health.close();
       }
     });

@@ -25,7 +25,10 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await callApi(p.url, "AddFriend", { userId: String(b.userId) }, a.token);
     await callApi(p.url, "AddFriend", { userId: String(a.userId) }, b.token);
   };
-  const track = <T extends { client: ParleyClient }>(d: T) => (clients.push(d.client), d);
+  const track = <T extends { client: ParleyClient }>(d: T) => {
+    clients.push(d.client);
+    return d;
+  };
 
   before(async () => {
     // Heartbeats arrive in real time while this test jumps the presence clock, so the

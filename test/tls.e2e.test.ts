@@ -8,10 +8,11 @@ import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { freePorts, testCredentials, type TestCredentials } from "@parley/testkit";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { grpcJsClient, unary } from "./support/grpcjs.js";
+import type { ApiResult } from "./support/http-api.js";
 import { RawSocket } from "./support/raw-socket.js";
 
 /** POSTs JSON over HTTPS, verifying the server against `ca` (fetch cannot take a private CA). */
-function post(url: string, body: unknown, ca: Buffer, token?: string): Promise<{ status: number; body: any }> {
+function post(url: string, body: unknown, ca: Buffer, token?: string): Promise<Pick<ApiResult, "status" | "body">> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
     const req = https.request(url, { method: "POST", ca, headers }, (res) => {

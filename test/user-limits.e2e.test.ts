@@ -82,7 +82,17 @@ describe("one user's frame budget (embedded mode, real sockets)", () => {
     assert.equal(refused.status, 429);
     assert.match(refused.body, /closed for flooding; reconnect in [1-4] s/);
     // Four frames' worth at one a second: back within about four seconds.
-    await until(async () => (await RawSocket.open(p.wsUrl, user.token).then((r) => (r.close(), true), () => false)), "the reconnect allowed");
+    await until(
+      async () =>
+        await RawSocket.open(p.wsUrl, user.token).then(
+          (r) => {
+            r.close();
+            return true;
+          },
+          () => false,
+        ),
+      "the reconnect allowed",
+    );
   });
 });
 
@@ -102,7 +112,17 @@ describe("socket caps per device and per user (embedded mode, real sockets)", ()
     assert.match(refused.body, /too many connections for this device: at most 2/);
     first.close();
     await first.closedWith();
-    await until(async () => (await RawSocket.open(p.wsUrl, phone.token).then((s) => (s.close(), true), () => false)), "a place for the device");
+    await until(
+      async () =>
+        await RawSocket.open(p.wsUrl, phone.token).then(
+          (s) => {
+            s.close();
+            return true;
+          },
+          () => false,
+        ),
+      "a place for the device",
+    );
     second.close();
   });
 

@@ -124,7 +124,7 @@ const errorOf = (frame: ServerFrame | undefined) => {
 describe("the gateway's request routing", () => {
   it("knows every request of the contract: each ClientFrame case gets the reply the SDK expects", async () => {
     const device = deviceUnderTest();
-    REQUESTS.forEach((field, i) => device.send(requestFrame(BigInt(i + 1), field)));
+    for (const [i, field] of REQUESTS.entries()) device.send(requestFrame(BigInt(i + 1), field));
     const frames = await device.ws.received(REQUESTS.length);
     for (const [i, field] of REQUESTS.entries()) {
       const reply = frames.find((frame) => frame.id === BigInt(i + 1));
@@ -134,7 +134,7 @@ describe("the gateway's request routing", () => {
 
   it("sends to chat exactly the requests that are chat Command ops, with their request message, as the device's user", async () => {
     const device = deviceUnderTest();
-    REQUESTS.forEach((field, i) => device.send(requestFrame(BigInt(i + 1), field)));
+    for (const [i, field] of REQUESTS.entries()) device.send(requestFrame(BigInt(i + 1), field));
     await device.ws.received(REQUESTS.length);
     const expected = REQUESTS.filter((field) => CHAT_OPS.has(field.localName));
     assert.deepEqual(device.chat.calls.map((call) => call.op.case).sort(), expected.map((field) => field.localName).sort());

@@ -7,7 +7,13 @@ export interface BenchUser {
 
 const PASSWORD = "correct horse battery";
 
-async function call(url: string, method: string, body: unknown, token?: string): Promise<any> {
+/** The part of a LogIn reply the benchmark reads (proto JSON: 64-bit ids are decimal strings). */
+interface LogInReply {
+  profile: { userId: string };
+  session: { accessToken: string };
+}
+
+async function call(url: string, method: string, body: unknown, token?: string): Promise<unknown> {
   const res = await fetch(`${url}/parley.account.v1.AccountService/${method}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -30,7 +36,7 @@ export async function makeUsers(url: string, prefix: string, count: number, devi
       const tokens: string[] = [];
       let userId = 0n;
       for (let d = 0; d < devices; d++) {
-        const login = await call(url, "LogIn", { username, password: PASSWORD, deviceName: `bench ${d}` });
+        const login = (await call(url, "LogIn", { username, password: PASSWORD, deviceName: `bench ${d}` })) as LogInReply;
         userId = BigInt(login.profile.userId);
         tokens.push(login.session.accessToken);
       }

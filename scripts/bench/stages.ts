@@ -72,7 +72,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
   };
   const classify = (id: number): string => {
     let stage = stageOf.get(id);
-    if (stage === undefined) stageOf.set(id, (stage = match(STAGES, id) ?? match(FALLBACKS, id) ?? "other"));
+    if (stage === undefined) {
+      stage = match(STAGES, id) ?? match(FALLBACKS, id) ?? "other";
+      stageOf.set(id, stage);
+    }
     return stage;
   };
   profile.samples.forEach((id, i) => {

@@ -161,7 +161,7 @@ export function connectRelay(url: string, id: number): Promise<RelayConn> {
         const frame = Buffer.allocUnsafe(8 + members.length * 4);
         frame.writeUInt32BE(0xffffffff, 0);
         frame.writeUInt32BE(groupId, 4);
-        members.forEach((m, i) => frame.writeUInt32BE(m, 8 + i * 4));
+        for (const [i, m] of members.entries()) frame.writeUInt32BE(m, 8 + i * 4);
         ws.send(frame);
       },
       async close() {

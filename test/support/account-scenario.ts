@@ -62,12 +62,12 @@ export async function runAccountJourney(baseUrl: string, prefix: string): Promis
   assert.equal(accept.body.state, "FRIENDSHIP_STATE_FRIENDS");
   const friends = await callApi(baseUrl, "ListFriends", {}, token);
   assert.deepEqual(
-    friends.body.friends.map((f: any) => [f.profile.username, f.state]),
+    friends.body.friends.map((f: { profile: { username: string }; state: string }) => [f.profile.username, f.state]),
     [[bob, "FRIENDSHIP_STATE_FRIENDS"]],
   );
 
   const devices = await callApi(baseUrl, "ListDevices", {}, token);
-  assert.deepEqual(devices.body.devices.map((d: any) => d.name), ["laptop"]);
+  assert.deepEqual(devices.body.devices.map((d: { name: string }) => d.name), ["laptop"]);
 
   // A second device logs out; its token stops working, the first one's does not.
   const phone = await callApi(baseUrl, "LogIn", { username: alice, password: PASSWORD, deviceName: "phone" });

@@ -12,9 +12,20 @@ const definition = protoLoader.loadSync(
   ["parley/account/v1/account.proto", "parley/idgen/v1/idgen.proto", "parley/chat/v1/chat.proto", "grpc/health/v1/health.proto"],
   { includeDirs: [`${REPO_ROOT}proto`], longs: String, enums: String, defaults: true, oneofs: true },
 );
-const loaded = grpc.loadPackageDefinition(definition) as any;
+type Stub = grpc.ServiceClientConstructor;
+/** Where loadPackageDefinition puts the services the tests call: one object per proto package segment. */
+interface LoadedServices {
+  parley: {
+    account: { v1: { AccountService: Stub; AccountInternalService: Stub } };
+    idgen: { v1: { IdGenService: Stub } };
+    chat: { v1: { ChatService: Stub } };
+  };
+  grpc: { health: { v1: { Health: Stub } } };
+}
+const loaded = grpc.loadPackageDefinition(definition) as unknown as LoadedServices;
 
-export type GrpcJsClient = grpc.Client & Record<string, any>;
+/** A stub built at run time from the loaded proto: one method per rpc, named as in the proto. */
+export type GrpcJsClient = InstanceType<Stub>;
 
 export interface GrpcJsAuth {
   /** The CA bundle that verifies the server (TLS); cleartext h2c when absent. */
@@ -57,9 +68,10 @@ function channelCredentials(auth: GrpcJsAuth): grpc.ChannelCredentials {
 }
 
 /** Calls a unary method and resolves with the response or rejects with the grpc-js ServiceError. */
+// biome-ignore lint/suspicious/noExplicitAny: responses are plain objects decoded at run time from the loaded proto (no generated types, as internal teams call it); the tests read the fields they assert
 export function unary<T = any>(client: GrpcJsClient, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
   return new Promise((resolve, reject) => {
-    client[method](request, metadata, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) =>
+    client[method]!(request, metadata, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) =>
       err ? reject(err) : resolve(res),
     );
   });

@@ -4,6 +4,7 @@
  */
 export interface ApiResult {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON reply of whichever method was called; each test reads the fields it asserts
   body: Record<string, any>;
   /** The response headers (a throttled call's retry-after, for one). */
   headers: Headers;
@@ -19,5 +20,5 @@ export async function callApi(baseUrl: string, method: string, body: unknown, to
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, any>), headers: res.headers };
+  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as ApiResult["body"]), headers: res.headers };
 }

@@ -63,7 +63,10 @@ export class DeviceRegistry {
 
 function addTo(map: Map<bigint, Set<DeviceSocket>>, key: bigint, socket: DeviceSocket): void {
   let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
   set.add(socket);
 }
 

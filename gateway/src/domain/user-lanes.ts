@@ -75,7 +75,10 @@ export class UserLane<T> {
 
   /** Runs the request now, or queues it behind the user's others (pausing the socket when the queue is full). */
   submit(member: LaneMember<T>, request: T): void {
-    if (this.#inFlight < this.limits.maxInFlight) return this.#start(member, request);
+    if (this.#inFlight < this.limits.maxInFlight) {
+      this.#start(member, request);
+      return;
+    }
     this.#waiting.push({ member, request });
     if (this.queued >= this.limits.maxQueued) this.#pause(member);
   }
@@ -151,7 +154,10 @@ export class UserLanes<T> {
 
   join(userId: bigint): UserLane<T> {
     let lane = this.#lanes.get(userId);
-    if (!lane) this.#lanes.set(userId, (lane = new UserLane<T>(this.limits, this.now)));
+    if (!lane) {
+      lane = new UserLane<T>(this.limits, this.now);
+      this.#lanes.set(userId, lane);
+    }
     lane.sockets++;
     return lane;
   }

@@ -81,7 +81,8 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
     if (!this.lane.bucket.take()) {
       if (++this.strikes > this.limits.rateStrikes) {
         this.lane.block();
-        return this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+        this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+        return;
       }
       return void this.write(errorFrame(0n, Code.ResourceExhausted, `too many frames: at most ${this.limits.framesPerSecond} per second per user`));
     }

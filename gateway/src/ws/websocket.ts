@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { AccountInternalService, type SessionsEnded } from "@parley/contracts/parley/account/v1/account";
+import { AccountInternalService, type SessionsEnded, type VerifyTokenResponse } from "@parley/contracts/parley/account/v1/account";
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/wire";
@@ -95,7 +95,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       const handshake = readHandshake(req);
       if ("error" in handshake) return refuse(socket, 400, handshake.error);
       if (!handshake.token) return refuse(socket, 401, "an access token is required");
-      let identity;
+      let identity: VerifyTokenResponse;
       try {
         identity = await accounts.verifyToken({ accessToken: handshake.token });
       } catch (err) {
@@ -109,7 +109,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       if (capped) return refuse(socket, 429, capped);
       const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
-      if ((capped = socketCapRefusal(identity.userId, identity.deviceId))) return refuse(socket, 429, capped);
+      capped = socketCapRefusal(identity.userId, identity.deviceId);
+      if (capped) return refuse(socket, 429, capped);
       const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
       const session = { userId: identity.userId, deviceId: identity.deviceId, sessionId: identity.sessionId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket, session));

@@ -43,9 +43,15 @@ export function encodedOnce<F extends object, D>(encode: (frame: F, format: stri
   const byFormat = new Map<string, WeakMap<F, D>>();
   return (frame, format) => {
     let cache = byFormat.get(format);
-    if (cache === undefined) byFormat.set(format, (cache = new WeakMap()));
+    if (cache === undefined) {
+      cache = new WeakMap();
+      byFormat.set(format, cache);
+    }
     let data = cache.get(frame);
-    if (data === undefined) cache.set(frame, (data = encode(frame, format)));
+    if (data === undefined) {
+      data = encode(frame, format);
+      cache.set(frame, data);
+    }
     return data;
   };
 }

@@ -17,19 +17,28 @@ if (!me || !peer) {
 const base = process.env.PARLEY_URL ?? "http://127.0.0.1:8080";
 const password = process.env.PARLEY_PASSWORD ?? "correct horse battery";
 
-async function api(method: string, body: unknown, token?: string): Promise<any> {
+/** The parts of the account service's replies this example reads (64-bit ids are decimal strings in JSON). */
+interface LogInReply {
+  session: { accessToken: string };
+  profile: { userId: string };
+}
+interface GetProfileReply {
+  profile: { userId: string };
+}
+
+async function api(method: string, body: unknown, token?: string): Promise<unknown> {
   const res = await fetch(`${base}/parley.account.v1.AccountService/${method}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
-  const json = (await res.json()) as any;
+  const json = (await res.json()) as { code?: string; message?: string };
   if (!res.ok && !(method === "SignUp" && json.code === "already_exists")) throw new Error(`${method}: ${json.message}`);
   return json;
 }
 
 await api("SignUp", { username: me, password });
-const login = await api("LogIn", { username: me, password, deviceName: `terminal ${process.pid}` });
+const login = (await api("LogIn", { username: me, password, deviceName: `terminal ${process.pid}` })) as LogInReply;
 const token: string = login.session.accessToken;
 const peerProfile = await findPeer();
 const names = new Map<string, string>([[login.profile.userId, me], [peerProfile.userId, peer]]);
@@ -57,7 +66,7 @@ lines.on("close", () => void client.close().then(() => process.exit(0)));
 async function findPeer(): Promise<{ userId: string }> {
   for (let waited = false; ; waited = true) {
     try {
-      return (await api("GetProfile", { username: peer }, token)).profile;
+      return ((await api("GetProfile", { username: peer }, token)) as GetProfileReply).profile;
     } catch {
       if (!waited) console.log(`-- waiting for ${peer} to sign up...`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -342,15 +342,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const { body } = frame;
     switch (body.case) {
       case "entry":
-        return this.inbox.offer(body.value);
+        this.inbox.offer(body.value);
+        break;
       case "typing":
-        return this.emit("typing", body.value);
+        this.emit("typing", body.value);
+        break;
       case "presence":
-        return this.emit("presence", body.value);
+        this.emit("presence", body.value);
+        break;
       case "error":
-        return this.emit("error", ParleyError.fromFrame(body.value));
+        this.emit("error", ParleyError.fromFrame(body.value));
+        break;
       default:
-        return; // a push this version does not know
+        break; // a push this version does not know
     }
   }
 

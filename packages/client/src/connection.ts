@@ -134,7 +134,8 @@ export class Connection {
     try {
       frame = decodeServerFrame(data, this.options.format);
     } catch (err) {
-      return this.hooks.malformed(err);
+      this.hooks.malformed(err);
+      return;
     }
     if (frame.id !== 0n) {
       this.pending.settle(frame); // no match: a late reply to a request that timed out

@@ -13,7 +13,10 @@ export class Emitter<E extends EventMap<E>> {
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof E>(event: K, listener: (...args: E[K]) => void): () => void {
     let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
     set.add(listener);
     return () => this.off(event, listener);
   }

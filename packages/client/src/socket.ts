@@ -81,7 +81,9 @@ export function globalWebSocket(tokenIn: "subprotocol" | "header"): SocketFactor
       else if (data instanceof ArrayBuffer) listener.message(new Uint8Array(data));
     };
     // Browsers hide why a connection failed (a 401 looks like a network error); close follows.
-    ws.onerror = (event) => void (failure = event);
+    ws.onerror = (event) => {
+      failure = event;
+    };
     ws.onclose = (event) => {
       if (closed) return;
       closed = true;

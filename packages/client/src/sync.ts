@@ -95,7 +95,9 @@ export class InboxSync {
     const seq = this.tracker.cursor;
     if (!connection || seq <= this.acked) return;
     await connection.request("ackCursor", { seq }, timeoutMs).then(
-      () => void (this.acked = seq),
+      () => {
+        this.acked = seq;
+      },
       () => undefined,
     );
   }

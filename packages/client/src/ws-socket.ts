@@ -21,7 +21,9 @@ export async function wsPackageSocket({ url, protocol, token }: SocketRequest, l
   });
   ws.on("open", () => listener.open(ws.protocol));
   ws.on("message", (data, isBinary) => listener.message(toWireData(data, isBinary)));
-  ws.on("error", (err) => void (failure = err));
+  ws.on("error", (err) => {
+    failure = err;
+  });
   ws.on("close", (code, reason) => {
     if (closed) return;
     closed = true;

@@ -71,7 +71,9 @@ describe("backoff", () => {
         retryable: () => true,
         random: () => 0.999999,
         now: () => now,
-        sleep: async (ms) => void (now += ms),
+        sleep: async (ms) => {
+          now += ms;
+        },
         onRetry: (_err, attempt) => notified.push(attempt),
       }),
       /still down/,

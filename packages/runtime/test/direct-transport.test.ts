@@ -47,7 +47,13 @@ describe("direct transport (in-process calls without serialisation)", () => {
         if (req.header.get("x-refuse") === name) throw new ConnectError(`refused by ${name}`, Code.PermissionDenied);
         return next(req);
       };
-    const routes = (router: ConnectRouter) => router.service(IdGenService, { nextIds: () => (order.push("handler"), { ids: [] }) });
+    const routes = (router: ConnectRouter) =>
+      router.service(IdGenService, {
+        nextIds: () => {
+          order.push("handler");
+          return { ids: [] };
+        },
+      });
     const client = createClient(IdGenService, directTransport(routes, [tag("first"), tag("second")]));
     await client.nextIds({ count: 1 });
     assert.deepEqual(order, ["first", "second", "handler"]);
@@ -113,7 +119,7 @@ describe("direct transport (in-process calls without serialisation)", () => {
   it("delivers a streaming handler's error to the reader as a ConnectError", async () => {
     const routes = (router: ConnectRouter) =>
       router.service(ChatService, {
-        // eslint-disable-next-line require-yield
+        // biome-ignore lint/correctness/useYield: the point is a stream that fails before its first message
         async *stream() {
           throw new ConnectError("not now", Code.Unavailable);
         },

@@ -71,7 +71,12 @@ async function keepOpen(token: string): Promise<void> {
     if (ceased) return conn.terminate();
     open.add(conn);
     const closed = { yes: false };
-    const ended = new Promise<void>((resolve) => conn.onClose(() => ((closed.yes = true), resolve())));
+    const ended = new Promise<void>((resolve) =>
+      conn.onClose(() => {
+        closed.yes = true;
+        resolve();
+      }),
+    );
     await Promise.all([pump(conn, closed), ended]);
     open.delete(conn);
   }

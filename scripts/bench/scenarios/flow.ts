@@ -97,7 +97,7 @@ export async function runFlow(links: Link[], o: FlowOptions): Promise<FlowResult
   const sentTotal = () => sentCount.reduce((a, b) => a + b, 0);
 
   if (o.window !== undefined) {
-    links.forEach((_, l) => pump(l));
+    for (const l of links.keys()) pump(l);
     sendingDone = true;
   } else {
     await paced(links.length, perLink, o.rate!, (o.seconds ?? 1) * 1000, sendOne);

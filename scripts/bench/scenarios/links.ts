@@ -87,7 +87,7 @@ export async function parleyGroup(url: string, owner: BenchUser, members: BenchU
   const sender = await connectParley(url, owner.tokens[0]!);
   const receivers = await Promise.all(members.map((m) => connectParley(url, m.tokens[0]!)));
   const link: Link = { fanout: members.length, onDeliver: () => {}, send: (i) => sender.send(groupId, `${tag}-${i}`, `${tag}:${i}`) };
-  receivers.forEach((r, index) => receiveInto(r, tag, link, index));
+  for (const [index, r] of receivers.entries()) receiveInto(r, tag, link, index);
   return { links: [link], close: () => closeAll([sender, ...receivers]) };
 }
 
@@ -106,6 +106,6 @@ export async function relayGroup(url: string, members: number): Promise<Links> {
       return undefined;
     },
   };
-  receivers.forEach((r, index) => (r.onMessage = (body, at) => link.onDeliver(body.readUInt32BE(0), index, at)));
+  for (const [index, r] of receivers.entries()) r.onMessage = (body, at) => link.onDeliver(body.readUInt32BE(0), index, at);
   return { links: [link], close: () => closeAll([sender, ...receivers]) };
 }

@@ -135,7 +135,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         const login = await h.api.logIn({ username: "victim", password: PASSWORD, deviceName: "tablet" });
         let session = login.session!;
         const issued = [session];
-        for (let i = 0; i < 11; i++) issued.push((session = (await h.api.refreshSession({ refreshToken: session.refreshToken })).session!));
+        for (let i = 0; i < 11; i++) {
+          session = (await h.api.refreshSession({ refreshToken: session.refreshToken })).session!;
+          issued.push(session);
+        }
         // Eleven used tokens, ten remembered: the oldest is refused as unknown, and changes nothing.
         await rejects(h.api.refreshSession({ refreshToken: issued[0]!.refreshToken }), Code.Unauthenticated, /not valid/);
         await h.api.getProfile({}, bearer(session.accessToken));

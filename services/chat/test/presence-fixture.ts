@@ -96,7 +96,11 @@ export async function inProcessPresence(): Promise<PresenceFixture> {
       current = await freshPresence();
       reach();
     },
-    close: () => (inner ? (current.presence.drain(), current.cleanup()) : Promise.resolve()),
+    close: () => {
+      if (!inner) return Promise.resolve();
+      current.presence.drain();
+      return current.cleanup();
+    },
   });
 }
 

@@ -64,7 +64,7 @@ for (const [name, startPresence] of [
         await new Promise((resolve) => setImmediate(resolve)); // the next lookup in a later turn
       }
       const answers = await Promise.all(lookups);
-      answers.forEach((found, i) => assert.deepEqual([...found.keys()], [users[i]]));
+      for (const [i, found] of answers.entries()) assert.deepEqual([...found.keys()], [users[i]]);
       assert.equal(presence.seen.length, 200);
     });
 

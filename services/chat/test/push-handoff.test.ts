@@ -39,14 +39,14 @@ describe("push hand-off", () => {
 
     it("names the group", () => {
       const request = newMessageRequest({ push: { recipientId: 42n, message: message(7n) }, senderName: "Ada", groupName: "Climbing", badge: 0 });
-      assert.equal(request.params["conversation_name"], "Climbing");
+      assert.equal(request.params.conversation_name, "Climbing");
     });
 
     it("passes up to 2,000 characters of text for notify to cut, never splitting an emoji", () => {
-      const preview = (text: string) => newMessageRequest({ push: { recipientId: 1n, message: message(2n, { text }) }, senderName: "A", groupName: undefined, badge: 0 }).params["preview"];
+      const preview = (text: string) => newMessageRequest({ push: { recipientId: 1n, message: message(2n, { text }) }, senderName: "A", groupName: undefined, badge: 0 }).params.preview;
       const exact = "x".repeat(PREVIEW_MAX_CHARS);
       assert.equal(preview(exact), exact);
-      assert.equal(preview(exact + "yz"), exact);
+      assert.equal(preview(`${exact}yz`), exact);
       const emoji = "\u{1F600}".repeat(PREVIEW_MAX_CHARS + 5);
       assert.equal(preview(emoji), "\u{1F600}".repeat(PREVIEW_MAX_CHARS));
       assert.equal(previewText("short"), "short");

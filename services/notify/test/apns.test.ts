@@ -16,7 +16,8 @@ interface Reply {
 
 interface Seen {
   headers: http2.IncomingHttpHeaders;
-  body: Record<string, any>;
+  /** The JSON payload: `aps`, with the custom data beside it. */
+  body: { aps: Record<string, unknown> };
 }
 
 /** A stand-in for APNs over h2c: answers scripted replies in order, then 200 with an apns-id. */

@@ -43,9 +43,9 @@ describe("FcmProvider", () => {
     assert.equal(message?.token, "device-token-1");
     assert.deepEqual(message?.notification, { title: "Ada", body: "see you at 6" });
     assert.deepEqual(message?.data, { conversationId: "123456789012345678" });
-    assert.equal(message?.android.collapse_key, "conv-123");
-    assert.equal(message?.android.notification.notification_count, 3);
-    assert.equal(message?.apns.payload.aps.badge, 3);
+    assert.equal(message?.android?.collapse_key, "conv-123");
+    assert.equal(message?.android?.notification?.notification_count, 3);
+    assert.equal(message?.apns?.payload.aps.badge, 3);
   });
 
   it("leaves android and apns options out when there is no collapse key or badge", async () => {

@@ -79,8 +79,8 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const sent = fcm.seen[0]!.body.message;
         assert.deepEqual(sent.notification, { title: "Ada", body: "see you at 6" });
         assert.deepEqual(sent.data, { kind: "new_message", conversation_id: "42", notification_id: res.notificationId.toString() });
-        assert.equal(sent.android.collapse_key, "conversation:42");
-        assert.equal(sent.android.notification.notification_count, 4);
+        assert.equal(sent.android?.collapse_key, "conversation:42");
+        assert.equal(sent.android?.notification?.notification_count, 4);
       });
 
       it("stores one notification for a repeated event id and sends it once", async () => {

@@ -221,7 +221,10 @@ describe("presence tracker", () => {
     const store = new MemoryLastSeenStore();
     const spy: LastSeenStore = {
       load: (ids) => store.load(ids),
-      save: (userId, ms) => (saves.push([userId, ms]), store.save(userId, ms)),
+      save: (userId, ms) => {
+        saves.push([userId, ms]);
+        return store.save(userId, ms);
+      },
     };
     const { time, tracker, t0 } = setup(spy);
     tracker.connect("gw-1", ALICE, PHONE);

@@ -125,10 +125,12 @@ export function openInternalPlane(settings: InternalPlaneSettings, as: Role | `$
         return signer.token(audience);
       },
       guard: (policy) => serviceAuthInterceptor({ policy, verifier, trust, logger }),
-      close: () => opened.forEach((o) => o.close()),
+      close: () => {
+        for (const o of opened) o.close();
+      },
     };
   } catch (err) {
-    opened.forEach((o) => o.close());
+    for (const o of opened) o.close();
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { SigningKey } from "./keys.js";
 import type { Principal } from "./principals.js";
 import type { TrustStore } from "./trust-store.js";
@@ -101,7 +101,7 @@ export class ServiceTokenVerifier {
     const trusted = kid === undefined ? undefined : this.trust.lookup(kid);
     if (trusted === undefined) throw refuse("the service token is signed with a key this service does not trust");
 
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, trusted.key, {
         algorithms: ["EdDSA"],

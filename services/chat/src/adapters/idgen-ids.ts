@@ -143,7 +143,7 @@ export class IdgenIdSource implements IdSource {
   #add(block: Block): void {
     if (this.#aged(block, this.#now())) return; // too old already: the loop asks again for whoever waits
     const served = this.#waiting.splice(0, block.ids.length);
-    served.forEach((waiter, i) => waiter.resolve(block.ids[i]!));
+    for (const [i, waiter] of served.entries()) waiter.resolve(block.ids[i]!);
     block.next = served.length;
     if (block.next < block.ids.length) this.#blocks.push(block);
   }

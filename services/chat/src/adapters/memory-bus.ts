@@ -28,7 +28,9 @@ export class MemoryBus implements DeliveryBus {
 
   consume(handler: (event: DeliveryEvent) => Promise<void>): void {
     this.handler = handler;
-    this.partitions.forEach((queue, index) => queue.length > 0 && void this.drain(index));
+    for (const [index, queue] of this.partitions.entries()) {
+      if (queue.length > 0) void this.drain(index);
+    }
   }
 
   /** Resolves when every queued event has been handled. */

@@ -103,7 +103,10 @@ export class PresenceDeviceLocator implements DeviceLocator {
     if (lookups.length === 0) return;
     const link = this.link ?? this.open();
     const round = new LocateRound(lookups);
-    if (link === undefined) return round.fail(unavailable(new Error("the locate stream is down; reopening")));
+    if (link === undefined) {
+      round.fail(unavailable(new Error("the locate stream is down; reopening")));
+      return;
+    }
     for (const userIds of round.chunks(LOCATE_REQUEST_MAX)) {
       const requestId = this.nextRequestId++;
       round.requestIds.push(requestId);

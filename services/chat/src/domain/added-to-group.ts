@@ -1,5 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { SystemEventSchema } from "@parley/contracts/parley/chat/v1/chat";
+import { SystemEventSchema, type SystemEvent } from "@parley/contracts/parley/chat/v1/chat";
 import type { StoredMessage } from "../ports.js";
 
 /** What an "added to a group" push needs from a system message. */
@@ -18,7 +18,7 @@ export interface Addition {
  */
 export function additionOf(message: StoredMessage, recipientId: bigint): Addition | undefined {
   if (message.senderId !== 0n || message.system === undefined) return undefined;
-  let event;
+  let event: SystemEvent["event"];
   try {
     event = fromBinary(SystemEventSchema, message.system).event;
   } catch {

@@ -72,7 +72,10 @@ export class SendBatcher {
       results = await this.#store.appendBatch(batch.map((w) => w.message));
     } catch (err) {
       // A lost database fails every message alike: answer them all now instead of trying each against it.
-      if (isOutage(err)) return batch.forEach((w) => w.reject(err));
+      if (isOutage(err)) {
+        for (const w of batch) w.reject(err);
+        return;
+      }
       await Promise.all(batch.map((w) => this.#store.append(w.message).then(w.resolve, w.reject)));
       return;
     }

@@ -28,7 +28,16 @@ export interface FcmSeen {
   method: string | undefined;
   path: string | undefined;
   authorization: string | undefined;
-  body: { message: Record<string, any> };
+  body: { message: FcmMessage };
+}
+
+/** The HTTP v1 message as FCM receives it (snake_case JSON), as far as the tests read it; the options are left out when unset. */
+export interface FcmMessage {
+  token: string;
+  notification: { title: string; body: string };
+  data: Record<string, string>;
+  android?: { collapse_key?: string; notification?: { notification_count: number } };
+  apns?: { payload: { aps: { badge: number } } };
 }
 
 /** A stand-in for FCM's HTTP v1 API: answers scripted replies in order, then 200. */

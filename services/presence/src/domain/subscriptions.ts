@@ -28,13 +28,19 @@ export class Subscriptions {
       entry = { device: { ...device }, targets: new Set() };
       this.byDevice.set(key, entry);
       let keys = this.byGateway.get(device.gatewayId);
-      if (!keys) this.byGateway.set(device.gatewayId, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.byGateway.set(device.gatewayId, keys);
+      }
       keys.add(key);
     }
     for (const userId of userIds) {
       entry.targets.add(userId);
       let devices = this.byTarget.get(userId);
-      if (!devices) this.byTarget.set(userId, (devices = new Map()));
+      if (!devices) {
+        devices = new Map();
+        this.byTarget.set(userId, devices);
+      }
       devices.set(key, entry.device);
     }
   }

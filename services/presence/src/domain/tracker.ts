@@ -100,7 +100,10 @@ export class PresenceTracker {
     const user = this.userFor(userId, now);
     const session: Session = { gatewayId, userId, deviceId, seenAt: now };
     let sessions = this.gateways.get(gatewayId);
-    if (!sessions) this.gateways.set(gatewayId, (sessions = new Map()));
+    if (!sessions) {
+      sessions = new Map();
+      this.gateways.set(gatewayId, sessions);
+    }
     sessions.set(sessionKey(userId, deviceId), session);
     user.sessions.add(session);
     this.count += 1;
@@ -240,7 +243,10 @@ export class PresenceTracker {
     user.sessions.delete(session);
     if (user.sessions.size > 0) return;
     const delay = goneAt + this.options.graceMs - this.options.clock.now();
-    if (delay <= 0) return this.goOffline(user);
+    if (delay <= 0) {
+      this.goOffline(user);
+      return;
+    }
     user.grace = this.options.timers.setTimeout(() => {
       user.grace = undefined;
       this.goOffline(user);

@@ -38,7 +38,7 @@ export async function appendBatchInOneStatement(db: Db, messages: readonly Store
   );
   if (rows.length !== messages.length) throw new Error(`parley_append_batch answered ${rows.length} rows for ${messages.length} messages`);
   const outcomes: Outcome[] = [];
-  rows.forEach((row, i) => outcomes.push(toOutcome(row, messages[i]!, outcomes)));
+  for (const [i, row] of rows.entries()) outcomes.push(toOutcome(row, messages[i]!, outcomes));
   return outcomes;
 }
 

@@ -81,7 +81,7 @@ export function smsText(content: Content): string {
 function classifyResponse(status: number, headers: Headers, json: Record<string, unknown> | undefined): Outcome {
   const reason = `sms gateway answered ${status}`;
   if (status === 200 || status === 201 || status === 202) {
-    const id = json?.["id"];
+    const id = json?.id;
     return typeof id === "string" || typeof id === "number" ? { kind: "sent", providerId: String(id) } : { kind: "sent" };
   }
   if ((status === 404 || status === 410 || status === 422) && errorCode(json) === INVALID_NUMBER) {
@@ -95,7 +95,7 @@ function classifyResponse(status: number, headers: Headers, json: Record<string,
 }
 
 function errorCode(json: Record<string, unknown> | undefined): unknown {
-  return json?.["code"] ?? json?.["error"];
+  return json?.code ?? json?.error;
 }
 
 /** The body as a JSON object, or undefined when it is empty, not JSON, or cut off. */

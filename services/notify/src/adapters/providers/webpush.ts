@@ -67,7 +67,7 @@ export class WebPushProvider implements Provider {
     const subscription = { endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } };
     try {
       const result = await webpush.sendNotification(subscription, payload, options);
-      const location = result.headers["location"];
+      const location = result.headers.location;
       return location ? { kind: "sent", providerId: location } : { kind: "sent" };
     } catch (error) {
       return classifyError(error);

@@ -34,6 +34,7 @@ export function createGroup(
   input: { id: bigint; name: string; settings: GroupSettings; members: { userId: bigint; role: MemberRole }[]; systemMessage: StoredMessage },
 ): { conversation: ConversationRecord; stored: Stored } {
   const now = Date.now();
+  // biome-ignore lint/complexity/useMathMinMax: these ids are bigints, which Math.max does not take
   const activity = input.systemMessage.messageId > input.id ? input.systemMessage.messageId : input.id;
   db.run("INSERT INTO conversations (id, kind, name, created_at, history_visible, last_activity_id) VALUES (?, ?, ?, ?, ?, ?)", [
     input.id,
