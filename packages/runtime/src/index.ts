@@ -3,6 +3,7 @@ export { createLogger, type Logger } from "./logger.js";
 export { Metrics } from "./metrics.js";
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
 export { startServer, type NodeServerRequest, type RunningServer, type ServerOptions } from "./server.js";
+export { startPlaneServer, type PlaneServerOptions, type ServedService } from "./plane-server.js";
 export { errorInterceptor, errorInterceptorByService, ErrorTranslator, type ErrorMapper, type ServiceErrors } from "./errors.js";
 export { dependencyFailure, DependencyUnavailable, isOutage, unavailable } from "./outage.js";
 export { firstFieldProblem, MAX_ID, withFieldChecks, type FieldProblem } from "./field-rules.js";

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { joinMesh } from "@parley/mesh";
-import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { accountAccess } from "./access.js";
 import { Accounts } from "./domain/accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
@@ -77,17 +77,7 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
     const plane = openInternalPlane(config.plane, "account", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const account = await startAccount(config, logger);
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      routes: account.routes,
-      serviceNames: account.serviceNames,
-      logger,
-      metrics: new Metrics(),
-      interceptors: [plane.guard(accountAccess), errorInterceptor(mapAccountError, logger)],
-      onDrain: account.drain,
-      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
-    });
+    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: account, access: accountAccess, mapError: mapAccountError, logger, metrics: new Metrics() });
     await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "account service listening", fields: { url: server.url, mesh: mesh.description } },

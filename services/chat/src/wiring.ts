@@ -2,7 +2,7 @@ import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
 import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { chatAccess } from "./access.js";
 import { Counter } from "prom-client";
 import { AccountDisplayNames } from "./adapters/account-names.js";
@@ -142,17 +142,7 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
       logger,
       metrics,
     );
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      routes: chat.routes,
-      serviceNames: chat.serviceNames,
-      logger,
-      metrics,
-      interceptors: [plane.guard(chatAccess), errorInterceptor(mapChatError, logger)],
-      onDrain: chat.drain,
-      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
-    });
+    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: chat, access: chatAccess, mapError: mapChatError, logger, metrics });
     await mesh.register("chat", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "chat service listening", fields: { url: server.url, mesh: mesh.description } },

@@ -1,5 +1,5 @@
 import { mapDiscoveryError, newInstanceId, openDiscoveryBackend, startDiscoveryService, withStartRetry } from "@parley/mesh";
-import { errorInterceptor, Metrics, openInternalPlane, startServer, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, startPlaneServer, type ServiceDefinition } from "@parley/runtime";
 import { discoveryAccess } from "./access.js";
 import { loadDiscoveryConfig, type DiscoveryConfig } from "./config.js";
 
@@ -18,16 +18,7 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
     const discovery = await withStartRetry("loading the registry", config.registry, logger, () =>
       startDiscoveryService({ registry: backend.registry, retryAfterMs: config.retryAfterMs }),
     );
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      routes: discovery.routes,
-      serviceNames: discovery.serviceNames,
-      logger,
-      metrics: new Metrics(),
-      interceptors: [plane.guard(discoveryAccess), errorInterceptor(mapDiscoveryError, logger)],
-      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
-    });
+    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: discovery, access: discoveryAccess, mapError: mapDiscoveryError, logger, metrics: new Metrics() });
     const instanceId = newInstanceId("discovery");
     const registration = await withStartRetry("registering", config.registry, logger, () =>
       backend.registry.register({

@@ -1,4 +1,4 @@
-import { errorInterceptor, Metrics, openInternalPlane, ServingStatus, startServer, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, ServingStatus, startPlaneServer, type ServiceDefinition } from "@parley/runtime";
 import { idgenAccess } from "./access.js";
 import { systemClock } from "./adapters/system-clock.js";
 import { loadIdgenConfig, type IdgenConfig } from "./config.js";
@@ -32,16 +32,7 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
     const plane = openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false });
     const identity = await openIdentity(config, logger);
     const service = startIdgen({ workerId: identity.workerId, maxClockBackwardMs: config.maxClockBackwardMs });
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      routes: service.routes,
-      serviceNames: service.serviceNames,
-      logger,
-      metrics: new Metrics(),
-      interceptors: [plane.guard(idgenAccess), errorInterceptor(mapIdgenError, logger)],
-      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
-    });
+    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service, access: idgenAccess, mapError: mapIdgenError, logger, metrics: new Metrics() });
     // While fenced, health says NOT_SERVING, so balancers and clients go to another instance.
     identity.onChange((id) => {
       for (const name of service.serviceNames) server.health.set(name, id === undefined ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);

@@ -1,7 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { notifyAccess } from "./access.js";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
 import { loadNotifyConfig, type NotifyConfig } from "./config.js";
@@ -102,16 +102,7 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
     const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const notify = await startNotify({ storage, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics);
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      routes: notify.routes,
-      serviceNames: notify.serviceNames,
-      logger,
-      metrics,
-      interceptors: [plane.guard(notifyAccess), errorInterceptor(mapNotifyError, logger)],
-      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
-    });
+    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: notify, access: notifyAccess, mapError: mapNotifyError, logger, metrics });
     await mesh.register("notify", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "notify service listening", fields: { url: server.url, channels: [...providers.keys()], mesh: mesh.description } },

@@ -1,7 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { errorInterceptor, Metrics, openInternalPlane, startServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { presenceAccess } from "./access.js";
 import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
@@ -90,17 +90,7 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
       logger,
       metrics,
     );
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      routes: presence.routes,
-      serviceNames: presence.serviceNames,
-      logger,
-      metrics,
-      interceptors: [plane.guard(presenceAccess), errorInterceptor(mapPresenceError, logger)],
-      onDrain: presence.drain,
-      ...(plane.serverTls ? { tls: plane.serverTls } : {}),
-    });
+    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: presence, access: presenceAccess, mapError: mapPresenceError, logger, metrics });
     await mesh.register("presence", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "presence service listening", fields: { url: server.url, mesh: mesh.description } },
