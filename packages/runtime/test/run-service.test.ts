@@ -19,7 +19,8 @@ function startFixture(mode: string) {
     lines.push(record);
     for (const waiter of waiters.filter((w) => w.test(record.msg ?? ""))) waiter.resolve();
   });
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  // "close", not "exit": it comes once stdout is read to the end, so `lines` holds the last ones.
+  const exited = once(child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
   return {
     child,
     lines,
