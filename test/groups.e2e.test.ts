@@ -48,7 +48,11 @@ describe("group chat through the gateway, on Postgres", () => {
     for (const member of members) {
       await until(() => member.device.messages.some((m) => m.messageId === ack.messageId), "every member to get the message");
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A marker after it: each member's entries arrive in order, so a second copy would come before the marker.
+    const marker = await owner.device.client.send(group.conversationId, "marker");
+    for (const member of members) {
+      await until(() => member.device.messages.some((m) => m.messageId === marker.messageId), "every member to get the marker");
+    }
     for (const member of members) {
       assert.equal(member.device.messages.filter((m) => m.messageId === ack.messageId).length, 1, "exactly once");
     }
@@ -97,7 +101,12 @@ describe("group chat through the gateway, on Postgres", () => {
     const removedAt = system.find((m) => m.system!.event.case === "memberRemoved")!.messageId;
     const addedAt = system.find((m) => m.system!.event.case === "membersAdded")!.messageId;
     await until(() => dan.device.messages.some((m) => m.messageId === addedAt), "dan to see that he was added");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Markers sent after the flow, one to each device's inbox: entries arrive in order, so once
+    // a device has its marker, every flow message that was to reach it has arrived.
+    const groupMarker = await ann.device.client.send(group.conversationId, "flow end");
+    const catMarker = await ann.device.client.send((await ann.device.client.openDirect(cat.userId)).conversationId, "flow end");
+    const markerAt = (device: Device, messageId: bigint) => until(() => device.messages.some((m) => m.messageId === messageId), "a device's marker");
+    await Promise.all([markerAt(ben.device, groupMarker.messageId), markerAt(dan.device, groupMarker.messageId), markerAt(cat.device, catMarker.messageId)]);
     // Ben's inbox order is the conversation's commit order (both take the group's row lock):
     // what came before the removal is what Cat was a member for; after the addition, Dan's.
     const benOrder = ben.device.messages.filter((m) => m.conversationId === group.conversationId);

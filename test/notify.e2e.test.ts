@@ -75,8 +75,26 @@ describe("push for offline users (embedded, recording provider)", () => {
     await sender.client.send(conversation.conversationId, "are you there?");
     await daveOnline.received(1);
     // The delivery worker decides per entry: delivered live means no hand-off was made.
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(pushesTo(dave.tokens[0]!).length, 0);
+    // Markers prove it. Once presence sees dave offline, a marker from someone else is
+    // pushed; it comes after the first message in dave's ordered entries and behind any
+    // hand-off made for it (another conversation, so it replaces none).
+    await daveOnline.client.close();
+    const marker = await connectDevice(p.url, (await p.user("dave_marker")).token);
+    devices.push(marker);
+    const toDave = (await marker.client.openDirect(dave.userId)).conversationId;
+    await until(
+      async () => {
+        await marker.client.send(toDave, "marker"); // delivered live, and not pushed, while presence still holds dave's device
+        return pushesTo(dave.tokens[0]!).length > 0;
+      },
+      "a marker pushed to dave once he is offline",
+      { intervalMs: 100 },
+    );
+    assert.deepEqual(
+      pushesTo(dave.tokens[0]!).map((push) => push.content.body),
+      pushesTo(dave.tokens[0]!).map(() => "marker"),
+      "only markers were pushed: none for the message delivered live",
+    );
     assert.equal(fcm.sent.filter((s) => s.content.title === "carol" && s.target.channel === "fcm" && s.target.token.startsWith("fcm-carol")).length, 0);
   });
 

@@ -4,7 +4,7 @@ import type { ParleyClient } from "@parley/client";
 import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { FakeClock, until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
-import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { startParley, type EmbeddedParley, type LoggedIn } from "./support/embedded.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 
 /** A device plus every presence frame it got. */
@@ -14,8 +14,6 @@ async function watcher(p: EmbeddedParley, token: string): Promise<Device & { pre
   device.client.on("presence", (presence) => presences.push(presence));
   return Object.assign(device, { presences });
 }
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
 describe("presence end to end (embedded mode, real sockets, fake presence clock)", () => {
   let p: EmbeddedParley;
@@ -28,6 +26,29 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
   const track = <T extends { client: ParleyClient }>(d: T) => {
     clients.push(d.client);
     return d;
+  };
+  let markerCount = 0;
+  /**
+   * Barriers for `user`'s watcher device: each connects one more of the user's friends
+   * and waits until the watcher sees them online. Presence takes a gateway's session
+   * events in order and tells a watcher of its changes in the order it made them, so
+   * after a barrier it has handled every drop or reconnect before, and the watcher holds
+   * every change made before (such as an offline when a grace period ended). The friends
+   * are made here, before the watcher connects: a device follows the friends its user
+   * had when it connected.
+   */
+  const barriers = async (user: { token: string; userId: bigint }, count: number) => {
+    const markers: LoggedIn[] = [];
+    for (let i = 0; i < count; i++) {
+      const marker = await p.user(`pr_marker_${++markerCount}`);
+      await befriend(user, marker);
+      markers.push(marker);
+    }
+    return async (watching: { presences: UserPresence[] }) => {
+      const marker = markers.shift()!;
+      track(await connectDevice(p.url, marker.token));
+      await until(() => watching.presences.some((x) => x.userId === marker.userId && x.status === Status.ONLINE), "the watcher to see the marker online");
+    };
   };
 
   before(async () => {
@@ -56,17 +77,18 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const cat = await p.user("pr_cat");
     const dan = await p.user("pr_dan");
     await befriend(cat, dan);
+    const barrier = await barriers(dan, 3);
     const danDevice = track(await watcher(p, dan.token));
     const first = await watcher(p, cat.token);
     await until(() => danDevice.presences.some((x) => x.userId === cat.userId && x.status === Status.ONLINE), "dan to see cat online");
     const seen = danDevice.presences.length;
     await first.client.close();
-    await settle();
+    await barrier(danDevice); // presence has the drop
     time.advance(10_000);
     track(await watcher(p, (await p.logIn("pr_cat", "phone")).token));
-    await settle();
+    await barrier(danDevice); // and the reconnect
     time.advance(40_000);
-    await settle();
+    await barrier(danDevice); // dan holds whatever the jump past the grace period emitted
     assert.deepEqual(danDevice.presences.slice(seen).filter((x) => x.userId === cat.userId), [], "no offline/online flapping");
   });
 
@@ -74,6 +96,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const eve = await p.user("pr_eve");
     const fay = await p.user("pr_fay");
     await befriend(eve, fay);
+    const barrier = await barriers(fay, 2);
     const fayDevice = track(await watcher(p, fay.token));
     const eveDevice = await watcher(p, eve.token);
     await until(() => fayDevice.presences.some((x) => x.userId === eve.userId && x.status === Status.ONLINE), "fay to see eve online");
@@ -81,9 +104,9 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const since = fayDevice.presences.length; // the snapshot at fay's connect said eve was offline
     const later = () => fayDevice.presences.slice(since).filter((x) => x.userId === eve.userId);
     await eveDevice.client.close();
-    await settle();
+    await barrier(fayDevice); // presence has the drop, at droppedAt
     time.advance(29_000);
-    await settle();
+    await barrier(fayDevice);
     assert.deepEqual(later(), [], "still online inside the grace period");
     time.advance(2_000);
     await until(() => later().some((x) => x.status === Status.OFFLINE), "offline after the grace period");
@@ -95,15 +118,16 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const gus = await p.user("pr_gus", "phone");
     const hal = await p.user("pr_hal");
     await befriend(gus, hal);
+    const barrier = await barriers(hal, 2);
     const halDevice = track(await watcher(p, hal.token));
     const phone = await watcher(p, gus.token);
     track(await watcher(p, (await p.logIn("pr_gus", "laptop")).token));
     await until(() => halDevice.presences.some((x) => x.userId === gus.userId && x.status === Status.ONLINE), "hal to see gus online");
     const since = halDevice.presences.length;
     await phone.client.close();
-    await settle();
+    await barrier(halDevice); // presence has the phone's drop
     time.advance(31_000);
-    await settle();
+    await barrier(halDevice);
     const [status] = await halDevice.client.getPresence([gus.userId]);
     assert.equal(status!.status, Status.ONLINE);
     assert.deepEqual(halDevice.presences.slice(since).filter((x) => x.userId === gus.userId), [], "no offline while the laptop stays");
@@ -114,9 +138,10 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const jon = await p.user("pr_jon");
     await befriend(ivy, jon);
     await callApi(p.url, "UpdateSettings", { settings: { hidePresence: true }, fields: ["hide_presence"] }, ivy.token);
+    const barrier = await barriers(jon, 1);
     const jonDevice = track(await watcher(p, jon.token));
     track(await watcher(p, ivy.token));
-    await settle();
+    await barrier(jonDevice); // an update for ivy's connect would have come first
     assert.ok(!jonDevice.presences.some((x) => x.userId === ivy.userId && x.status === Status.ONLINE), "no live update");
     const [status] = await jonDevice.client.getPresence([ivy.userId]);
     assert.equal(status!.status, Status.OFFLINE);
@@ -128,7 +153,7 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const leo = await p.user("pr_leo");
     const kimDevice = track(await watcher(p, kim.token));
     track(await watcher(p, leo.token));
-    await settle();
+    await until(async () => (await kimDevice.client.getPresence([leo.userId]))[0]!.status === Status.ONLINE, "presence to see leo online");
     const [status] = await kimDevice.client.getPresence([leo.userId]);
     assert.equal(status!.status, Status.ONLINE);
     assert.equal(status!.lastActiveAt, undefined, "a stranger's last-active time stays private");
@@ -151,9 +176,14 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     const outsiderTypings: bigint[] = [];
     outsider.client.on("typing", (t) => outsiderTypings.push(t.userId));
     const conversation = await maxDevice.client.openDirect(ned.userId);
-    for (let i = 0; i < 10; i++) await maxDevice.client.setTyping(conversation.conversationId, true);
-    await until(() => typings.length >= 1, "a typing indicator");
-    await settle();
+    // At once: the flood must fall inside chat's one-second window however slow the machine is.
+    await Promise.all(Array.from({ length: 10 }, () => maxDevice.client.setTyping(conversation.conversationId, true)));
+    // Markers behind the flood: typing events and messages reach a user in the order they
+    // were published, so once ned and the outsider have a message sent after it, every
+    // typing event of the flood that was to reach them has arrived.
+    await maxDevice.client.send(conversation.conversationId, "marker");
+    await maxDevice.client.send((await maxDevice.client.openDirect(out.userId)).conversationId, "marker");
+    await Promise.all([nedDevice.received(1), outsider.received(1)]);
     assert.deepEqual(typings, [max.userId], "a flood of typing events arrives as one");
     assert.deepEqual(outsiderTypings, []);
     await assert.rejects(outsider.client.setTyping(conversation.conversationId, true), (err: unknown) => (err as { code: string }).code === "PERMISSION_DENIED");

@@ -4,6 +4,7 @@ import { AuthenticationError, ClientClosedError, ParleyClient } from "@parley/cl
 import { until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { RawSocket } from "./support/raw-socket.js";
 import { connectDevice } from "./support/sdk.js";
 
 /** The SDK's reconnect, authentication and cursor behaviour against the real gateway (embedded mode). */
@@ -17,13 +18,23 @@ describe("client SDK against the real gateway", () => {
 
   it("keeps the connection alive with heartbeats past the server's silence timeout", async () => {
     const user = await p.user("beater");
+    // The gateway's dead-connection sweep runs every interval and ends by pinging every
+    // socket: a second socket counts the sweeps.
+    const counter = await RawSocket.open(p.wsUrl, (await p.user("sweep_counter")).token);
+    let sweeps = 0;
+    counter.ws.on("ping", () => sweeps++);
     const device = await connectDevice(p.url, user.token);
     const disconnects: number[] = [];
     device.client.on("disconnected", (info) => disconnects.push(info.code));
-    await new Promise((resolve) => setTimeout(resolve, 4_000)); // more than three 1 s intervals
+    const from = sweeps;
+    // The fourth sweep after the connect comes more than three intervals after it: past the silence timeout.
+    await until(() => sweeps >= from + 4, "four sweeps of the gateway's dead-connection check");
+    // A round trip on the device's socket: a close from those sweeps would have come before its answer.
+    await device.client.getPresence([user.userId]);
     assert.deepEqual(disconnects, []);
     assert.equal(device.client.state, "open");
     await device.client.close();
+    counter.close();
   });
 
   it("after a log-out (4101) gets a new token from getToken, reconnects and syncs what it missed", async () => {

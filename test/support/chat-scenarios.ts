@@ -81,13 +81,16 @@ export async function offlineCatchUp(world: ChatWorld, prefix: string): Promise<
     const bob = await connectDevice(world.gatewayUrl, b.token);
     try {
       await bob.received(500);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // anything extra would show up now
+      // A marker sent after the 500: B's entries arrive in order, so a duplicate of any of them would come before it.
+      const marker = await alice.client.send(conversation.conversationId, "marker");
+      await until(() => bob.messages.some((m) => m.messageId === marker.messageId), "the marker at bob");
       const got = texts(bob, conversation.conversationId);
-      assert.equal(got.length, 500, "each message exactly once");
-      assert.equal(new Set(bob.messages.map((m) => m.messageId)).size, 500);
+      assert.equal(got.length, 501, "each message exactly once");
+      assert.equal(got.at(-1), "marker");
+      assert.equal(new Set(bob.messages.map((m) => m.messageId)).size, 501);
       const ids = bob.messages.map((m) => m.messageId);
       assert.deepEqual([...ids].sort((x, y) => (x < y ? -1 : 1)), ids, "in order");
-      assert.equal(bob.client.cursor, 500n);
+      assert.equal(bob.client.cursor, 501n);
     } finally {
       await bob.client.close();
     }

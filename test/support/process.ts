@@ -14,7 +14,7 @@ export interface ServiceProcess {
   readonly url: string;
   /** Everything written to stdout and stderr so far. */
   output(): string;
-  /** Sends a signal and resolves with the exit code (null when killed by a signal). */
+  /** Sends a signal and resolves with the exit code (null when killed by a signal) once the output is all read. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -35,7 +35,9 @@ export async function startProcess(
   let output = "";
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
-  const exited = once(child, "exit");
+  // "close", not "exit": it comes once the output is read to the end too, so output() after
+  // stop() holds the last lines ("stopped"), which "exit" can precede on a busy machine.
+  const exited = once(child, "close");
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} did not become ready in ${timeoutMs} ms:\n${output}`)), timeoutMs);
     lines.on("line", (line) => {
@@ -76,7 +78,7 @@ export async function runToExit(entry: string, env: Record<string, string>, time
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const [code] = await once(child, "exit");
+  const [code] = await once(child, "close"); // after the output is read to the end, as in startProcess
   clearTimeout(timer);
   return { code: code as number | null, output };
 }

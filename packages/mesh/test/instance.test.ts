@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { until } from "@parley/testkit";
 import { MemoryRegistry } from "../src/adapters/memory-registry.js";
 import { InvalidInstance } from "../src/errors.js";
@@ -53,8 +52,17 @@ describe("load reporter", () => {
       writes++;
       await update(change);
     };
-    const stop = reportLoad(registration, () => load, 10);
-    await sleep(60);
+    let probes = 0;
+    const stop = reportLoad(
+      registration,
+      () => {
+        probes++;
+        return load;
+      },
+      10,
+    );
+    // Each probe is a tick that compared the load: after a few, an unchanged load would have been written.
+    await until(() => probes >= 5, "five ticks of the reporter");
     assert.equal(writes, 0, "unchanged load is not written");
     load = 17;
     await until(async () => (await registry.list("gateway"))[0]?.load === 17, "the load to be published");

@@ -3,6 +3,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { until } from "@parley/testkit";
 import { isSqliteUniqueViolation, SqliteEngine, SqliteError, type Migration } from "../src/index.js";
 import type * as counterProcedures from "./fixtures/counter-procedures.js";
 
@@ -115,12 +116,7 @@ describe("SQLite engine (a worker thread running procedures)", () => {
       const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
       await Promise.all(Array.from({ length: 2_000 }, (_, i) => counters.bump(`counter ${i} ${"x".repeat(200)}`, 1n)));
       // Commits never checkpoint (wal_autocheckpoint is 0), so only the checkpointer makes the file grow while the engine is open.
-      let size = before;
-      for (let tries = 0; size <= before && tries < 500; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        size = (await stat(path)).size;
-      }
-      assert.ok(size > before, `the database file grew from ${before} bytes while open (now ${size})`);
+      await until(async () => (await stat(path)).size > before, `the database file to grow from ${before} bytes while open`, { intervalMs: 10 });
     } finally {
       await engine.close();
     }

@@ -32,9 +32,9 @@ export interface ServiceDefinition<C> {
 /**
  * The one lifecycle of every Parley process: read the configuration (a bad
  * value stops the start with plain words on stderr, before any logger), make
- * the logger, start, log the ready line, and on SIGTERM or SIGINT stop in the
- * process's order within its budget plus SHUTDOWN_MARGIN_MS. A failure while
- * starting is logged and exits 1.
+ * the logger, start, handle SIGTERM and SIGINT (stop in the process's order
+ * within its budget plus SHUTDOWN_MARGIN_MS), then log the ready line. A
+ * failure while starting is logged and exits 1.
  */
 export async function runService<C>(definition: ServiceDefinition<C>): Promise<void> {
   let config: C;
@@ -45,6 +45,7 @@ export async function runService<C>(definition: ServiceDefinition<C>): Promise<v
   }
   const logger = createLogger(definition.name, definition.logLevel(config));
   const started = await definition.start(config, logger).catch((err: unknown) => failStartup(logger, err));
-  logger.info(started.ready.fields, started.ready.message);
+  // Signals are handled before the ready line is written: whoever waits for it may send SIGTERM at once.
   exitOnSignal(logger, started.stop, definition.shutdownBudgetMs(config) + SHUTDOWN_MARGIN_MS);
+  logger.info(started.ready.fields, started.ready.message);
 }

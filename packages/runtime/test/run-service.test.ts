@@ -10,7 +10,7 @@ const FIXTURE = fileURLToPath(new URL("./fixtures/run-service-process.ts", impor
 /** Starts the fixture process; `lines` collects its stdout log lines as they come, `stderr` its stderr. */
 function startFixture(mode: string) {
   const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], { env: { ...process.env, FIXTURE_MODE: mode }, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: { msg?: string; url?: string; level?: number }[] = [];
+  const lines: { msg?: string; url?: string; level?: number; sigtermListeners?: number }[] = [];
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const waiters: { test: (msg: string) => boolean; resolve: () => void }[] = [];
@@ -19,7 +19,8 @@ function startFixture(mode: string) {
     lines.push(record);
     for (const waiter of waiters.filter((w) => w.test(record.msg ?? ""))) waiter.resolve();
   });
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  // "close", not "exit": it comes once stdout is read to the end, so `lines` holds the last ones.
+  const exited = once(child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
   return {
     child,
     lines,
@@ -34,7 +35,10 @@ describe("runService: the one lifecycle of every process", () => {
   it("logs the ready line once started, and on SIGTERM runs stop and exits 0", async () => {
     const fixture = startFixture("ok");
     await fixture.logged("fixture listening");
-    assert.equal(fixture.lines.find((l) => l.msg === "fixture listening")?.url, "http://127.0.0.1:1");
+    const ready = fixture.lines.find((l) => l.msg === "fixture listening");
+    assert.equal(ready?.url, "http://127.0.0.1:1");
+    // Regression: the handlers came after the ready line, so a SIGTERM sent on seeing it could kill the process outright.
+    assert.equal(ready?.sigtermListeners, 1, "SIGTERM is handled from the moment the ready line is written");
     fixture.child.kill("SIGTERM");
     const [code] = await fixture.exited;
     assert.equal(code, 0);

@@ -15,6 +15,8 @@ class Boom extends Error {}
 describe("the service server", () => {
   let server: RunningServer;
   let release: () => void = () => {};
+  /** Resolves once the in-flight call (count 3) is inside its handler. */
+  let arrived: () => void = () => {};
   before(async () => {
     const logger = createLogger("test", "silent");
     server = await startServer({
@@ -29,7 +31,10 @@ describe("the service server", () => {
           async nextIds(req) {
             if (req.count === 1) throw new Boom();
             if (req.count === 2) throw new Error("secret internal detail");
-            if (req.count === 3) await new Promise<void>((resolve) => (release = resolve)); // an in-flight call
+            if (req.count === 3) {
+              arrived();
+              await new Promise<void>((resolve) => (release = resolve)); // an in-flight call
+            }
             return { ids: [BigInt(req.count)] };
           },
         }),
@@ -94,10 +99,11 @@ describe("the service server", () => {
 
   it("on close, stops accepting, finishes the call in flight and reports draining", async () => {
     const client = createClient(IdGenService, createGrpcTransport({ baseUrl: server.url }));
+    const inHandler = new Promise<void>((resolve) => (arrived = resolve));
     const inFlight = client.nextIds({ count: 3 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await inHandler;
+    // close() marks the server draining and stops listening before it returns.
     const closed = server.close(5_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(server.health.get(""), Status.NOT_SERVING);
     await assert.rejects(
       new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@parley/contracts/grpc/health/v1/health";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { connectEtcd, type EtcdConnection } from "@parley/mesh";
-import { startEtcd, testCredentials, testEtcdUrl, uniqueEtcdPrefix } from "@parley/testkit";
+import { startEtcd, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until } from "@parley/testkit";
 import { runToExit, startProcess, type ServiceProcess } from "../../../test/support/process.js";
 import { decodeId, MAX_BATCH } from "../src/domain/snowflake.js";
 
@@ -82,7 +82,7 @@ describe("idgen with worker ids leased in etcd (separate processes)", () => {
     const pausedAt = Date.now();
     // Sent while A is stopped: answered only after SIGCONT, when A's lease has long expired.
     const pending = take(clientA, fromA);
-    await sleep(TTL_SECONDS * 1000 + 1500); // etcd expires A's lease and deletes its key
+    await until(async () => (await conn.ns.get("idgen/workers/0000").string()) === null, "etcd to expire A's lease and delete its key", { timeoutMs: 30_000 });
     const b = await startProcess(MAIN, env, "idgen listening");
     processes.push(b);
     const clientB = idgenAt(b);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -54,6 +55,8 @@ describe("ApnsProvider", () => {
   let publicKey: CryptoKey;
   let provider: ApnsProvider;
   let connects = 0;
+  /** The provider's latest session, as its connect() opened it. */
+  let session: http2.ClientHttp2Session | undefined;
 
   before(async () => {
     fake = await startFakeApns();
@@ -66,7 +69,8 @@ describe("ApnsProvider", () => {
       topic: "chat.parley.ios",
       connect: () => {
         connects++;
-        return http2.connect(`http://127.0.0.1:${fake.port}`);
+        session = http2.connect(`http://127.0.0.1:${fake.port}`);
+        return session;
       },
     });
   });
@@ -120,8 +124,9 @@ describe("ApnsProvider", () => {
   it("reconnects when APNs closes the session", async () => {
     await provider.send(target, content);
     const connectsBefore = connects;
-    for (const session of fake.sessions) session.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = once(session!, "close");
+    for (const serverSide of fake.sessions) serverSide.close();
+    await closed; // the provider forgets a session on its goaway or close, whichever comes first
 
     assert.equal((await provider.send(target, content)).kind, "sent");
     assert.equal(connects, connectsBefore + 1);
