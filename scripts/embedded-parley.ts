@@ -15,10 +15,7 @@ export async function parleyToMeasure(url: string | undefined, extraEnv: Record<
   // Accounts for the measurement all sign up from this machine: the per-address sign-up limit is lifted.
   const env: Record<string, string> = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", ...extraEnv };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-  const parley = await startEmbedded(
-    { ...loadEmbeddedConfig(env), internalPort: undefined },
-    (service) => createLogger(service, "warn"),
-  );
+  const parley = await startEmbedded({ ...loadEmbeddedConfig(env), internalPort: undefined }, (service) => createLogger(service, "warn"));
   return {
     url: parley.gateway.url,
     async stop() {

@@ -20,7 +20,10 @@ for (let i = 0; i < MEMBERS; i++) users.push(await account(parley.url, `grp_${su
 const clients = users.map((u) => new ParleyClient({ url: parley.url.replace(/^http/, "ws"), token: u.token }));
 await Promise.all(clients.map((c) => c.connect()));
 const owner = clients[0]!;
-const group = await owner.createGroup("latency", users.slice(1).map((u) => u.userId));
+const group = await owner.createGroup(
+  "latency",
+  users.slice(1).map((u) => u.userId),
+);
 let current: { text: string; left: number; resolve: () => void } | undefined;
 for (const client of clients) {
   client.on("message", (m) => {

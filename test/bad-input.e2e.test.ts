@@ -85,8 +85,16 @@ for (const store of ["sqlite", "postgres"] as const) {
       });
 
       it("chat > refuses a NUL character in a text, a client message id and a group name", async () => {
-        await refused(chat.send({ conversationId: direct, clientMsgId: "nul-text", text: "a\u0000b" }, as), Code.InvalidArgument, new RegExp(`^text ${NUL.source}`));
-        await refused(chat.send({ conversationId: direct, clientMsgId: "nul\u0000id", text: "hi" }, as), Code.InvalidArgument, new RegExp(`^client_msg_id ${NUL.source}`));
+        await refused(
+          chat.send({ conversationId: direct, clientMsgId: "nul-text", text: "a\u0000b" }, as),
+          Code.InvalidArgument,
+          new RegExp(`^text ${NUL.source}`),
+        );
+        await refused(
+          chat.send({ conversationId: direct, clientMsgId: "nul\u0000id", text: "hi" }, as),
+          Code.InvalidArgument,
+          new RegExp(`^client_msg_id ${NUL.source}`),
+        );
         await refused(chat.createGroup({ name: "a\u0000b", memberIds: [] }, as), Code.InvalidArgument, new RegExp(`^name ${NUL.source}`));
       });
 
@@ -102,7 +110,11 @@ for (const store of ["sqlite", "postgres"] as const) {
       });
 
       it("chat > refuses a page token no conversation can have", async () => {
-        await refused(chat.listConversations({ pageToken: "9999999999999999999" }, as), Code.InvalidArgument, /^page_token is not a token this service issued$/);
+        await refused(
+          chat.listConversations({ pageToken: "9999999999999999999" }, as),
+          Code.InvalidArgument,
+          /^page_token is not a token this service issued$/,
+        );
       });
 
       it("account > refuses an id at or above 2^63 and a NUL character in text, naming the field", async () => {
@@ -125,7 +137,11 @@ for (const store of ["sqlite", "postgres"] as const) {
           await refused(internal.getUsers({ userIds: [alice.userId, big] }), Code.InvalidArgument, new RegExp(`^user_ids\\[1\\] ${BIG_ID.source}`));
         }
         await refused(account.getProfile({ username: "bad\u0000alice" }, bearer), Code.InvalidArgument, new RegExp(`^username ${NUL.source}`));
-        await refused(account.logIn({ username: "bad\u0000alice", password: "correct horse battery", deviceName: "phone" }), Code.InvalidArgument, new RegExp(`^username ${NUL.source}`));
+        await refused(
+          account.logIn({ username: "bad\u0000alice", password: "correct horse battery", deviceName: "phone" }),
+          Code.InvalidArgument,
+          new RegExp(`^username ${NUL.source}`),
+        );
         await refused(account.setPushToken({ platform: PushPlatform.FCM, token: "t\u0000" }, bearer), Code.InvalidArgument, new RegExp(`^token ${NUL.source}`));
         await refused(
           account.updateSettings({ settings: { email: "a\u0000@example.com" }, fields: ["email"] }, bearer),
@@ -138,8 +154,16 @@ for (const store of ["sqlite", "postgres"] as const) {
         const presence = createClient(PresenceService, parley.internalAs("gateway", "presence"));
         for (const big of TOO_BIG) {
           await refused(presence.getPresence({ viewerId: big, userIds: [alice.userId] }), Code.InvalidArgument, new RegExp(`^viewer_id ${BIG_ID.source}`));
-          await refused(presence.getPresence({ viewerId: alice.userId, userIds: [bob.userId, big] }), Code.InvalidArgument, new RegExp(`^user_ids\\[1\\] ${BIG_ID.source}`));
-          await refused(createClient(PresenceService, parley.internalAs("chat", "presence")).locateDevices({ userIds: [big] }), Code.InvalidArgument, new RegExp(`^user_ids\\[0\\] ${BIG_ID.source}`));
+          await refused(
+            presence.getPresence({ viewerId: alice.userId, userIds: [bob.userId, big] }),
+            Code.InvalidArgument,
+            new RegExp(`^user_ids\\[1\\] ${BIG_ID.source}`),
+          );
+          await refused(
+            createClient(PresenceService, parley.internalAs("chat", "presence")).locateDevices({ userIds: [big] }),
+            Code.InvalidArgument,
+            new RegExp(`^user_ids\\[0\\] ${BIG_ID.source}`),
+          );
         }
       });
     });
@@ -162,16 +186,32 @@ for (const store of ["sqlite", "postgres"] as const) {
 
       it("answers an id at or above 2^63 with an INVALID_ARGUMENT error frame naming the field", async () => {
         for (const big of TOO_BIG) {
-          assertErrorFrame(await ask({ case: "send", value: { conversationId: big, clientMsgId: "ws-big", text: "hi" } }), "INVALID_ARGUMENT", new RegExp(`^conversation_id ${BIG_ID.source}`));
-          assertErrorFrame(await ask({ case: "history", value: { conversationId: direct, beforeMessageId: big } }), "INVALID_ARGUMENT", new RegExp(`^before_message_id ${BIG_ID.source}`));
+          assertErrorFrame(
+            await ask({ case: "send", value: { conversationId: big, clientMsgId: "ws-big", text: "hi" } }),
+            "INVALID_ARGUMENT",
+            new RegExp(`^conversation_id ${BIG_ID.source}`),
+          );
+          assertErrorFrame(
+            await ask({ case: "history", value: { conversationId: direct, beforeMessageId: big } }),
+            "INVALID_ARGUMENT",
+            new RegExp(`^before_message_id ${BIG_ID.source}`),
+          );
           assertErrorFrame(await ask({ case: "openDirect", value: { peerUserId: big } }), "INVALID_ARGUMENT", new RegExp(`^peer_user_id ${BIG_ID.source}`));
           assertErrorFrame(await ask({ case: "getPresence", value: { userIds: [big] } }), "INVALID_ARGUMENT", new RegExp(`^user_ids\\[0\\] ${BIG_ID.source}`));
         }
       });
 
       it("answers a NUL character in a text or a client message id with an INVALID_ARGUMENT error frame", async () => {
-        assertErrorFrame(await ask({ case: "send", value: { conversationId: direct, clientMsgId: "ws-nul", text: "a\u0000b" } }), "INVALID_ARGUMENT", new RegExp(`^text ${NUL.source}`));
-        assertErrorFrame(await ask({ case: "send", value: { conversationId: direct, clientMsgId: "ws\u0000nul", text: "hi" } }), "INVALID_ARGUMENT", new RegExp(`^client_msg_id ${NUL.source}`));
+        assertErrorFrame(
+          await ask({ case: "send", value: { conversationId: direct, clientMsgId: "ws-nul", text: "a\u0000b" } }),
+          "INVALID_ARGUMENT",
+          new RegExp(`^text ${NUL.source}`),
+        );
+        assertErrorFrame(
+          await ask({ case: "send", value: { conversationId: direct, clientMsgId: "ws\u0000nul", text: "hi" } }),
+          "INVALID_ARGUMENT",
+          new RegExp(`^client_msg_id ${NUL.source}`),
+        );
       });
 
       it("answers NOT_FOUND for each group operation on a conversation that does not exist", async () => {

@@ -75,7 +75,10 @@ describe("brute-force limits", () => {
       await signUp(p, name);
       const attacker = newAddress();
       for (let i = 0; i < 5; i++) assert.equal((await logIn(p, attacker, name, WRONG)).status, 401);
-      const delayMs = assertThrottled(await logIn(p, attacker, name, PASSWORD), /^too many wrong passwords for this account from your network address; try again in 10 seconds$/);
+      const delayMs = assertThrottled(
+        await logIn(p, attacker, name, PASSWORD),
+        /^too many wrong passwords for this account from your network address; try again in 10 seconds$/,
+      );
       assert.ok(delayMs <= 10_000, "the first lockout is ACCOUNT_LOCKOUT_BASE_SECONDS (10 s)");
     });
 
@@ -126,7 +129,10 @@ describe("brute-force limits", () => {
         assert.equal(res.status, 200, `sign-up ${i + 1}: ${JSON.stringify(res.body)}`);
       }
       for (let i = 0; i < 5; i++) {
-        const delayMs = assertThrottled(await flood("SignUp", { username: newName("bot"), password: PASSWORD }), /^too many sign-ups from your network address; try again in (1 hour|60 minutes)$/);
+        const delayMs = assertThrottled(
+          await flood("SignUp", { username: newName("bot"), password: PASSWORD }),
+          /^too many sign-ups from your network address; try again in (1 hour|60 minutes)$/,
+        );
         assert.ok(delayMs > 3_000_000 && delayMs <= 3_600_000);
       }
       assert.equal((await apiFrom(p, newAddress())("SignUp", { username: newName("person"), password: PASSWORD })).status, 200);
@@ -139,7 +145,8 @@ describe("brute-force limits", () => {
       const flooder = apiFrom(p, newAddress());
       const forged = () => `${"A".repeat(22)}.${Math.random().toString(36).slice(2).padEnd(43, "x").slice(0, 43)}`;
       for (let i = 0; i < 20; i++) assert.equal((await flooder("RefreshSession", { refreshToken: forged() })).status, 401);
-      for (let i = 0; i < 5; i++) assertThrottled(await flooder("RefreshSession", { refreshToken: forged() }), /^too many invalid refresh tokens from your network address/);
+      for (let i = 0; i < 5; i++)
+        assertThrottled(await flooder("RefreshSession", { refreshToken: forged() }), /^too many invalid refresh tokens from your network address/);
       assertThrottled(await flooder("RefreshSession", { refreshToken: session.body.session.refreshToken }), /invalid refresh tokens/);
       const owner = await apiFrom(p, newAddress())("RefreshSession", { refreshToken: session.body.session.refreshToken });
       assert.equal(owner.status, 200, JSON.stringify(owner.body));
@@ -176,7 +183,6 @@ describe("brute-force limits", () => {
       await until(async () => (await logIn(p, from, name, PASSWORD)).status === 200, "the second lockout to end", { timeoutMs: 10_000 });
       for (let i = 0; i < 5; i++) assert.equal((await logIn(p, from, name, WRONG)).status, 401, "a success gives the free budget back");
     });
-
   });
 
   describe("through the gateway's HTTP API: a username under attack from many addresses (per-user budget 3, address budget 10, 30 s lockouts)", () => {
@@ -292,17 +298,27 @@ describe("brute-force limits", () => {
       await a.signUp({ username: "shared_victim", password: PASSWORD }, from(newAddress()));
       const attacker = newAddress();
       const wrong = (client: Client<typeof AccountService>) =>
-        assert.rejects(client.logIn({ username: "shared_victim", password: WRONG, deviceName: "x" }, from(attacker)), (e: unknown) => ConnectError.from(e).code === Code.Unauthenticated);
+        assert.rejects(
+          client.logIn({ username: "shared_victim", password: WRONG, deviceName: "x" }, from(attacker)),
+          (e: unknown) => ConnectError.from(e).code === Code.Unauthenticated,
+        );
       for (const client of [a, b, a, b, a]) await wrong(client);
       for (const client of [a, b]) {
-        const delayMs = await throttled(client.logIn({ username: "shared_victim", password: PASSWORD, deviceName: "x" }, from(attacker)), /wrong passwords for this account from your network address/);
+        const delayMs = await throttled(
+          client.logIn({ username: "shared_victim", password: PASSWORD, deviceName: "x" }, from(attacker)),
+          /wrong passwords for this account from your network address/,
+        );
         assert.ok(delayMs > 0 && delayMs <= 2_000);
       }
       const owner = await b.logIn({ username: "shared_victim", password: PASSWORD, deviceName: "x" }, from(newAddress()));
       assert.equal(owner.profile?.username, "shared_victim");
       // The hint is honoured on either instance: once it has passed, the next try goes through.
       await until(
-        () => b.logIn({ username: "shared_victim", password: PASSWORD, deviceName: "x" }, from(attacker)).then(() => true, () => false),
+        () =>
+          b.logIn({ username: "shared_victim", password: PASSWORD, deviceName: "x" }, from(attacker)).then(
+            () => true,
+            () => false,
+          ),
         "the shared lockout to end",
         { timeoutMs: 10_000 },
       );
@@ -325,7 +341,8 @@ describe("brute-force limits", () => {
       const [a, b] = clients as [Client<typeof AccountService>, Client<typeof AccountService>];
       const flood = newAddress();
       for (const [i, client] of [a, b, a, b].entries()) await client.signUp({ username: `shared_bot_${i}`, password: PASSWORD }, from(flood));
-      for (const client of [a, b]) await throttled(client.signUp({ username: "shared_bot_x", password: PASSWORD }, from(flood)), /^too many sign-ups from your network address/);
+      for (const client of [a, b])
+        await throttled(client.signUp({ username: "shared_bot_x", password: PASSWORD }, from(flood)), /^too many sign-ups from your network address/);
       await b.signUp({ username: "shared_person", password: PASSWORD }, from(newAddress()));
     });
   });

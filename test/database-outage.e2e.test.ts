@@ -50,7 +50,9 @@ describe("a database outage under npm start on Postgres", () => {
     admin.on("error", () => {});
     await admin.connect();
     try {
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [new URL(database.url).pathname.slice(1)]);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [
+        new URL(database.url).pathname.slice(1),
+      ]);
     } finally {
       await admin.end();
     }
@@ -124,17 +126,26 @@ describe("a database outage under npm start on Postgres", () => {
         }
       })();
 
-      await until(once(() => acked >= 10), "10 messages acked before the outage");
+      await until(
+        once(() => acked >= 10),
+        "10 messages acked before the outage",
+      );
       await cut();
       // The outage lasts until many messages wait unacknowledged and the SDK has retried them.
       // The person gives up on one message during the outage: it fails with CANCELLED and is never stored.
       const abandoned = alice.client.send(toCarol, "never mind", { clientMsgId: "abandoned-during-outage" });
-      await until(once(() => alice.client.pendingSends >= 60), "60 sends waiting during the outage");
+      await until(
+        once(() => alice.client.pendingSends >= 60),
+        "60 sends waiting during the outage",
+      );
       assert.equal(alice.client.cancelSend("abandoned-during-outage"), true);
       await assert.rejects(abandoned, (err: unknown) => err instanceof ParleyError && err.code === "CANCELLED");
       await proxy.restore();
       const sentBeforeRestore = acks.length;
-      await until(once(() => acked >= sentBeforeRestore + 10), "the backlog and 10 more messages acked after the outage");
+      await until(
+        once(() => acked >= sentBeforeRestore + 10),
+        "the backlog and 10 more messages acked after the outage",
+      );
       sending = false;
       await pump;
 

@@ -20,7 +20,6 @@ interface Device {
   reconnects: number;
 }
 
-
 describe("discovery: every service found through etcd, two gateways, PickGateway, failover and drain", () => {
   let database: ThrowawayDatabase;
   let dataDir: string;
@@ -49,9 +48,17 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
     dataDir = await mkdtemp(join(tmpdir(), "parley-mesh-"));
     const db = { DATABASE_URL: database.url, DATA_DIR: dataDir };
     // No service is given another's address: each registers in etcd and finds the others there.
-    procs.account = await startProcess("services/account/src/main.ts", { ...as("account"), ...db, ...etcd, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" }, "account service listening");
+    procs.account = await startProcess(
+      "services/account/src/main.ts",
+      { ...as("account"), ...db, ...etcd, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" },
+      "account service listening",
+    );
     procs.idgen = await startProcess("services/idgen/src/main.ts", { ...as("idgen"), ...etcd, IDGEN_PORT: "0" }, "idgen listening");
-    procs.presence = await startProcess("services/presence/src/main.ts", { ...as("presence"), ...db, ...etcd, PRESENCE_PORT: "0", PRESENCE_GRACE_MS: "1000" }, "presence service listening");
+    procs.presence = await startProcess(
+      "services/presence/src/main.ts",
+      { ...as("presence"), ...db, ...etcd, PRESENCE_PORT: "0", PRESENCE_GRACE_MS: "1000" },
+      "presence service listening",
+    );
     procs.chat = await startProcess(
       "services/chat/src/main.ts",
       { ...as("chat"), ...db, ...etcd, CHAT_PORT: "0", CHAT_PUSH_ENABLED: "false" },
@@ -88,7 +95,14 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
     return d;
   }
 
-  const pick = async (zone: string) => (await (await fetch(`${api()}/parley.discovery.v1.DiscoveryService/PickGateway`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ zone }) })).json()) as { url?: string; instanceId?: string; code?: string; message?: string };
+  const pick = async (zone: string) =>
+    (await (
+      await fetch(`${api()}/parley.discovery.v1.DiscoveryService/PickGateway`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ zone }),
+      })
+    ).json()) as { url?: string; instanceId?: string; code?: string; message?: string };
 
   it("sends each client to its zone's gateway and carries chat across the two", async () => {
     assert.equal((await pick("zone-a")).instanceId, "g1");
@@ -99,9 +113,16 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
     await alice.client.send(conversation.conversationId, "from gateway 1");
     await bob.client.send(conversation.conversationId, "from gateway 2");
     await until(() => bob.messages.length >= 2 && alice.messages.length >= 2, "both messages on both sides");
-    assert.deepEqual(bob.messages.map((m) => m.text), ["from gateway 1", "from gateway 2"]);
+    assert.deepEqual(
+      bob.messages.map((m) => m.text),
+      ["from gateway 1", "from gateway 2"],
+    );
     // The public port answers PickGateway only: ListInstances would show every internal address.
-    const listed = await fetch(`${api()}/parley.discovery.v1.DiscoveryService/ListInstances`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const listed = await fetch(`${api()}/parley.discovery.v1.DiscoveryService/ListInstances`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     const body = (await listed.json()) as { code?: string; instances?: unknown };
     assert.equal(body.code, "unimplemented");
     assert.equal(body.instances, undefined);
@@ -153,7 +174,10 @@ describe("discovery: every service found through etcd, two gateways, PickGateway
     assert.equal((await pick("zone-a")).instanceId, "g2", "a draining or gone gateway is never picked");
     await c.client.send(conversation.conversationId, "after the drain");
     await until(() => d.messages.length >= 2, "dave to get both");
-    assert.deepEqual(d.messages.map((m) => m.text), ["before the drain", "after the drain"]);
+    assert.deepEqual(
+      d.messages.map((m) => m.text),
+      ["before the drain", "after the drain"],
+    );
     assert.deepEqual([...c.errors, ...d.errors], [], "no errors seen by clients");
   });
 });

@@ -30,8 +30,22 @@ describe("distributed mode: each service its own process over real gRPC with ser
   const clientAs = <S extends Parameters<typeof createClient>[0]>(service: S, principal: string, proc: ServiceProcess, audience: string) =>
     createClient(service, credentials.plane(principal).transport(new URL(proc.url).host, audience));
   // Sign-ups per address lifted: every user here signs up from 127.0.0.1 (test/brute-force.e2e.test.ts tests the limit).
-  const accountEnv = (port: string) => ({ ...as("account"), ACCOUNT_PORT: port, DATABASE_URL: database.url, DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: SECRET, ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0" });
-  const presenceEnv = (port: string) => ({ ...as("presence"), PRESENCE_PORT: port, DATABASE_URL: database.url, ACCOUNT_ADDRESS: account.url, PRESENCE_GRACE_MS: "1500" });
+  const accountEnv = (port: string) => ({
+    ...as("account"),
+    ACCOUNT_PORT: port,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    ACCOUNT_TOKEN_SECRET: SECRET,
+    ACCOUNT_SCRYPT_LOG_N: "10",
+    ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
+  });
+  const presenceEnv = (port: string) => ({
+    ...as("presence"),
+    PRESENCE_PORT: port,
+    DATABASE_URL: database.url,
+    ACCOUNT_ADDRESS: account.url,
+    PRESENCE_GRACE_MS: "1500",
+  });
   let database: ThrowawayDatabase;
   let dataDir: string;
   let account: ServiceProcess;
@@ -129,7 +143,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
       await assert.rejects(unary(publicApi, "GetProfile", {}), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED);
       publicApi.close();
       const withoutToken = grpcJsClient("accountInternal", account.url, { ca: readFileSync(credentials.certs!.caFile) });
-      await assert.rejects(unary(withoutToken, "GetUsers", { userIds: ["1"] }), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED && /service token is required/.test(err.details));
+      await assert.rejects(
+        unary(withoutToken, "GetUsers", { userIds: ["1"] }),
+        (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED && /service token is required/.test(err.details),
+      );
       withoutToken.close();
     });
 
@@ -142,7 +159,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
       assert.equal(decoded.workerId, 7);
       assert.equal(decoded.sequence >= 0, true);
       // grpc-js decodes grpc-message with decodeURI, which leaves reserved characters such as ":" escaped.
-      await assert.rejects(unary(asOperator, "NextIds", { count: 1 }), (err: grpc.ServiceError) => err.code === grpc.status.PERMISSION_DENIED && /operator:test may not call/.test(decodeURIComponent(err.details)));
+      await assert.rejects(
+        unary(asOperator, "NextIds", { count: 1 }),
+        (err: grpc.ServiceError) => err.code === grpc.status.PERMISSION_DENIED && /operator:test may not call/.test(decodeURIComponent(err.details)),
+      );
       asChat.close();
       asOperator.close();
     });
@@ -204,7 +224,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
         const [pushed] = listed.notifications;
         assert.equal(pushed?.eventId, `message:${ack.messageId}:${b.userId}`);
         assert.equal(pushed?.kind, Kind.NEW_MESSAGE);
-        assert.deepEqual(pushed?.deliveries.map((d) => d.state), [DeliveryState.SENT]);
+        assert.deepEqual(
+          pushed?.deliveries.map((d) => d.state),
+          [DeliveryState.SENT],
+        );
         // The log line travels through a pipe of its own, so it may trail the answer above.
         await until(() => /notification recorded/.test(notify.output()), "notify to log the notification");
       } finally {
@@ -251,7 +274,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
     gateway = await startProcess("gateway/src/main.ts", gatewayEnv(port), "gateway listening");
     const ack = await pending;
     await bob.received(2);
-    assert.deepEqual(bob.messages.map((m) => m.text), ["before the crash", "sent during the outage"]);
+    assert.deepEqual(
+      bob.messages.map((m) => m.text),
+      ["before the crash", "sent during the outage"],
+    );
     const history = await bob.client.history(conversation.conversationId);
     assert.equal(history.messages.filter((m) => m.messageId === ack.messageId).length, 1);
     void a;
@@ -266,7 +292,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
       const [a, b] = [await login("a"), await login("b")];
       await callApi(gateway.url, "AddFriend", { username: `${prefix}_b` }, a.session.accessToken);
       await callApi(gateway.url, "AddFriend", { username: `${prefix}_a` }, b.session.accessToken);
-      return { a: { token: a.session.accessToken as string, userId: BigInt(a.profile.userId) }, b: { token: b.session.accessToken as string, userId: BigInt(b.profile.userId) } };
+      return {
+        a: { token: a.session.accessToken as string, userId: BigInt(a.profile.userId) },
+        b: { token: b.session.accessToken as string, userId: BigInt(b.profile.userId) },
+      };
     };
     const statusOf = async (viewer: Awaited<ReturnType<typeof connectDevice>>, userId: bigint) => (await viewer.client.getPresence([userId]))[0]!.status;
     /** Each check below is a presence call: one every 100 ms is plenty. */
@@ -281,7 +310,11 @@ describe("distributed mode: each service its own process over real gRPC with ser
       await presence.stop("SIGKILL");
       presence = await startProcess("services/presence/src/main.ts", presenceEnv(port), "presence service listening");
       // Nobody reconnects: the gateway's stream reopens with a hello listing its sessions.
-      await until(async () => (await statusOf(bob, a.userId).catch(() => Status.UNSPECIFIED)) === Status.ONLINE, "alice online again after the restart", polling);
+      await until(
+        async () => (await statusOf(bob, a.userId).catch(() => Status.UNSPECIFIED)) === Status.ONLINE,
+        "alice online again after the restart",
+        polling,
+      );
       await Promise.all([alice.client.close(), bob.client.close()]);
     });
 
@@ -340,8 +373,14 @@ describe("distributed mode: each service its own process over real gRPC with ser
     it("chat: a send naming a user, without a service token, is UNAUTHENTICATED; from another role, PERMISSION_DENIED", async () => {
       const request = { conversationId: 1n, clientMsgId: "forged", text: "not me" };
       await assert.rejects(anonymous(ChatService, chat.url).send(request, { headers: victim }), refusedWith(Code.Unauthenticated, /service token is required/));
-      await assert.rejects(clientAs(ChatService, "operator:test", chat, "chat").send(request, { headers: victim }), refusedWith(Code.PermissionDenied, /operator:test may not call parley.chat.v1.ChatService\/Send/));
-      await assert.rejects(clientAs(ChatService, "notify", chat, "chat").send(request, { headers: victim }), refusedWith(Code.PermissionDenied, /notify may not call/));
+      await assert.rejects(
+        clientAs(ChatService, "operator:test", chat, "chat").send(request, { headers: victim }),
+        refusedWith(Code.PermissionDenied, /operator:test may not call parley.chat.v1.ChatService\/Send/),
+      );
+      await assert.rejects(
+        clientAs(ChatService, "notify", chat, "chat").send(request, { headers: victim }),
+        refusedWith(Code.PermissionDenied, /notify may not call/),
+      );
     });
 
     it("gateway: DeliverService takes frames only from chat", async () => {
@@ -360,11 +399,19 @@ describe("distributed mode: each service its own process over real gRPC with ser
     });
 
     it("account: contact points and push tokens go to notify alone", async () => {
-      const { profile } = (await callApi(gateway.url, "SignUp", { username: "plane_victim", password: "correct horse battery" })).body as { profile: { userId: string } };
+      const { profile } = (await callApi(gateway.url, "SignUp", { username: "plane_victim", password: "correct horse battery" })).body as {
+        profile: { userId: string };
+      };
       const request = { userId: BigInt(profile.userId) };
-      await assert.rejects(anonymous(AccountInternalService, account.url).getNotificationTargets(request), refusedWith(Code.Unauthenticated, /service token is required/));
+      await assert.rejects(
+        anonymous(AccountInternalService, account.url).getNotificationTargets(request),
+        refusedWith(Code.Unauthenticated, /service token is required/),
+      );
       for (const principal of ["gateway", "chat", "presence", "operator:test"]) {
-        await assert.rejects(clientAs(AccountInternalService, principal, account, "account").getNotificationTargets(request), refusedWith(Code.PermissionDenied, /may not call parley.account.v1.AccountInternalService\/GetNotificationTargets/));
+        await assert.rejects(
+          clientAs(AccountInternalService, principal, account, "account").getNotificationTargets(request),
+          refusedWith(Code.PermissionDenied, /may not call parley.account.v1.AccountInternalService\/GetNotificationTargets/),
+        );
       }
       const targets = await clientAs(AccountInternalService, "notify", account, "account").getNotificationTargets(request);
       assert.equal(targets.pushTargets.length, 0);

@@ -88,7 +88,11 @@ describe("a downstream service outage reaches clients as UNAVAILABLE in words, n
     const json = await callApi(services.gateway.server.url, "GetProfile", {}, alice.token);
     assert.deepEqual([json.status, json.body.code, json.body.message], [503, "unavailable", "the account service is unavailable; retry"]);
     const account = createClient(AccountService, grpcTransport(services.gateway.server.url));
-    await refused(account.logIn({ username: "down_alice", password: "correct horse battery", deviceName: "laptop" }), Code.Unavailable, /^the account service is unavailable; retry$/);
+    await refused(
+      account.logIn({ username: "down_alice", password: "correct horse battery", deviceName: "laptop" }),
+      Code.Unavailable,
+      /^the account service is unavailable; retry$/,
+    );
 
     // A valid token while account cannot check it: retry later, do not log in again.
     const upgrade = await fetchUpgrade(services.gateway.server.url, bob.token);
@@ -101,7 +105,13 @@ describe("a downstream service outage reaches clients as UNAVAILABLE in words, n
 function fetchUpgrade(baseUrl: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}/ws`, {
-      headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: `Bearer ${token}` },
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        authorization: `Bearer ${token}`,
+      },
     });
     req.on("response", (res) => {
       let body = "";

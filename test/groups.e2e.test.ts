@@ -42,7 +42,10 @@ describe("group chat through the gateway, on Postgres", () => {
     const members = [];
     for (let i = 0; i < 100; i++) members.push(await connect(`big_${i}`));
     const owner = members[0]!;
-    const group = await owner.device.client.createGroup("the hundred", members.slice(1).map((m) => m.userId));
+    const group = await owner.device.client.createGroup(
+      "the hundred",
+      members.slice(1).map((m) => m.userId),
+    );
     assert.equal(group.members.length, 100);
     const ack = await owner.device.client.send(group.conversationId, "hello, everyone");
     for (const member of members) {
@@ -62,7 +65,10 @@ describe("group chat through the gateway, on Postgres", () => {
     const owner = await connect("cap_owner");
     const users = [];
     for (let i = 0; i < 114; i++) users.push(await p.user(`cap_${i}`));
-    const group = await owner.device.client.createGroup("almost full", users.slice(0, 94).map((u) => u.userId));
+    const group = await owner.device.client.createGroup(
+      "almost full",
+      users.slice(0, 94).map((u) => u.userId),
+    );
     assert.equal(group.members.length, 95);
     const results = await Promise.allSettled(users.slice(94).map((u) => owner.device.client.addMembers(group.conversationId, [u.userId])));
     const refusals = results.filter((r) => r.status === "rejected");
@@ -114,13 +120,22 @@ describe("group chat through the gateway, on Postgres", () => {
     const plain = (list: typeof benOrder) => list.filter((m) => m.text !== "").map((m) => m.text);
     assert.deepEqual(texts(cat.device, group.conversationId), plain(benOrder.slice(0, cut(removedAt))), "cat got exactly what was sent while a member");
     assert.deepEqual(texts(dan.device, group.conversationId), plain(benOrder.slice(cut(addedAt) + 1)), "dan got exactly what was sent after joining");
-    assert.ok(plain(benOrder.slice(0, cut(removedAt))).length > 0 && plain(benOrder.slice(cut(addedAt) + 1)).length > 0, "messages flowed on both sides of the changes");
+    assert.ok(
+      plain(benOrder.slice(0, cut(removedAt))).length > 0 && plain(benOrder.slice(cut(addedAt) + 1)).length > 0,
+      "messages flowed on both sides of the changes",
+    );
     void sent;
-    assert.ok(cat.device.messages.some((m) => m.messageId === removedAt), "the removed member learns of the removal");
+    assert.ok(
+      cat.device.messages.some((m) => m.messageId === removedAt),
+      "the removed member learns of the removal",
+    );
     await refused(cat.device.client.history(group.conversationId), "PERMISSION_DENIED");
     await refused(cat.device.client.send(group.conversationId, "still here?"), "PERMISSION_DENIED");
     const danHistory = await dan.device.client.history(group.conversationId, { limit: 200 });
-    assert.ok(danHistory.messages.every((m) => m.messageId >= addedAt), "history before joining stays hidden by default");
+    assert.ok(
+      danHistory.messages.every((m) => m.messageId >= addedAt),
+      "history before joining stays hidden by default",
+    );
   });
 
   it("keeps receipts and unread counts right across a member's two devices, live", async () => {
@@ -130,16 +145,25 @@ describe("group chat through the gateway, on Postgres", () => {
     const group = await amy.device.client.createGroup("receipts", [bobPhone.userId]);
     const acks = [];
     for (let i = 0; i < 3; i++) acks.push(await amy.device.client.send(group.conversationId, `r${i}`));
-    await until(() => texts(bobPhone.device, group.conversationId).length === 3 && texts(bobLaptop.device, group.conversationId).length === 3, "the 3 messages on both of bob's devices");
+    await until(
+      () => texts(bobPhone.device, group.conversationId).length === 3 && texts(bobLaptop.device, group.conversationId).length === 3,
+      "the 3 messages on both of bob's devices",
+    );
     const unread = async (d: Device) =>
       (await d.client.listConversations()).conversations.find((c) => c.conversation!.conversationId === group.conversationId)!.unreadCount;
     assert.equal(await unread(bobPhone.device), 3);
     await bobLaptop.device.client.markRead(group.conversationId, acks[2]!.messageId);
-    await until(() => bobPhone.device.reads.some((r) => r.conversationId === group.conversationId && r.userId === bobPhone.userId), "the laptop's read receipt on the phone");
+    await until(
+      () => bobPhone.device.reads.some((r) => r.conversationId === group.conversationId && r.userId === bobPhone.userId),
+      "the laptop's read receipt on the phone",
+    );
     assert.equal(await unread(bobPhone.device), 0, "reading on the laptop clears the phone's count");
     await until(() => amy.device.reads.some((r) => r.conversationId === group.conversationId), "bob's read receipt at amy");
     const receipts = await amy.device.client.getReceipts(group.conversationId, acks[2]!.messageId);
-    assert.deepEqual(receipts.map((r) => [r.userId, r.read]), [[bobPhone.userId, true]]);
+    assert.deepEqual(
+      receipts.map((r) => [r.userId, r.read]),
+      [[bobPhone.userId, true]],
+    );
   });
 
   it("refuses bad group changes with clear errors and changes nothing", async () => {
@@ -149,7 +173,14 @@ describe("group chat through the gateway, on Postgres", () => {
     const client = own.device.client;
     await refused(client.createGroup("", [mem.userId]), "INVALID_ARGUMENT", /name must not be empty/);
     await refused(client.createGroup("x".repeat(101), [mem.userId]), "INVALID_ARGUMENT", /at most 100/);
-    await refused(client.createGroup("too big", Array.from({ length: 100 }, (_, i) => BigInt(i + 1_000_000))), "FAILED_PRECONDITION", /at most 100 members/);
+    await refused(
+      client.createGroup(
+        "too big",
+        Array.from({ length: 100 }, (_, i) => BigInt(i + 1_000_000)),
+      ),
+      "FAILED_PRECONDITION",
+      /at most 100 members/,
+    );
     const group = await client.createGroup("rules", [mem.userId]);
     const before = await client.history(group.conversationId, { limit: 50 });
     await refused(client.addMembers(group.conversationId, [out.userId, 999_999_999n]), "NOT_FOUND", /999999999/);
@@ -166,6 +197,9 @@ describe("group chat through the gateway, on Postgres", () => {
     await client.setMemberRole(group.conversationId, mem.userId, MemberRole.OWNER);
     await client.removeMember(group.conversationId, own.userId);
     const final = await mem.device.client.getConversation(group.conversationId);
-    assert.deepEqual(final.members.map((m) => [m.userId, m.role]), [[mem.userId, MemberRole.OWNER]]);
+    assert.deepEqual(
+      final.members.map((m) => [m.userId, m.role]),
+      [[mem.userId, MemberRole.OWNER]],
+    );
   });
 });

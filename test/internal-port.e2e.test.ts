@@ -25,7 +25,11 @@ describe("npm start's internal port: every service keeps its documented error co
     const account = createClient(AccountService, parley.internalAs("gateway", "account"));
     await refused(account.signUp({ username: "no spaces", password: "correct horse battery" }), Code.InvalidArgument, /^username may contain only/);
     await refused(account.signUp({ username: "intport_alice", password: "correct horse battery" }), Code.AlreadyExists, /is taken/);
-    await refused(account.logIn({ username: "intport_alice", password: "wrong password!", deviceName: "x" }), Code.Unauthenticated, /wrong username or password/);
+    await refused(
+      account.logIn({ username: "intport_alice", password: "wrong password!", deviceName: "x" }),
+      Code.Unauthenticated,
+      /wrong username or password/,
+    );
     const internal = createClient(AccountInternalService, parley.internalAs("gateway", "account"));
     await refused(internal.verifyToken({ accessToken: "not-a-token" }), Code.Unauthenticated, /token/);
   });
@@ -53,12 +57,24 @@ describe("npm start's internal port: every service keeps its documented error co
   it("refuses every call without a service token (reaching the port is not enough), and callers outside each service's policy", async () => {
     const bare = grpcTransport(parley.parley.internal!.url);
     const forged = { headers: new Headers({ "parley-user-id": String(alice.userId), "parley-device-id": String(alice.deviceId) }) };
-    await refused(createClient(ChatService, bare).send({ conversationId: 1n, clientMsgId: "forged", text: "not me" }, forged), Code.Unauthenticated, /service token is required/);
-    await refused(createClient(AccountInternalService, bare).getNotificationTargets({ userId: alice.userId }), Code.Unauthenticated, /service token is required/);
+    await refused(
+      createClient(ChatService, bare).send({ conversationId: 1n, clientMsgId: "forged", text: "not me" }, forged),
+      Code.Unauthenticated,
+      /service token is required/,
+    );
+    await refused(
+      createClient(AccountInternalService, bare).getNotificationTargets({ userId: alice.userId }),
+      Code.Unauthenticated,
+      /service token is required/,
+    );
     await refused(createClient(IdGenService, bare).nextIds({ count: 1 }), Code.Unauthenticated, /service token is required/);
     await refused(createClient(NotifyService, bare).getNotification({ notificationId: 1n }), Code.Unauthenticated, /service token is required/);
     const asOperator = createClient(ChatService, parley.internalAs("operator:test", "chat"));
-    await refused(asOperator.send({ conversationId: 1n, clientMsgId: "forged", text: "not me" }, forged), Code.PermissionDenied, /operator:test may not call parley.chat.v1.ChatService\/Send/);
+    await refused(
+      asOperator.send({ conversationId: 1n, clientMsgId: "forged", text: "not me" }, forged),
+      Code.PermissionDenied,
+      /operator:test may not call parley.chat.v1.ChatService\/Send/,
+    );
     const contactPoints = createClient(AccountInternalService, parley.internalAs("gateway", "account"));
     await refused(contactPoints.getNotificationTargets({ userId: alice.userId }), Code.PermissionDenied, /gateway may not call/);
   });

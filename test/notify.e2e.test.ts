@@ -11,7 +11,6 @@ import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { runToExit, startProcess, type ServiceProcess } from "./support/process.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 
-
 describe("push for offline users (embedded, recording provider)", () => {
   let p: EmbeddedParley;
   let fcm: RecordingProvider;
@@ -131,12 +130,20 @@ describe("push for offline users (embedded, recording provider)", () => {
     await until(() => pushesTo(frank.tokens[0]!).length === 1, "the push without preview");
     assert.equal(pushesTo(frank.tokens[0]!)[0]!.content.body, "New message");
 
-    const mute = await callApi(p.url, "UpdateSettings", { settings: { mutedConversationIds: [conversation.conversationId.toString()] }, fields: ["muted_conversation_ids"] }, frank.accessTokens[0]);
+    const mute = await callApi(
+      p.url,
+      "UpdateSettings",
+      { settings: { mutedConversationIds: [conversation.conversationId.toString()] }, fields: ["muted_conversation_ids"] },
+      frank.accessTokens[0],
+    );
     assert.equal(mute.status, 200, JSON.stringify(mute.body));
     await sender.client.send(conversation.conversationId, "muted now");
     await until(async () => (await p.parley.notify.notifications.listForUser(frank.userId, 10)).length === 2, "the muted notification");
     const [latest] = await p.parley.notify.notifications.listForUser(frank.userId, 1);
-    assert.deepEqual(latest!.deliveries.map((d) => [d.state, d.lastError]), [["skipped", "conversation muted"]]);
+    assert.deepEqual(
+      latest!.deliveries.map((d) => [d.state, d.lastError]),
+      [["skipped", "conversation muted"]],
+    );
     assert.equal(pushesTo(frank.tokens[0]!).length, 1);
   });
 });
@@ -172,7 +179,13 @@ describe("notify as its own process", () => {
     sms = await startFakeSmsGateway();
     account = await startProcess(
       "services/account/src/main.ts",
-      { ...credentials.env("account"), ACCOUNT_PORT: "0", DATABASE_URL: database.url, ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" },
+      {
+        ...credentials.env("account"),
+        ACCOUNT_PORT: "0",
+        DATABASE_URL: database.url,
+        ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"),
+        ACCOUNT_SCRYPT_LOG_N: "10",
+      },
       "account service listening",
     );
   });
@@ -221,8 +234,14 @@ describe("notify as its own process", () => {
       const states = await Promise.all(ids.map(async (id) => (await second.getNotification({ notificationId: id })).notification!.deliveries[0]!.state));
       return states.every((s) => s === DeliveryState.SENT);
     }, "all five to be sent after the restart");
-    const delivered = sms.seen.slice(failedBefore).map((s) => JSON.parse(s.body).body as string).sort();
-    assert.deepEqual(delivered, [0, 1, 2, 3, 4].map((i) => `Friend request: friend${i} wants to be your friend`));
+    const delivered = sms.seen
+      .slice(failedBefore)
+      .map((s) => JSON.parse(s.body).body as string)
+      .sort();
+    assert.deepEqual(
+      delivered,
+      [0, 1, 2, 3, 4].map((i) => `Friend request: friend${i} wants to be your friend`),
+    );
     const again = await second.send({ eventId: "crash-0", userId, kind: Kind.FRIEND_REQUEST, params: { from_name: "friend0" }, channels: [Channel.SMS] });
     assert.equal(again.duplicate, true);
   });

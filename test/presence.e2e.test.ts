@@ -89,7 +89,11 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await barrier(danDevice); // and the reconnect
     time.advance(40_000);
     await barrier(danDevice); // dan holds whatever the jump past the grace period emitted
-    assert.deepEqual(danDevice.presences.slice(seen).filter((x) => x.userId === cat.userId), [], "no offline/online flapping");
+    assert.deepEqual(
+      danDevice.presences.slice(seen).filter((x) => x.userId === cat.userId),
+      [],
+      "no offline/online flapping",
+    );
   });
 
   it("turns a user offline after the grace period, with the last-active time of the drop", async () => {
@@ -130,7 +134,11 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await barrier(halDevice);
     const [status] = await halDevice.client.getPresence([gus.userId]);
     assert.equal(status!.status, Status.ONLINE);
-    assert.deepEqual(halDevice.presences.slice(since).filter((x) => x.userId === gus.userId), [], "no offline while the laptop stays");
+    assert.deepEqual(
+      halDevice.presences.slice(since).filter((x) => x.userId === gus.userId),
+      [],
+      "no offline while the laptop stays",
+    );
   });
 
   it("hides a user who hides their presence, from friends and everyone else", async () => {
@@ -186,6 +194,9 @@ describe("presence end to end (embedded mode, real sockets, fake presence clock)
     await Promise.all([nedDevice.received(1), outsider.received(1)]);
     assert.deepEqual(typings, [max.userId], "a flood of typing events arrives as one");
     assert.deepEqual(outsiderTypings, []);
-    await assert.rejects(outsider.client.setTyping(conversation.conversationId, true), (err: unknown) => (err as { code: string }).code === "PERMISSION_DENIED");
+    await assert.rejects(
+      outsider.client.setTyping(conversation.conversationId, true),
+      (err: unknown) => (err as { code: string }).code === "PERMISSION_DENIED",
+    );
   });
 });

@@ -29,7 +29,12 @@ describe("a service run alone refuses to start, with a clear message, on a datab
   });
 
   it("exits 1 naming the bad variable and why", async () => {
-    const badSecret = await runToExit("services/account/src/main.ts", { ...credentials.env("account"), ACCOUNT_PORT: "0", DATA_DIR: dataDir, ACCOUNT_TOKEN_SECRET: "short" });
+    const badSecret = await runToExit("services/account/src/main.ts", {
+      ...credentials.env("account"),
+      ACCOUNT_PORT: "0",
+      DATA_DIR: dataDir,
+      ACCOUNT_TOKEN_SECRET: "short",
+    });
     assert.equal(badSecret.code, 1);
     assert.match(badSecret.output, /ACCOUNT_TOKEN_SECRET: must be at least 32 random bytes/);
     const badAddress = await runToExit("gateway/src/main.ts", { ...credentials.env("gateway"), PORT: "0", ACCOUNT_ADDRESS: "not an address" });

@@ -46,7 +46,10 @@ function burst(s: RawSocket, frames: Parameters<RawSocket["send"]>[0][]): void {
   socket.uncork();
 }
 
-const sendFrame = (id: bigint, conversationId: bigint, text: string) => ({ id, body: { case: "send" as const, value: { conversationId, clientMsgId: `m-${text}`, text } } });
+const sendFrame = (id: bigint, conversationId: bigint, text: string) => ({
+  id,
+  body: { case: "send" as const, value: { conversationId, clientMsgId: `m-${text}`, text } },
+});
 
 describe("one user's frame budget (embedded mode, real sockets)", () => {
   let p: EmbeddedParley;
@@ -204,7 +207,10 @@ describe("fair scheduling between users (embedded mode, real sockets, one reques
     const s = await opened(p.wsUrl, user.token);
     const conversationId = await openDirect(s, peer.userId, 1n);
     const count = 400; // more than the 1 in flight and 300 queued: the socket is paused, nothing is dropped
-    burst(s, Array.from({ length: count }, (_, i) => sendFrame(BigInt(100 + i), conversationId, `q ${i}`)));
+    burst(
+      s,
+      Array.from({ length: count }, (_, i) => sendFrame(BigInt(100 + i), conversationId, `q ${i}`)),
+    );
     let lastSeq = 0n;
     for (let i = 0; i < count; i++) {
       const reply = await s.next((r) => r.id === BigInt(100 + i), 20_000);

@@ -208,7 +208,12 @@ describe("gateway WebSocket edge (embedded mode, real sockets)", () => {
     it("closes with 4102 the socket of a session replaced by a new log-in on the same device", async () => {
       const first = await p.user("kiosk", "kiosk");
       const s = await opened(first.token);
-      const again = await callApi(p.url, "LogIn", { username: "kiosk", password: "correct horse battery", deviceName: "kiosk", deviceId: String(first.deviceId) });
+      const again = await callApi(p.url, "LogIn", {
+        username: "kiosk",
+        password: "correct horse battery",
+        deviceName: "kiosk",
+        deviceId: String(first.deviceId),
+      });
       assert.equal(again.status, 200);
       assert.equal((await s.closedWith()).code, 4102);
       const fresh = await opened(again.body.session.accessToken);

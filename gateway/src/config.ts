@@ -19,7 +19,12 @@ export const gatewayEnv = {
   GATEWAY_ALLOWED_ORIGINS: z
     .string()
     .default("")
-    .transform((v) => v.split(",").map((o) => o.trim()).filter((o) => o !== "")),
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o !== ""),
+    ),
   GATEWAY_MAX_FRAME_BYTES: env.int(4_096, 16_777_216, 524_288),
   GATEWAY_HEARTBEAT_INTERVAL_MS: env.int(1_000, 120_000, 5_000),
   GATEWAY_FRAMES_PER_SECOND: env.int(1, 100_000, 200),
@@ -33,7 +38,12 @@ export const gatewayEnv = {
   GATEWAY_TRUSTED_PROXIES: z
     .string()
     .default("")
-    .transform((v) => v.split(",").map((p) => p.trim()).filter((p) => p !== ""))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+    )
     .refine((entries) => entries.every((p) => parseProxyEntry(p) !== undefined), {
       error: "must be comma-separated IP addresses or CIDR ranges, such as 10.0.0.0/8,2001:db8::/32",
     }),
@@ -96,7 +106,9 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     throw new ConfigError(["PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE: set both (a certificate and its key) or neither"]);
   }
   if (v.PUBLIC_TLS_CERT_FILE === undefined && !isLoopbackHost(v.HOST) && !v.ALLOW_PLAINTEXT) {
-    throw new ConfigError([`PUBLIC_TLS_CERT_FILE: is required to serve clients on ${v.HOST} (not loopback); set PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE, or ALLOW_PLAINTEXT=true if a load balancer ends TLS`]);
+    throw new ConfigError([
+      `PUBLIC_TLS_CERT_FILE: is required to serve clients on ${v.HOST} (not loopback); set PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE, or ALLOW_PLAINTEXT=true if a load balancer ends TLS`,
+    ]);
   }
   return Object.freeze({
     host: v.HOST,

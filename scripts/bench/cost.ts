@@ -46,7 +46,12 @@ export function startCost(target: Target): () => Cost {
     const now = new Map(target.processes().map((p) => [p.name, p.pid]));
     for (const { name, before } of apart) byProcess.set(name, cpuBetween(before, cpuSnapshot([now.get(name)!])));
     const databaseAfter = database ? cpuSnapshot(postgresPids()) : undefined;
-    return { system: cpuBetween(system, systemAfter), byProcess, loadGenerator, database: database && databaseAfter ? cpuBetween(database, databaseAfter) : undefined };
+    return {
+      system: cpuBetween(system, systemAfter),
+      byProcess,
+      loadGenerator,
+      database: database && databaseAfter ? cpuBetween(database, databaseAfter) : undefined,
+    };
   };
 }
 

@@ -29,7 +29,9 @@ const [dir, fromArg] = process.argv.slice(2);
 if (!dir) throw new Error("usage: gc-pauses.ts DIR [FROM_MS]");
 const from = Number(fromArg ?? 0);
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith(".log")).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith(".log"))
+  .sort()) {
   const byIsolate = new Map<string, Event[]>();
   for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
     const m = EVENT.exec(line);
@@ -42,13 +44,17 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".log")).sort()) {
   for (const [isolate, events] of [...byIsolate].sort((a, b) => b[1].length - a[1].length)) {
     const span = events.at(-1)!.at - events[0]!.at;
     const total = events.reduce((sum, e) => sum + e.pauseMs, 0);
-    process.stdout.write(`${file} ${isolate}: ${events.length} collections over ${(span / 1000).toFixed(1)} s, paused ${((100 * total) / Math.max(span, 1)).toFixed(2)}% of it\n`);
+    process.stdout.write(
+      `${file} ${isolate}: ${events.length} collections over ${(span / 1000).toFixed(1)} s, paused ${((100 * total) / Math.max(span, 1)).toFixed(2)}% of it\n`,
+    );
     for (const kind of new Set(events.map((e) => e.kind))) {
       const of = events.filter((e) => e.kind === kind);
       const pause = latency(of.map((e) => e.pauseMs));
       const gaps = of.slice(1).map((e, i) => e.at - of[i]!.at);
       const every = gaps.length > 0 ? `, every ${latency(gaps).p50.toFixed(0)} ms (median)` : "";
-      process.stdout.write(`  ${kind}: ${of.length}, pause p50 ${pause.p50.toFixed(2)} / p95 ${pause.p95.toFixed(2)} / max ${pause.max.toFixed(2)} ms${every}\n`);
+      process.stdout.write(
+        `  ${kind}: ${of.length}, pause p50 ${pause.p50.toFixed(2)} / p95 ${pause.p95.toFixed(2)} / max ${pause.max.toFixed(2)} ms${every}\n`,
+      );
     }
   }
 }

@@ -107,7 +107,9 @@ const result: Result = {
 
 if (flags.profile) profileInto(flags.profile);
 if (flags["trace-gc"]) traceGcInto(flags["trace-gc"]);
-const parley: Target = flags.distributed ? await startDistributed(databaseUrl!, { internalTls: !flags["internal-plaintext"] }) : await startEmbedded(databaseUrl);
+const parley: Target = flags.distributed
+  ? await startDistributed(databaseUrl!, { internalTls: !flags["internal-plaintext"] })
+  : await startEmbedded(databaseUrl);
 const relay = await startRelay();
 let failed = false;
 try {
@@ -158,7 +160,9 @@ function fmt(n: number): string {
 }
 
 function printTable(r: Result): void {
-  console.log(`\nParley ${r.mode} (${r.commit}) vs raw relay; ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; median of ${r.runs} [range]\n`);
+  console.log(
+    `\nParley ${r.mode} (${r.commit}) vs raw relay; ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; median of ${r.runs} [range]\n`,
+  );
   console.log("| scenario | metric | Parley | relay | Parley / relay |");
   console.log("|---|---|---|---|---|");
   for (const [name, s] of Object.entries(r.scenarios)) {

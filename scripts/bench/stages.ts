@@ -33,7 +33,10 @@ interface Profile {
 /** Stages in the order a frame meets them; each matches a function's file (and name). */
 const STAGES: [stage: string, test: (url: string, fn: string) => boolean][] = [
   ["garbage collection", (_, fn) => fn === "(garbage collector)"],
-  ["socket writes", (url, fn) => fn === "writev" || fn === "writeBuffer" || fn === "writeUtf8String" || /ws\/lib\/sender/.test(url) || /write-batching/.test(url)],
+  [
+    "socket writes",
+    (url, fn) => fn === "writev" || fn === "writeBuffer" || fn === "writeUtf8String" || /ws\/lib\/sender/.test(url) || /write-batching/.test(url),
+  ],
   ["socket reads", (url, fn) => fn === "onStreamRead" || /ws\/lib\/(receiver|websocket)\.js/.test(url)],
   ["frame decode", (_, fn) => fn === "decodeClientFrame"],
   ["frame encode", (_, fn) => fn === "encodeServerFrame" || fn === "toBinary" || fn === "toJsonString"],
@@ -43,7 +46,11 @@ const STAGES: [stage: string, test: (url: string, fn: string) => boolean][] = [
   ["ids", (url) => /adapters\/idgen-ids|idgen\/src/.test(url)],
   ["limits and auth", (url) => /user-lanes|rate-limit|auth\/server-auth|access-policy|field-rules/.test(url)],
   ["in-process calls", (url) => /direct-transport|@connectrpc\/connect\//.test(url)],
-  ["routing and delivery", (url) => /chat\/src\/(delivery|bus|adapters\/presence-locator|locate-round|gateways)|gateway\/src\/ws\/(deliver|registry|chat-link)|presence\/src/.test(url)],
+  [
+    "routing and delivery",
+    (url) =>
+      /chat\/src\/(delivery|bus|adapters\/presence-locator|locate-round|gateways)|gateway\/src\/ws\/(deliver|registry|chat-link)|presence\/src/.test(url),
+  ],
   ["commands (gateway and chat)", (url) => /gateway\/src|chat\/src/.test(url)],
 ];
 /** Charged only when no stage above matches anywhere on the stack. */

@@ -105,11 +105,14 @@ export function npmStartFlags(): string[] {
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
   const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  return restartable((extra) => startProcess("apps/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]), {
-    name: "parley",
-    onPostgres: databaseUrl !== undefined,
-    cleanup: () => rm(dataDir, { recursive: true, force: true }),
-  });
+  return restartable(
+    (extra) => startProcess("apps/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]),
+    {
+      name: "parley",
+      onPostgres: databaseUrl !== undefined,
+      cleanup: () => rm(dataDir, { recursive: true, force: true }),
+    },
+  );
 }
 
 /** Every service its own process over gRPC (service tokens, and TLS unless told otherwise, as in production), on the given Postgres database. */
@@ -124,7 +127,11 @@ export async function startDistributed(databaseUrl: string, options: { internalT
     started.push({ name: principalOf(entry), proc });
     return proc;
   };
-  const account = await start("services/account/src/main.ts", { ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 9).toString("base64url") }, "account service listening");
+  const account = await start(
+    "services/account/src/main.ts",
+    { ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 9).toString("base64url") },
+    "account service listening",
+  );
   const idgen = await start("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "1" }, "idgen listening");
   const presence = await start("services/presence/src/main.ts", { PRESENCE_PORT: "0", ACCOUNT_ADDRESS: account.url }, "presence service listening");
   const notify = await start(
@@ -140,7 +147,17 @@ export async function startDistributed(databaseUrl: string, options: { internalT
   const startGateway = (extra: Record<string, string>) =>
     startProcess(
       "gateway/src/main.ts",
-      { ...common, ...credentials.env("gateway"), LOG_LEVEL: "info", PORT: "0", GATEWAY_INTERNAL_PORT: "0", ACCOUNT_ADDRESS: account.url, CHAT_ADDRESS: chat.url, PRESENCE_ADDRESS: presence.url, ...extra },
+      {
+        ...common,
+        ...credentials.env("gateway"),
+        LOG_LEVEL: "info",
+        PORT: "0",
+        GATEWAY_INTERNAL_PORT: "0",
+        ACCOUNT_ADDRESS: account.url,
+        CHAT_ADDRESS: chat.url,
+        PRESENCE_ADDRESS: presence.url,
+        ...extra,
+      },
       "gateway listening",
       60_000,
       extraNodeFlags(),

@@ -37,7 +37,10 @@ export interface ParleyConn {
 
 /** Opens a device connection with its access token and waits for the welcome. */
 export function connectParley(baseUrl: string, token: string): Promise<ParleyConn> {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}${WS_PATH}`, [SUBPROTOCOL_PROTO], { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}${WS_PATH}`, [SUBPROTOCOL_PROTO], {
+    headers: { authorization: `Bearer ${token}` },
+    perMessageDeflate: false,
+  });
   ws.binaryType = "nodebuffer";
   const pending = new Map<bigint, { resolve: (f: ServerFrame) => void; reject: (e: Error) => void }>();
   let nextId = 1n;
@@ -97,7 +100,10 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
         conn.deviceId = body.value.deviceId;
         conn.cursorSeq = body.value.cursorSeq;
         highestSeq = ackedSeq = body.value.headSeq;
-        heartbeat = setInterval(() => ws.send(encodeClientFrame({ id: 0n, body: { case: "heartbeat", value: {} } }, "proto")), Math.max(1_000, body.value.heartbeatIntervalMs));
+        heartbeat = setInterval(
+          () => ws.send(encodeClientFrame({ id: 0n, body: { case: "heartbeat", value: {} } }, "proto")),
+          Math.max(1_000, body.value.heartbeatIntervalMs),
+        );
         heartbeat.unref();
         resolve(conn);
       } else if (body.case === "entry") {

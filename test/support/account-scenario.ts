@@ -67,7 +67,10 @@ export async function runAccountJourney(baseUrl: string, prefix: string): Promis
   );
 
   const devices = await callApi(baseUrl, "ListDevices", {}, token);
-  assert.deepEqual(devices.body.devices.map((d: { name: string }) => d.name), ["laptop"]);
+  assert.deepEqual(
+    devices.body.devices.map((d: { name: string }) => d.name),
+    ["laptop"],
+  );
 
   // A second device logs out; its token stops working, the first one's does not.
   const phone = await callApi(baseUrl, "LogIn", { username: alice, password: PASSWORD, deviceName: "phone" });

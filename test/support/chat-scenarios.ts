@@ -30,7 +30,11 @@ export async function chatBothWays(world: ChatWorld, prefix: string): Promise<vo
       assert.ok(ack.messageId > 0n && ack.seq > 0n);
     }
     const ids = acks.map((ack) => ack.messageId);
-    assert.deepEqual([...ids].sort((x, y) => (x < y ? -1 : 1)), ids, "message ids follow send order");
+    assert.deepEqual(
+      [...ids].sort((x, y) => (x < y ? -1 : 1)),
+      ids,
+      "message ids follow send order",
+    );
     await alice.received(20);
     await bob.received(20);
     const expected = Array.from({ length: 20 }, (_, i) => `message ${i}`);
@@ -89,7 +93,11 @@ export async function offlineCatchUp(world: ChatWorld, prefix: string): Promise<
       assert.equal(got.at(-1), "marker");
       assert.equal(new Set(bob.messages.map((m) => m.messageId)).size, 501);
       const ids = bob.messages.map((m) => m.messageId);
-      assert.deepEqual([...ids].sort((x, y) => (x < y ? -1 : 1)), ids, "in order");
+      assert.deepEqual(
+        [...ids].sort((x, y) => (x < y ? -1 : 1)),
+        ids,
+        "in order",
+      );
       assert.equal(bob.client.cursor, 501n);
     } finally {
       await bob.client.close();

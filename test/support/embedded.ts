@@ -35,7 +35,10 @@ export interface EmbeddedParley {
 /** The whole of Parley in this process (npm start's code path) on a fresh data folder. */
 export async function startParley(
   env: Record<string, string> = {},
-  options: { presenceTime?: Clock & Timers; /** Credentials of the caller's own (with TLS, say); made here when INTERNAL_PORT is set. */ credentials?: TestCredentials } = {},
+  options: {
+    presenceTime?: Clock & Timers /** Credentials of the caller's own (with TLS, say); made here when INTERNAL_PORT is set. */;
+    credentials?: TestCredentials;
+  } = {},
 ): Promise<EmbeddedParley> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
   // The internal port takes only service tokens: credentials for it when it is asked for.

@@ -50,14 +50,22 @@ export async function startGrpcServices(databaseUrl: string): Promise<GrpcServic
 
   const account = await startAccount(
     // Sign-ups from 127.0.0.1 unlimited: tests make many users.
-    loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }),
+    loadAccountConfig({
+      ACCOUNT_PORT: "0",
+      ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 3).toString("base64url"),
+      ACCOUNT_SCRYPT_LOG_N: "10",
+      ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
+    }),
     logger("account"),
     { storage },
   );
   const accountServer = await serve("account", account.routes, account.serviceNames, mapAccountError, accountAccess);
   const idgen = startIdgen({ workerId: 5, maxClockBackwardMs: 100 });
   const idgenServer = await serve("idgen", idgen.routes, idgen.serviceNames, mapIdgenError, idgenAccess);
-  const presence = await startPresence({ storage, account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 }, logger("presence"));
+  const presence = await startPresence(
+    { storage, account: to("presence", accountServer, "account"), graceMs: 30_000, heartbeatTimeoutMs: 15_000 },
+    logger("presence"),
+  );
   const presenceServer = await serve("presence", presence.routes, presence.serviceNames, mapPresenceError, presenceAccess);
   const chat = await startChat(
     {

@@ -71,9 +71,7 @@ function channelCredentials(auth: GrpcJsAuth): grpc.ChannelCredentials {
 // biome-ignore lint/suspicious/noExplicitAny: responses are plain objects decoded at run time from the loaded proto (no generated types, as internal teams call it); the tests read the fields they assert
 export function unary<T = any>(client: GrpcJsClient, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
   return new Promise((resolve, reject) => {
-    client[method]!(request, metadata, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) =>
-      err ? reject(err) : resolve(res),
-    );
+    client[method]!(request, metadata, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
   });
 }
 

@@ -28,7 +28,11 @@ export class RawSocket {
   }
 
   /** `ca`: the CA bundle that verifies a wss:// gateway's certificate. */
-  static open(url: string, token: string | undefined, options: { format?: WireFormat; origin?: string; viaProtocol?: boolean; ca?: Buffer } = {}): Promise<RawSocket> {
+  static open(
+    url: string,
+    token: string | undefined,
+    options: { format?: WireFormat; origin?: string; viaProtocol?: boolean; ca?: Buffer } = {},
+  ): Promise<RawSocket> {
     const format = options.format ?? "proto";
     const protocols = [format === "proto" ? "parley.v1.proto" : "parley.v1.json"];
     const headers: Record<string, string> = {};

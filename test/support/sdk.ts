@@ -23,7 +23,11 @@ export async function connectDevice(gatewayUrl: string, token: string, options: 
     messages,
     reads,
     async received(count, timeoutMs = 20_000) {
-      await until(() => messages.length >= count, () => `${count} messages (received ${messages.length})`, { timeoutMs });
+      await until(
+        () => messages.length >= count,
+        () => `${count} messages (received ${messages.length})`,
+        { timeoutMs },
+      );
       return messages;
     },
   };

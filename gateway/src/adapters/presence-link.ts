@@ -68,7 +68,9 @@ export class PresenceLink {
     const batcher = new TickBatcher<SessionEvent>((events) => requests.push(create(SessionsRequestSchema, { events })));
     const stream = { requests, batcher, abort: new AbortController() };
     this.stream = stream;
-    requests.push(create(SessionsRequestSchema, { hello: { gatewayId: this.gatewayId, sessions: this.sessions().map((s) => ({ ...s, gatewayId: this.gatewayId })) } }));
+    requests.push(
+      create(SessionsRequestSchema, { hello: { gatewayId: this.gatewayId, sessions: this.sessions().map((s) => ({ ...s, gatewayId: this.gatewayId })) } }),
+    );
     void (async () => {
       try {
         for await (const response of this.client.sessions(requests, { signal: stream.abort.signal })) {

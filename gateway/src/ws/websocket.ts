@@ -112,7 +112,15 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       capped = socketCapRefusal(identity.userId, identity.deviceId);
       if (capped) return refuse(socket, 429, capped);
       const expiresAt = identity.expiresAt ? Number(identity.expiresAt.seconds) * 1000 : Date.now() + 3_600_000;
-      const session = { userId: identity.userId, deviceId: identity.deviceId, sessionId: identity.sessionId, format: handshake.format, expiresAt, cursorSeq: cursor.seq, headSeq: cursor.headSeq };
+      const session = {
+        userId: identity.userId,
+        deviceId: identity.deviceId,
+        sessionId: identity.sessionId,
+        format: handshake.format,
+        expiresAt,
+        cursorSeq: cursor.seq,
+        headSeq: cursor.headSeq,
+      };
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket, session));
     })().catch((err: unknown) => {
       deps.logger.error({ err }, "upgrade failed");
@@ -125,10 +133,26 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
    * live as long as the connection hold only what they need, not the
    * upgrade request, its headers (the token) and buffers.
    */
-  function accept(ws: WebSocket, socket: Duplex, session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint }): void {
+  function accept(
+    ws: WebSocket,
+    socket: Duplex,
+    session: { userId: bigint; deviceId: bigint; sessionId: bigint; format: WireFormat; expiresAt: number; cursorSeq: bigint; headSeq: bigint },
+  ): void {
     const { userId, deviceId } = session;
     const lane = lanes.join(userId);
-    const connection = new DeviceConnection(ws, new WriteBatcher(socket), userId, deviceId, session.sessionId, session.format, deps.chatLink, deps.presence, options.limits, lane, deps.logger);
+    const connection = new DeviceConnection(
+      ws,
+      new WriteBatcher(socket),
+      userId,
+      deviceId,
+      session.sessionId,
+      session.format,
+      deps.chatLink,
+      deps.presence,
+      options.limits,
+      lane,
+      deps.logger,
+    );
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
@@ -215,8 +239,18 @@ function isEmpty(items: Iterable<unknown>): boolean {
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable" }[status];
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
+  const reason = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+  }[status];
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`,
+  );
 }
 
 export type { WebSocket };

@@ -41,13 +41,17 @@ await api("SignUp", { username: me, password });
 const login = (await api("LogIn", { username: me, password, deviceName: `terminal ${process.pid}` })) as LogInReply;
 const token: string = login.session.accessToken;
 const peerProfile = await findPeer();
-const names = new Map<string, string>([[login.profile.userId, me], [peerProfile.userId, peer]]);
+const names = new Map<string, string>([
+  [login.profile.userId, me],
+  [peerProfile.userId, peer],
+]);
 
 const client = new ParleyClient({ url: base.replace(/^http/, "ws"), token, startFrom: "server" });
 let conversationId: bigint | undefined; // messages before it is known are shown from history
 const shown = new Set<bigint>();
 client.on("message", (m) => {
-  if (m.conversationId === conversationId && !shown.has(m.messageId) && shown.add(m.messageId)) console.log(`${names.get(String(m.senderId)) ?? m.senderId}: ${m.text}`);
+  if (m.conversationId === conversationId && !shown.has(m.messageId) && shown.add(m.messageId))
+    console.log(`${names.get(String(m.senderId)) ?? m.senderId}: ${m.text}`);
 });
 client.on("disconnected", (info) => console.log(`(disconnected: ${info.code} ${info.reason}; ${info.action})`));
 await client.connect();

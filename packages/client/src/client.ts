@@ -17,7 +17,15 @@ import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
 import { InboxTracker } from "./inbox.js";
-import { endpoint, resolveOptions, type ClientEvents, type DisconnectInfo, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
+import {
+  endpoint,
+  resolveOptions,
+  type ClientEvents,
+  type DisconnectInfo,
+  type ParleyClientOptions,
+  type ResolvedOptions,
+  type TokenReason,
+} from "./options.js";
 import { Outbox } from "./outbox.js";
 import { ReadyGate } from "./ready-gate.js";
 import type { SocketCloseInfo } from "./socket.js";
@@ -186,7 +194,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Renames a group and/or changes its settings (admins and the owner). */
   async updateGroup(conversationId: bigint, change: { name?: string; settings?: { historyVisibleToNewMembers: boolean } }): Promise<Conversation> {
-    return required((await this.call("updateGroup", { conversationId, name: change.name ?? "", ...(change.settings ? { settings: change.settings } : {}) })).conversation);
+    return required(
+      (await this.call("updateGroup", { conversationId, name: change.name ?? "", ...(change.settings ? { settings: change.settings } : {}) })).conversation,
+    );
   }
 
   /** Adds members to a group (admins and the owner). */

@@ -41,7 +41,10 @@ export class ConnectionClosedError extends ParleyError {
     /** The HTTP status when the server refused the upgrade itself. */
     readonly httpStatus?: number,
   ) {
-    const what = httpStatus === undefined ? `the connection closed (${closeCode}${reason ? `: ${reason}` : ""})` : `the server refused the connection (HTTP ${httpStatus})`;
+    const what =
+      httpStatus === undefined
+        ? `the connection closed (${closeCode}${reason ? `: ${reason}` : ""})`
+        : `the server refused the connection (HTTP ${httpStatus})`;
     super("UNAVAILABLE", what, action !== "stop");
   }
 }

@@ -55,7 +55,16 @@ export class Outbox {
 
   add(message: OutgoingMessage, options: QueueOptions = {}): Promise<SendResponse> {
     return new Promise<SendResponse>((resolve, reject) => {
-      const pending: Pending = { ...message, resolve, reject, retry: new Backoff(this.backoff), inFlight: false, settled: false, retryTimer: undefined, cleanup: () => {} };
+      const pending: Pending = {
+        ...message,
+        resolve,
+        reject,
+        retry: new Backoff(this.backoff),
+        inFlight: false,
+        settled: false,
+        retryTimer: undefined,
+        cleanup: () => {},
+      };
       const { signal, timeoutMs = 0 } = options;
       if (signal?.aborted) return reject(aborted(signal));
       const onAbort = () => this.cancel(pending, aborted(signal!));

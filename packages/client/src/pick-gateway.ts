@@ -38,6 +38,7 @@ async function pickFrom(url: string, zone: string, timeoutMs: number): Promise<s
     signal: AbortSignal.timeout(timeoutMs),
   });
   const body = (await res.json().catch(() => ({}))) as { url?: string; message?: string };
-  if (!res.ok || typeof body.url !== "string" || body.url === "") throw new Error(`PickGateway failed (HTTP ${res.status}): ${body.message ?? "no gateway url"}`);
+  if (!res.ok || typeof body.url !== "string" || body.url === "")
+    throw new Error(`PickGateway failed (HTTP ${res.status}): ${body.message ?? "no gateway url"}`);
   return body.url;
 }

@@ -12,7 +12,10 @@ export const etcdEnv = {
   ETCD_ENDPOINTS: z
     .string()
     .transform((value, ctx) => {
-      const urls = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      const urls = value
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
       const bad = urls.filter((u) => !isEndpoint(u));
       if (urls.length === 0 || bad.length > 0) {
         ctx.addIssue({ code: "custom", message: "must be comma-separated http:// or https:// URLs with host and port, without credentials" });
@@ -39,7 +42,10 @@ export const etcdEnv = {
   /** How long a process retries reaching etcd at start before it exits with an error. */
   DISCOVERY_START_TIMEOUT_MS: env.int(0, 3_600_000, 60_000),
   /** This instance's zone (such as eu-west-1a), published with its registration; empty when unknown. */
-  ZONE: z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, { error: "must be up to 63 of A-Z a-z 0-9 . _ -" }).default(""),
+  ZONE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,63}$/, { error: "must be up to 63 of A-Z a-z 0-9 . _ -" })
+    .default(""),
   /**
    * CA bundle (PEM) etcd's certificate is verified against, for https://
    * endpoints. Unset: the system's CAs (Node's bundled roots). The server

@@ -2,7 +2,15 @@
 export type { Registry, Registration, InstanceUpdate, InstanceWatch, WorkerIdLease } from "./ports.js";
 export { WORKER_ID_COUNT } from "./ports.js";
 export { GATEWAY_SERVICE, newInstanceId, validateInstance, type InstanceInfo } from "./instance.js";
-export { DuplicateInstance, InvalidInstance, mapDiscoveryError, NoLiveGateway, RegistryAccessDenied, RegistryUnavailable, WorkerIdsExhausted } from "./errors.js";
+export {
+  DuplicateInstance,
+  InvalidInstance,
+  mapDiscoveryError,
+  NoLiveGateway,
+  RegistryAccessDenied,
+  RegistryUnavailable,
+  WorkerIdsExhausted,
+} from "./errors.js";
 export { pickGateway } from "./pick-gateway.js";
 export { fencingMarginMs, keepAliveIntervalMs, LeaseClock, type Clocks } from "./lease-clock.js";
 export { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "./config.js";

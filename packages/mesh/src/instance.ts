@@ -37,7 +37,9 @@ const UINT32_MAX = 2 ** 32 - 1;
 
 /** A process-unique instance id: host name, pid and a random suffix (a restarted pid gets a new id). */
 export function newInstanceId(service: string): string {
-  const host = hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 60);
+  const host = hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "-")
+    .slice(0, 60);
   return `${service}-${host}-${process.pid}-${randomBytes(3).toString("hex")}`;
 }
 

@@ -46,7 +46,12 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
   return {
     description: backend.description,
     backend,
-    transportTo: (service) => registryTransport(service, () => watch.current(), (url) => connect(url, service)),
+    transportTo: (service) =>
+      registryTransport(
+        service,
+        () => watch.current(),
+        (url) => connect(url, service),
+      ),
     async register(service, address) {
       const instance = validateInstance({ service, instanceId: newInstanceId(service), address, zone: settings.zone });
       registrations.push(await withStartRetry(`registering ${service}`, settings, logger, () => backend.registry.register(instance)));

@@ -19,11 +19,7 @@ import { GATEWAY_SERVICE, type InstanceInfo } from "./instance.js";
  * Returns undefined when no gateway qualifies. `random` returns a number in
  * [0, 1), injectable so tests can pin the tie-break.
  */
-export function pickGateway(
-  instances: readonly InstanceInfo[],
-  clientZone: string,
-  random: () => number = Math.random,
-): InstanceInfo | undefined {
+export function pickGateway(instances: readonly InstanceInfo[], clientZone: string, random: () => number = Math.random): InstanceInfo | undefined {
   const candidates = instances.filter((i) => i.service === GATEWAY_SERVICE && !i.draining && i.publicUrl !== "" && i.capacity > 0);
   if (candidates.length === 0) return undefined;
   const withRoom = candidates.filter((i) => i.load < i.capacity);

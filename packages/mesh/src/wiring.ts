@@ -51,13 +51,7 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
  * refusing the credentials) fail at once. Giving up throws an error saying
  * how long it tried.
  */
-export async function withStartRetry<T>(
-  what: string,
-  settings: RegistrySettings,
-  logger: Logger,
-  step: () => Promise<T>,
-  signal?: AbortSignal,
-): Promise<T> {
+export async function withStartRetry<T>(what: string, settings: RegistrySettings, logger: Logger, step: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {
     return await retryWithBackoff(step, {
       initialMs: 250,

@@ -83,8 +83,13 @@ describe("registry settings", () => {
     });
 
     it("refuses TLS files with http:// endpoints, and a mix of http:// and https://", () => {
-      assert.match(problems({ ETCD_ENDPOINTS: "http://10.0.0.5:2379", ETCD_CA_FILE: "/pki/ca.pem" })[0] ?? "", /^ETCD_CA_FILE: only used with https:\/\/ ETCD_ENDPOINTS/);
-      assert.deepEqual(problems({ ETCD_ENDPOINTS: "https://10.0.0.5:2379,http://10.0.0.6:2379" }), ["ETCD_ENDPOINTS: must be all https:// or all http://, not a mix"]);
+      assert.match(
+        problems({ ETCD_ENDPOINTS: "http://10.0.0.5:2379", ETCD_CA_FILE: "/pki/ca.pem" })[0] ?? "",
+        /^ETCD_CA_FILE: only used with https:\/\/ ETCD_ENDPOINTS/,
+      );
+      assert.deepEqual(problems({ ETCD_ENDPOINTS: "https://10.0.0.5:2379,http://10.0.0.6:2379" }), [
+        "ETCD_ENDPOINTS: must be all https:// or all http://, not a mix",
+      ]);
     });
 
     it("refuses to send a password in cleartext beyond loopback unless ALLOW_PLAINTEXT says the network is encrypted", () => {

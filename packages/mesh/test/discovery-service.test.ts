@@ -80,7 +80,10 @@ describe("discovery service (memory registry)", () => {
     const far = await registry.register(gateway("gw-far", { zone: "b", load: 5 }));
     await until(async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2, "both gateways");
     const picked = await served.client.pickGateway({ zone: "a" });
-    assert.deepEqual({ url: picked.url, instanceId: picked.instanceId, zone: picked.zone }, { url: "wss://gw-near.example.com/ws", instanceId: "gw-near", zone: "a" });
+    assert.deepEqual(
+      { url: picked.url, instanceId: picked.instanceId, zone: picked.zone },
+      { url: "wss://gw-near.example.com/ws", instanceId: "gw-near", zone: "a" },
+    );
     assert.equal((await served.client.pickGateway({})).instanceId, "gw-far");
     await near.close();
     await far.close();
@@ -92,10 +95,20 @@ describe("discovery service (memory registry)", () => {
     await until(async () => (await served.client.listInstances({})).instances.length === 2, "both instances");
     const [listed] = (await served.client.listInstances({ service: "chat" })).instances;
     assert.deepEqual(
-      { service: listed?.service, instanceId: listed?.instanceId, address: listed?.address, zone: listed?.zone, load: listed?.load, capacity: listed?.capacity },
+      {
+        service: listed?.service,
+        instanceId: listed?.instanceId,
+        address: listed?.address,
+        zone: listed?.zone,
+        load: listed?.load,
+        capacity: listed?.capacity,
+      },
       { service: "chat", instanceId: "chat-1", address: "10.0.0.3:7003", zone: "a", load: 2, capacity: 9 },
     );
-    assert.deepEqual((await served.client.listInstances({})).instances.map((i) => i.service), ["chat", "idgen"]);
+    assert.deepEqual(
+      (await served.client.listInstances({})).instances.map((i) => i.service),
+      ["chat", "idgen"],
+    );
     await chat.close();
     await idgen.close();
   });

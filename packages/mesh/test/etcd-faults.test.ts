@@ -16,7 +16,11 @@ const WINDOW_MS = new LeaseClock(TTL_SECONDS).windowMs; // 1 s: ttl - margin
 
 /** A logger that records warn() calls, for the retry messages. */
 function recordingLogger(records: { attempt: number; delayMs: number; msg: string }[]): Logger {
-  const logger = { warn: (obj: { attempt: number; delayMs: number }, msg: string) => records.push({ ...obj, msg }), info: () => undefined, error: () => undefined };
+  const logger = {
+    warn: (obj: { attempt: number; delayMs: number }, msg: string) => records.push({ ...obj, msg }),
+    info: () => undefined,
+    error: () => undefined,
+  };
   return logger as unknown as Logger;
 }
 
@@ -165,7 +169,9 @@ describe("discovery when etcd fails (private etcd)", () => {
     await etcd.stop();
     await etcd.wipe();
     await etcd.start();
-    await until(() => succeeds(async () => assert.deepEqual(ids(await registry.list("account")), ["phoenix"])), "the registration to be written again", { timeoutMs: 20_000 });
+    await until(() => succeeds(async () => assert.deepEqual(ids(await registry.list("account")), ["phoenix"])), "the registration to be written again", {
+      timeoutMs: 20_000,
+    });
     await until(() => ids(watch.current()).join() === "phoenix" && watch.connected, "the watch to resync", { timeoutMs: 20_000 });
     await until(() => lease.current() !== undefined, "a worker id to be claimed again", { timeoutMs: 20_000 });
     const keys = await conn.ns.getAll().prefix("idgen/workers/").keys();

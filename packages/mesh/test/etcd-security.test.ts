@@ -79,7 +79,10 @@ describe(`${CONTRACT}: what it refuses`, () => {
     const wrong = "not the password at all";
     const err = await refusal(s.settings("wrong-password", { auth: { username: USER, password: () => wrong } }), [PASSWORD, wrong]);
     assert.ok(err instanceof RegistryAccessDenied);
-    assert.match(err.message, /refused this process's credentials \(granting a lease\): .*authentication failed, invalid user ID or password; check ETCD_USERNAME/);
+    assert.match(
+      err.message,
+      /refused this process's credentials \(granting a lease\): .*authentication failed, invalid user ID or password; check ETCD_USERNAME/,
+    );
   });
 
   it("is refused with RegistryAccessDenied outside the prefix the user's role covers", async () => {
@@ -91,11 +94,20 @@ describe(`${CONTRACT}: what it refuses`, () => {
 
   it("stops the start naming the variable when a TLS file is missing or a key is not its certificate's", async () => {
     const s = await secureEtcd();
-    assert.throws(() => connectEtcd(s.settings("missing-ca", { tls: { caFile: join(s.dir, "nothing.pem"), client: s.client } })), /^Error: ETCD_CA_FILE: cannot read .*nothing\.pem \(ENOENT\)$/);
+    assert.throws(
+      () => connectEtcd(s.settings("missing-ca", { tls: { caFile: join(s.dir, "nothing.pem"), client: s.client } })),
+      /^Error: ETCD_CA_FILE: cannot read .*nothing\.pem \(ENOENT\)$/,
+    );
     const mismatched = { certFile: s.client.certFile, keyFile: s.stranger.keyFile };
-    assert.throws(() => connectEtcd(s.settings("mismatch", { tls: { caFile: s.certs.caFile, client: mismatched } })), /^Error: ETCD_CERT_FILE and ETCD_KEY_FILE: not usable for TLS to etcd/);
+    assert.throws(
+      () => connectEtcd(s.settings("mismatch", { tls: { caFile: s.certs.caFile, client: mismatched } })),
+      /^Error: ETCD_CERT_FILE and ETCD_KEY_FILE: not usable for TLS to etcd/,
+    );
     const noPassword = { username: USER, password: secretFromFile("ETCD_PASSWORD_FILE", join(s.dir, "no-such-password")) };
-    assert.throws(() => connectEtcd(s.settings("no-password-file", { auth: noPassword })), /^Error: ETCD_PASSWORD_FILE: cannot read .*no-such-password \(ENOENT\)$/);
+    assert.throws(
+      () => connectEtcd(s.settings("no-password-file", { auth: noPassword })),
+      /^Error: ETCD_PASSWORD_FILE: cannot read .*no-such-password \(ENOENT\)$/,
+    );
   });
 
   it("does not retry refused credentials at start: one attempt, then the error", async () => {
@@ -154,13 +166,22 @@ describe("etcd handing out JWT auth tokens", () => {
   // etcd called stale ("revision of auth store is old") until it expired, so
   // adding any user (the first step of a password rotation) broke every call.
   it("keeps registering and listing after a change to etcd's users, by signing in again", async () => {
-    const conn = connectEtcd({ endpoints: [etcd.url], prefix: uniqueEtcdPrefix("jwt"), leaseTtlSeconds: 5, timeoutMs: 2_000, auth: { username: USER, password: () => PASSWORD } });
+    const conn = connectEtcd({
+      endpoints: [etcd.url],
+      prefix: uniqueEtcdPrefix("jwt"),
+      leaseTtlSeconds: 5,
+      timeoutMs: 2_000,
+      auth: { username: USER, password: () => PASSWORD },
+    });
     const registry = new EtcdRegistry(conn);
     try {
       const registration = await registry.register(instance({ service: "chat", instanceId: "jwt-1" }));
       await etcd.addUser("parley_next", "the next password", GRANTED_PREFIX);
       await registration.update({ load: 3 });
-      assert.deepEqual((await registry.list("chat")).map((i) => i.load), [3]);
+      assert.deepEqual(
+        (await registry.list("chat")).map((i) => i.load),
+        [3],
+      );
       await registration.close();
     } finally {
       await registry.close();

@@ -48,13 +48,17 @@ describe("a process that dies without deregistering (etcd)", () => {
       // One TTL from the last keep-alive, plus etcd's 500 ms expiry sweep and the watch event; a loaded machine gets slack.
       assert.ok(goneAfterMs <= TTL_SECONDS * 1000 + 3000, `gone after ${goneAfterMs} ms`);
       // The worker id hangs on its own lease, which expires on its own schedule within the same TTL.
-      await until(async () => {
-        const claimer = new EtcdWorkerIdLease(conn, `next-${claimers.length}`);
-        claimers.push(claimer);
-        const id = await claimer.claim();
-        if (id !== 0) await claimer.close();
-        return id === 0;
-      }, "the dead holder's worker id to be free", { timeoutMs: 10_000 });
+      await until(
+        async () => {
+          const claimer = new EtcdWorkerIdLease(conn, `next-${claimers.length}`);
+          claimers.push(claimer);
+          const id = await claimer.claim();
+          if (id !== 0) await claimer.close();
+          return id === 0;
+        },
+        "the dead holder's worker id to be free",
+        { timeoutMs: 10_000 },
+      );
       assert.ok(Date.now() - killedAt <= TTL_SECONDS * 1000 + 3000, "the worker id is free within one TTL (and slack)");
     } finally {
       holder.child.kill("SIGKILL");

@@ -69,7 +69,10 @@ export function describeRegistryContract(name: string, open: () => Promise<Regis
       for (const bad of [{ publicUrl: "" }, { publicUrl: "http://gw.example.com/ws" }, { publicUrl: "wss://user:secret@gw.example.com/ws" }, { capacity: 0 }]) {
         await assert.rejects(registry.register(gateway("gw-bad", bad)), InvalidInstance, JSON.stringify(bad));
       }
-      await assert.rejects(registry.register(gateway("gw-bad", { publicUrl: "wss://user:secret@gw.example.com/ws" })), (err: Error) => !err.message.includes("secret"));
+      await assert.rejects(
+        registry.register(gateway("gw-bad", { publicUrl: "wss://user:secret@gw.example.com/ws" })),
+        (err: Error) => !err.message.includes("secret"),
+      );
       assert.deepEqual(await registry.list("gateway"), []);
     });
 
@@ -92,7 +95,10 @@ export function describeRegistryContract(name: string, open: () => Promise<Regis
       assert.equal(stored?.draining, true);
       assert.equal(stored?.capacity, 200);
       await until(() => watch.current()[0]?.draining === true, "the watcher to see draining");
-      assert.ok(seen.some((set) => set[0]?.load === 42), "the watcher saw the load update");
+      assert.ok(
+        seen.some((set) => set[0]?.load === 42),
+        "the watcher saw the load update",
+      );
       await assert.rejects(registration.update({ load: -1 }), InvalidInstance);
       await watch.close();
       await registration.close();

@@ -24,9 +24,21 @@ describe("registry transport", () => {
   const register = (service: string, s: RunningServer, instanceId: string): Promise<Registration> =>
     registry.register(validateInstance({ service, instanceId, address: new URL(s.url).host }));
   const whoAnswers = async (count: number) => {
-    const client = createClient(Health, registryTransport("thing", () => watch.current(), (url) => grpcTransport(url)));
+    const client = createClient(
+      Health,
+      registryTransport(
+        "thing",
+        () => watch.current(),
+        (url) => grpcTransport(url),
+      ),
+    );
     const names: string[] = [];
-    for (let i = 0; i < count; i++) names.push(Object.keys((await client.list({})).statuses).filter((n) => n !== "").join());
+    for (let i = 0; i < count; i++)
+      names.push(
+        Object.keys((await client.list({})).statuses)
+          .filter((n) => n !== "")
+          .join(),
+      );
     return names;
   };
 

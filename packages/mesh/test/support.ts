@@ -9,7 +9,11 @@ export function testConnection(name: string, leaseTtlSeconds = 2, url = testEtcd
 
 /** Deletes every key under the connection's prefix, then closes it. */
 export async function dropConnection(conn: EtcdConnection): Promise<void> {
-  await conn.ns.delete().all().exec().catch(() => undefined);
+  await conn.ns
+    .delete()
+    .all()
+    .exec()
+    .catch(() => undefined);
   conn.close();
 }
 

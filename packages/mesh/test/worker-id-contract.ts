@@ -28,7 +28,10 @@ export function etcdWorkerIdFixture(conn: EtcdConnection, owner: string): Worker
       const ids = Array.from({ length: WORKER_ID_COUNT }, (_, id) => id).filter((id) => !free.includes(id));
       for (let i = 0; i < ids.length; i += 128) {
         const puts = ids.slice(i, i + 128).map((id) => conn.ns.put(workerKey(id)).value('{"owner":"prefilled"}'));
-        await conn.ns.if(WORKERS, "Create", "==", 0).then(...puts).commit();
+        await conn.ns
+          .if(WORKERS, "Create", "==", 0)
+          .then(...puts)
+          .commit();
       }
     },
     async untakeAll() {
@@ -69,7 +72,10 @@ export function describeWorkerIdContract(name: string, open: () => Promise<Worke
 
     it("gives concurrent claimers distinct ids", async () => {
       const claimed = await Promise.all(Array.from({ length: 12 }, () => lease().claim()));
-      assert.deepEqual([...claimed].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      assert.deepEqual(
+        [...claimed].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      );
     });
 
     it("serves the id through current() and onChange until close", async () => {

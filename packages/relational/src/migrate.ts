@@ -15,31 +15,26 @@ export interface Migration {
  */
 export async function migrate(db: Db, component: string, migrations: readonly Migration[]): Promise<number[]> {
   checkSequence(component, migrations);
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  await db
+    .query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     component text NOT NULL,
     version integer NOT NULL,
     name text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (component, version))`).catch(async (err: unknown) => {
-    // Two processes may race to create the table; the loser sees a duplicate.
-    const exists = await db.query("SELECT to_regclass('schema_migrations') AS t");
-    if (exists.rows[0]?.t === null) throw err;
-  });
+    PRIMARY KEY (component, version))`)
+    .catch(async (err: unknown) => {
+      // Two processes may race to create the table; the loser sees a duplicate.
+      const exists = await db.query("SELECT to_regclass('schema_migrations') AS t");
+      if (exists.rows[0]?.t === null) throw err;
+    });
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     const done = await db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('parley.migrate.' || $1))", [component]);
-      const seen = await tx.query("SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2", [
-        component,
-        migration.version,
-      ]);
+      const seen = await tx.query("SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2", [component, migration.version]);
       if (seen.rowCount > 0) return false;
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);
-      await tx.query("INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)", [
-        component,
-        migration.version,
-        migration.name,
-      ]);
+      await tx.query("INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)", [component, migration.version, migration.name]);
       return true;
     });
     if (done) applied.push(migration.version);

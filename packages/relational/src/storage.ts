@@ -37,7 +37,9 @@ export function sqliteStorage(engine: SqliteEngine): Storage {
  */
 export async function openConfiguredStorage(database: DatabaseTarget, dataDir: string, name: string, logger?: Logger): Promise<Storage> {
   if (database.url !== undefined) {
-    return postgresStorage(await openPostgresDb({ url: database.url, ...(database.password ? { password: database.password } : {}), ...(logger ? { logger } : {}) }));
+    return postgresStorage(
+      await openPostgresDb({ url: database.url, ...(database.password ? { password: database.password } : {}), ...(logger ? { logger } : {}) }),
+    );
   }
   return sqliteStorage(await SqliteEngine.open({ path: join(dataDir, `${name}.sqlite`), synchronous: database.synchronous ?? "normal" }));
 }

@@ -133,7 +133,11 @@ describe("postgres with DATABASE_PASSWORD_FILE", () => {
     const s = await securePostgres();
     const url = s.url({ password: "not the password" });
     await refusal({ url }, [PASSWORD]);
-    const storage = await openConfiguredStorage({ url, password: secretFromFile("DATABASE_PASSWORD_FILE", s.passwordFile("right", PASSWORD)) }, "unused", "unused");
+    const storage = await openConfiguredStorage(
+      { url, password: secretFromFile("DATABASE_PASSWORD_FILE", s.passwordFile("right", PASSWORD)) },
+      "unused",
+      "unused",
+    );
     assert.equal(storage.dialect, "postgres");
     const db = (storage as Extract<typeof storage, { dialect: "postgres" }>).db;
     try {

@@ -25,20 +25,14 @@ export function describeRelationalContract(name: string, open: OpenDb): void {
     });
 
     it("binds positional parameters", async () => {
-      const result = await db.query<{ sum: number; greeting: string }>(
-        "SELECT $1::int + $2::int AS sum, 'hello ' || $3::text AS greeting",
-        [2, 3, "world"],
-      );
+      const result = await db.query<{ sum: number; greeting: string }>("SELECT $1::int + $2::int AS sum, 'hello ' || $3::text AS greeting", [2, 3, "world"]);
       assert.deepEqual(result.rows, [{ sum: 5, greeting: "hello world" }]);
     });
 
     it("returns int8 and bigserial values above 2^53 as exact decimal strings", async () => {
       await db.query("CREATE TABLE contract_int8 (id bigserial PRIMARY KEY, n int8 NOT NULL)");
       await db.query("SELECT setval('contract_int8_id_seq', 9007199254740992)");
-      const inserted = await db.query<{ id: unknown; n: unknown }>(
-        "INSERT INTO contract_int8 (n) VALUES ($1) RETURNING id, n",
-        ["9223372036854775807"],
-      );
+      const inserted = await db.query<{ id: unknown; n: unknown }>("INSERT INTO contract_int8 (n) VALUES ($1) RETURNING id, n", ["9223372036854775807"]);
       assert.deepEqual(inserted.rows, [{ id: "9007199254740993", n: "9223372036854775807" }]);
       const small = await db.query<{ n: unknown }>("SELECT 42::int8 AS n");
       assert.deepEqual(small.rows, [{ n: "42" }], "small int8 values are strings too, never numbers");
@@ -176,16 +170,19 @@ export function describeRelationalContract(name: string, open: OpenDb): void {
         const fresh = await open();
         try {
           const migrations = tableMigrations("race", 3);
-          const results = await Promise.all([
-            migrate(fresh.db, "contract_race", migrations),
-            migrate(fresh.db, "contract_race", migrations),
-          ]);
-          assert.deepEqual(results.flat().sort((a, b) => a - b), [1, 2, 3]);
+          const results = await Promise.all([migrate(fresh.db, "contract_race", migrations), migrate(fresh.db, "contract_race", migrations)]);
+          assert.deepEqual(
+            results.flat().sort((a, b) => a - b),
+            [1, 2, 3],
+          );
           const counts = await fresh.db.query<{ version: number; times: number }>(
             `SELECT version, count(*)::int AS times FROM schema_migrations
              WHERE component = 'contract_race' GROUP BY version ORDER BY version`,
           );
-          assert.deepEqual(counts.rows, [1, 2, 3].map((version) => ({ version, times: 1 })));
+          assert.deepEqual(
+            counts.rows,
+            [1, 2, 3].map((version) => ({ version, times: 1 })),
+          );
         } finally {
           await fresh.cleanup();
         }
@@ -215,9 +212,6 @@ async function ids(db: Db, table: string): Promise<number[]> {
 }
 
 async function appliedVersions(db: Db, component: string): Promise<number[]> {
-  const { rows } = await db.query<{ version: number }>(
-    "SELECT version FROM schema_migrations WHERE component = $1 ORDER BY version",
-    [component],
-  );
+  const { rows } = await db.query<{ version: number }>("SELECT version FROM schema_migrations WHERE component = $1 ORDER BY version", [component]);
   return rows.map((row) => row.version);
 }

@@ -40,7 +40,10 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     try {
       await engine.migrate("test", schema);
       const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
-      await assert.rejects(counters.bumpThenFail("b"), (err: unknown) => err instanceof SqliteError && err.name === "RangeError" && err.message === "refused b");
+      await assert.rejects(
+        counters.bumpThenFail("b"),
+        (err: unknown) => err instanceof SqliteError && err.name === "RangeError" && err.message === "refused b",
+      );
       assert.equal(await counters.read("b"), undefined, "the write before the throw was rolled back");
       const unique = await counters.insertTwice("c").catch((err: unknown) => err);
       assert.ok(isSqliteUniqueViolation(unique), `a duplicate key is a unique violation: ${String(unique)}`);
@@ -88,7 +91,10 @@ describe("SQLite engine (a worker thread running procedures)", () => {
       await engine.migrate("test", schema);
       const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
       const results = await Promise.all(Array.from({ length: 200 }, () => counters.bump("n", 1n)));
-      assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => BigInt(i + 1)));
+      assert.deepEqual(
+        results,
+        Array.from({ length: 200 }, (_, i) => BigInt(i + 1)),
+      );
       const value = { at: new Date("2024-02-29T12:34:56.789Z"), bytes: new Uint8Array([1, 2, 3]), list: [1n, "x", null] };
       assert.deepEqual(await counters.echo(value), value);
     } finally {
@@ -98,7 +104,10 @@ describe("SQLite engine (a worker thread running procedures)", () => {
 
   it("names a missing procedure, refuses a missing module, and refuses calls after close", async () => {
     const engine = await SqliteEngine.open({ path: ":memory:" });
-    const counters = engine.procedures<Record<string, (db: never, ...args: unknown[]) => unknown>>(COUNTERS) as unknown as Record<string, () => Promise<unknown>>;
+    const counters = engine.procedures<Record<string, (db: never, ...args: unknown[]) => unknown>>(COUNTERS) as unknown as Record<
+      string,
+      () => Promise<unknown>
+    >;
     await assert.rejects(counters.nothing!(), /has no procedure nothing/);
     assert.throws(() => engine.procedures(new URL("./fixtures/missing.js", import.meta.url)), /no procedure module/);
     const inFlight = engine.procedures<typeof counterProcedures>(COUNTERS).echo("last");

@@ -86,9 +86,7 @@ export const env = {
     return schema;
   },
   string(fallback?: string) {
-    return fallback === undefined
-      ? z.string({ error: "is required" })
-      : z.string().default(fallback);
+    return fallback === undefined ? z.string({ error: "is required" }) : z.string().default(fallback);
   },
   optionalString() {
     return z.string().optional();
@@ -115,16 +113,14 @@ export const env = {
   },
   /** host:port or a URL; returned as a base URL such as http://127.0.0.1:7001. */
   address(fallback?: string) {
-    const parser = z
-      .string({ error: "is required" })
-      .transform((v, ctx) => {
-        const url = toBaseUrl(v);
-        if (url === undefined) {
-          ctx.addIssue({ code: "custom", message: "must be host:port or an http:// URL" });
-          return z.NEVER;
-        }
-        return url;
-      });
+    const parser = z.string({ error: "is required" }).transform((v, ctx) => {
+      const url = toBaseUrl(v);
+      if (url === undefined) {
+        ctx.addIssue({ code: "custom", message: "must be host:port or an http:// URL" });
+        return z.NEVER;
+      }
+      return url;
+    });
     return fallback === undefined ? parser : parser.default(fallback);
   },
   optionalAddress() {

@@ -1,4 +1,12 @@
-import { create, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescMethodStreaming,
+  type DescMethodUnary,
+  type DescService,
+  type MessageInitShape,
+} from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -54,7 +62,14 @@ export function directTransport(routes: (router: ConnectRouter) => void, interce
         const work = invokeUnaryImplementation(spec, context, create(method.input, input), chain);
         // Without a caller's signal or a deadline nothing but the call's own end can abort it: no race to set up.
         const message = await (signal === undefined && timeoutMs === undefined ? work : untilAborted(work, context.signal));
-        return { stream: false, service: method.parent, method, header: context.responseHeader, trailer: context.responseTrailer, message: message as UnaryResponse<I, O>["message"] };
+        return {
+          stream: false,
+          service: method.parent,
+          method,
+          header: context.responseHeader,
+          trailer: context.responseTrailer,
+          message: message as UnaryResponse<I, O>["message"],
+        };
       } catch (err) {
         throw ConnectError.from(err, Code.Internal);
       } finally {
@@ -114,7 +129,13 @@ function collectSpecs(routes: (router: ConnectRouter) => void): Map<string, Meth
 
 const methodKey = (method: DescMethod) => `${method.parent.typeName}/${method.name}`;
 
-function handlerContext(method: DescMethod, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: ConstructorParameters<typeof Headers>[0] | undefined, contextValues: ContextValues | undefined) {
+function handlerContext(
+  method: DescMethod,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  header: ConstructorParameters<typeof Headers>[0] | undefined,
+  contextValues: ContextValues | undefined,
+) {
   return createHandlerContext({
     service: method.parent,
     method,

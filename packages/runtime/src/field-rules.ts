@@ -45,7 +45,12 @@ function checkValue(field: DescField, value: unknown, name: string): FieldProble
       const items = value as readonly unknown[];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        const problem = field.listKind === "scalar" ? scalarProblem(field.scalar, item, `${name}[${i}]`) : field.listKind === "message" ? messageProblem(field.message, item, `${name}[${i}]`) : undefined;
+        const problem =
+          field.listKind === "scalar"
+            ? scalarProblem(field.scalar, item, `${name}[${i}]`)
+            : field.listKind === "message"
+              ? messageProblem(field.message, item, `${name}[${i}]`)
+              : undefined;
         if (problem) return problem;
       }
       return undefined;
@@ -55,7 +60,11 @@ function checkValue(field: DescField, value: unknown, name: string): FieldProble
         const entry = `${name}[${JSON.stringify(key)}]`;
         const problem =
           (key.includes("\u0000") ? { field: `${name} key`, rule: NUL } : undefined) ??
-          (field.mapKind === "scalar" ? scalarProblem(field.scalar, item, entry) : field.mapKind === "message" ? messageProblem(field.message, item, entry) : undefined);
+          (field.mapKind === "scalar"
+            ? scalarProblem(field.scalar, item, entry)
+            : field.mapKind === "message"
+              ? messageProblem(field.message, item, entry)
+              : undefined);
         if (problem) return problem;
       }
       return undefined;
@@ -86,7 +95,11 @@ function oneofValue(group: unknown, field: DescField): unknown {
  * invalid-input error). Unary and server-streaming methods; client and
  * bidirectional streams carry their own per-message checks.
  */
-export function withFieldChecks<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, refuse: (problem: FieldProblem) => Error): Partial<ServiceImpl<S>> {
+export function withFieldChecks<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  refuse: (problem: FieldProblem) => Error,
+): Partial<ServiceImpl<S>> {
   const handlers = impl as Record<string, ((req: Message, ctx: HandlerContext) => unknown) | undefined>;
   const checked: Record<string, unknown> = { ...handlers };
   for (const method of service.methods) {

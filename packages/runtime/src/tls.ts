@@ -16,7 +16,11 @@ export class ServerTls {
   #current: SecureContextOptions;
   readonly #listeners = new Set<(options: SecureContextOptions) => void>();
 
-  constructor(files: { certFile: string; keyFile: string }, private readonly logger: Logger, reloadMs: number) {
+  constructor(
+    files: { certFile: string; keyFile: string },
+    private readonly logger: Logger,
+    reloadMs: number,
+  ) {
     this.#cert = new WatchedFile(files.certFile, parseCertificates, logger, reloadMs);
     this.#key = new WatchedFile(files.keyFile, parsePrivateKeyPem, logger, reloadMs);
     this.#current = matchingPair(this.#cert.value, this.#key.value, files.certFile, files.keyFile);

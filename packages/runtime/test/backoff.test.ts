@@ -40,7 +40,14 @@ describe("backoff", () => {
         if (++calls < 6) throw new Unreachable();
         return "ok";
       },
-      { initialMs: 100, maxMs: 400, deadlineMs: 60_000, retryable: (e) => e instanceof Unreachable, random: () => 0.5, sleep: async (ms) => void waits.push(ms) },
+      {
+        initialMs: 100,
+        maxMs: 400,
+        deadlineMs: 60_000,
+        retryable: (e) => e instanceof Unreachable,
+        random: () => 0.5,
+        sleep: async (ms) => void waits.push(ms),
+      },
     );
     assert.equal(result, "ok");
     assert.deepEqual(waits, [75, 150, 300, 300, 300]);
@@ -49,10 +56,13 @@ describe("backoff", () => {
   it("rethrows a non-retryable failure at once", async () => {
     let calls = 0;
     await assert.rejects(
-      retryWithBackoff(async () => {
-        calls++;
-        throw new TypeError("all ids taken");
-      }, { initialMs: 1, maxMs: 1, deadlineMs: 60_000, retryable: (e) => e instanceof Unreachable }),
+      retryWithBackoff(
+        async () => {
+          calls++;
+          throw new TypeError("all ids taken");
+        },
+        { initialMs: 1, maxMs: 1, deadlineMs: 60_000, retryable: (e) => e instanceof Unreachable },
+      ),
       TypeError,
     );
     assert.equal(calls, 1);
@@ -62,20 +72,23 @@ describe("backoff", () => {
     let now = 0;
     const notified: number[] = [];
     await assert.rejects(
-      retryWithBackoff(async () => {
-        throw new Unreachable("still down");
-      }, {
-        initialMs: 1000,
-        maxMs: 4000,
-        deadlineMs: 10_000,
-        retryable: () => true,
-        random: () => 0.999999,
-        now: () => now,
-        sleep: async (ms) => {
-          now += ms;
+      retryWithBackoff(
+        async () => {
+          throw new Unreachable("still down");
         },
-        onRetry: (_err, attempt) => notified.push(attempt),
-      }),
+        {
+          initialMs: 1000,
+          maxMs: 4000,
+          deadlineMs: 10_000,
+          retryable: () => true,
+          random: () => 0.999999,
+          now: () => now,
+          sleep: async (ms) => {
+            now += ms;
+          },
+          onRetry: (_err, attempt) => notified.push(attempt),
+        },
+      ),
       /still down/,
     );
     assert.equal(now, 10_000, "never waits past the deadline");

@@ -86,7 +86,10 @@ describe("configuration from the environment", () => {
       assert.equal(redactUrlCredentials("postgres://parley:p@ss@db:5432/x"), "postgres://parley:***@db:5432/x");
       assert.equal(redactUrlCredentials("postgres://parley:s3cret@db:5432/x?sslmode=verify-full"), "postgres://parley:***@db:5432/x?sslmode=verify-full");
       assert.equal(redactUrlCredentials("https://ghp_abc123@github.com/x"), "https://***@github.com/x");
-      assert.equal(redactUrlCredentials("postgres://db/x?user=parley&password=s3cret&sslmode=require"), "postgres://db/x?user=parley&password=***&sslmode=require");
+      assert.equal(
+        redactUrlCredentials("postgres://db/x?user=parley&password=s3cret&sslmode=require"),
+        "postgres://db/x?user=parley&password=***&sslmode=require",
+      );
       assert.equal(redactUrlCredentials("http://a:1@h1:2379,http://b:2@h2:2379"), "http://a:***@h1:2379,http://b:***@h2:2379");
       assert.equal(redactUrlCredentials("smtp://relay:587/?from=a@b.example"), "smtp://relay:587/?from=a@b.example");
       assert.equal(redactUrlCredentials("10.0.0.1:7001"), "10.0.0.1:7001");
@@ -100,6 +103,9 @@ describe("configuration from the environment", () => {
     );
     assert.deepEqual(databaseSettings(loadEnv(databaseEnv, {})), { url: undefined, password: undefined, synchronous: "normal" });
     assert.equal(databaseSettings(loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "full" })).synchronous, "full");
-    assert.throws(() => loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "off" }), (err: unknown) => err instanceof ConfigError && /SQLITE_SYNCHRONOUS: must be one of full, normal/.test(err.problems[0]!));
+    assert.throws(
+      () => loadEnv(databaseEnv, { SQLITE_SYNCHRONOUS: "off" }),
+      (err: unknown) => err instanceof ConfigError && /SQLITE_SYNCHRONOUS: must be one of full, normal/.test(err.problems[0]!),
+    );
   });
 });

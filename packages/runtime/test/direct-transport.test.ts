@@ -57,7 +57,10 @@ describe("direct transport (in-process calls without serialisation)", () => {
     const client = createClient(IdGenService, directTransport(routes, [tag("first"), tag("second")]));
     await client.nextIds({ count: 1 });
     assert.deepEqual(order, ["first", "second", "handler"]);
-    await assert.rejects(client.nextIds({ count: 1 }, { headers: { "x-refuse": "second" } }), (err: unknown) => err instanceof ConnectError && err.code === Code.PermissionDenied);
+    await assert.rejects(
+      client.nextIds({ count: 1 }, { headers: { "x-refuse": "second" } }),
+      (err: unknown) => err instanceof ConnectError && err.code === Code.PermissionDenied,
+    );
   });
 
   it("turns errors into ConnectErrors as a server would: codes kept, anything else internal; unserved methods unimplemented", async () => {
@@ -69,10 +72,19 @@ describe("direct transport (in-process calls without serialisation)", () => {
         },
       });
     const client = createClient(IdGenService, directTransport(routes));
-    await assert.rejects(client.nextIds({ count: 0 }), (err: unknown) => err instanceof ConnectError && err.code === Code.InvalidArgument && err.rawMessage === "count must be positive");
-    await assert.rejects(client.nextIds({ count: 1 }), (err: unknown) => err instanceof ConnectError && err.code === Code.Internal && err.rawMessage === "a bug");
+    await assert.rejects(
+      client.nextIds({ count: 0 }),
+      (err: unknown) => err instanceof ConnectError && err.code === Code.InvalidArgument && err.rawMessage === "count must be positive",
+    );
+    await assert.rejects(
+      client.nextIds({ count: 1 }),
+      (err: unknown) => err instanceof ConnectError && err.code === Code.Internal && err.rawMessage === "a bug",
+    );
     await assert.rejects(client.decodeId({ id: 1n }), (err: unknown) => err instanceof ConnectError && err.code === Code.Unimplemented);
-    await assert.rejects(createClient(ChatService, directTransport(routes)).getCursor({}), (err: unknown) => err instanceof ConnectError && err.code === Code.Unimplemented);
+    await assert.rejects(
+      createClient(ChatService, directTransport(routes)).getCursor({}),
+      (err: unknown) => err instanceof ConnectError && err.code === Code.Unimplemented,
+    );
   });
 
   it("ends a call at its deadline even when the handler never answers, and aborts the handler's signal", async () => {
@@ -84,7 +96,10 @@ describe("direct transport (in-process calls without serialisation)", () => {
           return new Promise(() => {});
         },
       });
-    await assert.rejects(createClient(IdGenService, directTransport(routes)).nextIds({ count: 1 }, { timeoutMs: 20 }), (err: unknown) => err instanceof ConnectError && err.code === Code.DeadlineExceeded);
+    await assert.rejects(
+      createClient(IdGenService, directTransport(routes)).nextIds({ count: 1 }, { timeoutMs: 20 }),
+      (err: unknown) => err instanceof ConnectError && err.code === Code.DeadlineExceeded,
+    );
     assert.equal(handlerSignal?.aborted, true);
   });
 
@@ -94,7 +109,8 @@ describe("direct transport (in-process calls without serialisation)", () => {
       router.service(ChatService, {
         async *stream(requests: AsyncIterable<StreamRequest>, context) {
           handlerSignal = context.signal;
-          for await (const request of requests) yield create(StreamResponseSchema, { replies: request.commands.map((c) => ({ correlationId: c.correlationId })) });
+          for await (const request of requests)
+            yield create(StreamResponseSchema, { replies: request.commands.map((c) => ({ correlationId: c.correlationId })) });
         },
       });
     const client = createClient(ChatService, directTransport(routes));

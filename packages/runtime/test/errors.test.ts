@@ -16,7 +16,10 @@ import { grpcTransport } from "../src/transport.js";
 class Refused extends Error {}
 
 const translator = () =>
-  new ErrorTranslator((err) => (err instanceof Refused ? new ConnectError("refused by the domain", Code.FailedPrecondition) : undefined), createLogger("test", "silent"));
+  new ErrorTranslator(
+    (err) => (err instanceof Refused ? new ConnectError("refused by the domain", Code.FailedPrecondition) : undefined),
+    createLogger("test", "silent"),
+  );
 
 /** A real transport failure: a gRPC call to a port nothing listens on. */
 async function refusedCall(): Promise<unknown> {
@@ -81,7 +84,8 @@ describe("isOutage", () => {
     assert.equal(isOutage(reset), true);
     assert.equal(isOutage(new Error("query failed", { cause: reset })), true);
     assert.equal(isOutage(new AggregateError([reset], "connect failed")), true);
-    for (const code of ["08006", "08001", "57P01", "57P02", "57P03", "53300", "53100"]) assert.equal(isOutage(Object.assign(new Error(code), { code })), true, code);
+    for (const code of ["08006", "08001", "57P01", "57P02", "57P03", "53300", "53100"])
+      assert.equal(isOutage(Object.assign(new Error(code), { code })), true, code);
     assert.equal(isOutage(new Error("timeout exceeded when trying to connect")), true);
     assert.equal(isOutage(new Error("Connection terminated unexpectedly")), true);
     assert.equal(isOutage(new DependencyUnavailable("the id service", { cause: reset })), true);

@@ -84,7 +84,10 @@ describe("internal plane > service tokens", () => {
   const bare = () => createGrpcTransport({ baseUrl: server.url });
 
   it("refuses a call without a service token as UNAUTHENTICATED", async () => {
-    await assert.rejects(createClient(IdGenService, bare()).nextIds({ count: 1 }), (err) => codeOf(err) === Code.Unauthenticated && /service token is required/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(
+      createClient(IdGenService, bare()).nextIds({ count: 1 }),
+      (err) => codeOf(err) === Code.Unauthenticated && /service token is required/.test(ConnectError.from(err).rawMessage),
+    );
   });
 
   it("lets the allowed role call and tells the handler who called", async () => {
@@ -95,7 +98,10 @@ describe("internal plane > service tokens", () => {
 
   it("refuses another role as PERMISSION_DENIED, naming the caller and the method", async () => {
     const client = createClient(IdGenService, gateway.transport(new URL(server.url).host, "idgen"));
-    await assert.rejects(client.nextIds({ count: 1 }), (err) => codeOf(err) === Code.PermissionDenied && /gateway may not call parley.idgen.v1.IdGenService\/NextIds/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(
+      client.nextIds({ count: 1 }),
+      (err) => codeOf(err) === Code.PermissionDenied && /gateway may not call parley.idgen.v1.IdGenService\/NextIds/.test(ConnectError.from(err).rawMessage),
+    );
   });
 
   it("refuses methods without a rule (default deny)", async () => {
@@ -105,23 +111,33 @@ describe("internal plane > service tokens", () => {
 
   it("refuses a token meant for another service", async () => {
     const client = createClient(IdGenService, chat.transport(new URL(server.url).host, "chat"));
-    await assert.rejects(client.nextIds({ count: 1 }), (err) => codeOf(err) === Code.Unauthenticated && /not meant for idgen/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(
+      client.nextIds({ count: 1 }),
+      (err) => codeOf(err) === Code.Unauthenticated && /not meant for idgen/.test(ConnectError.from(err).rawMessage),
+    );
   });
 
   it("refuses a token signed by a key the trust file does not list, even naming a trusted principal", async () => {
     const forger = new ServiceTokenSigner(parsePrincipal("chat")!, { current: generateSigningKey() }, 300);
     const client = createClient(IdGenService, bare());
     const headers = { [SERVICE_TOKEN_HEADER]: await forger.token("idgen") };
-    await assert.rejects(client.nextIds({ count: 1 }, { headers }), (err) => codeOf(err) === Code.Unauthenticated && /does not trust/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(
+      client.nextIds({ count: 1 }, { headers }),
+      (err) => codeOf(err) === Code.Unauthenticated && /does not trust/.test(ConnectError.from(err).rawMessage),
+    );
   });
 
   it("refuses an expired token and one that claims a longer life than allowed", async () => {
     const key = { current: parseKeyFile(keys.keyFile("chat")) };
     const client = createClient(IdGenService, bare());
     const old = new ServiceTokenSigner(parsePrincipal("chat")!, key, 60, () => Date.now() - 3_600_000);
-    await assert.rejects(client.nextIds({ count: 1 }, { headers: { [SERVICE_TOKEN_HEADER]: await old.token("idgen") } }), (err) => /expired/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(client.nextIds({ count: 1 }, { headers: { [SERVICE_TOKEN_HEADER]: await old.token("idgen") } }), (err) =>
+      /expired/.test(ConnectError.from(err).rawMessage),
+    );
     const long = new ServiceTokenSigner(parsePrincipal("chat")!, key, 86_400);
-    await assert.rejects(client.nextIds({ count: 1 }, { headers: { [SERVICE_TOKEN_HEADER]: await long.token("idgen") } }), (err) => /lives longer/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(client.nextIds({ count: 1 }, { headers: { [SERVICE_TOKEN_HEADER]: await long.token("idgen") } }), (err) =>
+      /lives longer/.test(ConnectError.from(err).rawMessage),
+    );
   });
 
   it("refuses a token whose issuer is not the principal of its key", async () => {
@@ -138,7 +154,10 @@ describe("internal plane > service tokens", () => {
     assert.deepEqual([cursor.seq, cursor.headSeq], [42n, 7n]);
     await assert.rejects(asGateway.getCursor({}), (err) => codeOf(err) === Code.Unauthenticated, "the acting user is required");
     const asChat = createClient(IdGenService, chat.transport(new URL(server.url).host, "idgen"));
-    await assert.rejects(asChat.nextIds({ count: 1 }, { headers: { [USER_HEADER]: "42" } }), (err) => codeOf(err) === Code.PermissionDenied && /may not name an acting user/.test(ConnectError.from(err).rawMessage));
+    await assert.rejects(
+      asChat.nextIds({ count: 1 }, { headers: { [USER_HEADER]: "42" } }),
+      (err) => codeOf(err) === Code.PermissionDenied && /may not name an acting user/.test(ConnectError.from(err).rawMessage),
+    );
   });
 
   it("keeps the health service open for probes", async () => {
@@ -161,7 +180,10 @@ describe("internal plane > service tokens", () => {
     let stop = false;
     const load = (async () => {
       while (!stop) {
-        await steady.nextIds({ count: 1 }).then(() => calls++, () => failures++);
+        await steady.nextIds({ count: 1 }).then(
+          () => calls++,
+          () => failures++,
+        );
       }
     })();
 
@@ -169,15 +191,29 @@ describe("internal plane > service tokens", () => {
     const trust = JSON.parse(readFileSync(keys.trustFile, "utf8")) as { keys: { principal: string; publicKey: string }[] };
     const newChat = generateSigningKey();
     const newGateway = generateSigningKey();
-    replaceFile(keys.trustFile, JSON.stringify({ keys: [...trust.keys, { principal: "chat", publicKey: publicKeyPem(newChat) }, { principal: "gateway", publicKey: publicKeyPem(newGateway) }] }));
+    replaceFile(
+      keys.trustFile,
+      JSON.stringify({
+        keys: [...trust.keys, { principal: "chat", publicKey: publicKeyPem(newChat) }, { principal: "gateway", publicKey: publicKeyPem(newGateway) }],
+      }),
+    );
     await until(() => idgen.trust.lookup(newChat.kid) !== undefined && chat.trust.lookup(newChat.kid) !== undefined, "the new key to be trusted");
     // 2. Switch the signers.
     replaceFile(keys.keyFile("chat"), privateKeyPem(newChat));
     replaceFile(keys.keyFile("gateway"), privateKeyPem(newGateway));
     await until(() => seen.at(-1)?.kid === newChat.kid, "chat to sign with the new key");
     // 3. Retire the old keys.
-    replaceFile(keys.trustFile, JSON.stringify({ keys: trust.keys.filter((k) => k.principal !== "chat" && k.principal !== "gateway").concat([
-      { principal: "chat", publicKey: publicKeyPem(newChat) }, { principal: "gateway", publicKey: publicKeyPem(newGateway) }]) }));
+    replaceFile(
+      keys.trustFile,
+      JSON.stringify({
+        keys: trust.keys
+          .filter((k) => k.principal !== "chat" && k.principal !== "gateway")
+          .concat([
+            { principal: "chat", publicKey: publicKeyPem(newChat) },
+            { principal: "gateway", publicKey: publicKeyPem(newGateway) },
+          ]),
+      }),
+    );
     await until(() => idgen.trust.lookup(oldChatKey.kid) === undefined, "the old key to be retired");
     const before = calls;
     await until(() => calls > before + 20, "more calls with the new key");
@@ -189,7 +225,11 @@ describe("internal plane > service tokens", () => {
     requests.close();
     const retired = new ServiceTokenSigner(parsePrincipal("chat")!, { current: oldChatKey }, 300);
     const headers = { [SERVICE_TOKEN_HEADER]: await retired.token("idgen") };
-    await assert.rejects(createClient(IdGenService, bare()).nextIds({ count: 1 }, { headers }), (err) => codeOf(err) === Code.Unauthenticated, "the retired key no longer works");
+    await assert.rejects(
+      createClient(IdGenService, bare()).nextIds({ count: 1 }, { headers }),
+      (err) => codeOf(err) === Code.Unauthenticated,
+      "the retired key no longer works",
+    );
   });
 });
 
@@ -209,7 +249,9 @@ describe("internal plane > configuration", () => {
   };
 
   it("requires a trust file and a key, naming the variables", () => {
-    const found = problems(() => openInternalPlane({ ...planeSettings(keys, "chat"), trustFile: undefined, keyFile: undefined }, "chat", logger, { listenHosts: ["127.0.0.1"] }));
+    const found = problems(() =>
+      openInternalPlane({ ...planeSettings(keys, "chat"), trustFile: undefined, keyFile: undefined }, "chat", logger, { listenHosts: ["127.0.0.1"] }),
+    );
     assert.equal(found.length, 2);
     assert.match(found[0]!, /^SERVICE_TRUST_FILE: is required/);
     assert.match(found[1]!, /^SERVICE_KEY_FILE: is required/);
@@ -230,14 +272,20 @@ describe("internal plane > configuration", () => {
   it("refuses to listen beyond loopback in cleartext unless told the traffic is encrypted elsewhere", () => {
     const found = problems(() => openInternalPlane(planeSettings(keys, "chat"), "chat", logger, { listenHosts: ["0.0.0.0"] }));
     assert.match(found[0] ?? "", /^TLS_CERT_FILE: is required to listen on 0.0.0.0/);
-    assert.deepEqual(problems(() => openInternalPlane(planeSettings(keys, "chat", { allowPlaintext: true }), "chat", logger, { listenHosts: ["0.0.0.0"] })), []);
+    assert.deepEqual(
+      problems(() => openInternalPlane(planeSettings(keys, "chat", { allowPlaintext: true }), "chat", logger, { listenHosts: ["0.0.0.0"] })),
+      [],
+    );
   });
 
   it("refuses to send a token in cleartext beyond loopback", async () => {
     const plane = openInternalPlane(planeSettings(keys, "chat"), "chat", logger, { listenHosts: ["127.0.0.1"] });
     try {
       const client = createClient(IdGenService, plane.transport("10.1.2.3:7002", "idgen"));
-      await assert.rejects(client.nextIds({ count: 1 }), (err) => codeOf(err) === Code.Unavailable && /refusing to call 10.1.2.3:7002 in cleartext/.test(ConnectError.from(err).rawMessage));
+      await assert.rejects(
+        client.nextIds({ count: 1 }),
+        (err) => codeOf(err) === Code.Unavailable && /refusing to call 10.1.2.3:7002 in cleartext/.test(ConnectError.from(err).rawMessage),
+      );
     } finally {
       plane.close();
     }

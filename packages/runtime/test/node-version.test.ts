@@ -15,6 +15,9 @@ const BROKEN = [/^v24\.20\./, /^v24\.21\./];
 
 describe("the pinned Node runtime", () => {
   it("is not a release with the HTTP/2 premature-close regression (nodejs/node#65677)", () => {
-    assert.ok(!BROKEN.some((pattern) => pattern.test(process.version)), `${process.version} fails some HTTP/2 responses read by async iteration; pin 24.19.0 or a fixed release`);
+    assert.ok(
+      !BROKEN.some((pattern) => pattern.test(process.version)),
+      `${process.version} fails some HTTP/2 responses read by async iteration; pin 24.19.0 or a fixed release`,
+    );
   });
 });

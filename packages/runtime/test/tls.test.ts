@@ -39,7 +39,9 @@ describe("internal plane > TLS", () => {
 
   before(async () => {
     certs = writeCertificates(join(folder.dir, "pki"));
-    idgen = openInternalPlane(planeSettings(keys, "idgen", { tls: { certFile: certs.certFile, keyFile: certs.keyFile } }), "idgen", logger, { listenHosts: ["127.0.0.1"] });
+    idgen = openInternalPlane(planeSettings(keys, "idgen", { tls: { certFile: certs.certFile, keyFile: certs.keyFile } }), "idgen", logger, {
+      listenHosts: ["127.0.0.1"],
+    });
     chat = openInternalPlane(planeSettings(keys, "chat", { caFile: certs.caFile }), "chat", logger, { listenHosts: ["127.0.0.1"] });
     server = await startServer({
       host: "127.0.0.1",
@@ -67,11 +69,13 @@ describe("internal plane > TLS", () => {
 
   it("serves HTTPS (HTTP/1.1 by ALPN) on the same port", async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      https.get({ host: "127.0.0.1", port: server.port, path: "/healthz", ca: readFileSync(certs.caFile) }, (res) => {
-        let text = "";
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve(text));
-      }).on("error", reject);
+      https
+        .get({ host: "127.0.0.1", port: server.port, path: "/healthz", ca: readFileSync(certs.caFile) }, (res) => {
+          let text = "";
+          res.on("data", (chunk) => (text += chunk));
+          res.on("end", () => resolve(text));
+        })
+        .on("error", reject);
     });
     assert.equal(body, "ok\n");
   });

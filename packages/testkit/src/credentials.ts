@@ -40,14 +40,34 @@ export function writeCertificates(dir: string, names: readonly string[] = ["loca
   mkdirSync(dir, { recursive: true });
   const caFile = join(dir, "ca.pem");
   const caKeyFile = join(dir, "ca.key");
-  openssl(["req", "-x509", ...EC_KEY, "-keyout", caKeyFile, "-out", caFile, "-days", "825", "-subj", `/CN=Parley development CA ${randomBytes(3).toString("hex")}`,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  openssl([
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-keyout",
+    caKeyFile,
+    "-out",
+    caFile,
+    "-days",
+    "825",
+    "-subj",
+    `/CN=Parley development CA ${randomBytes(3).toString("hex")}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
   const { certFile, keyFile } = issueCertificate({ caFile, caKeyFile }, dir, "server", names);
   return { caFile, caKeyFile, certFile, keyFile };
 }
 
 /** Issues `<name>.pem` / `<name>.key` from the CA, for server and client use, naming `names` (DNS names or IPs). */
-export function issueCertificate(ca: { caFile: string; caKeyFile: string }, dir: string, name: string, names: readonly string[]): { certFile: string; keyFile: string } {
+export function issueCertificate(
+  ca: { caFile: string; caKeyFile: string },
+  dir: string,
+  name: string,
+  names: readonly string[],
+): { certFile: string; keyFile: string } {
   const certFile = join(dir, `${name}.pem`);
   const keyFile = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
@@ -55,7 +75,24 @@ export function issueCertificate(ca: { caFile: string; caKeyFile: string }, dir:
   const alt = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
   writeFileSync(ext, `subjectAltName=${alt}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`);
   openssl(["req", ...EC_KEY, "-keyout", keyFile, "-out", csr, "-subj", `/CN=${names[0] ?? name}`]);
-  openssl(["x509", "-req", "-in", csr, "-CA", ca.caFile, "-CAkey", ca.caKeyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-out", certFile, "-days", "397", "-extfile", ext]);
+  openssl([
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca.caFile,
+    "-CAkey",
+    ca.caKeyFile,
+    "-set_serial",
+    `0x${randomBytes(12).toString("hex")}`,
+    "-out",
+    certFile,
+    "-days",
+    "397",
+    "-extfile",
+    ext,
+  ]);
   return { certFile, keyFile };
 }
 

@@ -62,7 +62,19 @@ export async function startPostgres(options: PrivatePostgresOptions): Promise<Pr
   clusters.add(cluster);
   try {
     if (isRoot()) chownSync(folder, postgresUid(), postgresGid());
-    run(bin, "initdb", ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"]);
+    run(bin, "initdb", [
+      "-D",
+      data,
+      "-U",
+      "postgres",
+      "--auth-local=trust",
+      "--auth-host=reject",
+      "-E",
+      "UTF8",
+      "--locale=C.UTF-8",
+      "--no-sync",
+      "--no-instructions",
+    ]);
     installServerCertificate(data, options.certs);
     writeFileSync(
       join(data, "pg_hba.conf"),
@@ -139,7 +151,8 @@ function postgresBinaries(): string {
 function run(bin: string, tool: string, args: string[]): void {
   const [command, fullArgs] = asPostgres(join(bin, tool), args);
   const result = spawnSync(command, fullArgs, { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`${tool} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout || String(result.error)).trim().slice(-2000)}`);
+  if (result.status !== 0)
+    throw new Error(`${tool} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout || String(result.error)).trim().slice(-2000)}`);
 }
 
 /** postgres refuses to run as root: run it as the postgres user then, as scripts/ensure-postgres.sh does. */

@@ -9,12 +9,7 @@
  * proto/parley/client/v1/client.proto defines the frames and the close codes.
  */
 import { create, fromBinary, fromJsonString, toBinary, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
-import {
-  ClientFrameSchema,
-  ServerFrameSchema,
-  type ClientFrame,
-  type ServerFrame,
-} from "@parley/contracts/parley/client/v1/client";
+import { ClientFrameSchema, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 
 /** The WebSocket endpoint on the gateway's HTTP port. */
 export const WS_PATH = "/ws";
@@ -125,9 +120,7 @@ export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSche
 
 /** Throws when the data is not a valid frame of the format (the caller answers with an error frame). */
 export function decodeClientFrame(data: WireData, format: WireFormat): ClientFrame {
-  return format === "json"
-    ? fromJsonString(ClientFrameSchema, expectText(data), JSON_READ)
-    : fromBinary(ClientFrameSchema, expectBinary(data));
+  return format === "json" ? fromJsonString(ClientFrameSchema, expectText(data), JSON_READ) : fromBinary(ClientFrameSchema, expectBinary(data));
 }
 
 export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: "proto"): Uint8Array;
@@ -140,9 +133,7 @@ export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSche
 
 /** Throws when the data is not a valid frame of the format. */
 export function decodeServerFrame(data: WireData, format: WireFormat): ServerFrame {
-  return format === "json"
-    ? fromJsonString(ServerFrameSchema, expectText(data), JSON_READ)
-    : fromBinary(ServerFrameSchema, expectBinary(data));
+  return format === "json" ? fromJsonString(ServerFrameSchema, expectText(data), JSON_READ) : fromBinary(ServerFrameSchema, expectBinary(data));
 }
 
 /** The size of an encoded frame in bytes, to check against Welcome.max_frame_bytes before sending. */

@@ -92,7 +92,15 @@ async function probe(url: string, w: FloodWorld, rate: number, seconds: number, 
 export async function floodPhase(url: string, w: FloodWorld, s: FloodSizes, sockets: number, tag: string): Promise<FloodPhase> {
   const flood =
     sockets > 0
-      ? await startFlood({ url, tokens: w.flooder.tokens, victimToken: w.victim.tokens[0]!, sockets, conversationId: w.floodConversation, window: s.window, tag: `${tag}f` })
+      ? await startFlood({
+          url,
+          tokens: w.flooder.tokens,
+          victimToken: w.victim.tokens[0]!,
+          sockets,
+          conversationId: w.floodConversation,
+          window: s.window,
+          tag: `${tag}f`,
+        })
       : undefined;
   try {
     const before = (await flood?.stats()) ?? { open: 0, delivered: 0, quietMs: 0 };
@@ -100,7 +108,12 @@ export async function floodPhase(url: string, w: FloodWorld, s: FloodSizes, sock
     const probed = await probe(url, w, s.probeRate, s.seconds, `${tag}p`);
     const elapsed = (performance.now() - started) / 1000;
     const after = (await flood?.stats()) ?? before;
-    return { probe: probed.latency, probeLost: probed.lost, floodDeliveredPerSecond: (after.delivered - before.delivered) / elapsed, floodSockets: before.open };
+    return {
+      probe: probed.latency,
+      probeLost: probed.lost,
+      floodDeliveredPerSecond: (after.delivered - before.delivered) / elapsed,
+      floodSockets: before.open,
+    };
   } finally {
     await flood?.stop();
   }

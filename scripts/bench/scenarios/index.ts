@@ -146,7 +146,14 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       [probeSender!, probeReceiver!],
       [flooder!, victim!],
     ]);
-    floodWorld = { probeSender: probeSender!, probeReceiver: probeReceiver!, victim: victim!, flooder: flooder!, probeConversation: probeConversation!, floodConversation: floodConversation! };
+    floodWorld = {
+      probeSender: probeSender!,
+      probeReceiver: probeReceiver!,
+      victim: victim!,
+      flooder: flooder!,
+      probeConversation: probeConversation!,
+      floodConversation: floodConversation!,
+    };
   };
   const floodRun = async (url: string, tag: string) => {
     const sizes = { probeRate: s.probeRate, seconds: s.floodSeconds, window: s.floodWindow, sockets: s.floodSockets };
@@ -169,7 +176,8 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       name: "pairs-rate",
       headline: "deliver p99 ms",
       setup: setUpPairs,
-      parley: async (p, run) => flow("pairs-rate", p, () => parleyPairs(p.url, pairs, conversations, tag("r", run)), { messages: 0, rate: s.rate, seconds: s.seconds }),
+      parley: async (p, run) =>
+        flow("pairs-rate", p, () => parleyPairs(p.url, pairs, conversations, tag("r", run)), { messages: 0, rate: s.rate, seconds: s.seconds }),
       relay: async (r) => flow("pairs-rate relay", r, () => relayPairs(r.url, s.pairs), { messages: 0, rate: s.rate, seconds: s.seconds }),
     },
     {
@@ -177,21 +185,24 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       name: "pairs-quiet",
       headline: "deliver p50 ms",
       setup: setUpPairs,
-      parley: async (p, run) => flow("pairs-quiet", p, () => parleyPairs(p.url, pairs, conversations, tag("q", run)), { messages: 0, rate: s.quietRate, seconds: s.quietSeconds }),
+      parley: async (p, run) =>
+        flow("pairs-quiet", p, () => parleyPairs(p.url, pairs, conversations, tag("q", run)), { messages: 0, rate: s.quietRate, seconds: s.quietSeconds }),
       relay: async (r) => flow("pairs-quiet relay", r, () => relayPairs(r.url, s.pairs), { messages: 0, rate: s.quietRate, seconds: s.quietSeconds }),
     },
     {
       name: "group",
       headline: "deliver p99 ms",
       setup: setUpGroup,
-      parley: async (p, run) => flow("group", p, () => parleyGroup(p.url, owner, members, groupId, tag("g", run)), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds }),
+      parley: async (p, run) =>
+        flow("group", p, () => parleyGroup(p.url, owner, members, groupId, tag("g", run)), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds }),
       relay: async (r) => flow("group relay", r, () => relayGroup(r.url, s.groupSize - 1), { messages: 0, rate: s.groupRate, seconds: s.groupSeconds }),
     },
     {
       name: "group-max",
       headline: "per second",
       setup: setUpGroup,
-      parley: async (p, run) => flow("group-max", p, () => parleyGroup(p.url, owner, members, groupId, tag("x", run)), { messages: s.groupPosts, window: s.groupWindow }),
+      parley: async (p, run) =>
+        flow("group-max", p, () => parleyGroup(p.url, owner, members, groupId, tag("x", run)), { messages: s.groupPosts, window: s.groupWindow }),
       relay: async (r) => flow("group-max relay", r, () => relayGroup(r.url, s.groupSize - 1), { messages: s.groupPosts, window: s.groupWindow }),
     },
     {

@@ -95,7 +95,10 @@ export async function relayGroup(url: string, members: number): Promise<Links> {
   const sender = await connectRelay(url, 1);
   const receivers = await Promise.all(Array.from({ length: members }, (_, r) => connectRelay(url, r + 2)));
   const groupId = 0x80000001;
-  sender.group(groupId, receivers.map((r) => r.id));
+  sender.group(
+    groupId,
+    receivers.map((r) => r.id),
+  );
   const link: Link = {
     fanout: members,
     onDeliver: () => {},

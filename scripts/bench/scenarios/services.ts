@@ -10,7 +10,13 @@ import { performance } from "node:perf_hooks";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
-import { PresenceService, SessionEventKind, SessionEventSchema, SessionsRequestSchema, type SessionsRequest } from "@parley/contracts/parley/presence/v1/presence";
+import {
+  PresenceService,
+  SessionEventKind,
+  SessionEventSchema,
+  SessionsRequestSchema,
+  type SessionsRequest,
+} from "@parley/contracts/parley/presence/v1/presence";
 import { SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { AsyncQueue } from "@parley/runtime";
 import { testCredentials } from "@parley/testkit";
@@ -33,7 +39,8 @@ export async function presenceHeartbeats(sessions = 10_000, heartbeats = 1_000_0
     void (async () => {
       for await (const _ of client.sessions(requests)) void _;
     })().catch(() => undefined);
-    const applied = async () => Number(/parley_presence_heartbeats_total\{result="applied"\} (\d+)/.exec(await (await fetch(`${proc.url}/metrics`)).text())?.[1] ?? 0);
+    const applied = async () =>
+      Number(/parley_presence_heartbeats_total\{result="applied"\} (\d+)/.exec(await (await fetch(`${proc.url}/metrics`)).text())?.[1] ?? 0);
     const started = performance.now();
     for (let sent = 0; sent < heartbeats; sent += batch) {
       const events = Array.from({ length: batch }, (_, i) => {

@@ -1,5 +1,16 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
-import { commonEnv, ConfigError, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
+import {
+  commonEnv,
+  ConfigError,
+  databaseEnv,
+  databaseSettings,
+  env,
+  loadEnv,
+  internalPlaneEnv,
+  internalPlaneSettings,
+  type DatabaseSettings,
+  type InternalPlaneSettings,
+} from "@parley/runtime";
 import type { AuthLimitSettings } from "./domain/limits/auth-limits.js";
 
 export const accountEnv = {

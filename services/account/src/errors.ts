@@ -7,7 +7,10 @@ export abstract class AccountError extends Error {}
 
 /** A request field broke a rule; the message names the field and the rule. */
 export class InvalidInput extends AccountError {
-  constructor(readonly field: string, rule: string) {
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
     super(`${field} ${rule}`);
   }
 }

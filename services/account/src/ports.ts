@@ -49,10 +49,7 @@ export interface EndedSession {
 }
 
 /** What changePassword did. */
-export type PasswordChangeOutcome =
-  | { status: "changed"; ended: EndedSession[] }
-  | { status: "session_ended" }
-  | { status: "password_changed_meanwhile" };
+export type PasswordChangeOutcome = { status: "changed"; ended: EndedSession[] } | { status: "session_ended" } | { status: "password_changed_meanwhile" };
 
 /** What setPushToken did. */
 export type PushTokenOutcome =
@@ -64,9 +61,7 @@ export type PushTokenOutcome =
   | { status: "taken" };
 
 /** A push token: FCM (1), APNs (2) or a Web Push subscription (3), as in the contract's PushPlatform. */
-export type PushToken =
-  | { platform: 1 | 2; token: string }
-  | { platform: 3; endpoint: string; p256dh: string; auth: string };
+export type PushToken = { platform: 1 | 2; token: string } | { platform: 3; endpoint: string; p256dh: string; auth: string };
 
 export type FriendState = "friends" | "request_sent" | "request_received";
 

@@ -77,7 +77,15 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
     const plane = openInternalPlane(config.plane, "account", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const account = await startAccount(config, logger);
-    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: account, access: accountAccess, mapError: mapAccountError, logger, metrics: new Metrics() });
+    const server = await startPlaneServer(plane, {
+      host: config.host,
+      port: config.port,
+      service: account,
+      access: accountAccess,
+      mapError: mapAccountError,
+      logger,
+      metrics: new Metrics(),
+    });
     await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "account service listening", fields: { url: server.url, mesh: mesh.description } },

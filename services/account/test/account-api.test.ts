@@ -28,9 +28,7 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         await rejects(h.api.signUp({ username: "ALICE", password: PASSWORD }), Code.AlreadyExists, /taken/);
       });
       it("lets exactly one of many concurrent sign-ups with one name win", async () => {
-        const results = await Promise.allSettled(
-          Array.from({ length: 8 }, () => h.api.signUp({ username: "racer", password: PASSWORD })),
-        );
+        const results = await Promise.allSettled(Array.from({ length: 8 }, () => h.api.signUp({ username: "racer", password: PASSWORD })));
         assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
         for (const r of results) if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.AlreadyExists);
       });
@@ -271,10 +269,16 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         assert.equal((await h.api.addFriend({ username: "gina" }, asFrank)).state, FriendshipState.REQUEST_SENT);
         assert.equal((await h.api.addFriend({ username: "gina" }, asFrank)).state, FriendshipState.REQUEST_SENT, "repeating is harmless");
         const pending = await h.api.listFriends({}, asGina);
-        assert.deepEqual(pending.friends.map((f) => [f.profile?.username, f.state]), [["frank", FriendshipState.REQUEST_RECEIVED]]);
+        assert.deepEqual(
+          pending.friends.map((f) => [f.profile?.username, f.state]),
+          [["frank", FriendshipState.REQUEST_RECEIVED]],
+        );
         assert.equal((await h.api.addFriend({ userId: frank.profile!.userId }, asGina)).state, FriendshipState.FRIENDS);
         const friends = await h.api.listFriends({}, asFrank);
-        assert.deepEqual(friends.friends.map((f) => [f.profile?.username, f.state]), [["gina", FriendshipState.FRIENDS]]);
+        assert.deepEqual(
+          friends.friends.map((f) => [f.profile?.username, f.state]),
+          [["gina", FriendshipState.FRIENDS]],
+        );
         const ids = await h.internal.listFriendIds({ userId: gina.profile!.userId });
         assert.deepEqual(ids.friendIds, [frank.profile!.userId]);
         const check = await h.internal.checkFriendship({ userId: frank.profile!.userId, otherUserId: gina.profile!.userId });
@@ -310,7 +314,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       it("looks up many users at once and leaves unknown ids out", async () => {
         const carol = (await h.accounts.profile({ username: "carol" })).id;
         const res = await h.internal.getUsers({ userIds: [carol, 987_654_321n] });
-        assert.deepEqual(res.profiles.map((p) => p.username), ["carol"]);
+        assert.deepEqual(
+          res.profiles.map((p) => p.username),
+          ["carol"],
+        );
         await rejects(h.internal.getUsers({ userIds: Array.from({ length: 1001 }, (_, i) => BigInt(i + 1)) }), Code.InvalidArgument, /1000/);
       });
     });

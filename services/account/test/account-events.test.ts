@@ -15,7 +15,9 @@ import { until } from "@parley/testkit";
 import { bearer, PASSWORD, rejects, startAccountHarness, type AccountHarness, type StoreKind } from "./harness.js";
 
 const listening = (h: AccountHarness) =>
-  h.accounts.events.listenerCount("notificationTargetsChanged") + h.accounts.events.listenerCount("deviceLoggedOut") + h.accounts.events.listenerCount("sessionsEnded");
+  h.accounts.events.listenerCount("notificationTargetsChanged") +
+  h.accounts.events.listenerCount("deviceLoggedOut") +
+  h.accounts.events.listenerCount("sessionsEnded");
 
 type AccountEvent = WatchAccountEventsResponse["event"];
 
@@ -96,7 +98,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
     const sessionOf = async (login: LogInResponse) => (await h.internal.verifyToken({ accessToken: login.session!.accessToken })).sessionId;
     const signUp = async (username: string): Promise<TestUser> => {
       const { profile } = await h.api.signUp({ username, password: PASSWORD });
-      return { id: profile!.userId, logIn: (deviceName, deviceId) => h.api.logIn({ username, password: PASSWORD, deviceName, ...(deviceId !== undefined ? { deviceId } : {}) }) };
+      return {
+        id: profile!.userId,
+        logIn: (deviceName, deviceId) => h.api.logIn({ username, password: PASSWORD, deviceName, ...(deviceId !== undefined ? { deviceId } : {}) }),
+      };
     };
     before(async () => {
       h = await startAccountHarness(kind);
@@ -178,7 +183,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       assert.deepEqual(await w.next(), targetsChanged(una.id));
       await h.api.setPushToken({ platform: PushPlatform.FCM, token: "shared-install" }, vicAuth);
       assert.deepEqual([await w.next(), await w.next()], [targetsChanged(vic.id), targetsChanged(una.id)]);
-      assert.deepEqual((await h.internal.getNotificationTargets({ userId: vic.id })).pushTargets.map((t) => t.token), ["shared-install"]);
+      assert.deepEqual(
+        (await h.internal.getNotificationTargets({ userId: vic.id })).pushTargets.map((t) => t.token),
+        ["shared-install"],
+      );
     });
 
     it("stays silent for a refused change and for an invalid-token report that comes too late", async () => {

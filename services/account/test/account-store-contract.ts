@@ -31,7 +31,11 @@ export function withAccountStore(title: string, open: () => Promise<AccountStore
       context = {
         store,
         newUser: () => store.createUser(`user_${++users}`, `User ${users}`, `hash-${users}`),
-        refresh: (ttlMs = 86_400_000) => ({ handle: randomBytes(16).toString("base64url"), hash: randomBytes(32).toString("base64url"), expiresAt: new Date(Date.now() + ttlMs) }),
+        refresh: (ttlMs = 86_400_000) => ({
+          handle: randomBytes(16).toString("base64url"),
+          hash: randomBytes(32).toString("base64url"),
+          expiresAt: new Date(Date.now() + ttlMs),
+        }),
       };
     });
     after(() => fixture?.cleanup());
@@ -104,7 +108,13 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
         const laptop = await store.upsertDevice(owner.id, undefined, "laptop");
         await store.startSession(owner.id, laptop!.id, ctx().refresh());
         const listed = await store.listDevices(owner.id);
-        assert.deepEqual(listed.map((d) => [d.id, d.name, d.loggedIn]), [[phone.id, "old phone", false], [laptop!.id, "laptop", true]]);
+        assert.deepEqual(
+          listed.map((d) => [d.id, d.name, d.loggedIn]),
+          [
+            [phone.id, "old phone", false],
+            [laptop!.id, "laptop", true],
+          ],
+        );
         assert.deepEqual(await store.listDevices(other.id), []);
       });
 
@@ -215,10 +225,22 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
         assert.deepEqual(await store.logOutLeastRecentlyUsed(user.id, c.id, 3), [], "three logged in (idle has no session): within the cap");
         await store.setPushToken(user.id, b.id, { platform: 1, token: `cap-${b.id}` }, new Date());
         assert.deepEqual(await store.logOutLeastRecentlyUsed(user.id, c.id, 2), [{ sessionId: sb.id, deviceId: b.id }]);
-        assert.deepEqual((await store.pushTargets(user.id)).map((t) => t.deviceId), [], "the evicted device's token went with it");
+        assert.deepEqual(
+          (await store.pushTargets(user.id)).map((t) => t.deviceId),
+          [],
+          "the evicted device's token went with it",
+        );
         // c is least recently used now, but it is the one to keep.
         assert.deepEqual(await store.logOutLeastRecentlyUsed(user.id, c.id, 1), [{ sessionId: sa.id, deviceId: a.id }]);
-        assert.deepEqual((await store.listDevices(user.id)).map((d) => [d.id, d.loggedIn]), [[idle.id, false], [a.id, false], [b.id, false], [c.id, true]]);
+        assert.deepEqual(
+          (await store.listDevices(user.id)).map((d) => [d.id, d.loggedIn]),
+          [
+            [idle.id, false],
+            [a.id, false],
+            [b.id, false],
+            [c.id, true],
+          ],
+        );
         assert.equal((await store.findSession(sc.id))?.revoked, false);
       });
 

@@ -19,13 +19,22 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
         const bob = await store.createUser("bob", "Bob", "h");
         await store.addFriend(bob.id, zed.id);
         const pending = await store.listFriends(zed.id);
-        assert.deepEqual(pending.map((f) => [f.user.username, f.state]), [["amy", "request_sent"], ["bob", "request_received"]]);
+        assert.deepEqual(
+          pending.map((f) => [f.user.username, f.state]),
+          [
+            ["amy", "request_sent"],
+            ["bob", "request_received"],
+          ],
+        );
         assert.ok(pending.every((f) => f.since instanceof Date) && pending[0]!.user.id === amy.id);
         assert.equal(await store.addFriend(amy.id, zed.id), "friends");
         assert.equal(await store.addFriend(amy.id, zed.id), "friends");
         assert.deepEqual([await store.friendState(zed.id, amy.id), await store.friendState(amy.id, zed.id)], ["friends", "friends"]);
         assert.deepEqual(await store.friendIds(zed.id), [amy.id]);
-        assert.deepEqual((await store.listFriends(amy.id)).map((f) => [f.user.id, f.state]), [[zed.id, "friends"]]);
+        assert.deepEqual(
+          (await store.listFriends(amy.id)).map((f) => [f.user.id, f.state]),
+          [[zed.id, "friends"]],
+        );
       });
 
       it("makes two users adding each other at the same moment friends, with no request left over", async () => {
@@ -34,7 +43,10 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
         const results = await Promise.all([store.addFriend(a.id, b.id), store.addFriend(b.id, a.id)]);
         assert.ok(results.includes("friends"), String(results));
         assert.deepEqual([await store.friendState(a.id, b.id), await store.friendState(b.id, a.id)], ["friends", "friends"]);
-        assert.deepEqual((await store.listFriends(a.id)).map((f) => f.state), ["friends"]);
+        assert.deepEqual(
+          (await store.listFriends(a.id)).map((f) => f.state),
+          ["friends"],
+        );
       });
 
       it("ends a friendship or a request from either side, and says when there was none", async () => {
@@ -85,7 +97,10 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
         const token = { platform: 1, token: `moving-${user.id}` } as const;
         await store.setPushToken(user.id, old.id, token, new Date());
         assert.deepEqual(await store.setPushToken(user.id, reinstalled.id, token, new Date()), { status: "set", movedFrom: [user.id] });
-        assert.deepEqual((await store.pushTargets(user.id)).map((t) => t.deviceId), [reinstalled.id]);
+        assert.deepEqual(
+          (await store.pushTargets(user.id)).map((t) => t.deviceId),
+          [reinstalled.id],
+        );
         assert.deepEqual(await store.setPushToken(other.id, old.id, { platform: 1, token: "x" }, new Date()), { status: "not_your_device" });
       });
 
@@ -98,8 +113,16 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
         const token = { platform: 1, token: `contested-${holder.id}` } as const;
         await store.setPushToken(holder.id, held.id, token, new Date());
         assert.deepEqual(await store.setPushToken(taker.id, mine.id, token, new Date()), { status: "taken" });
-        assert.deepEqual((await store.pushTargets(holder.id)).map((t) => t.deviceId), [held.id], "the refused registration moved nothing");
-        assert.deepEqual(await store.setPushToken(taker.id, mine.id, token, new Date(Date.now() + 2 * HOUR)), { status: "set", movedFrom: [holder.id] }, "expired by `now`");
+        assert.deepEqual(
+          (await store.pushTargets(holder.id)).map((t) => t.deviceId),
+          [held.id],
+          "the refused registration moved nothing",
+        );
+        assert.deepEqual(
+          await store.setPushToken(taker.id, mine.id, token, new Date(Date.now() + 2 * HOUR)),
+          { status: "set", movedFrom: [holder.id] },
+          "expired by `now`",
+        );
         // Back to the holder (its session lives on), then revoked: free again.
         await store.setPushToken(taker.id, mine.id, undefined, new Date());
         await store.setPushToken(holder.id, held.id, token, new Date());

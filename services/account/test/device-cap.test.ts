@@ -15,7 +15,8 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       await h?.close();
     });
 
-    const logIn = (username: string, deviceName: string, deviceId?: bigint) => h.api.logIn({ username, password: PASSWORD, deviceName, ...(deviceId !== undefined ? { deviceId } : {}) });
+    const logIn = (username: string, deviceName: string, deviceId?: bigint) =>
+      h.api.logIn({ username, password: PASSWORD, deviceName, ...(deviceId !== undefined ? { deviceId } : {}) });
     const loggedIn = async (token: string) =>
       (await h.api.listDevices({}, bearer(token))).devices
         .filter((d) => d.loggedIn)
@@ -51,7 +52,14 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
       await h.api.signUp({ username: "crowd", password: PASSWORD });
       const logins = await Promise.all(Array.from({ length: 6 }, (_, i) => logIn("crowd", `device ${i}`)));
       // Ask with any token still live (which ones survive depends on the order the log-ins finished in).
-      const counts = await Promise.all(logins.map((l) => loggedIn(l.session!.accessToken).then((names) => names.length, () => undefined)));
+      const counts = await Promise.all(
+        logins.map((l) =>
+          loggedIn(l.session!.accessToken).then(
+            (names) => names.length,
+            () => undefined,
+          ),
+        ),
+      );
       assert.deepEqual(new Set(counts.filter((c) => c !== undefined)), new Set([CAP]));
       assert.equal(counts.filter((c) => c !== undefined).length, CAP);
     });

@@ -52,7 +52,10 @@ export async function startAccountHarness(kind: StoreKind, options: HarnessOptio
     refreshTtlSeconds: 86_400,
     refreshReuseHistory: options.refreshReuseHistory ?? 10,
     // The default limits and their stores as in production, except sign-ups: these tests sign up dozens of users, none naming an address.
-    limits: new AuthLimits(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits, storage.dialect === "postgres" ? sqlCounters(storage.db) : memoryCounters()),
+    limits: new AuthLimits(
+      loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits,
+      storage.dialect === "postgres" ? sqlCounters(storage.db) : memoryCounters(),
+    ),
     now,
     ...(options.maxDevices !== undefined ? { maxDevices: options.maxDevices } : {}),
   });

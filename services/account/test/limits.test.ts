@@ -30,7 +30,10 @@ describe("account > brute-force limits", () => {
       () => loadAccountConfig({ ACCOUNT_LOCKOUT_BASE_SECONDS: "600", ACCOUNT_USER_LOCKOUT_MAX_SECONDS: "300" }),
       (err: unknown) => err instanceof ConfigError && /ACCOUNT_LOCKOUT_BASE_SECONDS: must be at most/.test(err.problems[0]!),
     );
-    assert.throws(() => loadAccountConfig({ ACCOUNT_LOGIN_FREE_FAILURES: "0" }), (err: unknown) => err instanceof ConfigError && /ACCOUNT_LOGIN_FREE_FAILURES: must be a whole number from 1/.test(err.problems[0]!));
+    assert.throws(
+      () => loadAccountConfig({ ACCOUNT_LOGIN_FREE_FAILURES: "0" }),
+      (err: unknown) => err instanceof ConfigError && /ACCOUNT_LOGIN_FREE_FAILURES: must be a whole number from 1/.test(err.problems[0]!),
+    );
     assert.equal(loadAccountConfig({ ACCOUNT_SIGNUPS_PER_ADDRESS: "0" }).limits.signUpsPerAddressPerHour, 0);
   });
 });

@@ -41,7 +41,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         await h.internal.removePushToken({ deviceId: phone.device!.deviceId, token: "fcm-token-1" });
         await h.api.logOut({}, bearer(laptop.session!.accessToken));
         const after = await h.internal.getNotificationTargets({ userId: phone.profile!.userId });
-        assert.deepEqual(after.pushTargets.map((t) => t.deviceId), [browser.device!.deviceId]);
+        assert.deepEqual(
+          after.pushTargets.map((t) => t.deviceId),
+          [browser.device!.deviceId],
+        );
       });
       it("moves a token to the device that registered it last", async () => {
         const a = await h.api.logIn({ username: "tina", password: PASSWORD, deviceName: "old install" });
@@ -49,7 +52,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         await h.api.setPushToken({ platform: PushPlatform.FCM, token: "moving-token" }, bearer(a.session!.accessToken));
         await h.api.setPushToken({ platform: PushPlatform.FCM, token: "moving-token" }, bearer(b.session!.accessToken));
         const targets = await h.internal.getNotificationTargets({ userId: a.profile!.userId });
-        assert.deepEqual(targets.pushTargets.filter((t) => t.token === "moving-token").map((t) => t.deviceId), [b.device!.deviceId]);
+        assert.deepEqual(
+          targets.pushTargets.filter((t) => t.token === "moving-token").map((t) => t.deviceId),
+          [b.device!.deviceId],
+        );
       });
       it("refuses another user's token while the device holding it is logged in, and moves nothing", async () => {
         const owner = await signUpAndLogIn("owner", "tablet");
@@ -61,7 +67,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
           /another account/,
         );
         const ownerTargets = await h.internal.getNotificationTargets({ userId: owner.profile!.userId });
-        assert.deepEqual(ownerTargets.pushTargets.map((t) => [t.deviceId, t.token]), [[owner.device!.deviceId, "owners-token"]]);
+        assert.deepEqual(
+          ownerTargets.pushTargets.map((t) => [t.deviceId, t.token]),
+          [[owner.device!.deviceId, "owners-token"]],
+        );
         assert.deepEqual((await h.internal.getNotificationTargets({ userId: other.profile!.userId })).pushTargets, []);
       });
       it("frees a token when the device holding it logs out (a shared family tablet)", async () => {
@@ -72,7 +81,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         await h.api.logOut({}, bearer(owner.session!.accessToken));
         await h.api.setPushToken({ platform: PushPlatform.APNS, token: "CD".repeat(32) }, bearer(other.session!.accessToken));
         const targets = await h.internal.getNotificationTargets({ userId: other.profile!.userId });
-        assert.deepEqual(targets.pushTargets.map((t) => [t.deviceId, t.token]), [[other.device!.deviceId, "cd".repeat(32)]]);
+        assert.deepEqual(
+          targets.pushTargets.map((t) => [t.deviceId, t.token]),
+          [[other.device!.deviceId, "cd".repeat(32)]],
+        );
       });
       it("frees a token when the session of the device holding it has expired", async () => {
         const owner = await h.api.logIn({ username: "owner", password: PASSWORD, deviceName: "old phone" });
@@ -90,7 +102,10 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
           );
           const targets = await h.internal.getNotificationTargets({ userId: other.profile!.userId });
           const holders = targets.pushTargets.filter((t) => t.webPush?.endpoint === "https://push.example/abandoned");
-          assert.deepEqual(holders.map((t) => [t.deviceId, t.webPush?.p256dh]), [[other.device!.deviceId, "BKey2"]]);
+          assert.deepEqual(
+            holders.map((t) => [t.deviceId, t.webPush?.p256dh]),
+            [[other.device!.deviceId, "BKey2"]],
+          );
         } finally {
           h.clock.now = saved;
         }
@@ -102,7 +117,9 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         );
         assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
         for (const r of results) if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.AlreadyExists);
-        const holders = await Promise.all([a!, b!].map(async (login) => (await h.internal.getNotificationTargets({ userId: login.profile!.userId })).pushTargets));
+        const holders = await Promise.all(
+          [a!, b!].map(async (login) => (await h.internal.getNotificationTargets({ userId: login.profile!.userId })).pushTargets),
+        );
         assert.equal(holders.flat().filter((t) => t.token === "contested").length, 1);
       });
       it("refuses malformed tokens", async () => {

@@ -142,7 +142,15 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
       logger,
       metrics,
     );
-    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: chat, access: chatAccess, mapError: mapChatError, logger, metrics });
+    const server = await startPlaneServer(plane, {
+      host: config.host,
+      port: config.port,
+      service: chat,
+      access: chatAccess,
+      mapError: mapChatError,
+      logger,
+      metrics,
+    });
     await mesh.register("chat", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "chat service listening", fields: { url: server.url, mesh: mesh.description } },

@@ -65,7 +65,11 @@ describe("chat service", () => {
       const stored = (await h.api.history({ conversationId, limit: 1 }, h.as(bob))).messages[0]!;
       assert.equal(stored.messageId, ok.messageId);
       assert.equal(stored.text, emoji);
-      await rejects(h.api.send({ conversationId, clientMsgId: "too-big", text: "a".repeat(100_001) }, h.as(alice)), Code.InvalidArgument, /at most 100000 characters/);
+      await rejects(
+        h.api.send({ conversationId, clientMsgId: "too-big", text: "a".repeat(100_001) }, h.as(alice)),
+        Code.InvalidArgument,
+        /at most 100000 characters/,
+      );
     });
     it("refuses empty text and a missing client_msg_id", async () => {
       await rejects(h.api.send({ conversationId, clientMsgId: "e", text: "" }, h.as(alice)), Code.InvalidArgument, /text must not be empty/);
@@ -82,18 +86,30 @@ describe("chat service", () => {
     it("pages history backwards from a message id", async () => {
       for (let i = 0; i < 5; i++) await h.api.send({ conversationId, clientMsgId: `page-${i}`, text: `page ${i}` }, h.as(bob));
       const first = await h.api.history({ conversationId, limit: 2 }, h.as(alice));
-      assert.deepEqual(first.messages.map((m) => m.text), ["page 4", "page 3"]);
+      assert.deepEqual(
+        first.messages.map((m) => m.text),
+        ["page 4", "page 3"],
+      );
       assert.equal(first.hasMore, true);
       const next = await h.api.history({ conversationId, limit: 2, beforeMessageId: first.messages[1]!.messageId }, h.as(alice));
-      assert.deepEqual(next.messages.map((m) => m.text), ["page 2", "page 1"]);
+      assert.deepEqual(
+        next.messages.map((m) => m.text),
+        ["page 2", "page 1"],
+      );
       await rejects(h.api.history({ conversationId, limit: 201 }, h.as(alice)), Code.InvalidArgument, /at most 200/);
     });
     it("syncs a user's inbox above a seq, gap-free and in order", async () => {
       const all = await h.api.sync({ afterSeq: 0n }, h.as(bob));
-      assert.deepEqual(all.entries.map((e) => e.seq), all.entries.map((_, i) => BigInt(i + 1)));
+      assert.deepEqual(
+        all.entries.map((e) => e.seq),
+        all.entries.map((_, i) => BigInt(i + 1)),
+      );
       assert.equal(all.headSeq, BigInt(all.entries.length));
       const tail = await h.api.sync({ afterSeq: 2n, limit: 2 }, h.as(bob));
-      assert.deepEqual(tail.entries.map((e) => e.seq), [3n, 4n]);
+      assert.deepEqual(
+        tail.entries.map((e) => e.seq),
+        [3n, 4n],
+      );
       assert.equal(tail.hasMore, true);
     });
     it("stores each device's cursor, never moving it back, and refuses one above the head", async () => {
@@ -125,15 +141,26 @@ describe("chat service", () => {
       requests.push(
         create(StreamRequestSchema, {
           commands: [
-            create(CommandSchema, { correlationId: 1n, userId: alice, deviceId: 1n, op: { case: "send", value: { conversationId, clientMsgId: "s-1", text: "via stream" } } }),
-            create(CommandSchema, { correlationId: 2n, userId: carol, deviceId: 1n, op: { case: "send", value: { conversationId, clientMsgId: "s-2", text: "intruder" } } }),
+            create(CommandSchema, {
+              correlationId: 1n,
+              userId: alice,
+              deviceId: 1n,
+              op: { case: "send", value: { conversationId, clientMsgId: "s-1", text: "via stream" } },
+            }),
+            create(CommandSchema, {
+              correlationId: 2n,
+              userId: carol,
+              deviceId: 1n,
+              op: { case: "send", value: { conversationId, clientMsgId: "s-2", text: "intruder" } },
+            }),
             create(CommandSchema, { correlationId: 3n, userId: bob, deviceId: 1n, op: { case: "sync", value: { afterSeq: 0n, limit: 1 } } }),
           ],
         }),
       );
       const seen = new Map<bigint, string>();
       for await (const response of replies) {
-        for (const reply of response.replies) seen.set(reply.correlationId, reply.result.case === "error" ? `error:${reply.result.value.code}` : reply.result.case!);
+        for (const reply of response.replies)
+          seen.set(reply.correlationId, reply.result.case === "error" ? `error:${reply.result.value.code}` : reply.result.case!);
         if (seen.size === 3) break;
       }
       requests.close();

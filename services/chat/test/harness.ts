@@ -35,7 +35,14 @@ function inProcess(routes: (router: ConnectRouter) => void, policy: AccessPolicy
 export async function startChatHarness(kind: TestStorageKind = "sqlite"): Promise<ChatHarness> {
   const store = await openTestStorage(kind, "parley_chat_svc");
   const account = await startAccount(
-    loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
+    loadAccountConfig({
+      ACCOUNT_PORT: "0",
+      ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"),
+      ACCOUNT_SCRYPT_LOG_N: "10",
+      ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
+      LOG_LEVEL: "silent",
+      SHUTDOWN_GRACE_MS: "0",
+    }),
     silent,
     { storage: store.storage },
   );

@@ -32,7 +32,12 @@ function setup(options: { maxAgeMs?: number } = {}) {
     return res;
   };
   const idgen = createIdgenService({ generator: new SnowflakeGenerator({ workerId: 3, clock: systemClock, maxBackwardMs: 100 }) });
-  const transport = inProcessTransport(idgen.routes, { policy: idgenAccess, caller: "chat", interceptors: [spy, errorInterceptor(mapIdgenError, silent)], logger: silent });
+  const transport = inProcessTransport(idgen.routes, {
+    policy: idgenAccess,
+    caller: "chat",
+    interceptors: [spy, errorInterceptor(mapIdgenError, silent)],
+    logger: silent,
+  });
   const clock = { ms: 0 };
   const source = new IdgenIdSource(transport, { now: () => clock.ms, ...options });
   return { source, calls, control, clock };
@@ -72,7 +77,10 @@ describe("idgen id source", () => {
   it("serves a burst with blocks of at most 4,096 (the NextIds limit), one call per block", async () => {
     const { source, calls } = setup();
     const ids = await Promise.all(Array.from({ length: 10_000 }, () => source.next()));
-    assert.ok(calls.every((c) => c.count >= MIN_BLOCK && c.count <= MAX_BLOCK), `counts ${calls.map((c) => c.count).join(", ")}`);
+    assert.ok(
+      calls.every((c) => c.count >= MIN_BLOCK && c.count <= MAX_BLOCK),
+      `counts ${calls.map((c) => c.count).join(", ")}`,
+    );
     assert.ok(calls.length <= 4, `${calls.length} calls for a burst of 10,000`);
     assert.equal(new Set(ids).size, 10_000);
     assertIncreasing(ids);

@@ -25,13 +25,25 @@ export function describeMessageStoreBatchContract(name: string, open: () => Prom
       const before = await store.append(draft(one.id, one.a));
       const batch = [draft(one.id, one.a), draft(two.id, two.b), draft(one.id, one.b), draft(one.id, one.a)];
       const results = (await store.appendBatch(batch)).map(outcome);
-      assert.deepEqual(results.map((r) => r.duplicate), [false, false, false, false]);
-      assert.deepEqual(results.map((r) => r.message.messageId), batch.map((m) => m.messageId));
-      assert.deepEqual(results.map((r) => r.senderSeq), [2n, 1n, 3n, 4n]);
+      assert.deepEqual(
+        results.map((r) => r.duplicate),
+        [false, false, false, false],
+      );
+      assert.deepEqual(
+        results.map((r) => r.message.messageId),
+        batch.map((m) => m.messageId),
+      );
+      assert.deepEqual(
+        results.map((r) => r.senderSeq),
+        [2n, 1n, 3n, 4n],
+      );
       assert.deepEqual(seqsOf(await store.inbox(one.a, 0n, 10)), range(1, 4));
       const inboxOfB = (await store.inbox(one.b, 0n, 10)).map((e) => messageOf(e)?.messageId);
       assert.deepEqual(inboxOfB, [before.message.messageId, batch[0]!.messageId, batch[2]!.messageId, batch[3]!.messageId]);
-      assert.deepEqual(results[1]!.entries.map((e) => e.seq), [1n, 1n]);
+      assert.deepEqual(
+        results[1]!.entries.map((e) => e.seq),
+        [1n, 1n],
+      );
       const history = (await store.history(one.id, undefined, 10)).map((m) => m.messageId);
       assert.deepEqual(history, [batch[3]!, batch[2]!, batch[0]!].map((m) => m.messageId).concat(before.message.messageId));
     });
@@ -56,7 +68,7 @@ export function describeMessageStoreBatchContract(name: string, open: () => Prom
       assert.ok(results[0] instanceof NotAMemberError);
       assert.ok(results[1] instanceof ConversationMissingError);
       assert.equal(outcome(results[2]).duplicate, false);
-      assert.deepEqual((await store.inbox(stranger, 0n, 10)), []);
+      assert.deepEqual(await store.inbox(stranger, 0n, 10), []);
       // The refused send left no claim: in a conversation of theirs, the same client id stores a new message.
       const own = await store.openDirect(stranger, newId(), newId());
       const later = await store.append(draft(own.id, stranger, { clientMsgId: "c-x" }));
@@ -99,9 +111,7 @@ export function describeMessageStoreBatchContract(name: string, open: () => Prom
         const c = conversations[(task * 7 + k * 3) % conversations.length]!;
         return draft(c.id, (task + k) % 2 === 0 ? c.a : c.b);
       };
-      const work = Array.from({ length: 16 }, (_, task) =>
-        task % 4 === 3 ? [pick(task, 0)] : Array.from({ length: 6 }, (_, k) => pick(task, k)),
-      );
+      const work = Array.from({ length: 16 }, (_, task) => (task % 4 === 3 ? [pick(task, 0)] : Array.from({ length: 6 }, (_, k) => pick(task, k))));
       const results = await Promise.all(work.map((batch) => (batch.length === 1 ? store.append(batch[0]!) : store.appendBatch(batch))));
       for (const result of results.flat()) assert.equal(outcome(result).duplicate, false);
       for (const user of users) {
@@ -109,7 +119,10 @@ export function describeMessageStoreBatchContract(name: string, open: () => Prom
         const inbox = await store.inbox(user, 0n, 1000);
         assert.deepEqual(seqsOf(inbox), range(1, sent.length), `user ${user} has gap-free seqs`);
         const received = inbox.map((e) => messageOf(e).messageId).sort((x, y) => (x < y ? -1 : 1));
-        assert.deepEqual(received, sent.map((m) => m.messageId).sort((x, y) => (x < y ? -1 : 1)));
+        assert.deepEqual(
+          received,
+          sent.map((m) => m.messageId).sort((x, y) => (x < y ? -1 : 1)),
+        );
       }
     });
 

@@ -124,9 +124,7 @@ export function describeMessageStoreContract(name: string, open: () => Promise<O
         const ab = await store.openDirect(a, b, newId());
         const ac = await store.openDirect(a, c, newId());
         const outcomes = await Promise.all(
-          Array.from({ length: 50 }, (_, i) =>
-            i % 2 === 0 ? send(ab.id, i % 4 === 0 ? a : b, [a, b]) : send(ac.id, i % 4 === 1 ? a : c, [c, a]),
-          ),
+          Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? send(ab.id, i % 4 === 0 ? a : b, [a, b]) : send(ac.id, i % 4 === 1 ? a : c, [c, a]))),
         );
         for (const [user, count] of [
           [a, 50],

@@ -245,7 +245,10 @@ export function describeMessageStoreGroupContract(name: string, open: () => Prom
         const d = await store.openDirect(user, peer, newId());
         const createGroupWith = async () => {
           const id = newId();
-          const members = [{ userId: user, role: "member" as const }, { userId: newId(), role: "owner" as const }];
+          const members = [
+            { userId: user, role: "member" as const },
+            { userId: newId(), role: "owner" as const },
+          ];
           return (await store.createGroup({ id, name: "g", settings: { historyVisibleToNewMembers: false }, members, systemMessage: systemDraft(id) }))
             .conversation;
         };

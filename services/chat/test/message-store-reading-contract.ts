@@ -68,7 +68,6 @@ export function describeMessageStoreReadingContract(name: string, open: () => Pr
       });
     });
 
-
     describe("listConversations", () => {
       /** One user with `count` direct conversations, oldest first. */
       const userWithConversations = async (count: number) => {

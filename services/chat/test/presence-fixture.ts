@@ -78,7 +78,13 @@ export async function inProcessPresence(): Promise<PresenceFixture> {
   const watch = watcher();
   let current = await freshPresence();
   let inner: Transport | undefined;
-  const reach = () => (inner = inProcessTransport(current.presence.routes, { policy: presenceAccess, caller: "chat", interceptors: [watch.interceptor, errorInterceptor(mapPresenceError, silent)], logger: silent }));
+  const reach = () =>
+    (inner = inProcessTransport(current.presence.routes, {
+      policy: presenceAccess,
+      caller: "chat",
+      interceptors: [watch.interceptor, errorInterceptor(mapPresenceError, silent)],
+      logger: silent,
+    }));
   reach();
   const down = () => {
     throw new ConnectError("presence is stopped", Code.Unavailable);

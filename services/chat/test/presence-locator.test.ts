@@ -51,7 +51,13 @@ for (const [name, startPresence] of [
       assert.deepEqual([...one.keys()], [1n]);
       assert.deepEqual([...two.keys()], [2n]);
       assert.deepEqual([...oneAndThree.keys()].sort(byId), [1n, 3n]);
-      assert.deepEqual(oneAndThree.get(3n)?.map((d) => d.deviceId).sort(byId), [7n, 10_003n]);
+      assert.deepEqual(
+        oneAndThree
+          .get(3n)
+          ?.map((d) => d.deviceId)
+          .sort(byId),
+        [7n, 10_003n],
+      );
       assert.deepEqual(presence.seen, [3]);
     });
 

@@ -22,7 +22,10 @@ const message = (senderId: bigint, fields: Partial<StoredMessage> = {}): StoredM
 });
 const system = (event: NonNullable<MessageInitShape<typeof SystemEventSchema>["event"]>): StoredMessage =>
   message(0n, { clientMsgId: "", text: "", system: toBinary(SystemEventSchema, create(SystemEventSchema, { event })) });
-const entry = (recipient: bigint, m: StoredMessage): DeliveryEvent => ({ kind: "entry", entry: { userId: recipient, seq: 5n, item: { kind: "message", message: m } } });
+const entry = (recipient: bigint, m: StoredMessage): DeliveryEvent => ({
+  kind: "entry",
+  entry: { userId: recipient, seq: 5n, item: { kind: "message", message: m } },
+});
 
 describe("push hand-off", () => {
   describe("newMessageRequest", () => {
@@ -43,7 +46,8 @@ describe("push hand-off", () => {
     });
 
     it("passes up to 2,000 characters of text for notify to cut, never splitting an emoji", () => {
-      const preview = (text: string) => newMessageRequest({ push: { recipientId: 1n, message: message(2n, { text }) }, senderName: "A", groupName: undefined, badge: 0 }).params.preview;
+      const preview = (text: string) =>
+        newMessageRequest({ push: { recipientId: 1n, message: message(2n, { text }) }, senderName: "A", groupName: undefined, badge: 0 }).params.preview;
       const exact = "x".repeat(PREVIEW_MAX_CHARS);
       assert.equal(preview(exact), exact);
       assert.equal(preview(`${exact}yz`), exact);
@@ -54,7 +58,8 @@ describe("push hand-off", () => {
     });
 
     it("keeps the badge within uint32", () => {
-      const badge = (n: number) => newMessageRequest({ push: { recipientId: 1n, message: message(2n) }, senderName: "A", groupName: undefined, badge: n }).badge;
+      const badge = (n: number) =>
+        newMessageRequest({ push: { recipientId: 1n, message: message(2n) }, senderName: "A", groupName: undefined, badge: n }).badge;
       assert.equal(badge(2 ** 40), 0xffff_ffff);
       assert.equal(badge(-1), 0);
     });
@@ -103,7 +108,10 @@ describe("push hand-off", () => {
     it("leaves out the sender's own entry, system messages, read receipts and typing", () => {
       assert.equal(pushableMessage(entry(7n, message(7n))), undefined);
       assert.equal(pushableMessage(entry(42n, message(0n, { clientMsgId: "", text: "", system: new Uint8Array([1]) }))), undefined);
-      const read: DeliveryEvent = { kind: "entry", entry: { userId: 42n, seq: 6n, item: { kind: "read", read: { conversationId: 77n, userId: 7n, messageId: 9_000n, readAt: new Date(0) } } } };
+      const read: DeliveryEvent = {
+        kind: "entry",
+        entry: { userId: 42n, seq: 6n, item: { kind: "read", read: { conversationId: 77n, userId: 7n, messageId: 9_000n, readAt: new Date(0) } } },
+      };
       assert.equal(pushableMessage(read), undefined);
       assert.equal(pushableMessage({ kind: "typing", userId: 42n, conversationId: 77n, typerId: 7n, typing: true }), undefined);
     });

@@ -68,7 +68,10 @@ describe("work queue", () => {
   it("refuses jobs beyond its capacity without waiting", async () => {
     const g = gate();
     const queue = new WorkQueue<number>({ capacity: 2, concurrency: 1, run: () => g.opened, onError: unexpected });
-    assert.deepEqual([1, 2, 3, 4].map((i) => queue.offer(i)), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((i) => queue.offer(i)),
+      [true, true, true, false],
+    );
     g.open();
     await queue.close();
   });

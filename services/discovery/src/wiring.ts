@@ -18,7 +18,15 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
     const discovery = await withStartRetry("loading the registry", config.registry, logger, () =>
       startDiscoveryService({ registry: backend.registry, retryAfterMs: config.retryAfterMs }),
     );
-    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: discovery, access: discoveryAccess, mapError: mapDiscoveryError, logger, metrics: new Metrics() });
+    const server = await startPlaneServer(plane, {
+      host: config.host,
+      port: config.port,
+      service: discovery,
+      access: discoveryAccess,
+      mapError: mapDiscoveryError,
+      logger,
+      metrics: new Metrics(),
+    });
     const instanceId = newInstanceId("discovery");
     const registration = await withStartRetry("registering", config.registry, logger, () =>
       backend.registry.register({

@@ -21,7 +21,11 @@ describe("the discovery process", () => {
   });
 
   it("registers itself, serves PickGateway from etcd, and deregisters on SIGTERM", async () => {
-    const proc = await startProcess(MAIN, { SERVICE_TRUST_FILE: credentials.keys.trustFile, DISCOVERY_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, ZONE: "z1" }, "discovery listening");
+    const proc = await startProcess(
+      MAIN,
+      { SERVICE_TRUST_FILE: credentials.keys.trustFile, DISCOVERY_PORT: "0", ETCD_ENDPOINTS: url, ETCD_PREFIX: prefix, ZONE: "z1" },
+      "discovery listening",
+    );
     // PickGateway is public; ListInstances shows internal addresses and is for operators only.
     const client = createClient(DiscoveryService, createGrpcTransport({ baseUrl: proc.url }));
     await assert.rejects(client.listInstances({}), (err: unknown) => ConnectError.from(err).code === Code.Unauthenticated);
@@ -34,7 +38,14 @@ describe("the discovery process", () => {
 
     const registry = new EtcdRegistry(conn);
     await registry.register(gateway("gw-main", { zone: "z1" }));
-    await until(() => client.pickGateway({ zone: "z1" }).then((r) => r.instanceId === "gw-main", () => false), "the gateway to be picked");
+    await until(
+      () =>
+        client.pickGateway({ zone: "z1" }).then(
+          (r) => r.instanceId === "gw-main",
+          () => false,
+        ),
+      "the gateway to be picked",
+    );
     await registry.close();
 
     assert.equal(await proc.stop("SIGTERM"), 0);
@@ -42,7 +53,11 @@ describe("the discovery process", () => {
   });
 
   it("refuses to start with a clear message when ETCD_ENDPOINTS is malformed", async () => {
-    const { code, output } = await runToExit(MAIN, { SERVICE_TRUST_FILE: credentials.keys.trustFile, DISCOVERY_PORT: "0", ETCD_ENDPOINTS: "etcd-without-scheme:2379" });
+    const { code, output } = await runToExit(MAIN, {
+      SERVICE_TRUST_FILE: credentials.keys.trustFile,
+      DISCOVERY_PORT: "0",
+      ETCD_ENDPOINTS: "etcd-without-scheme:2379",
+    });
     assert.equal(code, 1);
     assert.match(output, /ETCD_ENDPOINTS: must be comma-separated http:\/\/ or https:\/\/ URLs/);
   });

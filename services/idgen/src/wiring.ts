@@ -32,7 +32,15 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
     const plane = openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false });
     const identity = await openIdentity(config, logger);
     const service = startIdgen({ workerId: identity.workerId, maxClockBackwardMs: config.maxClockBackwardMs });
-    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service, access: idgenAccess, mapError: mapIdgenError, logger, metrics: new Metrics() });
+    const server = await startPlaneServer(plane, {
+      host: config.host,
+      port: config.port,
+      service,
+      access: idgenAccess,
+      mapError: mapIdgenError,
+      logger,
+      metrics: new Metrics(),
+    });
     // While fenced, health says NOT_SERVING, so balancers and clients go to another instance.
     identity.onChange((id) => {
       for (const name of service.serviceNames) server.health.set(name, id === undefined ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);

@@ -104,7 +104,10 @@ describe("idgen with worker ids leased in etcd (separate processes)", () => {
     const spansA = spans(fromA.ids);
     const spansB = spans(fromB.ids);
     assert.ok(spansA.get(0)!.last <= pausedAt, "A issued nothing with worker id 0 after it was paused");
-    assert.ok([...spansA.keys()].some((w) => w !== 0), "A claimed another worker id after resuming");
+    assert.ok(
+      [...spansA.keys()].some((w) => w !== 0),
+      "A claimed another worker id after resuming",
+    );
     for (const [workerId, spanB] of spansB) {
       const spanA = spansA.get(workerId);
       if (spanA === undefined) continue;
@@ -122,7 +125,10 @@ describe("idgen with worker ids leased in etcd (separate processes)", () => {
   it("fails at start, in plain words, when all 1,024 worker ids are taken", async () => {
     const keys = Array.from({ length: 1024 }, (_, id) => `idgen/workers/${String(id).padStart(4, "0")}`);
     for (let i = 0; i < keys.length; i += 128) {
-      await conn.ns.if("idgen/workers/", "Create", "==", 0).then(...keys.slice(i, i + 128).map((k) => conn.ns.put(k).value("{}"))).commit();
+      await conn.ns
+        .if("idgen/workers/", "Create", "==", 0)
+        .then(...keys.slice(i, i + 128).map((k) => conn.ns.put(k).value("{}")))
+        .commit();
     }
     const { code, output } = await runToExit(MAIN, env);
     assert.equal(code, 1);

@@ -1,6 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Channel as ChannelEnum, DeliveryState as StateEnum, DeliverySchema, Kind, NotificationSchema, TrackedEvent as TrackedEnum, type Delivery, type Notification } from "@parley/contracts/parley/notify/v1/notify";
+import {
+  Channel as ChannelEnum,
+  DeliveryState as StateEnum,
+  DeliverySchema,
+  Kind,
+  NotificationSchema,
+  TrackedEvent as TrackedEnum,
+  type Delivery,
+  type Notification,
+} from "@parley/contracts/parley/notify/v1/notify";
 import { InvalidInput } from "./errors.js";
 import type { NotificationWithDeliveries, RequestedChannel } from "./domain/notifications.js";
 import type { DeliveryJob, DeliveryState, TrackedEvent } from "./ports.js";

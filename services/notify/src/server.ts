@@ -52,7 +52,11 @@ export function notifyRoutes(notifications: Notifications): (router: ConnectRout
     },
   };
   // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
-  return (router) => router.service(NotifyService, withFieldChecks(NotifyService, impl, (problem) => new InvalidInput(problem.field, problem.rule)));
+  return (router) =>
+    router.service(
+      NotifyService,
+      withFieldChecks(NotifyService, impl, (problem) => new InvalidInput(problem.field, problem.rule)),
+    );
 }
 
 export const notifyServiceNames = [NotifyService.typeName];

@@ -102,7 +102,15 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
     const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const notify = await startNotify({ storage, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics);
-    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: notify, access: notifyAccess, mapError: mapNotifyError, logger, metrics });
+    const server = await startPlaneServer(plane, {
+      host: config.host,
+      port: config.port,
+      service: notify,
+      access: notifyAccess,
+      mapError: mapNotifyError,
+      logger,
+      metrics,
+    });
     await mesh.register("notify", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "notify service listening", fields: { url: server.url, channels: [...providers.keys()], mesh: mesh.description } },

@@ -11,7 +11,11 @@ function smtpError(responseCode: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode });
 }
 
-interface Received { from: string; to: string[]; raw: string }
+interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
 
 /**
  * An SMTP stand-in (STACK-NOTES 8): records each message; rejects
@@ -44,7 +48,6 @@ async function startFakeSmtp() {
   const { port } = server.server.address() as AddressInfo;
   return { server, port, received };
 }
-
 
 const from = '"Parley" <no-reply@parley.example>';
 const content: Content = { title: "New message from Ada", body: "hello there", data: {} };
@@ -81,7 +84,8 @@ describe("email provider", () => {
 
   it("reports an invalid target when the server refuses the recipient with 550", async () => {
     assert.deepEqual(await provider.send(to("nobody@parley.example"), content), {
-      kind: "invalid-target", reason: "smtp 550 on RCPT TO",
+      kind: "invalid-target",
+      reason: "smtp 550 on RCPT TO",
     });
     assert.equal(fake.received.length, 0);
   });
@@ -93,7 +97,8 @@ describe("email provider", () => {
 
   it("asks for a retry when the server defers the recipient with 451", async () => {
     assert.deepEqual(await provider.send(to("busy@parley.example"), content), {
-      kind: "retry", reason: "smtp 451 on RCPT TO",
+      kind: "retry",
+      reason: "smtp 451 on RCPT TO",
     });
   });
 
@@ -106,7 +111,8 @@ describe("email provider", () => {
 
   it("fails for good when the server refuses the message itself with 554", async () => {
     assert.deepEqual(await provider.send(to("ada@parley.example"), { ...content, body: "SPAM" }), {
-      kind: "failed", reason: "smtp 554 on DATA",
+      kind: "failed",
+      reason: "smtp 554 on DATA",
     });
   });
 

@@ -188,7 +188,8 @@ describe("FcmProvider without a reachable FCM", () => {
     const broken = '{"type": "service_account", "private_key": MIIEvQIBADANBgkqhkiG9w0BAQEFAASC}';
     assert.throws(
       () => fcmFromServiceAccount(broken),
-      (err: unknown) => err instanceof Error && /is not valid JSON/.test(err.message) && !err.message.includes("MIIEvQ") && !err.message.includes("PRIVATE KEY"),
+      (err: unknown) =>
+        err instanceof Error && /is not valid JSON/.test(err.message) && !err.message.includes("MIIEvQ") && !err.message.includes("PRIVATE KEY"),
     );
   });
 });

@@ -112,7 +112,14 @@ export async function startNotifyHarness(kind: TestStorageKind, providers: Map<C
 
 async function startTestAccount(storage: Storage): Promise<RunningAccount> {
   return startAccount(
-    loadAccountConfig({ ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "0" }),
+    loadAccountConfig({
+      ACCOUNT_PORT: "0",
+      ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 1).toString("base64url"),
+      ACCOUNT_SCRYPT_LOG_N: "10",
+      ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
+      LOG_LEVEL: "silent",
+      SHUTDOWN_GRACE_MS: "0",
+    }),
     silent,
     { storage },
   );

@@ -17,7 +17,11 @@ const LEASE = 30_000;
 
 const USER = 9_007_199_254_740_993n;
 
-function notification(eventId: string, deliveries: NewNotification["deliveries"] = [{ channel: "fcm", target: { channel: "fcm", token: "tok-1" }, deviceId: 7n }], more: Partial<NewNotification> = {}): NewNotification {
+function notification(
+  eventId: string,
+  deliveries: NewNotification["deliveries"] = [{ channel: "fcm", target: { channel: "fcm", token: "tok-1" }, deviceId: 7n }],
+  more: Partial<NewNotification> = {},
+): NewNotification {
   return {
     eventId,
     userId: USER,
@@ -51,7 +55,10 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
 
     describe("accept", () => {
       it("stores the notification and one pending delivery per target", async () => {
-        const { notification: n, duplicate } = await store.accept(notification("e1", [{ channel: "fcm", target: { channel: "fcm", token: "tok-1" }, deviceId: 7n }, email]), T0);
+        const { notification: n, duplicate } = await store.accept(
+          notification("e1", [{ channel: "fcm", target: { channel: "fcm", token: "tok-1" }, deviceId: 7n }, email]),
+          T0,
+        );
         assert.equal(duplicate, false);
         assert.equal(n.eventId, "e1");
         assert.equal(n.userId, 9_007_199_254_740_993n);
@@ -98,7 +105,10 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
       it("stores skipped deliveries with their reason but never leases them", async () => {
         const { notification: n } = await store.accept(notification("e1", [{ ...email, state: "skipped", reason: "quiet hours" }, sms]), T0);
         const leased = await store.lease(at(1), 10, LEASE);
-        assert.deepEqual(leased.map((l) => l.job.channel), ["sms"]);
+        assert.deepEqual(
+          leased.map((l) => l.job.channel),
+          ["sms"],
+        );
         const skipped = (await store.get(n.id))!.deliveries.find((d) => d.channel === "email")!;
         assert.equal(skipped.state, "skipped");
         assert.equal(skipped.lastError, "quiet hours");
@@ -124,14 +134,23 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         assert.equal(first.length, 2);
         assert.ok(first.every((l) => l.notification.eventId === "e1"));
         const rest = await store.lease(at(100), 2, LEASE);
-        assert.deepEqual(rest.map((l) => l.notification.eventId), ["e2"]);
+        assert.deepEqual(
+          rest.map((l) => l.notification.eventId),
+          ["e2"],
+        );
       });
 
       it("filters by channel so other channels stay queued", async () => {
         await store.accept(notification("e1", [email, sms]), T0);
         const leased = await store.lease(at(1), 10, LEASE, "sms");
-        assert.deepEqual(leased.map((l) => l.job.channel), ["sms"]);
-        assert.deepEqual((await store.lease(at(1), 10, LEASE)).map((l) => l.job.channel), ["email"]);
+        assert.deepEqual(
+          leased.map((l) => l.job.channel),
+          ["sms"],
+        );
+        assert.deepEqual(
+          (await store.lease(at(1), 10, LEASE)).map((l) => l.job.channel),
+          ["email"],
+        );
       });
 
       it("does not hand out a leased job again until its lease expires", async () => {
@@ -140,7 +159,10 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         assert.ok(first);
         assert.deepEqual(await store.lease(at(LEASE), 10, LEASE), []);
         const again = await store.lease(at(LEASE + 1), 10, LEASE);
-        assert.deepEqual(again.map((l) => l.job.id), [first.job.id]);
+        assert.deepEqual(
+          again.map((l) => l.job.id),
+          [first.job.id],
+        );
       });
 
       it("hands out the earliest due job first, whatever the order the jobs were stored in", async () => {
@@ -149,7 +171,10 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         await store.markFailed(first!.job.id, "503", at(50), false);
         await store.accept(notification("fresh", [email]), at(10));
         const leased = await store.lease(at(100), 10, LEASE);
-        assert.deepEqual(leased.map((l) => l.notification.eventId), ["fresh", "retried"]);
+        assert.deepEqual(
+          leased.map((l) => l.notification.eventId),
+          ["fresh", "retried"],
+        );
       });
 
       it("never gives two concurrent callers the same job", async () => {
@@ -184,7 +209,10 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         assert.deepEqual([job!.state, job!.attempts, job!.lastError, job!.leaseUntil], ["pending", 1, "503 unavailable", undefined]);
         assert.equal(job!.nextAttemptAt.getTime(), at(5000).getTime());
         assert.deepEqual(await store.lease(at(4999), 10, LEASE), []);
-        assert.deepEqual((await store.lease(at(5000), 10, LEASE)).map((x) => x.job.id), [l!.job.id]);
+        assert.deepEqual(
+          (await store.lease(at(5000), 10, LEASE)).map((x) => x.job.id),
+          [l!.job.id],
+        );
       });
 
       it("markFailed with dead parks the job in the dead letters", async () => {
@@ -193,7 +221,10 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         await store.markFailed(l!.job.id, "400 bad request", at(5000), true);
         assert.deepEqual(await store.lease(at(LEASE * 10), 10, LEASE), []);
         const dead = await store.listDead(10);
-        assert.deepEqual(dead.map((d) => [d.id, d.state, d.attempts, d.lastError]), [[l!.job.id, "dead", 1, "400 bad request"]]);
+        assert.deepEqual(
+          dead.map((d) => [d.id, d.state, d.attempts, d.lastError]),
+          [[l!.job.id, "dead", 1, "400 bad request"]],
+        );
         assert.deepEqual(await store.depth(), {});
       });
 
@@ -203,13 +234,19 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         await store.markFailed(l!.job.id, "gone", at(2), true);
         await store.markSent(l!.job.id, at(3));
         await store.markFailed(l!.job.id, "again", at(4), false);
-        assert.deepEqual((await store.listDead(10)).map((d) => [d.state, d.attempts, d.lastError]), [["dead", 1, "gone"]]);
+        assert.deepEqual(
+          (await store.listDead(10)).map((d) => [d.state, d.attempts, d.lastError]),
+          [["dead", 1, "gone"]],
+        );
       });
     });
 
     describe("dead letters", () => {
       async function killAll(count: number): Promise<bigint[]> {
-        const deliveries = Array.from({ length: count }, (_, i) => ({ channel: "email", target: { channel: "email", address: `u${i}@example.test` } }) as const);
+        const deliveries = Array.from(
+          { length: count },
+          (_, i) => ({ channel: "email", target: { channel: "email", address: `u${i}@example.test` } }) as const,
+        );
         await store.accept(notification("dead", deliveries), T0);
         const leased = await store.lease(at(1), count, LEASE);
         for (const l of leased) await store.markFailed(l.job.id, "boom", at(2), true);
@@ -218,15 +255,24 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
 
       it("lists dead jobs oldest first, up to the limit", async () => {
         const ids = await killAll(3);
-        assert.deepEqual((await store.listDead(2)).map((d) => d.id), ids.slice(0, 2));
+        assert.deepEqual(
+          (await store.listDead(2)).map((d) => d.id),
+          ids.slice(0, 2),
+        );
       });
 
       it("retries the listed dead jobs now with attempts reset", async () => {
         const ids = await killAll(3);
         assert.equal(await store.retryDead([ids[0]!, 999_999n], at(100)), 1);
-        assert.deepEqual((await store.listDead(10)).map((d) => d.id), ids.slice(1));
+        assert.deepEqual(
+          (await store.listDead(10)).map((d) => d.id),
+          ids.slice(1),
+        );
         const leased = await store.lease(at(100), 10, LEASE);
-        assert.deepEqual(leased.map((l) => [l.job.id, l.job.attempts, l.job.state]), [[ids[0], 0, "pending"]]);
+        assert.deepEqual(
+          leased.map((l) => [l.job.id, l.job.attempts, l.job.state]),
+          [[ids[0], 0, "pending"]],
+        );
         assert.equal(leased[0]!.job.nextAttemptAt.getTime(), at(100).getTime());
       });
 
@@ -260,7 +306,13 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         const { notification: n } = await store.accept(notification("r3", [push(7n), email]), at(2000), limit);
         assert.equal(n.rateLimited, true);
         const got = (await store.get(n.id))!;
-        assert.deepEqual(got.deliveries.map((d) => [d.state, d.lastError]), [["skipped", "rate limited"], ["skipped", "rate limited"]]);
+        assert.deepEqual(
+          got.deliveries.map((d) => [d.state, d.lastError]),
+          [
+            ["skipped", "rate limited"],
+            ["skipped", "rate limited"],
+          ],
+        );
         assert.deepEqual(await store.depth(), { fcm: 2 });
       });
 
@@ -292,7 +344,11 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         const old = (await store.get(first.notification.id))!.deliveries;
         assert.deepEqual(
           old.map((d) => [d.deviceId, d.state, d.lastError]),
-          [[7n, "skipped", `superseded by notification ${second.notification.id}`], [8n, "pending", ""], [undefined, "pending", ""]],
+          [
+            [7n, "skipped", `superseded by notification ${second.notification.id}`],
+            [8n, "pending", ""],
+            [undefined, "pending", ""],
+          ],
         );
         assert.deepEqual(await store.depth(), { fcm: 2, email: 1 });
       });
@@ -301,7 +357,13 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         const first = await store.accept(notification("m1", [email, push(7n)], { collapseKey: "digest" }), T0);
         const second = await store.accept(notification("m2", [email], { collapseKey: "digest" }), at(10));
         const old = (await store.get(first.notification.id))!.deliveries;
-        assert.deepEqual(old.map((d) => [d.channel, d.state, d.lastError]), [["email", "skipped", `superseded by notification ${second.notification.id}`], ["fcm", "pending", ""]]);
+        assert.deepEqual(
+          old.map((d) => [d.channel, d.state, d.lastError]),
+          [
+            ["email", "skipped", `superseded by notification ${second.notification.id}`],
+            ["fcm", "pending", ""],
+          ],
+        );
       });
 
       it("leaves a leased delivery to its worker and other keys and users alone", async () => {
@@ -312,7 +374,12 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         await store.accept(notification("k4", [push(8n)], { collapseKey: "conv-42", userId: 5n }), at(4));
         await store.accept(notification("k5", [push(7n)], { collapseKey: "conv-42" }), at(5));
         const states = (await store.listForUser(USER, 10)).map((x) => [x.notification.eventId, x.deliveries[0]!.state]);
-        assert.deepEqual(states, [["k5", "pending"], ["k3", "pending"], ["k2", "pending"], ["k1", "pending"]]);
+        assert.deepEqual(states, [
+          ["k5", "pending"],
+          ["k3", "pending"],
+          ["k2", "pending"],
+          ["k1", "pending"],
+        ]);
         assert.ok(leased);
       });
     });
@@ -334,7 +401,13 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
         await store.accept(notification("l3", [sms]), at(2));
         await store.accept(notification("other", [sms], { userId: 5n }), at(3));
         const listed = await store.listForUser(USER, 2);
-        assert.deepEqual(listed.map((x) => [x.notification.eventId, x.deliveries.map((d) => d.channel)]), [["l3", ["sms"]], ["l2", ["email", "sms"]]]);
+        assert.deepEqual(
+          listed.map((x) => [x.notification.eventId, x.deliveries.map((d) => d.channel)]),
+          [
+            ["l3", ["sms"]],
+            ["l2", ["email", "sms"]],
+          ],
+        );
         assert.deepEqual(await store.listForUser(123n, 10), []);
       });
 

@@ -66,7 +66,10 @@ describe("sqlite job store", () => {
         const after = await SqliteJobStore.open(second);
         assert.deepEqual((await after.get(notification.id))?.notification, notification);
         assert.deepEqual(await after.lease(new Date(T0.getTime() + 29_999), 10, 30_000), []);
-        assert.deepEqual((await after.lease(new Date(T0.getTime() + 30_000), 10, 30_000)).map((l) => l.job.id), [leased!.job.id]);
+        assert.deepEqual(
+          (await after.lease(new Date(T0.getTime() + 30_000), 10, 30_000)).map((l) => l.job.id),
+          [leased!.job.id],
+        );
       } finally {
         await second.close();
       }

@@ -37,11 +37,15 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     /** The notification's deliveries once none is pending any more. */
     const settled = (id: bigint) =>
-      until(async () => {
-        const { notification } = await h.api.getNotification({ notificationId: id });
-        const deliveries = notification!.deliveries;
-        return deliveries.every((d) => d.state !== DeliveryState.PENDING) ? deliveries : undefined;
-      }, `notification ${id} to settle`, { timeoutMs: 10_000 });
+      until(
+        async () => {
+          const { notification } = await h.api.getNotification({ notificationId: id });
+          const deliveries = notification!.deliveries;
+          return deliveries.every((d) => d.state !== DeliveryState.PENDING) ? deliveries : undefined;
+        },
+        `notification ${id} to settle`,
+        { timeoutMs: 10_000 },
+      );
 
     before(async () => {
       fcm = await startFakeFcm();
@@ -73,7 +77,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const res = await h.api.send({ eventId: `e-${u.id}`, userId: u.id, ...message("42") });
         assert.deepEqual([res.duplicate, res.queued, res.skipped, res.rateLimited], [false, 2, 0, false]);
         const deliveries = await settled(res.notificationId);
-        assert.deepEqual(deliveries.map((d) => [d.state, d.deviceId, d.attempts]), u.deviceIds.map((id) => [DeliveryState.SENT, id, 1]));
+        assert.deepEqual(
+          deliveries.map((d) => [d.state, d.deviceId, d.attempts]),
+          u.deviceIds.map((id) => [DeliveryState.SENT, id, 1]),
+        );
         const tokens = fcm.seen.map((s) => s.body.message.token).sort();
         assert.deepEqual(tokens, [`fcm-user${users}-1`, `fcm-user${users}-2`]);
         const sent = fcm.seen[0]!.body.message;
@@ -106,10 +113,14 @@ for (const kind of ["sqlite", "postgres"] as const) {
         await settled((await h.api.send({ eventId: `warm-${u.id}`, userId: u.id, ...message("42") })).notificationId); // fills the cache
         fcm.seen.length = 0;
         await u.api.updateSettings({ settings: { pushEnabled: false }, fields: ["push_enabled"] }, { headers: u.headers });
-        const res = await until(async () => {
-          const r = await h.api.send({ eventId: `off-${u.id}-${Date.now()}`, userId: u.id, ...message("42") });
-          return r.skipped === 1 ? r : undefined;
-        }, "the settings change to reach notify", { timeoutMs: 5_000 });
+        const res = await until(
+          async () => {
+            const r = await h.api.send({ eventId: `off-${u.id}-${Date.now()}`, userId: u.id, ...message("42") });
+            return r.skipped === 1 ? r : undefined;
+          },
+          "the settings change to reach notify",
+          { timeoutMs: 5_000 },
+        );
         const [delivery] = (await h.api.getNotification({ notificationId: res.notificationId })).notification!.deliveries;
         assert.deepEqual([delivery!.state, delivery!.lastError], [DeliveryState.SKIPPED, "push turned off by the user"]);
         assert.equal(fcm.seen.length, 0);
@@ -123,7 +134,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const [skipped] = await settled(muted.notificationId);
         assert.deepEqual([skipped!.state, skipped!.lastError], [DeliveryState.SKIPPED, "conversation muted"]);
         assert.equal((await settled(other.notificationId))[0]!.state, DeliveryState.SENT);
-        assert.deepEqual(fcm.seen.map((s) => s.body.message.data.conversation_id), ["78"]);
+        assert.deepEqual(
+          fcm.seen.map((s) => s.body.message.data.conversation_id),
+          ["78"],
+        );
       });
 
       it("hides the preview when the user turned previews off, and cuts it to the user's length", async () => {
@@ -142,10 +156,16 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const u = await h.user(nextName());
         const results = [];
         for (let i = 0; i < 5; i++) results.push(await h.api.send({ eventId: `rate-${u.id}-${i}`, userId: u.id, ...message(String(100 + i)) }));
-        assert.deepEqual(results.map((r) => r.rateLimited), [false, false, false, true, true]);
+        assert.deepEqual(
+          results.map((r) => r.rateLimited),
+          [false, false, false, true, true],
+        );
         const limited = (await h.api.getNotification({ notificationId: results[4]!.notificationId })).notification!;
         assert.equal(limited.rateLimited, true);
-        assert.deepEqual(limited.deliveries.map((d) => [d.state, d.lastError]), [[DeliveryState.SKIPPED, "rate limited"]]);
+        assert.deepEqual(
+          limited.deliveries.map((d) => [d.state, d.lastError]),
+          [[DeliveryState.SKIPPED, "rate limited"]],
+        );
         for (const r of results.slice(0, 3)) await settled(r.notificationId);
         assert.equal(fcm.seen.length, 3);
       });
@@ -173,7 +193,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const res = await h.api.send({ eventId: `down-${userId}`, userId, ...message("42"), channels: [Channel.PUSH, Channel.SMS] });
         const deliveries = await settled(res.notificationId);
         const byChannel = (c: Channel) => deliveries.find((d) => d.channel === c)!;
-        assert.deepEqual([byChannel(Channel.PUSH).state, byChannel(Channel.SMS).state, byChannel(Channel.SMS).attempts], [DeliveryState.SENT, DeliveryState.DEAD, 4]);
+        assert.deepEqual(
+          [byChannel(Channel.PUSH).state, byChannel(Channel.SMS).state, byChannel(Channel.SMS).attempts],
+          [DeliveryState.SENT, DeliveryState.DEAD, 4],
+        );
         const dead = (await h.ops.listDeadLetters({})).deliveries.map((d: Delivery) => d.deliveryId);
         assert.ok(dead.includes(byChannel(Channel.SMS).deliveryId));
         sms.reply = { status: 201 };
@@ -202,8 +225,16 @@ for (const kind of ["sqlite", "postgres"] as const) {
       it("refuses an unknown template and missing or unknown parameters with INVALID_ARGUMENT", async () => {
         const u = await h.user(nextName());
         await rejects(h.api.send({ eventId: "k", userId: u.id, kind: Kind.UNSPECIFIED }), Code.InvalidArgument, /kind is not a known template/);
-        await rejects(h.api.send({ eventId: "p", userId: u.id, kind: Kind.NEW_MESSAGE, params: { conversation_id: "1" } }), Code.InvalidArgument, /missing sender_name, preview/);
-        await rejects(h.api.send({ eventId: "q", userId: u.id, kind: Kind.FRIEND_REQUEST, params: { from_name: "Ada", colour: "red" } }), Code.InvalidArgument, /unknown parameters colour/);
+        await rejects(
+          h.api.send({ eventId: "p", userId: u.id, kind: Kind.NEW_MESSAGE, params: { conversation_id: "1" } }),
+          Code.InvalidArgument,
+          /missing sender_name, preview/,
+        );
+        await rejects(
+          h.api.send({ eventId: "q", userId: u.id, kind: Kind.FRIEND_REQUEST, params: { from_name: "Ada", colour: "red" } }),
+          Code.InvalidArgument,
+          /unknown parameters colour/,
+        );
         await rejects(h.api.send({ eventId: "", userId: u.id, ...message("1") }), Code.InvalidArgument, /event_id must be 1 to 128/);
         await rejects(h.api.send({ eventId: "c", userId: u.id, ...message("1"), channels: [Channel.UNSPECIFIED] }), Code.InvalidArgument, /unknown channel/);
       });
@@ -218,7 +249,11 @@ for (const kind of ["sqlite", "postgres"] as const) {
       it("lets only chat and apps send, and only operators handle dead letters (PERMISSION_DENIED)", async () => {
         const address = new URL(h.url).host;
         const as = (principal: string) => createClient(NotifyService, h.credentials.plane(principal).transport(address, "notify"));
-        await rejects(as("gateway").send({ eventId: "g", userId: 1n, ...message("1") }), Code.PermissionDenied, /gateway may not call parley.notify.v1.NotifyService\/Send/);
+        await rejects(
+          as("gateway").send({ eventId: "g", userId: 1n, ...message("1") }),
+          Code.PermissionDenied,
+          /gateway may not call parley.notify.v1.NotifyService\/Send/,
+        );
         await rejects(as("presence").send({ eventId: "p", userId: 1n, ...message("1") }), Code.PermissionDenied, /presence may not call/);
         await rejects(h.api.listDeadLetters({}), Code.PermissionDenied, /app:test may not call/);
         await rejects(as("chat").listDeadLetters({}), Code.PermissionDenied, /chat may not call/);
@@ -232,7 +267,13 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const a = await h.api.send({ eventId: `la-${u.id}`, userId: u.id, ...message("1") });
         const b = await h.api.send({ eventId: `lb-${u.id}`, userId: u.id, kind: Kind.FRIEND_REQUEST, params: { from_name: "Bob" } });
         const listed = await h.api.listUserNotifications({ userId: u.id, limit: 10 });
-        assert.deepEqual(listed.notifications.map((n) => [n.notificationId, n.kind]), [[b.notificationId, Kind.FRIEND_REQUEST], [a.notificationId, Kind.NEW_MESSAGE]]);
+        assert.deepEqual(
+          listed.notifications.map((n) => [n.notificationId, n.kind]),
+          [
+            [b.notificationId, Kind.FRIEND_REQUEST],
+            [a.notificationId, Kind.NEW_MESSAGE],
+          ],
+        );
         await h.api.trackEvent({ notificationId: a.notificationId, event: TrackedEvent.OPENED, deviceId: u.deviceId });
         await rejects(h.api.trackEvent({ notificationId: 999_999_999n, event: TrackedEvent.OPENED }), Code.NotFound, /does not exist/);
         await rejects(h.api.listUserNotifications({ userId: u.id, limit: 101 }), Code.InvalidArgument, /limit must be 1 to 100/);

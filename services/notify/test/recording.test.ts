@@ -34,7 +34,10 @@ describe("RecordingProvider", () => {
     const { logger } = capturingLogger();
     const small = new RecordingProvider({ channel: "sms", logger, capacity: 2 });
     for (const n of [1, 2, 3]) await small.send({ channel: "sms", phone: "+100" }, { ...content, title: `#${n}` });
-    assert.deepEqual(small.sent.map((s) => s.content.title), ["#2", "#3"]);
+    assert.deepEqual(
+      small.sent.map((s) => s.content.title),
+      ["#2", "#3"],
+    );
 
     const standard = new RecordingProvider({ channel: "sms", logger });
     for (let n = 0; n < 1001; n++) await standard.send({ channel: "sms", phone: "+100" }, content);

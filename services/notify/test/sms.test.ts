@@ -61,7 +61,8 @@ describe("sms http provider", () => {
     it(`reports an invalid target when the gateway answers ${status} with code invalid_number`, async () => {
       fake.reply = { status, json: { code: "invalid_number", message: "not a mobile number" } };
       assert.deepEqual(await provider.send(target, content), {
-        kind: "invalid-target", reason: `sms gateway answered ${status} (invalid_number)`,
+        kind: "invalid-target",
+        reason: `sms gateway answered ${status} (invalid_number)`,
       });
     });
   }
@@ -69,7 +70,9 @@ describe("sms http provider", () => {
   it("asks for a retry after 429, using Retry-After", async () => {
     fake.reply = { status: 429, headers: { "retry-after": "30" } };
     assert.deepEqual(await provider.send(target, content), {
-      kind: "retry", reason: "sms gateway answered 429", retryAfterMs: 30_000,
+      kind: "retry",
+      reason: "sms gateway answered 429",
+      retryAfterMs: 30_000,
     });
   });
 

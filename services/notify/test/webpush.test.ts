@@ -25,7 +25,12 @@ class LocalAgent extends https.Agent {
   }
 }
 
-interface Seen { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
 type Reply = { status: number; headers?: Record<string, string> };
 
 /** A push service stand-in: records each request and answers with `reply`. */
@@ -43,7 +48,6 @@ async function startFakePushService() {
   fake.port = (fake.server.address() as net.AddressInfo).port;
   return fake;
 }
-
 
 function newSubscriber() {
   const ecdh = createECDH("prime256v1");
@@ -97,7 +101,10 @@ describe("web push provider", () => {
     assert.equal(request.headers.topic, "conv-42");
     const plain = ece.decrypt(request.body, { version: "aes128gcm", privateKey: ecdh, authSecret: auth });
     assert.deepEqual(JSON.parse(plain.toString("utf8")), {
-      title: "Ada", body: "hello there", data: { conversationId: "42" }, badge: 3,
+      title: "Ada",
+      body: "hello there",
+      data: { conversationId: "42" },
+      badge: 3,
     });
   });
 
@@ -132,7 +139,8 @@ describe("web push provider", () => {
     it(`reports an invalid target when the push service answers ${status}`, async () => {
       fake.reply = { status };
       assert.deepEqual(await provider.send(newSubscriber().target, content), {
-        kind: "invalid-target", reason: `push service answered ${status}`,
+        kind: "invalid-target",
+        reason: `push service answered ${status}`,
       });
     });
   }
@@ -146,14 +154,17 @@ describe("web push provider", () => {
   it("asks for a retry after 429, using Retry-After", async () => {
     fake.reply = { status: 429, headers: { "retry-after": "7" } };
     assert.deepEqual(await provider.send(newSubscriber().target, content), {
-      kind: "retry", reason: "push service answered 429", retryAfterMs: 7000,
+      kind: "retry",
+      reason: "push service answered 429",
+      retryAfterMs: 7000,
     });
   });
 
   it("asks for a retry after 503", async () => {
     fake.reply = { status: 503 };
     assert.deepEqual(await provider.send(newSubscriber().target, content), {
-      kind: "retry", reason: "push service answered 503",
+      kind: "retry",
+      reason: "push service answered 503",
     });
   });
 
@@ -168,7 +179,8 @@ describe("web push provider", () => {
     it(`fails for good when the push service answers ${status}`, async () => {
       fake.reply = { status };
       assert.deepEqual(await provider.send(newSubscriber().target, content), {
-        kind: "failed", reason: `push service answered ${status}`,
+        kind: "failed",
+        reason: `push service answered ${status}`,
       });
     });
   }

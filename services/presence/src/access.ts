@@ -6,6 +6,11 @@ export const presenceAccess = accessPolicy([
   PresenceService.typeName,
   {
     audience: "presence",
-    methods: { Sessions: { roles: ["gateway"] }, GetPresence: { roles: ["gateway"] }, LocateDevices: { roles: ["chat"] }, LocateDevicesStream: { roles: ["chat"] } },
+    methods: {
+      Sessions: { roles: ["gateway"] },
+      GetPresence: { roles: ["gateway"] },
+      LocateDevices: { roles: ["chat"] },
+      LocateDevicesStream: { roles: ["chat"] },
+    },
   },
 ]);

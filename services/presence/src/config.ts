@@ -1,5 +1,15 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
-import { commonEnv, databaseEnv, databaseSettings, env, loadEnv, internalPlaneEnv, internalPlaneSettings, type DatabaseSettings, type InternalPlaneSettings } from "@parley/runtime";
+import {
+  commonEnv,
+  databaseEnv,
+  databaseSettings,
+  env,
+  loadEnv,
+  internalPlaneEnv,
+  internalPlaneSettings,
+  type DatabaseSettings,
+  type InternalPlaneSettings,
+} from "@parley/runtime";
 
 export const presenceEnv = {
   PRESENCE_HOST: env.string("127.0.0.1"),

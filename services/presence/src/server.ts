@@ -27,7 +27,11 @@ export function presenceRoutes(hub: PresenceHub, logger: Logger, stopping: Abort
     },
   };
   // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
-  return (router) => router.service(PresenceService, withFieldChecks(PresenceService, impl, (problem) => new InvalidInput(problem.field, problem.rule)));
+  return (router) =>
+    router.service(
+      PresenceService,
+      withFieldChecks(PresenceService, impl, (problem) => new InvalidInput(problem.field, problem.rule)),
+    );
 }
 
 export const presenceServiceNames = [PresenceService.typeName];
@@ -38,7 +42,13 @@ export const presenceServiceNames = [PresenceService.typeName];
  * stream ends the gateway counts as lost: its sessions expire after the grace
  * period unless it says hello again.
  */
-function serveSessions(requests: AsyncIterable<SessionsRequest>, ctx: HandlerContext, hub: PresenceHub, logger: Logger, stopping: AbortSignal): AsyncIterable<SessionsResponse> {
+function serveSessions(
+  requests: AsyncIterable<SessionsRequest>,
+  ctx: HandlerContext,
+  hub: PresenceHub,
+  logger: Logger,
+  stopping: AbortSignal,
+): AsyncIterable<SessionsResponse> {
   const out = new AsyncQueue<SessionsResponse>();
   const batcher = new TickBatcher<PresenceUpdate>((updates) => out.push(create(SessionsResponseSchema, { updates })));
   const stop = () => out.close();

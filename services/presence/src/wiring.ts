@@ -90,7 +90,15 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
       logger,
       metrics,
     );
-    const server = await startPlaneServer(plane, { host: config.host, port: config.port, service: presence, access: presenceAccess, mapError: mapPresenceError, logger, metrics });
+    const server = await startPlaneServer(plane, {
+      host: config.host,
+      port: config.port,
+      service: presence,
+      access: presenceAccess,
+      mapError: mapPresenceError,
+      logger,
+      metrics,
+    });
     await mesh.register("presence", config.advertiseAddress ?? new URL(server.url).host);
     return {
       ready: { message: "presence service listening", fields: { url: server.url, mesh: mesh.description } },

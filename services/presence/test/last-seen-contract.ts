@@ -30,7 +30,13 @@ export function describeLastSeenStoreContract(name: string, open: () => Promise<
       const big = 9_007_199_254_740_993n;
       await store.save(big, T);
       await store.save(2n, T + 1);
-      assert.deepEqual(await store.load([big, 2n, 3n]), new Map([[big, T], [2n, T + 1]]));
+      assert.deepEqual(
+        await store.load([big, 2n, 3n]),
+        new Map([
+          [big, T],
+          [2n, T + 1],
+        ]),
+      );
     });
 
     it("moves a time forward on a newer save", async () => {

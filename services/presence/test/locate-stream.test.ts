@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
-import { LocateDevicesStreamRequestSchema, PresenceService, type LocateDevicesStreamRequest, type LocateDevicesStreamResponse } from "@parley/contracts/parley/presence/v1/presence";
+import {
+  LocateDevicesStreamRequestSchema,
+  PresenceService,
+  type LocateDevicesStreamRequest,
+  type LocateDevicesStreamResponse,
+} from "@parley/contracts/parley/presence/v1/presence";
 import { AsyncQueue, createLogger, errorInterceptor, inProcessTransport, type Role } from "@parley/runtime";
 import { openTestStorage } from "@parley/testkit";
 import { presenceAccess } from "../src/access.js";
@@ -48,7 +53,15 @@ describe("presence LocateDevicesStream", () => {
       await presence.close();
       await opened.cleanup();
     };
-    await presence.hub.gatewayHello("gw-1", [{ userId: 1n, deviceId: 11n }, { userId: 2n, deviceId: 21n }, { userId: 2n, deviceId: 22n }], () => {});
+    await presence.hub.gatewayHello(
+      "gw-1",
+      [
+        { userId: 1n, deviceId: 11n },
+        { userId: 2n, deviceId: 21n },
+        { userId: 2n, deviceId: 22n },
+      ],
+      () => {},
+    );
     await presence.hub.gatewayHello("gw-2", [{ userId: 3n, deviceId: 31n }], () => {});
   });
 

@@ -16,7 +16,13 @@ describe("subscriptions", () => {
     subs.subscribe(aliceLaptop, [CAROL]);
     subs.subscribe(bobPhone, [CAROL, ALICE]);
     assert.deepEqual(subs.subscribersOf(CAROL), [alicePhone, aliceLaptop, bobPhone]);
-    assert.deepEqual(subs.subscribersByGateway(CAROL), new Map([["gw-1", [11n, 21n]], ["gw-2", [12n]]]));
+    assert.deepEqual(
+      subs.subscribersByGateway(CAROL),
+      new Map([
+        ["gw-1", [11n, 21n]],
+        ["gw-2", [12n]],
+      ]),
+    );
     assert.deepEqual(subs.subscribersOf(ALICE), [bobPhone]);
     assert.deepEqual(subs.subscribersOf(999n), []);
   });

@@ -26,12 +26,7 @@ function setup(lastSeen: LastSeenStore = new MemoryLastSeenStore(), time = new F
 }
 
 /** Advances in heartbeat-sized steps, heartbeating `keep` (gateway, user, device) at each step. */
-function advanceWithHeartbeats(
-  time: FakeClock,
-  tracker: PresenceTracker,
-  ms: number,
-  keep: [string, bigint, bigint][],
-): void {
+function advanceWithHeartbeats(time: FakeClock, tracker: PresenceTracker, ms: number, keep: [string, bigint, bigint][]): void {
   for (let left = ms; left > 0; left -= 5_000) {
     time.advance(Math.min(5_000, left));
     for (const [gatewayId, userId, deviceId] of keep) tracker.heartbeat(gatewayId, userId, deviceId);
@@ -52,13 +47,10 @@ describe("presence tracker", () => {
     tracker.connect("gw-1", ALICE, PHONE);
     tracker.connect("gw-2", ALICE, LAPTOP);
     assert.equal(changes.length, 1);
-    assert.deepEqual(
-      tracker.devices([ALICE, BOB]),
-      [
-        { userId: ALICE, deviceId: PHONE, gatewayId: "gw-1" },
-        { userId: ALICE, deviceId: LAPTOP, gatewayId: "gw-2" },
-      ],
-    );
+    assert.deepEqual(tracker.devices([ALICE, BOB]), [
+      { userId: ALICE, deviceId: PHONE, gatewayId: "gw-1" },
+      { userId: ALICE, deviceId: LAPTOP, gatewayId: "gw-2" },
+    ]);
   });
 
   it("keeps a user online when one of two devices leaves", () => {
@@ -67,7 +59,10 @@ describe("presence tracker", () => {
     tracker.connect("gw-1", ALICE, LAPTOP);
     assert.equal(tracker.disconnect("gw-1", ALICE, PHONE), true);
     advanceWithHeartbeats(time, tracker, GRACE * 3, [["gw-1", ALICE, LAPTOP]]);
-    assert.deepEqual(changes.map((c) => c.status), ["online"]);
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ["online"],
+    );
     assert.deepEqual(tracker.devices([ALICE]), [{ userId: ALICE, deviceId: LAPTOP, gatewayId: "gw-1" }]);
   });
 
@@ -79,7 +74,10 @@ describe("presence tracker", () => {
     assert.equal((await tracker.statuses([ALICE])).get(ALICE)?.online, true, "online through the grace period");
     tracker.connect("gw-2", ALICE, PHONE);
     advanceWithHeartbeats(time, tracker, GRACE * 2, [["gw-2", ALICE, PHONE]]);
-    assert.deepEqual(changes.map((c) => c.status), ["online"]);
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ["online"],
+    );
   });
 
   it("emits offline exactly graceMs after the last disconnect, with the disconnect time as lastActiveAt", async () => {
@@ -158,12 +156,18 @@ describe("presence tracker", () => {
     tracker.connect("gw-1", BOB, PHONE);
     tracker.gatewayLost("gw-1");
     time.advance(GRACE - 1);
-    tracker.gatewayHello("gw-1", [{ userId: ALICE, deviceId: PHONE }, { userId: BOB, deviceId: PHONE }]);
+    tracker.gatewayHello("gw-1", [
+      { userId: ALICE, deviceId: PHONE },
+      { userId: BOB, deviceId: PHONE },
+    ]);
     advanceWithHeartbeats(time, tracker, GRACE * 3, [
       ["gw-1", ALICE, PHONE],
       ["gw-1", BOB, PHONE],
     ]);
-    assert.deepEqual(changes.map((c) => c.status), ["online", "online"]);
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ["online", "online"],
+    );
     assert.equal(tracker.sessionCount, 2);
   });
 
@@ -173,12 +177,18 @@ describe("presence tracker", () => {
     tracker.gatewayLost("gw-1");
     time.advance(1_000);
     tracker.gatewayHello("gw-1", [{ userId: BOB, deviceId: PHONE }]);
-    assert.deepEqual(changes.map((c) => [c.userId, c.status]), [
-      [ALICE, "online"],
-      [BOB, "online"],
-    ]);
+    assert.deepEqual(
+      changes.map((c) => [c.userId, c.status]),
+      [
+        [ALICE, "online"],
+        [BOB, "online"],
+      ],
+    );
     advanceWithHeartbeats(time, tracker, GRACE, [["gw-1", BOB, PHONE]]);
-    assert.deepEqual(changes.slice(2).map((c) => [c.userId, c.status]), [[ALICE, "offline"]]);
+    assert.deepEqual(
+      changes.slice(2).map((c) => [c.userId, c.status]),
+      [[ALICE, "offline"]],
+    );
   });
 
   it("brings users online from gateway hellos after a presence restart", async () => {
@@ -253,7 +263,10 @@ describe("presence tracker", () => {
     tracker.disconnect("gw-1", ALICE, PHONE);
     time.advance(GRACE);
     await tracker.flush();
-    assert.deepEqual(changes.map((c) => c.status), ["online", "offline"]);
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ["online", "offline"],
+    );
     assert.equal(errors.length, 2);
   });
 

@@ -41,7 +41,10 @@ export class EtcdRegistry implements Registry {
   async list(service = ""): Promise<InstanceInfo[]> {
     try {
       const res = await this.conn.ns.getAll().prefix(instancePrefix(service)).exec();
-      return res.kvs.map(decodeInstance).filter((i) => i !== undefined).sort(byServiceAndId);
+      return res.kvs
+        .map(decodeInstance)
+        .filter((i) => i !== undefined)
+        .sort(byServiceAndId);
     } catch (err) {
       throw this.conn.unavailable(`listing ${service || "all"} instances`, err);
     }

@@ -71,7 +71,11 @@ export class EtcdInstanceWatch implements InstanceWatch {
     this.#publish();
     await this.#dropWatcher();
     if (this.#closed) return;
-    const watcher = this.conn.ns.watch().prefix(prefix).startRevision(String(BigInt(revision) + 1n)).watcher();
+    const watcher = this.conn.ns
+      .watch()
+      .prefix(prefix)
+      .startRevision(String(BigInt(revision) + 1n))
+      .watcher();
     this.#watcher = watcher;
     // Events of a watcher replaced by a resync are ignored, not unsubscribed:
     // etcd3's own listeners on it must keep working until it is cancelled.
@@ -87,7 +91,8 @@ export class EtcdInstanceWatch implements InstanceWatch {
     });
     watcher.on("disconnected", () => {
       if (!live()) return;
-      if (this.#connected) this.logger?.warn({ watched: this.service || "(all)", endpoints: this.conn.endpoints }, "registry watch lost etcd; keeping the last known set");
+      if (this.#connected)
+        this.logger?.warn({ watched: this.service || "(all)", endpoints: this.conn.endpoints }, "registry watch lost etcd; keeping the last known set");
       lostStream = true;
       this.#connected = false;
     });

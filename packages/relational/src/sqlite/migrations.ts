@@ -17,7 +17,12 @@ export function applyMigrations(db: SqliteConnection, component: string, migrati
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (db.get("SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?", [component, migration.version])) continue;
     db.exec(migration.sql);
-    db.run("INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)", [component, migration.version, migration.name, Date.now()]);
+    db.run("INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)", [
+      component,
+      migration.version,
+      migration.name,
+      Date.now(),
+    ]);
     applied.push(migration.version);
   }
   return applied;

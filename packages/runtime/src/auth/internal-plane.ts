@@ -92,11 +92,17 @@ export function openInternalPlane(settings: InternalPlaneSettings, as: Role | `$
   if (principal === undefined) throw new Error(`"${as}" is not a principal: it must be ${PRINCIPAL_RULE}`);
   const problems: string[] = [];
   const callsOthers = options.callsOthers ?? true;
-  if (settings.trustFile === undefined) problems.push("SERVICE_TRUST_FILE: is required: every internal call is authenticated (see docs/security.md; `npm run credentials` makes a development set)");
-  if (callsOthers && settings.keyFile === undefined) problems.push("SERVICE_KEY_FILE: is required: this process signs the service tokens of its calls with it (see docs/security.md)");
+  if (settings.trustFile === undefined)
+    problems.push(
+      "SERVICE_TRUST_FILE: is required: every internal call is authenticated (see docs/security.md; `npm run credentials` makes a development set)",
+    );
+  if (callsOthers && settings.keyFile === undefined)
+    problems.push("SERVICE_KEY_FILE: is required: this process signs the service tokens of its calls with it (see docs/security.md)");
   const exposed = options.listenHosts.filter((host) => !isLoopbackHost(host));
   if (settings.tls === undefined && exposed.length > 0 && !settings.allowPlaintext) {
-    problems.push(`TLS_CERT_FILE: is required to listen on ${exposed.join(", ")} (not loopback); set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT=true if a proxy or service mesh encrypts the traffic`);
+    problems.push(
+      `TLS_CERT_FILE: is required to listen on ${exposed.join(", ")} (not loopback); set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT=true if a proxy or service mesh encrypts the traffic`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -146,7 +152,10 @@ function internalTransport(address: string, interceptors: Interceptor[], tls: Cl
   const base = `${url.protocol}//${url.host}`;
   if (!tls && !allowPlaintext && !isLoopbackHost(url.hostname)) {
     const refuse = (): never => {
-      throw new ConnectError(`refusing to call ${url.host} in cleartext; set TLS_CA_FILE (or ALLOW_PLAINTEXT=true behind an encrypting proxy)`, Code.Unavailable);
+      throw new ConnectError(
+        `refusing to call ${url.host} in cleartext; set TLS_CA_FILE (or ALLOW_PLAINTEXT=true behind an encrypting proxy)`,
+        Code.Unavailable,
+      );
     };
     return { unary: refuse, stream: refuse };
   }
@@ -164,13 +173,21 @@ class RotatingKey implements SigningKeySource {
   #active: SigningKey;
   #warned = "";
 
-  constructor(path: string, private readonly trust: TrustStore, private readonly principal: Principal, private readonly logger: Logger, reloadMs: number) {
+  constructor(
+    path: string,
+    private readonly trust: TrustStore,
+    private readonly principal: Principal,
+    private readonly logger: Logger,
+    reloadMs: number,
+  ) {
     this.#file = new WatchedFile(path, parsePrivateKey, logger, reloadMs);
     this.#active = this.#file.value;
     const owner = trust.lookup(this.#active.kid)?.principal.name;
     if (owner !== principal.name) {
       this.#file.close();
-      throw new Error(`the key in ${path} is ${owner === undefined ? "not in SERVICE_TRUST_FILE" : `registered to ${owner}`}; add its public key there for ${principal.name}`);
+      throw new Error(
+        `the key in ${path} is ${owner === undefined ? "not in SERVICE_TRUST_FILE" : `registered to ${owner}`}; add its public key there for ${principal.name}`,
+      );
     }
   }
 
@@ -182,7 +199,10 @@ class RotatingKey implements SigningKeySource {
       this.logger.info({ kid: latest.kid }, "signing service tokens with the new key");
     } else if (this.#warned !== latest.kid) {
       this.#warned = latest.kid;
-      this.logger.warn({ kid: latest.kid }, `the new key in SERVICE_KEY_FILE is not trusted for ${this.principal.name} yet; still signing with the previous key`);
+      this.logger.warn(
+        { kid: latest.kid },
+        `the new key in SERVICE_KEY_FILE is not trusted for ${this.principal.name} yet; still signing with the previous key`,
+      );
     }
     return this.#active;
   }

@@ -93,19 +93,22 @@ function setActingUser(header: Headers, rule: MethodRule, values: ContextValues,
   const device = header.get(DEVICE_HEADER);
   const address = header.get(CLIENT_ADDRESS_HEADER);
   if (rule.actingUser === undefined) {
-    if (user !== null || device !== null || address !== null) throw deny(`this call may not name an acting user or client (${USER_HEADER}, ${DEVICE_HEADER}, ${CLIENT_ADDRESS_HEADER})`);
+    if (user !== null || device !== null || address !== null)
+      throw deny(`this call may not name an acting user or client (${USER_HEADER}, ${DEVICE_HEADER}, ${CLIENT_ADDRESS_HEADER})`);
     return;
   }
   if (address !== null) values.set(clientAddressKey, address.slice(0, 100));
   if (user === null) {
-    if (rule.actingUser === "required") throw new ConnectError(`the ${USER_HEADER} header (and optionally ${DEVICE_HEADER}) must name the acting user`, Code.Unauthenticated);
+    if (rule.actingUser === "required")
+      throw new ConnectError(`the ${USER_HEADER} header (and optionally ${DEVICE_HEADER}) must name the acting user`, Code.Unauthenticated);
     return;
   }
   if (!/^\d{1,20}$/.test(user) || (device !== null && !/^\d{1,20}$/.test(device))) {
     throw new ConnectError(`${USER_HEADER} and ${DEVICE_HEADER} must be decimal ids`, Code.InvalidArgument);
   }
   const acting: ActingUser = { userId: BigInt(user), deviceId: device === null ? 0n : BigInt(device) };
-  if (acting.userId >= 2n ** 63n || acting.deviceId >= 2n ** 63n) throw new ConnectError(`${USER_HEADER} and ${DEVICE_HEADER} must be below 2^63`, Code.InvalidArgument);
+  if (acting.userId >= 2n ** 63n || acting.deviceId >= 2n ** 63n)
+    throw new ConnectError(`${USER_HEADER} and ${DEVICE_HEADER} must be below 2^63`, Code.InvalidArgument);
   values.set(actingUserKey, acting);
 }
 

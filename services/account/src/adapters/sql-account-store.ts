@@ -1,6 +1,18 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
-import type { AccountStore, Device, EndedSession, FriendEntry, FriendState, PasswordChangeOutcome, PushToken, PushTokenOutcome, RefreshRecord, SessionRecord, User } from "../ports.js";
+import type {
+  AccountStore,
+  Device,
+  EndedSession,
+  FriendEntry,
+  FriendState,
+  PasswordChangeOutcome,
+  PushToken,
+  PushTokenOutcome,
+  RefreshRecord,
+  SessionRecord,
+  User,
+} from "../ports.js";
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../domain/settings.js";
 import {
   DEVICE_COLUMNS,
@@ -21,10 +33,11 @@ export class SqlAccountStore implements AccountStore {
 
   async createUser(username: string, displayName: string, passwordHash: string): Promise<User> {
     try {
-      const { rows } = await this.db.query<UserRow>(
-        `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3) RETURNING ${USER_COLUMNS}`,
-        [username, displayName, passwordHash],
-      );
+      const { rows } = await this.db.query<UserRow>(`INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3) RETURNING ${USER_COLUMNS}`, [
+        username,
+        displayName,
+        passwordHash,
+      ]);
       return toUser(rows[0]!);
     } catch (err) {
       if (isUniqueViolation(err)) throw new UsernameTaken(username);
@@ -44,48 +57,37 @@ export class SqlAccountStore implements AccountStore {
 
   async findUsersByIds(ids: readonly bigint[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::bigint[])`, [
-      ids.map(String),
-    ]);
+    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::bigint[])`, [ids.map(String)]);
     return rows.map(toUser);
   }
 
   async updateDisplayName(id: bigint, displayName: string): Promise<User | undefined> {
-    const { rows } = await this.db.query<UserRow>(
-      `UPDATE users SET display_name = $2 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-      [id.toString(), displayName],
-    );
+    const { rows } = await this.db.query<UserRow>(`UPDATE users SET display_name = $2 WHERE id = $1 RETURNING ${USER_COLUMNS}`, [id.toString(), displayName]);
     return rows[0] && toUser(rows[0]);
   }
 
   async upsertDevice(userId: bigint, deviceId: bigint | undefined, name: string): Promise<Device | undefined> {
     const { rows } =
       deviceId === undefined
-        ? await this.db.query<{ id: string }>("INSERT INTO devices (user_id, name) VALUES ($1, $2) RETURNING id", [
+        ? await this.db.query<{ id: string }>("INSERT INTO devices (user_id, name) VALUES ($1, $2) RETURNING id", [userId.toString(), name])
+        : await this.db.query<{ id: string }>("UPDATE devices SET name = $3, last_seen_at = now() WHERE id = $1 AND user_id = $2 RETURNING id", [
+            deviceId.toString(),
             userId.toString(),
             name,
-          ])
-        : await this.db.query<{ id: string }>(
-            "UPDATE devices SET name = $3, last_seen_at = now() WHERE id = $1 AND user_id = $2 RETURNING id",
-            [deviceId.toString(), userId.toString(), name],
-          );
+          ]);
     return rows[0] && this.findDevice(BigInt(rows[0].id));
   }
 
   async listDevices(userId: bigint): Promise<Device[]> {
-    const { rows } = await this.db.query<DeviceRow>(
-      `SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.user_id = $1 ORDER BY d.id`,
-      [userId.toString()],
-    );
+    const { rows } = await this.db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.user_id = $1 ORDER BY d.id`, [userId.toString()]);
     return rows.map(toDevice);
   }
 
   async startSession(userId: bigint, deviceId: bigint, refresh: RefreshRecord): Promise<{ session: SessionRecord; replaced: bigint[] }> {
     return this.db.transaction(async (tx) => {
-      const replaced = await tx.query<{ id: string }>(
-        "UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL RETURNING id",
-        [deviceId.toString()],
-      );
+      const replaced = await tx.query<{ id: string }>("UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL RETURNING id", [
+        deviceId.toString(),
+      ]);
       const inserted = await tx.query<SessionRow>(
         `INSERT INTO sessions (user_id, device_id, handle, refresh_hash, refresh_expires_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING ${SESSION_COLUMNS}`,
@@ -114,24 +116,21 @@ export class SqlAccountStore implements AccountStore {
       [id.toString(), expectedHash, next.handle, next.hash, next.expiresAt, keepUsed],
     );
     if (rowCount > 0) {
-      await this.db.query("UPDATE devices SET last_seen_at = now() FROM sessions s WHERE s.id = $1 AND devices.id = s.device_id", [
-        id.toString(),
-      ]);
+      await this.db.query("UPDATE devices SET last_seen_at = now() FROM sessions s WHERE s.id = $1 AND devices.id = s.device_id", [id.toString()]);
     }
     return rowCount > 0;
   }
 
   async logOutDevice(userId: bigint, deviceId: bigint): Promise<bigint[] | undefined> {
     return this.db.transaction(async (tx) => {
-      const { rowCount } = await tx.query(
-        "UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND user_id = $2",
-        [deviceId.toString(), userId.toString()],
-      );
+      const { rowCount } = await tx.query("UPDATE devices SET push_platform = 0, push_token = NULL, push_web = NULL WHERE id = $1 AND user_id = $2", [
+        deviceId.toString(),
+        userId.toString(),
+      ]);
       if (rowCount === 0) return undefined;
-      const { rows } = await tx.query<{ id: string }>(
-        "UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL RETURNING id",
-        [deviceId.toString()],
-      );
+      const { rows } = await tx.query<{ id: string }>("UPDATE sessions SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL RETURNING id", [
+        deviceId.toString(),
+      ]);
       return rows.map((row) => BigInt(row.id));
     });
   }
@@ -199,14 +198,8 @@ export class SqlAccountStore implements AccountStore {
   async removeFriend(userId: bigint, otherId: bigint): Promise<boolean> {
     const [me, other] = [userId.toString(), otherId.toString()];
     return this.db.transaction(async (tx) => {
-      const friendships = await tx.query(
-        "DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)",
-        [me, other],
-      );
-      const requests = await tx.query(
-        "DELETE FROM friend_requests WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
-        [me, other],
-      );
+      const friendships = await tx.query("DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)", [me, other]);
+      const requests = await tx.query("DELETE FROM friend_requests WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)", [me, other]);
       return friendships.rowCount + requests.rowCount > 0;
     });
   }
@@ -234,16 +227,17 @@ export class SqlAccountStore implements AccountStore {
   }
 
   async friendIds(userId: bigint): Promise<bigint[]> {
-    const { rows } = await this.db.query<{ friend_id: string }>(
-      "SELECT friend_id FROM friendships WHERE user_id = $1 ORDER BY friend_id",
-      [userId.toString()],
-    );
+    const { rows } = await this.db.query<{ friend_id: string }>("SELECT friend_id FROM friendships WHERE user_id = $1 ORDER BY friend_id", [userId.toString()]);
     return rows.map((row) => BigInt(row.friend_id));
   }
 
   async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome> {
     const [platform, value, web] =
-      token === undefined ? [0, null, null] : token.platform === 3 ? [3, token.endpoint, JSON.stringify({ p256dh: token.p256dh, auth: token.auth })] : [token.platform, token.token, null];
+      token === undefined
+        ? [0, null, null]
+        : token.platform === 3
+          ? [3, token.endpoint, JSON.stringify({ p256dh: token.p256dh, auth: token.auth })]
+          : [token.platform, token.token, null];
     const [device, user] = [deviceId.toString(), userId.toString()];
     return this.db.transaction(async (tx) => {
       const mine = await tx.query("SELECT 1 FROM devices WHERE id = $1 AND user_id = $2", [device, user]);
@@ -327,16 +321,26 @@ export class SqlAccountStore implements AccountStore {
        VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9, $10)
        ON CONFLICT (user_id) DO UPDATE SET push_enabled = $2, email_enabled = $3, sms_enabled = $4, show_previews = $5,
          muted_conversation_ids = $6::bigint[], hide_presence = $7, email = $8, phone = $9, preview_length = $10`,
-      [userId.toString(), s.pushEnabled, s.emailEnabled, s.smsEnabled, s.showPreviews, s.mutedConversationIds.map(String), s.hidePresence, s.email, s.phone, s.previewLength],
+      [
+        userId.toString(),
+        s.pushEnabled,
+        s.emailEnabled,
+        s.smsEnabled,
+        s.showPreviews,
+        s.mutedConversationIds.map(String),
+        s.hidePresence,
+        s.email,
+        s.phone,
+        s.previewLength,
+      ],
     );
   }
 
   async hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>> {
     if (userIds.length === 0) return new Set();
-    const { rows } = await this.db.query<{ user_id: string }>(
-      "SELECT user_id FROM user_settings WHERE hide_presence AND user_id = ANY($1::bigint[])",
-      [userIds.map(String)],
-    );
+    const { rows } = await this.db.query<{ user_id: string }>("SELECT user_id FROM user_settings WHERE hide_presence AND user_id = ANY($1::bigint[])", [
+      userIds.map(String),
+    ]);
     return new Set(rows.map((row) => BigInt(row.user_id)));
   }
 

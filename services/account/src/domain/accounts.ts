@@ -132,17 +132,25 @@ export class Accounts {
   async refresh(refreshToken: string, client?: string): Promise<SessionTokens> {
     if (refreshToken === "") throw new InvalidInput("refresh_token", "is required");
     const attempt = await this.options.limits.refreshTry(client);
-    return settled(attempt, () => this.rotate(refreshToken), () => true, (err) => err instanceof NotAuthenticated);
+    return settled(
+      attempt,
+      () => this.rotate(refreshToken),
+      () => true,
+      (err) => err instanceof NotAuthenticated,
+    );
   }
 
   private async rotate(refreshToken: string): Promise<SessionTokens> {
     const { handle, hash } = refreshTokens.parse(refreshToken);
     const session = await this.options.store.findSessionByHandle(handle);
     const issued =
-      session === undefined ? undefined
-      : refreshTokens.same(hash, session.refreshHash) ? "current"
-      : session.usedRefreshHashes.some((used) => refreshTokens.same(hash, used)) ? "used"
-      : undefined;
+      session === undefined
+        ? undefined
+        : refreshTokens.same(hash, session.refreshHash)
+          ? "current"
+          : session.usedRefreshHashes.some((used) => refreshTokens.same(hash, used))
+            ? "used"
+            : undefined;
     if (session === undefined || issued === undefined) throw new NotAuthenticated("the refresh token is not valid");
     if (session.revoked) throw new NotAuthenticated("the session has ended; log in again");
     if (issued === "used") {
@@ -192,7 +200,11 @@ export class Accounts {
     checkPassword(newPassword, user.username, "new_password");
     // A guess of the current password, counted with the log-ins' (a stolen access token must not buy more guesses).
     const attempt = await this.options.limits.passwordTry(user.username, client);
-    const right = await settled(attempt, () => this.options.hasher.verify(currentPassword, user.passwordHash), (ok) => ok);
+    const right = await settled(
+      attempt,
+      () => this.options.hasher.verify(currentPassword, user.passwordHash),
+      (ok) => ok,
+    );
     if (!right) throw new WrongPassword();
     if (newPassword.normalize("NFC") === currentPassword.normalize("NFC")) throw new InvalidInput("new_password", "must differ from the current password");
     const hash = await this.options.hasher.hash(newPassword);
@@ -200,7 +212,11 @@ export class Accounts {
     if (outcome.status === "session_ended") throw new NotAuthenticated("the session has ended; log in again");
     if (outcome.status === "password_changed_meanwhile") throw new WrongPassword();
     if (outcome.ended.length > 0) {
-      this.sessionsEnded(user.id, outcome.ended.map((e) => e.sessionId), "password_changed");
+      this.sessionsEnded(
+        user.id,
+        outcome.ended.map((e) => e.sessionId),
+        "password_changed",
+      );
       this.targetsChanged(user.id); // the devices logged out get no pushes
     }
     return [...new Set(outcome.ended.map((e) => e.deviceId))];
@@ -321,7 +337,11 @@ export class Accounts {
     if (this.options.maxDevices === undefined) return;
     const ended = await this.options.store.logOutLeastRecentlyUsed(userId, deviceId, this.options.maxDevices);
     if (ended.length === 0) return;
-    this.sessionsEnded(userId, ended.map((e) => e.sessionId), "logged_out");
+    this.sessionsEnded(
+      userId,
+      ended.map((e) => e.sessionId),
+      "logged_out",
+    );
     for (const device of new Set(ended.map((e) => e.deviceId))) this.events.emit("deviceLoggedOut", userId, device);
     this.targetsChanged(userId); // their push tokens went with them
   }
@@ -345,7 +365,12 @@ export class Accounts {
  * `isFailure` recognises is a failure too; any other error (an outage)
  * takes the try back.
  */
-async function settled<T>(attempt: AllowedTry, run: () => Promise<T>, succeeded: (result: T) => boolean, isFailure: (err: unknown) => boolean = () => false): Promise<T> {
+async function settled<T>(
+  attempt: AllowedTry,
+  run: () => Promise<T>,
+  succeeded: (result: T) => boolean,
+  isFailure: (err: unknown) => boolean = () => false,
+): Promise<T> {
   let result: T;
   try {
     result = await run();

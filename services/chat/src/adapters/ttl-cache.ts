@@ -7,9 +7,7 @@
 export class TtlCache<K, V> {
   private readonly entries = new Map<K, { value: Promise<V>; expiresAt: number }>();
 
-  constructor(
-    private readonly o: { ttlMs: number; maxEntries: number; now?: () => number },
-  ) {}
+  constructor(private readonly o: { ttlMs: number; maxEntries: number; now?: () => number }) {}
 
   get(key: K, load: () => Promise<V>): Promise<V> {
     const now = (this.o.now ?? Date.now)();

@@ -95,10 +95,7 @@ export class Chat {
 
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {
     const size = pageSize("limit", limit, LIMITS.syncDefault, LIMITS.syncMax);
-    const [page, headSeq] = await Promise.all([
-      this.o.store.inbox(actor.userId, afterSeq, size + 1),
-      this.o.store.headSeq(actor.userId),
-    ]);
+    const [page, headSeq] = await Promise.all([this.o.store.inbox(actor.userId, afterSeq, size + 1), this.o.store.headSeq(actor.userId)]);
     return { entries: page.slice(0, size), hasMore: page.length > size, headSeq };
   }
 
@@ -132,10 +129,7 @@ export class Chat {
   }
 
   async cursor(actor: Actor): Promise<{ seq: bigint; headSeq: bigint }> {
-    const [seq, headSeq] = await Promise.all([
-      this.o.store.getCursor(actor.userId, actor.deviceId),
-      this.o.store.headSeq(actor.userId),
-    ]);
+    const [seq, headSeq] = await Promise.all([this.o.store.getCursor(actor.userId, actor.deviceId), this.o.store.headSeq(actor.userId)]);
     return { seq, headSeq };
   }
 

@@ -39,7 +39,9 @@ export class Groups {
     await this.requireUsers(others);
     const id = await this.o.ids.next();
     const members = [{ userId: actor.userId, role: "owner" as const }, ...others.map((userId) => ({ userId, role: "member" as const }))];
-    const event = create(SystemEventSchema, { event: { case: "groupCreated", value: { name, memberIds: members.map((m) => m.userId), byUserId: actor.userId } } });
+    const event = create(SystemEventSchema, {
+      event: { case: "groupCreated", value: { name, memberIds: members.map((m) => m.userId), byUserId: actor.userId } },
+    });
     const { conversation, outcome } = await this.o.store.createGroup({
       id,
       name,
@@ -51,7 +53,12 @@ export class Groups {
     return conversation;
   }
 
-  async update(actor: Actor, conversationId: bigint, nameRaw: string, settings: { historyVisibleToNewMembers: boolean } | undefined): Promise<ConversationRecord> {
+  async update(
+    actor: Actor,
+    conversationId: bigint,
+    nameRaw: string,
+    settings: { historyVisibleToNewMembers: boolean } | undefined,
+  ): Promise<ConversationRecord> {
     const name = nameRaw === "" ? undefined : checkName(nameRaw);
     if (name === undefined && settings === undefined) throw new InvalidInput("name", "or settings is required");
     const event = create(SystemEventSchema, { event: { case: "groupRenamed", value: { name: name ?? "" } } });
@@ -103,7 +110,14 @@ export class Groups {
       if (!group.members.some((m) => m.userId === userId)) throw new NotFound(`user ${userId} is not a member of this group`);
       if (userId === actor.userId) throw new InvalidInput("user_id", "must be another member (hand ownership over to change your own role)");
       // Handing ownership over makes the old owner an admin: a group has exactly one owner.
-      return role === "owner" ? { roles: [{ userId, role: "owner" }, { userId: actor.userId, role: "admin" }] } : { roles: [{ userId, role }] };
+      return role === "owner"
+        ? {
+            roles: [
+              { userId, role: "owner" },
+              { userId: actor.userId, role: "admin" },
+            ],
+          }
+        : { roles: [{ userId, role }] };
     });
   }
 
@@ -115,7 +129,11 @@ export class Groups {
     });
   }
 
-  private async change(conversationId: bigint, event: SystemEvent, decide: (group: ConversationRecord) => Omit<GroupChange, "systemMessage">): Promise<ConversationRecord> {
+  private async change(
+    conversationId: bigint,
+    event: SystemEvent,
+    decide: (group: ConversationRecord) => Omit<GroupChange, "systemMessage">,
+  ): Promise<ConversationRecord> {
     if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
     const systemMessage = await this.systemMessage(conversationId, event);
     const { conversation, outcome } = await this.o.store

@@ -1,13 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import {
-  ClockMovedBackwards,
-  InvalidCount,
-  InvalidSequence,
-  InvalidWorkerId,
-  NotAnId,
-  TimeOutOfRange,
-  WorkerIdUnavailable,
-} from "../errors.js";
+import { ClockMovedBackwards, InvalidCount, InvalidSequence, InvalidWorkerId, NotAnId, TimeOutOfRange, WorkerIdUnavailable } from "../errors.js";
 import type { Clock, WorkerIdSource } from "../ports.js";
 
 /**
@@ -41,11 +33,7 @@ export function encodeId({ timeMs, workerId, sequence }: IdParts): bigint {
   assertEncodableTime(timeMs);
   assertWorkerId(workerId);
   if (!isWholeIn(sequence, 0, MAX_SEQUENCE)) throw new InvalidSequence(sequence, MAX_SEQUENCE);
-  return (
-    (BigInt(timeMs - PARLEY_EPOCH_MS) << TIMESTAMP_SHIFT) |
-    (BigInt(workerId) << WORKER_SHIFT) |
-    BigInt(sequence)
-  );
+  return (BigInt(timeMs - PARLEY_EPOCH_MS) << TIMESTAMP_SHIFT) | (BigInt(workerId) << WORKER_SHIFT) | BigInt(sequence);
 }
 
 export function decodeId(id: bigint): IdParts {

@@ -29,7 +29,11 @@ export class AccountTargetDirectory implements TargetDirectory {
   #generation = 0;
   #watching: Promise<void> | undefined;
 
-  constructor(transport: Transport, private readonly logger: Logger, options: AccountTargetsOptions) {
+  constructor(
+    transport: Transport,
+    private readonly logger: Logger,
+    options: AccountTargetsOptions,
+  ) {
     this.#client = createClient(AccountInternalService, transport);
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries ?? 10_000;

@@ -68,14 +68,28 @@ export class Notifications {
       previewLength: user.previewLength === 0 ? DEFAULT_PREVIEW_LENGTH : user.previewLength,
     });
     const { notification, duplicate } = await this.#o.store.accept(
-      { eventId: input.eventId, userId: input.userId, kind: input.kind, params: input.params, collapseKey: input.collapseKey, badge: input.badge, fingerprint, content, deliveries },
+      {
+        eventId: input.eventId,
+        userId: input.userId,
+        kind: input.kind,
+        params: input.params,
+        collapseKey: input.collapseKey,
+        badge: input.badge,
+        fingerprint,
+        content,
+        deliveries,
+      },
       this.#now(),
       this.#o.rateLimit,
     );
     if (duplicate && notification.fingerprint !== fingerprint) throw new EventIdConflict(input.eventId);
     this.#o.onAccepted?.(input.kind, duplicate ? "duplicate" : notification.rateLimited ? "rate_limited" : "accepted");
     const stored = duplicate ? ((await this.#o.store.get(notification.id))?.deliveries ?? []) : undefined;
-    const queued = stored ? stored.filter((d) => d.state !== "skipped").length : notification.rateLimited ? 0 : deliveries.filter((d) => d.state !== "skipped").length;
+    const queued = stored
+      ? stored.filter((d) => d.state !== "skipped").length
+      : notification.rateLimited
+        ? 0
+        : deliveries.filter((d) => d.state !== "skipped").length;
     const total = stored ? stored.length : deliveries.length;
     if (!duplicate && queued > 0) this.#o.onQueued(new Set(deliveries.filter((d) => d.state !== "skipped").map((d) => d.channel)));
     return { notification, duplicate, queued, skipped: total - queued };
@@ -118,14 +132,27 @@ export class Notifications {
     const out: NewDelivery[] = [];
     if (channels.has("push")) {
       for (const device of user.devices) {
-        out.push({ channel: device.target.channel, target: device.target, deviceId: device.deviceId, ...decide(device.target.channel, user.pushEnabled, "push turned off by the user") });
+        out.push({
+          channel: device.target.channel,
+          target: device.target,
+          deviceId: device.deviceId,
+          ...decide(device.target.channel, user.pushEnabled, "push turned off by the user"),
+        });
       }
     }
     if (channels.has("email")) {
-      out.push({ channel: "email", target: { channel: "email", address: user.email }, ...decide("email", user.emailEnabled && user.email !== "", "email turned off by the user") });
+      out.push({
+        channel: "email",
+        target: { channel: "email", address: user.email },
+        ...decide("email", user.emailEnabled && user.email !== "", "email turned off by the user"),
+      });
     }
     if (channels.has("sms")) {
-      out.push({ channel: "sms", target: { channel: "sms", phone: user.phone }, ...decide("sms", user.smsEnabled && user.phone !== "", "sms turned off by the user") });
+      out.push({
+        channel: "sms",
+        target: { channel: "sms", phone: user.phone },
+        ...decide("sms", user.smsEnabled && user.phone !== "", "sms turned off by the user"),
+      });
     }
     return out;
   }

@@ -1,7 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface SmsSeen { method: string; url: string; headers: IncomingHttpHeaders; body: string }
+export interface SmsSeen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 /** `hang` never answers, to exercise the timeout. */
 export type SmsReply = { status: number; json?: unknown; headers?: Record<string, string> } | "hang";
 

@@ -16,10 +16,7 @@ export class SqlLastSeenStore implements LastSeenStore {
 
   async load(userIds: readonly bigint[]): Promise<Map<bigint, number>> {
     if (userIds.length === 0) return new Map();
-    const { rows } = await this.db.query<LastSeenRow>(
-      "SELECT user_id, last_active_at FROM last_seen WHERE user_id = ANY($1::bigint[])",
-      [userIds.map(String)],
-    );
+    const { rows } = await this.db.query<LastSeenRow>("SELECT user_id, last_active_at FROM last_seen WHERE user_id = ANY($1::bigint[])", [userIds.map(String)]);
     return new Map(rows.map((row) => [BigInt(row.user_id), row.last_active_at.getTime()]));
   }
 

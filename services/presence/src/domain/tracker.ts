@@ -186,10 +186,7 @@ export class PresenceTracker {
     for (const userId of userIds) {
       // Memory is re-read after the await: it is newer than the store.
       const user = this.users.get(userId);
-      result.set(
-        userId,
-        user ? { online: user.online, lastActiveAt: user.lastActiveAt } : { online: false, lastActiveAt: stored.get(userId) },
-      );
+      result.set(userId, user ? { online: user.online, lastActiveAt: user.lastActiveAt } : { online: false, lastActiveAt: stored.get(userId) });
     }
     return result;
   }

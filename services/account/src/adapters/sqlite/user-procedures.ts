@@ -10,10 +10,12 @@ import { toUser, USER_COLUMNS, type UserRow } from "./sqlite-account-rows.js";
  */
 
 export function createUser(db: SqliteConnection, username: string, displayName: string, passwordHash: string, now: number): User {
-  const row = db.get<UserRow>(
-    `INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
-    [username, displayName, passwordHash, now],
-  );
+  const row = db.get<UserRow>(`INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING ${USER_COLUMNS}`, [
+    username,
+    displayName,
+    passwordHash,
+    now,
+  ]);
   return toUser(row!);
 }
 

@@ -92,10 +92,7 @@ export class AuthLimits {
   private readonly known: RateLimiterAbstract;
   private readonly signUps: RateLimiterAbstract | undefined;
 
-  constructor(
-    settings: AuthLimitSettings,
-    counters: CounterFactory,
-  ) {
+  constructor(settings: AuthLimitSettings, counters: CounterFactory) {
     const rule = (free: number, maxSeconds: number) => ({
       free,
       baseSeconds: settings.lockoutBaseSeconds,
@@ -108,7 +105,9 @@ export class AuthLimits {
     this.refreshes = new FailureLockout("refresh_address", rule(settings.freeRefreshFailuresPerAddress, settings.lockoutMaxSeconds), counters);
     this.known = counters({ keyPrefix: "login_known", points: 1, duration: settings.knownAddressSeconds });
     this.signUps =
-      settings.signUpsPerAddressPerHour === 0 ? undefined : counters({ keyPrefix: "signup_address", points: settings.signUpsPerAddressPerHour, duration: 3_600 });
+      settings.signUpsPerAddressPerHour === 0
+        ? undefined
+        : counters({ keyPrefix: "signup_address", points: settings.signUpsPerAddressPerHour, duration: 3_600 });
   }
 
   /**

@@ -70,17 +70,18 @@ export class SqlMessageStore implements MessageStore {
         [String(low), String(high), String(newId)],
       );
       if (claimed.rows.length === 0) {
-        const existing = await tx.query<{ conversation_id: string }>(
-          "SELECT conversation_id FROM direct_pairs WHERE user_low = $1 AND user_high = $2",
-          [String(low), String(high)],
-        );
+        const existing = await tx.query<{ conversation_id: string }>("SELECT conversation_id FROM direct_pairs WHERE user_low = $1 AND user_high = $2", [
+          String(low),
+          String(high),
+        ]);
         return BigInt(existing.rows[0]!.conversation_id);
       }
       await tx.query("INSERT INTO conversations (id, kind, last_activity_id) VALUES ($1, $2, $1)", [String(newId), KIND_CODES.direct]);
-      await tx.query(
-        "INSERT INTO conversation_members (conversation_id, user_id, role) SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u",
-        [String(newId), [String(low), String(high)], ROLE_CODES.member],
-      );
+      await tx.query("INSERT INTO conversation_members (conversation_id, user_id, role) SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u", [
+        String(newId),
+        [String(low), String(high)],
+        ROLE_CODES.member,
+      ]);
       return newId;
     });
     const conversation = await this.getConversation(id);
@@ -152,12 +153,7 @@ export class SqlMessageStore implements MessageStore {
     return appendBatchInOneStatement(this.db, messages);
   }
 
-  async history(
-    conversationId: bigint,
-    beforeMessageId: bigint | undefined,
-    limit: number,
-    notBeforeMessageId?: bigint,
-  ): Promise<StoredMessage[]> {
+  async history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint): Promise<StoredMessage[]> {
     const { rows } = await this.db.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.conversation_id = $1 AND m.message_id < $2 AND m.message_id >= $3
@@ -275,7 +271,10 @@ export class SqlMessageStore implements MessageStore {
        ORDER BY p.last_activity_id DESC`,
       [String(userId), beforeActivityId === undefined ? MAX_ID : String(beforeActivityId), limit],
     );
-    const members = await loadMembers(this.db, rows.map((row) => row.id));
+    const members = await loadMembers(
+      this.db,
+      rows.map((row) => row.id),
+    );
     return rows.map((row) => ({
       conversation: toConversation({ ...row, created_at: row.conversation_created_at }, members.get(row.id) ?? []),
       ...(row.message_id === null ? {} : { lastMessage: toMessage(row as MessageRow) }),

@@ -1,12 +1,4 @@
-import type {
-  ConversationKind,
-  ConversationRecord,
-  InboxEntry,
-  InboxItem,
-  MemberRecord,
-  MemberRole,
-  StoredMessage,
-} from "../../ports.js";
+import type { ConversationKind, ConversationRecord, InboxEntry, InboxItem, MemberRecord, MemberRole, StoredMessage } from "../../ports.js";
 
 /** Row shapes of the chat schema and their mapping to the store's records (shared by SqlMessageStore). */
 export const KIND_CODES: Record<ConversationKind, number> = { direct: 1, group: 2 };
@@ -47,13 +39,23 @@ export interface MemberRow {
   history_from_message_id: string;
 }
 
-export type InboxRow = { seq: string; kind: number; entry_conversation_id: string; entry_message_id: string; reader_id: string | null; read_at: Date | null } & {
+export type InboxRow = {
+  seq: string;
+  kind: number;
+  entry_conversation_id: string;
+  entry_message_id: string;
+  reader_id: string | null;
+  read_at: Date | null;
+} & {
   [K in keyof MessageRow]: MessageRow[K] | null;
 };
 
-export type SummaryRow = { conversation_created_at: Date; last_activity_id: string; read_message_id: string; unread: string } & Omit<ConversationRow, "created_at"> & {
-  [K in keyof MessageRow]: MessageRow[K] | null;
-};
+export type SummaryRow = { conversation_created_at: Date; last_activity_id: string; read_message_id: string; unread: string } & Omit<
+  ConversationRow,
+  "created_at"
+> & {
+    [K in keyof MessageRow]: MessageRow[K] | null;
+  };
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MESSAGE_COLUMNS = "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at";

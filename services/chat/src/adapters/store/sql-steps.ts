@@ -1,13 +1,5 @@
 import type { Db } from "@parley/relational";
-import type {
-  ConversationRecord,
-  GroupChange,
-  InboxItem,
-  MemberRecord,
-  MemberRole,
-  SendOutcome,
-  StoredMessage,
-} from "../../ports.js";
+import type { ConversationRecord, GroupChange, InboxItem, MemberRecord, MemberRole, SendOutcome, StoredMessage } from "../../ports.js";
 import {
   CONVERSATION_COLUMNS,
   ENTRY_MESSAGE,
@@ -28,10 +20,7 @@ import {
 
 /** The conversation with its members; `lock` takes its row lock for the rest of the transaction. */
 export async function loadConversation(db: Db, id: bigint, lock: boolean): Promise<ConversationRecord | undefined> {
-  const { rows } = await db.query<ConversationRow>(
-    `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
-    [String(id)],
-  );
+  const { rows } = await db.query<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1${lock ? " FOR UPDATE" : ""}`, [String(id)]);
   if (rows[0] === undefined) return undefined;
   const members = await loadMembers(db, [rows[0].id]);
   return toConversation(rows[0], members.get(rows[0].id) ?? []);
@@ -62,9 +51,7 @@ export async function loadMembers(db: Db, conversationIds: readonly string[]): P
 }
 
 export async function memberIds(tx: Db, conversationId: bigint): Promise<bigint[]> {
-  const { rows } = await tx.query<{ user_id: string }>("SELECT user_id FROM conversation_members WHERE conversation_id = $1", [
-    String(conversationId),
-  ]);
+  const { rows } = await tx.query<{ user_id: string }>("SELECT user_id FROM conversation_members WHERE conversation_id = $1", [String(conversationId)]);
   return rows.map((row) => BigInt(row.user_id));
 }
 
@@ -143,10 +130,7 @@ export async function applyGroupChange(tx: Db, current: ConversationRecord, chan
   const historyVisible = (change.settings ?? current.settings)?.historyVisibleToNewMembers ?? false;
   await tx.query("UPDATE conversations SET name = $2, history_visible = $3 WHERE id = $1", [id, change.name ?? current.name, historyVisible]);
   if (change.remove !== undefined && change.remove.length > 0) {
-    await tx.query("DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = ANY($2::bigint[])", [
-      id,
-      change.remove.map(String),
-    ]);
+    await tx.query("DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = ANY($2::bigint[])", [id, change.remove.map(String)]);
   }
   await insertMembers(tx, current.id, change.add ?? [], historyVisible ? 0n : change.systemMessage.messageId);
   if (change.roles !== undefined && change.roles.length > 0) {

@@ -178,4 +178,3 @@ function parseReason(body: string): string {
     return "";
   }
 }
-

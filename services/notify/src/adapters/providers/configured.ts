@@ -35,10 +35,18 @@ export function configuredProviders(v: NotifyEnv, recording: boolean, logger: Lo
   };
   group("fcm", ["FCM_SERVICE_ACCOUNT_JSON"], () => fcmFromServiceAccount(v.FCM_SERVICE_ACCOUNT_JSON!));
   group("apns", ["APNS_TEAM_ID", "APNS_KEY_ID", "APNS_PRIVATE_KEY", "APNS_TOPIC"], () => {
-    return new ApnsProvider({ url: v.APNS_URL, teamId: v.APNS_TEAM_ID!, keyId: v.APNS_KEY_ID!, privateKeyPem: v.APNS_PRIVATE_KEY!.replace(/\\n/g, "\n"), topic: v.APNS_TOPIC! });
+    return new ApnsProvider({
+      url: v.APNS_URL,
+      teamId: v.APNS_TEAM_ID!,
+      keyId: v.APNS_KEY_ID!,
+      privateKeyPem: v.APNS_PRIVATE_KEY!.replace(/\\n/g, "\n"),
+      topic: v.APNS_TOPIC!,
+    });
   });
   group("webpush", ["WEBPUSH_VAPID_SUBJECT", "WEBPUSH_VAPID_PUBLIC_KEY", "WEBPUSH_VAPID_PRIVATE_KEY"], () => {
-    return new WebPushProvider({ vapid: { subject: v.WEBPUSH_VAPID_SUBJECT!, publicKey: v.WEBPUSH_VAPID_PUBLIC_KEY!, privateKey: v.WEBPUSH_VAPID_PRIVATE_KEY! } });
+    return new WebPushProvider({
+      vapid: { subject: v.WEBPUSH_VAPID_SUBJECT!, publicKey: v.WEBPUSH_VAPID_PUBLIC_KEY!, privateKey: v.WEBPUSH_VAPID_PRIVATE_KEY! },
+    });
   });
   group("email", ["SMTP_URL", "EMAIL_FROM"], () => emailFromUrl(v.SMTP_URL!, v.EMAIL_FROM!));
   group("sms", ["SMS_API_URL", "SMS_API_TOKEN"], () => {

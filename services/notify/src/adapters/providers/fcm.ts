@@ -133,8 +133,5 @@ function isAboutToken(e: FirebaseLikeError): boolean {
   if (typeof e.message === "string" && /registration token/i.test(e.message)) return true;
   const details = (e.httpResponse?.data as { error?: { details?: unknown } } | undefined)?.error?.details;
   if (!Array.isArray(details)) return false;
-  return details.some((d: { fieldViolations?: { field?: unknown }[] }) =>
-    d?.fieldViolations?.some((v) => v?.field === "message.token"),
-  );
+  return details.some((d: { fieldViolations?: { field?: unknown }[] }) => d?.fieldViolations?.some((v) => v?.field === "message.token"));
 }
-

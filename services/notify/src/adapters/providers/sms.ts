@@ -107,4 +107,3 @@ async function readJson(response: Response): Promise<Record<string, unknown> | u
     return undefined;
   }
 }
-

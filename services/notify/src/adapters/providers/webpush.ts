@@ -32,8 +32,16 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const TOPIC_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 /** Errors that mean the request did not get an answer; anything else without a status is a local problem. */
 const NETWORK_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EPIPE",
-  "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "ENOTFOUND", "EAI_AGAIN",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
 ]);
 
 export class WebPushProvider implements Provider {
@@ -115,4 +123,3 @@ function classifyError(error: unknown): Outcome {
   // Invalid VAPID details, an unusable key and the like: configuration, not the push service.
   return { kind: "failed", reason: `web-push: ${message}` };
 }
-

@@ -115,10 +115,9 @@ export class SqlJobStore implements JobStore {
       [now, limit, new Date(now.getTime() + leaseMs), channel ?? null],
     );
     if (rows.length === 0) return [];
-    const notifications = await this.db.query<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ANY($1::bigint[])`,
-      [[...new Set(rows.map((r) => r.notification_id))]],
-    );
+    const notifications = await this.db.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ANY($1::bigint[])`, [
+      [...new Set(rows.map((r) => r.notification_id))],
+    ]);
     const byId = new Map(notifications.rows.map((r) => [r.id, toNotification(r)]));
     return rows
       .map(toJob)
@@ -151,10 +150,7 @@ export class SqlJobStore implements JobStore {
   }
 
   async listDead(limit: number): Promise<DeliveryJob[]> {
-    const { rows } = await this.db.query<DeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT $1`,
-      [limit],
-    );
+    const { rows } = await this.db.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT $1`, [limit]);
     return rows.map(toJob);
   }
 
@@ -195,10 +191,9 @@ export class SqlJobStore implements JobStore {
   /** The notifications in the given order, each with its deliveries in id order. */
   private async withDeliveries(rows: NotificationRow[]): Promise<{ notification: StoredNotification; deliveries: DeliveryJob[] }[]> {
     if (rows.length === 0) return [];
-    const deliveries = await this.db.query<DeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE notification_id = ANY($1::bigint[]) ORDER BY id`,
-      [rows.map((r) => r.id)],
-    );
+    const deliveries = await this.db.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE notification_id = ANY($1::bigint[]) ORDER BY id`, [
+      rows.map((r) => r.id),
+    ]);
     const byNotification = new Map<string, DeliveryJob[]>();
     for (const d of deliveries.rows) byNotification.set(d.notification_id, [...(byNotification.get(d.notification_id) ?? []), toJob(d)]);
     return rows.map((r) => ({ notification: toNotification(r), deliveries: byNotification.get(r.id) ?? [] }));

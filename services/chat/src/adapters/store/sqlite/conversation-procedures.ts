@@ -19,7 +19,16 @@ export function openDirect(db: SqliteConnection, userA: bigint, userB: bigint, n
   if (pair !== undefined) return mustLoad(db, pair.conversation_id);
   const now = Date.now();
   db.run("INSERT INTO conversations (id, kind, created_at, last_activity_id) VALUES (?, ?, ?, ?)", [newId, KIND_CODES.direct, now, newId]);
-  insertMembers(db, newId, [{ userId: low, role: "member" }, { userId: high, role: "member" }], 0n, now);
+  insertMembers(
+    db,
+    newId,
+    [
+      { userId: low, role: "member" },
+      { userId: high, role: "member" },
+    ],
+    0n,
+    now,
+  );
   db.run("INSERT INTO direct_pairs (user_low, user_high, conversation_id) VALUES (?, ?, ?)", [low, high, newId]);
   return mustLoad(db, newId);
 }

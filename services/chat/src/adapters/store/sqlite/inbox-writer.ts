@@ -32,7 +32,12 @@ export class InboxWriter {
 
   messageEntry(userId: bigint, conversationId: bigint, messageId: bigint): bigint {
     const seq = this.take(userId);
-    this.db.run(`INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id) VALUES (?, ?, ${ENTRY_MESSAGE}, ?, ?)`, [userId, seq, conversationId, messageId]);
+    this.db.run(`INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id) VALUES (?, ?, ${ENTRY_MESSAGE}, ?, ?)`, [
+      userId,
+      seq,
+      conversationId,
+      messageId,
+    ]);
     return seq;
   }
 

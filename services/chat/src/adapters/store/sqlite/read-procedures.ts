@@ -6,11 +6,27 @@
 import type { SqliteConnection } from "@parley/relational";
 import type { ConversationSummary, InboxEntry, Receipt, StoredMessage } from "../../../ports.js";
 import { ENTRY_MESSAGE, uniqueSorted } from "../sql-rows.js";
-import { MAX_ID, MESSAGE_COLUMNS, toConversation, toInboxEntry, toMessage, type ConversationRow, type InboxRow, type MessageRow, type Nullable } from "./rows.js";
+import {
+  MAX_ID,
+  MESSAGE_COLUMNS,
+  toConversation,
+  toInboxEntry,
+  toMessage,
+  type ConversationRow,
+  type InboxRow,
+  type MessageRow,
+  type Nullable,
+} from "./rows.js";
 import { InboxWriter } from "./inbox-writer.js";
 import { loadMembers } from "./steps.js";
 
-export function history(db: SqliteConnection, conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId: bigint | undefined): StoredMessage[] {
+export function history(
+  db: SqliteConnection,
+  conversationId: bigint,
+  beforeMessageId: bigint | undefined,
+  limit: number,
+  notBeforeMessageId: bigint | undefined,
+): StoredMessage[] {
   return db
     .all<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
@@ -120,7 +136,9 @@ export function totalUnread(db: SqliteConnection, userId: bigint, cap: number): 
   return Number(row?.n ?? 0n);
 }
 
-type SummaryRow = ConversationRow & { last_activity_id: bigint; read_message_id: bigint; unread: bigint } & Nullable<{ [K in keyof MessageRow as `m_${K}`]: MessageRow[K] }>;
+type SummaryRow = ConversationRow & { last_activity_id: bigint; read_message_id: bigint; unread: bigint } & Nullable<{
+    [K in keyof MessageRow as `m_${K}`]: MessageRow[K];
+  }>;
 
 /** The page is cut first, so the last message and unread count are computed for its rows only. */
 export function listConversations(db: SqliteConnection, userId: bigint, limit: number, beforeActivityId: bigint | undefined): ConversationSummary[] {

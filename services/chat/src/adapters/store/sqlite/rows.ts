@@ -40,7 +40,14 @@ export interface MemberRow {
 
 export type Nullable<T> = { [K in keyof T]: T[K] | null };
 
-export type InboxRow = { seq: bigint; kind: bigint; entry_conversation_id: bigint; entry_message_id: bigint; reader_id: bigint | null; read_at: bigint | null } & Nullable<MessageRow>;
+export type InboxRow = {
+  seq: bigint;
+  kind: bigint;
+  entry_conversation_id: bigint;
+  entry_message_id: bigint;
+  reader_id: bigint | null;
+  read_at: bigint | null;
+} & Nullable<MessageRow>;
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MEMBER_COLUMNS = "user_id, role, joined_at, read_message_id, history_from_message_id";

@@ -66,7 +66,10 @@ export class SqliteMessageStore implements MessageStore {
     return { conversation, outcome: toOutcome(input.systemMessage, stored) };
   }
 
-  updateGroup(conversationId: bigint, decide: (current: ConversationRecord) => GroupChange): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+  updateGroup(
+    conversationId: bigint,
+    decide: (current: ConversationRecord) => GroupChange,
+  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
     return this.groupTurns.run(conversationId, async () => {
       // Another store on the same engine may change the group between the read and the write: then decide again.
       for (let attempt = 1; ; attempt++) {

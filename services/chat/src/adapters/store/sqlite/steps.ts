@@ -3,7 +3,17 @@ import type { ConversationRecord, MemberRecord, MemberRole, StoredMessage } from
 import { ROLE_CODES } from "../sql-rows.js";
 import type { InboxWriter } from "./inbox-writer.js";
 import type { Duplicate, Stored } from "./results.js";
-import { CONVERSATION_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS, toConversation, toMember, toMessage, type ConversationRow, type MemberRow, type MessageRow } from "./rows.js";
+import {
+  CONVERSATION_COLUMNS,
+  MEMBER_COLUMNS,
+  MESSAGE_COLUMNS,
+  toConversation,
+  toMember,
+  toMessage,
+  type ConversationRow,
+  type MemberRow,
+  type MessageRow,
+} from "./rows.js";
 
 /**
  * The steps the procedures compose, run in the SQLite worker inside the
@@ -27,7 +37,9 @@ export function loadMembers(db: SqliteConnection, conversationId: bigint): Membe
 
 /** Ordered by user id (the primary key's order). */
 export function memberIds(db: SqliteConnection, conversationId: bigint): bigint[] {
-  return db.all<{ user_id: bigint }>("SELECT user_id FROM conversation_members WHERE conversation_id = ? ORDER BY user_id", [conversationId]).map((row) => row.user_id);
+  return db
+    .all<{ user_id: bigint }>("SELECT user_id FROM conversation_members WHERE conversation_id = ? ORDER BY user_id", [conversationId])
+    .map((row) => row.user_id);
 }
 
 /** The members, ordered by user id, with their inbox heads handed to `inbox` in the same statement (the send path's one read). */

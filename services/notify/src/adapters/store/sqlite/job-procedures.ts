@@ -13,7 +13,12 @@ import { DELIVERY_COLUMNS, NOTIFICATION_COLUMNS, toJob, toNotification, type Del
 
 type WithDeliveries = { notification: StoredNotification; deliveries: DeliveryJob[] };
 
-export function accept(db: SqliteConnection, n: NewNotification, now: number, rateLimit: RateLimit | undefined): { notification: StoredNotification; duplicate: boolean } {
+export function accept(
+  db: SqliteConnection,
+  n: NewNotification,
+  now: number,
+  rateLimit: RateLimit | undefined,
+): { notification: StoredNotification; duplicate: boolean } {
   const limited = rateLimit !== undefined && recentCount(db, n.userId, now - rateLimit.windowMs) >= rateLimit.max;
   const row = db.get<NotificationRow>(
     `INSERT INTO notifications (event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at)
@@ -30,7 +35,15 @@ export function accept(db: SqliteConnection, n: NewNotification, now: number, ra
     db.run(
       `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [row.id, d.channel, JSON.stringify(d.target), d.deviceId ?? null, limited ? "skipped" : (d.state ?? "pending"), limited ? "rate limited" : (d.reason ?? ""), now],
+      [
+        row.id,
+        d.channel,
+        JSON.stringify(d.target),
+        d.deviceId ?? null,
+        limited ? "skipped" : (d.state ?? "pending"),
+        limited ? "rate limited" : (d.reason ?? ""),
+        now,
+      ],
     );
   }
   if (n.collapseKey !== "" && !limited) supersede(db, row.id, n.userId, n.collapseKey, now);
@@ -54,7 +67,13 @@ function supersede(db: SqliteConnection, notificationId: bigint, userId: bigint,
   );
 }
 
-export function lease(db: SqliteConnection, now: number, limit: number, leaseMs: number, channel: Channel | null): { job: DeliveryJob; notification: StoredNotification }[] {
+export function lease(
+  db: SqliteConnection,
+  now: number,
+  limit: number,
+  leaseMs: number,
+  channel: Channel | null,
+): { job: DeliveryJob; notification: StoredNotification }[] {
   // SQLite reads a negative LIMIT as "no limit"; the port means none.
   if (limit <= 0) return [];
   const rows = db.all<DeliveryRow>(
@@ -117,7 +136,10 @@ export function retryDead(db: SqliteConnection, ids: bigint[] | undefined, now: 
   // One prepared single-row statement per id; a repeated id finds its job pending already and counts once.
   let retried = 0;
   for (const id of ids) {
-    retried += db.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND state = 'dead'", [now, id]);
+    retried += db.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND state = 'dead'", [
+      now,
+      id,
+    ]);
   }
   return retried;
 }
@@ -128,10 +150,10 @@ export function get(db: SqliteConnection, notificationId: bigint): WithDeliverie
 }
 
 export function listForUser(db: SqliteConnection, userId: bigint, limit: number): WithDeliveries[] {
-  const rows = db.all<NotificationRow>(
-    `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-    [userId, limit],
-  );
+  const rows = db.all<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [
+    userId,
+    limit,
+  ]);
   return rows.map((row) => withDeliveries(db, row));
 }
 
@@ -143,7 +165,12 @@ function withDeliveries(db: SqliteConnection, row: NotificationRow): WithDeliver
 export function track(db: SqliteConnection, notificationId: bigint, deviceId: bigint, event: TrackedEvent, at: number): boolean {
   if (db.get("SELECT 1 FROM notifications WHERE id = ?", [notificationId]) === undefined) return false;
   // A repeat keeps the first time.
-  db.run("INSERT INTO notification_events (notification_id, device_id, event, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [notificationId, deviceId, event, at]);
+  db.run("INSERT INTO notification_events (notification_id, device_id, event, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [
+    notificationId,
+    deviceId,
+    event,
+    at,
+  ]);
   return true;
 }
 
