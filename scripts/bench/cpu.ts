@@ -64,6 +64,57 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   return { cpuSeconds, wallSeconds, cores: wallSeconds > 0 ? cpuSeconds / wallSeconds : NaN };
 }
 
+/** The thread groups of one Node process, by the names Node and V8 give their threads. */
+export type ThreadGroup = "main thread" | "worker threads" | "V8 helper threads" | "other threads";
+
+function groupOf(comm: string): ThreadGroup {
+  if (comm === "MainThread" || comm === "node") return "main thread";
+  if (comm === "WorkerThread") return "worker threads";
+  if (comm.startsWith("V8 ") || comm.startsWith("V8Worker")) return "V8 helper threads";
+  return "other threads";
+}
+
+/**
+ * The CPU of one process's threads so far, in ticks per group: the main
+ * thread (sockets and, in the embedded mode, every service's JavaScript),
+ * worker threads (the SQLite store and its checkpointer), V8's helper
+ * threads (parallel garbage collection, compilation) and the rest (libuv's
+ * pool). Threads are keyed by id and start time; one that exited in between
+ * loses its last stretch, as processes do in cpuBetween.
+ */
+export function threadSnapshot(pid: number): Map<string, { group: ThreadGroup; ticks: number }> {
+  const threads = new Map<string, { group: ThreadGroup; ticks: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      threads.set(`${tid}:${fields[22 - 3]}`, { group: groupOf(comm), ticks: Number(fields[14 - 3]) + Number(fields[15 - 3]) });
+    } catch {
+      // exited while reading
+    }
+  }
+  return threads;
+}
+
+/** CPU seconds per thread group between two thread snapshots of one process. */
+export function threadsBetween(
+  before: Map<string, { group: ThreadGroup; ticks: number }>,
+  after: Map<string, { group: ThreadGroup; ticks: number }>,
+): Map<ThreadGroup, number> {
+  const seconds = new Map<ThreadGroup, number>();
+  for (const [key, { group, ticks }] of after) {
+    seconds.set(group, (seconds.get(group) ?? 0) + (ticks - (before.get(key)?.ticks ?? 0)) / TICKS_PER_SECOND);
+  }
+  return seconds;
+}
+
 /**
  * Every PostgreSQL server process on this machine (the postmaster, its
  * background workers and one backend per connection): they are not the
