@@ -63,6 +63,7 @@ serial=(
   packages/mesh/test/process-death.test.ts      # a SIGKILLed holder's lease gone within TTL + 3 s
   services/idgen/test/leased-worker-ids.test.ts # SIGSTOP across a TTL, wall-clock spans of 1,000,000 ids
   test/discovery.e2e.test.ts                    # clients back on a live gateway within 15 s of a SIGKILL
+  test/replicas.e2e.test.ts                     # acks within 2 s of a chat instance's SIGKILL
 )
 parallel=()
 for file in "${files[@]}"; do

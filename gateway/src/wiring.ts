@@ -23,7 +23,7 @@ import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
-import { ChatLink } from "./adapters/chat-link.js";
+import { ChatLinks, singleChat, type ChatInstances } from "./adapters/chat-links.js";
 import { PresenceLink } from "./adapters/presence-link.js";
 import { deliverService } from "./ws/deliver.js";
 import { DeviceRegistry } from "./domain/device-registry.js";
@@ -31,7 +31,10 @@ import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from ".
 
 export interface GatewayUpstreamTransports {
   account: Transport;
+  /** For single calls to any chat instance. */
   chat: Transport;
+  /** Every chat instance, each given a command stream; absent: one, through `chat`. */
+  chatInstances?: ChatInstances;
   presence: Transport;
 }
 
@@ -81,8 +84,8 @@ export async function startGateway(
         ...(plane.serverTls ? { tls: plane.serverTls } : {}),
       })
     : undefined;
-  const chatLink = new ChatLink(
-    upstreams.chat,
+  const chatLink = new ChatLinks(
+    upstreams.chatInstances ?? singleChat(upstreams.chat),
     { gatewayId: config.gatewayId, deliverAddress: internal ? (config.deliverAddress ?? new URL(internal.url).host) : "" },
     config.upstreamTimeoutMs,
     logger,
@@ -228,6 +231,7 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
       {
         account: mesh.transportTo("account", config.accountAddress),
         chat: mesh.transportTo("chat", config.chatAddress),
+        chatInstances: { current: mesh.instancesOf("chat", config.chatAddress), transport: (address) => plane.transport(address, "chat") },
         presence: mesh.transportTo("presence", config.presenceAddress),
       },
       { logger, metrics: new Metrics(), plane, registry, ...(publicTls ? { publicTls } : {}) },

@@ -10,7 +10,7 @@ import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence
 import { createLogger } from "@parley/runtime";
 import { decodeServerFrame, encodeClientFrame, REPLY_TO, type RequestKind, type WireFormat } from "@parley/wire";
 import type { WebSocket } from "ws";
-import type { ChatLink } from "../src/adapters/chat-link.js";
+import type { ChatCommands } from "../src/ports.js";
 import type { PresencePort } from "../src/ports.js";
 import { DeviceConnection } from "../src/ws/connection.js";
 import type { QueuedFrame } from "../src/ws/request-routes.js";
@@ -32,7 +32,7 @@ function requestFrame(id: bigint, field: (typeof REQUESTS)[number]): ClientFrame
   return create(ClientFrameSchema, { id, body });
 }
 
-/** Chat as a ChatLink sees it: answers each op with an empty reply of its name, or as `answer` says. */
+/** Chat as the chat links see it: answers each op with an empty reply of its name, or as `answer` says. */
 class FakeChat {
   readonly calls: { userId: bigint; deviceId: bigint; op: Command["op"] }[] = [];
   answer: (op: Command["op"]) => Promise<Reply["result"]> = async (op) => {
@@ -106,7 +106,7 @@ function deviceUnderTest(options: { format?: WireFormat; maxInFlight?: number } 
     DEVICE,
     1n,
     format,
-    chat as unknown as ChatLink,
+    chat as unknown as ChatCommands,
     presence,
     connectionLimits,
     lane,

@@ -47,6 +47,11 @@ export class ChatLink {
     });
   }
 
+  /** False from a break until the stream is reopened (after a second): commands sent meanwhile would wait for a reconnect. */
+  get isUp(): boolean {
+    return this.stream !== undefined;
+  }
+
   /** Opens the stream now (at start), so chat learns about this gateway before any device speaks. */
   connect(): void {
     this.open();

@@ -3,12 +3,11 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Reply } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
-import type { PresencePort } from "../ports.js";
+import type { ChatCommands, PresencePort } from "../ports.js";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
 import type { Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
-import type { ChatLink } from "../adapters/chat-link.js";
 import type { DeviceSocket } from "../domain/device-registry.js";
 import { route, type ChatRequest, type QueuedFrame, type RequestTargets } from "./request-routes.js";
 import type { LaneLimits, LaneMember, UserLane } from "../domain/user-lanes.js";
@@ -26,7 +25,7 @@ export interface ConnectionLimits extends LaneLimits {
 /**
  * One device's WebSocket: decodes frames, enforces its user's frame rate
  * and the send buffer bound, answers heartbeats, and turns requests into
- * chat commands on the shared ChatLink, through its user's lane (at most so
+ * chat commands on the shared ChatLinks, through its user's lane (at most so
  * many of the user's requests upstream at once). Replies echo the request id.
  */
 export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, RequestTargets {
@@ -44,7 +43,7 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
     readonly deviceId: bigint,
     readonly sessionId: bigint,
     private readonly format: WireFormat,
-    private readonly chatLink: ChatLink,
+    private readonly chatLink: ChatCommands,
     private readonly presence: PresencePort,
     private readonly limits: ConnectionLimits,
     private readonly lane: UserLane<QueuedFrame>,

@@ -9,8 +9,7 @@ import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1
 import { WS_PATH, type WireFormat } from "@parley/wire";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { ChatLink } from "../adapters/chat-link.js";
-import type { PresencePort } from "../ports.js";
+import type { ChatCommands, PresencePort } from "../ports.js";
 import { DeviceConnection, type ConnectionLimits } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "../domain/device-registry.js";
@@ -37,7 +36,7 @@ export interface WebSocketDeps {
     disconnected(userId: bigint, deviceId: bigint): void;
   };
   chatTransport: Transport;
-  chatLink: ChatLink;
+  chatLink: ChatCommands;
   registry: DeviceRegistry;
   logger: Logger;
 }

@@ -23,4 +23,4 @@ export { MemoryRegistry, MemoryRegistryStore } from "./adapters/memory-registry.
 export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
 export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
-export { joinMesh, type ConnectTo, type Mesh } from "./mesh.js";
+export { joinMesh, type ConnectTo, type Mesh, type ServiceInstance } from "./mesh.js";

@@ -14,10 +14,24 @@ export interface Mesh {
   readonly backend: DiscoveryBackend | undefined;
   /** A transport to `service`: through the registry with etcd, else to the configured address. */
   transportTo(service: string, configuredAddress: string): Transport;
+  /**
+   * Every instance of `service` as the registry shows it now (read on each
+   * call; the last known set while etcd is unreachable), for a client that
+   * keeps a link to each instance rather than one call at a time; without
+   * etcd, the configured address alone.
+   */
+  instancesOf(service: string, configuredAddress: string): () => readonly ServiceInstance[];
   /** Registers this process (with etcd; a no-op with static addresses). */
   register(service: string, address: string): Promise<void>;
   /** Deregisters and stops following the registry. */
   close(): Promise<void>;
+}
+
+/** One instance of a service, as a client that links to every instance needs it. */
+export interface ServiceInstance {
+  address: string;
+  /** True while it shuts down: no new work goes to it. */
+  draining: boolean;
 }
 
 /** Opens a client transport to `service` at `address` (host:port or URL): the internal plane's authenticated transport. */
@@ -36,6 +50,10 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
       description: "static addresses",
       backend: undefined,
       transportTo: (service, address) => connect(address, service),
+      instancesOf: (_, address) => {
+        const fixed = [{ address, draining: false }];
+        return () => fixed;
+      },
       register: async () => {},
       close: async () => {},
     };
@@ -52,6 +70,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
         () => watch.current(),
         (url) => connect(url, service),
       ),
+    instancesOf: (service) => () => watch.current().filter((instance) => instance.service === service),
     async register(service, address) {
       const instance = validateInstance({ service, instanceId: newInstanceId(service), address, zone: settings.zone });
       registrations.push(await withStartRetry(`registering ${service}`, settings, logger, () => backend.registry.register(instance)));
