@@ -2,7 +2,8 @@
 # `npm run mesh`: the distributed mode on one machine. Finds or starts etcd and
 # Postgres (the same scripts the tests use), then runs account, idgen,
 # presence, notify, chat and two gateways, each its own process, all finding
-# one another through etcd. Gateway 1 serves http://127.0.0.1:8080 (zone-a),
+# one another through etcd (MESH_REPLICAS=2 runs two of account, idgen and
+# chat). Gateway 1 serves http://127.0.0.1:8080 (zone-a),
 # gateway 2 http://127.0.0.1:8081 (zone-b); either answers PickGateway.
 # The internal plane runs as in production: every process has its own service
 # key, every internal call carries a service token and goes over TLS
@@ -57,11 +58,22 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-start account services/account/src/main.ts account ACCOUNT_PORT=7001 ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
-start idgen services/idgen/src/main.ts idgen IDGEN_PORT=7002
+# MESH_REPLICAS instances of account, idgen and chat (ports 7001, 7011, 7021, ...); each idgen
+# leases its own worker id, and every gateway streams to every chat instance. Presence and notify
+# run once: sharing users between presence instances is not built yet (issue 15).
+REPLICAS=${MESH_REPLICAS:-1}
+[[ $REPLICAS =~ ^[1-9]$ ]] || { echo "mesh: MESH_REPLICAS must be a whole number from 1 to 9 (got \"$REPLICAS\")" >&2; exit 2; }
+for ((i = 0; i < REPLICAS; i++)); do
+  suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
+  start "account$suffix" services/account/src/main.ts account ACCOUNT_PORT=$((7001 + 10 * i)) ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
+  start "idgen$suffix" services/idgen/src/main.ts idgen IDGEN_PORT=$((7002 + 10 * i))
+done
 start presence services/presence/src/main.ts presence PRESENCE_PORT=7005
 start notify services/notify/src/main.ts notify NOTIFY_PORT=7006 NOTIFY_RECORDING=true
-start chat services/chat/src/main.ts chat CHAT_PORT=7003
+for ((i = 0; i < REPLICAS; i++)); do
+  suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
+  start "chat$suffix" services/chat/src/main.ts chat CHAT_PORT=$((7003 + 10 * i))
+done
 start gateway-1 gateway/src/main.ts gateway PORT=8080 GATEWAY_INTERNAL_PORT=7104 GATEWAY_ID=gateway-1 ZONE=zone-a
 start gateway-2 gateway/src/main.ts gateway PORT=8081 GATEWAY_INTERNAL_PORT=7204 GATEWAY_ID=gateway-2 ZONE=zone-b
 
