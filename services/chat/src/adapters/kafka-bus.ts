@@ -1,5 +1,5 @@
 import type { Logger } from "@parley/runtime";
-import { Partitioners, type Consumer, type KafkaMessage, type Message, type Producer } from "kafkajs";
+import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from "kafkajs";
 import type { DeliveryBus, DeliveryEvent } from "../ports.js";
 import { decodeDeliveryRecord, encodeDeliveryRecord, UndecodableDeliveryRecord } from "./delivery-record.js";
 import { ensureTopic, kafkaClient, type KafkaClientSettings } from "./kafka-client.js";
@@ -74,9 +74,12 @@ export class KafkaBus implements DeliveryBus {
   private closed: Promise<void> | undefined;
   private readonly onError: (err: unknown) => void;
 
-  /** Makes sure the topic exists, then connects a producer and a consumer (subscribed, not yet running). Rejects when the brokers cannot be reached. */
-  static async open(options: KafkaBusOptions): Promise<KafkaBus> {
-    const kafka = kafkaClient(options, options.logger);
+  /**
+   * Makes sure the topic exists, then connects a producer and a consumer
+   * (subscribed, not yet running). Rejects when the brokers cannot be
+   * reached. `kafka` is for tests without a broker.
+   */
+  static async open(options: KafkaBusOptions, kafka: Kafka = kafkaClient(options, options.logger)): Promise<KafkaBus> {
     await ensureTopic(kafka.admin(), options.topic, options.topicPartitions);
     const producer = kafka.producer({
       // The brokers drop a retried batch they already have: a retry never writes an event twice.
