@@ -10,6 +10,7 @@ import {
   type DatabaseSettings,
   type InternalPlaneSettings,
 } from "@parley/runtime";
+import { deliveryBusEnv, deliveryBusSettings, type DeliveryBusSettings } from "./delivery-bus-config.js";
 
 export const chatEnv = {
   CHAT_HOST: env.string("127.0.0.1"),
@@ -23,6 +24,7 @@ export const chatEnv = {
   NOTIFY_ADDRESS: env.address("127.0.0.1:7006"),
   CHAT_PUSH_ENABLED: env.bool(true),
   CHAT_ADVERTISE_ADDRESS: advertiseAddress(),
+  ...deliveryBusEnv,
   ...etcdEnv,
   ...commonEnv,
   ...internalPlaneEnv,
@@ -47,6 +49,8 @@ export interface ChatConfig {
   registry: RegistrySettings;
   /** host:port published in the registry; defaults to the listening address. */
   advertiseAddress: string | undefined;
+  /** The in-process bus (this process only) or Kafka (chat in several processes). */
+  deliveryBus: DeliveryBusSettings;
   logLevel: string;
   shutdownGraceMs: number;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
@@ -68,6 +72,7 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     pushEnabled: v.CHAT_PUSH_ENABLED,
     registry: registrySettings(v),
     advertiseAddress: v.CHAT_ADVERTISE_ADDRESS,
+    deliveryBus: deliveryBusSettings(v),
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     plane: internalPlaneSettings(v),

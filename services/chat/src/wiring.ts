@@ -12,13 +12,14 @@ import { IdgenIdSource } from "./adapters/idgen-ids.js";
 import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
 import { MemoryBus } from "./adapters/memory-bus.js";
+import { KafkaBus, PublishFailed } from "./adapters/kafka-bus.js";
 import { Chat } from "./domain/chat.js";
 import { loadChatConfig, type ChatConfig } from "./config.js";
 import { deliveryWorker } from "./delivery.js";
 import { mapChatError } from "./errors.js";
 import { Gateways } from "./adapters/gateway-links.js";
 import { Groups } from "./domain/groups.js";
-import type { MessageStore, PushNotifier } from "./ports.js";
+import type { DeliveryBus, MessageStore, PushNotifier } from "./ports.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
 import { chatMigrations } from "./adapters/store/migrations.js";
 import { SqlMessageStore } from "./adapters/store/sql-message-store.js";
@@ -37,6 +38,8 @@ export interface ChatDeps {
   gatewayTransport: (hello: GatewayHello) => Transport | undefined;
   /** Notify, for pushes to recipients with no connected device; absent: no pushes (said once at start). */
   notify?: { transport: Transport };
+  /** The delivery bus, opened by the caller (Kafka); absent: the in-process bus. startChat's close() closes it either way. */
+  bus?: DeliveryBus;
 }
 
 export interface RunningChat {
@@ -51,7 +54,7 @@ export interface RunningChat {
 /** The chat service's composition root: store, ports, bus, delivery and routes. */
 export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metrics): Promise<RunningChat> {
   const store = await openMessageStore(deps.storage);
-  const bus = new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
+  const bus = deps.bus ?? new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
   const gateways = new Gateways(deps.gatewayTransport, logger);
   const push = pushNotifier(deps, store, logger, metrics);
   const ports = {
@@ -128,9 +131,11 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
     const metrics = new Metrics();
     const plane = openInternalPlane(config.plane, "chat", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const bus = await openDeliveryBus(config, logger, metrics);
     const chat = await startChat(
       {
         storage,
+        ...(bus ? { bus } : {}),
         account: mesh.transportTo("account", config.accountAddress),
         idgen: mesh.transportTo("idgen", config.idgenAddress),
         presence: mesh.transportTo("presence", config.presenceAddress),
@@ -164,3 +169,28 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
     };
   },
 };
+
+/**
+ * Kafka when configured (chat in several processes), else undefined: the
+ * in-process bus, which serves this process only. Send failures are logged
+ * and counted; handler failures are logged as with the in-process bus.
+ */
+async function openDeliveryBus(config: ChatConfig, logger: Logger, metrics: Metrics): Promise<DeliveryBus | undefined> {
+  const settings = config.deliveryBus;
+  if (settings.kind === "memory") return undefined;
+  const unsent = new Counter({
+    name: "parley_chat_delivery_bus_unsent_events_total",
+    help: "Events the Kafka delivery bus failed to send (their entries wait in the store for the next sync)",
+    registers: [metrics.registry],
+  });
+  const bus = await KafkaBus.open({
+    ...settings,
+    logger,
+    onError: (err) => {
+      if (err instanceof PublishFailed) unsent.inc(err.events);
+      logger.error({ err }, "delivery failed");
+    },
+  });
+  logger.info({ topic: settings.topic, groupId: settings.groupId }, "delivery bus: Kafka");
+  return bus;
+}
