@@ -4,7 +4,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { NextIdsRequest, NextIdsResponse } from "@parley/contracts/parley/idgen/v1/idgen";
 import { createIdgenService, idgenAccess, mapIdgenError, SnowflakeGenerator, systemClock } from "@parley/idgen";
 import { createLogger, DependencyUnavailable, errorInterceptor, inProcessTransport } from "@parley/runtime";
-import { IdgenIdSource, MAX_BLOCK, MIN_BLOCK } from "../src/adapters/idgen-ids.js";
+import { IdgenIdSource, INSTANCE_TRIES, MAX_BLOCK, MIN_BLOCK } from "../src/adapters/idgen-ids.js";
 
 const silent = createLogger("test", "silent");
 const isOutage = (err: unknown) => err instanceof DependencyUnavailable && err.message === "the id service is unavailable; retry";
@@ -20,13 +20,15 @@ const turns = async (n: number) => {
  */
 function setup(options: { maxAgeMs?: number } = {}) {
   const calls: { count: number; ids: bigint[] }[] = [];
-  const control = { failing: false, gate: undefined as Promise<void> | undefined };
+  /** failing: every NextIds is refused; refuseNext: that many more are refused, then idgen answers. */
+  const control = { failing: false, refuseNext: 0, gate: undefined as Promise<void> | undefined };
   const spy: Interceptor = (next) => async (req) => {
     if (req.stream || req.method.name !== "NextIds") return next(req);
     const call = { count: (req.message as NextIdsRequest).count, ids: [] as bigint[] };
     calls.push(call);
     if (control.gate) await control.gate;
     if (control.failing) throw new ConnectError("idgen is down", Code.Unavailable);
+    if (control.refuseNext > 0 && control.refuseNext--) throw new ConnectError("this idgen instance is down", Code.Unavailable);
     const res = await next(req);
     if (!res.stream) call.ids = [...(res.message as NextIdsResponse).ids];
     return res;
@@ -101,20 +103,27 @@ describe("idgen id source", () => {
     assert.ok(calls.slice(0, -1).every((c) => !c.ids.includes(fresh)));
   });
 
-  it("fails every waiting send with the dependency error when idgen fails, from one call", async () => {
+  it("takes the block from the next instance when the one asked refuses (a dead instance still in the registry)", async () => {
+    const { source, calls, control } = setup();
+    control.refuseNext = 1;
+    assert.equal(typeof (await source.next()), "bigint");
+    assert.equal(calls.length, 2, "the refused call, then the one that answered");
+  });
+
+  it("fails every waiting send with the dependency error when idgen fails, from one round of calls", async () => {
     const { source, calls, control } = setup();
     control.failing = true;
     const results = await Promise.allSettled(Array.from({ length: 500 }, () => source.next()));
-    assert.equal(calls.length, 1, "500 waiting sends share the one failed call");
+    assert.equal(calls.length, INSTANCE_TRIES, "500 waiting sends share the one failed round");
     for (const result of results) {
       assert.equal(result.status, "rejected");
       assert.ok(isOutage(result.reason), String(result.reason));
     }
     await turns(20);
-    assert.equal(calls.length, 1, "no retries of its own: the next call waits for the next send");
+    assert.equal(calls.length, INSTANCE_TRIES, "no retries of its own: the next call waits for the next send");
     control.failing = false;
     assert.equal(typeof (await source.next()), "bigint");
-    assert.equal(calls.length, 2);
+    assert.equal(calls.length, INSTANCE_TRIES + 1);
   });
 
   it("sends that arrive while a failing call is in flight fail with it, not with calls of their own", async () => {
@@ -127,7 +136,7 @@ describe("idgen id source", () => {
     release();
     await assert.rejects(first, isOutage);
     for (const send of later) await assert.rejects(send, isOutage);
-    assert.equal(calls.length, 1);
+    assert.equal(calls.length, INSTANCE_TRIES);
   });
 
   it("fetches nothing ahead while idgen fails, using up what it holds first", async () => {
@@ -136,11 +145,11 @@ describe("idgen id source", () => {
     control.failing = true;
     for (let i = 0; i < 32; i++) await source.next(); // below half: a refill is tried, and fails
     await turns(5);
-    assert.equal(calls.length, 2);
+    assert.equal(calls.length, 1 + INSTANCE_TRIES);
     for (let i = 0; i < 31; i++) await source.next(); // the rest of the block, with no call per send
-    assert.equal(calls.length, 2);
+    assert.equal(calls.length, 1 + INSTANCE_TRIES);
     await assert.rejects(source.next(), isOutage);
-    assert.equal(calls.length, 3, "an empty pool asks again, once");
+    assert.equal(calls.length, 1 + 2 * INSTANCE_TRIES, "an empty pool asks again, one round");
   });
 
   it("abandons a call slower than the age bound, failing its waiting sends", { timeout: 5_000 }, async () => {

@@ -1,4 +1,4 @@
-import { createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
 import { dependencyFailure } from "@parley/runtime";
 import type { IdSource } from "../ports.js";
@@ -12,6 +12,8 @@ export const MIN_BLOCK = 64;
 export const DEFAULT_MAX_AGE_MS = 1_000;
 /** A block holds about this long's worth of ids at the recent rate. */
 const AHEAD_MS = 500;
+/** Calls per block when instances refuse it: the one asked, then one more (the next instance in turn). */
+export const INSTANCE_TRIES = 2;
 
 export interface IdgenIdSourceOptions {
   /** An id is never used more than this long after it was minted, ms (default 1,000). */
@@ -54,9 +56,10 @@ interface Waiter {
  * much older than an id another instance already used). Within one chat
  * instance ids still increase in the order sends take them.
  *
- * A failing idgen: the sends waiting for ids get the dependency error
- * (UNAVAILABLE, "the id service is unavailable; retry"), all of them from the
- * one failed call; nothing is fetched ahead until a call succeeds again, and
+ * A failing idgen: a call refused as UNAVAILABLE is made again on the next
+ * instance (INSTANCE_TRIES calls in all); when those fail too, the sends
+ * waiting for ids get the dependency error (UNAVAILABLE, "the id service is
+ * unavailable; retry"), all of them from the one failed round; nothing is fetched ahead until a call succeeds again, and
  * the next call is made only when a send needs an id, so a dead idgen costs
  * one call per burst of sends, never a loop of its own.
  */
@@ -124,7 +127,7 @@ export class IdgenIdSource implements IdSource {
         const count = Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, this.#waiting.length + this.#demand.perWindow(requestedAt)));
         let ids: bigint[];
         try {
-          ({ ids } = await this.#client.nextIds({ count }, { timeoutMs: this.#maxAgeMs }));
+          ids = await this.#nextIds(count);
         } catch (err) {
           this.#failing = true;
           const failure = dependencyFailure("the id service", err);
@@ -136,6 +139,23 @@ export class IdgenIdSource implements IdSource {
       } while (this.#waiting.length > 0);
     } finally {
       this.#fetching = false;
+    }
+  }
+
+  /**
+   * One block from whichever idgen instance answers. A call refused as
+   * UNAVAILABLE (an instance that died and is still in the registry until its
+   * lease ends) is made again at once, and the mesh's transport takes the
+   * next instance; at most INSTANCE_TRIES calls, so a dead idgen everywhere
+   * still costs a bounded number of calls per burst of sends.
+   */
+  async #nextIds(count: number): Promise<bigint[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.#client.nextIds({ count }, { timeoutMs: this.#maxAgeMs })).ids;
+      } catch (err) {
+        if (attempt >= INSTANCE_TRIES || ConnectError.from(err).code !== Code.Unavailable) throw err;
+      }
     }
   }
 
