@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ParleyClient } from "@parley/client";
 import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
+import { addressWeight, rendezvous } from "../gateway/src/adapters/chat-links.js";
 import { callApi } from "./support/http-api.js";
 import { startProcess, type ServiceProcess } from "./support/process.js";
 
@@ -188,5 +189,30 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
   it("links a chat instance that joins later to both gateways within a second or so", async () => {
     const chat = await startChat("chat3");
     await until(() => joinedGateways(chat).size === 2, "both gateways' streams on the new chat instance", { timeoutMs: 5_000 });
+  });
+
+  it("delivers a message acked just before its chat instance died, with no later message, within 2 s (the outbox)", async () => {
+    const alice = await device("outbox_alice", procs.g1!);
+    const bob = await device("outbox_bob", procs.g2!);
+    const { conversationId } = await alice.client.openDirect(bob.userId);
+    // The instance alice's commands go to, chosen as the gateways choose it among the live ones.
+    const live = [procs.chat2!, procs.chat3!];
+    const hers = rendezvous(alice.userId, live, (chat) => addressWeight(new URL(chat.url).host))!;
+    // Presence stopped: her instance stores and acks the send, then its delivery waits on the lookup...
+    procs.presence!.child.kill("SIGSTOP");
+    let killedAt: number;
+    try {
+      const ack = await alice.client.send(conversationId, "the last word");
+      // ...and the instance dies before handing the entry on.
+      killedAt = Date.now();
+      await hers.stop("SIGKILL");
+      assert.ok(!bob.shown.includes(ack.messageId), "delivered before the kill: the test proves nothing");
+    } finally {
+      procs.presence!.child.kill("SIGCONT");
+    }
+    await until(() => bob.shown.length > 0, "bob to be shown the message without any later one", { timeoutMs: 10_000 });
+    const tookMs = Date.now() - killedAt;
+    console.log(`the orphaned message reached bob ${tookMs} ms after its chat instance was killed`);
+    assert.ok(tookMs <= 2_000, `bob waited ${tookMs} ms`);
   });
 });

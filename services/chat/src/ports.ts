@@ -292,6 +292,28 @@ export interface DeliveryBus {
   close(): Promise<void>;
 }
 
+/** An inbox entry's key. */
+export interface EntryKey {
+  userId: bigint;
+  seq: bigint;
+}
+
+/**
+ * The delivery outbox (Postgres): every stored inbox entry is in it from the
+ * transaction that stored it until a chat process has handed it on, so an
+ * entry whose process died after the ack and before the delivery is found
+ * and delivered by another. Absent on the embedded SQLite store, where one
+ * process holds everything and devices sync when it comes back.
+ */
+export interface DeliveryOutbox {
+  /** The entry was handed on (to its devices' gateways, or found to have none); its row goes, in a batch with others. */
+  handedOn(key: EntryKey): void;
+  /** Up to `limit` entries written or last claimed more than `overdueMs` ago, claimed for this caller (overdue again `overdueMs` later). */
+  claimOverdue(overdueMs: number, limit: number): Promise<EntryKey[]>;
+  /** Writes the pending deletions. */
+  close(): Promise<void>;
+}
+
 /** Another user's message for a recipient none of whose devices is connected. */
 export interface NewMessagePush {
   recipientId: bigint;

@@ -16,6 +16,8 @@ import { KafkaBus, PublishFailed } from "./adapters/kafka-bus.js";
 import { Chat } from "./domain/chat.js";
 import { loadChatConfig, type ChatConfig } from "./config.js";
 import { deliveryWorker } from "./delivery.js";
+import { OverdueDeliveries } from "./overdue-deliveries.js";
+import { SqlDeliveryOutbox } from "./adapters/store/sql-delivery-outbox.js";
 import { mapChatError } from "./errors.js";
 import { Gateways } from "./adapters/gateway-links.js";
 import { Groups } from "./domain/groups.js";
@@ -67,7 +69,23 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   const locator = new PresenceDeviceLocator(deps.presence, { logger });
-  bus.consume(deliveryWorker({ gateways, locator, push, logger }));
+  const deliver = deliveryWorker({ gateways, locator, push, logger });
+  const outbox = deps.storage.dialect === "postgres" ? new SqlDeliveryOutbox(deps.storage.db, logger) : undefined;
+  // An entry is handed on once its delivery attempt ends, whatever the outcome: the outbox
+  // covers a process dying in between, not a gateway or presence failing (devices sync then).
+  bus.consume(
+    outbox === undefined
+      ? deliver
+      : async (event) => {
+          try {
+            await deliver(event);
+          } finally {
+            if (event.kind === "entry") outbox.handedOn(event.entry);
+          }
+        },
+  );
+  const overdue = outbox && new OverdueDeliveries({ outbox, store, bus, logger });
+  overdue?.start();
   const stopping = new AbortController();
   return {
     chat,
@@ -75,7 +93,9 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     drain: () => stopping.abort(),
     serviceNames: chatServiceNames,
     async close() {
+      await overdue?.close();
       await bus.close();
+      await outbox?.close();
       await locator.close();
       await push.close();
       gateways.close();

@@ -1,5 +1,6 @@
 import type { Migration } from "@parley/relational";
 import { appendBatchMigration } from "./append-batch-migration.js";
+import { outboxMigration } from "./outbox-migration.js";
 
 /**
  * The chat schema for the SQL message store. Released migrations never
@@ -97,4 +98,5 @@ ALTER TABLE conversation_members ADD COLUMN history_from_message_id bigint NOT N
 `,
   },
   appendBatchMigration,
+  outboxMigration,
 ];
