@@ -3,7 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
 import { ParleyClient } from "@parley/client";
+import { Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
 import { addressWeight, rendezvous } from "../gateway/src/adapters/chat-links.js";
 import { callApi } from "./support/http-api.js";
@@ -35,8 +37,15 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
   const startChat = async (name: string) =>
     (procs[name] = await startProcess(
       "services/chat/src/main.ts",
-      { ...as("chat"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, CHAT_PORT: "0", CHAT_PUSH_ENABLED: "false" },
+      // debug: the test waits for a push hand-off attempt to fail
+      { ...as("chat"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, CHAT_PORT: "0", LOG_LEVEL: "debug" },
       "chat service listening",
+    ));
+  const startNotify = async () =>
+    (procs.notify = await startProcess(
+      "services/notify/src/main.ts",
+      { ...as("notify"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, NOTIFY_PORT: "0", NOTIFY_RECORDING: "true" },
+      "notify service listening",
     ));
   const gatewayEnv = (zone: string, id: string) => ({
     ...as("gateway"),
@@ -76,6 +85,7 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
       { ...as("presence"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, PRESENCE_PORT: "0" },
       "presence service listening",
     );
+    await startNotify();
     await Promise.all([startChat("chat1"), startChat("chat2")]);
     [procs.g1, procs.g2] = await Promise.all([
       startProcess("gateway/src/main.ts", gatewayEnv("zone-a", "g1"), "gateway listening"),
@@ -105,6 +115,14 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
     devices.push(d);
     return d;
   }
+
+  /** The live chat instance a user's commands go to, chosen as the gateways choose it. */
+  const chatOf = (userId: bigint) => {
+    const live = Object.entries(procs)
+      .filter(([name, proc]) => name.startsWith("chat") && proc.child.exitCode === null && proc.child.signalCode === null)
+      .map(([, proc]) => proc);
+    return rendezvous(userId, live, (chat) => addressWeight(new URL(chat.url).host))!;
+  };
 
   /** Both gateways' hellos, as the chat instance logged them. */
   const joinedGateways = (chat: ServiceProcess) =>
@@ -191,13 +209,43 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
     await until(() => joinedGateways(chat).size === 2, "both gateways' streams on the new chat instance", { timeoutMs: 5_000 });
   });
 
+  it("still hands off the push of a message whose chat instance died with the push queued (the outbox)", async () => {
+    const alice = await device("push_alice", procs.g1!);
+    // Bob never connects: his message is pushed, through his FCM token.
+    await callApi(procs.g2!.url, "SignUp", { username: "push_bob", password: "correct horse battery" });
+    const bob = await callApi(procs.g2!.url, "LogIn", { username: "push_bob", password: "correct horse battery", deviceName: "phone" });
+    const bobId = BigInt(bob.body.profile.userId);
+    const token = await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-push-bob" }, bob.body.session.accessToken);
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    const { conversationId } = await alice.client.openDirect(bobId);
+    // Notify down: her instance queues the push, its first two attempts fail (by then an entry
+    // handed on at queueing would have left the outbox), and the instance dies while waiting to
+    // try again. A new notify then starts (at another address).
+    await procs.notify!.stop("SIGKILL");
+    const ack = await alice.client.send(conversationId, "call me");
+    const hers = chatOf(alice.userId);
+    const failedAttempt = (n: number) => (line: string) => line.includes(`"event":"message:${ack.messageId}:${bobId}"`) && line.includes(`"attempt":${n}`);
+    await until(() => hers.output().split("\n").some(failedAttempt(2)), "her instance's second hand-off attempt to fail");
+    await hers.stop("SIGKILL");
+    await startNotify();
+    const ops = createClient(NotifyService, credentials.plane("operator:test").transport(new URL(procs.notify!.url).host, "notify"));
+    const listed = await until(
+      async () => {
+        const found = await ops.listUserNotifications({ userId: bobId });
+        return found.notifications.find((n) => n.eventId === `message:${ack.messageId}:${bobId}`);
+      },
+      "the push for bob's message at notify, handed off by the surviving chat instance",
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    assert.equal(listed.kind, Kind.NEW_MESSAGE);
+    await startChat("chat4"); // two instances again for the next test
+  });
+
   it("delivers a message acked just before its chat instance died, with no later message, within 2 s (the outbox)", async () => {
     const alice = await device("outbox_alice", procs.g1!);
     const bob = await device("outbox_bob", procs.g2!);
     const { conversationId } = await alice.client.openDirect(bob.userId);
-    // The instance alice's commands go to, chosen as the gateways choose it among the live ones.
-    const live = [procs.chat2!, procs.chat3!];
-    const hers = rendezvous(alice.userId, live, (chat) => addressWeight(new URL(chat.url).host))!;
+    const hers = chatOf(alice.userId);
     // Presence stopped: her instance stores and acks the send, then its delivery waits on the lookup...
     procs.presence!.child.kill("SIGSTOP");
     let killedAt: number;

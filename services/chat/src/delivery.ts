@@ -5,13 +5,20 @@ import type { Logger } from "@parley/runtime";
 import { additionOf } from "./domain/added-to-group.js";
 import { toInboxEntry } from "./convert.js";
 import type { Gateways } from "./adapters/gateway-links.js";
-import type { DeliveryEvent, DeviceLocation, DeviceLocator, PushNotifier, StoredMessage } from "./ports.js";
+import type { DeliveryEvent, DeviceLocation, DeviceLocator, EntryKey, PushNotifier, StoredMessage } from "./ports.js";
 
 export interface DeliveryWorkerDeps {
   gateways: Gateways;
   locator: DeviceLocator;
   push: PushNotifier;
   logger: Logger;
+  /**
+   * Told when an entry's delivery attempt has ended: written to its gateways,
+   * found to need nothing, or its push to notify ended (not abandoned). The
+   * delivery outbox drops the entry then; one never told about is delivered
+   * again by a chat process that finds it overdue.
+   */
+  handedOn?: (key: EntryKey) => void;
 }
 
 /**
@@ -31,18 +38,31 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
       exceptDeviceId: event.kind === "entry" ? (event.exceptDeviceId ?? 0n) : 0n,
       frame,
     });
+  const handOn = (event: DeliveryEvent) => {
+    if (event.kind === "entry") deps.handedOn?.(event.entry);
+  };
   return async (event) => {
-    const located = await locate(deps, recipientOf(event));
-    if (located === undefined) {
-      // Every gateway writes to the devices it holds. No push: a device may well be connected.
-      deps.gateways.broadcast(delivery(event, frameOf(event), []));
-    } else if (located.length === 0) {
-      const message = pushableMessage(event);
-      if (message !== undefined) deps.push.newMessage({ recipientId: recipientOf(event), message });
-    } else {
-      const frame = frameOf(event);
-      for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds));
+    try {
+      const located = await locate(deps, recipientOf(event));
+      if (located === undefined) {
+        // Every gateway writes to the devices it holds. No push: a device may well be connected.
+        deps.gateways.broadcast(delivery(event, frameOf(event), []));
+      } else if (located.length === 0) {
+        const message = pushableMessage(event);
+        if (message !== undefined) {
+          // Handed on when the push has ended, so a push lost with this process is made by another.
+          deps.push.newMessage({ recipientId: recipientOf(event), message }, (outcome) => outcome === "ended" && handOn(event));
+          return;
+        }
+      } else {
+        const frame = frameOf(event);
+        for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds));
+      }
+    } catch (err) {
+      handOn(event); // a delivery that throws would throw again: not worth redelivering
+      throw err;
     }
+    handOn(event);
   };
 }
 

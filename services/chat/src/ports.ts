@@ -334,11 +334,16 @@ export interface NewMessagePush {
  *   jitter, a bounded number of times; other failures are not retried and are
  *   logged as a warning. Retries never notify twice: the event id comes from
  *   (message id, recipient) and notify is idempotent on it.
- * - Not durable: hand-offs live in this process's memory. close() stops
- *   it, and queued or in-flight hand-offs (their retries too) are abandoned,
- *   so a shutdown never waits on notify.
+ * - Hand-offs live in this process's memory. close() stops it, and queued
+ *   or in-flight hand-offs (their retries too) are abandoned, so a shutdown
+ *   never waits on notify. `settled` says how a hand-off ended: "ended" once
+ *   notify took it, refused it for good, the attempts ran out or the queue
+ *   had no room (nothing more to try), "abandoned" when this process closed
+ *   first. The delivery outbox keeps an entry until its push has ended, so
+ *   an abandoned push (or one lost with its process) is handed off again by
+ *   another chat process.
  */
 export interface PushNotifier {
-  newMessage(push: NewMessagePush): void;
+  newMessage(push: NewMessagePush, settled?: (outcome: "ended" | "abandoned") => void): void;
   close(): Promise<void>;
 }

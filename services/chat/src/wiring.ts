@@ -69,21 +69,10 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   const locator = new PresenceDeviceLocator(deps.presence, { logger });
-  const deliver = deliveryWorker({ gateways, locator, push, logger });
   const outbox = deps.storage.dialect === "postgres" ? new SqlDeliveryOutbox(deps.storage.db, logger) : undefined;
-  // An entry is handed on once its delivery attempt ends, whatever the outcome: the outbox
-  // covers a process dying in between, not a gateway or presence failing (devices sync then).
-  bus.consume(
-    outbox === undefined
-      ? deliver
-      : async (event) => {
-          try {
-            await deliver(event);
-          } finally {
-            if (event.kind === "entry") outbox.handedOn(event.entry);
-          }
-        },
-  );
+  // The outbox covers a process dying between storing an entry and handing it on (its push
+  // included), not a gateway or presence failing: devices sync then.
+  bus.consume(deliveryWorker({ gateways, locator, push, logger, ...(outbox ? { handedOn: (key) => outbox.handedOn(key) } : {}) }));
   const overdue = outbox && new OverdueDeliveries({ outbox, store, bus, logger });
   overdue?.start();
   const stopping = new AbortController();
@@ -95,9 +84,11 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     async close() {
       await overdue?.close();
       await bus.close();
+      // Pushes still queued are abandoned (their entries stay in the outbox for another process);
+      // the outbox closes after them so the ones that ended are cleared.
+      await push.close();
       await outbox?.close();
       await locator.close();
-      await push.close();
       gateways.close();
     },
   };

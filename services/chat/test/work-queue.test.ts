@@ -97,6 +97,33 @@ describe("work queue", () => {
     assert.equal(queue.offer(3), false);
   });
 
+  it("tells a job's listener how it ended: run, superseded by a job that ran, or dropped or aborted at close", async () => {
+    const g = gate();
+    const outcomes = new Map<string, boolean>();
+    const told = (name: string) => (ran: boolean) => outcomes.set(name, ran);
+    const queue = new WorkQueue<string>({ capacity: 10, concurrency: 1, run: async (job) => void (job === "first" && (await g.opened)), onError: unexpected });
+    queue.offer("first", undefined, told("first"));
+    queue.offer("old", "k", told("old"));
+    queue.offer("new", "k", told("new"));
+    g.open();
+    await tick();
+    await tick();
+    await tick();
+    assert.deepEqual(Object.fromEntries(outcomes), { first: true, old: true, new: true }, "a superseded job is done when its replacement has run");
+
+    const closing = new WorkQueue<string>({
+      capacity: 10,
+      concurrency: 1,
+      run: (_, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })),
+      onError: unexpected,
+    });
+    closing.offer("running", undefined, told("running"));
+    closing.offer("waiting", undefined, told("waiting"));
+    await closing.close();
+    assert.equal(outcomes.get("running"), false, "aborted by the close");
+    assert.equal(outcomes.get("waiting"), false, "dropped by the close");
+  });
+
   it("hands what a job throws to onError and keeps going", async () => {
     const errors: unknown[] = [];
     const queue = new WorkQueue<number>({ capacity: 10, concurrency: 1, run: async (i) => assert.ok(i !== 1, "boom"), onError: (err) => errors.push(err) });

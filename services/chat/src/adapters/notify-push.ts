@@ -60,13 +60,20 @@ export class NotifyPushNotifier implements PushNotifier {
     });
   }
 
-  newMessage(push: NewMessagePush): void {
-    if (this.closed) return;
+  newMessage(push: NewMessagePush, settled?: (outcome: "ended" | "abandoned") => void): void {
+    if (this.closed) {
+      settled?.("abandoned");
+      return;
+    }
     // Only the preview goes on, so 10,000 waiting hand-offs of long texts stay a few tens of MB.
     const { message } = push;
     const job = message.text.length > PREVIEW_MAX_CHARS ? { ...push, message: { ...message, text: previewText(message.text) } } : push;
     // A newer message in the same conversation replaces one still waiting: the device would show only the newest anyway.
-    if (!this.queue.offer(job, `${push.recipientId}:${message.conversationId}`)) this.drop();
+    const taken = this.queue.offer(job, `${push.recipientId}:${message.conversationId}`, settled && ((ran) => settled(ran ? "ended" : "abandoned")));
+    if (!taken) {
+      this.drop();
+      settled?.("ended");
+    }
   }
 
   async close(): Promise<void> {
@@ -88,11 +95,12 @@ export class NotifyPushNotifier implements PushNotifier {
         // The event id was taken with other content (the same hand-off again after a
         // bus redelivery, the sender renamed in between): the first one got through.
         if (code === Code.AlreadyExists) return this.report("duplicate");
+        const event = request?.eventId ?? newMessageEventId(push.message.messageId, push.recipientId);
         if (!isTransient(code) || attempt >= this.retry.attempts) {
-          const event = request?.eventId ?? newMessageEventId(push.message.messageId, push.recipientId);
           this.o.logger.warn({ err, code: Code[code], event, attempts: attempt }, "push hand-off to notify failed");
           return this.report("failed");
         }
+        this.o.logger.debug({ code: Code[code], event, attempt }, "push hand-off to notify failed; retrying");
       }
       try {
         await sleep(backoffDelayMs(attempt - 1, this.retry), undefined, { signal, ref: false });

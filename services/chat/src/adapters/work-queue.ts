@@ -14,11 +14,13 @@ export interface WorkQueueOptions<T> {
  * waits, it takes the job or refuses it. A job offered with a key replaces a
  * waiting (not yet running) job with the same key, keeping its place: the
  * newer one supersedes it. In memory only: closing abandons whatever waits
- * and aborts what runs.
+ * and aborts what runs. A job offered with `settled` hears how it ended:
+ * true once it (or the job that superseded it) has run, false when the
+ * queue closed first (while it waited, or by aborting its run).
  */
 export class WorkQueue<T> {
-  private readonly waiting: { job: T; key: string | undefined }[] = [];
-  private readonly byKey = new Map<string, { job: T; key: string | undefined }>();
+  private readonly waiting: Box<T>[] = [];
+  private readonly byKey = new Map<string, Box<T>>();
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
 
@@ -30,15 +32,16 @@ export class WorkQueue<T> {
   }
 
   /** Takes the job (replacing a waiting one with the same key), or returns false when the queue is full or closed. */
-  offer(job: T, key?: string): boolean {
+  offer(job: T, key?: string, settled?: (ran: boolean) => void): boolean {
     if (this.abort.signal.aborted) return false;
     const queued = key === undefined ? undefined : this.byKey.get(key);
     if (queued !== undefined) {
       queued.job = job;
+      if (settled) queued.settled.push(settled);
       return true;
     }
     if (this.waiting.length >= this.o.capacity) return false;
-    const box = { job, key };
+    const box: Box<T> = { job, key, settled: settled ? [settled] : [] };
     this.waiting.push(box);
     if (key !== undefined) this.byKey.set(key, box);
     this.pump();
@@ -48,23 +51,32 @@ export class WorkQueue<T> {
   /** Drops the waiting jobs, aborts the running ones and resolves when they have returned. */
   async close(): Promise<void> {
     this.abort.abort();
-    this.waiting.length = 0;
+    for (const box of this.waiting.splice(0)) for (const settled of box.settled) settled(false);
     this.byKey.clear();
     await Promise.all(this.running);
   }
 
   private pump(): void {
     while (this.running.size < this.o.concurrency && this.waiting.length > 0) {
-      const { job, key } = this.waiting.shift()!;
-      if (key !== undefined) this.byKey.delete(key);
+      const box = this.waiting.shift()!;
+      if (box.key !== undefined) this.byKey.delete(box.key);
       const task: Promise<void> = this.o
-        .run(job, this.abort.signal)
+        .run(box.job, this.abort.signal)
         .catch(this.o.onError)
         .finally(() => {
+          const ran = !this.abort.signal.aborted;
+          for (const settled of box.settled) settled(ran);
           this.running.delete(task);
           this.pump();
         });
       this.running.add(task);
     }
   }
+}
+
+interface Box<T> {
+  job: T;
+  key: string | undefined;
+  /** Told how the job ended; a superseded job's listeners move to the job that replaced it. */
+  settled: ((ran: boolean) => void)[];
 }
