@@ -12,7 +12,7 @@ import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/par
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { closeAction, handshakeAction, type ReplyOf, type RequestBody, type RequestKind } from "@parley/wire";
 import { Backoff } from "./backoff.js";
-import { pickGateway } from "./pick-gateway.js";
+import { GatewayPicker } from "./pick-gateway.js";
 import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
@@ -62,6 +62,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private readonly inbox: InboxSync;
   private readonly outbox: Outbox;
   private readonly backoff: Backoff;
+  private picker: GatewayPicker | undefined;
   private readonly gate = new ReadyGate<Connection>();
   private current: ClientState = "idle";
   private connection: Connection | undefined;
@@ -260,6 +261,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         continue;
       }
       const { info, welcomedFor } = await this.dial(token, url);
+      this.picker?.lost();
       if (this.isOver()) return;
       const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
       if (action === "stop") return this.stop(new ConnectionClosedError(info.code, info.reason, action, info.httpStatus), info);
@@ -299,7 +301,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const { discovery, url, requestTimeoutMs } = this.options;
     if (discovery === undefined) return url;
     try {
-      return endpoint(await pickGateway(discovery, requestTimeoutMs));
+      this.picker ??= new GatewayPicker(discovery);
+      return endpoint(await this.picker.pick(requestTimeoutMs));
     } catch (err) {
       this.emit("error", new ParleyError("UNAVAILABLE", "discovery could not name a gateway", true, { cause: err }));
       return undefined;
@@ -335,6 +338,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   private welcomed(connection: Connection, welcome: Welcome): void {
+    this.picker?.welcomed();
     if (this.isOver()) return;
     if (this.lastWelcome === undefined && this.options.cursor === undefined && this.options.startFrom === "server") {
       this.tracker.skipTo(welcome.cursorSeq);

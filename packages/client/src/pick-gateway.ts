@@ -15,13 +15,17 @@ export interface DiscoveryOptions {
   zone?: string;
 }
 
-/** The WebSocket URL discovery chose; throws when no URL can say (no live gateway, network down). */
-export async function pickGateway(discovery: DiscoveryOptions, timeoutMs: number): Promise<string> {
+/**
+ * The WebSocket URL discovery chose; throws when no URL can say (no live
+ * gateway, network down). `avoidUrls`: gateways to choose only when no other
+ * will do (see GatewayPicker).
+ */
+export async function pickGateway(discovery: DiscoveryOptions, timeoutMs: number, avoidUrls: readonly string[] = []): Promise<string> {
   const urls = typeof discovery.url === "string" ? [discovery.url] : discovery.url;
   let last: unknown = new Error("discovery has no url");
   for (const url of urls) {
     try {
-      return await pickFrom(url, discovery.zone ?? "", timeoutMs);
+      return await pickFrom(url, discovery.zone ?? "", avoidUrls, timeoutMs);
     } catch (err) {
       last = err;
     }
@@ -29,12 +33,46 @@ export async function pickGateway(discovery: DiscoveryOptions, timeoutMs: number
   throw last;
 }
 
-async function pickFrom(url: string, zone: string, timeoutMs: number): Promise<string> {
+/** The most gateways a client asks discovery to avoid (the server takes up to 8). */
+const AVOID_MAX = 4;
+
+/**
+ * Picks gateways for one client's reconnect loop, steering it away from the
+ * ones it just lost: a gateway that dies stays registered until its lease
+ * runs out (10 s by default), and without this discovery could send its
+ * clients back to it, to fail again, for that long. The list is the last few
+ * gateways whose connection ended or never opened, and is cleared once a
+ * connection is welcomed.
+ */
+export class GatewayPicker {
+  private avoid: string[] = [];
+  private last: string | undefined;
+
+  constructor(private readonly discovery: DiscoveryOptions) {}
+
+  async pick(timeoutMs: number): Promise<string> {
+    this.last = await pickGateway(this.discovery, timeoutMs, this.avoid);
+    return this.last;
+  }
+
+  /** The connection to the last gateway picked has ended (or never opened). */
+  lost(): void {
+    if (this.last === undefined) return;
+    this.avoid = [this.last, ...this.avoid.filter((url) => url !== this.last)].slice(0, AVOID_MAX);
+  }
+
+  /** A connection was welcomed: every gateway is fair game again. */
+  welcomed(): void {
+    this.avoid = [];
+  }
+}
+
+async function pickFrom(url: string, zone: string, avoidUrls: readonly string[], timeoutMs: number): Promise<string> {
   const base = url.replace(/^ws/, "http").replace(/\/+$/, "");
   const res = await fetch(`${base}/parley.discovery.v1.DiscoveryService/PickGateway`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ zone }),
+    body: JSON.stringify(avoidUrls.length === 0 ? { zone } : { zone, avoidUrls }),
     signal: AbortSignal.timeout(timeoutMs),
   });
   const body = (await res.json().catch(() => ({}))) as { url?: string; message?: string };

@@ -1,6 +1,6 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
-import { NoLiveGateway } from "./errors.js";
+import { InvalidPickRequest, NoLiveGateway } from "./errors.js";
 import type { InstanceInfo } from "./instance.js";
 import { pickGateway } from "./pick-gateway.js";
 import type { Registry } from "./ports.js";
@@ -36,7 +36,9 @@ export async function startDiscoveryService(deps: DiscoveryDeps): Promise<Runnin
   const watch = await deps.registry.watch("");
   const impl: ServiceImpl<typeof DiscoveryService> = {
     pickGateway(req) {
-      const gateway = pickGateway(watch.current(), req.zone, deps.random);
+      const problem = avoidUrlsProblem(req.avoidUrls);
+      if (problem !== undefined) throw new InvalidPickRequest(problem);
+      const gateway = pickGateway(watch.current(), req.zone, deps.random, req.avoidUrls);
       if (gateway === undefined) throw new NoLiveGateway(deps.retryAfterMs);
       return { url: gateway.publicUrl, instanceId: gateway.instanceId, zone: gateway.zone };
     },
@@ -56,4 +58,14 @@ export async function startDiscoveryService(deps: DiscoveryDeps): Promise<Runnin
 
 function toMessage(instance: InstanceInfo) {
   return { ...instance };
+}
+
+/** Most URLs a client may ask to avoid, and the longest one. */
+export const AVOID_URLS_MAX = 8;
+export const AVOID_URL_MAX_CHARS = 2_048;
+
+function avoidUrlsProblem(urls: readonly string[]): string | undefined {
+  if (urls.length > AVOID_URLS_MAX) return `avoid_urls: at most ${AVOID_URLS_MAX} URLs (got ${urls.length})`;
+  const long = urls.findIndex((url) => url.length > AVOID_URL_MAX_CHARS);
+  return long === -1 ? undefined : `avoid_urls[${long}]: at most ${AVOID_URL_MAX_CHARS} characters`;
 }

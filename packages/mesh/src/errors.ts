@@ -80,6 +80,14 @@ export class NoLiveGateway extends Error {
   }
 }
 
+/** A PickGateway request breaking a rule (the problem names the field). */
+export class InvalidPickRequest extends Error {
+  constructor(problem: string) {
+    super(problem);
+    this.name = "InvalidPickRequest";
+  }
+}
+
 /** Maps a domain error to the status the client sees; undefined for anything else. */
 export function mapDiscoveryError(err: unknown): ConnectError | undefined {
   if (err instanceof NoLiveGateway) {
@@ -91,6 +99,7 @@ export function mapDiscoveryError(err: unknown): ConnectError | undefined {
   if (err instanceof RegistryUnavailable) {
     return new ConnectError("the registry is unreachable; retry", Code.Unavailable, undefined, undefined, err);
   }
-  if (err instanceof InvalidInstance) return new ConnectError(err.message, Code.InvalidArgument, undefined, undefined, err);
+  if (err instanceof InvalidInstance || err instanceof InvalidPickRequest)
+    return new ConnectError(err.message, Code.InvalidArgument, undefined, undefined, err);
   return undefined;
 }

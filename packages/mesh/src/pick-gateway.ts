@@ -16,11 +16,22 @@ import { GATEWAY_SERVICE, type InstanceInfo } from "./instance.js";
  *    so a deterministic choice would send a whole burst of reconnecting
  *    clients to the same gateway until its next report.
  *
+ * Before all that, gateways whose public URL the client asks to avoid (the
+ * one it just lost, which may be dead yet registered until its lease runs
+ * out) are left out, unless no other qualifies.
+ *
  * Returns undefined when no gateway qualifies. `random` returns a number in
  * [0, 1), injectable so tests can pin the tie-break.
  */
-export function pickGateway(instances: readonly InstanceInfo[], clientZone: string, random: () => number = Math.random): InstanceInfo | undefined {
-  const candidates = instances.filter((i) => i.service === GATEWAY_SERVICE && !i.draining && i.publicUrl !== "" && i.capacity > 0);
+export function pickGateway(
+  instances: readonly InstanceInfo[],
+  clientZone: string,
+  random: () => number = Math.random,
+  avoidUrls: readonly string[] = [],
+): InstanceInfo | undefined {
+  const qualified = instances.filter((i) => i.service === GATEWAY_SERVICE && !i.draining && i.publicUrl !== "" && i.capacity > 0);
+  const others = avoidUrls.length === 0 ? qualified : qualified.filter((i) => !avoidUrls.includes(i.publicUrl));
+  const candidates = others.length > 0 ? others : qualified;
   if (candidates.length === 0) return undefined;
   const withRoom = candidates.filter((i) => i.load < i.capacity);
   let pool = withRoom.length > 0 ? withRoom : candidates;

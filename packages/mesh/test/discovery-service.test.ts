@@ -89,6 +89,22 @@ describe("discovery service (memory registry)", () => {
     await far.close();
   });
 
+  it("avoids the gateways a client lost, and refuses an avoid list beyond its limits with INVALID_ARGUMENT", async () => {
+    const lost = await registry.register(gateway("gw-lost", { load: 0 }));
+    const other = await registry.register(gateway("gw-other", { load: 50 }));
+    await until(async () => (await served.client.listInstances({ service: "gateway" })).instances.length === 2, "both gateways");
+    assert.equal((await served.client.pickGateway({})).instanceId, "gw-lost");
+    assert.equal((await served.client.pickGateway({ avoidUrls: ["wss://gw-lost.example.com/ws"] })).instanceId, "gw-other");
+    const tooMany = await failure(served.client.pickGateway({ avoidUrls: Array.from({ length: 9 }, (_, i) => `wss://g${i}.example.com/ws`) }));
+    assert.equal(tooMany.code, Code.InvalidArgument);
+    assert.match(tooMany.rawMessage, /avoid_urls: at most 8 URLs \(got 9\)/);
+    const tooLong = await failure(served.client.pickGateway({ avoidUrls: ["wss://ok.example.com/ws", `wss://${"x".repeat(2_100)}/ws`] }));
+    assert.equal(tooLong.code, Code.InvalidArgument);
+    assert.match(tooLong.rawMessage, /avoid_urls\[1\]: at most 2048 characters/);
+    await lost.close();
+    await other.close();
+  });
+
   it("lists the live instances of one service or of all", async () => {
     const chat = await registry.register(instance({ service: "chat", instanceId: "chat-1", address: "10.0.0.3:7003", zone: "a", load: 2, capacity: 9 }));
     const idgen = await registry.register(instance({ service: "idgen", instanceId: "idgen-1" }));

@@ -17,6 +17,22 @@ describe("pick gateway", () => {
     assert.equal(picked?.instanceId, "g2");
   });
 
+  it("leaves out the gateways the client asks to avoid, unless no other qualifies", () => {
+    const gateways = [gateway("lost", { load: 0 }), gateway("other", { load: 90 })];
+    assert.equal(pickGateway(gateways, "", first, ["wss://lost.example.com/ws"])?.instanceId, "other", "even a busier one");
+    assert.equal(
+      pickGateway(gateways, "", first, ["wss://lost.example.com/ws", "wss://other.example.com/ws"])?.instanceId,
+      "lost",
+      "all avoided: the best of them",
+    );
+    assert.equal(pickGateway([gateway("only")], "", first, ["wss://only.example.com/ws"])?.instanceId, "only");
+    assert.equal(
+      pickGateway([gateway("g1", { draining: true }), gateway("g2")], "", first, ["wss://g2.example.com/ws"])?.instanceId,
+      "g2",
+      "a draining one is never the way out",
+    );
+  });
+
   it("prefers the client's zone over a less loaded gateway elsewhere", () => {
     const gateways = [gateway("far", { zone: "b", load: 1 }), gateway("near", { zone: "a", load: 90 })];
     assert.equal(pickGateway(gateways, "a")?.instanceId, "near");

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/discovery/v1/discovery.proto.
  */
 export const file_parley_discovery_v1_discovery: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvZGlzY292ZXJ5L3YxL2Rpc2NvdmVyeS5wcm90bxITcGFybGV5LmRpc2NvdmVyeS52MSKVAQoISW5zdGFuY2USDwoHc2VydmljZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEgwKBHpvbmUYBCABKAkSDAoEbG9hZBgFIAEoDRIQCghjYXBhY2l0eRgGIAEoDRIQCghkcmFpbmluZxgHIAEoCBISCgpwdWJsaWNfdXJsGAggASgJIiIKElBpY2tHYXRld2F5UmVxdWVzdBIMCgR6b25lGAEgASgJIkUKE1BpY2tHYXRld2F5UmVzcG9uc2USCwoDdXJsGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEgwKBHpvbmUYAyABKAkiJwoUTGlzdEluc3RhbmNlc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCSJJChVMaXN0SW5zdGFuY2VzUmVzcG9uc2USMAoJaW5zdGFuY2VzGAEgAygLMh0ucGFybGV5LmRpc2NvdmVyeS52MS5JbnN0YW5jZTLcAQoQRGlzY292ZXJ5U2VydmljZRJgCgtQaWNrR2F0ZXdheRInLnBhcmxleS5kaXNjb3ZlcnkudjEuUGlja0dhdGV3YXlSZXF1ZXN0GigucGFybGV5LmRpc2NvdmVyeS52MS5QaWNrR2F0ZXdheVJlc3BvbnNlEmYKDUxpc3RJbnN0YW5jZXMSKS5wYXJsZXkuZGlzY292ZXJ5LnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GioucGFybGV5LmRpc2NvdmVyeS52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("CiNwYXJsZXkvZGlzY292ZXJ5L3YxL2Rpc2NvdmVyeS5wcm90bxITcGFybGV5LmRpc2NvdmVyeS52MSKVAQoISW5zdGFuY2USDwoHc2VydmljZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEgwKBHpvbmUYBCABKAkSDAoEbG9hZBgFIAEoDRIQCghjYXBhY2l0eRgGIAEoDRIQCghkcmFpbmluZxgHIAEoCBISCgpwdWJsaWNfdXJsGAggASgJIjYKElBpY2tHYXRld2F5UmVxdWVzdBIMCgR6b25lGAEgASgJEhIKCmF2b2lkX3VybHMYAiADKAkiRQoTUGlja0dhdGV3YXlSZXNwb25zZRILCgN1cmwYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSDAoEem9uZRgDIAEoCSInChRMaXN0SW5zdGFuY2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJIkkKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIwCglpbnN0YW5jZXMYASADKAsyHS5wYXJsZXkuZGlzY292ZXJ5LnYxLkluc3RhbmNlMtwBChBEaXNjb3ZlcnlTZXJ2aWNlEmAKC1BpY2tHYXRld2F5EicucGFybGV5LmRpc2NvdmVyeS52MS5QaWNrR2F0ZXdheVJlcXVlc3QaKC5wYXJsZXkuZGlzY292ZXJ5LnYxLlBpY2tHYXRld2F5UmVzcG9uc2USZgoNTGlzdEluc3RhbmNlcxIpLnBhcmxleS5kaXNjb3ZlcnkudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaKi5wYXJsZXkuZGlzY292ZXJ5LnYxLkxpc3RJbnN0YW5jZXNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * A registered, live service instance.
@@ -95,6 +95,16 @@ export type PickGatewayRequest = Message<"parley.discovery.v1.PickGatewayRequest
    * @generated from field: string zone = 1;
    */
   zone: string;
+
+  /**
+   * Public URLs of gateways the client just lost or could not reach (at most
+   * 8, each at most 2,048 characters): chosen only when no other gateway
+   * qualifies. A dead gateway stays registered until its lease runs out, so
+   * without this its clients could be sent back to it for that long.
+   *
+   * @generated from field: repeated string avoid_urls = 2;
+   */
+  avoidUrls: string[];
 };
 
 /**

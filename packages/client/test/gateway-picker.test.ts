@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { GatewayPicker } from "../src/pick-gateway.js";
+
+/** A discovery endpoint on loopback that names gateways in turn and records what each PickGateway asked. */
+describe("gateway picker", () => {
+  const asked: { zone?: string; avoidUrls?: string[] }[] = [];
+  let server: Server;
+  let url = "";
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        asked.push(JSON.parse(body) as { zone?: string; avoidUrls?: string[] });
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ url: `ws://gw-${asked.length}.example.com/ws`, instanceId: `gw-${asked.length}` }));
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    url = `http://127.0.0.1:${address.port}`;
+  });
+  after(() => server.close());
+
+  it("asks discovery to avoid the gateways whose connections ended, newest first, until a connection is welcomed", async () => {
+    const picker = new GatewayPicker({ url, zone: "a" });
+    assert.equal(await picker.pick(1_000), "ws://gw-1.example.com/ws");
+    assert.deepEqual(asked.at(-1), { zone: "a" }, "nothing to avoid at first");
+    picker.lost();
+    assert.equal(await picker.pick(1_000), "ws://gw-2.example.com/ws");
+    assert.deepEqual(asked.at(-1), { zone: "a", avoidUrls: ["ws://gw-1.example.com/ws"] });
+    for (let i = 0; i < 5; i++) {
+      picker.lost();
+      await picker.pick(1_000);
+    }
+    assert.deepEqual(
+      asked.at(-1)?.avoidUrls,
+      [6, 5, 4, 3].map((n) => `ws://gw-${n}.example.com/ws`),
+      "the last four lost, newest first",
+    );
+    picker.welcomed();
+    await picker.pick(1_000);
+    assert.deepEqual(asked.at(-1), { zone: "a" }, "a welcome clears the list");
+  });
+});
