@@ -17,15 +17,7 @@ import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
 import { InboxTracker } from "./inbox.js";
-import {
-  endpoint,
-  resolveOptions,
-  type ClientEvents,
-  type DisconnectInfo,
-  type ParleyClientOptions,
-  type ResolvedOptions,
-  type TokenReason,
-} from "./options.js";
+import { disconnectInfo, endpoint, resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { ReadyGate } from "./ready-gate.js";
 import type { SocketCloseInfo } from "./socket.js";
@@ -403,9 +395,4 @@ export class ParleyClient extends Emitter<ClientEvents> {
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new ParleyError("INTERNAL", "the reply lacked its conversation");
   return value;
-}
-
-/** What a close tells the application; the HTTP status only when the platform saw one. */
-function disconnectInfo(info: SocketCloseInfo): Pick<DisconnectInfo, "code" | "reason" | "httpStatus"> {
-  return { code: info.code, reason: info.reason, ...(info.httpStatus !== undefined ? { httpStatus: info.httpStatus } : {}) };
 }

@@ -5,7 +5,7 @@ import { WS_PATH, type CloseAction, type WireFormat } from "@parley/wire";
 import type { BackoffOptions } from "./backoff.js";
 import type { ParleyError } from "./errors.js";
 import type { DiscoveryOptions } from "./pick-gateway.js";
-import { defaultSocketFactory, type SocketFactory } from "./socket.js";
+import { defaultSocketFactory, type SocketCloseInfo, type SocketFactory } from "./socket.js";
 
 /** Why the client asks for a token: to connect, or because the server refused the last one (401, close 41xx). */
 export type TokenReason = "connect" | "refused";
@@ -138,4 +138,9 @@ export function endpoint(url: string): string {
 function positive(value: number, name: string): number {
   if (!(value > 0)) throw new RangeError(`${name} must be positive`);
   return value;
+}
+
+/** What a close tells the application; the HTTP status only when the platform saw one. */
+export function disconnectInfo(info: SocketCloseInfo): Pick<DisconnectInfo, "code" | "reason" | "httpStatus"> {
+  return { code: info.code, reason: info.reason, ...(info.httpStatus !== undefined ? { httpStatus: info.httpStatus } : {}) };
 }
