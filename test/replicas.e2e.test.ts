@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { ParleyClient } from "@parley/client";
-import { Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
+import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
 import { addressWeight, rendezvous } from "../gateway/src/adapters/chat-links.js";
 import { callApi } from "./support/http-api.js";
@@ -262,5 +262,39 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
     const tookMs = Date.now() - killedAt;
     console.log(`the orphaned message reached bob ${tookMs} ms after its chat instance was killed`);
     assert.ok(tookMs <= 2_000, `bob waited ${tookMs} ms`);
+  });
+
+  it("sends a push once, through the other notify instance, when one of two is SIGKILLed", async () => {
+    const first = procs.notify!;
+    const second = await startProcess(
+      "services/notify/src/main.ts",
+      { ...as("notify"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, NOTIFY_PORT: "0", NOTIFY_RECORDING: "true" },
+      "notify service listening",
+    );
+    procs.notify2 = second;
+    const alice = await device("notify_alice", procs.g1!);
+    await callApi(procs.g2!.url, "SignUp", { username: "notify_bob", password: "correct horse battery" });
+    const bob = await callApi(procs.g2!.url, "LogIn", { username: "notify_bob", password: "correct horse battery", deviceName: "phone" });
+    const bobId = BigInt(bob.body.profile.userId);
+    await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-notify-bob" }, bob.body.session.accessToken);
+    const { conversationId } = await alice.client.openDirect(bobId);
+    // Dead but still registered until its lease runs out: hand-offs that reach it fail and are retried on the other.
+    await first.stop("SIGKILL");
+    const ack = await alice.client.send(conversationId, "anyone there?");
+    const ops = createClient(NotifyService, credentials.plane("operator:test").transport(new URL(second.url).host, "notify"));
+    const eventId = `message:${ack.messageId}:${bobId}`;
+    const sent = await until(
+      async () => {
+        const found = (await ops.listUserNotifications({ userId: bobId })).notifications.find((n) => n.eventId === eventId);
+        return found?.deliveries.every((d) => d.state === DeliveryState.SENT) && found;
+      },
+      "the push sent by the surviving notify instance",
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    assert.deepEqual(
+      sent.deliveries.map((d) => d.state),
+      [DeliveryState.SENT],
+      "one delivery, sent once",
+    );
   });
 });
