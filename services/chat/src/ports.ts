@@ -56,6 +56,21 @@ export interface GroupChange {
   systemMessage: StoredMessage;
 }
 
+/** A group to create, with its members and the system message that records the creation. */
+export interface NewGroup {
+  id: bigint;
+  name: string;
+  settings: GroupSettings;
+  members: { userId: bigint; role: MemberRole }[];
+  systemMessage: StoredMessage;
+}
+
+/** A group after a change, and the outcome of storing the system message that records it. */
+export interface GroupWritten {
+  conversation: ConversationRecord;
+  outcome: SendOutcome;
+}
+
 /** Per member of a conversation: whether one message reached a device of theirs and whether they read it. */
 export interface Receipt {
   userId: bigint;
@@ -156,13 +171,7 @@ export interface MessageStore {
    * `systemMessage` (sender 0, empty clientMsgId) with an entry in every
    * member's inbox, in one transaction.
    */
-  createGroup(input: {
-    id: bigint;
-    name: string;
-    settings: GroupSettings;
-    members: { userId: bigint; role: MemberRole }[];
-    systemMessage: StoredMessage;
-  }): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }>;
+  createGroup(input: NewGroup): Promise<GroupWritten>;
   /**
    * In one transaction: locks the conversation, calls `decide` with its
    * current state (throws ConversationMissingError first when it does not
@@ -172,10 +181,7 @@ export interface MessageStore {
    * Added members get history from 0 when the group's settings (after the
    * change) make history visible, else from the system message's id.
    */
-  updateGroup(
-    conversationId: bigint,
-    decide: (current: ConversationRecord) => GroupChange,
-  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }>;
+  updateGroup(conversationId: bigint, decide: (current: ConversationRecord) => GroupChange): Promise<GroupWritten>;
 
   /**
    * Stores the message once and appends an inbox entry to each recipient,

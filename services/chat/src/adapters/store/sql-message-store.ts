@@ -6,10 +6,10 @@ import {
   type ConversationRecord,
   type ConversationSummary,
   type GroupChange,
-  type GroupSettings,
+  type GroupWritten,
+  type NewGroup,
   type InboxEntry,
   type InboxItem,
-  type MemberRole,
   type MessageStore,
   type Receipt,
   type SendOutcome,
@@ -93,13 +93,7 @@ export class SqlMessageStore implements MessageStore {
     return loadConversation(this.db, id, false);
   }
 
-  async createGroup(input: {
-    id: bigint;
-    name: string;
-    settings: GroupSettings;
-    members: { userId: bigint; role: MemberRole }[];
-    systemMessage: StoredMessage;
-  }): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+  async createGroup(input: NewGroup): Promise<GroupWritten> {
     checkSystemMessage(input.id, input.systemMessage);
     return this.db.transaction(async (tx) => {
       await tx.query(
@@ -112,10 +106,7 @@ export class SqlMessageStore implements MessageStore {
     });
   }
 
-  async updateGroup(
-    conversationId: bigint,
-    decide: (current: ConversationRecord) => GroupChange,
-  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+  async updateGroup(conversationId: bigint, decide: (current: ConversationRecord) => GroupChange): Promise<GroupWritten> {
     return this.db.transaction(async (tx) => {
       // The row lock makes concurrent changes and member-addressed sends take turns: decide() sees what it changes.
       const current = await loadConversation(tx, conversationId, true);

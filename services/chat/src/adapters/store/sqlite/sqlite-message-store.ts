@@ -5,9 +5,9 @@ import {
   type ConversationRecord,
   type ConversationSummary,
   type GroupChange,
-  type GroupSettings,
+  type GroupWritten,
+  type NewGroup,
   type InboxEntry,
-  type MemberRole,
   type MessageStore,
   type Receipt,
   type SendOutcome,
@@ -54,22 +54,13 @@ export class SqliteMessageStore implements MessageStore {
     return this.conversations.getConversation(id);
   }
 
-  async createGroup(input: {
-    id: bigint;
-    name: string;
-    settings: GroupSettings;
-    members: { userId: bigint; role: MemberRole }[];
-    systemMessage: StoredMessage;
-  }): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+  async createGroup(input: NewGroup): Promise<GroupWritten> {
     checkSystemMessage(input.id, input.systemMessage);
     const { conversation, stored } = await this.conversations.createGroup(input);
     return { conversation, outcome: toOutcome(input.systemMessage, stored) };
   }
 
-  updateGroup(
-    conversationId: bigint,
-    decide: (current: ConversationRecord) => GroupChange,
-  ): Promise<{ conversation: ConversationRecord; outcome: SendOutcome }> {
+  updateGroup(conversationId: bigint, decide: (current: ConversationRecord) => GroupChange): Promise<GroupWritten> {
     return this.groupTurns.run(conversationId, async () => {
       // Another store on the same engine may change the group between the read and the write: then decide again.
       for (let attempt = 1; ; attempt++) {
