@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ParleyClient } from "@parley/client";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
-import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
+import { until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
-import { startProcess, type ServiceProcess } from "./support/process.js";
+import { EtcdMesh } from "./support/etcd-mesh.js";
 
 /** Short leases so a killed gateway leaves the registry within seconds (production default: 10 s). */
-const TTL_SECONDS = "3";
+const TTL_SECONDS = 3;
 
 interface Device {
   name: string;
@@ -21,59 +18,29 @@ interface Device {
 }
 
 describe("discovery: every service found through etcd, two gateways, PickGateway, failover and drain", () => {
-  let database: ThrowawayDatabase;
-  let dataDir: string;
-  const etcd = { ETCD_ENDPOINTS: testEtcdUrl(), ETCD_PREFIX: uniqueEtcdPrefix("mesh"), DISCOVERY_LEASE_TTL_SECONDS: TTL_SECONDS };
-  const procs: Record<string, ServiceProcess> = {};
-  const credentials = testCredentials();
-  const as = (principal: string) => credentials.env(principal);
+  let mesh: EtcdMesh;
+  let procs: EtcdMesh["procs"];
   const devices: Device[] = [];
-
-  const gatewayEnv = (zone: string, id: string) => ({
-    ...as("gateway"),
-    ...etcd,
-    ZONE: zone,
-    GATEWAY_ID: id,
-    PORT: "0",
-    GATEWAY_INTERNAL_PORT: "0",
-    GATEWAY_HEARTBEAT_INTERVAL_MS: "1000",
-    SHUTDOWN_GRACE_MS: "2000",
-  });
-  const startGateway = async (zone: string, id: string) => (procs[id] = await startProcess("gateway/src/main.ts", gatewayEnv(zone, id), "gateway listening"));
+  const startGateway = (zone: string, id: string) =>
+    mesh.start("gateway", id, { ZONE: zone, GATEWAY_ID: id, GATEWAY_HEARTBEAT_INTERVAL_MS: "1000", SHUTDOWN_GRACE_MS: "2000" });
   /** Any live gateway's public API serves PickGateway. */
-  const api = () => (procs.g1?.child.exitCode === null && procs.g1.child.signalCode === null ? procs.g1.url : procs.g2!.url);
+  const api = () => (mesh.alive("g1") ? procs.g1!.url : procs.g2!.url);
 
   before(async () => {
-    database = await createThrowawayDatabase("parley_mesh");
-    dataDir = await mkdtemp(join(tmpdir(), "parley-mesh-"));
-    const db = { DATABASE_URL: database.url, DATA_DIR: dataDir };
+    mesh = await EtcdMesh.open("mesh", { leaseTtlSeconds: TTL_SECONDS });
+    procs = mesh.procs;
     // No service is given another's address: each registers in etcd and finds the others there.
-    procs.account = await startProcess(
-      "services/account/src/main.ts",
-      { ...as("account"), ...db, ...etcd, ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url"), ACCOUNT_SCRYPT_LOG_N: "10" },
-      "account service listening",
-    );
-    procs.idgen = await startProcess("services/idgen/src/main.ts", { ...as("idgen"), ...etcd, IDGEN_PORT: "0" }, "idgen listening");
-    procs.presence = await startProcess(
-      "services/presence/src/main.ts",
-      { ...as("presence"), ...db, ...etcd, PRESENCE_PORT: "0", PRESENCE_GRACE_MS: "1000" },
-      "presence service listening",
-    );
-    procs.chat = await startProcess(
-      "services/chat/src/main.ts",
-      { ...as("chat"), ...db, ...etcd, CHAT_PORT: "0", CHAT_PUSH_ENABLED: "false" },
-      "chat service listening",
-    );
+    await mesh.start("account", "account", { ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 5).toString("base64url") });
+    await mesh.start("idgen", "idgen");
+    await mesh.start("presence", "presence", { PRESENCE_GRACE_MS: "1000" });
+    await mesh.start("chat", "chat", { CHAT_PUSH_ENABLED: "false" });
     await startGateway("zone-a", "g1");
     await startGateway("zone-b", "g2");
   });
 
   after(async () => {
     await Promise.all(devices.map((d) => d.client.close()));
-    await Promise.all(Object.values(procs).map((p) => p.stop("SIGKILL")));
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
-    credentials.close();
+    await mesh?.close();
   });
 
   async function device(username: string, zone: string): Promise<Device & { userId: bigint }> {

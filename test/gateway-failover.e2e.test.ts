@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ParleyClient } from "@parley/client";
-import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
+import { until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
-import { startProcess, type ServiceProcess } from "./support/process.js";
+import { EtcdMesh } from "./support/etcd-mesh.js";
 
 /**
  * Issue 15 asks that a dead gateway's 2,000 clients be back on the others
@@ -21,63 +18,27 @@ const DEVICES_PER_USER = 10;
 const BACK_WITHIN_MS = 5_000;
 
 describe("gateway failover: the clients of a SIGKILLed gateway, with the production lease TTL (10 s)", () => {
-  let database: ThrowawayDatabase;
-  let dataDir: string;
-  // No DISCOVERY_LEASE_TTL_SECONDS: the dead gateway stays registered for up to 10 s, as in production.
-  const etcd = { ETCD_ENDPOINTS: testEtcdUrl(), ETCD_PREFIX: uniqueEtcdPrefix("failover") };
-  const procs: Record<string, ServiceProcess> = {};
-  const credentials = testCredentials();
-  const as = (principal: string) => credentials.env(principal);
+  let mesh: EtcdMesh;
   const clients: ParleyClient[] = [];
 
   before(async () => {
-    database = await createThrowawayDatabase("parley_failover");
-    dataDir = await mkdtemp(join(tmpdir(), "parley-failover-"));
-    const db = { DATABASE_URL: database.url, DATA_DIR: dataDir };
-    procs.account = await startProcess(
-      "services/account/src/main.ts",
-      {
-        ...as("account"),
-        ...db,
-        ...etcd,
-        ACCOUNT_PORT: "0",
-        ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 8).toString("base64url"),
-        ACCOUNT_SCRYPT_LOG_N: "10",
-        ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
-      },
-      "account service listening",
-    );
-    procs.idgen = await startProcess("services/idgen/src/main.ts", { ...as("idgen"), ...etcd, IDGEN_PORT: "0" }, "idgen listening");
-    procs.presence = await startProcess(
-      "services/presence/src/main.ts",
-      { ...as("presence"), ...db, ...etcd, PRESENCE_PORT: "0" },
-      "presence service listening",
-    );
-    procs.chat = await startProcess(
-      "services/chat/src/main.ts",
-      { ...as("chat"), ...db, ...etcd, CHAT_PORT: "0", CHAT_PUSH_ENABLED: "false" },
-      "chat service listening",
-    );
-    const gateway = (zone: string, id: string) =>
-      startProcess(
-        "gateway/src/main.ts",
-        { ...as("gateway"), ...etcd, ZONE: zone, GATEWAY_ID: id, PORT: "0", GATEWAY_INTERNAL_PORT: "0" },
-        "gateway listening",
-      );
-    [procs.g1, procs.g2] = await Promise.all([gateway("zone-a", "g1"), gateway("zone-b", "g2")]);
+    // No lease TTL given: the dead gateway stays registered for up to 10 s, as in production.
+    mesh = await EtcdMesh.open("failover");
+    await mesh.start("account", "account");
+    await mesh.start("idgen", "idgen");
+    await mesh.start("presence", "presence");
+    await mesh.start("chat", "chat", { CHAT_PUSH_ENABLED: "false" });
+    await Promise.all([mesh.start("gateway", "g1", { ZONE: "zone-a", GATEWAY_ID: "g1" }), mesh.start("gateway", "g2", { ZONE: "zone-b", GATEWAY_ID: "g2" })]);
   });
 
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(Object.values(procs).map((p) => p.stop("SIGKILL")));
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
-    credentials.close();
+    await mesh?.close();
   });
 
   /** Access tokens for USERS users on DEVICES_PER_USER devices each, 16 calls at a time. */
   async function tokens(): Promise<string[]> {
-    const api = procs.g2!.url;
+    const api = mesh.procs.g2!.url;
     const all: string[] = [];
     let next = 0;
     const worker = async () => {
@@ -96,8 +57,8 @@ describe("gateway failover: the clients of a SIGKILLed gateway, with the product
   }
 
   it(`has all ${USERS * DEVICES_PER_USER} clients back on the live gateway within 5 s, though the dead one is still registered`, async () => {
-    const discovery = { url: [procs.g1!.url, procs.g2!.url], zone: "zone-a" };
-    for (const token of await tokens()) clients.push(new ParleyClient({ url: procs.g1!.url, discovery, token }));
+    const discovery = { url: [mesh.procs.g1!.url, mesh.procs.g2!.url], zone: "zone-a" };
+    for (const token of await tokens()) clients.push(new ParleyClient({ url: mesh.procs.g1!.url, discovery, token }));
     // Connected 200 at a time, all to zone-a's gateway.
     for (let i = 0; i < clients.length; i += 200) await Promise.all(clients.slice(i, i + 200).map((c) => c.connect()));
     assert.ok(
@@ -118,7 +79,7 @@ describe("gateway failover: the clients of a SIGKILLed gateway, with the product
     const back = () => clients.every((c) => lost.has(c) && c.state === "open");
 
     const killedAt = Date.now();
-    await procs.g1!.stop("SIGKILL");
+    await mesh.procs.g1!.stop("SIGKILL");
     try {
       await until(back, "every client open again", { timeoutMs: 60_000, intervalMs: 20 });
     } catch (err) {

@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { ParleyClient } from "@parley/client";
 import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
-import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, until, type ThrowawayDatabase } from "@parley/testkit";
+import { until } from "@parley/testkit";
 import { addressWeight, rendezvous } from "../gateway/src/adapters/chat-links.js";
 import { callApi } from "./support/http-api.js";
-import { startProcess, type ServiceProcess } from "./support/process.js";
+import { EtcdMesh } from "./support/etcd-mesh.js";
+import type { ServiceProcess } from "./support/process.js";
 
 /** Short leases so a killed instance leaves the registry within seconds (production default: 10 s). */
-const TTL_SECONDS = "3";
+const LEASE_TTL_SECONDS = 3;
 /** Issue 15: with one instance of a service gone, sends keep being acked within 2 s. */
 const ACK_GAP_LIMIT_MS = 2_000;
 
@@ -27,78 +25,29 @@ interface Device {
 }
 
 describe("replicas: two chat and two idgen instances behind two gateways, found through etcd", () => {
-  let database: ThrowawayDatabase;
-  let dataDir: string;
-  const etcd = { ETCD_ENDPOINTS: testEtcdUrl(), ETCD_PREFIX: uniqueEtcdPrefix("replicas"), DISCOVERY_LEASE_TTL_SECONDS: TTL_SECONDS };
-  const procs: Record<string, ServiceProcess> = {};
-  const credentials = testCredentials();
-  const as = (principal: string) => credentials.env(principal);
+  let mesh: EtcdMesh;
+  let procs: EtcdMesh["procs"];
   const devices: Device[] = [];
-  const startChat = async (name: string) =>
-    (procs[name] = await startProcess(
-      "services/chat/src/main.ts",
-      // debug: the test waits for a push hand-off attempt to fail
-      { ...as("chat"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, CHAT_PORT: "0", LOG_LEVEL: "debug" },
-      "chat service listening",
-    ));
-  const startNotify = async () =>
-    (procs.notify = await startProcess(
-      "services/notify/src/main.ts",
-      { ...as("notify"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, NOTIFY_PORT: "0", NOTIFY_RECORDING: "true" },
-      "notify service listening",
-    ));
-  const gatewayEnv = (zone: string, id: string) => ({
-    ...as("gateway"),
-    ...etcd,
-    ZONE: zone,
-    GATEWAY_ID: id,
-    PORT: "0",
-    GATEWAY_INTERNAL_PORT: "0",
-    SHUTDOWN_GRACE_MS: "2000",
-  });
+  // debug: the push test waits for a hand-off attempt to fail
+  const startChat = (name: string) => mesh.start("chat", name, { LOG_LEVEL: "debug" });
+  const startNotify = () => mesh.start("notify", "notify");
+  const startGateway = (zone: string, id: string) => mesh.start("gateway", id, { ZONE: zone, GATEWAY_ID: id, SHUTDOWN_GRACE_MS: "2000" });
 
   before(async () => {
-    database = await createThrowawayDatabase("parley_replicas");
-    dataDir = await mkdtemp(join(tmpdir(), "parley-replicas-"));
-    procs.account = await startProcess(
-      "services/account/src/main.ts",
-      {
-        ...as("account"),
-        DATABASE_URL: database.url,
-        DATA_DIR: dataDir,
-        ...etcd,
-        ACCOUNT_PORT: "0",
-        ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 6).toString("base64url"),
-        ACCOUNT_SCRYPT_LOG_N: "10",
-        ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
-      },
-      "account service listening",
-    );
+    mesh = await EtcdMesh.open("replicas", { leaseTtlSeconds: LEASE_TTL_SECONDS });
+    procs = mesh.procs;
+    await mesh.start("account", "account");
     // No worker id configured: each idgen leases its own through etcd.
-    await Promise.all(
-      ["idgen1", "idgen2"].map(
-        async (name) => (procs[name] = await startProcess("services/idgen/src/main.ts", { ...as("idgen"), ...etcd, IDGEN_PORT: "0" }, "idgen listening")),
-      ),
-    );
-    procs.presence = await startProcess(
-      "services/presence/src/main.ts",
-      { ...as("presence"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, PRESENCE_PORT: "0" },
-      "presence service listening",
-    );
+    await Promise.all(["idgen1", "idgen2"].map((name) => mesh.start("idgen", name)));
+    await mesh.start("presence", "presence");
     await startNotify();
     await Promise.all([startChat("chat1"), startChat("chat2")]);
-    [procs.g1, procs.g2] = await Promise.all([
-      startProcess("gateway/src/main.ts", gatewayEnv("zone-a", "g1"), "gateway listening"),
-      startProcess("gateway/src/main.ts", gatewayEnv("zone-b", "g2"), "gateway listening"),
-    ]);
+    await Promise.all([startGateway("zone-a", "g1"), startGateway("zone-b", "g2")]);
   });
 
   after(async () => {
     await Promise.all(devices.map((d) => d.client.close()));
-    await Promise.all(Object.values(procs).map((p) => p.stop("SIGKILL")));
-    await database?.drop();
-    await rm(dataDir, { recursive: true, force: true });
-    credentials.close();
+    await mesh?.close();
   });
 
   async function device(username: string, gateway: ServiceProcess): Promise<Device> {
@@ -118,9 +67,9 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
 
   /** The live chat instance a user's commands go to, chosen as the gateways choose it. */
   const chatOf = (userId: bigint) => {
-    const live = Object.entries(procs)
-      .filter(([name, proc]) => name.startsWith("chat") && proc.child.exitCode === null && proc.child.signalCode === null)
-      .map(([, proc]) => proc);
+    const live = Object.keys(procs)
+      .filter((name) => name.startsWith("chat") && mesh.alive(name))
+      .map((name) => procs[name]!);
     return rendezvous(userId, live, (chat) => addressWeight(new URL(chat.url).host))!;
   };
 
@@ -228,7 +177,7 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
     await until(() => hers.output().split("\n").some(failedAttempt(2)), "her instance's second hand-off attempt to fail");
     await hers.stop("SIGKILL");
     await startNotify();
-    const ops = createClient(NotifyService, credentials.plane("operator:test").transport(new URL(procs.notify!.url).host, "notify"));
+    const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(procs.notify!.url).host, "notify"));
     const listed = await until(
       async () => {
         const found = await ops.listUserNotifications({ userId: bobId });
@@ -266,12 +215,7 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
 
   it("sends a push once, through the other notify instance, when one of two is SIGKILLed", async () => {
     const first = procs.notify!;
-    const second = await startProcess(
-      "services/notify/src/main.ts",
-      { ...as("notify"), DATABASE_URL: database.url, DATA_DIR: dataDir, ...etcd, NOTIFY_PORT: "0", NOTIFY_RECORDING: "true" },
-      "notify service listening",
-    );
-    procs.notify2 = second;
+    const second = await mesh.start("notify", "notify2");
     const alice = await device("notify_alice", procs.g1!);
     await callApi(procs.g2!.url, "SignUp", { username: "notify_bob", password: "correct horse battery" });
     const bob = await callApi(procs.g2!.url, "LogIn", { username: "notify_bob", password: "correct horse battery", deviceName: "phone" });
@@ -281,7 +225,7 @@ describe("replicas: two chat and two idgen instances behind two gateways, found 
     // Dead but still registered until its lease runs out: hand-offs that reach it fail and are retried on the other.
     await first.stop("SIGKILL");
     const ack = await alice.client.send(conversationId, "anyone there?");
-    const ops = createClient(NotifyService, credentials.plane("operator:test").transport(new URL(second.url).host, "notify"));
+    const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(second.url).host, "notify"));
     const eventId = `message:${ack.messageId}:${bobId}`;
     const sent = await until(
       async () => {
