@@ -1,0 +1,104 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createThrowawayDatabase, testCredentials, type TestCredentials, type ThrowawayDatabase } from "@parley/testkit";
+import { startProcess, type ServiceProcess } from "./process.js";
+
+const SECRET = Buffer.alloc(32, 7).toString("base64url");
+
+/**
+ * Every service its own process over real gRPC, each given the others'
+ * addresses (no registry), with its own key, the shared trust file and a
+ * certificate from a private CA: the distributed mode's internal plane as
+ * in production, accounts in a throwaway Postgres database. The processes
+ * are fields so tests can kill one and start it again on its port.
+ */
+export class TlsMesh {
+  readonly credentials: TestCredentials = testCredentials({ tls: true });
+  account!: ServiceProcess;
+  idgen!: ServiceProcess;
+  presence!: ServiceProcess;
+  notify!: ServiceProcess;
+  chat!: ServiceProcess;
+  gateway!: ServiceProcess;
+
+  private constructor(
+    readonly database: ThrowawayDatabase,
+    private readonly dataDir: string,
+  ) {}
+
+  static async start(): Promise<TlsMesh> {
+    const mesh = new TlsMesh(await createThrowawayDatabase("parley_e2e"), await mkdtemp(join(tmpdir(), "parley-distributed-")));
+    [mesh.account, mesh.idgen] = await Promise.all([
+      startProcess("services/account/src/main.ts", mesh.accountEnv("0"), "account service listening"),
+      startProcess("services/idgen/src/main.ts", { ...mesh.as("idgen"), IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
+    ]);
+    mesh.presence = await startProcess("services/presence/src/main.ts", mesh.presenceEnv("0"), "presence service listening");
+    mesh.notify = await startProcess(
+      "services/notify/src/main.ts",
+      { ...mesh.as("notify"), NOTIFY_PORT: "0", DATABASE_URL: mesh.database.url, ACCOUNT_ADDRESS: mesh.account.url, NOTIFY_RECORDING: "true" },
+      "notify service listening",
+    );
+    mesh.chat = await startProcess("services/chat/src/main.ts", mesh.chatEnv("0"), "chat service listening");
+    mesh.gateway = await startProcess("gateway/src/main.ts", mesh.gatewayEnv("0"), "gateway listening");
+    return mesh;
+  }
+
+  /** A process's key, trust file and certificate. */
+  as(principal: string): Record<string, string> {
+    return this.credentials.env(principal);
+  }
+
+  // Sign-ups per address lifted: every user here signs up from 127.0.0.1 (test/brute-force.e2e.test.ts tests the limit).
+  accountEnv(port: string): Record<string, string> {
+    return {
+      ...this.as("account"),
+      ACCOUNT_PORT: port,
+      DATABASE_URL: this.database.url,
+      DATA_DIR: this.dataDir,
+      ACCOUNT_TOKEN_SECRET: SECRET,
+      ACCOUNT_SCRYPT_LOG_N: "10",
+      ACCOUNT_SIGNUPS_PER_ADDRESS: "0",
+    };
+  }
+
+  presenceEnv(port: string): Record<string, string> {
+    return { ...this.as("presence"), PRESENCE_PORT: port, DATABASE_URL: this.database.url, ACCOUNT_ADDRESS: this.account.url, PRESENCE_GRACE_MS: "1500" };
+  }
+
+  chatEnv(port: string): Record<string, string> {
+    return {
+      ...this.as("chat"),
+      CHAT_PORT: port,
+      DATABASE_URL: this.database.url,
+      ACCOUNT_ADDRESS: this.account.url,
+      IDGEN_ADDRESS: this.idgen.url,
+      PRESENCE_ADDRESS: this.presence.url,
+      NOTIFY_ADDRESS: this.notify.url,
+    };
+  }
+
+  gatewayEnv(port: string): Record<string, string> {
+    return {
+      ...this.as("gateway"),
+      PORT: port,
+      GATEWAY_INTERNAL_PORT: "0",
+      ACCOUNT_ADDRESS: this.account.url,
+      CHAT_ADDRESS: this.chat.url,
+      PRESENCE_ADDRESS: this.presence.url,
+    };
+  }
+
+  /** A Connect client of `service` at `proc`, as `principal` (over TLS, with its service token). */
+  clientAs<S extends Parameters<typeof createClient>[0]>(service: S, principal: string, proc: ServiceProcess, audience: string) {
+    return createClient(service, this.credentials.plane(principal).transport(new URL(proc.url).host, audience));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.gateway, this.chat, this.presence, this.notify, this.account, this.idgen].map((p) => p?.stop("SIGKILL")));
+    await this.database?.drop();
+    await rm(this.dataDir, { recursive: true, force: true });
+    this.credentials.close();
+  }
+}
