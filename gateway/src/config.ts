@@ -35,6 +35,7 @@ export const gatewayEnv = {
   GATEWAY_MAX_SOCKETS_PER_DEVICE: env.int(1, 1_000, 4),
   GATEWAY_MAX_SOCKETS_PER_USER: env.int(1, 10_000, 16),
   GATEWAY_CAPACITY: env.int(1, 10_000_000, 10_000),
+  GATEWAY_LISTEN_BACKLOG: env.int(1, 65_535, 4_096),
   GATEWAY_TRUSTED_PROXIES: z
     .string()
     .default("")
@@ -86,6 +87,8 @@ export interface GatewayConfig {
   maxSocketsPerUser: number;
   /** Connections this gateway is sized for; PickGateway balances by load relative to it. */
   capacity: number;
+  /** The public port's accept queue: room for the clients of a dead gateway arriving at once. */
+  listenBacklog: number;
   /** Load balancers whose X-Forwarded-For names the client (addresses or CIDR ranges); empty: the socket's peer is the client. */
   trustedProxies: readonly string[];
   /** HTTPS/WSS certificate and key of the public port; undefined serves cleartext (loopback, or TLS ends at a proxy). */
@@ -128,6 +131,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     framesPerSecond: v.GATEWAY_FRAMES_PER_SECOND,
     frameBurst: v.GATEWAY_FRAME_BURST,
     capacity: v.GATEWAY_CAPACITY,
+    listenBacklog: v.GATEWAY_LISTEN_BACKLOG,
     trustedProxies: Object.freeze(v.GATEWAY_TRUSTED_PROXIES),
     publicUrl: v.GATEWAY_PUBLIC_URL,
     publicTls: v.PUBLIC_TLS_CERT_FILE === undefined ? undefined : { certFile: v.PUBLIC_TLS_CERT_FILE, keyFile: v.PUBLIC_TLS_KEY_FILE! },

@@ -119,6 +119,7 @@ export async function startGateway(
   const server = await startServer({
     host: config.host,
     port: config.port,
+    backlog: config.listenBacklog,
     routes: (router) => {
       gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs)(router);
       discovery.publicRoutes(router);

@@ -156,7 +156,8 @@ function presenceListFrame(id: bigint, presences: UserPresence[]): ServerFrame {
 
 function replyFrame(id: bigint, result: Reply["result"]): ServerFrame {
   if (result.case === "error") return errorFrame(id, result.value.code as Code, result.value.message);
-  if (result.case === undefined) return errorFrame(id, Code.Internal, "empty reply");
+  // get_cursor is the gateway's own command (at connect), never a client's request.
+  if (result.case === undefined || result.case === "getCursor") return errorFrame(id, Code.Internal, "empty reply");
   return create(ServerFrameSchema, { id, body: result });
 }
 

@@ -3,8 +3,9 @@ import type { Duplex } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { AccountInternalService, type SessionsEnded, type VerifyTokenResponse } from "@parley/contracts/parley/account/v1/account";
-import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
+import { TokenChecks } from "../adapters/token-checks.js";
+import type { SessionsEnded, VerifyTokenResponse } from "@parley/contracts/parley/account/v1/account";
+import { ChatService, GetCursorRequestSchema, type GetCursorResponse } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1/client";
 import { WS_PATH, type WireFormat } from "@parley/wire";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
@@ -61,7 +62,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       return "error" in handshake || handshake.protocol === undefined ? false : handshake.protocol;
     },
   });
-  const accounts = createClient(AccountInternalService, deps.account);
+  const tokens = new TokenChecks(deps.account);
   const chat = createClient(ChatService, deps.chatTransport);
   const connections = new Set<DeviceConnection>();
   const lanes = new UserLanes<QueuedFrame>(options.limits);
@@ -86,6 +87,19 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
     return undefined;
   }
 
+  /**
+   * The device's cursor and its user's head, asked on the chat stream (one
+   * message among many, not a call of its own); undefined when chat cannot
+   * answer. A chat instance older than the get_cursor command answers it
+   * with an error: it is then asked with the GetCursor call it knows.
+   */
+  async function readCursor(userId: bigint, deviceId: bigint): Promise<GetCursorResponse | undefined> {
+    const result = await deps.chatLink.call(userId, deviceId, { case: "getCursor", value: create(GetCursorRequestSchema) }).catch(() => undefined);
+    if (result?.case === "getCursor") return result.value;
+    if (result?.case !== "error" || (result.value.code !== Code.Internal && result.value.code !== Code.Unimplemented)) return undefined;
+    return chat.getCursor({}, { headers: actorHeaders(userId, deviceId) }).catch(() => undefined);
+  }
+
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       if (new URL(req.url ?? "/", "http://x").pathname !== WS_PATH) return refuse(socket, 404, "not found");
@@ -96,7 +110,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       if (!handshake.token) return refuse(socket, 401, "an access token is required");
       let identity: VerifyTokenResponse;
       try {
-        identity = await accounts.verifyToken({ accessToken: handshake.token });
+        identity = await tokens.check(handshake.token);
       } catch (err) {
         // An account outage says nothing about the token: 503 makes clients retry rather than log in again.
         if (isOutage(err)) return refuse(socket, 503, "the account service is unavailable; retry");
@@ -106,7 +120,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       }
       let capped = socketCapRefusal(identity.userId, identity.deviceId);
       if (capped) return refuse(socket, 429, capped);
-      const cursor = await chat.getCursor({}, { headers: actorHeaders(identity.userId, identity.deviceId) }).catch(() => undefined);
+      const cursor = await readCursor(identity.userId, identity.deviceId);
       if (cursor === undefined) return refuse(socket, 503, "chat is unavailable; retry");
       capped = socketCapRefusal(identity.userId, identity.deviceId);
       if (capped) return refuse(socket, 429, capped);

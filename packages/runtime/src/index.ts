@@ -11,6 +11,7 @@ export { exitOnSignal, failStartup } from "./shutdown.js";
 export { runService, SHUTDOWN_MARGIN_MS, type ServiceDefinition, type StartedService } from "./run-service.js";
 export { grpcTransport } from "./transport.js";
 export { AsyncQueue, TickBatcher } from "./async-queue.js";
+export { TurnBatch } from "./turn-batch.js";
 export { backoffDelayMs, JitteredBackoff, retryWithBackoff, type BackoffOptions, type RetryOptions } from "./backoff.js";
 export { countCodePoints, cutToCodePoints } from "./code-points.js";
 export * from "./auth/index.js";

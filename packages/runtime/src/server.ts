@@ -22,6 +22,13 @@ export interface ServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Connections the kernel may hold for the process before it accepts them
+   * (capped by net.core.somaxconn). Node's default, 511, overflows when
+   * thousands of clients reconnect at once: their connects are then dropped
+   * and retried by TCP after 1, 3, 7 s.
+   */
+  backlog?: number;
   /** Registers the process's services on the router. */
   routes: (router: ConnectRouter) => void;
   /** Names of the registered services, reported by the health service. */
@@ -163,7 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen(options.port, options.host, () => {
+    tcp.listen({ port: options.port, host: options.host, ...(options.backlog === undefined ? {} : { backlog: options.backlog }) }, () => {
       tcp.off("error", reject);
       resolve();
     });

@@ -15,9 +15,11 @@ export const accountAccess = accessPolicy(
       audience: "account",
       methods: {
         VerifyToken: { roles: ["gateway"] },
+        VerifyTokens: { roles: ["gateway"] },
         GetUsers: { roles: ["chat", "operator"] },
         CheckFriendship: { roles: ["chat", "presence"] },
         ListFriendIds: { roles: ["presence"] },
+        ListFriendIdsOf: { roles: ["presence"] },
         GetPresenceVisibility: { roles: ["presence"] },
         GetNotificationTargets: { roles: ["notify"] },
         RemovePushToken: { roles: ["notify"] },

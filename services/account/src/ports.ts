@@ -94,7 +94,8 @@ export interface AccountStore {
 
   /** Starts a session on the device, revoking its earlier live ones (returned as `replaced`). */
   startSession(userId: bigint, deviceId: bigint, refresh: RefreshRecord): Promise<{ session: SessionRecord; replaced: bigint[] }>;
-  findSession(id: bigint): Promise<SessionRecord | undefined>;
+  /** The sessions of these ids that exist, in no particular order (one round trip for a gateway's batch of log-ins). */
+  findSessions(ids: readonly bigint[]): Promise<SessionRecord[]>;
   findSessionByHandle(handle: string): Promise<SessionRecord | undefined>;
   /**
    * Replaces the refresh token only if the current hash is still
@@ -131,7 +132,8 @@ export interface AccountStore {
   removeFriend(userId: bigint, otherId: bigint): Promise<boolean>;
   listFriends(userId: bigint): Promise<FriendEntry[]>;
   friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none">;
-  friendIds(userId: bigint): Promise<bigint[]>;
+  /** Each user's friend ids, ascending; every asked user is a key (an empty list for none). */
+  friendIdsOf(userIds: readonly bigint[]): Promise<Map<bigint, bigint[]>>;
 
   /**
    * Sets (or, with `token` undefined, removes) the device's push token.

@@ -95,8 +95,16 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
 function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<ServiceImpl<typeof AccountInternalService>> {
   return {
     async verifyToken(req) {
-      const claims = await accounts.authenticate(req.accessToken);
-      return { userId: claims.userId, deviceId: claims.deviceId, sessionId: claims.sessionId, expiresAt: timestampFromDate(claims.expiresAt) };
+      return identity(await accounts.authenticate(req.accessToken));
+    },
+    async verifyTokens(req) {
+      checkBatch("access_tokens", req.accessTokens.length, "tokens");
+      const verdicts = await accounts.authenticateMany(req.accessTokens);
+      return {
+        verdicts: verdicts.map((v) =>
+          v instanceof NotAuthenticated ? { verdict: { case: "refusal", value: v.message } } : { verdict: { case: "identity", value: identity(v) } },
+        ),
+      };
     },
     async getUsers(req) {
       return { profiles: (await accounts.users(req.userIds)).map(toProfile) };
@@ -128,13 +136,30 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
       return { hiddenUserIds: [...(await accounts.hidingPresence(req.userIds))] };
     },
     async listFriendIds(req) {
-      return { friendIds: await accounts.friendIds(req.userId) };
+      return { friendIds: (await accounts.friendIdsOf([req.userId])).get(req.userId) ?? [] };
+    },
+    async listFriendIdsOf(req) {
+      checkBatch("user_ids", req.userIds.length, "users");
+      const lists = await accounts.friendIdsOf(req.userIds);
+      return { lists: req.userIds.map((userId) => ({ userId, friendIds: lists.get(userId) ?? [] })) };
     },
     // Ends without an error when the watcher goes away or the service stops (drain).
     watchAccountEvents(_req, context) {
       return accountEventStream(accounts.events, AbortSignal.any([context.signal, stopping]));
     },
   };
+}
+
+/** Most items one batched internal call may carry. */
+export const INTERNAL_BATCH_MAX = 1_000;
+
+function checkBatch(field: string, count: number, what: string): void {
+  if (count === 0) throw new InvalidInput(field, `must name at least one of the ${what}`);
+  if (count > INTERNAL_BATCH_MAX) throw new InvalidInput(field, `must name at most ${INTERNAL_BATCH_MAX} ${what}`);
+}
+
+function identity(claims: TokenClaims) {
+  return { userId: claims.userId, deviceId: claims.deviceId, sessionId: claims.sessionId, expiresAt: timestampFromDate(claims.expiresAt) };
 }
 
 function bearerToken(context: HandlerContext): string {

@@ -211,6 +211,23 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         }
         await h.api.getProfile({}, bearer(token));
       });
+      it("checks many tokens in one VerifyTokens call, each answered in its place", async () => {
+        const live = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "batch a" });
+        const ended = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "batch b" });
+        await h.api.logOut({}, bearer(ended.session!.accessToken));
+        const tokens = [live.session!.accessToken, "not.a.jwt", ended.session!.accessToken, live.session!.accessToken];
+        const { verdicts } = await h.internal.verifyTokens({ accessTokens: tokens });
+        assert.deepEqual(
+          verdicts.map((v) => v.verdict.case),
+          ["identity", "refusal", "refusal", "identity"],
+        );
+        const one = await h.internal.verifyToken({ accessToken: live.session!.accessToken });
+        assert.deepEqual(verdicts[0]!.verdict.value, one, "an identity as VerifyToken answers it");
+        assert.match(String(verdicts[1]!.verdict.value), /not valid/);
+        assert.match(String(verdicts[2]!.verdict.value), /session has ended/);
+        await rejects(h.internal.verifyTokens({ accessTokens: [] }), Code.InvalidArgument, /access_tokens must name at least one/);
+        await rejects(h.internal.verifyTokens({ accessTokens: Array.from({ length: 1_001 }, () => "x") }), Code.InvalidArgument, /at most 1000/);
+      });
       it("stops a token working at once when its device logs out", async () => {
         const login = await h.api.logIn({ username: "carol", password: PASSWORD, deviceName: "old phone" });
         const token = login.session!.accessToken;
@@ -281,6 +298,20 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         );
         const ids = await h.internal.listFriendIds({ userId: gina.profile!.userId });
         assert.deepEqual(ids.friendIds, [frank.profile!.userId]);
+        const [ginaId, frankId] = [gina.profile!.userId, frank.profile!.userId];
+        const lists = await h.internal.listFriendIdsOf({ userIds: [ginaId, 999_999_999n, frankId, ginaId] });
+        assert.deepEqual(
+          lists.lists.map((l) => [l.userId, l.friendIds]),
+          [
+            [ginaId, [frankId]],
+            [999_999_999n, []],
+            [frankId, [ginaId]],
+            [ginaId, [frankId]],
+          ],
+          "one list per asked id, in order, repeats included",
+        );
+        await rejects(h.internal.listFriendIdsOf({ userIds: [] }), Code.InvalidArgument, /user_ids must name at least one/);
+        await rejects(h.internal.listFriendIdsOf({ userIds: Array.from({ length: 1_001 }, (_, i) => BigInt(i + 1)) }), Code.InvalidArgument, /at most 1000/);
         const check = await h.internal.checkFriendship({ userId: frank.profile!.userId, otherUserId: gina.profile!.userId });
         assert.equal(check.state, FriendshipState.FRIENDS);
       });

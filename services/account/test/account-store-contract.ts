@@ -137,10 +137,13 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
           refreshExpiresAt: token.expiresAt,
           revoked: false,
         });
-        assert.deepEqual(await store.findSession(second.session.id), second.session);
+        assert.deepEqual(await findSession(store, second.session.id), second.session);
         assert.deepEqual(await store.findSessionByHandle(token.handle), second.session);
-        assert.equal((await store.findSession(first.session.id))?.revoked, true);
+        assert.equal((await findSession(store, first.session.id))?.revoked, true);
         assert.equal(await store.findSessionByHandle("no-such-handle"), undefined);
+        const both = await store.findSessions([first.session.id, 999_999_999n, second.session.id]);
+        assert.deepEqual(both.map((s) => s.id).sort(), [first.session.id, second.session.id].sort(), "unknown ids are left out");
+        assert.deepEqual(await store.findSessions([]), []);
         assert.equal(await store.revokeSession(second.session.id), true);
         assert.equal(await store.revokeSession(second.session.id), false, "already revoked");
       });
@@ -152,23 +155,23 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
         const start = refresh();
         const { session } = await store.startSession(user.id, device.id, start);
         assert.equal(await store.rotateRefresh(session.id, "not-the-hash", refresh(), 2), false);
-        assert.deepEqual(await store.findSession(session.id), session, "a wrong hash changes nothing");
+        assert.deepEqual(await findSession(store, session.id), session, "a wrong hash changes nothing");
         // Two refreshes with one token at the same moment: one wins.
         const race = await Promise.all([store.rotateRefresh(session.id, start.hash, refresh(), 2), store.rotateRefresh(session.id, start.hash, refresh(), 2)]);
         assert.deepEqual(race.sort(), [false, true]);
-        const afterRace = (await store.findSession(session.id))!;
+        const afterRace = (await findSession(store, session.id))!;
         assert.deepEqual(afterRace.usedRefreshHashes, [start.hash]);
         const next = refresh();
         assert.equal(await store.rotateRefresh(session.id, afterRace.refreshHash, next, 2), true);
         const third = refresh();
         assert.equal(await store.rotateRefresh(session.id, next.hash, third, 2), true);
-        const rotated = (await store.findSession(session.id))!;
+        const rotated = (await findSession(store, session.id))!;
         assert.deepEqual(rotated.usedRefreshHashes, [next.hash, afterRace.refreshHash], "newest first, at most 2");
         assert.deepEqual([rotated.handle, rotated.refreshHash, rotated.refreshExpiresAt], [third.handle, third.hash, third.expiresAt]);
         assert.equal(await store.findSessionByHandle(start.handle), undefined, "the old handle is gone");
         assert.equal(await store.rotateRefresh(session.id, third.hash, refresh(), 0), true);
-        assert.deepEqual((await store.findSession(session.id))!.usedRefreshHashes, [], "keepUsed 0 keeps none");
-        const current = (await store.findSession(session.id))!;
+        assert.deepEqual((await findSession(store, session.id))!.usedRefreshHashes, [], "keepUsed 0 keeps none");
+        const current = (await findSession(store, session.id))!;
         await store.revokeSession(session.id);
         assert.equal(await store.rotateRefresh(session.id, current.refreshHash, refresh(), 2), false);
       });
@@ -180,7 +183,7 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
         const { session } = await store.startSession(user.id, device.id, refresh());
         await store.setPushToken(user.id, device.id, { platform: 1, token: `logout-${device.id}` }, new Date());
         assert.equal(await store.logOutDevice(other.id, device.id), undefined);
-        assert.equal((await store.findSession(session.id))?.revoked, false, "the refused log-out changed nothing");
+        assert.equal((await findSession(store, session.id))?.revoked, false, "the refused log-out changed nothing");
         assert.deepEqual(await store.logOutDevice(user.id, device.id), [session.id]);
         assert.deepEqual(await store.logOutDevice(user.id, device.id), [], "nothing left to end");
         await store.startSession(user.id, device.id, refresh());
@@ -204,8 +207,8 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
           ended: [{ sessionId: theirs.id, deviceId: laptop.id }],
         });
         assert.equal((await store.findUserById(user.id))?.passwordHash, "new-hash");
-        assert.deepEqual([(await store.findSession(mine.id))?.revoked, (await store.findSession(theirs.id))?.revoked], [false, true]);
-        assert.equal((await store.findSession(othersSession.id))?.revoked, false, "another user's sessions live on");
+        assert.deepEqual([(await findSession(store, mine.id))?.revoked, (await findSession(store, theirs.id))?.revoked], [false, true]);
+        assert.equal((await findSession(store, othersSession.id))?.revoked, false, "another user's sessions live on");
         await store.revokeSession(mine.id);
         assert.deepEqual(await store.changePassword(user.id, mine.id, "new-hash", "newer"), { status: "session_ended" });
       });
@@ -241,7 +244,7 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
             [c.id, true],
           ],
         );
-        assert.equal((await store.findSession(sc.id))?.revoked, false);
+        assert.equal((await findSession(store, sc.id))?.revoked, false);
       });
 
       it("counts a device named again at log-in as used", async () => {
@@ -257,4 +260,11 @@ export function describeAccountStoreContract(name: string, open: () => Promise<A
       });
     });
   });
+}
+
+/** One session by id, through the batch lookup the store offers. */
+async function findSession(store: AccountStore, id: bigint) {
+  const found = await store.findSessions([id]);
+  assert.ok(found.length <= 1);
+  return found[0];
 }

@@ -10,7 +10,7 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
   withAccountStore(`account store contract: friends, push tokens, settings (${name})`, open, (ctx) => {
     describe("friends", () => {
       it("sends a request, which the other accepts by adding back; lists both sides by username", async () => {
-        const { store } = ctx();
+        const { store, newUser } = ctx();
         const [zed, amy] = [await store.createUser("zed", "Zed", "h"), await store.createUser("amy", "Amy", "h")];
         assert.equal(await store.friendState(zed.id, amy.id), "none");
         assert.equal(await store.addFriend(zed.id, amy.id), "request_sent");
@@ -30,7 +30,17 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
         assert.equal(await store.addFriend(amy.id, zed.id), "friends");
         assert.equal(await store.addFriend(amy.id, zed.id), "friends");
         assert.deepEqual([await store.friendState(zed.id, amy.id), await store.friendState(amy.id, zed.id)], ["friends", "friends"]);
-        assert.deepEqual(await store.friendIds(zed.id), [amy.id]);
+        const lonely = await newUser();
+        assert.deepEqual(
+          await store.friendIdsOf([zed.id, lonely.id, amy.id]),
+          new Map([
+            [zed.id, [amy.id]],
+            [lonely.id, []],
+            [amy.id, [zed.id]],
+          ]),
+          "every asked user is a key, with an empty list for none",
+        );
+        assert.deepEqual(await store.friendIdsOf([]), new Map());
         assert.deepEqual(
           (await store.listFriends(amy.id)).map((f) => [f.user.id, f.state]),
           [[zed.id, "friends"]],
@@ -59,7 +69,7 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
         assert.equal(await store.removeFriend(a.id, c.id), true, "declining a received request");
         assert.equal(await store.removeFriend(a.id, b.id), false);
         assert.deepEqual(await store.listFriends(a.id), []);
-        assert.deepEqual(await store.friendIds(b.id), []);
+        assert.deepEqual(await store.friendIdsOf([b.id]), new Map([[b.id, []]]));
       });
     });
 

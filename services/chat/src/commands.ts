@@ -26,6 +26,9 @@ import {
   type UpdateGroupRequest,
   type UpdateGroupResponse,
   AckCursorResponseSchema,
+  GetCursorResponseSchema,
+  type GetCursorRequest,
+  type GetCursorResponse,
   HistoryResponseSchema,
   ListConversationsResponseSchema,
   MarkReadResponseSchema,
@@ -88,6 +91,9 @@ export function chatCommands(chat: Chat, groups: Groups) {
     async ackCursor(actor: Actor, req: AckCursorRequest): Promise<AckCursorResponse> {
       await chat.ackCursor(actor, req.seq);
       return create(AckCursorResponseSchema, {});
+    },
+    async getCursor(actor: Actor, _req: GetCursorRequest): Promise<GetCursorResponse> {
+      return create(GetCursorResponseSchema, await chat.cursor(actor));
     },
     async setTyping(actor: Actor, req: SetTypingRequest): Promise<SetTypingResponse> {
       await chat.setTyping(actor, req.conversationId, req.typing);

@@ -48,9 +48,7 @@ export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => voi
     removeMember: (req, ctx) => commands.removeMember(actorFrom(ctx), req),
     setMemberRole: (req, ctx) => commands.setMemberRole(actorFrom(ctx), req),
     deleteGroup: (req, ctx) => commands.deleteGroup(actorFrom(ctx), req),
-    async getCursor(_req, ctx) {
-      return deps.chat.cursor(actorFrom(ctx));
-    },
+    getCursor: (req, ctx) => commands.getCursor(actorFrom(ctx), req),
     stream: (requests, ctx) => serveStream(requests, ctx, commands, deps),
   };
   return (router) => router.service(ChatService, impl);

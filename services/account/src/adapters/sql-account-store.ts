@@ -98,9 +98,10 @@ export class SqlAccountStore implements AccountStore {
     });
   }
 
-  async findSession(id: bigint): Promise<SessionRecord | undefined> {
-    const { rows } = await this.db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id.toString()]);
-    return rows[0] && toSession(rows[0]);
+  async findSessions(ids: readonly bigint[]): Promise<SessionRecord[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ANY($1::bigint[])`, [ids.map(String)]);
+    return rows.map(toSession);
   }
 
   async findSessionByHandle(handle: string): Promise<SessionRecord | undefined> {
@@ -226,9 +227,15 @@ export class SqlAccountStore implements AccountStore {
     return rows[0]?.state ?? "none";
   }
 
-  async friendIds(userId: bigint): Promise<bigint[]> {
-    const { rows } = await this.db.query<{ friend_id: string }>("SELECT friend_id FROM friendships WHERE user_id = $1 ORDER BY friend_id", [userId.toString()]);
-    return rows.map((row) => BigInt(row.friend_id));
+  async friendIdsOf(userIds: readonly bigint[]): Promise<Map<bigint, bigint[]>> {
+    const lists = new Map(userIds.map((id) => [id, [] as bigint[]]));
+    if (userIds.length === 0) return lists;
+    const { rows } = await this.db.query<{ user_id: string; friend_id: string }>(
+      "SELECT user_id, friend_id FROM friendships WHERE user_id = ANY($1::bigint[]) ORDER BY user_id, friend_id",
+      [[...lists.keys()].map(String)],
+    );
+    for (const row of rows) lists.get(BigInt(row.user_id))?.push(BigInt(row.friend_id));
+    return lists;
   }
 
   async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome> {

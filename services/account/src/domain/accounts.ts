@@ -171,12 +171,27 @@ export class Accounts {
 
   /** Verifies an access token and that its session is still live. */
   async authenticate(accessToken: string): Promise<TokenClaims> {
-    const claims = await this.options.tokens.verify(accessToken);
-    const session = await this.options.store.findSession(claims.sessionId);
-    if (session === undefined || session.revoked || session.deviceId !== claims.deviceId || session.userId !== claims.userId) {
-      throw new NotAuthenticated("the session has ended (the device logged out); log in again");
-    }
-    return claims;
+    const [verdict] = await this.authenticateMany([accessToken]);
+    if (verdict instanceof NotAuthenticated) throw verdict;
+    return verdict!;
+  }
+
+  /** authenticate() for many tokens, their sessions read in one store call: each token's claims or why it is refused, in order. */
+  async authenticateMany(accessTokens: readonly string[]): Promise<(TokenClaims | NotAuthenticated)[]> {
+    // A refused token is a value here; any other failure (a bug) still throws.
+    const verified = await Promise.all(
+      accessTokens.map((t) => this.options.tokens.verify(t).catch((e: unknown) => (e instanceof NotAuthenticated ? e : Promise.reject(e)))),
+    );
+    const claimed = verified.filter((v): v is TokenClaims => !(v instanceof NotAuthenticated));
+    const sessions = new Map((await this.options.store.findSessions(claimed.map((c) => c.sessionId))).map((s) => [s.id, s]));
+    return verified.map((claims) => {
+      if (claims instanceof NotAuthenticated) return claims;
+      const session = sessions.get(claims.sessionId);
+      if (session === undefined || session.revoked || session.deviceId !== claims.deviceId || session.userId !== claims.userId) {
+        return new NotAuthenticated("the session has ended (the device logged out); log in again");
+      }
+      return claims;
+    });
   }
 
   async logOut(caller: TokenClaims, deviceId: bigint | undefined): Promise<void> {
@@ -260,8 +275,8 @@ export class Accounts {
     return this.options.store.friendState(userId, otherId);
   }
 
-  friendIds(userId: bigint): Promise<bigint[]> {
-    return this.options.store.friendIds(userId);
+  friendIdsOf(userIds: readonly bigint[]): Promise<Map<bigint, bigint[]>> {
+    return this.options.store.friendIdsOf(userIds);
   }
 
   async setPushToken(caller: TokenClaims, platform: number, token: string, web: { endpoint: string; p256dh: string; auth: string } | undefined): Promise<void> {

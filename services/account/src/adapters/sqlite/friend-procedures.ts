@@ -47,6 +47,15 @@ export function friendState(db: SqliteConnection, userId: bigint, otherId: bigin
   return row?.state ?? "none";
 }
 
-export function friendIds(db: SqliteConnection, userId: bigint): bigint[] {
-  return db.all<{ friend_id: bigint }>("SELECT friend_id FROM friendships WHERE user_id = ? ORDER BY friend_id", [userId]).map((row) => row.friend_id);
+/** One indexed scan per user, all in this one call to the worker. */
+export function friendIdsOf(db: SqliteConnection, userIds: readonly bigint[]): Map<bigint, bigint[]> {
+  const lists = new Map<bigint, bigint[]>();
+  for (const userId of userIds) {
+    if (lists.has(userId)) continue;
+    lists.set(
+      userId,
+      db.all<{ friend_id: bigint }>("SELECT friend_id FROM friendships WHERE user_id = ? ORDER BY friend_id", [userId]).map((row) => row.friend_id),
+    );
+  }
+  return lists;
 }

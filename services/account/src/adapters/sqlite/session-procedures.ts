@@ -33,9 +33,12 @@ export function startSession(
   return { session: toSession(row!), replaced };
 }
 
-export function findSession(db: SqliteConnection, id: bigint): SessionRecord | undefined {
-  const row = db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, [id]);
-  return row && toSession(row);
+/** One indexed lookup per id, all in this one call to the worker. */
+export function findSessions(db: SqliteConnection, ids: readonly bigint[]): SessionRecord[] {
+  return ids.flatMap((id) => {
+    const row = db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, [id]);
+    return row ? [toSession(row)] : [];
+  });
 }
 
 export function findSessionByHandle(db: SqliteConnection, handle: string): SessionRecord | undefined {

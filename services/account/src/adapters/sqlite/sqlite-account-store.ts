@@ -92,8 +92,8 @@ export class SqliteAccountStore implements AccountStore {
     return this.sessions.startSession(userId, deviceId, refreshArgs(refresh), Date.now());
   }
 
-  findSession(id: bigint): Promise<SessionRecord | undefined> {
-    return this.sessions.findSession(id);
+  findSessions(ids: readonly bigint[]): Promise<SessionRecord[]> {
+    return this.sessions.findSessions(ids);
   }
 
   findSessionByHandle(handle: string): Promise<SessionRecord | undefined> {
@@ -136,8 +136,8 @@ export class SqliteAccountStore implements AccountStore {
     return this.friends.friendState(userId, otherId);
   }
 
-  friendIds(userId: bigint): Promise<bigint[]> {
-    return this.friends.friendIds(userId);
+  friendIdsOf(userIds: readonly bigint[]): Promise<Map<bigint, bigint[]>> {
+    return this.friends.friendIdsOf(userIds);
   }
 
   setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome> {

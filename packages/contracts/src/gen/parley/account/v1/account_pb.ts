@@ -38,7 +38,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/account/v1/account.proto.
  */
 export const file_parley_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wYXJsZXkvYWNjb3VudC92MS9hY2NvdW50LnByb3RvEhFwYXJsZXkuYWNjb3VudC52MSJyCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgEEgwKBG5hbWUYAiABKAkSEQoJbG9nZ2VkX2luGAMgASgIEjYKDXB1c2hfcGxhdGZvcm0YBCABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoHU2Vzc2lvbhIUCgxhY2Nlc3NfdG9rZW4YASABKAkSOwoXYWNjZXNzX3Rva2VuX2V4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPAoYcmVmcmVzaF90b2tlbl9leHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCg1TaWduVXBSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI9Cg5TaWduVXBSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJaCgxMb2dJblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEwoLZGV2aWNlX25hbWUYAyABKAkSEQoJZGV2aWNlX2lkGAQgASgEIpQBCg1Mb2dJblJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBmRldmljZRgCIAEoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZRIrCgdzZXNzaW9uGAMgASgLMhoucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbiIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uIiIKDUxvZ091dFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIhAKDkxvZ091dFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI3ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEh0KFWxvZ2dlZF9vdXRfZGV2aWNlX2lkcxgBIAMoBCI2ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJIkEKEkdldFByb2ZpbGVSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSIsChRVcGRhdGVQcm9maWxlUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkiRAoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlIhQKEkxpc3REZXZpY2VzUmVxdWVzdCJBChNMaXN0RGV2aWNlc1Jlc3BvbnNlEioKB2RldmljZXMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5EZXZpY2UiNQoQQWRkRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJInIKEUFkZEZyaWVuZFJlc3BvbnNlEjEKBXN0YXRlGAEgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEioKBmZyaWVuZBgCIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiJgoTUmVtb3ZlRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIhYKFFJlbW92ZUZyaWVuZFJlc3BvbnNlIhQKEkxpc3RGcmllbmRzUmVxdWVzdCKTAQoGRnJpZW5kEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEjEKBXN0YXRlGAIgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBChNMaXN0RnJpZW5kc1Jlc3BvbnNlEioKB2ZyaWVuZHMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5GcmllbmQiRQoTV2ViUHVzaFN1YnNjcmlwdGlvbhIQCghlbmRwb2ludBgBIAEoCRIOCgZwMjU2ZGgYAiABKAkSDAoEYXV0aBgDIAEoCSKRAQoTU2V0UHVzaFRva2VuUmVxdWVzdBIxCghwbGF0Zm9ybRgBIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgCIAEoCRI4Cgh3ZWJfcHVzaBgDIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24iFgoUU2V0UHVzaFRva2VuUmVzcG9uc2Ui0AEKCFNldHRpbmdzEhQKDHB1c2hfZW5hYmxlZBgBIAEoCBIVCg1lbWFpbF9lbmFibGVkGAIgASgIEhMKC3Ntc19lbmFibGVkGAMgASgIEhUKDXNob3dfcHJldmlld3MYBCABKAgSHgoWbXV0ZWRfY29udmVyc2F0aW9uX2lkcxgFIAMoBBIVCg1oaWRlX3ByZXNlbmNlGAYgASgIEg0KBWVtYWlsGAcgASgJEg0KBXBob25lGAggASgJEhYKDnByZXZpZXdfbGVuZ3RoGAkgASgNIhQKEkdldFNldHRpbmdzUmVxdWVzdCJEChNHZXRTZXR0aW5nc1Jlc3BvbnNlEi0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MiVgoVVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Ei0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MSDgoGZmllbGRzGAIgAygJIkcKFlVwZGF0ZVNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncyIqChJWZXJpZnlUb2tlblJlcXVlc3QSFAoMYWNjZXNzX3Rva2VuGAEgASgJIn0KE1ZlcmlmeVRva2VuUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgEIAEoBCIjCg9HZXRVc2Vyc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAQiQAoQR2V0VXNlcnNSZXNwb25zZRIsCghwcm9maWxlcxgBIAMoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiQAoWQ2hlY2tGcmllbmRzaGlwUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhUKDW90aGVyX3VzZXJfaWQYAiABKAQiTAoXQ2hlY2tGcmllbmRzaGlwUmVzcG9uc2USMQoFc3RhdGUYASABKA4yIi5wYXJsZXkuYWNjb3VudC52MS5GcmllbmRzaGlwU3RhdGUiJwoUTGlzdEZyaWVuZElkc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoBCIrChVMaXN0RnJpZW5kSWRzUmVzcG9uc2USEgoKZnJpZW5kX2lkcxgBIAMoBCIwChxHZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIjgKHUdldFByZXNlbmNlVmlzaWJpbGl0eVJlc3BvbnNlEhcKD2hpZGRlbl91c2VyX2lkcxgBIAMoBCIwCh1HZXROb3RpZmljYXRpb25UYXJnZXRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIpsBCgpQdXNoVGFyZ2V0EhEKCWRldmljZV9pZBgBIAEoBBIxCghwbGF0Zm9ybRgCIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI4Cgh3ZWJfcHVzaBgEIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24isQEKHkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZRItCghzZXR0aW5ncxgCIAEoCzIbLnBhcmxleS5hY2NvdW50LnYxLlNldHRpbmdzEjMKDHB1c2hfdGFyZ2V0cxgDIAMoCzIdLnBhcmxleS5hY2NvdW50LnYxLlB1c2hUYXJnZXQiOgoWUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAQSDQoFdG9rZW4YAiABKAkiGQoXUmVtb3ZlUHVzaFRva2VuUmVzcG9uc2UiGwoZV2F0Y2hBY2NvdW50RXZlbnRzUmVxdWVzdCI1Cg9EZXZpY2VMb2dnZWRPdXQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQiLQoaTm90aWZpY2F0aW9uVGFyZ2V0c0NoYW5nZWQSDwoHdXNlcl9pZBgBIAEoBCKAAQoNU2Vzc2lvbnNFbmRlZBIPCgd1c2VyX2lkGAEgASgEEhMKC3Nlc3Npb25faWRzGAIgAygEEhQKDGFsbF9zZXNzaW9ucxgDIAEoCBIzCgZyZWFzb24YBCABKA4yIy5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uRW5kUmVhc29uIvkBChpXYXRjaEFjY291bnRFdmVudHNSZXNwb25zZRI/ChFkZXZpY2VfbG9nZ2VkX291dBgBIAEoCzIiLnBhcmxleS5hY2NvdW50LnYxLkRldmljZUxvZ2dlZE91dEgAElUKHG5vdGlmaWNhdGlvbl90YXJnZXRzX2NoYW5nZWQYAiABKAsyLS5wYXJsZXkuYWNjb3VudC52MS5Ob3RpZmljYXRpb25UYXJnZXRzQ2hhbmdlZEgAEjoKDnNlc3Npb25zX2VuZGVkGAMgASgLMiAucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbnNFbmRlZEgAQgcKBWV2ZW50KrYBCg9GcmllbmRzaGlwU3RhdGUSIAocRlJJRU5EU0hJUF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUZSSUVORFNISVBfU1RBVEVfTk9ORRABEiEKHUZSSUVORFNISVBfU1RBVEVfUkVRVUVTVF9TRU5UEAISJQohRlJJRU5EU0hJUF9TVEFURV9SRVFVRVNUX1JFQ0VJVkVEEAMSHAoYRlJJRU5EU0hJUF9TVEFURV9GUklFTkRTEAQqeAoMUHVzaFBsYXRmb3JtEh0KGVBVU0hfUExBVEZPUk1fVU5TUEVDSUZJRUQQABIVChFQVVNIX1BMQVRGT1JNX0ZDTRABEhYKElBVU0hfUExBVEZPUk1fQVBOUxACEhoKFlBVU0hfUExBVEZPUk1fV0VCX1BVU0gQAyrsAQoQU2Vzc2lvbkVuZFJlYXNvbhIiCh5TRVNTSU9OX0VORF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TRVNTSU9OX0VORF9SRUFTT05fTE9HR0VEX09VVBABEh4KGlNFU1NJT05fRU5EX1JFQVNPTl9SRVZPS0VEEAISHwobU0VTU0lPTl9FTkRfUkVBU09OX1JFUExBQ0VEEAMSJwojU0VTU0lPTl9FTkRfUkVBU09OX1BBU1NXT1JEX0NIQU5HRUQQBBInCiNTRVNTSU9OX0VORF9SRUFTT05fQUNDT1VOVF9ESVNBQkxFRBAFMqIKCg5BY2NvdW50U2VydmljZRJNCgZTaWduVXASIC5wYXJsZXkuYWNjb3VudC52MS5TaWduVXBSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuU2lnblVwUmVzcG9uc2USSgoFTG9nSW4SHy5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlcXVlc3QaIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlc3BvbnNlEmUKDlJlZnJlc2hTZXNzaW9uEigucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXF1ZXN0GikucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXNwb25zZRJNCgZMb2dPdXQSIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dPdXRSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuTG9nT3V0UmVzcG9uc2USZQoOQ2hhbmdlUGFzc3dvcmQSKC5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElkKCkdldFByb2ZpbGUSJC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcm9maWxlUmVxdWVzdBolLnBhcmxleS5hY2NvdW50LnYxLkdldFByb2ZpbGVSZXNwb25zZRJiCg1VcGRhdGVQcm9maWxlEicucGFybGV5LmFjY291bnQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoLTGlzdERldmljZXMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElYKCUFkZEZyaWVuZBIjLnBhcmxleS5hY2NvdW50LnYxLkFkZEZyaWVuZFJlcXVlc3QaJC5wYXJsZXkuYWNjb3VudC52MS5BZGRGcmllbmRSZXNwb25zZRJfCgxSZW1vdmVGcmllbmQSJi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVGcmllbmRSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuUmVtb3ZlRnJpZW5kUmVzcG9uc2USXAoLTGlzdEZyaWVuZHMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1Jlc3BvbnNlEl8KDFNldFB1c2hUb2tlbhImLnBhcmxleS5hY2NvdW50LnYxLlNldFB1c2hUb2tlblJlcXVlc3QaJy5wYXJsZXkuYWNjb3VudC52MS5TZXRQdXNoVG9rZW5SZXNwb25zZRJcCgtHZXRTZXR0aW5ncxIlLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVzcG9uc2USZQoOVXBkYXRlU2V0dGluZ3MSKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1JlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlMvMGChZBY2NvdW50SW50ZXJuYWxTZXJ2aWNlElwKC1ZlcmlmeVRva2VuEiUucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZRJTCghHZXRVc2VycxIiLnBhcmxleS5hY2NvdW50LnYxLkdldFVzZXJzUmVxdWVzdBojLnBhcmxleS5hY2NvdW50LnYxLkdldFVzZXJzUmVzcG9uc2USaAoPQ2hlY2tGcmllbmRzaGlwEikucGFybGV5LmFjY291bnQudjEuQ2hlY2tGcmllbmRzaGlwUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrRnJpZW5kc2hpcFJlc3BvbnNlEmIKDUxpc3RGcmllbmRJZHMSJy5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kSWRzUmVxdWVzdBooLnBhcmxleS5hY2NvdW50LnYxLkxpc3RGcmllbmRJZHNSZXNwb25zZRJ6ChVHZXRQcmVzZW5jZVZpc2liaWxpdHkSLy5wYXJsZXkuYWNjb3VudC52MS5HZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0GjAucGFybGV5LmFjY291bnQudjEuR2V0UHJlc2VuY2VWaXNpYmlsaXR5UmVzcG9uc2USfQoWR2V0Tm90aWZpY2F0aW9uVGFyZ2V0cxIwLnBhcmxleS5hY2NvdW50LnYxLkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXF1ZXN0GjEucGFybGV5LmFjY291bnQudjEuR2V0Tm90aWZpY2F0aW9uVGFyZ2V0c1Jlc3BvbnNlEmgKD1JlbW92ZVB1c2hUb2tlbhIpLnBhcmxleS5hY2NvdW50LnYxLlJlbW92ZVB1c2hUb2tlblJlcXVlc3QaKi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVQdXNoVG9rZW5SZXNwb25zZRJzChJXYXRjaEFjY291bnRFdmVudHMSLC5wYXJsZXkuYWNjb3VudC52MS5XYXRjaEFjY291bnRFdmVudHNSZXF1ZXN0Gi0ucGFybGV5LmFjY291bnQudjEuV2F0Y2hBY2NvdW50RXZlbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9wYXJsZXkvYWNjb3VudC92MS9hY2NvdW50LnByb3RvEhFwYXJsZXkuYWNjb3VudC52MSJyCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgEEgwKBG5hbWUYAiABKAkSEQoJbG9nZ2VkX2luGAMgASgIEjYKDXB1c2hfcGxhdGZvcm0YBCABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoHU2Vzc2lvbhIUCgxhY2Nlc3NfdG9rZW4YASABKAkSOwoXYWNjZXNzX3Rva2VuX2V4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPAoYcmVmcmVzaF90b2tlbl9leHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCg1TaWduVXBSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI9Cg5TaWduVXBSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJaCgxMb2dJblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEwoLZGV2aWNlX25hbWUYAyABKAkSEQoJZGV2aWNlX2lkGAQgASgEIpQBCg1Mb2dJblJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBmRldmljZRgCIAEoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZRIrCgdzZXNzaW9uGAMgASgLMhoucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbiIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uIiIKDUxvZ091dFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIhAKDkxvZ091dFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI3ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEh0KFWxvZ2dlZF9vdXRfZGV2aWNlX2lkcxgBIAMoBCI2ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJIkEKEkdldFByb2ZpbGVSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSIsChRVcGRhdGVQcm9maWxlUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkiRAoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlIhQKEkxpc3REZXZpY2VzUmVxdWVzdCJBChNMaXN0RGV2aWNlc1Jlc3BvbnNlEioKB2RldmljZXMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5EZXZpY2UiNQoQQWRkRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJInIKEUFkZEZyaWVuZFJlc3BvbnNlEjEKBXN0YXRlGAEgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEioKBmZyaWVuZBgCIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiJgoTUmVtb3ZlRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIhYKFFJlbW92ZUZyaWVuZFJlc3BvbnNlIhQKEkxpc3RGcmllbmRzUmVxdWVzdCKTAQoGRnJpZW5kEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEjEKBXN0YXRlGAIgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBChNMaXN0RnJpZW5kc1Jlc3BvbnNlEioKB2ZyaWVuZHMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5GcmllbmQiRQoTV2ViUHVzaFN1YnNjcmlwdGlvbhIQCghlbmRwb2ludBgBIAEoCRIOCgZwMjU2ZGgYAiABKAkSDAoEYXV0aBgDIAEoCSKRAQoTU2V0UHVzaFRva2VuUmVxdWVzdBIxCghwbGF0Zm9ybRgBIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgCIAEoCRI4Cgh3ZWJfcHVzaBgDIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24iFgoUU2V0UHVzaFRva2VuUmVzcG9uc2Ui0AEKCFNldHRpbmdzEhQKDHB1c2hfZW5hYmxlZBgBIAEoCBIVCg1lbWFpbF9lbmFibGVkGAIgASgIEhMKC3Ntc19lbmFibGVkGAMgASgIEhUKDXNob3dfcHJldmlld3MYBCABKAgSHgoWbXV0ZWRfY29udmVyc2F0aW9uX2lkcxgFIAMoBBIVCg1oaWRlX3ByZXNlbmNlGAYgASgIEg0KBWVtYWlsGAcgASgJEg0KBXBob25lGAggASgJEhYKDnByZXZpZXdfbGVuZ3RoGAkgASgNIhQKEkdldFNldHRpbmdzUmVxdWVzdCJEChNHZXRTZXR0aW5nc1Jlc3BvbnNlEi0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MiVgoVVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Ei0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MSDgoGZmllbGRzGAIgAygJIkcKFlVwZGF0ZVNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncyIqChJWZXJpZnlUb2tlblJlcXVlc3QSFAoMYWNjZXNzX3Rva2VuGAEgASgJIn0KE1ZlcmlmeVRva2VuUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgEIAEoBCIsChNWZXJpZnlUb2tlbnNSZXF1ZXN0EhUKDWFjY2Vzc190b2tlbnMYASADKAkiaAoMVG9rZW5WZXJkaWN0EjoKCGlkZW50aXR5GAEgASgLMiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZUgAEhEKB3JlZnVzYWwYAiABKAlIAEIJCgd2ZXJkaWN0IkkKFFZlcmlmeVRva2Vuc1Jlc3BvbnNlEjEKCHZlcmRpY3RzGAEgAygLMh8ucGFybGV5LmFjY291bnQudjEuVG9rZW5WZXJkaWN0IiMKD0dldFVzZXJzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoBCJAChBHZXRVc2Vyc1Jlc3BvbnNlEiwKCHByb2ZpbGVzGAEgAygLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJAChZDaGVja0ZyaWVuZHNoaXBSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSFQoNb3RoZXJfdXNlcl9pZBgCIAEoBCJMChdDaGVja0ZyaWVuZHNoaXBSZXNwb25zZRIxCgVzdGF0ZRgBIAEoDjIiLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZHNoaXBTdGF0ZSInChRMaXN0RnJpZW5kSWRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIisKFUxpc3RGcmllbmRJZHNSZXNwb25zZRISCgpmcmllbmRfaWRzGAEgAygEIioKFkxpc3RGcmllbmRJZHNPZlJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAQiMwoMRnJpZW5kSWRMaXN0Eg8KB3VzZXJfaWQYASABKAQSEgoKZnJpZW5kX2lkcxgCIAMoBCJJChdMaXN0RnJpZW5kSWRzT2ZSZXNwb25zZRIuCgVsaXN0cxgBIAMoCzIfLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZElkTGlzdCIwChxHZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIjgKHUdldFByZXNlbmNlVmlzaWJpbGl0eVJlc3BvbnNlEhcKD2hpZGRlbl91c2VyX2lkcxgBIAMoBCIwCh1HZXROb3RpZmljYXRpb25UYXJnZXRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIpsBCgpQdXNoVGFyZ2V0EhEKCWRldmljZV9pZBgBIAEoBBIxCghwbGF0Zm9ybRgCIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI4Cgh3ZWJfcHVzaBgEIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24isQEKHkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZRItCghzZXR0aW5ncxgCIAEoCzIbLnBhcmxleS5hY2NvdW50LnYxLlNldHRpbmdzEjMKDHB1c2hfdGFyZ2V0cxgDIAMoCzIdLnBhcmxleS5hY2NvdW50LnYxLlB1c2hUYXJnZXQiOgoWUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAQSDQoFdG9rZW4YAiABKAkiGQoXUmVtb3ZlUHVzaFRva2VuUmVzcG9uc2UiGwoZV2F0Y2hBY2NvdW50RXZlbnRzUmVxdWVzdCI1Cg9EZXZpY2VMb2dnZWRPdXQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQiLQoaTm90aWZpY2F0aW9uVGFyZ2V0c0NoYW5nZWQSDwoHdXNlcl9pZBgBIAEoBCKAAQoNU2Vzc2lvbnNFbmRlZBIPCgd1c2VyX2lkGAEgASgEEhMKC3Nlc3Npb25faWRzGAIgAygEEhQKDGFsbF9zZXNzaW9ucxgDIAEoCBIzCgZyZWFzb24YBCABKA4yIy5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uRW5kUmVhc29uIvkBChpXYXRjaEFjY291bnRFdmVudHNSZXNwb25zZRI/ChFkZXZpY2VfbG9nZ2VkX291dBgBIAEoCzIiLnBhcmxleS5hY2NvdW50LnYxLkRldmljZUxvZ2dlZE91dEgAElUKHG5vdGlmaWNhdGlvbl90YXJnZXRzX2NoYW5nZWQYAiABKAsyLS5wYXJsZXkuYWNjb3VudC52MS5Ob3RpZmljYXRpb25UYXJnZXRzQ2hhbmdlZEgAEjoKDnNlc3Npb25zX2VuZGVkGAMgASgLMiAucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbnNFbmRlZEgAQgcKBWV2ZW50KrYBCg9GcmllbmRzaGlwU3RhdGUSIAocRlJJRU5EU0hJUF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUZSSUVORFNISVBfU1RBVEVfTk9ORRABEiEKHUZSSUVORFNISVBfU1RBVEVfUkVRVUVTVF9TRU5UEAISJQohRlJJRU5EU0hJUF9TVEFURV9SRVFVRVNUX1JFQ0VJVkVEEAMSHAoYRlJJRU5EU0hJUF9TVEFURV9GUklFTkRTEAQqeAoMUHVzaFBsYXRmb3JtEh0KGVBVU0hfUExBVEZPUk1fVU5TUEVDSUZJRUQQABIVChFQVVNIX1BMQVRGT1JNX0ZDTRABEhYKElBVU0hfUExBVEZPUk1fQVBOUxACEhoKFlBVU0hfUExBVEZPUk1fV0VCX1BVU0gQAyrsAQoQU2Vzc2lvbkVuZFJlYXNvbhIiCh5TRVNTSU9OX0VORF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TRVNTSU9OX0VORF9SRUFTT05fTE9HR0VEX09VVBABEh4KGlNFU1NJT05fRU5EX1JFQVNPTl9SRVZPS0VEEAISHwobU0VTU0lPTl9FTkRfUkVBU09OX1JFUExBQ0VEEAMSJwojU0VTU0lPTl9FTkRfUkVBU09OX1BBU1NXT1JEX0NIQU5HRUQQBBInCiNTRVNTSU9OX0VORF9SRUFTT05fQUNDT1VOVF9ESVNBQkxFRBAFMqIKCg5BY2NvdW50U2VydmljZRJNCgZTaWduVXASIC5wYXJsZXkuYWNjb3VudC52MS5TaWduVXBSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuU2lnblVwUmVzcG9uc2USSgoFTG9nSW4SHy5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlcXVlc3QaIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlc3BvbnNlEmUKDlJlZnJlc2hTZXNzaW9uEigucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXF1ZXN0GikucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXNwb25zZRJNCgZMb2dPdXQSIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dPdXRSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuTG9nT3V0UmVzcG9uc2USZQoOQ2hhbmdlUGFzc3dvcmQSKC5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElkKCkdldFByb2ZpbGUSJC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcm9maWxlUmVxdWVzdBolLnBhcmxleS5hY2NvdW50LnYxLkdldFByb2ZpbGVSZXNwb25zZRJiCg1VcGRhdGVQcm9maWxlEicucGFybGV5LmFjY291bnQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoLTGlzdERldmljZXMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElYKCUFkZEZyaWVuZBIjLnBhcmxleS5hY2NvdW50LnYxLkFkZEZyaWVuZFJlcXVlc3QaJC5wYXJsZXkuYWNjb3VudC52MS5BZGRGcmllbmRSZXNwb25zZRJfCgxSZW1vdmVGcmllbmQSJi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVGcmllbmRSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuUmVtb3ZlRnJpZW5kUmVzcG9uc2USXAoLTGlzdEZyaWVuZHMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1Jlc3BvbnNlEl8KDFNldFB1c2hUb2tlbhImLnBhcmxleS5hY2NvdW50LnYxLlNldFB1c2hUb2tlblJlcXVlc3QaJy5wYXJsZXkuYWNjb3VudC52MS5TZXRQdXNoVG9rZW5SZXNwb25zZRJcCgtHZXRTZXR0aW5ncxIlLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVzcG9uc2USZQoOVXBkYXRlU2V0dGluZ3MSKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1JlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlMr4IChZBY2NvdW50SW50ZXJuYWxTZXJ2aWNlElwKC1ZlcmlmeVRva2VuEiUucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZRJfCgxWZXJpZnlUb2tlbnMSJi5wYXJsZXkuYWNjb3VudC52MS5WZXJpZnlUb2tlbnNSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5zUmVzcG9uc2USUwoIR2V0VXNlcnMSIi5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1JlcXVlc3QaIy5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1Jlc3BvbnNlEmgKD0NoZWNrRnJpZW5kc2hpcBIpLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrRnJpZW5kc2hpcFJlcXVlc3QaKi5wYXJsZXkuYWNjb3VudC52MS5DaGVja0ZyaWVuZHNoaXBSZXNwb25zZRJiCg1MaXN0RnJpZW5kSWRzEicucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc1JlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kSWRzUmVzcG9uc2USaAoPTGlzdEZyaWVuZElkc09mEikucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc09mUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLkxpc3RGcmllbmRJZHNPZlJlc3BvbnNlEnoKFUdldFByZXNlbmNlVmlzaWJpbGl0eRIvLnBhcmxleS5hY2NvdW50LnYxLkdldFByZXNlbmNlVmlzaWJpbGl0eVJlcXVlc3QaMC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcmVzZW5jZVZpc2liaWxpdHlSZXNwb25zZRJ9ChZHZXROb3RpZmljYXRpb25UYXJnZXRzEjAucGFybGV5LmFjY291bnQudjEuR2V0Tm90aWZpY2F0aW9uVGFyZ2V0c1JlcXVlc3QaMS5wYXJsZXkuYWNjb3VudC52MS5HZXROb3RpZmljYXRpb25UYXJnZXRzUmVzcG9uc2USaAoPUmVtb3ZlUHVzaFRva2VuEikucGFybGV5LmFjY291bnQudjEuUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLlJlbW92ZVB1c2hUb2tlblJlc3BvbnNlEnMKEldhdGNoQWNjb3VudEV2ZW50cxIsLnBhcmxleS5hY2NvdW50LnYxLldhdGNoQWNjb3VudEV2ZW50c1JlcXVlc3QaLS5wYXJsZXkuYWNjb3VudC52MS5XYXRjaEFjY291bnRFdmVudHNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A user as others see them.
@@ -993,6 +993,80 @@ export const VerifyTokenResponseSchema: GenMessage<VerifyTokenResponse> = /*@__P
   messageDesc(file_parley_account_v1_account, 35);
 
 /**
+ * @generated from message parley.account.v1.VerifyTokensRequest
+ */
+export type VerifyTokensRequest = Message<"parley.account.v1.VerifyTokensRequest"> & {
+  /**
+   * Required: 1 to 1,000 access tokens, each without the "Bearer " prefix.
+   *
+   * @generated from field: repeated string access_tokens = 1;
+   */
+  accessTokens: string[];
+};
+
+/**
+ * Describes the message parley.account.v1.VerifyTokensRequest.
+ * Use `create(VerifyTokensRequestSchema)` to create a new message.
+ */
+export const VerifyTokensRequestSchema: GenMessage<VerifyTokensRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 36);
+
+/**
+ * One token's answer in VerifyTokensResponse.
+ *
+ * @generated from message parley.account.v1.TokenVerdict
+ */
+export type TokenVerdict = Message<"parley.account.v1.TokenVerdict"> & {
+  /**
+   * @generated from oneof parley.account.v1.TokenVerdict.verdict
+   */
+  verdict: {
+    /**
+     * The token is valid and its session live: whose it is.
+     *
+     * @generated from field: parley.account.v1.VerifyTokenResponse identity = 1;
+     */
+    value: VerifyTokenResponse;
+    case: "identity";
+  } | {
+    /**
+     * Why the token is refused (malformed, badly signed, expired, or its
+     * session ended): the message VerifyToken's UNAUTHENTICATED would carry.
+     *
+     * @generated from field: string refusal = 2;
+     */
+    value: string;
+    case: "refusal";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message parley.account.v1.TokenVerdict.
+ * Use `create(TokenVerdictSchema)` to create a new message.
+ */
+export const TokenVerdictSchema: GenMessage<TokenVerdict> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 37);
+
+/**
+ * @generated from message parley.account.v1.VerifyTokensResponse
+ */
+export type VerifyTokensResponse = Message<"parley.account.v1.VerifyTokensResponse"> & {
+  /**
+   * One verdict per token, in the request's order.
+   *
+   * @generated from field: repeated parley.account.v1.TokenVerdict verdicts = 1;
+   */
+  verdicts: TokenVerdict[];
+};
+
+/**
+ * Describes the message parley.account.v1.VerifyTokensResponse.
+ * Use `create(VerifyTokensResponseSchema)` to create a new message.
+ */
+export const VerifyTokensResponseSchema: GenMessage<VerifyTokensResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 38);
+
+/**
  * @generated from message parley.account.v1.GetUsersRequest
  */
 export type GetUsersRequest = Message<"parley.account.v1.GetUsersRequest"> & {
@@ -1009,7 +1083,7 @@ export type GetUsersRequest = Message<"parley.account.v1.GetUsersRequest"> & {
  * Use `create(GetUsersRequestSchema)` to create a new message.
  */
 export const GetUsersRequestSchema: GenMessage<GetUsersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 36);
+  messageDesc(file_parley_account_v1_account, 39);
 
 /**
  * @generated from message parley.account.v1.GetUsersResponse
@@ -1028,7 +1102,7 @@ export type GetUsersResponse = Message<"parley.account.v1.GetUsersResponse"> & {
  * Use `create(GetUsersResponseSchema)` to create a new message.
  */
 export const GetUsersResponseSchema: GenMessage<GetUsersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 37);
+  messageDesc(file_parley_account_v1_account, 40);
 
 /**
  * @generated from message parley.account.v1.CheckFriendshipRequest
@@ -1054,7 +1128,7 @@ export type CheckFriendshipRequest = Message<"parley.account.v1.CheckFriendshipR
  * Use `create(CheckFriendshipRequestSchema)` to create a new message.
  */
 export const CheckFriendshipRequestSchema: GenMessage<CheckFriendshipRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 38);
+  messageDesc(file_parley_account_v1_account, 41);
 
 /**
  * @generated from message parley.account.v1.CheckFriendshipResponse
@@ -1073,7 +1147,7 @@ export type CheckFriendshipResponse = Message<"parley.account.v1.CheckFriendship
  * Use `create(CheckFriendshipResponseSchema)` to create a new message.
  */
 export const CheckFriendshipResponseSchema: GenMessage<CheckFriendshipResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 39);
+  messageDesc(file_parley_account_v1_account, 42);
 
 /**
  * @generated from message parley.account.v1.ListFriendIdsRequest
@@ -1092,7 +1166,7 @@ export type ListFriendIdsRequest = Message<"parley.account.v1.ListFriendIdsReque
  * Use `create(ListFriendIdsRequestSchema)` to create a new message.
  */
 export const ListFriendIdsRequestSchema: GenMessage<ListFriendIdsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 40);
+  messageDesc(file_parley_account_v1_account, 43);
 
 /**
  * @generated from message parley.account.v1.ListFriendIdsResponse
@@ -1111,7 +1185,73 @@ export type ListFriendIdsResponse = Message<"parley.account.v1.ListFriendIdsResp
  * Use `create(ListFriendIdsResponseSchema)` to create a new message.
  */
 export const ListFriendIdsResponseSchema: GenMessage<ListFriendIdsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 41);
+  messageDesc(file_parley_account_v1_account, 44);
+
+/**
+ * @generated from message parley.account.v1.ListFriendIdsOfRequest
+ */
+export type ListFriendIdsOfRequest = Message<"parley.account.v1.ListFriendIdsOfRequest"> & {
+  /**
+   * Required: 1 to 1,000 user ids (repeats are answered once each time).
+   *
+   * @generated from field: repeated uint64 user_ids = 1;
+   */
+  userIds: bigint[];
+};
+
+/**
+ * Describes the message parley.account.v1.ListFriendIdsOfRequest.
+ * Use `create(ListFriendIdsOfRequestSchema)` to create a new message.
+ */
+export const ListFriendIdsOfRequestSchema: GenMessage<ListFriendIdsOfRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 45);
+
+/**
+ * One user's friends in ListFriendIdsOfResponse.
+ *
+ * @generated from message parley.account.v1.FriendIdList
+ */
+export type FriendIdList = Message<"parley.account.v1.FriendIdList"> & {
+  /**
+   * The user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * Their friends' user ids, ascending; empty for none (or an unknown user).
+   *
+   * @generated from field: repeated uint64 friend_ids = 2;
+   */
+  friendIds: bigint[];
+};
+
+/**
+ * Describes the message parley.account.v1.FriendIdList.
+ * Use `create(FriendIdListSchema)` to create a new message.
+ */
+export const FriendIdListSchema: GenMessage<FriendIdList> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 46);
+
+/**
+ * @generated from message parley.account.v1.ListFriendIdsOfResponse
+ */
+export type ListFriendIdsOfResponse = Message<"parley.account.v1.ListFriendIdsOfResponse"> & {
+  /**
+   * One list per requested user id, in the request's order.
+   *
+   * @generated from field: repeated parley.account.v1.FriendIdList lists = 1;
+   */
+  lists: FriendIdList[];
+};
+
+/**
+ * Describes the message parley.account.v1.ListFriendIdsOfResponse.
+ * Use `create(ListFriendIdsOfResponseSchema)` to create a new message.
+ */
+export const ListFriendIdsOfResponseSchema: GenMessage<ListFriendIdsOfResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 47);
 
 /**
  * @generated from message parley.account.v1.GetPresenceVisibilityRequest
@@ -1130,7 +1270,7 @@ export type GetPresenceVisibilityRequest = Message<"parley.account.v1.GetPresenc
  * Use `create(GetPresenceVisibilityRequestSchema)` to create a new message.
  */
 export const GetPresenceVisibilityRequestSchema: GenMessage<GetPresenceVisibilityRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 42);
+  messageDesc(file_parley_account_v1_account, 48);
 
 /**
  * @generated from message parley.account.v1.GetPresenceVisibilityResponse
@@ -1149,7 +1289,7 @@ export type GetPresenceVisibilityResponse = Message<"parley.account.v1.GetPresen
  * Use `create(GetPresenceVisibilityResponseSchema)` to create a new message.
  */
 export const GetPresenceVisibilityResponseSchema: GenMessage<GetPresenceVisibilityResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 43);
+  messageDesc(file_parley_account_v1_account, 49);
 
 /**
  * @generated from message parley.account.v1.GetNotificationTargetsRequest
@@ -1168,7 +1308,7 @@ export type GetNotificationTargetsRequest = Message<"parley.account.v1.GetNotifi
  * Use `create(GetNotificationTargetsRequestSchema)` to create a new message.
  */
 export const GetNotificationTargetsRequestSchema: GenMessage<GetNotificationTargetsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 44);
+  messageDesc(file_parley_account_v1_account, 50);
 
 /**
  * A device that can receive pushes.
@@ -1210,7 +1350,7 @@ export type PushTarget = Message<"parley.account.v1.PushTarget"> & {
  * Use `create(PushTargetSchema)` to create a new message.
  */
 export const PushTargetSchema: GenMessage<PushTarget> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 45);
+  messageDesc(file_parley_account_v1_account, 51);
 
 /**
  * @generated from message parley.account.v1.GetNotificationTargetsResponse
@@ -1243,7 +1383,7 @@ export type GetNotificationTargetsResponse = Message<"parley.account.v1.GetNotif
  * Use `create(GetNotificationTargetsResponseSchema)` to create a new message.
  */
 export const GetNotificationTargetsResponseSchema: GenMessage<GetNotificationTargetsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 46);
+  messageDesc(file_parley_account_v1_account, 52);
 
 /**
  * @generated from message parley.account.v1.RemovePushTokenRequest
@@ -1270,7 +1410,7 @@ export type RemovePushTokenRequest = Message<"parley.account.v1.RemovePushTokenR
  * Use `create(RemovePushTokenRequestSchema)` to create a new message.
  */
 export const RemovePushTokenRequestSchema: GenMessage<RemovePushTokenRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 47);
+  messageDesc(file_parley_account_v1_account, 53);
 
 /**
  * @generated from message parley.account.v1.RemovePushTokenResponse
@@ -1283,7 +1423,7 @@ export type RemovePushTokenResponse = Message<"parley.account.v1.RemovePushToken
  * Use `create(RemovePushTokenResponseSchema)` to create a new message.
  */
 export const RemovePushTokenResponseSchema: GenMessage<RemovePushTokenResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 48);
+  messageDesc(file_parley_account_v1_account, 54);
 
 /**
  * @generated from message parley.account.v1.WatchAccountEventsRequest
@@ -1296,7 +1436,7 @@ export type WatchAccountEventsRequest = Message<"parley.account.v1.WatchAccountE
  * Use `create(WatchAccountEventsRequestSchema)` to create a new message.
  */
 export const WatchAccountEventsRequestSchema: GenMessage<WatchAccountEventsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 49);
+  messageDesc(file_parley_account_v1_account, 55);
 
 /**
  * A device was logged out; connections holding it must close. Superseded
@@ -1326,7 +1466,7 @@ export type DeviceLoggedOut = Message<"parley.account.v1.DeviceLoggedOut"> & {
  * Use `create(DeviceLoggedOutSchema)` to create a new message.
  */
 export const DeviceLoggedOutSchema: GenMessage<DeviceLoggedOut> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 50);
+  messageDesc(file_parley_account_v1_account, 56);
 
 /**
  * What GetNotificationTargets answers for the user changed (settings, a
@@ -1348,7 +1488,7 @@ export type NotificationTargetsChanged = Message<"parley.account.v1.Notification
  * Use `create(NotificationTargetsChangedSchema)` to create a new message.
  */
 export const NotificationTargetsChangedSchema: GenMessage<NotificationTargetsChanged> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 51);
+  messageDesc(file_parley_account_v1_account, 57);
 
 /**
  * Sessions of one user ended. Each is already revoked when this is sent, so
@@ -1394,7 +1534,7 @@ export type SessionsEnded = Message<"parley.account.v1.SessionsEnded"> & {
  * Use `create(SessionsEndedSchema)` to create a new message.
  */
 export const SessionsEndedSchema: GenMessage<SessionsEnded> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 52);
+  messageDesc(file_parley_account_v1_account, 58);
 
 /**
  * @generated from message parley.account.v1.WatchAccountEventsResponse
@@ -1437,7 +1577,7 @@ export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccount
  * Use `create(WatchAccountEventsResponseSchema)` to create a new message.
  */
 export const WatchAccountEventsResponseSchema: GenMessage<WatchAccountEventsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 53);
+  messageDesc(file_parley_account_v1_account, 59);
 
 /**
  * Where a friendship stands, seen from the caller.
@@ -1809,6 +1949,19 @@ export const AccountInternalService: GenService<{
     output: typeof VerifyTokenResponseSchema;
   },
   /**
+   * Checks up to 1,000 access tokens in one call, as VerifyToken checks one:
+   * a gateway's log-ins of one event-loop turn go together, since a call
+   * costs far more than a check. A token that fails is answered with why,
+   * in its place; the call itself fails only for a bad request or an outage.
+   *
+   * @generated from rpc parley.account.v1.AccountInternalService.VerifyTokens
+   */
+  verifyTokens: {
+    methodKind: "unary";
+    input: typeof VerifyTokensRequestSchema;
+    output: typeof VerifyTokensResponseSchema;
+  },
+  /**
    * Public profiles of many users at once (at most 1,000 ids); unknown ids
    * are left out of the answer.
    *
@@ -1838,6 +1991,17 @@ export const AccountInternalService: GenService<{
     methodKind: "unary";
     input: typeof ListFriendIdsRequestSchema;
     output: typeof ListFriendIdsResponseSchema;
+  },
+  /**
+   * The friend ids of up to 1,000 users in one call (presence's connects of
+   * one event-loop turn), each list as ListFriendIds answers it.
+   *
+   * @generated from rpc parley.account.v1.AccountInternalService.ListFriendIdsOf
+   */
+  listFriendIdsOf: {
+    methodKind: "unary";
+    input: typeof ListFriendIdsOfRequestSchema;
+    output: typeof ListFriendIdsOfResponseSchema;
   },
   /**
    * Which of the given users hide their presence (at most 1,000 ids).
