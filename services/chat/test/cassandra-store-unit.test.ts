@@ -199,8 +199,8 @@ class MemoryInbox implements InboxOps {
   loseRepliesOf = new Set<number>();
 
   private of(userId: bigint) {
-    let rows = this.rows.get(userId);
-    if (rows === undefined) this.rows.set(userId, (rows = new Map()));
+    const rows = this.rows.get(userId) ?? new Map<bigint, EntryRef>();
+    this.rows.set(userId, rows);
     return rows;
   }
 
