@@ -27,8 +27,8 @@ export class LeaseLost extends Error {
   override name = "LeaseLost";
 }
 
-/** How close to its end a lease is treated as over: the margin for clock differences between chat processes. */
-const LEASE_MARGIN_MS = 2_000;
+/** How close to its end a lease is treated as over: the margin for clock differences between chat processes (a fifth of shorter leases). */
+const leaseMargin = (w: Writer) => Math.min(2_000, w.leaseMs / 5);
 
 const table = (w: Writer, name: string) => `${w.cql.keyspace}.${name}`;
 
@@ -99,7 +99,7 @@ async function fillEntries(
 ): Promise<SendOutcome> {
   const ref = { kind: ENTRY_MESSAGE, conversationId: message.conversationId, messageId: message.messageId } as const;
   const beforeInsert = () => {
-    if (Date.now() > leaseUntil.getTime() - LEASE_MARGIN_MS) throw new LeaseLost(`lease on message ${message.messageId} ran out`);
+    if (Date.now() > leaseUntil.getTime() - leaseMargin(w)) throw new LeaseLost(`lease on message ${message.messageId} ran out`);
   };
   const claims = await Promise.allSettled(
     users.map(async (userId) => {
