@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CassandraMessageStore } from "../src/adapters/store/cassandra/cassandra-message-store.js";
 import type { Cql } from "../src/adapters/store/cassandra/cql.js";
+import { NotAMemberError } from "../src/ports.js";
 import { createSchema } from "../src/adapters/store/cassandra/schema.js";
 import { CqlStandIn } from "./cql-stand-in.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
@@ -161,3 +162,23 @@ async function direct(store: CassandraMessageStore) {
   const conversation = await store.openDirect(members[0], members[1], newId());
   return { id: conversation.id, members };
 }
+
+describe("Cassandra message store on the stand-in > repeats", () => {
+  it("answers a repeat from a sender who has left the group since with the original, as SQL does", async () => {
+    const cql = new CqlStandIn("parley_repeats");
+    await createSchema(cql, "dc1", 1);
+    const store = new CassandraMessageStore(cql);
+    const id = newId();
+    const [owner, leaver] = [newId(), newId()];
+    const members = [
+      { userId: owner, role: "owner" as const },
+      { userId: leaver, role: "member" as const },
+    ];
+    await store.createGroup({ id, name: "g", settings: { historyVisibleToNewMembers: false }, members, systemMessage: systemDraft(id) });
+    const sent = await store.append(draft(id, leaver));
+    await store.updateGroup(id, () => ({ remove: [leaver], systemMessage: systemDraft(id) }));
+    const repeat = await store.append(draft(id, leaver, { clientMsgId: sent.message.clientMsgId }));
+    assert.deepEqual([repeat.duplicate, repeat.message, repeat.senderSeq], [true, sent.message, sent.senderSeq]);
+    await assert.rejects(store.append(draft(id, leaver)), NotAMemberError);
+  });
+});

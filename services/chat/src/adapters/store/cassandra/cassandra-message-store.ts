@@ -16,7 +16,7 @@ import { toEntries, uniqueSorted } from "../sql-rows.js";
 import { connectCassandra, type CassandraSettings, type Cql } from "./cql.js";
 import * as conversations from "./conversations.js";
 import { CassandraInbox } from "./inbox.js";
-import { claimClientMsgId, messageExists, releaseClientMsgId, storeNewMessage, type Writer } from "./message-writes.js";
+import { claimClientMsgId, messageExists, originalOf, releaseClientMsgId, storeNewMessage, type Writer } from "./message-writes.js";
 import * as reads from "./reads.js";
 import { createSchema } from "./schema.js";
 import { claimSeq, ENTRY_READ } from "./seq-claim.js";
@@ -80,6 +80,9 @@ export class CassandraMessageStore implements MessageStore {
     if (recipients === undefined) {
       const state = await conversations.currentState(this.w, message.conversationId);
       if (message.senderId !== 0n && !state.roles.has(message.senderId)) {
+        // As on SQL, where the claim comes first: a repeat of a message stored before the sender left gets its original.
+        const original = message.clientMsgId === "" ? undefined : await originalOf(this.w, message);
+        if (original !== undefined) return original;
         throw new NotAMemberError(`user ${message.senderId} is not a member of conversation ${message.conversationId}`);
       }
       to = [...state.roles.keys()];

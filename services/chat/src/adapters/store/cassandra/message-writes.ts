@@ -170,6 +170,17 @@ export async function claimClientMsgId(w: Writer, message: StoredMessage): Promi
   }
 }
 
+/** The original of a repeated (sender, clientMsgId), when one was stored: for a repeat that would now be refused. */
+export async function originalOf(w: Writer, message: StoredMessage): Promise<SendOutcome | undefined> {
+  const [holder] = await w.cql.read(`SELECT conversation_id, message_id FROM ${table(w, "sent_messages")} WHERE sender_id = ? AND client_msg_id = ?`, [
+    message.senderId,
+    message.clientMsgId,
+  ]);
+  if (holder === undefined) return undefined;
+  const original = await completeMessage(w, bigintOf(holder.conversation_id), bigintOf(holder.message_id));
+  return original === undefined ? undefined : { ...original, duplicate: true, entries: [] };
+}
+
 /** Drops this message's claim (its store failed before anything was written), so a retry is not a duplicate. */
 export async function releaseClientMsgId(w: Writer, message: StoredMessage): Promise<void> {
   await w.cql.lwt(`DELETE FROM ${table(w, "sent_messages")} WHERE sender_id = ? AND client_msg_id = ? IF message_id = ?`, [
