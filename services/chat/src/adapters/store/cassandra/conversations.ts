@@ -96,8 +96,11 @@ export async function updateGroup(w: Writer, id: bigint, decide: (current: Conve
     const next = applyGroupChange(state, change, new Date());
     // Added members are listed (and start with no read marker) before the change lands:
     // a listing skips a conversation the user is not a member of, so a lost race leaves nothing visible.
+    // The marker goes by LWT like every other write to it: a plain delete carries the chat host's
+    // clock and could shadow a later LWT write stamped by a node whose clock is behind.
     await listFor(w, id, next.added);
-    for (const userId of next.added) await w.cql.write(`DELETE FROM ${table(w, "read_markers")} WHERE conversation_id = ? AND user_id = ?`, [id, userId]);
+    for (const userId of next.added)
+      await w.cql.lwt(`DELETE FROM ${table(w, "read_markers")} WHERE conversation_id = ? AND user_id = ? IF EXISTS`, [id, userId]);
     const pending: PendingMessage = { message: change.systemMessage, recipients: next.recipients };
     const params = [
       next.name,
@@ -112,9 +115,8 @@ export async function updateGroup(w: Writer, id: bigint, decide: (current: Conve
       state.version,
     ];
     if (!(await changed(w, params, state, change))) continue;
-    for (const userId of next.removed) {
-      await w.cql.write(`DELETE FROM ${table(w, "user_conversations")} WHERE user_id = ? AND conversation_id = ?`, [userId, id]);
-    }
+    // Removed members' user_conversations rows stay (listings skip groups they are not in): a
+    // delete could shadow their re-addition written later by a process whose clock is behind.
     const outcome = await finishPending(w, id, pending);
     return { conversation: (await loadConversation(w, id))!, outcome };
   }
