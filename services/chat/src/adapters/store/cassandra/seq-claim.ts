@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /**
  * Claiming a user's next seq with lightweight transactions
  * (docs/architecture.md, "Message store on Cassandra"). Pure logic over
@@ -49,13 +51,17 @@ export class SeqContention extends Error {
 export interface ClaimOptions {
   /** Races lost before giving up (default 64). */
   maxConflicts?: number;
-  /** Failed inserts (timeouts: outcome unknown) tolerated before the error is rethrown (default 3). */
+  /** Failed inserts (timeouts, Paxos contention: outcome unknown) tolerated before the error is rethrown (default 8). */
   maxErrors?: number;
+  /** Waits before the next try after a failed insert (default: a random 0 to 10 ms times the failures so far, so dueling proposers part). */
+  backoff?: (failures: number) => Promise<void>;
   /** Rows read per page of the walk (default 100). */
   pageSize?: number;
   /** Called before each insert; throws when the caller may no longer write (its lease on the message ran out). */
   beforeInsert?: () => void;
 }
+
+const jitter = (failures: number) => sleep(Math.random() * 10 * failures);
 
 /** The same entry: one message once per user, one read marker position once per reader. */
 export function sameEntry(a: EntryRef, b: EntryRef): boolean {
@@ -75,7 +81,7 @@ export async function claimSeq(
   ref: EntryRef,
   options: ClaimOptions = {},
 ): Promise<{ seq: bigint; existed: boolean }> {
-  const { maxConflicts = 64, maxErrors = 3, pageSize = 100 } = options;
+  const { maxConflicts = 64, maxErrors = 8, pageSize = 100, backoff = jitter } = options;
   let after = floor;
   let conflicts = 0;
   let errors = 0;
@@ -94,6 +100,7 @@ export async function claimSeq(
     } catch (err) {
       // A timed-out LWT may or may not have been applied: the next walk finds out.
       if (++errors > maxErrors) throw err;
+      await backoff(errors);
       continue;
     }
     if (result.applied) return { seq, existed: false };
