@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConversationMissingError, type ConversationRecord, type GroupChange, type GroupWritten, type NewGroup, type SendOutcome } from "../../../ports.js";
 import { KIND_CODES, ROLE_CODES } from "../sql-rows.js";
 import { checkSystemMessage } from "../sql-steps.js";
@@ -114,7 +115,11 @@ export async function updateGroup(w: Writer, id: bigint, decide: (current: Conve
       id,
       state.version,
     ];
-    if (!(await changed(w, params, state, change))) continue;
+    if (!(await changed(w, params, state, change))) {
+      // Another change landed first: decide again, after a pause that parts proposers dueling on the row.
+      await sleep(Math.random() * 5 * Math.min(round + 1, 10));
+      continue;
+    }
     // Removed members' user_conversations rows stay (listings skip groups they are not in): a
     // delete could shadow their re-addition written later by a process whose clock is behind.
     const outcome = await finishPending(w, id, pending);

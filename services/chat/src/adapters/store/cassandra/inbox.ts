@@ -60,8 +60,20 @@ export class CassandraInbox implements InboxOps {
     return new Map(heads);
   }
 
-  /** Moves the head hint up to `seq`, never down. */
+  /**
+   * Moves the head hint up to `seq`, never down. Best effort: readers go past
+   * the head, so a head left behind (a lost race, a contention timeout) costs
+   * a little reading, nothing else, and never fails the write that called it.
+   */
   async advanceHead(userId: bigint, seq: bigint): Promise<void> {
+    try {
+      await this.tryAdvanceHead(userId, seq);
+    } catch {
+      // See above: the next claim or headSeq reads past it.
+    }
+  }
+
+  private async tryAdvanceHead(userId: bigint, seq: bigint): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const moved = await this.cql.lwt(`UPDATE ${this.headTable} SET head_seq = ? WHERE user_id = ? IF head_seq < ?`, [seq, userId, seq]);
       const current = moved.row?.head_seq;
@@ -70,7 +82,6 @@ export class CassandraInbox implements InboxOps {
       const created = await this.cql.lwt(`INSERT INTO ${this.headTable} (user_id, head_seq) VALUES (?, ?) IF NOT EXISTS`, [userId, seq]);
       if (created.applied) return;
     }
-    // The head is a hint: readers go past it, so a head left behind costs a little reading, nothing else.
   }
 
   /** The highest seq: the head hint, then whatever rows lie past it (a writer that died before moving the head). */
