@@ -97,4 +97,7 @@ run_group 1 15m "$@" "${serial[@]}" || status=$?
 if [[ -z ${KAFKA_BROKERS:-} ]]; then
   echo "test: NOT RUN: Kafka delivery bus contract suite (KAFKA_BROKERS is not set)" >&2
 fi
+if [[ -z ${CASSANDRA_CONTACT_POINTS:-} ]]; then
+  echo "test: NOT RUN: Cassandra message store contract suite (CASSANDRA_CONTACT_POINTS is not set)" >&2
+fi
 exit "$status"

@@ -11,6 +11,7 @@ import {
   type InternalPlaneSettings,
 } from "@parley/runtime";
 import { deliveryBusEnv, deliveryBusSettings, type DeliveryBusSettings } from "./delivery-bus-config.js";
+import { messageStoreEnv, messageStoreSettings, type MessageStoreSettings } from "./message-store-config.js";
 
 export const chatEnv = {
   CHAT_HOST: env.string("127.0.0.1"),
@@ -25,6 +26,7 @@ export const chatEnv = {
   CHAT_PUSH_ENABLED: env.bool(true),
   CHAT_ADVERTISE_ADDRESS: advertiseAddress(),
   ...deliveryBusEnv,
+  ...messageStoreEnv,
   ...etcdEnv,
   ...commonEnv,
   ...internalPlaneEnv,
@@ -51,6 +53,8 @@ export interface ChatConfig {
   advertiseAddress: string | undefined;
   /** The in-process bus (this process only) or Kafka (chat in several processes). */
   deliveryBus: DeliveryBusSettings;
+  /** SQL (Postgres or the embedded SQLite, by `database`) or Cassandra (then `database` is not used by chat). */
+  messageStore: MessageStoreSettings;
   logLevel: string;
   shutdownGraceMs: number;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
@@ -73,6 +77,7 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     registry: registrySettings(v),
     advertiseAddress: v.CHAT_ADVERTISE_ADDRESS,
     deliveryBus: deliveryBusSettings(v),
+    messageStore: messageStoreSettings(v),
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     plane: internalPlaneSettings(v),

@@ -160,6 +160,12 @@ export interface ConversationSummary {
  *
  * Preconditions: text holds no U+0000 (SQL text cannot store it; the
  * contracts' validation refuses it anyway); message ids are unique.
+ *
+ * The Cassandra adapter has no transaction across partitions: it keeps
+ * seqs, idempotency and the group cap, but a failed append is finished by
+ * its retry instead of undone, and a send reaches the members of its read
+ * rather than of its commit (docs/architecture.md, "Message store on
+ * Cassandra", lists each difference).
  */
 export interface MessageStore {
   /** The pair's one direct conversation, created with id `newId` (both members, role "member") when absent. */

@@ -25,11 +25,15 @@ import type { DeliveryBus, MessageStore, PushNotifier } from "./ports.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
 import { chatMigrations } from "./adapters/store/migrations.js";
 import { SqlMessageStore } from "./adapters/store/sql-message-store.js";
+import { CassandraMessageStore } from "./adapters/store/cassandra/cassandra-message-store.js";
 import { sqliteChatMigrations } from "./adapters/store/sqlite/sqlite-migrations.js";
 import { SqliteMessageStore } from "./adapters/store/sqlite/sqlite-message-store.js";
 
 export interface ChatDeps {
-  storage: Storage;
+  /** Where messages live: a relational storage, whose dialect's store chat migrates and uses; unused when `messageStore` is given. */
+  storage?: Storage;
+  /** A store opened by the caller (Cassandra); it has no delivery outbox, so the caller pairs it with the Kafka bus. */
+  messageStore?: MessageStore;
   account: Transport;
   idgen: Transport;
   /** Presence, to find where recipients' devices are connected. */
@@ -55,7 +59,7 @@ export interface RunningChat {
 
 /** The chat service's composition root: store, ports, bus, delivery and routes. */
 export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metrics): Promise<RunningChat> {
-  const store = await openMessageStore(deps.storage);
+  const store = deps.messageStore ?? (await openMessageStore(deps.storage));
   const bus = deps.bus ?? new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
   const gateways = new Gateways(deps.gatewayTransport, logger);
   const push = pushNotifier(deps, store, logger, metrics);
@@ -69,7 +73,8 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   const locator = new PresenceDeviceLocator(deps.presence, { logger });
-  const outbox = deps.storage.dialect === "postgres" ? new SqlDeliveryOutbox(deps.storage.db, logger) : undefined;
+  // The outbox lives beside the SQL store's inbox (a trigger on it); another store has none.
+  const outbox = deps.messageStore === undefined && deps.storage?.dialect === "postgres" ? new SqlDeliveryOutbox(deps.storage.db, logger) : undefined;
   // The outbox covers a process dying between storing an entry and handing it on (its push
   // included), not a gateway or presence failing: devices sync then.
   bus.consume(deliveryWorker({ gateways, locator, push, logger, ...(outbox ? { handedOn: (key) => outbox.handedOn(key) } : {}) }));
@@ -95,7 +100,8 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
 }
 
 /** The message store for the storage's dialect, its schema brought up to date. */
-async function openMessageStore(storage: Storage): Promise<MessageStore> {
+async function openMessageStore(storage: Storage | undefined): Promise<MessageStore> {
+  if (storage === undefined) throw new Error("startChat needs a storage or a message store");
   if (storage.dialect === "sqlite") {
     await storage.engine.migrate("chat", sqliteChatMigrations);
     return new SqliteMessageStore(storage.engine);
@@ -138,14 +144,17 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
   logLevel: (config) => config.logLevel,
   shutdownBudgetMs: (config) => config.shutdownGraceMs,
   async start(config, logger) {
-    const storage = await openConfiguredStorage(config.database, config.dataDir, "chat", logger);
+    const cassandra = await openCassandraStore(config, logger);
+    // With Cassandra chat keeps nothing in a relational database (accounts are the account service's).
+    const storage = cassandra ? undefined : await openConfiguredStorage(config.database, config.dataDir, "chat", logger);
     const metrics = new Metrics();
     const plane = openInternalPlane(config.plane, "chat", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const bus = await openDeliveryBus(config, logger, metrics);
     const chat = await startChat(
       {
-        storage,
+        ...(storage ? { storage } : {}),
+        ...(cassandra ? { messageStore: cassandra } : {}),
         ...(bus ? { bus } : {}),
         account: mesh.transportTo("account", config.accountAddress),
         idgen: mesh.transportTo("idgen", config.idgenAddress),
@@ -174,12 +183,22 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
         await mesh.close(); // out of the registry first: no new calls come here
         await server.close(config.shutdownGraceMs);
         await chat.close();
-        await storage.close();
+        await storage?.close();
+        await cassandra?.close();
         plane.close();
       },
     };
   },
 };
+
+/** The Cassandra store when configured (its schema created when missing), else undefined: the SQL store of `config.database`. */
+async function openCassandraStore(config: ChatConfig, logger: Logger): Promise<CassandraMessageStore | undefined> {
+  const settings = config.messageStore;
+  if (settings.kind === "sql") return undefined;
+  const store = await CassandraMessageStore.open(settings);
+  logger.info({ keyspace: settings.keyspace, localDataCenter: settings.localDataCenter }, "message store: Cassandra");
+  return store;
+}
 
 /**
  * Kafka when configured (chat in several processes), else undefined: the

@@ -92,3 +92,74 @@ describe("chat config > delivery bus", () => {
     refuses({ ...kafka, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: "0" }, "KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY", /whole number from 1 to 10000/);
   });
 });
+
+const cassandra = { ...kafka, CHAT_MESSAGE_STORE: "cassandra", CASSANDRA_CONTACT_POINTS: "cassandra-0", CASSANDRA_LOCAL_DATACENTER: "dc1" };
+
+describe("chat config > message store", () => {
+  it("uses the SQL store when nothing is set, and ignores Cassandra variables then", () => {
+    assert.deepEqual(loadChatConfig({}).messageStore, { kind: "sql" });
+    assert.deepEqual(loadChatConfig({ CASSANDRA_CONTACT_POINTS: "cassandra-0" }).messageStore, { kind: "sql" });
+  });
+
+  it("uses Cassandra with the documented defaults, contact points with or without a port", () => {
+    const config = loadChatConfig({ ...cassandra, CASSANDRA_CONTACT_POINTS: "cassandra-0, 10.0.0.7:19042,[::1]:9042" });
+    assert.deepEqual(config.messageStore, {
+      kind: "cassandra",
+      contactPoints: ["cassandra-0", "10.0.0.7:19042", "[::1]:9042"],
+      localDataCenter: "dc1",
+      keyspace: "parley",
+      replicationFactor: 3,
+    });
+    assert.ok(Object.isFrozen(config.messageStore));
+  });
+
+  it("reads the keyspace, replication factor and a username with a password file read when used", () => {
+    const config = loadChatConfig({
+      ...cassandra,
+      CASSANDRA_KEYSPACE: "parley_eu",
+      CASSANDRA_REPLICATION_FACTOR: "5",
+      CASSANDRA_USERNAME: "chat",
+      CASSANDRA_PASSWORD_FILE: "/run/secrets/nowhere",
+    });
+    const store = config.messageStore;
+    assert.ok(store.kind === "cassandra");
+    assert.deepEqual([store.keyspace, store.replicationFactor, store.username], ["parley_eu", 5, "chat"]);
+    // The file is read when the driver signs in, not at config time; an unreadable one names the variable.
+    assert.throws(() => store.password!(), /CASSANDRA_PASSWORD_FILE: cannot read \/run\/secrets\/nowhere/);
+  });
+
+  it("refuses an unknown CHAT_MESSAGE_STORE", () => {
+    refuses({ CHAT_MESSAGE_STORE: "mongo" }, "CHAT_MESSAGE_STORE", /must be one of sql, cassandra/);
+  });
+
+  it("refuses Cassandra without the Kafka delivery bus, saying what replaces the outbox", () => {
+    refuses(
+      { ...cassandra, CHAT_DELIVERY_BUS: "memory" },
+      "CHAT_MESSAGE_STORE",
+      /needs CHAT_DELIVERY_BUS=kafka \(the delivery outbox exists only on the SQL store/,
+    );
+  });
+
+  it("refuses Cassandra without contact points or a local data center, naming each", () => {
+    refuses({ ...cassandra, CASSANDRA_CONTACT_POINTS: undefined }, "CASSANDRA_CONTACT_POINTS", /is required when CHAT_MESSAGE_STORE is cassandra/);
+    refuses({ ...cassandra, CASSANDRA_LOCAL_DATACENTER: undefined }, "CASSANDRA_LOCAL_DATACENTER", /is required when CHAT_MESSAGE_STORE is cassandra/);
+  });
+
+  for (const points of ["cassandra-0:0", "cassandra-0:70000", "http://cassandra-0", ",", "[::1]", "a;b"]) {
+    it(`refuses CASSANDRA_CONTACT_POINTS "${points}"`, () => {
+      refuses({ ...cassandra, CASSANDRA_CONTACT_POINTS: points }, "CASSANDRA_CONTACT_POINTS", /comma-separated host or host:port/);
+    });
+  }
+
+  it("refuses keyspace and data center names that could not go into CQL as they are", () => {
+    refuses({ ...cassandra, CASSANDRA_KEYSPACE: "Parley" }, "CASSANDRA_KEYSPACE", /lower-case letters, digits or _/);
+    refuses({ ...cassandra, CASSANDRA_KEYSPACE: "p".repeat(49) }, "CASSANDRA_KEYSPACE", /1 to 48/);
+    refuses({ ...cassandra, CASSANDRA_LOCAL_DATACENTER: "dc'1" }, "CASSANDRA_LOCAL_DATACENTER", /letters, digits, _, \. or -/);
+  });
+
+  it("refuses a replication factor out of range, and a username or password file alone", () => {
+    refuses({ ...cassandra, CASSANDRA_REPLICATION_FACTOR: "0" }, "CASSANDRA_REPLICATION_FACTOR", /whole number from 1 to 15/);
+    refuses({ ...cassandra, CASSANDRA_USERNAME: "chat" }, "CASSANDRA_USERNAME", /needs CASSANDRA_PASSWORD_FILE/);
+    refuses({ ...cassandra, CASSANDRA_PASSWORD_FILE: "/run/secrets/p" }, "CASSANDRA_PASSWORD_FILE", /needs CASSANDRA_USERNAME/);
+  });
+});
