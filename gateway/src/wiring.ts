@@ -17,7 +17,7 @@ import {
   type RunningServer,
   type ServiceDefinition,
 } from "@parley/runtime";
-import { joinMesh, mapDiscoveryError, MemoryRegistry, type Registry } from "@parley/mesh";
+import { followEveryInstance, joinMesh, mapDiscoveryError, MemoryRegistry, singleInstance, type InstanceSource, type Registry } from "@parley/mesh";
 import { deliverAccess } from "./access.js";
 import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";
@@ -31,6 +31,8 @@ import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from ".
 
 export interface GatewayUpstreamTransports {
   account: Transport;
+  /** Every account instance, each followed for its events; absent: one, through `account`. */
+  accountInstances?: InstanceSource;
   /** For single calls to any chat instance. */
   chat: Transport;
   /** Every chat instance, each given a command stream; absent: one, through `chat`. */
@@ -153,7 +155,7 @@ export async function startGateway(
     },
     { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger, presence: presencePort },
   );
-  const stopWatch = watchLogOuts(upstreams.account, websocket, logger);
+  const stopWatch = watchLogOuts(upstreams.accountInstances ?? singleInstance(upstreams.account), websocket, logger);
   chatLink.connect();
   presenceLink.connect();
   const bound = new URL(server.url);
@@ -188,25 +190,23 @@ export async function startGateway(
   };
 }
 
-/** Follows account events, closing the sockets of ended sessions and logged-out devices; re-subscribes after a break. */
-function watchLogOuts(account: Transport, websocket: WebSocketEndpoint, logger: Logger): () => void {
-  const client = createClient(AccountInternalService, account);
-  const abort = new AbortController();
-  void (async () => {
-    while (!abort.signal.aborted) {
-      try {
-        for await (const event of client.watchAccountEvents({}, { signal: abort.signal })) {
-          if (event.event.case === "sessionsEnded") websocket.endSessions(event.event.value);
-          else if (event.event.case === "deviceLoggedOut") websocket.logOut(event.event.value.userId, event.event.value.deviceId);
-        }
-      } catch (err) {
-        if (abort.signal.aborted) return;
-        logger.warn({ err }, "account event watch broke; retrying");
+/**
+ * Follows account events, closing the sockets of ended sessions and
+ * logged-out devices. Each account instance announces only what happened on
+ * it, so every instance is followed; a broken stream is opened again.
+ */
+function watchLogOuts(accounts: InstanceSource, websocket: WebSocketEndpoint, logger: Logger): () => void {
+  const watch = followEveryInstance(
+    accounts,
+    async (transport, signal) => {
+      for await (const event of createClient(AccountInternalService, transport).watchAccountEvents({}, { signal })) {
+        if (event.event.case === "sessionsEnded") websocket.endSessions(event.event.value);
+        else if (event.event.case === "deviceLoggedOut") websocket.logOut(event.event.value.userId, event.event.value.deviceId);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  })();
-  return () => abort.abort();
+    },
+    { onError: (err, address) => logger.warn({ err, address }, "account event watch broke; retrying") },
+  );
+  return () => watch.close();
 }
 
 /**
@@ -231,6 +231,7 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
       config,
       {
         account: mesh.transportTo("account", config.accountAddress),
+        accountInstances: { current: mesh.instancesOf("account", config.accountAddress), transport: (address) => plane.transport(address, "account") },
         chat: mesh.transportTo("chat", config.chatAddress),
         chatInstances: { current: mesh.instancesOf("chat", config.chatAddress), transport: (address) => plane.transport(address, "chat") },
         presence: mesh.transportTo("presence", config.presenceAddress),

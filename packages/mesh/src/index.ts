@@ -23,4 +23,5 @@ export { MemoryRegistry, MemoryRegistryStore } from "./adapters/memory-registry.
 export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worker-ids.js";
 export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
+export { followEveryInstance, singleInstance, type EveryInstanceOptions, type InstanceSource } from "./every-instance.js";
 export { joinMesh, type ConnectTo, type Mesh, type ServiceInstance } from "./mesh.js";

@@ -23,11 +23,11 @@ describe("registry transport", () => {
   };
   const register = (service: string, s: RunningServer, instanceId: string): Promise<Registration> =>
     registry.register(validateInstance({ service, instanceId, address: new URL(s.url).host }));
-  const whoAnswers = async (count: number) => {
+  const whoAnswers = async (count: number, service = "thing") => {
     const client = createClient(
       Health,
       registryTransport(
-        "thing",
+        service,
         () => watch.current(),
         (url) => grpcTransport(url),
       ),
@@ -68,5 +68,29 @@ describe("registry transport", () => {
     const c = await server("inst-c");
     await register("thing", c, "c");
     assert.deepEqual(await whoAnswers(2), ["inst-c", "inst-c"]);
+  });
+
+  it("makes a call refused by a dead but still registered instance again on another, and passes the dead one over", async () => {
+    const [live, dead] = [await server("inst-live"), await server("inst-dead")];
+    await register("pair", live, "live");
+    await register("pair", dead, "dead");
+    await dead.close(0); // its port now refuses connections, and its registration stays, as after a SIGKILL
+    const answers = await whoAnswers(6, "pair");
+    assert.deepEqual(answers, Array(6).fill("inst-live"), "every call answered, by the live instance");
+  });
+
+  it("fails a refused call when no other instance is registered", async () => {
+    const gone = await server("inst-gone");
+    const port = new URL(gone.url).port;
+    await gone.close(0);
+    const client = createClient(
+      Health,
+      registryTransport(
+        "lonely",
+        () => [validateInstance({ service: "lonely", instanceId: "x", address: `127.0.0.1:${port}` })],
+        (url) => grpcTransport(url),
+      ),
+    );
+    await assert.rejects(client.list({}), (err: unknown) => ConnectError.from(err).code === Code.Unavailable);
   });
 });
