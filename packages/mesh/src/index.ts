@@ -24,3 +24,4 @@ export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worke
 export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
 export { joinMesh, type ConnectTo, type Mesh, type ServiceInstance } from "./mesh.js";
+export { addressWeight, Owners, rendezvous } from "./rendezvous.js";
