@@ -142,7 +142,7 @@ describe("presence shared between instances (an owner per user)", () => {
     // The gateway's view ran ahead of B's: alice's session reaches B while B still sees A as her owner.
     await b.gatewayHello("g2", [{ userId: ALICE, deviceId: PHONE }], c.gateway("g2"));
     await settle();
-    assert.deepEqual(c.relays, [], "B published alice before owning her");
+    assert.equal(c.relays.length, 0, "B published alice before owning her");
     c.ownership.move(ALICE, "B");
     await settle();
     assert.deepEqual(
