@@ -20,7 +20,7 @@ const owners = new Owners(registered);
 const users = Array.from({ length: 30 }, (_, i) => 9_000n + BigInt(i));
 
 /** A presence instance that places every user asked on a gateway named after itself, and records what it was asked. */
-function fakePresence(address: string, down: () => boolean) {
+function fakePresence(address: string, down: () => boolean, unsettled: (userId: bigint) => boolean = () => false) {
   const asked: bigint[] = [];
   const transport = createRouterTransport((router) =>
     router.service(PresenceService, {
@@ -29,7 +29,7 @@ function fakePresence(address: string, down: () => boolean) {
         for await (const request of requests) {
           asked.push(...request.userIds);
           const sessions = request.userIds.map((userId) => create(DeviceSessionSchema, { userId, deviceId: 1n, gatewayId: `gw-of-${address}` }));
-          yield create(LocateDevicesStreamResponseSchema, { requestId: request.requestId, sessions });
+          yield create(LocateDevicesStreamResponseSchema, { requestId: request.requestId, sessions, unsettledUserIds: request.userIds.filter(unsettled) });
         }
       },
     }),
@@ -63,5 +63,25 @@ describe("presence locators: a lookup stream per presence instance, users asked 
     assert.equal(b.status, "rejected");
     assert.ok((b as PromiseRejectedResult).reason instanceof DependencyUnavailable);
     assert.equal((await locators.locate([ofA])).get(ofA)?.[0]?.gatewayId, `gw-of-${A}`, "a lookup of A's user failed with B");
+  });
+
+  it("fails the lookup of a user presence calls unsettled (its owner just changed), not the others made in the same turn", async () => {
+    const moving = users[0]!;
+    const fakes = new Map(
+      [A, B].map((address) => [
+        address,
+        fakePresence(
+          address,
+          () => false,
+          (userId) => userId === moving,
+        ),
+      ]),
+    );
+    locators = new PresenceLocators({ current: () => registered, transport: (address) => fakes.get(address)!.transport }, { logger: silent });
+    const sameOwner = users.find((u) => u !== moving && owners.of(u) === owners.of(moving))!;
+    const [unsure, sure] = await Promise.allSettled([locators.locate([moving]), locators.locate([sameOwner])]);
+    assert.equal(unsure.status, "rejected");
+    assert.ok((unsure as PromiseRejectedResult).reason instanceof DependencyUnavailable);
+    assert.equal(sure.status, "fulfilled");
   });
 });

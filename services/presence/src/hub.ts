@@ -101,7 +101,7 @@ export class PresenceHub {
   /** The tracker's change callback: tell the user's friends, through each friend's owner. */
   async publish(change: StatusChange): Promise<void> {
     const { ownership, peers } = this.cluster;
-    if (!ownership.owns(change.userId)) {
+    if (!ownership.owns(change.userId) || !ownership.serving()) {
       if (change.status === "online") this.unannounced.add(change.userId);
       return;
     }
@@ -149,6 +149,11 @@ export class PresenceHub {
     return this.tracker.devices(userIds);
   }
 
+  /** The users among these whose "no device" this instance cannot vouch for now (see UserOwnership.settled). */
+  unsettled(userIds: readonly bigint[]): bigint[] {
+    return userIds.filter((userId) => !this.cluster.ownership.settled(userId));
+  }
+
   /** The instance set changed: forget the users now owned elsewhere, announce the ones that arrived early. */
   private ownershipChanged(): void {
     const { ownership } = this.cluster;
@@ -158,11 +163,11 @@ export class PresenceHub {
     this.tracker.forget(gone);
     if (gone.length > 0) this.logger.info({ users: gone.length }, "forgot the users now owned by another presence instance");
     for (const user of held) {
-      if (!this.unannounced.has(user.userId) || !ownership.owns(user.userId)) continue;
+      if (!this.unannounced.has(user.userId) || !ownership.owns(user.userId) || !ownership.serving()) continue;
       if (user.online) void this.publish({ userId: user.userId, status: "online", lastActiveAt: user.lastActiveAt });
     }
     const stillHeld = new Set(held.map((user) => user.userId).filter((userId) => !goneSet.has(userId)));
-    for (const userId of this.unannounced) if (!stillHeld.has(userId) || ownership.owns(userId)) this.unannounced.delete(userId);
+    for (const userId of this.unannounced) if (!stillHeld.has(userId) || (ownership.owns(userId) && ownership.serving())) this.unannounced.delete(userId);
   }
 
   /** Tells the device its friends' current presence, asked from each friend's owner. */

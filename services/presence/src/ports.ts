@@ -62,8 +62,22 @@ export interface PeopleDirectory {
 export interface UserOwnership {
   /** The owning instance's address; undefined when no instance can own. */
   ownerOf(userId: bigint): string | undefined;
+  /** By this instance's view of the registry. */
   owns(userId: bigint): boolean;
-  /** Called after the set of owning instances changed. */
+  /**
+   * True while this instance's registration is certainly live (its lease
+   * confirmed within the fencing window). False right after a pause longer
+   * than that window: the instance then publishes nothing until it is sure
+   * again, since its users may belong to another instance by now.
+   */
+  serving(): boolean;
+  /**
+   * Owned, serving, and owned in every view of the last 2 s, so the
+   * gateways have had time to re-send their sessions: a device lookup can
+   * then trust "no device".
+   */
+  settled(userId: bigint): boolean;
+  /** Called after the set of owning instances changed, or `serving()` did. */
   onChange(listener: () => void): void;
 }
 

@@ -90,7 +90,7 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
     const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     // With a registry, users are shared among the presence instances registered there; without, this one owns them all.
-    const ownership = mesh.backend && new RegistryOwnership(mesh.instancesOf("presence", ""), logger);
+    const ownership = mesh.backend && new RegistryOwnership(mesh.instancesOf("presence", ""), () => mesh.holdsLease(), logger);
     const presence = await startPresence(
       {
         storage,

@@ -18,16 +18,25 @@ const PHONE = 1n;
 /** Ownership as a table the test edits; `move` changes it and tells every instance, as a registry change would. */
 class TableOwnership {
   readonly table = new Map<bigint, string>();
+  /** Instances whose lease is not confirmed (paused, cut off). */
+  readonly fenced = new Set<string>();
   private readonly listeners: (() => void)[] = [];
   forInstance(self: string): UserOwnership {
     return {
       ownerOf: (userId) => this.table.get(userId),
       owns: (userId) => this.table.get(userId) === self,
+      serving: () => !this.fenced.has(self),
+      settled: (userId) => this.table.get(userId) === self && !this.fenced.has(self),
       onChange: (listener) => this.listeners.push(listener),
     };
   }
   move(userId: bigint, to: string): void {
     this.table.set(userId, to);
+    for (const listener of this.listeners) listener();
+  }
+  fence(instance: string, fenced: boolean): void {
+    if (fenced) this.fenced.add(instance);
+    else this.fenced.delete(instance);
     for (const listener of this.listeners) listener();
   }
 }
@@ -150,6 +159,25 @@ describe("presence shared between instances (an owner per user)", () => {
       [`B->A:${ALICE}`],
     );
     assert.ok(c.seen.get("g1")!.includes(`${PHONE}:${ALICE}:online`), "bob's phone was not told alice is online");
+  });
+
+  it("publishes nothing while its lease is not confirmed (a paused instance's users may be another's by now)", async () => {
+    const c = cluster([[ALICE, BOB]]);
+    const a = c.instance("A");
+    const b = c.instance("B");
+    c.ownership.table.set(ALICE, "A").set(BOB, "B");
+    await b.gatewayHello("g2", [{ userId: BOB, deviceId: PHONE }], c.gateway("g2"));
+    await a.gatewayHello("g1", [{ userId: ALICE, deviceId: PHONE }], c.gateway("g1"));
+    await settle();
+    c.seen.get("g2")!.length = 0;
+    c.ownership.fence("A", true);
+    // Resumed after a pause: alice's session timed out meanwhile, her grace is long over.
+    a.disconnected("g1", ALICE, PHONE);
+    c.time.advance(GRACE * 2);
+    await settle();
+    assert.deepEqual(c.seen.get("g2"), [], "a fenced instance told bob alice went offline");
+    assert.deepEqual(b.unsettled([BOB]), []);
+    assert.deepEqual(a.unsettled([ALICE]), [ALICE], "a fenced instance vouched for its users' devices");
   });
 
   it("never relays a user who hides their presence", async () => {
