@@ -12,6 +12,11 @@ import type { ServiceProcess } from "./support/process.js";
 const LEASE_TTL_SECONDS = 3;
 /** Issue 15: with one instance of a service gone, sends keep being acked within 2 s. */
 const ACK_GAP_LIMIT_MS = 2_000;
+/**
+ * A short grace so the offline check takes a second, not thirty; a short heartbeat timeout (devices
+ * heartbeat every second here) so a paused instance's sessions are overdue when it resumes.
+ */
+const PRESENCE_ENV = { PRESENCE_GRACE_MS: "1000", PRESENCE_HEARTBEAT_TIMEOUT_MS: "3000" };
 /** Each sender's pause between an ack and its next send (part of every gap between acks). */
 const SEND_PAUSE_MS = 100;
 
@@ -40,14 +45,13 @@ describe("presence replicas: two presence instances share users by owner, behind
     procs = mesh.procs;
     await mesh.start("account", "account");
     await mesh.start("idgen", "idgen");
-    // A short grace so the offline check takes a second, not thirty.
-    await Promise.all(["p1", "p2"].map((name) => mesh.start("presence", name, { PRESENCE_GRACE_MS: "1000" })));
+    await Promise.all(["p1", "p2"].map((name) => mesh.start("presence", name, PRESENCE_ENV)));
     await mesh.start("chat", "chat", { CHAT_PUSH_ENABLED: "false" });
     await Promise.all(
       [
         ["zone-a", "g1"],
         ["zone-b", "g2"],
-      ].map(([zone, id]) => mesh.start("gateway", id!, { ZONE: zone!, GATEWAY_ID: id!, SHUTDOWN_GRACE_MS: "2000" })),
+      ].map(([zone, id]) => mesh.start("gateway", id!, { ZONE: zone!, GATEWAY_ID: id!, SHUTDOWN_GRACE_MS: "2000", GATEWAY_HEARTBEAT_INTERVAL_MS: "1000" })),
     );
   });
 
@@ -58,7 +62,7 @@ describe("presence replicas: two presence instances share users by owner, behind
 
   /** Each user's owner as every process computes it, over the presence instances alive now. */
   const ownerOf = (userId: bigint): ServiceProcess => {
-    const live = ["p1", "p2"].filter((name) => mesh.alive(name)).map((name) => procs[name]!);
+    const live = ["p1", "p2", "p3"].filter((name) => mesh.alive(name)).map((name) => procs[name]!);
     const address = new Owners(live.map((p) => ({ address: new URL(p.url).host, draining: false }))).of(userId);
     return live.find((p) => new URL(p.url).host === address)!;
   };
@@ -89,6 +93,9 @@ describe("presence replicas: two presence instances share users by owner, behind
     await callApi(procs.g1!.url, "AddFriend", { username: b.name }, a.token);
     await callApi(procs.g1!.url, "AddFriend", { username: a.name }, b.token);
   }
+
+  /** The user's status through getPresence; undefined while presence cannot answer (an instance dead or paused but registered). */
+  const presenceOf = async (d: Device, userId: bigint) => (await d.client.getPresence([userId]).catch(() => []))[0]?.status;
 
   const sees = (d: Device, userId: bigint, status: Status, since = 0) =>
     d.presences.some(({ presence, at }) => presence.userId === userId && presence.status === status && at >= since);
@@ -161,8 +168,7 @@ describe("presence replicas: two presence instances share users by owner, behind
     // sessions with it, and it tells Carl his friend is online again (a repeat, never an offline).
     const back = await until(
       async () => {
-        const [status] = await carlDevice.client.getPresence([watched.userId]).catch(() => []);
-        return status?.status === Status.ONLINE && sees(carlDevice, watched.userId, Status.ONLINE, killedAt) && Date.now();
+        return (await presenceOf(carlDevice, watched.userId)) === Status.ONLINE && sees(carlDevice, watched.userId, Status.ONLINE, killedAt) && Date.now();
       },
       "the watched user online again through the surviving instance",
       { timeoutMs: 20_000, intervalMs: 50 },
@@ -186,5 +192,40 @@ describe("presence replicas: two presence instances share users by owner, behind
         assert.equal(new Set(d.shown).size, d.shown.length, `${d.name} was shown a message twice`);
       }
     }
+  });
+
+  it("lets a presence instance paused past its lease tell nobody a false offline when it resumes, and take its users back", async () => {
+    const paused = await mesh.start("presence", "p3", PRESENCE_ENV);
+    const host = new URL(paused.url).host;
+    const dan = await connect(await accountOwnedBy("stop_dan", paused), procs.g1!);
+    const erin = await connect(await accountOwnedBy("stop_erin", procs.p2!), procs.g2!);
+    await befriend(dan, erin);
+    await erin.client.close();
+    const erinDevice = await connect(erin, procs.g2!);
+    await until(() => sees(erinDevice, dan.userId, Status.ONLINE), "erin to see dan online before the pause");
+
+    const dropped = (g: ServiceProcess) => g.output().split(`"address":"${host}"`).length - 1;
+    const droppedBefore = [procs.g1!, procs.g2!].map(dropped);
+    paused.child.kill("SIGSTOP");
+    let resumedAt: number;
+    try {
+      // Paused until its lease has ended and the gateways closed their streams to it: its
+      // sessions' heartbeats are long overdue by then, and dan is p2's.
+      await until(() => [procs.g1!, procs.g2!].every((g, i) => dropped(g) > droppedBefore[i]!), "both gateways to drop the paused instance", {
+        timeoutMs: 20_000,
+      });
+      await until(async () => (await presenceOf(erinDevice, dan.userId)) === Status.ONLINE, "dan online through p2");
+    } finally {
+      paused.child.kill("SIGCONT");
+      resumedAt = Date.now();
+    }
+    // It registers again, and the gateways give it back its users on new streams.
+    await until(() => paused.output().includes("registered again after losing the lease"), "the resumed instance to register again", { timeoutMs: 15_000 });
+    await until(
+      async () => ownerOf(dan.userId) === paused && (await presenceOf(erinDevice, dan.userId)) === Status.ONLINE,
+      "dan online through the resumed instance",
+    );
+    assert.ok(!sees(erinDevice, dan.userId, Status.OFFLINE, resumedAt), "erin was told dan went offline");
+    assert.ok(paused.output().includes("publishing nothing"), "the resumed instance did not notice its lease had lapsed");
   });
 });

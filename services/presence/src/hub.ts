@@ -66,12 +66,13 @@ export class PresenceHub {
   /**
    * A later hello on the same stream (the gateway re-shared its sessions
    * after the instance set changed): replaces the gateway's sessions here;
-   * only devices new here are sent their friends' statuses.
+   * only devices new here are sent their friends' statuses, without holding
+   * up the gateway's next events (a takeover may bring many at once).
    */
-  async gatewayRehello(gatewayId: string, sessions: readonly SessionRef[]): Promise<void> {
+  gatewayRehello(gatewayId: string, sessions: readonly SessionRef[]): void {
     const fresh = sessions.filter((s) => !this.tracker.has(gatewayId, s.userId, s.deviceId));
     this.tracker.gatewayHello(gatewayId, sessions);
-    await Promise.all(fresh.map((s) => this.follow(gatewayId, s.userId, s.deviceId)));
+    for (const s of fresh) void this.follow(gatewayId, s.userId, s.deviceId);
   }
 
   gatewayLost(gatewayId: string): void {

@@ -69,7 +69,7 @@ function serveSessions(
           await hub.gatewayHello(gatewayId, request.hello.sessions, (update) => batcher.add(update));
         } else if (request.hello && request.hello.gatewayId === gatewayId) {
           // A later hello: the gateway re-shared its sessions after the presence instance set changed.
-          await hub.gatewayRehello(gatewayId, request.hello.sessions);
+          hub.gatewayRehello(gatewayId, request.hello.sessions);
         }
         if (gatewayId === undefined) continue; // events before a hello have no gateway: dropped
         for (const event of request.events) {

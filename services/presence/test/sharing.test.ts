@@ -136,7 +136,7 @@ describe("presence shared between instances (an owner per user)", () => {
     assert.deepEqual(a.locate([ALICE]), [], "A still holds alice's sessions");
     assert.equal(c.trackers.get("A")!.sessionCount, 0);
     // The gateway's later hello to A no longer lists alice; her grace there would end in an "offline".
-    await a.gatewayRehello("g1", []);
+    a.gatewayRehello("g1", []);
     c.time.advance(GRACE * 2);
     await settle();
     assert.deepEqual(c.seen.get("g2"), [], "bob's phone was told something after alice moved");
