@@ -3,7 +3,7 @@
 # Postgres (the same scripts the tests use), then runs account, idgen,
 # presence, notify, chat and two gateways, each its own process, all finding
 # one another through etcd (MESH_REPLICAS=2 runs two of account, idgen,
-# notify and chat). Gateway 1 serves http://127.0.0.1:8080 (zone-a),
+# presence, notify and chat). Gateway 1 serves http://127.0.0.1:8080 (zone-a),
 # gateway 2 http://127.0.0.1:8081 (zone-b); either answers PickGateway.
 # The internal plane runs as in production: every process has its own service
 # key, every internal call carries a service token and goes over TLS
@@ -58,10 +58,9 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-# MESH_REPLICAS instances of account, idgen, notify and chat (ports 7001, 7011, 7021, ...); each
-# idgen leases its own worker id, notify instances lease jobs from the shared database, and every
-# gateway streams to every chat instance. Presence runs once: sharing users between presence
-# instances is not built yet (issue 15).
+# MESH_REPLICAS instances of account, idgen, presence, notify and chat (ports 7001, 7011, 7021, ...);
+# each idgen leases its own worker id, presence instances share users by owner, notify instances
+# lease jobs from the shared database, and every gateway streams to every chat and presence instance.
 REPLICAS=${MESH_REPLICAS:-1}
 [[ $REPLICAS =~ ^[1-9]$ ]] || { echo "mesh: MESH_REPLICAS must be a whole number from 1 to 9 (got \"$REPLICAS\")" >&2; exit 2; }
 for ((i = 0; i < REPLICAS; i++)); do
@@ -69,7 +68,10 @@ for ((i = 0; i < REPLICAS; i++)); do
   start "account$suffix" services/account/src/main.ts account ACCOUNT_PORT=$((7001 + 10 * i)) ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
   start "idgen$suffix" services/idgen/src/main.ts idgen IDGEN_PORT=$((7002 + 10 * i))
 done
-start presence services/presence/src/main.ts presence PRESENCE_PORT=7005
+for ((i = 0; i < REPLICAS; i++)); do
+  suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
+  start "presence$suffix" services/presence/src/main.ts presence PRESENCE_PORT=$((7005 + 10 * i))
+done
 for ((i = 0; i < REPLICAS; i++)); do
   suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
   start "notify$suffix" services/notify/src/main.ts notify NOTIFY_PORT=$((7006 + 10 * i)) NOTIFY_RECORDING=true

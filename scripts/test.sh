@@ -64,6 +64,7 @@ serial=(
   services/idgen/test/leased-worker-ids.test.ts # SIGSTOP across a TTL, wall-clock spans of 1,000,000 ids
   test/discovery.e2e.test.ts                    # clients back on a live gateway within 15 s of a SIGKILL
   test/replicas.e2e.test.ts                     # acks within 2 s of a chat instance's SIGKILL
+  test/presence-replicas.e2e.test.ts            # acks within 2 s of a presence instance's SIGKILL; takeover timed
   test/gateway-failover.e2e.test.ts             # 2,000 clients back within 5 s of a gateway's SIGKILL
 )
 parallel=()

@@ -4,7 +4,7 @@ import { createClient } from "@connectrpc/connect";
 import { ParleyClient } from "@parley/client";
 import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { until } from "@parley/testkit";
-import { addressWeight, rendezvous } from "../gateway/src/adapters/chat-links.js";
+import { addressWeight, rendezvous } from "@parley/mesh";
 import { callApi } from "./support/http-api.js";
 import { EtcdMesh } from "./support/etcd-mesh.js";
 import type { ServiceProcess } from "./support/process.js";

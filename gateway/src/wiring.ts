@@ -24,7 +24,7 @@ import { loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLinks, singleChat, type ChatInstances } from "./adapters/chat-links.js";
-import { PresenceLink } from "./adapters/presence-link.js";
+import { PresenceLinks, singlePresence, type PresenceInstances } from "./adapters/presence-links.js";
 import { deliverService } from "./ws/deliver.js";
 import { DeviceRegistry } from "./domain/device-registry.js";
 import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from "./ws/websocket.js";
@@ -37,7 +37,10 @@ export interface GatewayUpstreamTransports {
   chat: Transport;
   /** Every chat instance, each given a command stream; absent: one, through `chat`. */
   chatInstances?: ChatInstances;
+  /** For the one presence instance when `presenceInstances` is absent. */
   presence: Transport;
+  /** Every presence instance, each given a session stream, users shared by owner; absent: one, through `presence`. */
+  presenceInstances?: PresenceInstances;
 }
 
 export interface RunningGateway {
@@ -92,8 +95,8 @@ export async function startGateway(
     config.upstreamTimeoutMs,
     logger,
   );
-  const presenceLink = new PresenceLink(
-    upstreams.presence,
+  const presenceLink = new PresenceLinks(
+    upstreams.presenceInstances ?? singlePresence(upstreams.presence),
     config.gatewayId,
     () => registry.sessions(),
     (update) => {
@@ -101,9 +104,9 @@ export async function startGateway(
       const frame = create(ServerFrameSchema, { body: { case: "presence", value: update.presence } });
       for (const deviceId of update.deviceIds) for (const socket of registry.socketsOf(deviceId)) socket.write(frame);
     },
+    config.upstreamTimeoutMs,
     logger,
   );
-  const presenceClient = createClient(PresenceService, upstreams.presence);
   // Presence's answers reach devices as error frames: an outage is told in words, never the transport's text.
   const presenceErrors = new ErrorTranslator(() => undefined, logger);
   const presencePort = {
@@ -112,7 +115,7 @@ export async function startGateway(
     heartbeat: (userId: bigint, deviceId: bigint) => presenceLink.heartbeat(userId, deviceId),
     getPresence: async (viewerId: bigint, userIds: bigint[]) => {
       try {
-        return (await presenceClient.getPresence({ viewerId, userIds }, { timeoutMs: config.upstreamTimeoutMs })).presences;
+        return await presenceLink.getPresence(viewerId, userIds);
       } catch (err) {
         throw presenceErrors.status(dependencyFailure("the presence service", err), `${PresenceService.typeName}/GetPresence`);
       }
@@ -235,6 +238,7 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
         chat: mesh.transportTo("chat", config.chatAddress),
         chatInstances: { current: mesh.instancesOf("chat", config.chatAddress), transport: (address) => plane.transport(address, "chat") },
         presence: mesh.transportTo("presence", config.presenceAddress),
+        presenceInstances: { current: mesh.instancesOf("presence", config.presenceAddress), transport: (address) => plane.transport(address, "presence") },
       },
       { logger, metrics: new Metrics(), plane, registry, ...(publicTls ? { publicTls } : {}) },
     );

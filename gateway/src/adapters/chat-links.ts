@@ -1,6 +1,7 @@
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
+import { addressWeight, rendezvous } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
 import type { ChatCommands } from "../ports.js";
 import { ChatLink } from "./chat-link.js";
@@ -97,43 +98,4 @@ export class ChatLinks implements ChatCommands {
       link.connect();
     }
   }
-}
-
-/** A 32-bit key of the user id (both halves folded, so ids differing only in high bits still spread). */
-function userKey(userId: bigint): number {
-  return (Number(userId & 0xffffffffn) ^ Number((userId >> 32n) & 0xffffffffn)) >>> 0;
-}
-
-/** A 32-bit finaliser (murmur3's): every input bit moves every output bit, so the scores of one user over the instances are independent. */
-function mix(value: number): number {
-  let h = value >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/**
- * Rendezvous (highest random weight) hashing: the candidate with the highest
- * score for this user. Removing a candidate moves only the users it had;
- * adding one takes about 1/n of the users from each of the others.
- */
-export function rendezvous<T>(userId: bigint, candidates: readonly T[], weightOf: (candidate: T) => number): T | undefined {
-  const key = userKey(userId);
-  let best: T | undefined;
-  let bestScore = -1;
-  for (const candidate of candidates) {
-    const score = mix(key ^ weightOf(candidate));
-    if (score > bestScore) {
-      bestScore = score;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-/** FNV-1a of an instance's address: its fixed weight in rendezvous(). */
-export function addressWeight(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
 }

@@ -12,12 +12,12 @@ import {
 import { AsyncQueue, TickBatcher, type Logger } from "@parley/runtime";
 
 /**
- * The gateway's one stream to presence: device connects, disconnects and
+ * The gateway's stream to one presence instance: device connects, disconnects and
  * heartbeats go up in batches (one stream message per event-loop turn),
  * friends' status changes come down for the devices here. When the stream
  * breaks it is reopened with a hello listing every session this gateway
- * holds, so a restarted presence recovers status without clients
- * reconnecting.
+ * holds (of the users that instance owns: `sessions` filters), so a
+ * restarted presence recovers status without clients reconnecting.
  */
 export class PresenceLink {
   private readonly client;
@@ -50,6 +50,15 @@ export class PresenceLink {
     this.event(userId, deviceId, SessionEventKind.HEARTBEAT);
   }
 
+  /**
+   * Sends a fresh hello on the open stream (the sessions this instance owns
+   * now), replacing the previous one at presence: the instance set changed.
+   * While the stream is down there is nothing to do: reopening says hello.
+   */
+  reannounce(): void {
+    this.stream?.requests.push(this.hello());
+  }
+
   close(): void {
     this.closed = true;
     this.stream?.requests.close();
@@ -68,9 +77,7 @@ export class PresenceLink {
     const batcher = new TickBatcher<SessionEvent>((events) => requests.push(create(SessionsRequestSchema, { events })));
     const stream = { requests, batcher, abort: new AbortController() };
     this.stream = stream;
-    requests.push(
-      create(SessionsRequestSchema, { hello: { gatewayId: this.gatewayId, sessions: this.sessions().map((s) => ({ ...s, gatewayId: this.gatewayId })) } }),
-    );
+    requests.push(this.hello());
     void (async () => {
       try {
         for await (const response of this.client.sessions(requests, { signal: stream.abort.signal })) {
@@ -84,5 +91,11 @@ export class PresenceLink {
         if (!this.closed) setTimeout(() => this.open(), 1_000).unref();
       }
     })();
+  }
+
+  private hello(): SessionsRequest {
+    return create(SessionsRequestSchema, {
+      hello: { gatewayId: this.gatewayId, sessions: this.sessions().map((s) => ({ ...s, gatewayId: this.gatewayId })) },
+    });
   }
 }

@@ -25,3 +25,4 @@ export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
 export { followEveryInstance, singleInstance, type EveryInstanceOptions, type InstanceSource } from "./every-instance.js";
 export { joinMesh, type ConnectTo, type Mesh, type ServiceInstance } from "./mesh.js";
+export { addressWeight, Owners, rendezvous } from "./rendezvous.js";

@@ -23,6 +23,8 @@ export interface Mesh {
   instancesOf(service: string, configuredAddress: string): () => readonly ServiceInstance[];
   /** Registers this process (with etcd; a no-op with static addresses). */
   register(service: string, address: string): Promise<void>;
+  /** True while this process's registrations are certainly live (Registry.holdsLease); always true with static addresses. */
+  holdsLease(): boolean;
   /** Deregisters and stops following the registry. */
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
         return () => fixed;
       },
       register: async () => {},
+      holdsLease: () => true,
       close: async () => {},
     };
   }
@@ -75,6 +78,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
       const instance = validateInstance({ service, instanceId: newInstanceId(service), address, zone: settings.zone });
       registrations.push(await withStartRetry(`registering ${service}`, settings, logger, () => backend.registry.register(instance)));
     },
+    holdsLease: () => backend.registry.holdsLease(),
     async close() {
       for (const registration of registrations) await registration.close().catch(() => undefined);
       await watch.close();

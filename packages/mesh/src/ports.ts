@@ -34,6 +34,16 @@ export interface Registry {
   /** The live instances of `service` ("" for every service), read from the backend now. */
   list(service?: string): Promise<InstanceInfo[]>;
   watch(service: string, onChange?: (instances: readonly InstanceInfo[]) => void): Promise<InstanceWatch>;
+  /**
+   * True while this registry's registrations are certainly live: the etcd
+   * adapter's lease was confirmed within its fencing window (see LeaseClock),
+   * so after a pause or partition longer than that it turns false at once,
+   * before etcd is even asked, and true again once a keep-alive or a new
+   * lease is confirmed. False before the first registration and after close.
+   * For a process whose work is valid only while registered (a presence
+   * instance owning users).
+   */
+  holdsLease(): boolean;
   /** Deregisters what this registry registered, stops its watches, releases the connection. */
   close(): Promise<void>;
 }

@@ -127,6 +127,15 @@ export function describeRegistryContract(name: string, open: () => Promise<Regis
       assert.deepEqual(await registry.list("account"), []);
     });
 
+    it("holds its lease while something is registered, and not before or after close", async () => {
+      const registry = fixture.newRegistry();
+      assert.equal(registry.holdsLease(), false, "holds a lease before registering anything");
+      await registry.register(instance({ service: "presence", instanceId: "leased" }));
+      assert.equal(registry.holdsLease(), true);
+      await registry.close();
+      assert.equal(registry.holdsLease(), false, "holds a lease after close");
+    });
+
     it("deregisters everything it registered when the registry closes", async () => {
       const registry = fixture.newRegistry();
       await registry.register(instance({ service: "presence", instanceId: "closing-1" }));

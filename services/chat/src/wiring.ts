@@ -11,6 +11,7 @@ import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
 import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
+import { PresenceLocators, type PresenceInstances } from "./adapters/presence-locators.js";
 import { MemoryBus } from "./adapters/memory-bus.js";
 import { KafkaBus, PublishFailed } from "./adapters/kafka-bus.js";
 import { Chat } from "./domain/chat.js";
@@ -36,8 +37,10 @@ export interface ChatDeps {
   messageStore?: MessageStore;
   account: Transport;
   idgen: Transport;
-  /** Presence, to find where recipients' devices are connected. */
+  /** Presence, to find where recipients' devices are connected (the one instance when `presenceInstances` is absent). */
   presence: Transport;
+  /** Every presence instance, users shared by owner: a lookup stream to each. */
+  presenceInstances?: PresenceInstances;
   /** The group member cap, the owner included (default 100). */
   maxGroupMembers?: number;
   /** How to reach a gateway's DeliverService: the internal plane's transport to its announced address, or in process. */
@@ -72,7 +75,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   };
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
-  const locator = new PresenceDeviceLocator(deps.presence, { logger });
+  const locator = deps.presenceInstances ? new PresenceLocators(deps.presenceInstances, { logger }) : new PresenceDeviceLocator(deps.presence, { logger });
   // The outbox lives beside the SQL store's inbox (a trigger on it); another store has none.
   const outbox = deps.messageStore === undefined && deps.storage?.dialect === "postgres" ? new SqlDeliveryOutbox(deps.storage.db, logger) : undefined;
   // The outbox covers a process dying between storing an entry and handing it on (its push
@@ -159,6 +162,7 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
         account: mesh.transportTo("account", config.accountAddress),
         idgen: mesh.transportTo("idgen", config.idgenAddress),
         presence: mesh.transportTo("presence", config.presenceAddress),
+        presenceInstances: { current: mesh.instancesOf("presence", config.presenceAddress), transport: (address) => plane.transport(address, "presence") },
         maxGroupMembers: config.maxGroupMembers,
         // Gateways announce where their DeliverService is on their stream's hello.
         gatewayTransport: (hello) => (hello.deliverAddress === "" ? undefined : plane.transport(hello.deliverAddress, "gateway")),

@@ -38,7 +38,13 @@ export function serveLocateStream(
       for await (const request of requests) {
         const refusal = refusalOf(request);
         if (refusal) return out.fail(refusal);
-        out.push(create(LocateDevicesStreamResponseSchema, { requestId: request.requestId, sessions: hub.locate(request.userIds) }));
+        out.push(
+          create(LocateDevicesStreamResponseSchema, {
+            requestId: request.requestId,
+            sessions: hub.locate(request.userIds),
+            unsettledUserIds: hub.unsettled(request.userIds),
+          }),
+        );
       }
       out.close();
     } catch (err) {

@@ -1,3 +1,5 @@
+import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
+
 /**
  * A wall clock in milliseconds since 1970-01-01T00:00:00Z.
  *
@@ -42,4 +44,58 @@ export interface LastSeenStore {
 export interface PeopleDirectory {
   friendIds(userId: bigint): Promise<bigint[]>;
   hiding(userIds: readonly bigint[]): Promise<Set<bigint>>;
+}
+
+/**
+ * Which presence instance owns each user: the rendezvous choice over the
+ * registered, non-draining presence instances (`Owners` in @parley/mesh),
+ * which the gateways and chat compute the same way from their own view of
+ * the registry. Views differ only while a change propagates (about a second:
+ * every party re-reads the registry every 500 ms).
+ *
+ * Contract: `ownerOf` is cheap and synchronous; `owns(u)` is
+ * `ownerOf(u) === self`; an instance that is not (or no longer) in the
+ * registry owns nobody, so one that lost its lease (paused past the TTL)
+ * stops serving its old users as soon as its view shows it gone. Listeners
+ * run after the view changed, never concurrently.
+ */
+export interface UserOwnership {
+  /** The owning instance's address; undefined when no instance can own. */
+  ownerOf(userId: bigint): string | undefined;
+  /** By this instance's view of the registry. */
+  owns(userId: bigint): boolean;
+  /**
+   * True while this instance's registration is certainly live (its lease
+   * confirmed within the fencing window). False right after a pause longer
+   * than that window: the instance then publishes nothing until it is sure
+   * again, since its users may belong to another instance by now.
+   */
+  serving(): boolean;
+  /**
+   * Owned, serving, and owned in every view of the last 2 s, so the
+   * gateways have had time to re-send their sessions: a device lookup can
+   * then trust "no device".
+   */
+  settled(userId: bigint): boolean;
+  /** Called after the set of owning instances changed, or `serving()` did. */
+  onChange(listener: () => void): void;
+}
+
+/** One status change relayed to another instance, for the followers it owns. */
+export interface Relay {
+  presence: UserPresence;
+  followerIds: readonly bigint[];
+}
+
+/**
+ * The other presence instances, for the calls between owners.
+ *
+ * Contract: `relay` is fire-and-forget and at most once: relays to one
+ * address made in one event-loop turn go as one call, a failure is logged
+ * and not retried (the followers see the next change). `getPresence` is
+ * GetPresence on that instance, rejecting when it cannot answer.
+ */
+export interface PresencePeers {
+  relay(address: string, relay: Relay): void;
+  getPresence(address: string, viewerId: bigint, userIds: readonly bigint[]): Promise<UserPresence[]>;
 }

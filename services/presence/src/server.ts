@@ -12,6 +12,7 @@ import { AsyncQueue, TickBatcher, withFieldChecks, type Logger } from "@parley/r
 import { InvalidInput } from "./errors.js";
 import type { PresenceHub } from "./hub.js";
 import { LOCATE_MAX, serveLocateStream } from "./locate-stream.js";
+import { relayStatuses } from "./relay.js";
 
 /** Wiring: PresenceService on the hub. */
 export function presenceRoutes(hub: PresenceHub, logger: Logger, stopping: AbortSignal): (router: ConnectRouter) => void {
@@ -24,6 +25,10 @@ export function presenceRoutes(hub: PresenceHub, logger: Logger, stopping: Abort
     locateDevicesStream: (requests, ctx) => serveLocateStream(requests, ctx, hub, logger, stopping),
     async getPresence(req) {
       return { presences: await hub.getPresence(req.viewerId, req.userIds) };
+    },
+    async relayStatuses(req) {
+      relayStatuses(hub, req);
+      return {};
     },
   };
   // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
@@ -38,7 +43,9 @@ export const presenceServiceNames = [PresenceService.typeName];
 
 /**
  * One gateway's stream: the hello registers its sessions, then events are
- * applied in order; updates for its devices leave batched per turn. When the
+ * applied in order (a later hello from the same gateway replaces its
+ * sessions, as the first did); updates for its devices leave batched per
+ * turn. When the
  * stream ends the gateway counts as lost: its sessions expire after the grace
  * period unless it says hello again.
  */
@@ -60,6 +67,9 @@ function serveSessions(
         if (request.hello && gatewayId === undefined) {
           gatewayId = request.hello.gatewayId;
           await hub.gatewayHello(gatewayId, request.hello.sessions, (update) => batcher.add(update));
+        } else if (request.hello && request.hello.gatewayId === gatewayId) {
+          // A later hello: the gateway re-shared its sessions after the presence instance set changed.
+          hub.gatewayRehello(gatewayId, request.hello.sessions);
         }
         if (gatewayId === undefined) continue; // events before a hello have no gateway: dropped
         for (const event of request.events) {

@@ -11,10 +11,12 @@ import { systemTime } from "./adapters/system-time.js";
 import { loadPresenceConfig, type PresenceConfig } from "./config.js";
 import type { Clock, LastSeenStore, Timers } from "./ports.js";
 import { mapPresenceError } from "./errors.js";
-import { Subscriptions } from "./domain/subscriptions.js";
 import { PresenceTracker } from "./domain/tracker.js";
 import { AccountPeopleDirectory } from "./adapters/account-people.js";
-import { PresenceHub } from "./hub.js";
+import { PresenceHub, type PresenceCluster } from "./hub.js";
+import { noPeers, soleOwnership } from "./adapters/sole-ownership.js";
+import { RegistryOwnership } from "./adapters/registry-ownership.js";
+import { ConnectPeers } from "./adapters/connect-peers.js";
 import { presenceRoutes, presenceServiceNames } from "./server.js";
 
 export interface PresenceDeps {
@@ -24,6 +26,8 @@ export interface PresenceDeps {
   heartbeatTimeoutMs: number;
   /** Injected in tests to run the grace period without waiting. */
   time?: Clock & Timers;
+  /** Who owns which user among several presence instances; absent: this one owns every user (one process, or static addresses). */
+  cluster?: PresenceCluster;
 }
 
 export interface RunningPresence {
@@ -38,7 +42,7 @@ export interface RunningPresence {
 export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?: Metrics): Promise<RunningPresence> {
   const lastSeen = await openLastSeenStore(deps.storage);
   const time = deps.time ?? systemTime;
-  const hub = new PresenceHub(new Subscriptions(), new AccountPeopleDirectory(deps.account), logger);
+  const hub = new PresenceHub(new AccountPeopleDirectory(deps.account), logger, deps.cluster ?? { ownership: soleOwnership, peers: noPeers });
   const tracker = new PresenceTracker({
     clock: time,
     timers: time,
@@ -85,8 +89,16 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
     const metrics = new Metrics();
     const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    // With a registry, users are shared among the presence instances registered there; without, this one owns them all.
+    const ownership = mesh.backend && new RegistryOwnership(mesh.instancesOf("presence", ""), () => mesh.holdsLease(), logger);
     const presence = await startPresence(
-      { storage, account: mesh.transportTo("account", config.accountAddress), graceMs: config.graceMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+      {
+        storage,
+        account: mesh.transportTo("account", config.accountAddress),
+        graceMs: config.graceMs,
+        heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+        ...(ownership ? { cluster: { ownership, peers: new ConnectPeers((address) => plane.transport(address, "presence"), logger) } } : {}),
+      },
       logger,
       metrics,
     );
@@ -99,11 +111,14 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
       logger,
       metrics,
     });
-    await mesh.register("presence", config.advertiseAddress ?? new URL(server.url).host);
+    const address = config.advertiseAddress ?? new URL(server.url).host;
+    ownership?.start(address);
+    await mesh.register("presence", address);
     return {
       ready: { message: "presence service listening", fields: { url: server.url, mesh: mesh.description } },
       async stop() {
         await mesh.close(); // out of the registry first: no new calls come here
+        ownership?.close();
         await server.close(config.shutdownGraceMs);
         await presence.close();
         await storage.close();

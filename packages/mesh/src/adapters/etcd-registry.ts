@@ -22,6 +22,8 @@ export class EtcdRegistry implements Registry {
   readonly #registrations = new Set<EtcdRegistration>();
   readonly #watches = new Set<InstanceWatch>();
   #lease: Promise<KeptLease> | undefined;
+  /** The lease once granted, for the synchronous holdsLease(). */
+  #kept: KeptLease | undefined;
   #closed = false;
 
   constructor(
@@ -54,6 +56,11 @@ export class EtcdRegistry implements Registry {
     const watch = await EtcdInstanceWatch.open(this.conn, service, onChange, this.logger);
     this.#watches.add(watch);
     return watch;
+  }
+
+  holdsLease(): boolean {
+    const kept = this.#kept;
+    return !this.#closed && this.#registrations.size > 0 && kept !== undefined && !kept.lost && kept.clock.isValid();
   }
 
   async close(): Promise<void> {
@@ -111,7 +118,8 @@ export class EtcdRegistry implements Registry {
   async #currentLease(): Promise<KeptLease> {
     this.#lease ??= KeptLease.grant(this.conn, { onLost: () => this.#recover() });
     try {
-      return await this.#lease;
+      this.#kept = await this.#lease;
+      return this.#kept;
     } catch (err) {
       this.#lease = undefined; // try again on the next call
       throw err;

@@ -95,6 +95,11 @@ export class MemoryRegistry implements Registry {
     return watch;
   }
 
+  /** In memory nothing expires: true while something is registered here. */
+  holdsLease(): boolean {
+    return this.#registrations.size > 0;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#watches].map((w) => w.close()));
     await Promise.all([...this.#registrations].map((r) => r.close()));

@@ -17,12 +17,17 @@ export class LocateRound {
   readonly users: bigint[];
   readonly requestIds: bigint[] = [];
   private readonly found = new Map<bigint, DeviceLocation[]>();
+  /** Users presence could not vouch for (its owners were changing): their lookups fail, so delivery falls back. */
+  private readonly unsettled = new Set<bigint>();
   /** Called once when the round is answered or fails (to clear its timer). */
   onSettled: () => void = () => {};
   private outstanding = 0;
   private settled = false;
 
-  constructor(private readonly lookups: readonly Lookup[]) {
+  constructor(
+    private readonly lookups: readonly Lookup[],
+    private readonly unsettledError: (userIds: bigint[]) => unknown,
+  ) {
     this.users = [...new Set(lookups.flatMap((lookup) => lookup.userIds))];
   }
 
@@ -38,9 +43,14 @@ export class LocateRound {
     return this.settled;
   }
 
-  /** Takes one request's answer; returns true when that was the last one and the lookups are answered. */
-  answer(sessions: readonly DeviceSession[]): boolean {
+  /**
+   * Takes one request's answer; returns true when that was the last one and
+   * the lookups are answered. A lookup naming a user presence called
+   * unsettled is rejected with `unsettledError(...)` instead.
+   */
+  answer(sessions: readonly DeviceSession[], unsettled: readonly bigint[] = []): boolean {
     if (this.settled) return false;
+    for (const userId of unsettled) this.unsettled.add(userId);
     for (const s of sessions) {
       const list = this.found.get(s.userId);
       if (list) list.push({ deviceId: s.deviceId, gatewayId: s.gatewayId });
@@ -50,6 +60,11 @@ export class LocateRound {
     this.settled = true;
     this.onSettled();
     for (const lookup of this.lookups) {
+      const unsure = lookup.userIds.filter((id) => this.unsettled.has(id));
+      if (unsure.length > 0) {
+        lookup.reject(this.unsettledError(unsure));
+        continue;
+      }
       const mine = new Map<bigint, DeviceLocation[]>();
       for (const id of lookup.userIds) {
         const devices = this.found.get(id);

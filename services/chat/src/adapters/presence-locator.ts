@@ -41,7 +41,9 @@ const DEPENDENCY = "the presence service";
  *   and the stream is reopened after a jittered backoff that grows while
  *   reopening keeps failing (reset by the first answer). Lookups made while
  *   it is down fail at once in the same way, so delivery falls back to
- *   every gateway instead of waiting.
+ *   every gateway instead of waiting. A lookup naming a user presence
+ *   answers as unsettled (its instances are moving that user) fails the
+ *   same way, so that user's delivery falls back too.
  * - close() ends the stream cleanly: the request side is closed, presence
  *   answers what it has and ends its side (waited for up to a second, then
  *   cut).
@@ -102,7 +104,9 @@ export class PresenceDeviceLocator implements DeviceLocator {
     const lookups = this.tick.splice(0);
     if (lookups.length === 0) return;
     const link = this.link ?? this.open();
-    const round = new LocateRound(lookups);
+    const round = new LocateRound(lookups, (userIds) =>
+      unavailable(new Error(`presence is moving ${userIds.length} of these users between its instances; their devices are not certain`)),
+    );
     if (link === undefined) {
       round.fail(unavailable(new Error("the locate stream is down; reopening")));
       return;
@@ -137,7 +141,7 @@ export class PresenceDeviceLocator implements DeviceLocator {
         const round = this.pending.get(response.requestId);
         if (round === undefined) continue; // its round failed already
         this.pending.delete(response.requestId);
-        round.answer(response.sessions);
+        round.answer(response.sessions, response.unsettledUserIds);
       }
     } catch (err) {
       ended = err;

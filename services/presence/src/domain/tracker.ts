@@ -62,9 +62,11 @@ const DEFAULT_PERSIST_EVERY_MS = 60_000;
 /**
  * Which devices are connected where, and who is online.
  *
- * Single node: each presence instance owns the gateways that stream to it.
- * State lives in memory; only last-seen times are persisted, and a restarted
- * tracker rebuilds sessions from the gateways' `gatewayHello`.
+ * One instance's share: the gateways send each presence instance the
+ * sessions of the users it owns (see UserOwnership), and `forget` drops users
+ * whose ownership moved away. State lives in memory; only last-seen times are
+ * persisted, and a restarted tracker (or a new owner) rebuilds sessions from
+ * the gateways' `gatewayHello`.
  *
  * Cost: one sweep timer for all heartbeat timeouts (every
  * heartbeatTimeoutMs / 2, so a timeout is noticed at most that late), one
@@ -73,7 +75,7 @@ const DEFAULT_PERSIST_EVERY_MS = 60_000;
  * Not reentrant-safe across `close`: do not call other methods after it.
  */
 export class PresenceTracker {
-  private readonly users = new Map<bigint, UserState>();
+  private readonly usersById = new Map<bigint, UserState>();
   private readonly gateways = new Map<string, Map<string, Session>>();
   /** Lost gateways: when the stream broke, and the timer that expires its sessions. */
   private readonly lost = new Map<string, { at: number; timer: unknown }>();
@@ -122,7 +124,7 @@ export class PresenceTracker {
     const session = this.gateways.get(gatewayId)?.get(sessionKey(userId, deviceId));
     if (!session) return false;
     const now = this.options.clock.now();
-    const user = this.users.get(userId)!;
+    const user = this.usersById.get(userId)!;
     user.lastActiveAt = Math.max(user.lastActiveAt, now);
     this.removeSession(session, now);
     return true;
@@ -138,7 +140,7 @@ export class PresenceTracker {
     if (!session) return false;
     const now = this.options.clock.now();
     session.seenAt = now;
-    const user = this.users.get(userId)!;
+    const user = this.usersById.get(userId)!;
     user.lastActiveAt = Math.max(user.lastActiveAt, now);
     this.persist(user, false);
     return true;
@@ -180,12 +182,12 @@ export class PresenceTracker {
 
   /** Status of each user; users unknown in memory are offline, with the stored last-seen time. */
   async statuses(userIds: readonly bigint[]): Promise<Map<bigint, UserStatus>> {
-    const unknown = userIds.filter((id) => !this.users.has(id));
+    const unknown = userIds.filter((id) => !this.usersById.has(id));
     const stored = unknown.length > 0 ? await this.options.lastSeen.load(unknown) : new Map<bigint, number>();
     const result = new Map<bigint, UserStatus>();
     for (const userId of userIds) {
       // Memory is re-read after the await: it is newer than the store.
-      const user = this.users.get(userId);
+      const user = this.usersById.get(userId);
       result.set(userId, user ? { online: user.online, lastActiveAt: user.lastActiveAt } : { online: false, lastActiveAt: stored.get(userId) });
     }
     return result;
@@ -195,11 +197,46 @@ export class PresenceTracker {
   devices(userIds: readonly bigint[]): DeviceLocation[] {
     const found: DeviceLocation[] = [];
     for (const userId of new Set(userIds)) {
-      for (const { gatewayId, deviceId } of this.users.get(userId)?.sessions ?? []) {
+      for (const { gatewayId, deviceId } of this.usersById.get(userId)?.sessions ?? []) {
         found.push({ userId, deviceId, gatewayId });
       }
     }
     return found;
+  }
+
+  /** True when this gateway reported this session and it has not gone. */
+  has(gatewayId: string, userId: bigint, deviceId: bigint): boolean {
+    return this.gateways.get(gatewayId)?.has(sessionKey(userId, deviceId)) ?? false;
+  }
+
+  /** Every user held in memory (online, in grace, or offline until saved), with the status last emitted. */
+  users(): { userId: bigint; online: boolean; lastActiveAt: number }[] {
+    return [...this.usersById.values()].map(({ userId, online, lastActiveAt }) => ({ userId, online, lastActiveAt }));
+  }
+
+  /**
+   * Drops these users and their sessions WITHOUT emitting a change: another
+   * presence instance owns them now and has their sessions from the
+   * gateways, so an "offline" from here would be false. Their last-active
+   * times are saved (the store never moves a time backwards). Unknown users
+   * are skipped.
+   */
+  forget(userIds: Iterable<bigint>): void {
+    for (const userId of userIds) {
+      const user = this.usersById.get(userId);
+      if (!user) continue;
+      this.options.timers.clearTimeout(user.grace);
+      user.grace = undefined;
+      for (const session of user.sessions) {
+        const sessions = this.gateways.get(session.gatewayId)!;
+        sessions.delete(sessionKey(session.userId, session.deviceId));
+        if (sessions.size === 0) this.gateways.delete(session.gatewayId);
+        this.count -= 1;
+      }
+      user.sessions.clear();
+      this.usersById.delete(userId);
+      if (user.savedValue !== user.lastActiveAt) this.persist(user, true);
+    }
   }
 
   /** Resolves once every save started so far has settled. */
@@ -214,7 +251,7 @@ export class PresenceTracker {
     this.sweepTimer = undefined;
     for (const { timer } of this.lost.values()) timers.clearTimeout(timer);
     this.lost.clear();
-    for (const user of this.users.values()) {
+    for (const user of this.usersById.values()) {
       timers.clearTimeout(user.grace);
       if (user.savedValue !== user.lastActiveAt) this.persist(user, true);
     }
@@ -222,10 +259,10 @@ export class PresenceTracker {
   }
 
   private userFor(userId: bigint, now: number): UserState {
-    let user = this.users.get(userId);
+    let user = this.usersById.get(userId);
     if (!user) {
       user = { userId, online: false, lastActiveAt: now, sessions: new Set(), grace: undefined, savedAt: undefined, savedValue: undefined };
-      this.users.set(userId, user);
+      this.usersById.set(userId, user);
     }
     return user;
   }
@@ -236,7 +273,7 @@ export class PresenceTracker {
     sessions.delete(sessionKey(session.userId, session.deviceId));
     if (sessions.size === 0) this.gateways.delete(session.gatewayId);
     this.count -= 1;
-    const user = this.users.get(session.userId)!;
+    const user = this.usersById.get(session.userId)!;
     user.sessions.delete(session);
     if (user.sessions.size > 0) return;
     const delay = goneAt + this.options.graceMs - this.options.clock.now();
@@ -262,7 +299,7 @@ export class PresenceTracker {
     // Forget the user once the store has the time, so memory holds only
     // online users; until then statuses() still answers from memory.
     void this.persist(user, true).then(() => {
-      if (!user.online && user.sessions.size === 0 && this.users.get(user.userId) === user) this.users.delete(user.userId);
+      if (!user.online && user.sessions.size === 0 && this.usersById.get(user.userId) === user) this.usersById.delete(user.userId);
     });
   }
 

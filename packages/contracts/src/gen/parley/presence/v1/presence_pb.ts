@@ -25,7 +25,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/presence/v1/presence.proto.
  */
 export const file_parley_presence_v1_presence: GenFile = /*@__PURE__*/
-  fileDesc("CiFwYXJsZXkvcHJlc2VuY2UvdjEvcHJlc2VuY2UucHJvdG8SEnBhcmxleS5wcmVzZW5jZS52MSJ/CgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5wYXJsZXkucHJlc2VuY2UudjEuU3RhdHVzEjIKDmxhc3RfYWN0aXZlX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJHCg1EZXZpY2VTZXNzaW9uEg8KB3VzZXJfaWQYASABKAQSEQoJZGV2aWNlX2lkGAIgASgEEhIKCmdhdGV3YXlfaWQYAyABKAkiUAoFSGVsbG8SEgoKZ2F0ZXdheV9pZBgBIAEoCRIzCghzZXNzaW9ucxgCIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uImYKDFNlc3Npb25FdmVudBIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIyCgRraW5kGAMgASgOMiQucGFybGV5LnByZXNlbmNlLnYxLlNlc3Npb25FdmVudEtpbmQibQoPU2Vzc2lvbnNSZXF1ZXN0EigKBWhlbGxvGAEgASgLMhkucGFybGV5LnByZXNlbmNlLnYxLkhlbGxvEjAKBmV2ZW50cxgCIAMoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uRXZlbnQiWAoOUHJlc2VuY2VVcGRhdGUSEgoKZGV2aWNlX2lkcxgBIAMoBBIyCghwcmVzZW5jZRgCIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2UiRwoQU2Vzc2lvbnNSZXNwb25zZRIzCgd1cGRhdGVzGAEgAygLMiIucGFybGV5LnByZXNlbmNlLnYxLlByZXNlbmNlVXBkYXRlIigKFExvY2F0ZURldmljZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIkwKFUxvY2F0ZURldmljZXNSZXNwb25zZRIzCghzZXNzaW9ucxgBIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uIkIKGkxvY2F0ZURldmljZXNTdHJlYW1SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiZgobTG9jYXRlRGV2aWNlc1N0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAQSMwoIc2Vzc2lvbnMYAiADKAsyIS5wYXJsZXkucHJlc2VuY2UudjEuRGV2aWNlU2Vzc2lvbiI5ChJHZXRQcmVzZW5jZVJlcXVlc3QSEQoJdmlld2VyX2lkGAEgASgEEhAKCHVzZXJfaWRzGAIgAygEIkoKE0dldFByZXNlbmNlUmVzcG9uc2USMwoJcHJlc2VuY2VzGAEgAygLMiAucGFybGV5LnByZXNlbmNlLnYxLlVzZXJQcmVzZW5jZSpHCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEQoNU1RBVFVTX09OTElORRABEhIKDlNUQVRVU19PRkZMSU5FEAIqnwEKEFNlc3Npb25FdmVudEtpbmQSIgoeU0VTU0lPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIAocU0VTU0lPTl9FVkVOVF9LSU5EX0NPTk5FQ1RFRBABEiMKH1NFU1NJT05fRVZFTlRfS0lORF9ESVNDT05ORUNURUQQAhIgChxTRVNTSU9OX0VWRU5UX0tJTkRfSEVBUlRCRUFUEAMyrgMKD1ByZXNlbmNlU2VydmljZRJZCghTZXNzaW9ucxIjLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uc1JlcXVlc3QaJC5wYXJsZXkucHJlc2VuY2UudjEuU2Vzc2lvbnNSZXNwb25zZSgBMAESZAoNTG9jYXRlRGV2aWNlcxIoLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzUmVxdWVzdBopLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzUmVzcG9uc2USegoTTG9jYXRlRGV2aWNlc1N0cmVhbRIuLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzU3RyZWFtUmVxdWVzdBovLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzU3RyZWFtUmVzcG9uc2UoATABEl4KC0dldFByZXNlbmNlEiYucGFybGV5LnByZXNlbmNlLnYxLkdldFByZXNlbmNlUmVxdWVzdBonLnBhcmxleS5wcmVzZW5jZS52MS5HZXRQcmVzZW5jZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiFwYXJsZXkvcHJlc2VuY2UvdjEvcHJlc2VuY2UucHJvdG8SEnBhcmxleS5wcmVzZW5jZS52MSJ/CgxVc2VyUHJlc2VuY2USDwoHdXNlcl9pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5wYXJsZXkucHJlc2VuY2UudjEuU3RhdHVzEjIKDmxhc3RfYWN0aXZlX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJHCg1EZXZpY2VTZXNzaW9uEg8KB3VzZXJfaWQYASABKAQSEQoJZGV2aWNlX2lkGAIgASgEEhIKCmdhdGV3YXlfaWQYAyABKAkiUAoFSGVsbG8SEgoKZ2F0ZXdheV9pZBgBIAEoCRIzCghzZXNzaW9ucxgCIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uImYKDFNlc3Npb25FdmVudBIPCgd1c2VyX2lkGAEgASgEEhEKCWRldmljZV9pZBgCIAEoBBIyCgRraW5kGAMgASgOMiQucGFybGV5LnByZXNlbmNlLnYxLlNlc3Npb25FdmVudEtpbmQibQoPU2Vzc2lvbnNSZXF1ZXN0EigKBWhlbGxvGAEgASgLMhkucGFybGV5LnByZXNlbmNlLnYxLkhlbGxvEjAKBmV2ZW50cxgCIAMoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uRXZlbnQiWAoOUHJlc2VuY2VVcGRhdGUSEgoKZGV2aWNlX2lkcxgBIAMoBBIyCghwcmVzZW5jZRgCIAEoCzIgLnBhcmxleS5wcmVzZW5jZS52MS5Vc2VyUHJlc2VuY2UiRwoQU2Vzc2lvbnNSZXNwb25zZRIzCgd1cGRhdGVzGAEgAygLMiIucGFybGV5LnByZXNlbmNlLnYxLlByZXNlbmNlVXBkYXRlIigKFExvY2F0ZURldmljZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIkwKFUxvY2F0ZURldmljZXNSZXNwb25zZRIzCghzZXNzaW9ucxgBIAMoCzIhLnBhcmxleS5wcmVzZW5jZS52MS5EZXZpY2VTZXNzaW9uIkIKGkxvY2F0ZURldmljZXNTdHJlYW1SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiggEKG0xvY2F0ZURldmljZXNTdHJlYW1SZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgEEjMKCHNlc3Npb25zGAIgAygLMiEucGFybGV5LnByZXNlbmNlLnYxLkRldmljZVNlc3Npb24SGgoSdW5zZXR0bGVkX3VzZXJfaWRzGAMgAygEIjkKEkdldFByZXNlbmNlUmVxdWVzdBIRCgl2aWV3ZXJfaWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiSgoTR2V0UHJlc2VuY2VSZXNwb25zZRIzCglwcmVzZW5jZXMYASADKAsyIC5wYXJsZXkucHJlc2VuY2UudjEuVXNlclByZXNlbmNlIlcKC1N0YXR1c1JlbGF5EjIKCHByZXNlbmNlGAEgASgLMiAucGFybGV5LnByZXNlbmNlLnYxLlVzZXJQcmVzZW5jZRIUCgxmb2xsb3dlcl9pZHMYAiADKAQiRwoUUmVsYXlTdGF0dXNlc1JlcXVlc3QSLwoGcmVsYXlzGAEgAygLMh8ucGFybGV5LnByZXNlbmNlLnYxLlN0YXR1c1JlbGF5IhcKFVJlbGF5U3RhdHVzZXNSZXNwb25zZSpHCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEQoNU1RBVFVTX09OTElORRABEhIKDlNUQVRVU19PRkZMSU5FEAIqnwEKEFNlc3Npb25FdmVudEtpbmQSIgoeU0VTU0lPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIAocU0VTU0lPTl9FVkVOVF9LSU5EX0NPTk5FQ1RFRBABEiMKH1NFU1NJT05fRVZFTlRfS0lORF9ESVNDT05ORUNURUQQAhIgChxTRVNTSU9OX0VWRU5UX0tJTkRfSEVBUlRCRUFUEAMylAQKD1ByZXNlbmNlU2VydmljZRJZCghTZXNzaW9ucxIjLnBhcmxleS5wcmVzZW5jZS52MS5TZXNzaW9uc1JlcXVlc3QaJC5wYXJsZXkucHJlc2VuY2UudjEuU2Vzc2lvbnNSZXNwb25zZSgBMAESZAoNTG9jYXRlRGV2aWNlcxIoLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzUmVxdWVzdBopLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzUmVzcG9uc2USegoTTG9jYXRlRGV2aWNlc1N0cmVhbRIuLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzU3RyZWFtUmVxdWVzdBovLnBhcmxleS5wcmVzZW5jZS52MS5Mb2NhdGVEZXZpY2VzU3RyZWFtUmVzcG9uc2UoATABEl4KC0dldFByZXNlbmNlEiYucGFybGV5LnByZXNlbmNlLnYxLkdldFByZXNlbmNlUmVxdWVzdBonLnBhcmxleS5wcmVzZW5jZS52MS5HZXRQcmVzZW5jZVJlc3BvbnNlEmQKDVJlbGF5U3RhdHVzZXMSKC5wYXJsZXkucHJlc2VuY2UudjEuUmVsYXlTdGF0dXNlc1JlcXVlc3QaKS5wYXJsZXkucHJlc2VuY2UudjEuUmVsYXlTdGF0dXNlc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A user's presence as a viewer may see it.
@@ -319,6 +319,19 @@ export type LocateDevicesStreamResponse = Message<"parley.presence.v1.LocateDevi
    * @generated from field: repeated parley.presence.v1.DeviceSession sessions = 2;
    */
   sessions: DeviceSession[];
+
+  /**
+   * Users asked whose devices this instance cannot vouch for now: it does
+   * not own them in its view of the registry, it is not sure its
+   * registration is alive, or it became their owner under 2 s ago and may
+   * not have every gateway's session list yet. Callers treat these users as
+   * unknown (chat delivers to them through every gateway), not as having no
+   * device; their sessions, if any, are still listed. A subset of the users
+   * asked; always empty with a single presence instance.
+   *
+   * @generated from field: repeated uint64 unsettled_user_ids = 3;
+   */
+  unsettledUserIds: bigint[];
 };
 
 /**
@@ -372,6 +385,70 @@ export type GetPresenceResponse = Message<"parley.presence.v1.GetPresenceRespons
  */
 export const GetPresenceResponseSchema: GenMessage<GetPresenceResponse> = /*@__PURE__*/
   messageDesc(file_parley_presence_v1_presence, 12);
+
+/**
+ * One changed status and whom to tell.
+ *
+ * @generated from message parley.presence.v1.StatusRelay
+ */
+export type StatusRelay = Message<"parley.presence.v1.StatusRelay"> & {
+  /**
+   * The new presence, as a friend may see it (last_active_at included). The
+   * sender has already applied the user's privacy choice: a user hiding
+   * their presence is never relayed.
+   *
+   * @generated from field: parley.presence.v1.UserPresence presence = 1;
+   */
+  presence?: UserPresence | undefined;
+
+  /**
+   * Friends of that user owned by the receiving instance (at most 5,000);
+   * their devices connected anywhere the receiver holds are told. Friends
+   * with no connected device are skipped.
+   *
+   * @generated from field: repeated uint64 follower_ids = 2;
+   */
+  followerIds: bigint[];
+};
+
+/**
+ * Describes the message parley.presence.v1.StatusRelay.
+ * Use `create(StatusRelaySchema)` to create a new message.
+ */
+export const StatusRelaySchema: GenMessage<StatusRelay> = /*@__PURE__*/
+  messageDesc(file_parley_presence_v1_presence, 13);
+
+/**
+ * @generated from message parley.presence.v1.RelayStatusesRequest
+ */
+export type RelayStatusesRequest = Message<"parley.presence.v1.RelayStatusesRequest"> & {
+  /**
+   * The changes of one turn, in the order they happened (at most 1,000).
+   *
+   * @generated from field: repeated parley.presence.v1.StatusRelay relays = 1;
+   */
+  relays: StatusRelay[];
+};
+
+/**
+ * Describes the message parley.presence.v1.RelayStatusesRequest.
+ * Use `create(RelayStatusesRequestSchema)` to create a new message.
+ */
+export const RelayStatusesRequestSchema: GenMessage<RelayStatusesRequest> = /*@__PURE__*/
+  messageDesc(file_parley_presence_v1_presence, 14);
+
+/**
+ * @generated from message parley.presence.v1.RelayStatusesResponse
+ */
+export type RelayStatusesResponse = Message<"parley.presence.v1.RelayStatusesResponse"> & {
+};
+
+/**
+ * Describes the message parley.presence.v1.RelayStatusesResponse.
+ * Use `create(RelayStatusesResponseSchema)` to create a new message.
+ */
+export const RelayStatusesResponseSchema: GenMessage<RelayStatusesResponse> = /*@__PURE__*/
+  messageDesc(file_parley_presence_v1_presence, 15);
 
 /**
  * Online or offline.
@@ -458,6 +535,16 @@ export const PresenceService: GenService<{
    * subscribed to them. When the stream breaks, the gateway's sessions expire
    * after the grace period.
    *
+   * With several presence instances, each user has one owner (rendezvous
+   * hashing of the user id over the registered, non-draining instances; see
+   * docs/architecture.md): the gateway streams to every instance and sends
+   * each one the sessions and events of the users it owns. When the
+   * instance set changes, the gateway sends a later Hello on the same
+   * stream (same gateway_id; one naming another gateway is ignored): it
+   * replaces that gateway's session list at this instance as the first one
+   * did. Updates come down for the gateway's devices whose user this
+   * instance owns.
+   *
    * @generated from rpc parley.presence.v1.PresenceService.Sessions
    */
   sessions: {
@@ -498,7 +585,10 @@ export const PresenceService: GenService<{
   },
   /**
    * The status of up to 200 users as seen by a viewer (who may only see what
-   * each user allows). For group member lists; no fan-out.
+   * each user allows). For group member lists; no fan-out. An instance
+   * answers from what it holds: with several instances, callers (the
+   * gateway, and presence instances fetching a connecting device's friends)
+   * ask each user's owner for that user and merge the answers.
    *
    * @generated from rpc parley.presence.v1.PresenceService.GetPresence
    */
@@ -506,6 +596,22 @@ export const PresenceService: GenService<{
     methodKind: "unary";
     input: typeof GetPresenceRequestSchema;
     output: typeof GetPresenceResponseSchema;
+  },
+  /**
+   * Between presence instances only: the owner of a user whose status
+   * changed tells the owners of that user's friends, who pass the change on
+   * to those friends' connected devices through their gateways' Sessions
+   * streams. Sent batched (one call per receiving instance per event-loop
+   * turn), at most once: a lost relay is not retried, the followers see the
+   * next change (or ask GetPresence). Answers INVALID_ARGUMENT above the
+   * limits of RelayStatusesRequest.
+   *
+   * @generated from rpc parley.presence.v1.PresenceService.RelayStatuses
+   */
+  relayStatuses: {
+    methodKind: "unary";
+    input: typeof RelayStatusesRequestSchema;
+    output: typeof RelayStatusesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_presence_v1_presence, 0);

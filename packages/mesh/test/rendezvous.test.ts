@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { addressWeight, rendezvous } from "../src/adapters/chat-links.js";
+import { addressWeight, Owners, rendezvous } from "../src/rendezvous.js";
 
 const instances = ["10.0.0.1:7003", "10.0.0.2:7003", "10.0.0.3:7003"];
 const pick = (userId: bigint, among: readonly string[]) => rendezvous(userId, among, addressWeight);
 const users = Array.from({ length: 3_000 }, (_, i) => 1_000_000_000_000n + BigInt(i) * 7_919n);
 
-/** How the gateway spreads users over chat instances (ChatLinks.choose uses exactly this). */
+/** How the gateway spreads users over chat instances (ChatLinks.choose and Owners use exactly this). */
 describe("rendezvous choice of a user's chat instance", () => {
   it("gives a user the same instance every time, whatever the order instances are listed in", () => {
     for (const user of users.slice(0, 100)) assert.equal(pick(user, instances), pick(user, [...instances].reverse()));
@@ -41,5 +41,43 @@ describe("rendezvous choice of a user's chat instance", () => {
 
   it("has no choice among no instances", () => {
     assert.equal(pick(1n, []), undefined);
+  });
+});
+
+describe("owners of users among a service's registered instances", () => {
+  const registered = instances.map((address) => ({ address, draining: false }));
+
+  it("gives each user the rendezvous choice among the instances that are not draining", () => {
+    const owners = new Owners([...registered, { address: "10.0.0.9:7005", draining: true }]);
+    for (const user of users.slice(0, 200)) assert.equal(owners.of(user), pick(user, instances));
+    assert.ok(
+      users.every((user) => owners.of(user) !== "10.0.0.9:7005"),
+      "a draining instance owned a user",
+    );
+  });
+
+  it("splits users by owner, keeping each group in the order asked", () => {
+    const owners = new Owners(registered);
+    const asked = users.slice(0, 50);
+    const groups = owners.split(asked);
+    assert.deepEqual([...groups.values()].flat().sort(), [...asked].sort());
+    for (const [owner, group] of groups) {
+      assert.deepEqual(
+        group,
+        asked.filter((user) => owners.of(user) === owner),
+      );
+    }
+  });
+
+  it("puts every user under undefined when no instance can own", () => {
+    const owners = new Owners([{ address: "10.0.0.1:7005", draining: true }]);
+    assert.deepEqual([...owners.split([1n, 2n])], [[undefined, [1n, 2n]]]);
+  });
+
+  it("compares snapshots by their owning instances, not by listing order or draining ones", () => {
+    const a = new Owners(registered);
+    assert.ok(a.sameAs(new Owners([...registered].reverse())));
+    assert.ok(a.sameAs(new Owners([...registered, { address: "10.0.0.9:7005", draining: true }])));
+    assert.ok(!a.sameAs(new Owners(registered.slice(1))));
   });
 });
