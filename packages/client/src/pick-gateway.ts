@@ -8,7 +8,8 @@ export interface DiscoveryOptions {
   /**
    * The public HTTP API that serves PickGateway, such as "https://chat.example"
    * (any gateway serves it; usually one load-balanced name), or several,
-   * tried in order until one answers.
+   * tried in order until one answers (those on the host of a gateway to
+   * avoid last: it is most likely down too).
    */
   url: string | string[];
   /** The client's zone, if it knows it: a gateway in the same zone is preferred. */
@@ -21,7 +22,11 @@ export interface DiscoveryOptions {
  * will do (see GatewayPicker).
  */
 export async function pickGateway(discovery: DiscoveryOptions, timeoutMs: number, avoidUrls: readonly string[] = []): Promise<string> {
-  const urls = typeof discovery.url === "string" ? [discovery.url] : discovery.url;
+  const given = typeof discovery.url === "string" ? [discovery.url] : discovery.url;
+  // A gateway that just dropped us is the last one to ask where to go: after a crash its
+  // address refuses, and asking it first costs every client of the dead gateway a round trip.
+  const avoidHosts = new Set(avoidUrls.map(hostOf));
+  const urls = [...given.filter((url) => !avoidHosts.has(hostOf(url))), ...given.filter((url) => avoidHosts.has(hostOf(url)))];
   let last: unknown = new Error("discovery has no url");
   for (const url of urls) {
     try {
@@ -79,4 +84,13 @@ async function pickFrom(url: string, zone: string, avoidUrls: readonly string[],
   if (!res.ok || typeof body.url !== "string" || body.url === "")
     throw new Error(`PickGateway failed (HTTP ${res.status}): ${body.message ?? "no gateway url"}`);
   return body.url;
+}
+
+/** host:port of an http(s) or ws(s) URL; the URL itself when it does not parse. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url.replace(/^ws/, "http")).host;
+  } catch {
+    return url;
+  }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { GatewayPicker } from "../src/pick-gateway.js";
+import { GatewayPicker, pickGateway } from "../src/pick-gateway.js";
 
 /** A discovery endpoint on loopback that names gateways in turn and records what each PickGateway asked. */
 describe("gateway picker", () => {
@@ -46,5 +46,25 @@ describe("gateway picker", () => {
     picker.welcomed();
     await picker.pick(1_000);
     assert.deepEqual(asked.at(-1), { zone: "a" }, "a welcome clears the list");
+  });
+
+  it("asks a discovery url on the host of a gateway to avoid last (a dead gateway's address would only refuse)", async () => {
+    const other = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ url: "ws://from-other.example.com/ws" }));
+    });
+    other.listen(0, "127.0.0.1");
+    await once(other, "listening");
+    try {
+      const port = (other.address() as { port: number }).port;
+      const otherUrl = `http://127.0.0.1:${port}`;
+      const before = asked.length;
+      const avoided = `ws://127.0.0.1:${new URL(url).port}/ws`;
+      assert.equal(await pickGateway({ url: [url, otherUrl] }, 1_000, [avoided]), "ws://from-other.example.com/ws");
+      assert.equal(asked.length, before, "the avoided gateway's host was not asked");
+      assert.equal(await pickGateway({ url: [url, otherUrl] }, 1_000), `ws://gw-${before + 1}.example.com/ws`, "in order otherwise");
+    } finally {
+      other.close();
+    }
   });
 });
