@@ -48,7 +48,14 @@ export function followEveryInstance(
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, retryMs);
-        abort.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+        abort.signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   };

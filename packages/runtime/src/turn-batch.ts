@@ -33,7 +33,7 @@ export class TurnBatch<Q, A> {
       this.answer(chunk.map((a) => a.question))
         .then((answers) => {
           if (answers.length !== chunk.length) throw new Error(`a batch of ${chunk.length} questions got ${answers.length} answers`);
-          chunk.forEach((a, j) => a.resolve(answers[j] as A));
+          for (const [j, a] of chunk.entries()) a.resolve(answers[j] as A);
         })
         .catch((err: unknown) => {
           for (const a of chunk) a.reject(err); // settled ones ignore it
