@@ -186,6 +186,20 @@ describe("replicas: two account, chat and idgen instances behind two gateways, f
     await until(() => joinedGateways(chat).size === 2, "both gateways' streams on the new chat instance", { timeoutMs: 5_000 });
   });
 
+  it("keeps acking within 2 s when a chat instance is SIGSTOPped under load (its links fall silent), and stores nothing twice when it resumes", async () => {
+    const stopped = procs.chat2!;
+    try {
+      await survivesUnderLoad("stop_chat", async () => {
+        stopped.child.kill("SIGSTOP");
+      });
+    } finally {
+      stopped.child.kill("SIGCONT");
+    }
+    // Its lease ran out while it was stopped: replace it, so the tests after this one have two instances.
+    await stopped.stop("SIGKILL");
+    await startChat("chat5");
+  });
+
   it("still hands off the push of a message whose chat instance died with the push queued (the outbox)", async () => {
     const alice = await device("push_alice", procs.g1!);
     // Bob never connects: his message is pushed, through his FCM token.

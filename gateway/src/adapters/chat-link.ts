@@ -9,20 +9,35 @@ interface Pending {
   resolve: (result: Reply["result"]) => void;
   reject: (err: ConnectError) => void;
   timer: NodeJS.Timeout;
+  sentAt: number;
 }
+
+/**
+ * A command waiting this long while nothing at all has come back on the
+ * stream for as long means the instance has stopped answering (SIGSTOPped,
+ * hung): its TCP connection stays open, so nothing else would tell. Short
+ * enough that a resent command is acked within 2 s; a busy instance keeps
+ * answering other commands meanwhile, so it is not taken for silent.
+ */
+export const SILENT_AFTER_MS = 1_200;
 
 /**
  * The gateway's one long-lived, multiplexed stream to chat. Commands from all
  * devices are batched per event-loop turn; replies are matched by
  * correlation id. If the stream breaks, commands in flight fail as
- * UNAVAILABLE (retryable) and the next command opens a new stream.
+ * UNAVAILABLE (retryable) and the next command opens a new stream. The link
+ * counts as up once chat has answered its hello, and stops counting when
+ * the instance falls silent (SILENT_AFTER_MS): the stream is then broken,
+ * and opened again a second later, to be up when the instance answers.
  */
 export class ChatLink {
   private readonly client;
   private readonly pending = new Map<bigint, Pending>();
   private nextId = 1n;
-  private stream: { requests: AsyncQueue<StreamRequest>; batcher: TickBatcher<Command>; abort: AbortController } | undefined;
+  private stream: { requests: AsyncQueue<StreamRequest>; batcher: TickBatcher<Command>; abort: AbortController; answered: boolean } | undefined;
   private closed = false;
+  private lastHeard = 0;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     transport: Transport,
@@ -31,6 +46,8 @@ export class ChatLink {
     private readonly logger: Logger,
   ) {
     this.client = createClient(ChatService, transport);
+    this.watchdog = setInterval(() => this.checkSilence(), SILENT_AFTER_MS / 4);
+    this.watchdog.unref();
   }
 
   call(userId: bigint, deviceId: bigint, op: Op): Promise<Reply["result"]> {
@@ -42,14 +59,14 @@ export class ChatLink {
         // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
         reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
       }, this.timeoutMs);
-      this.pending.set(correlationId, { resolve, reject, timer });
+      this.pending.set(correlationId, { resolve, reject, timer, sentAt: performance.now() });
       this.open().batcher.add(create(CommandSchema, { correlationId, userId, deviceId, op }));
     });
   }
 
-  /** False from a break until the stream is reopened (after a second): commands sent meanwhile would wait for a reconnect. */
+  /** True once chat answered this stream's hello; false from a break or a silence until it answers again. */
   get isUp(): boolean {
-    return this.stream !== undefined;
+    return this.stream?.answered === true;
   }
 
   /** Opens the stream now (at start), so chat learns about this gateway before any device speaks. */
@@ -59,6 +76,7 @@ export class ChatLink {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.watchdog);
     this.fail(new ConnectError("the gateway is shutting down", Code.Unavailable));
     this.stream?.requests.close();
     this.stream?.abort.abort();
@@ -70,7 +88,7 @@ export class ChatLink {
     const requests = new AsyncQueue<StreamRequest>();
     const batcher = new TickBatcher<Command>((commands) => requests.push(create(StreamRequestSchema, { commands })));
     const abort = new AbortController();
-    const stream = { requests, batcher, abort };
+    const stream = { requests, batcher, abort, answered: false };
     this.stream = stream;
     requests.push(create(StreamRequestSchema, { hello: this.hello }));
     void this.read(stream);
@@ -80,6 +98,8 @@ export class ChatLink {
   private async read(stream: NonNullable<ChatLink["stream"]>): Promise<void> {
     try {
       for await (const response of this.client.stream(stream.requests, { signal: stream.abort.signal })) {
+        this.lastHeard = performance.now();
+        stream.answered = true;
         for (const reply of response.replies) {
           const waiter = this.pending.get(reply.correlationId);
           if (!waiter) continue;
@@ -91,12 +111,27 @@ export class ChatLink {
     } catch (err) {
       if (!stream.abort.signal.aborted) this.logger.warn({ err }, "chat stream broke");
     }
-    if (this.stream === stream) {
-      this.stream = undefined;
-      this.fail(new ConnectError("the chat service is unreachable; retry", Code.Unavailable));
-      // Reopen so chat knows this gateway again as soon as it is back.
-      if (!this.closed) setTimeout(() => !this.closed && !this.stream && this.open(), 1_000).unref();
-    }
+    if (this.stream === stream) this.drop("the chat service is unreachable; retry");
+  }
+
+  /** Breaks a silent stream: its commands fail now (devices resend them elsewhere), and the stream is opened again later. */
+  private checkSilence(): void {
+    const oldest = this.pending.values().next().value;
+    if (oldest === undefined || this.stream === undefined) return;
+    const now = performance.now();
+    if (now - oldest.sentAt < SILENT_AFTER_MS || now - this.lastHeard < SILENT_AFTER_MS) return;
+    this.logger.warn({ silentMs: Math.round(now - Math.max(this.lastHeard, oldest.sentAt)) }, "chat instance stopped answering; its users move on");
+    const stream = this.stream;
+    stream.abort.abort();
+    stream.requests.close();
+    this.drop("the chat instance stopped answering; retry");
+  }
+
+  private drop(reason: string): void {
+    this.stream = undefined;
+    this.fail(new ConnectError(reason, Code.Unavailable));
+    // Reopen so chat knows this gateway again as soon as it is back.
+    if (!this.closed) setTimeout(() => !this.closed && !this.stream && this.open(), 1_000).unref();
   }
 
   private fail(err: ConnectError): void {

@@ -74,7 +74,10 @@ function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext
   void (async () => {
     try {
       for await (const request of requests) {
-        if (request.hello && !leave) leave = deps.onGateway(request.hello);
+        if (request.hello && !leave) {
+          leave = deps.onGateway(request.hello);
+          out.push(create(StreamResponseSchema)); // the hello's answer: this instance serves
+        }
         for (const command of request.commands) {
           inFlight++;
           void runCommand(command, commands, errors).then((reply) => {

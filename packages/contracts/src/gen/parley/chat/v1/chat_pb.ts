@@ -1881,7 +1881,7 @@ export const StreamRequestSchema: GenMessage<StreamRequest> = /*@__PURE__*/
  */
 export type StreamResponse = Message$1<"parley.chat.v1.StreamResponse"> & {
   /**
-   * A batch of replies.
+   * A batch of replies; none in the answer to the hello.
    *
    * @generated from field: repeated parley.chat.v1.Reply replies = 1;
    */
@@ -2156,7 +2156,8 @@ export const ChatService: GenService<{
    * The gateway's long-lived, multiplexed command stream: many devices'
    * commands in batches one way, their replies in batches the other. It
    * exists because a unary call per message costs far more server CPU than a
-   * stream message.
+   * stream message. Chat answers the hello at once with a response holding no
+   * replies, so the gateway knows the instance serves before sending it work.
    *
    * @generated from rpc parley.chat.v1.ChatService.Stream
    */
