@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { CLIENT_ADDRESS_HEADER, clientAddressKey, dependencyFailure } from "@parley/runtime";
+import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { CLIENT_ADDRESS_HEADER, clientAddressKey, dependencyFailure, DependencyUnavailable } from "@parley/runtime";
 
 /**
  * Request headers the public API passes on to the service behind it. Only
@@ -33,6 +33,8 @@ export function forwardUnary<S extends DescService>(service: S, client: Client<S
     const call = (client as unknown as Record<string, (req: unknown, options: object) => Promise<unknown>>)[method.localName]!;
     impl[method.localName] = (req: unknown, context: HandlerContext) =>
       call(req, { headers: forwardedHeaders(context), signal: context.signal, timeoutMs }).catch((err: unknown) => {
+        // Cancelled though our client did not cancel: the upstream instance went away mid-call (it reset the stream).
+        if (ConnectError.from(err).code === Code.Canceled && !context.signal.aborted) throw new DependencyUnavailable(upstream, { cause: err });
         throw dependencyFailure(upstream, relayed(err));
       });
   }

@@ -70,6 +70,21 @@ describe("TokenChecks", () => {
     assert.equal(calls.verifyToken, 2);
   });
 
+  it("asks once more when a call goes unanswered (a stopped account instance), which the mesh sends to the next", async () => {
+    let calls = 0;
+    const transport = createRouterTransport((router) =>
+      router.service(AccountInternalService, {
+        async verifyTokens(req, ctx) {
+          if (++calls === 1) await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+          return { verdicts: req.accessTokens.map((t) => ({ verdict: { case: "identity", value: identityOf(t)! } })) };
+        },
+      }),
+    );
+    const checks = new TokenChecks(transport);
+    assert.equal((await checks.check("ok-4")).userId, 4n);
+    assert.equal(calls, 2);
+  });
+
   it("fails every check of the turn with the call's error when account cannot answer", async () => {
     const transport = createRouterTransport((router) =>
       router.service(AccountInternalService, {

@@ -4,6 +4,8 @@ import { TurnBatch } from "@parley/runtime";
 
 /** Most tokens one VerifyTokens call carries (account refuses more). */
 export const TOKENS_PER_CALL = 1_000;
+/** How long a VerifyTokens call may take before it is made once more (the mesh takes the next account instance). */
+export const VERIFY_TIMEOUT_MS = 1_500;
 
 /**
  * Access tokens checked by account, the tokens of one event-loop turn's
@@ -16,7 +18,10 @@ export const TOKENS_PER_CALL = 1_000;
  * A batch refused as a whole with INVALID_ARGUMENT (one token account's
  * field rules reject) or UNIMPLEMENTED (an account instance older than
  * VerifyTokens, during a rolling upgrade) is checked again one token at a
- * time, so one client's bad token never fails the others'.
+ * time, so one client's bad token never fails the others'. A call that
+ * gets no answer within VERIFY_TIMEOUT_MS (a stopped or hung account
+ * instance keeps its connections open, so nothing else would tell) is made
+ * once more, on the next instance: checking a token changes nothing.
  */
 export class TokenChecks {
   private readonly client;
@@ -34,7 +39,10 @@ export class TokenChecks {
 
   private async verify(tokens: string[]): Promise<(VerifyTokenResponse | ConnectError)[]> {
     try {
-      const { verdicts } = await this.client.verifyTokens({ accessTokens: tokens });
+      const { verdicts } = await this.client.verifyTokens({ accessTokens: tokens }, { timeoutMs: VERIFY_TIMEOUT_MS }).catch((err: unknown) => {
+        if (ConnectError.from(err).code !== Code.DeadlineExceeded) throw err;
+        return this.client.verifyTokens({ accessTokens: tokens }, { timeoutMs: VERIFY_TIMEOUT_MS });
+      });
       return verdicts.map(({ verdict }) => {
         if (verdict.case === "identity") return verdict.value;
         return new ConnectError(verdict.case === "refusal" ? verdict.value : "the access token is not valid", Code.Unauthenticated);

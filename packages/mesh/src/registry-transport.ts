@@ -3,6 +3,8 @@ import type { InstanceInfo } from "./instance.js";
 
 /** How long an instance that refused a connection is passed over while it is still registered. */
 export const REFUSED_SKIP_MS = 1_000;
+/** How long an instance that let a call run past its deadline is passed over (a stopped or hung process keeps its connections open). */
+export const UNANSWERED_SKIP_MS = 5_000;
 
 /**
  * A client transport to whichever instances of `service` are live: each call
@@ -16,7 +18,10 @@ export const REFUSED_SKIP_MS = 1_000;
  * default), and its port refuses connections meanwhile. A call refused so
  * never reached it, so it is made again at once on the next instance (once:
  * that is safe for any method), and the refusing instance is passed over for
- * REFUSED_SKIP_MS, unless no other is live.
+ * REFUSED_SKIP_MS, unless no other is live. An instance that lets a call run
+ * past its deadline (SIGSTOPped or hung: its connections stay open, so
+ * nothing else tells) is passed over for UNANSWERED_SKIP_MS; that call is not
+ * made again here, since it may have run: its caller decides.
  *
  * `instances` is read on every call (a registry watch's current(), which
  * keeps the last known set while etcd is unreachable); one transport per
@@ -42,8 +47,9 @@ export function registryTransport(service: string, instances: () => readonly Ins
     }
     return { address, transport };
   };
-  /** True (and the instance passed over for a while) when the call failed because the instance refused the connection. */
+  /** True when the call failed because the instance refused the connection; that, or a missed deadline, passes the instance over for a while. */
   const refused = (address: string, err: unknown): boolean => {
+    if (err instanceof ConnectError && err.code === Code.DeadlineExceeded) refusedUntil.set(address, performance.now() + UNANSWERED_SKIP_MS);
     if (!isConnectionRefused(err)) return false;
     refusedUntil.set(address, performance.now() + REFUSED_SKIP_MS);
     return true;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
@@ -92,5 +93,40 @@ describe("registry transport", () => {
       ),
     );
     await assert.rejects(client.list({}), (err: unknown) => ConnectError.from(err).code === Code.Unavailable);
+  });
+
+  it("passes over an instance that let a call run past its deadline (a stopped process: connections accepted, never answered)", async () => {
+    const live = await server("inst-awake");
+    const silent = createServer(() => {}); // accepts and never speaks, as the kernel does for a SIGSTOPped process
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const silentAddress = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+      await register("sleepy", live, "awake");
+      await registry.register(validateInstance({ service: "sleepy", instanceId: "asleep", address: silentAddress }));
+      const client = createClient(
+        Health,
+        registryTransport(
+          "sleepy",
+          () => watch.current(),
+          (url) => grpcTransport(url),
+        ),
+      );
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        try {
+          outcomes.push(
+            Object.keys((await client.list({}, { timeoutMs: 300 })).statuses)
+              .filter((n) => n !== "")
+              .join(),
+          );
+        } catch (err) {
+          outcomes.push(Code[ConnectError.from(err).code]!);
+        }
+      }
+      assert.equal(outcomes.filter((o) => o === "DeadlineExceeded").length, 1, `one call lost to the silent instance, then none: ${outcomes}`);
+      assert.equal(outcomes.filter((o) => o === "inst-awake").length, 3);
+    } finally {
+      silent.close();
+    }
   });
 });

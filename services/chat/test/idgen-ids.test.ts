@@ -21,12 +21,13 @@ const turns = async (n: number) => {
 function setup(options: { maxAgeMs?: number } = {}) {
   const calls: { count: number; ids: bigint[] }[] = [];
   /** failing: every NextIds is refused; refuseNext: that many more are refused, then idgen answers. */
-  const control = { failing: false, refuseNext: 0, gate: undefined as Promise<void> | undefined };
+  const control = { failing: false, refuseNext: 0, stallNext: 0, gate: undefined as Promise<void> | undefined };
   const spy: Interceptor = (next) => async (req) => {
     if (req.stream || req.method.name !== "NextIds") return next(req);
     const call = { count: (req.message as NextIdsRequest).count, ids: [] as bigint[] };
     calls.push(call);
     if (control.gate) await control.gate;
+    if (control.stallNext > 0 && control.stallNext--) await new Promise((resolve) => setTimeout(resolve, 1_000)); // past the caller's deadline
     if (control.failing) throw new ConnectError("idgen is down", Code.Unavailable);
     if (control.refuseNext > 0 && control.refuseNext--) throw new ConnectError("this idgen instance is down", Code.Unavailable);
     const res = await next(req);
@@ -150,6 +151,13 @@ describe("idgen id source", () => {
     assert.equal(calls.length, 1 + INSTANCE_TRIES);
     await assert.rejects(source.next(), isOutage);
     assert.equal(calls.length, 1 + 2 * INSTANCE_TRIES, "an empty pool asks again, one round");
+  });
+
+  it("takes the block from the next instance when the one asked does not answer within the age bound (a stopped instance)", async () => {
+    const { source, calls, control } = setup({ maxAgeMs: 100 });
+    control.stallNext = 1;
+    assert.ok((await source.next()) > 0n);
+    assert.equal(calls.length, 2);
   });
 
   it("abandons a call slower than the age bound, failing its waiting sends", { timeout: 5_000 }, async () => {

@@ -145,16 +145,19 @@ export class IdgenIdSource implements IdSource {
   /**
    * One block from whichever idgen instance answers. A call refused as
    * UNAVAILABLE (an instance that died and is still in the registry until its
-   * lease ends) is made again at once, and the mesh's transport takes the
-   * next instance; at most INSTANCE_TRIES calls, so a dead idgen everywhere
-   * still costs a bounded number of calls per burst of sends.
+   * lease ends), or unanswered within the age bound (a stopped or hung
+   * instance; the ids it may still mint are never used), is made again at
+   * once, and the mesh's transport takes the next instance; at most
+   * INSTANCE_TRIES calls, so a dead idgen everywhere still costs a bounded
+   * number of calls per burst of sends.
    */
   async #nextIds(count: number): Promise<bigint[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return (await this.#client.nextIds({ count }, { timeoutMs: this.#maxAgeMs })).ids;
       } catch (err) {
-        if (attempt >= INSTANCE_TRIES || ConnectError.from(err).code !== Code.Unavailable) throw err;
+        const { code } = ConnectError.from(err);
+        if (attempt >= INSTANCE_TRIES || (code !== Code.Unavailable && code !== Code.DeadlineExceeded)) throw err;
       }
     }
   }
