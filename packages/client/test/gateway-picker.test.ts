@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { GatewayPicker, pickGateway } from "../src/pick-gateway.js";
+import { FALLBACK_TTL_MS, GatewayPicker, pickGateway } from "../src/pick-gateway.js";
 
 /** A discovery endpoint on loopback that names gateways in turn and records what each PickGateway asked. */
 describe("gateway picker", () => {
@@ -65,6 +65,36 @@ describe("gateway picker", () => {
       assert.equal(await pickGateway({ url: [url, otherUrl] }, 1_000), `ws://gw-${before + 1}.example.com/ws`, "in order otherwise");
     } finally {
       other.close();
+    }
+  });
+
+  it("dials the fallbacks of its last answer after a loss without asking again, then asks when they run out or grow stale", async () => {
+    let asks = 0;
+    const discovery = createServer((_req, res) => {
+      asks++;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ url: `ws://main-${asks}/ws`, fallbackUrls: [`ws://spare-a-${asks}/ws`, `ws://spare-b-${asks}/ws`] }));
+    });
+    discovery.listen(0, "127.0.0.1");
+    await once(discovery, "listening");
+    try {
+      const clock = { ms: 0 };
+      const picker = new GatewayPicker({ url: `http://127.0.0.1:${(discovery.address() as { port: number }).port}` }, () => clock.ms);
+      assert.equal(await picker.pick(1_000), "ws://main-1/ws");
+      picker.lost();
+      assert.equal(await picker.pick(1_000), "ws://spare-a-1/ws", "the first fallback, not asked");
+      picker.lost();
+      assert.equal(await picker.pick(1_000), "ws://spare-b-1/ws");
+      assert.equal(asks, 1);
+      picker.lost();
+      assert.equal(await picker.pick(1_000), "ws://main-2/ws", "fallbacks used up: asked again");
+      picker.welcomed();
+      assert.equal(await picker.pick(1_000), "ws://main-3/ws", "no loss: asked, fallbacks not used");
+      clock.ms += FALLBACK_TTL_MS + 1;
+      picker.lost();
+      assert.equal(await picker.pick(1_000), "ws://main-4/ws", "stale fallbacks are not dialled");
+    } finally {
+      discovery.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
 import { InvalidPickRequest, NoLiveGateway } from "./errors.js";
 import type { InstanceInfo } from "./instance.js";
-import { pickGateway } from "./pick-gateway.js";
+import { fallbackGateways, pickGateway } from "./pick-gateway.js";
 import type { Registry } from "./ports.js";
 
 export interface DiscoveryDeps {
@@ -40,7 +40,8 @@ export async function startDiscoveryService(deps: DiscoveryDeps): Promise<Runnin
       if (problem !== undefined) throw new InvalidPickRequest(problem);
       const gateway = pickGateway(watch.current(), req.zone, deps.random, req.avoidUrls);
       if (gateway === undefined) throw new NoLiveGateway(deps.retryAfterMs);
-      return { url: gateway.publicUrl, instanceId: gateway.instanceId, zone: gateway.zone };
+      const fallbacks = fallbackGateways(watch.current(), gateway, req.zone, deps.random, req.avoidUrls);
+      return { url: gateway.publicUrl, instanceId: gateway.instanceId, zone: gateway.zone, fallbackUrls: fallbacks.map((g) => g.publicUrl) };
     },
     listInstances(req) {
       const all = watch.current();

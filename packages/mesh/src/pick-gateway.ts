@@ -44,6 +44,47 @@ export function pickGateway(
   return tied[Math.min(tied.length - 1, Math.floor(random() * tied.length))];
 }
 
+/** The most fallback gateways PickGateway names. */
+export const FALLBACK_MAX = 3;
+
+/**
+ * Gateways to dial, in order, if `chosen` is lost: the qualified ones other
+ * than it and those to avoid, the client's zone first, each drawn at random
+ * weighted by free capacity (a full gateway keeps a small weight), so that
+ * the clients of one gateway do not all fall back onto the same other one.
+ */
+export function fallbackGateways(
+  instances: readonly InstanceInfo[],
+  chosen: InstanceInfo,
+  clientZone: string,
+  random: () => number = Math.random,
+  avoidUrls: readonly string[] = [],
+  max = FALLBACK_MAX,
+): InstanceInfo[] {
+  const pool = instances.filter(
+    (i) =>
+      i.service === GATEWAY_SERVICE &&
+      !i.draining &&
+      i.publicUrl !== "" &&
+      i.capacity > 0 &&
+      i.publicUrl !== chosen.publicUrl &&
+      !avoidUrls.includes(i.publicUrl),
+  );
+  const picked: InstanceInfo[] = [];
+  for (const zone of clientZone === "" ? [undefined] : [true, false]) {
+    let left = pool.filter((i) => zone === undefined || (i.zone === clientZone) === zone);
+    while (left.length > 0 && picked.length < max) {
+      const weights = left.map((i) => Math.max(0.05, 1 - ratio(i)));
+      let draw = random() * weights.reduce((a, b) => a + b, 0);
+      let index = 0;
+      while (index < left.length - 1 && draw >= weights[index]!) draw -= weights[index++]!;
+      picked.push(left[index]!);
+      left = left.filter((_, i) => i !== index);
+    }
+  }
+  return picked;
+}
+
 function ratio(instance: InstanceInfo): number {
   return instance.load / instance.capacity;
 }

@@ -84,6 +84,7 @@ describe("discovery service (memory registry)", () => {
       { url: picked.url, instanceId: picked.instanceId, zone: picked.zone },
       { url: "wss://gw-near.example.com/ws", instanceId: "gw-near", zone: "a" },
     );
+    assert.deepEqual(picked.fallbackUrls, ["wss://gw-far.example.com/ws"], "the other gateway, to fall back on");
     assert.equal((await served.client.pickGateway({})).instanceId, "gw-far");
     await near.close();
     await far.close();

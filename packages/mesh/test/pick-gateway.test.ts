@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pickGateway } from "../src/pick-gateway.js";
+import { fallbackGateways, pickGateway } from "../src/pick-gateway.js";
 import { gateway, instance } from "./support.js";
 
 const first = () => 0;
@@ -65,5 +65,41 @@ describe("pick gateway", () => {
     assert.equal(pickGateway(gateways, "", last)?.instanceId, "t2");
     const seen = new Set(Array.from({ length: 200 }, () => pickGateway(gateways, "")?.instanceId));
     assert.deepEqual([...seen].sort(), ["t1", "t2"]);
+  });
+});
+
+describe("fallback gateways", () => {
+  const g = (id: string, overrides: Parameters<typeof gateway>[1] = {}) => gateway(id, { zone: "a", ...overrides });
+
+  it("names up to three others, never the chosen, avoided or draining ones, the client's zone first", () => {
+    const chosen = g("chosen");
+    const all = [chosen, g("lost"), g("drain", { draining: true }), g("far1", { zone: "b" }), g("near1"), g("near2"), g("far2", { zone: "b" })];
+    const picked = fallbackGateways(all, chosen, "a", first, ["wss://lost.example.com/ws"]).map((i) => i.instanceId);
+    assert.equal(picked.length, 3);
+    assert.deepEqual(picked.slice(0, 2).sort(), ["near1", "near2"], "same zone first");
+    assert.ok(["far1", "far2"].includes(picked[2]!));
+  });
+
+  it("draws by free capacity, so one gateway's clients spread over the others", () => {
+    const chosen = g("chosen");
+    const all = [chosen, g("idle", { load: 0 }), g("busy", { load: 90 })];
+    const firsts = new Map<string, number>();
+    let seed = 1;
+    // A fixed sequence (Park-Miller), so the test draws the same numbers every run.
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed - 1) / 2147483646;
+    };
+    for (let i = 0; i < 1_000; i++) {
+      const id = fallbackGateways(all, chosen, "a", random)[0]!.instanceId;
+      firsts.set(id, (firsts.get(id) ?? 0) + 1);
+    }
+    // Weights 1.0 and 0.1: about 91% idle first, 9% busy first.
+    assert.ok(firsts.get("idle")! > 850 && firsts.get("busy")! > 40, JSON.stringify([...firsts]));
+  });
+
+  it("names none when the chosen is the only gateway", () => {
+    const chosen = g("only");
+    assert.deepEqual(fallbackGateways([chosen], chosen, "a"), []);
   });
 });

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/discovery/v1/discovery.proto.
  */
 export const file_parley_discovery_v1_discovery: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvZGlzY292ZXJ5L3YxL2Rpc2NvdmVyeS5wcm90bxITcGFybGV5LmRpc2NvdmVyeS52MSKVAQoISW5zdGFuY2USDwoHc2VydmljZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEgwKBHpvbmUYBCABKAkSDAoEbG9hZBgFIAEoDRIQCghjYXBhY2l0eRgGIAEoDRIQCghkcmFpbmluZxgHIAEoCBISCgpwdWJsaWNfdXJsGAggASgJIjYKElBpY2tHYXRld2F5UmVxdWVzdBIMCgR6b25lGAEgASgJEhIKCmF2b2lkX3VybHMYAiADKAkiRQoTUGlja0dhdGV3YXlSZXNwb25zZRILCgN1cmwYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSDAoEem9uZRgDIAEoCSInChRMaXN0SW5zdGFuY2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJIkkKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIwCglpbnN0YW5jZXMYASADKAsyHS5wYXJsZXkuZGlzY292ZXJ5LnYxLkluc3RhbmNlMtwBChBEaXNjb3ZlcnlTZXJ2aWNlEmAKC1BpY2tHYXRld2F5EicucGFybGV5LmRpc2NvdmVyeS52MS5QaWNrR2F0ZXdheVJlcXVlc3QaKC5wYXJsZXkuZGlzY292ZXJ5LnYxLlBpY2tHYXRld2F5UmVzcG9uc2USZgoNTGlzdEluc3RhbmNlcxIpLnBhcmxleS5kaXNjb3ZlcnkudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaKi5wYXJsZXkuZGlzY292ZXJ5LnYxLkxpc3RJbnN0YW5jZXNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiNwYXJsZXkvZGlzY292ZXJ5L3YxL2Rpc2NvdmVyeS5wcm90bxITcGFybGV5LmRpc2NvdmVyeS52MSKVAQoISW5zdGFuY2USDwoHc2VydmljZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEgwKBHpvbmUYBCABKAkSDAoEbG9hZBgFIAEoDRIQCghjYXBhY2l0eRgGIAEoDRIQCghkcmFpbmluZxgHIAEoCBISCgpwdWJsaWNfdXJsGAggASgJIjYKElBpY2tHYXRld2F5UmVxdWVzdBIMCgR6b25lGAEgASgJEhIKCmF2b2lkX3VybHMYAiADKAkiXAoTUGlja0dhdGV3YXlSZXNwb25zZRILCgN1cmwYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSDAoEem9uZRgDIAEoCRIVCg1mYWxsYmFja191cmxzGAQgAygJIicKFExpc3RJbnN0YW5jZXNSZXF1ZXN0Eg8KB3NlcnZpY2UYASABKAkiSQoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEjAKCWluc3RhbmNlcxgBIAMoCzIdLnBhcmxleS5kaXNjb3ZlcnkudjEuSW5zdGFuY2Uy3AEKEERpc2NvdmVyeVNlcnZpY2USYAoLUGlja0dhdGV3YXkSJy5wYXJsZXkuZGlzY292ZXJ5LnYxLlBpY2tHYXRld2F5UmVxdWVzdBooLnBhcmxleS5kaXNjb3ZlcnkudjEuUGlja0dhdGV3YXlSZXNwb25zZRJmCg1MaXN0SW5zdGFuY2VzEikucGFybGV5LmRpc2NvdmVyeS52MS5MaXN0SW5zdGFuY2VzUmVxdWVzdBoqLnBhcmxleS5kaXNjb3ZlcnkudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A registered, live service instance.
@@ -138,6 +138,17 @@ export type PickGatewayResponse = Message<"parley.discovery.v1.PickGatewayRespon
    * @generated from field: string zone = 3;
    */
   zone: string;
+
+  /**
+   * Up to 3 other gateways' WebSocket URLs to dial, in order, when the
+   * connection to `url` is lost or refused, without asking again: a dead
+   * gateway's clients then cost discovery nothing. Drawn at random weighted
+   * by free capacity (same zone first), so the clients of one gateway spread
+   * over the others; stale after a while (the SDK asks again after 5 minutes).
+   *
+   * @generated from field: repeated string fallback_urls = 4;
+   */
+  fallbackUrls: string[];
 };
 
 /**
