@@ -23,8 +23,8 @@ import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
-import { ChatLinks, singleChat, type ChatInstances } from "./adapters/chat-links.js";
-import { PresenceLinks, singlePresence, type PresenceInstances } from "./adapters/presence-links.js";
+import { ChatLinks } from "./adapters/chat-links.js";
+import { PresenceLinks } from "./adapters/presence-links.js";
 import { deliverService } from "./ws/deliver.js";
 import { DeviceRegistry } from "./domain/device-registry.js";
 import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from "./ws/websocket.js";
@@ -36,11 +36,11 @@ export interface GatewayUpstreamTransports {
   /** For single calls to any chat instance. */
   chat: Transport;
   /** Every chat instance, each given a command stream; absent: one, through `chat`. */
-  chatInstances?: ChatInstances;
+  chatInstances?: InstanceSource;
   /** For the one presence instance when `presenceInstances` is absent. */
   presence: Transport;
   /** Every presence instance, each given a session stream, users shared by owner; absent: one, through `presence`. */
-  presenceInstances?: PresenceInstances;
+  presenceInstances?: InstanceSource;
 }
 
 export interface RunningGateway {
@@ -90,13 +90,13 @@ export async function startGateway(
       })
     : undefined;
   const chatLink = new ChatLinks(
-    upstreams.chatInstances ?? singleChat(upstreams.chat),
+    upstreams.chatInstances ?? singleInstance(upstreams.chat),
     { gatewayId: config.gatewayId, deliverAddress: internal ? (config.deliverAddress ?? new URL(internal.url).host) : "" },
     config.upstreamTimeoutMs,
     logger,
   );
   const presenceLink = new PresenceLinks(
-    upstreams.presenceInstances ?? singlePresence(upstreams.presence),
+    upstreams.presenceInstances ?? singleInstance(upstreams.presence),
     config.gatewayId,
     () => registry.sessions(),
     (update) => {

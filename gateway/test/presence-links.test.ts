@@ -6,7 +6,8 @@ import { PresenceService, SessionEventKind, Status, UserPresenceSchema, type Ses
 import { Owners, type ServiceInstance } from "@parley/mesh";
 import { createLogger } from "@parley/runtime";
 import { until } from "@parley/testkit";
-import { PresenceLinks, singlePresence } from "../src/adapters/presence-links.js";
+import { singleInstance } from "@parley/mesh";
+import { PresenceLinks } from "../src/adapters/presence-links.js";
 
 const silent = createLogger("test", "silent");
 const A = "10.0.0.1:7005";
@@ -98,7 +99,7 @@ describe("presence links: one stream per presence instance, users shared by owne
   it("keeps exactly one link, owning everyone, in one process", async () => {
     const only = fakePresence(A);
     links = new PresenceLinks(
-      singlePresence(only.transport),
+      singleInstance(only.transport),
       "g1",
       () => users.map((userId) => ({ userId, deviceId: 1n })),
       () => {},

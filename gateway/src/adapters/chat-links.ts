@@ -1,23 +1,9 @@
-import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
-import { addressWeight, rendezvous } from "@parley/mesh";
+import { addressWeight, rendezvous, type InstanceSource } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
 import type { ChatCommands } from "../ports.js";
 import { ChatLink } from "./chat-link.js";
-
-/** The chat instances to link to, as the registry shows them now (one fixed instance without a registry). */
-export interface ChatInstances {
-  /** Read every REFRESH_MS and before a command when older. */
-  current(): readonly { address: string; draining: boolean }[];
-  transport(address: string): Transport;
-}
-
-/** One chat reached through `transport` (in one process, or at a fixed address). */
-export function singleChat(transport: Transport): ChatInstances {
-  const only = [{ address: "chat", draining: false }];
-  return { current: () => only, transport: () => transport };
-}
 
 /** How often the instance list is read again, so a new chat instance learns of this gateway without waiting for traffic. */
 const REFRESH_MS = 500;
@@ -41,7 +27,7 @@ export class ChatLinks implements ChatCommands {
   private closed = false;
 
   constructor(
-    private readonly instances: ChatInstances,
+    private readonly instances: InstanceSource,
     private readonly hello: { gatewayId: string; deliverAddress: string },
     private readonly timeoutMs: number,
     private readonly logger: Logger,

@@ -1,20 +1,8 @@
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createClient, type Client } from "@connectrpc/connect";
 import { PresenceService, type PresenceUpdate, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
-import { Owners, type ServiceInstance } from "@parley/mesh";
+import { Owners, type InstanceSource } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
 import { PresenceLink } from "./presence-link.js";
-
-/** The presence instances to link to, as the registry shows them now (one fixed instance without a registry). */
-export interface PresenceInstances {
-  current(): readonly ServiceInstance[];
-  transport(address: string): Transport;
-}
-
-/** One presence reached through `transport` (in one process, or at a fixed address). */
-export function singlePresence(transport: Transport): PresenceInstances {
-  const only = [{ address: "presence", draining: false }];
-  return { current: () => only, transport: () => transport };
-}
 
 /** A session this gateway holds. */
 export interface HeldSession {
@@ -52,7 +40,7 @@ export class PresenceLinks {
   private closed = false;
 
   constructor(
-    private readonly instances: PresenceInstances,
+    private readonly instances: InstanceSource,
     private readonly gatewayId: string,
     private readonly sessions: () => HeldSession[],
     private readonly onUpdate: (update: PresenceUpdate) => void,

@@ -1,6 +1,6 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
-import { joinMesh } from "@parley/mesh";
+import { joinMesh, type InstanceSource } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { chatAccess } from "./access.js";
@@ -11,7 +11,7 @@ import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
 import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
-import { PresenceLocators, type PresenceInstances } from "./adapters/presence-locators.js";
+import { PresenceLocators } from "./adapters/presence-locators.js";
 import { MemoryBus } from "./adapters/memory-bus.js";
 import { KafkaBus, PublishFailed } from "./adapters/kafka-bus.js";
 import { Chat } from "./domain/chat.js";
@@ -40,7 +40,7 @@ export interface ChatDeps {
   /** Presence, to find where recipients' devices are connected (the one instance when `presenceInstances` is absent). */
   presence: Transport;
   /** Every presence instance, users shared by owner: a lookup stream to each. */
-  presenceInstances?: PresenceInstances;
+  presenceInstances?: InstanceSource;
   /** The group member cap, the owner included (default 100). */
   maxGroupMembers?: number;
   /** How to reach a gateway's DeliverService: the internal plane's transport to its announced address, or in process. */

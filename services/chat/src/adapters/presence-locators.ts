@@ -1,14 +1,9 @@
-import type { Transport } from "@connectrpc/connect";
-import { Owners, type ServiceInstance } from "@parley/mesh";
+import { Owners, type InstanceSource } from "@parley/mesh";
 import { DependencyUnavailable } from "@parley/runtime";
 import type { DeviceLocation, DeviceLocator } from "../ports.js";
 import { PresenceDeviceLocator, type PresenceLocatorOptions } from "./presence-locator.js";
 
 /** The presence instances, as the registry shows them now. */
-export interface PresenceInstances {
-  current(): readonly ServiceInstance[];
-  transport(address: string): Transport;
-}
 
 /** How old the instance list may be when a lookup is made: the period the gateways and presence re-read it too. */
 const REFRESH_MS = 500;
@@ -31,7 +26,7 @@ export class PresenceLocators implements DeviceLocator {
   private closed = false;
 
   constructor(
-    private readonly instances: PresenceInstances,
+    private readonly instances: InstanceSource,
     private readonly options: PresenceLocatorOptions,
   ) {}
 
