@@ -24,7 +24,7 @@ interface Device {
   seqs: bigint[];
 }
 
-describe("replicas: two account, chat and idgen instances behind two gateways, found through etcd", () => {
+describe("replicas: two instances of every service behind two gateways, found through etcd", () => {
   let mesh: EtcdMesh;
   let procs: EtcdMesh["procs"];
   const devices: Device[] = [];
@@ -39,7 +39,7 @@ describe("replicas: two account, chat and idgen instances behind two gateways, f
     await Promise.all(["account", "account2"].map((name) => mesh.start("account", name)));
     // No worker id configured: each idgen leases its own through etcd.
     await Promise.all(["idgen1", "idgen2"].map((name) => mesh.start("idgen", name)));
-    await mesh.start("presence", "presence");
+    await Promise.all(["presence", "presence2"].map((name) => mesh.start("presence", name)));
     await startNotify();
     await Promise.all([startChat("chat1"), startChat("chat2")]);
     await Promise.all([startGateway("zone-a", "g1"), startGateway("zone-b", "g2")]);
@@ -278,7 +278,7 @@ describe("replicas: two account, chat and idgen instances behind two gateways, f
     const { conversationId } = await alice.client.openDirect(bob.userId);
     const hers = chatOf(alice.userId);
     // Presence stopped: her instance stores and acks the send, then its delivery waits on the lookup...
-    procs.presence!.child.kill("SIGSTOP");
+    for (const presence of [procs.presence!, procs.presence2!]) presence.child.kill("SIGSTOP");
     let killedAt: number;
     try {
       const ack = await alice.client.send(conversationId, "the last word");
@@ -287,13 +287,16 @@ describe("replicas: two account, chat and idgen instances behind two gateways, f
       await hers.stop("SIGKILL");
       assert.ok(!bob.shown.includes(ack.messageId), "delivered before the kill: the test proves nothing");
     } finally {
-      procs.presence!.child.kill("SIGCONT");
+      for (const presence of [procs.presence!, procs.presence2!]) presence.child.kill("SIGCONT");
     }
     await until(() => bob.shown.length > 0, "bob to be shown the message without any later one", { timeoutMs: 10_000 });
     const tookMs = Date.now() - killedAt;
     console.log(`the orphaned message reached bob ${tookMs} ms after its chat instance was killed`);
     assert.ok(tookMs <= 2_000, `bob waited ${tookMs} ms`);
   });
+
+  it("keeps acking within 2 s, loses nothing and shows nothing twice when a presence instance is SIGKILLed under load", () =>
+    survivesUnderLoad("kill_presence", () => procs.presence2!.stop("SIGKILL").then(() => undefined)));
 
   it("sends a push once, through the other notify instance, when one of two is SIGKILLed", async () => {
     const first = procs.notify!;

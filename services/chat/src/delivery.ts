@@ -26,7 +26,9 @@ export interface DeliveryWorkerDeps {
  * asks presence where the recipient's devices are, and hands each gateway
  * holding one a ready-made client frame for exactly those devices. When the
  * recipient has no connected device, another user's message goes to notify
- * for a push. The entry waits in the inbox for the next sync either way.
+ * for a push. When presence cannot answer, every gateway is written to, and
+ * a message none of them held a device for is pushed. The entry waits in the
+ * inbox for the next sync either way.
  */
 export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent) => Promise<void> {
   let nextId = 1n;
@@ -44,19 +46,24 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
   return async (event) => {
     try {
       const located = await locate(deps, recipientOf(event));
-      if (located === undefined) {
-        // Every gateway writes to the devices it holds. No push: a device may well be connected.
-        deps.gateways.broadcast(delivery(event, frameOf(event), []));
-      } else if (located.length === 0) {
+      if (located !== undefined && located.length > 0) {
+        const frame = frameOf(event);
+        for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds));
+      } else {
         const message = pushableMessage(event);
-        if (message !== undefined) {
+        let away = located !== undefined;
+        if (located === undefined) {
+          // Presence cannot say: every gateway writes to the devices it holds, and a message that
+          // none of them held a device for is pushed, as for a recipient known to be away.
+          const everywhere = delivery(event, frameOf(event), []);
+          if (message === undefined) deps.gateways.broadcast(everywhere);
+          else away = (await deps.gateways.broadcastCounted(everywhere)) === 0;
+        }
+        if (away && message !== undefined) {
           // Handed on when the push has ended, so a push lost with this process is made by another.
           deps.push.newMessage({ recipientId: recipientOf(event), message }, (outcome) => outcome === "ended" && handOn(event));
           return;
         }
-      } else {
-        const frame = frameOf(event);
-        for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds));
       }
     } catch (err) {
       handOn(event); // a delivery that throws would throw again: not worth redelivering

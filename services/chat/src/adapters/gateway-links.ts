@@ -4,11 +4,16 @@ import { DeliverService, DeliverRequestSchema, type DeliverRequest, type Deliver
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
 import { AsyncQueue, TickBatcher, type Logger } from "@parley/runtime";
 
+/** How long a counted delivery waits for a gateway's result; a gateway silent for longer is counted as holding no device. */
+export const RESULT_WAIT_MS = 1_000;
+
 /** One connected gateway: a long-lived Deliver stream fed in batches. */
 class GatewayLink {
   private readonly requests = new AsyncQueue<DeliverRequest>();
   private readonly batcher = new TickBatcher<Delivery>((deliveries) => this.requests.push(create(DeliverRequestSchema, { deliveries })));
   private readonly abort = new AbortController();
+  /** Counted deliveries waiting for their result: how many devices took each. */
+  private readonly counting = new Map<bigint, (devices: number) => void>();
 
   constructor(
     readonly id: string,
@@ -18,12 +23,29 @@ class GatewayLink {
     const client = createClient(DeliverService, transport);
     void (async () => {
       try {
-        // Results report which devices took each frame; push fallback will use them.
-        for await (const _ of client.deliver(this.requests, { signal: this.abort.signal })) void _;
+        // Results report which devices took each frame; only counted deliveries wait for them.
+        for await (const response of client.deliver(this.requests, { signal: this.abort.signal })) {
+          for (const result of response.results) this.counting.get(result.deliveryId)?.(result.deliveredDeviceIds.length);
+        }
       } catch (err) {
         if (!this.abort.signal.aborted) logger.warn({ err, gateway: id }, "deliver stream to gateway ended");
       }
+      for (const settle of this.counting.values()) settle(0);
     })();
+  }
+
+  /** Delivers, then tells how many devices took the frame (0 when the gateway does not answer within RESULT_WAIT_MS). */
+  deliverCounted(delivery: Delivery): Promise<number> {
+    return new Promise((resolve) => {
+      const settle = (devices: number) => {
+        clearTimeout(timer);
+        this.counting.delete(delivery.deliveryId);
+        resolve(devices);
+      };
+      const timer = setTimeout(() => settle(0), RESULT_WAIT_MS);
+      this.counting.set(delivery.deliveryId, settle);
+      this.deliver(delivery);
+    });
   }
 
   deliver(delivery: Delivery): void {
@@ -72,6 +94,12 @@ export class Gateways {
   /** Every gateway: the fallback while presence cannot say where devices are. */
   broadcast(delivery: Delivery): void {
     for (const link of this.links.values()) link.deliver(delivery);
+  }
+
+  /** broadcast(), then how many devices took the frame over every gateway: 0 means the user has none connected. */
+  async broadcastCounted(delivery: Delivery): Promise<number> {
+    const counts = await Promise.all([...this.links.values()].map((link) => link.deliverCounted(delivery)));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** One gateway; false when it has no open Stream here. */
