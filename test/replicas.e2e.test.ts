@@ -50,7 +50,8 @@ describe("replicas: two instances of every service behind two gateways, found th
     await mesh?.close();
   });
 
-  async function device(username: string, gateway: ServiceProcess): Promise<Device & { token: string }> {
+  /** A signed-up, connected device; with a discovery zone, its client picks gateways (and falls back) as a real app would, that zone's first. */
+  async function device(username: string, gateway: ServiceProcess, zone?: string): Promise<Device & { token: string; disconnects: number }> {
     // A call in flight on an instance that dies fails as unavailable (503): retried once, as a client
     // would; a sign-up that did land before its instance died is then "taken" (409).
     const retried = async (method: string, body: object) => {
@@ -61,7 +62,13 @@ describe("replicas: two instances of every service behind two gateways, found th
     assert.ok(signUp.status === 200 || signUp.status === 409, JSON.stringify(signUp.body));
     const login = await retried("LogIn", { username, password: "correct horse battery", deviceName: "phone" });
     assert.equal(login.status, 200, JSON.stringify(login.body));
-    const client = new ParleyClient({ url: gateway.url, token: login.body.session.accessToken, backoff: { initialMs: 50, maxMs: 500 } });
+    const client = new ParleyClient({
+      url: gateway.url,
+      token: login.body.session.accessToken,
+      backoff: { initialMs: 50, maxMs: 500 },
+      // With discovery, as an app that wants to leave a stopped gateway fast: the probe on.
+      ...(zone ? { discovery: { url: [procs.g1!.url, procs.g2!.url], zone }, probeTimeoutMs: 1_000 } : {}),
+    });
     const d = {
       name: username,
       userId: BigInt(login.body.profile.userId),
@@ -69,7 +76,9 @@ describe("replicas: two instances of every service behind two gateways, found th
       shown: [] as bigint[],
       seqs: [] as bigint[],
       token: login.body.session.accessToken as string,
+      disconnects: 0,
     };
+    client.on("disconnected", () => d.disconnects++);
     client.on("message", (m, seq) => {
       d.shown.push(m.messageId);
       d.seqs.push(seq);
@@ -119,9 +128,20 @@ describe("replicas: two instances of every service behind two gateways, found th
    * ack, every acked message is shown on both devices of its pair once, and
    * each device's seqs have no gap.
    */
-  async function survivesUnderLoad(prefix: string, kill: () => Promise<void>): Promise<void> {
+  async function survivesUnderLoad(
+    prefix: string,
+    kill: () => Promise<void>,
+    discovery = false,
+    moved?: (zoneA: { name: string; disconnects: number }[]) => void,
+  ): Promise<void> {
     const pairs = await Promise.all(
-      [0, 1, 2, 3].map(async (i) => [await device(`${prefix}_a${i}`, procs.g1!), await device(`${prefix}_b${i}`, procs.g2!)] as const),
+      [0, 1, 2, 3].map(
+        async (i) =>
+          [
+            await device(`${prefix}_a${i}`, procs.g1!, discovery ? "zone-a" : undefined),
+            await device(`${prefix}_b${i}`, procs.g2!, discovery ? "zone-b" : undefined),
+          ] as const,
+      ),
     );
     const acked = new Map<string, { messageId: bigint; at: number }[]>();
     let killedAt = Number.POSITIVE_INFINITY;
@@ -160,6 +180,7 @@ describe("replicas: two instances of every service behind two gateways, found th
         for (let i = 1; i < d.seqs.length; i++) assert.equal(d.seqs[i], d.seqs[i - 1]! + 1n, `${d.name}'s seqs have a gap or repeat at ${i}`);
       }
     }
+    moved?.(pairs.map(([a]) => a));
   }
 
   it("keeps acking within 2 s, loses nothing and shows nothing twice when a chat instance is SIGKILLed under load", () =>
@@ -325,5 +346,56 @@ describe("replicas: two instances of every service behind two gateways, found th
       [DeliveryState.SENT],
       "one delivery, sent once",
     );
+  });
+
+  it("keeps acking within 2 s when a gateway is SIGSTOPped under load (its clients' probes go unanswered and they move)", async () => {
+    const stopped = procs.g1!;
+    try {
+      await survivesUnderLoad(
+        "stop_gateway",
+        async () => {
+          stopped.child.kill("SIGSTOP");
+        },
+        true,
+        // Zone a's devices were on the stopped gateway: each lost its connection and moved.
+        (zoneA) => {
+          for (const a of zoneA) assert.ok(a.disconnects >= 1, `${a.name} never left the stopped gateway: the test proves nothing`);
+        },
+      );
+    } finally {
+      stopped.child.kill("SIGCONT");
+    }
+  });
+
+  it("sends a push once, through another notify instance, when the one a hand-off reaches is SIGSTOPped", async () => {
+    const stopped = procs.notify2!;
+    const other = await mesh.start("notify", "notify3");
+    const alice = await device("nstop_alice", procs.g2!);
+    await callApi(procs.g2!.url, "SignUp", { username: "nstop_bob", password: "correct horse battery" });
+    const bob = await callApi(procs.g2!.url, "LogIn", { username: "nstop_bob", password: "correct horse battery", deviceName: "phone" });
+    const bobId = BigInt(bob.body.profile.userId);
+    await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-nstop-bob" }, bob.body.session.accessToken);
+    const { conversationId } = await alice.client.openDirect(bobId);
+    stopped.child.kill("SIGSTOP");
+    try {
+      const ack = await alice.client.send(conversationId, "still there?");
+      const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(other.url).host, "notify"));
+      const eventId = `message:${ack.messageId}:${bobId}`;
+      const sent = await until(
+        async () => {
+          const found = (await ops.listUserNotifications({ userId: bobId })).notifications.find((n) => n.eventId === eventId);
+          return found?.deliveries.every((d) => d.state === DeliveryState.SENT) && found;
+        },
+        "the push sent by a notify instance that answers",
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      assert.deepEqual(
+        sent.deliveries.map((d) => d.state),
+        [DeliveryState.SENT],
+        "one delivery, sent once",
+      );
+    } finally {
+      stopped.child.kill("SIGCONT");
+    }
   });
 });

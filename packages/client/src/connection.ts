@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   socketFactory: SocketFactory;
   /** Per-request timeout, and how long to wait for the Welcome after dialling. */
   requestTimeoutMs: number;
+  /** How long a request may go with nothing at all heard before the server is taken for stuck (0: never). */
+  probeTimeoutMs: number;
 }
 
 /** What a connection reports; `closed` comes exactly once, after every request in flight has failed. */
@@ -43,7 +45,13 @@ const DEFAULT_HEARTBEAT_MS = 5_000;
  * One WebSocket's life: dial, wait for the Welcome, match replies to requests,
  * send heartbeats, end. It does not reconnect; ParleyClient opens a new one.
  * A server that stops answering heartbeats for two intervals is given up on
- * locally with 4000, as the server would do to a silent client.
+ * locally with 4000, as the server would do to a silent client. Sooner when
+ * the client is waiting: while requests wait and the server is quiet, a
+ * heartbeat goes out every quarter of probeTimeoutMs (a live gateway answers
+ * it at once, whatever its upstreams are doing), and when nothing at all has
+ * arrived for probeTimeoutMs the gateway is taken for stuck (stopped, hung:
+ * its TCP connection stays open) and the connection is closed with 4000, so
+ * the client reconnects elsewhere and resends.
  */
 export class Connection {
   private socket: ParleySocket | undefined;
@@ -52,6 +60,8 @@ export class Connection {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private ended: ConnectionClosedError | undefined;
+  private lastHeard = 0;
+  private probe: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -110,6 +120,7 @@ export class Connection {
         this.pending.fail(id, new ParleyError("INVALID_ARGUMENT", `the ${kind} frame is ${size} bytes; the server accepts at most ${limit}`));
       } else {
         socket.send(data);
+        if (kind !== "heartbeat") this.probeServer();
       }
     } catch (err) {
       this.pending.fail(id, new ParleyError("UNAVAILABLE", `the ${kind} request could not be sent`, true, { cause: err }));
@@ -130,6 +141,7 @@ export class Connection {
 
   private receive(data: WireData): void {
     if (this.ended) return;
+    this.lastHeard = performance.now();
     let frame: ServerFrame;
     try {
       frame = decodeServerFrame(data, this.options.format);
@@ -163,8 +175,35 @@ export class Connection {
     });
   }
 
+  /** Watches the server while requests wait, unless already watching: see the class comment. */
+  private probeServer(): void {
+    const windowMs = this.options.probeTimeoutMs;
+    if (windowMs <= 0 || this.probe !== undefined) return;
+    const since = performance.now();
+    let probedAt = Number.NEGATIVE_INFINITY;
+    const tick = () => {
+      if (this.ended || this.pending.size === 0) {
+        clearInterval(this.probe);
+        this.probe = undefined;
+        return;
+      }
+      const now = performance.now();
+      const heard = Math.max(this.lastHeard, since);
+      if (now - heard >= windowMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, "the server stopped answering");
+      // Quiet for a while: a heartbeat, which a live gateway answers at once whatever its upstreams
+      // do; one at a time (the last one answered first), so a busy gateway is not asked more.
+      if (now - this.lastHeard >= windowMs / 4 && this.lastHeard >= probedAt) {
+        probedAt = now;
+        this.request("heartbeat", {}, windowMs).catch(() => {});
+      }
+    };
+    this.probe = setInterval(tick, windowMs / 4);
+    tick();
+  }
+
   private end(info: SocketCloseInfo): void {
     if (this.ended) return;
+    clearInterval(this.probe);
     const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
     this.ended = new ConnectionClosedError(info.code, info.reason, action, info.httpStatus);
     clearTimeout(this.timer);
