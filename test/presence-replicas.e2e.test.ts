@@ -5,6 +5,7 @@ import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/
 import { Owners } from "@parley/mesh";
 import { until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
+import { steadySends } from "./support/steady-sends.js";
 import { EtcdMesh } from "./support/etcd-mesh.js";
 import type { ServiceProcess } from "./support/process.js";
 
@@ -143,25 +144,8 @@ describe("presence replicas: two presence instances share users by owner, behind
     const carlDevice = await connect(carl, procs.g2!);
     await until(() => sees(carlDevice, watched.userId, Status.ONLINE), "carl to see his friend online before the kill");
 
-    const acked = new Map<string, { messageId: bigint; at: number }[]>();
-    let killedAt = Number.POSITIVE_INFINITY;
-    let sending = true;
-    const pump = async (from: Device, conversationId: bigint) => {
-      const mine: { messageId: bigint; at: number }[] = [];
-      acked.set(from.name, mine);
-      for (let i = 0; sending || mine.filter((a) => a.at > killedAt).length < 10; i++) {
-        const ack = await from.client.send(conversationId, `${from.name} ${i}`);
-        mine.push({ messageId: ack.messageId, at: Date.now() });
-        await new Promise((resolve) => setTimeout(resolve, SEND_PAUSE_MS));
-      }
-    };
-    const pumps: Promise<void>[] = [];
-    for (const [a, b] of pairs) {
-      const { conversationId } = await a.client.openDirect(b.userId);
-      pumps.push(pump(a, conversationId), pump(b, conversationId));
-    }
-    await until(() => [...acked.values()].every((list) => list.length >= 5), "traffic on every pair before the kill");
-    killedAt = Date.now();
+    const traffic = await steadySends(pairs, SEND_PAUSE_MS);
+    const killedAt = traffic.fault();
     await victim.stop("SIGKILL");
 
     // The surviving instance owns everyone once the dead one's lease ends: the gateways re-share their
@@ -176,22 +160,8 @@ describe("presence replicas: two presence instances share users by owner, behind
     const takeoverMs = back - killedAt;
     console.log(`presence takeover: statuses right again ${takeoverMs} ms after the SIGKILL (lease TTL ${LEASE_TTL_SECONDS} s)`);
     assert.ok(!sees(carlDevice, watched.userId, Status.OFFLINE, killedAt), "carl was told his friend went offline");
-    sending = false;
-    await Promise.all(pumps);
-
-    for (const [name, list] of acked) {
-      let longest = 0;
-      for (let i = 1; i < list.length; i++) if (list[i]!.at > killedAt) longest = Math.max(longest, list[i]!.at - list[i - 1]!.at);
-      console.log(`${name}: longest gap between acks across the kill ${longest} ms`);
-      assert.ok(longest - SEND_PAUSE_MS <= ACK_GAP_LIMIT_MS, `${name} waited ${longest - SEND_PAUSE_MS} ms for an ack`);
-    }
-    for (const [a, b] of pairs) {
-      const sent = new Set([...acked.get(a.name)!, ...acked.get(b.name)!].map((x) => x.messageId));
-      for (const d of [a, b]) {
-        await until(() => [...sent].every((id) => d.shown.includes(id)), `${d.name} to be shown every acked message`);
-        assert.equal(new Set(d.shown).size, d.shown.length, `${d.name} was shown a message twice`);
-      }
-    }
+    await traffic.stop();
+    await traffic.check(ACK_GAP_LIMIT_MS);
   });
 
   it("lets a presence instance paused past its lease tell nobody a false offline when it resumes, and take its users back", async () => {

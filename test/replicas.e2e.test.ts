@@ -7,6 +7,7 @@ import { until } from "@parley/testkit";
 import { addressWeight, rendezvous } from "@parley/mesh";
 import { callApi } from "./support/http-api.js";
 import { EtcdMesh } from "./support/etcd-mesh.js";
+import { steadySends } from "./support/steady-sends.js";
 import type { ServiceProcess } from "./support/process.js";
 
 /** Short leases so a killed instance leaves the registry within seconds (production default: 10 s). */
@@ -122,11 +123,10 @@ describe("replicas: two instances of every service behind two gateways, found th
   });
 
   /**
-   * Four pairs across the two gateways send every 40 ms from both sides;
-   * `kill` runs once every pair has traffic, and sending goes on until every
-   * sender has 10 acks after it. Then: no sender waited more than 2 s for an
-   * ack, every acked message is shown on both devices of its pair once, and
-   * each device's seqs have no gap.
+   * Four pairs across the two gateways send every 40 ms from both sides
+   * (steadySends); `kill` runs once every pair has traffic. Then: no sender
+   * waited more than 2 s for an ack, every acked message is shown on both
+   * devices of its pair once, and each device's seqs have no gap.
    */
   async function survivesUnderLoad(
     prefix: string,
@@ -143,42 +143,13 @@ describe("replicas: two instances of every service behind two gateways, found th
           ] as const,
       ),
     );
-    const acked = new Map<string, { messageId: bigint; at: number }[]>();
-    let killedAt = Number.POSITIVE_INFINITY;
-    let sending = true;
-    const pump = async (from: Device, conversationId: bigint) => {
-      const mine: { messageId: bigint; at: number }[] = [];
-      acked.set(from.name, mine);
-      for (let i = 0; sending || mine.filter((a) => a.at > killedAt).length < 10; i++) {
-        const ack = await from.client.send(conversationId, `${from.name} ${i}`);
-        mine.push({ messageId: ack.messageId, at: Date.now() });
-        await new Promise((resolve) => setTimeout(resolve, 40));
-      }
-    };
-    const pumps: Promise<void>[] = [];
-    for (const [a, b] of pairs) {
-      const { conversationId } = await a.client.openDirect(b.userId);
-      pumps.push(pump(a, conversationId), pump(b, conversationId));
-    }
-    await until(() => [...acked.values()].every((list) => list.length >= 5), "traffic on every pair before the kill");
-    killedAt = Date.now();
+    const traffic = await steadySends(pairs, 40);
+    traffic.fault();
     await kill();
-    sending = false;
-    await Promise.all(pumps);
-
-    for (const [name, list] of acked) {
-      let longest = 0;
-      for (let i = 1; i < list.length; i++) if (list[i]!.at > killedAt) longest = Math.max(longest, list[i]!.at - list[i - 1]!.at);
-      console.log(`${name}: longest gap between acks across the kill ${longest} ms`);
-      assert.ok(longest <= ACK_GAP_LIMIT_MS, `${name} waited ${longest} ms for an ack`);
-    }
-    for (const [a, b] of pairs) {
-      const sent = new Set([...acked.get(a.name)!, ...acked.get(b.name)!].map((x) => x.messageId));
-      for (const d of [a, b]) {
-        await until(() => [...sent].every((id) => d.shown.includes(id)), `${d.name} to be shown every acked message`);
-        assert.equal(new Set(d.shown).size, d.shown.length, `${d.name} was shown a message twice`);
-        for (let i = 1; i < d.seqs.length; i++) assert.equal(d.seqs[i], d.seqs[i - 1]! + 1n, `${d.name}'s seqs have a gap or repeat at ${i}`);
-      }
+    await traffic.stop();
+    await traffic.check(ACK_GAP_LIMIT_MS);
+    for (const d of pairs.flat()) {
+      for (let i = 1; i < d.seqs.length; i++) assert.equal(d.seqs[i], d.seqs[i - 1]! + 1n, `${d.name}'s seqs have a gap or repeat at ${i}`);
     }
     moved?.(pairs.map(([a]) => a));
   }
