@@ -28,3 +28,11 @@ describe("gateway configuration > the public port's TLS", () => {
     assert.match(problems({ PUBLIC_TLS_CERT_FILE: "/c.pem" })[0] ?? "", /PUBLIC_TLS_CERT_FILE and PUBLIC_TLS_KEY_FILE: set both/);
   });
 });
+
+describe("gateway configuration > the public port's accept queue", () => {
+  it("defaults to 4096 and refuses values outside 1-65535 with a message naming the variable", () => {
+    assert.equal(loadGatewayConfig({}).listenBacklog, 4_096);
+    assert.equal(loadGatewayConfig({ GATEWAY_LISTEN_BACKLOG: "511" }).listenBacklog, 511);
+    for (const bad of ["0", "65536", "many"]) assert.match(problems({ GATEWAY_LISTEN_BACKLOG: bad })[0] ?? "", /^GATEWAY_LISTEN_BACKLOG: /);
+  });
+});

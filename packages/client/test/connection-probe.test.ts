@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { CloseCode, ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, SUBPROTOCOL_PROTO, type WireData } from "@parley/wire";
 import { Connection } from "../src/connection.js";
+import { resolveOptions } from "../src/options.js";
 import type { SocketCloseInfo, SocketFactory, SocketListener } from "../src/socket.js";
 
 /**
@@ -84,5 +85,14 @@ describe("connection probe", () => {
     assert.equal(err.code, "DEADLINE_EXCEEDED");
     assert.deepEqual(closed, []);
     connection.close(1000, "done");
+  });
+});
+
+describe("probeTimeoutMs option", () => {
+  it("is off unless set, and refuses a negative or non-number value at construction", () => {
+    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t" }).probeTimeoutMs, 0);
+    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t", probeTimeoutMs: 1_000 }).probeTimeoutMs, 1_000);
+    for (const bad of [-1, Number.NaN])
+      assert.throws(() => resolveOptions({ url: "ws://gateway.test", token: "t", probeTimeoutMs: bad }), /probeTimeoutMs must be 0 or more/);
   });
 });
