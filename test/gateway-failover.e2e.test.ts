@@ -62,7 +62,7 @@ describe("gateway failover: the clients of a SIGKILLed gateway, with the product
     const { back } = await swarm.watch();
     const killedAt = Date.now();
     await mesh.procs.g1!.stop("SIGKILL");
-    const { reopenedAt, disconnects } = await back;
+    const { reopenedAt, disconnects, reasons } = await back;
     const times = reopenedAt.map((t) => t - killedAt).sort((a, b) => a - b);
     const backInMs = times.at(-1)!;
     const q = (f: number) => times[Math.min(times.length - 1, Math.floor(f * times.length))];
@@ -70,6 +70,7 @@ describe("gateway failover: the clients of a SIGKILLed gateway, with the product
     console.log(
       `reopened p10 ${q(0.1)} p50 ${q(0.5)} p90 ${q(0.9)} max ${q(1)} ms; disconnects per client p50 ${tries[tries.length >> 1]} max ${tries.at(-1)}`,
     );
+    console.log(`disconnects by close code and reason: ${JSON.stringify(reasons)}`);
     console.log(`${times.length} clients of the killed gateway were back on the other in ${backInMs} ms (lease TTL 10 s)`);
     assert.equal(times.length, USERS * DEVICES_PER_USER);
     assert.ok(backInMs <= BACK_WITHIN_MS, `back in ${backInMs} ms`);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
-import { ParleyClient } from "@parley/client";
+import { PROBE_AFTER_MS, ParleyClient } from "@parley/client";
 import { DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import { until } from "@parley/testkit";
 import { addressWeight, rendezvous } from "@parley/mesh";
@@ -67,8 +67,8 @@ describe("replicas: two instances of every service behind two gateways, found th
       url: gateway.url,
       token: login.body.session.accessToken,
       backoff: { initialMs: 50, maxMs: 500 },
-      // With discovery, as an app that wants to leave a stopped gateway fast: the probe on.
-      ...(zone ? { discovery: { url: [procs.g1!.url, procs.g2!.url], zone }, probeTimeoutMs: 1_000 } : {}),
+      // With discovery, as an app would: the SDK's defaults (among them its probe of a silent gateway) otherwise.
+      ...(zone ? { discovery: { url: [procs.g1!.url, procs.g2!.url], zone } } : {}),
     });
     const d = {
       name: username,
@@ -144,6 +144,8 @@ describe("replicas: two instances of every service behind two gateways, found th
       ),
     );
     const traffic = await steadySends(pairs, 40);
+    // Steady state: connections past the SDK's first seconds, in which it does not probe a silent gateway.
+    if (discovery) await new Promise((resolve) => setTimeout(resolve, PROBE_AFTER_MS));
     traffic.fault();
     await kill();
     await traffic.stop();

@@ -16,7 +16,7 @@ type FromWorker =
   | { type: "open" }
   | { type: "watching" }
   | { type: "failed"; message: string }
-  | { type: "back"; reopenedAt: number[]; disconnects: number[] }
+  | { type: "back"; reopenedAt: number[]; disconnects: number[]; reasons: Record<string, number> }
   | { type: "closed" };
 
 /** Clients opened IN_STEP at a time at the start, as a fleet reconnects, short of the listen backlog. */
@@ -40,14 +40,19 @@ export class ClientSwarm {
   /**
    * Starts watching every client (resolving once all workers are), for the
    * moment each has lost its connection and is open again: `back` settles
-   * with when each reopened, and how often each lost its connection.
+   * with when each reopened, how often each lost its connection, and how
+   * many disconnects each close code and reason accounts for.
    */
-  async watch(): Promise<{ back: Promise<{ reopenedAt: number[]; disconnects: number[] }> }> {
+  async watch(): Promise<{ back: Promise<{ reopenedAt: number[]; disconnects: number[]; reasons: Record<string, number> }> }> {
     const reports = this.workers.map((w) => this.next(w, "back"));
     const watching = this.workers.map((w) => this.next(w, "watching"));
     for (const w of this.workers) w.postMessage({ type: "watch" } satisfies ToWorker);
     await Promise.all(watching);
-    const back = Promise.all(reports).then((all) => ({ reopenedAt: all.flatMap((r) => r.reopenedAt), disconnects: all.flatMap((r) => r.disconnects) }));
+    const back = Promise.all(reports).then((all) => {
+      const reasons: Record<string, number> = {};
+      for (const [why, count] of all.flatMap((r) => Object.entries(r.reasons))) reasons[why] = (reasons[why] ?? 0) + count;
+      return { reopenedAt: all.flatMap((r) => r.reopenedAt), disconnects: all.flatMap((r) => r.disconnects), reasons };
+    });
     return { back };
   }
 
@@ -99,15 +104,20 @@ async function runWorker(setup: Setup): Promise<void> {
     }
     const disconnects = clients.map(() => 0);
     const reopenedAt = clients.map(() => 0);
+    const reasons: Record<string, number> = {};
     clients.forEach((c, i) => {
-      c.on("disconnected", () => disconnects[i]!++);
+      c.on("disconnected", (info) => {
+        disconnects[i]!++;
+        const why = `${info.code} ${info.reason}`;
+        reasons[why] = (reasons[why] ?? 0) + 1;
+      });
       c.on("connected", () => (reopenedAt[i] = Date.now()));
     });
     port.postMessage({ type: "watching" } satisfies FromWorker);
     const check = setInterval(() => {
       if (!clients.every((c, i) => disconnects[i]! > 0 && c.state === "open")) return;
       clearInterval(check);
-      port.postMessage({ type: "back", reopenedAt, disconnects } satisfies FromWorker);
+      port.postMessage({ type: "back", reopenedAt, disconnects, reasons } satisfies FromWorker);
     }, 20);
   });
 }

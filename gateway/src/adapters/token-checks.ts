@@ -4,13 +4,17 @@ import { TurnBatch } from "@parley/runtime";
 
 /** Most tokens one VerifyTokens call carries (account refuses more). */
 export const TOKENS_PER_CALL = 1_000;
+/** VerifyTokens calls out at once: tokens arriving meanwhile wait and go together (see TurnBatch). */
+export const VERIFY_CALLS_IN_FLIGHT = 4;
 /** How long a VerifyTokens call may take before it is made once more (the mesh takes the next account instance). */
 export const VERIFY_TIMEOUT_MS = 1_500;
 
 /**
  * Access tokens checked by account, the tokens of one event-loop turn's
  * upgrades in one VerifyTokens call: a reconnect storm (a gateway died and
- * its clients arrive here) costs a call per turn, not per client. `check`
+ * its clients arrive here) costs a call per turn, not per client, and
+ * with VERIFY_CALLS_IN_FLIGHT calls out, the tokens of later turns wait
+ * and go together, so a storm is a handful of large calls. `check`
  * resolves to the token's identity and rejects with UNAUTHENTICATED and
  * account's reason for a refused token, or with the call's error when
  * account could not answer (an outage, which callers tell apart).
@@ -25,7 +29,7 @@ export const VERIFY_TIMEOUT_MS = 1_500;
  */
 export class TokenChecks {
   private readonly client;
-  private readonly batch = new TurnBatch<string, VerifyTokenResponse | ConnectError>((tokens) => this.verify(tokens), TOKENS_PER_CALL);
+  private readonly batch = new TurnBatch<string, VerifyTokenResponse | ConnectError>((tokens) => this.verify(tokens), TOKENS_PER_CALL, VERIFY_CALLS_IN_FLIGHT);
 
   constructor(account: Transport) {
     this.client = createClient(AccountInternalService, account);

@@ -303,11 +303,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Opens one connection; resolves when it has ended, with how long it was welcomed for (undefined: never). */
   private dial(token: string, url: string): Promise<{ info: SocketCloseInfo; welcomedFor: number | undefined }> {
-    const { format, socketFactory, requestTimeoutMs, probeTimeoutMs } = this.options;
+    const { format, socketFactory, requestTimeoutMs, probeTimeoutMs, probeAfterMs } = this.options;
     return new Promise((resolve) => {
       let welcomedAt: number | undefined;
       const connection = new Connection(
-        { url, format, token, socketFactory, requestTimeoutMs, probeTimeoutMs },
+        { url, format, token, socketFactory, requestTimeoutMs, probeTimeoutMs, probeAfterMs },
         {
           welcome: (welcome) => {
             welcomedAt = Date.now();

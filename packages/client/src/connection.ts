@@ -26,6 +26,8 @@ export interface ConnectionOptions {
   requestTimeoutMs: number;
   /** How long a request may go with nothing at all heard before the server is taken for stuck (0: never). */
   probeTimeoutMs: number;
+  /** How long after the Welcome the probe starts watching (a young connection may be part of a reconnect storm). */
+  probeAfterMs: number;
 }
 
 /** What a connection reports; `closed` comes exactly once, after every request in flight has failed. */
@@ -51,7 +53,10 @@ const DEFAULT_HEARTBEAT_MS = 5_000;
  * it at once, whatever its upstreams are doing), and when nothing at all has
  * arrived for probeTimeoutMs the gateway is taken for stuck (stopped, hung:
  * its TCP connection stays open) and the connection is closed with 4000, so
- * the client reconnects elsewhere and resends.
+ * the client reconnects elsewhere and resends. Not in the first probeAfterMs
+ * after the Welcome: a connection that young may have arrived with thousands
+ * of others (a gateway died and its clients moved), and a gateway busy taking
+ * them in is silent too; closing there would only add to the storm.
  */
 export class Connection {
   private socket: ParleySocket | undefined;
@@ -61,6 +66,7 @@ export class Connection {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private ended: ConnectionClosedError | undefined;
   private lastHeard = 0;
+  private welcomedAt = 0;
   private probe: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -161,6 +167,7 @@ export class Connection {
   private greet(welcome: Welcome): void {
     if (this.greeting) return;
     this.greeting = welcome;
+    this.welcomedAt = performance.now();
     clearTimeout(this.timer);
     const interval = welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
     this.heartbeat = setInterval(() => this.beat(interval), interval);
@@ -180,6 +187,7 @@ export class Connection {
     const windowMs = this.options.probeTimeoutMs;
     if (windowMs <= 0 || this.probe !== undefined) return;
     const since = performance.now();
+    if (since - this.welcomedAt < this.options.probeAfterMs) return;
     let probedAt = Number.NEGATIVE_INFINITY;
     const tick = () => {
       if (this.ended || this.pending.size === 0) {

@@ -3,7 +3,7 @@
  * entry point; the rest is exported for tests, custom transports and tools.
  */
 export { ParleyClient, type ClientState, type SendOptions } from "./client.js";
-export type { ClientEvents, DisconnectInfo, ParleyClientOptions, TokenReason } from "./options.js";
+export { PROBE_AFTER_MS, type ClientEvents, type DisconnectInfo, type ParleyClientOptions, type TokenReason } from "./options.js";
 export { pickGateway, type DiscoveryOptions } from "./pick-gateway.js";
 export { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError } from "./errors.js";
 export { Backoff, backoffDelay, backoffWindow, type BackoffOptions } from "./backoff.js";

@@ -48,13 +48,13 @@ export interface ParleyClientOptions {
    * How long a request may go with nothing at all heard from the gateway
    * before the connection is taken for stuck (a stopped or hung gateway keeps
    * the TCP connection open) and replaced; a heartbeat sent with the request
-   * probes it; 1,000 ms moves a client off a stopped gateway within about a
-   * second. Default 0 (off: two unanswered heartbeat intervals tell, 10 s by
-   * default), because in a reconnect storm an overloaded gateway is silent
-   * too, and probing then closes connections that were only slow: measured,
-   * a dead gateway's 2,000 clients took 6.1-7.5 s to be back with it on, 3.9 s
-   * with it off. Turn it on where gateways have headroom and links are faster
-   * than the window.
+   * probes it, and a live gateway answers that at once whatever its upstreams
+   * do. Default 1,000 ms: a client leaves a stopped gateway within about a
+   * second. Not in a connection's first 5 s (PROBE_AFTER_MS): a connection
+   * that young may be one of thousands moving off a dead gateway, and the
+   * gateway taking them in is silent for a while too. 0 turns it off (two
+   * unanswered heartbeat intervals then tell, 10 s by default); raise it on
+   * links slower than the window.
    */
   probeTimeoutMs?: number;
   /** Entries per sync page, 1 to 1,000. Default 500. */
@@ -101,6 +101,9 @@ export interface ClientEvents {
   error: [error: ParleyError];
 }
 
+/** How long after its Welcome a connection goes unprobed: longer than a fleet takes to move off a dead gateway (under 5 s, measured). */
+export const PROBE_AFTER_MS = 5_000;
+
 /** The options with their defaults applied. */
 export interface ResolvedOptions {
   url: string;
@@ -112,6 +115,8 @@ export interface ResolvedOptions {
   startFrom: "beginning" | "server";
   requestTimeoutMs: number;
   probeTimeoutMs: number;
+  /** Not an option: how long after its Welcome a connection is left unprobed (see probeTimeoutMs). */
+  probeAfterMs: number;
   syncPageSize: number;
   ackDelayMs: number;
   backoff: BackoffOptions;
@@ -132,7 +137,8 @@ export function resolveOptions(options: ParleyClientOptions): ResolvedOptions {
     cursor: options.cursor,
     startFrom: options.startFrom ?? "beginning",
     requestTimeoutMs: positive(options.requestTimeoutMs ?? 10_000, "requestTimeoutMs"),
-    probeTimeoutMs: nonNegative(options.probeTimeoutMs ?? 0, "probeTimeoutMs"),
+    probeTimeoutMs: nonNegative(options.probeTimeoutMs ?? 1_000, "probeTimeoutMs"),
+    probeAfterMs: PROBE_AFTER_MS,
     syncPageSize,
     ackDelayMs: Math.max(0, options.ackDelayMs ?? 200),
     backoff: options.backoff ?? {},

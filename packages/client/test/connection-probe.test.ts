@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { CloseCode, ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, SUBPROTOCOL_PROTO, type WireData } from "@parley/wire";
 import { Connection } from "../src/connection.js";
-import { resolveOptions } from "../src/options.js";
+import { PROBE_AFTER_MS, resolveOptions } from "../src/options.js";
 import type { SocketCloseInfo, SocketFactory, SocketListener } from "../src/socket.js";
 
 /**
@@ -34,12 +34,12 @@ function gateway(answering: { heartbeats: boolean }) {
   return factory;
 }
 
-function open(factory: SocketFactory, probeTimeoutMs: number) {
+function open(factory: SocketFactory, probeTimeoutMs: number, probeAfterMs = 0) {
   const closed: SocketCloseInfo[] = [];
   let welcomed!: () => void;
   const welcome = new Promise<void>((resolve) => (welcomed = resolve));
   const connection = new Connection(
-    { url: "ws://gateway.test/ws", format: "proto", token: "t", socketFactory: factory, requestTimeoutMs: 30_000, probeTimeoutMs },
+    { url: "ws://gateway.test/ws", format: "proto", token: "t", socketFactory: factory, requestTimeoutMs: 30_000, probeTimeoutMs, probeAfterMs },
     { welcome: () => welcomed(), push: () => {}, malformed: () => {}, closed: (info) => closed.push(info) },
   );
   connection.open();
@@ -78,6 +78,21 @@ describe("connection probe", () => {
     assert.equal(closed[0]?.code, CloseCode.HEARTBEAT_TIMEOUT);
   });
 
+  it("leaves a connection unprobed for probeAfterMs after its Welcome (it may be one of a reconnect storm), then probes it", async () => {
+    const { connection, closed, welcome } = open(gateway({ heartbeats: false }), 100, 60_000);
+    await welcome;
+    const err = (await connection.request("sync", { afterSeq: 0n, limit: 10 }, 400).catch((e: unknown) => e)) as { code?: string };
+    assert.equal(err.code, "DEADLINE_EXCEEDED", "the young connection's request timed out on its own deadline");
+    assert.deepEqual(closed, [], "the young connection stayed up");
+    connection.close(1000, "done");
+
+    const settled = open(gateway({ heartbeats: false }), 100, 300);
+    await settled.welcome;
+    await new Promise((resolve) => setTimeout(resolve, 350)); // older than probeAfterMs now
+    await assert.rejects(settled.connection.request("sync", { afterSeq: 0n, limit: 10 }));
+    assert.equal(settled.closed[0]?.code, CloseCode.HEARTBEAT_TIMEOUT);
+  });
+
   it("does not probe with probeTimeoutMs 0", async () => {
     const { connection, closed, welcome } = open(gateway({ heartbeats: false }), 0);
     await welcome;
@@ -89,9 +104,11 @@ describe("connection probe", () => {
 });
 
 describe("probeTimeoutMs option", () => {
-  it("is off unless set, and refuses a negative or non-number value at construction", () => {
-    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t" }).probeTimeoutMs, 0);
-    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t", probeTimeoutMs: 1_000 }).probeTimeoutMs, 1_000);
+  it("is 1,000 ms unless set, 0 turns it off, and it refuses a negative or non-number value at construction", () => {
+    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t" }).probeTimeoutMs, 1_000);
+    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t" }).probeAfterMs, PROBE_AFTER_MS);
+    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t", probeTimeoutMs: 0 }).probeTimeoutMs, 0);
+    assert.equal(resolveOptions({ url: "ws://gateway.test", token: "t", probeTimeoutMs: 2_500 }).probeTimeoutMs, 2_500);
     for (const bad of [-1, Number.NaN])
       assert.throws(() => resolveOptions({ url: "ws://gateway.test", token: "t", probeTimeoutMs: bad }), /probeTimeoutMs must be 0 or more/);
   });

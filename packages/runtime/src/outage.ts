@@ -41,8 +41,15 @@ export function dependencyFailure(dependency: string, err: unknown): unknown {
  */
 const OUTAGE_CODES: ReadonlySet<Code> = new Set([Code.Unavailable, Code.DeadlineExceeded]);
 
-/** Node's errors for a peer that cannot be reached or went away (node-postgres surfaces them as they are). */
+/**
+ * Node's errors for a peer that cannot be reached or went away
+ * (node-postgres surfaces them as they are), among them an HTTP/2 session
+ * the peer tore down with an error (GOAWAY: it was overloaded, or we reset
+ * too many streams at once), which Connect reports as INTERNAL with it as
+ * the cause.
+ */
 const NETWORK_ERRNOS: ReadonlySet<string> = new Set([
+  "ERR_HTTP2_SESSION_ERROR",
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",
@@ -95,7 +102,11 @@ const SQLITE_OUTAGE_CODES: ReadonlySet<number> = new Set([5, 6, 10, 13, 14]);
 export function isOutage(err: unknown, depth = 0): boolean {
   if (depth > 4 || typeof err !== "object" || err === null) return false;
   if (err instanceof DependencyUnavailable) return true;
-  if (err instanceof ConnectError) return OUTAGE_CODES.has(err.code);
+  if (err instanceof ConnectError) {
+    if (OUTAGE_CODES.has(err.code)) return true;
+    // A local transport failure is INTERNAL with Node's error as the cause; a peer's INTERNAL answer has none.
+    return err.code === Code.Internal && isOutage(err.cause, depth + 1);
+  }
   const { code, errcode, message, cause } = err as { code?: unknown; errcode?: unknown; message?: unknown; cause?: unknown };
   if (typeof code === "string" && (NETWORK_ERRNOS.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isOutageSqlState(code)))) return true;
   if (code === "ERR_SQLITE_ERROR" && typeof errcode === "number" && SQLITE_OUTAGE_CODES.has(errcode & 0xff)) return true;

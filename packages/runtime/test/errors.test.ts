@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import net from "node:net";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
@@ -30,6 +31,25 @@ async function refusedCall(): Promise<unknown> {
     await createClient(IdGenService, grpcTransport(`http://127.0.0.1:${port}`)).nextIds({ count: 1 });
   } catch (err) {
     return err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/**
+ * A real session torn down: an HTTP/2 server that answers a call's stream
+ * with GOAWAY and INTERNAL_ERROR, as a server does to a client that reset
+ * too many streams in a burst (a storm of calls cancelled at their deadline).
+ */
+async function goneAwayCall(): Promise<unknown> {
+  const server = http2.createServer();
+  server.on("stream", (stream) => stream.session?.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR));
+  const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+  try {
+    await createClient(IdGenService, grpcTransport(`http://127.0.0.1:${port}`)).nextIds({ count: 1 });
+  } catch (err) {
+    return err;
+  } finally {
+    server.close();
   }
   throw new Error("expected the call to fail");
 }
@@ -91,10 +111,17 @@ describe("isOutage", () => {
     assert.equal(isOutage(new DependencyUnavailable("the id service", { cause: reset })), true);
   });
 
+  it("recognises a call whose HTTP/2 session the server tore down (GOAWAY with an error), which Connect reports as INTERNAL", async () => {
+    const err = await goneAwayCall();
+    assert.ok(err instanceof ConnectError && err.code === Code.Internal, String(err));
+    assert.equal(isOutage(err), true);
+  });
+
   it("does not count bad input, conflicts, quota refusals or bugs", () => {
     for (const code of ["23505", "22003", "22021", "42601", "40001"]) assert.equal(isOutage(Object.assign(new Error(code), { code })), false, code);
     assert.equal(isOutage(new ConnectError("slow down", Code.ResourceExhausted)), false);
     assert.equal(isOutage(new ConnectError("bad", Code.InvalidArgument)), false);
+    assert.equal(isOutage(new ConnectError("a bug on the other side", Code.Internal)), false);
     assert.equal(isOutage(new TypeError("x is undefined")), false);
   });
 });

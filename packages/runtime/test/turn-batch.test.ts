@@ -47,3 +47,61 @@ describe("TurnBatch", () => {
     assert.throws(() => new TurnBatch(async (q: number[]) => q, 0), RangeError);
   });
 });
+
+describe("TurnBatch with a cap on calls in flight", () => {
+  it("holds the questions of later turns while maxInFlight calls are out, then asks them in one call", async () => {
+    const calls: number[][] = [];
+    const answered: (() => void)[] = [];
+    const batch = new TurnBatch(
+      (questions: number[]) => {
+        calls.push(questions);
+        return new Promise<number[]>((resolve) => answered.push(() => resolve(questions)));
+      },
+      100,
+      1,
+    );
+    const first = batch.ask(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Three more turns while the first call is out: none is a call of its own.
+    const later: Promise<number>[] = [];
+    for (const q of [2, 3, 4]) {
+      later.push(batch.ask(q));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(calls, [[1]]);
+    answered.shift()!();
+    assert.equal(await first, 1);
+    while (answered.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls, [[1], [2, 3, 4]], "what waited went together once the call ended");
+    answered.shift()!();
+    assert.deepEqual(await Promise.all(later), [2, 3, 4]);
+  });
+
+  it("keeps going after a failed call, and still splits what waited into calls of at most max", async () => {
+    const sizes: number[] = [];
+    let fail = true;
+    const batch = new TurnBatch(
+      async (questions: number[]) => {
+        sizes.push(questions.length);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (fail) {
+          fail = false;
+          throw new Error("down");
+        }
+        return questions;
+      },
+      2,
+      1,
+    );
+    const settled = await Promise.allSettled([1, 2, 3, 4, 5].map((q) => batch.ask(q)));
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ["rejected", "rejected", "fulfilled", "fulfilled", "fulfilled"],
+    );
+    assert.deepEqual(sizes, [2, 2, 1]);
+  });
+
+  it("refuses a cap below one", () => {
+    assert.throws(() => new TurnBatch(async (q: number[]) => q, 10, 0), RangeError);
+  });
+});

@@ -246,6 +246,15 @@ export function describeMessageStoreContract(name: string, open: () => Promise<O
         assert.equal(await store.headSeq(a), 2n);
         assert.equal(await store.headSeq(newId()), 0n);
       });
+
+      it("answers many head seqs asked at once (a reconnect storm) each with its own user's, the same user twice included", async () => {
+        const { a, b, id } = await direct();
+        await send(id, a, [a, b]);
+        await send(id, a, [a, b]);
+        await send(id, b, [a, b]);
+        const nobody = newId();
+        assert.deepEqual(await Promise.all([a, nobody, b, a].map((user) => store.headSeq(user))), [3n, 0n, 3n, 3n]);
+      });
     });
 
     describe("cursors", () => {
@@ -257,6 +266,21 @@ export function describeMessageStoreContract(name: string, open: () => Promise<O
         assert.equal(await store.getCursor(user, phone), 5n);
         assert.equal(await store.setCursor(user, phone, 8n), 8n);
         assert.equal(await store.getCursor(user, laptop), 0n);
+      });
+
+      it("answers many cursors asked at once (a reconnect storm) each with its own device's", async () => {
+        const [user, other, phone, laptop] = [newId(), newId(), newId(), newId()];
+        await store.setCursor(user, phone, 4n);
+        await store.setCursor(user, laptop, 9n);
+        await store.setCursor(other, phone, 2n);
+        const asked: [bigint, bigint][] = [
+          [user, phone],
+          [other, laptop],
+          [user, laptop],
+          [other, phone],
+          [user, phone],
+        ];
+        assert.deepEqual(await Promise.all(asked.map(([u, d]) => store.getCursor(u, d))), [4n, 0n, 9n, 2n, 4n]);
       });
 
       it("keeps the highest of concurrent cursor updates", async () => {

@@ -5,19 +5,22 @@ import type { PeopleDirectory } from "../ports.js";
 
 /** Most users one account call names (account refuses more). */
 export const USERS_PER_CALL = 1_000;
+/** Calls of each kind out at once; questions asked meanwhile wait and go together (see TurnBatch). */
+const CALLS_IN_FLIGHT = 4;
 
 /**
  * The directory on the account service. Questions asked in one turn of the
  * event loop share one call: a burst of connects (a gateway's clients
  * arriving after a failover) asks for hundreds of friend lists and
- * visibilities at once, and a call costs far more than a row. An account
+ * visibilities at once, and a call costs far more than a row; with a few
+ * calls out, what is asked meanwhile waits and goes together. An account
  * instance older than ListFriendIdsOf (a rolling upgrade) is asked one user
  * at a time.
  */
 export class AccountPeopleDirectory implements PeopleDirectory {
   private readonly client;
-  private readonly friendLists = new TurnBatch<bigint, bigint[]>((userIds) => this.listFriends(userIds), USERS_PER_CALL);
-  private readonly hidden = new TurnBatch<bigint, boolean>((userIds) => this.hides(userIds), USERS_PER_CALL);
+  private readonly friendLists = new TurnBatch<bigint, bigint[]>((userIds) => this.listFriends(userIds), USERS_PER_CALL, CALLS_IN_FLIGHT);
+  private readonly hidden = new TurnBatch<bigint, boolean>((userIds) => this.hides(userIds), USERS_PER_CALL, CALLS_IN_FLIGHT);
 
   constructor(transport: Transport) {
     this.client = createClient(AccountInternalService, transport);

@@ -1,5 +1,6 @@
 import type { Db } from "@parley/relational";
 import { appendBatchInOneStatement } from "./sql-append-batch.js";
+import { TurnReads } from "./sql-turn-reads.js";
 import {
   ConversationMissingError,
   NotAMemberError,
@@ -58,7 +59,11 @@ import {
  * so seqs stay gap-free.
  */
 export class SqlMessageStore implements MessageStore {
-  constructor(private readonly db: Db) {}
+  private readonly reads: TurnReads;
+
+  constructor(private readonly db: Db) {
+    this.reads = new TurnReads(db);
+  }
 
   async openDirect(userA: bigint, userB: bigint, newId: bigint): Promise<ConversationRecord> {
     const [low, high] = userA < userB ? [userA, userB] : [userB, userA];
@@ -167,9 +172,8 @@ export class SqlMessageStore implements MessageStore {
     return rows.map((row) => toInboxEntry(userId, row));
   }
 
-  async headSeq(userId: bigint): Promise<bigint> {
-    const { rows } = await this.db.query<{ head_seq: string }>("SELECT head_seq FROM inbox_heads WHERE user_id = $1", [String(userId)]);
-    return BigInt(rows[0]?.head_seq ?? 0);
+  headSeq(userId: bigint): Promise<bigint> {
+    return this.reads.headSeq(userId);
   }
 
   async setCursor(userId: bigint, deviceId: bigint, seq: bigint): Promise<bigint> {
@@ -181,12 +185,8 @@ export class SqlMessageStore implements MessageStore {
     return BigInt(rows[0]!.seq);
   }
 
-  async getCursor(userId: bigint, deviceId: bigint): Promise<bigint> {
-    const { rows } = await this.db.query<{ seq: string }>("SELECT seq FROM device_cursors WHERE user_id = $1 AND device_id = $2", [
-      String(userId),
-      String(deviceId),
-    ]);
-    return BigInt(rows[0]?.seq ?? 0);
+  getCursor(userId: bigint, deviceId: bigint): Promise<bigint> {
+    return this.reads.cursor(userId, deviceId);
   }
 
   async markRead(
