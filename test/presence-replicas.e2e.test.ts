@@ -127,6 +127,36 @@ describe("presence replicas: two presence instances share users by owner, behind
     assert.equal(annNow!.status, Status.OFFLINE);
   });
 
+  it("keeps acking within 2 s and shows each message once when the presence instance owning the senders is SIGSTOPped past its lease", async () => {
+    const stopped = procs.p1!;
+    const host = new URL(stopped.url).host;
+    const pairs = await Promise.all(
+      [0, 1].map(
+        async (i) =>
+          [
+            await connect(await accountOwnedBy(`stop_a${i}`, stopped), procs.g1!),
+            await connect(await accountOwnedBy(`stop_b${i}`, stopped), procs.g2!),
+          ] as const,
+      ),
+    );
+    const dropped = (g: ServiceProcess) => g.output().split(`"address":"${host}"`).length - 1;
+    const droppedBefore = [procs.g1!, procs.g2!].map(dropped);
+    const traffic = await steadySends(pairs, SEND_PAUSE_MS);
+    traffic.fault();
+    stopped.child.kill("SIGSTOP");
+    try {
+      // Silent while still registered, then past its lease: the gateways drop it and the other owns everyone.
+      await until(() => [procs.g1!, procs.g2!].every((g, i) => dropped(g) > droppedBefore[i]!), "both gateways to drop the stopped instance", {
+        timeoutMs: 20_000,
+      });
+      await traffic.stop();
+    } finally {
+      stopped.child.kill("SIGCONT");
+    }
+    await traffic.check(ACK_GAP_LIMIT_MS);
+    await until(() => stopped.output().includes("registered again after losing the lease"), "the resumed instance to register again", { timeoutMs: 15_000 });
+  });
+
   it("keeps acking within 2 s and shows each message once when a presence instance is SIGKILLed, and its users are online again after the lease TTL", async () => {
     const victim = procs.p1!;
     const pairs = await Promise.all(

@@ -1,5 +1,5 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
-import { joinMesh } from "@parley/mesh";
+import { joinMesh, type InstanceSource } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { notifyAccess } from "./access.js";
@@ -25,6 +25,8 @@ export type NotifyTuning = Pick<
 export interface NotifyDeps {
   storage: Storage;
   account: Transport;
+  /** Every account instance, for their change announcements (default: the one behind `account`). */
+  accountInstances?: InstanceSource;
   /** One per channel that can send (configuredProviders builds them from the environment); notify closes them. */
   providers: ReadonlyMap<Channel, Provider>;
   config: NotifyTuning;
@@ -44,7 +46,10 @@ export interface RunningNotify {
 export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Metrics): Promise<RunningNotify> {
   const { config } = deps;
   const store = await openJobStore(deps.storage);
-  const directory = new AccountTargetDirectory(deps.account, logger, { ttlMs: config.targetsCacheMs });
+  const directory = new AccountTargetDirectory(deps.account, logger, {
+    ttlMs: config.targetsCacheMs,
+    ...(deps.accountInstances ? { instances: deps.accountInstances } : {}),
+  });
   directory.watch();
   const counters = metrics ? notifyMetrics(metrics, store, deps.providers) : undefined;
   const dispatcher = new Dispatcher({
@@ -101,7 +106,17 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
     const metrics = new Metrics();
     const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
-    const notify = await startNotify({ storage, account: mesh.transportTo("account", config.accountAddress), providers, config }, logger, metrics);
+    const notify = await startNotify(
+      {
+        storage,
+        account: mesh.transportTo("account", config.accountAddress),
+        accountInstances: { current: mesh.instancesOf("account", config.accountAddress), transport: (address) => plane.transport(address, "account") },
+        providers,
+        config,
+      },
+      logger,
+      metrics,
+    );
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,

@@ -45,6 +45,8 @@ export interface NotifyHarness {
   credentials: TestCredentials;
   url: string;
   account: Client<typeof AccountInternalService>;
+  /** The public account API of each account instance (index 0: the one `user` signs up through). */
+  accountApis: Client<typeof AccountService>[];
   metrics: Metrics;
   /** Signs a user up and logs in `devices` devices, each with an FCM token `fcm-<username>-<n>`. */
   user(username: string, devices?: number): Promise<TestUser & { deviceIds: bigint[] }>;
@@ -57,16 +59,32 @@ export interface NotifyHarness {
  * stand-ins of the third parties. On Postgres both services share the
  * database; on SQLite the account service has a store of its own (below).
  */
-export async function startNotifyHarness(kind: TestStorageKind, providers: Map<Channel, Provider>, tuning: Partial<NotifyTuning> = {}): Promise<NotifyHarness> {
+export async function startNotifyHarness(
+  kind: TestStorageKind,
+  providers: Map<Channel, Provider>,
+  tuning: Partial<NotifyTuning> = {},
+  { accountInstances = 1 } = {},
+): Promise<NotifyHarness> {
   const { storage, cleanup } = await openTestStorage(kind, "parley_notify_svc");
-  const account = await startTestAccount(storage);
-  const accountAs = (caller: "notify" | "gateway") =>
+  // Replicas share the storage, as account instances share their database.
+  const accounts: RunningAccount[] = [];
+  while (accounts.length < accountInstances) accounts.push(await startTestAccount(storage));
+  const accountAs = (caller: "notify" | "gateway", account = accounts[0]!) =>
     inProcessTransport(account.routes, { policy: accountAccess, caller, interceptors: [errorInterceptor(mapAccountError, silent)], logger: silent });
   const accountTransport = accountAs("notify");
+  // Calls go to the first instance; change announcements are followed on every one.
+  const instances = {
+    current: () => accounts.map((_, i) => ({ address: `account-${i}`, draining: false })),
+    transport: (address: string) => accountAs("notify", accounts[Number(address.slice("account-".length))]),
+  };
   const credentials = testCredentials();
   const plane = credentials.plane("notify");
   const metrics = new Metrics();
-  const notify = await startNotify({ storage, account: accountTransport, providers, config: { ...testTuning, ...tuning } }, silent, metrics);
+  const notify = await startNotify(
+    { storage, account: accountTransport, accountInstances: instances, providers, config: { ...testTuning, ...tuning } },
+    silent,
+    metrics,
+  );
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,
@@ -86,6 +104,7 @@ export async function startNotifyHarness(kind: TestStorageKind, providers: Map<C
     credentials,
     url: server.url,
     account: createClient(AccountInternalService, accountTransport),
+    accountApis: accounts.map((account) => createClient(AccountService, accountAs("gateway", account))),
     metrics,
     async user(username, devices = 1) {
       const { profile } = await publicAccount.signUp({ username, password: PASSWORD });
@@ -103,7 +122,7 @@ export async function startNotifyHarness(kind: TestStorageKind, providers: Map<C
     async close() {
       await server.close(0);
       await notify.close(1_000);
-      await account.close();
+      for (const account of accounts) await account.close();
       credentials.close();
       await cleanup();
     },

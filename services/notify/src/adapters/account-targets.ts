@@ -1,5 +1,6 @@
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { AccountInternalService, PushPlatform, type GetNotificationTargetsResponse } from "@parley/contracts/parley/account/v1/account";
+import { followEveryInstance, singleInstance, type InstanceSource } from "@parley/mesh";
 import { dependencyFailure, type Logger } from "@parley/runtime";
 import { NotFound } from "../errors.js";
 import type { TargetDirectory, UserTargets } from "../ports.js";
@@ -10,13 +11,17 @@ export interface AccountTargetsOptions {
   /** Most users kept; the oldest entry goes first. Default 10,000. */
   maxEntries?: number;
   now?: () => number;
+  /** Every account instance, whose change announcements are followed (each announces only its own). Default: the one behind the transport. */
+  instances?: InstanceSource;
 }
 
 /**
- * Targets from the account service, cached per user. Account announces
- * changes on WatchAccountEvents; this follows that stream (reconnecting with
- * backoff) and drops a user's entry when told. While the stream is down, or
- * for changes made on another account instance, the TTL bounds staleness.
+ * Targets from the account service, cached per user. Each account instance
+ * announces the changes made on it on WatchAccountEvents; this follows the
+ * stream of every instance (opened again when it breaks) and drops a user's
+ * entry when told. While a stream is down the TTL bounds staleness, and
+ * when one opens or breaks the whole cache is dropped: what changed while
+ * nobody listened is unknown.
  */
 export class AccountTargetDirectory implements TargetDirectory {
   readonly #client: Client<typeof AccountInternalService>;
@@ -24,10 +29,10 @@ export class AccountTargetDirectory implements TargetDirectory {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
-  readonly #stop = new AbortController();
+  readonly #instances: InstanceSource;
   /** Bumped on every invalidation, so a fetch that raced one does not store what it read. */
   #generation = 0;
-  #watching: Promise<void> | undefined;
+  #watching: { close(): void } | undefined;
 
   constructor(
     transport: Transport,
@@ -38,11 +43,17 @@ export class AccountTargetDirectory implements TargetDirectory {
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#now = options.now ?? Date.now;
+    this.#instances = options.instances ?? singleInstance(transport);
   }
 
   /** Starts following account's change announcements (call once). */
   watch(): void {
-    this.#watching ??= this.#follow();
+    this.#watching ??= followEveryInstance(this.#instances, (transport, signal) => this.#follow(transport, signal), {
+      onError: (err, address) => {
+        this.#invalidate();
+        this.logger.debug({ err, address }, "account event stream ended; reconnecting");
+      },
+    });
   }
 
   async targets(userId: bigint): Promise<UserTargets> {
@@ -70,8 +81,7 @@ export class AccountTargetDirectory implements TargetDirectory {
   }
 
   async close(): Promise<void> {
-    this.#stop.abort();
-    await this.#watching;
+    this.#watching?.close();
   }
 
   #invalidate(userId?: bigint): void {
@@ -80,25 +90,16 @@ export class AccountTargetDirectory implements TargetDirectory {
     else this.#cache.delete(userId);
   }
 
-  async #follow(): Promise<void> {
-    const signal = this.#stop.signal;
-    let delayMs = 100;
-    while (!signal.aborted) {
-      try {
-        const events = this.#client.watchAccountEvents({}, { signal });
-        // Whatever changed while we were not listening is unknown: start afresh.
-        this.#invalidate();
-        for await (const { event } of events) {
-          delayMs = 100;
-          if (event.case === "notificationTargetsChanged" || event.case === "deviceLoggedOut") this.#invalidate(event.value.userId);
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        this.logger.debug({ err }, "account event stream ended; reconnecting");
+  async #follow(transport: Transport, signal: AbortSignal): Promise<void> {
+    const events = createClient(AccountInternalService, transport).watchAccountEvents({}, { signal });
+    // Whatever changed while we were not listening is unknown: start afresh, and again when it ends.
+    this.#invalidate();
+    try {
+      for await (const { event } of events) {
+        if (event.case === "notificationTargetsChanged" || event.case === "deviceLoggedOut") this.#invalidate(event.value.userId);
       }
+    } finally {
       this.#invalidate();
-      await sleep(delayMs / 2 + Math.random() * (delayMs / 2), signal);
-      delayMs = Math.min(delayMs * 2, 10_000);
     }
   }
 }
@@ -125,16 +126,4 @@ function toTargets(reply: GetNotificationTargetsResponse): UserTargets {
     phone: s?.phone ?? "",
     devices,
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
