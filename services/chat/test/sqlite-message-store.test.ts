@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { SqliteEngine } from "@parley/relational";
 import type { GroupChange } from "../src/ports.js";
@@ -77,5 +78,40 @@ describe("SQLite message store", () => {
     } finally {
       await again.close();
     }
+  });
+
+  it("moves a version 1 file, whose heads had a table of their own, to heads read from the inbox, and goes on with the next seqs", async () => {
+    const path = "version-1.sqlite";
+    const first = await SqliteEngine.open({ path: join(folder, path) });
+    const [a, b] = [newId(), newId()];
+    let conversationId: bigint;
+    try {
+      await first.migrate("chat", sqliteChatMigrations.slice(0, 1));
+      const store = new SqliteMessageStore(first);
+      conversationId = (await store.openDirect(a, b, newId())).id;
+      await store.appendBatch([draft(conversationId, a), draft(conversationId, b)]);
+    } finally {
+      await first.close();
+    }
+    // What version 1's code kept beside the entries.
+    const raw = new DatabaseSync(join(folder, path));
+    raw.prepare("INSERT INTO inbox_heads (user_id, head_seq) VALUES (?, 2), (?, 2)").run(a, b);
+    raw.close();
+    const again = await SqliteEngine.open({ path: join(folder, path) });
+    try {
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2]);
+      const store = new SqliteMessageStore(again);
+      assert.equal(await store.headSeq(a), 2n);
+      const next = await store.append(draft(conversationId, b));
+      assert.deepEqual(
+        next.entries.map((e) => e.seq),
+        [3n, 3n],
+      );
+    } finally {
+      await again.close();
+    }
+    const migrated = new DatabaseSync(join(folder, path));
+    assert.throws(() => migrated.prepare("SELECT * FROM inbox_heads"), /no such table/);
+    migrated.close();
   });
 });

@@ -7,7 +7,7 @@ import type { ConversationRecord, GroupChange, GroupSettings, MemberRole, Stored
 import { KIND_CODES, ROLE_CODES, uniqueSorted } from "../sql-rows.js";
 import { fingerprint, type Stored } from "./results.js";
 import { InboxWriter } from "./inbox-writer.js";
-import { insertMembers, loadConversation, memberIds, moveActivity, storeMessage } from "./steps.js";
+import { insertMembers, loadConversation, memberIds, storeMessage } from "./steps.js";
 
 /**
  * The pair's direct conversation, created when absent. Calls run one at a
@@ -56,7 +56,6 @@ export function createGroup(
   insertMembers(db, input.id, input.members, 0n, now);
   const inbox = new InboxWriter(db);
   const stored = storeMessage(db, inbox, input.systemMessage, memberIds(db, input.id));
-  inbox.finish();
   return { conversation: mustLoad(db, input.id), stored };
 }
 
@@ -79,10 +78,8 @@ export function applyGroupChange(db: SqliteConnection, conversationId: bigint, s
   } else {
     updateMembership(db, current, change);
   }
-  moveActivity(db, conversationId, change.systemMessage.messageId);
   const inbox = new InboxWriter(db);
   const stored = storeMessage(db, inbox, change.systemMessage, uniqueSorted([...before, ...memberIds(db, conversationId)]));
-  inbox.finish();
   return { conversation: mustLoad(db, conversationId), stored };
 }
 

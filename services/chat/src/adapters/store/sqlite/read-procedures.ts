@@ -17,7 +17,7 @@ import {
   type MessageRow,
   type Nullable,
 } from "./rows.js";
-import { InboxWriter } from "./inbox-writer.js";
+import { headOf, InboxWriter } from "./inbox-writer.js";
 import { loadMembers } from "./steps.js";
 
 export function history(
@@ -52,7 +52,7 @@ export function inbox(db: SqliteConnection, userId: bigint, afterSeq: bigint, li
 }
 
 export function headSeq(db: SqliteConnection, userId: bigint): bigint {
-  return db.get<{ head_seq: bigint }>("SELECT head_seq FROM inbox_heads WHERE user_id = ?", [userId])?.head_seq ?? 0n;
+  return headOf(db, userId);
 }
 
 export function setCursor(db: SqliteConnection, userId: bigint, deviceId: bigint, seq: bigint): bigint {
@@ -86,7 +86,6 @@ export function markRead(
   const users = uniqueSorted(recipients);
   const inbox = new InboxWriter(db);
   const seqs = users.map((user) => inbox.readEntry(user, conversationId, messageId, userId, readAt));
-  inbox.finish();
   return { users, seqs };
 }
 
@@ -140,14 +139,22 @@ type SummaryRow = ConversationRow & { last_activity_id: bigint; read_message_id:
     [K in keyof MessageRow as `m_${K}`]: MessageRow[K];
   }>;
 
-/** The page is cut first, so the last message and unread count are computed for its rows only. */
+/**
+ * The page is cut first, so the last message and unread count are computed
+ * for its rows only. A conversation's activity is its newest message (a
+ * seek to the end of its key), or its creation when it has none: sends do
+ * not write it anywhere, one page fewer in every commit. The column
+ * last_activity_id keeps the creation (and, in files from before, the
+ * activity it was moved to, never above the newest message).
+ */
 export function listConversations(db: SqliteConnection, userId: bigint, limit: number, beforeActivityId: bigint | undefined): ConversationSummary[] {
   const rows = db.all<SummaryRow>(
-    `WITH page AS (
-       SELECT c.id, c.kind, c.name, c.created_at, c.history_visible, c.deleted, c.last_activity_id, cm.read_message_id, cm.history_from_message_id
+    `WITH mine AS (
+       SELECT c.id, c.kind, c.name, c.created_at, c.history_visible, c.deleted, cm.read_message_id, cm.history_from_message_id,
+         max(c.last_activity_id, coalesce((SELECT max(l.message_id) FROM messages l WHERE l.conversation_id = c.id), 0)) AS last_activity_id
        FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-       WHERE cm.user_id = ?1 AND c.last_activity_id < ?2 AND c.deleted = 0
-       ORDER BY c.last_activity_id DESC LIMIT ?3)
+       WHERE cm.user_id = ?1 AND c.deleted = 0),
+     page AS (SELECT * FROM mine WHERE last_activity_id < ?2 ORDER BY last_activity_id DESC LIMIT ?3)
      SELECT p.id, p.kind, p.name, p.created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
        (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "?1")}) AS unread,
        m.conversation_id AS m_conversation_id, m.message_id AS m_message_id, m.sender_id AS m_sender_id, m.sender_device_id AS m_sender_device_id,

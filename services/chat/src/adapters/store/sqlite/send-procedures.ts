@@ -8,7 +8,7 @@ import type { StoredMessage } from "../../../ports.js";
 import { uniqueSorted } from "../sql-rows.js";
 import { InboxWriter } from "./inbox-writer.js";
 import type { Duplicate, Refusal, SendResult, Stored } from "./results.js";
-import { claim, conversationExists, findOriginal, membersWithHeads, moveActivity, originalOf, storeMessage } from "./steps.js";
+import { claim, conversationExists, findOriginal, membersWithHeads, originalOf, storeMessage } from "./steps.js";
 
 /**
  * One send. Without `recipients` they are the members now, and a sender
@@ -31,9 +31,7 @@ export function append(db: SqliteConnection, message: StoredMessage, recipients:
   }
   if (refusal !== undefined) return (message.clientMsgId === "" ? undefined : findOriginal(db, message.senderId, message.clientMsgId)) ?? refusal;
   if (message.clientMsgId !== "" && !claim(db, message, to.includes(message.senderId) ? inbox.peek(message.senderId) : 0n)) return originalOf(db, message);
-  moveActivity(db, message.conversationId, message.messageId);
   const stored = storeMessage(db, inbox, message, to);
-  inbox.finish();
   return stored;
 }
 
@@ -45,15 +43,16 @@ export function append(db: SqliteConnection, message: StoredMessage, recipients:
  *
  * Statements per message: the claim, one entry per recipient and the
  * message row. Per conversation of the batch: one read of its members with
- * their inbox heads, and one move of its activity to its newest stored
- * message. Per user: one head write. A refused message writes nothing, so
- * it holds no claim: a retry, once it can succeed, is stored.
+ * their inbox heads. Neither a head nor the conversation's activity is
+ * written: a user's head is their newest entry's seq (see InboxWriter), a
+ * conversation's activity its newest message (see listConversations). A
+ * refused message writes nothing, so it holds no claim: a retry, once it
+ * can succeed, is stored.
  */
 export function appendBatch(db: SqliteConnection, messages: readonly StoredMessage[]): SendResult[] {
   const inbox = new InboxWriter(db);
   // Per conversation of the batch: its members (ascending), or null when it does not exist.
   const membersOf = new Map<bigint, bigint[] | null>();
-  const newest = new Map<bigint, bigint>();
   const results = new Array<SendResult>(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
@@ -72,11 +71,7 @@ export function appendBatch(db: SqliteConnection, messages: readonly StoredMessa
       results[i] = originalOf(db, message);
     } else {
       results[i] = storeMessage(db, inbox, message, members);
-      const before = newest.get(conversationId);
-      if (before === undefined || before < message.messageId) newest.set(conversationId, message.messageId);
     }
   }
-  for (const [conversationId, messageId] of newest) moveActivity(db, conversationId, messageId);
-  inbox.finish();
   return results;
 }

@@ -16,7 +16,7 @@ import type { Migration } from "@parley/relational";
  * key (members, pairs, claims, inbox entries, cursors) are WITHOUT ROWID:
  * the row lives in the key's b-tree, so a write touches one b-tree, not
  * two. messages keeps a rowid because its text may be 100,000 characters,
- * which a WITHOUT ROWID b-tree stores badly. inbox_heads.user_id and
+ * which a WITHOUT ROWID b-tree stores badly. inbox_heads.user_id (dropped by version 2) and
  * conversations.id are INTEGER PRIMARY KEY, the rowid itself.
  */
 export const sqliteChatMigrations: Migration[] = [
@@ -91,5 +91,12 @@ CREATE TABLE device_cursors (
   PRIMARY KEY (user_id, device_id)
 ) STRICT, WITHOUT ROWID;
 `,
+  },
+  {
+    // A user's head is now their newest inbox entry's seq (see InboxWriter), which the head row
+    // always equalled: a send writes one page fewer per recipient.
+    version: 2,
+    name: "heads read from the inbox itself",
+    sql: "DROP TABLE inbox_heads;",
   },
 ];

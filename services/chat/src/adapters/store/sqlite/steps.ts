@@ -45,7 +45,7 @@ export function memberIds(db: SqliteConnection, conversationId: bigint): bigint[
 /** The members, ordered by user id, with their inbox heads handed to `inbox` in the same statement (the send path's one read). */
 export function membersWithHeads(db: SqliteConnection, conversationId: bigint, inbox: InboxWriter): bigint[] {
   const rows = db.all<{ user_id: bigint; head_seq: bigint | null }>(
-    `SELECT cm.user_id, h.head_seq FROM conversation_members cm LEFT JOIN inbox_heads h ON h.user_id = cm.user_id
+    `SELECT cm.user_id, (SELECT max(i.seq) FROM inbox i WHERE i.user_id = cm.user_id) AS head_seq FROM conversation_members cm
      WHERE cm.conversation_id = ? ORDER BY cm.user_id`,
     [conversationId],
   );
@@ -60,11 +60,6 @@ export function membersWithHeads(db: SqliteConnection, conversationId: bigint, i
 
 export function conversationExists(db: SqliteConnection, id: bigint): boolean {
   return db.get("SELECT 1 FROM conversations WHERE id = ?", [id]) !== undefined;
-}
-
-/** Moves the conversation's activity up to `messageId` (never back: ids may arrive out of order). */
-export function moveActivity(db: SqliteConnection, conversationId: bigint, messageId: bigint): void {
-  db.run("UPDATE conversations SET last_activity_id = ? WHERE id = ? AND last_activity_id < ?", [messageId, conversationId, messageId]);
 }
 
 /**
