@@ -12,6 +12,7 @@ export const notifyAccess = accessPolicy([
     audience: "notify",
     methods: {
       Send: { roles: ["chat", "app"] },
+      SendBatch: { roles: ["chat", "app"] },
       GetNotification: { roles: ["operator", "app"] },
       ListUserNotifications: { roles: ["operator", "app"] },
       ListDeadLetters: { roles: ["operator"] },

@@ -1,7 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { joinMesh, type InstanceSource } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { ErrorTranslator, Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { notifyAccess } from "./access.js";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
 import { loadNotifyConfig, type NotifyConfig } from "./config.js";
@@ -75,7 +75,7 @@ export async function startNotify(deps: NotifyDeps, logger: Logger, metrics?: Me
   // Jobs left pending by an earlier run (crash or restart) are due now: the first lease picks them up.
   dispatcher.start();
   return {
-    routes: notifyRoutes(notifications),
+    routes: notifyRoutes(notifications, new ErrorTranslator(mapNotifyError, logger)),
     serviceNames: notifyServiceNames,
     notifications,
     providers: deps.providers,

@@ -102,6 +102,34 @@ for (const kind of ["sqlite", "postgres"] as const) {
         assert.equal(fcm.seen.length, 1);
       });
 
+      it("answers a SendBatch send by send, in order, each as Send would: accepted, a repeat, an unknown user, a bad request", async () => {
+        const u = await h.user(nextName());
+        const first = await h.api.send({ eventId: `batch-seen-${u.id}`, userId: u.id, ...message("42") });
+        const { outcomes } = await h.api.sendBatch({
+          requests: [
+            { eventId: `batch-new-${u.id}`, userId: u.id, ...message("43") },
+            { eventId: `batch-seen-${u.id}`, userId: u.id, ...message("42") },
+            { eventId: `batch-nobody-${u.id}`, userId: 999_999_999n, ...message("42") },
+            { eventId: "", userId: u.id, ...message("42") },
+          ],
+        });
+        assert.equal(outcomes.length, 4);
+        const [accepted, repeat, nobody, bad] = outcomes.map((o) => o.outcome);
+        assert.equal(accepted?.case, "sent");
+        assert.equal(accepted?.case === "sent" && accepted.value.duplicate, false);
+        assert.equal(repeat?.case === "sent" && repeat.value.notificationId, first.notificationId);
+        assert.equal(repeat?.case === "sent" && repeat.value.duplicate, true);
+        assert.deepEqual(nobody?.case === "error" && [Code[nobody.value.code], /does not exist/.test(nobody.value.message)], ["NotFound", true]);
+        assert.equal(bad?.case === "error" && Code[bad.value.code], "InvalidArgument");
+        if (accepted?.case === "sent") assert.equal((await settled(accepted.value.notificationId))[0]!.state, DeliveryState.SENT);
+      });
+
+      it("refuses an empty SendBatch and one of more than 500 sends", async () => {
+        await rejects(h.api.sendBatch({ requests: [] }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
+        const many = Array.from({ length: 501 }, (_, i) => ({ eventId: `too-many-${i}`, userId: 1n, ...message("42") }));
+        await rejects(h.api.sendBatch({ requests: many }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
+      });
+
       it("refuses an event id reused for different content with ALREADY_EXISTS", async () => {
         const u = await h.user(nextName());
         await h.api.send({ eventId: `reuse-${u.id}`, userId: u.id, ...message("42") });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { NotifyService, type SendRequest } from "@parley/contracts/parley/notify/v1/notify";
-import { backoffDelayMs, type Logger } from "@parley/runtime";
+import { NotifyService, type SendRequest, type SendResponse } from "@parley/contracts/parley/notify/v1/notify";
+import { backoffDelayMs, TurnBatch, type Logger } from "@parley/runtime";
 import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
 import { additionOf } from "../domain/added-to-group.js";
 import { addedToGroupRequest, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
@@ -11,6 +11,11 @@ import { WorkQueue } from "./work-queue.js";
 
 /** Badges count unread messages up to this (apps show "999+"), so a user with a huge backlog costs a bounded count per push. */
 export const BADGE_COUNT_CAP = 999;
+
+/** Most hand-offs one SendBatch carries (notify takes up to 500). */
+export const SENDS_PER_CALL = 500;
+/** SendBatch calls out at once; hand-offs ready meanwhile wait and go together. */
+const CALLS_IN_FLIGHT = 4;
 
 /** How a hand-off ended (the result label of parley_chat_push_handoffs_total). */
 export const HANDOFF_RESULTS = ["sent", "duplicate", "dropped", "failed"] as const;
@@ -25,10 +30,10 @@ export interface NotifyPushOptions {
   onResult?: (result: HandoffResult) => void;
   /** Hand-offs that may wait (default 10,000). */
   capacity?: number;
-  /** Hand-offs in flight at once (default 16), so a slow notify cannot take every socket and the event loop. */
+  /** Hand-offs in flight at once (default 256): their requests are built (store reads) and sent in batches of those ready together. */
   concurrency?: number;
   retry?: RetryPolicy;
-  /** The deadline of one Send (default 5 s); a hung call counts as DEADLINE_EXCEEDED and is retried. */
+  /** The deadline of one SendBatch call (default 5 s); a hung call counts as DEADLINE_EXCEEDED for each of its hand-offs, which are retried. */
   callTimeoutMs?: number;
 }
 
@@ -37,12 +42,19 @@ export interface NotifyPushOptions {
  * port). The content is gathered once per hand-off, when it leaves the
  * queue: the sender's display name, the group's name and the recipient's
  * total unread count as the badge. A retry resends that same request, since
- * notify refuses an event id reused with other content.
+ * notify refuses an event id reused with other content. The requests ready
+ * in one event-loop turn go to notify in one SendBatch (a few calls out at
+ * once; what is ready meanwhile waits and goes together), so a burst of
+ * offline recipients is a few calls, not one per push; each answer is the
+ * hand-off's own, as Send's would be.
  */
 export class NotifyPushNotifier implements PushNotifier {
   private readonly client;
   private readonly queue: WorkQueue<NewMessagePush>;
   private readonly retry: RetryPolicy;
+  private readonly sends = new TurnBatch<SendRequest, SendResponse | ConnectError>((requests) => this.sendMany(requests), SENDS_PER_CALL, CALLS_IN_FLIGHT);
+  /** Aborts the calls in flight when closing (a batch serves many hand-offs, so no one hand-off's signal can). */
+  private readonly closing = new AbortController();
   // A rename reaches pushes within 30 s; until then a burst in a group costs one conversation read.
   private readonly groupNames = new TtlCache<bigint, string | undefined>({ ttlMs: 30_000, maxEntries: 10_000 });
   private closed = false;
@@ -54,7 +66,7 @@ export class NotifyPushNotifier implements PushNotifier {
     this.retry = o.retry ?? DEFAULT_RETRY;
     this.queue = new WorkQueue({
       capacity: o.capacity ?? 10_000,
-      concurrency: o.concurrency ?? 16,
+      concurrency: o.concurrency ?? 256,
       run: (push, signal) => this.handOff(push, signal),
       onError: (err) => o.logger.error({ err }, "push hand-off failed unexpectedly"),
     });
@@ -78,6 +90,7 @@ export class NotifyPushNotifier implements PushNotifier {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     await this.queue.close();
   }
 
@@ -87,8 +100,9 @@ export class NotifyPushNotifier implements PushNotifier {
     for (let attempt = 1; ; attempt++) {
       try {
         request ??= await this.request(push);
-        const response = await this.client.send(request, { signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 });
-        return this.report(response.duplicate ? "duplicate" : "sent");
+        const answer = await this.sends.ask(request);
+        if (answer instanceof ConnectError) throw answer;
+        return this.report(answer.duplicate ? "duplicate" : "sent");
       } catch (err) {
         if (signal.aborted) return;
         const code = failureCode(err);
@@ -107,6 +121,24 @@ export class NotifyPushNotifier implements PushNotifier {
       } catch {
         return; // closed while waiting
       }
+    }
+  }
+
+  /**
+   * One call for the requests of a turn, an answer per request. A notify
+   * older than SendBatch (a rolling upgrade) is asked with one Send each.
+   */
+  private async sendMany(requests: SendRequest[]): Promise<(SendResponse | ConnectError)[]> {
+    const options = { signal: this.closing.signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 };
+    try {
+      const { outcomes } = await this.client.sendBatch({ requests }, options);
+      if (outcomes.length !== requests.length) throw new ConnectError(`notify answered ${outcomes.length} of ${requests.length} sends`, Code.Internal);
+      return outcomes.map(({ outcome }) =>
+        outcome.case === "sent" ? outcome.value : new ConnectError(outcome.value?.message ?? "notify gave no answer", outcome.value?.code ?? Code.Internal),
+      );
+    } catch (err) {
+      if (failureCode(err) !== Code.Unimplemented) throw err;
+      return Promise.all(requests.map((request) => this.client.send(request, options).catch((e: unknown) => ConnectError.from(e))));
     }
   }
 

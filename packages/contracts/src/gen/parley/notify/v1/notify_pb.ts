@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/notify/v1/notify.proto.
  */
 export const file_parley_notify_v1_notify: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvbm90aWZ5L3YxL25vdGlmeS5wcm90bxIQcGFybGV5Lm5vdGlmeS52MSKSAgoLU2VuZFJlcXVlc3QSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoBBIkCgRraW5kGAMgASgOMhYucGFybGV5Lm5vdGlmeS52MS5LaW5kEjkKBnBhcmFtcxgEIAMoCzIpLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QuUGFyYW1zRW50cnkSKwoIY2hhbm5lbHMYBSADKA4yGS5wYXJsZXkubm90aWZ5LnYxLkNoYW5uZWwSFAoMY29sbGFwc2Vfa2V5GAYgASgJEg0KBWJhZGdlGAcgASgNGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEicQoMU2VuZFJlc3BvbnNlEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoBBIRCglkdXBsaWNhdGUYAiABKAgSDgoGcXVldWVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SFAoMcmF0ZV9saW1pdGVkGAUgASgIIjEKFkdldE5vdGlmaWNhdGlvblJlcXVlc3QSFwoPbm90aWZpY2F0aW9uX2lkGAEgASgEIoICCghEZWxpdmVyeRITCgtkZWxpdmVyeV9pZBgBIAEoBBIXCg9ub3RpZmljYXRpb25faWQYAiABKAQSKgoHY2hhbm5lbBgDIAEoDjIZLnBhcmxleS5ub3RpZnkudjEuQ2hhbm5lbBIRCglkZXZpY2VfaWQYBCABKAQSLgoFc3RhdGUYBSABKA4yHy5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5U3RhdGUSEAoIYXR0ZW1wdHMYBiABKA0SEgoKbGFzdF9lcnJvchgHIAEoCRIzCg9uZXh0X2F0dGVtcHRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuYBCgxOb3RpZmljYXRpb24SFwoPbm90aWZpY2F0aW9uX2lkGAEgASgEEhAKCGV2ZW50X2lkGAIgASgJEg8KB3VzZXJfaWQYAyABKAQSJAoEa2luZBgEIAEoDjIWLnBhcmxleS5ub3RpZnkudjEuS2luZBIuCgpkZWxpdmVyaWVzGAUgAygLMhoucGFybGV5Lm5vdGlmeS52MS5EZWxpdmVyeRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxyYXRlX2xpbWl0ZWQYByABKAgiTwoXR2V0Tm90aWZpY2F0aW9uUmVzcG9uc2USNAoMbm90aWZpY2F0aW9uGAEgASgLMh4ucGFybGV5Lm5vdGlmeS52MS5Ob3RpZmljYXRpb24iPgocTGlzdFVzZXJOb3RpZmljYXRpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEg0KBWxpbWl0GAIgASgNIlYKHUxpc3RVc2VyTm90aWZpY2F0aW9uc1Jlc3BvbnNlEjUKDW5vdGlmaWNhdGlvbnMYASADKAsyHi5wYXJsZXkubm90aWZ5LnYxLk5vdGlmaWNhdGlvbiInChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNIkkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEi4KCmRlbGl2ZXJpZXMYASADKAsyGi5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5Ii8KF1JldHJ5RGVhZExldHRlcnNSZXF1ZXN0EhQKDGRlbGl2ZXJ5X2lkcxgBIAMoBCIrChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USDwoHcmV0cmllZBgBIAEoDSJuChFUcmFja0V2ZW50UmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAQSLQoFZXZlbnQYAiABKA4yHi5wYXJsZXkubm90aWZ5LnYxLlRyYWNrZWRFdmVudBIRCglkZXZpY2VfaWQYAyABKAQiFAoSVHJhY2tFdmVudFJlc3BvbnNlKlgKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhAKDENIQU5ORUxfUFVTSBABEhEKDUNIQU5ORUxfRU1BSUwQAhIPCgtDSEFOTkVMX1NNUxADKmQKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhQKEEtJTkRfTkVXX01FU1NBR0UQARIXChNLSU5EX0FEREVEX1RPX0dST1VQEAISFwoTS0lORF9GUklFTkRfUkVRVUVTVBADKrYBCg1EZWxpdmVyeVN0YXRlEh4KGkRFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVEVfUEVORElORxABEhcKE0RFTElWRVJZX1NUQVRFX1NFTlQQAhIXChNERUxJVkVSWV9TVEFURV9ERUFEEAMSGgoWREVMSVZFUllfU1RBVEVfU0tJUFBFRBAEEhsKF0RFTElWRVJZX1NUQVRFX1JFSkVDVEVEEAUqZAoMVHJhY2tlZEV2ZW50Eh0KGVRSQUNLRURfRVZFTlRfVU5TUEVDSUZJRUQQABIbChdUUkFDS0VEX0VWRU5UX0RFTElWRVJFRBABEhgKFFRSQUNLRURfRVZFTlRfT1BFTkVEEAIy5AQKDU5vdGlmeVNlcnZpY2USRQoEU2VuZBIdLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QaHi5wYXJsZXkubm90aWZ5LnYxLlNlbmRSZXNwb25zZRJmCg9HZXROb3RpZmljYXRpb24SKC5wYXJsZXkubm90aWZ5LnYxLkdldE5vdGlmaWNhdGlvblJlcXVlc3QaKS5wYXJsZXkubm90aWZ5LnYxLkdldE5vdGlmaWNhdGlvblJlc3BvbnNlEngKFUxpc3RVc2VyTm90aWZpY2F0aW9ucxIuLnBhcmxleS5ub3RpZnkudjEuTGlzdFVzZXJOb3RpZmljYXRpb25zUmVxdWVzdBovLnBhcmxleS5ub3RpZnkudjEuTGlzdFVzZXJOb3RpZmljYXRpb25zUmVzcG9uc2USZgoPTGlzdERlYWRMZXR0ZXJzEigucGFybGV5Lm5vdGlmeS52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GikucGFybGV5Lm5vdGlmeS52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZRJpChBSZXRyeURlYWRMZXR0ZXJzEikucGFybGV5Lm5vdGlmeS52MS5SZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBoqLnBhcmxleS5ub3RpZnkudjEuUmV0cnlEZWFkTGV0dGVyc1Jlc3BvbnNlElcKClRyYWNrRXZlbnQSIy5wYXJsZXkubm90aWZ5LnYxLlRyYWNrRXZlbnRSZXF1ZXN0GiQucGFybGV5Lm5vdGlmeS52MS5UcmFja0V2ZW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1wYXJsZXkvbm90aWZ5L3YxL25vdGlmeS5wcm90bxIQcGFybGV5Lm5vdGlmeS52MSKSAgoLU2VuZFJlcXVlc3QSEAoIZXZlbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoBBIkCgRraW5kGAMgASgOMhYucGFybGV5Lm5vdGlmeS52MS5LaW5kEjkKBnBhcmFtcxgEIAMoCzIpLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QuUGFyYW1zRW50cnkSKwoIY2hhbm5lbHMYBSADKA4yGS5wYXJsZXkubm90aWZ5LnYxLkNoYW5uZWwSFAoMY29sbGFwc2Vfa2V5GAYgASgJEg0KBWJhZGdlGAcgASgNGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEicQoMU2VuZFJlc3BvbnNlEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoBBIRCglkdXBsaWNhdGUYAiABKAgSDgoGcXVldWVkGAMgASgNEg8KB3NraXBwZWQYBCABKA0SFAoMcmF0ZV9saW1pdGVkGAUgASgIIkMKEFNlbmRCYXRjaFJlcXVlc3QSLwoIcmVxdWVzdHMYASADKAsyHS5wYXJsZXkubm90aWZ5LnYxLlNlbmRSZXF1ZXN0IkQKEVNlbmRCYXRjaFJlc3BvbnNlEi8KCG91dGNvbWVzGAEgAygLMh0ucGFybGV5Lm5vdGlmeS52MS5TZW5kT3V0Y29tZSJ2CgtTZW5kT3V0Y29tZRIuCgRzZW50GAEgASgLMh4ucGFybGV5Lm5vdGlmeS52MS5TZW5kUmVzcG9uc2VIABIsCgVlcnJvchgCIAEoCzIbLnBhcmxleS5ub3RpZnkudjEuU2VuZEVycm9ySABCCQoHb3V0Y29tZSIqCglTZW5kRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIjEKFkdldE5vdGlmaWNhdGlvblJlcXVlc3QSFwoPbm90aWZpY2F0aW9uX2lkGAEgASgEIoICCghEZWxpdmVyeRITCgtkZWxpdmVyeV9pZBgBIAEoBBIXCg9ub3RpZmljYXRpb25faWQYAiABKAQSKgoHY2hhbm5lbBgDIAEoDjIZLnBhcmxleS5ub3RpZnkudjEuQ2hhbm5lbBIRCglkZXZpY2VfaWQYBCABKAQSLgoFc3RhdGUYBSABKA4yHy5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5U3RhdGUSEAoIYXR0ZW1wdHMYBiABKA0SEgoKbGFzdF9lcnJvchgHIAEoCRIzCg9uZXh0X2F0dGVtcHRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuYBCgxOb3RpZmljYXRpb24SFwoPbm90aWZpY2F0aW9uX2lkGAEgASgEEhAKCGV2ZW50X2lkGAIgASgJEg8KB3VzZXJfaWQYAyABKAQSJAoEa2luZBgEIAEoDjIWLnBhcmxleS5ub3RpZnkudjEuS2luZBIuCgpkZWxpdmVyaWVzGAUgAygLMhoucGFybGV5Lm5vdGlmeS52MS5EZWxpdmVyeRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxyYXRlX2xpbWl0ZWQYByABKAgiTwoXR2V0Tm90aWZpY2F0aW9uUmVzcG9uc2USNAoMbm90aWZpY2F0aW9uGAEgASgLMh4ucGFybGV5Lm5vdGlmeS52MS5Ob3RpZmljYXRpb24iPgocTGlzdFVzZXJOb3RpZmljYXRpb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEg0KBWxpbWl0GAIgASgNIlYKHUxpc3RVc2VyTm90aWZpY2F0aW9uc1Jlc3BvbnNlEjUKDW5vdGlmaWNhdGlvbnMYASADKAsyHi5wYXJsZXkubm90aWZ5LnYxLk5vdGlmaWNhdGlvbiInChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNIkkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEi4KCmRlbGl2ZXJpZXMYASADKAsyGi5wYXJsZXkubm90aWZ5LnYxLkRlbGl2ZXJ5Ii8KF1JldHJ5RGVhZExldHRlcnNSZXF1ZXN0EhQKDGRlbGl2ZXJ5X2lkcxgBIAMoBCIrChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USDwoHcmV0cmllZBgBIAEoDSJuChFUcmFja0V2ZW50UmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAQSLQoFZXZlbnQYAiABKA4yHi5wYXJsZXkubm90aWZ5LnYxLlRyYWNrZWRFdmVudBIRCglkZXZpY2VfaWQYAyABKAQiFAoSVHJhY2tFdmVudFJlc3BvbnNlKlgKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhAKDENIQU5ORUxfUFVTSBABEhEKDUNIQU5ORUxfRU1BSUwQAhIPCgtDSEFOTkVMX1NNUxADKmQKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhQKEEtJTkRfTkVXX01FU1NBR0UQARIXChNLSU5EX0FEREVEX1RPX0dST1VQEAISFwoTS0lORF9GUklFTkRfUkVRVUVTVBADKrYBCg1EZWxpdmVyeVN0YXRlEh4KGkRFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVEVfUEVORElORxABEhcKE0RFTElWRVJZX1NUQVRFX1NFTlQQAhIXChNERUxJVkVSWV9TVEFURV9ERUFEEAMSGgoWREVMSVZFUllfU1RBVEVfU0tJUFBFRBAEEhsKF0RFTElWRVJZX1NUQVRFX1JFSkVDVEVEEAUqZAoMVHJhY2tlZEV2ZW50Eh0KGVRSQUNLRURfRVZFTlRfVU5TUEVDSUZJRUQQABIbChdUUkFDS0VEX0VWRU5UX0RFTElWRVJFRBABEhgKFFRSQUNLRURfRVZFTlRfT1BFTkVEEAIyugUKDU5vdGlmeVNlcnZpY2USRQoEU2VuZBIdLnBhcmxleS5ub3RpZnkudjEuU2VuZFJlcXVlc3QaHi5wYXJsZXkubm90aWZ5LnYxLlNlbmRSZXNwb25zZRJUCglTZW5kQmF0Y2gSIi5wYXJsZXkubm90aWZ5LnYxLlNlbmRCYXRjaFJlcXVlc3QaIy5wYXJsZXkubm90aWZ5LnYxLlNlbmRCYXRjaFJlc3BvbnNlEmYKD0dldE5vdGlmaWNhdGlvbhIoLnBhcmxleS5ub3RpZnkudjEuR2V0Tm90aWZpY2F0aW9uUmVxdWVzdBopLnBhcmxleS5ub3RpZnkudjEuR2V0Tm90aWZpY2F0aW9uUmVzcG9uc2USeAoVTGlzdFVzZXJOb3RpZmljYXRpb25zEi4ucGFybGV5Lm5vdGlmeS52MS5MaXN0VXNlck5vdGlmaWNhdGlvbnNSZXF1ZXN0Gi8ucGFybGV5Lm5vdGlmeS52MS5MaXN0VXNlck5vdGlmaWNhdGlvbnNSZXNwb25zZRJmCg9MaXN0RGVhZExldHRlcnMSKC5wYXJsZXkubm90aWZ5LnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaKS5wYXJsZXkubm90aWZ5LnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEmkKEFJldHJ5RGVhZExldHRlcnMSKS5wYXJsZXkubm90aWZ5LnYxLlJldHJ5RGVhZExldHRlcnNSZXF1ZXN0GioucGFybGV5Lm5vdGlmeS52MS5SZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USVwoKVHJhY2tFdmVudBIjLnBhcmxleS5ub3RpZnkudjEuVHJhY2tFdmVudFJlcXVlc3QaJC5wYXJsZXkubm90aWZ5LnYxLlRyYWNrRXZlbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message parley.notify.v1.SendRequest
@@ -136,6 +136,105 @@ export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
   messageDesc(file_parley_notify_v1_notify, 1);
 
 /**
+ * @generated from message parley.notify.v1.SendBatchRequest
+ */
+export type SendBatchRequest = Message<"parley.notify.v1.SendBatchRequest"> & {
+  /**
+   * 1 to 500 sends, each as Send takes it.
+   *
+   * @generated from field: repeated parley.notify.v1.SendRequest requests = 1;
+   */
+  requests: SendRequest[];
+};
+
+/**
+ * Describes the message parley.notify.v1.SendBatchRequest.
+ * Use `create(SendBatchRequestSchema)` to create a new message.
+ */
+export const SendBatchRequestSchema: GenMessage<SendBatchRequest> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 2);
+
+/**
+ * @generated from message parley.notify.v1.SendBatchResponse
+ */
+export type SendBatchResponse = Message<"parley.notify.v1.SendBatchResponse"> & {
+  /**
+   * One per request, in the requests' order.
+   *
+   * @generated from field: repeated parley.notify.v1.SendOutcome outcomes = 1;
+   */
+  outcomes: SendOutcome[];
+};
+
+/**
+ * Describes the message parley.notify.v1.SendBatchResponse.
+ * Use `create(SendBatchResponseSchema)` to create a new message.
+ */
+export const SendBatchResponseSchema: GenMessage<SendBatchResponse> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 3);
+
+/**
+ * What Send would have answered for one request of a batch.
+ *
+ * @generated from message parley.notify.v1.SendOutcome
+ */
+export type SendOutcome = Message<"parley.notify.v1.SendOutcome"> & {
+  /**
+   * @generated from oneof parley.notify.v1.SendOutcome.outcome
+   */
+  outcome: {
+    /**
+     * Accepted (or a repeat of an accepted event id).
+     *
+     * @generated from field: parley.notify.v1.SendResponse sent = 1;
+     */
+    value: SendResponse;
+    case: "sent";
+  } | {
+    /**
+     * Refused or failed, with the status Send would have returned.
+     *
+     * @generated from field: parley.notify.v1.SendError error = 2;
+     */
+    value: SendError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message parley.notify.v1.SendOutcome.
+ * Use `create(SendOutcomeSchema)` to create a new message.
+ */
+export const SendOutcomeSchema: GenMessage<SendOutcome> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 4);
+
+/**
+ * @generated from message parley.notify.v1.SendError
+ */
+export type SendError = Message<"parley.notify.v1.SendError"> & {
+  /**
+   * The gRPC status code number.
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * What went wrong.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message parley.notify.v1.SendError.
+ * Use `create(SendErrorSchema)` to create a new message.
+ */
+export const SendErrorSchema: GenMessage<SendError> = /*@__PURE__*/
+  messageDesc(file_parley_notify_v1_notify, 5);
+
+/**
  * @generated from message parley.notify.v1.GetNotificationRequest
  */
 export type GetNotificationRequest = Message<"parley.notify.v1.GetNotificationRequest"> & {
@@ -152,7 +251,7 @@ export type GetNotificationRequest = Message<"parley.notify.v1.GetNotificationRe
  * Use `create(GetNotificationRequestSchema)` to create a new message.
  */
 export const GetNotificationRequestSchema: GenMessage<GetNotificationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 2);
+  messageDesc(file_parley_notify_v1_notify, 6);
 
 /**
  * One attempt target of a notification.
@@ -222,7 +321,7 @@ export type Delivery = Message<"parley.notify.v1.Delivery"> & {
  * Use `create(DeliverySchema)` to create a new message.
  */
 export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 3);
+  messageDesc(file_parley_notify_v1_notify, 7);
 
 /**
  * A stored notification with its deliveries.
@@ -285,7 +384,7 @@ export type Notification = Message<"parley.notify.v1.Notification"> & {
  * Use `create(NotificationSchema)` to create a new message.
  */
 export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 4);
+  messageDesc(file_parley_notify_v1_notify, 8);
 
 /**
  * @generated from message parley.notify.v1.GetNotificationResponse
@@ -304,7 +403,7 @@ export type GetNotificationResponse = Message<"parley.notify.v1.GetNotificationR
  * Use `create(GetNotificationResponseSchema)` to create a new message.
  */
 export const GetNotificationResponseSchema: GenMessage<GetNotificationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 5);
+  messageDesc(file_parley_notify_v1_notify, 9);
 
 /**
  * @generated from message parley.notify.v1.ListUserNotificationsRequest
@@ -330,7 +429,7 @@ export type ListUserNotificationsRequest = Message<"parley.notify.v1.ListUserNot
  * Use `create(ListUserNotificationsRequestSchema)` to create a new message.
  */
 export const ListUserNotificationsRequestSchema: GenMessage<ListUserNotificationsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 6);
+  messageDesc(file_parley_notify_v1_notify, 10);
 
 /**
  * @generated from message parley.notify.v1.ListUserNotificationsResponse
@@ -349,7 +448,7 @@ export type ListUserNotificationsResponse = Message<"parley.notify.v1.ListUserNo
  * Use `create(ListUserNotificationsResponseSchema)` to create a new message.
  */
 export const ListUserNotificationsResponseSchema: GenMessage<ListUserNotificationsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 7);
+  messageDesc(file_parley_notify_v1_notify, 11);
 
 /**
  * @generated from message parley.notify.v1.ListDeadLettersRequest
@@ -368,7 +467,7 @@ export type ListDeadLettersRequest = Message<"parley.notify.v1.ListDeadLettersRe
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 8);
+  messageDesc(file_parley_notify_v1_notify, 12);
 
 /**
  * @generated from message parley.notify.v1.ListDeadLettersResponse
@@ -387,7 +486,7 @@ export type ListDeadLettersResponse = Message<"parley.notify.v1.ListDeadLettersR
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 9);
+  messageDesc(file_parley_notify_v1_notify, 13);
 
 /**
  * @generated from message parley.notify.v1.RetryDeadLettersRequest
@@ -406,7 +505,7 @@ export type RetryDeadLettersRequest = Message<"parley.notify.v1.RetryDeadLetters
  * Use `create(RetryDeadLettersRequestSchema)` to create a new message.
  */
 export const RetryDeadLettersRequestSchema: GenMessage<RetryDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 10);
+  messageDesc(file_parley_notify_v1_notify, 14);
 
 /**
  * @generated from message parley.notify.v1.RetryDeadLettersResponse
@@ -425,7 +524,7 @@ export type RetryDeadLettersResponse = Message<"parley.notify.v1.RetryDeadLetter
  * Use `create(RetryDeadLettersResponseSchema)` to create a new message.
  */
 export const RetryDeadLettersResponseSchema: GenMessage<RetryDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 11);
+  messageDesc(file_parley_notify_v1_notify, 15);
 
 /**
  * @generated from message parley.notify.v1.TrackEventRequest
@@ -458,7 +557,7 @@ export type TrackEventRequest = Message<"parley.notify.v1.TrackEventRequest"> & 
  * Use `create(TrackEventRequestSchema)` to create a new message.
  */
 export const TrackEventRequestSchema: GenMessage<TrackEventRequest> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 12);
+  messageDesc(file_parley_notify_v1_notify, 16);
 
 /**
  * @generated from message parley.notify.v1.TrackEventResponse
@@ -471,7 +570,7 @@ export type TrackEventResponse = Message<"parley.notify.v1.TrackEventResponse"> 
  * Use `create(TrackEventResponseSchema)` to create a new message.
  */
 export const TrackEventResponseSchema: GenMessage<TrackEventResponse> = /*@__PURE__*/
-  messageDesc(file_parley_notify_v1_notify, 13);
+  messageDesc(file_parley_notify_v1_notify, 17);
 
 /**
  * A delivery channel.
@@ -661,6 +760,19 @@ export const NotifyService: GenService<{
     methodKind: "unary";
     input: typeof SendRequestSchema;
     output: typeof SendResponseSchema;
+  },
+  /**
+   * Several Sends in one call, each answered on its own, in order, as Send
+   * would answer it (an error for one does not fail the others): a burst of
+   * pushes costs one call. INVALID_ARGUMENT for an empty batch or one of
+   * more than 500.
+   *
+   * @generated from rpc parley.notify.v1.NotifyService.SendBatch
+   */
+  sendBatch: {
+    methodKind: "unary";
+    input: typeof SendBatchRequestSchema;
+    output: typeof SendBatchResponseSchema;
   },
   /**
    * A notification and the outcome of each delivery. NOT_FOUND when unknown.
