@@ -15,6 +15,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DatabaseUpkeep } from "./database-upkeep.js";
 import { scenarios, type Figures, type Sizes } from "./scenarios/index.js";
 import { spread, type Spread } from "./stats.js";
 import { profileInto, traceGcInto, startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
@@ -88,6 +89,8 @@ interface Result {
   scenarios: Record<string, { headline: string; parley: Record<string, Spread>; relay?: Record<string, Spread> }>;
   /** Scenarios chosen but not run in this mode, with the reason. */
   skipped?: Record<string, string>;
+  /** What the bench did for the database between runs, when the server would not do it itself. */
+  databaseUpkeep?: string;
 }
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -111,6 +114,11 @@ const parley: Target = flags.distributed
   ? await startDistributed(databaseUrl!, { internalTls: !flags["internal-plaintext"] })
   : await startEmbedded(databaseUrl);
 const relay = await startRelay();
+const upkeep = databaseUrl ? await DatabaseUpkeep.open(databaseUrl) : undefined;
+if (upkeep && !upkeep.autovacuum) {
+  result.databaseUpkeep = "autovacuum is off on this server: the bench runs VACUUM ANALYZE before each run";
+  process.stdout.write(`${result.databaseUpkeep}\n`);
+}
 let failed = false;
 try {
   for (const scenario of chosen) {
@@ -125,6 +133,7 @@ try {
     const relayRuns: Figures[] = [];
     for (let run = 1; run <= runs; run++) {
       if (scenario.relay) relayRuns.push(await scenario.relay(relay, run));
+      await upkeep?.beforeRun();
       parleyRuns.push(await scenario.parley(parley, run));
       process.stdout.write(`${scenario.name}: run ${run} of ${runs} done\n`);
     }
@@ -140,6 +149,7 @@ try {
 } finally {
   await relay.stop();
   await parley.stop();
+  await upkeep?.close();
 }
 
 printTable(result);
