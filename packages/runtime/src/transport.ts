@@ -6,11 +6,15 @@ import type { ClientTls } from "./tls.js";
  * A client transport to another Parley service over gRPC: HTTP/2 over TLS
  * (verified against `tls`'s CA bundle) when `tls` is given and the URL is
  * https, else cleartext h2c. Sessions are kept alive and reused across calls.
+ * No compression either way: Connect's clients accept gzip by default, so
+ * servers deflated every message over 1 KiB (a chat stream's replies,
+ * idgen's blocks) on a network where bytes are cheap and CPU is not.
  */
 export function grpcTransport(baseUrl: string, interceptors: Interceptor[] = [], tls?: ClientTls): Transport {
   return createGrpcTransport({
     baseUrl,
     interceptors,
+    acceptCompression: [],
     pingIntervalMs: 15_000,
     pingIdleConnection: true,
     idleConnectionTimeoutMs: 60_000,
