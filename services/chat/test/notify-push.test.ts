@@ -11,11 +11,15 @@ const silent = createLogger("test", "silent");
 /** A user notify does not know: its send is refused NOT_FOUND, which no retry fixes. */
 const UNKNOWN_USER = 13n;
 
+/** Breaks the field rules every request to notify shares. */
+const hasNul = (request: SendRequest) => Object.values(request.params).some((v) => v.includes("\u0000"));
+
 /** A notify stand-in over real HTTP/2 that counts its calls; `batch` false is a notify older than SendBatch. */
 async function standInNotify(batch: boolean) {
   const seen: SendRequest[] = [];
   const calls = { send: 0, sendBatch: 0 };
   const answer = (request: SendRequest) => {
+    if (hasNul(request)) throw new ConnectError("params must not contain U+0000", Code.InvalidArgument);
     seen.push(request);
     if (request.userId === UNKNOWN_USER) throw new ConnectError(`user ${request.userId} does not exist`, Code.NotFound);
     return { notificationId: BigInt(seen.length), queued: 1 };
@@ -30,6 +34,9 @@ async function standInNotify(batch: boolean) {
         ? {
             async sendBatch({ requests }) {
               calls.sendBatch++;
+              // As notify's shared field rules refuse a batch holding one bad request.
+              const bad = requests.findIndex(hasNul);
+              if (bad >= 0) throw new ConnectError(`requests[${bad}].params must not contain U+0000`, Code.InvalidArgument);
               return {
                 outcomes: requests.map((request) => {
                   try {
@@ -58,12 +65,12 @@ const message = (messageId: bigint): StoredMessage => ({
   createdAt: new Date(0),
 });
 
-function notifier(server: RunningServer) {
+function notifier(server: RunningServer, displayName = async (userId: bigint): Promise<string | undefined> => `user ${userId}`) {
   const results: HandoffResult[] = [];
   const push = new NotifyPushNotifier({
     transport: grpcTransport(server.url),
     store: { getConversation: async () => undefined, totalUnread: async () => 2 },
-    names: { displayName: async (userId) => `user ${userId}` },
+    names: { displayName },
     logger: silent,
     onResult: (result) => results.push(result),
     retry: { attempts: 2, initialMs: 10, maxMs: 20 },
@@ -93,6 +100,22 @@ describe("push hand-off to notify (NotifyPushNotifier, over real HTTP/2)", () =>
     assert.ok(notify.calls.sendBatch <= 8, `${notify.calls.sendBatch} calls for ${recipients.length} pushes`);
     assert.deepEqual(new Set(notify.seen.map((r) => r.userId)), new Set(recipients));
     assert.ok(notify.seen.every((r) => r.eventId.startsWith("message:") && r.eventId.endsWith(`:${r.userId}`)));
+  });
+
+  it("sends a batch that notify refused as a whole one Send per push, so the bad request alone fails", async () => {
+    const notify = await standInNotify(true);
+    servers.push(notify.server);
+    // Parley's display names cannot hold NUL; this directory's can, to make one request break notify's field rules.
+    const { push, results } = notifier(notify.server, async (userId) => (userId === 8n ? "bad\u0000name" : `user ${userId}`));
+    for (let i = 0; i < 10; i++) push.newMessage({ recipientId: 400n + BigInt(i), message: { ...message(9_200n + BigInt(i)), senderId: i === 4 ? 8n : 7n } });
+    await until(() => results.length === 10, "every hand-off to end");
+    await push.close();
+    assert.equal(results.filter((r) => r === "sent").length, 9);
+    assert.deepEqual(
+      results.filter((r) => r !== "sent"),
+      ["failed"],
+    );
+    assert.ok(notify.calls.sendBatch >= 1 && notify.calls.send >= 10, `${notify.calls.sendBatch} batches, ${notify.calls.send} sends`);
   });
 
   it("asks a notify older than SendBatch with one Send per push", async () => {

@@ -130,6 +130,14 @@ for (const kind of ["sqlite", "postgres"] as const) {
         await rejects(h.api.sendBatch({ requests: many }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
       });
 
+      it("refuses a SendBatch as a whole, naming the request and field, when one request breaks the shared field rules", async () => {
+        const requests = [
+          { eventId: "fine", userId: 1n, ...message("42") },
+          { eventId: "nul\u0000here", userId: 1n, ...message("42") },
+        ];
+        await rejects(h.api.sendBatch({ requests }), Code.InvalidArgument, /requests\[1\]\.event_id/);
+      });
+
       it("refuses an event id reused for different content with ALREADY_EXISTS", async () => {
         const u = await h.user(nextName());
         await h.api.send({ eventId: `reuse-${u.id}`, userId: u.id, ...message("42") });

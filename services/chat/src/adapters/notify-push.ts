@@ -125,8 +125,11 @@ export class NotifyPushNotifier implements PushNotifier {
   }
 
   /**
-   * One call for the requests of a turn, an answer per request. A notify
-   * older than SendBatch (a rolling upgrade) is asked with one Send each.
+   * One call for the requests of a turn, an answer per request. A batch
+   * refused as a whole with INVALID_ARGUMENT (one request broke the rules
+   * every request shares) or UNIMPLEMENTED (a notify older than SendBatch,
+   * during a rolling upgrade) is sent again one Send per request, so one bad
+   * request never fails the others.
    */
   private async sendMany(requests: SendRequest[]): Promise<(SendResponse | ConnectError)[]> {
     const options = { signal: this.closing.signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 };
@@ -137,7 +140,8 @@ export class NotifyPushNotifier implements PushNotifier {
         outcome.case === "sent" ? outcome.value : new ConnectError(outcome.value?.message ?? "notify gave no answer", outcome.value?.code ?? Code.Internal),
       );
     } catch (err) {
-      if (failureCode(err) !== Code.Unimplemented) throw err;
+      const code = failureCode(err);
+      if (code !== Code.Unimplemented && code !== Code.InvalidArgument) throw err;
       return Promise.all(requests.map((request) => this.client.send(request, options).catch((e: unknown) => ConnectError.from(e))));
     }
   }

@@ -764,8 +764,10 @@ export const NotifyService: GenService<{
   /**
    * Several Sends in one call, each answered on its own, in order, as Send
    * would answer it (an error for one does not fail the others): a burst of
-   * pushes costs one call. INVALID_ARGUMENT for an empty batch or one of
-   * more than 500.
+   * pushes costs one call. INVALID_ARGUMENT for an empty batch, one of more
+   * than 500, or one holding a request that breaks the rules every request
+   * shares (an id above 2^63 - 1, NUL in text; the field is named, as
+   * "requests[3].event_id").
    *
    * @generated from rpc parley.notify.v1.NotifyService.SendBatch
    */
