@@ -90,6 +90,29 @@ describe("replicas: two instances of every service behind two gateways, found th
     return d;
   }
 
+  /** A user who never connects, with an FCM token: messages to them are pushed. */
+  async function awayUser(username: string): Promise<bigint> {
+    await callApi(procs.g2!.url, "SignUp", { username, password: "correct horse battery" });
+    const login = await callApi(procs.g2!.url, "LogIn", { username, password: "correct horse battery", deviceName: "phone" });
+    const token = await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: `fcm-${username}` }, login.body.session.accessToken);
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    return BigInt(login.body.profile.userId);
+  }
+
+  /** The push of `messageId` to `userId` as `notify` lists it, once it is there (and, with `sent`, once every delivery is sent). */
+  function pushAt(notify: ServiceProcess, userId: bigint, messageId: bigint, what: string, sent = false) {
+    const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(notify.url).host, "notify"));
+    const eventId = `message:${messageId}:${userId}`;
+    return until(
+      async () => {
+        const found = (await ops.listUserNotifications({ userId })).notifications.find((n) => n.eventId === eventId);
+        return (!sent || found?.deliveries.every((d) => d.state === DeliveryState.SENT)) && found;
+      },
+      what,
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+  }
+
   /** The live chat instance a user's commands go to, chosen as the gateways choose it. */
   const chatOf = (userId: bigint) => {
     const live = Object.keys(procs)
@@ -236,12 +259,7 @@ describe("replicas: two instances of every service behind two gateways, found th
 
   it("still hands off the push of a message whose chat instance died with the push queued (the outbox)", async () => {
     const alice = await device("push_alice", procs.g1!);
-    // Bob never connects: his message is pushed, through his FCM token.
-    await callApi(procs.g2!.url, "SignUp", { username: "push_bob", password: "correct horse battery" });
-    const bob = await callApi(procs.g2!.url, "LogIn", { username: "push_bob", password: "correct horse battery", deviceName: "phone" });
-    const bobId = BigInt(bob.body.profile.userId);
-    const token = await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-push-bob" }, bob.body.session.accessToken);
-    assert.equal(token.status, 200, JSON.stringify(token.body));
+    const bobId = await awayUser("push_bob");
     const { conversationId } = await alice.client.openDirect(bobId);
     // Notify down: her instance queues the push, its first two attempts fail (by then an entry
     // handed on at queueing would have left the outbox), and the instance dies while waiting to
@@ -253,15 +271,7 @@ describe("replicas: two instances of every service behind two gateways, found th
     await until(() => hers.output().split("\n").some(failedAttempt(2)), "her instance's second hand-off attempt to fail");
     await hers.stop("SIGKILL");
     await startNotify();
-    const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(procs.notify!.url).host, "notify"));
-    const listed = await until(
-      async () => {
-        const found = await ops.listUserNotifications({ userId: bobId });
-        return found.notifications.find((n) => n.eventId === `message:${ack.messageId}:${bobId}`);
-      },
-      "the push for bob's message at notify, handed off by the surviving chat instance",
-      { timeoutMs: 15_000, intervalMs: 100 },
-    );
+    const listed = await pushAt(procs.notify!, bobId, ack.messageId, "the push for bob's message at notify, handed off by the surviving chat instance");
     assert.equal(listed.kind, Kind.NEW_MESSAGE);
     await startChat("chat4"); // two instances again for the next test
   });
@@ -296,24 +306,12 @@ describe("replicas: two instances of every service behind two gateways, found th
     const first = procs.notify!;
     const second = await mesh.start("notify", "notify2");
     const alice = await device("notify_alice", procs.g1!);
-    await callApi(procs.g2!.url, "SignUp", { username: "notify_bob", password: "correct horse battery" });
-    const bob = await callApi(procs.g2!.url, "LogIn", { username: "notify_bob", password: "correct horse battery", deviceName: "phone" });
-    const bobId = BigInt(bob.body.profile.userId);
-    await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-notify-bob" }, bob.body.session.accessToken);
+    const bobId = await awayUser("notify_bob");
     const { conversationId } = await alice.client.openDirect(bobId);
     // Dead but still registered until its lease runs out: hand-offs that reach it fail and are retried on the other.
     await first.stop("SIGKILL");
     const ack = await alice.client.send(conversationId, "anyone there?");
-    const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(second.url).host, "notify"));
-    const eventId = `message:${ack.messageId}:${bobId}`;
-    const sent = await until(
-      async () => {
-        const found = (await ops.listUserNotifications({ userId: bobId })).notifications.find((n) => n.eventId === eventId);
-        return found?.deliveries.every((d) => d.state === DeliveryState.SENT) && found;
-      },
-      "the push sent by the surviving notify instance",
-      { timeoutMs: 15_000, intervalMs: 100 },
-    );
+    const sent = await pushAt(second, bobId, ack.messageId, "the push sent by the surviving notify instance", true);
     assert.deepEqual(
       sent.deliveries.map((d) => d.state),
       [DeliveryState.SENT],
@@ -344,24 +342,12 @@ describe("replicas: two instances of every service behind two gateways, found th
     const stopped = procs.notify2!;
     const other = await mesh.start("notify", "notify3");
     const alice = await device("nstop_alice", procs.g2!);
-    await callApi(procs.g2!.url, "SignUp", { username: "nstop_bob", password: "correct horse battery" });
-    const bob = await callApi(procs.g2!.url, "LogIn", { username: "nstop_bob", password: "correct horse battery", deviceName: "phone" });
-    const bobId = BigInt(bob.body.profile.userId);
-    await callApi(procs.g2!.url, "SetPushToken", { platform: "PUSH_PLATFORM_FCM", token: "fcm-nstop-bob" }, bob.body.session.accessToken);
+    const bobId = await awayUser("nstop_bob");
     const { conversationId } = await alice.client.openDirect(bobId);
     stopped.child.kill("SIGSTOP");
     try {
       const ack = await alice.client.send(conversationId, "still there?");
-      const ops = createClient(NotifyService, mesh.credentials.plane("operator:test").transport(new URL(other.url).host, "notify"));
-      const eventId = `message:${ack.messageId}:${bobId}`;
-      const sent = await until(
-        async () => {
-          const found = (await ops.listUserNotifications({ userId: bobId })).notifications.find((n) => n.eventId === eventId);
-          return found?.deliveries.every((d) => d.state === DeliveryState.SENT) && found;
-        },
-        "the push sent by a notify instance that answers",
-        { timeoutMs: 15_000, intervalMs: 100 },
-      );
+      const sent = await pushAt(other, bobId, ack.messageId, "the push sent by a notify instance that answers", true);
       assert.deepEqual(
         sent.deliveries.map((d) => d.state),
         [DeliveryState.SENT],
