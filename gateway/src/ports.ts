@@ -9,5 +9,6 @@ export interface PresencePort {
 
 /** What a device's connection needs from chat: one command, answered by its reply (the chat links in the mesh). */
 export interface ChatCommands {
-  call(userId: bigint, deviceId: bigint, op: Command["op"]): Promise<Reply["result"]>;
+  /** `traceparent`: the request's span, when tracing is on; chat's work joins its trace. */
+  call(userId: bigint, deviceId: bigint, op: Command["op"], traceparent?: string): Promise<Reply["result"]>;
 }

@@ -125,6 +125,7 @@ export async function startGateway(
     host: config.host,
     port: config.port,
     backlog: config.listenBacklog,
+    accessLog: true,
     routes: (router) => {
       gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs)(router);
       discovery.publicRoutes(router);

@@ -26,10 +26,12 @@ export class TlsMesh {
   private constructor(
     readonly database: ThrowawayDatabase,
     private readonly dataDir: string,
+    /** Laid over every process's environment (tracing, say). */
+    private readonly extraEnv: Record<string, string>,
   ) {}
 
-  static async start(): Promise<TlsMesh> {
-    const mesh = new TlsMesh(await createThrowawayDatabase("parley_e2e"), await mkdtemp(join(tmpdir(), "parley-distributed-")));
+  static async start(extraEnv: Record<string, string> = {}): Promise<TlsMesh> {
+    const mesh = new TlsMesh(await createThrowawayDatabase("parley_e2e"), await mkdtemp(join(tmpdir(), "parley-distributed-")), extraEnv);
     [mesh.account, mesh.idgen] = await Promise.all([
       startProcess("services/account/src/main.ts", mesh.accountEnv("0"), "account service listening"),
       startProcess("services/idgen/src/main.ts", { ...mesh.as("idgen"), IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
@@ -47,7 +49,7 @@ export class TlsMesh {
 
   /** A process's key, trust file and certificate. */
   as(principal: string): Record<string, string> {
-    return this.credentials.env(principal);
+    return { ...this.credentials.env(principal), ...this.extraEnv };
   }
 
   // Sign-ups per address lifted: every user here signs up from 127.0.0.1 (test/brute-force.e2e.test.ts tests the limit).

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { ChatService, CommandSchema, StreamRequestSchema, type Command, type Reply, type StreamRequest } from "@parley/contracts/parley/chat/v1/chat";
-import { AsyncQueue, TickBatcher, type Logger } from "@parley/runtime";
+import { AsyncQueue, PacedBatcher, type Logger, type PacedBatch } from "@parley/runtime";
 
 type Op = Command["op"];
 
@@ -10,6 +10,15 @@ interface Pending {
   reject: (err: ConnectError) => void;
   timer: NodeJS.Timeout;
   sentAt: number;
+  batch: PacedBatch;
+  stream: Stream;
+}
+
+interface Stream {
+  requests: AsyncQueue<StreamRequest>;
+  batcher: PacedBatcher<Command>;
+  abort: AbortController;
+  answered: boolean;
 }
 
 /**
@@ -20,6 +29,19 @@ interface Pending {
  * answering other commands meanwhile, so it is not taken for silent.
  */
 export const SILENT_AFTER_MS = 1_200;
+
+/**
+ * How commands leave for chat: in batches, at most `maxUnansweredBatches`
+ * of them out without all their replies; commands arriving meanwhile wait
+ * (at most `holdMs`) and leave together (PacedBatcher).
+ */
+export interface CommandPacing {
+  maxUnansweredBatches: number;
+  holdMs: number;
+}
+
+/** Every turn's commands leave at the end of the turn. */
+export const UNPACED: CommandPacing = { maxUnansweredBatches: Number.POSITIVE_INFINITY, holdMs: 0 };
 
 /**
  * The gateway's one long-lived, multiplexed stream to chat. Commands from all
@@ -34,7 +56,7 @@ export class ChatLink {
   private readonly client;
   private readonly pending = new Map<bigint, Pending>();
   private nextId = 1n;
-  private stream: { requests: AsyncQueue<StreamRequest>; batcher: TickBatcher<Command>; abort: AbortController; answered: boolean } | undefined;
+  private stream: Stream | undefined;
   private closed = false;
   private lastHeard = 0;
   private readonly watchdog: NodeJS.Timeout;
@@ -44,6 +66,7 @@ export class ChatLink {
     private readonly hello: { gatewayId: string; deliverAddress: string },
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly pacing: CommandPacing = UNPACED,
   ) {
     this.client = createClient(ChatService, transport);
     // Checked often, so a silence is acted on soon after it reaches the bound (a tick is cheap).
@@ -51,17 +74,21 @@ export class ChatLink {
     this.watchdog.unref();
   }
 
-  call(userId: bigint, deviceId: bigint, op: Op): Promise<Reply["result"]> {
+  call(userId: bigint, deviceId: bigint, op: Op, traceparent = ""): Promise<Reply["result"]> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Unavailable));
     const correlationId = this.nextId++;
     return new Promise((resolve, reject) => {
+      const stream = this.open();
       const timer = setTimeout(() => {
+        const waiter = this.pending.get(correlationId);
+        if (waiter === undefined) return;
         this.pending.delete(correlationId);
+        waiter.stream.batcher.answered(waiter.batch);
         // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
         reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
       }, this.timeoutMs);
-      this.pending.set(correlationId, { resolve, reject, timer, sentAt: performance.now() });
-      this.open().batcher.add(create(CommandSchema, { correlationId, userId, deviceId, op }));
+      const batch = stream.batcher.add(create(CommandSchema, { correlationId, userId, deviceId, op, traceparent }));
+      this.pending.set(correlationId, { resolve, reject, timer, sentAt: performance.now(), batch, stream });
     });
   }
 
@@ -79,6 +106,7 @@ export class ChatLink {
     this.closed = true;
     clearInterval(this.watchdog);
     this.fail(new ConnectError("the gateway is shutting down", Code.Unavailable));
+    this.stream?.batcher.reset();
     this.stream?.requests.close();
     this.stream?.abort.abort();
     this.stream = undefined;
@@ -87,16 +115,20 @@ export class ChatLink {
   private open() {
     if (this.stream) return this.stream;
     const requests = new AsyncQueue<StreamRequest>();
-    const batcher = new TickBatcher<Command>((commands) => requests.push(create(StreamRequestSchema, { commands })));
+    const batcher = new PacedBatcher<Command>(
+      (commands) => requests.push(create(StreamRequestSchema, { commands })),
+      this.pacing.maxUnansweredBatches,
+      this.pacing.holdMs,
+    );
     const abort = new AbortController();
-    const stream = { requests, batcher, abort, answered: false };
+    const stream: Stream = { requests, batcher, abort, answered: false };
     this.stream = stream;
     requests.push(create(StreamRequestSchema, { hello: this.hello }));
     void this.read(stream);
     return stream;
   }
 
-  private async read(stream: NonNullable<ChatLink["stream"]>): Promise<void> {
+  private async read(stream: Stream): Promise<void> {
     try {
       for await (const response of this.client.stream(stream.requests, { signal: stream.abort.signal })) {
         this.lastHeard = performance.now();
@@ -106,6 +138,7 @@ export class ChatLink {
           if (!waiter) continue;
           this.pending.delete(reply.correlationId);
           clearTimeout(waiter.timer);
+          waiter.stream.batcher.answered(waiter.batch);
           waiter.resolve(reply.result);
         }
       }
@@ -129,6 +162,7 @@ export class ChatLink {
   }
 
   private drop(reason: string): void {
+    this.stream?.batcher.reset();
     this.stream = undefined;
     this.fail(new ConnectError(reason, Code.Unavailable));
     // Reopen so chat knows this gateway again as soon as it is back.

@@ -40,12 +40,12 @@ export class ChatLinks implements ChatCommands {
     this.timer.unref();
   }
 
-  call(userId: bigint, deviceId: bigint, op: Command["op"]): Promise<Reply["result"]> {
+  call(userId: bigint, deviceId: bigint, op: Command["op"], traceparent = ""): Promise<Reply["result"]> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Unavailable));
     if (performance.now() - this.refreshedAt > REFRESH_MS) this.refresh();
     const link = this.choose(userId);
     if (link === undefined) return Promise.reject(new ConnectError("no chat instance is available; retry", Code.Unavailable));
-    return link.call(userId, deviceId, op);
+    return link.call(userId, deviceId, op, traceparent);
   }
 
   close(): void {

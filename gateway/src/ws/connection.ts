@@ -6,7 +6,7 @@ import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence
 import type { ChatCommands, PresencePort } from "../ports.js";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
-import type { Logger } from "@parley/runtime";
+import { endSpan, SpanKind, startSpan, traceparentOf, withSpan, type Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
 import type { DeviceSocket } from "../domain/device-registry.js";
 import { route, type ChatRequest, type QueuedFrame, type RequestTargets } from "./request-routes.js";
@@ -140,12 +140,16 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
 
   /** A request routed to chat: the Command op of the same name, then chat's reply. */
   async answerFromChat(id: bigint, request: ChatRequest): Promise<void> {
+    // With tracing on, a request is a trace from here to its reply's write (and, for a send, its deliveries).
+    const span = startSpan(`gateway ${request.case}`, SpanKind.SERVER);
     try {
-      this.write(replyFrame(id, await this.chatLink.call(this.userId, this.deviceId, request)));
+      this.write(replyFrame(id, await this.chatLink.call(this.userId, this.deviceId, request, span && traceparentOf(span))));
+      endSpan(span);
     } catch (err) {
       const e = ConnectError.from(err);
-      if (e.code === Code.Internal) this.logger.error({ err }, "chat command failed");
+      if (e.code === Code.Internal) withSpan(span, () => this.logger.error({ err, request_id: `${this.sessionId}/${id}` }, "chat command failed"));
       this.write(errorFrame(id, e.code, e.rawMessage));
+      endSpan(span, e);
     }
   }
 }

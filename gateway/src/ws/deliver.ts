@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { DeliverResponseSchema, DeliveryResultSchema, type DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
+import { contextOf, endSpan, SpanKind, startSpan } from "@parley/runtime";
 import type { DeviceRegistry } from "../domain/device-registry.js";
 
 /** DeliverService: writes each delivery's frame to the matching devices this gateway holds. */
@@ -9,6 +10,8 @@ export function deliverService(registry: DeviceRegistry): Partial<ServiceImpl<ty
     async *deliver(requests) {
       for await (const request of requests) {
         const results = request.deliveries.map((delivery) => {
+          const parent = contextOf(delivery.traceparent);
+          const span = parent && startSpan("gateway deliver", SpanKind.SERVER, parent);
           const wanted = delivery.deviceIds.length > 0 ? new Set(delivery.deviceIds) : undefined;
           const delivered: bigint[] = [];
           for (const socket of registry.devicesOf(delivery.userId)) {
@@ -16,6 +19,8 @@ export function deliverService(registry: DeviceRegistry): Partial<ServiceImpl<ty
             if (wanted && !wanted.has(socket.deviceId)) continue;
             if (delivery.frame && socket.write(delivery.frame)) delivered.push(socket.deviceId);
           }
+          span?.setAttribute("parley.devices_written", delivered.length);
+          endSpan(span);
           return create(DeliveryResultSchema, { deliveryId: delivery.deliveryId, deliveredDeviceIds: delivered });
         });
         yield create(DeliverResponseSchema, { results });

@@ -19,3 +19,25 @@ export { ClientTls, isLoopbackHost, ServerTls } from "./tls.js";
 export { WatchedFile } from "./watched-file.js";
 export { secretFromFile } from "./secret-file.js";
 export { databaseEnv, databaseSettings, type DatabaseSettings } from "./database.js";
+export { PacedBatcher, type PacedBatch } from "./paced-batcher.js";
+export {
+  activeContext,
+  contextOf,
+  endSpan,
+  SpanKind,
+  startSpan,
+  startTracing,
+  traceparentOf,
+  tracingEnv,
+  tracingOn,
+  tracingSettings,
+  withRequestId,
+  requestIdFrom,
+  tracingClientInterceptor,
+  tracingServerInterceptor,
+  withContext,
+  withSpan,
+  type Context,
+  type Span,
+  type TracingSettings,
+} from "./tracing.js";

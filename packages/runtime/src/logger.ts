@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { enableRequestContext, logContext } from "./tracing.js";
 
 export type { Logger };
 
@@ -12,11 +13,17 @@ export type { Logger };
  * dropped a write still in flight or let it land after later lines. Parley
  * logs little (starts, stops, warnings, failed calls), so the blocking writes
  * cost little.
+ *
+ * A line logged while a request is served carries its `request_id`, and
+ * with tracing on its `trace_id` and `span_id` (./tracing.ts).
  */
 export function createLogger(service: string, level: string = "info"): Logger {
+  enableRequestContext();
   return pino(
     {
       level,
+      // The request and trace a line is about, from the context it is logged in.
+      mixin: logContext,
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {

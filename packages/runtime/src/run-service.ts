@@ -1,5 +1,7 @@
+import { loadEnv } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { exitOnSignal, failStartup } from "./shutdown.js";
+import { startTracing, tracingEnv, tracingSettings, type TracingSettings } from "./tracing.js";
 
 /**
  * Time allowed beyond a process's own shutdown budget before it is made to
@@ -34,18 +36,26 @@ export interface ServiceDefinition<C> {
  * value stops the start with plain words on stderr, before any logger), make
  * the logger, start, handle SIGTERM and SIGINT (stop in the process's order
  * within its budget plus SHUTDOWN_MARGIN_MS), then log the ready line. A
- * failure while starting is logged and exits 1.
+ * failure while starting is logged and exits 1. Tracing (OTEL_* variables,
+ * ./tracing.ts) starts with the logger and exports its last spans at the stop.
  */
 export async function runService<C>(definition: ServiceDefinition<C>): Promise<void> {
   let config: C;
+  let tracing: TracingSettings;
   try {
     config = definition.loadConfig();
+    tracing = tracingSettings(loadEnv(tracingEnv));
   } catch (err) {
     failStartup(undefined, err);
   }
   const logger = createLogger(definition.name, definition.logLevel(config));
+  const tracer = startTracing(definition.name, tracing);
   const started = await definition.start(config, logger).catch((err: unknown) => failStartup(logger, err));
+  const stop = async () => {
+    await started.stop();
+    await tracer.shutdown().catch((err: unknown) => logger.warn({ err }, "could not export the last spans"));
+  };
   // Signals are handled before the ready line is written: whoever waits for it may send SIGTERM at once.
-  exitOnSignal(logger, started.stop, definition.shutdownBudgetMs(config) + SHUTDOWN_MARGIN_MS);
+  exitOnSignal(logger, stop, definition.shutdownBudgetMs(config) + SHUTDOWN_MARGIN_MS);
   logger.info(started.ready.fields, started.ready.message);
 }

@@ -11,6 +11,7 @@ import type { Metrics } from "./metrics.js";
 import { HealthStatus, healthService, ServingStatus } from "./health.js";
 import { sniffPreface } from "./preface-sniffer.js";
 import type { ServerTls } from "./tls.js";
+import { requestIdFrom, tracingServerInterceptor, withRequestId } from "./tracing.js";
 
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
 /** The Node request (HTTP/1.1 or HTTP/2) a call arrived on. */
@@ -51,6 +52,12 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Values for each call's handler context, taken from the Node request (the gateway's client address). */
   contextValues?: (req: NodeServerRequest) => ContextValues;
+  /**
+   * The public HTTP API: every request gets a request id (the caller's
+   * X-Request-Id when well formed, else a new one; echoed in the response),
+   * a line in the access log, and with tracing on a trace of its own.
+   */
+  accessLog?: boolean;
 }
 
 export interface RunningServer {
@@ -82,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       options.routes(router);
       router.service(Health, healthService(health));
     },
-    interceptors: [options.metrics.interceptor(), ...(options.interceptors ?? [])],
+    interceptors: [tracingServerInterceptor({ rootSpans: options.accessLog === true }), options.metrics.interceptor(), ...(options.interceptors ?? [])],
     ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
     ...(options.contextValues === undefined ? {} : { contextValues: options.contextValues }),
     fallback: (req, res) => {
@@ -113,13 +120,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
+  const serve = options.accessLog ? accessLogged(handler, options.logger) : handler;
   const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const h2 = http2.createServer({}, handler);
+  const h2 = http2.createServer({}, serve);
   // Half-open requests (headers that never finish, an upgrade that never
   // completes) are cut after the timeouts; Node checks them once a second.
   const h1 = http.createServer(
     { headersTimeout: headersTimeoutMs, requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
-    handler,
+    serve,
   );
   const sessions = new Set<http2.Http2Session>();
   const sockets = new Set<net.Socket>();
@@ -206,6 +214,37 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })();
       return closing;
     },
+  };
+}
+
+/** Paths probed every few seconds by load balancers and scrapers: not worth a log line each. */
+const UNLOGGED_PATHS = new Set(["/healthz", "/livez", "/readyz", "/metrics"]);
+
+/** The handler, with a request id per request and an access-log line when it ends. */
+function accessLogged(handler: NodeHandler, logger: Logger): NodeHandler {
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (UNLOGGED_PATHS.has(path)) return handler(req, res);
+    const requestId = requestIdFrom(req.headers["x-request-id"] as string | undefined);
+    // The id the handler and its calls see is the one logged and echoed.
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
+    const started = performance.now();
+    res.once("close", () =>
+      logger.info(
+        {
+          request_id: requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          duration_ms: Math.round((performance.now() - started) * 10) / 10,
+          remote: req.socket.remoteAddress,
+          completed: res.writableFinished,
+        },
+        "http request",
+      ),
+    );
+    withRequestId(requestId, () => handler(req, res));
   };
 }
 

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { DeliverySchema, type Delivery } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import type { Logger } from "@parley/runtime";
+import { endSpan, SpanKind, startSpan, traceparentOf, type Logger } from "@parley/runtime";
 import { additionOf } from "./domain/added-to-group.js";
 import { toInboxEntry } from "./convert.js";
 import type { Gateways } from "./adapters/gateway-links.js";
@@ -32,44 +32,52 @@ export interface DeliveryWorkerDeps {
  */
 export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent) => Promise<void> {
   let nextId = 1n;
-  const delivery = (event: DeliveryEvent, frame: ServerFrame, deviceIds: bigint[]): Delivery =>
+  const delivery = (event: DeliveryEvent, frame: ServerFrame, deviceIds: bigint[], traceparent: string): Delivery =>
     create(DeliverySchema, {
       deliveryId: nextId++,
       userId: recipientOf(event),
       deviceIds,
       exceptDeviceId: event.kind === "entry" ? (event.exceptDeviceId ?? 0n) : 0n,
       frame,
+      traceparent,
     });
   const handOn = (event: DeliveryEvent) => {
     if (event.kind === "entry") deps.handedOn?.(event.entry);
   };
   return async (event) => {
+    // Under the span that published the event, when tracing is on (the bus carries its context).
+    const span = startSpan("chat deliver", SpanKind.CONSUMER);
+    const traceparent = span ? traceparentOf(span) : "";
     try {
       const located = await locate(deps, recipientOf(event));
       if (located !== undefined && located.length > 0) {
         const frame = frameOf(event);
-        for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds));
+        for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds, traceparent));
       } else {
         const message = pushableMessage(event);
         let away = located !== undefined;
         if (located === undefined) {
           // Presence cannot say: every gateway writes to the devices it holds, and a message that
           // none of them held a device for is pushed, as for a recipient known to be away.
-          const everywhere = delivery(event, frameOf(event), []);
+          const everywhere = delivery(event, frameOf(event), [], traceparent);
           if (message === undefined) deps.gateways.broadcast(everywhere);
           else away = (await deps.gateways.broadcastCounted(everywhere)) === 0;
         }
         if (away && message !== undefined) {
           // Handed on when the push has ended, so a push lost with this process is made by another.
           deps.push.newMessage({ recipientId: recipientOf(event), message }, (outcome) => outcome === "ended" && handOn(event));
+          span?.setAttribute("parley.pushed", true);
+          endSpan(span);
           return;
         }
       }
     } catch (err) {
       handOn(event); // a delivery that throws would throw again: not worth redelivering
+      endSpan(span, err);
       throw err;
     }
     handOn(event);
+    endSpan(span);
   };
 }
 

@@ -10,7 +10,19 @@ import {
   type StreamRequest,
   type StreamResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
-import { actingUserKey, AsyncQueue, ErrorTranslator, TickBatcher, type ErrorMapper, type Logger } from "@parley/runtime";
+import {
+  actingUserKey,
+  AsyncQueue,
+  contextOf,
+  endSpan,
+  ErrorTranslator,
+  SpanKind,
+  startSpan,
+  TickBatcher,
+  withSpan,
+  type ErrorMapper,
+  type Logger,
+} from "@parley/runtime";
 import type { Actor, Chat } from "./domain/chat.js";
 import type { Groups } from "./domain/groups.js";
 import { chatCommands, type ChatCommands } from "./commands.js";
@@ -101,13 +113,18 @@ function serveStream(requests: AsyncIterable<StreamRequest>, ctx: HandlerContext
 
 async function runCommand(command: Command, commands: ChatCommands, errors: ErrorTranslator): Promise<Reply> {
   const actor = { userId: command.userId, deviceId: command.deviceId };
+  // The gateway's trace of the request continues here (tracing on): the store, the bus and the delivery join it.
+  const parent = contextOf(command.traceparent);
+  const span = parent && startSpan(`chat ${command.op.case ?? "empty"}`, SpanKind.SERVER, parent);
   try {
     const op = command.op;
     if (op.case === undefined) throw new InvalidInput("command", "is empty");
-    const result = await (commands[op.case] as (a: Actor, r: unknown) => Promise<unknown>)(actor, op.value);
+    const result = await withSpan(span, () => (commands[op.case!] as (a: Actor, r: unknown) => Promise<unknown>)(actor, op.value));
+    endSpan(span);
     return create(ReplySchema, { correlationId: command.correlationId, result: { case: op.case, value: result } as Reply["result"] });
   } catch (err) {
-    const status = errors.status(err, `${ChatService.typeName}/Stream/${command.op.case ?? "empty"}`);
+    const status = withSpan(span, () => errors.status(err, `${ChatService.typeName}/Stream/${command.op.case ?? "empty"}`));
+    endSpan(span, err);
     return create(ReplySchema, {
       correlationId: command.correlationId,
       result: { case: "error", value: { code: status.code, message: status.rawMessage } },

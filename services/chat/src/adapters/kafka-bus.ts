@@ -1,4 +1,4 @@
-import type { Logger } from "@parley/runtime";
+import { contextOf, traceparentOf, withContext, type Logger } from "@parley/runtime";
 import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from "kafkajs";
 import type { DeliveryBus, DeliveryEvent } from "../ports.js";
 import { decodeDeliveryRecord, encodeDeliveryRecord, UndecodableDeliveryRecord } from "./delivery-record.js";
@@ -124,7 +124,9 @@ export class KafkaBus implements DeliveryBus {
       this.counts.failedToSend++;
       return;
     }
-    this.pending.push({ key: key.toString(), value: Buffer.from(encodeDeliveryRecord(event)) });
+    // With tracing on, the record carries the publishing span, so its delivery joins that trace.
+    const traceparent = traceparentOf();
+    this.pending.push({ key: key.toString(), value: Buffer.from(encodeDeliveryRecord(event)), ...(traceparent ? { headers: { traceparent } } : {}) });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -206,7 +208,8 @@ export class KafkaBus implements DeliveryBus {
       return;
     }
     try {
-      await handler(event);
+      const traceparent = message.headers?.traceparent;
+      await withContext(contextOf(traceparent === undefined ? "" : traceparent.toString()), () => handler(event));
     } catch (err) {
       this.counts.handlerFailures++;
       this.onError(err);

@@ -1,3 +1,4 @@
+import { activeContext, withContext, type Context } from "@parley/runtime";
 import type { DeliveryBus, DeliveryEvent } from "../ports.js";
 
 /**
@@ -11,6 +12,8 @@ export class MemoryBus implements DeliveryBus {
   private readonly draining: boolean[];
   private handler: ((event: DeliveryEvent) => Promise<void>) | undefined;
   private idle: (() => void)[] = [];
+  /** With tracing on, the context each event was published in, so its delivery joins that trace. */
+  private readonly contexts = new WeakMap<DeliveryEvent, Context>();
 
   constructor(
     partitionCount = 16,
@@ -23,6 +26,8 @@ export class MemoryBus implements DeliveryBus {
   publish(key: bigint, event: DeliveryEvent): void {
     const index = Number(key % BigInt(this.partitions.length));
     this.partitions[index]!.push(event);
+    const ctx = activeContext();
+    if (ctx !== undefined) this.contexts.set(event, ctx);
     if (this.handler && !this.draining[index]) void this.drain(index);
   }
 
@@ -44,7 +49,7 @@ export class MemoryBus implements DeliveryBus {
     while (queue.length > 0) {
       const event = queue.shift()!;
       try {
-        await this.handler!(event);
+        await withContext(this.contexts.get(event), () => this.handler!(event));
       } catch (err) {
         this.onError(err);
       }

@@ -1,4 +1,4 @@
-import { isOutage } from "@parley/runtime";
+import { activeContext, endSpan, isOutage, SpanKind, startSpan, type Context } from "@parley/runtime";
 import type { MessageStore, SendOutcome, StoredMessage } from "../ports.js";
 
 export interface SendBatcherOptions {
@@ -12,6 +12,8 @@ interface Waiting {
   message: StoredMessage;
   resolve: (outcome: SendOutcome) => void;
   reject: (err: unknown) => void;
+  /** The send's trace, when tracing is on: the batch's store span joins it. */
+  trace: Context | undefined;
 }
 
 /**
@@ -40,7 +42,7 @@ export class SendBatcher {
 
   append(message: StoredMessage): Promise<SendOutcome> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ message, resolve, reject });
+      this.#waiting.push({ message, resolve, reject, trace: activeContext() });
       this.#schedule();
     });
   }
@@ -67,6 +69,7 @@ export class SendBatcher {
   }
 
   async #commit(batch: Waiting[]): Promise<void> {
+    if (batch[0]?.trace !== undefined) traceStore(batch);
     let results: (SendOutcome | Error)[];
     try {
       results = await this.#store.appendBatch(batch.map((w) => w.message));
@@ -84,5 +87,21 @@ export class SendBatcher {
       if (result instanceof Error) w.reject(result);
       else w.resolve(result);
     });
+  }
+}
+
+/** With tracing on: a span per send, covering the batch's transaction, ended with the send's own outcome. */
+function traceStore(batch: Waiting[]): void {
+  for (const w of batch) {
+    const span = startSpan("store append", SpanKind.CLIENT, w.trace, { "parley.batch_size": batch.length });
+    const { resolve, reject } = w;
+    w.resolve = (outcome) => {
+      endSpan(span);
+      resolve(outcome);
+    };
+    w.reject = (err) => {
+      endSpan(span, err);
+      reject(err);
+    };
   }
 }

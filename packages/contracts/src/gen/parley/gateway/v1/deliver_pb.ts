@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/gateway/v1/deliver.proto.
  */
 export const file_parley_gateway_v1_deliver: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wYXJsZXkvZ2F0ZXdheS92MS9kZWxpdmVyLnByb3RvEhFwYXJsZXkuZ2F0ZXdheS52MSKMAQoIRGVsaXZlcnkSEwoLZGVsaXZlcnlfaWQYASABKAQSDwoHdXNlcl9pZBgCIAEoBBISCgpkZXZpY2VfaWRzGAMgAygEEhgKEGV4Y2VwdF9kZXZpY2VfaWQYBCABKAQSLAoFZnJhbWUYBSABKAsyHS5wYXJsZXkuY2xpZW50LnYxLlNlcnZlckZyYW1lIkEKDkRlbGl2ZXJSZXF1ZXN0Ei8KCmRlbGl2ZXJpZXMYASADKAsyGy5wYXJsZXkuZ2F0ZXdheS52MS5EZWxpdmVyeSJDCg5EZWxpdmVyeVJlc3VsdBITCgtkZWxpdmVyeV9pZBgBIAEoBBIcChRkZWxpdmVyZWRfZGV2aWNlX2lkcxgCIAMoBCJFCg9EZWxpdmVyUmVzcG9uc2USMgoHcmVzdWx0cxgBIAMoCzIhLnBhcmxleS5nYXRld2F5LnYxLkRlbGl2ZXJ5UmVzdWx0MmYKDkRlbGl2ZXJTZXJ2aWNlElQKB0RlbGl2ZXISIS5wYXJsZXkuZ2F0ZXdheS52MS5EZWxpdmVyUmVxdWVzdBoiLnBhcmxleS5nYXRld2F5LnYxLkRlbGl2ZXJSZXNwb25zZSgBMAFiBnByb3RvMw", [file_parley_client_v1_client]);
+  fileDesc("Ch9wYXJsZXkvZ2F0ZXdheS92MS9kZWxpdmVyLnByb3RvEhFwYXJsZXkuZ2F0ZXdheS52MSKhAQoIRGVsaXZlcnkSEwoLZGVsaXZlcnlfaWQYASABKAQSDwoHdXNlcl9pZBgCIAEoBBISCgpkZXZpY2VfaWRzGAMgAygEEhgKEGV4Y2VwdF9kZXZpY2VfaWQYBCABKAQSLAoFZnJhbWUYBSABKAsyHS5wYXJsZXkuY2xpZW50LnYxLlNlcnZlckZyYW1lEhMKC3RyYWNlcGFyZW50GAYgASgJIkEKDkRlbGl2ZXJSZXF1ZXN0Ei8KCmRlbGl2ZXJpZXMYASADKAsyGy5wYXJsZXkuZ2F0ZXdheS52MS5EZWxpdmVyeSJDCg5EZWxpdmVyeVJlc3VsdBITCgtkZWxpdmVyeV9pZBgBIAEoBBIcChRkZWxpdmVyZWRfZGV2aWNlX2lkcxgCIAMoBCJFCg9EZWxpdmVyUmVzcG9uc2USMgoHcmVzdWx0cxgBIAMoCzIhLnBhcmxleS5nYXRld2F5LnYxLkRlbGl2ZXJ5UmVzdWx0MmYKDkRlbGl2ZXJTZXJ2aWNlElQKB0RlbGl2ZXISIS5wYXJsZXkuZ2F0ZXdheS52MS5EZWxpdmVyUmVxdWVzdBoiLnBhcmxleS5nYXRld2F5LnYxLkRlbGl2ZXJSZXNwb25zZSgBMAFiBnByb3RvMw", [file_parley_client_v1_client]);
 
 /**
  * One event for some devices of one user.
@@ -58,6 +58,14 @@ export type Delivery = Message<"parley.gateway.v1.Delivery"> & {
    * @generated from field: parley.client.v1.ServerFrame frame = 5;
    */
   frame?: ServerFrame | undefined;
+
+  /**
+   * The W3C traceparent of chat's delivery span, when tracing is on (""
+   * otherwise): the gateway's writes join the trace of the send.
+   *
+   * @generated from field: string traceparent = 6;
+   */
+  traceparent: string;
 };
 
 /**

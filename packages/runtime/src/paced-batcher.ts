@@ -1,0 +1,102 @@
+/** The items that leave together, and how many of them still wait for their answers. */
+export interface PacedBatch {
+  readonly size: number;
+}
+
+interface OpenBatch<T> extends PacedBatch {
+  items: T[];
+  size: number;
+  unanswered: number;
+  sent: boolean;
+}
+
+/**
+ * A TickBatcher that also paces by answers: at most `maxUnanswered` batches
+ * are out without all their answers; what is added meanwhile is held and
+ * leaves as one batch when one of them is fully answered, or once the
+ * oldest held item has waited `holdMs`. A lone item still leaves at the end
+ * of its turn. Under load, each batch then carries what arrived during the
+ * previous one's round trip (Nagle's rule with an upper bound on the
+ * delay): the far side wakes once per batch instead of once per item, and
+ * the cost of its wake-ups and of every hop behind it (its store, its
+ * lookups, its replies) is shared. `add` tells the batch an item joined;
+ * the caller reports each item's answer with `answered(batch)`, also for an
+ * item that timed out or failed, so a lost answer cannot hold the rest.
+ */
+export class PacedBatcher<T> {
+  private open: OpenBatch<T> | undefined;
+  private openedAt = 0;
+  private unansweredBatches = 0;
+  private scheduled = false;
+  private holdTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly flush: (items: T[]) => void,
+    private readonly maxUnanswered: number,
+    private readonly holdMs: number,
+  ) {
+    if (!(maxUnanswered >= 1)) throw new RangeError(`at least one batch must be allowed out, not ${maxUnanswered}`);
+    if (!(holdMs >= 0)) throw new RangeError(`the hold must be 0 ms or more, not ${holdMs}`);
+  }
+
+  add(item: T): PacedBatch {
+    if (this.open === undefined) {
+      this.open = { items: [], size: 0, unanswered: 0, sent: false };
+      this.openedAt = performance.now();
+    }
+    const batch = this.open;
+    batch.items.push(item);
+    batch.size++;
+    batch.unanswered++;
+    this.schedule();
+    return batch;
+  }
+
+  /** One item of `batch` has its answer (or will never have one). */
+  answered(batch: PacedBatch): void {
+    const open = batch as OpenBatch<T>;
+    open.unanswered--;
+    if (open.sent && open.unanswered === 0) {
+      this.unansweredBatches--;
+      this.schedule();
+    }
+  }
+
+  /** Drops what is held (its callers are failed by the owner) and forgets what is out. */
+  reset(): void {
+    this.open = undefined;
+    this.unansweredBatches = 0;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.open === undefined) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.release();
+    });
+  }
+
+  private release(): void {
+    const batch = this.open;
+    if (batch === undefined) return;
+    const waited = performance.now() - this.openedAt;
+    if (this.unansweredBatches >= this.maxUnanswered && waited < this.holdMs) {
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = undefined;
+        this.release();
+      }, this.holdMs - waited);
+      return;
+    }
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.open = undefined;
+    batch.sent = true;
+    if (batch.unanswered > 0) this.unansweredBatches++;
+    const items = batch.items;
+    batch.items = [];
+    this.flush(items);
+  }
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { describe, it } from "node:test";
+import { PacedBatcher, type PacedBatch } from "../src/paced-batcher.js";
+
+/** A batcher whose flushed batches are recorded, with each item's batch kept to answer it later. */
+function recorded(maxUnanswered: number, holdMs: number) {
+  const flushed: number[][] = [];
+  let onFlush = () => {};
+  const batcher = new PacedBatcher<number>(
+    (items) => {
+      flushed.push(items);
+      onFlush();
+    },
+    maxUnanswered,
+    holdMs,
+  );
+  const batches = new Map<number, PacedBatch>();
+  return {
+    flushed,
+    add: (item: number) => batches.set(item, batcher.add(item)),
+    answer: (item: number) => batcher.answered(batches.get(item)!),
+    nextFlush: () => new Promise<void>((resolve) => (onFlush = resolve)),
+    batcher,
+  };
+}
+
+describe("PacedBatcher", () => {
+  it("sends a turn's items together at the end of the turn", async () => {
+    const b = recorded(1, 10_000);
+    b.add(1);
+    b.add(2);
+    assert.deepEqual(b.flushed, [], "nothing leaves within the turn");
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1, 2]]);
+  });
+
+  it("holds what arrives while the batches allowed out are unanswered, and sends it when one is answered", async () => {
+    const b = recorded(1, 60_000);
+    b.add(1);
+    await nextTurn();
+    b.add(2);
+    b.add(3);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1]], "held: batch [1] is out without its answer");
+    b.answer(1);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1], [2, 3]]);
+  });
+
+  it("counts a batch out until every item in it is answered", async () => {
+    const b = recorded(1, 60_000);
+    b.add(1);
+    b.add(2);
+    await nextTurn();
+    b.add(3);
+    b.answer(1);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1, 2]], "2 is still unanswered");
+    b.answer(2);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1, 2], [3]]);
+  });
+
+  it("sends what is held once the oldest has waited holdMs, however many batches are out", async () => {
+    const b = recorded(1, 20);
+    b.add(1);
+    await nextTurn();
+    const started = performance.now();
+    b.add(2);
+    await b.nextFlush();
+    assert.ok(performance.now() - started >= 19, "not before the hold is over");
+    assert.deepEqual(b.flushed, [[1], [2]]);
+  });
+
+  it("allows maxUnanswered batches out at once", async () => {
+    const b = recorded(2, 60_000);
+    b.add(1);
+    await nextTurn();
+    b.add(2);
+    await nextTurn();
+    b.add(3);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1], [2]]);
+    b.answer(2);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1], [2], [3]]);
+  });
+
+  it("does not count a batch whose items were all answered (timed out) before it left", async () => {
+    const b = recorded(1, 60_000);
+    b.add(1);
+    b.answer(1); // timed out while held
+    await nextTurn();
+    b.add(2);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1], [2]], "batch [1] left with nothing to wait for, so [2] is not held");
+  });
+
+  it("forgets what is held and out on reset", async () => {
+    const b = recorded(1, 60_000);
+    b.add(1);
+    await nextTurn();
+    b.add(2);
+    b.batcher.reset();
+    await nextTurn();
+    b.add(3);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1], [3]], "2 was dropped; 3 is not held behind the forgotten batch");
+  });
+
+  it("refuses settings that could never send", () => {
+    assert.throws(() => new PacedBatcher(() => {}, 0, 1), RangeError);
+    assert.throws(() => new PacedBatcher(() => {}, 1, -1), RangeError);
+  });
+});
