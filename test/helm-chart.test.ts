@@ -73,6 +73,14 @@ describe("helm chart", () => {
   });
 
   test(
+    "uses only API versions that Kubernetes 1.30 and later serve",
+    eachRender((manifests, name) => {
+      const served = new Set(["v1", "apps/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"]);
+      for (const { object } of manifests) assert.ok(served.has(object.apiVersion as string), `${name}: ${String(object.kind)} in ${String(object.apiVersion)}`);
+    }),
+  );
+
+  test(
     "one Deployment per service, each running the one image with its service's name as argument",
     eachRender((manifests, name) => {
       const deployments = ofKind<IDeployment>(manifests, "Deployment");
