@@ -2,7 +2,9 @@
 One service's volumes and their mounts: (dict "root" $ "name" "chat"). Every file a variable
 in _config.tpl names lives under /etc/parley/<volume>/. Whole directories are mounted (never
 subPath), so Kubernetes' updates of Secrets and ConfigMaps reach the files, which the services
-re-read: keys, the trust file and certificates live, passwords at each new connection or sign-in.
+re-read: the service key, the trust file and the internal and public certificates within
+CREDENTIALS_RELOAD_MS, passwords at each new connection or sign-in (etcd's and Postgres's CA and
+client certificate only at start).
 Secret files are 0440 (owner root, group fsGroup: the parley user reads them, nobody else).
 */}}
 
