@@ -23,6 +23,11 @@ npx biome ci .
 echo "test: tsc" >&2
 npx tsc -p tsconfig.json
 
+# The Helm chart: helm lint --strict, helm template with the default, production and
+# every-option values, and every rendered object against the Kubernetes API schema (no cluster).
+echo "test: helm chart" >&2
+bash scripts/check-helm.sh
+
 # The tests make a private CA and certificates with openssl (packages/testkit/src/credentials.ts).
 if ! command -v openssl > /dev/null; then
   echo "test: openssl not found; installing it with apt-get" >&2
