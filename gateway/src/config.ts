@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
 import { commonEnv, ConfigError, env, isLoopbackHost, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
 import { z } from "zod";
+import { type CommandPacing, UNPACED } from "./adapters/chat-link.js";
 import { parseProxyEntry } from "./client-address.js";
 
 export const gatewayEnv = {
@@ -15,6 +16,8 @@ export const gatewayEnv = {
   GATEWAY_INTERNAL_PORT: env.port(7004),
   GATEWAY_DELIVER_ADDRESS: env.optionalString(),
   GATEWAY_UPSTREAM_TIMEOUT_MS: env.int(100, 60_000, 10_000),
+  GATEWAY_CHAT_BATCHES_IN_FLIGHT: env.int(0, 1_000, 0),
+  GATEWAY_CHAT_HOLD_MS: env.int(0, 100, 5),
   GATEWAY_MAX_REQUEST_BYTES: env.int(1_024, 16_777_216, 65_536),
   GATEWAY_ALLOWED_ORIGINS: z
     .string()
@@ -71,6 +74,8 @@ export interface GatewayConfig {
   /** host:port chat dials to reach this gateway's DeliverService; defaults to the internal server's address. */
   deliverAddress: string | undefined;
   upstreamTimeoutMs: number;
+  /** How commands leave on each chat stream: every turn's at its end, or paced by replies (PacedBatcher). */
+  chatPacing: CommandPacing;
   maxRequestBytes: number;
   allowedOrigins: readonly string[];
   maxFrameBytes: number;
@@ -124,6 +129,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     internalPort: v.GATEWAY_INTERNAL_PORT,
     deliverAddress: v.GATEWAY_DELIVER_ADDRESS,
     upstreamTimeoutMs: v.GATEWAY_UPSTREAM_TIMEOUT_MS,
+    chatPacing: v.GATEWAY_CHAT_BATCHES_IN_FLIGHT === 0 ? UNPACED : { maxUnansweredBatches: v.GATEWAY_CHAT_BATCHES_IN_FLIGHT, holdMs: v.GATEWAY_CHAT_HOLD_MS },
     maxRequestBytes: v.GATEWAY_MAX_REQUEST_BYTES,
     allowedOrigins: Object.freeze(v.GATEWAY_ALLOWED_ORIGINS),
     maxFrameBytes: v.GATEWAY_MAX_FRAME_BYTES,

@@ -94,6 +94,7 @@ export async function startGateway(
     { gatewayId: config.gatewayId, deliverAddress: internal ? (config.deliverAddress ?? new URL(internal.url).host) : "" },
     config.upstreamTimeoutMs,
     logger,
+    config.chatPacing,
   );
   const presenceLink = new PresenceLinks(
     upstreams.presenceInstances ?? singleInstance(upstreams.presence),

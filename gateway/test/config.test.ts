@@ -36,3 +36,16 @@ describe("gateway configuration > the public port's accept queue", () => {
     for (const bad of ["0", "65536", "many"]) assert.match(problems({ GATEWAY_LISTEN_BACKLOG: bad })[0] ?? "", /^GATEWAY_LISTEN_BACKLOG: /);
   });
 });
+
+describe("gateway configuration > pacing of chat commands", () => {
+  it("sends every turn's commands at its end unless a number of batches in flight is set", () => {
+    assert.equal(loadGatewayConfig({}).chatPacing.maxUnansweredBatches, Number.POSITIVE_INFINITY);
+    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "2" }).chatPacing, { maxUnansweredBatches: 2, holdMs: 5 });
+    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "1", GATEWAY_CHAT_HOLD_MS: "0" }).chatPacing, { maxUnansweredBatches: 1, holdMs: 0 });
+  });
+
+  it("refuses values outside the ranges, naming the variable", () => {
+    assert.match(problems({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "-1" })[0] ?? "", /^GATEWAY_CHAT_BATCHES_IN_FLIGHT: must be a whole number from 0 to 1000/);
+    assert.match(problems({ GATEWAY_CHAT_HOLD_MS: "500" })[0] ?? "", /^GATEWAY_CHAT_HOLD_MS: must be a whole number from 0 to 100/);
+  });
+});

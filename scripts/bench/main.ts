@@ -91,6 +91,8 @@ interface Result {
   skipped?: Record<string, string>;
   /** What the bench did for the database between runs, when the server would not do it itself. */
   databaseUpkeep?: string;
+  /** GATEWAY_* variables the bench was run with, given to the gateway (settings under test). */
+  gatewaySettings?: Record<string, string>;
 }
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -108,6 +110,11 @@ const result: Result = {
   scenarios: {},
 };
 
+const gatewaySettings = Object.entries(process.env).filter(([name]) => name.startsWith("GATEWAY_"));
+if (gatewaySettings.length > 0) {
+  result.gatewaySettings = Object.fromEntries(gatewaySettings) as Record<string, string>;
+  process.stdout.write(`gateway settings under test: ${gatewaySettings.map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+}
 if (flags.profile) profileInto(flags.profile);
 if (flags["trace-gc"]) traceGcInto(flags["trace-gc"]);
 const parley: Target = flags.distributed

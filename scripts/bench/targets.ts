@@ -102,9 +102,24 @@ export function npmStartFlags(): string[] {
   return words.filter((word, i) => word.startsWith("--") && word !== "--import" && words[i - 1] !== "--import");
 }
 
+/**
+ * The bench's own GATEWAY_* variables (GATEWAY_CHAT_BATCHES_IN_FLIGHT=2 npm run bench ...),
+ * laid over the gateway's environment: settings under test, compared run against run.
+ */
+function gatewaySettingsUnderTest(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("GATEWAY_") && e[1] !== undefined));
+}
+
 export async function startEmbedded(databaseUrl: string | undefined): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-bench-"));
-  const env = { ...BENCH_ENV, LOG_LEVEL: "info", PORT: "0", DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+  const env = {
+    ...BENCH_ENV,
+    LOG_LEVEL: "info",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...gatewaySettingsUnderTest(),
+  };
   return restartable(
     (extra) => startProcess("apps/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]),
     {
@@ -156,6 +171,7 @@ export async function startDistributed(databaseUrl: string, options: { internalT
         ACCOUNT_ADDRESS: account.url,
         CHAT_ADDRESS: chat.url,
         PRESENCE_ADDRESS: presence.url,
+        ...gatewaySettingsUnderTest(),
         ...extra,
       },
       "gateway listening",

@@ -3,7 +3,7 @@ import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
 import { addressWeight, rendezvous, type InstanceSource } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
 import type { ChatCommands } from "../ports.js";
-import { ChatLink } from "./chat-link.js";
+import { ChatLink, type CommandPacing, UNPACED } from "./chat-link.js";
 
 /** How often the instance list is read again, so a new chat instance learns of this gateway without waiting for traffic. */
 const REFRESH_MS = 500;
@@ -31,6 +31,7 @@ export class ChatLinks implements ChatCommands {
     private readonly hello: { gatewayId: string; deliverAddress: string },
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly pacing: CommandPacing = UNPACED,
   ) {}
 
   /** Opens a stream to every instance now, and keeps following the registry. */
@@ -79,7 +80,7 @@ export class ChatLinks implements ChatCommands {
         entry.draining = draining;
         continue;
       }
-      const link = new ChatLink(this.instances.transport(address), this.hello, this.timeoutMs, this.logger);
+      const link = new ChatLink(this.instances.transport(address), this.hello, this.timeoutMs, this.logger, this.pacing);
       this.links.set(address, { link, draining, weight: addressWeight(address) });
       link.connect();
     }
