@@ -86,6 +86,7 @@ export async function startGateway(
         logger,
         metrics,
         interceptors: [plane.guard(deliverAccess)],
+        reflection: true,
         ...(plane.serverTls ? { tls: plane.serverTls } : {}),
       })
     : undefined;

@@ -147,6 +147,7 @@ export async function startEmbedded(
           serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames, ...notify.serviceNames],
           logger: loggerFor("internal"),
           metrics,
+          reflection: true,
           interceptors: [
             plane.guard(mergePolicies(accountAccess, idgenAccess, chatAccess, presenceAccess, notifyAccess)),
             // Each call's errors are mapped by the service it called (one interceptor per service would turn the others' errors into INTERNAL).

@@ -29,7 +29,8 @@ export interface PlaneServerOptions {
 /**
  * A service's server on the internal plane, the same in every process: the
  * access guard first (authentication, authorization, acting user), then the
- * error mapping, and TLS whenever the plane has it.
+ * error mapping, TLS whenever the plane has it, and server reflection for
+ * operators.
  */
 export function startPlaneServer(plane: InternalPlane, options: PlaneServerOptions): Promise<RunningServer> {
   const { service, logger } = options;
@@ -40,6 +41,7 @@ export function startPlaneServer(plane: InternalPlane, options: PlaneServerOptio
     serviceNames: service.serviceNames,
     logger,
     metrics: options.metrics,
+    reflection: true,
     interceptors: [plane.guard(options.access), errorInterceptor(options.mapError, logger)],
     ...(service.drain ? { onDrain: service.drain } : {}),
     ...(plane.serverTls ? { tls: plane.serverTls } : {}),

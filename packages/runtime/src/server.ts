@@ -6,10 +6,12 @@ import tls from "node:tls";
 import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
+import { ServerReflection } from "@parley/contracts/grpc/reflection/v1/reflection";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { HealthStatus, healthService, ServingStatus } from "./health.js";
 import { sniffPreface } from "./preface-sniffer.js";
+import { reflectionService } from "./reflection.js";
 import type { ServerTls } from "./tls.js";
 
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
@@ -36,6 +38,12 @@ export interface ServerOptions {
   logger: Logger;
   metrics: Metrics;
   health?: HealthStatus;
+  /**
+   * Serve grpc.reflection.v1 for every service on this server. Only behind
+   * the internal plane's guard, which lets operators alone use it; never on
+   * a public port.
+   */
+  reflection?: boolean;
   interceptors?: Interceptor[];
   /** Called when a graceful close starts: end long-lived streams here so they do not hold the close up. */
   onDrain?: () => void;
@@ -71,7 +79,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * One TCP port speaks both HTTP/2 (gRPC, what services use between
  * themselves) and HTTP/1.1 (Connect JSON for curl, /metrics, /healthz, and
  * the gateway's WebSocket upgrades): the first bytes of each connection tell
- * which. Every server also serves grpc.health.v1.Health.
+ * which. Every server also serves grpc.health.v1.Health; internal servers
+ * serve reflection too.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const health = options.health ?? new HealthStatus();
@@ -81,6 +90,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     routes: (router) => {
       options.routes(router);
       router.service(Health, healthService(health));
+      // Read at the first reflection request, once every service is registered.
+      const served = () => router.handlers.map((handler) => handler.service);
+      if (options.reflection) router.service(ServerReflection, reflectionService(served));
     },
     interceptors: [options.metrics.interceptor(), ...(options.interceptors ?? [])],
     ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
