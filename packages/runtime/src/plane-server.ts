@@ -4,6 +4,7 @@ import type { InternalPlane } from "./auth/internal-plane.js";
 import { errorInterceptor, type ErrorMapper } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
+import type { ReadinessChecks } from "./readiness.js";
 import { startServer, type RunningServer } from "./server.js";
 
 /** A service's handlers, as every composition root returns them. */
@@ -24,6 +25,8 @@ export interface PlaneServerOptions {
   mapError: ErrorMapper;
   logger: Logger;
   metrics: Metrics;
+  /** The process's dependency checks, behind /readyz and the health service's "" status. */
+  readiness?: ReadinessChecks;
 }
 
 /**
@@ -42,6 +45,7 @@ export function startPlaneServer(plane: InternalPlane, options: PlaneServerOptio
     logger,
     metrics: options.metrics,
     reflection: true,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
     interceptors: [plane.guard(options.access), errorInterceptor(options.mapError, logger)],
     ...(service.drain ? { onDrain: service.drain } : {}),
     ...(plane.serverTls ? { tls: plane.serverTls } : {}),
