@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
@@ -9,9 +11,12 @@ import { until } from "@parley/testkit";
 import { runAccountJourney } from "./support/account-scenario.js";
 import { chatBothWays, multiDevice, offlineCatchUp, retryAfterDrop, type ChatWorld } from "./support/chat-scenarios.js";
 import { callApi } from "./support/http-api.js";
+import { readyzSays } from "./support/probes.js";
 import { connectDevice } from "./support/sdk.js";
 import { startProcess } from "./support/process.js";
 import { TlsMesh } from "./support/tls-mesh.js";
+
+const BUF = new URL("../node_modules/.bin/buf", import.meta.url).pathname;
 
 /** The internal plane's refusals and plain gRPC clients: test/distributed-plane.e2e.test.ts. */
 describe("distributed mode: each service its own process over real gRPC with service tokens and TLS, accounts in Postgres", () => {
@@ -192,6 +197,7 @@ describe("distributed mode: each service its own process over real gRPC with ser
   it("answers UNAVAILABLE on the gateway while the account service is down, and recovers", async () => {
     const journeyUser = { username: "dist_alice", password: "correct horse battery", deviceName: "laptop" };
     const port = new URL(m.account.url).port;
+    await readyzSays(m.gateway.url, 200, "ok");
     assert.equal(await m.account.stop("SIGTERM"), 0, "the account service stops cleanly");
     const res = await fetch(`${m.gateway.url}/parley.account.v1.AccountService/LogIn`, {
       method: "POST",
@@ -199,7 +205,10 @@ describe("distributed mode: each service its own process over real gRPC with ser
       body: JSON.stringify(journeyUser),
     });
     assert.equal(((await res.json()) as { code: string }).code, "unavailable");
+    // New connections would all fail: the gateway says it is not ready until account is back.
+    await readyzSays(m.gateway.url, 503, "not ready: account unreachable");
     m.account = await startProcess("services/account/src/main.ts", m.accountEnv(port), "account service listening");
+    await readyzSays(m.gateway.url, 200, "ok");
     const internal = m.clientAs(AccountInternalService, "gateway", m.account, "account");
     const again = await fetch(`${m.gateway.url}/parley.account.v1.AccountService/LogIn`, {
       method: "POST",
@@ -209,6 +218,24 @@ describe("distributed mode: each service its own process over real gRPC with ser
     const body = (await again.json()) as { session: { accessToken: string } };
     assert.ok(body.session, "the gateway reconnects to the restarted account service");
     await internal.verifyToken({ accessToken: body.session.accessToken });
+  });
+
+  it("lets an operator's buf curl list an internal server's methods through reflection, over TLS", async () => {
+    const token = await m.credentials.plane("operator:test").token("chat");
+    const listed = await promisify(execFile)(BUF, [
+      "curl",
+      "--protocol",
+      "grpc",
+      "--cacert",
+      m.credentials.certs!.caFile,
+      "-H",
+      `parley-service-token: ${token}`,
+      "--reflect-header",
+      "*",
+      "--list-methods",
+      m.chat.url,
+    ]);
+    assert.match(listed.stdout, /^parley\.chat\.v1\.ChatService\/Send$/m);
   });
 
   it("stops every process cleanly on SIGTERM", async () => {

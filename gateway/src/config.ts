@@ -1,6 +1,17 @@
 import { hostname } from "node:os";
 import { etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
-import { commonEnv, ConfigError, env, isLoopbackHost, loadEnv, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import {
+  commonEnv,
+  ConfigError,
+  env,
+  isLoopbackHost,
+  loadEnv,
+  internalPlaneEnv,
+  internalPlaneSettings,
+  type InternalPlaneSettings,
+  readinessSettings,
+  type ReadinessSettings,
+} from "@parley/runtime";
 import { z } from "zod";
 import { type CommandPacing, UNPACED } from "./adapters/chat-link.js";
 import { parseProxyEntry } from "./client-address.js";
@@ -104,6 +115,8 @@ export interface GatewayConfig {
   registry: RegistrySettings;
   logLevel: string;
   shutdownGraceMs: number;
+  /** How often and how patiently /readyz's dependency checks run. */
+  readiness: ReadinessSettings;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
   plane: InternalPlaneSettings;
 }
@@ -149,6 +162,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     maxSocketsPerUser: v.GATEWAY_MAX_SOCKETS_PER_USER,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    readiness: readinessSettings(v),
     plane: internalPlaneSettings(v),
   });
 }

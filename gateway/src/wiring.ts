@@ -10,8 +10,10 @@ import {
   ErrorTranslator,
   Metrics,
   openInternalPlane,
+  ReadinessChecks,
   ServerTls,
   startServer,
+  upstreamProbe,
   type InternalPlane,
   type Logger,
   type RunningServer,
@@ -70,6 +72,8 @@ export async function startGateway(
     registry: Registry;
     /** HTTPS and WSS on the public port; cleartext when absent. */
     publicTls?: ServerTls;
+    /** The process's readiness checks: the gateway adds its stream to chat, and its servers answer /readyz from them. */
+    readiness?: ReadinessChecks;
   },
 ): Promise<RunningGateway> {
   const { logger, metrics } = deps;
@@ -86,6 +90,8 @@ export async function startGateway(
         logger,
         metrics,
         interceptors: [plane.guard(deliverAccess)],
+        reflection: true,
+        ...(deps.readiness ? { readiness: deps.readiness } : {}),
         ...(plane.serverTls ? { tls: plane.serverTls } : {}),
       })
     : undefined;
@@ -96,6 +102,10 @@ export async function startGateway(
     logger,
     config.chatPacing,
   );
+  // Without a stream to chat no device can send or sync; presence down only loses presence, so it is no check.
+  deps.readiness?.register("chat", () => {
+    if (!chatLink.anyUp) throw new Error("no stream to a chat instance is up");
+  });
   const presenceLink = new PresenceLinks(
     upstreams.presenceInstances ?? singleInstance(upstreams.presence),
     config.gatewayId,
@@ -139,6 +149,7 @@ export async function startGateway(
     readMaxBytes: config.maxRequestBytes,
     // The end user's address (behind trusted proxies, from X-Forwarded-For), forwarded to account for its brute-force limits.
     contextValues: clientAddressContext(new TrustedProxies(config.trustedProxies)),
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
     ...(deps.publicTls ? { tls: deps.publicTls } : {}),
   });
   const websocket = attachWebSocket(
@@ -182,6 +193,10 @@ export async function startGateway(
     websocket,
     deliverRoutes,
     async close(graceMs) {
+      // Not ready from the first moment (/readyz, health): balancers stop sending new
+      // connections while the sockets are told to go, which can take SOCKET_CLOSE_WAIT_MS.
+      server.health.drain();
+      internal?.health.drain();
       // Out of PickGateway's choices first, so clients told to reconnect land elsewhere.
       await registration.markDraining();
       stopWatch();
@@ -232,6 +247,10 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
     const publicTls = config.publicTls && new ServerTls(config.publicTls, logger, config.plane.reloadMs);
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const registry = mesh.backend?.registry ?? new MemoryRegistry();
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    mesh.addReadinessChecks(readiness);
+    // Every new connection's token is checked by account: a gateway that cannot reach one can take none.
+    readiness.register("account", upstreamProbe(mesh.transportTo("account", config.accountAddress), AccountInternalService.typeName));
     const gateway = await startGateway(
       config,
       {
@@ -242,11 +261,13 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
         presence: mesh.transportTo("presence", config.presenceAddress),
         presenceInstances: { current: mesh.instancesOf("presence", config.presenceAddress), transport: (address) => plane.transport(address, "presence") },
       },
-      { logger, metrics: new Metrics(), plane, registry, ...(publicTls ? { publicTls } : {}) },
+      { logger, metrics: new Metrics(), plane, registry, readiness, ...(publicTls ? { publicTls } : {}) },
     );
+    readiness.start();
     return {
       ready: { message: "gateway listening", fields: { url: gateway.server.url, deliver: gateway.internal?.url, mesh: mesh.description } },
       async stop() {
+        readiness.close();
         await gateway.close(config.shutdownGraceMs);
         await mesh.close();
         if (mesh.backend === undefined) await registry.close();

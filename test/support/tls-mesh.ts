@@ -85,6 +85,9 @@ export class TlsMesh {
     return {
       ...this.as("gateway"),
       PORT: port,
+      // Readiness rounds every 200 ms, so a test sees an upstream's outage at once.
+      READINESS_INTERVAL_MS: "200",
+      READINESS_TIMEOUT_MS: "200",
       GATEWAY_INTERNAL_PORT: "0",
       ACCOUNT_ADDRESS: this.account.url,
       CHAT_ADDRESS: this.chat.url,

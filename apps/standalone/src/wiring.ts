@@ -15,6 +15,7 @@ import {
   mergePolicies,
   Metrics,
   openInternalPlane,
+  ReadinessChecks,
   ServerTls,
   startServer,
   type AccessPolicy,
@@ -64,6 +65,9 @@ export async function startEmbedded(
   // One process: the registry lives in memory and holds the one gateway, so PickGateway works as in the mesh.
   const registry = new MemoryRegistry();
   const storage = await openConfiguredStorage(config.account.database, config.account.dataDir, "parley", loggerFor("relational"));
+  // One process: its only outside dependency is the database; the gateway adds its stream to chat.
+  const readiness = new ReadinessChecks(config.gateway.readiness, loggerFor("readiness"));
+  readiness.register("database", () => storage.ping());
   const account = await startAccount(config.account, loggerFor("account"), { storage });
   const idgen = startIdgen({ workerId: config.idgen.workerId, maxClockBackwardMs: config.idgen.maxClockBackwardMs });
   const accountErrors = errorInterceptor(mapAccountError, loggerFor("account"));
@@ -121,7 +125,7 @@ export async function startEmbedded(
       chat: inProcess(chat.routes, chatAccess, "gateway", chatErrors, guardLogger),
       presence: inProcess(presence.routes, presenceAccess, "gateway", presenceErrors, guardLogger),
     },
-    { logger: loggerFor("gateway"), metrics, registry, ...(publicTls ? { publicTls } : {}) },
+    { logger: loggerFor("gateway"), metrics, registry, readiness, ...(publicTls ? { publicTls } : {}) },
   );
 
   // The internal port serves the same services to callers on this machine with service tokens
@@ -147,6 +151,8 @@ export async function startEmbedded(
           serviceNames: [...account.serviceNames, ...idgen.serviceNames, ...chat.serviceNames, ...presence.serviceNames, ...notify.serviceNames],
           logger: loggerFor("internal"),
           metrics,
+          reflection: true,
+          readiness,
           interceptors: [
             plane.guard(mergePolicies(accountAccess, idgenAccess, chatAccess, presenceAccess, notifyAccess)),
             // Each call's errors are mapped by the service it called (one interceptor per service would turn the others' errors into INTERNAL).
@@ -164,11 +170,14 @@ export async function startEmbedded(
           ...(plane.serverTls ? { tls: plane.serverTls } : {}),
         });
 
+  readiness.start();
   return {
     gateway: gateway.server,
     notify,
     internal,
     async close(graceMs) {
+      readiness.close();
+      internal?.health.drain();
       account.drain();
       chat.drain();
       await gateway!.close(graceMs);

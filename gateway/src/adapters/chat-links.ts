@@ -49,6 +49,12 @@ export class ChatLinks implements ChatCommands {
     return link.call(userId, deviceId, op, traceparent);
   }
 
+  /** True while the stream to at least one chat instance is up (it answered): without one, no device can send. */
+  get anyUp(): boolean {
+    for (const { link } of this.links.values()) if (link.isUp) return true;
+    return false;
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.timer);

@@ -1,5 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
-import type { Logger } from "@parley/runtime";
+import type { Logger, ReadinessChecks } from "@parley/runtime";
 import type { RegistrySettings } from "./config.js";
 import { newInstanceId, validateInstance } from "./instance.js";
 import type { InstanceWatch, Registration } from "./ports.js";
@@ -25,6 +25,8 @@ export interface Mesh {
   register(service: string, address: string): Promise<void>;
   /** True while this process's registrations are certainly live (Registry.holdsLease); always true with static addresses. */
   holdsLease(): boolean;
+  /** Registers the mesh's readiness check: etcd answering (none with static addresses). */
+  addReadinessChecks(readiness: ReadinessChecks): void;
   /** Deregisters and stops following the registry. */
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
       },
       register: async () => {},
       holdsLease: () => true,
+      addReadinessChecks: () => {},
       close: async () => {},
     };
   }
@@ -79,6 +82,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
       registrations.push(await withStartRetry(`registering ${service}`, settings, logger, () => backend.registry.register(instance)));
     },
     holdsLease: () => backend.registry.holdsLease(),
+    addReadinessChecks: (readiness) => readiness.register("etcd", () => backend.ping()),
     async close() {
       for (const registration of registrations) await registration.close().catch(() => undefined);
       await watch.close();

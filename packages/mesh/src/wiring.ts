@@ -15,6 +15,12 @@ export interface DiscoveryBackend {
   workerIdLease(owner: string): WorkerIdLease;
   /** "etcd at host:port" or "in-memory", for the start-up log line. */
   readonly description: string;
+  /**
+   * Resolves once the backend answers a read under this deployment's prefix
+   * (so the credentials still work too): the readiness check of the
+   * processes that use etcd. Rejects with RegistryUnavailable otherwise.
+   */
+  ping(): Promise<void>;
   /** Closes the registry (deregistering), then the connection. Close worker-id leases first. */
   close(): Promise<void>;
 }
@@ -27,6 +33,7 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
       registry,
       workerIdLease: () => new MemoryWorkerIdLease(pool),
       description: "in-memory (this process only)",
+      ping: async () => {},
       close: () => registry.close(),
     };
   }
@@ -36,6 +43,15 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
     registry,
     workerIdLease: (owner) => new EtcdWorkerIdLease(conn, owner, logger),
     description: `etcd at ${conn.endpoints}${settings.etcd.tls ? " over TLS" : ""}${settings.etcd.auth ? ` as user ${settings.etcd.auth.username}` : ""}`,
+    async ping() {
+      // One key that never exists: the cheapest read etcd answers, checked against the prefix's permissions.
+      await conn.ns
+        .get("readiness-probe")
+        .exec()
+        .catch((err: unknown) => {
+          throw conn.unavailable("checking readiness", err);
+        });
+    },
     async close() {
       await registry.close();
       conn.close();

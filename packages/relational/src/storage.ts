@@ -19,16 +19,25 @@ export interface DatabaseTarget {
  * root picks the store adapters written for it. Postgres goes through the
  * `Db` port; SQLite runs procedures in its worker thread.
  */
-export type Storage =
-  | { readonly dialect: "postgres"; readonly db: Db; close(): Promise<void> }
-  | { readonly dialect: "sqlite"; readonly engine: SqliteEngine; close(): Promise<void> };
+export type Storage = ({ readonly dialect: "postgres"; readonly db: Db } | { readonly dialect: "sqlite"; readonly engine: SqliteEngine }) & {
+  /** Resolves once the database answers a trivial query: the readiness check of the services that keep data. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
 
 export function postgresStorage(db: Db): Storage {
-  return { dialect: "postgres", db, close: () => db.close() };
+  return {
+    dialect: "postgres",
+    db,
+    async ping() {
+      await db.query("SELECT 1");
+    },
+    close: () => db.close(),
+  };
 }
 
 export function sqliteStorage(engine: SqliteEngine): Storage {
-  return { dialect: "sqlite", engine, close: () => engine.close() };
+  return { dialect: "sqlite", engine, ping: () => engine.ping(), close: () => engine.close() };
 }
 
 /**

@@ -116,6 +116,13 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     await assert.rejects(engine.procedures<typeof counterProcedures>(COUNTERS).echo("late"), /closed/);
   });
 
+  it("answers a ping while the worker runs, and refuses one once closed (the readiness check)", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    await engine.ping();
+    await engine.close();
+    await assert.rejects(engine.ping(), /closed/);
+  });
+
   it("copies the log into the database file in the background, not in a commit", async () => {
     const path = join(root, "checkpointed.db");
     const engine = await SqliteEngine.open({ path, checkpointIntervalMs: 20 });

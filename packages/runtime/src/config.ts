@@ -156,4 +156,8 @@ export const commonEnv = {
   LOG_LEVEL: env.oneOf(LOG_LEVELS, "info"),
   /** How long a graceful shutdown lets in-flight work finish before cutting it. */
   SHUTDOWN_GRACE_MS: env.int(0, 120_000, 10_000),
+  /** How often the readiness checks (database, etcd, upstreams) run, in the background: /readyz answers from the last round. */
+  READINESS_INTERVAL_MS: env.int(100, 600_000, 5_000),
+  /** How long one readiness check may take before its dependency counts as unreachable; at most the interval. */
+  READINESS_TIMEOUT_MS: env.int(10, 60_000, 2_000),
 };

@@ -11,13 +11,17 @@ export { ServingStatus };
 
 /**
  * The statuses behind the standard grpc.health.v1.Health service. The empty
- * name stands for the whole server; each registered service has its own.
- * Shutdown flips everything to NOT_SERVING first, so load balancers stop
- * sending work before the server stops accepting it.
+ * name stands for the whole server and is its readiness, the same as
+ * /readyz: SERVING while every readiness check passes and the server is not
+ * draining. Each registered service has its own status. Shutdown flips
+ * everything to NOT_SERVING first, so load balancers stop sending work
+ * before the server stops accepting it.
  */
 export class HealthStatus {
   private readonly statuses = new Map<string, ServingStatus>([["", ServingStatus.SERVING]]);
   private readonly listeners = new Set<(service: string, status: ServingStatus) => void>();
+  private draining = false;
+  private failing: readonly string[] = [];
 
   set(service: string, status: ServingStatus): void {
     if (this.statuses.get(service) === status) return;
@@ -29,9 +33,32 @@ export class HealthStatus {
     return this.statuses.get(service);
   }
 
-  /** Marks every service NOT_SERVING (at the start of a graceful shutdown). */
+  /** Marks every service NOT_SERVING (at the start of a graceful shutdown), for good. */
   drain(): void {
+    this.draining = true;
     for (const service of [...this.statuses.keys()]) this.set(service, ServingStatus.NOT_SERVING);
+  }
+
+  /** True once drain() was called. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Takes the readiness checks' verdict: the server ("") serves while none fails, unless it drains. */
+  setFailing(checks: readonly string[]): void {
+    this.failing = checks;
+    if (!this.draining) this.set("", checks.length === 0 ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  }
+
+  /**
+   * Why the server is not ready, in a few words for /readyz ("draining",
+   * "database unreachable"); undefined when it is. Names only the failing
+   * checks: the causes go to the log, not to whoever can reach the port.
+   */
+  notReady(): string | undefined {
+    if (this.draining) return "draining";
+    if (this.failing.length > 0) return this.failing.map((check) => `${check} unreachable`).join(", ");
+    return undefined;
   }
 
   entries(): [string, ServingStatus][] {

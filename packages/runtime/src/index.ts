@@ -2,6 +2,8 @@ export { commonEnv, ConfigError, env, loadEnv, LOG_LEVELS, redactUrlCredentials,
 export { createLogger, type Logger } from "./logger.js";
 export { Metrics } from "./metrics.js";
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
+export { ReadinessChecks, readinessSettings, upstreamProbe, type ReadinessProbe, type ReadinessSettings } from "./readiness.js";
+export { reflectionService } from "./reflection.js";
 export { startServer, type NodeServerRequest, type RunningServer, type ServerOptions } from "./server.js";
 export { startPlaneServer, type PlaneServerOptions, type ServedService } from "./plane-server.js";
 export { errorInterceptor, errorInterceptorByService, ErrorTranslator, type ErrorMapper, type ServiceErrors } from "./errors.js";

@@ -6,10 +6,14 @@ import tls from "node:tls";
 import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
+import { ServerReflection } from "@parley/contracts/grpc/reflection/v1/reflection";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { HealthStatus, healthService, ServingStatus } from "./health.js";
+import { answerProbe } from "./probes.js";
 import { sniffPreface } from "./preface-sniffer.js";
+import type { ReadinessChecks } from "./readiness.js";
+import { reflectionService } from "./reflection.js";
 import type { ServerTls } from "./tls.js";
 import { requestIdFrom, tracingServerInterceptor, withRequestId } from "./tracing.js";
 
@@ -37,12 +41,20 @@ export interface ServerOptions {
   logger: Logger;
   metrics: Metrics;
   health?: HealthStatus;
+  /** The process's dependency checks, behind /readyz and the health service's "" status; absent: ready unless draining. */
+  readiness?: ReadinessChecks;
+  /**
+   * Serve grpc.reflection.v1 for every service on this server. Only behind
+   * the internal plane's guard, which lets operators alone use it; never on
+   * a public port.
+   */
+  reflection?: boolean;
   interceptors?: Interceptor[];
   /** Called when a graceful close starts: end long-lived streams here so they do not hold the close up. */
   onDrain?: () => void;
   /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
-  /** Extra plain-HTTP routes tried before the built-in /healthz and /metrics. Return true when handled. */
+  /** Extra plain-HTTP routes tried before the built-in probes and /metrics. Return true when handled. */
   httpRoutes?: (req: NodeServerRequest, res: NodeServerResponse) => boolean;
   /** Serve TLS (HTTP/2 and HTTP/1.1 chosen by ALPN) with this certificate; cleartext when absent. */
   tls?: ServerTls;
@@ -76,18 +88,25 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * One TCP port speaks both HTTP/2 (gRPC, what services use between
- * themselves) and HTTP/1.1 (Connect JSON for curl, /metrics, /healthz, and
+ * themselves) and HTTP/1.1 (Connect JSON for curl, /metrics, the probes, and
  * the gateway's WebSocket upgrades): the first bytes of each connection tell
- * which. Every server also serves grpc.health.v1.Health.
+ * which. Every server also serves grpc.health.v1.Health and the probes
+ * (probes.ts); internal servers serve reflection too.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const health = options.health ?? new HealthStatus();
   for (const name of options.serviceNames) health.set(name, ServingStatus.SERVING);
+  const readiness = options.readiness;
+  const stopReporting = readiness?.onChange((failing) => health.setFailing(failing));
+  if (readiness) health.setFailing(readiness.failing);
 
   const handler = connectNodeAdapter({
     routes: (router) => {
       options.routes(router);
       router.service(Health, healthService(health));
+      // Read at the first reflection request, once every service is registered.
+      const served = () => router.handlers.map((handler) => handler.service);
+      if (options.reflection) router.service(ServerReflection, reflectionService(served));
     },
     interceptors: [tracingServerInterceptor({ rootSpans: options.accessLog === true }), options.metrics.interceptor(), ...(options.interceptors ?? [])],
     ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
@@ -95,12 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fallback: (req, res) => {
       if (options.httpRoutes?.(req, res)) return;
       const path = (req.url ?? "/").split("?")[0];
-      if (path === "/healthz") {
-        const serving = health.get("") === ServingStatus.SERVING;
-        res.writeHead(serving ? 200 : 503, { "content-type": "text/plain" });
-        res.end(serving ? "ok\n" : "draining\n");
-        return;
-      }
+      if (answerProbe(path, health, res)) return;
       if (path === "/metrics") {
         options.metrics.render().then(
           ({ contentType, body }) => {
@@ -198,6 +212,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close(graceMs) {
       closing ??= (async () => {
         health.drain();
+        stopReporting?.();
         const stopped = new Promise<void>((resolve) => tcp.close(() => resolve()));
         draining = true;
         options.onDrain?.();

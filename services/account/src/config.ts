@@ -10,6 +10,8 @@ import {
   internalPlaneSettings,
   type DatabaseSettings,
   type InternalPlaneSettings,
+  readinessSettings,
+  type ReadinessSettings,
 } from "@parley/runtime";
 import type { AuthLimitSettings } from "./domain/limits/auth-limits.js";
 
@@ -64,6 +66,8 @@ export interface AccountConfig {
   advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
+  /** How often and how patiently /readyz's dependency checks run. */
+  readiness: ReadinessSettings;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
   plane: InternalPlaneSettings;
 }
@@ -102,6 +106,7 @@ export function loadAccountConfig(environment: NodeJS.ProcessEnv = process.env):
     advertiseAddress: v.ACCOUNT_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    readiness: readinessSettings(v),
     plane: internalPlaneSettings(v),
   });
 }

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { joinMesh } from "@parley/mesh";
-import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { accountAccess } from "./access.js";
 import { Accounts } from "./domain/accounts.js";
 import { SqlAccountStore } from "./adapters/sql-account-store.js";
@@ -28,8 +28,10 @@ export interface RunningAccount {
 
 /**
  * The account service's composition root: picks the store adapter from the
- * configuration, applies migrations, and builds the domain. `db` may be
- * handed in when the embedded launcher shares one database between services.
+ * configuration, applies migrations, and builds the domain. The storage may
+ * be handed in (the embedded launcher shares one database between services;
+ * the account process keeps it for its readiness check); whoever opened it
+ * closes it.
  */
 export async function startAccount(config: AccountConfig, logger: Logger, shared?: { storage: Storage }): Promise<RunningAccount> {
   const storage = shared?.storage ?? (await openConfiguredStorage(config.database, config.dataDir, "account", logger));
@@ -76,7 +78,11 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
   async start(config, logger) {
     const plane = openInternalPlane(config.plane, "account", logger, { listenHosts: [config.host] });
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
-    const account = await startAccount(config, logger);
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "account", logger);
+    const account = await startAccount(config, logger, { storage });
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    readiness.register("database", () => storage.ping());
+    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
@@ -85,14 +91,18 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
       mapError: mapAccountError,
       logger,
       metrics: new Metrics(),
+      readiness,
     });
     await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host);
+    readiness.start();
     return {
       ready: { message: "account service listening", fields: { url: server.url, mesh: mesh.description } },
       async stop() {
+        readiness.close();
         await mesh.close(); // out of the registry first: no new calls come here
         await server.close(config.shutdownGraceMs);
         await account.close();
+        await storage.close();
         plane.close();
       },
     };

@@ -9,6 +9,8 @@ import {
   internalPlaneSettings,
   type DatabaseSettings,
   type InternalPlaneSettings,
+  readinessSettings,
+  type ReadinessSettings,
 } from "@parley/runtime";
 import { deliveryBusEnv, deliveryBusSettings, type DeliveryBusSettings } from "./delivery-bus-config.js";
 import { messageStoreEnv, messageStoreSettings, type MessageStoreSettings } from "./message-store-config.js";
@@ -57,6 +59,8 @@ export interface ChatConfig {
   messageStore: MessageStoreSettings;
   logLevel: string;
   shutdownGraceMs: number;
+  /** How often and how patiently /readyz's dependency checks run. */
+  readiness: ReadinessSettings;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
   plane: InternalPlaneSettings;
 }
@@ -80,6 +84,7 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     messageStore: messageStoreSettings(v),
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    readiness: readinessSettings(v),
     plane: internalPlaneSettings(v),
   });
 }

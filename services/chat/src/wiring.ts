@@ -2,7 +2,7 @@ import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import type { GatewayHello } from "@parley/contracts/parley/chat/v1/chat";
 import { joinMesh, type InstanceSource } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { chatAccess } from "./access.js";
 import { Counter } from "prom-client";
 import { AccountDisplayNames } from "./adapters/account-names.js";
@@ -171,6 +171,10 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
       logger,
       metrics,
     );
+    // With Cassandra the store has no check of its own yet (no server to test one against here).
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    if (storage) readiness.register("database", () => storage.ping());
+    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
@@ -179,11 +183,14 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
       mapError: mapChatError,
       logger,
       metrics,
+      readiness,
     });
     await mesh.register("chat", config.advertiseAddress ?? new URL(server.url).host);
+    readiness.start();
     return {
       ready: { message: "chat service listening", fields: { url: server.url, mesh: mesh.description } },
       async stop() {
+        readiness.close();
         await mesh.close(); // out of the registry first: no new calls come here
         await server.close(config.shutdownGraceMs);
         await chat.close();

@@ -1,5 +1,15 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
-import { commonEnv, env, internalPlaneEnv, internalPlaneSettings, loadEnv, type InternalPlaneSettings, type LOG_LEVELS } from "@parley/runtime";
+import {
+  commonEnv,
+  env,
+  internalPlaneEnv,
+  internalPlaneSettings,
+  loadEnv,
+  type InternalPlaneSettings,
+  type LOG_LEVELS,
+  readinessSettings,
+  type ReadinessSettings,
+} from "@parley/runtime";
 
 export interface DiscoveryConfig {
   readonly host: string;
@@ -11,6 +21,8 @@ export interface DiscoveryConfig {
   readonly retryAfterMs: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownGraceMs: number;
+  /** How often and how patiently /readyz's dependency checks run. */
+  readonly readiness: ReadinessSettings;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
   readonly plane: InternalPlaneSettings;
 }
@@ -38,6 +50,7 @@ export function loadDiscoveryConfig(environment: NodeJS.ProcessEnv = process.env
     retryAfterMs: vars.DISCOVERY_RETRY_AFTER_MS,
     logLevel: vars.LOG_LEVEL,
     shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+    readiness: readinessSettings(vars),
     plane: internalPlaneSettings(vars),
   });
 }

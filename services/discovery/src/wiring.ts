@@ -1,5 +1,5 @@
 import { mapDiscoveryError, newInstanceId, openDiscoveryBackend, startDiscoveryService, withStartRetry } from "@parley/mesh";
-import { Metrics, openInternalPlane, startPlaneServer, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type ServiceDefinition } from "@parley/runtime";
 import { discoveryAccess } from "./access.js";
 import { loadDiscoveryConfig, type DiscoveryConfig } from "./config.js";
 
@@ -18,6 +18,9 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
     const discovery = await withStartRetry("loading the registry", config.registry, logger, () =>
       startDiscoveryService({ registry: backend.registry, retryAfterMs: config.retryAfterMs }),
     );
+    // The registry is all discovery serves from: it is ready while etcd answers.
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    if (config.registry.etcd) readiness.register("etcd", () => backend.ping());
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
@@ -26,6 +29,7 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
       mapError: mapDiscoveryError,
       logger,
       metrics: new Metrics(),
+      readiness,
     });
     const instanceId = newInstanceId("discovery");
     const registration = await withStartRetry("registering", config.registry, logger, () =>
@@ -40,9 +44,11 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
         publicUrl: "",
       }),
     );
+    readiness.start();
     return {
       ready: { message: "discovery listening", fields: { url: server.url, instanceId, registry: backend.description } },
       async stop() {
+        readiness.close();
         // Deregister first, so nobody is sent here while the server drains.
         await registration.close().catch((err: unknown) => logger.warn({ err }, "deregistering failed"));
         await server.close(config.shutdownGraceMs);

@@ -16,6 +16,7 @@ describe("discovery config", () => {
       retryAfterMs: 5000,
       logLevel: "info",
       shutdownGraceMs: 10_000,
+      readiness: { intervalMs: 5_000, timeoutMs: 2_000 },
     });
   });
 

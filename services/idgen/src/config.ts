@@ -1,5 +1,16 @@
 import { advertiseAddress, etcdEnv, registrySettings, type RegistrySettings } from "@parley/mesh";
-import { commonEnv, ConfigError, env, loadEnv, type LOG_LEVELS, internalPlaneEnv, internalPlaneSettings, type InternalPlaneSettings } from "@parley/runtime";
+import {
+  commonEnv,
+  ConfigError,
+  env,
+  loadEnv,
+  type LOG_LEVELS,
+  internalPlaneEnv,
+  internalPlaneSettings,
+  type InternalPlaneSettings,
+  readinessSettings,
+  type ReadinessSettings,
+} from "@parley/runtime";
 import { MAX_WORKER_ID } from "./domain/snowflake.js";
 
 export interface IdgenConfig {
@@ -20,6 +31,8 @@ export interface IdgenConfig {
   readonly port: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownGraceMs: number;
+  /** How often and how patiently /readyz's dependency checks run. */
+  readonly readiness: ReadinessSettings;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
   readonly plane: InternalPlaneSettings;
 }
@@ -59,6 +72,7 @@ export function loadIdgenConfig(environment: NodeJS.ProcessEnv = process.env): I
     port: vars.IDGEN_PORT,
     logLevel: vars.LOG_LEVEL,
     shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+    readiness: readinessSettings(vars),
     plane: internalPlaneSettings(vars),
   });
 }

@@ -1,4 +1,4 @@
-import { Metrics, openInternalPlane, ServingStatus, startPlaneServer, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, ReadinessChecks, ServingStatus, startPlaneServer, type ServiceDefinition } from "@parley/runtime";
 import { idgenAccess } from "./access.js";
 import { systemClock } from "./adapters/system-clock.js";
 import { loadIdgenConfig, type IdgenConfig } from "./config.js";
@@ -32,6 +32,8 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
     const plane = openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false });
     const identity = await openIdentity(config, logger);
     const service = startIdgen({ workerId: identity.workerId, maxClockBackwardMs: config.maxClockBackwardMs });
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    identity.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
@@ -40,16 +42,19 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
       mapError: mapIdgenError,
       logger,
       metrics: new Metrics(),
+      readiness,
     });
     // While fenced, health says NOT_SERVING, so balancers and clients go to another instance.
     identity.onChange((id) => {
       for (const name of service.serviceNames) server.health.set(name, id === undefined ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
     });
     await identity.register(config.advertiseAddress ?? new URL(server.url).host);
+    readiness.start();
     const workerId = typeof identity.workerId === "number" ? identity.workerId : identity.workerId.current();
     return {
       ready: { message: "idgen listening", fields: { url: server.url, workerId, instanceId: identity.instanceId } },
       async stop() {
+        readiness.close();
         await identity.deregister();
         await server.close(config.shutdownGraceMs);
         // After the last call is answered: freeing the worker id earlier could let

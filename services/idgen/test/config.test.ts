@@ -17,6 +17,7 @@ describe("idgen config", () => {
       port: 7002,
       logLevel: "info",
       shutdownGraceMs: 10_000,
+      readiness: { intervalMs: 5_000, timeoutMs: 2_000 },
     });
   });
 

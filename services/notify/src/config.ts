@@ -9,6 +9,8 @@ import {
   internalPlaneSettings,
   type DatabaseSettings,
   type InternalPlaneSettings,
+  readinessSettings,
+  type ReadinessSettings,
 } from "@parley/runtime";
 
 export const notifyEnv = {
@@ -81,6 +83,8 @@ export interface NotifyConfig {
   advertiseAddress: string | undefined;
   logLevel: string;
   shutdownGraceMs: number;
+  /** How often and how patiently /readyz's dependency checks run. */
+  readiness: ReadinessSettings;
   /** Service key, trust file and TLS of the internal plane (docs/security.md). */
   plane: InternalPlaneSettings;
 }
@@ -108,6 +112,7 @@ export function loadNotifyConfig(environment: NodeJS.ProcessEnv = process.env): 
     advertiseAddress: v.NOTIFY_ADVERTISE_ADDRESS,
     logLevel: v.LOG_LEVEL,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    readiness: readinessSettings(v),
     plane: internalPlaneSettings(v),
   });
 }

@@ -1,7 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { joinMesh, type InstanceSource } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { ErrorTranslator, Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { ErrorTranslator, Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { notifyAccess } from "./access.js";
 import { AccountTargetDirectory } from "./adapters/account-targets.js";
 import { loadNotifyConfig, type NotifyConfig } from "./config.js";
@@ -117,6 +117,9 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
       logger,
       metrics,
     );
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    readiness.register("database", () => storage.ping());
+    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
@@ -125,11 +128,14 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
       mapError: mapNotifyError,
       logger,
       metrics,
+      readiness,
     });
     await mesh.register("notify", config.advertiseAddress ?? new URL(server.url).host);
+    readiness.start();
     return {
       ready: { message: "notify service listening", fields: { url: server.url, channels: [...providers.keys()], mesh: mesh.description } },
       async stop() {
+        readiness.close();
         await mesh.close(); // out of the registry first: no new calls come here
         await server.close(config.shutdownGraceMs);
         await notify.close(config.shutdownGraceMs);

@@ -1,7 +1,7 @@
 import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
-import { Metrics, openInternalPlane, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
+import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { presenceAccess } from "./access.js";
 import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
@@ -102,6 +102,9 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
       logger,
       metrics,
     );
+    const readiness = new ReadinessChecks(config.readiness, logger);
+    readiness.register("database", () => storage.ping());
+    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
@@ -110,13 +113,16 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
       mapError: mapPresenceError,
       logger,
       metrics,
+      readiness,
     });
     const address = config.advertiseAddress ?? new URL(server.url).host;
     ownership?.start(address);
     await mesh.register("presence", address);
+    readiness.start();
     return {
       ready: { message: "presence service listening", fields: { url: server.url, mesh: mesh.description } },
       async stop() {
+        readiness.close();
         await mesh.close(); // out of the registry first: no new calls come here
         ownership?.close();
         await server.close(config.shutdownGraceMs);

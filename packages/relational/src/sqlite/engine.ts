@@ -102,6 +102,11 @@ export class SqliteEngine {
     return this.call("", "applyMigrations", [component, migrations]) as Promise<number[]>;
   }
 
+  /** Resolves once the worker answers a call: it is alive and not stuck (a readiness check). */
+  async ping(): Promise<void> {
+    await this.call("", "ping", []);
+  }
+
   /** Waits for the calls already made, then closes the database and ends the worker. */
   close(): Promise<void> {
     this.closed ??= (async () => {

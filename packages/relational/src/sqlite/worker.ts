@@ -22,7 +22,8 @@ raw.exec(
   `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${settings.synchronous.toUpperCase()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;`,
 );
 const connection = new SqliteConnection(raw);
-const builtins: ProcedureModule = { applyMigrations };
+// ping: answers once the worker has run a round, which is all a readiness check asks of it.
+const builtins: ProcedureModule = { applyMigrations, ping: () => true };
 const modules = new Map<string, Promise<ProcedureModule>>();
 
 const savepoint = raw.prepare("SAVEPOINT call");

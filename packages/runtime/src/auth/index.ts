@@ -1,4 +1,4 @@
-export { accessPolicy, mergePolicies, type AccessPolicy, type MethodRule, type ServiceRules } from "./access-policy.js";
+export { accessPolicy, mergePolicies, REFLECTION_ROLES, withReflection, type AccessPolicy, type MethodRule, type ServiceRules } from "./access-policy.js";
 export { serviceTokenInterceptor } from "./client-auth.js";
 export { internalPlaneEnv, internalPlaneSettings, openInternalPlane, type InternalPlane, type InternalPlaneSettings } from "./internal-plane.js";
 export { generateSigningKey, keyId, parsePrivateKey, privateKeyPem, publicKeyPem, type SigningKey } from "./keys.js";

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
 import type { Logger } from "../logger.js";
-import { ruleFor, type AccessPolicy, type MethodRule } from "./access-policy.js";
+import { ruleFor, withReflection, type AccessPolicy, type MethodRule } from "./access-policy.js";
 import {
   actingUserKey,
   callerKey,
@@ -43,10 +43,11 @@ export function serviceAuthInterceptor(options: ServerAuthOptions): Interceptor 
     }
   });
 
+  const policy = withReflection(options.policy);
   return (next) => async (req) => {
     if (req.service.typeName === Health.typeName) return next(req);
     const method = `${req.service.typeName}/${req.method.name}`;
-    const found = ruleFor(options.policy, req.service.typeName, req.method.name);
+    const found = ruleFor(policy, req.service.typeName, req.method.name);
     if (found === undefined) throw deny(options.logger, method, undefined, `${method} is not open to any caller`);
     const { rule, audience } = found;
 

@@ -83,9 +83,9 @@ export class ServiceTokenVerifier {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The caller, or a ConnectError (UNAUTHENTICATED) saying what is wrong with the token. */
-  async verify(token: string, audience: string): Promise<VerifiedCaller> {
-    const cacheKey = `${audience} ${token}`;
+  /** The caller, or a ConnectError (UNAUTHENTICATED) saying what is wrong with the token. `audience`: one, or any of several. */
+  async verify(token: string, audience: string | readonly string[]): Promise<VerifiedCaller> {
+    const cacheKey = `${typeof audience === "string" ? audience : audience.join(",")} ${token}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined && this.#now() < cached.expiresAt && this.isTrusted(cached.caller)) return cached.caller;
 
@@ -107,7 +107,7 @@ export class ServiceTokenVerifier {
         algorithms: ["EdDSA"],
         typ: TOKEN_TYPE,
         issuer: trusted.principal.name,
-        audience,
+        audience: typeof audience === "string" ? audience : [...audience],
         requiredClaims: ["iss", "aud", "iat", "exp"],
         clockTolerance: this.options.clockToleranceSeconds,
         currentDate: new Date(this.#now()),
@@ -142,10 +142,10 @@ function refuse(message: string): ConnectError {
   return new ConnectError(message, Code.Unauthenticated);
 }
 
-function explain(err: unknown, audience: string, issuer: string): string {
+function explain(err: unknown, audience: string | readonly string[], issuer: string): string {
   if (err instanceof joseErrors.JWTExpired) return "the service token has expired";
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === "aud") return `the service token is not meant for ${audience}`;
+    if (err.claim === "aud") return `the service token is not meant for ${typeof audience === "string" ? audience : audience.join(" or ")}`;
     if (err.claim === "iss") return `the service token's issuer is not ${issuer}, whose key signed it`;
     if (err.claim === "iat" || err.claim === "nbf") return "the service token is not valid yet (check the clocks)";
     return `the service token's ${err.claim} claim is not valid`;

@@ -1,5 +1,5 @@
 import { newInstanceId, openDiscoveryBackend, withStartRetry, type DiscoveryBackend, type Registration } from "@parley/mesh";
-import type { Logger } from "@parley/runtime";
+import type { Logger, ReadinessChecks } from "@parley/runtime";
 import type { IdgenConfig } from "../config.js";
 import type { WorkerIdSource } from "../ports.js";
 
@@ -10,6 +10,12 @@ export interface IdgenIdentity {
   readonly workerId: number | WorkerIdSource;
   /** Called with the worker id, or undefined while fenced, whenever that changes (never for a fixed id). */
   onChange(listener: (workerId: number | undefined) => void): void;
+  /**
+   * Registers the readiness check of the leased worker id (none for a fixed
+   * one): etcd answers and the lease is not fenced, since a fenced idgen
+   * refuses every NextIds.
+   */
+  addReadinessChecks(readiness: ReadinessChecks): void;
   /** Registers the listening instance (no-op without etcd). */
   register(address: string): Promise<void>;
   /** Leaves the registry, so no new caller is sent here (no-op without etcd). */
@@ -28,7 +34,7 @@ export async function openIdentity(config: IdgenConfig, logger: Logger): Promise
   const instanceId = newInstanceId("idgen");
   if (!config.leaseWorkerId) {
     const noop = async () => {};
-    return { instanceId, workerId: config.workerId, onChange: () => {}, register: noop, deregister: noop, close: noop };
+    return { instanceId, workerId: config.workerId, onChange: () => {}, addReadinessChecks: () => {}, register: noop, deregister: noop, close: noop };
   }
   const backend: DiscoveryBackend = openDiscoveryBackend(config.registry, logger);
   const lease = backend.workerIdLease(instanceId);
@@ -48,6 +54,12 @@ export async function openIdentity(config: IdgenConfig, logger: Logger): Promise
     instanceId,
     workerId: lease,
     onChange: (listener) => void lease.onChange(listener),
+    addReadinessChecks(readiness) {
+      readiness.register("etcd", async () => {
+        if (lease.current() === undefined) throw new Error("the worker id lease is fenced");
+        await backend.ping();
+      });
+    },
     async register(address) {
       registration = await withStartRetry("registering", config.registry, logger, () =>
         backend.registry.register({
