@@ -248,7 +248,6 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
     const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
     const registry = mesh.backend?.registry ?? new MemoryRegistry();
     const readiness = new ReadinessChecks(config.readiness, logger);
-    mesh.addReadinessChecks(readiness);
     // Every new connection's token is checked by account: a gateway that cannot reach one can take none.
     readiness.register("account", upstreamProbe(mesh.transportTo("account", config.accountAddress), AccountInternalService.typeName));
     const gateway = await startGateway(

@@ -82,7 +82,6 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
     const account = await startAccount(config, logger, { storage });
     const readiness = new ReadinessChecks(config.readiness, logger);
     readiness.register("database", () => storage.ping());
-    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,

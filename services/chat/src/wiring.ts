@@ -174,7 +174,6 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
     // With Cassandra the store has no check of its own yet (no server to test one against here).
     const readiness = new ReadinessChecks(config.readiness, logger);
     if (storage) readiness.register("database", () => storage.ping());
-    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,

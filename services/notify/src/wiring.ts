@@ -119,7 +119,6 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
     );
     const readiness = new ReadinessChecks(config.readiness, logger);
     readiness.register("database", () => storage.ping());
-    mesh.addReadinessChecks(readiness);
     const server = await startPlaneServer(plane, {
       host: config.host,
       port: config.port,
