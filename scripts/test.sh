@@ -82,7 +82,7 @@ done
 run_group() {
   local concurrency=$1 deadline=$2
   shift 2
-  timeout --kill-after=30s "$deadline" node --import tsx --test --test-concurrency="$concurrency" --test-timeout=120000 "$@"
+  timeout --kill-after=30s "$deadline" node --conditions=@parley/source --import tsx --test --test-concurrency="$concurrency" --test-timeout=120000 "$@"
 }
 
 # Both groups run even when the first fails, so one run shows every failure.
