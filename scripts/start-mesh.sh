@@ -9,9 +9,19 @@
 # key, every internal call carries a service token and goes over TLS
 # (development credentials made once in .data/mesh/credentials).
 # Logs go to .data/mesh/<service>.log. Ctrl-C stops everything.
+# Every process runs the built output as the image does (`node bin/parley.mjs
+# <service>`; the build is brought up to date first, incrementally);
+# MESH_FROM=sources runs the TypeScript sources with tsx instead, no build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+
+FROM=${MESH_FROM:-build}
+case $FROM in
+  build) npm run --silent build ;;
+  sources) ;;
+  *) echo "mesh: MESH_FROM must be build or sources (got \"$FROM\")" >&2; exit 2 ;;
+esac
 
 ADMIN_URL=$(bash scripts/ensure-postgres.sh)
 ETCD_URL=$(bash scripts/ensure-etcd.sh)
@@ -40,14 +50,21 @@ fi
 source "$SECRET_FILE"
 
 CREDS=.data/mesh/credentials
-[[ -f "$CREDS/trust.json" ]] || node --import tsx scripts/credentials.ts "$CREDS" >&2
+[[ -f "$CREDS/trust.json" ]] || node --conditions=@parley/source --import tsx scripts/credentials.ts "$CREDS" >&2
 
 export DATABASE_URL="$DB_URL" ETCD_ENDPOINTS="$ETCD_URL" ETCD_PREFIX=/parley-mesh/ DATA_DIR=.data/mesh
 export SERVICE_TRUST_FILE="$CREDS/trust.json" TLS_CERT_FILE="$CREDS/pki/server.pem" TLS_KEY_FILE="$CREDS/pki/server.key" TLS_CA_FILE="$CREDS/pki/ca.pem"
 pids=()
+# start NAME SERVICE [VAR=value...]: the process NAME runs SERVICE (its principal too) with the variables.
 start() {
-  local name=$1 entry=$2 principal=$3; shift 3
-  env SERVICE_KEY_FILE="$CREDS/$principal.key" "$@" node --import tsx "$entry" > "$LOGS/$name.log" 2>&1 &
+  local name=$1 service=$2; shift 2
+  local run=(node bin/parley.mjs "$service")
+  if [[ $FROM == sources ]]; then
+    local main=services/$service/src/main.ts
+    [[ $service == gateway ]] && main=gateway/src/main.ts
+    run=(node --conditions=@parley/source --import tsx "$main")
+  fi
+  env SERVICE_KEY_FILE="$CREDS/$service.key" "$@" "${run[@]}" > "$LOGS/$name.log" 2>&1 &
   pids+=($!)
   echo "mesh: $name started (pid $!, log $LOGS/$name.log)" >&2
 }
@@ -65,23 +82,23 @@ REPLICAS=${MESH_REPLICAS:-1}
 [[ $REPLICAS =~ ^[1-9]$ ]] || { echo "mesh: MESH_REPLICAS must be a whole number from 1 to 9 (got \"$REPLICAS\")" >&2; exit 2; }
 for ((i = 0; i < REPLICAS; i++)); do
   suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
-  start "account$suffix" services/account/src/main.ts account ACCOUNT_PORT=$((7001 + 10 * i)) ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
-  start "idgen$suffix" services/idgen/src/main.ts idgen IDGEN_PORT=$((7002 + 10 * i))
+  start "account$suffix" account ACCOUNT_PORT=$((7001 + 10 * i)) ACCOUNT_TOKEN_SECRET="$ACCOUNT_TOKEN_SECRET"
+  start "idgen$suffix" idgen IDGEN_PORT=$((7002 + 10 * i))
 done
 for ((i = 0; i < REPLICAS; i++)); do
   suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
-  start "presence$suffix" services/presence/src/main.ts presence PRESENCE_PORT=$((7005 + 10 * i))
+  start "presence$suffix" presence PRESENCE_PORT=$((7005 + 10 * i))
 done
 for ((i = 0; i < REPLICAS; i++)); do
   suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
-  start "notify$suffix" services/notify/src/main.ts notify NOTIFY_PORT=$((7006 + 10 * i)) NOTIFY_RECORDING=true
+  start "notify$suffix" notify NOTIFY_PORT=$((7006 + 10 * i)) NOTIFY_RECORDING=true
 done
 for ((i = 0; i < REPLICAS; i++)); do
   suffix=$([[ $i -eq 0 ]] && echo "" || echo "-$((i + 1))")
-  start "chat$suffix" services/chat/src/main.ts chat CHAT_PORT=$((7003 + 10 * i))
+  start "chat$suffix" chat CHAT_PORT=$((7003 + 10 * i))
 done
-start gateway-1 gateway/src/main.ts gateway PORT=8080 GATEWAY_INTERNAL_PORT=7104 GATEWAY_ID=gateway-1 ZONE=zone-a
-start gateway-2 gateway/src/main.ts gateway PORT=8081 GATEWAY_INTERNAL_PORT=7204 GATEWAY_ID=gateway-2 ZONE=zone-b
+start gateway-1 gateway PORT=8080 GATEWAY_INTERNAL_PORT=7104 GATEWAY_ID=gateway-1 ZONE=zone-a
+start gateway-2 gateway PORT=8081 GATEWAY_INTERNAL_PORT=7204 GATEWAY_ID=gateway-2 ZONE=zone-b
 
 for port in 8080 8081; do
   for _ in $(seq 1 120); do

@@ -7,7 +7,7 @@
  * that arrives while its thread is paused waits for the pause to end, so
  * this is where a latency tail made of collections shows.
  *
- *   node --import tsx scripts/bench/gc-pauses.ts DIR [FROM_MS]
+ *   node --conditions=@parley/source --import tsx scripts/bench/gc-pauses.ts DIR [FROM_MS]
  *
  * FROM_MS skips the events before that many milliseconds of the isolate's
  * life (the set-up before the measured stretch).

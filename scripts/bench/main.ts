@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { DatabaseUpkeep } from "./database-upkeep.js";
 import { scenarios, type Figures, type Sizes } from "./scenarios/index.js";
 import { spread, type Spread } from "./stats.js";
+import { buildOutput } from "../../test/support/process.js";
 import { profileInto, traceGcInto, startDistributed, startEmbedded, startRelay, type Target } from "./targets.js";
 
 const { values: flags } = parseArgs({
@@ -115,6 +116,8 @@ if (gatewaySettings.length > 0) {
   result.gatewaySettings = Object.fromEntries(gatewaySettings) as Record<string, string>;
   process.stdout.write(`gateway settings under test: ${gatewaySettings.map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
 }
+// The embedded target is the built output, as npm start runs it: bring it up to date first.
+if (!flags.distributed) buildOutput();
 if (flags.profile) profileInto(flags.profile);
 if (flags["trace-gc"]) traceGcInto(flags["trace-gc"]);
 const parley: Target = flags.distributed

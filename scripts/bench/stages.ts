@@ -1,5 +1,5 @@
 /**
- * `node --import tsx scripts/bench/stages.ts DIR [CPU_US_PER_DELIVERY]`: the
+ * `node --conditions=@parley/source --import tsx scripts/bench/stages.ts DIR [CPU_US_PER_DELIVERY]`: the
  * hot path's stages from the CPU profiles `npm run bench -- --profile DIR`
  * wrote, as shares of Parley's busy time and, given the bench's CPU µs per
  * delivery, as microseconds per delivered message (the budget in

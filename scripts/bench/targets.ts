@@ -1,14 +1,15 @@
 /**
  * What the benchmark measures, each in processes of its own: Parley as
- * `npm start` runs it (embedded), or every service as its own process on
- * Postgres (`--distributed`), and the raw relay.
+ * `npm start` runs it (embedded, the built output), or every service as its
+ * own process on Postgres (`--distributed`, from the sources as the
+ * distributed tests run them), and the raw relay.
  */
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testCredentials } from "@parley/testkit";
-import { REPO_ROOT, startProcess, type ServiceProcess } from "../../test/support/process.js";
+import { built, REPO_ROOT, startProcess, type ServiceProcess } from "../../test/support/process.js";
 
 export interface Target {
   /** The HTTP base URL (Parley) or ws:// URL (relay); changes on restart. */
@@ -98,8 +99,12 @@ async function restartable(
  */
 export function npmStartFlags(): string[] {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  // "tsc -b ... && exec node <flags> bin/parley.mjs standalone": the words between node and the launcher.
   const words = pkg.scripts.start.split(/\s+/);
-  return words.filter((word, i) => word.startsWith("--") && word !== "--import" && words[i - 1] !== "--import");
+  const node = words.indexOf("node");
+  const launcher = words.indexOf("bin/parley.mjs");
+  if (node < 0 || launcher < node) throw new Error(`package.json's start script does not run node bin/parley.mjs: ${pkg.scripts.start}`);
+  return words.slice(node + 1, launcher);
 }
 
 /**
@@ -121,7 +126,7 @@ export async function startEmbedded(databaseUrl: string | undefined): Promise<Ta
     ...gatewaySettingsUnderTest(),
   };
   return restartable(
-    (extra) => startProcess("apps/standalone/src/main.ts", { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]),
+    (extra) => startProcess(built("standalone"), { ...env, ...extra }, "parley is running", 60_000, [...npmStartFlags(), ...extraNodeFlags()]),
     {
       name: "parley",
       onPostgres: databaseUrl !== undefined,

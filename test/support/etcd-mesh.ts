@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createThrowawayDatabase, testCredentials, testEtcdUrl, uniqueEtcdPrefix, type TestCredentials, type ThrowawayDatabase } from "@parley/testkit";
-import { startProcess, type ServiceProcess } from "./process.js";
+import { built, startProcess, type ServiceProcess } from "./process.js";
 
 /** The processes a mesh can run: each one's entry, ready line and port variable. */
 const SERVICES = {
@@ -12,6 +12,7 @@ const SERVICES = {
   notify: { entry: "services/notify/src/main.ts", ready: "notify service listening", port: "NOTIFY_PORT" },
   chat: { entry: "services/chat/src/main.ts", ready: "chat service listening", port: "CHAT_PORT" },
   gateway: { entry: "gateway/src/main.ts", ready: "gateway listening", port: "PORT" },
+  discovery: { entry: "services/discovery/src/main.ts", ready: "discovery listening", port: "DISCOVERY_PORT" },
 } as const;
 export type MeshService = keyof typeof SERVICES;
 
@@ -24,6 +25,7 @@ const DEFAULTS: Record<MeshService, Record<string, string>> = {
   notify: { NOTIFY_RECORDING: "true" },
   chat: {},
   gateway: { GATEWAY_INTERNAL_PORT: "0" },
+  discovery: {},
 };
 
 /**
@@ -40,10 +42,15 @@ export class EtcdMesh {
     private readonly dataDir: string,
     /** ETCD_* and DISCOVERY_* settings every process gets. */
     readonly etcd: Record<string, string>,
+    /** Whether the processes run the built output (`node bin/parley.mjs <service>`) rather than the sources. */
+    private readonly fromBuild: boolean,
   ) {}
 
-  /** `leaseTtlSeconds`: short leases let a killed process leave the registry sooner (production: 10 s, the default when absent). */
-  static async open(name: string, options: { leaseTtlSeconds?: number } = {}): Promise<EtcdMesh> {
+  /**
+   * `leaseTtlSeconds`: short leases let a killed process leave the registry sooner (production: 10 s, the default when absent).
+   * `built`: every process runs the built output through the launcher, as the image does (`npm run build` first).
+   */
+  static async open(name: string, options: { leaseTtlSeconds?: number; built?: boolean } = {}): Promise<EtcdMesh> {
     const database = await createThrowawayDatabase(`parley_${name}`);
     const dataDir = await mkdtemp(join(tmpdir(), `parley-${name}-`));
     const etcd = {
@@ -51,14 +58,14 @@ export class EtcdMesh {
       ETCD_PREFIX: uniqueEtcdPrefix(name),
       ...(options.leaseTtlSeconds === undefined ? {} : { DISCOVERY_LEASE_TTL_SECONDS: String(options.leaseTtlSeconds) }),
     };
-    return new EtcdMesh(database, dataDir, etcd);
+    return new EtcdMesh(database, dataDir, etcd, options.built ?? false);
   }
 
   /** Starts `service` as `name` (its key in `procs`), with `env` over the defaults. */
   async start(service: MeshService, name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
     const { entry, ready, port } = SERVICES[service];
     const proc = await startProcess(
-      entry,
+      this.fromBuild ? built(service) : entry,
       {
         ...this.credentials.env(service),
         DATABASE_URL: this.database.url,

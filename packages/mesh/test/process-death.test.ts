@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { testEtcdUrl, uniqueEtcdPrefix, until } from "@parley/testkit";
+import { SOURCE_NODE_FLAGS, testEtcdUrl, uniqueEtcdPrefix, until } from "@parley/testkit";
 import { connectEtcd } from "../src/adapters/etcd-client.js";
 import { EtcdRegistry } from "../src/adapters/etcd-registry.js";
 import { EtcdWorkerIdLease } from "../src/adapters/etcd-worker-ids.js";
@@ -15,7 +15,7 @@ const TTL_SECONDS = 2;
 
 /** Starts the holder process and resolves with it and its worker id once it holds both. */
 async function startHolder(url: string, prefix: string, instanceId: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", HOLDER], {
+  const child = spawn(process.execPath, [...SOURCE_NODE_FLAGS, HOLDER], {
     env: { ...process.env, ETCD_URL: url, ETCD_PREFIX: prefix, TTL_SECONDS: String(TTL_SECONDS), INSTANCE_ID: instanceId },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -4,12 +4,13 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { SOURCE_NODE_FLAGS } from "@parley/testkit";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/run-service-process.ts", import.meta.url));
 
 /** Starts the fixture process; `lines` collects its stdout log lines as they come, `stderr` its stderr. */
 function startFixture(mode: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], { env: { ...process.env, FIXTURE_MODE: mode }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...SOURCE_NODE_FLAGS, FIXTURE], { env: { ...process.env, FIXTURE_MODE: mode }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: { msg?: string; url?: string; level?: number; sigtermListeners?: number }[] = [];
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -7,3 +7,4 @@ export { freePorts } from "./ports.js";
 export { startPostgres, type PrivatePostgres, type PrivatePostgresOptions } from "./private-postgres.js";
 export { until, type UntilOptions } from "./until.js";
 export { FakeClock } from "./fake-clock.js";
+export { SOURCE_NODE_FLAGS } from "./sources.js";
