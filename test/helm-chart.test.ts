@@ -206,6 +206,17 @@ describe("helm chart", () => {
     }),
   );
 
+  test("with internal TLS, every service verifies servers by the one configured name, not by pod IP, and serves without ALLOW_PLAINTEXT", () => {
+    const production = renders.get("values-production.yaml")!;
+    for (const deployment of ofKind<IDeployment>(production, "Deployment")) {
+      const container = deployment.spec!.template.spec!.containers[0]!;
+      const config = ofKind<IConfigMap>(production, "ConfigMap").find((c) => c.metadata!.name === container.envFrom![0]!.configMapRef!.name)!;
+      assert.equal(config.data!.TLS_CA_FILE, "/etc/parley/tls/ca.crt", `${component(deployment)}`);
+      assert.equal(config.data!.TLS_SERVER_NAME, "parley-internal", `${component(deployment)}`);
+      if (component(deployment) !== "gateway") assert.equal(config.data!.ALLOW_PLAINTEXT, "false", `${component(deployment)}`);
+    }
+  });
+
   test("a change to one service's configuration rolls that service's pods and no other's", () => {
     const checksums = (manifests: Manifest[]) =>
       new Map(ofKind<IDeployment>(manifests, "Deployment").map((d) => [component(d), d.spec!.template.metadata!.annotations!["checksum/config"]]));

@@ -45,6 +45,7 @@ the Deployment (Kubernetes expands $(POD_IP) only there). Files are mounted unde
 {{- $_ := set $data "TLS_CERT_FILE" "/etc/parley/tls/tls.crt" -}}
 {{- $_ := set $data "TLS_KEY_FILE" "/etc/parley/tls/tls.key" -}}
 {{- $_ := set $data "TLS_CA_FILE" "/etc/parley/tls/ca.crt" -}}
+{{- $_ := set $data "TLS_SERVER_NAME" $values.internalPlane.tls.serverName -}}
 {{- end -}}
 {{- /* where it listens */ -}}
 {{- if eq $name "gateway" -}}

@@ -61,7 +61,13 @@ export class ServerTls {
 export class ClientTls {
   readonly #ca: WatchedFile<Buffer>;
 
-  constructor(caFile: string, logger: Logger, reloadMs: number) {
+  /** `serverName`: checked against every server's certificate instead of the address called. */
+  constructor(
+    caFile: string,
+    logger: Logger,
+    reloadMs: number,
+    private readonly serverName?: string,
+  ) {
     this.#ca = new WatchedFile(caFile, parseCertificates, logger, reloadMs);
   }
 
@@ -72,7 +78,7 @@ export class ClientTls {
   /**
    * Opens a TLS connection for an HTTP/2 client (`createConnection` of
    * http2.connect), verifying the server against the current bundle and
-   * its name (or IP address) against the certificate.
+   * its name (or IP address; or the configured server name) against the certificate.
    */
   connect(authority: URL, extra: ConnectionOptions = {}): Duplex {
     const host = authority.hostname.replace(/^\[|\]$/g, "");
@@ -82,7 +88,8 @@ export class ClientTls {
       port: Number(authority.port || 443),
       ca: this.#ca.value,
       ALPNProtocols: ["h2"],
-      ...(isIp(host) ? {} : { servername: host }),
+      // Node checks the certificate against servername when it is given, else against host.
+      ...(this.serverName !== undefined ? { servername: this.serverName } : isIp(host) ? {} : { servername: host }),
     });
   }
 

@@ -131,3 +131,61 @@ describe("the service server > slow clients", () => {
     await closed(socket);
   });
 });
+
+describe("internal plane > TLS with one server name for every instance (TLS_SERVER_NAME)", () => {
+  const folder = credentialsDir("tls-name");
+  const keys = keysFor(folder.dir, ["idgen", "chat"]);
+  let server: RunningServer;
+  let idgen: InternalPlane;
+  let certs: Certificates;
+
+  before(async () => {
+    // The certificate names the service, not the address it is reached at (a pod IP).
+    certs = writeCertificates(join(folder.dir, "pki"), ["parley-internal.parley.svc"]);
+    idgen = openInternalPlane(planeSettings(keys, "idgen", { tls: { certFile: certs.certFile, keyFile: certs.keyFile } }), "idgen", logger, {
+      listenHosts: ["127.0.0.1"],
+    });
+    server = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      serviceNames: [IdGenService.typeName],
+      logger,
+      metrics: new Metrics(),
+      interceptors: [idgen.guard(policy)],
+      tls: idgen.serverTls!,
+      routes: (router) => router.service(IdGenService, { nextIds: (req) => ({ ids: [BigInt(req.count)] }) }),
+    });
+  });
+  after(async () => {
+    await server.close(100);
+    idgen.close();
+    folder.cleanup();
+  });
+
+  it("verifies the server against the configured name when calling its address", async () => {
+    const chat = openInternalPlane(planeSettings(keys, "chat", { caFile: certs.caFile, serverName: "parley-internal.parley.svc" }), "chat", logger, {
+      listenHosts: ["127.0.0.1"],
+    });
+    try {
+      const client = createClient(IdGenService, chat.transport(new URL(server.url).host, "idgen"));
+      assert.deepEqual((await client.nextIds({ count: 3 })).ids, [3n]);
+    } finally {
+      chat.close();
+    }
+  });
+
+  it("refuses the same server when the name is not set (the certificate does not name 127.0.0.1) or is another", async () => {
+    for (const serverName of [undefined, "other.parley.svc"]) {
+      const chat = openInternalPlane(planeSettings(keys, "chat", { caFile: certs.caFile, serverName }), "chat", logger, { listenHosts: ["127.0.0.1"] });
+      try {
+        const client = createClient(IdGenService, chat.transport(new URL(server.url).host, "idgen"));
+        await assert.rejects(client.nextIds({ count: 1 }), (err: unknown) => {
+          assert.match(String(ConnectError.from(err).cause ?? err), /altnames|Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i);
+          return true;
+        });
+      } finally {
+        chat.close();
+      }
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { z } from "zod";
 import { ConfigError, env, type EnvValues } from "../config.js";
 import type { Logger } from "../logger.js";
 import { ClientTls, isLoopbackHost, ServerTls } from "../tls.js";
@@ -25,6 +26,17 @@ export const internalPlaneEnv = {
   TLS_KEY_FILE: env.optionalString(),
   /** CA bundle internal servers are verified against; when set, every internal call uses TLS. */
   TLS_CA_FILE: env.optionalString(),
+  /**
+   * The name every internal server's certificate carries, checked instead of
+   * the address called: in Kubernetes instances register pod IPs, which one
+   * certificate per Deployment cannot name.
+   */
+  TLS_SERVER_NAME: z
+    .string()
+    .regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, {
+      error: "must be a DNS name, such as parley-internal.parley.svc",
+    })
+    .optional(),
   /** Serve and call in cleartext beyond loopback (only behind a proxy or mesh that encrypts). */
   ALLOW_PLAINTEXT: env.bool(false),
   /** How often key, trust, certificate and CA files are checked for changes. */
@@ -37,6 +49,8 @@ export interface InternalPlaneSettings {
   readonly tokenTtlSeconds: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly caFile: string | undefined;
+  /** Checked against every internal server's certificate instead of the address called. */
+  readonly serverName?: string | undefined;
   readonly allowPlaintext: boolean;
   readonly reloadMs: number;
 }
@@ -45,12 +59,16 @@ export function internalPlaneSettings(vars: EnvValues<typeof internalPlaneEnv>):
   if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
     throw new ConfigError(["TLS_CERT_FILE and TLS_KEY_FILE: set both (a certificate and its key) or neither"]);
   }
+  if (vars.TLS_SERVER_NAME !== undefined && vars.TLS_CA_FILE === undefined) {
+    throw new ConfigError(["TLS_SERVER_NAME: needs TLS_CA_FILE (the name is checked on TLS connections only)"]);
+  }
   return Object.freeze({
     keyFile: vars.SERVICE_KEY_FILE,
     trustFile: vars.SERVICE_TRUST_FILE,
     tokenTtlSeconds: vars.SERVICE_TOKEN_TTL_SECONDS,
     tls: vars.TLS_CERT_FILE === undefined ? undefined : Object.freeze({ certFile: vars.TLS_CERT_FILE, keyFile: vars.TLS_KEY_FILE! }),
     caFile: vars.TLS_CA_FILE,
+    serverName: vars.TLS_SERVER_NAME,
     allowPlaintext: vars.ALLOW_PLAINTEXT,
     reloadMs: vars.CREDENTIALS_RELOAD_MS,
   });
@@ -115,7 +133,10 @@ export function openInternalPlane(settings: InternalPlaneSettings, as: Role | `$
     if (keys) opened.push(keys);
     const serverTls = settings.tls && fileStep("TLS_CERT_FILE / TLS_KEY_FILE", () => new ServerTls(settings.tls!, logger, settings.reloadMs));
     if (serverTls) opened.push(serverTls);
-    const clientTls = settings.caFile === undefined ? undefined : fileStep("TLS_CA_FILE", () => new ClientTls(settings.caFile!, logger, settings.reloadMs));
+    const clientTls =
+      settings.caFile === undefined
+        ? undefined
+        : fileStep("TLS_CA_FILE", () => new ClientTls(settings.caFile!, logger, settings.reloadMs, settings.serverName));
     if (clientTls) opened.push(clientTls);
     const signer = keys && new ServiceTokenSigner(principal, keys, settings.tokenTtlSeconds);
     return {
