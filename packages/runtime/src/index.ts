@@ -1,6 +1,18 @@
 export { commonEnv, ConfigError, env, loadEnv, LOG_LEVELS, redactUrlCredentials, type EnvSchema, type EnvValues } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
-export { Metrics } from "./metrics.js";
+export {
+  codeLabel,
+  DATABASE_ERROR_KINDS,
+  DATABASE_OPERATIONS,
+  databaseErrorKind,
+  ETCD_OPERATIONS,
+  LATENCY_BUCKETS,
+  Metrics,
+  type DatabaseErrorKind,
+  type DatabaseOperation,
+  type EtcdOperation,
+} from "./metrics.js";
+export { CellCounter, CellHistogram, CounterCell, HistogramCell, type FamilyOptions } from "./metric-cells.js";
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
 export { ReadinessChecks, readinessSettings, upstreamProbe, type ReadinessProbe, type ReadinessSettings } from "./readiness.js";
 export { reflectionService } from "./reflection.js";

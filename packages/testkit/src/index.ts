@@ -8,3 +8,4 @@ export { startPostgres, type PrivatePostgres, type PrivatePostgresOptions } from
 export { until, type UntilOptions } from "./until.js";
 export { FakeClock } from "./fake-clock.js";
 export { SOURCE_NODE_FLAGS } from "./sources.js";
+export { parseExposition, sampleSum, sampleValue, type Exposition, type Family, type Sample } from "./prometheus-text.js";
