@@ -28,6 +28,7 @@ import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLinks } from "./adapters/chat-links.js";
 import { PresenceLinks } from "./adapters/presence-links.js";
 import { deliverService } from "./ws/deliver.js";
+import { gatewayMetrics } from "./metrics.js";
 import { DeviceRegistry } from "./domain/device-registry.js";
 import { attachWebSocket, SOCKET_CLOSE_WAIT_MS, type WebSocketEndpoint } from "./ws/websocket.js";
 
@@ -77,6 +78,7 @@ export async function startGateway(
   },
 ): Promise<RunningGateway> {
   const { logger, metrics } = deps;
+  const counters = gatewayMetrics(metrics, config.gatewayId);
   const discovery = await servePickGateway(deps.registry);
   const registry = new DeviceRegistry();
   const deliverRoutes = (router: ConnectRouter) => router.service(DeliverService, deliverService(registry));
@@ -169,8 +171,9 @@ export async function startGateway(
       maxSocketsPerDevice: config.maxSocketsPerDevice,
       maxSocketsPerUser: config.maxSocketsPerUser,
     },
-    { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger, presence: presencePort },
+    { account: upstreams.account, chatTransport: upstreams.chat, chatLink, registry, logger, presence: presencePort, meter: counters.meter },
   );
+  counters.countConnections(() => websocket.connections);
   const stopWatch = watchLogOuts(upstreams.accountInstances ?? singleInstance(upstreams.account), websocket, logger);
   chatLink.connect();
   presenceLink.connect();

@@ -101,6 +101,7 @@ export async function startEmbedded(
       ...(options.presenceTime ? { time: options.presenceTime } : {}),
     },
     loggerFor("presence"),
+    metrics,
   );
 
   let gateway: RunningGateway | undefined;

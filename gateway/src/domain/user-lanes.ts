@@ -12,7 +12,8 @@ export interface LaneLimits {
 
 /** A socket as its user's lane sees it: it runs requests, and can stop and restart reading. */
 export interface LaneMember<T> {
-  execute(request: T): Promise<void>;
+  /** Runs a request; `receivedAt` is what submit() was given with it. */
+  execute(request: T, receivedAt: number): Promise<void>;
   pause(): void;
   resume(): void;
 }
@@ -20,6 +21,7 @@ export interface LaneMember<T> {
 interface Waiting<T> {
   member: LaneMember<T>;
   request: T;
+  receivedAt: number;
 }
 
 /**
@@ -73,13 +75,18 @@ export class UserLane<T> {
     return Math.max(0, this.#blockedUntil - this.now());
   }
 
-  /** Runs the request now, or queues it behind the user's others (pausing the socket when the queue is full). */
-  submit(member: LaneMember<T>, request: T): void {
+  /**
+   * Runs the request now, or queues it behind the user's others (pausing the
+   * socket when the queue is full). `receivedAt`, when the request arrived
+   * (performance.now()), goes to execute() with it: the wait here is part of
+   * the latency the device sees.
+   */
+  submit(member: LaneMember<T>, request: T, receivedAt = 0): void {
     if (this.#inFlight < this.limits.maxInFlight) {
-      this.#start(member, request);
+      this.#start(member, request, receivedAt);
       return;
     }
-    this.#waiting.push({ member, request });
+    this.#waiting.push({ member, request, receivedAt });
     if (this.queued >= this.limits.maxQueued) this.#pause(member);
   }
 
@@ -96,15 +103,15 @@ export class UserLane<T> {
     return this.#waiting.length - this.#head;
   }
 
-  #start(member: LaneMember<T>, request: T): void {
+  #start(member: LaneMember<T>, request: T, receivedAt: number): void {
     this.#inFlight++;
-    void member.execute(request).then(this.#done, this.#done);
+    void member.execute(request, receivedAt).then(this.#done, this.#done);
   }
 
   #finished(): void {
     this.#inFlight--;
     const next = this.#next();
-    if (next) this.#start(next.member, next.request);
+    if (next) this.#start(next.member, next.request, next.receivedAt);
     if (this.#paused !== undefined && this.#paused.size > 0 && this.queued <= this.limits.maxQueued / 2) {
       for (const member of this.#paused) member.resume();
       this.#paused.clear();

@@ -3,7 +3,7 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Reply } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
-import type { ChatCommands, PresencePort } from "../ports.js";
+import { noMeter, type ChatCommands, type PresencePort, type SocketMeter } from "../ports.js";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
 import { endSpan, SpanKind, startSpan, traceparentOf, withSpan, type Logger } from "@parley/runtime";
@@ -29,7 +29,10 @@ export interface ConnectionLimits extends LaneLimits {
  * many of the user's requests upstream at once). Replies echo the request id.
  */
 export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, RequestTargets {
-  lastHeard = Date.now();
+  /** When the peer was last heard from (performance.now(), ms): a frame, a pong, or the socket resumed. */
+  lastHeard = performance.now();
+  /** The close code this gateway closed the socket with; 0 while it has not (the peer may close first). */
+  closedWith = 0;
   /** Not being read because its user's queue is full; the silence is ours, not the peer's. */
   paused = false;
   private strikes = 0;
@@ -48,9 +51,11 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
     private readonly limits: ConnectionLimits,
     private readonly lane: UserLane<QueuedFrame>,
     private readonly logger: Logger,
+    /** This socket's format's counters. */
+    private readonly meter: SocketMeter = noMeter,
   ) {
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    ws.on("pong", () => (this.lastHeard = Date.now()));
+    ws.on("pong", () => (this.lastHeard = performance.now()));
   }
 
   write(frame: ServerFrame): boolean {
@@ -62,12 +67,14 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
     }
     this.writes.hold();
     this.ws.send(encode(frame, this.format));
+    this.meter.sent(frame.body.case);
     return true;
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closedWith = code;
     this.ws.close(code, reason);
     if (this.paused) this.ws.resume(); // to read the peer's close frame; frames before it are ignored
     // A peer that never answers the close handshake is cut after a bound.
@@ -76,8 +83,11 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
-    this.lastHeard = Date.now();
+    // The arrival time, also the start of a send's ack latency: one clock read per frame.
+    const receivedAt = performance.now();
+    this.lastHeard = receivedAt;
     if (!this.lane.bucket.take()) {
+      this.meter.received("rate_limited");
       if (++this.strikes > this.limits.rateStrikes) {
         this.lane.block();
         this.close(CloseCode.RATE_LIMITED, "rate limit exceeded");
@@ -91,9 +101,11 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
       if (isBinary !== (this.format === "proto")) throw new Error(`expected ${this.format === "proto" ? "binary" : "text"} frames`);
       frame = decodeClientFrame(isBinary ? new Uint8Array(data) : data.toString("utf8"), this.format);
     } catch (err) {
+      this.meter.received("invalid");
       return void this.write(errorFrame(0n, Code.InvalidArgument, `the frame could not be decoded: ${(err as Error).message}`));
     }
-    this.handle(frame);
+    this.meter.received(frame.body.case ?? "unknown");
+    this.handle(frame, receivedAt);
   }
 
   /** A getPresence request: presence's answer, or its error. */
@@ -114,11 +126,11 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
 
   resume(): void {
     this.paused = false;
-    this.lastHeard = Date.now();
+    this.lastHeard = performance.now();
     this.ws.resume();
   }
 
-  private handle(frame: ClientFrame): void {
+  private handle(frame: ClientFrame, receivedAt: number): void {
     const { id, body } = frame;
     if (body.case === undefined) return void this.write(errorFrame(id, Code.InvalidArgument, "the frame has no known request in it"));
     if (body.case === "heartbeat") {
@@ -128,22 +140,23 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
     }
     if (id === 0n) return void this.write(errorFrame(0n, Code.InvalidArgument, "request frames need a non-zero id"));
     // Its body is a queued request (the cases above returned); TypeScript does not narrow the frame by its body.
-    this.lane.submit(this, frame as QueuedFrame);
+    this.lane.submit(this, frame as QueuedFrame, receivedAt);
   }
 
   /** Runs a request when its user's lane gives it a place: a call to chat (or presence), then the reply. */
-  async execute(frame: QueuedFrame): Promise<void> {
+  async execute(frame: QueuedFrame, receivedAt: number): Promise<void> {
     // Its socket went while it waited: the client never sees a reply, so do not do the work.
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    return route(this, frame);
+    return route(this, frame, receivedAt);
   }
 
-  /** A request routed to chat: the Command op of the same name, then chat's reply. */
-  async answerFromChat(id: bigint, request: ChatRequest): Promise<void> {
+  /** A request routed to chat: the Command op of the same name, then chat's reply (a send's ack timed from `receivedAt`). */
+  async answerFromChat(id: bigint, request: ChatRequest, receivedAt: number): Promise<void> {
     // With tracing on, a request is a trace from here to its reply's write (and, for a send, its deliveries).
     const span = startSpan(`gateway ${request.case}`, SpanKind.SERVER);
     try {
-      this.write(replyFrame(id, await this.chatLink.call(this.userId, this.deviceId, request, span && traceparentOf(span))));
+      const result = await this.chatLink.call(this.userId, this.deviceId, request, span && traceparentOf(span));
+      if (this.write(replyFrame(id, result)) && result.case === "send") this.meter.acked((performance.now() - receivedAt) / 1000);
       endSpan(span);
     } catch (err) {
       const e = ConnectError.from(err);

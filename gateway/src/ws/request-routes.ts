@@ -30,8 +30,8 @@ export type QueuedFrame = ClientFrame & { readonly body: Request<QueuedCase> };
 export interface RequestTargets {
   /** Asks presence about some users and writes the PresenceList. */
   answerPresence(id: bigint, userIds: bigint[]): Promise<void>;
-  /** Runs the request as the chat Command op of the same name and writes chat's reply. */
-  answerFromChat(id: bigint, request: ChatRequest): Promise<void>;
+  /** Runs the request as the chat Command op of the same name and writes chat's reply; `receivedAt` (performance.now()) times a send's ack. */
+  answerFromChat(id: bigint, request: ChatRequest, receivedAt: number): Promise<void>;
 }
 
 /**
@@ -40,7 +40,7 @@ export interface RequestTargets {
  * client.proto without a route here does not compile, and neither does a
  * route to chat for a case that is not a chat Command op.
  */
-const ROUTES: { readonly [K in QueuedCase]: (to: RequestTargets, id: bigint, request: Request<K>) => Promise<void> } = {
+const ROUTES: { readonly [K in QueuedCase]: (to: RequestTargets, id: bigint, request: Request<K>, receivedAt: number) => Promise<void> } = {
   getPresence: (to, id, request) => to.answerPresence(id, request.value.userIds),
   send: toChat,
   sync: toChat,
@@ -60,16 +60,16 @@ const ROUTES: { readonly [K in QueuedCase]: (to: RequestTargets, id: bigint, req
   getReceipts: toChat,
 };
 
-function toChat(to: RequestTargets, id: bigint, request: ChatRequest): Promise<void> {
-  return to.answerFromChat(id, request);
+function toChat(to: RequestTargets, id: bigint, request: ChatRequest, receivedAt: number): Promise<void> {
+  return to.answerFromChat(id, request, receivedAt);
 }
 
-/** Hands a queued request to its target. */
-export function route(to: RequestTargets, frame: QueuedFrame): Promise<void> {
-  return routeCase(to, frame.id, frame.body.case, frame.body);
+/** Hands a queued request to its target; `receivedAt` is when its frame arrived (performance.now()). */
+export function route(to: RequestTargets, frame: QueuedFrame, receivedAt: number): Promise<void> {
+  return routeCase(to, frame.id, frame.body.case, frame.body, receivedAt);
 }
 
 /** Generic in the case, so TypeScript relates the table's entry to the request (a correlated union). */
-function routeCase<K extends QueuedCase>(to: RequestTargets, id: bigint, kind: K, request: Request<K>): Promise<void> {
-  return ROUTES[kind](to, id, request);
+function routeCase<K extends QueuedCase>(to: RequestTargets, id: bigint, kind: K, request: Request<K>, receivedAt: number): Promise<void> {
+  return ROUTES[kind](to, id, request, receivedAt);
 }

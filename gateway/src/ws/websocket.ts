@@ -10,7 +10,7 @@ import { CloseCode, ServerFrameSchema } from "@parley/contracts/parley/client/v1
 import { WS_PATH, type WireFormat } from "@parley/wire";
 import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runtime";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { ChatCommands, PresencePort } from "../ports.js";
+import type { ChatCommands, GatewayMeter, PresencePort } from "../ports.js";
 import { DeviceConnection, type ConnectionLimits } from "./connection.js";
 import { originAllowed, readHandshake } from "./handshake.js";
 import type { DeviceRegistry } from "../domain/device-registry.js";
@@ -40,6 +40,8 @@ export interface WebSocketDeps {
   chatLink: ChatCommands;
   registry: DeviceRegistry;
   logger: Logger;
+  /** Counts upgrades, closes and each socket's frames. */
+  meter: GatewayMeter;
 }
 
 /** How long drain() waits for clients to close their sockets (close code 1001) before cutting the rest. */
@@ -69,6 +71,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
   let draining = false;
   // One function for every socket: a closure made in accept() would live as long as its connection.
   const onSocketError = (err: Error) => deps.logger.debug({ err }, "websocket error");
+  const refuse = (socket: Duplex, status: number, message: string): void => {
+    deps.meter.upgrade(status);
+    refuseUpgrade(socket, status, message);
+  };
 
   /**
    * Why one more socket for this device would be too many, or undefined.
@@ -165,14 +171,17 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
       options.limits,
       lane,
       deps.logger,
+      deps.meter.forFormat(session.format),
     );
+    deps.meter.upgrade(101);
     connections.add(connection);
     // A device may overlap two sockets while it reconnects: presence hears of the first and the last.
     const first = isEmpty(deps.registry.socketsOf(deviceId));
     deps.registry.add(connection);
     if (first) deps.presence.connected(userId, deviceId);
     const expiry = setTimeout(() => connection.close(CloseCode.TOKEN_EXPIRED, "access token expired"), Math.max(0, session.expiresAt - Date.now()));
-    ws.on("close", () => {
+    ws.on("close", (code: number) => {
+      deps.meter.closed(connection.closedWith || code, connection.closedWith !== 0);
       clearTimeout(expiry);
       connections.delete(connection);
       lanes.leave(lane, connection);
@@ -200,7 +209,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
 
   // Dead connections: a ping every interval; silence for three intervals closes the socket.
   const sweeper = setInterval(() => {
-    const deadline = Date.now() - options.heartbeatIntervalMs * 3;
+    const deadline = performance.now() - options.heartbeatIntervalMs * 3;
     for (const connection of connections) {
       if (connection.lastHeard < deadline && !connection.paused) connection.close(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
     }
@@ -251,7 +260,7 @@ function isEmpty(items: Iterable<unknown>): boolean {
   return true;
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   const reason = {
     400: "Bad Request",
     401: "Unauthorized",

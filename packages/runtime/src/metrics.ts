@@ -66,6 +66,7 @@ interface RpcSeries {
 }
 
 type Labels<L extends string> = Readonly<Record<L, string>>;
+type GaugeRead<L extends string> = (set: (value: number, labels?: Labels<L>) => void) => void | Promise<void>;
 
 /**
  * One Prometheus registry per process, shared by every service the process
@@ -80,6 +81,7 @@ export class Metrics {
   readonly #rpcSeries = new Map<object, RpcSeries>();
   readonly #etcdErrors = new Map<EtcdOperation, CounterCell>();
   readonly #databaseErrors = new Map<string, CounterCell>();
+  readonly #families = new Map<string, { signature: string; family: unknown }>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -113,29 +115,54 @@ export class Metrics {
     }
   }
 
-  /** A counter family (name ending in _total) whose series are cells: take each cell at wiring time. */
+  /**
+   * A counter family (name ending in _total) whose series are cells: take
+   * each cell at wiring time. Asked again for the same name (two instances
+   * of a service in one process, as in tests), it is the same family.
+   */
   counter<L extends string = never>(options: FamilyOptions<L>): CellCounter<L> {
-    return new CellCounter(this.registry, options);
+    return this.#family("counter", options, () => new CellCounter(this.registry, options));
   }
 
-  /** A histogram family whose series are cells: take each cell at wiring time. */
+  /** A histogram family whose series are cells: take each cell at wiring time. The same family for the same name. */
   histogram<L extends string = never>(options: FamilyOptions<L> & { buckets: readonly number[] }): CellHistogram<L> {
-    return new CellHistogram(this.registry, options);
+    return this.#family("histogram", options, () => new CellHistogram(this.registry, options));
   }
 
-  /** A gauge read when /metrics is scraped: `read` sets each series' current value (series it does not set are not shown). */
-  gauge<L extends string = never>(options: FamilyOptions<L> & { read: (set: (value: number, labels?: Labels<L>) => void) => void | Promise<void> }): void {
-    const { read } = options;
-    new Gauge<L>({
-      name: options.name,
-      help: options.help,
-      labelNames: [...(options.labelNames ?? [])],
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        await read((value, labels) => (labels ? this.set(labels as Partial<Record<L, string>>, value) : this.set(value)));
-      },
+  /**
+   * A gauge read when /metrics is scraped: `read` sets each series' current
+   * value (series it does not set are not shown). Another read of the same
+   * name joins the family (each sets series of its own).
+   */
+  gauge<L extends string = never>(options: FamilyOptions<L> & { read: GaugeRead<L> }): void {
+    const readers = this.#family("gauge", options, () => {
+      const list: GaugeRead<L>[] = [];
+      new Gauge<L>({
+        name: options.name,
+        help: options.help,
+        labelNames: [...(options.labelNames ?? [])],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const set = (value: number, labels?: Labels<L>) => (labels ? this.set(labels as Partial<Record<L, string>>, value) : this.set(value));
+          for (const read of list) await read(set);
+        },
+      });
+      return list;
     });
+    readers.push(options.read);
+  }
+
+  #family<F>(type: string, options: FamilyOptions<string>, make: () => F): F {
+    const signature = `${type}(${(options.labelNames ?? []).join(",")})`;
+    const known = this.#families.get(options.name);
+    if (known !== undefined) {
+      if (known.signature !== signature) throw new Error(`metric ${options.name} is already a ${known.signature}, not a ${signature}`);
+      return known.family as F;
+    }
+    const family = make();
+    this.#families.set(options.name, { signature, family });
+    return family;
   }
 
   /** Counts a failed call to etcd. */

@@ -5,7 +5,16 @@ import { endSpan, SpanKind, startSpan, traceparentOf, type Logger } from "@parle
 import { additionOf } from "./domain/added-to-group.js";
 import { toInboxEntry } from "./convert.js";
 import type { Gateways } from "./adapters/gateway-links.js";
-import type { DeliveryEvent, DeviceLocation, DeviceLocator, EntryKey, PushNotifier, StoredMessage } from "./ports.js";
+import {
+  noChatMeter,
+  type ChatMeter,
+  type DeliveryEvent,
+  type DeviceLocation,
+  type DeviceLocator,
+  type EntryKey,
+  type PushNotifier,
+  type StoredMessage,
+} from "./ports.js";
 
 export interface DeliveryWorkerDeps {
   gateways: Gateways;
@@ -19,6 +28,8 @@ export interface DeliveryWorkerDeps {
    * again by a chat process that finds it overdue.
    */
   handedOn?: (key: EntryKey) => void;
+  /** Told how each inbox entry went on: live to gateways, or to notify for a push. */
+  meter?: Pick<ChatMeter, "delivered">;
 }
 
 /**
@@ -32,6 +43,7 @@ export interface DeliveryWorkerDeps {
  */
 export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent) => Promise<void> {
   let nextId = 1n;
+  const meter = deps.meter ?? noChatMeter;
   const delivery = (event: DeliveryEvent, frame: ServerFrame, deviceIds: bigint[], traceparent: string): Delivery =>
     create(DeliverySchema, {
       deliveryId: nextId++,
@@ -53,6 +65,7 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
       if (located !== undefined && located.length > 0) {
         const frame = frameOf(event);
         for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds, traceparent));
+        if (event.kind === "entry") meter.delivered("live");
       } else {
         const message = pushableMessage(event);
         let away = located !== undefined;
@@ -62,10 +75,12 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
           const everywhere = delivery(event, frameOf(event), [], traceparent);
           if (message === undefined) deps.gateways.broadcast(everywhere);
           else away = (await deps.gateways.broadcastCounted(everywhere)) === 0;
+          if (!away && event.kind === "entry") meter.delivered("live");
         }
         if (away && message !== undefined) {
           // Handed on when the push has ended, so a push lost with this process is made by another.
           deps.push.newMessage({ recipientId: recipientOf(event), message }, (outcome) => outcome === "ended" && handOn(event));
+          meter.delivered("push");
           span?.setAttribute("parley.pushed", true);
           endSpan(span);
           return;

@@ -285,6 +285,37 @@ export interface DeviceLocator {
   close(): Promise<void>;
 }
 
+/** How an inbox entry reached its recipient: written to the gateways holding their devices, or handed to notify for a push. */
+export type DeliveryPath = "live" | "push";
+
+/**
+ * What chat tells its metrics (metrics.ts, built by the wiring; nothing in
+ * unit tests). Called on the send and delivery paths, per batch where the
+ * code has one, so an implementation only bumps counters it made
+ * beforehand: no allocation, never a throw.
+ */
+export interface ChatMeter {
+  /** The store's append of one batch of sends returned or failed after `seconds`. */
+  appended(batchSize: number, seconds: number): void;
+  /** New messages stored by a batch (duplicates and refused sends are not). */
+  stored(messages: number): void;
+  /** A sync page was answered with this many entries. */
+  synced(entries: number): void;
+  /** An inbox entry was handed on. */
+  delivered(path: DeliveryPath): void;
+  /** An event reached the delivery worker `seconds` after it was published (in effect, after its entry was stored). */
+  busWaited(seconds: number): void;
+}
+
+/** Counts nothing. */
+export const noChatMeter: ChatMeter = {
+  appended: () => {},
+  stored: () => {},
+  synced: () => {},
+  delivered: () => {},
+  busWaited: () => {},
+};
+
 /** What travels on the delivery bus: an inbox entry for its user, or an ephemeral event. */
 export type DeliveryEvent =
   | { kind: "entry"; entry: InboxEntry; exceptDeviceId?: bigint }

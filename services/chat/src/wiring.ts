@@ -4,12 +4,12 @@ import { joinMesh, type InstanceSource } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { chatAccess } from "./access.js";
-import { Counter } from "prom-client";
 import { AccountDisplayNames } from "./adapters/account-names.js";
 import { AccountUserDirectory } from "./adapters/account-users.js";
 import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
-import { HANDOFF_RESULTS, NotifyPushNotifier } from "./adapters/notify-push.js";
+import { NotifyPushNotifier } from "./adapters/notify-push.js";
+import { chatMeter, countQueuedEvents, handoffMeter, unsentMeter } from "./metrics.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
 import { PresenceLocators } from "./adapters/presence-locators.js";
 import { MemoryBus } from "./adapters/memory-bus.js";
@@ -22,7 +22,7 @@ import { SqlDeliveryOutbox } from "./adapters/store/sql-delivery-outbox.js";
 import { mapChatError } from "./errors.js";
 import { Gateways } from "./adapters/gateway-links.js";
 import { Groups } from "./domain/groups.js";
-import type { DeliveryBus, MessageStore, PushNotifier } from "./ports.js";
+import { noChatMeter, type ChatMeter, type DeliveryBus, type MessageStore, type PushNotifier } from "./ports.js";
 import { chatRoutes, chatServiceNames } from "./server.js";
 import { chatMigrations } from "./adapters/store/migrations.js";
 import { SqlMessageStore } from "./adapters/store/sql-message-store.js";
@@ -63,7 +63,8 @@ export interface RunningChat {
 /** The chat service's composition root: store, ports, bus, delivery and routes. */
 export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metrics): Promise<RunningChat> {
   const store = deps.messageStore ?? (await openMessageStore(deps.storage));
-  const bus = deps.bus ?? new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"));
+  const meter = metrics ? chatMeter(metrics) : noChatMeter;
+  const bus = deps.bus ?? memoryBus(logger, meter, metrics);
   const gateways = new Gateways(deps.gatewayTransport, logger);
   const push = pushNotifier(deps, store, logger, metrics);
   const ports = {
@@ -72,6 +73,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     users: new AccountUserDirectory(deps.account),
     bus,
     now: () => new Date(),
+    meter,
   };
   const chat = new Chat(ports);
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
@@ -80,7 +82,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const outbox = deps.messageStore === undefined && deps.storage?.dialect === "postgres" ? new SqlDeliveryOutbox(deps.storage.db, logger) : undefined;
   // The outbox covers a process dying between storing an entry and handing it on (its push
   // included), not a gateway or presence failing: devices sync then.
-  bus.consume(deliveryWorker({ gateways, locator, push, logger, ...(outbox ? { handedOn: (key) => outbox.handedOn(key) } : {}) }));
+  bus.consume(deliveryWorker({ gateways, locator, push, logger, meter, ...(outbox ? { handedOn: (key) => outbox.handedOn(key) } : {}) }));
   const overdue = outbox && new OverdueDeliveries({ outbox, store, bus, logger });
   overdue?.start();
   const stopping = new AbortController();
@@ -102,6 +104,13 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   };
 }
 
+/** The in-process bus, its wait and backlog measured when there are metrics. */
+function memoryBus(logger: Logger, meter: ChatMeter, metrics: Metrics | undefined): MemoryBus {
+  const bus = new MemoryBus(16, (err) => logger.error({ err }, "delivery failed"), meter.busWaited);
+  if (metrics) countQueuedEvents(metrics, () => bus.queued);
+  return bus;
+}
+
 /** The message store for the storage's dialect, its schema brought up to date. */
 async function openMessageStore(storage: Storage | undefined): Promise<MessageStore> {
   if (storage === undefined) throw new Error("startChat needs a storage or a message store");
@@ -118,26 +127,13 @@ function pushNotifier(deps: ChatDeps, store: MessageStore, logger: Logger, metri
     logger.warn("notify not configured: no pushes");
     return disabledPushNotifier;
   }
-  const handoffs = metrics && handoffCounter(metrics);
   return new NotifyPushNotifier({
     ...deps.notify,
     store,
     names: new AccountDisplayNames(deps.account),
     logger,
-    ...(handoffs ? { onResult: (result) => handoffs.inc({ result }) } : {}),
+    ...(metrics ? { onResult: handoffMeter(metrics) } : {}),
   });
-}
-
-function handoffCounter(metrics: Metrics): Counter<"result"> {
-  const counter = new Counter({
-    name: "parley_chat_push_handoffs_total",
-    help: "Pushes for recipients with no connected device, by how the hand-off to notify ended",
-    labelNames: ["result"],
-    registers: [metrics.registry],
-  });
-  // Every series exists from the start, so a rate over "failed" reads 0 rather than nothing.
-  for (const result of HANDOFF_RESULTS) counter.inc({ result }, 0);
-  return counter;
 }
 
 /** The chat service as its own process: gRPC on CHAT_PORT; account, idgen, presence and notify over gRPC; gateways by their hello. */
@@ -218,18 +214,15 @@ async function openCassandraStore(config: ChatConfig, logger: Logger): Promise<C
 async function openDeliveryBus(config: ChatConfig, logger: Logger, metrics: Metrics): Promise<DeliveryBus | undefined> {
   const settings = config.deliveryBus;
   if (settings.kind === "memory") return undefined;
-  const unsent = new Counter({
-    name: "parley_chat_delivery_bus_unsent_events_total",
-    help: "Events the Kafka delivery bus failed to send (their entries wait in the store for the next sync)",
-    registers: [metrics.registry],
-  });
+  const unsent = unsentMeter(metrics);
   const bus = await KafkaBus.open({
     ...settings,
     logger,
     onError: (err) => {
-      if (err instanceof PublishFailed) unsent.inc(err.events);
+      if (err instanceof PublishFailed) unsent(err.events);
       logger.error({ err }, "delivery failed");
     },
+    onWaited: chatMeter(metrics).busWaited,
   });
   logger.info({ topic: settings.topic, groupId: settings.groupId }, "delivery bus: Kafka");
   return bus;

@@ -319,9 +319,9 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const u = await h.user(nextName());
         await settled((await h.api.send({ eventId: `m-${u.id}`, userId: u.id, ...message("1") })).notificationId);
         const text = await h.metrics.registry.metrics();
-        assert.match(text, /parley_notify_attempts_total\{channel="fcm",provider="fcm",result="sent"\} [1-9]/);
+        assert.match(text, /parley_notify_attempts_total\{channel="fcm",provider="fcm",outcome="sent"\} [1-9]/);
         assert.match(text, /parley_notify_queue_depth\{channel="sms"\} 0/);
-        assert.match(text, /parley_notify_notifications_total\{kind="new_message",result="accepted"\} [1-9]/);
+        assert.match(text, /parley_notify_notifications_total\{kind="new_message",outcome="accepted"\} [1-9]/);
       });
     });
   });

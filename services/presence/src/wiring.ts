@@ -3,7 +3,6 @@ import { joinMesh } from "@parley/mesh";
 import { migrate, openConfiguredStorage, type Storage } from "@parley/relational";
 import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { presenceAccess } from "./access.js";
-import { Counter } from "prom-client";
 import { presenceMigrations } from "./adapters/migrations.js";
 import { SqlLastSeenStore } from "./adapters/sql-last-seen.js";
 import { SqliteLastSeenStore } from "./adapters/sqlite-last-seen.js";
@@ -53,13 +52,14 @@ export async function startPresence(deps: PresenceDeps, logger: Logger, metrics?
   });
   hub.useTracker(tracker);
   if (metrics) {
-    const heartbeats = new Counter({
+    const heartbeats = metrics.counter({
       name: "parley_presence_heartbeats_total",
-      help: "Heartbeats presence applied (known) or dropped (unknown session)",
-      labelNames: ["result"],
-      registers: [metrics.registry],
+      help: "Heartbeats presence received, by outcome: applied (a known session) or unknown (no such session here: dropped)",
+      labelNames: ["outcome"],
     });
-    hub.onHeartbeat = (known) => heartbeats.inc({ result: known ? "applied" : "unknown" });
+    const applied = heartbeats.cell({ outcome: "applied" });
+    const unknown = heartbeats.cell({ outcome: "unknown" });
+    hub.onHeartbeat = (known) => (known ? applied : unknown).inc();
   }
   const stopping = new AbortController();
   return {

@@ -18,6 +18,12 @@ export interface KafkaBusSettings extends KafkaClientSettings {
 export interface KafkaBusOptions extends KafkaBusSettings {
   /** Failed sends (PublishFailed), undecodable records, handler failures, consumer crashes. */
   onError?: (err: unknown) => void;
+  /**
+   * Told how long each record waited between its producer's timestamp and
+   * its handler, in seconds (wall clocks of two processes: skew between
+   * their machines shows here).
+   */
+  onWaited?: (seconds: number) => void;
   /** Where kafkajs's own log lines go. */
   logger?: Logger;
 }
@@ -198,6 +204,7 @@ export class KafkaBus implements DeliveryBus {
 
   /** Never throws: a record that cannot be decoded and a handler that fails are reported, and the partition goes on. */
   private async handle(handler: (event: DeliveryEvent) => Promise<void>, message: KafkaMessage): Promise<void> {
+    this.settings.onWaited?.(Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
     let event: DeliveryEvent;
     try {
       if (message.value === null) throw new UndecodableDeliveryRecord(`no value (offset ${message.offset})`);

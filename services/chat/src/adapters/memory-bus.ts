@@ -9,6 +9,8 @@ import type { DeliveryBus, DeliveryEvent } from "../ports.js";
  */
 export class MemoryBus implements DeliveryBus {
   private readonly partitions: DeliveryEvent[][];
+  /** When each queued event was published (performance.now()), beside it in its partition. */
+  private readonly publishedAt: number[][];
   private readonly draining: boolean[];
   private handler: ((event: DeliveryEvent) => Promise<void>) | undefined;
   private idle: (() => void)[] = [];
@@ -18,8 +20,11 @@ export class MemoryBus implements DeliveryBus {
   constructor(
     partitionCount = 16,
     private readonly onError: (err: unknown) => void = () => {},
+    /** Told how long each event waited between publish and its handler, in seconds. */
+    private readonly onWaited: (seconds: number) => void = () => {},
   ) {
     this.partitions = Array.from({ length: partitionCount }, () => []);
+    this.publishedAt = Array.from({ length: partitionCount }, () => []);
     this.draining = Array.from({ length: partitionCount }, () => false);
   }
 
@@ -28,7 +33,15 @@ export class MemoryBus implements DeliveryBus {
     this.partitions[index]!.push(event);
     const ctx = activeContext();
     if (ctx !== undefined) this.contexts.set(event, ctx);
+    this.publishedAt[index]!.push(performance.now());
     if (this.handler && !this.draining[index]) void this.drain(index);
+  }
+
+  /** Events published and not yet handed to the consumer. */
+  get queued(): number {
+    let n = 0;
+    for (const queue of this.partitions) n += queue.length;
+    return n;
   }
 
   consume(handler: (event: DeliveryEvent) => Promise<void>): void {
@@ -46,8 +59,10 @@ export class MemoryBus implements DeliveryBus {
   private async drain(index: number): Promise<void> {
     this.draining[index] = true;
     const queue = this.partitions[index]!;
+    const times = this.publishedAt[index]!;
     while (queue.length > 0) {
       const event = queue.shift()!;
+      this.onWaited((performance.now() - times.shift()!) / 1000);
       try {
         await withContext(this.contexts.get(event), () => this.handler!(event));
       } catch (err) {

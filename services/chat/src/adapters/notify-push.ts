@@ -17,7 +17,7 @@ export const SENDS_PER_CALL = 500;
 /** SendBatch calls out at once; hand-offs ready meanwhile wait and go together. */
 const CALLS_IN_FLIGHT = 4;
 
-/** How a hand-off ended (the result label of parley_chat_push_handoffs_total). */
+/** How a hand-off ended (the outcome label of parley_chat_push_handoffs_total). */
 export const HANDOFF_RESULTS = ["sent", "duplicate", "dropped", "failed"] as const;
 export type HandoffResult = (typeof HANDOFF_RESULTS)[number];
 

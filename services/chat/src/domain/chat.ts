@@ -2,8 +2,9 @@ import { MAX_ID } from "@parley/runtime";
 import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { SendBatcher } from "./send-batcher.js";
-import { ConversationMissingError, NotAMemberError } from "../ports.js";
+import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
 import type {
+  ChatMeter,
   ConversationRecord,
   ConversationSummary,
   DeliveryBus,
@@ -29,6 +30,8 @@ export interface ChatOptions {
   users: UserDirectory;
   bus: DeliveryBus;
   now: () => Date;
+  /** Told store times, messages stored and sync sizes (metrics). */
+  meter?: ChatMeter;
 }
 
 /**
@@ -39,9 +42,11 @@ export interface ChatOptions {
  */
 export class Chat {
   readonly #sends: SendBatcher;
+  readonly #meter: ChatMeter;
 
   constructor(private readonly o: ChatOptions) {
-    this.#sends = new SendBatcher(o.store);
+    this.#meter = o.meter ?? noChatMeter;
+    this.#sends = new SendBatcher(o.store, { meter: this.#meter });
   }
 
   /**
@@ -96,7 +101,9 @@ export class Chat {
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {
     const size = pageSize("limit", limit, LIMITS.syncDefault, LIMITS.syncMax);
     const [page, headSeq] = await Promise.all([this.o.store.inbox(actor.userId, afterSeq, size + 1), this.o.store.headSeq(actor.userId)]);
-    return { entries: page.slice(0, size), hasMore: page.length > size, headSeq };
+    const entries = page.slice(0, size);
+    this.#meter.synced(entries.length);
+    return { entries, hasMore: page.length > size, headSeq };
   }
 
   async listConversations(actor: Actor, limit: number, pageToken: string): Promise<{ conversations: ConversationSummary[]; nextPageToken: string }> {

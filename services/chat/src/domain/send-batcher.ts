@@ -1,11 +1,13 @@
 import { activeContext, endSpan, isOutage, SpanKind, startSpan, type Context } from "@parley/runtime";
-import type { MessageStore, SendOutcome, StoredMessage } from "../ports.js";
+import { noChatMeter, type ChatMeter, type MessageStore, type SendOutcome, type StoredMessage } from "../ports.js";
 
 export interface SendBatcherOptions {
   /** Most messages in one transaction. Default 256. */
   maxBatch?: number;
   /** Batches being stored at once (more use more database connections). Default 2. */
   maxInFlight?: number;
+  /** Told each batch's store time and how many new messages it stored. */
+  meter?: Pick<ChatMeter, "appended" | "stored">;
 }
 
 interface Waiting {
@@ -30,6 +32,7 @@ export class SendBatcher {
   readonly #store: Pick<MessageStore, "append" | "appendBatch">;
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
+  readonly #meter: Pick<ChatMeter, "appended" | "stored">;
   #waiting: Waiting[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -38,6 +41,7 @@ export class SendBatcher {
     this.#store = store;
     this.#maxBatch = options.maxBatch ?? 256;
     this.#maxInFlight = options.maxInFlight ?? 2;
+    this.#meter = options.meter ?? noChatMeter;
   }
 
   append(message: StoredMessage): Promise<SendOutcome> {
@@ -71,22 +75,37 @@ export class SendBatcher {
   async #commit(batch: Waiting[]): Promise<void> {
     if (batch[0]?.trace !== undefined) traceStore(batch);
     let results: (SendOutcome | Error)[];
+    const started = performance.now();
     try {
       results = await this.#store.appendBatch(batch.map((w) => w.message));
     } catch (err) {
+      this.#meter.appended(batch.length, (performance.now() - started) / 1000);
       // A lost database fails every message alike: answer them all now instead of trying each against it.
       if (isOutage(err)) {
         for (const w of batch) w.reject(err);
         return;
       }
-      await Promise.all(batch.map((w) => this.#store.append(w.message).then(w.resolve, w.reject)));
+      await Promise.all(batch.map((w) => this.#store.append(w.message).then((outcome) => this.#resolve(w, outcome), w.reject)));
       return;
     }
+    this.#meter.appended(batch.length, (performance.now() - started) / 1000);
+    let stored = 0;
     batch.forEach((w, i) => {
       const result = results[i]!;
-      if (result instanceof Error) w.reject(result);
-      else w.resolve(result);
+      if (result instanceof Error) {
+        w.reject(result);
+        return;
+      }
+      if (!result.duplicate) stored++;
+      w.resolve(result);
     });
+    this.#meter.stored(stored);
+  }
+
+  /** One message retried alone after its batch failed. */
+  #resolve(w: Waiting, outcome: SendOutcome): void {
+    if (!outcome.duplicate) this.#meter.stored(1);
+    w.resolve(outcome);
   }
 }
 
