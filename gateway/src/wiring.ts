@@ -248,7 +248,8 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
   async start(config, logger) {
     const plane = openInternalPlane(config.plane, "gateway", logger, { listenHosts: [config.internalHost] });
     const publicTls = config.publicTls && new ServerTls(config.publicTls, logger, config.plane.reloadMs);
-    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const metrics = new Metrics();
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service), metrics.etcdError);
     const registry = mesh.backend?.registry ?? new MemoryRegistry();
     const readiness = new ReadinessChecks(config.readiness, logger);
     // Every new connection's token is checked by account: a gateway that cannot reach one can take none.
@@ -263,7 +264,7 @@ export const gatewayProcess: ServiceDefinition<GatewayConfig> = {
         presence: mesh.transportTo("presence", config.presenceAddress),
         presenceInstances: { current: mesh.instancesOf("presence", config.presenceAddress), transport: (address) => plane.transport(address, "presence") },
       },
-      { logger, metrics: new Metrics(), plane, registry, readiness, ...(publicTls ? { publicTls } : {}) },
+      { logger, metrics, plane, registry, readiness, ...(publicTls ? { publicTls } : {}) },
     );
     readiness.start();
     return {

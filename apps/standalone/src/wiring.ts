@@ -64,11 +64,11 @@ export async function startEmbedded(
   const metrics = new Metrics();
   // One process: the registry lives in memory and holds the one gateway, so PickGateway works as in the mesh.
   const registry = new MemoryRegistry();
-  const storage = await openConfiguredStorage(config.account.database, config.account.dataDir, "parley", loggerFor("relational"));
+  const storage = await openConfiguredStorage(config.account.database, config.account.dataDir, "parley", loggerFor("relational"), metrics.databaseError);
   // One process: its only outside dependency is the database; the gateway adds its stream to chat.
   const readiness = new ReadinessChecks(config.gateway.readiness, loggerFor("readiness"));
   readiness.register("database", () => storage.ping());
-  const account = await startAccount(config.account, loggerFor("account"), { storage });
+  const account = await startAccount(config.account, loggerFor("account"), { storage }, metrics);
   const idgen = startIdgen({ workerId: config.idgen.workerId, maxClockBackwardMs: config.idgen.maxClockBackwardMs });
   const accountErrors = errorInterceptor(mapAccountError, loggerFor("account"));
   const idgenErrors = errorInterceptor(mapIdgenError, loggerFor("idgen"));

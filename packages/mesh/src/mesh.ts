@@ -1,5 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
-import type { Logger, ReadinessChecks } from "@parley/runtime";
+import type { EtcdOperation, Logger, ReadinessChecks } from "@parley/runtime";
 import type { RegistrySettings } from "./config.js";
 import { newInstanceId, validateInstance } from "./instance.js";
 import type { InstanceWatch, Registration } from "./ports.js";
@@ -48,7 +48,13 @@ export type ConnectTo = (address: string, service: string) => Transport;
  * capped, jittered backoff. Without etcd, services are reached at their
  * configured addresses, as before discovery existed.
  */
-export async function joinMesh(settings: RegistrySettings, logger: Logger, connect: ConnectTo): Promise<Mesh> {
+export async function joinMesh(
+  settings: RegistrySettings,
+  logger: Logger,
+  connect: ConnectTo,
+  /** Counts failed etcd calls (Metrics.etcdError). */
+  onEtcdError?: (operation: EtcdOperation) => void,
+): Promise<Mesh> {
   if (settings.etcd === undefined) {
     return {
       description: "static addresses",
@@ -64,7 +70,7 @@ export async function joinMesh(settings: RegistrySettings, logger: Logger, conne
       close: async () => {},
     };
   }
-  const backend = openDiscoveryBackend(settings, logger);
+  const backend = openDiscoveryBackend(settings, logger, onEtcdError);
   const watch: InstanceWatch = await withStartRetry("joining the mesh", settings, logger, () => backend.registry.watch(""));
   const registrations: Registration[] = [];
   return {

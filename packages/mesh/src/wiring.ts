@@ -1,4 +1,4 @@
-import { retryWithBackoff, type Logger } from "@parley/runtime";
+import { retryWithBackoff, type EtcdOperation, type Logger } from "@parley/runtime";
 import { connectEtcd } from "./adapters/etcd-client.js";
 import { EtcdRegistry } from "./adapters/etcd-registry.js";
 import { EtcdWorkerIdLease } from "./adapters/etcd-worker-ids.js";
@@ -25,7 +25,8 @@ export interface DiscoveryBackend {
   close(): Promise<void>;
 }
 
-export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger): DiscoveryBackend {
+/** `onEtcdError` counts failed etcd calls (Metrics.etcdError). */
+export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger, onEtcdError?: (operation: EtcdOperation) => void): DiscoveryBackend {
   if (settings.etcd === undefined) {
     const pool = new MemoryWorkerIdPool();
     const registry = new MemoryRegistry();
@@ -37,7 +38,7 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
       close: () => registry.close(),
     };
   }
-  const conn = connectEtcd(settings.etcd);
+  const conn = connectEtcd(settings.etcd, onEtcdError);
   const registry = new EtcdRegistry(conn, logger);
   return {
     registry,
@@ -49,7 +50,7 @@ export function openDiscoveryBackend(settings: RegistrySettings, logger?: Logger
         .get("readiness-probe")
         .exec()
         .catch((err: unknown) => {
-          throw conn.unavailable("checking readiness", err);
+          throw conn.unavailable("list", "checking readiness", err);
         });
     },
     async close() {

@@ -1,4 +1,4 @@
-export { isRetryableConflict, isUniqueViolation, type Db, type QueryResult } from "./port.js";
+export { isRetryableConflict, isUniqueViolation, type Db, type DbErrorListener, type QueryResult } from "./port.js";
 export { openPostgresDb, type PostgresOptions } from "./adapters/postgres-db.js";
 export { migrate, type Migration } from "./migrate.js";
 export * from "./sqlite/index.js";

@@ -18,6 +18,13 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * Told of every failed database call (metrics): a statement alone (query),
+ * a transaction (its statements and commit count once, here), or a call to
+ * the embedded engine (procedure). Never throws; the error still reaches the caller.
+ */
+export type DbErrorListener = (operation: "query" | "transaction" | "procedure", err: unknown) => void;
+
 export interface QueryResult<Row> {
   rows: Row[];
   /** Rows returned or affected. */

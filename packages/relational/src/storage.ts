@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { openPostgresDb } from "./adapters/postgres-db.js";
-import type { Db } from "./port.js";
+import type { Db, DbErrorListener } from "./port.js";
 import { SqliteEngine } from "./sqlite/engine.js";
 
 /** Where the relational store lives: runtime's databaseSettings (DATABASE_URL, DATABASE_PASSWORD_FILE, SQLITE_SYNCHRONOUS). */
@@ -44,11 +44,19 @@ export function sqliteStorage(engine: SqliteEngine): Storage {
  * Postgres when a URL is configured; otherwise the embedded SQLite in the
  * file `<dataDir>/<name>.sqlite` (services sharing a data folder use names of their own).
  */
-export async function openConfiguredStorage(database: DatabaseTarget, dataDir: string, name: string, logger?: Logger): Promise<Storage> {
+export async function openConfiguredStorage(
+  database: DatabaseTarget,
+  dataDir: string,
+  name: string,
+  logger?: Logger,
+  /** Told of each failed database call (Metrics.databaseError). */
+  onError?: DbErrorListener,
+): Promise<Storage> {
+  const listener = onError ? { onError } : {};
   if (database.url !== undefined) {
     return postgresStorage(
-      await openPostgresDb({ url: database.url, ...(database.password ? { password: database.password } : {}), ...(logger ? { logger } : {}) }),
+      await openPostgresDb({ url: database.url, ...(database.password ? { password: database.password } : {}), ...(logger ? { logger } : {}), ...listener }),
     );
   }
-  return sqliteStorage(await SqliteEngine.open({ path: join(dataDir, `${name}.sqlite`), synchronous: database.synchronous ?? "normal" }));
+  return sqliteStorage(await SqliteEngine.open({ path: join(dataDir, `${name}.sqlite`), synchronous: database.synchronous ?? "normal", ...listener }));
 }

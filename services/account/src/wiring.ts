@@ -33,8 +33,8 @@ export interface RunningAccount {
  * the account process keeps it for its readiness check); whoever opened it
  * closes it.
  */
-export async function startAccount(config: AccountConfig, logger: Logger, shared?: { storage: Storage }): Promise<RunningAccount> {
-  const storage = shared?.storage ?? (await openConfiguredStorage(config.database, config.dataDir, "account", logger));
+export async function startAccount(config: AccountConfig, logger: Logger, shared?: { storage: Storage }, metrics?: Metrics): Promise<RunningAccount> {
+  const storage = shared?.storage ?? (await openConfiguredStorage(config.database, config.dataDir, "account", logger, metrics?.databaseError));
   const store = await openAccountStore(storage);
   const key = await loadTokenKey(config.tokenSecret, config.dataDir);
   const now = () => Date.now();
@@ -76,10 +76,11 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
   logLevel: (config) => config.logLevel,
   shutdownBudgetMs: (config) => config.shutdownGraceMs,
   async start(config, logger) {
+    const metrics = new Metrics();
     const plane = openInternalPlane(config.plane, "account", logger, { listenHosts: [config.host] });
-    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
-    const storage = await openConfiguredStorage(config.database, config.dataDir, "account", logger);
-    const account = await startAccount(config, logger, { storage });
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service), metrics.etcdError);
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "account", logger, metrics.databaseError);
+    const account = await startAccount(config, logger, { storage }, metrics);
     const readiness = new ReadinessChecks(config.readiness, logger);
     readiness.register("database", () => storage.ping());
     const server = await startPlaneServer(plane, {
@@ -89,7 +90,7 @@ export const accountProcess: ServiceDefinition<AccountConfig> = {
       access: accountAccess,
       mapError: mapAccountError,
       logger,
-      metrics: new Metrics(),
+      metrics,
       readiness,
     });
     await mesh.register("account", config.advertiseAddress ?? new URL(server.url).host);

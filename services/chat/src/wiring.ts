@@ -145,10 +145,10 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
   async start(config, logger) {
     const cassandra = await openCassandraStore(config, logger);
     // With Cassandra chat keeps nothing in a relational database (accounts are the account service's).
-    const storage = cassandra ? undefined : await openConfiguredStorage(config.database, config.dataDir, "chat", logger);
     const metrics = new Metrics();
+    const storage = cassandra ? undefined : await openConfiguredStorage(config.database, config.dataDir, "chat", logger, metrics.databaseError);
     const plane = openInternalPlane(config.plane, "chat", logger, { listenHosts: [config.host] });
-    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service), metrics.etcdError);
     const bus = await openDeliveryBus(config, logger, metrics);
     const chat = await startChat(
       {

@@ -12,8 +12,9 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
   async start(config, logger) {
     // Discovery calls no other service: it needs the trust file (for operators), not a key of its own.
     const plane = openInternalPlane(config.plane, "discovery", logger, { listenHosts: [config.host], callsOthers: false });
+    const metrics = new Metrics();
     // Reads the etcd TLS files and password now: a bad one stops the start naming its variable.
-    const backend = openDiscoveryBackend(config.registry, logger);
+    const backend = openDiscoveryBackend(config.registry, logger, metrics.etcdError);
     logger.info({ registry: backend.description }, "discovery starting");
     const discovery = await withStartRetry("loading the registry", config.registry, logger, () =>
       startDiscoveryService({ registry: backend.registry, retryAfterMs: config.retryAfterMs }),
@@ -28,7 +29,7 @@ export const discoveryProcess: ServiceDefinition<DiscoveryConfig> = {
       access: discoveryAccess,
       mapError: mapDiscoveryError,
       logger,
-      metrics: new Metrics(),
+      metrics,
       readiness,
     });
     const instanceId = newInstanceId("discovery");

@@ -30,7 +30,8 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
   async start(config, logger) {
     // idgen calls no other service: it needs the trust file, not a key of its own.
     const plane = openInternalPlane(config.plane, "idgen", logger, { listenHosts: [config.host], callsOthers: false });
-    const identity = await openIdentity(config, logger);
+    const metrics = new Metrics();
+    const identity = await openIdentity(config, logger, metrics.etcdError);
     const service = startIdgen({ workerId: identity.workerId, maxClockBackwardMs: config.maxClockBackwardMs });
     const readiness = new ReadinessChecks(config.readiness, logger);
     identity.addReadinessChecks(readiness);
@@ -41,7 +42,7 @@ export const idgenProcess: ServiceDefinition<IdgenConfig> = {
       access: idgenAccess,
       mapError: mapIdgenError,
       logger,
-      metrics: new Metrics(),
+      metrics,
       readiness,
     });
     // While fenced, health says NOT_SERVING, so balancers and clients go to another instance.

@@ -102,10 +102,10 @@ export const notifyProcess: ServiceDefinition<NotifyConfig> = {
   shutdownBudgetMs: (config) => config.shutdownGraceMs,
   async start(config, logger) {
     const providers = configuredProviders(config.providers, config.recording, logger);
-    const storage = await openConfiguredStorage(config.database, config.dataDir, "notify", logger);
     const metrics = new Metrics();
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "notify", logger, metrics.databaseError);
     const plane = openInternalPlane(config.plane, "notify", logger, { listenHosts: [config.host] });
-    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service), metrics.etcdError);
     const notify = await startNotify(
       {
         storage,

@@ -85,10 +85,10 @@ export const presenceProcess: ServiceDefinition<PresenceConfig> = {
   logLevel: (config) => config.logLevel,
   shutdownBudgetMs: (config) => config.shutdownGraceMs,
   async start(config, logger) {
-    const storage = await openConfiguredStorage(config.database, config.dataDir, "presence", logger);
     const metrics = new Metrics();
+    const storage = await openConfiguredStorage(config.database, config.dataDir, "presence", logger, metrics.databaseError);
     const plane = openInternalPlane(config.plane, "presence", logger, { listenHosts: [config.host] });
-    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service));
+    const mesh = await joinMesh(config.registry, logger, (address, service) => plane.transport(address, service), metrics.etcdError);
     // With a registry, users are shared among the presence instances registered there; without, this one owns them all.
     const ownership = mesh.backend && new RegistryOwnership(mesh.instancesOf("presence", ""), () => mesh.holdsLease(), logger);
     const presence = await startPresence(

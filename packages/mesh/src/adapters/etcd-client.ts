@@ -1,6 +1,6 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry, wrap } from "cockatiel";
 import { Etcd3, isRecoverableError, type IOptions, type Namespace } from "etcd3";
-import { JitteredBackoff } from "@parley/runtime";
+import { JitteredBackoff, type EtcdOperation } from "@parley/runtime";
 import { RegistryAccessDenied, RegistryUnavailable } from "../errors.js";
 import { etcdCredentials, isAccessDenied, type EtcdAuth, type EtcdTls } from "./etcd-credentials.js";
 import { FailureReasons } from "./etcd-failure-reason.js";
@@ -33,8 +33,12 @@ export interface EtcdConnection {
   /**
    * Wraps a failed call in RegistryUnavailable naming the endpoints and what
    * was attempted; RegistryAccessDenied when etcd refused the credentials.
+   * Counts the failure under `operation` (once: a RegistryUnavailable passed
+   * in again is returned as it is).
    */
-  unavailable(what: string, cause: unknown): RegistryUnavailable;
+  unavailable(operation: EtcdOperation, what: string, cause: unknown): RegistryUnavailable;
+  /** Counts a failure that is not thrown (a keep-alive that failed, a watch stream lost). */
+  failed(operation: EtcdOperation): void;
   /** Closes the client. Revoke or release every lease first: etcd3's close() does not stop keep-alives. */
   close(): void;
 }
@@ -44,7 +48,7 @@ export interface EtcdConnection {
  * and the password once here, so a missing or malformed one stops the start
  * with a message naming its variable; throws Error for those.
  */
-export function connectEtcd(settings: EtcdSettings): EtcdConnection {
+export function connectEtcd(settings: EtcdSettings, onError: (operation: EtcdOperation) => void = () => {}): EtcdConnection {
   const timeoutMs = settings.timeoutMs;
   const security: Pick<IOptions, "credentials" | "auth"> = etcdCredentials(settings);
   const reasons = new FailureReasons();
@@ -81,11 +85,13 @@ export function connectEtcd(settings: EtcdSettings): EtcdConnection {
     ns: client.namespace(settings.prefix),
     settings,
     endpoints,
-    unavailable(what, cause) {
+    unavailable(operation, what, cause) {
       if (cause instanceof RegistryUnavailable) return cause;
+      onError(operation);
       if (isAccessDenied(cause)) return new RegistryAccessDenied(endpoints, what, { cause });
       return new RegistryUnavailable(endpoints, what, { cause: reasons.explain(cause) });
     },
+    failed: onError,
     close: () => client.close(),
   };
 }

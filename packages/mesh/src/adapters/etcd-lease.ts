@@ -60,7 +60,7 @@ export class KeptLease {
       id = await lease.grant();
     } catch (err) {
       lease.release();
-      throw conn.unavailable("granting a lease", err);
+      throw conn.unavailable("lease", "granting a lease", err);
     }
     clock.confirm(sent);
     return new KeptLease(conn, lease, id, clock, hooks);
@@ -100,6 +100,7 @@ export class KeptLease {
       this.hooks.onRenewed?.(continuous);
     } catch (err) {
       error = err;
+      this.conn.failed("lease");
       if (err instanceof EtcdLeaseInvalidError) this.#markLost();
     }
     if (this.#stopped) return;

@@ -48,7 +48,7 @@ export class EtcdRegistry implements Registry {
         .filter((i) => i !== undefined)
         .sort(byServiceAndId);
     } catch (err) {
-      throw this.conn.unavailable(`listing ${service || "all"} instances`, err);
+      throw this.conn.unavailable("list", `listing ${service || "all"} instances`, err);
     }
   }
 
@@ -95,7 +95,7 @@ export class EtcdRegistry implements Registry {
       if (!swapped.succeeded) throw new DuplicateInstance(instance.service, instance.instanceId);
     } catch (err) {
       if (err instanceof DuplicateInstance) throw err;
-      throw this.conn.unavailable(`registering ${key}`, err);
+      throw this.conn.unavailable("register", `registering ${key}`, err);
     }
   }
 
@@ -110,7 +110,7 @@ export class EtcdRegistry implements Registry {
       .then(this.conn.ns.delete().key(key))
       .commit()
       .catch((err: unknown) => {
-        throw this.conn.unavailable(`deregistering ${key}`, err);
+        throw this.conn.unavailable("register", `deregistering ${key}`, err);
       });
   }
 

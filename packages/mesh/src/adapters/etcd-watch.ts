@@ -66,7 +66,7 @@ export class EtcdInstanceWatch implements InstanceWatch {
       this.#entries.clear();
       for (const kv of res.kvs) this.#apply("Put", kv.key.toString(), kv);
     } catch (err) {
-      throw this.conn.unavailable(`listing ${prefix}`, err);
+      throw this.conn.unavailable("list", `listing ${prefix}`, err);
     }
     this.#publish();
     await this.#dropWatcher();
@@ -91,6 +91,7 @@ export class EtcdInstanceWatch implements InstanceWatch {
     });
     watcher.on("disconnected", () => {
       if (!live()) return;
+      if (!lostStream) this.conn.failed("watch");
       if (this.#connected)
         this.logger?.warn({ watched: this.service || "(all)", endpoints: this.conn.endpoints }, "registry watch lost etcd; keeping the last known set");
       lostStream = true;

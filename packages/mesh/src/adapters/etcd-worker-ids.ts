@@ -105,9 +105,9 @@ export class EtcdWorkerIdLease implements WorkerIdLease {
       }
     } catch (err) {
       if (err instanceof WorkerIdsExhausted) throw err;
-      throw this.conn.unavailable("claiming a worker id", err);
+      throw this.conn.unavailable("worker_id", "claiming a worker id", err);
     }
-    throw this.conn.unavailable("claiming a worker id", new Error(`lost ${MAX_CLAIM_ROUNDS} races in a row to other claimers`));
+    throw this.conn.unavailable("worker_id", "claiming a worker id", new Error(`lost ${MAX_CLAIM_ROUNDS} races in a row to other claimers`));
   }
 
   /** After a lapse: serve the id again only once etcd shows the key still bound to this lease. */

@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { Logger } from "pino";
-import type { Db, QueryResult } from "../port.js";
+import type { Db, DbErrorListener, QueryResult } from "../port.js";
 import { connectionConfig } from "./postgres-connection.js";
 
 export interface PostgresOptions {
@@ -15,6 +15,8 @@ export interface PostgresOptions {
   /** Pool size; Postgres connections are costly, so keep it modest. */
   maxConnections?: number;
   logger?: Logger;
+  /** Told of each failed query and transaction. */
+  onError?: DbErrorListener;
 }
 
 /** The distributed default: a real Postgres server through a `pg` pool. */
@@ -28,18 +30,35 @@ export async function openPostgresDb(options: PostgresOptions): Promise<Db> {
   pool.on("error", (err) => options.logger?.warn({ err }, "idle postgres connection failed"));
   const client = await pool.connect(); // fail fast at start when the server is unreachable
   client.release();
-  return new PostgresDb(pool);
+  return new PostgresDb(pool, options.onError ?? (() => {}));
 }
 
 class PostgresDb implements Db {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly onError: DbErrorListener,
+  ) {}
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-    const result = await this.pool.query(sql, params as unknown[]);
-    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    try {
+      const result = await this.pool.query(sql, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    } catch (err) {
+      this.onError("query", err);
+      throw err;
+    }
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.#transaction(fn);
+    } catch (err) {
+      this.onError("transaction", err);
+      throw err;
+    }
+  }
+
+  async #transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     // The pool stops listening for a client's errors while it is checked out. Without
     // this listener a connection that dies mid-transaction (server restart, killed

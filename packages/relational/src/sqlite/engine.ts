@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Migration } from "../migrate.js";
+import type { DbErrorListener } from "../port.js";
 import type { SqliteConnection } from "./connection.js";
 import type { CallReply, CallRequest, SerializedError, WorkerSettings } from "./protocol.js";
 
@@ -17,6 +18,8 @@ export interface SqliteOptions {
   synchronous?: WorkerSettings["synchronous"];
   /** How often the checkpointer copies the log into the file (default 200 ms). */
   checkpointIntervalMs?: number;
+  /** Told of each failed call ("procedure"). */
+  onError?: DbErrorListener;
 }
 
 /** An error raised in the worker, with SQLite's extended result code when SQLite raised it. */
@@ -56,14 +59,17 @@ export class SqliteEngine {
   /** Copies the log back into the file (absent for a database in memory). */
   private checkpointer: Worker | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly onError: DbErrorListener,
+  ) {
     worker.on("message", (replies: CallReply[]) => {
       for (const reply of replies) {
         const call = this.pending.get(reply.id);
         if (call === undefined) continue;
         this.pending.delete(reply.id);
         if (reply.ok) call.resolve(reply.value);
-        else call.reject(new SqliteError(reply.error));
+        else this.fail(call, new SqliteError(reply.error));
       }
     });
     worker.on("error", (err) => this.failAll(err));
@@ -75,7 +81,7 @@ export class SqliteEngine {
     const settings: WorkerSettings = { path: options.path, synchronous: options.synchronous ?? "normal" };
     const execArgv = loaderArgs(process.execArgv);
     const worker = new Worker(siblingModule(import.meta.url, "worker"), { workerData: settings, execArgv });
-    const engine = new SqliteEngine(worker);
+    const engine = new SqliteEngine(worker, options.onError ?? (() => {}));
     // The first call answers once the worker has opened the file, so a bad path fails here.
     await engine.call("", "applyMigrations", ["engine", []]);
     if (options.path === ":memory:") return engine;
@@ -159,8 +165,13 @@ export class SqliteEngine {
   private failAll(err: Error): void {
     // Calls made after the worker is gone fail at once instead of waiting for a reply that cannot come.
     this.dead ??= err;
-    for (const call of this.pending.values()) call.reject(err);
+    for (const call of this.pending.values()) this.fail(call, err);
     this.pending.clear();
+  }
+
+  private fail(call: { reject(err: Error): void }, err: Error): void {
+    this.onError("procedure", err);
+    call.reject(err);
   }
 }
 

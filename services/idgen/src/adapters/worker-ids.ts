@@ -1,5 +1,5 @@
 import { newInstanceId, openDiscoveryBackend, withStartRetry, type DiscoveryBackend, type Registration } from "@parley/mesh";
-import type { Logger, ReadinessChecks } from "@parley/runtime";
+import type { EtcdOperation, Logger, ReadinessChecks } from "@parley/runtime";
 import type { IdgenConfig } from "../config.js";
 import type { WorkerIdSource } from "../ports.js";
 
@@ -30,13 +30,13 @@ export interface IdgenIdentity {
  * DISCOVERY_START_TIMEOUT_MS); fails at once, in plain words, when all 1,024
  * are taken. Logs whenever the lease is fenced or the id changes.
  */
-export async function openIdentity(config: IdgenConfig, logger: Logger): Promise<IdgenIdentity> {
+export async function openIdentity(config: IdgenConfig, logger: Logger, onEtcdError?: (operation: EtcdOperation) => void): Promise<IdgenIdentity> {
   const instanceId = newInstanceId("idgen");
   if (!config.leaseWorkerId) {
     const noop = async () => {};
     return { instanceId, workerId: config.workerId, onChange: () => {}, addReadinessChecks: () => {}, register: noop, deregister: noop, close: noop };
   }
-  const backend: DiscoveryBackend = openDiscoveryBackend(config.registry, logger);
+  const backend: DiscoveryBackend = openDiscoveryBackend(config.registry, logger, onEtcdError);
   const lease = backend.workerIdLease(instanceId);
   try {
     const workerId = await withStartRetry("claiming a worker id", config.registry, logger, () => lease.claim());
