@@ -93,7 +93,7 @@ describe("the service server", () => {
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /parley_rpc_handled_total\{service="parley.idgen.v1.IdGenService",method="NextIds",code="ok"\} 3/);
-    assert.match(metrics, /code="Internal"\} 1/);
+    assert.match(metrics, /code="internal"\} 1/, "status codes in snake_case, as ok is");
     assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
   });
 
