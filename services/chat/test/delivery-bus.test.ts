@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { until } from "@parley/testkit";
-import { MemoryBus } from "../src/adapters/memory-bus.js";
+import { BUS_WAIT_SAMPLE_EVERY, MemoryBus } from "../src/adapters/memory-bus.js";
 import type { DeliveryEvent } from "../src/ports.js";
 import { describeDeliveryBusContract } from "./delivery-bus-contract.js";
 
@@ -37,6 +37,17 @@ describe("MemoryBus", () => {
     await bus.close();
     assert.deepEqual(seen, [0, 2]);
     assert.equal((failures[0] as Error).message, "gateway gone");
+  });
+
+  it("times the wait on the bus of one event in BUS_WAIT_SAMPLE_EVERY, from publish to the handler", async () => {
+    const waits: number[] = [];
+    const bus = new MemoryBus(4, undefined, (seconds) => waits.push(seconds));
+    for (let n = 0; n < BUS_WAIT_SAMPLE_EVERY * 2; n++) bus.publish(5n, typing(5n, n));
+    await sleep(20);
+    bus.consume(async () => {});
+    await bus.close();
+    assert.equal(waits.length, 2);
+    for (const seconds of waits) assert.ok(seconds >= 0.015 && seconds < 5, `waited ${seconds} s before the consumer started`);
   });
 
   it("resolves close() only once every queued event has been handled", async () => {
