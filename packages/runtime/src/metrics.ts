@@ -131,8 +131,8 @@ export class Metrics {
 
   /**
    * A gauge read when /metrics is scraped: `read` sets each series' current
-   * value (series it does not set are not shown). Another read of the same
-   * name joins the family (each sets series of its own).
+   * value (series it does not set are not shown; none when it throws).
+   * Another read of the same name joins the family (each sets series of its own).
    */
   gauge<L extends string = never>(options: FamilyOptions<L> & { read: GaugeRead<L> }): void {
     const readers = this.#family("gauge", options, () => {
@@ -145,7 +145,12 @@ export class Metrics {
         async collect() {
           this.reset();
           const set = (value: number, labels?: Labels<L>) => (labels ? this.set(labels as Partial<Record<L, string>>, value) : this.set(value));
-          for (const read of list) await read(set);
+          // A reader that fails (notify's queue depth while the database is down) leaves its
+          // series out of this scrape; the others, the error counters among them, still show.
+          for (const read of list)
+            await Promise.resolve()
+              .then(() => read(set))
+              .catch(() => undefined);
         },
       });
       return list;

@@ -52,6 +52,21 @@ describe("metrics", () => {
     assert.equal(sampleValue(await scrape(metrics), "parley_test_open", { channel: "fcm" }), 1);
   });
 
+  it("still serves every other family when a gauge cannot be read", async () => {
+    const metrics = new Metrics();
+    metrics.gauge<"channel">({
+      name: "parley_test_depth",
+      help: "Depth, by channel",
+      labelNames: ["channel"],
+      read: async () => {
+        throw new Error("the database is down");
+      },
+    });
+    const exposition = await scrape(metrics);
+    assert.deepEqual(exposition.get("parley_test_depth")?.samples ?? [], []);
+    assert.ok(exposition.has("parley_database_errors_total"));
+  });
+
   it("names status codes in snake_case, ok included", () => {
     assert.equal(codeLabel(0), "ok");
     assert.equal(codeLabel(Code.NotFound), "not_found");
