@@ -4,7 +4,7 @@
  * and for values-production.yaml. scripts/check-helm.sh runs helm lint --strict beside it.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -216,6 +216,25 @@ describe("helm chart", () => {
       if (component(deployment) !== "gateway") assert.equal(config.data!.ALLOW_PLAINTEXT, "false", `${component(deployment)}`);
     }
   });
+
+  test(
+    "ships the dashboard and the alert rules as ConfigMaps, and every pod says where its metrics are",
+    eachRender((manifests, name) => {
+      const maps = ofKind<IConfigMap>(manifests, "ConfigMap");
+      const dashboard = maps.find((c) => c.metadata!.name!.endsWith("-grafana-dashboard"));
+      assert.equal(dashboard?.metadata?.labels?.grafana_dashboard, "1", `${name}: labelled for Grafana's sidecar`);
+      assert.deepEqual(JSON.parse(dashboard!.data!["parley.json"]!), JSON.parse(readFileSync(join(CHART, "files", "grafana-dashboard.json"), "utf8")));
+      const rules = maps.find((c) => c.metadata!.name!.endsWith("-prometheus-rules"));
+      assert.equal(rules?.data?.["parley-rules.yaml"]?.trim(), readFileSync(join(CHART, "files", "prometheus-rules.yaml"), "utf8").trim());
+      for (const deployment of ofKind<IDeployment>(manifests, "Deployment")) {
+        const annotations = deployment.spec!.template.metadata!.annotations!;
+        const ports = deployment.spec!.template.spec!.containers[0]!.ports!.map((p) => String(p.containerPort));
+        assert.equal(annotations["prometheus.io/scrape"], "true", `${name}: ${component(deployment)}`);
+        assert.ok(ports.includes(annotations["prometheus.io/port"]!), `${name}: ${component(deployment)} scraped on a port it serves`);
+        assert.equal(annotations["prometheus.io/path"], "/metrics");
+      }
+    }),
+  );
 
   test("a change to one service's configuration rolls that service's pods and no other's", () => {
     const checksums = (manifests: Manifest[]) =>
