@@ -38,8 +38,13 @@ describe("gateway configuration > the public port's accept queue", () => {
 });
 
 describe("gateway configuration > pacing of chat commands", () => {
-  it("sends every turn's commands at its end unless a number of batches in flight is set", () => {
-    assert.equal(loadGatewayConfig({}).chatPacing.maxUnansweredBatches, Number.POSITIVE_INFINITY);
+  it("paces by replies, one batch out at a time and the rest held up to 5 ms, unless told otherwise", () => {
+    assert.deepEqual(loadGatewayConfig({}).chatPacing, { maxUnansweredBatches: 1, holdMs: 5 });
+    assert.equal(
+      loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "0" }).chatPacing.maxUnansweredBatches,
+      Number.POSITIVE_INFINITY,
+      "0: every turn's at its end",
+    );
     assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "2" }).chatPacing, { maxUnansweredBatches: 2, holdMs: 5 });
     assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "1", GATEWAY_CHAT_HOLD_MS: "0" }).chatPacing, { maxUnansweredBatches: 1, holdMs: 0 });
   });

@@ -45,7 +45,9 @@ export const UNPACED: CommandPacing = { maxUnansweredBatches: Number.POSITIVE_IN
 
 /**
  * The gateway's one long-lived, multiplexed stream to chat. Commands from all
- * devices are batched per event-loop turn; replies are matched by
+ * devices leave in batches, paced by chat's replies (CommandPacing: under
+ * load each batch carries what arrived during the last one's round trip, so
+ * chat, its store and its lookups wake once per batch); replies are matched by
  * correlation id. If the stream breaks, commands in flight fail as
  * UNAVAILABLE (retryable) and the next command opens a new stream. The link
  * counts as up once chat has answered its hello, and stops counting when
