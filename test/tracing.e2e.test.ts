@@ -7,6 +7,8 @@ import { callApi } from "./support/http-api.js";
 import { type CollectedSpan, OtlpCollector } from "./support/otlp-collector.js";
 import { startProcess, type ServiceProcess } from "./support/process.js";
 import { connectDevice } from "./support/sdk.js";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "@parley/testkit";
+import pg from "pg";
 import { TlsMesh } from "./support/tls-mesh.js";
 
 /** Spans exported a tenth of a second after they end, so the tests wait little. */
@@ -132,6 +134,54 @@ describe("traces and request ids", () => {
         const edge = spans.find((s) => s.service === "gateway" && s.name === "parley.account.v1.AccountService/SignUp");
         return edge && spans.find((s) => s.service === "account" && s.traceId === edge.traceId && s.parentSpanId !== "");
       });
+    });
+  });
+
+  describe("WebSocket requests (npm start on Postgres)", () => {
+    let database: ThrowawayDatabase;
+    let parley: ServiceProcess | undefined;
+    let dataDir: string;
+    before(async () => {
+      database = await createThrowawayDatabase("parley_rid");
+      dataDir = await mkdtemp(join(tmpdir(), "parley-rid-"));
+      parley = await startProcess(
+        "apps/standalone/src/main.ts",
+        { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", LOG_LEVEL: "info", DATABASE_URL: database.url },
+        "parley is running",
+      );
+    });
+    after(async () => {
+      await parley?.stop("SIGKILL");
+      await database?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("logs a WebSocket request that fails inside chat under the request's id (session and frame)", async () => {
+      const a = await logIn(parley!.url, "rid_a");
+      const b = await logIn(parley!.url, "rid_b");
+      const sender = await connectDevice(parley!.url, a.token);
+      try {
+        const conversation = await sender.client.openDirect(b.userId);
+        await sender.client.send(conversation.conversationId, "before");
+        // A real failure inside chat: the store's table is gone (an operator's mistake), so the next send fails unexpectedly.
+        const admin = new pg.Client({ connectionString: database.url });
+        await admin.connect();
+        await admin.query("ALTER TABLE sent_messages RENAME TO sent_messages_moved");
+        await admin.end();
+        await assert.rejects(sender.client.send(conversation.conversationId, "after", { timeoutMs: 10_000 }));
+      } finally {
+        sender.client.close();
+      }
+      const lines = parley!
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      // Chat answers "internal error" and logs why, under the request's id: "<session id>/<frame id>",
+      // the id the gateway would log the same request under.
+      const chat = lines.find((l) => l.msg === "unexpected error");
+      assert.ok(chat, `chat logs the failure; logged: ${lines.map((l) => l.msg).join(" | ")}`);
+      assert.match(String(chat.request_id), /^[1-9]\d*\/[1-9]\d*$/, "the device's session and the frame's id");
     });
   });
 });

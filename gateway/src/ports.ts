@@ -7,10 +7,17 @@ export interface PresencePort {
   getPresence(viewerId: bigint, userIds: bigint[]): Promise<UserPresence[]>;
 }
 
+/** The client request a command serves: "<sessionId>/<frameId>" is its request id; `traceparent` its span's, with tracing on. */
+export interface CommandOrigin {
+  sessionId: bigint;
+  frameId: bigint;
+  traceparent: string;
+}
+
 /** What a device's connection needs from chat: one command, answered by its reply (the chat links in the mesh). */
 export interface ChatCommands {
-  /** `traceparent`: the request's span, when tracing is on; chat's work joins its trace. */
-  call(userId: bigint, deviceId: bigint, op: Command["op"], traceparent?: string): Promise<Reply["result"]>;
+  /** `origin`: the client request it serves (its log lines' request id, and its trace when tracing is on). */
+  call(userId: bigint, deviceId: bigint, op: Command["op"], origin?: CommandOrigin): Promise<Reply["result"]>;
 }
 
 /**

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { ChatService, CommandSchema, StreamRequestSchema, type Command, type Reply, type StreamRequest } from "@parley/contracts/parley/chat/v1/chat";
 import { AsyncQueue, PacedBatcher, type Logger, type PacedBatch } from "@parley/runtime";
+import type { CommandOrigin } from "../ports.js";
 
 type Op = Command["op"];
 
@@ -76,7 +77,7 @@ export class ChatLink {
     this.watchdog.unref();
   }
 
-  call(userId: bigint, deviceId: bigint, op: Op, traceparent = ""): Promise<Reply["result"]> {
+  call(userId: bigint, deviceId: bigint, op: Op, origin?: CommandOrigin): Promise<Reply["result"]> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Unavailable));
     const correlationId = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -89,7 +90,15 @@ export class ChatLink {
         // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
         reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
       }, this.timeoutMs);
-      const batch = stream.batcher.add(create(CommandSchema, { correlationId, userId, deviceId, op, traceparent }));
+      const batch = stream.batcher.add(
+        create(CommandSchema, {
+          correlationId,
+          userId,
+          deviceId,
+          op,
+          ...(origin ? { sessionId: origin.sessionId, frameId: origin.frameId, traceparent: origin.traceparent } : {}),
+        }),
+      );
       this.pending.set(correlationId, { resolve, reject, timer, sentAt: performance.now(), batch, stream });
     });
   }

@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command, Reply } from "@parley/contracts/parley/chat/v1/chat";
 import { addressWeight, rendezvous, type InstanceSource } from "@parley/mesh";
 import type { Logger } from "@parley/runtime";
-import type { ChatCommands } from "../ports.js";
+import type { ChatCommands, CommandOrigin } from "../ports.js";
 import { ChatLink, type CommandPacing, UNPACED } from "./chat-link.js";
 
 /** How often the instance list is read again, so a new chat instance learns of this gateway without waiting for traffic. */
@@ -41,12 +41,12 @@ export class ChatLinks implements ChatCommands {
     this.timer.unref();
   }
 
-  call(userId: bigint, deviceId: bigint, op: Command["op"], traceparent = ""): Promise<Reply["result"]> {
+  call(userId: bigint, deviceId: bigint, op: Command["op"], origin?: CommandOrigin): Promise<Reply["result"]> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Unavailable));
     if (performance.now() - this.refreshedAt > REFRESH_MS) this.refresh();
     const link = this.choose(userId);
     if (link === undefined) return Promise.reject(new ConnectError("no chat instance is available; retry", Code.Unavailable));
-    return link.call(userId, deviceId, op, traceparent);
+    return link.call(userId, deviceId, op, origin);
   }
 
   /** True while the stream to at least one chat instance is up (it answered): without one, no device can send. */

@@ -155,7 +155,8 @@ export class DeviceConnection implements DeviceSocket, LaneMember<QueuedFrame>, 
     // With tracing on, a request is a trace from here to its reply's write (and, for a send, its deliveries).
     const span = startSpan(`gateway ${request.case}`, SpanKind.SERVER);
     try {
-      const result = await this.chatLink.call(this.userId, this.deviceId, request, span && traceparentOf(span));
+      const origin = { sessionId: this.sessionId, frameId: id, traceparent: span ? traceparentOf(span) : "" };
+      const result = await this.chatLink.call(this.userId, this.deviceId, request, origin);
       if (this.write(replyFrame(id, result)) && result.case === "send") this.meter.acked((performance.now() - receivedAt) / 1000);
       endSpan(span);
     } catch (err) {

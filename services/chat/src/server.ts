@@ -19,6 +19,7 @@ import {
   SpanKind,
   startSpan,
   TickBatcher,
+  withRequestId,
   withSpan,
   type ErrorMapper,
   type Logger,
@@ -123,7 +124,9 @@ async function runCommand(command: Command, commands: ChatCommands, errors: Erro
     endSpan(span);
     return create(ReplySchema, { correlationId: command.correlationId, result: { case: op.case, value: result } as Reply["result"] });
   } catch (err) {
-    const status = withSpan(span, () => errors.status(err, `${ChatService.typeName}/Stream/${command.op.case ?? "empty"}`));
+    // The gateway logs a failure of this request under the same request id.
+    const requestId = `${command.sessionId}/${command.frameId}`;
+    const status = withRequestId(requestId, () => withSpan(span, () => errors.status(err, `${ChatService.typeName}/Stream/${command.op.case ?? "empty"}`)));
     endSpan(span, err);
     return create(ReplySchema, {
       correlationId: command.correlationId,
