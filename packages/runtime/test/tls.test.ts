@@ -29,6 +29,20 @@ function servedSerial(port: number, ca: Buffer): Promise<string> {
   });
 }
 
+/** An idgen server behind `plane`'s guard, serving TLS with its certificate: NextIds answers [count]. */
+function startIdgenOverTls(plane: InternalPlane): Promise<RunningServer> {
+  return startServer({
+    host: "127.0.0.1",
+    port: 0,
+    serviceNames: [IdGenService.typeName],
+    logger,
+    metrics: new Metrics(),
+    interceptors: [plane.guard(policy)],
+    tls: plane.serverTls!,
+    routes: (router) => router.service(IdGenService, { nextIds: (req) => ({ ids: [BigInt(req.count)] }) }),
+  });
+}
+
 describe("internal plane > TLS", () => {
   const folder = credentialsDir("tls");
   const keys = keysFor(folder.dir, ["idgen", "chat"]);
@@ -43,16 +57,7 @@ describe("internal plane > TLS", () => {
       listenHosts: ["127.0.0.1"],
     });
     chat = openInternalPlane(planeSettings(keys, "chat", { caFile: certs.caFile }), "chat", logger, { listenHosts: ["127.0.0.1"] });
-    server = await startServer({
-      host: "127.0.0.1",
-      port: 0,
-      serviceNames: [IdGenService.typeName],
-      logger,
-      metrics: new Metrics(),
-      interceptors: [idgen.guard(policy)],
-      tls: idgen.serverTls!,
-      routes: (router) => router.service(IdGenService, { nextIds: (req) => ({ ids: [BigInt(req.count)] }) }),
-    });
+    server = await startIdgenOverTls(idgen);
   });
   after(async () => {
     await server.close(100);
@@ -145,16 +150,7 @@ describe("internal plane > TLS with one server name for every instance (TLS_SERV
     idgen = openInternalPlane(planeSettings(keys, "idgen", { tls: { certFile: certs.certFile, keyFile: certs.keyFile } }), "idgen", logger, {
       listenHosts: ["127.0.0.1"],
     });
-    server = await startServer({
-      host: "127.0.0.1",
-      port: 0,
-      serviceNames: [IdGenService.typeName],
-      logger,
-      metrics: new Metrics(),
-      interceptors: [idgen.guard(policy)],
-      tls: idgen.serverTls!,
-      routes: (router) => router.service(IdGenService, { nextIds: (req) => ({ ids: [BigInt(req.count)] }) }),
-    });
+    server = await startIdgenOverTls(idgen);
   });
   after(async () => {
     await server.close(100);
