@@ -110,6 +110,16 @@ export type WireData = Uint8Array | string;
 /** JSON parsing skips fields this version does not know, so newer servers and clients interoperate. */
 const JSON_READ = { ignoreUnknownFields: true } as const;
 
+/**
+ * Server frames on JSON write every field, zero values included (`"cursorSeq":"0"`,
+ * `"retryable":false`, `"entries":[]`), so a client written from docs/protocol.md
+ * finds every field the docs show. Protobuf JSON still leaves out what has no
+ * value at all: the oneof members that are not set and unset message fields
+ * (`tokenExpiresAt` when absent). One frozen object, made once: encoding is on
+ * the hot path for JSON clients.
+ */
+const JSON_WRITE_SERVER = Object.freeze({ alwaysEmitImplicit: true } as const);
+
 export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: "proto"): Uint8Array;
 export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: "json"): string;
 export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSchema>, format: WireFormat): WireData;
@@ -128,7 +138,7 @@ export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSche
 export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: WireFormat): WireData;
 export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: WireFormat): WireData {
   const message = create(ServerFrameSchema, frame);
-  return format === "json" ? toJsonString(ServerFrameSchema, message) : toBinary(ServerFrameSchema, message);
+  return format === "json" ? toJsonString(ServerFrameSchema, message, JSON_WRITE_SERVER) : toBinary(ServerFrameSchema, message);
 }
 
 /** Throws when the data is not a valid frame of the format. */

@@ -72,10 +72,30 @@ describe("protocol", () => {
     assert.equal(typeof encodeClientFrame(send, "json"), "string");
   });
 
-  it("writes the protobuf JSON mapping: camelCase, 64-bit ids as strings, id 0 left out", () => {
+  it("writes the protobuf JSON mapping: camelCase, 64-bit ids as strings", () => {
     assert.deepEqual(JSON.parse(encodeServerFrame(welcome, "json")), {
+      id: "0",
       welcome: { userId: "1000", deviceId: "1001", heartbeatIntervalMs: 5000, maxFrameBytes: 524288, cursorSeq: "41", headSeq: "44" },
     });
+  });
+
+  it("writes every field of a server frame, zero values included, but no unset oneof member or message", () => {
+    const fresh = create(ServerFrameSchema, { body: { case: "welcome", value: { userId: 1000n, deviceId: 1001n } } });
+    assert.deepEqual(JSON.parse(encodeServerFrame(fresh, "json")), {
+      id: "0",
+      welcome: { userId: "1000", deviceId: "1001", heartbeatIntervalMs: 0, maxFrameBytes: 0, cursorSeq: "0", headSeq: "0" },
+    });
+    const error = create(ServerFrameSchema, { id: 7n, body: { case: "error", value: { code: "INVALID_ARGUMENT", message: "bad" } } });
+    assert.deepEqual(JSON.parse(encodeServerFrame(error, "json")), { id: "7", error: { code: "INVALID_ARGUMENT", message: "bad", retryable: false } });
+    const sync = create(ServerFrameSchema, { id: 2n, body: { case: "sync", value: {} } });
+    assert.deepEqual(JSON.parse(encodeServerFrame(sync, "json")), { id: "2", sync: { entries: [], hasMore: false, headSeq: "0" } });
+  });
+
+  it("lets a client frame leave zero values out, and reads server frames with or without them", () => {
+    assert.deepEqual(JSON.parse(encodeClientFrame({ id: 1n, body: { case: "sync", value: {} } }, "json")), { id: "1", sync: {} });
+    const sparse = decodeServerFrame('{"sync":{}}', "json");
+    const full = decodeServerFrame('{"id":"0","sync":{"entries":[],"hasMore":false,"headSeq":"0"}}', "json");
+    assert.ok(equals(ServerFrameSchema, sparse, full));
   });
 
   it("ignores JSON fields it does not know, so newer servers stay readable", () => {
