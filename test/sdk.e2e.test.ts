@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { AuthenticationError, ClientClosedError, ParleyClient } from "@parley/client";
-import { until } from "@parley/testkit";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyClient, wsPackageSocketFrom, type DisconnectInfo } from "@parley/client";
+import { sampleSum, until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { RawSocket } from "./support/raw-socket.js";
+import { scrape } from "./support/metrics.js";
 import { connectDevice } from "./support/sdk.js";
 
 /** The SDK's reconnect, authentication and cursor behaviour against the real gateway (embedded mode). */
@@ -98,6 +100,64 @@ describe("client SDK against the real gateway", () => {
   it("stops with an AuthenticationError when the token is refused and there is no getToken", async () => {
     const client = new ParleyClient({ url: ws(), token: "not-a-token", backoff: { initialMs: 10, maxMs: 50 } });
     await assert.rejects(client.connect(), (err: unknown) => err instanceof AuthenticationError);
+    await client.close();
+  });
+
+  /** Upgrades the gateway refused with this outcome so far (parley_gateway_connects_total), to count the SDK's attempts at the server. */
+  const refusedUpgrades = async (outcome: string) => sampleSum(await scrape(p.url), "parley_gateway_connects_total", { outcome });
+  /** Several backoff windows of the clients below (50 ms at most): any retry would have been made by then. */
+  const BACKOFF_WINDOWS_MS = 500;
+
+  it("reports origin_refused for a page origin outside the allowlist and makes no further attempt", async () => {
+    const user = await p.user("foreign_page");
+    const before = await refusedUpgrades("forbidden");
+    const client = new ParleyClient({
+      url: ws(),
+      token: user.token,
+      socketFactory: wsPackageSocketFrom("https://evil.example"),
+      backoff: { initialMs: 10, maxMs: 50 },
+    });
+    const disconnects: DisconnectInfo[] = [];
+    client.on("disconnected", (info) => disconnects.push(info));
+    await assert.rejects(client.connect(), (err: unknown) => {
+      assert.ok(err instanceof ConnectionClosedError);
+      assert.equal(err.refusal, "origin_refused");
+      assert.equal(err.retryable, false);
+      assert.match(err.message, /origin not allowed/);
+      return true;
+    });
+    assert.equal(client.state, "stopped");
+    await sleep(BACKOFF_WINDOWS_MS);
+    assert.equal((await refusedUpgrades("forbidden")) - before, 1, "one upgrade attempt, never retried");
+    assert.deepEqual(
+      disconnects.map((d) => [d.httpStatus, d.refusal, d.action, d.reason]),
+      [[403, "origin_refused", "stop", "origin not allowed"]],
+    );
+    await client.close();
+  });
+
+  it("reports unauthenticated and stops when getToken gives back the token just refused", async () => {
+    const before = await refusedUpgrades("unauthenticated");
+    const reasons: string[] = [];
+    const client = new ParleyClient({
+      url: ws(),
+      getToken: (reason) => {
+        reasons.push(reason);
+        return "not-a-token";
+      },
+      backoff: { initialMs: 10, maxMs: 50 },
+    });
+    const disconnects: DisconnectInfo[] = [];
+    client.on("disconnected", (info) => disconnects.push(info));
+    await assert.rejects(client.connect(), (err: unknown) => err instanceof AuthenticationError);
+    assert.equal(client.state, "stopped");
+    await sleep(BACKOFF_WINDOWS_MS);
+    assert.equal((await refusedUpgrades("unauthenticated")) - before, 1, "one upgrade attempt, never retried");
+    assert.deepEqual(reasons, ["connect", "refused"]);
+    assert.deepEqual(
+      disconnects.map((d) => [d.httpStatus, d.refusal]),
+      [[401, "unauthenticated"]],
+    );
     await client.close();
   });
 

@@ -23,6 +23,7 @@ import { followEveryInstance, joinMesh, mapDiscoveryError, MemoryRegistry, singl
 import { deliverAccess } from "./access.js";
 import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";
+import { corsFilter } from "./cors.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLinks } from "./adapters/chat-links.js";
@@ -139,6 +140,8 @@ export async function startGateway(
     port: config.port,
     backlog: config.listenBacklog,
     accessLog: true,
+    // Browser pages on the WebSocket's allowed origins may call the HTTP API too (sign up, log in).
+    beforeRoutes: corsFilter(config.allowedOrigins),
     routes: (router) => {
       gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs)(router);
       discovery.publicRoutes(router);

@@ -15,7 +15,7 @@ import { Backoff } from "./backoff.js";
 import { GatewayPicker } from "./pick-gateway.js";
 import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
-import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
+import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, required, toParleyError } from "./errors.js";
 import { InboxTracker } from "./inbox.js";
 import { disconnectInfo, endpoint, resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
 import { Outbox } from "./outbox.js";
@@ -258,7 +258,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
       const action = info.httpStatus === undefined ? closeAction(info.code) : handshakeAction(info.httpStatus);
       if (action === "stop") return this.stop(new ConnectionClosedError(info.code, info.reason, action, info.httpStatus), info);
       if (action === "reauthenticate" && !this.options.getToken) {
-        return this.stop(new AuthenticationError(`the server refused the access token (${info.httpStatus ?? info.code}) and no getToken was given`), info);
+        return this.stop(
+          new AuthenticationError(`the server refused the access token (${info.httpStatus ?? info.code}: ${info.reason}) and no getToken was given`),
+          info,
+        );
       }
       ask = action === "reauthenticate" ? "refused" : welcomedFor === undefined ? "connect" : undefined;
       if (welcomedFor !== undefined && welcomedFor >= HEALTHY_MS) this.backoff.reset();
@@ -278,12 +281,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private async obtainToken(ask: TokenReason | undefined): Promise<string | undefined> {
     const { getToken } = this.options;
     if (getToken && (ask !== undefined || this.token === undefined)) {
+      const refused = ask === "refused" ? this.token : undefined;
       try {
         this.token = await getToken(ask ?? "connect");
       } catch (err) {
         this.stop(new AuthenticationError("getToken failed", { cause: err }));
         return undefined;
       }
+      // The same token again would only be refused again, forever: the application must log in.
+      if (refused !== undefined && this.token === refused) return void this.stop(new AuthenticationError("getToken gave back the token just refused"));
     }
     return this.token;
   }
@@ -390,9 +396,4 @@ export class ParleyClient extends Emitter<ClientEvents> {
       };
     });
   }
-}
-
-function required<T>(value: T | undefined): T {
-  if (value === undefined) throw new ParleyError("INTERNAL", "the reply lacked its conversation");
-  return value;
 }

@@ -1,5 +1,5 @@
 import type { Error as ErrorFrame } from "@parley/contracts/parley/client/v1/client";
-import type { CloseAction } from "@parley/wire";
+import { handshakeRefusal, type CloseAction, type HandshakeRefusal } from "@parley/wire";
 
 /**
  * Every error the SDK surfaces. `code` is a gRPC status name
@@ -29,10 +29,13 @@ export class ParleyError extends Error {
  * The connection closed while a request was waiting for its reply, or the
  * client stopped because of how the server closed it. `action` is what the
  * close code means (closeAction); the request is retryable unless the client
- * stopped.
+ * stopped. A refused upgrade (httpStatus set) names why in `refusal`, such as
+ * `origin_refused`.
  */
 export class ConnectionClosedError extends ParleyError {
   override name = "ConnectionClosedError";
+  /** Why the server refused the upgrade, when it did and the platform could see the status. */
+  readonly refusal: HandshakeRefusal | undefined;
 
   constructor(
     readonly closeCode: number,
@@ -41,18 +44,20 @@ export class ConnectionClosedError extends ParleyError {
     /** The HTTP status when the server refused the upgrade itself. */
     readonly httpStatus?: number,
   ) {
+    const refusal = httpStatus === undefined ? undefined : handshakeRefusal(httpStatus);
     const what =
       httpStatus === undefined
         ? `the connection closed (${closeCode}${reason ? `: ${reason}` : ""})`
-        : `the server refused the connection (HTTP ${httpStatus})`;
+        : `the server refused the connection (HTTP ${httpStatus}, ${refusal}${reason ? `: ${reason}` : ""})`;
     super("UNAVAILABLE", what, action !== "stop");
+    this.refusal = refusal;
   }
 }
 
 /**
  * The server refused the access token (HTTP 401 or a 41xx close) and no
- * `getToken` was supplied, or `getToken` failed. Log in again, then create a
- * new client or call connect() again.
+ * `getToken` was supplied, or `getToken` failed or gave back the token just
+ * refused. Log in again, then create a new client or call connect() again.
  */
 export class AuthenticationError extends ParleyError {
   override name = "AuthenticationError";
@@ -80,4 +85,10 @@ export function deadlineExceeded(what: string, timeoutMs: number): ParleyError {
 export function toParleyError(err: unknown): ParleyError {
   if (err instanceof ParleyError) return err;
   return new ParleyError("UNKNOWN", err instanceof Error ? err.message : String(err), false, { cause: err });
+}
+
+/** A reply's conversation, which every conversation-changing request returns. */
+export function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new ParleyError("INTERNAL", "the reply lacked its conversation");
+  return value;
 }

@@ -17,6 +17,6 @@ export {
   type SocketListener,
   type SocketRequest,
 } from "./socket.js";
-export { wsPackageSocket } from "./ws-socket.js";
+export { wsPackageSocket, wsPackageSocketFrom } from "./ws-socket.js";
 /** The protocol the SDK speaks (close codes and what each means, formats, codecs), for custom transports and tools. */
 export * from "@parley/wire";

@@ -1,7 +1,7 @@
 import type { Message, ReadReceipt, TypingEvent } from "@parley/contracts/parley/chat/v1/chat";
 import type { Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
-import { WS_PATH, type CloseAction, type WireFormat } from "@parley/wire";
+import { handshakeRefusal, WS_PATH, type CloseAction, type HandshakeRefusal, type WireFormat } from "@parley/wire";
 import type { BackoffOptions } from "./backoff.js";
 import type { ParleyError } from "./errors.js";
 import type { DiscoveryOptions } from "./pick-gateway.js";
@@ -71,8 +71,10 @@ export interface ParleyClientOptions {
 export interface DisconnectInfo {
   code: number;
   reason: string;
-  /** Set when the server refused the upgrade and the platform could see the status. */
+  /** Set when the server refused the upgrade and the platform could see the status (Node's `ws`; never in browsers, which see only 1006). */
   httpStatus?: number;
+  /** Why the upgrade was refused, with httpStatus: `origin_refused` and `unauthenticated` stop (or ask getToken), `unavailable` and `rate_limited` retry. */
+  refusal?: HandshakeRefusal;
   /** What the code means for the client. */
   action: CloseAction;
   /** When the client will try again; absent when it stopped. */
@@ -167,6 +169,7 @@ function nonNegative(value: number, name: string): number {
 }
 
 /** What a close tells the application; the HTTP status only when the platform saw one. */
-export function disconnectInfo(info: SocketCloseInfo): Pick<DisconnectInfo, "code" | "reason" | "httpStatus"> {
-  return { code: info.code, reason: info.reason, ...(info.httpStatus !== undefined ? { httpStatus: info.httpStatus } : {}) };
+export function disconnectInfo(info: SocketCloseInfo): Pick<DisconnectInfo, "code" | "reason" | "httpStatus" | "refusal"> {
+  const refused = info.httpStatus === undefined ? {} : { httpStatus: info.httpStatus, refusal: handshakeRefusal(info.httpStatus) };
+  return { code: info.code, reason: info.reason, ...refused };
 }

@@ -15,6 +15,7 @@ export interface SocketRequest {
 export interface SocketCloseInfo {
   /** The WebSocket close code; 1006 when the connection failed or dropped without a close frame. */
   code: number;
+  /** The close frame's reason; for a refused upgrade, the response body's text (the gateway's explanation) when the platform sees it. */
   reason: string;
   /** The HTTP status when the server refused the upgrade and the platform can see it (the `ws` package can, browsers cannot). */
   httpStatus?: number;

@@ -1,23 +1,58 @@
 import type { WebSocket as WsWebSocket } from "ws";
 import type { WireData } from "@parley/wire";
-import type { ParleySocket, SocketListener, SocketRequest } from "./socket.js";
+import type { ParleySocket, SocketFactory, SocketListener, SocketRequest } from "./socket.js";
+
+/** How much of a refused upgrade's body is kept as its reason. */
+const MAX_REFUSAL_BYTES = 1_024;
+/** How long a refused upgrade's body may take to arrive. */
+const REFUSAL_WAIT_MS = 1_000;
 
 /**
  * A socket from the `ws` package (Node): the token goes in an Authorization
- * header, and a refused upgrade reports its HTTP status (401, 403, 503), which
- * browsers never see. `ws` is imported on first use, so bundles for browsers
+ * header, and a refused upgrade reports its HTTP status (401, 403, 503) and
+ * the body's text as the reason, which browsers never see. `ws` is imported on first use, so bundles for browsers
  * never load it.
  */
-export async function wsPackageSocket({ url, protocol, token }: SocketRequest, listener: SocketListener): Promise<ParleySocket> {
+export function wsPackageSocket(request: SocketRequest, listener: SocketListener): Promise<ParleySocket> {
+  return openWsSocket(request, listener, {});
+}
+
+/**
+ * The `ws` package's socket sending an Origin header, as a page would: for a
+ * Node process that speaks for one (a desktop shell, a test of the allowlist).
+ */
+export function wsPackageSocketFrom(origin: string): SocketFactory {
+  return (request, listener) => openWsSocket(request, listener, { origin });
+}
+
+async function openWsSocket({ url, protocol, token }: SocketRequest, listener: SocketListener, extra: { origin?: string }): Promise<ParleySocket> {
   const { WebSocket } = await import("ws");
-  const ws: WsWebSocket = new WebSocket(url, [protocol], { headers: { authorization: `Bearer ${token}` } });
+  const ws: WsWebSocket = new WebSocket(url, [protocol], { headers: { authorization: `Bearer ${token}` }, ...extra });
   let httpStatus: number | undefined;
   let failure: unknown;
   let closed = false;
+  let refusal = "";
   ws.on("unexpected-response", (_req, res) => {
     httpStatus = res.statusCode;
-    res.resume();
-    ws.terminate(); // emits error, then close (1006)
+    // The gateway says why in a line of text: kept (the first KiB) as the close reason.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      if (size < MAX_REFUSAL_BYTES) chunks.push(chunk);
+      size += chunk.length;
+    });
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      refusal = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES).toString("utf8").trim();
+      ws.terminate(); // emits error, then close (1006)
+    };
+    // A body that never ends (a proxy's) does not hold the refusal up.
+    const timer = setTimeout(finish, REFUSAL_WAIT_MS);
+    res.once("end", finish);
+    res.once("error", finish);
   });
   ws.on("open", () => listener.open(ws.protocol));
   ws.on("message", (data, isBinary) => listener.message(toWireData(data, isBinary)));
@@ -27,7 +62,8 @@ export async function wsPackageSocket({ url, protocol, token }: SocketRequest, l
   ws.on("close", (code, reason) => {
     if (closed) return;
     closed = true;
-    listener.close({ code, reason: reason.toString("utf8"), ...(httpStatus === undefined ? {} : { httpStatus }), error: failure });
+    const text = httpStatus === undefined ? reason.toString("utf8") : refusal;
+    listener.close({ code, reason: text, ...(httpStatus === undefined ? {} : { httpStatus }), error: failure });
   });
   return {
     send: (data) => ws.send(data),

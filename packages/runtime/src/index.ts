@@ -16,7 +16,7 @@ export { CellCounter, CellHistogram, CounterCell, HistogramCell, type FamilyOpti
 export { HealthStatus, healthService, ServingStatus } from "./health.js";
 export { ReadinessChecks, readinessSettings, upstreamProbe, type ReadinessProbe, type ReadinessSettings } from "./readiness.js";
 export { reflectionService } from "./reflection.js";
-export { startServer, type NodeServerRequest, type RunningServer, type ServerOptions } from "./server.js";
+export { startServer, type NodeServerRequest, type NodeServerResponse, type RunningServer, type ServerOptions } from "./server.js";
 export { startPlaneServer, type PlaneServerOptions, type ServedService } from "./plane-server.js";
 export { errorInterceptor, errorInterceptorByService, ErrorTranslator, type ErrorMapper, type ServiceErrors } from "./errors.js";
 export { dependencyFailure, DependencyUnavailable, isOutage, unavailable } from "./outage.js";

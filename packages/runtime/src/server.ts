@@ -20,7 +20,8 @@ import { requestIdFrom, tracingServerInterceptor, withRequestId } from "./tracin
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
 /** The Node request (HTTP/1.1 or HTTP/2) a call arrived on. */
 export type NodeServerRequest = Parameters<NodeHandler>[0];
-type NodeServerResponse = Parameters<NodeHandler>[1];
+/** The Node response (HTTP/1.1 or HTTP/2) a call is answered on. */
+export type NodeServerResponse = Parameters<NodeHandler>[1];
 
 export interface ServerOptions {
   /** Interface to bind; 127.0.0.1 unless the process must be reachable from elsewhere. */
@@ -54,6 +55,12 @@ export interface ServerOptions {
   onDrain?: () => void;
   /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
+  /**
+   * Runs first on every request, RPCs included (CORS, say): it may set
+   * response headers, or answer the request itself and return true. Its
+   * answers get the access log's line and request id like any other.
+   */
+  beforeRoutes?: (req: NodeServerRequest, res: NodeServerResponse) => boolean;
   /** Extra plain-HTTP routes tried before the built-in probes and /metrics. Return true when handled. */
   httpRoutes?: (req: NodeServerRequest, res: NodeServerResponse) => boolean;
   /** Serve TLS (HTTP/2 and HTTP/1.1 chosen by ALPN) with this certificate; cleartext when absent. */
@@ -134,7 +141,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
-  const serve = options.accessLog ? accessLogged(handler, options.logger) : handler;
+  const beforeRoutes = options.beforeRoutes;
+  const filtered: NodeHandler = beforeRoutes ? (req, res) => void (beforeRoutes(req, res) || handler(req, res)) : handler;
+  const serve = options.accessLog ? accessLogged(filtered, options.logger) : filtered;
   const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const h2 = http2.createServer({}, serve);
   // Half-open requests (headers that never finish, an upgrade that never

@@ -88,6 +88,33 @@ export function handshakeAction(status: number): CloseAction {
   return "reconnect";
 }
 
+/**
+ * Why the server refused an upgrade, named for the application (logs, a
+ * message to the user) from the HTTP status, as the gateway uses them:
+ * `origin_refused` (403: a browser page's Origin is not in
+ * GATEWAY_ALLOWED_ORIGINS), `unauthenticated` (401: the token is missing,
+ * bad, expired or logged out), `rate_limited` (429: too many sockets, or
+ * flooding), `unavailable` (503: draining, or an upstream is down),
+ * `bad_request` (400: an unsupported subprotocol), `not_found` (404: not the
+ * WebSocket path), `server_error` (other 5xx), `refused` (any other status,
+ * such as a proxy's). handshakeAction says what to do about each.
+ */
+export type HandshakeRefusal = "origin_refused" | "unauthenticated" | "rate_limited" | "unavailable" | "bad_request" | "not_found" | "server_error" | "refused";
+
+const REFUSALS: Readonly<Record<number, HandshakeRefusal>> = {
+  400: "bad_request",
+  401: "unauthenticated",
+  403: "origin_refused",
+  404: "not_found",
+  429: "rate_limited",
+  503: "unavailable",
+};
+
+/** The refusal an HTTP status on a failed upgrade stands for. */
+export function handshakeRefusal(status: number): HandshakeRefusal {
+  return REFUSALS[status] ?? (status >= 500 ? "server_error" : "refused");
+}
+
 /** The close codes by name (CloseCode.TOKEN_EXPIRED is 4100), as client.proto defines them. */
 export { CloseCode } from "@parley/contracts/parley/client/v1/client";
 

@@ -12,6 +12,7 @@ import {
   formatOf,
   frameBytes,
   handshakeAction,
+  handshakeRefusal,
   isRetryableCode,
   subprotocolOf,
   type WireFormat,
@@ -153,6 +154,17 @@ describe("protocol", () => {
     assert.equal(handshakeAction(401), "reauthenticate");
     for (const status of [400, 403, 404]) assert.equal(handshakeAction(status), "stop");
     for (const status of [429, 500, 502, 503]) assert.equal(handshakeAction(status), "reconnect");
+  });
+
+  it("names refused upgrades for the application: origin, token, rate, availability", () => {
+    assert.equal(handshakeRefusal(403), "origin_refused");
+    assert.equal(handshakeRefusal(401), "unauthenticated");
+    assert.equal(handshakeRefusal(429), "rate_limited");
+    assert.equal(handshakeRefusal(503), "unavailable");
+    assert.equal(handshakeRefusal(400), "bad_request");
+    assert.equal(handshakeRefusal(404), "not_found");
+    assert.equal(handshakeRefusal(502), "server_error");
+    assert.equal(handshakeRefusal(407), "refused");
   });
 
   it("marks only the transient gRPC codes retryable", () => {
