@@ -4,7 +4,13 @@
  *   npm run chat -- bob alice
  * Each signs up on first use (password from PARLEY_PASSWORD, default below),
  * logs in, opens the conversation with the peer, prints what arrives and
- * sends each line typed. PARLEY_URL overrides http://127.0.0.1:8080.
+ * sends each line typed.
+ *
+ * PARLEY_URL is the gateway's public HTTP address: http:// or https://, no path or trailing
+ * slash (default http://127.0.0.1:8080, where `npm start` listens). The example calls the
+ * account API there and opens the WebSocket on the same host and port, ws:// for http:// and
+ * wss:// for https:// (the SDK adds the /ws path). A ws:// URL does not work here: the
+ * account API is HTTP.
  */
 import { createInterface } from "node:readline";
 import { ParleyClient } from "@parley/client";
