@@ -35,7 +35,7 @@ export interface ParleyClientOptions {
    * The cursor this device persisted (the last "cursor" event): sync resumes
    * above it, so nothing is delivered twice across restarts.
    */
-  cursor?: bigint;
+  cursor?: bigint | undefined;
   /**
    * Without a `cursor`: "beginning" syncs the whole inbox from seq 0 (the
    * default: a new device shows history), "server" starts from the cursor the

@@ -10,8 +10,9 @@ const REFUSAL_WAIT_MS = 1_000;
 /**
  * A socket from the `ws` package (Node): the token goes in an Authorization
  * header, and a refused upgrade reports its HTTP status (401, 403, 503) and
- * the body's text as the reason, which browsers never see. `ws` is imported on first use, so bundles for browsers
- * never load it.
+ * the body's text as the reason, which browsers never see. `ws` is imported
+ * on first use, and the package's `browser` field maps it to nothing, so
+ * bundles for browsers never hold it.
  */
 export function wsPackageSocket(request: SocketRequest, listener: SocketListener): Promise<ParleySocket> {
   return openWsSocket(request, listener, {});
@@ -26,7 +27,9 @@ export function wsPackageSocketFrom(origin: string): SocketFactory {
 }
 
 async function openWsSocket({ url, protocol, token }: SocketRequest, listener: SocketListener, extra: { origin?: string }): Promise<ParleySocket> {
-  const { WebSocket } = await import("ws");
+  // Partial: in a browser bundle the `browser` field makes "ws" an empty module.
+  const { WebSocket } = (await import("ws")) as Partial<typeof import("ws")>;
+  if (WebSocket === undefined) throw new Error("the ws package runs in Node only: in browsers use globalWebSocket");
   const ws: WsWebSocket = new WebSocket(url, [protocol], { headers: { authorization: `Bearer ${token}` }, ...extra });
   let httpStatus: number | undefined;
   let failure: unknown;
