@@ -104,6 +104,8 @@ export async function startGateway(
     config.upstreamTimeoutMs,
     logger,
     config.chatPacing,
+    // Without an internal plane chat is in this process (npm start): no silence to watch for.
+    plane !== undefined,
   );
   // Without a stream to chat no device can send or sync; presence down only loses presence, so it is no check.
   deps.readiness?.register("chat", () => {

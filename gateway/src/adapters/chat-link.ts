@@ -62,19 +62,28 @@ export class ChatLink {
   private stream: Stream | undefined;
   private closed = false;
   private lastHeard = 0;
-  private readonly watchdog: NodeJS.Timeout;
+  private readonly watchdog: NodeJS.Timeout | undefined;
 
+  /**
+   * `watchSilence`: break the stream when chat falls silent (SILENT_AFTER_MS).
+   * Off for chat in this very process (npm start): it cannot be stopped apart
+   * from the gateway, so a silence there is a slow store, which breaking the
+   * stream would only turn into failed commands.
+   */
   constructor(
     transport: Transport,
     private readonly hello: { gatewayId: string; deliverAddress: string },
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly pacing: CommandPacing = UNPACED,
+    watchSilence = true,
   ) {
     this.client = createClient(ChatService, transport);
-    // Checked often, so a silence is acted on soon after it reaches the bound (a tick is cheap).
-    this.watchdog = setInterval(() => this.checkSilence(), SILENT_AFTER_MS / 8);
-    this.watchdog.unref();
+    if (watchSilence) {
+      // Checked often, so a silence is acted on soon after it reaches the bound (a tick is cheap).
+      this.watchdog = setInterval(() => this.checkSilence(), SILENT_AFTER_MS / 8);
+      this.watchdog.unref();
+    }
   }
 
   call(userId: bigint, deviceId: bigint, op: Op, origin?: CommandOrigin): Promise<Reply["result"]> {

@@ -32,6 +32,8 @@ export class ChatLinks implements ChatCommands {
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly pacing: CommandPacing = UNPACED,
+    /** False when chat runs in this process (see ChatLink). */
+    private readonly watchSilence = true,
   ) {}
 
   /** Opens a stream to every instance now, and keeps following the registry. */
@@ -86,7 +88,7 @@ export class ChatLinks implements ChatCommands {
         entry.draining = draining;
         continue;
       }
-      const link = new ChatLink(this.instances.transport(address), this.hello, this.timeoutMs, this.logger, this.pacing);
+      const link = new ChatLink(this.instances.transport(address), this.hello, this.timeoutMs, this.logger, this.pacing, this.watchSilence);
       this.links.set(address, { link, draining, weight: addressWeight(address) });
       link.connect();
     }
