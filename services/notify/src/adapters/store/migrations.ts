@@ -60,4 +60,24 @@ CREATE TABLE notification_events (
 );
 `,
   },
+  {
+    version: 3,
+    name: "pending_deliveries_by_collapse_key",
+    // Collapsing used to find the older pending deliveries through every notification the user
+    // ever had with the key (all of them, for a chatty conversation): one accept cost O(history),
+    // a burst of N pushes O(N^2). Each delivery now carries its notification's user and collapse
+    // key, and a partial index holds only the pending ones, so a collapse reads the handful that
+    // can still be skipped. Deliveries in other states never collapse and keep NULLs. A delivery
+    // queued by an older release during a rolling upgrade has NULLs too and is sent, not collapsed.
+    sql: `
+ALTER TABLE deliveries ADD COLUMN user_id bigint;
+ALTER TABLE deliveries ADD COLUMN collapse_key text;
+
+UPDATE deliveries d SET user_id = n.user_id, collapse_key = n.collapse_key
+FROM notifications n
+WHERE d.notification_id = n.id AND d.state = 'pending';
+
+CREATE INDEX deliveries_pending_collapse ON deliveries (user_id, collapse_key) WHERE state = 'pending';
+`,
+  },
 ];

@@ -33,6 +33,16 @@ const NOTIFICATION_COLUMNS = "id, event_id, user_id, kind, params, collapse_key,
 const DELIVERY_COLUMNS = "id, notification_id, channel, target, device_id, state, attempts, last_error, next_attempt_at, lease_until";
 
 /**
+ * Skips the user's older unleased pending deliveries with the same collapse key, channel and device as the new notification's.
+ * Reads only pending deliveries (deliveries_pending_collapse), never the user's history.
+ */
+export const SUPERSEDE_SQL = `UPDATE deliveries d SET state = 'skipped', last_error = $4
+WHERE d.user_id = $1 AND d.collapse_key = $2 AND d.notification_id <> $3
+  AND d.state = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $5)
+  AND EXISTS (SELECT 1 FROM deliveries nd WHERE nd.notification_id = $3 AND nd.state = 'pending'
+              AND nd.channel = d.channel AND nd.device_id IS NOT DISTINCT FROM d.device_id)`;
+
+/**
  * The job store on SQL (tables `notifications` and `deliveries`, see
  * notifyMigrations): the Postgres adapter (the embedded SQLite has its own in sqlite/).
  *
@@ -50,7 +60,8 @@ export class SqlJobStore implements JobStore {
     return this.db.transaction(async (tx) => {
       // One accept per user at a time: the rate-limit count and the collapse read what earlier accepts wrote.
       await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [userId]);
-      const limited = rateLimit !== undefined && (await this.recentCount(tx, userId, new Date(now.getTime() - rateLimit.windowMs))) >= rateLimit.max;
+      const limited =
+        rateLimit !== undefined && (await this.recentCount(tx, userId, new Date(now.getTime() - rateLimit.windowMs), rateLimit.max)) >= rateLimit.max;
       const inserted = await tx.query<NotificationRow>(
         `INSERT INTO notifications (event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at)
          VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10)
@@ -67,9 +78,9 @@ export class SqlJobStore implements JobStore {
         const state = limited ? "skipped" : (d.state ?? "pending");
         const reason = limited ? "rate limited" : (d.reason ?? "");
         await tx.query(
-          `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at)
-           VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)`,
-          [row.id, d.channel, JSON.stringify(d.target), d.deviceId?.toString() ?? null, state, reason, now],
+          `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at, user_id, collapse_key)
+           VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)`,
+          [row.id, d.channel, JSON.stringify(d.target), d.deviceId?.toString() ?? null, state, reason, now, userId, n.collapseKey],
         );
       }
       if (n.collapseKey !== "" && !limited) await this.supersede(tx, row.id, userId, n.collapseKey, now);
@@ -77,25 +88,17 @@ export class SqlJobStore implements JobStore {
     });
   }
 
-  private async recentCount(tx: Db, userId: string, since: Date): Promise<number> {
+  /** Counts the user's notifications in the window, up to `cap`: enough to decide the limit without reading a whole burst. */
+  private async recentCount(tx: Db, userId: string, since: Date, cap: number): Promise<number> {
     const { rows } = await tx.query<{ n: string | number }>(
-      "SELECT count(*) AS n FROM notifications WHERE user_id = $1 AND created_at > $2 AND NOT rate_limited",
-      [userId, since],
+      "SELECT count(*) AS n FROM (SELECT 1 FROM notifications WHERE user_id = $1 AND created_at > $2 AND NOT rate_limited LIMIT $3) recent",
+      [userId, since, cap],
     );
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Skips the user's older unleased pending deliveries with the same collapse key, channel and device as the new notification's. */
   private async supersede(tx: Db, notificationId: string, userId: string, collapseKey: string, now: Date): Promise<void> {
-    await tx.query(
-      `UPDATE deliveries d SET state = 'skipped', last_error = $4
-       FROM notifications n
-       WHERE d.notification_id = n.id AND n.user_id = $1 AND n.collapse_key = $2 AND n.id <> $3
-         AND d.state = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $5)
-         AND EXISTS (SELECT 1 FROM deliveries nd WHERE nd.notification_id = $3 AND nd.state = 'pending'
-                     AND nd.channel = d.channel AND nd.device_id IS NOT DISTINCT FROM d.device_id)`,
-      [userId, collapseKey, notificationId, `superseded by notification ${notificationId}`, now],
-    );
+    await tx.query(SUPERSEDE_SQL, [userId, collapseKey, notificationId, `superseded by notification ${notificationId}`, now]);
   }
 
   async lease(now: Date, limit: number, leaseMs: number, channel?: Channel): Promise<{ job: DeliveryJob; notification: StoredNotification }[]> {

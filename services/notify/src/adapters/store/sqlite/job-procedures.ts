@@ -19,7 +19,7 @@ export function accept(
   now: number,
   rateLimit: RateLimit | undefined,
 ): { notification: StoredNotification; duplicate: boolean } {
-  const limited = rateLimit !== undefined && recentCount(db, n.userId, now - rateLimit.windowMs) >= rateLimit.max;
+  const limited = rateLimit !== undefined && recentCount(db, n.userId, now - rateLimit.windowMs, rateLimit.max) >= rateLimit.max;
   const row = db.get<NotificationRow>(
     `INSERT INTO notifications (event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -33,8 +33,8 @@ export function accept(
   }
   for (const d of n.deliveries) {
     db.run(
-      `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at, user_id, collapse_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         row.id,
         d.channel,
@@ -43,6 +43,8 @@ export function accept(
         limited ? "skipped" : (d.state ?? "pending"),
         limited ? "rate limited" : (d.reason ?? ""),
         now,
+        n.userId,
+        n.collapseKey,
       ],
     );
   }
@@ -50,21 +52,27 @@ export function accept(
   return { notification: toNotification(row), duplicate: false };
 }
 
-function recentCount(db: SqliteConnection, userId: bigint, since: number): number {
-  const row = db.get<{ n: bigint }>("SELECT count(*) AS n FROM notifications WHERE user_id = ? AND created_at > ? AND rate_limited = 0", [userId, since]);
+/** Counts the user's notifications in the window, up to `cap`: enough to decide the limit without reading a whole burst. */
+function recentCount(db: SqliteConnection, userId: bigint, since: number, cap: number): number {
+  const row = db.get<{ n: bigint }>(
+    "SELECT count(*) AS n FROM (SELECT 1 FROM notifications WHERE user_id = ? AND created_at > ? AND rate_limited = 0 LIMIT ?)",
+    [userId, since, cap],
+  );
   return Number(row?.n ?? 0n);
 }
 
-/** Skips the user's older unleased pending deliveries with the same collapse key, channel and device as the new notification's. */
+/**
+ * Skips the user's older unleased pending deliveries with the same collapse key, channel and device as the new notification's.
+ * Reads only pending deliveries (deliveries_pending_collapse), never the user's history.
+ */
+export const SUPERSEDE_SQL = `UPDATE deliveries SET state = 'skipped', last_error = $reason
+WHERE user_id = $user AND collapse_key = $key AND state = 'pending' AND notification_id <> $id
+  AND (lease_until IS NULL OR lease_until <= $now)
+  AND EXISTS (SELECT 1 FROM deliveries nd WHERE nd.notification_id = $id AND nd.state = 'pending'
+              AND nd.channel = deliveries.channel AND nd.device_id IS deliveries.device_id)`;
+
 function supersede(db: SqliteConnection, notificationId: bigint, userId: bigint, collapseKey: string, now: number): void {
-  db.run(
-    `UPDATE deliveries SET state = 'skipped', last_error = $reason
-     WHERE state = 'pending' AND (lease_until IS NULL OR lease_until <= $now)
-       AND notification_id IN (SELECT id FROM notifications WHERE user_id = $user AND collapse_key = $key AND id <> $id)
-       AND EXISTS (SELECT 1 FROM deliveries nd WHERE nd.notification_id = $id AND nd.state = 'pending'
-                   AND nd.channel = deliveries.channel AND nd.device_id IS deliveries.device_id)`,
-    { reason: `superseded by notification ${notificationId}`, now, user: userId, key: collapseKey, id: notificationId },
-  );
+  db.run(SUPERSEDE_SQL, { reason: `superseded by notification ${notificationId}`, now, user: userId, key: collapseKey, id: notificationId });
 }
 
 export function lease(

@@ -58,4 +58,21 @@ CREATE TABLE notification_events (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: "pending_deliveries_by_collapse_key",
+    // As the Postgres migration 3 (migrations.ts): collapsing reads the user's pending deliveries
+    // with the key from a partial index instead of every notification the user ever had with it.
+    sql: `
+ALTER TABLE deliveries ADD COLUMN user_id INTEGER;
+ALTER TABLE deliveries ADD COLUMN collapse_key TEXT;
+
+UPDATE deliveries SET
+  user_id = (SELECT n.user_id FROM notifications n WHERE n.id = deliveries.notification_id),
+  collapse_key = (SELECT n.collapse_key FROM notifications n WHERE n.id = deliveries.notification_id)
+WHERE state = 'pending';
+
+CREATE INDEX deliveries_pending_collapse ON deliveries (user_id, collapse_key) WHERE state = 'pending';
+`,
+  },
 ];
