@@ -70,6 +70,14 @@ export class CqlStandIn implements Cql {
     const create = /^\s*CREATE TABLE IF NOT EXISTS (\w+)\.(\w+) \(([\s\S]*?)\)(?:\s*WITH CLUSTERING ORDER BY \(([^)]*)\))?\s*$/.exec(query);
     if (create === null) {
       if (/^\s*CREATE KEYSPACE IF NOT EXISTS/.test(query) || /^\s*DROP KEYSPACE/.test(query)) return;
+      const alter = /^\s*ALTER TABLE (\w+)\.(\w+) ADD (\w+) (\S+)\s*$/.exec(query);
+      if (alter !== null) {
+        const table = this.table(`${alter[1]}.${alter[2]}`);
+        // As Cassandra 4 does: no IF NOT EXISTS, an existing column is an error.
+        if (table.columns.has(alter[3]!)) throw new Error(`Invalid column name ${alter[3]} because it conflicts with an existing column`);
+        table.columns.set(alter[3]!, alter[4]!);
+        return;
+      }
       throw new Error(`unsupported DDL: ${query}`);
     }
     const [, , name, body, order] = create as unknown as [string, string, string, string, string | undefined];
