@@ -6,7 +6,8 @@ import type { Row } from "../src/adapters/store/cassandra/rows.js";
 /**
  * An in-memory stand-in for Cassandra that interprets the statements the
  * Cassandra message store runs, and nothing more: tables from the store's own
- * CREATE TABLE statements, single-partition SELECT (=, <, <=, >, >=, IN,
+ * CREATE TABLE statements and ALTER TABLE ... ADD (an existing column refused,
+ * as Cassandra 4 does), single-partition SELECT (=, <, <=, >, >=, IN,
  * LIMIT, clustering order), INSERT / UPDATE / DELETE with IF NOT EXISTS or IF
  * conditions (applied atomically, as a lightweight transaction; the reply of
  * one that fails carries the whole row for IF NOT EXISTS and the condition's
