@@ -188,6 +188,13 @@ export function describeMessageStoreChangesContract(name: string, open: () => Pr
         assert.ok(first.kind === "message" && first.message.text === "" && first.message.deletedAt !== undefined);
         assert.deepEqual(itemOf((await store.inbox(a, 0n, 1))[0]), { kind: "message", message });
         assert.deepEqual([await store.headSeq(a), await store.headSeq(b)], [2n, 3n]);
+        // The conversation list shows b the newest message he has not deleted for himself.
+        const hide = await remove(id, kept.message.messageId, b, false);
+        assert.equal(hide.changed, true);
+        const [forB] = await store.listConversations(b, 10);
+        const [forA] = await store.listConversations(a, 10);
+        assert.equal(forB?.lastMessage, undefined, "b deleted both messages for himself");
+        assert.equal(forA?.lastMessage?.messageId, kept.message.messageId);
       });
 
       it("answers a repeat with changed=false; refuses outsiders and unknown messages", async () => {

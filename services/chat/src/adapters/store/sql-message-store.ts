@@ -285,7 +285,9 @@ export class SqlMessageStore implements MessageStore {
          (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}) AS unread,
          ${MESSAGE_COLUMNS}
        FROM page p
-       LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id ORDER BY l.message_id DESC LIMIT 1) m ON true
+       LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id
+         AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $1 AND h.conversation_id = l.conversation_id AND h.message_id = l.message_id)
+         ORDER BY l.message_id DESC LIMIT 1) m ON true
        ORDER BY p.last_activity_id DESC`,
       [String(userId), beforeActivityId === undefined ? MAX_ID : String(beforeActivityId), limit],
     );

@@ -185,7 +185,9 @@ export async function listConversations(w: Writer, userId: bigint, limit: number
     .sort((x, y) => (x.activity > y.activity ? -1 : x.activity < y.activity ? 1 : 0))
     .slice(0, limit);
   return Promise.all(
-    page.map(async ({ state, last, activity }): Promise<ConversationSummary> => {
+    page.map(async ({ state, last: newest, activity }): Promise<ConversationSummary> => {
+      // The last message shown is the newest the user has not deleted for themselves.
+      const last = newest === undefined ? undefined : (await history(w, state.id, undefined, 1, 0n, userId))[0];
       const markers = await readMarkers(w, state.id);
       const marker = markers.get(userId) ?? 0n;
       return {

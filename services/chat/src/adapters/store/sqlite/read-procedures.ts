@@ -168,7 +168,9 @@ export function listConversations(db: SqliteConnection, userId: bigint, limit: n
        m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at
      FROM page p
      LEFT JOIN messages m ON m.conversation_id = p.id
-       AND m.message_id = (SELECT l.message_id FROM messages l WHERE l.conversation_id = p.id ORDER BY l.message_id DESC LIMIT 1)
+       AND m.message_id = (SELECT l.message_id FROM messages l WHERE l.conversation_id = p.id
+         AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?1 AND h.conversation_id = l.conversation_id AND h.message_id = l.message_id)
+         ORDER BY l.message_id DESC LIMIT 1)
      ORDER BY p.last_activity_id DESC`,
     [userId, beforeActivityId ?? MAX_ID, limit],
   );
