@@ -93,7 +93,12 @@ describe("JSON subprotocol frames as the docs show them (embedded mode, plain JS
     real.set("error", await s.request({ id: "7", sync: { limit: 1001 } }));
     const opened = await s.request({ id: "1", openDirect: { peerUserId: String(dave.userId) } });
     const conversationId = ((opened.openDirect as Frame).conversation as Frame).conversationId!;
-    real.set("send", await s.request({ id: "2", send: { conversationId, clientMsgId: "json-frames-1", text: "hi Dave" } }));
+    const sent = await s.request({ id: "2", send: { conversationId, clientMsgId: "json-frames-1", text: "hi Dave" } });
+    real.set("send", sent);
+    const messageId = (sent.send as Frame).messageId!;
+    real.set("editMessage", await s.request({ id: "8", editMessage: { conversationId, messageId, text: "hi Dave!" } }));
+    real.set("entry", await s.next((f) => "entry" in f && "edited" in (f.entry as Frame)));
+    real.set("deleteMessage", await s.request({ id: "9", deleteMessage: { conversationId, messageId, forEveryone: true } }));
     s.ws.close();
   });
   after(() => p?.close());

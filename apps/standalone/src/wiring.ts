@@ -112,6 +112,8 @@ export async function startEmbedded(
       idgen: inProcess(idgen.routes, idgenAccess, "chat", idgenErrors, guardLogger),
       presence: inProcess(presence.routes, presenceAccess, "chat", presenceErrors, guardLogger),
       maxGroupMembers: config.chat.maxGroupMembers,
+      editWindowSeconds: config.chat.editWindowSeconds,
+      deleteWindowSeconds: config.chat.deleteWindowSeconds,
       ...(config.chat.pushEnabled ? { notify: { transport: inProcess(notify.routes, notifyAccess, "chat", notifyErrors, guardLogger) } } : {}),
       gatewayTransport: () => inProcess(gateway!.deliverRoutes, deliverAccess, "chat", undefined, guardLogger),
     },

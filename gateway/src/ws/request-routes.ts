@@ -58,6 +58,8 @@ const ROUTES: { readonly [K in QueuedCase]: (to: RequestTargets, id: bigint, req
   setMemberRole: toChat,
   deleteGroup: toChat,
   getReceipts: toChat,
+  editMessage: toChat,
+  deleteMessage: toChat,
 };
 
 function toChat(to: RequestTargets, id: bigint, request: ChatRequest, receivedAt: number): Promise<void> {

@@ -1,23 +1,13 @@
-import type {
-  Conversation,
-  HistoryResponse,
-  InboxEntry,
-  ListConversationsResponse,
-  MarkReadResponse,
-  SendResponse,
-  MemberReceipt,
-  MemberRole,
-} from "@parley/contracts/parley/chat/v1/chat";
+import type { InboxEntry, SendResponse } from "@parley/contracts/parley/chat/v1/chat";
 import { CloseCode, type ServerFrame, type Welcome } from "@parley/contracts/parley/client/v1/client";
-import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { closeAction, handshakeAction, type ReplyOf, type RequestBody, type RequestKind } from "@parley/wire";
 import { Backoff } from "./backoff.js";
 import { GatewayPicker } from "./pick-gateway.js";
 import { Connection } from "./connection.js";
-import { Emitter } from "./emitter.js";
-import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, required, toParleyError } from "./errors.js";
+import { ChatRequests } from "./chat-requests.js";
+import { AuthenticationError, ClientClosedError, ConnectionClosedError, ParleyError, toParleyError } from "./errors.js";
 import { InboxTracker } from "./inbox.js";
-import { disconnectInfo, endpoint, resolveOptions, type ClientEvents, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
+import { disconnectInfo, endpoint, resolveOptions, type ParleyClientOptions, type ResolvedOptions, type TokenReason } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { ReadyGate } from "./ready-gate.js";
 import type { SocketCloseInfo } from "./socket.js";
@@ -42,13 +32,13 @@ const RATE_LIMITED_ATTEMPT = 4;
 
 /**
  * A Parley device connection. It connects, keeps the inbox in sync (every
- * message and read receipt delivered to the listeners exactly once, in seq
+ * message, read receipt, edit and deletion delivered to the listeners exactly once, in seq
  * order, across reconnects), reconnects by the close-code table with jittered
  * backoff, and keeps unacknowledged sends in an outbox that never duplicates a
  * message. Requests other than send fail fast with a retryable error if the
  * connection drops while they wait.
  */
-export class ParleyClient extends Emitter<ClientEvents> {
+export class ParleyClient extends ChatRequests {
   private readonly options: ResolvedOptions;
   private readonly tracker: InboxTracker;
   private readonly inbox: InboxSync;
@@ -148,87 +138,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return this.outbox.cancelById(clientMsgId, new ParleyError("CANCELLED", "the send was cancelled", false));
   }
 
-  /** The one-to-one conversation with another user, created on first use. */
-  async openDirect(peerUserId: bigint): Promise<Conversation> {
-    const { conversation } = await this.call("openDirect", { peerUserId });
-    if (!conversation) throw new ParleyError("INTERNAL", "openDirect answered without a conversation");
-    return conversation;
-  }
-
-  /** A page of a conversation's history, newest first; pass the oldest id as `beforeMessageId` for the next page. */
-  history(conversationId: bigint, page: { beforeMessageId?: bigint; limit?: number } = {}): Promise<HistoryResponse> {
-    return this.call("history", { conversationId, beforeMessageId: page.beforeMessageId ?? 0n, limit: page.limit ?? 0 });
-  }
-
-  /** The user's conversations by latest activity, with last message and unread count. */
-  listConversations(page: { limit?: number; pageToken?: string } = {}): Promise<ListConversationsResponse> {
-    return this.call("listConversations", { limit: page.limit ?? 0, pageToken: page.pageToken ?? "" });
-  }
-
-  /** Marks a conversation read up to and including a message, on all the user's devices. */
-  markRead(conversationId: bigint, messageId: bigint): Promise<MarkReadResponse> {
-    return this.call("markRead", { conversationId, messageId });
-  }
-
-  /** Tells the conversation's members that the user is (or stopped) typing. */
-  async setTyping(conversationId: bigint, typing = true): Promise<void> {
-    await this.call("setTyping", { conversationId, typing });
-  }
-
-  /** A conversation with its current members. */
-  async getConversation(conversationId: bigint): Promise<Conversation> {
-    return required((await this.call("getConversation", { conversationId })).conversation);
-  }
-
-  /** Creates a group with the user as owner and `memberIds` as members. */
-  async createGroup(name: string, memberIds: bigint[], settings?: { historyVisibleToNewMembers: boolean }): Promise<Conversation> {
-    return required((await this.call("createGroup", { name, memberIds, ...(settings ? { settings } : {}) })).conversation);
-  }
-
-  /** Renames a group and/or changes its settings (admins and the owner). */
-  async updateGroup(conversationId: bigint, change: { name?: string; settings?: { historyVisibleToNewMembers: boolean } }): Promise<Conversation> {
-    return required(
-      (await this.call("updateGroup", { conversationId, name: change.name ?? "", ...(change.settings ? { settings: change.settings } : {}) })).conversation,
-    );
-  }
-
-  /** Adds members to a group (admins and the owner). */
-  async addMembers(conversationId: bigint, userIds: bigint[]): Promise<Conversation> {
-    return required((await this.call("addMembers", { conversationId, userIds })).conversation);
-  }
-
-  /** Removes a member; with the user's own id, leaves the group. */
-  async removeMember(conversationId: bigint, userId: bigint): Promise<void> {
-    await this.call("removeMember", { conversationId, userId });
-  }
-
-  /** Changes a member's role; MemberRole.OWNER hands ownership over (the owner only). */
-  async setMemberRole(conversationId: bigint, userId: bigint, role: MemberRole): Promise<Conversation> {
-    return required((await this.call("setMemberRole", { conversationId, userId, role })).conversation);
-  }
-
-  /** Deletes a group for everyone (the owner only). */
-  async deleteGroup(conversationId: bigint): Promise<void> {
-    await this.call("deleteGroup", { conversationId });
-  }
-
-  /** Who of the members has received and read a message. */
-  async getReceipts(conversationId: bigint, messageId: bigint): Promise<MemberReceipt[]> {
-    return (await this.call("getReceipts", { conversationId, messageId })).receipts;
-  }
-
-  /** The presence of some users (at most 200). */
-  async getPresence(userIds: bigint[]): Promise<UserPresence[]> {
-    return (await this.call("getPresence", { userIds })).presences;
-  }
-
   /** Syncs now. The client syncs by itself after every (re)connect and on every gap; this is for "pull to refresh". */
   sync(): Promise<void> {
     return this.inbox.sync();
   }
 
   /** One request on the current connection, waiting for a reconnect within the same timeout. */
-  private async call<K extends RequestKind>(kind: K, body: RequestBody<K>): Promise<ReplyOf<K>> {
+  protected async call<K extends RequestKind>(kind: K, body: RequestBody<K>): Promise<ReplyOf<K>> {
     const timeoutMs = this.options.requestTimeoutMs;
     const started = Date.now();
     if (this.current === "idle") throw new ParleyError("FAILED_PRECONDITION", "call connect() first");
@@ -372,8 +288,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   private deliver(entries: InboxEntry[]): void {
     for (const entry of entries) {
-      if (entry.item.case === "message") this.emit("message", entry.item.value, entry.seq);
-      else if (entry.item.case === "read") this.emit("read", entry.item.value, entry.seq);
+      const { item } = entry;
+      if (item.case === "message") this.emit("message", item.value, entry.seq);
+      else if (item.case === "read") this.emit("read", item.value, entry.seq);
+      else if (item.case === "edited" && item.value.message) this.emit("edited", item.value.message, entry.seq);
+      else if (item.case === "deleted") this.emit("deleted", item.value, entry.seq);
     }
     this.emit("cursor", this.tracker.cursor);
   }

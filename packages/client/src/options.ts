@@ -1,4 +1,4 @@
-import type { Message, ReadReceipt, TypingEvent } from "@parley/contracts/parley/chat/v1/chat";
+import type { Message, MessageDeleted, ReadReceipt, TypingEvent } from "@parley/contracts/parley/chat/v1/chat";
 import type { Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { handshakeRefusal, WS_PATH, type CloseAction, type HandshakeRefusal, type WireFormat } from "@parley/wire";
@@ -91,6 +91,14 @@ export interface ClientEvents {
   message: [message: Message, seq: bigint];
   /** Someone (possibly the user on another device) read a conversation up to a message; in seq order. */
   read: [receipt: ReadReceipt, seq: bigint];
+  /**
+   * A message was edited: the message with its new text and editedAt, exactly
+   * once, in seq order. Met in a sync, it may already show a later change
+   * (another edit, or deleted: true with no text).
+   */
+  edited: [message: Message, seq: bigint];
+  /** A message was deleted for everyone (forEveryone), or by this user for themselves on another device; exactly once, in seq order. */
+  deleted: [deletion: MessageDeleted, seq: bigint];
   /** Someone started or stopped typing. Ephemeral. */
   typing: [event: TypingEvent];
   /** A friend's presence changed. */

@@ -43,6 +43,8 @@ export const REPLY_TO = {
   setMemberRole: "setMemberRole",
   deleteGroup: "deleteGroup",
   getReceipts: "getReceipts",
+  editMessage: "editMessage",
+  deleteMessage: "deleteMessage",
 } as const satisfies { readonly [K in RequestKind]: K extends ReplyCase ? K : ReplyCase };
 
 /** The reply to a request of a kind. */

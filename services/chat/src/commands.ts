@@ -4,6 +4,12 @@ import {
   AddMembersResponseSchema,
   CreateGroupResponseSchema,
   DeleteGroupResponseSchema,
+  DeleteMessageResponseSchema,
+  EditMessageResponseSchema,
+  type DeleteMessageRequest,
+  type DeleteMessageResponse,
+  type EditMessageRequest,
+  type EditMessageResponse,
   GetConversationResponseSchema,
   GetReceiptsResponseSchema,
   RemoveMemberResponseSchema,
@@ -134,6 +140,14 @@ export function chatCommands(chat: Chat, groups: Groups) {
     async deleteGroup(actor: Actor, req: DeleteGroupRequest): Promise<DeleteGroupResponse> {
       await groups.delete(actor, req.conversationId);
       return create(DeleteGroupResponseSchema, {});
+    },
+    async editMessage(actor: Actor, req: EditMessageRequest): Promise<EditMessageResponse> {
+      const outcome = await chat.editMessage(actor, req.conversationId, req.messageId, req.text);
+      return create(EditMessageResponseSchema, { message: toMessage(outcome.message), seq: outcome.actorSeq, unchanged: !outcome.changed });
+    },
+    async deleteMessage(actor: Actor, req: DeleteMessageRequest): Promise<DeleteMessageResponse> {
+      const outcome = await chat.deleteMessage(actor, req.conversationId, req.messageId, req.forEveryone);
+      return create(DeleteMessageResponseSchema, { seq: outcome.actorSeq, unchanged: !outcome.changed });
     },
   });
 }

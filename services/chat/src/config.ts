@@ -24,6 +24,8 @@ export const chatEnv = {
   IDGEN_ADDRESS: env.address("127.0.0.1:7002"),
   PRESENCE_ADDRESS: env.address("127.0.0.1:7005"),
   CHAT_MAX_GROUP_MEMBERS: env.int(2, 10_000, 100),
+  CHAT_EDIT_WINDOW_SECONDS: env.int(0, 31_536_000, 900),
+  CHAT_DELETE_WINDOW_SECONDS: env.int(0, 31_536_000, 0),
   NOTIFY_ADDRESS: env.address("127.0.0.1:7006"),
   CHAT_PUSH_ENABLED: env.bool(true),
   CHAT_ADVERTISE_ADDRESS: advertiseAddress(),
@@ -45,6 +47,10 @@ export interface ChatConfig {
   presenceAddress: string;
   /** The group member cap, the owner included. */
   maxGroupMembers: number;
+  /** How long after sending a user may edit a message, in seconds (0: no limit). */
+  editWindowSeconds: number;
+  /** How long after sending a user may delete a message for everyone, in seconds (0: no limit); deleting for oneself has none. */
+  deleteWindowSeconds: number;
   /** Where notify listens, for pushes to recipients with no connected device. */
   notifyAddress: string;
   /** Whether recipients with no connected device get a push through notify (off: chat says so at start). */
@@ -76,6 +82,8 @@ export function loadChatConfig(environment: NodeJS.ProcessEnv = process.env): Ch
     idgenAddress: v.IDGEN_ADDRESS,
     presenceAddress: v.PRESENCE_ADDRESS,
     maxGroupMembers: v.CHAT_MAX_GROUP_MEMBERS,
+    editWindowSeconds: v.CHAT_EDIT_WINDOW_SECONDS,
+    deleteWindowSeconds: v.CHAT_DELETE_WINDOW_SECONDS,
     notifyAddress: v.NOTIFY_ADDRESS,
     pushEnabled: v.CHAT_PUSH_ENABLED,
     registry: registrySettings(v),

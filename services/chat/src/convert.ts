@@ -6,6 +6,9 @@ import {
   ConversationSummarySchema,
   InboxEntrySchema,
   MemberRole,
+  MessageDeletedSchema,
+  MessageEditedSchema,
+  ReadReceiptSchema,
   MessageSchema,
   SystemEventSchema,
   type Conversation,
@@ -13,7 +16,7 @@ import {
   type InboxEntry as InboxEntryMessage,
   type Message,
 } from "@parley/contracts/parley/chat/v1/chat";
-import type { ConversationRecord, ConversationSummary, InboxEntry, MemberRole as Role, StoredMessage } from "./ports.js";
+import type { ConversationRecord, ConversationSummary, InboxEntry, InboxItem, MemberRole as Role, StoredMessage } from "./ports.js";
 
 const ROLES: Record<Role, MemberRole> = { member: MemberRole.MEMBER, admin: MemberRole.ADMIN, owner: MemberRole.OWNER };
 
@@ -28,6 +31,8 @@ export function toMessage(m: StoredMessage): Message {
     text: m.text,
     ...(m.system ? { system: fromBinary(SystemEventSchema, m.system) } : {}),
     createdAt: timestampFromDate(m.createdAt),
+    ...(m.editedAt ? { editedAt: timestampFromDate(m.editedAt) } : {}),
+    ...(m.deletedAt ? { deleted: true, deletedAt: timestampFromDate(m.deletedAt) } : {}),
   });
 }
 
@@ -43,21 +48,27 @@ export function toConversation(c: ConversationRecord): Conversation {
 }
 
 export function toInboxEntry(e: InboxEntry): InboxEntryMessage {
-  return create(InboxEntrySchema, {
-    seq: e.seq,
-    item:
-      e.item.kind === "message"
-        ? { case: "message", value: toMessage(e.item.message) }
-        : {
-            case: "read",
-            value: {
-              conversationId: e.item.read.conversationId,
-              userId: e.item.read.userId,
-              messageId: e.item.read.messageId,
-              readAt: timestampFromDate(e.item.read.readAt),
-            },
-          },
-  });
+  return create(InboxEntrySchema, { seq: e.seq, item: toItem(e.item) });
+}
+
+function toItem(item: InboxItem): InboxEntryMessage["item"] {
+  switch (item.kind) {
+    case "message":
+      return { case: "message", value: toMessage(item.message) };
+    case "read": {
+      const { conversationId, userId, messageId, readAt } = item.read;
+      return { case: "read", value: create(ReadReceiptSchema, { conversationId, userId, messageId, readAt: timestampFromDate(readAt) }) };
+    }
+    case "edited":
+      return { case: "edited", value: create(MessageEditedSchema, { message: toMessage(item.message) }) };
+    case "deleted": {
+      const { conversationId, messageId, forEveryone, byUserId, at } = item.deletion;
+      return {
+        case: "deleted",
+        value: create(MessageDeletedSchema, { conversationId, messageId, forEveryone, byUserId, deletedAt: timestampFromDate(at) }),
+      };
+    }
+  }
 }
 
 export function toSummary(s: ConversationSummary): SummaryMessage {

@@ -99,12 +99,15 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
 /**
  * The message a push would announce: another user's message in the
  * recipient's inbox, or the system message saying someone else added the
- * recipient to a group. Never typing, read receipts, other system messages
- * or the sender's own entry (their other devices sync it).
+ * recipient to a group. Never typing, read receipts, edits, deletions, a
+ * message deleted since, other system messages or the sender's own entry
+ * (their other devices sync it).
  */
 export function pushableMessage(event: DeliveryEvent): StoredMessage | undefined {
   if (event.kind !== "entry" || event.entry.item.kind !== "message") return undefined;
   const { message } = event.entry.item;
+  // Read again after it was deleted (an overdue entry): nothing to announce.
+  if (message.deletedAt !== undefined) return undefined;
   if (message.senderId === 0n) return additionOf(message, event.entry.userId) === undefined ? undefined : message;
   return message.senderId !== event.entry.userId ? message : undefined;
 }

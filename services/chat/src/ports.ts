@@ -1,3 +1,7 @@
+import type { DeletionRecord, MessageChangeOutcome, MessageDeletion, MessageEdit } from "./message-changes.js";
+
+export * from "./message-changes.js";
+
 /** The chat domain's stored records. IDs are bigint: they are 64-bit Snowflake ids in the contracts. */
 export type ConversationKind = "direct" | "group";
 export type MemberRole = "member" | "admin" | "owner";
@@ -92,6 +96,10 @@ export interface StoredMessage {
   /** serialized parley.chat.v1.SystemEvent for system messages, else undefined */
   system?: Uint8Array;
   createdAt: Date;
+  /** When the sender last edited the text; absent when never edited. */
+  editedAt?: Date;
+  /** When it was deleted for everyone (text "" then, erased from storage); absent while it is not. */
+  deletedAt?: Date;
 }
 
 export interface ReadRecord {
@@ -103,7 +111,16 @@ export interface ReadRecord {
   readAt: Date;
 }
 
-export type InboxItem = { kind: "message"; message: StoredMessage } | { kind: "read"; read: ReadRecord };
+/**
+ * What an inbox entry holds. "edited" carries the message as it stands when
+ * read (a later edit or deletion already applied); "deleted" is for everyone
+ * in every member's inbox, or for the user only in their own.
+ */
+export type InboxItem =
+  | { kind: "message"; message: StoredMessage }
+  | { kind: "read"; read: ReadRecord }
+  | { kind: "edited"; message: StoredMessage }
+  | { kind: "deleted"; deletion: DeletionRecord };
 
 export interface InboxEntry {
   userId: bigint;
@@ -212,10 +229,39 @@ export interface MessageStore {
   /**
    * Newest first: messages with id below `beforeMessageId` (undefined: from
    * the newest) and at or above `notBeforeMessageId` (a member's horizon), at most `limit`.
+   * With `viewerId`, messages that user deleted for themselves are left out.
+   * Messages deleted for everyone are there as tombstones (text "", deletedAt set).
    */
-  history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint): Promise<StoredMessage[]>;
+  history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint, viewerId?: bigint): Promise<StoredMessage[]>;
 
-  /** The user's entries with seq above `afterSeq`, ascending, at most `limit`, each with its full message or read record. */
+  /**
+   * Replaces the text of a message, all or nothing: checks, against the
+   * state it changes and in this order, the conversation, that the user is
+   * a member, the message (in the conversation, not before the user's
+   * horizon), that the user sent it, that it is not deleted, then (when the
+   * text differs) the window, throwing MessageChangeRefused with nothing
+   * written. The same text again changes nothing (changed=false, no entry).
+   * Otherwise overwrites the text, sets editedAt, and appends an "edited"
+   * entry to every current member's inbox (their next seq, as a send does).
+   */
+  editMessage(edit: MessageEdit): Promise<MessageChangeOutcome>;
+  /**
+   * Deletes a message, all or nothing, with the checks of editMessage (the
+   * sender and the window only for everyone). For everyone: the text is
+   * erased from the stored row (overwritten with "", not hidden), deletedAt
+   * set, and every current member gets a "deleted" entry. For the user only:
+   * recorded for that user (history with their viewerId leaves it out, their
+   * inbox reads show it deleted) and only their inbox gets the entry. A
+   * repeat (already deleted for everyone, or for that user) changes nothing.
+   */
+  deleteMessage(deletion: MessageDeletion): Promise<MessageChangeOutcome>;
+
+  /**
+   * The user's entries with seq above `afterSeq`, ascending, at most `limit`,
+   * each with its full message or record, messages as they stand now (edited
+   * text, tombstones; a message the user deleted for themselves reads as
+   * deleted, text "", to them).
+   */
   inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]>;
   /** The user's highest seq (0 when the inbox is empty). */
   headSeq(userId: bigint): Promise<bigint>;

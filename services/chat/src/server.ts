@@ -62,6 +62,8 @@ export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => voi
     setMemberRole: (req, ctx) => commands.setMemberRole(actorFrom(ctx), req),
     deleteGroup: (req, ctx) => commands.deleteGroup(actorFrom(ctx), req),
     getCursor: (req, ctx) => commands.getCursor(actorFrom(ctx), req),
+    editMessage: (req, ctx) => commands.editMessage(actorFrom(ctx), req),
+    deleteMessage: (req, ctx) => commands.deleteMessage(actorFrom(ctx), req),
     stream: (requests, ctx) => serveStream(requests, ctx, commands, deps),
   };
   return (router) => router.service(ChatService, impl);

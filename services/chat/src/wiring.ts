@@ -43,6 +43,9 @@ export interface ChatDeps {
   presenceInstances?: InstanceSource;
   /** The group member cap, the owner included (default 100). */
   maxGroupMembers?: number;
+  /** Message edit and delete-for-everyone windows in seconds, 0 for none (defaults 900 and 0, as the config's). */
+  editWindowSeconds?: number;
+  deleteWindowSeconds?: number;
   /** How to reach a gateway's DeliverService: the internal plane's transport to its announced address, or in process. */
   gatewayTransport: (hello: GatewayHello) => Transport | undefined;
   /** Notify, for pushes to recipients with no connected device; absent: no pushes (said once at start). */
@@ -75,7 +78,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     now: () => new Date(),
     meter,
   };
-  const chat = new Chat(ports);
+  const chat = new Chat({ ...ports, editWindowSeconds: deps.editWindowSeconds ?? 900, deleteWindowSeconds: deps.deleteWindowSeconds ?? 0 });
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   const locator = deps.presenceInstances ? new PresenceLocators(deps.presenceInstances, { logger }) : new PresenceDeviceLocator(deps.presence, { logger });
   // The outbox lives beside the SQL store's inbox (a trigger on it); another store has none.
@@ -160,6 +163,8 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
         presence: mesh.transportTo("presence", config.presenceAddress),
         presenceInstances: { current: mesh.instancesOf("presence", config.presenceAddress), transport: (address) => plane.transport(address, "presence") },
         maxGroupMembers: config.maxGroupMembers,
+        editWindowSeconds: config.editWindowSeconds,
+        deleteWindowSeconds: config.deleteWindowSeconds,
         // Gateways announce where their DeliverService is on their stream's hello.
         gatewayTransport: (hello) => (hello.deliverAddress === "" ? undefined : plane.transport(hello.deliverAddress, "gateway")),
         ...(config.pushEnabled ? { notify: { transport: mesh.transportTo("notify", config.notifyAddress) } } : {}),

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { CassandraMessageStore } from "../src/adapters/store/cassandra/cassandra-message-store.js";
 import { connectCassandra, type CassandraSettings } from "../src/adapters/store/cassandra/cql.js";
+import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
+import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
@@ -38,10 +40,20 @@ function describeCassandraStore(contactPoints: string[]): void {
       replicationFactor: 1,
     };
     const store = await CassandraMessageStore.open(settings);
+    const reader = await connectCassandra(settings);
     return {
       store,
+      async storedText(conversationId, messageId) {
+        const [row] = await reader.read(`SELECT text FROM ${settings.keyspace}.messages WHERE conversation_id = ? AND month = ? AND message_id = ?`, [
+          conversationId,
+          monthOf(messageId),
+          messageId,
+        ]);
+        return row === undefined ? undefined : String(row.text);
+      },
       async cleanup() {
         await store.close();
+        await reader.close();
         const admin = await connectCassandra(settings);
         try {
           await admin.ddl(`DROP KEYSPACE IF EXISTS ${settings.keyspace}`);
@@ -56,4 +68,5 @@ function describeCassandraStore(contactPoints: string[]): void {
   describeMessageStoreGroupContract("cassandra", open);
   describeMessageStoreReadingContract("cassandra", open);
   describeMessageStoreBatchContract("cassandra", open);
+  describeMessageStoreChangesContract("cassandra", open);
 }

@@ -5,14 +5,16 @@ import type { Cql } from "../src/adapters/store/cassandra/cql.js";
 import { NotAMemberError } from "../src/ports.js";
 import { createSchema } from "../src/adapters/store/cassandra/schema.js";
 import { CqlStandIn } from "./cql-stand-in.js";
+import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
+import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
 import { draft, messageOf, newId, seqsOf, systemDraft } from "./message-store-fixtures.js";
 
 /*
- * The Cassandra message store's logic against the four message store
+ * The Cassandra message store's logic against the five message store
  * contract suites, on an in-memory stand-in that interprets its CQL
  * (cql-stand-in.ts says what that does and cannot show). This is NOT a run
  * against Cassandra: that is cassandra-message-store.test.ts, which needs
@@ -21,7 +23,15 @@ import { draft, messageOf, newId, seqsOf, systemDraft } from "./message-store-fi
 const open = async (): Promise<OpenedMessageStore> => {
   const cql = new CqlStandIn("parley_stand_in");
   await createSchema(cql, "dc1", 1);
-  return { store: new CassandraMessageStore(cql), cleanup: () => cql.close() };
+  const storedText = async (conversationId: bigint, messageId: bigint) => {
+    const [row] = await cql.read("SELECT text FROM parley_stand_in.messages WHERE conversation_id = ? AND month = ? AND message_id = ?", [
+      conversationId,
+      monthOf(messageId),
+      messageId,
+    ]);
+    return row === undefined ? undefined : String(row.text);
+  };
+  return { store: new CassandraMessageStore(cql), cleanup: () => cql.close(), storedText };
 };
 
 const name = "cassandra adapter on an in-memory CQL stand-in";
@@ -29,6 +39,7 @@ describeMessageStoreContract(name, open);
 describeMessageStoreGroupContract(name, open);
 describeMessageStoreReadingContract(name, open);
 describeMessageStoreBatchContract(name, open);
+describeMessageStoreChangesContract(name, open);
 
 /** A process that dies: once it has sent `statements` more statements matching `pattern`, every later statement of its store fails. */
 class DyingCql implements Cql {

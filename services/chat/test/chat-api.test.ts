@@ -133,6 +133,26 @@ describe("chat service", () => {
     });
   });
 
+  describe("edits and deletions over the unary RPCs", () => {
+    it("edits, deletes for oneself and for everyone, each answered after its entries are stored", async () => {
+      const sent = await h.api.send({ conversationId, clientMsgId: "to-edit", text: "draft" }, h.as(bob));
+      const head = (await h.api.sync({ afterSeq: 0n, limit: 1000 }, h.as(alice))).headSeq;
+      const edited = await h.api.editMessage({ conversationId, messageId: sent.messageId, text: "final" }, h.as(bob));
+      assert.deepEqual([edited.message?.text, edited.unchanged, edited.message?.editedAt !== undefined], ["final", false, true]);
+      const [entry] = (await h.api.sync({ afterSeq: head }, h.as(alice))).entries;
+      assert.equal(entry?.item.case, "edited", "the other member's inbox has the edit at its next seq");
+      assert.equal(entry.seq, head + 1n);
+      const hidden = await h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: false }, h.as(alice));
+      assert.equal(hidden.unchanged, false);
+      await rejects(h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: true }, h.as(alice)), Code.PermissionDenied, /own messages/);
+      const deleted = await h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: true }, h.as(bob));
+      assert.equal(deleted.unchanged, false);
+      await rejects(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "again" }, h.as(bob)), Code.InvalidArgument, /deleted message/);
+      await rejects(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "x" }, h.as(carol)), Code.PermissionDenied, /not a member/);
+      await rejects(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "x" }), Code.Unauthenticated);
+    });
+  });
+
   describe("the gateway stream", () => {
     it("runs many devices' commands in one stream and matches replies by correlation id", async () => {
       const requests = new AsyncQueue<StreamRequest>();

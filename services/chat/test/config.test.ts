@@ -163,3 +163,22 @@ describe("chat config > message store", () => {
     refuses({ ...cassandra, CASSANDRA_PASSWORD_FILE: "/run/secrets/p" }, "CASSANDRA_PASSWORD_FILE", /needs CASSANDRA_USERNAME/);
   });
 });
+
+describe("chat config > edit and delete windows", () => {
+  it("defaults to 15 minutes for edits and no limit (0) for deletions for everyone", () => {
+    const config = loadChatConfig({});
+    assert.deepEqual([config.editWindowSeconds, config.deleteWindowSeconds], [900, 0]);
+  });
+
+  it("reads both, 0 meaning no limit", () => {
+    const config = loadChatConfig({ CHAT_EDIT_WINDOW_SECONDS: "0", CHAT_DELETE_WINDOW_SECONDS: "3600" });
+    assert.deepEqual([config.editWindowSeconds, config.deleteWindowSeconds], [0, 3600]);
+  });
+
+  it("refuses a negative, fractional or over-long window at start, naming the variable", () => {
+    refuses({ CHAT_EDIT_WINDOW_SECONDS: "-1" }, "CHAT_EDIT_WINDOW_SECONDS", /./);
+    refuses({ CHAT_EDIT_WINDOW_SECONDS: "1.5" }, "CHAT_EDIT_WINDOW_SECONDS", /./);
+    refuses({ CHAT_DELETE_WINDOW_SECONDS: "31536001" }, "CHAT_DELETE_WINDOW_SECONDS", /./);
+    refuses({ CHAT_DELETE_WINDOW_SECONDS: "soon" }, "CHAT_DELETE_WINDOW_SECONDS", /./);
+  });
+});

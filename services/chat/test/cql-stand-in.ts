@@ -6,7 +6,8 @@ import type { Row } from "../src/adapters/store/cassandra/rows.js";
 /**
  * An in-memory stand-in for Cassandra that interprets the statements the
  * Cassandra message store runs, and nothing more: tables from the store's own
- * CREATE TABLE statements, single-partition SELECT (=, <, <=, >, >=, IN,
+ * CREATE TABLE statements and ALTER TABLE ... ADD (an existing column refused,
+ * as Cassandra 4 does), single-partition SELECT (=, <, <=, >, >=, IN,
  * LIMIT, clustering order), INSERT / UPDATE / DELETE with IF NOT EXISTS or IF
  * conditions (applied atomically, as a lightweight transaction; the reply of
  * one that fails carries the whole row for IF NOT EXISTS and the condition's
@@ -70,6 +71,14 @@ export class CqlStandIn implements Cql {
     const create = /^\s*CREATE TABLE IF NOT EXISTS (\w+)\.(\w+) \(([\s\S]*?)\)(?:\s*WITH CLUSTERING ORDER BY \(([^)]*)\))?\s*$/.exec(query);
     if (create === null) {
       if (/^\s*CREATE KEYSPACE IF NOT EXISTS/.test(query) || /^\s*DROP KEYSPACE/.test(query)) return;
+      const alter = /^\s*ALTER TABLE (\w+)\.(\w+) ADD (\w+) (\S+)\s*$/.exec(query);
+      if (alter !== null) {
+        const table = this.table(`${alter[1]}.${alter[2]}`);
+        // As Cassandra 4 does: no IF NOT EXISTS, an existing column is an error.
+        if (table.columns.has(alter[3]!)) throw new Error(`Invalid column name ${alter[3]} because it conflicts with an existing column`);
+        table.columns.set(alter[3]!, alter[4]!);
+        return;
+      }
       throw new Error(`unsupported DDL: ${query}`);
     }
     const [, , name, body, order] = create as unknown as [string, string, string, string, string | undefined];

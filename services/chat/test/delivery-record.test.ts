@@ -42,6 +42,34 @@ const events: Record<string, DeliveryEvent> = {
     entry: { userId: recipient, seq: 5n, item: { kind: "read", read: { conversationId: 900n, userId: 5n, messageId: 1n, readAt: createdAt } } },
     exceptDeviceId: 0n,
   },
+  "an edited entry": {
+    kind: "entry",
+    entry: {
+      userId: recipient,
+      seq: 6n,
+      item: { kind: "edited", message: { ...message, text: "hello again", editedAt: new Date("2026-03-01T12:40:00.001Z") } },
+    },
+  },
+  "a message entry read after a deletion (a tombstone)": {
+    kind: "entry",
+    entry: { userId: recipient, seq: 7n, item: { kind: "message", message: { ...message, text: "", deletedAt: new Date("2026-03-01T13:00:00Z") } } },
+  },
+  "a deleted entry for everyone": {
+    kind: "entry",
+    entry: {
+      userId: recipient,
+      seq: 8n,
+      item: { kind: "deleted", deletion: { conversationId: 900n, messageId: message.messageId, forEveryone: true, byUserId: 12n, at: createdAt } },
+    },
+  },
+  "a deleted entry for the user only": {
+    kind: "entry",
+    entry: {
+      userId: recipient,
+      seq: 9n,
+      item: { kind: "deleted", deletion: { conversationId: 900n, messageId: message.messageId, forEveryone: false, byUserId: recipient, at: createdAt } },
+    },
+  },
   "a typing start": { kind: "typing", userId: recipient, conversationId: 900n, typerId: 12n, typing: true },
   "a typing stop": { kind: "typing", userId: recipient, conversationId: 900n, typerId: 12n, typing: false },
 };

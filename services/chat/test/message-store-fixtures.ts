@@ -5,6 +5,8 @@ import type { InboxEntry, MessageStore, StoredMessage } from "../src/ports.js";
 export interface OpenedMessageStore {
   store: MessageStore;
   cleanup(): Promise<void>;
+  /** The text column of a message's stored row read straight from the database (undefined: no row), so a test can see erasure. */
+  storedText?(conversationId: bigint, messageId: bigint): Promise<string | undefined>;
 }
 
 /** One counter for users, conversations and messages: increasing like Snowflake ids, fresh for every test. */
@@ -56,6 +58,10 @@ export function storeUnderTest(open: () => Promise<OpenedMessageStore>) {
     get store(): MessageStore {
       if (opened === undefined) throw new Error("the store is opened in before()");
       return opened.store;
+    },
+    storedText(conversationId: bigint, messageId: bigint): Promise<string | undefined> {
+      if (opened?.storedText === undefined) throw new Error("this adapter's factory gives no storedText: the erasure cannot be checked");
+      return opened.storedText(conversationId, messageId);
     },
     async direct() {
       const [a, b] = [newId(), newId()];

@@ -115,5 +115,13 @@ describe("push hand-off", () => {
       assert.equal(pushableMessage(read), undefined);
       assert.equal(pushableMessage({ kind: "typing", userId: 42n, conversationId: 77n, typerId: 7n, typing: true }), undefined);
     });
+
+    it("leaves out edits, deletions, and a message deleted before its delivery (an overdue entry read again)", () => {
+      const m = message(7n);
+      assert.equal(pushableMessage({ kind: "entry", entry: { userId: 42n, seq: 7n, item: { kind: "edited", message: m } } }), undefined);
+      const deletion = { conversationId: m.conversationId, messageId: m.messageId, forEveryone: true, byUserId: 7n, at: new Date(0) };
+      assert.equal(pushableMessage({ kind: "entry", entry: { userId: 42n, seq: 8n, item: { kind: "deleted", deletion } } }), undefined);
+      assert.equal(pushableMessage(entry(42n, { ...m, text: "", deletedAt: new Date(0) })), undefined);
+    });
   });
 });

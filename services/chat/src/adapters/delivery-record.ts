@@ -65,8 +65,17 @@ function fromInboxEntry(userId: bigint, entry: InboxEntryMessage): InboxEntry {
       const { conversationId, userId: reader, messageId, readAt } = item.value;
       return { userId, seq: entry.seq, item: { kind: "read", read: { conversationId, userId: reader, messageId, readAt: dateOf(readAt, "read_at") } } };
     }
+    case "edited": {
+      if (item.value.message === undefined) throw new UndecodableDeliveryRecord("an edited entry with no message");
+      return { userId, seq: entry.seq, item: { kind: "edited", message: fromMessage(item.value.message) } };
+    }
+    case "deleted": {
+      const { conversationId, messageId, forEveryone, byUserId, deletedAt } = item.value;
+      const deletion = { conversationId, messageId, forEveryone, byUserId, at: dateOf(deletedAt, "deleted_at") };
+      return { userId, seq: entry.seq, item: { kind: "deleted", deletion } };
+    }
     default:
-      throw new UndecodableDeliveryRecord("an entry with no item (neither message nor read)");
+      throw new UndecodableDeliveryRecord("an entry with no item (none of message, read, edited, deleted)");
   }
 }
 
@@ -86,6 +95,8 @@ function fromMessage(m: Message): StoredMessage {
     text: m.text,
     ...(m.system === undefined ? {} : { system: toBinary(SystemEventSchema, m.system) }),
     createdAt: dateOf(m.createdAt, "created_at"),
+    ...(m.editedAt === undefined ? {} : { editedAt: timestampDate(m.editedAt) }),
+    ...(m.deleted ? { deletedAt: dateOf(m.deletedAt, "deleted_at") } : {}),
   };
 }
 

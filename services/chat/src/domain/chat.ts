@@ -1,6 +1,7 @@
 import { MAX_ID } from "@parley/runtime";
 import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
+import { MessageChanges } from "./message-changes.js";
 import { SendBatcher } from "./send-batcher.js";
 import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
 import type {
@@ -10,6 +11,7 @@ import type {
   DeliveryBus,
   IdSource,
   InboxEntry,
+  MessageChangeOutcome,
   MessageStore,
   SendOutcome,
   StoredMessage,
@@ -32,6 +34,10 @@ export interface ChatOptions {
   now: () => Date;
   /** Told store times, messages stored and sync sizes (metrics). */
   meter?: ChatMeter;
+  /** How long after sending a message its sender may edit it, in seconds; 0: no limit (default 900). */
+  editWindowSeconds?: number;
+  /** How long after sending its sender may delete it for everyone, in seconds; 0: no limit (the default). */
+  deleteWindowSeconds?: number;
 }
 
 /**
@@ -43,10 +49,12 @@ export interface ChatOptions {
 export class Chat {
   readonly #sends: SendBatcher;
   readonly #meter: ChatMeter;
+  readonly #changes: MessageChanges;
 
   constructor(private readonly o: ChatOptions) {
     this.#meter = o.meter ?? noChatMeter;
     this.#sends = new SendBatcher(o.store, { meter: this.#meter });
+    this.#changes = new MessageChanges({ ...o, editWindowSeconds: o.editWindowSeconds ?? 900, deleteWindowSeconds: o.deleteWindowSeconds ?? 0 });
   }
 
   /**
@@ -94,8 +102,19 @@ export class Chat {
     const conversation = await this.memberOf(actor, conversationId);
     // A member sees history from their horizon on (0 when the group shows earlier history).
     const horizon = conversation.members.find((m) => m.userId === actor.userId)!.historyFromMessageId;
-    const page = await this.o.store.history(conversationId, before === 0n ? undefined : before, size + 1, horizon);
+    // Messages the actor deleted for themselves are left out; those deleted for everyone are tombstones.
+    const page = await this.o.store.history(conversationId, before === 0n ? undefined : before, size + 1, horizon, actor.userId);
     return { messages: page.slice(0, size), hasMore: page.length > size };
+  }
+
+  /** Replaces the text of one of the actor's own messages within the edit window; every member's devices learn it. */
+  editMessage(actor: Actor, conversationId: bigint, messageId: bigint, text: string): Promise<MessageChangeOutcome> {
+    return this.#changes.edit(actor, conversationId, messageId, text);
+  }
+
+  /** Deletes a message for everyone (the actor's own, within the window; the text is erased) or for the actor only. */
+  deleteMessage(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean): Promise<MessageChangeOutcome> {
+    return this.#changes.delete(actor, conversationId, messageId, forEveryone);
   }
 
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {

@@ -1,5 +1,6 @@
 import type { Db } from "@parley/relational";
 import { appendBatchInOneStatement } from "./sql-append-batch.js";
+import { deleteInTransaction, editInTransaction } from "./sql-message-changes.js";
 import { TurnReads } from "./sql-turn-reads.js";
 import {
   ConversationMissingError,
@@ -11,6 +12,9 @@ import {
   type NewGroup,
   type InboxEntry,
   type InboxItem,
+  type MessageChangeOutcome,
+  type MessageDeletion,
+  type MessageEdit,
   type MessageStore,
   type Receipt,
   type SendOutcome,
@@ -149,22 +153,45 @@ export class SqlMessageStore implements MessageStore {
     return appendBatchInOneStatement(this.db, messages);
   }
 
-  async history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint): Promise<StoredMessage[]> {
+  async history(
+    conversationId: bigint,
+    beforeMessageId: bigint | undefined,
+    limit: number,
+    notBeforeMessageId?: bigint,
+    viewerId?: bigint,
+  ): Promise<StoredMessage[]> {
     const { rows } = await this.db.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.conversation_id = $1 AND m.message_id < $2 AND m.message_id >= $3
+         AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $5 AND h.conversation_id = m.conversation_id AND h.message_id = m.message_id)
        ORDER BY m.message_id DESC LIMIT $4`,
-      [String(conversationId), beforeMessageId === undefined ? MAX_ID : String(beforeMessageId), String(notBeforeMessageId ?? 0n), limit],
+      [
+        String(conversationId),
+        beforeMessageId === undefined ? MAX_ID : String(beforeMessageId),
+        String(notBeforeMessageId ?? 0n),
+        limit,
+        String(viewerId ?? 0n),
+      ],
     );
     return rows.map(toMessage);
+  }
+
+  editMessage(edit: MessageEdit): Promise<MessageChangeOutcome> {
+    return this.db.transaction((tx) => editInTransaction(tx, edit));
+  }
+
+  deleteMessage(deletion: MessageDeletion): Promise<MessageChangeOutcome> {
+    return this.db.transaction((tx) => deleteInTransaction(tx, deletion));
   }
 
   async inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
     const { rows } = await this.db.query<InboxRow>(
       `SELECT i.seq, i.kind, i.conversation_id AS entry_conversation_id, i.message_id AS entry_message_id, i.reader_id, i.read_at,
-         ${MESSAGE_COLUMNS}
+         h.hidden_at, ${MESSAGE_COLUMNS}
        FROM inbox i
-       LEFT JOIN messages m ON i.kind = ${ENTRY_MESSAGE} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
+       LEFT JOIN messages m ON i.kind <> ${ENTRY_READ} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
+       LEFT JOIN hidden_messages h ON i.kind <> ${ENTRY_READ} AND h.user_id = i.user_id AND h.conversation_id = i.conversation_id
+         AND h.message_id = i.message_id
        WHERE i.user_id = $1 AND i.seq > $2
        ORDER BY i.seq LIMIT $3`,
       [String(userId), String(afterSeq), limit],
@@ -258,7 +285,9 @@ export class SqlMessageStore implements MessageStore {
          (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}) AS unread,
          ${MESSAGE_COLUMNS}
        FROM page p
-       LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id ORDER BY l.message_id DESC LIMIT 1) m ON true
+       LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id
+         AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $1 AND h.conversation_id = l.conversation_id AND h.message_id = l.message_id)
+         ORDER BY l.message_id DESC LIMIT 1) m ON true
        ORDER BY p.last_activity_id DESC`,
       [String(userId), beforeActivityId === undefined ? MAX_ID : String(beforeActivityId), limit],
     );

@@ -7,6 +7,9 @@ export const ROLE_CODES: Record<MemberRole, number> = { member: 1, admin: 2, own
 export const ROLES: Record<number, MemberRole> = { 1: "member", 2: "admin", 3: "owner" };
 export const ENTRY_MESSAGE = 1;
 export const ENTRY_READ = 2;
+export const ENTRY_EDITED = 3;
+export const ENTRY_DELETED = 4;
+export const ENTRY_DELETED_FOR_USER = 5;
 /** Stands in for "no upper bound" so that range conditions stay plain index ranges. */
 export const MAX_ID = "9223372036854775807";
 
@@ -19,6 +22,9 @@ export interface MessageRow {
   text: string;
   system: Uint8Array | null;
   created_at: Date;
+  /** Absent from rows of queries that do not select them (parley_append_batch's). */
+  edited_at?: Date | null;
+  deleted_at?: Date | null;
 }
 
 export interface ConversationRow {
@@ -46,6 +52,8 @@ export type InboxRow = {
   entry_message_id: string;
   reader_id: string | null;
   read_at: Date | null;
+  /** When the inbox's user deleted the entry's message for themselves (null: they did not). */
+  hidden_at: Date | null;
 } & {
   [K in keyof MessageRow]: MessageRow[K] | null;
 };
@@ -58,7 +66,8 @@ export type SummaryRow = { conversation_created_at: Date; last_activity_id: stri
   };
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
-export const MESSAGE_COLUMNS = "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at";
+export const MESSAGE_COLUMNS =
+  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at";
 
 export function uniqueSorted(ids: readonly bigint[]): bigint[] {
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -100,7 +109,34 @@ export function toMessage(row: MessageRow): StoredMessage {
     // pg returns a Buffer: callers get a plain Uint8Array, as from the SQLite adapter.
     ...(row.system === null ? {} : { system: new Uint8Array(row.system) }),
     createdAt: row.created_at,
+    ...(row.edited_at ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),
   };
+}
+
+/** A message as a user who deleted it for themselves sees it: a tombstone, as one deleted for everyone. */
+export function tombstoneFor(message: StoredMessage, at: Date): StoredMessage {
+  const { system: _system, editedAt: _editedAt, ...rest } = message;
+  return { ...rest, text: "", deletedAt: message.deletedAt ?? at };
+}
+
+/**
+ * An inbox entry of kind edited, deleted or deleted-for-the-user from its
+ * row's codes and its message as it stands now (`hiddenAt`: the user deleted
+ * it for themselves then). Shared by both SQL adapters.
+ */
+export function changeItem(kind: number, message: StoredMessage, userId: bigint, hiddenAt: Date | undefined): InboxItem {
+  const seen = hiddenAt === undefined ? message : tombstoneFor(message, hiddenAt);
+  const { conversationId, messageId } = message;
+  if (kind === ENTRY_EDITED) return { kind: "edited", message: seen };
+  if (kind === ENTRY_DELETED) {
+    // Deletions are never undone, so the row keeps its deleted_at.
+    return { kind: "deleted", deletion: { conversationId, messageId, forEveryone: true, byUserId: message.senderId, at: message.deletedAt ?? new Date(0) } };
+  }
+  if (kind === ENTRY_DELETED_FOR_USER) {
+    return { kind: "deleted", deletion: { conversationId, messageId, forEveryone: false, byUserId: userId, at: hiddenAt ?? new Date(0) } };
+  }
+  return { kind: "message", message: seen };
 }
 
 export function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
@@ -115,9 +151,9 @@ export function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
     };
     return { userId, seq, item: { kind: "read", read } };
   }
-  // Entries are written with their message in one transaction and messages are never deleted.
+  // Entries are written with their message in one transaction and message rows are never deleted (a deletion erases the text only).
   if (row.message_id === null) throw new Error(`inbox entry ${userId}/${seq} has no stored message`);
-  return { userId, seq, item: { kind: "message", message: toMessage(row as MessageRow) } };
+  return { userId, seq, item: changeItem(row.kind, toMessage(row as MessageRow), userId, row.hidden_at ?? undefined) };
 }
 
 export function copyMessage(message: StoredMessage): StoredMessage {

@@ -199,5 +199,6 @@ export async function appendEntries(
 /** Unread, for messages aliased `u` and the reader's membership row aliased `member`: after the read marker, not before the member's history horizon, not the reader's own, not system messages (sender 0). */
 export function unread(member: string, reader: string): string {
   // A member sees nothing from before their history horizon, so none of it can be unread.
-  return `u.message_id > ${member}.read_message_id AND u.message_id >= ${member}.history_from_message_id AND u.sender_id <> ${reader} AND u.sender_id <> 0`;
+  // Deleted messages (for everyone) are not news either.
+  return `u.message_id > ${member}.read_message_id AND u.message_id >= ${member}.history_from_message_id AND u.sender_id <> ${reader} AND u.sender_id <> 0 AND u.deleted_at IS NULL`;
 }

@@ -6,6 +6,9 @@ import {
   type GroupChange,
   type GroupWritten,
   type InboxEntry,
+  type MessageChangeOutcome,
+  type MessageDeletion,
+  type MessageEdit,
   type MessageStore,
   type NewGroup,
   type Receipt,
@@ -15,6 +18,7 @@ import {
 import { toEntries, uniqueSorted } from "../sql-rows.js";
 import { connectCassandra, type CassandraSettings, type Cql } from "./cql.js";
 import * as conversations from "./conversations.js";
+import * as changes from "./message-changes.js";
 import { CassandraInbox } from "./inbox.js";
 import { claimClientMsgId, messageExists, originalOf, releaseClientMsgId, storeNewMessage, type Writer } from "./message-writes.js";
 import * as reads from "./reads.js";
@@ -126,8 +130,22 @@ export class CassandraMessageStore implements MessageStore {
     return outcomes;
   }
 
-  history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint): Promise<StoredMessage[]> {
-    return reads.history(this.w, conversationId, beforeMessageId, limit, notBeforeMessageId);
+  history(
+    conversationId: bigint,
+    beforeMessageId: bigint | undefined,
+    limit: number,
+    notBeforeMessageId?: bigint,
+    viewerId?: bigint,
+  ): Promise<StoredMessage[]> {
+    return reads.history(this.w, conversationId, beforeMessageId, limit, notBeforeMessageId, viewerId);
+  }
+
+  editMessage(edit: MessageEdit): Promise<MessageChangeOutcome> {
+    return changes.editMessage(this.w, edit);
+  }
+
+  deleteMessage(deletion: MessageDeletion): Promise<MessageChangeOutcome> {
+    return changes.deleteMessage(this.w, deletion);
   }
 
   async inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {

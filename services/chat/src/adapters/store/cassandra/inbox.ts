@@ -1,7 +1,7 @@
 import type { Cql } from "./cql.js";
 import { inboxBucket, lastSeqOf } from "./buckets.js";
 import { bigintOf, ENTRY_COLUMNS, type Row } from "./rows.js";
-import { ENTRY_MESSAGE, ENTRY_READ, type EntryRef, type InboxOps, type InboxRowRef } from "./seq-claim.js";
+import { ENTRY_EDITED, ENTRY_KINDS, ENTRY_READ, type EntryRef, type InboxOps, type InboxRowRef } from "./seq-claim.js";
 
 /**
  * Users' inboxes on Cassandra: rows keyed (user_id, bucket) and seq, the
@@ -98,10 +98,10 @@ export class CassandraInbox implements InboxOps {
 }
 
 export function toEntryRef(row: Row): EntryRef {
-  const kind = Number(row.kind);
-  if (kind !== ENTRY_MESSAGE && kind !== ENTRY_READ) throw new Error(`inbox row ${String(row.seq)} has unknown kind ${kind}`);
+  const kind = ENTRY_KINDS.find((k) => k === Number(row.kind));
+  if (kind === undefined) throw new Error(`inbox row ${String(row.seq)} has unknown kind ${String(row.kind)}`);
   const ref: EntryRef = { kind, conversationId: bigintOf(row.conversation_id), messageId: bigintOf(row.message_id) };
-  if (kind === ENTRY_READ) {
+  if (kind === ENTRY_READ || kind === ENTRY_EDITED) {
     ref.readerId = bigintOf(row.reader_id);
     ref.readAt = row.read_at as Date;
   }

@@ -2,8 +2,9 @@ import type { ConversationSummary, InboxEntry, Receipt, StoredMessage } from "..
 import { monthOf } from "./buckets.js";
 import { loadState, readMarkers } from "./conversations.js";
 import type { Writer } from "./message-writes.js";
-import { bigintOf, MESSAGE_COLUMNS, toConversationRecord, toMessage, type ConversationState, type Row } from "./rows.js";
-import { ENTRY_MESSAGE } from "./seq-claim.js";
+import { changeItem } from "../sql-rows.js";
+import { bigintOf, READ_COLUMNS, toConversationRecord, toMessage, type ConversationState, type Row } from "./rows.js";
+import { ENTRY_READ } from "./seq-claim.js";
 import { toEntryRef } from "./inbox.js";
 
 /**
@@ -29,36 +30,60 @@ async function months(w: Writer, conversationId: bigint, from: number, to: numbe
   return rows.map((row) => Number(row.month));
 }
 
-export async function history(w: Writer, conversationId: bigint, before: bigint | undefined, limit: number, notBefore = 0n): Promise<StoredMessage[]> {
+/** With `viewerId`, the messages that user deleted for themselves are left out (read first: one query per page). */
+export async function history(
+  w: Writer,
+  conversationId: bigint,
+  before: bigint | undefined,
+  limit: number,
+  notBefore = 0n,
+  viewerId?: bigint,
+): Promise<StoredMessage[]> {
+  const hidden = viewerId === undefined ? new Map<bigint, Date>() : await hiddenIn(w, viewerId, conversationId);
   const found: StoredMessage[] = [];
   const upper = before ?? MAX_ID;
   for (const month of await months(w, conversationId, monthOf(notBefore), before === undefined ? LAST_MONTH : monthOf(before))) {
     if (found.length >= limit) break;
+    // Asks for as many more as could be hidden, so a page is full when enough messages remain.
     const rows = await w.cql.read(
-      `SELECT ${MESSAGE_COLUMNS} FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id < ? AND message_id >= ? LIMIT ?`,
-      [conversationId, month, upper, notBefore, limit - found.length],
+      `SELECT ${READ_COLUMNS} FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id < ? AND message_id >= ? LIMIT ?`,
+      [conversationId, month, upper, notBefore, limit - found.length + hidden.size],
     );
-    found.push(...rows.map(toMessage));
+    found.push(...rows.map(toMessage).filter((m) => !hidden.has(m.messageId)));
   }
-  return found;
+  return found.slice(0, limit);
+}
+
+/** The messages of a conversation the user deleted for themselves, with when. */
+export async function hiddenIn(w: Writer, userId: bigint, conversationId: bigint): Promise<Map<bigint, Date>> {
+  const rows = await w.cql.read(`SELECT message_id, hidden_at FROM ${table(w, "hidden_messages")} WHERE user_id = ? AND conversation_id = ?`, [
+    userId,
+    conversationId,
+  ]);
+  return new Map(rows.map((row) => [bigintOf(row.message_id), row.hidden_at as Date]));
 }
 
 /** The user's entries after `afterSeq` with their full messages. */
 export async function inboxEntries(w: Writer, rows: Row[], userId: bigint): Promise<InboxEntry[]> {
   const refs = rows.map((row) => ({ seq: bigintOf(row.seq), ref: toEntryRef(row) }));
-  const messages = await loadMessages(
-    w,
-    refs.filter((r) => r.ref.kind === ENTRY_MESSAGE).map((r) => [r.ref.conversationId, r.ref.messageId] as const),
-  );
+  const pointing = refs.filter((r) => r.ref.kind !== ENTRY_READ);
+  const conversations = [...new Set(pointing.map((r) => r.ref.conversationId))];
+  const [messages, hidden] = await Promise.all([
+    loadMessages(
+      w,
+      pointing.map((r) => [r.ref.conversationId, r.ref.messageId] as const),
+    ),
+    Promise.all(conversations.map(async (id) => [id, await hiddenIn(w, userId, id)] as const)).then((pairs) => new Map(pairs)),
+  ]);
   return refs.map(({ seq, ref }): InboxEntry => {
-    if (ref.kind !== ENTRY_MESSAGE) {
+    if (ref.kind === ENTRY_READ) {
       const read = { conversationId: ref.conversationId, userId: ref.readerId!, messageId: ref.messageId, readAt: ref.readAt! };
       return { userId, seq, item: { kind: "read", read } };
     }
     const message = messages.get(`${ref.conversationId}/${ref.messageId}`);
-    // The message row is written before any entry that points to it, and messages are never deleted.
+    // The message row is written before any entry that points to it, and message rows are never deleted (a deletion erases the text).
     if (message === undefined) throw new Error(`inbox entry ${userId}/${seq} has no stored message`);
-    return { userId, seq, item: { kind: "message", message } };
+    return { userId, seq, item: changeItem(ref.kind, message, userId, hidden.get(ref.conversationId)?.get(ref.messageId)) };
   });
 }
 
@@ -75,7 +100,7 @@ async function loadMessages(w: Writer, keys: readonly (readonly [bigint, bigint]
   const found = new Map<string, StoredMessage>();
   await Promise.all(
     [...partitions.values()].map(async ({ conversationId, month, ids }) => {
-      const rows = await w.cql.read(`SELECT ${MESSAGE_COLUMNS} FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id IN ?`, [
+      const rows = await w.cql.read(`SELECT ${READ_COLUMNS} FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id IN ?`, [
         conversationId,
         month,
         [...new Set(ids)],
@@ -118,10 +143,11 @@ export async function unread(w: Writer, state: ConversationState, userId: bigint
   const from = marker + 1n > horizon ? marker + 1n : horizon;
   let count = 0;
   for (const month of await months(w, state.id, monthOf(from), LAST_MONTH)) {
-    const query = `SELECT message_id, sender_id FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id >= ?`;
+    const query = `SELECT message_id, sender_id, deleted_at FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id >= ?`;
     for await (const row of w.cql.scan(query, [state.id, month, from])) {
       const sender = bigintOf(row.sender_id);
-      if (sender !== userId && sender !== 0n && ++count >= cap) return count;
+      // Deleted messages (for everyone) are not news either.
+      if (sender !== userId && sender !== 0n && !(row.deleted_at instanceof Date) && ++count >= cap) return count;
     }
   }
   return count;
@@ -159,7 +185,9 @@ export async function listConversations(w: Writer, userId: bigint, limit: number
     .sort((x, y) => (x.activity > y.activity ? -1 : x.activity < y.activity ? 1 : 0))
     .slice(0, limit);
   return Promise.all(
-    page.map(async ({ state, last, activity }): Promise<ConversationSummary> => {
+    page.map(async ({ state, last: newest, activity }): Promise<ConversationSummary> => {
+      // The last message shown is the newest the user has not deleted for themselves.
+      const last = newest === undefined ? undefined : (await history(w, state.id, undefined, 1, 0n, userId))[0];
       const markers = await readMarkers(w, state.id);
       const marker = markers.get(userId) ?? 0n;
       return {
@@ -177,7 +205,7 @@ export async function listConversations(w: Writer, userId: bigint, limit: number
 async function lastMessage(w: Writer, conversationId: bigint): Promise<StoredMessage | undefined> {
   const [month] = await months(w, conversationId, 0, LAST_MONTH);
   if (month === undefined) return undefined;
-  const [row] = await w.cql.read(`SELECT ${MESSAGE_COLUMNS} FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? LIMIT 1`, [
+  const [row] = await w.cql.read(`SELECT ${READ_COLUMNS} FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? LIMIT 1`, [
     conversationId,
     month,
   ]);

@@ -9,6 +9,8 @@ import { KINDS, ROLES } from "../sql-rows.js";
 export type Row = Record<string, unknown>;
 
 export const MESSAGE_COLUMNS = "conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at";
+/** MESSAGE_COLUMNS and the edit and deletion times, for reads (a send's INSERT names MESSAGE_COLUMNS only: no null cells written). */
+export const READ_COLUMNS = `${MESSAGE_COLUMNS}, edited_at, deleted_at`;
 export const ENTRY_COLUMNS = "seq, kind, conversation_id, message_id, reader_id, read_at";
 
 /** A system message a group change has decided on and not yet stored for every recipient. */
@@ -48,6 +50,8 @@ export function toMessage(row: Row): StoredMessage {
     // A blob comes back as a Buffer; callers get a plain Uint8Array, as from the SQL adapters.
     ...(system === null || system === undefined ? {} : { system: new Uint8Array(system as Uint8Array) }),
     createdAt: row.created_at as Date,
+    ...(row.edited_at instanceof Date ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at instanceof Date ? { deletedAt: row.deleted_at } : {}),
   };
 }
 

@@ -36,10 +36,23 @@ export function schemaStatements(keyspace: string, localDataCenter: string, repl
        PRIMARY KEY ((conversation_id, message_id), user_id))`,
     `CREATE TABLE IF NOT EXISTS ${t("inbox_heads")} (user_id bigint PRIMARY KEY, head_seq bigint)`,
     `CREATE TABLE IF NOT EXISTS ${t("device_cursors")} (user_id bigint, device_id bigint, seq bigint, PRIMARY KEY (user_id, device_id))`,
+    // Edits and deletions: the last edit and a deletion for everyone on the message row (its text overwritten with ''),
+    // and the messages each user deleted for themselves, per conversation.
+    `ALTER TABLE ${t("messages")} ADD edited_at timestamp`,
+    `ALTER TABLE ${t("messages")} ADD deleted_at timestamp`,
+    `CREATE TABLE IF NOT EXISTS ${t("hidden_messages")} (user_id bigint, conversation_id bigint, message_id bigint, hidden_at timestamp,
+       PRIMARY KEY ((user_id, conversation_id), message_id))`,
   ];
 }
 
 /** Creates what is missing. Keyspace and data center names are validated by the config (letters, digits, _ and -). */
 export async function createSchema(cql: Cql, localDataCenter: string, replicationFactor: number): Promise<void> {
-  for (const statement of schemaStatements(cql.keyspace, localDataCenter, replicationFactor)) await cql.ddl(statement);
+  for (const statement of schemaStatements(cql.keyspace, localDataCenter, replicationFactor)) {
+    try {
+      await cql.ddl(statement);
+    } catch (err) {
+      // ALTER TABLE ... ADD has no IF NOT EXISTS before Cassandra 5: a column added at an earlier start is refused so.
+      if (!(statement.startsWith("ALTER TABLE") && /conflicts with an existing column|already exists/i.test(String((err as Error).message)))) throw err;
+    }
+  }
 }

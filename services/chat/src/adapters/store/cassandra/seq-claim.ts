@@ -19,13 +19,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export const ENTRY_MESSAGE = 1;
 export const ENTRY_READ = 2;
+export const ENTRY_EDITED = 3;
+export const ENTRY_DELETED = 4;
+export const ENTRY_DELETED_FOR_USER = 5;
+export const ENTRY_KINDS = [ENTRY_MESSAGE, ENTRY_READ, ENTRY_EDITED, ENTRY_DELETED, ENTRY_DELETED_FOR_USER] as const;
 
-/** What an inbox row points at: a message, or a member's read marker. */
+/** What an inbox row points at: a message, a member's read marker, or a message's edit or deletion (the codes of the SQL schema). */
 export interface EntryRef {
-  kind: typeof ENTRY_MESSAGE | typeof ENTRY_READ;
+  kind: (typeof ENTRY_KINDS)[number];
   conversationId: bigint;
   messageId: bigint;
-  /** Read entries: who read, and when. */
+  /** Read entries: who read, and when. Edited entries: who edited, and when (which tells one edit of a message from another). */
   readerId?: bigint;
   readAt?: Date;
 }
@@ -63,10 +67,16 @@ export interface ClaimOptions {
 
 const jitter = (failures: number) => sleep(Math.random() * 10 * failures);
 
-/** The same entry: one message once per user, one read marker position once per reader. */
+/**
+ * The same entry: one message once per user, one read marker position once
+ * per reader, one edit (by its time) once per user, one deletion of a
+ * message (for everyone, or for the user) once per user.
+ */
 export function sameEntry(a: EntryRef, b: EntryRef): boolean {
   if (a.kind !== b.kind || a.conversationId !== b.conversationId || a.messageId !== b.messageId) return false;
-  return a.kind === ENTRY_MESSAGE || a.readerId === b.readerId;
+  if (a.kind === ENTRY_READ) return a.readerId === b.readerId;
+  if (a.kind === ENTRY_EDITED) return a.readAt?.getTime() === b.readAt?.getTime();
+  return true;
 }
 
 /**

@@ -40,6 +40,13 @@ export class InboxWriter {
     return seq;
   }
 
+  /** An entry of `kind` (a message's edit or deletion) pointing at the message, as message entries do. */
+  changeEntry(userId: bigint, kind: number, conversationId: bigint, messageId: bigint): bigint {
+    const seq = this.take(userId);
+    this.db.run("INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id) VALUES (?, ?, ?, ?, ?)", [userId, seq, kind, conversationId, messageId]);
+    return seq;
+  }
+
   readEntry(userId: bigint, conversationId: bigint, messageId: bigint, readerId: bigint, readAt: number): bigint {
     const seq = this.take(userId);
     this.db.run(`INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id, reader_id, read_at) VALUES (?, ?, ${ENTRY_READ}, ?, ?, ?, ?)`, [

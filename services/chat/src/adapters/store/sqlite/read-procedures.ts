@@ -5,7 +5,7 @@
  */
 import type { SqliteConnection } from "@parley/relational";
 import type { ConversationSummary, InboxEntry, Receipt, StoredMessage } from "../../../ports.js";
-import { ENTRY_MESSAGE, uniqueSorted } from "../sql-rows.js";
+import { ENTRY_MESSAGE, ENTRY_READ, uniqueSorted } from "../sql-rows.js";
 import {
   MAX_ID,
   MESSAGE_COLUMNS,
@@ -20,19 +20,22 @@ import {
 import { headOf, InboxWriter } from "./inbox-writer.js";
 import { loadMembers } from "./steps.js";
 
+/** With `viewerId`, the messages that user deleted for themselves are left out. */
 export function history(
   db: SqliteConnection,
   conversationId: bigint,
   beforeMessageId: bigint | undefined,
   limit: number,
   notBeforeMessageId: bigint | undefined,
+  viewerId: bigint | undefined,
 ): StoredMessage[] {
   return db
     .all<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.conversation_id = ? AND m.message_id < ? AND m.message_id >= ?
+         AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ? AND h.conversation_id = m.conversation_id AND h.message_id = m.message_id)
        ORDER BY m.message_id DESC LIMIT ?`,
-      [conversationId, beforeMessageId ?? MAX_ID, notBeforeMessageId ?? 0n, limit],
+      [conversationId, beforeMessageId ?? MAX_ID, notBeforeMessageId ?? 0n, viewerId ?? 0n, limit],
     )
     .map(toMessage);
 }
@@ -41,9 +44,11 @@ export function inbox(db: SqliteConnection, userId: bigint, afterSeq: bigint, li
   return db
     .all<InboxRow>(
       `SELECT i.seq, i.kind, i.conversation_id AS entry_conversation_id, i.message_id AS entry_message_id, i.reader_id, i.read_at,
-         ${MESSAGE_COLUMNS}
+         h.hidden_at, ${MESSAGE_COLUMNS}
        FROM inbox i
-       LEFT JOIN messages m ON i.kind = ${ENTRY_MESSAGE} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
+       LEFT JOIN messages m ON i.kind <> ${ENTRY_READ} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
+       LEFT JOIN hidden_messages h ON i.kind <> ${ENTRY_READ} AND h.user_id = i.user_id AND h.conversation_id = i.conversation_id
+         AND h.message_id = i.message_id
        WHERE i.user_id = ? AND i.seq > ?
        ORDER BY i.seq LIMIT ?`,
       [userId, afterSeq, limit],
@@ -109,7 +114,8 @@ export function receipts(db: SqliteConnection, conversationId: bigint, messageId
  * messages (sender 0).
  */
 function unread(member: string, reader: string): string {
-  return `u.message_id > ${member}.read_message_id AND u.message_id >= ${member}.history_from_message_id AND u.sender_id <> ${reader} AND u.sender_id <> 0`;
+  // Deleted messages (for everyone) are not news either.
+  return `u.message_id > ${member}.read_message_id AND u.message_id >= ${member}.history_from_message_id AND u.sender_id <> ${reader} AND u.sender_id <> 0 AND u.deleted_at IS NULL`;
 }
 
 export function unreadCount(db: SqliteConnection, conversationId: bigint, userId: bigint): number {
@@ -158,10 +164,13 @@ export function listConversations(db: SqliteConnection, userId: bigint, limit: n
      SELECT p.id, p.kind, p.name, p.created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
        (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "?1")}) AS unread,
        m.conversation_id AS m_conversation_id, m.message_id AS m_message_id, m.sender_id AS m_sender_id, m.sender_device_id AS m_sender_device_id,
-       m.client_msg_id AS m_client_msg_id, m.text AS m_text, m.system AS m_system, m.created_at AS m_created_at
+       m.client_msg_id AS m_client_msg_id, m.text AS m_text, m.system AS m_system, m.created_at AS m_created_at,
+       m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at
      FROM page p
      LEFT JOIN messages m ON m.conversation_id = p.id
-       AND m.message_id = (SELECT l.message_id FROM messages l WHERE l.conversation_id = p.id ORDER BY l.message_id DESC LIMIT 1)
+       AND m.message_id = (SELECT l.message_id FROM messages l WHERE l.conversation_id = p.id
+         AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?1 AND h.conversation_id = l.conversation_id AND h.message_id = l.message_id)
+         ORDER BY l.message_id DESC LIMIT 1)
      ORDER BY p.last_activity_id DESC`,
     [userId, beforeActivityId ?? MAX_ID, limit],
   );
@@ -184,5 +193,7 @@ function lastMessageOf(row: SummaryRow): MessageRow {
     text: row.m_text!,
     system: row.m_system,
     created_at: row.m_created_at!,
+    edited_at: row.m_edited_at,
+    deleted_at: row.m_deleted_at,
   };
 }

@@ -1,5 +1,5 @@
 import type { ConversationRecord, InboxEntry, MemberRecord, StoredMessage } from "../../../ports.js";
-import { ENTRY_READ, KINDS, ROLES } from "../sql-rows.js";
+import { changeItem, ENTRY_READ, KINDS, ROLES } from "../sql-rows.js";
 
 /**
  * Row shapes of the SQLite chat schema and their mapping to the store's
@@ -19,6 +19,8 @@ export interface MessageRow {
   text: string;
   system: Uint8Array | null;
   created_at: bigint;
+  edited_at: bigint | null;
+  deleted_at: bigint | null;
 }
 
 export interface ConversationRow {
@@ -47,11 +49,14 @@ export type InboxRow = {
   entry_message_id: bigint;
   reader_id: bigint | null;
   read_at: bigint | null;
+  /** When the inbox's user deleted the entry's message for themselves (null: they did not). */
+  hidden_at: bigint | null;
 } & Nullable<MessageRow>;
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MEMBER_COLUMNS = "user_id, role, joined_at, read_message_id, history_from_message_id";
-export const MESSAGE_COLUMNS = "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at";
+export const MESSAGE_COLUMNS =
+  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at";
 
 export function toConversation(row: ConversationRow, members: MemberRecord[]): ConversationRecord {
   const kind = KINDS[Number(row.kind)];
@@ -89,6 +94,8 @@ export function toMessage(row: MessageRow): StoredMessage {
     text: row.text,
     ...(row.system === null ? {} : { system: row.system }),
     createdAt: new Date(Number(row.created_at)),
+    ...(row.edited_at === null ? {} : { editedAt: new Date(Number(row.edited_at)) }),
+    ...(row.deleted_at === null ? {} : { deletedAt: new Date(Number(row.deleted_at)) }),
   };
 }
 
@@ -103,7 +110,8 @@ export function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
     };
     return { userId, seq: row.seq, item: { kind: "read", read } };
   }
-  // Entries are written with their message in one transaction and messages are never deleted.
+  // Entries are written with their message in one transaction and message rows are never deleted (a deletion erases the text only).
   if (row.message_id === null) throw new Error(`inbox entry ${userId}/${row.seq} has no stored message`);
-  return { userId, seq: row.seq, item: { kind: "message", message: toMessage(row as MessageRow) } };
+  const hiddenAt = row.hidden_at === null ? undefined : new Date(Number(row.hidden_at));
+  return { userId, seq: row.seq, item: changeItem(Number(row.kind), toMessage(row as MessageRow), userId, hiddenAt) };
 }

@@ -1,6 +1,7 @@
 import type { Procedures, SqliteEngine } from "@parley/relational";
 import {
   ConversationMissingError,
+  MessageChangeRefused,
   NotAMemberError,
   type ConversationRecord,
   type ConversationSummary,
@@ -8,12 +9,17 @@ import {
   type GroupWritten,
   type NewGroup,
   type InboxEntry,
+  type MessageChangeOutcome,
+  type MessageDeletion,
+  type MessageEdit,
   type MessageStore,
   type Receipt,
   type SendOutcome,
   type StoredMessage,
 } from "../../../ports.js";
 import { checkSystemMessage } from "../sql-steps.js";
+import type * as changeProcedures from "./change-procedures.js";
+import type { ChangeResult } from "./change-procedures.js";
 import type * as conversationProcedures from "./conversation-procedures.js";
 import type * as readProcedures from "./read-procedures.js";
 import { fingerprint, toOutcome, type Refusal, type SendResult } from "./results.js";
@@ -38,12 +44,14 @@ export class SqliteMessageStore implements MessageStore {
   private readonly send: Procedures<typeof sendProcedures>;
   private readonly conversations: Procedures<typeof conversationProcedures>;
   private readonly reads: Procedures<typeof readProcedures>;
+  private readonly changes: Procedures<typeof changeProcedures>;
   private readonly groupTurns = new Turns<bigint>();
 
   constructor(engine: SqliteEngine) {
     this.send = engine.procedures<typeof sendProcedures>(new URL("./send-procedures.js", import.meta.url));
     this.conversations = engine.procedures<typeof conversationProcedures>(new URL("./conversation-procedures.js", import.meta.url));
     this.reads = engine.procedures<typeof readProcedures>(new URL("./read-procedures.js", import.meta.url));
+    this.changes = engine.procedures<typeof changeProcedures>(new URL("./change-procedures.js", import.meta.url));
   }
 
   openDirect(userA: bigint, userB: bigint, newId: bigint): Promise<ConversationRecord> {
@@ -115,8 +123,22 @@ export class SqliteMessageStore implements MessageStore {
     return outcomes;
   }
 
-  history(conversationId: bigint, beforeMessageId: bigint | undefined, limit: number, notBeforeMessageId?: bigint): Promise<StoredMessage[]> {
-    return this.reads.history(conversationId, beforeMessageId, limit, notBeforeMessageId);
+  history(
+    conversationId: bigint,
+    beforeMessageId: bigint | undefined,
+    limit: number,
+    notBeforeMessageId?: bigint,
+    viewerId?: bigint,
+  ): Promise<StoredMessage[]> {
+    return this.reads.history(conversationId, beforeMessageId, limit, notBeforeMessageId, viewerId);
+  }
+
+  async editMessage(edit: MessageEdit): Promise<MessageChangeOutcome> {
+    return changed(await this.changes.editMessage(edit));
+  }
+
+  async deleteMessage(deletion: MessageDeletion): Promise<MessageChangeOutcome> {
+    return changed(await this.changes.deleteMessage(deletion));
   }
 
   inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
@@ -163,6 +185,11 @@ export class SqliteMessageStore implements MessageStore {
   listConversations(userId: bigint, limit: number, beforeActivityId?: bigint): Promise<ConversationSummary[]> {
     return this.reads.listConversations(userId, limit, beforeActivityId);
   }
+}
+
+function changed(result: ChangeResult): MessageChangeOutcome {
+  if ("refused" in result) throw new MessageChangeRefused(result.refused);
+  return result;
 }
 
 function outcomeOrError(message: StoredMessage, result: SendResult): SendOutcome | Error {

@@ -99,4 +99,21 @@ CREATE TABLE device_cursors (
     name: "heads read from the inbox itself",
     sql: "DROP TABLE inbox_heads;",
   },
+  {
+    // As Postgres's version 5 (../message-changes-migration.ts): the last edit, a deletion for
+    // everyone (its text overwritten with ''), deletions for one user, and inbox kinds 3, 4, 5.
+    version: 3,
+    name: "message edits and deletions: edited_at, deleted_at, hidden_messages",
+    sql: `
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+CREATE TABLE hidden_messages (
+  user_id INTEGER NOT NULL,
+  conversation_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  hidden_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, conversation_id, message_id)
+) STRICT, WITHOUT ROWID;
+`,
+  },
 ];

@@ -32,7 +32,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file parley/chat/v1/chat.proto.
  */
 export const file_parley_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChlwYXJsZXkvY2hhdC92MS9jaGF0LnByb3RvEg5wYXJsZXkuY2hhdC52MSJyCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoBBIoCgRyb2xlGAIgASgOMhoucGFybGV5LmNoYXQudjEuTWVtYmVyUm9sZRItCglqb2luZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjcKDUdyb3VwU2V0dGluZ3MSJgoeaGlzdG9yeV92aXNpYmxlX3RvX25ld19tZW1iZXJzGAEgASgIIu8BCgxDb252ZXJzYXRpb24SFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEi4KBGtpbmQYAiABKA4yIC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYAyABKAkSJwoHbWVtYmVycxgEIAMoCzIWLnBhcmxleS5jaGF0LnYxLk1lbWJlchIvCghzZXR0aW5ncxgFIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4AIKC1N5c3RlbUV2ZW50EjUKDWdyb3VwX2NyZWF0ZWQYASABKAsyHC5wYXJsZXkuY2hhdC52MS5Hcm91cENyZWF0ZWRIABI1Cg1tZW1iZXJzX2FkZGVkGAIgASgLMhwucGFybGV5LmNoYXQudjEuTWVtYmVyc0FkZGVkSAASNwoObWVtYmVyX3JlbW92ZWQYAyABKAsyHS5wYXJsZXkuY2hhdC52MS5NZW1iZXJSZW1vdmVkSAASNQoNZ3JvdXBfcmVuYW1lZBgEIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwUmVuYW1lZEgAEjMKDHJvbGVfY2hhbmdlZBgFIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJvbGVDaGFuZ2VkSAASNQoNZ3JvdXBfZGVsZXRlZBgGIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwRGVsZXRlZEgAQgcKBWV2ZW50IkQKDEdyb3VwQ3JlYXRlZBIMCgRuYW1lGAEgASgJEhIKCm1lbWJlcl9pZHMYAiADKAQSEgoKYnlfdXNlcl9pZBgDIAEoBCI0CgxNZW1iZXJzQWRkZWQSEAoIdXNlcl9pZHMYASADKAQSEgoKYnlfdXNlcl9pZBgCIAEoBCIuCg1NZW1iZXJSZW1vdmVkEg8KB3VzZXJfaWQYASABKAQSDAoEbGVmdBgCIAEoCCIcCgxHcm91cFJlbmFtZWQSDAoEbmFtZRgBIAEoCSJICgtSb2xlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgEEigKBHJvbGUYAiABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIg4KDEdyb3VwRGVsZXRlZCLlAQoHTWVzc2FnZRISCgptZXNzYWdlX2lkGAEgASgEEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoBBIRCglzZW5kZXJfaWQYAyABKAQSGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoBBIVCg1jbGllbnRfbXNnX2lkGAUgASgJEgwKBHRleHQYBiABKAkSKwoGc3lzdGVtGAcgASgLMhsucGFybGV5LmNoYXQudjEuU3lzdGVtRXZlbnQSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoLUmVhZFJlY2VpcHQSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAQSEgoKbWVzc2FnZV9pZBgDIAEoBBIrCgdyZWFkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6CgpJbmJveEVudHJ5EgsKA3NlcRgBIAEoBBIqCgdtZXNzYWdlGAIgASgLMhcucGFybGV5LmNoYXQudjEuTWVzc2FnZUgAEisKBHJlYWQYAyABKAsyGy5wYXJsZXkuY2hhdC52MS5SZWFkUmVjZWlwdEgAQgYKBGl0ZW0iRwoLVHlwaW5nRXZlbnQSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAQSDgoGdHlwaW5nGAMgASgIIikKEU9wZW5EaXJlY3RSZXF1ZXN0EhQKDHBlZXJfdXNlcl9pZBgBIAEoBCJIChJPcGVuRGlyZWN0UmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uIksKC1NlbmRSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIVCg1jbGllbnRfbXNnX2lkGAIgASgJEgwKBHRleHQYAyABKAkiiwEKDFNlbmRSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgEEgsKA3NlcRgCIAEoBBIXCg9jb252ZXJzYXRpb25faWQYAyABKAQSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZHVwbGljYXRlGAUgASgIIlMKDkhpc3RvcnlSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIZChFiZWZvcmVfbWVzc2FnZV9pZBgCIAEoBBINCgVsaW1pdBgDIAEoDSJOCg9IaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIi8KC1N5bmNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVsaW1pdBgCIAEoDSJfCgxTeW5jUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnBhcmxleS5jaGF0LnYxLkluYm94RW50cnkSEAoIaGFzX21vcmUYAiABKAgSEAoIaGVhZF9zZXEYAyABKAQiPQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkirAEKE0NvbnZlcnNhdGlvblN1bW1hcnkSMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uEi0KDGxhc3RfbWVzc2FnZRgCIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USFAoMdW5yZWFkX2NvdW50GAMgASgNEhwKFGxhc3RfcmVhZF9tZXNzYWdlX2lkGAQgASgEInAKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USOgoNY29udmVyc2F0aW9ucxgBIAMoCzIjLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvblN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIk0KF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+Cg9NYXJrUmVhZFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiKAoQTWFya1JlYWRSZXNwb25zZRIUCgx1bnJlYWRfY291bnQYASABKA0iHwoQQWNrQ3Vyc29yUmVxdWVzdBILCgNzZXEYASABKAQiEwoRQWNrQ3Vyc29yUmVzcG9uc2UiEgoQR2V0Q3Vyc29yUmVxdWVzdCIyChFHZXRDdXJzb3JSZXNwb25zZRILCgNzZXEYASABKAQSEAoIaGVhZF9zZXEYAiABKAQiQQoSR2V0UmVjZWlwdHNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIkEKDU1lbWJlclJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZWxpdmVyZWQYAiABKAgSDAoEcmVhZBgDIAEoCCJGChNHZXRSZWNlaXB0c1Jlc3BvbnNlEi8KCHJlY2VpcHRzGAEgAygLMh0ucGFybGV5LmNoYXQudjEuTWVtYmVyUmVjZWlwdCI7ChBTZXRUeXBpbmdSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIOCgZ0eXBpbmcYAiABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiZwoSQ3JlYXRlR3JvdXBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKbWVtYmVyX2lkcxgCIAMoBBIvCghzZXR0aW5ncxgDIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MiSQoTQ3JlYXRlR3JvdXBSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24ibAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIMCgRuYW1lGAIgASgJEi8KCHNldHRpbmdzGAMgASgLMh0ucGFybGV5LmNoYXQudjEuR3JvdXBTZXR0aW5ncyJJChNVcGRhdGVHcm91cFJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiSAoSQWRkTWVtYmVyc1Jlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI/ChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlImoKFFNldE1lbWJlclJvbGVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEigKBHJvbGUYAyABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIksKFVNldE1lbWJlclJvbGVSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24iLQoSRGVsZXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIVChNEZWxldGVHcm91cFJlc3BvbnNlIuAICgdDb21tYW5kEhYKDmNvcnJlbGF0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAQSEQoJZGV2aWNlX2lkGAMgASgEEisKBHNlbmQYCiABKAsyGy5wYXJsZXkuY2hhdC52MS5TZW5kUmVxdWVzdEgAEisKBHN5bmMYCyABKAsyGy5wYXJsZXkuY2hhdC52MS5TeW5jUmVxdWVzdEgAEjEKB2hpc3RvcnkYDCABKAsyHi5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVxdWVzdEgAEjQKCW1hcmtfcmVhZBgNIAEoCzIfLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVxdWVzdEgAEjYKCmFja19jdXJzb3IYDiABKAsyIC5wYXJsZXkuY2hhdC52MS5BY2tDdXJzb3JSZXF1ZXN0SAASNgoKc2V0X3R5cGluZxgPIAEoCzIgLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1JlcXVlc3RIABJGChJsaXN0X2NvbnZlcnNhdGlvbnMYECABKAsyKC5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3RIABI4CgtvcGVuX2RpcmVjdBgRIAEoCzIhLnBhcmxleS5jaGF0LnYxLk9wZW5EaXJlY3RSZXF1ZXN0SAASQgoQZ2V0X2NvbnZlcnNhdGlvbhgSIAEoCzImLnBhcmxleS5jaGF0LnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3RIABI6CgxjcmVhdGVfZ3JvdXAYEyABKAsyIi5wYXJsZXkuY2hhdC52MS5DcmVhdGVHcm91cFJlcXVlc3RIABI6Cgx1cGRhdGVfZ3JvdXAYFCABKAsyIi5wYXJsZXkuY2hhdC52MS5VcGRhdGVHcm91cFJlcXVlc3RIABI4CgthZGRfbWVtYmVycxgVIAEoCzIhLnBhcmxleS5jaGF0LnYxLkFkZE1lbWJlcnNSZXF1ZXN0SAASPAoNcmVtb3ZlX21lbWJlchgWIAEoCzIjLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3RIABI/Cg9zZXRfbWVtYmVyX3JvbGUYFyABKAsyJC5wYXJsZXkuY2hhdC52MS5TZXRNZW1iZXJSb2xlUmVxdWVzdEgAEjoKDGRlbGV0ZV9ncm91cBgYIAEoCzIiLnBhcmxleS5jaGF0LnYxLkRlbGV0ZUdyb3VwUmVxdWVzdEgAEjoKDGdldF9yZWNlaXB0cxgZIAEoCzIiLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVxdWVzdEgAEjYKCmdldF9jdXJzb3IYGiABKAsyIC5wYXJsZXkuY2hhdC52MS5HZXRDdXJzb3JSZXF1ZXN0SAASEwoLdHJhY2VwYXJlbnQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoBBIQCghmcmFtZV9pZBgGIAEoBEIECgJvcCItCgxDb21tYW5kRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIsMICgVSZXBseRIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbW1hbmRFcnJvckgAEiwKBHNlbmQYCiABKAsyHC5wYXJsZXkuY2hhdC52MS5TZW5kUmVzcG9uc2VIABIsCgRzeW5jGAsgASgLMhwucGFybGV5LmNoYXQudjEuU3luY1Jlc3BvbnNlSAASMgoHaGlzdG9yeRgMIAEoCzIfLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZUgAEjUKCW1hcmtfcmVhZBgNIAEoCzIgLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2VIABI3CgphY2tfY3Vyc29yGA4gASgLMiEucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVzcG9uc2VIABI3CgpzZXRfdHlwaW5nGA8gASgLMiEucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVzcG9uc2VIABJHChJsaXN0X2NvbnZlcnNhdGlvbnMYECABKAsyKS5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlSAASOQoLb3Blbl9kaXJlY3QYESABKAsyIi5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2VIABJDChBnZXRfY29udmVyc2F0aW9uGBIgASgLMicucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2VIABI7CgxjcmVhdGVfZ3JvdXAYEyABKAsyIy5wYXJsZXkuY2hhdC52MS5DcmVhdGVHcm91cFJlc3BvbnNlSAASOwoMdXBkYXRlX2dyb3VwGBQgASgLMiMucGFybGV5LmNoYXQudjEuVXBkYXRlR3JvdXBSZXNwb25zZUgAEjkKC2FkZF9tZW1iZXJzGBUgASgLMiIucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlSAASPQoNcmVtb3ZlX21lbWJlchgWIAEoCzIkLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlSAASQAoPc2V0X21lbWJlcl9yb2xlGBcgASgLMiUucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlc3BvbnNlSAASOwoMZGVsZXRlX2dyb3VwGBggASgLMiMucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXNwb25zZUgAEjsKDGdldF9yZWNlaXB0cxgZIAEoCzIjLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVzcG9uc2VIABI3CgpnZXRfY3Vyc29yGBogASgLMiEucGFybGV5LmNoYXQudjEuR2V0Q3Vyc29yUmVzcG9uc2VIAEIICgZyZXN1bHQiOwoMR2F0ZXdheUhlbGxvEhIKCmdhdGV3YXlfaWQYASABKAkSFwoPZGVsaXZlcl9hZGRyZXNzGAIgASgJImcKDVN0cmVhbVJlcXVlc3QSKwoFaGVsbG8YAiABKAsyHC5wYXJsZXkuY2hhdC52MS5HYXRld2F5SGVsbG8SKQoIY29tbWFuZHMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5Db21tYW5kIjgKDlN0cmVhbVJlc3BvbnNlEiYKB3JlcGxpZXMYASADKAsyFS5wYXJsZXkuY2hhdC52MS5SZXBseSpwChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGwoXQ09OVkVSU0FUSU9OX0tJTkRfR1JPVVAQAipvCgpNZW1iZXJSb2xlEhsKF01FTUJFUl9ST0xFX1VOU1BFQ0lGSUVEEAASFgoSTUVNQkVSX1JPTEVfTUVNQkVSEAESFQoRTUVNQkVSX1JPTEVfQURNSU4QAhIVChFNRU1CRVJfUk9MRV9PV05FUhADMoIMCgtDaGF0U2VydmljZRJTCgpPcGVuRGlyZWN0EiEucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlcXVlc3QaIi5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2USQQoEU2VuZBIbLnBhcmxleS5jaGF0LnYxLlNlbmRSZXF1ZXN0GhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlEkoKB0hpc3RvcnkSHi5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVxdWVzdBofLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZRJBCgRTeW5jEhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3QaHC5wYXJsZXkuY2hhdC52MS5TeW5jUmVzcG9uc2USaAoRTGlzdENvbnZlcnNhdGlvbnMSKC5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaKS5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEmIKD0dldENvbnZlcnNhdGlvbhImLnBhcmxleS5jaGF0LnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3QaJy5wYXJsZXkuY2hhdC52MS5HZXRDb252ZXJzYXRpb25SZXNwb25zZRJNCghNYXJrUmVhZBIfLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVxdWVzdBogLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2USUAoJQWNrQ3Vyc29yEiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdBohLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlElAKCUdldEN1cnNvchIgLnBhcmxleS5jaGF0LnYxLkdldEN1cnNvclJlcXVlc3QaIS5wYXJsZXkuY2hhdC52MS5HZXRDdXJzb3JSZXNwb25zZRJWCgtHZXRSZWNlaXB0cxIiLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVzcG9uc2USUAoJU2V0VHlwaW5nEiAucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdBohLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlElYKC0NyZWF0ZUdyb3VwEiIucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0GiMucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXNwb25zZRJWCgtVcGRhdGVHcm91cBIiLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVzcG9uc2USUwoKQWRkTWVtYmVycxIhLnBhcmxleS5jaGF0LnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5wYXJsZXkuY2hhdC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJcCg1TZXRNZW1iZXJSb2xlEiQucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlcXVlc3QaJS5wYXJsZXkuY2hhdC52MS5TZXRNZW1iZXJSb2xlUmVzcG9uc2USVgoLRGVsZXRlR3JvdXASIi5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlcXVlc3QaIy5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlc3BvbnNlEksKBlN0cmVhbRIdLnBhcmxleS5jaGF0LnYxLlN0cmVhbVJlcXVlc3QaHi5wYXJsZXkuY2hhdC52MS5TdHJlYW1SZXNwb25zZSgBMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChlwYXJsZXkvY2hhdC92MS9jaGF0LnByb3RvEg5wYXJsZXkuY2hhdC52MSJyCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoBBIoCgRyb2xlGAIgASgOMhoucGFybGV5LmNoYXQudjEuTWVtYmVyUm9sZRItCglqb2luZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjcKDUdyb3VwU2V0dGluZ3MSJgoeaGlzdG9yeV92aXNpYmxlX3RvX25ld19tZW1iZXJzGAEgASgIIu8BCgxDb252ZXJzYXRpb24SFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEi4KBGtpbmQYAiABKA4yIC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYAyABKAkSJwoHbWVtYmVycxgEIAMoCzIWLnBhcmxleS5jaGF0LnYxLk1lbWJlchIvCghzZXR0aW5ncxgFIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4AIKC1N5c3RlbUV2ZW50EjUKDWdyb3VwX2NyZWF0ZWQYASABKAsyHC5wYXJsZXkuY2hhdC52MS5Hcm91cENyZWF0ZWRIABI1Cg1tZW1iZXJzX2FkZGVkGAIgASgLMhwucGFybGV5LmNoYXQudjEuTWVtYmVyc0FkZGVkSAASNwoObWVtYmVyX3JlbW92ZWQYAyABKAsyHS5wYXJsZXkuY2hhdC52MS5NZW1iZXJSZW1vdmVkSAASNQoNZ3JvdXBfcmVuYW1lZBgEIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwUmVuYW1lZEgAEjMKDHJvbGVfY2hhbmdlZBgFIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJvbGVDaGFuZ2VkSAASNQoNZ3JvdXBfZGVsZXRlZBgGIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwRGVsZXRlZEgAQgcKBWV2ZW50IkQKDEdyb3VwQ3JlYXRlZBIMCgRuYW1lGAEgASgJEhIKCm1lbWJlcl9pZHMYAiADKAQSEgoKYnlfdXNlcl9pZBgDIAEoBCI0CgxNZW1iZXJzQWRkZWQSEAoIdXNlcl9pZHMYASADKAQSEgoKYnlfdXNlcl9pZBgCIAEoBCIuCg1NZW1iZXJSZW1vdmVkEg8KB3VzZXJfaWQYASABKAQSDAoEbGVmdBgCIAEoCCIcCgxHcm91cFJlbmFtZWQSDAoEbmFtZRgBIAEoCSJICgtSb2xlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgEEigKBHJvbGUYAiABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIg4KDEdyb3VwRGVsZXRlZCLVAgoHTWVzc2FnZRISCgptZXNzYWdlX2lkGAEgASgEEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoBBIRCglzZW5kZXJfaWQYAyABKAQSGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoBBIVCg1jbGllbnRfbXNnX2lkGAUgASgJEgwKBHRleHQYBiABKAkSKwoGc3lzdGVtGAcgASgLMhsucGFybGV5LmNoYXQudjEuU3lzdGVtRXZlbnQSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZWRpdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAogASgIEi4KCmRlbGV0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKC1JlYWRSZWNlaXB0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEhIKCm1lc3NhZ2VfaWQYAyABKAQSKwoHcmVhZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi3gEKCkluYm94RW50cnkSCwoDc2VxGAEgASgEEioKB21lc3NhZ2UYAiABKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlSAASKwoEcmVhZBgDIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJlYWRSZWNlaXB0SAASLwoGZWRpdGVkGAQgASgLMh0ucGFybGV5LmNoYXQudjEuTWVzc2FnZUVkaXRlZEgAEjEKB2RlbGV0ZWQYBSABKAsyHi5wYXJsZXkuY2hhdC52MS5NZXNzYWdlRGVsZXRlZEgAQgYKBGl0ZW0iOQoNTWVzc2FnZUVkaXRlZBIoCgdtZXNzYWdlGAEgASgLMhcucGFybGV5LmNoYXQudjEuTWVzc2FnZSKXAQoOTWVzc2FnZURlbGV0ZWQSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSFAoMZm9yX2V2ZXJ5b25lGAMgASgIEhIKCmJ5X3VzZXJfaWQYBCABKAQSLgoKZGVsZXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRwoLVHlwaW5nRXZlbnQSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAQSDgoGdHlwaW5nGAMgASgIIikKEU9wZW5EaXJlY3RSZXF1ZXN0EhQKDHBlZXJfdXNlcl9pZBgBIAEoBCJIChJPcGVuRGlyZWN0UmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uIksKC1NlbmRSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIVCg1jbGllbnRfbXNnX2lkGAIgASgJEgwKBHRleHQYAyABKAkiiwEKDFNlbmRSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgEEgsKA3NlcRgCIAEoBBIXCg9jb252ZXJzYXRpb25faWQYAyABKAQSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZHVwbGljYXRlGAUgASgIIlMKDkhpc3RvcnlSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIZChFiZWZvcmVfbWVzc2FnZV9pZBgCIAEoBBINCgVsaW1pdBgDIAEoDSJOCg9IaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIi8KC1N5bmNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVsaW1pdBgCIAEoDSJfCgxTeW5jUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnBhcmxleS5jaGF0LnYxLkluYm94RW50cnkSEAoIaGFzX21vcmUYAiABKAgSEAoIaGVhZF9zZXEYAyABKAQiPQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkirAEKE0NvbnZlcnNhdGlvblN1bW1hcnkSMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uEi0KDGxhc3RfbWVzc2FnZRgCIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USFAoMdW5yZWFkX2NvdW50GAMgASgNEhwKFGxhc3RfcmVhZF9tZXNzYWdlX2lkGAQgASgEInAKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USOgoNY29udmVyc2F0aW9ucxgBIAMoCzIjLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvblN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIk0KF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+Cg9NYXJrUmVhZFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiKAoQTWFya1JlYWRSZXNwb25zZRIUCgx1bnJlYWRfY291bnQYASABKA0iHwoQQWNrQ3Vyc29yUmVxdWVzdBILCgNzZXEYASABKAQiEwoRQWNrQ3Vyc29yUmVzcG9uc2UiEgoQR2V0Q3Vyc29yUmVxdWVzdCIyChFHZXRDdXJzb3JSZXNwb25zZRILCgNzZXEYASABKAQSEAoIaGVhZF9zZXEYAiABKAQiQQoSR2V0UmVjZWlwdHNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIkEKDU1lbWJlclJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZWxpdmVyZWQYAiABKAgSDAoEcmVhZBgDIAEoCCJGChNHZXRSZWNlaXB0c1Jlc3BvbnNlEi8KCHJlY2VpcHRzGAEgAygLMh0ucGFybGV5LmNoYXQudjEuTWVtYmVyUmVjZWlwdCI7ChBTZXRUeXBpbmdSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIOCgZ0eXBpbmcYAiABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiZwoSQ3JlYXRlR3JvdXBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKbWVtYmVyX2lkcxgCIAMoBBIvCghzZXR0aW5ncxgDIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MiSQoTQ3JlYXRlR3JvdXBSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24ibAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIMCgRuYW1lGAIgASgJEi8KCHNldHRpbmdzGAMgASgLMh0ucGFybGV5LmNoYXQudjEuR3JvdXBTZXR0aW5ncyJJChNVcGRhdGVHcm91cFJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiSAoSQWRkTWVtYmVyc1Jlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI/ChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlImoKFFNldE1lbWJlclJvbGVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEigKBHJvbGUYAyABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIksKFVNldE1lbWJlclJvbGVSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24iLQoSRGVsZXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIVChNEZWxldGVHcm91cFJlc3BvbnNlIk8KEkVkaXRNZXNzYWdlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIMCgR0ZXh0GAMgASgJIl8KE0VkaXRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USCwoDc2VxGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoCCJZChREZWxldGVNZXNzYWdlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIUCgxmb3JfZXZlcnlvbmUYAyABKAgiNwoVRGVsZXRlTWVzc2FnZVJlc3BvbnNlEgsKA3NlcRgBIAEoBBIRCgl1bmNoYW5nZWQYAiABKAgi3AkKB0NvbW1hbmQSFgoOY29ycmVsYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoBBIRCglkZXZpY2VfaWQYAyABKAQSKwoEc2VuZBgKIAEoCzIbLnBhcmxleS5jaGF0LnYxLlNlbmRSZXF1ZXN0SAASKwoEc3luYxgLIAEoCzIbLnBhcmxleS5jaGF0LnYxLlN5bmNSZXF1ZXN0SAASMQoHaGlzdG9yeRgMIAEoCzIeLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXF1ZXN0SAASNAoJbWFya19yZWFkGA0gASgLMh8ucGFybGV5LmNoYXQudjEuTWFya1JlYWRSZXF1ZXN0SAASNgoKYWNrX2N1cnNvchgOIAEoCzIgLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlcXVlc3RIABI2CgpzZXRfdHlwaW5nGA8gASgLMiAucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdEgAEkYKEmxpc3RfY29udmVyc2F0aW9ucxgQIAEoCzIoLnBhcmxleS5jaGF0LnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdEgAEjgKC29wZW5fZGlyZWN0GBEgASgLMiEucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlcXVlc3RIABJCChBnZXRfY29udmVyc2F0aW9uGBIgASgLMiYucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdEgAEjoKDGNyZWF0ZV9ncm91cBgTIAEoCzIiLnBhcmxleS5jaGF0LnYxLkNyZWF0ZUdyb3VwUmVxdWVzdEgAEjoKDHVwZGF0ZV9ncm91cBgUIAEoCzIiLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVxdWVzdEgAEjgKC2FkZF9tZW1iZXJzGBUgASgLMiEucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1JlcXVlc3RIABI8Cg1yZW1vdmVfbWVtYmVyGBYgASgLMiMucGFybGV5LmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdEgAEj8KD3NldF9tZW1iZXJfcm9sZRgXIAEoCzIkLnBhcmxleS5jaGF0LnYxLlNldE1lbWJlclJvbGVSZXF1ZXN0SAASOgoMZGVsZXRlX2dyb3VwGBggASgLMiIucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXF1ZXN0SAASOgoMZ2V0X3JlY2VpcHRzGBkgASgLMiIucGFybGV5LmNoYXQudjEuR2V0UmVjZWlwdHNSZXF1ZXN0SAASNgoKZ2V0X2N1cnNvchgaIAEoCzIgLnBhcmxleS5jaGF0LnYxLkdldEN1cnNvclJlcXVlc3RIABI6CgxlZGl0X21lc3NhZ2UYGyABKAsyIi5wYXJsZXkuY2hhdC52MS5FZGl0TWVzc2FnZVJlcXVlc3RIABI+Cg5kZWxldGVfbWVzc2FnZRgcIAEoCzIkLnBhcmxleS5jaGF0LnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0SAASEwoLdHJhY2VwYXJlbnQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoBBIQCghmcmFtZV9pZBgGIAEoBEIECgJvcCItCgxDb21tYW5kRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIsEJCgVSZXBseRIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbW1hbmRFcnJvckgAEiwKBHNlbmQYCiABKAsyHC5wYXJsZXkuY2hhdC52MS5TZW5kUmVzcG9uc2VIABIsCgRzeW5jGAsgASgLMhwucGFybGV5LmNoYXQudjEuU3luY1Jlc3BvbnNlSAASMgoHaGlzdG9yeRgMIAEoCzIfLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZUgAEjUKCW1hcmtfcmVhZBgNIAEoCzIgLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2VIABI3CgphY2tfY3Vyc29yGA4gASgLMiEucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVzcG9uc2VIABI3CgpzZXRfdHlwaW5nGA8gASgLMiEucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVzcG9uc2VIABJHChJsaXN0X2NvbnZlcnNhdGlvbnMYECABKAsyKS5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlSAASOQoLb3Blbl9kaXJlY3QYESABKAsyIi5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2VIABJDChBnZXRfY29udmVyc2F0aW9uGBIgASgLMicucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2VIABI7CgxjcmVhdGVfZ3JvdXAYEyABKAsyIy5wYXJsZXkuY2hhdC52MS5DcmVhdGVHcm91cFJlc3BvbnNlSAASOwoMdXBkYXRlX2dyb3VwGBQgASgLMiMucGFybGV5LmNoYXQudjEuVXBkYXRlR3JvdXBSZXNwb25zZUgAEjkKC2FkZF9tZW1iZXJzGBUgASgLMiIucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlSAASPQoNcmVtb3ZlX21lbWJlchgWIAEoCzIkLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlSAASQAoPc2V0X21lbWJlcl9yb2xlGBcgASgLMiUucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlc3BvbnNlSAASOwoMZGVsZXRlX2dyb3VwGBggASgLMiMucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXNwb25zZUgAEjsKDGdldF9yZWNlaXB0cxgZIAEoCzIjLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVzcG9uc2VIABI3CgpnZXRfY3Vyc29yGBogASgLMiEucGFybGV5LmNoYXQudjEuR2V0Q3Vyc29yUmVzcG9uc2VIABI7CgxlZGl0X21lc3NhZ2UYGyABKAsyIy5wYXJsZXkuY2hhdC52MS5FZGl0TWVzc2FnZVJlc3BvbnNlSAASPwoOZGVsZXRlX21lc3NhZ2UYHCABKAsyJS5wYXJsZXkuY2hhdC52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2VIAEIICgZyZXN1bHQiOwoMR2F0ZXdheUhlbGxvEhIKCmdhdGV3YXlfaWQYASABKAkSFwoPZGVsaXZlcl9hZGRyZXNzGAIgASgJImcKDVN0cmVhbVJlcXVlc3QSKwoFaGVsbG8YAiABKAsyHC5wYXJsZXkuY2hhdC52MS5HYXRld2F5SGVsbG8SKQoIY29tbWFuZHMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5Db21tYW5kIjgKDlN0cmVhbVJlc3BvbnNlEiYKB3JlcGxpZXMYASADKAsyFS5wYXJsZXkuY2hhdC52MS5SZXBseSpwChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGwoXQ09OVkVSU0FUSU9OX0tJTkRfR1JPVVAQAipvCgpNZW1iZXJSb2xlEhsKF01FTUJFUl9ST0xFX1VOU1BFQ0lGSUVEEAASFgoSTUVNQkVSX1JPTEVfTUVNQkVSEAESFQoRTUVNQkVSX1JPTEVfQURNSU4QAhIVChFNRU1CRVJfUk9MRV9PV05FUhADMrgNCgtDaGF0U2VydmljZRJTCgpPcGVuRGlyZWN0EiEucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlcXVlc3QaIi5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2USQQoEU2VuZBIbLnBhcmxleS5jaGF0LnYxLlNlbmRSZXF1ZXN0GhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlEkoKB0hpc3RvcnkSHi5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVxdWVzdBofLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZRJBCgRTeW5jEhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3QaHC5wYXJsZXkuY2hhdC52MS5TeW5jUmVzcG9uc2USaAoRTGlzdENvbnZlcnNhdGlvbnMSKC5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaKS5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEmIKD0dldENvbnZlcnNhdGlvbhImLnBhcmxleS5jaGF0LnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3QaJy5wYXJsZXkuY2hhdC52MS5HZXRDb252ZXJzYXRpb25SZXNwb25zZRJNCghNYXJrUmVhZBIfLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVxdWVzdBogLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2USUAoJQWNrQ3Vyc29yEiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdBohLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlElAKCUdldEN1cnNvchIgLnBhcmxleS5jaGF0LnYxLkdldEN1cnNvclJlcXVlc3QaIS5wYXJsZXkuY2hhdC52MS5HZXRDdXJzb3JSZXNwb25zZRJWCgtHZXRSZWNlaXB0cxIiLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVzcG9uc2USUAoJU2V0VHlwaW5nEiAucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdBohLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlElYKC0NyZWF0ZUdyb3VwEiIucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0GiMucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXNwb25zZRJWCgtVcGRhdGVHcm91cBIiLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVzcG9uc2USUwoKQWRkTWVtYmVycxIhLnBhcmxleS5jaGF0LnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5wYXJsZXkuY2hhdC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJcCg1TZXRNZW1iZXJSb2xlEiQucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlcXVlc3QaJS5wYXJsZXkuY2hhdC52MS5TZXRNZW1iZXJSb2xlUmVzcG9uc2USVgoLRGVsZXRlR3JvdXASIi5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlcXVlc3QaIy5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlc3BvbnNlElYKC0VkaXRNZXNzYWdlEiIucGFybGV5LmNoYXQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0GiMucGFybGV5LmNoYXQudjEuRWRpdE1lc3NhZ2VSZXNwb25zZRJcCg1EZWxldGVNZXNzYWdlEiQucGFybGV5LmNoYXQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaJS5wYXJsZXkuY2hhdC52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2USSwoGU3RyZWFtEh0ucGFybGV5LmNoYXQudjEuU3RyZWFtUmVxdWVzdBoeLnBhcmxleS5jaGF0LnYxLlN0cmVhbVJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * One member of a conversation.
@@ -432,6 +432,31 @@ export type Message = Message$1<"parley.chat.v1.Message"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 8;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * When the sender last edited the text; absent when never edited. The
+   * text is always the latest (clients show an "edited" mark).
+   *
+   * @generated from field: google.protobuf.Timestamp edited_at = 9;
+   */
+  editedAt?: Timestamp | undefined;
+
+  /**
+   * True once the message is deleted for everyone: a tombstone whose text
+   * is empty (erased from storage) and whose system event is absent. In
+   * the acting user's own sync and pushes also true for a message they
+   * deleted for themselves only (their history omits such messages).
+   *
+   * @generated from field: bool deleted = 10;
+   */
+  deleted: boolean;
+
+  /**
+   * When it was deleted; absent while deleted is false.
+   *
+   * @generated from field: google.protobuf.Timestamp deleted_at = 11;
+   */
+  deletedAt?: Timestamp | undefined;
 };
 
 /**
@@ -519,6 +544,23 @@ export type InboxEntry = Message$1<"parley.chat.v1.InboxEntry"> & {
      */
     value: ReadReceipt;
     case: "read";
+  } | {
+    /**
+     * A message of one of the user's conversations was edited.
+     *
+     * @generated from field: parley.chat.v1.MessageEdited edited = 4;
+     */
+    value: MessageEdited;
+    case: "edited";
+  } | {
+    /**
+     * A message was deleted for everyone, or (in their own inbox only) by
+     * the user for themselves.
+     *
+     * @generated from field: parley.chat.v1.MessageDeleted deleted = 5;
+     */
+    value: MessageDeleted;
+    case: "deleted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -528,6 +570,79 @@ export type InboxEntry = Message$1<"parley.chat.v1.InboxEntry"> & {
  */
 export const InboxEntrySchema: GenMessage<InboxEntry> = /*@__PURE__*/
   messageDesc(file_parley_chat_v1_chat, 12);
+
+/**
+ * A message's text was edited.
+ *
+ * @generated from message parley.chat.v1.MessageEdited
+ */
+export type MessageEdited = Message$1<"parley.chat.v1.MessageEdited"> & {
+  /**
+   * The message as it stands when read: its new text and edited_at. Read
+   * by a later sync it already shows later changes (another edit, or a
+   * deletion: then deleted is true and the text empty).
+   *
+   * @generated from field: parley.chat.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+};
+
+/**
+ * Describes the message parley.chat.v1.MessageEdited.
+ * Use `create(MessageEditedSchema)` to create a new message.
+ */
+export const MessageEditedSchema: GenMessage<MessageEdited> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 13);
+
+/**
+ * A message was deleted.
+ *
+ * @generated from message parley.chat.v1.MessageDeleted
+ */
+export type MessageDeleted = Message$1<"parley.chat.v1.MessageDeleted"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * The deleted message.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * True: deleted for every member (by its sender). False: deleted by this
+   * user for themselves only; their other devices drop it too.
+   *
+   * @generated from field: bool for_everyone = 3;
+   */
+  forEveryone: boolean;
+
+  /**
+   * Who deleted it.
+   *
+   * @generated from field: uint64 by_user_id = 4;
+   */
+  byUserId: bigint;
+
+  /**
+   * When.
+   *
+   * @generated from field: google.protobuf.Timestamp deleted_at = 5;
+   */
+  deletedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.chat.v1.MessageDeleted.
+ * Use `create(MessageDeletedSchema)` to create a new message.
+ */
+export const MessageDeletedSchema: GenMessage<MessageDeleted> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 14);
 
 /**
  * Someone is typing. Ephemeral.
@@ -562,7 +677,7 @@ export type TypingEvent = Message$1<"parley.chat.v1.TypingEvent"> & {
  * Use `create(TypingEventSchema)` to create a new message.
  */
 export const TypingEventSchema: GenMessage<TypingEvent> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 13);
+  messageDesc(file_parley_chat_v1_chat, 15);
 
 /**
  * @generated from message parley.chat.v1.OpenDirectRequest
@@ -581,7 +696,7 @@ export type OpenDirectRequest = Message$1<"parley.chat.v1.OpenDirectRequest"> & 
  * Use `create(OpenDirectRequestSchema)` to create a new message.
  */
 export const OpenDirectRequestSchema: GenMessage<OpenDirectRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 14);
+  messageDesc(file_parley_chat_v1_chat, 16);
 
 /**
  * @generated from message parley.chat.v1.OpenDirectResponse
@@ -600,7 +715,7 @@ export type OpenDirectResponse = Message$1<"parley.chat.v1.OpenDirectResponse"> 
  * Use `create(OpenDirectResponseSchema)` to create a new message.
  */
 export const OpenDirectResponseSchema: GenMessage<OpenDirectResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 15);
+  messageDesc(file_parley_chat_v1_chat, 17);
 
 /**
  * @generated from message parley.chat.v1.SendRequest
@@ -634,7 +749,7 @@ export type SendRequest = Message$1<"parley.chat.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 16);
+  messageDesc(file_parley_chat_v1_chat, 18);
 
 /**
  * @generated from message parley.chat.v1.SendResponse
@@ -681,7 +796,7 @@ export type SendResponse = Message$1<"parley.chat.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 17);
+  messageDesc(file_parley_chat_v1_chat, 19);
 
 /**
  * @generated from message parley.chat.v1.HistoryRequest
@@ -714,7 +829,7 @@ export type HistoryRequest = Message$1<"parley.chat.v1.HistoryRequest"> & {
  * Use `create(HistoryRequestSchema)` to create a new message.
  */
 export const HistoryRequestSchema: GenMessage<HistoryRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 18);
+  messageDesc(file_parley_chat_v1_chat, 20);
 
 /**
  * @generated from message parley.chat.v1.HistoryResponse
@@ -740,7 +855,7 @@ export type HistoryResponse = Message$1<"parley.chat.v1.HistoryResponse"> & {
  * Use `create(HistoryResponseSchema)` to create a new message.
  */
 export const HistoryResponseSchema: GenMessage<HistoryResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 19);
+  messageDesc(file_parley_chat_v1_chat, 21);
 
 /**
  * @generated from message parley.chat.v1.SyncRequest
@@ -766,7 +881,7 @@ export type SyncRequest = Message$1<"parley.chat.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 20);
+  messageDesc(file_parley_chat_v1_chat, 22);
 
 /**
  * @generated from message parley.chat.v1.SyncResponse
@@ -799,7 +914,7 @@ export type SyncResponse = Message$1<"parley.chat.v1.SyncResponse"> & {
  * Use `create(SyncResponseSchema)` to create a new message.
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 21);
+  messageDesc(file_parley_chat_v1_chat, 23);
 
 /**
  * @generated from message parley.chat.v1.ListConversationsRequest
@@ -825,7 +940,7 @@ export type ListConversationsRequest = Message$1<"parley.chat.v1.ListConversatio
  * Use `create(ListConversationsRequestSchema)` to create a new message.
  */
 export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 22);
+  messageDesc(file_parley_chat_v1_chat, 24);
 
 /**
  * A conversation in the list.
@@ -867,7 +982,7 @@ export type ConversationSummary = Message$1<"parley.chat.v1.ConversationSummary"
  * Use `create(ConversationSummarySchema)` to create a new message.
  */
 export const ConversationSummarySchema: GenMessage<ConversationSummary> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 23);
+  messageDesc(file_parley_chat_v1_chat, 25);
 
 /**
  * @generated from message parley.chat.v1.ListConversationsResponse
@@ -893,7 +1008,7 @@ export type ListConversationsResponse = Message$1<"parley.chat.v1.ListConversati
  * Use `create(ListConversationsResponseSchema)` to create a new message.
  */
 export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 24);
+  messageDesc(file_parley_chat_v1_chat, 26);
 
 /**
  * @generated from message parley.chat.v1.GetConversationRequest
@@ -912,7 +1027,7 @@ export type GetConversationRequest = Message$1<"parley.chat.v1.GetConversationRe
  * Use `create(GetConversationRequestSchema)` to create a new message.
  */
 export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 25);
+  messageDesc(file_parley_chat_v1_chat, 27);
 
 /**
  * @generated from message parley.chat.v1.GetConversationResponse
@@ -931,7 +1046,7 @@ export type GetConversationResponse = Message$1<"parley.chat.v1.GetConversationR
  * Use `create(GetConversationResponseSchema)` to create a new message.
  */
 export const GetConversationResponseSchema: GenMessage<GetConversationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 26);
+  messageDesc(file_parley_chat_v1_chat, 28);
 
 /**
  * @generated from message parley.chat.v1.MarkReadRequest
@@ -957,7 +1072,7 @@ export type MarkReadRequest = Message$1<"parley.chat.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 27);
+  messageDesc(file_parley_chat_v1_chat, 29);
 
 /**
  * @generated from message parley.chat.v1.MarkReadResponse
@@ -976,7 +1091,7 @@ export type MarkReadResponse = Message$1<"parley.chat.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 28);
+  messageDesc(file_parley_chat_v1_chat, 30);
 
 /**
  * @generated from message parley.chat.v1.AckCursorRequest
@@ -995,7 +1110,7 @@ export type AckCursorRequest = Message$1<"parley.chat.v1.AckCursorRequest"> & {
  * Use `create(AckCursorRequestSchema)` to create a new message.
  */
 export const AckCursorRequestSchema: GenMessage<AckCursorRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 29);
+  messageDesc(file_parley_chat_v1_chat, 31);
 
 /**
  * @generated from message parley.chat.v1.AckCursorResponse
@@ -1008,7 +1123,7 @@ export type AckCursorResponse = Message$1<"parley.chat.v1.AckCursorResponse"> & 
  * Use `create(AckCursorResponseSchema)` to create a new message.
  */
 export const AckCursorResponseSchema: GenMessage<AckCursorResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 30);
+  messageDesc(file_parley_chat_v1_chat, 32);
 
 /**
  * @generated from message parley.chat.v1.GetCursorRequest
@@ -1021,7 +1136,7 @@ export type GetCursorRequest = Message$1<"parley.chat.v1.GetCursorRequest"> & {
  * Use `create(GetCursorRequestSchema)` to create a new message.
  */
 export const GetCursorRequestSchema: GenMessage<GetCursorRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 31);
+  messageDesc(file_parley_chat_v1_chat, 33);
 
 /**
  * @generated from message parley.chat.v1.GetCursorResponse
@@ -1047,7 +1162,7 @@ export type GetCursorResponse = Message$1<"parley.chat.v1.GetCursorResponse"> & 
  * Use `create(GetCursorResponseSchema)` to create a new message.
  */
 export const GetCursorResponseSchema: GenMessage<GetCursorResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 32);
+  messageDesc(file_parley_chat_v1_chat, 34);
 
 /**
  * @generated from message parley.chat.v1.GetReceiptsRequest
@@ -1073,7 +1188,7 @@ export type GetReceiptsRequest = Message$1<"parley.chat.v1.GetReceiptsRequest"> 
  * Use `create(GetReceiptsRequestSchema)` to create a new message.
  */
 export const GetReceiptsRequestSchema: GenMessage<GetReceiptsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 33);
+  messageDesc(file_parley_chat_v1_chat, 35);
 
 /**
  * Where one member stands with a message.
@@ -1108,7 +1223,7 @@ export type MemberReceipt = Message$1<"parley.chat.v1.MemberReceipt"> & {
  * Use `create(MemberReceiptSchema)` to create a new message.
  */
 export const MemberReceiptSchema: GenMessage<MemberReceipt> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 34);
+  messageDesc(file_parley_chat_v1_chat, 36);
 
 /**
  * @generated from message parley.chat.v1.GetReceiptsResponse
@@ -1127,7 +1242,7 @@ export type GetReceiptsResponse = Message$1<"parley.chat.v1.GetReceiptsResponse"
  * Use `create(GetReceiptsResponseSchema)` to create a new message.
  */
 export const GetReceiptsResponseSchema: GenMessage<GetReceiptsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 35);
+  messageDesc(file_parley_chat_v1_chat, 37);
 
 /**
  * @generated from message parley.chat.v1.SetTypingRequest
@@ -1153,7 +1268,7 @@ export type SetTypingRequest = Message$1<"parley.chat.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 36);
+  messageDesc(file_parley_chat_v1_chat, 38);
 
 /**
  * @generated from message parley.chat.v1.SetTypingResponse
@@ -1166,7 +1281,7 @@ export type SetTypingResponse = Message$1<"parley.chat.v1.SetTypingResponse"> & 
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 37);
+  messageDesc(file_parley_chat_v1_chat, 39);
 
 /**
  * @generated from message parley.chat.v1.CreateGroupRequest
@@ -1199,7 +1314,7 @@ export type CreateGroupRequest = Message$1<"parley.chat.v1.CreateGroupRequest"> 
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 38);
+  messageDesc(file_parley_chat_v1_chat, 40);
 
 /**
  * @generated from message parley.chat.v1.CreateGroupResponse
@@ -1218,7 +1333,7 @@ export type CreateGroupResponse = Message$1<"parley.chat.v1.CreateGroupResponse"
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 39);
+  messageDesc(file_parley_chat_v1_chat, 41);
 
 /**
  * @generated from message parley.chat.v1.UpdateGroupRequest
@@ -1251,7 +1366,7 @@ export type UpdateGroupRequest = Message$1<"parley.chat.v1.UpdateGroupRequest"> 
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 40);
+  messageDesc(file_parley_chat_v1_chat, 42);
 
 /**
  * @generated from message parley.chat.v1.UpdateGroupResponse
@@ -1270,7 +1385,7 @@ export type UpdateGroupResponse = Message$1<"parley.chat.v1.UpdateGroupResponse"
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 41);
+  messageDesc(file_parley_chat_v1_chat, 43);
 
 /**
  * @generated from message parley.chat.v1.AddMembersRequest
@@ -1296,7 +1411,7 @@ export type AddMembersRequest = Message$1<"parley.chat.v1.AddMembersRequest"> & 
  * Use `create(AddMembersRequestSchema)` to create a new message.
  */
 export const AddMembersRequestSchema: GenMessage<AddMembersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 42);
+  messageDesc(file_parley_chat_v1_chat, 44);
 
 /**
  * @generated from message parley.chat.v1.AddMembersResponse
@@ -1315,7 +1430,7 @@ export type AddMembersResponse = Message$1<"parley.chat.v1.AddMembersResponse"> 
  * Use `create(AddMembersResponseSchema)` to create a new message.
  */
 export const AddMembersResponseSchema: GenMessage<AddMembersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 43);
+  messageDesc(file_parley_chat_v1_chat, 45);
 
 /**
  * @generated from message parley.chat.v1.RemoveMemberRequest
@@ -1341,7 +1456,7 @@ export type RemoveMemberRequest = Message$1<"parley.chat.v1.RemoveMemberRequest"
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 44);
+  messageDesc(file_parley_chat_v1_chat, 46);
 
 /**
  * @generated from message parley.chat.v1.RemoveMemberResponse
@@ -1354,7 +1469,7 @@ export type RemoveMemberResponse = Message$1<"parley.chat.v1.RemoveMemberRespons
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 45);
+  messageDesc(file_parley_chat_v1_chat, 47);
 
 /**
  * @generated from message parley.chat.v1.SetMemberRoleRequest
@@ -1388,7 +1503,7 @@ export type SetMemberRoleRequest = Message$1<"parley.chat.v1.SetMemberRoleReques
  * Use `create(SetMemberRoleRequestSchema)` to create a new message.
  */
 export const SetMemberRoleRequestSchema: GenMessage<SetMemberRoleRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 46);
+  messageDesc(file_parley_chat_v1_chat, 48);
 
 /**
  * @generated from message parley.chat.v1.SetMemberRoleResponse
@@ -1407,7 +1522,7 @@ export type SetMemberRoleResponse = Message$1<"parley.chat.v1.SetMemberRoleRespo
  * Use `create(SetMemberRoleResponseSchema)` to create a new message.
  */
 export const SetMemberRoleResponseSchema: GenMessage<SetMemberRoleResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 47);
+  messageDesc(file_parley_chat_v1_chat, 49);
 
 /**
  * @generated from message parley.chat.v1.DeleteGroupRequest
@@ -1426,7 +1541,7 @@ export type DeleteGroupRequest = Message$1<"parley.chat.v1.DeleteGroupRequest"> 
  * Use `create(DeleteGroupRequestSchema)` to create a new message.
  */
 export const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 48);
+  messageDesc(file_parley_chat_v1_chat, 50);
 
 /**
  * @generated from message parley.chat.v1.DeleteGroupResponse
@@ -1439,7 +1554,135 @@ export type DeleteGroupResponse = Message$1<"parley.chat.v1.DeleteGroupResponse"
  * Use `create(DeleteGroupResponseSchema)` to create a new message.
  */
 export const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 49);
+  messageDesc(file_parley_chat_v1_chat, 51);
+
+/**
+ * @generated from message parley.chat.v1.EditMessageRequest
+ */
+export type EditMessageRequest = Message$1<"parley.chat.v1.EditMessageRequest"> & {
+  /**
+   * Required.
+   *
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * Required: one of the acting user's own messages in that conversation.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * Required: the new text, 1 to 100,000 Unicode code points (the rules of
+   * Send's text).
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.chat.v1.EditMessageRequest.
+ * Use `create(EditMessageRequestSchema)` to create a new message.
+ */
+export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 52);
+
+/**
+ * @generated from message parley.chat.v1.EditMessageResponse
+ */
+export type EditMessageResponse = Message$1<"parley.chat.v1.EditMessageResponse"> & {
+  /**
+   * The message after the edit (or as it was, when unchanged).
+   *
+   * @generated from field: parley.chat.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+
+  /**
+   * The acting user's own inbox seq of the edited entry (0 when unchanged).
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * True when the message already had this text: nothing was stored.
+   *
+   * @generated from field: bool unchanged = 3;
+   */
+  unchanged: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.EditMessageResponse.
+ * Use `create(EditMessageResponseSchema)` to create a new message.
+ */
+export const EditMessageResponseSchema: GenMessage<EditMessageResponse> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 53);
+
+/**
+ * @generated from message parley.chat.v1.DeleteMessageRequest
+ */
+export type DeleteMessageRequest = Message$1<"parley.chat.v1.DeleteMessageRequest"> & {
+  /**
+   * Required.
+   *
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * Required: a message of that conversation the acting user can read.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * True: for every member (the acting user's own messages only). False:
+   * for the acting user only, on all their devices.
+   *
+   * @generated from field: bool for_everyone = 3;
+   */
+  forEveryone: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.DeleteMessageRequest.
+ * Use `create(DeleteMessageRequestSchema)` to create a new message.
+ */
+export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 54);
+
+/**
+ * @generated from message parley.chat.v1.DeleteMessageResponse
+ */
+export type DeleteMessageResponse = Message$1<"parley.chat.v1.DeleteMessageResponse"> & {
+  /**
+   * The acting user's own inbox seq of the deleted entry (0 when unchanged).
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * True when it was already deleted (so, for everyone, or for the acting
+   * user): nothing was stored.
+   *
+   * @generated from field: bool unchanged = 2;
+   */
+  unchanged: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.DeleteMessageResponse.
+ * Use `create(DeleteMessageResponseSchema)` to create a new message.
+ */
+export const DeleteMessageResponseSchema: GenMessage<DeleteMessageResponse> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 55);
 
 /**
  * One device's command inside the gateway's Stream.
@@ -1610,6 +1853,22 @@ export type Command = Message$1<"parley.chat.v1.Command"> & {
      */
     value: GetCursorRequest;
     case: "getCursor";
+  } | {
+    /**
+     * As the EditMessage RPC.
+     *
+     * @generated from field: parley.chat.v1.EditMessageRequest edit_message = 27;
+     */
+    value: EditMessageRequest;
+    case: "editMessage";
+  } | {
+    /**
+     * As the DeleteMessage RPC.
+     *
+     * @generated from field: parley.chat.v1.DeleteMessageRequest delete_message = 28;
+     */
+    value: DeleteMessageRequest;
+    case: "deleteMessage";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -1642,7 +1901,7 @@ export type Command = Message$1<"parley.chat.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 50);
+  messageDesc(file_parley_chat_v1_chat, 56);
 
 /**
  * A status for a failed command, as in google.rpc.Status.
@@ -1670,7 +1929,7 @@ export type CommandError = Message$1<"parley.chat.v1.CommandError"> & {
  * Use `create(CommandErrorSchema)` to create a new message.
  */
 export const CommandErrorSchema: GenMessage<CommandError> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 51);
+  messageDesc(file_parley_chat_v1_chat, 57);
 
 /**
  * The reply to one Command.
@@ -1834,6 +2093,22 @@ export type Reply = Message$1<"parley.chat.v1.Reply"> & {
      */
     value: GetCursorResponse;
     case: "getCursor";
+  } | {
+    /**
+     * The answer to edit_message.
+     *
+     * @generated from field: parley.chat.v1.EditMessageResponse edit_message = 27;
+     */
+    value: EditMessageResponse;
+    case: "editMessage";
+  } | {
+    /**
+     * The answer to delete_message.
+     *
+     * @generated from field: parley.chat.v1.DeleteMessageResponse delete_message = 28;
+     */
+    value: DeleteMessageResponse;
+    case: "deleteMessage";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1842,7 +2117,7 @@ export type Reply = Message$1<"parley.chat.v1.Reply"> & {
  * Use `create(ReplySchema)` to create a new message.
  */
 export const ReplySchema: GenMessage<Reply> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 52);
+  messageDesc(file_parley_chat_v1_chat, 58);
 
 /**
  * The gateway's first message on its Stream.
@@ -1871,7 +2146,7 @@ export type GatewayHello = Message$1<"parley.chat.v1.GatewayHello"> & {
  * Use `create(GatewayHelloSchema)` to create a new message.
  */
 export const GatewayHelloSchema: GenMessage<GatewayHello> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 53);
+  messageDesc(file_parley_chat_v1_chat, 59);
 
 /**
  * @generated from message parley.chat.v1.StreamRequest
@@ -1898,7 +2173,7 @@ export type StreamRequest = Message$1<"parley.chat.v1.StreamRequest"> & {
  * Use `create(StreamRequestSchema)` to create a new message.
  */
 export const StreamRequestSchema: GenMessage<StreamRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 54);
+  messageDesc(file_parley_chat_v1_chat, 60);
 
 /**
  * @generated from message parley.chat.v1.StreamResponse
@@ -1917,7 +2192,7 @@ export type StreamResponse = Message$1<"parley.chat.v1.StreamResponse"> & {
  * Use `create(StreamResponseSchema)` to create a new message.
  */
 export const StreamResponseSchema: GenMessage<StreamResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 55);
+  messageDesc(file_parley_chat_v1_chat, 61);
 
 /**
  * What kind of conversation.
@@ -2175,6 +2450,37 @@ export const ChatService: GenService<{
     methodKind: "unary";
     input: typeof DeleteGroupRequestSchema;
     output: typeof DeleteGroupResponseSchema;
+  },
+  /**
+   * Replaces the text of one of the acting user's own messages, within the
+   * edit window after it was sent (CHAT_EDIT_WINDOW_SECONDS, 15 minutes by
+   * default). Answered only after the new text and an inbox entry (edited)
+   * for every member are stored; members' devices learn it live and by
+   * sync. The old text is overwritten in storage. An edit to the text the
+   * message already has changes nothing (unchanged = true, no entry): a
+   * retried edit is answered so.
+   *
+   * @generated from rpc parley.chat.v1.ChatService.EditMessage
+   */
+  editMessage: {
+    methodKind: "unary";
+    input: typeof EditMessageRequestSchema;
+    output: typeof EditMessageResponseSchema;
+  },
+  /**
+   * Deletes a message: for everyone (the sender's own messages only, within
+   * CHAT_DELETE_WINDOW_SECONDS, no limit by default; the text is erased from
+   * storage and history shows a tombstone), or for the acting user only (any
+   * message they can read; it leaves their history). Answered after an inbox
+   * entry (deleted) is stored for every member, or for the acting user only;
+   * a repeated delete succeeds with unchanged = true and stores nothing.
+   *
+   * @generated from rpc parley.chat.v1.ChatService.DeleteMessage
+   */
+  deleteMessage: {
+    methodKind: "unary";
+    input: typeof DeleteMessageRequestSchema;
+    output: typeof DeleteMessageResponseSchema;
   },
   /**
    * The gateway's long-lived, multiplexed command stream: many devices'

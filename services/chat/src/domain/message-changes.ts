@@ -1,0 +1,83 @@
+import { InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "../errors.js";
+import { checkText } from "./limits.js";
+import { MessageChangeRefused } from "../ports.js";
+import type { DeliveryBus, MessageChangeOutcome, MessageChangeRefusal, MessageStore } from "../ports.js";
+import type { Actor } from "./chat.js";
+
+export interface MessageChangesOptions {
+  store: MessageStore;
+  bus: DeliveryBus;
+  now: () => Date;
+  /** How long after sending the sender may edit, in seconds; 0: no limit. */
+  editWindowSeconds: number;
+  /** How long after sending the sender may delete for everyone, in seconds; 0: no limit. */
+  deleteWindowSeconds: number;
+}
+
+/**
+ * Edits and deletions of messages, through the send path's pipeline: the
+ * store checks the rules against the state it changes and writes the change
+ * with an inbox entry per recipient in one transaction (every member; the
+ * acting user alone for a deletion for themselves); only then the reply, and
+ * the entries go on the bus to the recipients' connected devices (the actor's
+ * other devices too). No push: an edit or a deletion is not news to wake a
+ * phone for.
+ */
+export class MessageChanges {
+  constructor(private readonly o: MessageChangesOptions) {}
+
+  async edit(actor: Actor, conversationId: bigint, messageId: bigint, text: string): Promise<MessageChangeOutcome> {
+    requireIds(conversationId, messageId);
+    checkText(text);
+    const at = this.o.now();
+    const outcome = await this.o.store
+      .editMessage({ conversationId, messageId, userId: actor.userId, text, at, ...windowStart(at, this.o.editWindowSeconds) })
+      .catch(refusal(conversationId, messageId, "edit", this.o.editWindowSeconds));
+    this.publish(outcome);
+    return outcome;
+  }
+
+  async delete(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean): Promise<MessageChangeOutcome> {
+    requireIds(conversationId, messageId);
+    const at = this.o.now();
+    const window = forEveryone ? windowStart(at, this.o.deleteWindowSeconds) : {};
+    const outcome = await this.o.store
+      .deleteMessage({ conversationId, messageId, userId: actor.userId, forEveryone, at, ...window })
+      .catch(refusal(conversationId, messageId, "delete", this.o.deleteWindowSeconds));
+    this.publish(outcome);
+    return outcome;
+  }
+
+  private publish(outcome: MessageChangeOutcome): void {
+    for (const entry of outcome.entries) this.o.bus.publish(entry.userId, { kind: "entry", entry });
+  }
+}
+
+function requireIds(conversationId: bigint, messageId: bigint): void {
+  if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
+  if (messageId === 0n) throw new InvalidInput("message_id", "is required");
+}
+
+/** The earliest creation time still inside a window of `seconds` (0: no window). */
+function windowStart(at: Date, seconds: number): { createdNotBefore?: Date } {
+  return seconds === 0 ? {} : { createdNotBefore: new Date(at.getTime() - seconds * 1_000) };
+}
+
+/** The store's refusals as the domain's errors, each with a message for the client developer. */
+function refusal(conversationId: bigint, messageId: bigint, action: "edit" | "delete", windowSeconds: number) {
+  const errors: Record<MessageChangeRefusal, () => Error> = {
+    no_conversation: () => new NotFound(`no conversation with id ${conversationId}`),
+    not_member: () => new NotAllowed("you are not a member of this conversation"),
+    no_message: () => new NotFound(`no message with id ${messageId} in conversation ${conversationId}`),
+    not_sender: () =>
+      new NotAllowed(
+        action === "edit" ? "you may edit only your own messages" : "you may delete only your own messages for everyone; delete it for yourself instead",
+      ),
+    deleted: () => new InvalidInput("message_id", "names a deleted message, which cannot be edited"),
+    too_late: () => new PreconditionFailed(`the ${action} window (${windowSeconds} seconds after sending) of this message has passed`),
+  };
+  return (err: unknown): never => {
+    if (err instanceof MessageChangeRefused) throw errors[err.reason]();
+    throw err;
+  };
+}
