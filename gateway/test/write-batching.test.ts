@@ -48,4 +48,18 @@ describe("write batching", () => {
     assert.equal(encode({ text: "hi" }, "proto"), "proto:hi", "another frame object with the same content is encoded anew");
     assert.deepEqual(calls, ["hi/proto", "hi/json", "hi/proto"]);
   });
+
+  it("keeps each format's last frame apart, so devices of both formats interleaved still share one encoding each", () => {
+    const calls: string[] = [];
+    const encode = encodedOnce((frame: { text: string }, format: string) => {
+      calls.push(`${frame.text}/${format}`);
+      return `${format}:${frame.text}`;
+    });
+    const a = { text: "a" };
+    const b = { text: "b" };
+    for (const format of ["proto", "json", "proto", "json"]) assert.equal(encode(a, format), `${format}:a`);
+    assert.equal(encode(b, "proto"), "proto:b");
+    assert.equal(encode(a, "proto"), "proto:a", "a frame written again after another is encoded anew, not mixed up");
+    assert.deepEqual(calls, ["a/proto", "a/json", "b/proto", "a/proto"]);
+  });
 });

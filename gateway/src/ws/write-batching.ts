@@ -35,23 +35,27 @@ export class WriteBatcher {
 }
 
 /**
- * A server frame's encoding, kept with the frame object: a message for a
- * user with several connected devices (or a frame reused for many sockets)
- * is encoded once per wire format, not once per socket.
+ * A server frame's encoding, reused while the same frame is written again:
+ * a message for a user with several connected devices is encoded once per
+ * wire format, not once per socket. The deliveries of one frame are written
+ * one after another, so the last frame of each format is all there is to
+ * remember: a WeakMap keyed by every frame (as before) cost more than the
+ * encodings it saved, since almost every frame goes to one socket (its
+ * set was about 3% of the gateway's CPU at pairs-max, and weak tables are
+ * extra work for every garbage collection).
  */
 export function encodedOnce<F extends object, D>(encode: (frame: F, format: string) => D): (frame: F, format: string) => D {
-  const byFormat = new Map<string, WeakMap<F, D>>();
+  const last = new Map<string, { frame: F | undefined; data: D | undefined }>();
   return (frame, format) => {
-    let cache = byFormat.get(format);
-    if (cache === undefined) {
-      cache = new WeakMap();
-      byFormat.set(format, cache);
+    let slot = last.get(format);
+    if (slot === undefined) {
+      slot = { frame: undefined, data: undefined };
+      last.set(format, slot);
     }
-    let data = cache.get(frame);
-    if (data === undefined) {
-      data = encode(frame, format);
-      cache.set(frame, data);
+    if (slot.frame !== frame) {
+      slot.data = encode(frame, format);
+      slot.frame = frame;
     }
-    return data;
+    return slot.data as D;
   };
 }
