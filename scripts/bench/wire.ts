@@ -113,7 +113,8 @@ export function connectParley(baseUrl: string, token: string): Promise<ParleyCon
         // Acknowledge the cursor every 100 entries, as the SDK does in batches.
         if (highestSeq - ackedSeq >= 100n) {
           ackedSeq = highestSeq;
-          ws.send(encodeClientFrame({ id: 0n, body: { case: "ackCursor", value: { seq: highestSeq } } }, "proto"));
+          // A request like any other (id 0 is refused with an error frame); its reply goes to onUnawaited.
+          ws.send(encodeClientFrame({ id: nextId++, body: { case: "ackCursor", value: { seq: highestSeq } } }, "proto"));
         }
       } else if (frame.id !== 0n) {
         const waiter = pending.get(frame.id);
