@@ -69,9 +69,12 @@ export class GroupPanel {
     this.leave.hidden = c.left;
     const members = [...c.conversation.members].sort((a, b) => b.role - a.role);
     // Redraw only on a change: a redraw while a role menu is open would close it.
-    const signature = JSON.stringify(
+    const signature = JSON.stringify([
+      String(c.id),
+      c.left,
+      myRole,
       members.map((m) => [String(m.userId), m.role, this.ctl.profiles.nameOf(m.userId), presenceText(state.presence.get(m.userId))]),
-    );
+    ]);
     if (signature === this.signature && this.list.isConnected) return;
     this.signature = signature;
     fill(this.list, ...members.map((m) => this.member(c, m, myRole)));

@@ -29,8 +29,8 @@ export function showLogin(root: HTMLElement, onLoggedIn: (session: StoredSession
     try {
       const name = username.input.value.trim();
       if (creating) await signUp(name, password.input.value);
-      const logged = await logIn(name, password.input.value, "Web browser", lastDeviceId());
-      rememberDevice(logged.deviceId);
+      const logged = await logIn(name, password.input.value, "Web browser", lastDeviceId(name));
+      rememberDevice(name, logged.deviceId);
       onLoggedIn(fromLogIn(logged));
     } catch (err) {
       error.textContent = err instanceof ApiError ? err.message : String(err);

@@ -65,7 +65,7 @@ export class MessageList {
       li.remove();
       this.items.delete(key);
     }
-    this.loadOlder.hidden = c.historyLoaded && !c.hasOlder;
+    this.loadOlder.hidden = (c.historyLoaded && !c.hasOlder) || c.left;
     this.loadOlder.disabled = c.loadingOlder;
     this.loadOlder.textContent = c.loadingOlder ? "Loading…" : "Load older messages";
 

@@ -68,14 +68,14 @@ export function clearSession(): void {
   sessionStorage.removeItem(CURSOR_KEY);
 }
 
-/** The device id of this tab's last log-in, to log in as the same device again. */
-export function lastDeviceId(): bigint | undefined {
-  const raw = sessionStorage.getItem("parley.deviceId");
+/** The device this tab last was for this user, to log in as the same device again (another user's device id would be refused). */
+export function lastDeviceId(username: string): bigint | undefined {
+  const raw = sessionStorage.getItem(`parley.deviceId.${username.toLowerCase()}`);
   return raw ? BigInt(raw) : undefined;
 }
 
-export function rememberDevice(deviceId: bigint): void {
-  sessionStorage.setItem("parley.deviceId", String(deviceId));
+export function rememberDevice(username: string, deviceId: bigint): void {
+  sessionStorage.setItem(`parley.deviceId.${username.toLowerCase()}`, String(deviceId));
 }
 
 export function lastUsername(): string {
