@@ -74,7 +74,8 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
     bundle = await buildWebApp(join(workDir, "dist"));
     // A file beside the bundle, of a type the handler serves: what a path traversal would reach.
     await writeFile(join(workDir, "secret.js"), "the secret beside the bundle\n");
-    p = await startParley({}, { webAppDir: bundle });
+    // No grace period: a user who closes the app is offline at once (the presence test waits for it).
+    p = await startParley({ PRESENCE_GRACE_MS: "0" }, { webAppDir: bundle });
     browser = await launchChromium();
   });
   after(async () => {
@@ -164,10 +165,13 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
     });
   });
 
-  it("lets two users chat both ways: unread counts, typing, read receipts", async () => {
+  it("lets two users chat both ways: unread counts, typing, read receipts, presence and last seen", async () => {
     const alice = await newDevice(browser);
     const bob = await newDevice(browser);
     try {
+      await alice.page.goto(`${p.url}/`); // redirected to /app/
+      await alice.page.getByRole("button", { name: "Log in", exact: true }).waitFor();
+      await screenshot(alice.page, "0-login");
       await enter(alice.page, p.url, "web_alice");
       await screenshot(alice.page, "1-signed-in");
       await enter(bob.page, p.url, "web_bob");
@@ -192,6 +196,16 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
       await alice.page.locator("#typing").filter({ hasText: /^$/ }).waitFor();
       await screenshot(alice.page, "2-conversation");
       assert.equal(await alice.page.locator("#composer-input").evaluate((el) => el === document.activeElement), true, "the message box keeps focus");
+
+      // Friends see each other's presence with a last-seen time.
+      await alice.page.locator("#chat-subtitle", { hasText: "online" }).waitFor();
+      await alice.page.getByRole("button", { name: "Add friend" }).click();
+      await alice.page.locator(".chat-header .badge", { hasText: "Friend request sent" }).waitFor();
+      await entry(bob.page, "web_alice").click(); // opening a conversation re-reads friend requests
+      await bob.page.getByRole("button", { name: "Accept friend request" }).click();
+      await bob.page.locator(".chat-header .badge", { hasText: "Friends" }).waitFor();
+      await bob.context.close();
+      await alice.page.locator("#chat-subtitle", { hasText: "last seen" }).waitFor();
     } finally {
       await alice.context.close();
       await bob.context.close();

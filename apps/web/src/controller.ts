@@ -208,6 +208,8 @@ export class ChatController {
     if (!c.historyLoaded) await this.loadOlder(c);
     void this.loadReceipts(c);
     void this.refreshPresence();
+    // Friend requests arrive with no event: re-read them when a conversation is opened.
+    if (this.state.peerOf(c) !== undefined) void this.loadFriends().then(() => this.state.changed());
     await this.markRead();
   }
 
