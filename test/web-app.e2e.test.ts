@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { buildWebApp } from "../apps/web/build.mjs";
 import { launchChromium, newDevice, screenshot } from "./support/browser.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
-import { connectDevice } from "./support/sdk.js";
+import { connectDevice, type Device } from "./support/sdk.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 const PASSWORD = "correct horse battery";
@@ -267,11 +267,12 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
 
   it("keeps the session and history across a reload, pages older history, and keeps several tabs of one user in step", async () => {
     const dana = await newDevice(browser);
+    let eveDevice: Device | undefined;
     try {
       await enter(dana.page, p.url, "tab_dana");
       // Forty-five messages from another user, through the SDK: more than one page of history (30).
       const eve = await p.user("tab_eve", "laptop");
-      const eveDevice = await connectDevice(p.url, eve.token);
+      eveDevice = await connectDevice(p.url, eve.token);
       const conversation = await eveDevice.client.openDirect((await p.logIn("tab_dana", "cli")).userId);
       for (let i = 1; i <= 45; i++) await eveDevice.client.send(conversation.conversationId, `history ${i}`);
       await entry(dana.page, "tab_eve").locator(".unread", { hasText: "45" }).waitFor();
@@ -281,7 +282,10 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
       await entry(dana.page, "tab_eve").click();
       await bubble(dana.page, "history 45").waitFor();
       assert.equal(await bubble(dana.page, "history 1").count(), 0, "the first page holds the newest messages only");
-      await dana.page.getByRole("button", { name: "Load older messages" }).click();
+      // Scrolling up to the top loads the older page (the "Load older messages" button does the same).
+      await dana.page.locator(".scroller").evaluate((scroller) => {
+        scroller.scrollTop = 0;
+      });
       await bubble(dana.page, "history 1").waitFor();
       await dana.page.getByRole("button", { name: "Load older messages" }).waitFor({ state: "hidden" });
 
@@ -301,8 +305,8 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
       await entry(dana.page, "tab_eve").locator(".unread").waitFor({ state: "detached" }); // read in tab 2, cleared in tab 1
       await sendWithEnter(tab2, "sent from tab 2");
       await entry(dana.page, "tab_eve").locator(".preview", { hasText: "You: sent from tab 2" }).waitFor();
-      await eveDevice.client.close();
     } finally {
+      await eveDevice?.client.close();
       await dana.context.close();
     }
   });
@@ -312,10 +316,11 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
     const proxy = await TcpProxy.start({ host: "127.0.0.1", port: Number(new URL(p.url).port) });
     const viaProxy = `http://127.0.0.1:${proxy.port}`;
     const fay = await newDevice(browser);
+    let gusDevice: Device | undefined;
     try {
       await enter(fay.page, viaProxy, "off_fay");
       const gus = await p.user("off_gus", "laptop");
-      const gusDevice = await connectDevice(p.url, gus.token);
+      gusDevice = await connectDevice(p.url, gus.token);
       const conversation = await gusDevice.client.openDirect((await p.logIn("off_fay", "cli")).userId);
       await gusDevice.client.send(conversation.conversationId, "before the outage");
       await entry(fay.page, "off_gus").click();
@@ -332,7 +337,8 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
       await bubble(fay.page, "sent while you were away").waitFor({ timeout: 60_000 });
       await fay.page.locator(`#messages .msg[data-state="sent"]`, { hasText: "written offline" }).waitFor({ timeout: 60_000 });
       await fay.page.locator("#status").waitFor({ state: "hidden" });
-      await gusDevice.received(3); // the message written offline reached gus once
+      await gusDevice.received(3);
+      assert.equal(gusDevice.messages.filter((m) => m.text === "written offline").length, 1, "the message written offline reached gus once");
 
       // A text the server refuses (NUL is never allowed) fails at once, with the reason and a retry.
       await sendWithEnter(fay.page, "bad\u0000text");
@@ -341,8 +347,8 @@ describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
       await failed.getByRole("button", { name: "Retry" }).click();
       await failed.getByRole("button", { name: "Retry" }).waitFor();
       assert.equal(gusDevice.messages.filter((m) => m.text.includes("bad")).length, 0);
-      await gusDevice.client.close();
     } finally {
+      await gusDevice?.client.close();
       await fay.context.close();
       proxy.close();
     }
