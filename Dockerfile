@@ -14,14 +14,15 @@
 # AS, WORKDIR, ENV key=value, COPY [--from=stage] [--chown=uid:gid] without globs, and RUN
 # lines (shell form) whose paths are relative to WORKDIR.
 
-# Build: every dependency, then the compiled output (npm run build: tsc -b into each workspace's dist/).
+# Build: every dependency, then the compiled output (npm run build: tsc -b into each workspace's
+# dist/, and the web app's bundle into apps/web/dist).
 FROM node:24-slim AS build
 WORKDIR /app
 COPY . .
 RUN npm ci --no-audit --no-fund
 RUN npm run build
 # The runtime tree in release/: the launcher, the lockfile, each workspace's package.json and dist/
-# (no sources), then production dependencies only: no TypeScript, tsx, Biome or buf, and not the
+# (no sources; apps/web/dist is the web app's bundle, which npm run build makes with esbuild), then production dependencies only: no TypeScript, tsx, Biome or buf, and not the
 # Node that the devDependency "node" pins for development (the runtime image's own Node 24 runs it).
 RUN mkdir -p release volume && cp -R --parents package.json package-lock.json bin packages/*/package.json packages/*/dist services/*/package.json services/*/dist gateway/package.json gateway/dist apps/*/package.json apps/*/dist release/
 WORKDIR /app/release

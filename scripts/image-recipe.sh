@@ -6,7 +6,8 @@
 # the image would start it (its ENTRYPOINT and CMD, its ENV, its USER) and checks that:
 #   - it holds no dev dependency (TypeScript, tsx, Biome, buf, the pinned Node) and no
 #     TypeScript source, only production dependencies and the built output;
-#   - it becomes healthy (GET /healthz on the public port) and serves a sign-up, run by plain
+#   - it becomes healthy (GET /healthz on the public port) and serves a sign-up and the web
+#     app's page, script and stylesheet (/app/), run by plain
 #     Node, as the non-root USER (when this script runs as root), with every file of the stage
 #     read-only and DATA_DIR in a separate writable folder standing in for the volume;
 #   - it wrote nothing outside DATA_DIR (no file of its user in the world-writable folders) and
@@ -269,10 +270,15 @@ const res = await fetch(`${api}/parley.account.v1.AccountService/SignUp`, {
   body: JSON.stringify({ username: "image_recipe", password: "correct horse battery" }),
 });
 if (res.status !== 200) throw new Error(`SignUp answered ${res.status}: ${await res.text()}`);
+// The web app's bundle made it into the image, and the gateway serves it (GATEWAY_WEB_APP defaults to on).
+for (const file of ["", "app.js", "style.css"]) {
+  const page = await fetch(`${api}/app/${file}`);
+  if (page.status !== 200) throw new Error(`/app/${file} answered ${page.status}: ${await page.text()}`);
+}
 EOF
 healthy_ms=$(node "$WORK/serves.mjs" "$api" "$started_ms") || die "the runtime stage did not serve:"$'\n'"$(tail -20 "$log")"
 rss=$(awk '/^VmRSS/ {print int($2 / 1024) " MiB"}' "/proc/$APP_PID/status")
-say "healthy $healthy_ms ms after the start, and served a sign-up, at $api as uid $uid (RSS $rss); DATA_DIR holds: $(ls "$volume" | tr '\n' ' ')"
+say "healthy $healthy_ms ms after the start, and served a sign-up and the web app, at $api as uid $uid (RSS $rss); DATA_DIR holds: $(ls "$volume" | tr '\n' ' ')"
 
 kill -TERM "$APP_PID"
 code=0

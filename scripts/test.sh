@@ -41,6 +41,10 @@ PARLEY_TEST_PG_URL=$(bash scripts/ensure-postgres.sh)
 export PARLEY_TEST_PG_URL
 PARLEY_TEST_ETCD_URL=$(bash scripts/ensure-etcd.sh)
 export PARLEY_TEST_ETCD_URL
+# The web app's browser tests (test/web-app.e2e.test.ts) drive Debian's Chromium with
+# playwright-core; the script installs it with apt-get when it is missing.
+PARLEY_TEST_CHROMIUM=$(bash scripts/ensure-chromium.sh)
+export PARLEY_TEST_CHROMIUM
 
 # Node 24 expands quoted globs itself, but silently ignores a pattern that
 # matches nothing and exits 0 with "tests 0" when none match. Expand here

@@ -62,6 +62,7 @@ export const gatewayEnv = {
     .refine((entries) => entries.every((p) => parseProxyEntry(p) !== undefined), {
       error: "must be comma-separated IP addresses or CIDR ranges, such as 10.0.0.0/8,2001:db8::/32",
     }),
+  GATEWAY_WEB_APP: env.oneOf(["on", "off"], "on"),
   PUBLIC_TLS_CERT_FILE: env.optionalString(),
   PUBLIC_TLS_KEY_FILE: env.optionalString(),
   GATEWAY_PUBLIC_URL: z
@@ -111,6 +112,12 @@ export interface GatewayConfig {
   publicTls: { certFile: string; keyFile: string } | undefined;
   /** The WebSocket URL clients are sent to; defaults to ws(s)://<bound host:port>/ws. */
   publicUrl: string | undefined;
+  /**
+   * Serve the web chat app under /app/ (and redirect / there), when the
+   * process hands the gateway the app's folder: npm start does; the gateway
+   * alone has no app to serve.
+   */
+  webApp: boolean;
   /** Where the gateway registers (etcd, or in memory when ETCD_ENDPOINTS is unset). */
   registry: RegistrySettings;
   logLevel: string;
@@ -153,6 +160,7 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     listenBacklog: v.GATEWAY_LISTEN_BACKLOG,
     trustedProxies: Object.freeze(v.GATEWAY_TRUSTED_PROXIES),
     publicUrl: v.GATEWAY_PUBLIC_URL,
+    webApp: v.GATEWAY_WEB_APP === "on",
     publicTls: v.PUBLIC_TLS_CERT_FILE === undefined ? undefined : { certFile: v.PUBLIC_TLS_CERT_FILE, keyFile: v.PUBLIC_TLS_KEY_FILE! },
     registry: registrySettings(v),
     sendBufferBytes: v.GATEWAY_SEND_BUFFER_BYTES,

@@ -4,3 +4,4 @@ export { loadGatewayConfig, gatewayEnv, type GatewayConfig } from "./config.js";
 export { forwardUnary } from "./forward.js";
 export { deliverAccess } from "./access.js";
 export { SOCKET_CLOSE_WAIT_MS } from "./ws/websocket.js";
+export { WEB_APP_PATH } from "./web-app.js";

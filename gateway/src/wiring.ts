@@ -24,6 +24,7 @@ import { deliverAccess } from "./access.js";
 import { clientAddressContext, TrustedProxies } from "./client-address.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { corsFilter } from "./cors.js";
+import { composeFilters, webAppFilter } from "./web-app.js";
 import { registerGateway, servePickGateway } from "./discovery.js";
 import { gatewayRoutes, gatewayServiceNames } from "./server.js";
 import { ChatLinks } from "./adapters/chat-links.js";
@@ -76,6 +77,8 @@ export async function startGateway(
     publicTls?: ServerTls;
     /** The process's readiness checks: the gateway adds its stream to chat, and its servers answer /readyz from them. */
     readiness?: ReadinessChecks;
+    /** The web app's built folder (apps/web/dist), served under /app/ when config.webApp is on; the gateway does not know it by itself. */
+    webAppDir?: string;
   },
 ): Promise<RunningGateway> {
   const { logger, metrics } = deps;
@@ -137,13 +140,16 @@ export async function startGateway(
       }
     },
   };
+  const webAppDir = config.webApp ? deps.webAppDir : undefined;
   const server = await startServer({
     host: config.host,
     port: config.port,
     backlog: config.listenBacklog,
     accessLog: true,
-    // Browser pages on the WebSocket's allowed origins may call the HTTP API too (sign up, log in).
-    beforeRoutes: corsFilter(config.allowedOrigins),
+    // Browser pages on the WebSocket's allowed origins may call the HTTP API too (sign up, log in);
+    // the web app's files are answered before the API's routes.
+    beforeRoutes:
+      webAppDir === undefined ? corsFilter(config.allowedOrigins) : composeFilters(corsFilter(config.allowedOrigins), webAppFilter(webAppDir, logger)),
     routes: (router) => {
       gatewayRoutes({ account: upstreams.account }, config.upstreamTimeoutMs)(router);
       discovery.publicRoutes(router);
@@ -163,6 +169,8 @@ export async function startGateway(
     server.http1,
     {
       allowedOrigins: config.allowedOrigins,
+      // The web app's page is on the gateway's own origin: its WebSocket needs no allowlist entry.
+      allowSameOrigin: webAppDir !== undefined,
       maxFrameBytes: config.maxFrameBytes,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       limits: {

@@ -38,6 +38,8 @@ export async function startParley(
   options: {
     presenceTime?: Clock & Timers /** Credentials of the caller's own (with TLS, say); made here when INTERNAL_PORT is set. */;
     credentials?: TestCredentials;
+    /** The web app bundle to serve under /app/ (test/web-app.e2e.test.ts builds one); default: apps/web/dist. */
+    webAppDir?: string;
   } = {},
 ): Promise<EmbeddedParley> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-ws-"));
@@ -47,11 +49,10 @@ export async function startParley(
   const trust = credentials ? { SERVICE_TRUST_FILE: credentials.keys.trustFile } : {};
   // Tests sign up many users, all from 127.0.0.1: the per-address sign-up limit is lifted unless a test sets it.
   const vars = { DATA_DIR: dataDir, PORT: "0", ACCOUNT_SCRYPT_LOG_N: "10", ACCOUNT_SIGNUPS_PER_ADDRESS: "0", ...trust, ...env };
-  const parley = await startEmbedded(
-    loadEmbeddedConfig(vars),
-    (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"),
-    options.presenceTime ? { presenceTime: options.presenceTime } : {},
-  );
+  const parley = await startEmbedded(loadEmbeddedConfig(vars), (service) => createLogger(service, process.env.PARLEY_TEST_LOG ?? "silent"), {
+    ...(options.presenceTime ? { presenceTime: options.presenceTime } : {}),
+    ...(options.webAppDir ? { webAppDir: options.webAppDir } : {}),
+  });
   const url = parley.gateway.url;
   const logIn = async (username: string, deviceName: string): Promise<LoggedIn> => {
     const res = await callApi(url, "LogIn", { username, password: "correct horse battery", deviceName });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { accountAccess, startAccount, mapAccountError, type AccountConfig } from "@parley/account";
 import { chatAccess, startChat, mapChatError, type ChatConfig } from "@parley/chat";
@@ -26,8 +27,14 @@ import {
   type RunningServer,
   type ServiceDefinition,
 } from "@parley/runtime";
-import { SOCKET_CLOSE_WAIT_MS } from "@parley/gateway";
+import { SOCKET_CLOSE_WAIT_MS, WEB_APP_PATH } from "@parley/gateway";
 import { loadEmbeddedConfig } from "./config.js";
+
+/**
+ * The web app's bundle (apps/web, built by `npm run build` into its dist/):
+ * the same relative path from src/ (npm run dev) and from dist/ (npm start).
+ */
+const WEB_APP_DIR = fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
 export interface EmbeddedConfig {
   account: AccountConfig;
@@ -44,6 +51,8 @@ export interface EmbeddedConfig {
 
 export interface RunningParley {
   gateway: RunningServer;
+  /** The web chat app's address, when GATEWAY_WEB_APP is on. */
+  webAppUrl: string | undefined;
   notify: RunningNotify;
   internal: RunningServer | undefined;
   close(graceMs: number): Promise<void>;
@@ -58,8 +67,11 @@ export interface RunningParley {
 export async function startEmbedded(
   config: EmbeddedConfig,
   loggerFor: (service: string) => Logger,
-  /** Tests inject a fake clock into presence to run grace periods without waiting. */
-  options: { presenceTime?: Clock & Timers } = {},
+  /**
+   * Tests inject a fake clock into presence to run grace periods without
+   * waiting, and may serve a web app bundle of their own.
+   */
+  options: { presenceTime?: Clock & Timers; webAppDir?: string } = {},
 ): Promise<RunningParley> {
   const metrics = new Metrics();
   // One process: the registry lives in memory and holds the one gateway, so PickGateway works as in the mesh.
@@ -128,7 +140,14 @@ export async function startEmbedded(
       chat: inProcess(chat.routes, chatAccess, "gateway", chatErrors, guardLogger),
       presence: inProcess(presence.routes, presenceAccess, "gateway", presenceErrors, guardLogger),
     },
-    { logger: loggerFor("gateway"), metrics, registry, readiness, ...(publicTls ? { publicTls } : {}) },
+    {
+      logger: loggerFor("gateway"),
+      metrics,
+      registry,
+      readiness,
+      webAppDir: options.webAppDir ?? WEB_APP_DIR,
+      ...(publicTls ? { publicTls } : {}),
+    },
   );
 
   // The internal port serves the same services to callers on this machine with service tokens
@@ -176,6 +195,7 @@ export async function startEmbedded(
   readiness.start();
   return {
     gateway: gateway.server,
+    webAppUrl: config.gateway.webApp ? new URL(WEB_APP_PATH, gateway.server.url).href : undefined,
     notify,
     internal,
     async close(graceMs) {
@@ -214,8 +234,8 @@ export const embeddedProcess: ServiceDefinition<EmbeddedConfig> = {
     const parley = await startEmbedded(config, (service) => createLogger(service, config.gateway.logLevel));
     return {
       ready: {
-        message: "parley is running (embedded mode)",
-        fields: { api: parley.gateway.url, internal: parley.internal?.url, dataDir: config.account.dataDir },
+        message: parley.webAppUrl ? `parley is running (embedded mode); open ${parley.webAppUrl} to chat` : "parley is running (embedded mode)",
+        fields: { api: parley.gateway.url, webApp: parley.webAppUrl, internal: parley.internal?.url, dataDir: config.account.dataDir },
       },
       stop: () => parley.close(config.gateway.shutdownGraceMs),
     };

@@ -34,3 +34,19 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   if (origin === undefined) return true;
   return allowed.includes("*") || allowed.includes(origin);
 }
+
+/**
+ * True when a browser's Origin names the host the request was sent to: a
+ * page this gateway served itself (the web app), whatever the scheme a proxy
+ * in front may have ended TLS with. A page elsewhere cannot make its Origin
+ * match, and a DNS-rebound one still needs a token of the user's.
+ */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || host === undefined) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}

@@ -12,7 +12,7 @@ import { DEVICE_HEADER, isOutage, USER_HEADER, type Logger } from "@parley/runti
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ChatCommands, GatewayMeter, PresencePort } from "../ports.js";
 import { DeviceConnection, type ConnectionLimits } from "./connection.js";
-import { originAllowed, readHandshake } from "./handshake.js";
+import { originAllowed, readHandshake, sameOrigin } from "./handshake.js";
 import type { DeviceRegistry } from "../domain/device-registry.js";
 import type { QueuedFrame } from "./request-routes.js";
 import { sessionEndClose } from "./session-end.js";
@@ -21,6 +21,8 @@ import { WriteBatcher } from "./write-batching.js";
 
 export interface WebSocketOptions {
   allowedOrigins: readonly string[];
+  /** Also accept pages from this gateway's own origin (it serves the web app); other origins still need the allowlist. */
+  allowSameOrigin?: boolean;
   maxFrameBytes: number;
   heartbeatIntervalMs: number;
   limits: ConnectionLimits;
@@ -110,7 +112,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions, deps:
     void (async () => {
       if (new URL(req.url ?? "/", "http://x").pathname !== WS_PATH) return refuse(socket, 404, "not found");
       if (draining) return refuse(socket, 503, "the gateway is shutting down; reconnect elsewhere");
-      if (!originAllowed(req.headers.origin, options.allowedOrigins)) return refuse(socket, 403, "origin not allowed");
+      const ownPage = options.allowSameOrigin === true && sameOrigin(req.headers.origin, req.headers.host);
+      if (!ownPage && !originAllowed(req.headers.origin, options.allowedOrigins)) return refuse(socket, 403, "origin not allowed");
       const handshake = readHandshake(req);
       if ("error" in handshake) return refuse(socket, 400, handshake.error);
       if (!handshake.token) return refuse(socket, 401, "an access token is required");

@@ -61,6 +61,9 @@ async function nodeSocket(request: SocketRequest, listener: SocketListener): Pro
   }
 }
 
+/** Node's built-in WebSocket (undici) also takes an init object with headers; the DOM's typing of the constructor does not know it. */
+type WebSocketWithInit = new (url: string, init: { protocols: string[]; headers: Record<string, string> }) => WebSocket;
+
 /**
  * The standard WebSocket (browsers, Deno, Node 22+). `tokenIn: "header"` uses
  * the WebSocketInit `headers` extension that Node's built-in WebSocket
@@ -70,7 +73,7 @@ export function globalWebSocket(tokenIn: "subprotocol" | "header"): SocketFactor
   return ({ url, protocol, token }, listener) => {
     const ws =
       tokenIn === "header"
-        ? new WebSocket(url, { protocols: [protocol], headers: { authorization: `Bearer ${token}` } })
+        ? new (WebSocket as unknown as WebSocketWithInit)(url, { protocols: [protocol], headers: { authorization: `Bearer ${token}` } })
         : new WebSocket(url, [protocol, TOKEN_SUBPROTOCOL_PREFIX + token]);
     ws.binaryType = "arraybuffer";
     let closed = false;
@@ -92,7 +95,8 @@ export function globalWebSocket(tokenIn: "subprotocol" | "header"): SocketFactor
     };
     // The standard close() only accepts 1000 and 3000-4999 from a client.
     const allowed = (code: number) => (code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000);
-    return { send: (data) => ws.send(data), close: (code, reason) => ws.close(allowed(code), reason) };
+    // Frames are encoded into plain ArrayBuffers (never shared ones), which the DOM's typing asks for.
+    return { send: (data) => ws.send(data as string | Uint8Array<ArrayBuffer>), close: (code, reason) => ws.close(allowed(code), reason) };
   };
 }
 
