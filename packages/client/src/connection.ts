@@ -189,6 +189,8 @@ export class Connection {
     const since = performance.now();
     if (since - this.welcomedAt < this.options.probeAfterMs) return;
     let probedAt = Number.NEGATIVE_INFINITY;
+    let watchedFrom = since;
+    let lastTick = since;
     const tick = () => {
       if (this.ended || this.pending.size === 0) {
         clearInterval(this.probe);
@@ -196,7 +198,11 @@ export class Connection {
         return;
       }
       const now = performance.now();
-      const heard = Math.max(this.lastHeard, since);
+      // A tick this late means this process was not running (a busy or suspended device, a background
+      // tab's throttled timers): the silence is ours, not the server's, so it gets a fresh window.
+      if (now - lastTick >= windowMs / 2) watchedFrom = now;
+      lastTick = now;
+      const heard = Math.max(this.lastHeard, watchedFrom);
       if (now - heard >= windowMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, "the server stopped answering");
       // Quiet for a while: a heartbeat, which a live gateway answers at once whatever its upstreams
       // do; one at a time (the last one answered first), so a busy gateway is not asked more.

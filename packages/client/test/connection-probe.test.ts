@@ -66,6 +66,20 @@ describe("connection probe", () => {
     connection.close(1000, "done");
   });
 
+  it("does not blame the gateway for a stretch in which this process itself was not running", async () => {
+    const { connection, closed, welcome } = open(gateway({ heartbeats: true }), 100);
+    await welcome;
+    const waiting = connection.request("sync", { afterSeq: 0n, limit: 10 }, 600).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The event loop blocked for three probe windows (a busy device, a suspended tab): no timer ran, no frame was read.
+    const blockedUntil = performance.now() + 300;
+    while (performance.now() < blockedUntil) {}
+    const err = (await waiting) as { code?: string };
+    assert.equal(err.code, "DEADLINE_EXCEEDED", "the request timed out on its own deadline");
+    assert.deepEqual(closed, [], "the connection stayed up: the gateway answered the probe sent after the stall");
+    connection.close(1000, "done");
+  });
+
   it("keeps watching while a request waits: a gateway that stops answering later is given up on too", async () => {
     const answering = { heartbeats: true };
     const { connection, closed, welcome } = open(gateway(answering), 100);
