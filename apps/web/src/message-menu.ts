@@ -78,7 +78,12 @@ export class MessageMenu {
       class: "msg-toggle",
       text: "⋯",
       attrs: { type: "button", "aria-label": "Message actions", "aria-expanded": o !== undefined ? "true" : "false", "aria-controls": o ? panelId : undefined },
-      on: { click: () => (this.opened?.messageId === m.messageId ? this.close() : this.open(m, "menu")) },
+      on: {
+        click: () => (this.opened?.messageId === m.messageId ? this.close() : this.open(m, "menu")),
+        keydown: (e) => {
+          if (e.key === "Escape" && this.opened?.messageId === m.messageId) this.close();
+        },
+      },
     });
     this.wantFocus(m, "toggle", toggle);
     if (!o) return { toggle, panel: null, replacesText: false };
