@@ -41,7 +41,7 @@ PARLEY_TEST_PG_URL=$(bash scripts/ensure-postgres.sh)
 export PARLEY_TEST_PG_URL
 PARLEY_TEST_ETCD_URL=$(bash scripts/ensure-etcd.sh)
 export PARLEY_TEST_ETCD_URL
-# The web app's browser tests (test/web-app.e2e.test.ts) drive Debian's Chromium with
+# The web app's browser tests (test/web-app*.e2e.test.ts) drive Debian's Chromium with
 # playwright-core; the script installs it with apt-get when it is missing.
 PARLEY_TEST_CHROMIUM=$(bash scripts/ensure-chromium.sh)
 export PARLEY_TEST_CHROMIUM

@@ -4,14 +4,13 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { buildWebApp } from "../apps/web/build.mjs";
 import { launchChromium, newDevice, screenshot } from "./support/browser.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
-
-const PASSWORD = "correct horse battery";
+import { bubble, enter, entry, openChatWith, sendWithEnter } from "./support/web-pages.js";
 
 /** A GET (or another method) with the path sent exactly as written: fetch and URL would normalise `..` away before the server saw it. */
 function rawRequest(
@@ -31,36 +30,6 @@ function rawRequest(
     req.on("error", reject);
     req.end();
   });
-}
-
-/** Opens the app in a page and signs up (or logs in) there; each page is a device of its own. */
-async function enter(page: Page, baseUrl: string, username: string, action: "Sign up" | "Log in" = "Sign up"): Promise<void> {
-  await page.goto(`${baseUrl}/app/`);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: action, exact: true }).click();
-  await page.locator("#me").getByText(username).waitFor();
-}
-
-/** The conversation list's entry whose title is `title`. */
-function entry(page: Page, title: string) {
-  return page.locator(".conversation", { has: page.locator(".title", { hasText: new RegExp(`^${title}$`) }) });
-}
-
-/** A message bubble with exactly this text in the open conversation. */
-function bubble(page: Page, text: string) {
-  return page.locator("#messages .msg", { has: page.locator(".text", { hasText: new RegExp(`^${text}$`) }) });
-}
-
-async function openChatWith(page: Page, username: string): Promise<void> {
-  await page.getByLabel("Chat with (username)").fill(username);
-  await page.getByRole("button", { name: "Start chat" }).click();
-  await page.locator("#chat-title", { hasText: username }).waitFor();
-}
-
-async function sendWithEnter(page: Page, text: string): Promise<void> {
-  await page.locator("#composer-input").fill(text);
-  await page.locator("#composer-input").press("Enter");
 }
 
 describe("web app (served by the gateway, driven in Debian's Chromium)", () => {

@@ -38,7 +38,7 @@ export async function startParley(
   options: {
     presenceTime?: Clock & Timers /** Credentials of the caller's own (with TLS, say); made here when INTERNAL_PORT is set. */;
     credentials?: TestCredentials;
-    /** The web app bundle to serve under /app/ (test/web-app.e2e.test.ts builds one); default: apps/web/dist. */
+    /** The web app bundle to serve under /app/ (the browser tests, test/web-app*.e2e.test.ts, build one); default: apps/web/dist. */
     webAppDir?: string;
   } = {},
 ): Promise<EmbeddedParley> {

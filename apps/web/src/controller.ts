@@ -3,6 +3,7 @@ import type { ConversationSummary, MemberRole, Message } from "@parley/contracts
 import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { addFriend, ApiError, listFriends } from "./api.js";
 import { millis } from "./format.js";
+import { MessageActions } from "./message-actions.js";
 import { Profiles } from "./profiles.js";
 import { saveCursor, loadCursor, type TokenSource } from "./session.js";
 import { ChatState, type ConversationState } from "./state.js";
@@ -28,6 +29,8 @@ export class ChatController {
   readonly state: ChatState;
   readonly profiles: Profiles;
   readonly client: ParleyClient;
+  /** Edit and delete: the calls and their events. */
+  readonly actions: MessageActions;
   /** Something to read out (aria-live): new messages from others. */
   onAnnounce: (text: string) => void = () => {};
   /** The session ended (logged out elsewhere, refresh refused): back to the log-in. */
@@ -51,6 +54,7 @@ export class ChatController {
       getToken: (reason) => tokens.token(reason === "refused"),
       ...(cursor === undefined ? { startFrom: "server" as const } : { cursor }),
     });
+    this.actions = new MessageActions(this);
     this.listen();
   }
 
@@ -111,7 +115,7 @@ export class ChatController {
     const open = state.openId === message.conversationId && document.visibilityState === "visible";
     const isNew = state.applyMessage(message, open);
     if (message.senderId === 0n) void this.loadConversation(message.conversationId); // members or name changed
-    if (isNew && this.firstSyncDone && message.senderId !== this.me && message.senderId !== 0n) {
+    if (isNew && this.firstSyncDone && message.senderId !== this.me && message.senderId !== 0n && !message.deleted) {
       const where = open ? "" : ` in ${this.titleOf(state.conversations.get(message.conversationId)!)}`;
       this.onAnnounce(`${this.profiles.nameOf(message.senderId)}${where}: ${message.text}`);
     }
@@ -131,7 +135,8 @@ export class ChatController {
     return peer === undefined ? c.conversation.name || "Group" : this.profiles.nameOf(peer);
   }
 
-  private reconcileSoon(): void {
+  /** Re-reads the list (counts and last messages) shortly, once however many events ask for it. */
+  reconcileSoon(): void {
     clearTimeout(this.reconcileTimer);
     this.reconcileTimer = setTimeout(() => void this.loadConversations().catch(() => {}), RECONCILE_DELAY_MS);
   }

@@ -55,11 +55,15 @@ export function roleName(role: MemberRole): string {
   return role === MemberRole.OWNER ? "the owner" : role === MemberRole.ADMIN ? "an admin" : "a member";
 }
 
+/** What a message deleted for everyone shows instead of its text. */
+export const TOMBSTONE_TEXT = "This message was deleted";
+
 /** The text a conversation list shows for its last message. */
 export function preview(message: Message | undefined, nameOf: NameOf, me: bigint): string {
   if (message === undefined) return "No messages yet";
   if (message.senderId === 0n) return systemText(message, nameOf);
   const who = message.senderId === me ? "You" : nameOf(message.senderId);
+  if (message.deleted) return `${who}: ${TOMBSTONE_TEXT}`;
   const text = message.text.length > 80 ? `${message.text.slice(0, 79)}…` : message.text;
   return `${who}: ${text}`;
 }

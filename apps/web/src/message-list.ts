@@ -1,7 +1,8 @@
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
 import type { ChatController } from "./controller.js";
 import { fill, h } from "./dom.js";
-import { clock, millis, systemText } from "./format.js";
+import { clock, millis, systemText, TOMBSTONE_TEXT } from "./format.js";
+import { MessageMenu } from "./message-menu.js";
 import type { ConversationState, Outgoing } from "./state.js";
 
 /** How close to the top a scroll must come to load older messages. */
@@ -19,9 +20,11 @@ export class MessageList {
   readonly list = h("ol", { id: "messages", class: "messages", attrs: { "aria-label": "Messages" } });
   readonly element = h("div", { class: "scroller", attrs: { tabindex: 0, "aria-label": "Message history" } }, this.loadOlder, this.list);
   private readonly items = new Map<string, HTMLLIElement>();
+  private readonly menu: MessageMenu;
   private shownId: bigint | undefined;
 
   constructor(private readonly ctl: ChatController) {
+    this.menu = new MessageMenu(ctl, () => this.element.focus());
     this.loadOlder.addEventListener("click", () => this.older());
     this.element.addEventListener("scroll", () => {
       if (this.element.scrollTop < LOAD_OLDER_WITHIN_PX) this.older();
@@ -39,6 +42,7 @@ export class MessageList {
       this.items.clear();
       this.list.replaceChildren();
       this.shownId = c.id;
+      this.menu.reset();
     }
     const view = this.element;
     const atBottom = switched || view.scrollHeight - view.scrollTop - view.clientHeight < 40;
@@ -71,6 +75,7 @@ export class MessageList {
 
     if (atBottom) view.scrollTop = view.scrollHeight;
     else if (this.list.firstElementChild !== firstBefore) view.scrollTop = view.scrollHeight - fromBottom;
+    this.menu.afterRender();
   }
 
   private stored(li: HTMLLIElement, m: Message, c: ConversationState, lastMine: boolean): void {
@@ -90,13 +95,17 @@ export class MessageList {
       words = readers.length === 0 ? "Sent" : this.ctl.state.peerOf(c) !== undefined ? "Seen" : `Seen by ${readers.join(", ")}`;
     }
     const sender = mine ? "You" : nameOf(m.senderId);
-    if (unchanged(li, `${sender}|${words}`)) return;
-    li.className = `msg ${mine ? "mine" : "theirs"}`;
+    const edited = millis(m.editedAt);
+    if (unchanged(li, `${sender}|${words}|${m.deleted}|${edited}|${m.text}|${this.menu.signature(m)}`)) return;
+    li.className = `msg ${mine ? "mine" : "theirs"}${m.deleted ? " deleted" : ""}`;
     li.dataset.state = "sent";
+    const actions = this.menu.parts(m, mine);
+    const mark = edited !== undefined && !m.deleted ? h("span", { class: "edited", text: "(edited)", attrs: { title: `Edited ${clock(edited)}` } }) : null;
     fill(
       li,
-      h("p", { class: "meta" }, h("span", { class: "sender", text: sender }), " ", h("time", { text: clock(millis(m.createdAt)) })),
-      h("p", { class: "text", text: m.text }),
+      h("p", { class: "meta" }, h("span", { class: "sender", text: sender }), " ", h("time", { text: clock(millis(m.createdAt)) }), " ", mark, actions.toggle),
+      actions.replacesText ? null : m.deleted ? h("p", { class: "text tombstone", text: TOMBSTONE_TEXT }) : h("p", { class: "text", text: m.text }),
+      actions.panel,
       words === undefined ? null : h("p", { class: "status", text: words }),
     );
   }

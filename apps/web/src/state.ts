@@ -116,7 +116,7 @@ export class ChatState {
     if (message.senderId === this.me) this.outgoing.delete(message.clientMsgId);
     c.typing.delete(message.senderId);
     const fromOther = message.senderId !== this.me && message.senderId !== 0n;
-    if (newest && fromOther && !beingRead && message.messageId > c.lastReadMessageId) c.unread += 1;
+    if (newest && fromOther && !beingRead && !message.deleted && message.messageId > c.lastReadMessageId) c.unread += 1;
     if (message.system?.event.case === "memberRemoved" && message.system.event.value.userId === this.me) c.left = true;
     return newest;
   }
