@@ -32,19 +32,36 @@ export class TlsMesh {
 
   static async start(extraEnv: Record<string, string> = {}): Promise<TlsMesh> {
     const mesh = new TlsMesh(await createThrowawayDatabase("parley_e2e"), await mkdtemp(join(tmpdir(), "parley-distributed-")), extraEnv);
-    [mesh.account, mesh.idgen] = await Promise.all([
-      startProcess("services/account/src/main.ts", mesh.accountEnv("0"), "account service listening"),
-      startProcess("services/idgen/src/main.ts", { ...mesh.as("idgen"), IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
-    ]);
-    mesh.presence = await startProcess("services/presence/src/main.ts", mesh.presenceEnv("0"), "presence service listening");
-    mesh.notify = await startProcess(
-      "services/notify/src/main.ts",
-      { ...mesh.as("notify"), NOTIFY_PORT: "0", DATABASE_URL: mesh.database.url, ACCOUNT_ADDRESS: mesh.account.url, NOTIFY_RECORDING: "true" },
-      "notify service listening",
-    );
-    mesh.chat = await startProcess("services/chat/src/main.ts", mesh.chatEnv("0"), "chat service listening");
-    mesh.gateway = await startProcess("gateway/src/main.ts", mesh.gatewayEnv("0"), "gateway listening");
-    return mesh;
+    // A process that does not come up fails the start, and those already up are stopped: left running,
+    // they would keep the test file's process alive (a hang, not a failure).
+    const started: ServiceProcess[] = [];
+    const start = async (...args: Parameters<typeof startProcess>) => {
+      const proc = await startProcess(...args);
+      started.push(proc);
+      return proc;
+    };
+    try {
+      const [account, idgen] = await Promise.allSettled([
+        start("services/account/src/main.ts", mesh.accountEnv("0"), "account service listening"),
+        start("services/idgen/src/main.ts", { ...mesh.as("idgen"), IDGEN_PORT: "0", IDGEN_WORKER_ID: "7" }, "idgen listening"),
+      ]);
+      if (account.status === "rejected") throw account.reason;
+      if (idgen.status === "rejected") throw idgen.reason;
+      [mesh.account, mesh.idgen] = [account.value, idgen.value];
+      mesh.presence = await start("services/presence/src/main.ts", mesh.presenceEnv("0"), "presence service listening");
+      mesh.notify = await start(
+        "services/notify/src/main.ts",
+        { ...mesh.as("notify"), NOTIFY_PORT: "0", DATABASE_URL: mesh.database.url, ACCOUNT_ADDRESS: mesh.account.url, NOTIFY_RECORDING: "true" },
+        "notify service listening",
+      );
+      mesh.chat = await start("services/chat/src/main.ts", mesh.chatEnv("0"), "chat service listening");
+      mesh.gateway = await start("gateway/src/main.ts", mesh.gatewayEnv("0"), "gateway listening");
+      return mesh;
+    } catch (err) {
+      await Promise.all(started.map((p) => p.stop("SIGKILL")));
+      await mesh.close();
+      throw err;
+    }
   }
 
   /** A process's key, trust file and certificate. */
