@@ -82,6 +82,19 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
       const values = fromSettingsMessage(req.settings);
       return { settings: toSettingsMessage(await accounts.updateSettings(me.userId, values, req.fields)) };
     },
+    async blockUser(req, context) {
+      const me = await caller(context);
+      return { blocked: toProfile(await accounts.blocks.block(me.userId, userRef(req.userId, req.username))) };
+    },
+    async unblockUser(req, context) {
+      const me = await caller(context);
+      return { wasBlocked: await accounts.blocks.unblock(me.userId, req.userId) };
+    },
+    async listBlockedUsers(_req, context) {
+      const me = await caller(context);
+      const blocked = await accounts.blocks.list(me.userId);
+      return { blockedUsers: blocked.map((b) => ({ profile: toProfile(b.user), since: timestampFromDate(b.since) })) };
+    },
     async listFriends(_req, context) {
       const me = await caller(context);
       const friends = await accounts.friends(me.userId);
@@ -133,7 +146,14 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
       return {};
     },
     async getPresenceVisibility(req) {
-      return { hiddenUserIds: [...(await accounts.hidingPresence(req.userIds))] };
+      const [hiding, blocked] = await Promise.all([
+        accounts.hidingPresence(req.userIds),
+        req.viewerId === 0n ? new Set<bigint>() : accounts.blocks.blockedWith(req.viewerId, req.userIds),
+      ]);
+      return { hiddenUserIds: [...new Set([...hiding, ...blocked])] };
+    },
+    async checkBlock(req) {
+      return accounts.blocks.state(req.userId, req.otherUserId);
     },
     async listFriendIds(req) {
       return { friendIds: (await accounts.friendIdsOf([req.userId])).get(req.userId) ?? [] };
