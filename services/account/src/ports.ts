@@ -71,6 +71,15 @@ export interface BlockEntry {
   since: Date;
 }
 
+/** A live session as operators see it (moderation). */
+export interface LiveSessionEntry {
+  sessionId: bigint;
+  deviceId: bigint;
+  deviceName: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
 /** What block() did: stored it, found it there already, or refused it at the limit. */
 export type BlockOutcome = "blocked" | "already" | "limit";
 
@@ -159,6 +168,19 @@ export interface AccountStore {
   blockState(userId: bigint, otherId: bigint): Promise<{ userBlocksOther: boolean; otherBlocksUser: boolean }>;
   /** Those of `userIds` who block `userId` or whom `userId` blocks. */
   blockedWith(userId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>>;
+
+  /**
+   * Disables the account (when it is not already) and revokes every live
+   * session of the user, in one transaction; undefined for no such user.
+   * `wasDisabled` says it was disabled before; `ended` lists the sessions it revoked.
+   */
+  disableUser(userId: bigint): Promise<{ wasDisabled: boolean; ended: bigint[] } | undefined>;
+  /** Enables the account; returns whether it was disabled (undefined for no such user). */
+  enableUser(userId: bigint): Promise<boolean | undefined>;
+  /** When the account was disabled; undefined while it is enabled (or for no such user). */
+  disabledAt(userId: bigint): Promise<Date | undefined>;
+  /** The user's live sessions, newest first. */
+  liveSessions(userId: bigint): Promise<LiveSessionEntry[]>;
 
   /**
    * Sets (or, with `token` undefined, removes) the device's push token.

@@ -1,11 +1,13 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
 import * as blocks from "./sql-blocks.js";
+import * as moderation from "./sql-moderation.js";
 import type {
   AccountStore,
   BlockEntry,
   BlockOutcome,
   Device,
+  LiveSessionEntry,
   EndedSession,
   FriendEntry,
   FriendState,
@@ -262,6 +264,22 @@ export class SqlAccountStore implements AccountStore {
 
   blockedWith(userId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>> {
     return blocks.blockedWith(this.db, userId, userIds);
+  }
+
+  disableUser(userId: bigint): Promise<{ wasDisabled: boolean; ended: bigint[] } | undefined> {
+    return moderation.disableUser(this.db, userId);
+  }
+
+  enableUser(userId: bigint): Promise<boolean | undefined> {
+    return moderation.enableUser(this.db, userId);
+  }
+
+  disabledAt(userId: bigint): Promise<Date | undefined> {
+    return moderation.disabledAt(this.db, userId);
+  }
+
+  liveSessions(userId: bigint): Promise<LiveSessionEntry[]> {
+    return moderation.liveSessions(this.db, userId);
   }
 
   async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome> {

@@ -3,6 +3,7 @@ import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTake
 import type { AllowedTry, AuthLimits } from "./limits/auth-limits.js";
 import type { PasswordHasher } from "./passwords.js";
 import { Blocks } from "./blocks.js";
+import { Moderation } from "./moderation.js";
 import type { AccountStore, Device, FriendEntry, FriendState, RefreshRecord, User } from "../ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
 import { checkPushToken } from "./push-tokens.js";
@@ -76,9 +77,12 @@ export class Accounts {
   readonly events = new EventEmitter<AccountEvents>();
   /** Blocking (domain/blocks.ts). */
   readonly blocks: Blocks;
+  /** Operators' moderation (domain/moderation.ts). */
+  readonly moderation: Moderation;
 
   constructor(private readonly options: AccountsOptions) {
     this.blocks = new Blocks(options.store, this.events, (ref) => this.profile(ref));
+    this.moderation = new Moderation(options.store, this.events, (ref) => this.profile(ref));
   }
 
   /**
@@ -111,9 +115,11 @@ export class Accounts {
       (found) => found !== undefined,
     );
     if (user === undefined) throw new BadCredentials();
+    await this.moderation.refuseDisabled(user.id);
     const device = await this.options.store.upsertDevice(user.id, deviceId, deviceName);
     if (device === undefined) throw new NotFound(`device ${deviceId} is not one of your devices; log in without device_id to register a new one`);
     const tokens = await this.startSession(user.id, device.id);
+    await this.moderation.refuseDisabledAfterStart(user.id);
     await this.keepDeviceCap(user.id, device.id);
     // A reused device may hold a push token from a session revoked on replay: live again, it is a target again.
     if (deviceId !== undefined) this.targetsChanged(user.id);

@@ -1,5 +1,5 @@
 import { MAX_ID } from "@parley/runtime";
-import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
+import { InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "../errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { DirectBlocks } from "./direct-blocks.js";
 import { MessageChanges } from "./message-changes.js";
@@ -128,6 +128,30 @@ export class Chat {
   /** Deletes a message for everyone (the actor's own, within the window; the text is erased) or for the actor only. */
   deleteMessage(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean): Promise<MessageChangeOutcome> {
     return this.#changes.delete(actor, conversationId, messageId, forEveryone);
+  }
+
+  /**
+   * An operator deletes any message for everyone: the sender's own deletion
+   * for everyone, without its window, so members see what they see when a
+   * sender deletes. A sender who left the group cannot delete there, so
+   * neither can an operator in their name (FAILED_PRECONDITION).
+   */
+  async moderateDelete(conversationId: bigint, messageId: bigint): Promise<{ unchanged: boolean; senderId: bigint }> {
+    if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
+    if (messageId === 0n) throw new InvalidInput("message_id", "is required");
+    if (messageId >= MAX_ID) throw new NotFound(`no message with id ${messageId} in conversation ${conversationId}`);
+    const [message] = await this.o.store.history(conversationId, messageId + 1n, 1);
+    if (message === undefined || message.messageId !== messageId) {
+      if ((await this.o.store.getConversation(conversationId)) === undefined) throw new NotFound(`no conversation with id ${conversationId}`);
+      throw new NotFound(`no message with id ${messageId} in conversation ${conversationId}`);
+    }
+    if (message.senderId === 0n) throw new InvalidInput("message_id", "names a system message, which cannot be deleted");
+    const sender = { userId: message.senderId, deviceId: 0n };
+    const outcome = await this.#changes.delete(sender, conversationId, messageId, true, true).catch((err: unknown) => {
+      if (err instanceof NotAllowed) throw new PreconditionFailed("its sender has left this conversation; delete the group to remove it");
+      throw err;
+    });
+    return { unchanged: !outcome.changed, senderId: message.senderId };
   }
 
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {

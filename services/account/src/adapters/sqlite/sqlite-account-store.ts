@@ -5,6 +5,7 @@ import type {
   BlockEntry,
   BlockOutcome,
   Device,
+  LiveSessionEntry,
   EndedSession,
   FriendEntry,
   FriendState,
@@ -18,6 +19,7 @@ import type {
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../../domain/settings.js";
 import type * as blockProcedures from "./block-procedures.js";
 import type * as deviceProcedures from "./device-procedures.js";
+import type * as moderationProcedures from "./moderation-procedures.js";
 import type * as friendProcedures from "./friend-procedures.js";
 import type * as pushProcedures from "./push-procedures.js";
 import type * as sessionProcedures from "./session-procedures.js";
@@ -38,6 +40,7 @@ export class SqliteAccountStore implements AccountStore {
   private readonly users: Procedures<typeof userProcedures>;
   private readonly friends: Procedures<typeof friendProcedures>;
   private readonly blocks: Procedures<typeof blockProcedures>;
+  private readonly moderation: Procedures<typeof moderationProcedures>;
   private readonly devices: Procedures<typeof deviceProcedures>;
   private readonly sessions: Procedures<typeof sessionProcedures>;
   private readonly push: Procedures<typeof pushProcedures>;
@@ -47,6 +50,7 @@ export class SqliteAccountStore implements AccountStore {
     this.users = engine.procedures<typeof userProcedures>(new URL("./user-procedures.js", import.meta.url));
     this.friends = engine.procedures<typeof friendProcedures>(new URL("./friend-procedures.js", import.meta.url));
     this.blocks = engine.procedures<typeof blockProcedures>(new URL("./block-procedures.js", import.meta.url));
+    this.moderation = engine.procedures<typeof moderationProcedures>(new URL("./moderation-procedures.js", import.meta.url));
     this.devices = engine.procedures<typeof deviceProcedures>(new URL("./device-procedures.js", import.meta.url));
     this.sessions = engine.procedures<typeof sessionProcedures>(new URL("./session-procedures.js", import.meta.url));
     this.push = engine.procedures<typeof pushProcedures>(new URL("./push-procedures.js", import.meta.url));
@@ -184,6 +188,23 @@ export class SqliteAccountStore implements AccountStore {
   async blockedWith(userId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>> {
     if (userIds.length === 0) return new Set();
     return new Set(await this.blocks.blockedWith(userId, userIds));
+  }
+
+  disableUser(userId: bigint): Promise<{ wasDisabled: boolean; ended: bigint[] } | undefined> {
+    return this.moderation.disableUser(userId, Date.now());
+  }
+
+  enableUser(userId: bigint): Promise<boolean | undefined> {
+    return this.moderation.enableUser(userId);
+  }
+
+  async disabledAt(userId: bigint): Promise<Date | undefined> {
+    const ms = await this.moderation.disabledAt(userId);
+    return ms === undefined ? undefined : new Date(ms);
+  }
+
+  liveSessions(userId: bigint): Promise<LiveSessionEntry[]> {
+    return this.moderation.liveSessions(userId);
   }
 
   async hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>> {
