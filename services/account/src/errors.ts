@@ -51,6 +51,12 @@ export class PushTokenTaken extends AccountError {
   }
 }
 
+/** The caller may not do this to that user (a block stands between them). */
+export class NotAllowed extends AccountError {}
+
+/** A per-user limit is reached (blocked users); not a brute-force throttle, so no retry hint. */
+export class LimitReached extends AccountError {}
+
 /** What was throttled, in the words the client is told (src/limits/auth-limits.ts has the policy). */
 const THROTTLED = {
   client: "too many wrong passwords for this account from your network address",
@@ -103,6 +109,8 @@ export function mapAccountError(err: unknown): ConnectError | undefined {
   if (err instanceof WrongPassword) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof PushTokenTaken) return new ConnectError(err.message, Code.AlreadyExists);
   if (err instanceof TooManyAttempts) return throttled(err);
+  if (err instanceof NotAllowed) return new ConnectError(err.message, Code.PermissionDenied);
+  if (err instanceof LimitReached) return new ConnectError(err.message, Code.ResourceExhausted);
   // Account calls no other service on a request's path: a raw outage is the database's.
   if (isOutage(err)) return unavailable("the account store", err);
   return undefined;

@@ -25,10 +25,13 @@ export async function* accountEventStream(events: EventEmitter<AccountEvents>, s
   const onDeviceLoggedOut = (userId: bigint, deviceId: bigint) => push({ event: { case: "deviceLoggedOut", value: { userId, deviceId } } });
   const onTargetsChanged = (userId: bigint) => push({ event: { case: "notificationTargetsChanged", value: { userId } } });
   const onSessionsEnded = (ended: SessionsEnded) => push({ event: { case: "sessionsEnded", value: { ...ended, reason: REASONS[ended.reason] } } });
+  const onBlocksChanged = (userId: bigint, otherUserId: bigint, blocked: boolean) =>
+    push({ event: { case: "blocksChanged", value: { userId, otherUserId, blocked } } });
   const onAbort = () => wake();
   events.on("sessionsEnded", onSessionsEnded);
   events.on("deviceLoggedOut", onDeviceLoggedOut);
   events.on("notificationTargetsChanged", onTargetsChanged);
+  events.on("blocksChanged", onBlocksChanged);
   signal.addEventListener("abort", onAbort);
   try {
     while (!signal.aborted) {
@@ -40,6 +43,7 @@ export async function* accountEventStream(events: EventEmitter<AccountEvents>, s
     events.off("sessionsEnded", onSessionsEnded);
     events.off("deviceLoggedOut", onDeviceLoggedOut);
     events.off("notificationTargetsChanged", onTargetsChanged);
+    events.off("blocksChanged", onBlocksChanged);
     signal.removeEventListener("abort", onAbort);
   }
 }

@@ -65,6 +65,24 @@ export type PushToken = { platform: 1 | 2; token: string } | { platform: 3; endp
 
 export type FriendState = "friends" | "request_sent" | "request_received";
 
+/** A user someone blocks, and since when. */
+export interface BlockEntry {
+  user: User;
+  since: Date;
+}
+
+/** A live session as operators see it (moderation). */
+export interface LiveSessionEntry {
+  sessionId: bigint;
+  deviceId: bigint;
+  deviceName: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
+/** What block() did: stored it, found it there already, or refused it at the limit. */
+export type BlockOutcome = "blocked" | "already" | "limit";
+
 export interface FriendEntry {
   user: User;
   state: FriendState;
@@ -79,7 +97,8 @@ export interface FriendEntry {
  * - a push token is held by at most one device, and is never taken from a
  *   device of another user while that device's session lives;
  * - addFriend is serialised per pair of users, so two users adding each
- *   other at the same moment end up friends, never with two crossed requests.
+ *   other at the same moment end up friends, never with two crossed requests;
+ * - block is serialised per blocker, so concurrent blocks never pass the limit.
  */
 export interface AccountStore {
   createUser(username: string, displayName: string, passwordHash: string): Promise<User>;
@@ -132,8 +151,36 @@ export interface AccountStore {
   removeFriend(userId: bigint, otherId: bigint): Promise<boolean>;
   listFriends(userId: bigint): Promise<FriendEntry[]>;
   friendState(userId: bigint, otherId: bigint): Promise<FriendState | "none">;
-  /** Each user's friend ids, ascending; every asked user is a key (an empty list for none). */
+  /**
+   * Each user's friend ids, ascending; every asked user is a key (an empty
+   * list for none). A friend blocked either way is left out (the friendship
+   * is suspended while the block lasts).
+   */
   friendIdsOf(userIds: readonly bigint[]): Promise<Map<bigint, bigint[]>>;
+
+  /** Blocks `otherId` for `userId` unless the user blocks `max` users already. */
+  block(userId: bigint, otherId: bigint, max: number): Promise<BlockOutcome>;
+  /** Ends the user's block of `otherId`; false when there was none. */
+  unblock(userId: bigint, otherId: bigint): Promise<boolean>;
+  /** The users `userId` blocks, newest block first. */
+  listBlocked(userId: bigint): Promise<BlockEntry[]>;
+  /** Whether each of two users blocks the other. */
+  blockState(userId: bigint, otherId: bigint): Promise<{ userBlocksOther: boolean; otherBlocksUser: boolean }>;
+  /** Those of `userIds` who block `userId` or whom `userId` blocks. */
+  blockedWith(userId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>>;
+
+  /**
+   * Disables the account (when it is not already) and revokes every live
+   * session of the user, in one transaction; undefined for no such user.
+   * `wasDisabled` says it was disabled before; `ended` lists the sessions it revoked.
+   */
+  disableUser(userId: bigint): Promise<{ wasDisabled: boolean; ended: bigint[] } | undefined>;
+  /** Enables the account; returns whether it was disabled (undefined for no such user). */
+  enableUser(userId: bigint): Promise<boolean | undefined>;
+  /** When the account was disabled; undefined while it is enabled (or for no such user). */
+  disabledAt(userId: bigint): Promise<Date | undefined>;
+  /** The user's live sessions, newest first. */
+  liveSessions(userId: bigint): Promise<LiveSessionEntry[]>;
 
   /**
    * Sets (or, with `token` undefined, removes) the device's push token.

@@ -1,10 +1,11 @@
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
-import { clientAddressKey, withFieldChecks, type FieldProblem } from "@parley/runtime";
+import { AccountInternalService, AccountModerationService, AccountService } from "@parley/contracts/parley/account/v1/account";
+import { clientAddressKey, createLogger, withFieldChecks, type FieldProblem, type Logger } from "@parley/runtime";
 import type { Accounts, UserRef } from "./domain/accounts.js";
 import { InvalidInput, NotAuthenticated } from "./errors.js";
 import { accountEventStream } from "./event-stream.js";
+import { moderationApi } from "./moderation-api.js";
 import { fromSettingsMessage, toDeviceMessage, toFriendshipState, toProfile, toSession, toSettingsMessage } from "./convert.js";
 import type { TokenClaims } from "./domain/tokens.js";
 
@@ -12,16 +13,21 @@ import type { TokenClaims } from "./domain/tokens.js";
  * Wiring: the account contracts on top of the domain. No listening here;
  * main.ts (or the embedded launcher) decides where the routes are served.
  */
-export function accountRoutes(accounts: Accounts, stopping: AbortSignal = new AbortController().signal): (router: ConnectRouter) => void {
+export function accountRoutes(
+  accounts: Accounts,
+  stopping: AbortSignal = new AbortController().signal,
+  logger: Logger = createLogger("account", "silent"),
+): (router: ConnectRouter) => void {
   // Every request first passes the rules all requests share (ids fit SQL bigint, no NUL in text).
   const refuse = (problem: FieldProblem) => new InvalidInput(problem.field, problem.rule);
   return (router) => {
     router.service(AccountService, withFieldChecks(AccountService, publicApi(accounts), refuse));
     router.service(AccountInternalService, withFieldChecks(AccountInternalService, internalApi(accounts, stopping), refuse));
+    router.service(AccountModerationService, withFieldChecks(AccountModerationService, moderationApi(accounts, logger), refuse));
   };
 }
 
-export const accountServiceNames = [AccountService.typeName, AccountInternalService.typeName];
+export const accountServiceNames = [AccountService.typeName, AccountInternalService.typeName, AccountModerationService.typeName];
 
 function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountService>> {
   const caller = (context: HandlerContext) => accounts.authenticate(bearerToken(context));
@@ -82,6 +88,19 @@ function publicApi(accounts: Accounts): Partial<ServiceImpl<typeof AccountServic
       const values = fromSettingsMessage(req.settings);
       return { settings: toSettingsMessage(await accounts.updateSettings(me.userId, values, req.fields)) };
     },
+    async blockUser(req, context) {
+      const me = await caller(context);
+      return { blocked: toProfile(await accounts.blocks.block(me.userId, userRef(req.userId, req.username))) };
+    },
+    async unblockUser(req, context) {
+      const me = await caller(context);
+      return { wasBlocked: await accounts.blocks.unblock(me.userId, req.userId) };
+    },
+    async listBlockedUsers(_req, context) {
+      const me = await caller(context);
+      const blocked = await accounts.blocks.list(me.userId);
+      return { blockedUsers: blocked.map((b) => ({ profile: toProfile(b.user), since: timestampFromDate(b.since) })) };
+    },
     async listFriends(_req, context) {
       const me = await caller(context);
       const friends = await accounts.friends(me.userId);
@@ -133,7 +152,14 @@ function internalApi(accounts: Accounts, stopping: AbortSignal): Partial<Service
       return {};
     },
     async getPresenceVisibility(req) {
-      return { hiddenUserIds: [...(await accounts.hidingPresence(req.userIds))] };
+      const [hiding, blocked] = await Promise.all([
+        accounts.hidingPresence(req.userIds),
+        req.viewerId === 0n ? new Set<bigint>() : accounts.blocks.blockedWith(req.viewerId, req.userIds),
+      ]);
+      return { hiddenUserIds: [...new Set([...hiding, ...blocked])] };
+    },
+    async checkBlock(req) {
+      return accounts.blocks.state(req.userId, req.otherUserId);
     },
     async listFriendIds(req) {
       return { friendIds: (await accounts.friendIdsOf([req.userId])).get(req.userId) ?? [] };

@@ -52,7 +52,7 @@ export async function startAccount(config: AccountConfig, logger: Logger, shared
   const stopping = new AbortController();
   return {
     accounts,
-    routes: accountRoutes(accounts, stopping.signal),
+    routes: accountRoutes(accounts, stopping.signal, logger),
     drain: () => stopping.abort(),
     serviceNames: accountServiceNames,
     close: async () => {

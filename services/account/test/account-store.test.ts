@@ -1,5 +1,6 @@
 import { openTestStorage } from "@parley/testkit";
 import { openAccountStore } from "../src/wiring.js";
+import { describeAccountStoreBlocksContract } from "./account-store-blocks-contract.js";
 import { describeAccountStoreContract } from "./account-store-contract.js";
 import { describeAccountStoreSocialContract } from "./account-store-social-contract.js";
 import type { StoreKind } from "./harness.js";
@@ -17,4 +18,5 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
   };
   describeAccountStoreContract(kind, open);
   describeAccountStoreSocialContract(kind, open);
+  describeAccountStoreBlocksContract(kind, open);
 }

@@ -307,6 +307,28 @@ export interface UserDirectory {
   existing(ids: readonly bigint[]): Promise<Set<bigint>>;
 }
 
+/** Whether each of two users blocks the other. */
+export interface BlockState {
+  userBlocksOther: boolean;
+  otherBlocksUser: boolean;
+}
+
+/**
+ * Blocks between users (the account service owns them), for direct
+ * conversations.
+ *
+ * Contract: `between` may answer from a cache, which the adapter keeps
+ * correct on every chat replica: an entry is dropped when the account
+ * instance that changed the pair announces it (each replica follows every
+ * account instance), the whole cache when an announcement stream opens or
+ * breaks (what changed meanwhile is unknown), and any entry after a bounded
+ * age. `fresh` always asks. Both reject (an outage) rather than guess.
+ */
+export interface BlockDirectory {
+  between(userId: bigint, otherId: bigint): Promise<BlockState>;
+  fresh(userId: bigint, otherId: bigint): Promise<BlockState>;
+}
+
 /** Users' display names (the account service in the mesh). */
 export interface DisplayNames {
   /** The name shown for the user, possibly a little stale (cached); undefined for an unknown user. */

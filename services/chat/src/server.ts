@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
+  ChatModerationService,
   ChatService,
   ReplySchema,
   StreamResponseSchema,
@@ -28,6 +29,7 @@ import type { Actor, Chat } from "./domain/chat.js";
 import type { Groups } from "./domain/groups.js";
 import { chatCommands, type ChatCommands } from "./commands.js";
 import { InvalidInput } from "./errors.js";
+import { chatModerationApi } from "./moderation-api.js";
 
 export interface ChatServerDeps {
   chat: Chat;
@@ -66,10 +68,13 @@ export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => voi
     deleteMessage: (req, ctx) => commands.deleteMessage(actorFrom(ctx), req),
     stream: (requests, ctx) => serveStream(requests, ctx, commands, deps),
   };
-  return (router) => router.service(ChatService, impl);
+  return (router) => {
+    router.service(ChatService, impl);
+    router.service(ChatModerationService, chatModerationApi(deps.chat, deps.logger));
+  };
 }
 
-export const chatServiceNames = [ChatService.typeName];
+export const chatServiceNames = [ChatService.typeName, ChatModerationService.typeName];
 
 /**
  * The gateway's multiplexed stream: commands run concurrently as they

@@ -5,6 +5,7 @@ import { migrate, openConfiguredStorage, type Storage } from "@parley/relational
 import { Metrics, openInternalPlane, ReadinessChecks, startPlaneServer, type Logger, type ServiceDefinition } from "@parley/runtime";
 import { chatAccess } from "./access.js";
 import { AccountDisplayNames } from "./adapters/account-names.js";
+import { AccountBlockDirectory } from "./adapters/account-blocks.js";
 import { AccountUserDirectory } from "./adapters/account-users.js";
 import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
@@ -36,6 +37,8 @@ export interface ChatDeps {
   /** A store opened by the caller (Cassandra); it has no delivery outbox, so the caller pairs it with the Kafka bus. */
   messageStore?: MessageStore;
   account: Transport;
+  /** Every account instance, whose block announcements chat follows (the one behind `account` when absent). */
+  accountInstances?: InstanceSource;
   idgen: Transport;
   /** Presence, to find where recipients' devices are connected (the one instance when `presenceInstances` is absent). */
   presence: Transport;
@@ -70,6 +73,8 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const bus = deps.bus ?? memoryBus(logger, meter, metrics);
   const gateways = new Gateways(deps.gatewayTransport, logger);
   const push = pushNotifier(deps, store, logger, metrics);
+  const blocks = new AccountBlockDirectory(deps.account, logger, deps.accountInstances ? { instances: deps.accountInstances } : {});
+  blocks.watch();
   const ports = {
     store,
     ids: new IdgenIdSource(deps.idgen),
@@ -78,7 +83,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     now: () => new Date(),
     meter,
   };
-  const chat = new Chat({ ...ports, editWindowSeconds: deps.editWindowSeconds ?? 900, deleteWindowSeconds: deps.deleteWindowSeconds ?? 0 });
+  const chat = new Chat({ ...ports, blocks, editWindowSeconds: deps.editWindowSeconds ?? 900, deleteWindowSeconds: deps.deleteWindowSeconds ?? 0 });
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   const locator = deps.presenceInstances ? new PresenceLocators(deps.presenceInstances, { logger }) : new PresenceDeviceLocator(deps.presence, { logger });
   // The outbox lives beside the SQL store's inbox (a trigger on it); another store has none.
@@ -102,6 +107,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
       await push.close();
       await outbox?.close();
       await locator.close();
+      blocks.close();
       gateways.close();
     },
   };
@@ -159,6 +165,7 @@ export const chatProcess: ServiceDefinition<ChatConfig> = {
         ...(cassandra ? { messageStore: cassandra } : {}),
         ...(bus ? { bus } : {}),
         account: mesh.transportTo("account", config.accountAddress),
+        accountInstances: { current: mesh.instancesOf("account", config.accountAddress), transport: (address) => plane.transport(address, "account") },
         idgen: mesh.transportTo("idgen", config.idgenAddress),
         presence: mesh.transportTo("presence", config.presenceAddress),
         presenceInstances: { current: mesh.instancesOf("presence", config.presenceAddress), transport: (address) => plane.transport(address, "presence") },

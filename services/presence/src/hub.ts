@@ -29,6 +29,9 @@ export interface PresenceCluster {
  * offline with no last-active time and causes no live updates. Otherwise
  * friends see status and last-active time, live; non-friends (group members)
  * may ask GetPresence and see only online/offline, never the last-active time.
+ * Two users blocked either way see each other as a hidden user is seen: they
+ * are not friends to presence while the block lasts (account's friend lists
+ * leave them out), and GetPresence asks account about the non-friends.
  *
  * Ownership moves (an instance joins, drains or dies): users this instance
  * no longer owns are forgotten without an "offline" (their new owner has
@@ -140,8 +143,11 @@ export class PresenceHub {
       viewerId === 0n ? Promise.resolve([]) : this.people.friendIds(viewerId),
     ]);
     const friendSet = new Set(friends);
+    // Friends are never blocked with the viewer (a block suspends the friendship): only the others are asked about.
+    const strangers = viewerId === 0n ? [] : unique.filter((userId) => userId !== viewerId && !friendSet.has(userId) && !hiding.has(userId));
+    const blocked = strangers.length === 0 ? new Set<bigint>() : await this.people.hiddenFrom(viewerId, strangers);
     return unique.map((userId) => {
-      if (hiding.has(userId) && userId !== viewerId) return toPresence(userId, { online: false, lastActiveAt: undefined }, false);
+      if ((hiding.has(userId) || blocked.has(userId)) && userId !== viewerId) return toPresence(userId, { online: false, lastActiveAt: undefined }, false);
       return toPresence(userId, statuses.get(userId) ?? { online: false, lastActiveAt: undefined }, friendSet.has(userId) || userId === viewerId);
     });
   }

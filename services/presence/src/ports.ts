@@ -40,10 +40,13 @@ export interface LastSeenStore {
   save(userId: bigint, ms: number): Promise<void>;
 }
 
-/** What presence needs to know about people: friendships and who hides their presence. */
+/** What presence needs to know about people: friendships, who hides their presence, and blocks. */
 export interface PeopleDirectory {
+  /** Friends, less those blocked either way (a block suspends a friendship). */
   friendIds(userId: bigint): Promise<bigint[]>;
   hiding(userIds: readonly bigint[]): Promise<Set<bigint>>;
+  /** Those of `userIds` hidden from `viewerId`: hiding their presence, or blocked either way with the viewer. */
+  hiddenFrom(viewerId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>>;
 }
 
 /**

@@ -51,6 +51,7 @@ function cluster(friends: [bigint, bigint][], hidden: bigint[] = []) {
   const people: PeopleDirectory = {
     friendIds: async (userId) => friends.flatMap(([a, b]) => (a === userId ? [b] : b === userId ? [a] : [])),
     hiding: async (userIds) => new Set(userIds.filter((id) => hidden.includes(id))),
+    hiddenFrom: async (_viewerId, userIds) => new Set(userIds.filter((id) => hidden.includes(id))),
   };
   /** Updates each gateway was sent, as "deviceId:userId:online|offline". */
   const seen = new Map<string, string[]>();

@@ -20,3 +20,4 @@ export { inProcessCaller, serviceAuthInterceptor } from "./server-auth.js";
 export { ServiceTokenSigner, ServiceTokenVerifier } from "./service-tokens.js";
 export { parseTrustFile, TrustStore } from "./trust-store.js";
 export { inProcessTransport, type InProcessOptions } from "./in-process.js";
+export { audited } from "./audit.js";

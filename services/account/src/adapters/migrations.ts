@@ -105,4 +105,21 @@ CREATE TABLE account_auth_limits (
 CREATE INDEX account_auth_limits_by_expiry ON account_auth_limits (expire);
 `,
   },
+  {
+    version: 6,
+    name: "blocks; disabled accounts",
+    // One row per (blocker, blocked). friendIdsOf and the presence checks look
+    // a pair up both ways, hence the index on blocked_id. disabled_at: set
+    // while an operator has disabled the account (moderation).
+    sql: `
+ALTER TABLE users ADD COLUMN disabled_at timestamptz;
+CREATE TABLE blocks (
+  blocker_id bigint NOT NULL REFERENCES users (id),
+  blocked_id bigint NOT NULL REFERENCES users (id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (blocker_id, blocked_id)
+);
+CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
+`,
+  },
 ];

@@ -1,8 +1,13 @@
 import { isUniqueViolation, type Db } from "@parley/relational";
 import { UsernameTaken } from "../errors.js";
+import * as blocks from "./sql-blocks.js";
+import * as moderation from "./sql-moderation.js";
 import type {
   AccountStore,
+  BlockEntry,
+  BlockOutcome,
   Device,
+  LiveSessionEntry,
   EndedSession,
   FriendEntry,
   FriendState,
@@ -231,11 +236,50 @@ export class SqlAccountStore implements AccountStore {
     const lists = new Map(userIds.map((id) => [id, [] as bigint[]]));
     if (userIds.length === 0) return lists;
     const { rows } = await this.db.query<{ user_id: string; friend_id: string }>(
-      "SELECT user_id, friend_id FROM friendships WHERE user_id = ANY($1::bigint[]) ORDER BY user_id, friend_id",
+      `SELECT f.user_id, f.friend_id FROM friendships f WHERE f.user_id = ANY($1::bigint[])
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = f.user_id AND b.blocked_id = f.friend_id)
+                                                 OR (b.blocker_id = f.friend_id AND b.blocked_id = f.user_id))
+       ORDER BY f.user_id, f.friend_id`,
       [[...lists.keys()].map(String)],
     );
     for (const row of rows) lists.get(BigInt(row.user_id))?.push(BigInt(row.friend_id));
     return lists;
+  }
+
+  block(userId: bigint, otherId: bigint, max: number): Promise<BlockOutcome> {
+    return blocks.block(this.db, userId, otherId, max);
+  }
+
+  unblock(userId: bigint, otherId: bigint): Promise<boolean> {
+    return blocks.unblock(this.db, userId, otherId);
+  }
+
+  listBlocked(userId: bigint): Promise<BlockEntry[]> {
+    return blocks.listBlocked(this.db, userId);
+  }
+
+  blockState(userId: bigint, otherId: bigint): Promise<{ userBlocksOther: boolean; otherBlocksUser: boolean }> {
+    return blocks.blockState(this.db, userId, otherId);
+  }
+
+  blockedWith(userId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>> {
+    return blocks.blockedWith(this.db, userId, userIds);
+  }
+
+  disableUser(userId: bigint): Promise<{ wasDisabled: boolean; ended: bigint[] } | undefined> {
+    return moderation.disableUser(this.db, userId);
+  }
+
+  enableUser(userId: bigint): Promise<boolean | undefined> {
+    return moderation.enableUser(this.db, userId);
+  }
+
+  disabledAt(userId: bigint): Promise<Date | undefined> {
+    return moderation.disabledAt(this.db, userId);
+  }
+
+  liveSessions(userId: bigint): Promise<LiveSessionEntry[]> {
+    return moderation.liveSessions(this.db, userId);
   }
 
   async setPushToken(userId: bigint, deviceId: bigint, token: PushToken | undefined, now: Date): Promise<PushTokenOutcome> {

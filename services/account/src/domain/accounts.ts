@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTaken, WrongPassword } from "../errors.js";
 import type { AllowedTry, AuthLimits } from "./limits/auth-limits.js";
 import type { PasswordHasher } from "./passwords.js";
+import { Blocks } from "./blocks.js";
+import { Moderation } from "./moderation.js";
 import type { AccountStore, Device, FriendEntry, FriendState, RefreshRecord, User } from "../ports.js";
 import { checkName, checkPassword, checkUsername } from "./rules.js";
 import { checkPushToken } from "./push-tokens.js";
@@ -39,6 +41,8 @@ export interface AccountEvents {
   deviceLoggedOut: [userId: bigint, deviceId: bigint];
   /** What GetNotificationTargets answers for the user may have changed: caches of it must be dropped. */
   notificationTargetsChanged: [userId: bigint];
+  /** The user blocked (true) or unblocked (false) the other: caches of the pair's block state must be dropped. */
+  blocksChanged: [userId: bigint, otherId: bigint, blocked: boolean];
 }
 
 export interface AccountsOptions {
@@ -71,8 +75,15 @@ export class Accounts {
    * emitted after the change is stored, so a listener reading back sees it.
    */
   readonly events = new EventEmitter<AccountEvents>();
+  /** Blocking (domain/blocks.ts). */
+  readonly blocks: Blocks;
+  /** Operators' moderation (domain/moderation.ts). */
+  readonly moderation: Moderation;
 
-  constructor(private readonly options: AccountsOptions) {}
+  constructor(private readonly options: AccountsOptions) {
+    this.blocks = new Blocks(options.store, this.events, (ref) => this.profile(ref));
+    this.moderation = new Moderation(options.store, this.events, (ref) => this.profile(ref));
+  }
 
   /**
    * `client` (here and below) is the end user's network address as the
@@ -104,9 +115,11 @@ export class Accounts {
       (found) => found !== undefined,
     );
     if (user === undefined) throw new BadCredentials();
+    await this.moderation.refuseDisabled(user.id);
     const device = await this.options.store.upsertDevice(user.id, deviceId, deviceName);
     if (device === undefined) throw new NotFound(`device ${deviceId} is not one of your devices; log in without device_id to register a new one`);
     const tokens = await this.startSession(user.id, device.id);
+    await this.moderation.refuseDisabledAfterStart(user.id);
     await this.keepDeviceCap(user.id, device.id);
     // A reused device may hold a push token from a session revoked on replay: live again, it is a target again.
     if (deviceId !== undefined) this.targetsChanged(user.id);
@@ -257,6 +270,7 @@ export class Accounts {
   async addFriend(userId: bigint, ref: UserRef): Promise<{ state: "friends" | "request_sent"; other: User }> {
     const other = await this.profile(ref);
     if (other.id === userId) throw new InvalidInput("user", "cannot be yourself");
+    await this.blocks.refuseIfBlocked(userId, other.id);
     return { state: await this.options.store.addFriend(userId, other.id), other };
   }
 

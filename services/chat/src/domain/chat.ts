@@ -1,10 +1,12 @@
 import { MAX_ID } from "@parley/runtime";
-import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
+import { InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "../errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
+import { DirectBlocks } from "./direct-blocks.js";
 import { MessageChanges } from "./message-changes.js";
 import { SendBatcher } from "./send-batcher.js";
 import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
 import type {
+  BlockDirectory,
   ChatMeter,
   ConversationRecord,
   ConversationSummary,
@@ -30,6 +32,8 @@ export interface ChatOptions {
   store: MessageStore;
   ids: IdSource;
   users: UserDirectory;
+  /** Blocks between users (account's); absent: nobody is blocked (unit tests that do not need them). */
+  blocks?: BlockDirectory;
   bus: DeliveryBus;
   now: () => Date;
   /** Told store times, messages stored and sync sizes (metrics). */
@@ -50,22 +54,26 @@ export class Chat {
   readonly #sends: SendBatcher;
   readonly #meter: ChatMeter;
   readonly #changes: MessageChanges;
+  readonly #blocks: DirectBlocks | undefined;
 
   constructor(private readonly o: ChatOptions) {
     this.#meter = o.meter ?? noChatMeter;
     this.#sends = new SendBatcher(o.store, { meter: this.#meter });
+    this.#blocks = o.blocks && new DirectBlocks(o.store, o.blocks);
     this.#changes = new MessageChanges({ ...o, editWindowSeconds: o.editWindowSeconds ?? 900, deleteWindowSeconds: o.deleteWindowSeconds ?? 0 });
   }
 
   /**
    * The one direct conversation between the actor and `peer`. Anyone may open
    * one with any existing user (as in Messenger, where strangers' messages
-   * land as requests); blocking comes with the abuse issue.
+   * land as requests), unless either blocks the other: then it is refused,
+   * the existing one too.
    */
   async openDirect(actor: Actor, peer: bigint): Promise<ConversationRecord> {
     if (peer === 0n) throw new InvalidInput("peer_user_id", "is required");
     if (peer === actor.userId) throw new InvalidInput("peer_user_id", "must be another user");
     if (!(await this.o.users.existing([peer])).has(peer)) throw new NotFound(`no user with id ${peer}`);
+    await this.#blocks?.checkOpen(actor.userId, peer);
     return this.o.store.openDirect(actor.userId, peer, await this.o.ids.next());
   }
 
@@ -73,6 +81,9 @@ export class Chat {
     if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
     checkClientMsgId(clientMsgId);
     checkText(text);
+    // A direct conversation across a block refuses sends both ways; no call to another service when cached.
+    const blocked = this.#blocks?.check(actor.userId, conversationId);
+    if (blocked !== undefined) await blocked;
     const message: StoredMessage = {
       messageId: await this.o.ids.next(),
       conversationId,
@@ -108,13 +119,39 @@ export class Chat {
   }
 
   /** Replaces the text of one of the actor's own messages within the edit window; every member's devices learn it. */
-  editMessage(actor: Actor, conversationId: bigint, messageId: bigint, text: string): Promise<MessageChangeOutcome> {
+  async editMessage(actor: Actor, conversationId: bigint, messageId: bigint, text: string): Promise<MessageChangeOutcome> {
+    // An edit reaches the other member as a send does: refused across a block too.
+    await this.#blocks?.check(actor.userId, conversationId);
     return this.#changes.edit(actor, conversationId, messageId, text);
   }
 
   /** Deletes a message for everyone (the actor's own, within the window; the text is erased) or for the actor only. */
   deleteMessage(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean): Promise<MessageChangeOutcome> {
     return this.#changes.delete(actor, conversationId, messageId, forEveryone);
+  }
+
+  /**
+   * An operator deletes any message for everyone: the sender's own deletion
+   * for everyone, without its window, so members see what they see when a
+   * sender deletes. A sender who left the group cannot delete there, so
+   * neither can an operator in their name (FAILED_PRECONDITION).
+   */
+  async moderateDelete(conversationId: bigint, messageId: bigint): Promise<{ unchanged: boolean; senderId: bigint }> {
+    if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
+    if (messageId === 0n) throw new InvalidInput("message_id", "is required");
+    if (messageId >= MAX_ID) throw new NotFound(`no message with id ${messageId} in conversation ${conversationId}`);
+    const [message] = await this.o.store.history(conversationId, messageId + 1n, 1);
+    if (message === undefined || message.messageId !== messageId) {
+      if ((await this.o.store.getConversation(conversationId)) === undefined) throw new NotFound(`no conversation with id ${conversationId}`);
+      throw new NotFound(`no message with id ${messageId} in conversation ${conversationId}`);
+    }
+    if (message.senderId === 0n) throw new InvalidInput("message_id", "names a system message, which cannot be deleted");
+    const sender = { userId: message.senderId, deviceId: 0n };
+    const outcome = await this.#changes.delete(sender, conversationId, messageId, true, true).catch((err: unknown) => {
+      if (err instanceof NotAllowed) throw new PreconditionFailed("its sender has left this conversation; delete the group to remove it");
+      throw err;
+    });
+    return { unchanged: !outcome.changed, senderId: message.senderId };
   }
 
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {
@@ -175,6 +212,7 @@ export class Chat {
    */
   async setTyping(actor: Actor, conversationId: bigint, typing: boolean): Promise<void> {
     const conversation = await this.memberOf(actor, conversationId);
+    await this.#blocks?.check(actor.userId, conversationId);
     if (typing && !this.typingAllowed(actor.userId, conversationId)) return;
     for (const member of conversation.members) {
       if (member.userId === actor.userId) continue;

@@ -37,10 +37,11 @@ export class MessageChanges {
     return outcome;
   }
 
-  async delete(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean): Promise<MessageChangeOutcome> {
+  /** `anyTime`: no delete window (an operator's deletion in its sender's name). */
+  async delete(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean, anyTime = false): Promise<MessageChangeOutcome> {
     requireIds(conversationId, messageId);
     const at = this.o.now();
-    const window = forEveryone ? windowStart(at, this.o.deleteWindowSeconds) : {};
+    const window = forEveryone && !anyTime ? windowStart(at, this.o.deleteWindowSeconds) : {};
     const outcome = await this.o.store
       .deleteMessage({ conversationId, messageId, userId: actor.userId, forEveryone, at, ...window })
       .catch(refusal(conversationId, messageId, "delete", this.o.deleteWindowSeconds));

@@ -35,6 +35,13 @@ export class AccountPeopleDirectory implements PeopleDirectory {
     return new Set(userIds.filter((_, i) => answers[i]));
   }
 
+  /** One call per question: asked only for the non-friends a viewer looks up (GetPresence), never on a connect's path. */
+  async hiddenFrom(viewerId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>> {
+    if (userIds.length === 0) return new Set();
+    const answer = await this.client.getPresenceVisibility({ userIds: [...new Set(userIds)], viewerId }).catch(accountFailure);
+    return new Set(answer.hiddenUserIds);
+  }
+
   private async listFriends(userIds: bigint[]): Promise<bigint[][]> {
     const unique = [...new Set(userIds)];
     let lists: Map<bigint, bigint[]>;

@@ -47,14 +47,21 @@ export function friendState(db: SqliteConnection, userId: bigint, otherId: bigin
   return row?.state ?? "none";
 }
 
-/** One indexed scan per user, all in this one call to the worker. */
+/** One indexed scan per user, all in this one call to the worker; friends blocked either way are left out. */
 export function friendIdsOf(db: SqliteConnection, userIds: readonly bigint[]): Map<bigint, bigint[]> {
   const lists = new Map<bigint, bigint[]>();
   for (const userId of userIds) {
     if (lists.has(userId)) continue;
     lists.set(
       userId,
-      db.all<{ friend_id: bigint }>("SELECT friend_id FROM friendships WHERE user_id = ? ORDER BY friend_id", [userId]).map((row) => row.friend_id),
+      db
+        .all<{ friend_id: bigint }>(
+          `SELECT f.friend_id FROM friendships f WHERE f.user_id = ?1
+             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = f.friend_id) OR (b.blocker_id = f.friend_id AND b.blocked_id = ?1))
+           ORDER BY f.friend_id`,
+          [userId],
+        )
+        .map((row) => row.friend_id),
     );
   }
   return lists;

@@ -2,7 +2,10 @@ import { isSqliteUniqueViolation, type Procedures, type SqliteEngine } from "@pa
 import { UsernameTaken } from "../../errors.js";
 import type {
   AccountStore,
+  BlockEntry,
+  BlockOutcome,
   Device,
+  LiveSessionEntry,
   EndedSession,
   FriendEntry,
   FriendState,
@@ -14,7 +17,9 @@ import type {
   User,
 } from "../../ports.js";
 import { DEFAULT_SETTINGS, type SettingsRecord } from "../../domain/settings.js";
+import type * as blockProcedures from "./block-procedures.js";
 import type * as deviceProcedures from "./device-procedures.js";
+import type * as moderationProcedures from "./moderation-procedures.js";
 import type * as friendProcedures from "./friend-procedures.js";
 import type * as pushProcedures from "./push-procedures.js";
 import type * as sessionProcedures from "./session-procedures.js";
@@ -34,6 +39,8 @@ import type * as userProcedures from "./user-procedures.js";
 export class SqliteAccountStore implements AccountStore {
   private readonly users: Procedures<typeof userProcedures>;
   private readonly friends: Procedures<typeof friendProcedures>;
+  private readonly blocks: Procedures<typeof blockProcedures>;
+  private readonly moderation: Procedures<typeof moderationProcedures>;
   private readonly devices: Procedures<typeof deviceProcedures>;
   private readonly sessions: Procedures<typeof sessionProcedures>;
   private readonly push: Procedures<typeof pushProcedures>;
@@ -42,6 +49,8 @@ export class SqliteAccountStore implements AccountStore {
   private constructor(engine: SqliteEngine) {
     this.users = engine.procedures<typeof userProcedures>(new URL("./user-procedures.js", import.meta.url));
     this.friends = engine.procedures<typeof friendProcedures>(new URL("./friend-procedures.js", import.meta.url));
+    this.blocks = engine.procedures<typeof blockProcedures>(new URL("./block-procedures.js", import.meta.url));
+    this.moderation = engine.procedures<typeof moderationProcedures>(new URL("./moderation-procedures.js", import.meta.url));
     this.devices = engine.procedures<typeof deviceProcedures>(new URL("./device-procedures.js", import.meta.url));
     this.sessions = engine.procedures<typeof sessionProcedures>(new URL("./session-procedures.js", import.meta.url));
     this.push = engine.procedures<typeof pushProcedures>(new URL("./push-procedures.js", import.meta.url));
@@ -158,6 +167,44 @@ export class SqliteAccountStore implements AccountStore {
 
   putSettings(userId: bigint, settings: SettingsRecord): Promise<void> {
     return this.settings.putSettings(userId, settings);
+  }
+
+  block(userId: bigint, otherId: bigint, max: number): Promise<BlockOutcome> {
+    return this.blocks.block(userId, otherId, max, Date.now());
+  }
+
+  unblock(userId: bigint, otherId: bigint): Promise<boolean> {
+    return this.blocks.unblock(userId, otherId);
+  }
+
+  listBlocked(userId: bigint): Promise<BlockEntry[]> {
+    return this.blocks.listBlocked(userId);
+  }
+
+  blockState(userId: bigint, otherId: bigint): Promise<{ userBlocksOther: boolean; otherBlocksUser: boolean }> {
+    return this.blocks.blockState(userId, otherId);
+  }
+
+  async blockedWith(userId: bigint, userIds: readonly bigint[]): Promise<Set<bigint>> {
+    if (userIds.length === 0) return new Set();
+    return new Set(await this.blocks.blockedWith(userId, userIds));
+  }
+
+  disableUser(userId: bigint): Promise<{ wasDisabled: boolean; ended: bigint[] } | undefined> {
+    return this.moderation.disableUser(userId, Date.now());
+  }
+
+  enableUser(userId: bigint): Promise<boolean | undefined> {
+    return this.moderation.enableUser(userId);
+  }
+
+  async disabledAt(userId: bigint): Promise<Date | undefined> {
+    const ms = await this.moderation.disabledAt(userId);
+    return ms === undefined ? undefined : new Date(ms);
+  }
+
+  liveSessions(userId: bigint): Promise<LiveSessionEntry[]> {
+    return this.moderation.liveSessions(userId);
   }
 
   async hidingPresence(userIds: readonly bigint[]): Promise<Set<bigint>> {

@@ -83,4 +83,18 @@ CREATE TABLE user_settings (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: "blocks; disabled accounts",
+    sql: `
+ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+CREATE TABLE blocks (
+  blocker_id INTEGER NOT NULL REFERENCES users (id),
+  blocked_id INTEGER NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (blocker_id, blocked_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
+`,
+  },
 ];

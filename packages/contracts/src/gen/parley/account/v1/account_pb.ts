@@ -38,7 +38,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/account/v1/account.proto.
  */
 export const file_parley_account_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wYXJsZXkvYWNjb3VudC92MS9hY2NvdW50LnByb3RvEhFwYXJsZXkuYWNjb3VudC52MSJyCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgEEgwKBG5hbWUYAiABKAkSEQoJbG9nZ2VkX2luGAMgASgIEjYKDXB1c2hfcGxhdGZvcm0YBCABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoHU2Vzc2lvbhIUCgxhY2Nlc3NfdG9rZW4YASABKAkSOwoXYWNjZXNzX3Rva2VuX2V4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPAoYcmVmcmVzaF90b2tlbl9leHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCg1TaWduVXBSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI9Cg5TaWduVXBSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJaCgxMb2dJblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEwoLZGV2aWNlX25hbWUYAyABKAkSEQoJZGV2aWNlX2lkGAQgASgEIpQBCg1Mb2dJblJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBmRldmljZRgCIAEoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZRIrCgdzZXNzaW9uGAMgASgLMhoucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbiIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uIiIKDUxvZ091dFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIhAKDkxvZ091dFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI3ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEh0KFWxvZ2dlZF9vdXRfZGV2aWNlX2lkcxgBIAMoBCI2ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJIkEKEkdldFByb2ZpbGVSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSIsChRVcGRhdGVQcm9maWxlUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkiRAoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlIhQKEkxpc3REZXZpY2VzUmVxdWVzdCJBChNMaXN0RGV2aWNlc1Jlc3BvbnNlEioKB2RldmljZXMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5EZXZpY2UiNQoQQWRkRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJInIKEUFkZEZyaWVuZFJlc3BvbnNlEjEKBXN0YXRlGAEgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEioKBmZyaWVuZBgCIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiJgoTUmVtb3ZlRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIhYKFFJlbW92ZUZyaWVuZFJlc3BvbnNlIhQKEkxpc3RGcmllbmRzUmVxdWVzdCKTAQoGRnJpZW5kEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEjEKBXN0YXRlGAIgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBChNMaXN0RnJpZW5kc1Jlc3BvbnNlEioKB2ZyaWVuZHMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5GcmllbmQiRQoTV2ViUHVzaFN1YnNjcmlwdGlvbhIQCghlbmRwb2ludBgBIAEoCRIOCgZwMjU2ZGgYAiABKAkSDAoEYXV0aBgDIAEoCSKRAQoTU2V0UHVzaFRva2VuUmVxdWVzdBIxCghwbGF0Zm9ybRgBIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgCIAEoCRI4Cgh3ZWJfcHVzaBgDIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24iFgoUU2V0UHVzaFRva2VuUmVzcG9uc2Ui0AEKCFNldHRpbmdzEhQKDHB1c2hfZW5hYmxlZBgBIAEoCBIVCg1lbWFpbF9lbmFibGVkGAIgASgIEhMKC3Ntc19lbmFibGVkGAMgASgIEhUKDXNob3dfcHJldmlld3MYBCABKAgSHgoWbXV0ZWRfY29udmVyc2F0aW9uX2lkcxgFIAMoBBIVCg1oaWRlX3ByZXNlbmNlGAYgASgIEg0KBWVtYWlsGAcgASgJEg0KBXBob25lGAggASgJEhYKDnByZXZpZXdfbGVuZ3RoGAkgASgNIhQKEkdldFNldHRpbmdzUmVxdWVzdCJEChNHZXRTZXR0aW5nc1Jlc3BvbnNlEi0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MiVgoVVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Ei0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MSDgoGZmllbGRzGAIgAygJIkcKFlVwZGF0ZVNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncyIqChJWZXJpZnlUb2tlblJlcXVlc3QSFAoMYWNjZXNzX3Rva2VuGAEgASgJIn0KE1ZlcmlmeVRva2VuUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgEIAEoBCIsChNWZXJpZnlUb2tlbnNSZXF1ZXN0EhUKDWFjY2Vzc190b2tlbnMYASADKAkiaAoMVG9rZW5WZXJkaWN0EjoKCGlkZW50aXR5GAEgASgLMiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZUgAEhEKB3JlZnVzYWwYAiABKAlIAEIJCgd2ZXJkaWN0IkkKFFZlcmlmeVRva2Vuc1Jlc3BvbnNlEjEKCHZlcmRpY3RzGAEgAygLMh8ucGFybGV5LmFjY291bnQudjEuVG9rZW5WZXJkaWN0IiMKD0dldFVzZXJzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoBCJAChBHZXRVc2Vyc1Jlc3BvbnNlEiwKCHByb2ZpbGVzGAEgAygLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJAChZDaGVja0ZyaWVuZHNoaXBSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSFQoNb3RoZXJfdXNlcl9pZBgCIAEoBCJMChdDaGVja0ZyaWVuZHNoaXBSZXNwb25zZRIxCgVzdGF0ZRgBIAEoDjIiLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZHNoaXBTdGF0ZSInChRMaXN0RnJpZW5kSWRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIisKFUxpc3RGcmllbmRJZHNSZXNwb25zZRISCgpmcmllbmRfaWRzGAEgAygEIioKFkxpc3RGcmllbmRJZHNPZlJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAQiMwoMRnJpZW5kSWRMaXN0Eg8KB3VzZXJfaWQYASABKAQSEgoKZnJpZW5kX2lkcxgCIAMoBCJJChdMaXN0RnJpZW5kSWRzT2ZSZXNwb25zZRIuCgVsaXN0cxgBIAMoCzIfLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZElkTGlzdCIwChxHZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEIjgKHUdldFByZXNlbmNlVmlzaWJpbGl0eVJlc3BvbnNlEhcKD2hpZGRlbl91c2VyX2lkcxgBIAMoBCIwCh1HZXROb3RpZmljYXRpb25UYXJnZXRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIpsBCgpQdXNoVGFyZ2V0EhEKCWRldmljZV9pZBgBIAEoBBIxCghwbGF0Zm9ybRgCIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgDIAEoCRI4Cgh3ZWJfcHVzaBgEIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24isQEKHkdldE5vdGlmaWNhdGlvblRhcmdldHNSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZRItCghzZXR0aW5ncxgCIAEoCzIbLnBhcmxleS5hY2NvdW50LnYxLlNldHRpbmdzEjMKDHB1c2hfdGFyZ2V0cxgDIAMoCzIdLnBhcmxleS5hY2NvdW50LnYxLlB1c2hUYXJnZXQiOgoWUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAQSDQoFdG9rZW4YAiABKAkiGQoXUmVtb3ZlUHVzaFRva2VuUmVzcG9uc2UiGwoZV2F0Y2hBY2NvdW50RXZlbnRzUmVxdWVzdCI1Cg9EZXZpY2VMb2dnZWRPdXQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQiLQoaTm90aWZpY2F0aW9uVGFyZ2V0c0NoYW5nZWQSDwoHdXNlcl9pZBgBIAEoBCKAAQoNU2Vzc2lvbnNFbmRlZBIPCgd1c2VyX2lkGAEgASgEEhMKC3Nlc3Npb25faWRzGAIgAygEEhQKDGFsbF9zZXNzaW9ucxgDIAEoCBIzCgZyZWFzb24YBCABKA4yIy5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uRW5kUmVhc29uIvkBChpXYXRjaEFjY291bnRFdmVudHNSZXNwb25zZRI/ChFkZXZpY2VfbG9nZ2VkX291dBgBIAEoCzIiLnBhcmxleS5hY2NvdW50LnYxLkRldmljZUxvZ2dlZE91dEgAElUKHG5vdGlmaWNhdGlvbl90YXJnZXRzX2NoYW5nZWQYAiABKAsyLS5wYXJsZXkuYWNjb3VudC52MS5Ob3RpZmljYXRpb25UYXJnZXRzQ2hhbmdlZEgAEjoKDnNlc3Npb25zX2VuZGVkGAMgASgLMiAucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbnNFbmRlZEgAQgcKBWV2ZW50KrYBCg9GcmllbmRzaGlwU3RhdGUSIAocRlJJRU5EU0hJUF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUZSSUVORFNISVBfU1RBVEVfTk9ORRABEiEKHUZSSUVORFNISVBfU1RBVEVfUkVRVUVTVF9TRU5UEAISJQohRlJJRU5EU0hJUF9TVEFURV9SRVFVRVNUX1JFQ0VJVkVEEAMSHAoYRlJJRU5EU0hJUF9TVEFURV9GUklFTkRTEAQqeAoMUHVzaFBsYXRmb3JtEh0KGVBVU0hfUExBVEZPUk1fVU5TUEVDSUZJRUQQABIVChFQVVNIX1BMQVRGT1JNX0ZDTRABEhYKElBVU0hfUExBVEZPUk1fQVBOUxACEhoKFlBVU0hfUExBVEZPUk1fV0VCX1BVU0gQAyrsAQoQU2Vzc2lvbkVuZFJlYXNvbhIiCh5TRVNTSU9OX0VORF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TRVNTSU9OX0VORF9SRUFTT05fTE9HR0VEX09VVBABEh4KGlNFU1NJT05fRU5EX1JFQVNPTl9SRVZPS0VEEAISHwobU0VTU0lPTl9FTkRfUkVBU09OX1JFUExBQ0VEEAMSJwojU0VTU0lPTl9FTkRfUkVBU09OX1BBU1NXT1JEX0NIQU5HRUQQBBInCiNTRVNTSU9OX0VORF9SRUFTT05fQUNDT1VOVF9ESVNBQkxFRBAFMqIKCg5BY2NvdW50U2VydmljZRJNCgZTaWduVXASIC5wYXJsZXkuYWNjb3VudC52MS5TaWduVXBSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuU2lnblVwUmVzcG9uc2USSgoFTG9nSW4SHy5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlcXVlc3QaIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlc3BvbnNlEmUKDlJlZnJlc2hTZXNzaW9uEigucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXF1ZXN0GikucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXNwb25zZRJNCgZMb2dPdXQSIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dPdXRSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuTG9nT3V0UmVzcG9uc2USZQoOQ2hhbmdlUGFzc3dvcmQSKC5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElkKCkdldFByb2ZpbGUSJC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcm9maWxlUmVxdWVzdBolLnBhcmxleS5hY2NvdW50LnYxLkdldFByb2ZpbGVSZXNwb25zZRJiCg1VcGRhdGVQcm9maWxlEicucGFybGV5LmFjY291bnQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoLTGlzdERldmljZXMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElYKCUFkZEZyaWVuZBIjLnBhcmxleS5hY2NvdW50LnYxLkFkZEZyaWVuZFJlcXVlc3QaJC5wYXJsZXkuYWNjb3VudC52MS5BZGRGcmllbmRSZXNwb25zZRJfCgxSZW1vdmVGcmllbmQSJi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVGcmllbmRSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuUmVtb3ZlRnJpZW5kUmVzcG9uc2USXAoLTGlzdEZyaWVuZHMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1Jlc3BvbnNlEl8KDFNldFB1c2hUb2tlbhImLnBhcmxleS5hY2NvdW50LnYxLlNldFB1c2hUb2tlblJlcXVlc3QaJy5wYXJsZXkuYWNjb3VudC52MS5TZXRQdXNoVG9rZW5SZXNwb25zZRJcCgtHZXRTZXR0aW5ncxIlLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVzcG9uc2USZQoOVXBkYXRlU2V0dGluZ3MSKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1JlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlMr4IChZBY2NvdW50SW50ZXJuYWxTZXJ2aWNlElwKC1ZlcmlmeVRva2VuEiUucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZRJfCgxWZXJpZnlUb2tlbnMSJi5wYXJsZXkuYWNjb3VudC52MS5WZXJpZnlUb2tlbnNSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5zUmVzcG9uc2USUwoIR2V0VXNlcnMSIi5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1JlcXVlc3QaIy5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1Jlc3BvbnNlEmgKD0NoZWNrRnJpZW5kc2hpcBIpLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrRnJpZW5kc2hpcFJlcXVlc3QaKi5wYXJsZXkuYWNjb3VudC52MS5DaGVja0ZyaWVuZHNoaXBSZXNwb25zZRJiCg1MaXN0RnJpZW5kSWRzEicucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc1JlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kSWRzUmVzcG9uc2USaAoPTGlzdEZyaWVuZElkc09mEikucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc09mUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLkxpc3RGcmllbmRJZHNPZlJlc3BvbnNlEnoKFUdldFByZXNlbmNlVmlzaWJpbGl0eRIvLnBhcmxleS5hY2NvdW50LnYxLkdldFByZXNlbmNlVmlzaWJpbGl0eVJlcXVlc3QaMC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcmVzZW5jZVZpc2liaWxpdHlSZXNwb25zZRJ9ChZHZXROb3RpZmljYXRpb25UYXJnZXRzEjAucGFybGV5LmFjY291bnQudjEuR2V0Tm90aWZpY2F0aW9uVGFyZ2V0c1JlcXVlc3QaMS5wYXJsZXkuYWNjb3VudC52MS5HZXROb3RpZmljYXRpb25UYXJnZXRzUmVzcG9uc2USaAoPUmVtb3ZlUHVzaFRva2VuEikucGFybGV5LmFjY291bnQudjEuUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLlJlbW92ZVB1c2hUb2tlblJlc3BvbnNlEnMKEldhdGNoQWNjb3VudEV2ZW50cxIsLnBhcmxleS5hY2NvdW50LnYxLldhdGNoQWNjb3VudEV2ZW50c1JlcXVlc3QaLS5wYXJsZXkuYWNjb3VudC52MS5XYXRjaEFjY291bnRFdmVudHNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9wYXJsZXkvYWNjb3VudC92MS9hY2NvdW50LnByb3RvEhFwYXJsZXkuYWNjb3VudC52MSJyCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgEEgwKBG5hbWUYAiABKAkSEQoJbG9nZ2VkX2luGAMgASgIEjYKDXB1c2hfcGxhdGZvcm0YBCABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAQoHU2Vzc2lvbhIUCgxhY2Nlc3NfdG9rZW4YASABKAkSOwoXYWNjZXNzX3Rva2VuX2V4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPAoYcmVmcmVzaF90b2tlbl9leHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCg1TaWduVXBSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI9Cg5TaWduVXBSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJaCgxMb2dJblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEwoLZGV2aWNlX25hbWUYAyABKAkSEQoJZGV2aWNlX2lkGAQgASgEIpQBCg1Mb2dJblJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBmRldmljZRgCIAEoCzIZLnBhcmxleS5hY2NvdW50LnYxLkRldmljZRIrCgdzZXNzaW9uGAMgASgLMhoucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbiIuChVSZWZyZXNoU2Vzc2lvblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5TZXNzaW9uIiIKDUxvZ091dFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEIhAKDkxvZ091dFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI3ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEh0KFWxvZ2dlZF9vdXRfZGV2aWNlX2lkcxgBIAMoBCI2ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJIkEKEkdldFByb2ZpbGVSZXNwb25zZRIrCgdwcm9maWxlGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSIsChRVcGRhdGVQcm9maWxlUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkiRAoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlIhQKEkxpc3REZXZpY2VzUmVxdWVzdCJBChNMaXN0RGV2aWNlc1Jlc3BvbnNlEioKB2RldmljZXMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5EZXZpY2UiNQoQQWRkRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhAKCHVzZXJuYW1lGAIgASgJInIKEUFkZEZyaWVuZFJlc3BvbnNlEjEKBXN0YXRlGAEgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEioKBmZyaWVuZBgCIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUiJgoTUmVtb3ZlRnJpZW5kUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIhYKFFJlbW92ZUZyaWVuZFJlc3BvbnNlIhQKEkxpc3RGcmllbmRzUmVxdWVzdCKTAQoGRnJpZW5kEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEjEKBXN0YXRlGAIgASgOMiIucGFybGV5LmFjY291bnQudjEuRnJpZW5kc2hpcFN0YXRlEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBChNMaXN0RnJpZW5kc1Jlc3BvbnNlEioKB2ZyaWVuZHMYASADKAsyGS5wYXJsZXkuYWNjb3VudC52MS5GcmllbmQiRQoTV2ViUHVzaFN1YnNjcmlwdGlvbhIQCghlbmRwb2ludBgBIAEoCRIOCgZwMjU2ZGgYAiABKAkSDAoEYXV0aBgDIAEoCSKRAQoTU2V0UHVzaFRva2VuUmVxdWVzdBIxCghwbGF0Zm9ybRgBIAEoDjIfLnBhcmxleS5hY2NvdW50LnYxLlB1c2hQbGF0Zm9ybRINCgV0b2tlbhgCIAEoCRI4Cgh3ZWJfcHVzaBgDIAEoCzImLnBhcmxleS5hY2NvdW50LnYxLldlYlB1c2hTdWJzY3JpcHRpb24iFgoUU2V0UHVzaFRva2VuUmVzcG9uc2Ui0AEKCFNldHRpbmdzEhQKDHB1c2hfZW5hYmxlZBgBIAEoCBIVCg1lbWFpbF9lbmFibGVkGAIgASgIEhMKC3Ntc19lbmFibGVkGAMgASgIEhUKDXNob3dfcHJldmlld3MYBCABKAgSHgoWbXV0ZWRfY29udmVyc2F0aW9uX2lkcxgFIAMoBBIVCg1oaWRlX3ByZXNlbmNlGAYgASgIEg0KBWVtYWlsGAcgASgJEg0KBXBob25lGAggASgJEhYKDnByZXZpZXdfbGVuZ3RoGAkgASgNIhQKEkdldFNldHRpbmdzUmVxdWVzdCJEChNHZXRTZXR0aW5nc1Jlc3BvbnNlEi0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MiVgoVVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Ei0KCHNldHRpbmdzGAEgASgLMhsucGFybGV5LmFjY291bnQudjEuU2V0dGluZ3MSDgoGZmllbGRzGAIgAygJIkcKFlVwZGF0ZVNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncyIqChJWZXJpZnlUb2tlblJlcXVlc3QSFAoMYWNjZXNzX3Rva2VuGAEgASgJIn0KE1ZlcmlmeVRva2VuUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoBBIRCglkZXZpY2VfaWQYAiABKAQSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgEIAEoBCIsChNWZXJpZnlUb2tlbnNSZXF1ZXN0EhUKDWFjY2Vzc190b2tlbnMYASADKAkiaAoMVG9rZW5WZXJkaWN0EjoKCGlkZW50aXR5GAEgASgLMiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZUgAEhEKB3JlZnVzYWwYAiABKAlIAEIJCgd2ZXJkaWN0IkkKFFZlcmlmeVRva2Vuc1Jlc3BvbnNlEjEKCHZlcmRpY3RzGAEgAygLMh8ucGFybGV5LmFjY291bnQudjEuVG9rZW5WZXJkaWN0IiMKD0dldFVzZXJzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoBCJAChBHZXRVc2Vyc1Jlc3BvbnNlEiwKCHByb2ZpbGVzGAEgAygLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSJAChZDaGVja0ZyaWVuZHNoaXBSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSFQoNb3RoZXJfdXNlcl9pZBgCIAEoBCJMChdDaGVja0ZyaWVuZHNoaXBSZXNwb25zZRIxCgVzdGF0ZRgBIAEoDjIiLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZHNoaXBTdGF0ZSInChRMaXN0RnJpZW5kSWRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEIisKFUxpc3RGcmllbmRJZHNSZXNwb25zZRISCgpmcmllbmRfaWRzGAEgAygEIioKFkxpc3RGcmllbmRJZHNPZlJlcXVlc3QSEAoIdXNlcl9pZHMYASADKAQiMwoMRnJpZW5kSWRMaXN0Eg8KB3VzZXJfaWQYASABKAQSEgoKZnJpZW5kX2lkcxgCIAMoBCJJChdMaXN0RnJpZW5kSWRzT2ZSZXNwb25zZRIuCgVsaXN0cxgBIAMoCzIfLnBhcmxleS5hY2NvdW50LnYxLkZyaWVuZElkTGlzdCJDChxHZXRQcmVzZW5jZVZpc2liaWxpdHlSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygEEhEKCXZpZXdlcl9pZBgCIAEoBCI4Ch1HZXRQcmVzZW5jZVZpc2liaWxpdHlSZXNwb25zZRIXCg9oaWRkZW5fdXNlcl9pZHMYASADKAQiMAodR2V0Tm90aWZpY2F0aW9uVGFyZ2V0c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoBCKbAQoKUHVzaFRhcmdldBIRCglkZXZpY2VfaWQYASABKAQSMQoIcGxhdGZvcm0YAiABKA4yHy5wYXJsZXkuYWNjb3VudC52MS5QdXNoUGxhdGZvcm0SDQoFdG9rZW4YAyABKAkSOAoId2ViX3B1c2gYBCABKAsyJi5wYXJsZXkuYWNjb3VudC52MS5XZWJQdXNoU3Vic2NyaXB0aW9uIrEBCh5HZXROb3RpZmljYXRpb25UYXJnZXRzUmVzcG9uc2USKwoHcHJvZmlsZRgBIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUSLQoIc2V0dGluZ3MYAiABKAsyGy5wYXJsZXkuYWNjb3VudC52MS5TZXR0aW5ncxIzCgxwdXNoX3RhcmdldHMYAyADKAsyHS5wYXJsZXkuYWNjb3VudC52MS5QdXNoVGFyZ2V0IjoKFlJlbW92ZVB1c2hUb2tlblJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgEEg0KBXRva2VuGAIgASgJIhkKF1JlbW92ZVB1c2hUb2tlblJlc3BvbnNlIhsKGVdhdGNoQWNjb3VudEV2ZW50c1JlcXVlc3QiNQoPRGV2aWNlTG9nZ2VkT3V0Eg8KB3VzZXJfaWQYASABKAQSEQoJZGV2aWNlX2lkGAIgASgEIi0KGk5vdGlmaWNhdGlvblRhcmdldHNDaGFuZ2VkEg8KB3VzZXJfaWQYASABKAQigAEKDVNlc3Npb25zRW5kZWQSDwoHdXNlcl9pZBgBIAEoBBITCgtzZXNzaW9uX2lkcxgCIAMoBBIUCgxhbGxfc2Vzc2lvbnMYAyABKAgSMwoGcmVhc29uGAQgASgOMiMucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbkVuZFJlYXNvbiJICg1CbG9ja3NDaGFuZ2VkEg8KB3VzZXJfaWQYASABKAQSFQoNb3RoZXJfdXNlcl9pZBgCIAEoBBIPCgdibG9ja2VkGAMgASgIIrUCChpXYXRjaEFjY291bnRFdmVudHNSZXNwb25zZRI/ChFkZXZpY2VfbG9nZ2VkX291dBgBIAEoCzIiLnBhcmxleS5hY2NvdW50LnYxLkRldmljZUxvZ2dlZE91dEgAElUKHG5vdGlmaWNhdGlvbl90YXJnZXRzX2NoYW5nZWQYAiABKAsyLS5wYXJsZXkuYWNjb3VudC52MS5Ob3RpZmljYXRpb25UYXJnZXRzQ2hhbmdlZEgAEjoKDnNlc3Npb25zX2VuZGVkGAMgASgLMiAucGFybGV5LmFjY291bnQudjEuU2Vzc2lvbnNFbmRlZEgAEjoKDmJsb2Nrc19jaGFuZ2VkGAQgASgLMiAucGFybGV5LmFjY291bnQudjEuQmxvY2tzQ2hhbmdlZEgAQgcKBWV2ZW50IjUKEEJsb2NrVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoBBIQCgh1c2VybmFtZRgCIAEoCSJAChFCbG9ja1VzZXJSZXNwb25zZRIrCgdibG9ja2VkGAEgASgLMhoucGFybGV5LmFjY291bnQudjEuUHJvZmlsZSIlChJVbmJsb2NrVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoBCIqChNVbmJsb2NrVXNlclJlc3BvbnNlEhMKC3dhc19ibG9ja2VkGAEgASgIIhkKF0xpc3RCbG9ja2VkVXNlcnNSZXF1ZXN0ImUKC0Jsb2NrZWRVc2VyEisKB3Byb2ZpbGUYASABKAsyGi5wYXJsZXkuYWNjb3VudC52MS5Qcm9maWxlEikKBXNpbmNlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJRChhMaXN0QmxvY2tlZFVzZXJzUmVzcG9uc2USNQoNYmxvY2tlZF91c2VycxgBIAMoCzIeLnBhcmxleS5hY2NvdW50LnYxLkJsb2NrZWRVc2VyIjsKEUNoZWNrQmxvY2tSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSFQoNb3RoZXJfdXNlcl9pZBgCIAEoBCJKChJDaGVja0Jsb2NrUmVzcG9uc2USGQoRdXNlcl9ibG9ja3Nfb3RoZXIYASABKAgSGQoRb3RoZXJfYmxvY2tzX3VzZXIYAiABKAgiNAoPRmluZFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSEAoIdXNlcm5hbWUYAiABKAkihwEKEEZpbmRVc2VyUmVzcG9uc2USKwoHcHJvZmlsZRgBIAEoCzIaLnBhcmxleS5hY2NvdW50LnYxLlByb2ZpbGUSLwoLZGlzYWJsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWxpdmVfc2Vzc2lvbnMYAyABKA0iOAoVRGlzYWJsZUFjY291bnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQSDgoGcmVhc29uGAIgASgJIkkKFkRpc2FibGVBY2NvdW50UmVzcG9uc2USFAoMd2FzX2Rpc2FibGVkGAEgASgIEhkKEWVuZGVkX3Nlc3Npb25faWRzGAIgAygEIicKFEVuYWJsZUFjY291bnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQiLQoVRW5hYmxlQWNjb3VudFJlc3BvbnNlEhQKDHdhc19kaXNhYmxlZBgBIAEoCCImChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAQiqwEKC0xpdmVTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAQSEQoJZGV2aWNlX2lkGAIgASgEEhMKC2RldmljZV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSAoUTGlzdFNlc3Npb25zUmVzcG9uc2USMAoIc2Vzc2lvbnMYASADKAsyHi5wYXJsZXkuYWNjb3VudC52MS5MaXZlU2Vzc2lvbiI4ChFFbmRTZXNzaW9uUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgEEhIKCnNlc3Npb25faWQYAiABKAQiFAoSRW5kU2Vzc2lvblJlc3BvbnNlKrYBCg9GcmllbmRzaGlwU3RhdGUSIAocRlJJRU5EU0hJUF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUZSSUVORFNISVBfU1RBVEVfTk9ORRABEiEKHUZSSUVORFNISVBfU1RBVEVfUkVRVUVTVF9TRU5UEAISJQohRlJJRU5EU0hJUF9TVEFURV9SRVFVRVNUX1JFQ0VJVkVEEAMSHAoYRlJJRU5EU0hJUF9TVEFURV9GUklFTkRTEAQqeAoMUHVzaFBsYXRmb3JtEh0KGVBVU0hfUExBVEZPUk1fVU5TUEVDSUZJRUQQABIVChFQVVNIX1BMQVRGT1JNX0ZDTRABEhYKElBVU0hfUExBVEZPUk1fQVBOUxACEhoKFlBVU0hfUExBVEZPUk1fV0VCX1BVU0gQAyrsAQoQU2Vzc2lvbkVuZFJlYXNvbhIiCh5TRVNTSU9OX0VORF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TRVNTSU9OX0VORF9SRUFTT05fTE9HR0VEX09VVBABEh4KGlNFU1NJT05fRU5EX1JFQVNPTl9SRVZPS0VEEAISHwobU0VTU0lPTl9FTkRfUkVBU09OX1JFUExBQ0VEEAMSJwojU0VTU0lPTl9FTkRfUkVBU09OX1BBU1NXT1JEX0NIQU5HRUQQBBInCiNTRVNTSU9OX0VORF9SRUFTT05fQUNDT1VOVF9ESVNBQkxFRBAFMsUMCg5BY2NvdW50U2VydmljZRJNCgZTaWduVXASIC5wYXJsZXkuYWNjb3VudC52MS5TaWduVXBSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuU2lnblVwUmVzcG9uc2USSgoFTG9nSW4SHy5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlcXVlc3QaIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dJblJlc3BvbnNlEmUKDlJlZnJlc2hTZXNzaW9uEigucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXF1ZXN0GikucGFybGV5LmFjY291bnQudjEuUmVmcmVzaFNlc3Npb25SZXNwb25zZRJNCgZMb2dPdXQSIC5wYXJsZXkuYWNjb3VudC52MS5Mb2dPdXRSZXF1ZXN0GiEucGFybGV5LmFjY291bnQudjEuTG9nT3V0UmVzcG9uc2USZQoOQ2hhbmdlUGFzc3dvcmQSKC5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElkKCkdldFByb2ZpbGUSJC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcm9maWxlUmVxdWVzdBolLnBhcmxleS5hY2NvdW50LnYxLkdldFByb2ZpbGVSZXNwb25zZRJiCg1VcGRhdGVQcm9maWxlEicucGFybGV5LmFjY291bnQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USXAoLTGlzdERldmljZXMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlElYKCUFkZEZyaWVuZBIjLnBhcmxleS5hY2NvdW50LnYxLkFkZEZyaWVuZFJlcXVlc3QaJC5wYXJsZXkuYWNjb3VudC52MS5BZGRGcmllbmRSZXNwb25zZRJfCgxSZW1vdmVGcmllbmQSJi5wYXJsZXkuYWNjb3VudC52MS5SZW1vdmVGcmllbmRSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuUmVtb3ZlRnJpZW5kUmVzcG9uc2USXAoLTGlzdEZyaWVuZHMSJS5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1JlcXVlc3QaJi5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kc1Jlc3BvbnNlEl8KDFNldFB1c2hUb2tlbhImLnBhcmxleS5hY2NvdW50LnYxLlNldFB1c2hUb2tlblJlcXVlc3QaJy5wYXJsZXkuYWNjb3VudC52MS5TZXRQdXNoVG9rZW5SZXNwb25zZRJcCgtHZXRTZXR0aW5ncxIlLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLkdldFNldHRpbmdzUmVzcG9uc2USZQoOVXBkYXRlU2V0dGluZ3MSKC5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1JlcXVlc3QaKS5wYXJsZXkuYWNjb3VudC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlElYKCUJsb2NrVXNlchIjLnBhcmxleS5hY2NvdW50LnYxLkJsb2NrVXNlclJlcXVlc3QaJC5wYXJsZXkuYWNjb3VudC52MS5CbG9ja1VzZXJSZXNwb25zZRJcCgtVbmJsb2NrVXNlchIlLnBhcmxleS5hY2NvdW50LnYxLlVuYmxvY2tVc2VyUmVxdWVzdBomLnBhcmxleS5hY2NvdW50LnYxLlVuYmxvY2tVc2VyUmVzcG9uc2USawoQTGlzdEJsb2NrZWRVc2VycxIqLnBhcmxleS5hY2NvdW50LnYxLkxpc3RCbG9ja2VkVXNlcnNSZXF1ZXN0GisucGFybGV5LmFjY291bnQudjEuTGlzdEJsb2NrZWRVc2Vyc1Jlc3BvbnNlMpkJChZBY2NvdW50SW50ZXJuYWxTZXJ2aWNlElwKC1ZlcmlmeVRva2VuEiUucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiYucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5SZXNwb25zZRJfCgxWZXJpZnlUb2tlbnMSJi5wYXJsZXkuYWNjb3VudC52MS5WZXJpZnlUb2tlbnNSZXF1ZXN0GicucGFybGV5LmFjY291bnQudjEuVmVyaWZ5VG9rZW5zUmVzcG9uc2USUwoIR2V0VXNlcnMSIi5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1JlcXVlc3QaIy5wYXJsZXkuYWNjb3VudC52MS5HZXRVc2Vyc1Jlc3BvbnNlEmgKD0NoZWNrRnJpZW5kc2hpcBIpLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrRnJpZW5kc2hpcFJlcXVlc3QaKi5wYXJsZXkuYWNjb3VudC52MS5DaGVja0ZyaWVuZHNoaXBSZXNwb25zZRJiCg1MaXN0RnJpZW5kSWRzEicucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc1JlcXVlc3QaKC5wYXJsZXkuYWNjb3VudC52MS5MaXN0RnJpZW5kSWRzUmVzcG9uc2USaAoPTGlzdEZyaWVuZElkc09mEikucGFybGV5LmFjY291bnQudjEuTGlzdEZyaWVuZElkc09mUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLkxpc3RGcmllbmRJZHNPZlJlc3BvbnNlEnoKFUdldFByZXNlbmNlVmlzaWJpbGl0eRIvLnBhcmxleS5hY2NvdW50LnYxLkdldFByZXNlbmNlVmlzaWJpbGl0eVJlcXVlc3QaMC5wYXJsZXkuYWNjb3VudC52MS5HZXRQcmVzZW5jZVZpc2liaWxpdHlSZXNwb25zZRJ9ChZHZXROb3RpZmljYXRpb25UYXJnZXRzEjAucGFybGV5LmFjY291bnQudjEuR2V0Tm90aWZpY2F0aW9uVGFyZ2V0c1JlcXVlc3QaMS5wYXJsZXkuYWNjb3VudC52MS5HZXROb3RpZmljYXRpb25UYXJnZXRzUmVzcG9uc2USaAoPUmVtb3ZlUHVzaFRva2VuEikucGFybGV5LmFjY291bnQudjEuUmVtb3ZlUHVzaFRva2VuUmVxdWVzdBoqLnBhcmxleS5hY2NvdW50LnYxLlJlbW92ZVB1c2hUb2tlblJlc3BvbnNlEnMKEldhdGNoQWNjb3VudEV2ZW50cxIsLnBhcmxleS5hY2NvdW50LnYxLldhdGNoQWNjb3VudEV2ZW50c1JlcXVlc3QaLS5wYXJsZXkuYWNjb3VudC52MS5XYXRjaEFjY291bnRFdmVudHNSZXNwb25zZTABElkKCkNoZWNrQmxvY2sSJC5wYXJsZXkuYWNjb3VudC52MS5DaGVja0Jsb2NrUmVxdWVzdBolLnBhcmxleS5hY2NvdW50LnYxLkNoZWNrQmxvY2tSZXNwb25zZTL2AwoYQWNjb3VudE1vZGVyYXRpb25TZXJ2aWNlElMKCEZpbmRVc2VyEiIucGFybGV5LmFjY291bnQudjEuRmluZFVzZXJSZXF1ZXN0GiMucGFybGV5LmFjY291bnQudjEuRmluZFVzZXJSZXNwb25zZRJlCg5EaXNhYmxlQWNjb3VudBIoLnBhcmxleS5hY2NvdW50LnYxLkRpc2FibGVBY2NvdW50UmVxdWVzdBopLnBhcmxleS5hY2NvdW50LnYxLkRpc2FibGVBY2NvdW50UmVzcG9uc2USYgoNRW5hYmxlQWNjb3VudBInLnBhcmxleS5hY2NvdW50LnYxLkVuYWJsZUFjY291bnRSZXF1ZXN0GigucGFybGV5LmFjY291bnQudjEuRW5hYmxlQWNjb3VudFJlc3BvbnNlEl8KDExpc3RTZXNzaW9ucxImLnBhcmxleS5hY2NvdW50LnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaJy5wYXJsZXkuYWNjb3VudC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJZCgpFbmRTZXNzaW9uEiQucGFybGV5LmFjY291bnQudjEuRW5kU2Vzc2lvblJlcXVlc3QaJS5wYXJsZXkuYWNjb3VudC52MS5FbmRTZXNzaW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A user as others see them.
@@ -1263,6 +1263,14 @@ export type GetPresenceVisibilityRequest = Message<"parley.account.v1.GetPresenc
    * @generated from field: repeated uint64 user_ids = 1;
    */
   userIds: bigint[];
+
+  /**
+   * Optional: who is looking. When set, users who block the viewer or whom
+   * the viewer blocks are hidden from them too.
+   *
+   * @generated from field: uint64 viewer_id = 2;
+   */
+  viewerId: bigint;
 };
 
 /**
@@ -1277,7 +1285,8 @@ export const GetPresenceVisibilityRequestSchema: GenMessage<GetPresenceVisibilit
  */
 export type GetPresenceVisibilityResponse = Message<"parley.account.v1.GetPresenceVisibilityResponse"> & {
   /**
-   * Those of the users who hide their presence.
+   * Those of the users who hide their presence (from the viewer, when one
+   * is named).
    *
    * @generated from field: repeated uint64 hidden_user_ids = 1;
    */
@@ -1537,6 +1546,42 @@ export const SessionsEndedSchema: GenMessage<SessionsEnded> = /*@__PURE__*/
   messageDesc(file_parley_account_v1_account, 58);
 
 /**
+ * A user blocked or unblocked another; caches of the pair's block state
+ * (chat's) must be dropped.
+ *
+ * @generated from message parley.account.v1.BlocksChanged
+ */
+export type BlocksChanged = Message<"parley.account.v1.BlocksChanged"> & {
+  /**
+   * The user who blocked or unblocked.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * The other user.
+   *
+   * @generated from field: uint64 other_user_id = 2;
+   */
+  otherUserId: bigint;
+
+  /**
+   * True for a block, false for an unblock.
+   *
+   * @generated from field: bool blocked = 3;
+   */
+  blocked: boolean;
+};
+
+/**
+ * Describes the message parley.account.v1.BlocksChanged.
+ * Use `create(BlocksChangedSchema)` to create a new message.
+ */
+export const BlocksChangedSchema: GenMessage<BlocksChanged> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 59);
+
+/**
  * @generated from message parley.account.v1.WatchAccountEventsResponse
  */
 export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccountEventsResponse"> & {
@@ -1569,6 +1614,14 @@ export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccount
      */
     value: SessionsEnded;
     case: "sessionsEnded";
+  } | {
+    /**
+     * A block began or ended.
+     *
+     * @generated from field: parley.account.v1.BlocksChanged blocks_changed = 4;
+     */
+    value: BlocksChanged;
+    case: "blocksChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1577,7 +1630,477 @@ export type WatchAccountEventsResponse = Message<"parley.account.v1.WatchAccount
  * Use `create(WatchAccountEventsResponseSchema)` to create a new message.
  */
 export const WatchAccountEventsResponseSchema: GenMessage<WatchAccountEventsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_account_v1_account, 59);
+  messageDesc(file_parley_account_v1_account, 60);
+
+/**
+ * @generated from message parley.account.v1.BlockUserRequest
+ */
+export type BlockUserRequest = Message<"parley.account.v1.BlockUserRequest"> & {
+  /**
+   * The user to block, by id.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * Or by username (any case). Exactly one of the two is required.
+   *
+   * @generated from field: string username = 2;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message parley.account.v1.BlockUserRequest.
+ * Use `create(BlockUserRequestSchema)` to create a new message.
+ */
+export const BlockUserRequestSchema: GenMessage<BlockUserRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 61);
+
+/**
+ * @generated from message parley.account.v1.BlockUserResponse
+ */
+export type BlockUserResponse = Message<"parley.account.v1.BlockUserResponse"> & {
+  /**
+   * The blocked user.
+   *
+   * @generated from field: parley.account.v1.Profile blocked = 1;
+   */
+  blocked?: Profile | undefined;
+};
+
+/**
+ * Describes the message parley.account.v1.BlockUserResponse.
+ * Use `create(BlockUserResponseSchema)` to create a new message.
+ */
+export const BlockUserResponseSchema: GenMessage<BlockUserResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 62);
+
+/**
+ * @generated from message parley.account.v1.UnblockUserRequest
+ */
+export type UnblockUserRequest = Message<"parley.account.v1.UnblockUserRequest"> & {
+  /**
+   * Required: the user to unblock.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+};
+
+/**
+ * Describes the message parley.account.v1.UnblockUserRequest.
+ * Use `create(UnblockUserRequestSchema)` to create a new message.
+ */
+export const UnblockUserRequestSchema: GenMessage<UnblockUserRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 63);
+
+/**
+ * @generated from message parley.account.v1.UnblockUserResponse
+ */
+export type UnblockUserResponse = Message<"parley.account.v1.UnblockUserResponse"> & {
+  /**
+   * False when the caller did not block this user (nothing changed).
+   *
+   * @generated from field: bool was_blocked = 1;
+   */
+  wasBlocked: boolean;
+};
+
+/**
+ * Describes the message parley.account.v1.UnblockUserResponse.
+ * Use `create(UnblockUserResponseSchema)` to create a new message.
+ */
+export const UnblockUserResponseSchema: GenMessage<UnblockUserResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 64);
+
+/**
+ * @generated from message parley.account.v1.ListBlockedUsersRequest
+ */
+export type ListBlockedUsersRequest = Message<"parley.account.v1.ListBlockedUsersRequest"> & {
+};
+
+/**
+ * Describes the message parley.account.v1.ListBlockedUsersRequest.
+ * Use `create(ListBlockedUsersRequestSchema)` to create a new message.
+ */
+export const ListBlockedUsersRequestSchema: GenMessage<ListBlockedUsersRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 65);
+
+/**
+ * A user the caller blocks.
+ *
+ * @generated from message parley.account.v1.BlockedUser
+ */
+export type BlockedUser = Message<"parley.account.v1.BlockedUser"> & {
+  /**
+   * The blocked user.
+   *
+   * @generated from field: parley.account.v1.Profile profile = 1;
+   */
+  profile?: Profile | undefined;
+
+  /**
+   * When the block began.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.account.v1.BlockedUser.
+ * Use `create(BlockedUserSchema)` to create a new message.
+ */
+export const BlockedUserSchema: GenMessage<BlockedUser> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 66);
+
+/**
+ * @generated from message parley.account.v1.ListBlockedUsersResponse
+ */
+export type ListBlockedUsersResponse = Message<"parley.account.v1.ListBlockedUsersResponse"> & {
+  /**
+   * Newest block first.
+   *
+   * @generated from field: repeated parley.account.v1.BlockedUser blocked_users = 1;
+   */
+  blockedUsers: BlockedUser[];
+};
+
+/**
+ * Describes the message parley.account.v1.ListBlockedUsersResponse.
+ * Use `create(ListBlockedUsersResponseSchema)` to create a new message.
+ */
+export const ListBlockedUsersResponseSchema: GenMessage<ListBlockedUsersResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 67);
+
+/**
+ * @generated from message parley.account.v1.CheckBlockRequest
+ */
+export type CheckBlockRequest = Message<"parley.account.v1.CheckBlockRequest"> & {
+  /**
+   * One user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * The other user.
+   *
+   * @generated from field: uint64 other_user_id = 2;
+   */
+  otherUserId: bigint;
+};
+
+/**
+ * Describes the message parley.account.v1.CheckBlockRequest.
+ * Use `create(CheckBlockRequestSchema)` to create a new message.
+ */
+export const CheckBlockRequestSchema: GenMessage<CheckBlockRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 68);
+
+/**
+ * @generated from message parley.account.v1.CheckBlockResponse
+ */
+export type CheckBlockResponse = Message<"parley.account.v1.CheckBlockResponse"> & {
+  /**
+   * user_id blocks other_user_id.
+   *
+   * @generated from field: bool user_blocks_other = 1;
+   */
+  userBlocksOther: boolean;
+
+  /**
+   * other_user_id blocks user_id.
+   *
+   * @generated from field: bool other_blocks_user = 2;
+   */
+  otherBlocksUser: boolean;
+};
+
+/**
+ * Describes the message parley.account.v1.CheckBlockResponse.
+ * Use `create(CheckBlockResponseSchema)` to create a new message.
+ */
+export const CheckBlockResponseSchema: GenMessage<CheckBlockResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 69);
+
+/**
+ * @generated from message parley.account.v1.FindUserRequest
+ */
+export type FindUserRequest = Message<"parley.account.v1.FindUserRequest"> & {
+  /**
+   * The user, by id.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * Or by username (any case). Exactly one of the two is required.
+   *
+   * @generated from field: string username = 2;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message parley.account.v1.FindUserRequest.
+ * Use `create(FindUserRequestSchema)` to create a new message.
+ */
+export const FindUserRequestSchema: GenMessage<FindUserRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 70);
+
+/**
+ * @generated from message parley.account.v1.FindUserResponse
+ */
+export type FindUserResponse = Message<"parley.account.v1.FindUserResponse"> & {
+  /**
+   * The user's public profile.
+   *
+   * @generated from field: parley.account.v1.Profile profile = 1;
+   */
+  profile?: Profile | undefined;
+
+  /**
+   * Set while the account is disabled: when it was.
+   *
+   * @generated from field: google.protobuf.Timestamp disabled_at = 2;
+   */
+  disabledAt?: Timestamp | undefined;
+
+  /**
+   * Live sessions (logged-in devices).
+   *
+   * @generated from field: uint32 live_sessions = 3;
+   */
+  liveSessions: number;
+};
+
+/**
+ * Describes the message parley.account.v1.FindUserResponse.
+ * Use `create(FindUserResponseSchema)` to create a new message.
+ */
+export const FindUserResponseSchema: GenMessage<FindUserResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 71);
+
+/**
+ * @generated from message parley.account.v1.DisableAccountRequest
+ */
+export type DisableAccountRequest = Message<"parley.account.v1.DisableAccountRequest"> & {
+  /**
+   * Required: the user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * Optional, up to 500 characters: why, for the audit log (never shown to the user).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message parley.account.v1.DisableAccountRequest.
+ * Use `create(DisableAccountRequestSchema)` to create a new message.
+ */
+export const DisableAccountRequestSchema: GenMessage<DisableAccountRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 72);
+
+/**
+ * @generated from message parley.account.v1.DisableAccountResponse
+ */
+export type DisableAccountResponse = Message<"parley.account.v1.DisableAccountResponse"> & {
+  /**
+   * True when the account was disabled already (nothing changed).
+   *
+   * @generated from field: bool was_disabled = 1;
+   */
+  wasDisabled: boolean;
+
+  /**
+   * The sessions this ended.
+   *
+   * @generated from field: repeated uint64 ended_session_ids = 2;
+   */
+  endedSessionIds: bigint[];
+};
+
+/**
+ * Describes the message parley.account.v1.DisableAccountResponse.
+ * Use `create(DisableAccountResponseSchema)` to create a new message.
+ */
+export const DisableAccountResponseSchema: GenMessage<DisableAccountResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 73);
+
+/**
+ * @generated from message parley.account.v1.EnableAccountRequest
+ */
+export type EnableAccountRequest = Message<"parley.account.v1.EnableAccountRequest"> & {
+  /**
+   * Required: the user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+};
+
+/**
+ * Describes the message parley.account.v1.EnableAccountRequest.
+ * Use `create(EnableAccountRequestSchema)` to create a new message.
+ */
+export const EnableAccountRequestSchema: GenMessage<EnableAccountRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 74);
+
+/**
+ * @generated from message parley.account.v1.EnableAccountResponse
+ */
+export type EnableAccountResponse = Message<"parley.account.v1.EnableAccountResponse"> & {
+  /**
+   * False when the account was not disabled (nothing changed).
+   *
+   * @generated from field: bool was_disabled = 1;
+   */
+  wasDisabled: boolean;
+};
+
+/**
+ * Describes the message parley.account.v1.EnableAccountResponse.
+ * Use `create(EnableAccountResponseSchema)` to create a new message.
+ */
+export const EnableAccountResponseSchema: GenMessage<EnableAccountResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 75);
+
+/**
+ * @generated from message parley.account.v1.ListSessionsRequest
+ */
+export type ListSessionsRequest = Message<"parley.account.v1.ListSessionsRequest"> & {
+  /**
+   * Required: the user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+};
+
+/**
+ * Describes the message parley.account.v1.ListSessionsRequest.
+ * Use `create(ListSessionsRequestSchema)` to create a new message.
+ */
+export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 76);
+
+/**
+ * A live session as operators see it.
+ *
+ * @generated from message parley.account.v1.LiveSession
+ */
+export type LiveSession = Message<"parley.account.v1.LiveSession"> & {
+  /**
+   * The session (VerifyTokenResponse.session_id).
+   *
+   * @generated from field: uint64 session_id = 1;
+   */
+  sessionId: bigint;
+
+  /**
+   * Its device.
+   *
+   * @generated from field: uint64 device_id = 2;
+   */
+  deviceId: bigint;
+
+  /**
+   * The device's name.
+   *
+   * @generated from field: string device_name = 3;
+   */
+  deviceName: string;
+
+  /**
+   * When the session began (the log-in).
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * The device's last log-in or token refresh.
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen_at = 5;
+   */
+  lastSeenAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.account.v1.LiveSession.
+ * Use `create(LiveSessionSchema)` to create a new message.
+ */
+export const LiveSessionSchema: GenMessage<LiveSession> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 77);
+
+/**
+ * @generated from message parley.account.v1.ListSessionsResponse
+ */
+export type ListSessionsResponse = Message<"parley.account.v1.ListSessionsResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated parley.account.v1.LiveSession sessions = 1;
+   */
+  sessions: LiveSession[];
+};
+
+/**
+ * Describes the message parley.account.v1.ListSessionsResponse.
+ * Use `create(ListSessionsResponseSchema)` to create a new message.
+ */
+export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 78);
+
+/**
+ * @generated from message parley.account.v1.EndSessionRequest
+ */
+export type EndSessionRequest = Message<"parley.account.v1.EndSessionRequest"> & {
+  /**
+   * Required: the user.
+   *
+   * @generated from field: uint64 user_id = 1;
+   */
+  userId: bigint;
+
+  /**
+   * Required: one of their live sessions.
+   *
+   * @generated from field: uint64 session_id = 2;
+   */
+  sessionId: bigint;
+};
+
+/**
+ * Describes the message parley.account.v1.EndSessionRequest.
+ * Use `create(EndSessionRequestSchema)` to create a new message.
+ */
+export const EndSessionRequestSchema: GenMessage<EndSessionRequest> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 79);
+
+/**
+ * @generated from message parley.account.v1.EndSessionResponse
+ */
+export type EndSessionResponse = Message<"parley.account.v1.EndSessionResponse"> & {
+};
+
+/**
+ * Describes the message parley.account.v1.EndSessionResponse.
+ * Use `create(EndSessionResponseSchema)` to create a new message.
+ */
+export const EndSessionResponseSchema: GenMessage<EndSessionResponse> = /*@__PURE__*/
+  messageDesc(file_parley_account_v1_account, 80);
 
 /**
  * Where a friendship stands, seen from the caller.
@@ -1710,9 +2233,8 @@ export enum SessionEndReason {
   PASSWORD_CHANGED = 4,
 
   /**
-   * The account was disabled. Close code 4201 (do not reconnect). No
-   * disable feature exists yet (operator moderation is to come); it is to
-   * end the sessions with this reason and all_sessions set.
+   * An operator disabled the account (AccountModerationService). Close
+   * code 4201 (do not reconnect). Sent with all_sessions set.
    *
    * @generated from enum value: SESSION_END_REASON_ACCOUNT_DISABLED = 5;
    */
@@ -1928,6 +2450,49 @@ export const AccountService: GenService<{
     input: typeof UpdateSettingsRequestSchema;
     output: typeof UpdateSettingsResponseSchema;
   },
+  /**
+   * Authenticated. Blocks a user (by user_id or username, exactly one). While
+   * either of two users blocks the other: no new direct conversation between
+   * them (chat's OpenDirect is PERMISSION_DENIED for both), neither can send,
+   * edit or type in their direct conversation (PERMISSION_DENIED), neither sees the
+   * other's presence (offline, no last-seen time, no live updates, whether or
+   * not they are friends), and neither can send the other a friend request.
+   * A friendship is kept, only suspended: UnblockUser restores everything.
+   * Shared groups are not affected (docs/protocol.md, "Blocking"). The other
+   * user is never told. Repeating it is harmless. Errors: NOT_FOUND for an
+   * unknown user, INVALID_ARGUMENT for the caller themself,
+   * RESOURCE_EXHAUSTED past 1,000 blocked users (unblock someone first).
+   *
+   * @generated from rpc parley.account.v1.AccountService.BlockUser
+   */
+  blockUser: {
+    methodKind: "unary";
+    input: typeof BlockUserRequestSchema;
+    output: typeof BlockUserResponseSchema;
+  },
+  /**
+   * Authenticated. Ends the caller's block of a user; harmless when there was
+   * none (the answer says whether there was). The other user's own block of
+   * the caller, if any, stays.
+   *
+   * @generated from rpc parley.account.v1.AccountService.UnblockUser
+   */
+  unblockUser: {
+    methodKind: "unary";
+    input: typeof UnblockUserRequestSchema;
+    output: typeof UnblockUserResponseSchema;
+  },
+  /**
+   * Authenticated. The users the caller blocks, newest block first (at most
+   * 1,000, the limit).
+   *
+   * @generated from rpc parley.account.v1.AccountService.ListBlockedUsers
+   */
+  listBlockedUsers: {
+    methodKind: "unary";
+    input: typeof ListBlockedUsersRequestSchema;
+    output: typeof ListBlockedUsersResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_account_v1_account, 0);
 
@@ -2046,6 +2611,87 @@ export const AccountInternalService: GenService<{
     input: typeof WatchAccountEventsRequestSchema;
     output: typeof WatchAccountEventsResponseSchema;
   },
+  /**
+   * Whether either of two users blocks the other (chat: direct conversations).
+   *
+   * @generated from rpc parley.account.v1.AccountInternalService.CheckBlock
+   */
+  checkBlock: {
+    methodKind: "unary";
+    input: typeof CheckBlockRequestSchema;
+    output: typeof CheckBlockResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_account_v1_account, 1);
+
+/**
+ * Moderation for operators: on the internal plane only (never the gateway's
+ * public port), with a service token of the `operator` role. Every call is
+ * written to the log as an audit line (`"audit":true`, the operator's
+ * principal, the action, the target user or session, and the result).
+ *
+ * @generated from service parley.account.v1.AccountModerationService
+ */
+export const AccountModerationService: GenService<{
+  /**
+   * Finds a user by user_id or username (exactly one): their profile, whether
+   * the account is disabled, and how many sessions are live. NOT_FOUND for
+   * no such user.
+   *
+   * @generated from rpc parley.account.v1.AccountModerationService.FindUser
+   */
+  findUser: {
+    methodKind: "unary";
+    input: typeof FindUserRequestSchema;
+    output: typeof FindUserResponseSchema;
+  },
+  /**
+   * Disables an account: every session of the user ends at once (their
+   * WebSockets close with 4201, CLOSE_CODE_ACCOUNT_DISABLED: do not
+   * reconnect), and LogIn is refused (PERMISSION_DENIED, "this account is
+   * disabled") until EnableAccount. Refresh tokens stop working with their
+   * sessions. Repeating it is harmless (was_disabled says it was already).
+   *
+   * @generated from rpc parley.account.v1.AccountModerationService.DisableAccount
+   */
+  disableAccount: {
+    methodKind: "unary";
+    input: typeof DisableAccountRequestSchema;
+    output: typeof DisableAccountResponseSchema;
+  },
+  /**
+   * Enables a disabled account again: LogIn works again (sessions ended by
+   * the disable stay ended). Harmless on an enabled account.
+   *
+   * @generated from rpc parley.account.v1.AccountModerationService.EnableAccount
+   */
+  enableAccount: {
+    methodKind: "unary";
+    input: typeof EnableAccountRequestSchema;
+    output: typeof EnableAccountResponseSchema;
+  },
+  /**
+   * The user's live sessions (one per logged-in device), newest first.
+   *
+   * @generated from rpc parley.account.v1.AccountModerationService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
+  },
+  /**
+   * Ends one session of the user as a revocation does: its tokens stop
+   * working and its WebSockets close with 4102 (the device must log in
+   * again). NOT_FOUND when it is not a live session of that user.
+   *
+   * @generated from rpc parley.account.v1.AccountModerationService.EndSession
+   */
+  endSession: {
+    methodKind: "unary";
+    input: typeof EndSessionRequestSchema;
+    output: typeof EndSessionResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_parley_account_v1_account, 2);
 

@@ -701,8 +701,8 @@ export enum CloseCode {
   PROTOCOL_VIOLATION = 4200,
 
   /**
-   * The account was disabled. Do not reconnect. Reserved: no disable
-   * feature exists yet.
+   * An operator disabled the account (AccountModerationService). Do not
+   * reconnect: log-in is refused until it is enabled again.
    *
    * @generated from enum value: CLOSE_CODE_ACCOUNT_DISABLED = 4201;
    */

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DirectBlocks } from "../src/domain/direct-blocks.js";
+import { NotAllowed } from "../src/errors.js";
+import type { BlockDirectory, ConversationRecord, MessageStore } from "../src/ports.js";
+
+const conversation = (id: bigint, kind: "direct" | "group", members: bigint[]): ConversationRecord => ({
+  id,
+  kind,
+  name: "",
+  createdAt: new Date(0),
+  members: members.map((userId) => ({ userId }) as ConversationRecord["members"][number]),
+  deleted: false,
+});
+
+/** Direct conversation 10 (users 1 and 2), group 20 (1, 2, 3); user 2 blocks user 1. Reads and questions counted. */
+function setup() {
+  const counts = { reads: 0, questions: 0 };
+  const conversations = new Map([
+    [10n, conversation(10n, "direct", [1n, 2n])],
+    [20n, conversation(20n, "group", [1n, 2n, 3n])],
+  ]);
+  const store = {
+    async getConversation(id: bigint) {
+      counts.reads++;
+      return conversations.get(id);
+    },
+  } as unknown as MessageStore;
+  const state = (a: bigint, b: bigint) => ({ userBlocksOther: a === 2n && b === 1n, otherBlocksUser: a === 1n && b === 2n });
+  const blocks: BlockDirectory = {
+    async between(a, b) {
+      counts.questions++;
+      return state(a, b);
+    },
+    async fresh(a, b) {
+      counts.questions++;
+      return state(a, b);
+    },
+  };
+  return { direct: new DirectBlocks(store, blocks), counts };
+}
+
+const refusal = async (check: Promise<void> | undefined) =>
+  (await Promise.resolve(check).then(
+    () => undefined,
+    (err: unknown) => err,
+  )) as Error | undefined;
+
+describe("direct blocks (chat domain)", () => {
+  it("refuses both members of a blocked direct conversation, each with their own message, reading the conversation once", async () => {
+    const { direct, counts } = setup();
+    const blocked = await refusal(direct.check(1n, 10n));
+    assert.ok(blocked instanceof NotAllowed && blocked.message === "you cannot send messages to this user");
+    const blocker = await refusal(direct.check(2n, 10n));
+    assert.ok(blocker instanceof NotAllowed && blocker.message === "you blocked this user; unblock them to send messages");
+    assert.equal(counts.reads, 1, "a direct conversation's members are read once");
+  });
+
+  it("asks nothing for a group's sends once its kind is known, nor for a non-member or a missing conversation", async () => {
+    const { direct, counts } = setup();
+    assert.equal(await refusal(direct.check(1n, 20n)), undefined);
+    assert.equal(direct.check(2n, 20n), undefined, "known to be a group: no await, no question");
+    assert.equal(await refusal(direct.check(3n, 10n)), undefined, "a non-member is the store's to refuse");
+    assert.equal(await refusal(direct.check(1n, 99n)), undefined);
+    await direct.check(1n, 99n);
+    assert.deepEqual(counts, { reads: 4, questions: 0 }, "a missing conversation is not remembered");
+  });
+
+  it("refuses opening a direct conversation across a block either way", async () => {
+    const { direct } = setup();
+    await assert.rejects(direct.checkOpen(1n, 2n), { message: "you cannot start a conversation with this user" });
+    await assert.rejects(direct.checkOpen(2n, 1n), { message: "you blocked this user; unblock them to start a conversation" });
+    await direct.checkOpen(1n, 3n);
+  });
+});
