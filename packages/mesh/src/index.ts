@@ -24,5 +24,6 @@ export { MemoryWorkerIdLease, MemoryWorkerIdPool } from "./adapters/memory-worke
 export { reportLoad } from "./load-reporter.js";
 export { registryTransport } from "./registry-transport.js";
 export { followEveryInstance, singleInstance, type EveryInstanceOptions, type InstanceSource } from "./every-instance.js";
+export { AnnouncedCache, followAccountAnnouncements, type AnnouncedCacheOptions } from "./announced-cache.js";
 export { joinMesh, type ConnectTo, type Mesh, type ServiceInstance } from "./mesh.js";
 export { addressWeight, Owners, rendezvous } from "./rendezvous.js";

@@ -1,6 +1,6 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { AccountInternalService } from "@parley/contracts/parley/account/v1/account";
-import { followEveryInstance, singleInstance, type InstanceSource } from "@parley/mesh";
+import { AnnouncedCache, followAccountAnnouncements, singleInstance, type InstanceSource } from "@parley/mesh";
 import { dependencyFailure, type Logger } from "@parley/runtime";
 import type { BlockDirectory, BlockState } from "../ports.js";
 
@@ -16,23 +16,15 @@ export interface AccountBlocksOptions {
 
 /**
  * Block states from the account service, cached per pair of users so that a
- * direct send asks account once per pair and replica, not once per message.
- * Each account instance announces the blocks made on it on
- * WatchAccountEvents (blocks_changed); this follows the stream of every
- * instance, as notify's target cache does, and drops the pair's entry when
- * told. When a stream opens or breaks the whole cache is dropped, and an
- * entry never outlives `ttlMs`. A lookup that raced an invalidation is not
- * kept (a generation counter), so a stale answer cannot be stored after the
- * announcement that made it stale.
+ * direct send asks account once per pair and replica, not once per message,
+ * and kept true by account's blocks_changed announcements (AnnouncedCache:
+ * the pair's entry dropped when told, everything when a stream opens or
+ * breaks, nothing older than `ttlMs`).
  */
 export class AccountBlockDirectory implements BlockDirectory {
   readonly #client: Client<typeof AccountInternalService>;
-  readonly #cache = new Map<string, { value: BlockState; at: number }>();
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #now: () => number;
+  readonly #cache: AnnouncedCache<string, BlockState>;
   readonly #instances: InstanceSource;
-  #generation = 0;
   #watching: { close(): void } | undefined;
 
   constructor(
@@ -41,35 +33,24 @@ export class AccountBlockDirectory implements BlockDirectory {
     options: AccountBlocksOptions = {},
   ) {
     this.#client = createClient(AccountInternalService, transport);
-    this.#ttlMs = options.ttlMs ?? 60_000;
-    this.#maxEntries = options.maxEntries ?? 100_000;
-    this.#now = options.now ?? Date.now;
+    this.#cache = new AnnouncedCache({ ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000, now: options.now });
     this.#instances = options.instances ?? singleInstance(transport);
   }
 
   /** Starts following account's announcements (call once). */
   watch(): void {
-    this.#watching ??= followEveryInstance(this.#instances, (transport, signal) => this.#follow(transport, signal), {
-      onError: (err, address) => {
-        this.#invalidate();
-        this.logger.debug({ err, address }, "account event stream ended; reconnecting");
-      },
-    });
+    this.#watching ??= followAccountAnnouncements(
+      this.#instances,
+      this.#cache,
+      (event) => (event.case === "blocksChanged" ? pairKey(event.value.userId, event.value.otherUserId) : undefined),
+      this.logger,
+    );
   }
 
   async between(userId: bigint, otherId: bigint): Promise<BlockState> {
     // Stored as seen from the lower id.
     const [low, high] = userId < otherId ? [userId, otherId] : [otherId, userId];
-    const key = pairKey(low, high);
-    const cached = this.#cache.get(key);
-    if (cached && this.#now() - cached.at < this.#ttlMs) return oriented(cached.value, low, userId);
-    const generation = this.#generation;
-    const value = await this.fresh(low, high);
-    if (generation === this.#generation) {
-      this.#cache.delete(key);
-      this.#cache.set(key, { value, at: this.#now() });
-      if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
-    }
+    const value = await this.#cache.get(pairKey(low, high), () => this.fresh(low, high));
     return oriented(value, low, userId);
   }
 
@@ -84,24 +65,6 @@ export class AccountBlockDirectory implements BlockDirectory {
 
   close(): void {
     this.#watching?.close();
-  }
-
-  #invalidate(key?: string): void {
-    this.#generation++;
-    if (key === undefined) this.#cache.clear();
-    else this.#cache.delete(key);
-  }
-
-  async #follow(transport: Transport, signal: AbortSignal): Promise<void> {
-    const events = createClient(AccountInternalService, transport).watchAccountEvents({}, { signal });
-    this.#invalidate();
-    try {
-      for await (const { event } of events) {
-        if (event.case === "blocksChanged") this.#invalidate(pairKey(event.value.userId, event.value.otherUserId));
-      }
-    } finally {
-      this.#invalidate();
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { AccountInternalService, PushPlatform, type GetNotificationTargetsResponse } from "@parley/contracts/parley/account/v1/account";
-import { followEveryInstance, singleInstance, type InstanceSource } from "@parley/mesh";
+import { AnnouncedCache, followAccountAnnouncements, singleInstance, type InstanceSource } from "@parley/mesh";
 import { dependencyFailure, type Logger } from "@parley/runtime";
 import { NotFound } from "../errors.js";
 import type { TargetDirectory, UserTargets } from "../ports.js";
@@ -16,22 +16,15 @@ export interface AccountTargetsOptions {
 }
 
 /**
- * Targets from the account service, cached per user. Each account instance
- * announces the changes made on it on WatchAccountEvents; this follows the
- * stream of every instance (opened again when it breaks) and drops a user's
- * entry when told. While a stream is down the TTL bounds staleness, and
- * when one opens or breaks the whole cache is dropped: what changed while
- * nobody listened is unknown.
+ * Targets from the account service, cached per user and kept true by
+ * account's announcements (AnnouncedCache: a user's entry dropped when their
+ * targets change or a device logs out, everything when a stream opens or
+ * breaks; while a stream is down the TTL bounds staleness).
  */
 export class AccountTargetDirectory implements TargetDirectory {
   readonly #client: Client<typeof AccountInternalService>;
-  readonly #cache = new Map<bigint, { value: UserTargets; at: number }>();
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #now: () => number;
+  readonly #cache: AnnouncedCache<bigint, UserTargets>;
   readonly #instances: InstanceSource;
-  /** Bumped on every invalidation, so a fetch that raced one does not store what it read. */
-  #generation = 0;
   #watching: { close(): void } | undefined;
 
   constructor(
@@ -40,40 +33,31 @@ export class AccountTargetDirectory implements TargetDirectory {
     options: AccountTargetsOptions,
   ) {
     this.#client = createClient(AccountInternalService, transport);
-    this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#now = options.now ?? Date.now;
+    this.#cache = new AnnouncedCache({ ttlMs: options.ttlMs, maxEntries: options.maxEntries ?? 10_000, now: options.now });
     this.#instances = options.instances ?? singleInstance(transport);
   }
 
   /** Starts following account's change announcements (call once). */
   watch(): void {
-    this.#watching ??= followEveryInstance(this.#instances, (transport, signal) => this.#follow(transport, signal), {
-      onError: (err, address) => {
-        this.#invalidate();
-        this.logger.debug({ err, address }, "account event stream ended; reconnecting");
-      },
-    });
+    this.#watching ??= followAccountAnnouncements(
+      this.#instances,
+      this.#cache,
+      (event) => (event.case === "notificationTargetsChanged" || event.case === "deviceLoggedOut" ? event.value.userId : undefined),
+      this.logger,
+    );
   }
 
-  async targets(userId: bigint): Promise<UserTargets> {
-    const cached = this.#cache.get(userId);
-    if (cached && this.#now() - cached.at < this.#ttlMs) return cached.value;
-    const generation = this.#generation;
-    let reply: GetNotificationTargetsResponse;
-    try {
-      reply = await this.#client.getNotificationTargets({ userId });
-    } catch (err) {
-      if (err instanceof ConnectError && err.code === Code.NotFound) throw new NotFound(`user ${userId} does not exist`);
-      throw dependencyFailure("the account service", err);
-    }
-    const value = toTargets(reply);
-    if (this.#ttlMs > 0 && generation === this.#generation) {
-      this.#cache.delete(userId);
-      this.#cache.set(userId, { value, at: this.#now() });
-      if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
-    }
-    return value;
+  targets(userId: bigint): Promise<UserTargets> {
+    return this.#cache.get(userId, async () => {
+      let reply: GetNotificationTargetsResponse;
+      try {
+        reply = await this.#client.getNotificationTargets({ userId });
+      } catch (err) {
+        if (err instanceof ConnectError && err.code === Code.NotFound) throw new NotFound(`user ${userId} does not exist`);
+        throw dependencyFailure("the account service", err);
+      }
+      return toTargets(reply);
+    });
   }
 
   async removePushToken(deviceId: bigint, token: string): Promise<void> {
@@ -82,25 +66,6 @@ export class AccountTargetDirectory implements TargetDirectory {
 
   async close(): Promise<void> {
     this.#watching?.close();
-  }
-
-  #invalidate(userId?: bigint): void {
-    this.#generation++;
-    if (userId === undefined) this.#cache.clear();
-    else this.#cache.delete(userId);
-  }
-
-  async #follow(transport: Transport, signal: AbortSignal): Promise<void> {
-    const events = createClient(AccountInternalService, transport).watchAccountEvents({}, { signal });
-    // Whatever changed while we were not listening is unknown: start afresh, and again when it ends.
-    this.#invalidate();
-    try {
-      for await (const { event } of events) {
-        if (event.case === "notificationTargetsChanged" || event.case === "deviceLoggedOut") this.#invalidate(event.value.userId);
-      }
-    } finally {
-      this.#invalidate();
-    }
   }
 }
 

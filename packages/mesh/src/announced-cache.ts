@@ -1,0 +1,83 @@
+import { createClient, type Transport } from "@connectrpc/connect";
+import { AccountInternalService, type WatchAccountEventsResponse } from "@parley/contracts/parley/account/v1/account";
+import type { Logger } from "@parley/runtime";
+import { followEveryInstance, type InstanceSource } from "./every-instance.js";
+
+export interface AnnouncedCacheOptions {
+  /** The longest an answer is reused, whatever the announcements: the bound on staleness while no announcement can arrive. 0: nothing is kept. */
+  ttlMs: number;
+  /** Most entries kept; the oldest goes first. */
+  maxEntries: number;
+  now?: (() => number) | undefined;
+}
+
+/**
+ * Answers another service owns, cached and kept true by that service's
+ * announcements of what changed: `invalidate(key)` on an announcement,
+ * `invalidate()` when the announcements may have been missed (a stream
+ * opened or broke). A fetch that raced an invalidation returns its answer
+ * but does not store it (a generation counter), so an answer made stale by
+ * an announcement is never kept after it.
+ */
+export class AnnouncedCache<K, V> {
+  readonly #entries = new Map<K, { value: V; at: number }>();
+  readonly #now: () => number;
+  #generation = 0;
+
+  constructor(private readonly o: AnnouncedCacheOptions) {
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** The cached value while younger than ttlMs, else `fetch`'s. */
+  async get(key: K, fetch: () => Promise<V>): Promise<V> {
+    const cached = this.#entries.get(key);
+    if (cached && this.#now() - cached.at < this.o.ttlMs) return cached.value;
+    const generation = this.#generation;
+    const value = await fetch();
+    if (this.o.ttlMs > 0 && generation === this.#generation) {
+      this.#entries.delete(key);
+      this.#entries.set(key, { value, at: this.#now() });
+      if (this.#entries.size > this.o.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    return value;
+  }
+
+  /** Forgets `key`, or everything. */
+  invalidate(key?: K): void {
+    this.#generation++;
+    if (key === undefined) this.#entries.clear();
+    else this.#entries.delete(key);
+  }
+}
+
+/**
+ * Follows WatchAccountEvents on every account instance (each announces only
+ * the changes made on it), invalidating `cache` for each event `keyOf` maps
+ * to a key, and wholly when a stream opens or ends: what changed while
+ * nobody listened is unknown.
+ */
+export function followAccountAnnouncements<K>(
+  instances: InstanceSource,
+  cache: Pick<AnnouncedCache<K, unknown>, "invalidate">,
+  keyOf: (event: WatchAccountEventsResponse["event"]) => K | undefined,
+  logger: Logger,
+): { close(): void } {
+  const follow = async (transport: Transport, signal: AbortSignal) => {
+    const events = createClient(AccountInternalService, transport).watchAccountEvents({}, { signal });
+    cache.invalidate();
+    try {
+      for await (const { event } of events) {
+        const key = keyOf(event);
+        if (key !== undefined) cache.invalidate(key);
+      }
+    } finally {
+      cache.invalidate();
+    }
+  };
+  return followEveryInstance(instances, follow, {
+    onError: (err, address) => {
+      cache.invalidate();
+      logger.debug({ err, address }, "account event stream ended; reconnecting");
+    },
+  });
+}
