@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { BadCredentials, InvalidInput, NotAuthenticated, NotFound, PushTokenTaken, WrongPassword } from "../errors.js";
-import type { AllowedTry, AuthLimits } from "./limits/auth-limits.js";
+import type { AuthLimits } from "./limits/auth-limits.js";
+import { settled } from "./settled-try.js";
 import type { PasswordHasher } from "./passwords.js";
 import { Blocks } from "./blocks.js";
 import { Moderation } from "./moderation.js";
@@ -386,27 +387,4 @@ export class Accounts {
   private findByName(raw: string): Promise<User | undefined> {
     return this.options.store.findUserByName(raw.toLowerCase());
   }
-}
-
-/**
- * Runs a try the limits let through and reports how it ended: `succeeded`
- * tells from the result (a wrong password is a failure); an error
- * `isFailure` recognises is a failure too; any other error (an outage)
- * takes the try back.
- */
-async function settled<T>(
-  attempt: AllowedTry,
-  run: () => Promise<T>,
-  succeeded: (result: T) => boolean,
-  isFailure: (err: unknown) => boolean = () => false,
-): Promise<T> {
-  let result: T;
-  try {
-    result = await run();
-  } catch (err) {
-    await attempt.settle(isFailure(err) ? "failed" : "abandoned");
-    throw err;
-  }
-  await attempt.settle(succeeded(result) ? "succeeded" : "failed");
-  return result;
 }
