@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { SqliteEngine } from "@parley/relational";
 import type { GroupChange } from "../src/ports.js";
 import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrations.js";
+import { SEARCH_SQL } from "../src/adapters/store/sqlite/search-procedures.js";
 import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { draft, newId, systemDraft, TooManyMembers } from "./message-store-fixtures.js";
 
@@ -99,8 +100,8 @@ describe("SQLite message store", () => {
     raw.close();
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      // Version 2 moves the heads; version 3 (edits and deletions) follows, as on any file from before it.
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3]);
+      // Version 2 moves the heads; versions 3 (edits and deletions) and 5 (search) follow, as on any file from before them.
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 5]);
       const store = new SqliteMessageStore(again);
       assert.equal(await store.headSeq(a), 2n);
       const next = await store.append(draft(conversationId, b));
@@ -114,5 +115,62 @@ describe("SQLite message store", () => {
     const migrated = new DatabaseSync(join(folder, path));
     assert.throws(() => migrated.prepare("SELECT * FROM inbox_heads"), /no such table/);
     migrated.close();
+  });
+
+  it("indexes the messages a file held before search, then keeps the index in step with sends and edits", async () => {
+    const path = "before-search.sqlite";
+    const first = await SqliteEngine.open({ path: join(folder, path) });
+    const [a, b] = [newId(), newId()];
+    let conversationId: bigint;
+    let old: bigint;
+    try {
+      await first.migrate(
+        "chat",
+        sqliteChatMigrations.filter((m) => m.version < 5),
+      );
+      const store = new SqliteMessageStore(first);
+      conversationId = (await store.openDirect(a, b, newId())).id;
+      old = (await store.append(draft(conversationId, a, { text: "Migrated words" }))).message.messageId;
+    } finally {
+      await first.close();
+    }
+    const again = await SqliteEngine.open({ path: join(folder, path) });
+    try {
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [5]);
+      const store = new SqliteMessageStore(again);
+      const found = await store.searchMessages({ userId: b, words: ["migrated", "words"], limit: 10 });
+      assert.deepEqual(
+        found.map((m) => m.messageId),
+        [old],
+      );
+      const added = (await store.append(draft(conversationId, b, { text: "more words" }))).message.messageId;
+      await store.editMessage({ conversationId, messageId: old, userId: a, text: "Changed", at: new Date() });
+      const words = await store.searchMessages({ userId: a, words: ["words"], limit: 10 });
+      assert.deepEqual(
+        words.map((m) => m.messageId),
+        [added],
+      );
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("reads search hits through the FTS5 index, not by scanning messages", async () => {
+    const path = "search-plan.sqlite";
+    await (await open(path)).close();
+    const db = new DatabaseSync(join(folder, path), { readOnly: true });
+    try {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${SEARCH_SQL}`)
+        .all()
+        .map((row) => String(row.detail));
+      assert.ok(
+        plan.some((step) => step.includes("VIRTUAL TABLE INDEX")),
+        plan.join("\n"),
+      );
+      assert.ok(!plan.some((step) => /SCAN m\b/.test(step)), plan.join("\n"));
+    } finally {
+      db.close();
+    }
   });
 });

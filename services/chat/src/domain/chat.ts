@@ -2,6 +2,7 @@ import { MAX_ID } from "@parley/runtime";
 import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { MessageChanges } from "./message-changes.js";
+import { MessageSearcher, type SearchInput, type SearchPage } from "./search.js";
 import { SendBatcher } from "./send-batcher.js";
 import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
 import type {
@@ -50,11 +51,13 @@ export class Chat {
   readonly #sends: SendBatcher;
   readonly #meter: ChatMeter;
   readonly #changes: MessageChanges;
+  readonly #searcher: MessageSearcher;
 
   constructor(private readonly o: ChatOptions) {
     this.#meter = o.meter ?? noChatMeter;
     this.#sends = new SendBatcher(o.store, { meter: this.#meter });
     this.#changes = new MessageChanges({ ...o, editWindowSeconds: o.editWindowSeconds ?? 900, deleteWindowSeconds: o.deleteWindowSeconds ?? 0 });
+    this.#searcher = new MessageSearcher(o.store);
   }
 
   /**
@@ -115,6 +118,11 @@ export class Chat {
   /** Deletes a message for everyone (the actor's own, within the window; the text is erased) or for the actor only. */
   deleteMessage(actor: Actor, conversationId: bigint, messageId: bigint, forEveryone: boolean): Promise<MessageChangeOutcome> {
     return this.#changes.delete(actor, conversationId, messageId, forEveryone);
+  }
+
+  /** The actor's readable messages holding every word of a query, newest first, with snippets. */
+  searchMessages(actor: Actor, input: SearchInput): Promise<SearchPage> {
+    return this.#searcher.search(actor, input);
   }
 
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {
