@@ -7,9 +7,20 @@ import { after, before, describe, it } from "node:test";
 import { SqliteEngine } from "@parley/relational";
 import type { GroupChange } from "../src/ports.js";
 import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrations.js";
+import { INDEX_BATCH } from "../src/adapters/store/sqlite/search-index.js";
 import { SEARCH_SQL } from "../src/adapters/store/sqlite/search-procedures.js";
 import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { draft, newId, systemDraft, TooManyMembers } from "./message-store-fixtures.js";
+
+/** FTS5's own check that an external-content index holds exactly the tokens of the rows it indexes. */
+function assertIndexIntact(file: string): void {
+  const raw = new DatabaseSync(file);
+  try {
+    raw.exec("INSERT INTO messages_search (messages_search, rank) VALUES ('integrity-check', 1)");
+  } finally {
+    raw.close();
+  }
+}
 
 /** What the SQLite adapter adds to the shared contract: decide() runs outside the worker's transaction, and the data lives in a file. */
 describe("SQLite message store", () => {
@@ -150,9 +161,51 @@ describe("SQLite message store", () => {
         words.map((m) => m.messageId),
         [added],
       );
+      // Both rows are in the index now (the search moved them): an erasure and an edit replace their tokens.
+      await store.deleteMessage({ conversationId, messageId: added, userId: b, forEveryone: true, at: new Date() });
+      await store.editMessage({ conversationId, messageId: old, userId: a, text: "Changed again", at: new Date() });
+      assert.deepEqual(await store.searchMessages({ userId: a, words: ["words"], limit: 10 }), []);
+      assert.equal((await store.searchMessages({ userId: b, words: ["again"], limit: 10 }))[0]?.messageId, old);
+      assert.deepEqual(await store.searchMessages({ userId: b, words: ["changed", "migrated"], limit: 10 }), []);
     } finally {
       await again.close();
     }
+    assertIndexIntact(join(folder, path));
+  });
+
+  it("moves a send's pending rows into the index every few hundred messages, so the queue stays short", async () => {
+    const path = "pending.sqlite";
+    const engine = await open(path);
+    const [a, b] = [newId(), newId()];
+    try {
+      const store = new SqliteMessageStore(engine);
+      const conversationId = (await store.openDirect(a, b, newId())).id;
+      for (let i = 0; i < INDEX_BATCH + 10; i += 50) {
+        await store.appendBatch(Array.from({ length: 50 }, () => draft(conversationId, a, { text: "queued words" })));
+      }
+      const edited = (await store.append(draft(conversationId, a, { text: "pending then edited" }))).message.messageId;
+      await store.editMessage({ conversationId, messageId: edited, userId: a, text: "now different", at: new Date() });
+      // Read beside the running engine (WAL lets a reader in): some rows wait, most were moved by sends.
+      const raw = new DatabaseSync(join(folder, path), { readOnly: true });
+      try {
+        const pending = Number(raw.prepare("SELECT count(*) AS n FROM messages_search_pending").get()!.n);
+        assert.ok(pending > 0 && pending < INDEX_BATCH, `${pending} rows pending`);
+        const indexed = Number(raw.prepare("SELECT count(*) AS n FROM messages_search WHERE messages_search MATCH 'queued'").get()!.n);
+        assert.ok(indexed >= INDEX_BATCH, `${indexed} rows indexed`);
+      } finally {
+        raw.close();
+      }
+      // A search moves the rest first: the edited row is found by its text as it is now.
+      assert.deepEqual(
+        (await store.searchMessages({ userId: b, words: ["different"], limit: 5 })).map((m) => m.messageId),
+        [edited],
+      );
+      assert.deepEqual(await store.searchMessages({ userId: b, words: ["pending"], limit: 5 }), []);
+      assert.equal((await store.searchMessages({ userId: b, words: ["queued"], limit: 50 })).length, 50);
+    } finally {
+      await engine.close();
+    }
+    assertIndexIntact(join(folder, path));
   });
 
   it("reads search hits through the FTS5 index, not by scanning messages", async () => {

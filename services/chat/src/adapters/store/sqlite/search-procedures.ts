@@ -1,6 +1,7 @@
 /**
- * Search (run in the SQLite worker, one call one transaction): the FTS5
- * index messages_search (migration 5) finds the rows holding every word,
+ * Search (run in the SQLite worker, one call one transaction): first the
+ * rows still pending move into the FTS5 index messages_search (migration 5,
+ * ./search-index.ts), then the index finds the rows holding every word,
  * and the joins keep what the user can read, as Postgres's query does
  * (../sql-search.ts): a current membership of a conversation not deleted,
  * at or after the member's horizon, not deleted for everyone, not hidden by
@@ -9,6 +10,7 @@
 import type { SqliteConnection } from "@parley/relational";
 import type { MessageSearch, StoredMessage } from "../../../ports.js";
 import { MAX_ID, MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
+import { indexPending } from "./search-index.js";
 
 /** The query, with its parameters in searchParameters' order. */
 export const SEARCH_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages_search s
@@ -23,6 +25,8 @@ export const SEARCH_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages_search s
   ORDER BY m.message_id DESC LIMIT ?5`;
 
 export function searchMessages(db: SqliteConnection, search: MessageSearch): StoredMessage[] {
+  // In this call's transaction: the search then sees every message acknowledged before it.
+  indexPending(db);
   return db
     .all<MessageRow>(SEARCH_SQL, [search.userId, matchExpression(search.words), search.beforeMessageId ?? MAX_ID, search.conversationId ?? 0n, search.limit])
     .map(toMessage);
