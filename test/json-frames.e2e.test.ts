@@ -98,6 +98,7 @@ describe("JSON subprotocol frames as the docs show them (embedded mode, plain JS
     const messageId = (sent.send as Frame).messageId!;
     real.set("editMessage", await s.request({ id: "8", editMessage: { conversationId, messageId, text: "hi Dave!" } }));
     real.set("entry", await s.next((f) => "entry" in f && "edited" in (f.entry as Frame)));
+    real.set("searchMessages", await s.request({ id: "10", searchMessages: { query: "dave", limit: 5 } }));
     real.set("deleteMessage", await s.request({ id: "9", deleteMessage: { conversationId, messageId, forEveryone: true } }));
     s.ws.close();
   });

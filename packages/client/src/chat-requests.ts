@@ -7,6 +7,7 @@ import type {
   MarkReadResponse,
   MemberReceipt,
   MemberRole,
+  SearchMessagesResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import type { ReplyOf, RequestBody, RequestKind } from "@parley/wire";
@@ -115,5 +116,24 @@ export abstract class ChatRequests extends Emitter<ClientEvents> {
    */
   deleteMessage(conversationId: bigint, messageId: bigint, options: { forEveryone: boolean }): Promise<DeleteMessageResponse> {
     return this.call("deleteMessage", { conversationId, messageId, forEveryone: options.forEveryone });
+  }
+
+  /**
+   * The user's messages holding every word of `query` (1 to 200 characters,
+   * 1 to 10 words, matched whole and in any case), newest first, across
+   * their conversations or in one (`conversationId`); only what their
+   * history shows. Each hit has the message, a snippet and the words'
+   * ranges in it (code points). For the next page pass the answer's
+   * nextBeforeMessageId (0n: no more) as `beforeMessageId`; `limit` 1 to 50
+   * (20 by default). A server whose store has no search index (Cassandra)
+   * answers FAILED_PRECONDITION.
+   */
+  searchMessages(query: string, options: { conversationId?: bigint; beforeMessageId?: bigint; limit?: number } = {}): Promise<SearchMessagesResponse> {
+    return this.call("searchMessages", {
+      query,
+      conversationId: options.conversationId ?? 0n,
+      beforeMessageId: options.beforeMessageId ?? 0n,
+      limit: options.limit ?? 0,
+    });
   }
 }

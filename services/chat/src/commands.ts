@@ -6,6 +6,9 @@ import {
   DeleteGroupResponseSchema,
   DeleteMessageResponseSchema,
   EditMessageResponseSchema,
+  SearchMessagesResponseSchema,
+  type SearchMessagesRequest,
+  type SearchMessagesResponse,
   type DeleteMessageRequest,
   type DeleteMessageResponse,
   type EditMessageRequest,
@@ -64,7 +67,7 @@ import { firstFieldProblem } from "@parley/runtime";
 import type { Actor, Chat } from "./domain/chat.js";
 import { InvalidInput } from "./errors.js";
 import { roleFromMessage, type Groups } from "./domain/groups.js";
-import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js";
+import { toConversation, toInboxEntry, toMessage, toSearchHit, toSummary } from "./convert.js";
 
 /**
  * The chat commands as contract request -> response functions for an actor.
@@ -148,6 +151,10 @@ export function chatCommands(chat: Chat, groups: Groups) {
     async deleteMessage(actor: Actor, req: DeleteMessageRequest): Promise<DeleteMessageResponse> {
       const outcome = await chat.deleteMessage(actor, req.conversationId, req.messageId, req.forEveryone);
       return create(DeleteMessageResponseSchema, { seq: outcome.actorSeq, unchanged: !outcome.changed });
+    },
+    async searchMessages(actor: Actor, req: SearchMessagesRequest): Promise<SearchMessagesResponse> {
+      const page = await chat.searchMessages(actor, req);
+      return create(SearchMessagesResponseSchema, { hits: page.hits.map(toSearchHit), nextBeforeMessageId: page.nextBeforeMessageId });
     },
   });
 }

@@ -10,12 +10,15 @@ import {
   MessageEditedSchema,
   ReadReceiptSchema,
   MessageSchema,
+  SearchHitSchema,
   SystemEventSchema,
+  type SearchHit as SearchHitMessage,
   type Conversation,
   type ConversationSummary as SummaryMessage,
   type InboxEntry as InboxEntryMessage,
   type Message,
 } from "@parley/contracts/parley/chat/v1/chat";
+import type { SearchHit } from "./domain/search.js";
 import type { ConversationRecord, ConversationSummary, InboxEntry, InboxItem, MemberRole as Role, StoredMessage } from "./ports.js";
 
 const ROLES: Record<Role, MemberRole> = { member: MemberRole.MEMBER, admin: MemberRole.ADMIN, owner: MemberRole.OWNER };
@@ -34,6 +37,10 @@ export function toMessage(m: StoredMessage): Message {
     ...(m.editedAt ? { editedAt: timestampFromDate(m.editedAt) } : {}),
     ...(m.deletedAt ? { deleted: true, deletedAt: timestampFromDate(m.deletedAt) } : {}),
   });
+}
+
+export function toSearchHit(hit: SearchHit): SearchHitMessage {
+  return create(SearchHitSchema, { message: toMessage(hit.message), snippet: hit.snippet.text, highlights: hit.snippet.highlights });
 }
 
 export function toConversation(c: ConversationRecord): Conversation {

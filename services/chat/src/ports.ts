@@ -1,6 +1,9 @@
 import type { DeletionRecord, MessageChangeOutcome, MessageDeletion, MessageEdit } from "./message-changes.js";
 
+import type { MessageSearch } from "./message-search.js";
+
 export * from "./message-changes.js";
+export * from "./message-search.js";
 
 /** The chat domain's stored records. IDs are bigint: they are 64-bit Snowflake ids in the contracts. */
 export type ConversationKind = "direct" | "group";
@@ -263,6 +266,17 @@ export interface MessageStore {
    * deleted, text "", to them).
    */
   inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]>;
+  /**
+   * The messages `search.userId` can read that hold every word, newest first
+   * (by message id), at most `limit`: in conversations they are a member of
+   * now (not deleted), from their history horizon on, never a message deleted
+   * for everyone, one they deleted for themselves, or a system message. Each
+   * as history returns it. Reads an index kept in step with every send, edit
+   * and deletion in the same transaction, so a stored change is found (or no
+   * longer found) as soon as it is acknowledged. A store without a search
+   * index throws SearchUnavailableError.
+   */
+  searchMessages(search: MessageSearch): Promise<StoredMessage[]>;
   /** The user's highest seq (0 when the inbox is empty). */
   headSeq(userId: bigint): Promise<bigint>;
 

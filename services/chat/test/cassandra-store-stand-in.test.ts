@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CassandraMessageStore } from "../src/adapters/store/cassandra/cassandra-message-store.js";
 import type { Cql } from "../src/adapters/store/cassandra/cql.js";
-import { NotAMemberError } from "../src/ports.js";
+import { NotAMemberError, SearchUnavailableError } from "../src/ports.js";
 import { createSchema } from "../src/adapters/store/cassandra/schema.js";
 import { CqlStandIn } from "./cql-stand-in.js";
 import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
@@ -191,5 +191,21 @@ describe("Cassandra message store on the stand-in > repeats", () => {
     const repeat = await store.append(draft(id, leaver, { clientMsgId: sent.message.clientMsgId }));
     assert.deepEqual([repeat.duplicate, repeat.message, repeat.senderSeq], [true, sent.message, sent.senderSeq]);
     await assert.rejects(store.append(draft(id, leaver)), NotAMemberError);
+  });
+});
+
+describe("cassandra adapter search", () => {
+  it("refuses with SearchUnavailableError, which names the missing index and the docs", async () => {
+    const cql = new CqlStandIn("parley_stand_in_search");
+    await createSchema(cql, "dc1", 1);
+    const store = new CassandraMessageStore(cql);
+    try {
+      await assert.rejects(
+        store.searchMessages({ userId: 1n, words: ["hello"], limit: 20 }),
+        (err) => err instanceof SearchUnavailableError && /search needs a search index.*Cassandra.*docs\/architecture\.md/.test(err.message),
+      );
+    } finally {
+      await cql.close();
+    }
   });
 });

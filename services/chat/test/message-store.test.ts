@@ -9,6 +9,7 @@ import type * as rawRows from "./sqlite-raw-rows.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
+import { describeMessageStoreSearchContract } from "./message-store-search-contract.js";
 
 /** Each adapter on its own engine: SQLite in a file (its worker thread, as `npm start` runs it) and a throwaway Postgres database. */
 const adapters: Record<"sqlite" | "postgres", () => Promise<OpenedMessageStore>> = {
@@ -38,4 +39,5 @@ for (const [kind, open] of Object.entries(adapters)) {
   describeMessageStoreReadingContract(kind, open);
   describeMessageStoreBatchContract(kind, open);
   describeMessageStoreChangesContract(kind, open);
+  describeMessageStoreSearchContract(kind, open);
 }

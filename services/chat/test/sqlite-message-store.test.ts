@@ -7,8 +7,20 @@ import { after, before, describe, it } from "node:test";
 import { SqliteEngine } from "@parley/relational";
 import type { GroupChange } from "../src/ports.js";
 import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrations.js";
+import { INDEX_BATCH } from "../src/adapters/store/sqlite/search-index.js";
+import { SEARCH_SQL } from "../src/adapters/store/sqlite/search-procedures.js";
 import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { draft, newId, systemDraft, TooManyMembers } from "./message-store-fixtures.js";
+
+/** FTS5's own check that an external-content index holds exactly the tokens of the rows it indexes. */
+function assertIndexIntact(file: string): void {
+  const raw = new DatabaseSync(file);
+  try {
+    raw.exec("INSERT INTO messages_search (messages_search, rank) VALUES ('integrity-check', 1)");
+  } finally {
+    raw.close();
+  }
+}
 
 /** What the SQLite adapter adds to the shared contract: decide() runs outside the worker's transaction, and the data lives in a file. */
 describe("SQLite message store", () => {
@@ -99,8 +111,8 @@ describe("SQLite message store", () => {
     raw.close();
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      // Version 2 moves the heads; version 3 (edits and deletions) follows, as on any file from before it.
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3]);
+      // Version 2 moves the heads; versions 3 (edits and deletions) and 5 (search) follow, as on any file from before them.
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 4]);
       const store = new SqliteMessageStore(again);
       assert.equal(await store.headSeq(a), 2n);
       const next = await store.append(draft(conversationId, b));
@@ -114,5 +126,104 @@ describe("SQLite message store", () => {
     const migrated = new DatabaseSync(join(folder, path));
     assert.throws(() => migrated.prepare("SELECT * FROM inbox_heads"), /no such table/);
     migrated.close();
+  });
+
+  it("indexes the messages a file held before search, then keeps the index in step with sends and edits", async () => {
+    const path = "before-search.sqlite";
+    const first = await SqliteEngine.open({ path: join(folder, path) });
+    const [a, b] = [newId(), newId()];
+    let conversationId: bigint;
+    let old: bigint;
+    try {
+      await first.migrate(
+        "chat",
+        sqliteChatMigrations.filter((m) => m.version < 4),
+      );
+      const store = new SqliteMessageStore(first);
+      conversationId = (await store.openDirect(a, b, newId())).id;
+      old = (await store.append(draft(conversationId, a, { text: "Migrated words" }))).message.messageId;
+    } finally {
+      await first.close();
+    }
+    const again = await SqliteEngine.open({ path: join(folder, path) });
+    try {
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [4]);
+      const store = new SqliteMessageStore(again);
+      const found = await store.searchMessages({ userId: b, words: ["migrated", "words"], limit: 10 });
+      assert.deepEqual(
+        found.map((m) => m.messageId),
+        [old],
+      );
+      const added = (await store.append(draft(conversationId, b, { text: "more words" }))).message.messageId;
+      await store.editMessage({ conversationId, messageId: old, userId: a, text: "Changed", at: new Date() });
+      const words = await store.searchMessages({ userId: a, words: ["words"], limit: 10 });
+      assert.deepEqual(
+        words.map((m) => m.messageId),
+        [added],
+      );
+      // Both rows are in the index now (the search moved them): an erasure and an edit replace their tokens.
+      await store.deleteMessage({ conversationId, messageId: added, userId: b, forEveryone: true, at: new Date() });
+      await store.editMessage({ conversationId, messageId: old, userId: a, text: "Changed again", at: new Date() });
+      assert.deepEqual(await store.searchMessages({ userId: a, words: ["words"], limit: 10 }), []);
+      assert.equal((await store.searchMessages({ userId: b, words: ["again"], limit: 10 }))[0]?.messageId, old);
+      assert.deepEqual(await store.searchMessages({ userId: b, words: ["changed", "migrated"], limit: 10 }), []);
+    } finally {
+      await again.close();
+    }
+    assertIndexIntact(join(folder, path));
+  });
+
+  it("moves a send's pending rows into the index every few hundred messages, so the queue stays short", async () => {
+    const path = "pending.sqlite";
+    const engine = await open(path);
+    const [a, b] = [newId(), newId()];
+    try {
+      const store = new SqliteMessageStore(engine);
+      const conversationId = (await store.openDirect(a, b, newId())).id;
+      for (let i = 0; i < INDEX_BATCH + 10; i += 50) {
+        await store.appendBatch(Array.from({ length: 50 }, () => draft(conversationId, a, { text: "queued words" })));
+      }
+      const edited = (await store.append(draft(conversationId, a, { text: "pending then edited" }))).message.messageId;
+      await store.editMessage({ conversationId, messageId: edited, userId: a, text: "now different", at: new Date() });
+      // Read beside the running engine (WAL lets a reader in): some rows wait, most were moved by sends.
+      const raw = new DatabaseSync(join(folder, path), { readOnly: true });
+      try {
+        const pending = Number(raw.prepare("SELECT count(*) AS n FROM messages_search_pending").get()!.n);
+        assert.ok(pending > 0 && pending < INDEX_BATCH, `${pending} rows pending`);
+        const indexed = Number(raw.prepare("SELECT count(*) AS n FROM messages_search WHERE messages_search MATCH 'queued'").get()!.n);
+        assert.ok(indexed >= INDEX_BATCH, `${indexed} rows indexed`);
+      } finally {
+        raw.close();
+      }
+      // A search moves the rest first: the edited row is found by its text as it is now.
+      assert.deepEqual(
+        (await store.searchMessages({ userId: b, words: ["different"], limit: 5 })).map((m) => m.messageId),
+        [edited],
+      );
+      assert.deepEqual(await store.searchMessages({ userId: b, words: ["pending"], limit: 5 }), []);
+      assert.equal((await store.searchMessages({ userId: b, words: ["queued"], limit: 50 })).length, 50);
+    } finally {
+      await engine.close();
+    }
+    assertIndexIntact(join(folder, path));
+  });
+
+  it("reads search hits through the FTS5 index, not by scanning messages", async () => {
+    const path = "search-plan.sqlite";
+    await (await open(path)).close();
+    const db = new DatabaseSync(join(folder, path), { readOnly: true });
+    try {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${SEARCH_SQL}`)
+        .all()
+        .map((row) => String(row.detail));
+      assert.ok(
+        plan.some((step) => step.includes("VIRTUAL TABLE INDEX")),
+        plan.join("\n"),
+      );
+      assert.ok(!plan.some((step) => /SCAN m\b/.test(step)), plan.join("\n"));
+    } finally {
+      db.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "../error
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { DirectBlocks } from "./direct-blocks.js";
 import { MessageChanges } from "./message-changes.js";
+import { MessageSearcher, type SearchInput, type SearchPage } from "./search.js";
 import { SendBatcher } from "./send-batcher.js";
 import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
 import type {
@@ -55,12 +56,14 @@ export class Chat {
   readonly #meter: ChatMeter;
   readonly #changes: MessageChanges;
   readonly #blocks: DirectBlocks | undefined;
+  readonly #searcher: MessageSearcher;
 
   constructor(private readonly o: ChatOptions) {
     this.#meter = o.meter ?? noChatMeter;
     this.#sends = new SendBatcher(o.store, { meter: this.#meter });
     this.#blocks = o.blocks && new DirectBlocks(o.store, o.blocks);
     this.#changes = new MessageChanges({ ...o, editWindowSeconds: o.editWindowSeconds ?? 900, deleteWindowSeconds: o.deleteWindowSeconds ?? 0 });
+    this.#searcher = new MessageSearcher(o.store);
   }
 
   /**
@@ -152,6 +155,11 @@ export class Chat {
       throw err;
     });
     return { unchanged: !outcome.changed, senderId: message.senderId };
+  }
+
+  /** The actor's readable messages holding every word of a query, newest first, with snippets. */
+  searchMessages(actor: Actor, input: SearchInput): Promise<SearchPage> {
+    return this.#searcher.search(actor, input);
   }
 
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {

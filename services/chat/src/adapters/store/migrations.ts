@@ -2,6 +2,7 @@ import type { Migration } from "@parley/relational";
 import { appendBatchMigration } from "./append-batch-migration.js";
 import { messageChangesMigration } from "./message-changes-migration.js";
 import { outboxMigration } from "./outbox-migration.js";
+import { searchIndexMigration } from "./search-index-migration.js";
 
 /**
  * The chat schema for the SQL message store. Released migrations never
@@ -14,7 +15,7 @@ import { outboxMigration } from "./outbox-migration.js";
  * messages primary key backwards; the conversation list starts from
  * conversation_members_by_user, which leaves read_message_id out so that
  * moving a read marker stays a HOT update; inbox reads and seq allocation
- * use their primary keys. direct_pairs' key is the claim that makes
+ * use their primary keys; search uses messages_text_search (version 6). direct_pairs' key is the claim that makes
  * concurrent openDirect calls agree; its foreign key is checked at commit
  * because the pair row is written before its conversation.
  */
@@ -102,4 +103,5 @@ ALTER TABLE conversation_members ADD COLUMN history_from_message_id bigint NOT N
   appendBatchMigration,
   outboxMigration,
   messageChangesMigration,
+  searchIndexMigration,
 ];

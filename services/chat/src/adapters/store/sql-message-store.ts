@@ -1,6 +1,7 @@
 import type { Db } from "@parley/relational";
 import { appendBatchInOneStatement } from "./sql-append-batch.js";
 import { deleteInTransaction, editInTransaction } from "./sql-message-changes.js";
+import { searchMessages } from "./sql-search.js";
 import { TurnReads } from "./sql-turn-reads.js";
 import {
   ConversationMissingError,
@@ -15,6 +16,7 @@ import {
   type MessageChangeOutcome,
   type MessageDeletion,
   type MessageEdit,
+  type MessageSearch,
   type MessageStore,
   type Receipt,
   type SendOutcome,
@@ -197,6 +199,10 @@ export class SqlMessageStore implements MessageStore {
       [String(userId), String(afterSeq), limit],
     );
     return rows.map((row) => toInboxEntry(userId, row));
+  }
+
+  searchMessages(search: MessageSearch): Promise<StoredMessage[]> {
+    return searchMessages(this.db, search);
   }
 
   headSeq(userId: bigint): Promise<bigint> {

@@ -1,6 +1,7 @@
 import {
   ConversationMissingError,
   NotAMemberError,
+  SearchUnavailableError,
   type ConversationRecord,
   type ConversationSummary,
   type GroupChange,
@@ -9,6 +10,7 @@ import {
   type MessageChangeOutcome,
   type MessageDeletion,
   type MessageEdit,
+  type MessageSearch,
   type MessageStore,
   type NewGroup,
   type Receipt,
@@ -150,6 +152,15 @@ export class CassandraMessageStore implements MessageStore {
 
   async inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
     return reads.inboxEntries(this.w, await this.w.inbox.rowsAfter(userId, afterSeq, limit), userId);
+  }
+
+  /**
+   * Cassandra has no full-text search: refused, reading nothing. A
+   * Cassandra deployment gets search from a search engine fed by the
+   * delivery stream (docs/architecture.md, "Search").
+   */
+  searchMessages(_search: MessageSearch): Promise<StoredMessage[]> {
+    return Promise.reject(new SearchUnavailableError("Cassandra"));
   }
 
   headSeq(userId: bigint): Promise<bigint> {

@@ -8,6 +8,7 @@ import type { StoredMessage } from "../../../ports.js";
 import { uniqueSorted } from "../sql-rows.js";
 import { InboxWriter } from "./inbox-writer.js";
 import type { Duplicate, Refusal, SendResult, Stored } from "./results.js";
+import { noteStored } from "./search-index.js";
 import { claim, conversationExists, findOriginal, membersWithHeads, originalOf, storeMessage } from "./steps.js";
 
 /**
@@ -32,6 +33,7 @@ export function append(db: SqliteConnection, message: StoredMessage, recipients:
   if (refusal !== undefined) return (message.clientMsgId === "" ? undefined : findOriginal(db, message.senderId, message.clientMsgId)) ?? refusal;
   if (message.clientMsgId !== "" && !claim(db, message, to.includes(message.senderId) ? inbox.peek(message.senderId) : 0n)) return originalOf(db, message);
   const stored = storeMessage(db, inbox, message, to);
+  noteStored(db, 1);
   return stored;
 }
 
@@ -54,6 +56,7 @@ export function appendBatch(db: SqliteConnection, messages: readonly StoredMessa
   // Per conversation of the batch: its members (ascending), or null when it does not exist.
   const membersOf = new Map<bigint, bigint[] | null>();
   const results = new Array<SendResult>(messages.length);
+  let stored = 0;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
     const conversationId = message.conversationId;
@@ -71,7 +74,9 @@ export function appendBatch(db: SqliteConnection, messages: readonly StoredMessa
       results[i] = originalOf(db, message);
     } else {
       results[i] = storeMessage(db, inbox, message, members);
+      stored++;
     }
   }
+  noteStored(db, stored);
   return results;
 }

@@ -12,6 +12,7 @@ import {
   type MessageChangeOutcome,
   type MessageDeletion,
   type MessageEdit,
+  type MessageSearch,
   type MessageStore,
   type Receipt,
   type SendOutcome,
@@ -23,6 +24,7 @@ import type { ChangeResult } from "./change-procedures.js";
 import type * as conversationProcedures from "./conversation-procedures.js";
 import type * as readProcedures from "./read-procedures.js";
 import { fingerprint, toOutcome, type Refusal, type SendResult } from "./results.js";
+import type * as searchProcedures from "./search-procedures.js";
 import type * as sendProcedures from "./send-procedures.js";
 import { Turns } from "./turns.js";
 
@@ -45,6 +47,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly conversations: Procedures<typeof conversationProcedures>;
   private readonly reads: Procedures<typeof readProcedures>;
   private readonly changes: Procedures<typeof changeProcedures>;
+  private readonly search: Procedures<typeof searchProcedures>;
   private readonly groupTurns = new Turns<bigint>();
 
   constructor(engine: SqliteEngine) {
@@ -52,6 +55,7 @@ export class SqliteMessageStore implements MessageStore {
     this.conversations = engine.procedures<typeof conversationProcedures>(new URL("./conversation-procedures.js", import.meta.url));
     this.reads = engine.procedures<typeof readProcedures>(new URL("./read-procedures.js", import.meta.url));
     this.changes = engine.procedures<typeof changeProcedures>(new URL("./change-procedures.js", import.meta.url));
+    this.search = engine.procedures<typeof searchProcedures>(new URL("./search-procedures.js", import.meta.url));
   }
 
   openDirect(userA: bigint, userB: bigint, newId: bigint): Promise<ConversationRecord> {
@@ -143,6 +147,10 @@ export class SqliteMessageStore implements MessageStore {
 
   inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
     return this.reads.inbox(userId, afterSeq, limit);
+  }
+
+  searchMessages(search: MessageSearch): Promise<StoredMessage[]> {
+    return this.search.searchMessages(search);
   }
 
   headSeq(userId: bigint): Promise<bigint> {

@@ -116,4 +116,37 @@ CREATE TABLE hidden_messages (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    // Search: an external-content FTS5 index over messages.text (the text is stored once, in
+    // messages; the index holds only its tokens; unicode61 folds case and removes diacritics, so
+    // cafe finds café, splitting on everything but letters, marks and digits as the domain's
+    // query words do), kept in step by triggers in the writing transaction. A send only queues
+    // its rowid in messages_search_pending, moved into the index in batches and first thing in
+    // every search (./search-index.ts says why: FTS5's cost per commit). An edit or an
+    // erasure ('' for everyone) of a row already indexed removes its old tokens and queues it
+    // again; of a row still pending it changes nothing (the move reads the current text). A
+    // deleted row leaves the index or the queue. The rebuild indexes the rows already there.
+    version: 4,
+    name: "message search: messages_search (FTS5), its pending rows and their triggers",
+    sql: `
+CREATE VIRTUAL TABLE messages_search USING fts5(text, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE messages_search_pending (
+  message_rowid INTEGER PRIMARY KEY
+) STRICT;
+CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_search_pending (message_rowid) VALUES (new.rowid);
+END;
+CREATE TRIGGER messages_search_update AFTER UPDATE OF text ON messages BEGIN
+  INSERT INTO messages_search (messages_search, rowid, text) SELECT 'delete', old.rowid, old.text
+    WHERE NOT EXISTS (SELECT 1 FROM messages_search_pending WHERE message_rowid = old.rowid);
+  INSERT OR IGNORE INTO messages_search_pending (message_rowid) VALUES (new.rowid);
+END;
+CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_search (messages_search, rowid, text) SELECT 'delete', old.rowid, old.text
+    WHERE NOT EXISTS (SELECT 1 FROM messages_search_pending WHERE message_rowid = old.rowid);
+  DELETE FROM messages_search_pending WHERE message_rowid = old.rowid;
+END;
+INSERT INTO messages_search (messages_search) VALUES ('rebuild');
+`,
+  },
 ];
