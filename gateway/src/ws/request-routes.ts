@@ -60,6 +60,7 @@ const ROUTES: { readonly [K in QueuedCase]: (to: RequestTargets, id: bigint, req
   getReceipts: toChat,
   editMessage: toChat,
   deleteMessage: toChat,
+  react: toChat,
 };
 
 function toChat(to: RequestTargets, id: bigint, request: ChatRequest, receivedAt: number): Promise<void> {

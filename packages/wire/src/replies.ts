@@ -45,6 +45,7 @@ export const REPLY_TO = {
   getReceipts: "getReceipts",
   editMessage: "editMessage",
   deleteMessage: "deleteMessage",
+  react: "react",
 } as const satisfies { readonly [K in RequestKind]: K extends ReplyCase ? K : ReplyCase };
 
 /** The reply to a request of a kind. */

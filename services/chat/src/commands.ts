@@ -6,6 +6,9 @@ import {
   DeleteGroupResponseSchema,
   DeleteMessageResponseSchema,
   EditMessageResponseSchema,
+  ReactResponseSchema,
+  type ReactRequest,
+  type ReactResponse,
   type DeleteMessageRequest,
   type DeleteMessageResponse,
   type EditMessageRequest,
@@ -64,7 +67,7 @@ import { firstFieldProblem } from "@parley/runtime";
 import type { Actor, Chat } from "./domain/chat.js";
 import { InvalidInput } from "./errors.js";
 import { roleFromMessage, type Groups } from "./domain/groups.js";
-import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js";
+import { toConversation, toInboxEntry, toMessage, toReactionCount, toSummary } from "./convert.js";
 
 /**
  * The chat commands as contract request -> response functions for an actor.
@@ -74,7 +77,7 @@ import { toConversation, toInboxEntry, toMessage, toSummary } from "./convert.js
 export function chatCommands(chat: Chat, groups: Groups) {
   return checked({
     async send(actor: Actor, req: SendRequest): Promise<SendResponse> {
-      const outcome = await chat.send(actor, req.conversationId, req.clientMsgId, req.text);
+      const outcome = await chat.send(actor, req.conversationId, req.clientMsgId, req.text, req.replyToMessageId);
       return create(SendResponseSchema, {
         messageId: outcome.message.messageId,
         seq: outcome.senderSeq,
@@ -148,6 +151,10 @@ export function chatCommands(chat: Chat, groups: Groups) {
     async deleteMessage(actor: Actor, req: DeleteMessageRequest): Promise<DeleteMessageResponse> {
       const outcome = await chat.deleteMessage(actor, req.conversationId, req.messageId, req.forEveryone);
       return create(DeleteMessageResponseSchema, { seq: outcome.actorSeq, unchanged: !outcome.changed });
+    },
+    async react(actor: Actor, req: ReactRequest): Promise<ReactResponse> {
+      const outcome = await chat.react(actor, req.conversationId, req.messageId, req.emoji, req.remove);
+      return create(ReactResponseSchema, { reactions: outcome.counts.map(toReactionCount), seq: outcome.actorSeq, unchanged: !outcome.changed });
     },
   });
 }

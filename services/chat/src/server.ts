@@ -64,6 +64,7 @@ export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => voi
     getCursor: (req, ctx) => commands.getCursor(actorFrom(ctx), req),
     editMessage: (req, ctx) => commands.editMessage(actorFrom(ctx), req),
     deleteMessage: (req, ctx) => commands.deleteMessage(actorFrom(ctx), req),
+    react: (req, ctx) => commands.react(actorFrom(ctx), req),
     stream: (requests, ctx) => serveStream(requests, ctx, commands, deps),
   };
   return (router) => router.service(ChatService, impl);

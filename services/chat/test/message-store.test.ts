@@ -5,6 +5,8 @@ import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrat
 import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
+import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import type * as rawRows from "./sqlite-raw-rows.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
@@ -38,4 +40,6 @@ for (const [kind, open] of Object.entries(adapters)) {
   describeMessageStoreReadingContract(kind, open);
   describeMessageStoreBatchContract(kind, open);
   describeMessageStoreChangesContract(kind, open);
+  describeMessageStoreReactionsContract(kind, open);
+  describeMessageStoreRepliesContract(kind, open);
 }

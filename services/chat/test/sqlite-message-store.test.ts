@@ -99,8 +99,8 @@ describe("SQLite message store", () => {
     raw.close();
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      // Version 2 moves the heads; version 3 (edits and deletions) follows, as on any file from before it.
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3]);
+      // Version 2 moves the heads; versions 3 (edits and deletions) and 4 (reactions) follow, as on any file from before them.
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 4]);
       const store = new SqliteMessageStore(again);
       assert.equal(await store.headSeq(a), 2n);
       const next = await store.append(draft(conversationId, b));

@@ -1,6 +1,8 @@
 import type { Db } from "@parley/relational";
 import { appendBatchInOneStatement } from "./sql-append-batch.js";
 import { deleteInTransaction, editInTransaction } from "./sql-message-changes.js";
+import { reactInTransaction, reactionsOf } from "./sql-message-reactions.js";
+import { quotesOf, replyTarget } from "./sql-message-replies.js";
 import { TurnReads } from "./sql-turn-reads.js";
 import {
   ConversationMissingError,
@@ -15,7 +17,13 @@ import {
   type MessageChangeOutcome,
   type MessageDeletion,
   type MessageEdit,
+  type MessageKey,
+  type MessageReaction,
   type MessageStore,
+  type QuotedMessage,
+  type ReactionCount,
+  type ReactionOutcome,
+  type ReplyTarget,
   type Receipt,
   type SendOutcome,
   type StoredMessage,
@@ -32,6 +40,7 @@ import {
   toInboxEntry,
   toMessage,
   uniqueSorted,
+  withReactionCounts,
   type InboxRow,
   type MessageRow,
   type SummaryRow,
@@ -184,10 +193,26 @@ export class SqlMessageStore implements MessageStore {
     return this.db.transaction((tx) => deleteInTransaction(tx, deletion));
   }
 
+  react(reaction: MessageReaction): Promise<ReactionOutcome> {
+    return this.db.transaction((tx) => reactInTransaction(tx, reaction));
+  }
+
+  reactionsOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, ReactionCount[]>> {
+    return reactionsOf(this.db, messages, viewerId);
+  }
+
+  replyTarget(conversationId: bigint, messageId: bigint, userId: bigint): Promise<ReplyTarget> {
+    return replyTarget(this.db, conversationId, messageId, userId);
+  }
+
+  quotesOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, QuotedMessage>> {
+    return quotesOf(this.db, messages, viewerId);
+  }
+
   async inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
     const { rows } = await this.db.query<InboxRow>(
       `SELECT i.seq, i.kind, i.conversation_id AS entry_conversation_id, i.message_id AS entry_message_id, i.reader_id, i.read_at,
-         h.hidden_at, ${MESSAGE_COLUMNS}
+         i.actor_id, i.emoji, i.acted_at, h.hidden_at, ${MESSAGE_COLUMNS}
        FROM inbox i
        LEFT JOIN messages m ON i.kind <> ${ENTRY_READ} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
        LEFT JOIN hidden_messages h ON i.kind <> ${ENTRY_READ} AND h.user_id = i.user_id AND h.conversation_id = i.conversation_id
@@ -196,7 +221,11 @@ export class SqlMessageStore implements MessageStore {
        ORDER BY i.seq LIMIT $3`,
       [String(userId), String(afterSeq), limit],
     );
-    return rows.map((row) => toInboxEntry(userId, row));
+    return withReactionCounts(
+      rows.map((row) => toInboxEntry(userId, row)),
+      userId,
+      (keys, viewer) => this.reactionsOf(keys, viewer),
+    );
   }
 
   headSeq(userId: bigint): Promise<bigint> {

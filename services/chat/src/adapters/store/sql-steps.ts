@@ -71,9 +71,13 @@ export async function touchConversation(tx: Db, message: StoredMessage): Promise
 export async function storeMessage(tx: Db, message: StoredMessage, recipients: readonly bigint[]): Promise<SendOutcome> {
   const stored = copyMessage(message);
   const seqs = await appendEntries(tx, uniqueSorted(recipients), ENTRY_MESSAGE, message.conversationId, message.messageId);
+  // Only a reply names reply_to_message_id: every other send's statement stays as it was.
   await tx.query(
-    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    message.replyToMessageId === undefined
+      ? `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+      : `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at, reply_to_message_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       String(message.conversationId),
       String(message.messageId),
@@ -83,6 +87,7 @@ export async function storeMessage(tx: Db, message: StoredMessage, recipients: r
       message.text,
       message.system === undefined ? null : Buffer.from(message.system),
       message.createdAt,
+      ...(message.replyToMessageId === undefined ? [] : [String(message.replyToMessageId)]),
     ],
   );
   const senderSeq = seqs.get(message.senderId) ?? 0n;

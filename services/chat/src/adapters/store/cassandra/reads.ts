@@ -2,7 +2,7 @@ import type { ConversationSummary, InboxEntry, Receipt, StoredMessage } from "..
 import { monthOf } from "./buckets.js";
 import { loadState, readMarkers } from "./conversations.js";
 import type { Writer } from "./message-writes.js";
-import { changeItem } from "../sql-rows.js";
+import { changeItem, reactionItem } from "../sql-rows.js";
 import { bigintOf, READ_COLUMNS, toConversationRecord, toMessage, type ConversationState, type Row } from "./rows.js";
 import { ENTRY_READ } from "./seq-claim.js";
 import { toEntryRef } from "./inbox.js";
@@ -66,7 +66,7 @@ export async function hiddenIn(w: Writer, userId: bigint, conversationId: bigint
 /** The user's entries after `afterSeq` with their full messages. */
 export async function inboxEntries(w: Writer, rows: Row[], userId: bigint): Promise<InboxEntry[]> {
   const refs = rows.map((row) => ({ seq: bigintOf(row.seq), ref: toEntryRef(row) }));
-  const pointing = refs.filter((r) => r.ref.kind !== ENTRY_READ);
+  const pointing = refs.filter((r) => r.ref.kind !== ENTRY_READ && r.ref.emoji === undefined);
   const conversations = [...new Set(pointing.map((r) => r.ref.conversationId))];
   const [messages, hidden] = await Promise.all([
     loadMessages(
@@ -80,6 +80,7 @@ export async function inboxEntries(w: Writer, rows: Row[], userId: bigint): Prom
       const read = { conversationId: ref.conversationId, userId: ref.readerId!, messageId: ref.messageId, readAt: ref.readAt! };
       return { userId, seq, item: { kind: "read", read } };
     }
+    if (ref.emoji !== undefined) return { userId, seq, item: reactionItem(ref.kind, ref.conversationId, ref.messageId, ref.readerId!, ref.emoji, ref.readAt!) };
     const message = messages.get(`${ref.conversationId}/${ref.messageId}`);
     // The message row is written before any entry that points to it, and message rows are never deleted (a deletion erases the text).
     if (message === undefined) throw new Error(`inbox entry ${userId}/${seq} has no stored message`);

@@ -116,4 +116,24 @@ CREATE TABLE hidden_messages (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    // As Postgres's version 6 (../reactions-replies-migration.ts): reactions, inbox kinds 6 (added)
+    // and 7 (removed) with who reacted, the emoji and when, and the message a reply quotes.
+    version: 4,
+    name: "reactions and replies: message_reactions, reaction inbox entries, messages.reply_to_message_id",
+    sql: `
+CREATE TABLE message_reactions (
+  conversation_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  emoji TEXT NOT NULL,
+  reacted_at INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, message_id, user_id, emoji)
+) STRICT, WITHOUT ROWID;
+ALTER TABLE inbox ADD COLUMN actor_id INTEGER;
+ALTER TABLE inbox ADD COLUMN emoji TEXT;
+ALTER TABLE inbox ADD COLUMN acted_at INTEGER;
+ALTER TABLE messages ADD COLUMN reply_to_message_id INTEGER;
+`,
+  },
 ];

@@ -105,9 +105,13 @@ export function originalOf(db: SqliteConnection, message: StoredMessage): Duplic
 export function storeMessage(db: SqliteConnection, inbox: InboxWriter, message: StoredMessage, recipients: readonly bigint[]): Stored {
   const seqs = new Array<bigint>(recipients.length);
   for (let i = 0; i < recipients.length; i++) seqs[i] = inbox.messageEntry(recipients[i]!, message.conversationId, message.messageId);
+  // Only a reply names reply_to_message_id: every other send's statement stays as it was.
   db.run(
-    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    message.replyToMessageId === undefined
+      ? `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+      : `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at, reply_to_message_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       message.conversationId,
       message.messageId,
@@ -117,6 +121,7 @@ export function storeMessage(db: SqliteConnection, inbox: InboxWriter, message: 
       message.text,
       message.system ?? null,
       message.createdAt.getTime(),
+      ...(message.replyToMessageId === undefined ? [] : [message.replyToMessageId]),
     ],
   );
   return { users: recipients as bigint[], seqs };

@@ -32,7 +32,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file parley/chat/v1/chat.proto.
  */
 export const file_parley_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChlwYXJsZXkvY2hhdC92MS9jaGF0LnByb3RvEg5wYXJsZXkuY2hhdC52MSJyCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoBBIoCgRyb2xlGAIgASgOMhoucGFybGV5LmNoYXQudjEuTWVtYmVyUm9sZRItCglqb2luZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjcKDUdyb3VwU2V0dGluZ3MSJgoeaGlzdG9yeV92aXNpYmxlX3RvX25ld19tZW1iZXJzGAEgASgIIu8BCgxDb252ZXJzYXRpb24SFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEi4KBGtpbmQYAiABKA4yIC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYAyABKAkSJwoHbWVtYmVycxgEIAMoCzIWLnBhcmxleS5jaGF0LnYxLk1lbWJlchIvCghzZXR0aW5ncxgFIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4AIKC1N5c3RlbUV2ZW50EjUKDWdyb3VwX2NyZWF0ZWQYASABKAsyHC5wYXJsZXkuY2hhdC52MS5Hcm91cENyZWF0ZWRIABI1Cg1tZW1iZXJzX2FkZGVkGAIgASgLMhwucGFybGV5LmNoYXQudjEuTWVtYmVyc0FkZGVkSAASNwoObWVtYmVyX3JlbW92ZWQYAyABKAsyHS5wYXJsZXkuY2hhdC52MS5NZW1iZXJSZW1vdmVkSAASNQoNZ3JvdXBfcmVuYW1lZBgEIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwUmVuYW1lZEgAEjMKDHJvbGVfY2hhbmdlZBgFIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJvbGVDaGFuZ2VkSAASNQoNZ3JvdXBfZGVsZXRlZBgGIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwRGVsZXRlZEgAQgcKBWV2ZW50IkQKDEdyb3VwQ3JlYXRlZBIMCgRuYW1lGAEgASgJEhIKCm1lbWJlcl9pZHMYAiADKAQSEgoKYnlfdXNlcl9pZBgDIAEoBCI0CgxNZW1iZXJzQWRkZWQSEAoIdXNlcl9pZHMYASADKAQSEgoKYnlfdXNlcl9pZBgCIAEoBCIuCg1NZW1iZXJSZW1vdmVkEg8KB3VzZXJfaWQYASABKAQSDAoEbGVmdBgCIAEoCCIcCgxHcm91cFJlbmFtZWQSDAoEbmFtZRgBIAEoCSJICgtSb2xlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgEEigKBHJvbGUYAiABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIg4KDEdyb3VwRGVsZXRlZCLVAgoHTWVzc2FnZRISCgptZXNzYWdlX2lkGAEgASgEEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoBBIRCglzZW5kZXJfaWQYAyABKAQSGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoBBIVCg1jbGllbnRfbXNnX2lkGAUgASgJEgwKBHRleHQYBiABKAkSKwoGc3lzdGVtGAcgASgLMhsucGFybGV5LmNoYXQudjEuU3lzdGVtRXZlbnQSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZWRpdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAogASgIEi4KCmRlbGV0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKC1JlYWRSZWNlaXB0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEhIKCm1lc3NhZ2VfaWQYAyABKAQSKwoHcmVhZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi3gEKCkluYm94RW50cnkSCwoDc2VxGAEgASgEEioKB21lc3NhZ2UYAiABKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlSAASKwoEcmVhZBgDIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJlYWRSZWNlaXB0SAASLwoGZWRpdGVkGAQgASgLMh0ucGFybGV5LmNoYXQudjEuTWVzc2FnZUVkaXRlZEgAEjEKB2RlbGV0ZWQYBSABKAsyHi5wYXJsZXkuY2hhdC52MS5NZXNzYWdlRGVsZXRlZEgAQgYKBGl0ZW0iOQoNTWVzc2FnZUVkaXRlZBIoCgdtZXNzYWdlGAEgASgLMhcucGFybGV5LmNoYXQudjEuTWVzc2FnZSKXAQoOTWVzc2FnZURlbGV0ZWQSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSFAoMZm9yX2V2ZXJ5b25lGAMgASgIEhIKCmJ5X3VzZXJfaWQYBCABKAQSLgoKZGVsZXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRwoLVHlwaW5nRXZlbnQSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEg8KB3VzZXJfaWQYAiABKAQSDgoGdHlwaW5nGAMgASgIIikKEU9wZW5EaXJlY3RSZXF1ZXN0EhQKDHBlZXJfdXNlcl9pZBgBIAEoBCJIChJPcGVuRGlyZWN0UmVzcG9uc2USMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uIksKC1NlbmRSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIVCg1jbGllbnRfbXNnX2lkGAIgASgJEgwKBHRleHQYAyABKAkiiwEKDFNlbmRSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgEEgsKA3NlcRgCIAEoBBIXCg9jb252ZXJzYXRpb25faWQYAyABKAQSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZHVwbGljYXRlGAUgASgIIlMKDkhpc3RvcnlSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIZChFiZWZvcmVfbWVzc2FnZV9pZBgCIAEoBBINCgVsaW1pdBgDIAEoDSJOCg9IaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIi8KC1N5bmNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVsaW1pdBgCIAEoDSJfCgxTeW5jUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnBhcmxleS5jaGF0LnYxLkluYm94RW50cnkSEAoIaGFzX21vcmUYAiABKAgSEAoIaGVhZF9zZXEYAyABKAQiPQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkirAEKE0NvbnZlcnNhdGlvblN1bW1hcnkSMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uEi0KDGxhc3RfbWVzc2FnZRgCIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USFAoMdW5yZWFkX2NvdW50GAMgASgNEhwKFGxhc3RfcmVhZF9tZXNzYWdlX2lkGAQgASgEInAKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USOgoNY29udmVyc2F0aW9ucxgBIAMoCzIjLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvblN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIk0KF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+Cg9NYXJrUmVhZFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiKAoQTWFya1JlYWRSZXNwb25zZRIUCgx1bnJlYWRfY291bnQYASABKA0iHwoQQWNrQ3Vyc29yUmVxdWVzdBILCgNzZXEYASABKAQiEwoRQWNrQ3Vyc29yUmVzcG9uc2UiEgoQR2V0Q3Vyc29yUmVxdWVzdCIyChFHZXRDdXJzb3JSZXNwb25zZRILCgNzZXEYASABKAQSEAoIaGVhZF9zZXEYAiABKAQiQQoSR2V0UmVjZWlwdHNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIkEKDU1lbWJlclJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZWxpdmVyZWQYAiABKAgSDAoEcmVhZBgDIAEoCCJGChNHZXRSZWNlaXB0c1Jlc3BvbnNlEi8KCHJlY2VpcHRzGAEgAygLMh0ucGFybGV5LmNoYXQudjEuTWVtYmVyUmVjZWlwdCI7ChBTZXRUeXBpbmdSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIOCgZ0eXBpbmcYAiABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiZwoSQ3JlYXRlR3JvdXBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKbWVtYmVyX2lkcxgCIAMoBBIvCghzZXR0aW5ncxgDIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MiSQoTQ3JlYXRlR3JvdXBSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24ibAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIMCgRuYW1lGAIgASgJEi8KCHNldHRpbmdzGAMgASgLMh0ucGFybGV5LmNoYXQudjEuR3JvdXBTZXR0aW5ncyJJChNVcGRhdGVHcm91cFJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiSAoSQWRkTWVtYmVyc1Jlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI/ChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlImoKFFNldE1lbWJlclJvbGVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEigKBHJvbGUYAyABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIksKFVNldE1lbWJlclJvbGVSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24iLQoSRGVsZXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIVChNEZWxldGVHcm91cFJlc3BvbnNlIk8KEkVkaXRNZXNzYWdlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIMCgR0ZXh0GAMgASgJIl8KE0VkaXRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USCwoDc2VxGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoCCJZChREZWxldGVNZXNzYWdlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIUCgxmb3JfZXZlcnlvbmUYAyABKAgiNwoVRGVsZXRlTWVzc2FnZVJlc3BvbnNlEgsKA3NlcRgBIAEoBBIRCgl1bmNoYW5nZWQYAiABKAgi3AkKB0NvbW1hbmQSFgoOY29ycmVsYXRpb25faWQYASABKAQSDwoHdXNlcl9pZBgCIAEoBBIRCglkZXZpY2VfaWQYAyABKAQSKwoEc2VuZBgKIAEoCzIbLnBhcmxleS5jaGF0LnYxLlNlbmRSZXF1ZXN0SAASKwoEc3luYxgLIAEoCzIbLnBhcmxleS5jaGF0LnYxLlN5bmNSZXF1ZXN0SAASMQoHaGlzdG9yeRgMIAEoCzIeLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXF1ZXN0SAASNAoJbWFya19yZWFkGA0gASgLMh8ucGFybGV5LmNoYXQudjEuTWFya1JlYWRSZXF1ZXN0SAASNgoKYWNrX2N1cnNvchgOIAEoCzIgLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlcXVlc3RIABI2CgpzZXRfdHlwaW5nGA8gASgLMiAucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdEgAEkYKEmxpc3RfY29udmVyc2F0aW9ucxgQIAEoCzIoLnBhcmxleS5jaGF0LnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdEgAEjgKC29wZW5fZGlyZWN0GBEgASgLMiEucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlcXVlc3RIABJCChBnZXRfY29udmVyc2F0aW9uGBIgASgLMiYucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdEgAEjoKDGNyZWF0ZV9ncm91cBgTIAEoCzIiLnBhcmxleS5jaGF0LnYxLkNyZWF0ZUdyb3VwUmVxdWVzdEgAEjoKDHVwZGF0ZV9ncm91cBgUIAEoCzIiLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVxdWVzdEgAEjgKC2FkZF9tZW1iZXJzGBUgASgLMiEucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1JlcXVlc3RIABI8Cg1yZW1vdmVfbWVtYmVyGBYgASgLMiMucGFybGV5LmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdEgAEj8KD3NldF9tZW1iZXJfcm9sZRgXIAEoCzIkLnBhcmxleS5jaGF0LnYxLlNldE1lbWJlclJvbGVSZXF1ZXN0SAASOgoMZGVsZXRlX2dyb3VwGBggASgLMiIucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXF1ZXN0SAASOgoMZ2V0X3JlY2VpcHRzGBkgASgLMiIucGFybGV5LmNoYXQudjEuR2V0UmVjZWlwdHNSZXF1ZXN0SAASNgoKZ2V0X2N1cnNvchgaIAEoCzIgLnBhcmxleS5jaGF0LnYxLkdldEN1cnNvclJlcXVlc3RIABI6CgxlZGl0X21lc3NhZ2UYGyABKAsyIi5wYXJsZXkuY2hhdC52MS5FZGl0TWVzc2FnZVJlcXVlc3RIABI+Cg5kZWxldGVfbWVzc2FnZRgcIAEoCzIkLnBhcmxleS5jaGF0LnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0SAASEwoLdHJhY2VwYXJlbnQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoBBIQCghmcmFtZV9pZBgGIAEoBEIECgJvcCItCgxDb21tYW5kRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIsEJCgVSZXBseRIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoBBItCgVlcnJvchgCIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbW1hbmRFcnJvckgAEiwKBHNlbmQYCiABKAsyHC5wYXJsZXkuY2hhdC52MS5TZW5kUmVzcG9uc2VIABIsCgRzeW5jGAsgASgLMhwucGFybGV5LmNoYXQudjEuU3luY1Jlc3BvbnNlSAASMgoHaGlzdG9yeRgMIAEoCzIfLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZUgAEjUKCW1hcmtfcmVhZBgNIAEoCzIgLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2VIABI3CgphY2tfY3Vyc29yGA4gASgLMiEucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVzcG9uc2VIABI3CgpzZXRfdHlwaW5nGA8gASgLMiEucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVzcG9uc2VIABJHChJsaXN0X2NvbnZlcnNhdGlvbnMYECABKAsyKS5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlSAASOQoLb3Blbl9kaXJlY3QYESABKAsyIi5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2VIABJDChBnZXRfY29udmVyc2F0aW9uGBIgASgLMicucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2VIABI7CgxjcmVhdGVfZ3JvdXAYEyABKAsyIy5wYXJsZXkuY2hhdC52MS5DcmVhdGVHcm91cFJlc3BvbnNlSAASOwoMdXBkYXRlX2dyb3VwGBQgASgLMiMucGFybGV5LmNoYXQudjEuVXBkYXRlR3JvdXBSZXNwb25zZUgAEjkKC2FkZF9tZW1iZXJzGBUgASgLMiIucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlSAASPQoNcmVtb3ZlX21lbWJlchgWIAEoCzIkLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlSAASQAoPc2V0X21lbWJlcl9yb2xlGBcgASgLMiUucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlc3BvbnNlSAASOwoMZGVsZXRlX2dyb3VwGBggASgLMiMucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXNwb25zZUgAEjsKDGdldF9yZWNlaXB0cxgZIAEoCzIjLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVzcG9uc2VIABI3CgpnZXRfY3Vyc29yGBogASgLMiEucGFybGV5LmNoYXQudjEuR2V0Q3Vyc29yUmVzcG9uc2VIABI7CgxlZGl0X21lc3NhZ2UYGyABKAsyIy5wYXJsZXkuY2hhdC52MS5FZGl0TWVzc2FnZVJlc3BvbnNlSAASPwoOZGVsZXRlX21lc3NhZ2UYHCABKAsyJS5wYXJsZXkuY2hhdC52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2VIAEIICgZyZXN1bHQiOwoMR2F0ZXdheUhlbGxvEhIKCmdhdGV3YXlfaWQYASABKAkSFwoPZGVsaXZlcl9hZGRyZXNzGAIgASgJImcKDVN0cmVhbVJlcXVlc3QSKwoFaGVsbG8YAiABKAsyHC5wYXJsZXkuY2hhdC52MS5HYXRld2F5SGVsbG8SKQoIY29tbWFuZHMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5Db21tYW5kIjgKDlN0cmVhbVJlc3BvbnNlEiYKB3JlcGxpZXMYASADKAsyFS5wYXJsZXkuY2hhdC52MS5SZXBseSpwChBDb252ZXJzYXRpb25LaW5kEiEKHUNPTlZFUlNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX0tJTkRfRElSRUNUEAESGwoXQ09OVkVSU0FUSU9OX0tJTkRfR1JPVVAQAipvCgpNZW1iZXJSb2xlEhsKF01FTUJFUl9ST0xFX1VOU1BFQ0lGSUVEEAASFgoSTUVNQkVSX1JPTEVfTUVNQkVSEAESFQoRTUVNQkVSX1JPTEVfQURNSU4QAhIVChFNRU1CRVJfUk9MRV9PV05FUhADMrgNCgtDaGF0U2VydmljZRJTCgpPcGVuRGlyZWN0EiEucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlcXVlc3QaIi5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2USQQoEU2VuZBIbLnBhcmxleS5jaGF0LnYxLlNlbmRSZXF1ZXN0GhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlEkoKB0hpc3RvcnkSHi5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVxdWVzdBofLnBhcmxleS5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZRJBCgRTeW5jEhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3QaHC5wYXJsZXkuY2hhdC52MS5TeW5jUmVzcG9uc2USaAoRTGlzdENvbnZlcnNhdGlvbnMSKC5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaKS5wYXJsZXkuY2hhdC52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEmIKD0dldENvbnZlcnNhdGlvbhImLnBhcmxleS5jaGF0LnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3QaJy5wYXJsZXkuY2hhdC52MS5HZXRDb252ZXJzYXRpb25SZXNwb25zZRJNCghNYXJrUmVhZBIfLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVxdWVzdBogLnBhcmxleS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2USUAoJQWNrQ3Vyc29yEiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdBohLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlElAKCUdldEN1cnNvchIgLnBhcmxleS5jaGF0LnYxLkdldEN1cnNvclJlcXVlc3QaIS5wYXJsZXkuY2hhdC52MS5HZXRDdXJzb3JSZXNwb25zZRJWCgtHZXRSZWNlaXB0cxIiLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLkdldFJlY2VpcHRzUmVzcG9uc2USUAoJU2V0VHlwaW5nEiAucGFybGV5LmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdBohLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlElYKC0NyZWF0ZUdyb3VwEiIucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0GiMucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXNwb25zZRJWCgtVcGRhdGVHcm91cBIiLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVzcG9uc2USUwoKQWRkTWVtYmVycxIhLnBhcmxleS5jaGF0LnYxLkFkZE1lbWJlcnNSZXF1ZXN0GiIucGFybGV5LmNoYXQudjEuQWRkTWVtYmVyc1Jlc3BvbnNlElkKDFJlbW92ZU1lbWJlchIjLnBhcmxleS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaJC5wYXJsZXkuY2hhdC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJcCg1TZXRNZW1iZXJSb2xlEiQucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlcXVlc3QaJS5wYXJsZXkuY2hhdC52MS5TZXRNZW1iZXJSb2xlUmVzcG9uc2USVgoLRGVsZXRlR3JvdXASIi5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlcXVlc3QaIy5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlc3BvbnNlElYKC0VkaXRNZXNzYWdlEiIucGFybGV5LmNoYXQudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0GiMucGFybGV5LmNoYXQudjEuRWRpdE1lc3NhZ2VSZXNwb25zZRJcCg1EZWxldGVNZXNzYWdlEiQucGFybGV5LmNoYXQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3QaJS5wYXJsZXkuY2hhdC52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2USSwoGU3RyZWFtEh0ucGFybGV5LmNoYXQudjEuU3RyZWFtUmVxdWVzdBoeLnBhcmxleS5jaGF0LnYxLlN0cmVhbVJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChlwYXJsZXkvY2hhdC92MS9jaGF0LnByb3RvEg5wYXJsZXkuY2hhdC52MSJyCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoBBIoCgRyb2xlGAIgASgOMhoucGFybGV5LmNoYXQudjEuTWVtYmVyUm9sZRItCglqb2luZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjcKDUdyb3VwU2V0dGluZ3MSJgoeaGlzdG9yeV92aXNpYmxlX3RvX25ld19tZW1iZXJzGAEgASgIIu8BCgxDb252ZXJzYXRpb24SFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEi4KBGtpbmQYAiABKA4yIC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb25LaW5kEgwKBG5hbWUYAyABKAkSJwoHbWVtYmVycxgEIAMoCzIWLnBhcmxleS5jaGF0LnYxLk1lbWJlchIvCghzZXR0aW5ncxgFIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4AIKC1N5c3RlbUV2ZW50EjUKDWdyb3VwX2NyZWF0ZWQYASABKAsyHC5wYXJsZXkuY2hhdC52MS5Hcm91cENyZWF0ZWRIABI1Cg1tZW1iZXJzX2FkZGVkGAIgASgLMhwucGFybGV5LmNoYXQudjEuTWVtYmVyc0FkZGVkSAASNwoObWVtYmVyX3JlbW92ZWQYAyABKAsyHS5wYXJsZXkuY2hhdC52MS5NZW1iZXJSZW1vdmVkSAASNQoNZ3JvdXBfcmVuYW1lZBgEIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwUmVuYW1lZEgAEjMKDHJvbGVfY2hhbmdlZBgFIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJvbGVDaGFuZ2VkSAASNQoNZ3JvdXBfZGVsZXRlZBgGIAEoCzIcLnBhcmxleS5jaGF0LnYxLkdyb3VwRGVsZXRlZEgAQgcKBWV2ZW50IkQKDEdyb3VwQ3JlYXRlZBIMCgRuYW1lGAEgASgJEhIKCm1lbWJlcl9pZHMYAiADKAQSEgoKYnlfdXNlcl9pZBgDIAEoBCI0CgxNZW1iZXJzQWRkZWQSEAoIdXNlcl9pZHMYASADKAQSEgoKYnlfdXNlcl9pZBgCIAEoBCIuCg1NZW1iZXJSZW1vdmVkEg8KB3VzZXJfaWQYASABKAQSDAoEbGVmdBgCIAEoCCIcCgxHcm91cFJlbmFtZWQSDAoEbmFtZRgBIAEoCSJICgtSb2xlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgEEigKBHJvbGUYAiABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIg4KDEdyb3VwRGVsZXRlZCK4AwoHTWVzc2FnZRISCgptZXNzYWdlX2lkGAEgASgEEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoBBIRCglzZW5kZXJfaWQYAyABKAQSGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoBBIVCg1jbGllbnRfbXNnX2lkGAUgASgJEgwKBHRleHQYBiABKAkSKwoGc3lzdGVtGAcgASgLMhsucGFybGV5LmNoYXQudjEuU3lzdGVtRXZlbnQSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZWRpdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAogASgIEi4KCmRlbGV0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCXJlYWN0aW9ucxgUIAMoCzIdLnBhcmxleS5jaGF0LnYxLlJlYWN0aW9uQ291bnQSLwoIcmVwbHlfdG8YFSABKAsyHS5wYXJsZXkuY2hhdC52MS5RdW90ZWRNZXNzYWdlInIKDVF1b3RlZE1lc3NhZ2USEgoKbWVzc2FnZV9pZBgBIAEoBBIRCglzZW5kZXJfaWQYAiABKAQSFAoMdGV4dF9wcmV2aWV3GAMgASgJEg8KB2RlbGV0ZWQYBCABKAgSEwoLdW5hdmFpbGFibGUYBSABKAgiOwoNUmVhY3Rpb25Db3VudBINCgVlbW9qaRgBIAEoCRINCgVjb3VudBgCIAEoDRIMCgRtaW5lGAMgASgIIngKC1JlYWRSZWNlaXB0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEhIKCm1lc3NhZ2VfaWQYAyABKAQSKwoHcmVhZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQIKCkluYm94RW50cnkSCwoDc2VxGAEgASgEEioKB21lc3NhZ2UYAiABKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlSAASKwoEcmVhZBgDIAEoCzIbLnBhcmxleS5jaGF0LnYxLlJlYWRSZWNlaXB0SAASLwoGZWRpdGVkGAQgASgLMh0ucGFybGV5LmNoYXQudjEuTWVzc2FnZUVkaXRlZEgAEjEKB2RlbGV0ZWQYBSABKAsyHi5wYXJsZXkuY2hhdC52MS5NZXNzYWdlRGVsZXRlZEgAEjEKB3JlYWN0ZWQYCiABKAsyHi5wYXJsZXkuY2hhdC52MS5NZXNzYWdlUmVhY3RlZEgAQgYKBGl0ZW0i0wEKDk1lc3NhZ2VSZWFjdGVkEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhIKCmJ5X3VzZXJfaWQYAyABKAQSDQoFZW1vamkYBCABKAkSDwoHcmVtb3ZlZBgFIAEoCBIuCgpyZWFjdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglyZWFjdGlvbnMYByADKAsyHS5wYXJsZXkuY2hhdC52MS5SZWFjdGlvbkNvdW50IjkKDU1lc3NhZ2VFZGl0ZWQSKAoHbWVzc2FnZRgBIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2UilwEKDk1lc3NhZ2VEZWxldGVkEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEhQKDGZvcl9ldmVyeW9uZRgDIAEoCBISCgpieV91c2VyX2lkGAQgASgEEi4KCmRlbGV0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKC1R5cGluZ0V2ZW50EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEg4KBnR5cGluZxgDIAEoCCIpChFPcGVuRGlyZWN0UmVxdWVzdBIUCgxwZWVyX3VzZXJfaWQYASABKAQiSAoST3BlbkRpcmVjdFJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiJoCgtTZW5kUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEhsKE3JlcGx5X3RvX21lc3NhZ2VfaWQYFCABKAQiiwEKDFNlbmRSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgEEgsKA3NlcRgCIAEoBBIXCg9jb252ZXJzYXRpb25faWQYAyABKAQSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJZHVwbGljYXRlGAUgASgIIlMKDkhpc3RvcnlSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIZChFiZWZvcmVfbWVzc2FnZV9pZBgCIAEoBBINCgVsaW1pdBgDIAEoDSJOCg9IaXN0b3J5UmVzcG9uc2USKQoIbWVzc2FnZXMYASADKAsyFy5wYXJsZXkuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIi8KC1N5bmNSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVsaW1pdBgCIAEoDSJfCgxTeW5jUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLnBhcmxleS5jaGF0LnYxLkluYm94RW50cnkSEAoIaGFzX21vcmUYAiABKAgSEAoIaGVhZF9zZXEYAyABKAQiPQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkirAEKE0NvbnZlcnNhdGlvblN1bW1hcnkSMgoMY29udmVyc2F0aW9uGAEgASgLMhwucGFybGV5LmNoYXQudjEuQ29udmVyc2F0aW9uEi0KDGxhc3RfbWVzc2FnZRgCIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USFAoMdW5yZWFkX2NvdW50GAMgASgNEhwKFGxhc3RfcmVhZF9tZXNzYWdlX2lkGAQgASgEInAKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USOgoNY29udmVyc2F0aW9ucxgBIAMoCzIjLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvblN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEIk0KF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+Cg9NYXJrUmVhZFJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQiKAoQTWFya1JlYWRSZXNwb25zZRIUCgx1bnJlYWRfY291bnQYASABKA0iHwoQQWNrQ3Vyc29yUmVxdWVzdBILCgNzZXEYASABKAQiEwoRQWNrQ3Vyc29yUmVzcG9uc2UiEgoQR2V0Q3Vyc29yUmVxdWVzdCIyChFHZXRDdXJzb3JSZXNwb25zZRILCgNzZXEYASABKAQSEAoIaGVhZF9zZXEYAiABKAQiQQoSR2V0UmVjZWlwdHNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEIkEKDU1lbWJlclJlY2VpcHQSDwoHdXNlcl9pZBgBIAEoBBIRCglkZWxpdmVyZWQYAiABKAgSDAoEcmVhZBgDIAEoCCJGChNHZXRSZWNlaXB0c1Jlc3BvbnNlEi8KCHJlY2VpcHRzGAEgAygLMh0ucGFybGV5LmNoYXQudjEuTWVtYmVyUmVjZWlwdCI7ChBTZXRUeXBpbmdSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIOCgZ0eXBpbmcYAiABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiZwoSQ3JlYXRlR3JvdXBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKbWVtYmVyX2lkcxgCIAMoBBIvCghzZXR0aW5ncxgDIAEoCzIdLnBhcmxleS5jaGF0LnYxLkdyb3VwU2V0dGluZ3MiSQoTQ3JlYXRlR3JvdXBSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24ibAoSVXBkYXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIMCgRuYW1lGAIgASgJEi8KCHNldHRpbmdzGAMgASgLMh0ucGFybGV5LmNoYXQudjEuR3JvdXBTZXR0aW5ncyJJChNVcGRhdGVHcm91cFJlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI+ChFBZGRNZW1iZXJzUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEAoIdXNlcl9pZHMYAiADKAQiSAoSQWRkTWVtYmVyc1Jlc3BvbnNlEjIKDGNvbnZlcnNhdGlvbhgBIAEoCzIcLnBhcmxleS5jaGF0LnYxLkNvbnZlcnNhdGlvbiI/ChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlImoKFFNldE1lbWJlclJvbGVSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEigKBHJvbGUYAyABKA4yGi5wYXJsZXkuY2hhdC52MS5NZW1iZXJSb2xlIksKFVNldE1lbWJlclJvbGVSZXNwb25zZRIyCgxjb252ZXJzYXRpb24YASABKAsyHC5wYXJsZXkuY2hhdC52MS5Db252ZXJzYXRpb24iLQoSRGVsZXRlR3JvdXBSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBCIVChNEZWxldGVHcm91cFJlc3BvbnNlIk8KEkVkaXRNZXNzYWdlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIMCgR0ZXh0GAMgASgJIl8KE0VkaXRNZXNzYWdlUmVzcG9uc2USKAoHbWVzc2FnZRgBIAEoCzIXLnBhcmxleS5jaGF0LnYxLk1lc3NhZ2USCwoDc2VxGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoCCJZChREZWxldGVNZXNzYWdlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAQSEgoKbWVzc2FnZV9pZBgCIAEoBBIUCgxmb3JfZXZlcnlvbmUYAyABKAgiNwoVRGVsZXRlTWVzc2FnZVJlc3BvbnNlEgsKA3NlcRgBIAEoBBIRCgl1bmNoYW5nZWQYAiABKAgiWgoMUmVhY3RSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoBBISCgptZXNzYWdlX2lkGAIgASgEEg0KBWVtb2ppGAMgASgJEg4KBnJlbW92ZRgEIAEoCCJhCg1SZWFjdFJlc3BvbnNlEjAKCXJlYWN0aW9ucxgBIAMoCzIdLnBhcmxleS5jaGF0LnYxLlJlYWN0aW9uQ291bnQSCwoDc2VxGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoCCKLCgoHQ29tbWFuZBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoBBIPCgd1c2VyX2lkGAIgASgEEhEKCWRldmljZV9pZBgDIAEoBBIrCgRzZW5kGAogASgLMhsucGFybGV5LmNoYXQudjEuU2VuZFJlcXVlc3RIABIrCgRzeW5jGAsgASgLMhsucGFybGV5LmNoYXQudjEuU3luY1JlcXVlc3RIABIxCgdoaXN0b3J5GAwgASgLMh4ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlcXVlc3RIABI0CgltYXJrX3JlYWQYDSABKAsyHy5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlcXVlc3RIABI2CgphY2tfY3Vyc29yGA4gASgLMiAucGFybGV5LmNoYXQudjEuQWNrQ3Vyc29yUmVxdWVzdEgAEjYKCnNldF90eXBpbmcYDyABKAsyIC5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXF1ZXN0SAASRgoSbGlzdF9jb252ZXJzYXRpb25zGBAgASgLMigucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0SAASOAoLb3Blbl9kaXJlY3QYESABKAsyIS5wYXJsZXkuY2hhdC52MS5PcGVuRGlyZWN0UmVxdWVzdEgAEkIKEGdldF9jb252ZXJzYXRpb24YEiABKAsyJi5wYXJsZXkuY2hhdC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0SAASOgoMY3JlYXRlX2dyb3VwGBMgASgLMiIucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0SAASOgoMdXBkYXRlX2dyb3VwGBQgASgLMiIucGFybGV5LmNoYXQudjEuVXBkYXRlR3JvdXBSZXF1ZXN0SAASOAoLYWRkX21lbWJlcnMYFSABKAsyIS5wYXJsZXkuY2hhdC52MS5BZGRNZW1iZXJzUmVxdWVzdEgAEjwKDXJlbW92ZV9tZW1iZXIYFiABKAsyIy5wYXJsZXkuY2hhdC52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0SAASPwoPc2V0X21lbWJlcl9yb2xlGBcgASgLMiQucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlcXVlc3RIABI6CgxkZWxldGVfZ3JvdXAYGCABKAsyIi5wYXJsZXkuY2hhdC52MS5EZWxldGVHcm91cFJlcXVlc3RIABI6CgxnZXRfcmVjZWlwdHMYGSABKAsyIi5wYXJsZXkuY2hhdC52MS5HZXRSZWNlaXB0c1JlcXVlc3RIABI2CgpnZXRfY3Vyc29yGBogASgLMiAucGFybGV5LmNoYXQudjEuR2V0Q3Vyc29yUmVxdWVzdEgAEjoKDGVkaXRfbWVzc2FnZRgbIAEoCzIiLnBhcmxleS5jaGF0LnYxLkVkaXRNZXNzYWdlUmVxdWVzdEgAEj4KDmRlbGV0ZV9tZXNzYWdlGBwgASgLMiQucGFybGV5LmNoYXQudjEuRGVsZXRlTWVzc2FnZVJlcXVlc3RIABItCgVyZWFjdBgoIAEoCzIcLnBhcmxleS5jaGF0LnYxLlJlYWN0UmVxdWVzdEgAEhMKC3RyYWNlcGFyZW50GAQgASgJEhIKCnNlc3Npb25faWQYBSABKAQSEAoIZnJhbWVfaWQYBiABKARCBAoCb3AiLQoMQ29tbWFuZEVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSLxCQoFUmVwbHkSFgoOY29ycmVsYXRpb25faWQYASABKAQSLQoFZXJyb3IYAiABKAsyHC5wYXJsZXkuY2hhdC52MS5Db21tYW5kRXJyb3JIABIsCgRzZW5kGAogASgLMhwucGFybGV5LmNoYXQudjEuU2VuZFJlc3BvbnNlSAASLAoEc3luYxgLIAEoCzIcLnBhcmxleS5jaGF0LnYxLlN5bmNSZXNwb25zZUgAEjIKB2hpc3RvcnkYDCABKAsyHy5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVzcG9uc2VIABI1CgltYXJrX3JlYWQYDSABKAsyIC5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlSAASNwoKYWNrX2N1cnNvchgOIAEoCzIhLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlc3BvbnNlSAASNwoKc2V0X3R5cGluZxgPIAEoCzIhLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlSAASRwoSbGlzdF9jb252ZXJzYXRpb25zGBAgASgLMikucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZUgAEjkKC29wZW5fZGlyZWN0GBEgASgLMiIucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlc3BvbnNlSAASQwoQZ2V0X2NvbnZlcnNhdGlvbhgSIAEoCzInLnBhcmxleS5jaGF0LnYxLkdldENvbnZlcnNhdGlvblJlc3BvbnNlSAASOwoMY3JlYXRlX2dyb3VwGBMgASgLMiMucGFybGV5LmNoYXQudjEuQ3JlYXRlR3JvdXBSZXNwb25zZUgAEjsKDHVwZGF0ZV9ncm91cBgUIAEoCzIjLnBhcmxleS5jaGF0LnYxLlVwZGF0ZUdyb3VwUmVzcG9uc2VIABI5CgthZGRfbWVtYmVycxgVIAEoCzIiLnBhcmxleS5jaGF0LnYxLkFkZE1lbWJlcnNSZXNwb25zZUgAEj0KDXJlbW92ZV9tZW1iZXIYFiABKAsyJC5wYXJsZXkuY2hhdC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZUgAEkAKD3NldF9tZW1iZXJfcm9sZRgXIAEoCzIlLnBhcmxleS5jaGF0LnYxLlNldE1lbWJlclJvbGVSZXNwb25zZUgAEjsKDGRlbGV0ZV9ncm91cBgYIAEoCzIjLnBhcmxleS5jaGF0LnYxLkRlbGV0ZUdyb3VwUmVzcG9uc2VIABI7CgxnZXRfcmVjZWlwdHMYGSABKAsyIy5wYXJsZXkuY2hhdC52MS5HZXRSZWNlaXB0c1Jlc3BvbnNlSAASNwoKZ2V0X2N1cnNvchgaIAEoCzIhLnBhcmxleS5jaGF0LnYxLkdldEN1cnNvclJlc3BvbnNlSAASOwoMZWRpdF9tZXNzYWdlGBsgASgLMiMucGFybGV5LmNoYXQudjEuRWRpdE1lc3NhZ2VSZXNwb25zZUgAEj8KDmRlbGV0ZV9tZXNzYWdlGBwgASgLMiUucGFybGV5LmNoYXQudjEuRGVsZXRlTWVzc2FnZVJlc3BvbnNlSAASLgoFcmVhY3QYKCABKAsyHS5wYXJsZXkuY2hhdC52MS5SZWFjdFJlc3BvbnNlSABCCAoGcmVzdWx0IjsKDEdhdGV3YXlIZWxsbxISCgpnYXRld2F5X2lkGAEgASgJEhcKD2RlbGl2ZXJfYWRkcmVzcxgCIAEoCSJnCg1TdHJlYW1SZXF1ZXN0EisKBWhlbGxvGAIgASgLMhwucGFybGV5LmNoYXQudjEuR2F0ZXdheUhlbGxvEikKCGNvbW1hbmRzGAEgAygLMhcucGFybGV5LmNoYXQudjEuQ29tbWFuZCI4Cg5TdHJlYW1SZXNwb25zZRImCgdyZXBsaWVzGAEgAygLMhUucGFybGV5LmNoYXQudjEuUmVwbHkqcAoQQ29udmVyc2F0aW9uS2luZBIhCh1DT05WRVJTQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEhwKGENPTlZFUlNBVElPTl9LSU5EX0RJUkVDVBABEhsKF0NPTlZFUlNBVElPTl9LSU5EX0dST1VQEAIqbwoKTWVtYmVyUm9sZRIbChdNRU1CRVJfUk9MRV9VTlNQRUNJRklFRBAAEhYKEk1FTUJFUl9ST0xFX01FTUJFUhABEhUKEU1FTUJFUl9ST0xFX0FETUlOEAISFQoRTUVNQkVSX1JPTEVfT1dORVIQAzL+DQoLQ2hhdFNlcnZpY2USUwoKT3BlbkRpcmVjdBIhLnBhcmxleS5jaGF0LnYxLk9wZW5EaXJlY3RSZXF1ZXN0GiIucGFybGV5LmNoYXQudjEuT3BlbkRpcmVjdFJlc3BvbnNlEkEKBFNlbmQSGy5wYXJsZXkuY2hhdC52MS5TZW5kUmVxdWVzdBocLnBhcmxleS5jaGF0LnYxLlNlbmRSZXNwb25zZRJKCgdIaXN0b3J5Eh4ucGFybGV5LmNoYXQudjEuSGlzdG9yeVJlcXVlc3QaHy5wYXJsZXkuY2hhdC52MS5IaXN0b3J5UmVzcG9uc2USQQoEU3luYxIbLnBhcmxleS5jaGF0LnYxLlN5bmNSZXF1ZXN0GhwucGFybGV5LmNoYXQudjEuU3luY1Jlc3BvbnNlEmgKEUxpc3RDb252ZXJzYXRpb25zEigucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0GikucGFybGV5LmNoYXQudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJiCg9HZXRDb252ZXJzYXRpb24SJi5wYXJsZXkuY2hhdC52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GicucGFybGV5LmNoYXQudjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USTQoITWFya1JlYWQSHy5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlcXVlc3QaIC5wYXJsZXkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlElAKCUFja0N1cnNvchIgLnBhcmxleS5jaGF0LnYxLkFja0N1cnNvclJlcXVlc3QaIS5wYXJsZXkuY2hhdC52MS5BY2tDdXJzb3JSZXNwb25zZRJQCglHZXRDdXJzb3ISIC5wYXJsZXkuY2hhdC52MS5HZXRDdXJzb3JSZXF1ZXN0GiEucGFybGV5LmNoYXQudjEuR2V0Q3Vyc29yUmVzcG9uc2USVgoLR2V0UmVjZWlwdHMSIi5wYXJsZXkuY2hhdC52MS5HZXRSZWNlaXB0c1JlcXVlc3QaIy5wYXJsZXkuY2hhdC52MS5HZXRSZWNlaXB0c1Jlc3BvbnNlElAKCVNldFR5cGluZxIgLnBhcmxleS5jaGF0LnYxLlNldFR5cGluZ1JlcXVlc3QaIS5wYXJsZXkuY2hhdC52MS5TZXRUeXBpbmdSZXNwb25zZRJWCgtDcmVhdGVHcm91cBIiLnBhcmxleS5jaGF0LnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLkNyZWF0ZUdyb3VwUmVzcG9uc2USVgoLVXBkYXRlR3JvdXASIi5wYXJsZXkuY2hhdC52MS5VcGRhdGVHcm91cFJlcXVlc3QaIy5wYXJsZXkuY2hhdC52MS5VcGRhdGVHcm91cFJlc3BvbnNlElMKCkFkZE1lbWJlcnMSIS5wYXJsZXkuY2hhdC52MS5BZGRNZW1iZXJzUmVxdWVzdBoiLnBhcmxleS5jaGF0LnYxLkFkZE1lbWJlcnNSZXNwb25zZRJZCgxSZW1vdmVNZW1iZXISIy5wYXJsZXkuY2hhdC52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GiQucGFybGV5LmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USXAoNU2V0TWVtYmVyUm9sZRIkLnBhcmxleS5jaGF0LnYxLlNldE1lbWJlclJvbGVSZXF1ZXN0GiUucGFybGV5LmNoYXQudjEuU2V0TWVtYmVyUm9sZVJlc3BvbnNlElYKC0RlbGV0ZUdyb3VwEiIucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXF1ZXN0GiMucGFybGV5LmNoYXQudjEuRGVsZXRlR3JvdXBSZXNwb25zZRJWCgtFZGl0TWVzc2FnZRIiLnBhcmxleS5jaGF0LnYxLkVkaXRNZXNzYWdlUmVxdWVzdBojLnBhcmxleS5jaGF0LnYxLkVkaXRNZXNzYWdlUmVzcG9uc2USXAoNRGVsZXRlTWVzc2FnZRIkLnBhcmxleS5jaGF0LnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0GiUucGFybGV5LmNoYXQudjEuRGVsZXRlTWVzc2FnZVJlc3BvbnNlEkQKBVJlYWN0EhwucGFybGV5LmNoYXQudjEuUmVhY3RSZXF1ZXN0Gh0ucGFybGV5LmNoYXQudjEuUmVhY3RSZXNwb25zZRJLCgZTdHJlYW0SHS5wYXJsZXkuY2hhdC52MS5TdHJlYW1SZXF1ZXN0Gh4ucGFybGV5LmNoYXQudjEuU3RyZWFtUmVzcG9uc2UoATABYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * One member of a conversation.
@@ -457,6 +457,26 @@ export type Message = Message$1<"parley.chat.v1.Message"> & {
    * @generated from field: google.protobuf.Timestamp deleted_at = 11;
    */
   deletedAt?: Timestamp | undefined;
+
+  /**
+   * The reactions to it, one per distinct emoji, in the order each emoji
+   * was first added. Filled in History, in the React reply and in reacted
+   * entries; empty in message and edited entries (a reacted entry follows
+   * each change in the inbox, so a syncing device learns the counts there).
+   *
+   * @generated from field: repeated parley.chat.v1.ReactionCount reactions = 20;
+   */
+  reactions: ReactionCount[];
+
+  /**
+   * Set on a reply: the message it replies to, as it stands when read (so
+   * a later edit or deletion shows). Filled in history, sync and live
+   * entries (message and edited); absent elsewhere (listConversations'
+   * last message).
+   *
+   * @generated from field: parley.chat.v1.QuotedMessage reply_to = 21;
+   */
+  replyTo?: QuotedMessage | undefined;
 };
 
 /**
@@ -465,6 +485,94 @@ export type Message = Message$1<"parley.chat.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_parley_chat_v1_chat, 10);
+
+/**
+ * The message a reply quotes, as the reader may see it.
+ *
+ * @generated from message parley.chat.v1.QuotedMessage
+ */
+export type QuotedMessage = Message$1<"parley.chat.v1.QuotedMessage"> & {
+  /**
+   * The quoted message's id (always set).
+   *
+   * @generated from field: uint64 message_id = 1;
+   */
+  messageId: bigint;
+
+  /**
+   * Its sender (0 for a system message, or when unavailable).
+   *
+   * @generated from field: uint64 sender_id = 2;
+   */
+  senderId: bigint;
+
+  /**
+   * The first 100 Unicode code points of its text ("" when deleted or
+   * unavailable, and for a system message).
+   *
+   * @generated from field: string text_preview = 3;
+   */
+  textPreview: string;
+
+  /**
+   * True when the quoted message is deleted for everyone (or, for the
+   * reader, deleted by them for themselves): no preview.
+   *
+   * @generated from field: bool deleted = 4;
+   */
+  deleted: boolean;
+
+  /**
+   * True when the reader may not see the quoted message: it is before their
+   * history horizon (a group that hides earlier history from new members).
+   * Only message_id is set then.
+   *
+   * @generated from field: bool unavailable = 5;
+   */
+  unavailable: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.QuotedMessage.
+ * Use `create(QuotedMessageSchema)` to create a new message.
+ */
+export const QuotedMessageSchema: GenMessage<QuotedMessage> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 11);
+
+/**
+ * How many members reacted to a message with one emoji.
+ *
+ * @generated from message parley.chat.v1.ReactionCount
+ */
+export type ReactionCount = Message$1<"parley.chat.v1.ReactionCount"> & {
+  /**
+   * The emoji: one grapheme cluster (e.g. "👍", "👍🏽", "❤️").
+   *
+   * @generated from field: string emoji = 1;
+   */
+  emoji: string;
+
+  /**
+   * How many members reacted with it (at least 1).
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+
+  /**
+   * True when the user who reads it is one of them.
+   *
+   * @generated from field: bool mine = 3;
+   */
+  mine: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.ReactionCount.
+ * Use `create(ReactionCountSchema)` to create a new message.
+ */
+export const ReactionCountSchema: GenMessage<ReactionCount> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 12);
 
 /**
  * Someone read a conversation up to a message.
@@ -506,7 +614,7 @@ export type ReadReceipt = Message$1<"parley.chat.v1.ReadReceipt"> & {
  * Use `create(ReadReceiptSchema)` to create a new message.
  */
 export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 11);
+  messageDesc(file_parley_chat_v1_chat, 13);
 
 /**
  * One entry of a user's inbox. Each user's inbox is totally ordered by seq,
@@ -561,6 +669,15 @@ export type InboxEntry = Message$1<"parley.chat.v1.InboxEntry"> & {
      */
     value: MessageDeleted;
     case: "deleted";
+  } | {
+    /**
+     * A member added or removed a reaction to a message of one of the
+     * user's conversations (the user's own reactions too).
+     *
+     * @generated from field: parley.chat.v1.MessageReacted reacted = 10;
+     */
+    value: MessageReacted;
+    case: "reacted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -569,7 +686,73 @@ export type InboxEntry = Message$1<"parley.chat.v1.InboxEntry"> & {
  * Use `create(InboxEntrySchema)` to create a new message.
  */
 export const InboxEntrySchema: GenMessage<InboxEntry> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 12);
+  messageDesc(file_parley_chat_v1_chat, 14);
+
+/**
+ * A member added or removed a reaction.
+ *
+ * @generated from message parley.chat.v1.MessageReacted
+ */
+export type MessageReacted = Message$1<"parley.chat.v1.MessageReacted"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * The message reacted to.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * Who reacted.
+   *
+   * @generated from field: uint64 by_user_id = 3;
+   */
+  byUserId: bigint;
+
+  /**
+   * The emoji added or removed.
+   *
+   * @generated from field: string emoji = 4;
+   */
+  emoji: string;
+
+  /**
+   * False: added; true: removed.
+   *
+   * @generated from field: bool removed = 5;
+   */
+  removed: boolean;
+
+  /**
+   * When.
+   *
+   * @generated from field: google.protobuf.Timestamp reacted_at = 6;
+   */
+  reactedAt?: Timestamp | undefined;
+
+  /**
+   * The message's reactions as they stand when read (mine: the inbox's
+   * user's own): a live entry has the counts right after this change; a
+   * later sync already shows later changes, so a device may simply replace
+   * its counts with these.
+   *
+   * @generated from field: repeated parley.chat.v1.ReactionCount reactions = 7;
+   */
+  reactions: ReactionCount[];
+};
+
+/**
+ * Describes the message parley.chat.v1.MessageReacted.
+ * Use `create(MessageReactedSchema)` to create a new message.
+ */
+export const MessageReactedSchema: GenMessage<MessageReacted> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 15);
 
 /**
  * A message's text was edited.
@@ -592,7 +775,7 @@ export type MessageEdited = Message$1<"parley.chat.v1.MessageEdited"> & {
  * Use `create(MessageEditedSchema)` to create a new message.
  */
 export const MessageEditedSchema: GenMessage<MessageEdited> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 13);
+  messageDesc(file_parley_chat_v1_chat, 16);
 
 /**
  * A message was deleted.
@@ -642,7 +825,7 @@ export type MessageDeleted = Message$1<"parley.chat.v1.MessageDeleted"> & {
  * Use `create(MessageDeletedSchema)` to create a new message.
  */
 export const MessageDeletedSchema: GenMessage<MessageDeleted> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 14);
+  messageDesc(file_parley_chat_v1_chat, 17);
 
 /**
  * Someone is typing. Ephemeral.
@@ -677,7 +860,7 @@ export type TypingEvent = Message$1<"parley.chat.v1.TypingEvent"> & {
  * Use `create(TypingEventSchema)` to create a new message.
  */
 export const TypingEventSchema: GenMessage<TypingEvent> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 15);
+  messageDesc(file_parley_chat_v1_chat, 18);
 
 /**
  * @generated from message parley.chat.v1.OpenDirectRequest
@@ -696,7 +879,7 @@ export type OpenDirectRequest = Message$1<"parley.chat.v1.OpenDirectRequest"> & 
  * Use `create(OpenDirectRequestSchema)` to create a new message.
  */
 export const OpenDirectRequestSchema: GenMessage<OpenDirectRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 16);
+  messageDesc(file_parley_chat_v1_chat, 19);
 
 /**
  * @generated from message parley.chat.v1.OpenDirectResponse
@@ -715,7 +898,7 @@ export type OpenDirectResponse = Message$1<"parley.chat.v1.OpenDirectResponse"> 
  * Use `create(OpenDirectResponseSchema)` to create a new message.
  */
 export const OpenDirectResponseSchema: GenMessage<OpenDirectResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 17);
+  messageDesc(file_parley_chat_v1_chat, 20);
 
 /**
  * @generated from message parley.chat.v1.SendRequest
@@ -742,6 +925,17 @@ export type SendRequest = Message$1<"parley.chat.v1.SendRequest"> & {
    * @generated from field: string text = 3;
    */
   text: string;
+
+  /**
+   * Optional: the message this one replies to, a message of the same
+   * conversation that the sender can read (not before their history
+   * horizon) and not deleted for everyone. Anything else is refused:
+   * NOT_FOUND for an unknown id, another conversation's or one before the
+   * sender's horizon; INVALID_ARGUMENT for a deleted message. 0: not a reply.
+   *
+   * @generated from field: uint64 reply_to_message_id = 20;
+   */
+  replyToMessageId: bigint;
 };
 
 /**
@@ -749,7 +943,7 @@ export type SendRequest = Message$1<"parley.chat.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 18);
+  messageDesc(file_parley_chat_v1_chat, 21);
 
 /**
  * @generated from message parley.chat.v1.SendResponse
@@ -796,7 +990,7 @@ export type SendResponse = Message$1<"parley.chat.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 19);
+  messageDesc(file_parley_chat_v1_chat, 22);
 
 /**
  * @generated from message parley.chat.v1.HistoryRequest
@@ -829,7 +1023,7 @@ export type HistoryRequest = Message$1<"parley.chat.v1.HistoryRequest"> & {
  * Use `create(HistoryRequestSchema)` to create a new message.
  */
 export const HistoryRequestSchema: GenMessage<HistoryRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 20);
+  messageDesc(file_parley_chat_v1_chat, 23);
 
 /**
  * @generated from message parley.chat.v1.HistoryResponse
@@ -855,7 +1049,7 @@ export type HistoryResponse = Message$1<"parley.chat.v1.HistoryResponse"> & {
  * Use `create(HistoryResponseSchema)` to create a new message.
  */
 export const HistoryResponseSchema: GenMessage<HistoryResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 21);
+  messageDesc(file_parley_chat_v1_chat, 24);
 
 /**
  * @generated from message parley.chat.v1.SyncRequest
@@ -881,7 +1075,7 @@ export type SyncRequest = Message$1<"parley.chat.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 22);
+  messageDesc(file_parley_chat_v1_chat, 25);
 
 /**
  * @generated from message parley.chat.v1.SyncResponse
@@ -914,7 +1108,7 @@ export type SyncResponse = Message$1<"parley.chat.v1.SyncResponse"> & {
  * Use `create(SyncResponseSchema)` to create a new message.
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 23);
+  messageDesc(file_parley_chat_v1_chat, 26);
 
 /**
  * @generated from message parley.chat.v1.ListConversationsRequest
@@ -940,7 +1134,7 @@ export type ListConversationsRequest = Message$1<"parley.chat.v1.ListConversatio
  * Use `create(ListConversationsRequestSchema)` to create a new message.
  */
 export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 24);
+  messageDesc(file_parley_chat_v1_chat, 27);
 
 /**
  * A conversation in the list.
@@ -982,7 +1176,7 @@ export type ConversationSummary = Message$1<"parley.chat.v1.ConversationSummary"
  * Use `create(ConversationSummarySchema)` to create a new message.
  */
 export const ConversationSummarySchema: GenMessage<ConversationSummary> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 25);
+  messageDesc(file_parley_chat_v1_chat, 28);
 
 /**
  * @generated from message parley.chat.v1.ListConversationsResponse
@@ -1008,7 +1202,7 @@ export type ListConversationsResponse = Message$1<"parley.chat.v1.ListConversati
  * Use `create(ListConversationsResponseSchema)` to create a new message.
  */
 export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 26);
+  messageDesc(file_parley_chat_v1_chat, 29);
 
 /**
  * @generated from message parley.chat.v1.GetConversationRequest
@@ -1027,7 +1221,7 @@ export type GetConversationRequest = Message$1<"parley.chat.v1.GetConversationRe
  * Use `create(GetConversationRequestSchema)` to create a new message.
  */
 export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 27);
+  messageDesc(file_parley_chat_v1_chat, 30);
 
 /**
  * @generated from message parley.chat.v1.GetConversationResponse
@@ -1046,7 +1240,7 @@ export type GetConversationResponse = Message$1<"parley.chat.v1.GetConversationR
  * Use `create(GetConversationResponseSchema)` to create a new message.
  */
 export const GetConversationResponseSchema: GenMessage<GetConversationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 28);
+  messageDesc(file_parley_chat_v1_chat, 31);
 
 /**
  * @generated from message parley.chat.v1.MarkReadRequest
@@ -1072,7 +1266,7 @@ export type MarkReadRequest = Message$1<"parley.chat.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 29);
+  messageDesc(file_parley_chat_v1_chat, 32);
 
 /**
  * @generated from message parley.chat.v1.MarkReadResponse
@@ -1091,7 +1285,7 @@ export type MarkReadResponse = Message$1<"parley.chat.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 30);
+  messageDesc(file_parley_chat_v1_chat, 33);
 
 /**
  * @generated from message parley.chat.v1.AckCursorRequest
@@ -1110,7 +1304,7 @@ export type AckCursorRequest = Message$1<"parley.chat.v1.AckCursorRequest"> & {
  * Use `create(AckCursorRequestSchema)` to create a new message.
  */
 export const AckCursorRequestSchema: GenMessage<AckCursorRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 31);
+  messageDesc(file_parley_chat_v1_chat, 34);
 
 /**
  * @generated from message parley.chat.v1.AckCursorResponse
@@ -1123,7 +1317,7 @@ export type AckCursorResponse = Message$1<"parley.chat.v1.AckCursorResponse"> & 
  * Use `create(AckCursorResponseSchema)` to create a new message.
  */
 export const AckCursorResponseSchema: GenMessage<AckCursorResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 32);
+  messageDesc(file_parley_chat_v1_chat, 35);
 
 /**
  * @generated from message parley.chat.v1.GetCursorRequest
@@ -1136,7 +1330,7 @@ export type GetCursorRequest = Message$1<"parley.chat.v1.GetCursorRequest"> & {
  * Use `create(GetCursorRequestSchema)` to create a new message.
  */
 export const GetCursorRequestSchema: GenMessage<GetCursorRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 33);
+  messageDesc(file_parley_chat_v1_chat, 36);
 
 /**
  * @generated from message parley.chat.v1.GetCursorResponse
@@ -1162,7 +1356,7 @@ export type GetCursorResponse = Message$1<"parley.chat.v1.GetCursorResponse"> & 
  * Use `create(GetCursorResponseSchema)` to create a new message.
  */
 export const GetCursorResponseSchema: GenMessage<GetCursorResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 34);
+  messageDesc(file_parley_chat_v1_chat, 37);
 
 /**
  * @generated from message parley.chat.v1.GetReceiptsRequest
@@ -1188,7 +1382,7 @@ export type GetReceiptsRequest = Message$1<"parley.chat.v1.GetReceiptsRequest"> 
  * Use `create(GetReceiptsRequestSchema)` to create a new message.
  */
 export const GetReceiptsRequestSchema: GenMessage<GetReceiptsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 35);
+  messageDesc(file_parley_chat_v1_chat, 38);
 
 /**
  * Where one member stands with a message.
@@ -1223,7 +1417,7 @@ export type MemberReceipt = Message$1<"parley.chat.v1.MemberReceipt"> & {
  * Use `create(MemberReceiptSchema)` to create a new message.
  */
 export const MemberReceiptSchema: GenMessage<MemberReceipt> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 36);
+  messageDesc(file_parley_chat_v1_chat, 39);
 
 /**
  * @generated from message parley.chat.v1.GetReceiptsResponse
@@ -1242,7 +1436,7 @@ export type GetReceiptsResponse = Message$1<"parley.chat.v1.GetReceiptsResponse"
  * Use `create(GetReceiptsResponseSchema)` to create a new message.
  */
 export const GetReceiptsResponseSchema: GenMessage<GetReceiptsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 37);
+  messageDesc(file_parley_chat_v1_chat, 40);
 
 /**
  * @generated from message parley.chat.v1.SetTypingRequest
@@ -1268,7 +1462,7 @@ export type SetTypingRequest = Message$1<"parley.chat.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 38);
+  messageDesc(file_parley_chat_v1_chat, 41);
 
 /**
  * @generated from message parley.chat.v1.SetTypingResponse
@@ -1281,7 +1475,7 @@ export type SetTypingResponse = Message$1<"parley.chat.v1.SetTypingResponse"> & 
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 39);
+  messageDesc(file_parley_chat_v1_chat, 42);
 
 /**
  * @generated from message parley.chat.v1.CreateGroupRequest
@@ -1314,7 +1508,7 @@ export type CreateGroupRequest = Message$1<"parley.chat.v1.CreateGroupRequest"> 
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 40);
+  messageDesc(file_parley_chat_v1_chat, 43);
 
 /**
  * @generated from message parley.chat.v1.CreateGroupResponse
@@ -1333,7 +1527,7 @@ export type CreateGroupResponse = Message$1<"parley.chat.v1.CreateGroupResponse"
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 41);
+  messageDesc(file_parley_chat_v1_chat, 44);
 
 /**
  * @generated from message parley.chat.v1.UpdateGroupRequest
@@ -1366,7 +1560,7 @@ export type UpdateGroupRequest = Message$1<"parley.chat.v1.UpdateGroupRequest"> 
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 42);
+  messageDesc(file_parley_chat_v1_chat, 45);
 
 /**
  * @generated from message parley.chat.v1.UpdateGroupResponse
@@ -1385,7 +1579,7 @@ export type UpdateGroupResponse = Message$1<"parley.chat.v1.UpdateGroupResponse"
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 43);
+  messageDesc(file_parley_chat_v1_chat, 46);
 
 /**
  * @generated from message parley.chat.v1.AddMembersRequest
@@ -1411,7 +1605,7 @@ export type AddMembersRequest = Message$1<"parley.chat.v1.AddMembersRequest"> & 
  * Use `create(AddMembersRequestSchema)` to create a new message.
  */
 export const AddMembersRequestSchema: GenMessage<AddMembersRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 44);
+  messageDesc(file_parley_chat_v1_chat, 47);
 
 /**
  * @generated from message parley.chat.v1.AddMembersResponse
@@ -1430,7 +1624,7 @@ export type AddMembersResponse = Message$1<"parley.chat.v1.AddMembersResponse"> 
  * Use `create(AddMembersResponseSchema)` to create a new message.
  */
 export const AddMembersResponseSchema: GenMessage<AddMembersResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 45);
+  messageDesc(file_parley_chat_v1_chat, 48);
 
 /**
  * @generated from message parley.chat.v1.RemoveMemberRequest
@@ -1456,7 +1650,7 @@ export type RemoveMemberRequest = Message$1<"parley.chat.v1.RemoveMemberRequest"
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 46);
+  messageDesc(file_parley_chat_v1_chat, 49);
 
 /**
  * @generated from message parley.chat.v1.RemoveMemberResponse
@@ -1469,7 +1663,7 @@ export type RemoveMemberResponse = Message$1<"parley.chat.v1.RemoveMemberRespons
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 47);
+  messageDesc(file_parley_chat_v1_chat, 50);
 
 /**
  * @generated from message parley.chat.v1.SetMemberRoleRequest
@@ -1503,7 +1697,7 @@ export type SetMemberRoleRequest = Message$1<"parley.chat.v1.SetMemberRoleReques
  * Use `create(SetMemberRoleRequestSchema)` to create a new message.
  */
 export const SetMemberRoleRequestSchema: GenMessage<SetMemberRoleRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 48);
+  messageDesc(file_parley_chat_v1_chat, 51);
 
 /**
  * @generated from message parley.chat.v1.SetMemberRoleResponse
@@ -1522,7 +1716,7 @@ export type SetMemberRoleResponse = Message$1<"parley.chat.v1.SetMemberRoleRespo
  * Use `create(SetMemberRoleResponseSchema)` to create a new message.
  */
 export const SetMemberRoleResponseSchema: GenMessage<SetMemberRoleResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 49);
+  messageDesc(file_parley_chat_v1_chat, 52);
 
 /**
  * @generated from message parley.chat.v1.DeleteGroupRequest
@@ -1541,7 +1735,7 @@ export type DeleteGroupRequest = Message$1<"parley.chat.v1.DeleteGroupRequest"> 
  * Use `create(DeleteGroupRequestSchema)` to create a new message.
  */
 export const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 50);
+  messageDesc(file_parley_chat_v1_chat, 53);
 
 /**
  * @generated from message parley.chat.v1.DeleteGroupResponse
@@ -1554,7 +1748,7 @@ export type DeleteGroupResponse = Message$1<"parley.chat.v1.DeleteGroupResponse"
  * Use `create(DeleteGroupResponseSchema)` to create a new message.
  */
 export const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 51);
+  messageDesc(file_parley_chat_v1_chat, 54);
 
 /**
  * @generated from message parley.chat.v1.EditMessageRequest
@@ -1588,7 +1782,7 @@ export type EditMessageRequest = Message$1<"parley.chat.v1.EditMessageRequest"> 
  * Use `create(EditMessageRequestSchema)` to create a new message.
  */
 export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 52);
+  messageDesc(file_parley_chat_v1_chat, 55);
 
 /**
  * @generated from message parley.chat.v1.EditMessageResponse
@@ -1621,7 +1815,7 @@ export type EditMessageResponse = Message$1<"parley.chat.v1.EditMessageResponse"
  * Use `create(EditMessageResponseSchema)` to create a new message.
  */
 export const EditMessageResponseSchema: GenMessage<EditMessageResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 53);
+  messageDesc(file_parley_chat_v1_chat, 56);
 
 /**
  * @generated from message parley.chat.v1.DeleteMessageRequest
@@ -1655,7 +1849,7 @@ export type DeleteMessageRequest = Message$1<"parley.chat.v1.DeleteMessageReques
  * Use `create(DeleteMessageRequestSchema)` to create a new message.
  */
 export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 54);
+  messageDesc(file_parley_chat_v1_chat, 57);
 
 /**
  * @generated from message parley.chat.v1.DeleteMessageResponse
@@ -1682,7 +1876,84 @@ export type DeleteMessageResponse = Message$1<"parley.chat.v1.DeleteMessageRespo
  * Use `create(DeleteMessageResponseSchema)` to create a new message.
  */
 export const DeleteMessageResponseSchema: GenMessage<DeleteMessageResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 55);
+  messageDesc(file_parley_chat_v1_chat, 58);
+
+/**
+ * @generated from message parley.chat.v1.ReactRequest
+ */
+export type ReactRequest = Message$1<"parley.chat.v1.ReactRequest"> & {
+  /**
+   * Required.
+   *
+   * @generated from field: uint64 conversation_id = 1;
+   */
+  conversationId: bigint;
+
+  /**
+   * Required: a message of that conversation the acting user can read, not
+   * deleted.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * Required: exactly one emoji (one grapheme cluster that is an emoji,
+   * skin tones, variation selectors and ZWJ sequences included); anything
+   * else is INVALID_ARGUMENT.
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * False: add the reaction; true: remove it.
+   *
+   * @generated from field: bool remove = 4;
+   */
+  remove: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.ReactRequest.
+ * Use `create(ReactRequestSchema)` to create a new message.
+ */
+export const ReactRequestSchema: GenMessage<ReactRequest> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 59);
+
+/**
+ * @generated from message parley.chat.v1.ReactResponse
+ */
+export type ReactResponse = Message$1<"parley.chat.v1.ReactResponse"> & {
+  /**
+   * The message's reactions after the change (mine: the acting user's).
+   *
+   * @generated from field: repeated parley.chat.v1.ReactionCount reactions = 1;
+   */
+  reactions: ReactionCount[];
+
+  /**
+   * The acting user's own inbox seq of the reacted entry (0 when unchanged).
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * True when there was nothing to do (the reaction was already there, or
+   * already absent): nothing was stored.
+   *
+   * @generated from field: bool unchanged = 3;
+   */
+  unchanged: boolean;
+};
+
+/**
+ * Describes the message parley.chat.v1.ReactResponse.
+ * Use `create(ReactResponseSchema)` to create a new message.
+ */
+export const ReactResponseSchema: GenMessage<ReactResponse> = /*@__PURE__*/
+  messageDesc(file_parley_chat_v1_chat, 60);
 
 /**
  * One device's command inside the gateway's Stream.
@@ -1869,6 +2140,14 @@ export type Command = Message$1<"parley.chat.v1.Command"> & {
      */
     value: DeleteMessageRequest;
     case: "deleteMessage";
+  } | {
+    /**
+     * As the React RPC.
+     *
+     * @generated from field: parley.chat.v1.ReactRequest react = 40;
+     */
+    value: ReactRequest;
+    case: "react";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -1901,7 +2180,7 @@ export type Command = Message$1<"parley.chat.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 56);
+  messageDesc(file_parley_chat_v1_chat, 61);
 
 /**
  * A status for a failed command, as in google.rpc.Status.
@@ -1929,7 +2208,7 @@ export type CommandError = Message$1<"parley.chat.v1.CommandError"> & {
  * Use `create(CommandErrorSchema)` to create a new message.
  */
 export const CommandErrorSchema: GenMessage<CommandError> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 57);
+  messageDesc(file_parley_chat_v1_chat, 62);
 
 /**
  * The reply to one Command.
@@ -2109,6 +2388,14 @@ export type Reply = Message$1<"parley.chat.v1.Reply"> & {
      */
     value: DeleteMessageResponse;
     case: "deleteMessage";
+  } | {
+    /**
+     * The answer to react.
+     *
+     * @generated from field: parley.chat.v1.ReactResponse react = 40;
+     */
+    value: ReactResponse;
+    case: "react";
   } | { case: undefined; value?: undefined };
 };
 
@@ -2117,7 +2404,7 @@ export type Reply = Message$1<"parley.chat.v1.Reply"> & {
  * Use `create(ReplySchema)` to create a new message.
  */
 export const ReplySchema: GenMessage<Reply> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 58);
+  messageDesc(file_parley_chat_v1_chat, 63);
 
 /**
  * The gateway's first message on its Stream.
@@ -2146,7 +2433,7 @@ export type GatewayHello = Message$1<"parley.chat.v1.GatewayHello"> & {
  * Use `create(GatewayHelloSchema)` to create a new message.
  */
 export const GatewayHelloSchema: GenMessage<GatewayHello> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 59);
+  messageDesc(file_parley_chat_v1_chat, 64);
 
 /**
  * @generated from message parley.chat.v1.StreamRequest
@@ -2173,7 +2460,7 @@ export type StreamRequest = Message$1<"parley.chat.v1.StreamRequest"> & {
  * Use `create(StreamRequestSchema)` to create a new message.
  */
 export const StreamRequestSchema: GenMessage<StreamRequest> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 60);
+  messageDesc(file_parley_chat_v1_chat, 65);
 
 /**
  * @generated from message parley.chat.v1.StreamResponse
@@ -2192,7 +2479,7 @@ export type StreamResponse = Message$1<"parley.chat.v1.StreamResponse"> & {
  * Use `create(StreamResponseSchema)` to create a new message.
  */
 export const StreamResponseSchema: GenMessage<StreamResponse> = /*@__PURE__*/
-  messageDesc(file_parley_chat_v1_chat, 61);
+  messageDesc(file_parley_chat_v1_chat, 66);
 
 /**
  * What kind of conversation.
@@ -2481,6 +2768,23 @@ export const ChatService: GenService<{
     methodKind: "unary";
     input: typeof DeleteMessageRequestSchema;
     output: typeof DeleteMessageResponseSchema;
+  },
+  /**
+   * Adds or removes the acting user's reaction (one emoji) to a message of a
+   * conversation they are a member of. Answered only after the change and an
+   * inbox entry (reacted) for every member are stored, as with an edit.
+   * Idempotent: adding a reaction the user already has, or removing one they
+   * do not have, changes nothing (unchanged = true, no entry). Limits: at
+   * most 20 distinct emoji per message and 3 per user per message
+   * (FAILED_PRECONDITION past them); not on deleted messages
+   * (INVALID_ARGUMENT); a non-member is refused (PERMISSION_DENIED).
+   *
+   * @generated from rpc parley.chat.v1.ChatService.React
+   */
+  react: {
+    methodKind: "unary";
+    input: typeof ReactRequestSchema;
+    output: typeof ReactResponseSchema;
   },
   /**
    * The gateway's long-lived, multiplexed command stream: many devices'
