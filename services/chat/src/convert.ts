@@ -49,6 +49,7 @@ export function toMessage(m: StoredMessage): Message {
     ...(m.deletedAt ? { deleted: true, deletedAt: timestampFromDate(m.deletedAt) } : {}),
     ...(m.reactions ? { reactions: m.reactions.map(toReactionCount) } : {}),
     ...(m.replyTo ? { replyTo: toQuoted(m.replyTo) } : {}),
+    ...(m.mentionedUserIds ? { mentionedUserIds: m.mentionedUserIds } : {}),
   });
 }
 
@@ -116,5 +117,6 @@ export function toSummary(s: ConversationSummary): SummaryMessage {
     ...(s.lastMessage ? { lastMessage: toMessage(s.lastMessage) } : {}),
     unreadCount: s.unreadCount,
     lastReadMessageId: s.lastReadMessageId,
+    unreadMentions: s.unreadMentions,
   });
 }

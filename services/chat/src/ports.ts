@@ -110,6 +110,8 @@ export interface StoredMessage {
   replyToMessageId?: bigint;
   /** That message as one reader sees it, where the domain fills it in (history, sync, live entries); never stored. */
   replyTo?: QuotedMessage;
+  /** The members its text mentions, resolved at the send (stored with it); absent when none. */
+  mentionedUserIds?: bigint[];
 }
 
 export interface ReadRecord {
@@ -157,6 +159,8 @@ export interface ConversationSummary {
   lastMessage?: StoredMessage;
   /** As unreadCount() reports it. */
   unreadCount: number;
+  /** Of those, the messages that mention the user. */
+  unreadMentions: number;
   lastReadMessageId: bigint;
   /** The newest message's id, or the conversation's own id while it has none: the listing's sort and paging key. */
   lastActivityId: bigint;
@@ -353,6 +357,8 @@ export interface IdSource {
 export interface UserDirectory {
   /** The subset of `ids` that are existing users. */
   existing(ids: readonly bigint[]): Promise<Set<bigint>>;
+  /** The usernames of those of `ids` that are existing users (one call; for resolving @mentions among members). */
+  usernames(ids: readonly bigint[]): Promise<Map<bigint, string>>;
 }
 
 /** Users' display names (the account service in the mesh). */

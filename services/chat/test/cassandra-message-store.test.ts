@@ -5,6 +5,7 @@ import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
 import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreMentionsContract } from "./message-store-mentions-contract.js";
 import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
@@ -73,4 +74,5 @@ function describeCassandraStore(contactPoints: string[]): void {
   describeMessageStoreChangesContract("cassandra", open);
   describeMessageStoreReactionsContract("cassandra", open);
   describeMessageStoreRepliesContract("cassandra", open);
+  describeMessageStoreMentionsContract("cassandra", open);
 }

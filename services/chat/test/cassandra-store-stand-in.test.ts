@@ -9,6 +9,7 @@ import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
 import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreMentionsContract } from "./message-store-mentions-contract.js";
 import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
@@ -44,6 +45,7 @@ describeMessageStoreBatchContract(name, open);
 describeMessageStoreChangesContract(name, open);
 describeMessageStoreReactionsContract(name, open);
 describeMessageStoreRepliesContract(name, open);
+describeMessageStoreMentionsContract(name, open);
 
 /** A process that dies: once it has sent `statements` more statements matching `pattern`, every later statement of its store fails. */
 class DyingCql implements Cql {

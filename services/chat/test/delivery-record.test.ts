@@ -92,7 +92,7 @@ const events: Record<string, DeliveryEvent> = {
       },
     },
   },
-  "a reply's message entry with its quote": {
+  "a reply's message entry with its quote and mentions": {
     kind: "entry",
     entry: {
       userId: recipient,
@@ -103,6 +103,7 @@ const events: Record<string, DeliveryEvent> = {
           ...message,
           replyToMessageId: 7_200_000_000_000_000_000n,
           replyTo: { messageId: 7_200_000_000_000_000_000n, senderId: 5n, preview: "the quoted text", deleted: false, unavailable: false },
+          mentionedUserIds: [5n, recipient],
         },
       },
     },

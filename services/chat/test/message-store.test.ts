@@ -6,6 +6,7 @@ import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
 import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreMentionsContract } from "./message-store-mentions-contract.js";
 import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import type * as rawRows from "./sqlite-raw-rows.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
@@ -42,4 +43,5 @@ for (const [kind, open] of Object.entries(adapters)) {
   describeMessageStoreChangesContract(kind, open);
   describeMessageStoreReactionsContract(kind, open);
   describeMessageStoreRepliesContract(kind, open);
+  describeMessageStoreMentionsContract(kind, open);
 }

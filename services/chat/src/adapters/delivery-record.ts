@@ -107,6 +107,7 @@ function fromMessage(m: Message): StoredMessage {
     ...(m.editedAt === undefined ? {} : { editedAt: timestampDate(m.editedAt) }),
     ...(m.deleted ? { deletedAt: dateOf(m.deletedAt, "deleted_at") } : {}),
     ...(m.reactions.length > 0 ? { reactions: m.reactions.map(({ emoji, count, mine }) => ({ emoji, count, mine })) } : {}),
+    ...(m.mentionedUserIds.length > 0 ? { mentionedUserIds: [...m.mentionedUserIds] } : {}),
     ...(m.replyTo === undefined
       ? {}
       : {

@@ -3,6 +3,7 @@ import { InvalidInput, NotAllowed, NotFound } from "../errors.js";
 import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { MessageChanges } from "./message-changes.js";
 import { Reactions } from "./reactions.js";
+import { Mentions } from "./mentions.js";
 import { Replies } from "./replies.js";
 import { SendBatcher } from "./send-batcher.js";
 import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
@@ -55,12 +56,14 @@ export class Chat {
   readonly #changes: MessageChanges;
   readonly #reactions: Reactions;
   readonly #replies: Replies;
+  readonly #mentions: Mentions;
 
   constructor(private readonly o: ChatOptions) {
     this.#meter = o.meter ?? noChatMeter;
     this.#sends = new SendBatcher(o.store, { meter: this.#meter });
     this.#reactions = new Reactions(o);
     this.#replies = new Replies(o.store);
+    this.#mentions = new Mentions(o.store, o.users);
     this.#changes = new MessageChanges({ ...o, editWindowSeconds: o.editWindowSeconds ?? 900, deleteWindowSeconds: o.deleteWindowSeconds ?? 0 });
   }
 
@@ -82,7 +85,11 @@ export class Chat {
     checkClientMsgId(clientMsgId);
     checkText(text);
     // A reply costs one read more, and its own transaction (append); other sends neither.
-    const target = replyTo === 0n ? undefined : await this.#replies.target(actor.userId, conversationId, replyTo);
+    const [target, mentioned] = await Promise.all([
+      replyTo === 0n ? undefined : this.#replies.target(actor.userId, conversationId, replyTo),
+      // Only a text with an "@" costs anything here.
+      this.#mentions.resolve(conversationId, actor.userId, text),
+    ]);
     const message: StoredMessage = {
       messageId: await this.o.ids.next(),
       conversationId,
@@ -92,11 +99,13 @@ export class Chat {
       text,
       createdAt: this.o.now(),
       ...(target === undefined ? {} : { replyToMessageId: replyTo }),
+      ...(mentioned.length === 0 ? {} : { mentionedUserIds: mentioned }),
     };
     // The store checks membership and reads the members inside its transaction, under
     // the conversation's row lock: a member removed before this commits never gets it,
     // one added after never does either. Sends arriving together share a transaction.
-    const stored = target === undefined ? this.#sends.append(message) : this.o.store.append(message);
+    // Replies and messages with mentions have columns of their own, which the send batch does not write.
+    const stored = target === undefined && mentioned.length === 0 ? this.#sends.append(message) : this.o.store.append(message);
     const outcome = await stored.catch((err: unknown) => {
       if (err instanceof NotAMemberError) throw new NotAllowed("you are not a member of this conversation");
       if (err instanceof ConversationMissingError) throw new NotFound(`no conversation with id ${conversationId}`);

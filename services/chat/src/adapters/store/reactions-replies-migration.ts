@@ -1,10 +1,12 @@
 import type { Migration } from "@parley/relational";
 
 /**
- * Chat migration 6: reactions and replies. messages.reply_to_message_id is
- * the message of the same conversation a reply quotes (nullable, no
- * default: the send path's statements are unchanged; only a reply's own
- * INSERT names it). Reactions: message_reactions holds one row per user and
+ * Chat migration 6: reactions, replies and mentions.
+ * messages.reply_to_message_id is the message of the same conversation a
+ * reply quotes, messages.mentioned_user_ids the members a message mentions
+ * (both nullable, no default: the send path's statements are unchanged;
+ * only the INSERT of a reply or of a message with mentions names them).
+ * Reactions: message_reactions holds one row per user and
  * emoji on a message (its key makes adding twice a no-op); new inbox kinds 6
  * (reaction added) and 7 (removed) point at the message like kind 1 and
  * carry who reacted, the emoji and when in three new inbox columns (the read
@@ -14,7 +16,7 @@ import type { Migration } from "@parley/relational";
  */
 export const reactionsRepliesMigration: Migration = {
   version: 6,
-  name: "reactions and replies: message_reactions, reaction inbox entries, messages.reply_to_message_id",
+  name: "reactions, replies, mentions: message_reactions, reaction inbox entries, messages.reply_to_message_id and mentioned_user_ids",
   sql: `
 CREATE TABLE message_reactions (
   conversation_id bigint NOT NULL,
@@ -25,6 +27,6 @@ CREATE TABLE message_reactions (
   PRIMARY KEY (conversation_id, message_id, user_id, emoji)
 );
 ALTER TABLE inbox ADD COLUMN actor_id bigint, ADD COLUMN emoji text, ADD COLUMN acted_at timestamptz;
-ALTER TABLE messages ADD COLUMN reply_to_message_id bigint;
+ALTER TABLE messages ADD COLUMN reply_to_message_id bigint, ADD COLUMN mentioned_user_ids bigint[];
 `,
 };

@@ -312,6 +312,8 @@ export class SqlMessageStore implements MessageStore {
          ORDER BY c.last_activity_id DESC LIMIT $3)
        SELECT p.id, p.kind, p.name, p.created_at AS conversation_created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
          (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}) AS unread,
+         (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}
+            AND u.mentioned_user_ids @> ARRAY[$1::bigint]) AS unread_mentions,
          ${MESSAGE_COLUMNS}
        FROM page p
        LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id
@@ -328,6 +330,7 @@ export class SqlMessageStore implements MessageStore {
       conversation: toConversation({ ...row, created_at: row.conversation_created_at }, members.get(row.id) ?? []),
       ...(row.message_id === null ? {} : { lastMessage: toMessage(row as MessageRow) }),
       unreadCount: Number(row.unread),
+      unreadMentions: Number(row.unread_mentions),
       lastReadMessageId: BigInt(row.read_message_id),
       lastActivityId: BigInt(row.last_activity_id),
     }));

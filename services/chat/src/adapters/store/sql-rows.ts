@@ -38,6 +38,7 @@ export interface MessageRow {
   edited_at?: Date | null;
   deleted_at?: Date | null;
   reply_to_message_id?: string | null;
+  mentioned_user_ids?: string[] | null;
 }
 
 export interface ConversationRow {
@@ -75,16 +76,19 @@ export type InboxRow = {
   [K in keyof MessageRow]: MessageRow[K] | null;
 };
 
-export type SummaryRow = { conversation_created_at: Date; last_activity_id: string; read_message_id: string; unread: string } & Omit<
-  ConversationRow,
-  "created_at"
-> & {
+export type SummaryRow = {
+  conversation_created_at: Date;
+  last_activity_id: string;
+  read_message_id: string;
+  unread: string;
+  unread_mentions: string;
+} & Omit<ConversationRow, "created_at"> & {
     [K in keyof MessageRow]: MessageRow[K] | null;
   };
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MESSAGE_COLUMNS =
-  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at, m.reply_to_message_id";
+  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at, m.reply_to_message_id, m.mentioned_user_ids";
 
 export function uniqueSorted(ids: readonly bigint[]): bigint[] {
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -129,6 +133,7 @@ export function toMessage(row: MessageRow): StoredMessage {
     ...(row.edited_at ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),
     ...(row.reply_to_message_id ? { replyToMessageId: BigInt(row.reply_to_message_id) } : {}),
+    ...(row.mentioned_user_ids && row.mentioned_user_ids.length > 0 ? { mentionedUserIds: row.mentioned_user_ids.map(BigInt) } : {}),
   };
 }
 

@@ -48,6 +48,8 @@ export function schemaStatements(keyspace: string, localDataCenter: string, repl
     `ALTER TABLE ${t("inbox")} ADD emoji text`,
     // Replies: the message of the same conversation a reply quotes (written by a reply's INSERT only).
     `ALTER TABLE ${t("messages")} ADD reply_to bigint`,
+    // Mentions: the members a message mentions (written by the INSERT of a message with mentions only).
+    `ALTER TABLE ${t("messages")} ADD mentioned set<bigint>`,
   ];
 }
 

@@ -22,6 +22,8 @@ export interface MessageRow {
   edited_at: bigint | null;
   deleted_at: bigint | null;
   reply_to_message_id: bigint | null;
+  /** ",12,34," (null: none). */
+  mentioned_user_ids: string | null;
 }
 
 export interface ConversationRow {
@@ -61,7 +63,7 @@ export type InboxRow = {
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MEMBER_COLUMNS = "user_id, role, joined_at, read_message_id, history_from_message_id";
 export const MESSAGE_COLUMNS =
-  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at, m.reply_to_message_id";
+  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at, m.reply_to_message_id, m.mentioned_user_ids";
 
 export function toConversation(row: ConversationRow, members: MemberRecord[]): ConversationRecord {
   const kind = KINDS[Number(row.kind)];
@@ -102,6 +104,7 @@ export function toMessage(row: MessageRow): StoredMessage {
     ...(row.edited_at === null ? {} : { editedAt: new Date(Number(row.edited_at)) }),
     ...(row.deleted_at === null ? {} : { deletedAt: new Date(Number(row.deleted_at)) }),
     ...(row.reply_to_message_id === null || row.reply_to_message_id === undefined ? {} : { replyToMessageId: row.reply_to_message_id }),
+    ...(row.mentioned_user_ids ? { mentionedUserIds: row.mentioned_user_ids.split(",").filter(Boolean).map(BigInt) } : {}),
   };
 }
 

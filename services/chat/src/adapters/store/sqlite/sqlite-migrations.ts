@@ -118,9 +118,10 @@ CREATE TABLE hidden_messages (
   },
   {
     // As Postgres's version 6 (../reactions-replies-migration.ts): reactions, inbox kinds 6 (added)
-    // and 7 (removed) with who reacted, the emoji and when, and the message a reply quotes.
+    // and 7 (removed) with who reacted, the emoji and when, the message a reply quotes, and the
+    // members a message mentions (",12,34,": unread mention counts match ",<id>," in it).
     version: 4,
-    name: "reactions and replies: message_reactions, reaction inbox entries, messages.reply_to_message_id",
+    name: "reactions, replies, mentions: message_reactions, reaction inbox entries, messages.reply_to_message_id and mentioned_user_ids",
     sql: `
 CREATE TABLE message_reactions (
   conversation_id INTEGER NOT NULL,
@@ -134,6 +135,7 @@ ALTER TABLE inbox ADD COLUMN actor_id INTEGER;
 ALTER TABLE inbox ADD COLUMN emoji TEXT;
 ALTER TABLE inbox ADD COLUMN acted_at INTEGER;
 ALTER TABLE messages ADD COLUMN reply_to_message_id INTEGER;
+ALTER TABLE messages ADD COLUMN mentioned_user_ids TEXT;
 `,
   },
 ];
