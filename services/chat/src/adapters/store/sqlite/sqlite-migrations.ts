@@ -10,7 +10,8 @@ import type { Migration } from "@parley/relational";
  * tables are STRICT so a wrong type is refused rather than stored. Codes as
  * in Postgres: conversations.kind 1 direct, 2 group;
  * conversation_members.role 1 member, 2 admin, 3 owner; inbox.kind 1
- * message, 2 read.
+ * message, 2 read, 3 edited, 4 deleted for everyone, 5 deleted for the
+ * user (version 3), 6 reaction added, 7 reaction removed (version 4).
  *
  * Tables whose rows are small and always reached by their whole primary
  * key (members, pairs, claims, inbox entries, cursors) are WITHOUT ROWID:
