@@ -20,11 +20,14 @@ function documentedFrames(): Frame[] {
   return [...doc.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((m) => JSON.parse(m[1]!) as Frame);
 }
 
-/** A frame's kind: its one body key (`welcome`, `error`, `send`...), next to `id`. */
+/** A frame's kind: its one body key (`welcome`, `error`, `send`...), next to `id`; for entries, with the item's (`entry.edited`). */
 function kindOf(frame: Frame): string {
   const keys = Object.keys(frame).filter((k) => k !== "id");
   assert.equal(keys.length, 1, `a frame has one body: ${JSON.stringify(frame)}`);
-  return keys[0]!;
+  if (keys[0] !== "entry") return keys[0]!;
+  const items = Object.keys(frame.entry as Frame).filter((k) => k !== "seq");
+  assert.equal(items.length, 1, `an entry has one item: ${JSON.stringify(frame)}`);
+  return `entry.${items[0]}`;
 }
 
 function shapeOf(value: Json): string {
@@ -97,9 +100,15 @@ describe("JSON subprotocol frames as the docs show them (embedded mode, plain JS
     real.set("send", sent);
     const messageId = (sent.send as Frame).messageId!;
     real.set("editMessage", await s.request({ id: "8", editMessage: { conversationId, messageId, text: "hi Dave!" } }));
-    real.set("entry", await s.next((f) => "entry" in f && "edited" in (f.entry as Frame)));
-    real.set("searchMessages", await s.request({ id: "10", searchMessages: { query: "dave", limit: 5 } }));
+    real.set("entry.edited", await s.next((f) => "entry" in f && "edited" in (f.entry as Frame)));
+    real.set("searchMessages", await s.request({ id: "13", searchMessages: { query: "dave", limit: 5 } }));
     real.set("deleteMessage", await s.request({ id: "9", deleteMessage: { conversationId, messageId, forEveryone: true } }));
+    const other = await s.request({ id: "11", send: { conversationId, clientMsgId: "json-frames-2", text: "react to me" } });
+    const otherId = (other.send as Frame).messageId!;
+    real.set("react", await s.request({ id: "10", react: { conversationId, messageId: otherId, emoji: "👍" } }));
+    real.set("entry.reacted", await s.next((f) => "entry" in f && "reacted" in (f.entry as Frame)));
+    await s.request({ id: "12", send: { conversationId, clientMsgId: "json-frames-3", text: "a reply", replyToMessageId: otherId } });
+    real.set("entry.message", await s.next((f) => "entry" in f && "replyTo" in (((f.entry as Frame).message as Frame | undefined) ?? {})));
     s.ws.close();
   });
   after(() => p?.close());

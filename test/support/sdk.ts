@@ -1,5 +1,5 @@
 import { ParleyClient } from "@parley/client";
-import type { Message, MessageDeleted } from "@parley/contracts/parley/chat/v1/chat";
+import type { Message, MessageDeleted, MessageReacted } from "@parley/contracts/parley/chat/v1/chat";
 import { until } from "@parley/testkit";
 
 /** An SDK client plus everything it received, for assertions. */
@@ -11,6 +11,8 @@ export interface Device {
   edits: Message[];
   /** Every `deleted` event, in arrival order. */
   deletions: MessageDeleted[];
+  /** Every `reacted` event, in arrival order. */
+  reactions: MessageReacted[];
   /** Resolves once `count` messages have arrived in total. */
   received(count: number, timeoutMs?: number): Promise<Message[]>;
 }
@@ -21,9 +23,11 @@ export async function connectDevice(gatewayUrl: string, token: string, options: 
   const reads: Device["reads"] = [];
   const edits: Message[] = [];
   const deletions: MessageDeleted[] = [];
+  const reactions: MessageReacted[] = [];
   client.on("message", (m) => messages.push(m));
   client.on("edited", (m) => edits.push(m));
   client.on("deleted", (d) => deletions.push(d));
+  client.on("reacted", (r) => reactions.push(r));
   client.on("read", (r) => reads.push({ conversationId: r.conversationId, userId: r.userId, messageId: r.messageId }));
   await client.connect();
   return {
@@ -32,6 +36,7 @@ export async function connectDevice(gatewayUrl: string, token: string, options: 
     reads,
     edits,
     deletions,
+    reactions,
     async received(count, timeoutMs = 20_000) {
       await until(
         () => messages.length >= count,

@@ -61,6 +61,7 @@ const ROUTES: { readonly [K in QueuedCase]: (to: RequestTargets, id: bigint, req
   editMessage: toChat,
   deleteMessage: toChat,
   searchMessages: toChat,
+  react: toChat,
 };
 
 function toChat(to: RequestTargets, id: bigint, request: ChatRequest, receivedAt: number): Promise<void> {

@@ -8,6 +8,7 @@ import type {
   MemberReceipt,
   MemberRole,
   SearchMessagesResponse,
+  ReactResponse,
 } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import type { ReplyOf, RequestBody, RequestKind } from "@parley/wire";
@@ -135,5 +136,20 @@ export abstract class ChatRequests extends Emitter<ClientEvents> {
       beforeMessageId: options.beforeMessageId ?? 0n,
       limit: options.limit ?? 0,
     });
+  }
+
+  /**
+   * Adds the user's reaction (exactly one emoji) to a message; every member's
+   * devices get a `reacted` event, this user's other devices too. At most 3
+   * per user and 20 distinct emoji per message. A reaction already there is
+   * answered with unchanged: true. The reply has the message's counts.
+   */
+  react(conversationId: bigint, messageId: bigint, emoji: string): Promise<ReactResponse> {
+    return this.call("react", { conversationId, messageId, emoji, remove: false });
+  }
+
+  /** Removes the user's reaction `emoji` from a message; one that is not there is answered with unchanged: true. */
+  unreact(conversationId: bigint, messageId: bigint, emoji: string): Promise<ReactResponse> {
+    return this.call("react", { conversationId, messageId, emoji, remove: true });
   }
 }

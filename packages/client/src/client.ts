@@ -23,6 +23,12 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Give up with DEADLINE_EXCEEDED after this many ms. Default: wait, across reconnects, until acknowledged. */
   timeoutMs?: number;
+  /**
+   * Makes the message a reply to this message of the same conversation;
+   * members see it with `replyTo` (the quoted message's id, sender, a preview
+   * of its text, or `deleted`).
+   */
+  replyToMessageId?: bigint;
 }
 
 /** A connection that stayed up this long was healthy: the next reconnect starts from the shortest backoff. */
@@ -124,7 +130,8 @@ export class ParleyClient extends ChatRequests {
   send(conversationId: bigint, text: string, options: SendOptions = {}): Promise<SendResponse> {
     if (this.current === "closed" || this.current === "stopped") return Promise.reject(this.gate.failure ?? new ClientClosedError());
     const clientMsgId = options.clientMsgId ?? globalThis.crypto.randomUUID();
-    return this.outbox.add({ conversationId, clientMsgId, text }, options);
+    const reply = options.replyToMessageId === undefined || options.replyToMessageId === 0n ? {} : { replyToMessageId: options.replyToMessageId };
+    return this.outbox.add({ conversationId, clientMsgId, text, ...reply }, options);
   }
 
   /**
@@ -293,6 +300,7 @@ export class ParleyClient extends ChatRequests {
       else if (item.case === "read") this.emit("read", item.value, entry.seq);
       else if (item.case === "edited" && item.value.message) this.emit("edited", item.value.message, entry.seq);
       else if (item.case === "deleted") this.emit("deleted", item.value, entry.seq);
+      else if (item.case === "reacted") this.emit("reacted", item.value, entry.seq);
     }
     this.emit("cursor", this.tracker.cursor);
   }

@@ -1,4 +1,4 @@
-import type { Message, MessageDeleted, ReadReceipt, TypingEvent } from "@parley/contracts/parley/chat/v1/chat";
+import type { Message, MessageDeleted, MessageReacted, ReadReceipt, TypingEvent } from "@parley/contracts/parley/chat/v1/chat";
 import type { Welcome } from "@parley/contracts/parley/client/v1/client";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { handshakeRefusal, WS_PATH, type CloseAction, type HandshakeRefusal, type WireFormat } from "@parley/wire";
@@ -99,6 +99,13 @@ export interface ClientEvents {
   edited: [message: Message, seq: bigint];
   /** A message was deleted for everyone (forEveryone), or by this user for themselves on another device; exactly once, in seq order. */
   deleted: [deletion: MessageDeleted, seq: bigint];
+  /**
+   * A member (this user too, on any device) added or removed a reaction;
+   * exactly once, in seq order. `reactions` holds the message's counts as
+   * they stood when the server read the entry (mine: this user's): replace
+   * the counts shown with them.
+   */
+  reacted: [reaction: MessageReacted, seq: bigint];
   /** Someone started or stopped typing. Ephemeral. */
   typing: [event: TypingEvent];
   /** A friend's presence changed. */

@@ -7,6 +7,8 @@ export interface OutgoingMessage {
   readonly conversationId: bigint;
   readonly clientMsgId: string;
   readonly text: string;
+  /** The message this one replies to (same conversation); absent: not a reply. */
+  readonly replyToMessageId?: bigint;
 }
 
 /** Sends one attempt on the current connection. */

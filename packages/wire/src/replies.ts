@@ -46,6 +46,7 @@ export const REPLY_TO = {
   editMessage: "editMessage",
   deleteMessage: "deleteMessage",
   searchMessages: "searchMessages",
+  react: "react",
 } as const satisfies { readonly [K in RequestKind]: K extends ReplyCase ? K : ReplyCase };
 
 /** The reply to a request of a kind. */

@@ -9,6 +9,9 @@ import {
   SearchMessagesResponseSchema,
   type SearchMessagesRequest,
   type SearchMessagesResponse,
+  ReactResponseSchema,
+  type ReactRequest,
+  type ReactResponse,
   type DeleteMessageRequest,
   type DeleteMessageResponse,
   type EditMessageRequest,
@@ -67,7 +70,7 @@ import { firstFieldProblem } from "@parley/runtime";
 import type { Actor, Chat } from "./domain/chat.js";
 import { InvalidInput } from "./errors.js";
 import { roleFromMessage, type Groups } from "./domain/groups.js";
-import { toConversation, toInboxEntry, toMessage, toSearchHit, toSummary } from "./convert.js";
+import { toConversation, toInboxEntry, toMessage, toReactionCount, toSearchHit, toSummary } from "./convert.js";
 
 /**
  * The chat commands as contract request -> response functions for an actor.
@@ -77,7 +80,7 @@ import { toConversation, toInboxEntry, toMessage, toSearchHit, toSummary } from 
 export function chatCommands(chat: Chat, groups: Groups) {
   return checked({
     async send(actor: Actor, req: SendRequest): Promise<SendResponse> {
-      const outcome = await chat.send(actor, req.conversationId, req.clientMsgId, req.text);
+      const outcome = await chat.send(actor, req.conversationId, req.clientMsgId, req.text, req.replyToMessageId);
       return create(SendResponseSchema, {
         messageId: outcome.message.messageId,
         seq: outcome.senderSeq,
@@ -155,6 +158,11 @@ export function chatCommands(chat: Chat, groups: Groups) {
     async searchMessages(actor: Actor, req: SearchMessagesRequest): Promise<SearchMessagesResponse> {
       const page = await chat.searchMessages(actor, req);
       return create(SearchMessagesResponseSchema, { hits: page.hits.map(toSearchHit), nextBeforeMessageId: page.nextBeforeMessageId });
+    },
+
+    async react(actor: Actor, req: ReactRequest): Promise<ReactResponse> {
+      const outcome = await chat.react(actor, req.conversationId, req.messageId, req.emoji, req.remove);
+      return create(ReactResponseSchema, { reactions: outcome.counts.map(toReactionCount), seq: outcome.actorSeq, unchanged: !outcome.changed });
     },
   });
 }

@@ -8,6 +8,9 @@ import {
   MemberRole,
   MessageDeletedSchema,
   MessageEditedSchema,
+  MessageReactedSchema,
+  QuotedMessageSchema,
+  ReactionCountSchema,
   ReadReceiptSchema,
   MessageSchema,
   SearchHitSchema,
@@ -17,9 +20,20 @@ import {
   type ConversationSummary as SummaryMessage,
   type InboxEntry as InboxEntryMessage,
   type Message,
+  type QuotedMessage as QuotedMessageProto,
+  type ReactionCount as ReactionCountMessage,
 } from "@parley/contracts/parley/chat/v1/chat";
 import type { SearchHit } from "./domain/search.js";
-import type { ConversationRecord, ConversationSummary, InboxEntry, InboxItem, MemberRole as Role, StoredMessage } from "./ports.js";
+import type {
+  ConversationRecord,
+  ConversationSummary,
+  InboxEntry,
+  InboxItem,
+  QuotedMessage,
+  ReactionCount,
+  MemberRole as Role,
+  StoredMessage,
+} from "./ports.js";
 
 const ROLES: Record<Role, MemberRole> = { member: MemberRole.MEMBER, admin: MemberRole.ADMIN, owner: MemberRole.OWNER };
 
@@ -36,11 +50,22 @@ export function toMessage(m: StoredMessage): Message {
     createdAt: timestampFromDate(m.createdAt),
     ...(m.editedAt ? { editedAt: timestampFromDate(m.editedAt) } : {}),
     ...(m.deletedAt ? { deleted: true, deletedAt: timestampFromDate(m.deletedAt) } : {}),
+    ...(m.reactions ? { reactions: m.reactions.map(toReactionCount) } : {}),
+    ...(m.replyTo ? { replyTo: toQuoted(m.replyTo) } : {}),
+    ...(m.mentionedUserIds ? { mentionedUserIds: m.mentionedUserIds } : {}),
   });
 }
 
 export function toSearchHit(hit: SearchHit): SearchHitMessage {
   return create(SearchHitSchema, { message: toMessage(hit.message), snippet: hit.snippet.text, highlights: hit.snippet.highlights });
+}
+
+function toQuoted(q: QuotedMessage): QuotedMessageProto {
+  return create(QuotedMessageSchema, { messageId: q.messageId, senderId: q.senderId, textPreview: q.preview, deleted: q.deleted, unavailable: q.unavailable });
+}
+
+export function toReactionCount(r: ReactionCount): ReactionCountMessage {
+  return create(ReactionCountSchema, { emoji: r.emoji, count: r.count, mine: r.mine });
 }
 
 export function toConversation(c: ConversationRecord): Conversation {
@@ -75,6 +100,21 @@ function toItem(item: InboxItem): InboxEntryMessage["item"] {
         value: create(MessageDeletedSchema, { conversationId, messageId, forEveryone, byUserId, deletedAt: timestampFromDate(at) }),
       };
     }
+    case "reacted": {
+      const { conversationId, messageId, byUserId, emoji, removed, at, counts } = item.reaction;
+      return {
+        case: "reacted",
+        value: create(MessageReactedSchema, {
+          conversationId,
+          messageId,
+          byUserId,
+          emoji,
+          removed,
+          reactedAt: timestampFromDate(at),
+          reactions: counts.map(toReactionCount),
+        }),
+      };
+    }
   }
 }
 
@@ -84,5 +124,6 @@ export function toSummary(s: ConversationSummary): SummaryMessage {
     ...(s.lastMessage ? { lastMessage: toMessage(s.lastMessage) } : {}),
     unreadCount: s.unreadCount,
     lastReadMessageId: s.lastReadMessageId,
+    unreadMentions: s.unreadMentions,
   });
 }

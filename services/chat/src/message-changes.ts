@@ -27,9 +27,13 @@ export type MessageChangeRefusal =
   /** Edit of a message deleted for everyone. */
   | "deleted"
   /** Edit or delete for everyone after the window. */
-  | "too_late";
+  | "too_late"
+  /** A reaction with an emoji the message does not have yet, when it has REACTION_LIMITS.distinctPerMessage already. */
+  | "too_many_emoji"
+  /** A reaction by a user who has REACTION_LIMITS.perUserPerMessage on the message already. */
+  | "too_many_mine";
 
-/** Thrown by editMessage and deleteMessage with the reason; checked inside the store's transaction, against the state the change applies to. */
+/** Thrown by editMessage, deleteMessage and react with the reason; checked inside the store's transaction, against the state the change applies to. */
 export class MessageChangeRefused extends Error {
   override name = "MessageChangeRefused";
   constructor(readonly reason: MessageChangeRefusal) {

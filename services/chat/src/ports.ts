@@ -1,9 +1,13 @@
 import type { DeletionRecord, MessageChangeOutcome, MessageDeletion, MessageEdit } from "./message-changes.js";
+import type { MessageKey, MessageReaction, ReactionCount, ReactionOutcome, ReactionRecord } from "./message-reactions.js";
+import type { QuotedMessage, ReplyTarget } from "./message-replies.js";
 
 import type { MessageSearch } from "./message-search.js";
 
 export * from "./message-changes.js";
 export * from "./message-search.js";
+export * from "./message-reactions.js";
+export * from "./message-replies.js";
 
 /** The chat domain's stored records. IDs are bigint: they are 64-bit Snowflake ids in the contracts. */
 export type ConversationKind = "direct" | "group";
@@ -103,6 +107,14 @@ export interface StoredMessage {
   editedAt?: Date;
   /** When it was deleted for everyone (text "" then, erased from storage); absent while it is not. */
   deletedAt?: Date;
+  /** Its reactions as one user sees them, where a read fills them in (history, a reaction's outcome); absent otherwise. */
+  reactions?: ReactionCount[];
+  /** The message of the same conversation it replies to (stored with it); absent when it is not a reply. */
+  replyToMessageId?: bigint;
+  /** That message as one reader sees it, where the domain fills it in (history, sync, live entries); never stored. */
+  replyTo?: QuotedMessage;
+  /** The members its text mentions, resolved at the send (stored with it); absent when none. */
+  mentionedUserIds?: bigint[];
 }
 
 export interface ReadRecord {
@@ -117,13 +129,16 @@ export interface ReadRecord {
 /**
  * What an inbox entry holds. "edited" carries the message as it stands when
  * read (a later edit or deletion already applied); "deleted" is for everyone
- * in every member's inbox, or for the user only in their own.
+ * in every member's inbox, or for the user only in their own. "reacted"
+ * carries the message's reaction counts as they stand when read, as the
+ * inbox's user sees them.
  */
 export type InboxItem =
   | { kind: "message"; message: StoredMessage }
   | { kind: "read"; read: ReadRecord }
   | { kind: "edited"; message: StoredMessage }
-  | { kind: "deleted"; deletion: DeletionRecord };
+  | { kind: "deleted"; deletion: DeletionRecord }
+  | { kind: "reacted"; reaction: ReactionRecord };
 
 export interface InboxEntry {
   userId: bigint;
@@ -147,6 +162,8 @@ export interface ConversationSummary {
   lastMessage?: StoredMessage;
   /** As unreadCount() reports it. */
   unreadCount: number;
+  /** Of those, the messages that mention the user. */
+  unreadMentions: number;
   lastReadMessageId: bigint;
   /** The newest message's id, or the conversation's own id while it has none: the listing's sort and paging key. */
   lastActivityId: bigint;
@@ -260,6 +277,41 @@ export interface MessageStore {
   deleteMessage(deletion: MessageDeletion): Promise<MessageChangeOutcome>;
 
   /**
+   * Adds or removes a user's reaction to a message, all or nothing: checks
+   * the conversation, membership and the message as editMessage does, then
+   * that it is not deleted for everyone ("deleted"), then, for an addition,
+   * the caps of REACTION_LIMITS ("too_many_emoji", "too_many_mine"),
+   * throwing MessageChangeRefused with nothing written. Changes to one
+   * message's reactions take turns, so the caps hold under concurrency. A
+   * reaction already there (or, removing, already absent) changes nothing.
+   * Otherwise appends a "reacted" entry to every current member's inbox
+   * (their next seq), each with the counts as that member sees them.
+   */
+  react(reaction: MessageReaction): Promise<ReactionOutcome>;
+  /**
+   * The current reactions of each message (absent: none), counted for
+   * `viewerId`. One read for all of them; an empty list reads nothing.
+   */
+  reactionsOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, ReactionCount[]>>;
+
+  /**
+   * What a reply's `replyToMessageId` names, for the sending user, in one
+   * read: the conversation, the user's membership, the message in that
+   * conversation at or after the user's history horizon, and the members to
+   * whom it is before their horizon. A send that replies then goes through
+   * append (which stores replyToMessageId), never appendBatch (which takes
+   * messages that are not replies).
+   */
+  replyTarget(conversationId: bigint, messageId: bigint, userId: bigint): Promise<ReplyTarget>;
+  /**
+   * The quotes of the given (quoted) messages as `viewerId` sees them, by
+   * message id, in one read (an empty list reads nothing): unavailable
+   * before the viewer's horizon (0 when they are no longer a member), deleted
+   * when deleted for everyone or by the viewer for themselves.
+   */
+  quotesOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, QuotedMessage>>;
+
+  /**
    * The user's entries with seq above `afterSeq`, ascending, at most `limit`,
    * each with its full message or record, messages as they stand now (edited
    * text, tombstones; a message the user deleted for themselves reads as
@@ -319,6 +371,8 @@ export interface IdSource {
 export interface UserDirectory {
   /** The subset of `ids` that are existing users. */
   existing(ids: readonly bigint[]): Promise<Set<bigint>>;
+  /** The usernames of those of `ids` that are existing users (one call; for resolving @mentions among members). */
+  usernames(ids: readonly bigint[]): Promise<Map<bigint, string>>;
 }
 
 /** Whether each of two users blocks the other. */

@@ -67,6 +67,7 @@ export function chatRoutes(deps: ChatServerDeps): (router: ConnectRouter) => voi
     editMessage: (req, ctx) => commands.editMessage(actorFrom(ctx), req),
     deleteMessage: (req, ctx) => commands.deleteMessage(actorFrom(ctx), req),
     searchMessages: (req, ctx) => commands.searchMessages(actorFrom(ctx), req),
+    react: (req, ctx) => commands.react(actorFrom(ctx), req),
     stream: (requests, ctx) => serveStream(requests, ctx, commands, deps),
   };
   return (router) => {

@@ -4,6 +4,9 @@ import { connectCassandra, type CassandraSettings } from "../src/adapters/store/
 import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
+import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreMentionsContract } from "./message-store-mentions-contract.js";
+import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
@@ -69,4 +72,7 @@ function describeCassandraStore(contactPoints: string[]): void {
   describeMessageStoreReadingContract("cassandra", open);
   describeMessageStoreBatchContract("cassandra", open);
   describeMessageStoreChangesContract("cassandra", open);
+  describeMessageStoreReactionsContract("cassandra", open);
+  describeMessageStoreRepliesContract("cassandra", open);
+  describeMessageStoreMentionsContract("cassandra", open);
 }

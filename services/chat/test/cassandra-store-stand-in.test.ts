@@ -8,6 +8,9 @@ import { CqlStandIn } from "./cql-stand-in.js";
 import { monthOf } from "../src/adapters/store/cassandra/buckets.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
+import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreMentionsContract } from "./message-store-mentions-contract.js";
+import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
 import { describeMessageStoreReadingContract } from "./message-store-reading-contract.js";
@@ -40,6 +43,9 @@ describeMessageStoreGroupContract(name, open);
 describeMessageStoreReadingContract(name, open);
 describeMessageStoreBatchContract(name, open);
 describeMessageStoreChangesContract(name, open);
+describeMessageStoreReactionsContract(name, open);
+describeMessageStoreRepliesContract(name, open);
+describeMessageStoreMentionsContract(name, open);
 
 /** A process that dies: once it has sent `statements` more statements matching `pattern`, every later statement of its store fails. */
 class DyingCql implements Cql {

@@ -153,6 +153,40 @@ describe("chat service", () => {
     });
   });
 
+  describe("reactions and replies over the unary RPCs", () => {
+    it("reacts with counts per reader, answered after every member's entry is stored; refuses a non-emoji and a non-member", async () => {
+      const sent = await h.api.send({ conversationId, clientMsgId: "to-react", text: "react to me" }, h.as(bob));
+      const head = (await h.api.sync({ afterSeq: 0n, limit: 1000 }, h.as(bob))).headSeq;
+      const reacted = await h.api.react({ conversationId, messageId: sent.messageId, emoji: "🎉" }, h.as(alice));
+      assert.deepEqual(
+        reacted.reactions.map((r) => [r.emoji, r.count, r.mine]),
+        [["🎉", 1, true]],
+      );
+      const [entry] = (await h.api.sync({ afterSeq: head }, h.as(bob))).entries;
+      assert.equal(entry?.item.case, "reacted");
+      assert.deepEqual(entry.item.case === "reacted" && entry.item.value.reactions.map((r) => [r.emoji, r.count, r.mine]), [["🎉", 1, false]]);
+      const history = await h.api.history({ conversationId }, h.as(bob));
+      assert.deepEqual(
+        history.messages.find((m) => m.messageId === sent.messageId)?.reactions.map((r) => r.emoji),
+        ["🎉"],
+      );
+      await rejects(h.api.react({ conversationId, messageId: sent.messageId, emoji: "yes" }, h.as(alice)), Code.InvalidArgument, /exactly one emoji/);
+      await rejects(h.api.react({ conversationId, messageId: sent.messageId, emoji: "🎉" }, h.as(carol)), Code.PermissionDenied, /not a member/);
+    });
+
+    it("sends a reply with its quote in history and refuses a reply to an unknown message", async () => {
+      const quoted = await h.api.send({ conversationId, clientMsgId: "to-quote", text: "quote me" }, h.as(alice));
+      const reply = await h.api.send({ conversationId, clientMsgId: "a-reply", text: "quoted", replyToMessageId: quoted.messageId }, h.as(bob));
+      const shown = (await h.api.history({ conversationId }, h.as(alice))).messages.find((m) => m.messageId === reply.messageId);
+      assert.deepEqual([shown?.replyTo?.messageId, shown?.replyTo?.senderId, shown?.replyTo?.textPreview], [quoted.messageId, alice, "quote me"]);
+      await rejects(
+        h.api.send({ conversationId, clientMsgId: "bad-reply", text: "x", replyToMessageId: quoted.messageId + 1_000_000n }, h.as(bob)),
+        Code.NotFound,
+        /to reply to/,
+      );
+    });
+  });
+
   describe("the gateway stream", () => {
     it("runs many devices' commands in one stream and matches replies by correlation id", async () => {
       const requests = new AsyncQueue<StreamRequest>();

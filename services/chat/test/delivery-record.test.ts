@@ -70,6 +70,44 @@ const events: Record<string, DeliveryEvent> = {
       item: { kind: "deleted", deletion: { conversationId: 900n, messageId: message.messageId, forEveryone: false, byUserId: recipient, at: createdAt } },
     },
   },
+  "a reacted entry with the counts as its user sees them": {
+    kind: "entry",
+    entry: {
+      userId: recipient,
+      seq: 10n,
+      item: {
+        kind: "reacted",
+        reaction: {
+          conversationId: 900n,
+          messageId: message.messageId,
+          byUserId: 12n,
+          emoji: "👍🏽",
+          removed: false,
+          at: createdAt,
+          counts: [
+            { emoji: "👍🏽", count: 2, mine: true },
+            { emoji: "❤️", count: 1, mine: false },
+          ],
+        },
+      },
+    },
+  },
+  "a reply's message entry with its quote and mentions": {
+    kind: "entry",
+    entry: {
+      userId: recipient,
+      seq: 11n,
+      item: {
+        kind: "message",
+        message: {
+          ...message,
+          replyToMessageId: 7_200_000_000_000_000_000n,
+          replyTo: { messageId: 7_200_000_000_000_000_000n, senderId: 5n, preview: "the quoted text", deleted: false, unavailable: false },
+          mentionedUserIds: [5n, recipient],
+        },
+      },
+    },
+  },
   "a typing start": { kind: "typing", userId: recipient, conversationId: 900n, typerId: 12n, typing: true },
   "a typing stop": { kind: "typing", userId: recipient, conversationId: 900n, typerId: 12n, typing: false },
 };

@@ -111,6 +111,8 @@ describe("message changes (domain)", () => {
       not_sender: ["PermissionDenied", /only your own messages/],
       deleted: ["InvalidArgument", /^message_id names a deleted message/],
       too_late: ["FailedPrecondition", /^the edit window \(900 seconds after sending\) of this message has passed$/],
+      too_many_emoji: ["FailedPrecondition", /^message 20 has 20 different reactions already/],
+      too_many_mine: ["FailedPrecondition", /^you have 3 reactions on message 20 already/],
     };
     for (const [reason, [code, text]] of Object.entries(expected)) {
       const [got, message] = await codeOf(changes({ answer: reason as MessageChangeRefusal }).domain.edit(actor, 10n, 20n, "new"));

@@ -98,6 +98,7 @@ export function describeMessageStoreReadingContract(name: string, open: () => Pr
           conversation: c1,
           lastMessage: fromPeer.message,
           unreadCount: 1,
+          unreadMentions: 0,
           lastReadMessageId: 0n,
           lastActivityId: fromPeer.message.messageId,
         });

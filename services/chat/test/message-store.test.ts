@@ -5,6 +5,9 @@ import { sqliteChatMigrations } from "../src/adapters/store/sqlite/sqlite-migrat
 import { SqliteMessageStore } from "../src/adapters/store/sqlite/sqlite-message-store.js";
 import { describeMessageStoreBatchContract } from "./message-store-batch-contract.js";
 import { describeMessageStoreChangesContract } from "./message-store-changes-contract.js";
+import { describeMessageStoreReactionsContract } from "./message-store-reactions-contract.js";
+import { describeMessageStoreMentionsContract } from "./message-store-mentions-contract.js";
+import { describeMessageStoreRepliesContract } from "./message-store-replies-contract.js";
 import type * as rawRows from "./sqlite-raw-rows.js";
 import { describeMessageStoreContract, type OpenedMessageStore } from "./message-store-contract.js";
 import { describeMessageStoreGroupContract } from "./message-store-group-contract.js";
@@ -40,4 +43,7 @@ for (const [kind, open] of Object.entries(adapters)) {
   describeMessageStoreBatchContract(kind, open);
   describeMessageStoreChangesContract(kind, open);
   describeMessageStoreSearchContract(kind, open);
+  describeMessageStoreReactionsContract(kind, open);
+  describeMessageStoreRepliesContract(kind, open);
+  describeMessageStoreMentionsContract(kind, open);
 }

@@ -111,8 +111,8 @@ describe("SQLite message store", () => {
     raw.close();
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      // Version 2 moves the heads; versions 3 (edits and deletions) and 5 (search) follow, as on any file from before them.
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 4]);
+      // Version 2 moves the heads; versions 3 (edits and deletions), 4 (search) and 5 (reactions) follow, as on any file from before them.
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 4, 5]);
       const store = new SqliteMessageStore(again);
       assert.equal(await store.headSeq(a), 2n);
       const next = await store.append(draft(conversationId, b));
@@ -147,7 +147,7 @@ describe("SQLite message store", () => {
     }
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [4]);
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [4, 5]);
       const store = new SqliteMessageStore(again);
       const found = await store.searchMessages({ userId: b, words: ["migrated", "words"], limit: 10 });
       assert.deepEqual(

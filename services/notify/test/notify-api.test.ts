@@ -176,6 +176,19 @@ for (const kind of ["sqlite", "postgres"] as const) {
         );
       });
 
+      it("pushes a message that mentions the user even in a conversation they muted", async () => {
+        const u = await h.user(nextName());
+        await u.api.updateSettings({ settings: { mutedConversationIds: [79n] }, fields: ["muted_conversation_ids"] }, { headers: u.headers });
+        const plain = message("79");
+        const mention = await h.api.send({ eventId: `mention-${u.id}`, userId: u.id, ...plain, params: { ...plain.params, mentioned: "true" } });
+        const quiet = await h.api.send({ eventId: `quiet-${u.id}`, userId: u.id, ...plain });
+        assert.equal((await settled(mention.notificationId))[0]!.state, DeliveryState.SENT);
+        assert.deepEqual(
+          (await settled(quiet.notificationId)).map((d) => d.lastError),
+          ["conversation muted"],
+        );
+      });
+
       it("hides the preview when the user turned previews off, and cuts it to the user's length", async () => {
         const hidden = await h.user(nextName());
         await hidden.api.updateSettings({ settings: { showPreviews: false }, fields: ["show_previews"] }, { headers: hidden.headers });

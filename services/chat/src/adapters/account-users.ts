@@ -17,4 +17,11 @@ export class AccountUserDirectory implements UserDirectory {
     });
     return new Set(profiles.map((p) => p.userId));
   }
+
+  async usernames(ids: readonly bigint[]): Promise<Map<bigint, string>> {
+    const { profiles } = await this.client.getUsers({ userIds: [...ids] }).catch((err: unknown) => {
+      throw dependencyFailure("the account service", err);
+    });
+    return new Map(profiles.map((p) => [p.userId, p.username]));
+  }
 }

@@ -74,8 +74,17 @@ function fromInboxEntry(userId: bigint, entry: InboxEntryMessage): InboxEntry {
       const deletion = { conversationId, messageId, forEveryone, byUserId, at: dateOf(deletedAt, "deleted_at") };
       return { userId, seq: entry.seq, item: { kind: "deleted", deletion } };
     }
+    case "reacted": {
+      const { conversationId, messageId, byUserId, emoji, removed, reactedAt, reactions } = item.value;
+      const counts = reactions.map(({ emoji, count, mine }) => ({ emoji, count, mine }));
+      return {
+        userId,
+        seq: entry.seq,
+        item: { kind: "reacted", reaction: { conversationId, messageId, byUserId, emoji, removed, at: dateOf(reactedAt, "reacted_at"), counts } },
+      };
+    }
     default:
-      throw new UndecodableDeliveryRecord("an entry with no item (none of message, read, edited, deleted)");
+      throw new UndecodableDeliveryRecord("an entry with no item (none of message, read, edited, deleted, reacted)");
   }
 }
 
@@ -97,6 +106,20 @@ function fromMessage(m: Message): StoredMessage {
     createdAt: dateOf(m.createdAt, "created_at"),
     ...(m.editedAt === undefined ? {} : { editedAt: timestampDate(m.editedAt) }),
     ...(m.deleted ? { deletedAt: dateOf(m.deletedAt, "deleted_at") } : {}),
+    ...(m.reactions.length > 0 ? { reactions: m.reactions.map(({ emoji, count, mine }) => ({ emoji, count, mine })) } : {}),
+    ...(m.mentionedUserIds.length > 0 ? { mentionedUserIds: [...m.mentionedUserIds] } : {}),
+    ...(m.replyTo === undefined
+      ? {}
+      : {
+          replyToMessageId: m.replyTo.messageId,
+          replyTo: {
+            messageId: m.replyTo.messageId,
+            senderId: m.replyTo.senderId,
+            preview: m.replyTo.textPreview,
+            deleted: m.replyTo.deleted,
+            unavailable: m.replyTo.unavailable,
+          },
+        }),
   };
 }
 

@@ -57,6 +57,8 @@ export function newMessageRequest({ push, senderName, groupName, badge }: NewMes
       sender_name: senderName,
       preview: previewText(message.text),
       ...(groupName === undefined ? {} : { conversation_name: groupName }),
+      // Tells notify the recipient is mentioned: it notifies them even in a conversation they muted.
+      ...(message.mentionedUserIds?.includes(recipientId) ? { mentioned: "true" } : {}),
     },
     channels: [Channel.PUSH],
     collapseKey: conversationCollapseKey(message.conversationId),

@@ -4,6 +4,9 @@ import { checkClientMsgId, checkText, LIMITS, pageSize } from "./limits.js";
 import { DirectBlocks } from "./direct-blocks.js";
 import { MessageChanges } from "./message-changes.js";
 import { MessageSearcher, type SearchInput, type SearchPage } from "./search.js";
+import { Reactions } from "./reactions.js";
+import { Mentions } from "./mentions.js";
+import { Replies } from "./replies.js";
 import { SendBatcher } from "./send-batcher.js";
 import { ConversationMissingError, NotAMemberError, noChatMeter } from "../ports.js";
 import type {
@@ -16,6 +19,7 @@ import type {
   InboxEntry,
   MessageChangeOutcome,
   MessageStore,
+  ReactionOutcome,
   SendOutcome,
   StoredMessage,
   UserDirectory,
@@ -51,17 +55,26 @@ export interface ChatOptions {
  * per member, ack, then delivery), history, sync, cursors and receipts.
  * Free of transport; the store, id source, user directory and bus are ports.
  */
+/** Shared by every send without an "@": only its length is read. */
+const NO_MENTIONS: bigint[] = [];
+
 export class Chat {
   readonly #sends: SendBatcher;
   readonly #meter: ChatMeter;
   readonly #changes: MessageChanges;
   readonly #blocks: DirectBlocks | undefined;
   readonly #searcher: MessageSearcher;
+  readonly #reactions: Reactions;
+  readonly #replies: Replies;
+  readonly #mentions: Mentions;
 
   constructor(private readonly o: ChatOptions) {
     this.#meter = o.meter ?? noChatMeter;
     this.#sends = new SendBatcher(o.store, { meter: this.#meter });
     this.#blocks = o.blocks && new DirectBlocks(o.store, o.blocks);
+    this.#reactions = new Reactions(o);
+    this.#replies = new Replies(o.store);
+    this.#mentions = new Mentions(o.store, o.users);
     this.#changes = new MessageChanges({ ...o, editWindowSeconds: o.editWindowSeconds ?? 900, deleteWindowSeconds: o.deleteWindowSeconds ?? 0 });
     this.#searcher = new MessageSearcher(o.store);
   }
@@ -80,13 +93,23 @@ export class Chat {
     return this.o.store.openDirect(actor.userId, peer, await this.o.ids.next());
   }
 
-  async send(actor: Actor, conversationId: bigint, clientMsgId: string, text: string): Promise<SendOutcome> {
+  /** Sends a message; `replyTo` (0: none) names a message of the same conversation it replies to. */
+  async send(actor: Actor, conversationId: bigint, clientMsgId: string, text: string, replyTo = 0n): Promise<SendOutcome> {
     if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
     checkClientMsgId(clientMsgId);
     checkText(text);
     // A direct conversation across a block refuses sends both ways; no call to another service when cached.
     const blocked = this.#blocks?.check(actor.userId, conversationId);
     if (blocked !== undefined) await blocked;
+    // A reply costs one read more, and its own transaction (append); a text with an "@" a lookup of
+    // the members' names; other sends neither, nor even a promise.
+    const [target, mentioned] =
+      replyTo === 0n && !text.includes("@")
+        ? [undefined, NO_MENTIONS]
+        : await Promise.all([
+            replyTo === 0n ? undefined : this.#replies.target(actor.userId, conversationId, replyTo),
+            this.#mentions.resolve(conversationId, actor.userId, text),
+          ]);
     const message: StoredMessage = {
       messageId: await this.o.ids.next(),
       conversationId,
@@ -95,11 +118,15 @@ export class Chat {
       clientMsgId,
       text,
       createdAt: this.o.now(),
+      ...(target === undefined ? {} : { replyToMessageId: replyTo }),
+      ...(mentioned.length === 0 ? {} : { mentionedUserIds: mentioned }),
     };
     // The store checks membership and reads the members inside its transaction, under
     // the conversation's row lock: a member removed before this commits never gets it,
     // one added after never does either. Sends arriving together share a transaction.
-    const outcome = await this.#sends.append(message).catch((err: unknown) => {
+    // Replies and messages with mentions have columns of their own, which the send batch does not write.
+    const stored = target === undefined && mentioned.length === 0 ? this.#sends.append(message) : this.o.store.append(message);
+    const outcome = await stored.catch((err: unknown) => {
       if (err instanceof NotAMemberError) throw new NotAllowed("you are not a member of this conversation");
       if (err instanceof ConversationMissingError) throw new NotFound(`no conversation with id ${conversationId}`);
       throw err;
@@ -107,7 +134,8 @@ export class Chat {
     // Stored: now deliver. A crash from here on loses no message: devices sync.
     // The sending device gets its own entry too: its cursor then advances
     // through every seq like any other device's, with no special case.
-    for (const entry of outcome.entries) this.o.bus.publish(entry.userId, { kind: "entry", entry });
+    const entries = target === undefined ? outcome.entries : this.#replies.quoted(outcome.entries, target);
+    for (const entry of entries) this.o.bus.publish(entry.userId, { kind: "entry", entry });
     return outcome;
   }
 
@@ -118,7 +146,13 @@ export class Chat {
     const horizon = conversation.members.find((m) => m.userId === actor.userId)!.historyFromMessageId;
     // Messages the actor deleted for themselves are left out; those deleted for everyone are tombstones.
     const page = await this.o.store.history(conversationId, before === 0n ? undefined : before, size + 1, horizon, actor.userId);
-    return { messages: page.slice(0, size), hasMore: page.length > size };
+    const messages = await this.#replies.withQuotes(await this.#reactions.withReactions(page.slice(0, size), actor.userId), actor.userId);
+    return { messages, hasMore: page.length > size };
+  }
+
+  /** Adds or removes the actor's reaction (one emoji) to a message; every member's devices learn it. */
+  react(actor: Actor, conversationId: bigint, messageId: bigint, emoji: string, remove: boolean): Promise<ReactionOutcome> {
+    return this.#reactions.react(actor, conversationId, messageId, emoji, remove);
   }
 
   /** Replaces the text of one of the actor's own messages within the edit window; every member's devices learn it. */
@@ -165,7 +199,7 @@ export class Chat {
   async sync(actor: Actor, afterSeq: bigint, limit: number): Promise<{ entries: InboxEntry[]; hasMore: boolean; headSeq: bigint }> {
     const size = pageSize("limit", limit, LIMITS.syncDefault, LIMITS.syncMax);
     const [page, headSeq] = await Promise.all([this.o.store.inbox(actor.userId, afterSeq, size + 1), this.o.store.headSeq(actor.userId)]);
-    const entries = page.slice(0, size);
+    const entries = await this.#replies.inEntries(page.slice(0, size), actor.userId);
     this.#meter.synced(entries.length);
     return { entries, hasMore: page.length > size, headSeq };
   }

@@ -1,6 +1,6 @@
 import { InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "../errors.js";
 import { checkText } from "./limits.js";
-import { MessageChangeRefused } from "../ports.js";
+import { MessageChangeRefused, REACTION_LIMITS } from "../ports.js";
 import type { DeliveryBus, MessageChangeOutcome, MessageChangeRefusal, MessageStore } from "../ports.js";
 import type { Actor } from "./chat.js";
 
@@ -54,7 +54,7 @@ export class MessageChanges {
   }
 }
 
-function requireIds(conversationId: bigint, messageId: bigint): void {
+export function requireIds(conversationId: bigint, messageId: bigint): void {
   if (conversationId === 0n) throw new InvalidInput("conversation_id", "is required");
   if (messageId === 0n) throw new InvalidInput("message_id", "is required");
 }
@@ -65,7 +65,7 @@ function windowStart(at: Date, seconds: number): { createdNotBefore?: Date } {
 }
 
 /** The store's refusals as the domain's errors, each with a message for the client developer. */
-function refusal(conversationId: bigint, messageId: bigint, action: "edit" | "delete", windowSeconds: number) {
+export function refusal(conversationId: bigint, messageId: bigint, action: "edit" | "delete" | "react", windowSeconds: number) {
   const errors: Record<MessageChangeRefusal, () => Error> = {
     no_conversation: () => new NotFound(`no conversation with id ${conversationId}`),
     not_member: () => new NotAllowed("you are not a member of this conversation"),
@@ -74,8 +74,12 @@ function refusal(conversationId: bigint, messageId: bigint, action: "edit" | "de
       new NotAllowed(
         action === "edit" ? "you may edit only your own messages" : "you may delete only your own messages for everyone; delete it for yourself instead",
       ),
-    deleted: () => new InvalidInput("message_id", "names a deleted message, which cannot be edited"),
+    deleted: () => new InvalidInput("message_id", `names a deleted message, which cannot be ${action === "react" ? "reacted to" : "edited"}`),
     too_late: () => new PreconditionFailed(`the ${action} window (${windowSeconds} seconds after sending) of this message has passed`),
+    too_many_emoji: () =>
+      new PreconditionFailed(`message ${messageId} has ${REACTION_LIMITS.distinctPerMessage} different reactions already, the most a message may have`),
+    too_many_mine: () =>
+      new PreconditionFailed(`you have ${REACTION_LIMITS.perUserPerMessage} reactions on message ${messageId} already, the most per member; remove one first`),
   };
   return (err: unknown): never => {
     if (err instanceof MessageChangeRefused) throw errors[err.reason]();

@@ -31,7 +31,8 @@ const MAX_PARAM_CHARS = 4_096;
 const TEMPLATES: Record<TemplateName, Template> = {
   new_message: {
     required: ["conversation_id", "sender_name", "preview"],
-    optional: ["conversation_name"],
+    // mentioned: "true" when the message mentions the recipient (see isMuted in notifications.ts).
+    optional: ["conversation_name", "mentioned"],
     render: (p, o) => ({
       title: p.conversation_name ? `${p.sender_name} in ${p.conversation_name}` : p.sender_name!,
       body: o.showPreviews ? cut(p.preview!, o.previewLength) : "New message",

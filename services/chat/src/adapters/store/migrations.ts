@@ -3,12 +3,14 @@ import { appendBatchMigration } from "./append-batch-migration.js";
 import { messageChangesMigration } from "./message-changes-migration.js";
 import { outboxMigration } from "./outbox-migration.js";
 import { searchIndexMigration } from "./search-index-migration.js";
+import { reactionsRepliesMigration } from "./reactions-replies-migration.js";
 
 /**
  * The chat schema for the SQL message store. Released migrations never
  * change; add new ones. Codes: conversations.kind 1 direct, 2 group;
  * conversation_members.role 1 member, 2 admin, 3 owner; inbox.kind 1 message, 2 read,
- * 3 edited, 4 deleted for everyone, 5 deleted for the user (version 5).
+ * 3 edited, 4 deleted for everyone, 5 deleted for the user (version 5),
+ * 6 reaction added, 7 reaction removed (version 7).
  *
  * There is no users table: accounts live in the account service, so user
  * ids are plain bigints here. Indexes follow the queries: history reads the
@@ -104,4 +106,5 @@ ALTER TABLE conversation_members ADD COLUMN history_from_message_id bigint NOT N
   outboxMigration,
   messageChangesMigration,
   searchIndexMigration,
+  reactionsRepliesMigration,
 ];

@@ -22,13 +22,13 @@ import { appendEntries } from "./sql-steps.js";
  * (appendEntries), so seqs stay gap-free as with sends.
  */
 
-interface Target {
+export interface Target {
   members: bigint[];
   message: StoredMessage;
 }
 
 /** The conversation's members and the message, locked, after the checks every change shares; throws MessageChangeRefused. */
-async function lockTarget(tx: Db, conversationId: bigint, messageId: bigint, userId: bigint): Promise<Target> {
+export async function lockTarget(tx: Db, conversationId: bigint, messageId: bigint, userId: bigint): Promise<Target> {
   const conversation = await tx.query("SELECT 1 FROM conversations WHERE id = $1 FOR SHARE", [String(conversationId)]);
   if (conversation.rows.length === 0) throw new MessageChangeRefused("no_conversation");
   const { rows: members } = await tx.query<{ user_id: string; history_from_message_id: string }>(

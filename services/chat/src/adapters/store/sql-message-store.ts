@@ -2,6 +2,8 @@ import type { Db } from "@parley/relational";
 import { appendBatchInOneStatement } from "./sql-append-batch.js";
 import { deleteInTransaction, editInTransaction } from "./sql-message-changes.js";
 import { searchMessages } from "./sql-search.js";
+import { reactInTransaction, reactionsOf } from "./sql-message-reactions.js";
+import { quotesOf, replyTarget } from "./sql-message-replies.js";
 import { TurnReads } from "./sql-turn-reads.js";
 import {
   ConversationMissingError,
@@ -17,7 +19,13 @@ import {
   type MessageDeletion,
   type MessageEdit,
   type MessageSearch,
+  type MessageKey,
+  type MessageReaction,
   type MessageStore,
+  type QuotedMessage,
+  type ReactionCount,
+  type ReactionOutcome,
+  type ReplyTarget,
   type Receipt,
   type SendOutcome,
   type StoredMessage,
@@ -34,6 +42,7 @@ import {
   toInboxEntry,
   toMessage,
   uniqueSorted,
+  withReactionCounts,
   type InboxRow,
   type MessageRow,
   type SummaryRow,
@@ -186,10 +195,26 @@ export class SqlMessageStore implements MessageStore {
     return this.db.transaction((tx) => deleteInTransaction(tx, deletion));
   }
 
+  react(reaction: MessageReaction): Promise<ReactionOutcome> {
+    return this.db.transaction((tx) => reactInTransaction(tx, reaction));
+  }
+
+  reactionsOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, ReactionCount[]>> {
+    return reactionsOf(this.db, messages, viewerId);
+  }
+
+  replyTarget(conversationId: bigint, messageId: bigint, userId: bigint): Promise<ReplyTarget> {
+    return replyTarget(this.db, conversationId, messageId, userId);
+  }
+
+  quotesOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, QuotedMessage>> {
+    return quotesOf(this.db, messages, viewerId);
+  }
+
   async inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
     const { rows } = await this.db.query<InboxRow>(
       `SELECT i.seq, i.kind, i.conversation_id AS entry_conversation_id, i.message_id AS entry_message_id, i.reader_id, i.read_at,
-         h.hidden_at, ${MESSAGE_COLUMNS}
+         i.actor_id, i.emoji, i.acted_at, h.hidden_at, ${MESSAGE_COLUMNS}
        FROM inbox i
        LEFT JOIN messages m ON i.kind <> ${ENTRY_READ} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
        LEFT JOIN hidden_messages h ON i.kind <> ${ENTRY_READ} AND h.user_id = i.user_id AND h.conversation_id = i.conversation_id
@@ -198,7 +223,11 @@ export class SqlMessageStore implements MessageStore {
        ORDER BY i.seq LIMIT $3`,
       [String(userId), String(afterSeq), limit],
     );
-    return rows.map((row) => toInboxEntry(userId, row));
+    return withReactionCounts(
+      rows.map((row) => toInboxEntry(userId, row)),
+      userId,
+      (keys, viewer) => this.reactionsOf(keys, viewer),
+    );
   }
 
   searchMessages(search: MessageSearch): Promise<StoredMessage[]> {
@@ -289,6 +318,8 @@ export class SqlMessageStore implements MessageStore {
          ORDER BY c.last_activity_id DESC LIMIT $3)
        SELECT p.id, p.kind, p.name, p.created_at AS conversation_created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
          (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}) AS unread,
+         (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "$1")}
+            AND u.mentioned_user_ids @> ARRAY[$1::bigint]) AS unread_mentions,
          ${MESSAGE_COLUMNS}
        FROM page p
        LEFT JOIN LATERAL (SELECT * FROM messages l WHERE l.conversation_id = p.id
@@ -305,6 +336,7 @@ export class SqlMessageStore implements MessageStore {
       conversation: toConversation({ ...row, created_at: row.conversation_created_at }, members.get(row.id) ?? []),
       ...(row.message_id === null ? {} : { lastMessage: toMessage(row as MessageRow) }),
       unreadCount: Number(row.unread),
+      unreadMentions: Number(row.unread_mentions),
       lastReadMessageId: BigInt(row.read_message_id),
       lastActivityId: BigInt(row.last_activity_id),
     }));

@@ -1,4 +1,14 @@
-import type { ConversationKind, ConversationRecord, InboxEntry, InboxItem, MemberRecord, MemberRole, StoredMessage } from "../../ports.js";
+import type {
+  ConversationKind,
+  ConversationRecord,
+  InboxEntry,
+  InboxItem,
+  MemberRecord,
+  MemberRole,
+  MessageKey,
+  ReactionCount,
+  StoredMessage,
+} from "../../ports.js";
 
 /** Row shapes of the chat schema and their mapping to the store's records (shared by SqlMessageStore). */
 export const KIND_CODES: Record<ConversationKind, number> = { direct: 1, group: 2 };
@@ -10,6 +20,8 @@ export const ENTRY_READ = 2;
 export const ENTRY_EDITED = 3;
 export const ENTRY_DELETED = 4;
 export const ENTRY_DELETED_FOR_USER = 5;
+export const ENTRY_REACTED = 6;
+export const ENTRY_UNREACTED = 7;
 /** Stands in for "no upper bound" so that range conditions stay plain index ranges. */
 export const MAX_ID = "9223372036854775807";
 
@@ -25,6 +37,8 @@ export interface MessageRow {
   /** Absent from rows of queries that do not select them (parley_append_batch's). */
   edited_at?: Date | null;
   deleted_at?: Date | null;
+  reply_to_message_id?: string | null;
+  mentioned_user_ids?: string[] | null;
 }
 
 export interface ConversationRow {
@@ -54,20 +68,27 @@ export type InboxRow = {
   read_at: Date | null;
   /** When the inbox's user deleted the entry's message for themselves (null: they did not). */
   hidden_at: Date | null;
+  /** Reaction entries: who reacted, the emoji, when. */
+  actor_id: string | null;
+  emoji: string | null;
+  acted_at: Date | null;
 } & {
   [K in keyof MessageRow]: MessageRow[K] | null;
 };
 
-export type SummaryRow = { conversation_created_at: Date; last_activity_id: string; read_message_id: string; unread: string } & Omit<
-  ConversationRow,
-  "created_at"
-> & {
+export type SummaryRow = {
+  conversation_created_at: Date;
+  last_activity_id: string;
+  read_message_id: string;
+  unread: string;
+  unread_mentions: string;
+} & Omit<ConversationRow, "created_at"> & {
     [K in keyof MessageRow]: MessageRow[K] | null;
   };
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MESSAGE_COLUMNS =
-  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at";
+  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at, m.reply_to_message_id, m.mentioned_user_ids";
 
 export function uniqueSorted(ids: readonly bigint[]): bigint[] {
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -111,6 +132,8 @@ export function toMessage(row: MessageRow): StoredMessage {
     createdAt: row.created_at,
     ...(row.edited_at ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reply_to_message_id ? { replyToMessageId: BigInt(row.reply_to_message_id) } : {}),
+    ...(row.mentioned_user_ids && row.mentioned_user_ids.length > 0 ? { mentionedUserIds: row.mentioned_user_ids.map(BigInt) } : {}),
   };
 }
 
@@ -151,6 +174,14 @@ export function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
     };
     return { userId, seq, item: { kind: "read", read } };
   }
+  if (row.kind === ENTRY_REACTED || row.kind === ENTRY_UNREACTED) {
+    const at = row.acted_at!;
+    return {
+      userId,
+      seq,
+      item: reactionItem(row.kind, BigInt(row.entry_conversation_id), BigInt(row.entry_message_id), BigInt(row.actor_id!), row.emoji!, at),
+    };
+  }
   // Entries are written with their message in one transaction and message rows are never deleted (a deletion erases the text only).
   if (row.message_id === null) throw new Error(`inbox entry ${userId}/${seq} has no stored message`);
   return { userId, seq, item: changeItem(row.kind, toMessage(row as MessageRow), userId, row.hidden_at ?? undefined) };
@@ -159,4 +190,25 @@ export function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
 export function copyMessage(message: StoredMessage): StoredMessage {
   const { system, ...rest } = message;
   return system === undefined ? rest : { ...rest, system: new Uint8Array(system) };
+}
+
+/** A reaction entry (kind 6 or 7) with no counts yet: the inbox read fills them in (withReactionCounts). Shared by both SQL adapters. */
+export function reactionItem(kind: number, conversationId: bigint, messageId: bigint, byUserId: bigint, emoji: string, at: Date): InboxItem {
+  return { kind: "reacted", reaction: { conversationId, messageId, byUserId, emoji, removed: kind === ENTRY_UNREACTED, at, counts: [] } };
+}
+
+/** The entries with each reacted entry's counts as they stand now, from one read of them (none when there is no reacted entry). */
+export async function withReactionCounts(
+  entries: InboxEntry[],
+  userId: bigint,
+  reactionsOf: (messages: MessageKey[], viewerId: bigint) => Promise<Map<bigint, ReactionCount[]>>,
+): Promise<InboxEntry[]> {
+  const keys = entries.flatMap((e) =>
+    e.item.kind === "reacted" ? [{ conversationId: e.item.reaction.conversationId, messageId: e.item.reaction.messageId }] : [],
+  );
+  if (keys.length === 0) return entries;
+  const counts = await reactionsOf(keys, userId);
+  return entries.map((e) =>
+    e.item.kind === "reacted" ? { ...e, item: { kind: "reacted", reaction: { ...e.item.reaction, counts: counts.get(e.item.reaction.messageId) ?? [] } } } : e,
+  );
 }

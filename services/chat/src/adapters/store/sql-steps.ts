@@ -71,9 +71,11 @@ export async function touchConversation(tx: Db, message: StoredMessage): Promise
 export async function storeMessage(tx: Db, message: StoredMessage, recipients: readonly bigint[]): Promise<SendOutcome> {
   const stored = copyMessage(message);
   const seqs = await appendEntries(tx, uniqueSorted(recipients), ENTRY_MESSAGE, message.conversationId, message.messageId);
+  // Only a reply or a message with mentions names their columns: every other send's statement stays as it was.
+  const extra = extraColumns(message);
   await tx.query(
-    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at${extra.map(([c]) => `, ${c}`).join("")})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8${extra.map((_, i) => `, $${9 + i}`).join("")})`,
     [
       String(message.conversationId),
       String(message.messageId),
@@ -83,6 +85,7 @@ export async function storeMessage(tx: Db, message: StoredMessage, recipients: r
       message.text,
       message.system === undefined ? null : Buffer.from(message.system),
       message.createdAt,
+      ...extra.map(([, value]) => value),
     ],
   );
   const senderSeq = seqs.get(message.senderId) ?? 0n;
@@ -201,4 +204,12 @@ export function unread(member: string, reader: string): string {
   // A member sees nothing from before their history horizon, so none of it can be unread.
   // Deleted messages (for everyone) are not news either.
   return `u.message_id > ${member}.read_message_id AND u.message_id >= ${member}.history_from_message_id AND u.sender_id <> ${reader} AND u.sender_id <> 0 AND u.deleted_at IS NULL`;
+}
+
+/** The columns only replies and messages with mentions fill, with their values (none for any other message). */
+function extraColumns(message: StoredMessage): [string, unknown][] {
+  const extra: [string, unknown][] = [];
+  if (message.replyToMessageId !== undefined) extra.push(["reply_to_message_id", String(message.replyToMessageId)]);
+  if (message.mentionedUserIds !== undefined && message.mentionedUserIds.length > 0) extra.push(["mentioned_user_ids", message.mentionedUserIds.map(String)]);
+  return extra;
 }

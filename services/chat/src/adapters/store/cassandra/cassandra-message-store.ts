@@ -11,16 +11,24 @@ import {
   type MessageDeletion,
   type MessageEdit,
   type MessageSearch,
+  type MessageKey,
+  type MessageReaction,
   type MessageStore,
   type NewGroup,
+  type QuotedMessage,
+  type ReactionCount,
+  type ReactionOutcome,
+  type ReplyTarget,
   type Receipt,
   type SendOutcome,
   type StoredMessage,
 } from "../../../ports.js";
-import { toEntries, uniqueSorted } from "../sql-rows.js";
+import { toEntries, uniqueSorted, withReactionCounts } from "../sql-rows.js";
 import { connectCassandra, type CassandraSettings, type Cql } from "./cql.js";
 import * as conversations from "./conversations.js";
 import * as changes from "./message-changes.js";
+import * as reactions from "./message-reactions.js";
+import * as replies from "./message-replies.js";
 import { CassandraInbox } from "./inbox.js";
 import { claimClientMsgId, messageExists, originalOf, releaseClientMsgId, storeNewMessage, type Writer } from "./message-writes.js";
 import * as reads from "./reads.js";
@@ -150,8 +158,25 @@ export class CassandraMessageStore implements MessageStore {
     return changes.deleteMessage(this.w, deletion);
   }
 
+  react(reaction: MessageReaction): Promise<ReactionOutcome> {
+    return reactions.react(this.w, reaction);
+  }
+
+  reactionsOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, ReactionCount[]>> {
+    return reactions.reactionsOf(this.w, messages, viewerId);
+  }
+
+  replyTarget(conversationId: bigint, messageId: bigint, userId: bigint): Promise<ReplyTarget> {
+    return replies.replyTarget(this.w, conversationId, messageId, userId);
+  }
+
+  quotesOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, QuotedMessage>> {
+    return replies.quotesOf(this.w, messages, viewerId);
+  }
+
   async inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {
-    return reads.inboxEntries(this.w, await this.w.inbox.rowsAfter(userId, afterSeq, limit), userId);
+    const entries = await reads.inboxEntries(this.w, await this.w.inbox.rowsAfter(userId, afterSeq, limit), userId);
+    return withReactionCounts(entries, userId, (keys, viewer) => this.reactionsOf(keys, viewer));
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Cql } from "./cql.js";
 import { inboxBucket, lastSeqOf } from "./buckets.js";
 import { bigintOf, ENTRY_COLUMNS, type Row } from "./rows.js";
-import { ENTRY_EDITED, ENTRY_KINDS, ENTRY_READ, type EntryRef, type InboxOps, type InboxRowRef } from "./seq-claim.js";
+import { ENTRY_EDITED, ENTRY_KINDS, ENTRY_REACTED, ENTRY_READ, ENTRY_UNREACTED, type EntryRef, type InboxOps, type InboxRowRef } from "./seq-claim.js";
 
 /**
  * Users' inboxes on Cassandra: rows keyed (user_id, bucket) and seq, the
@@ -42,8 +42,20 @@ export class CassandraInbox implements InboxOps {
 
   async insertIfAbsent(userId: bigint, seq: bigint, ref: EntryRef): Promise<{ applied: true } | { applied: false; existing?: EntryRef }> {
     const { applied, row } = await this.cql.lwt(
-      `INSERT INTO ${this.inboxTable} (user_id, bucket, seq, kind, conversation_id, message_id, reader_id, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-      [userId, inboxBucket(seq), seq, ref.kind, ref.conversationId, ref.messageId, ref.readerId ?? null, ref.readAt ?? null],
+      ref.emoji === undefined
+        ? `INSERT INTO ${this.inboxTable} (user_id, bucket, seq, kind, conversation_id, message_id, reader_id, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`
+        : `INSERT INTO ${this.inboxTable} (user_id, bucket, seq, kind, conversation_id, message_id, reader_id, read_at, emoji) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+      [
+        userId,
+        inboxBucket(seq),
+        seq,
+        ref.kind,
+        ref.conversationId,
+        ref.messageId,
+        ref.readerId ?? null,
+        ref.readAt ?? null,
+        ...(ref.emoji === undefined ? [] : [ref.emoji]),
+      ],
     );
     if (applied) return { applied: true };
     return row?.kind === undefined || row.kind === null ? { applied: false } : { applied: false, existing: toEntryRef(row) };
@@ -101,9 +113,10 @@ export function toEntryRef(row: Row): EntryRef {
   const kind = ENTRY_KINDS.find((k) => k === Number(row.kind));
   if (kind === undefined) throw new Error(`inbox row ${String(row.seq)} has unknown kind ${String(row.kind)}`);
   const ref: EntryRef = { kind, conversationId: bigintOf(row.conversation_id), messageId: bigintOf(row.message_id) };
-  if (kind === ENTRY_READ || kind === ENTRY_EDITED) {
+  if (kind === ENTRY_READ || kind === ENTRY_EDITED || kind === ENTRY_REACTED || kind === ENTRY_UNREACTED) {
     ref.readerId = bigintOf(row.reader_id);
     ref.readAt = row.read_at as Date;
   }
+  if (kind === ENTRY_REACTED || kind === ENTRY_UNREACTED) ref.emoji = String(row.emoji);
   return ref;
 }

@@ -34,7 +34,7 @@ interface Target {
 }
 
 /** The members and the (complete) message after the checks every change shares; throws MessageChangeRefused. */
-async function target(w: Writer, conversationId: bigint, messageId: bigint, userId: bigint): Promise<Target> {
+export async function target(w: Writer, conversationId: bigint, messageId: bigint, userId: bigint): Promise<Target> {
   const state = await currentState(w, conversationId).catch((err: unknown) => {
     if (err instanceof ConversationMissingError) throw new MessageChangeRefused("no_conversation");
     throw err;
@@ -57,7 +57,7 @@ const tooLate = (message: StoredMessage, createdNotBefore: Date | undefined) =>
   createdNotBefore !== undefined && message.createdAt.getTime() < createdNotBefore.getTime();
 
 /** The change's entry in every recipient's inbox (found again, not doubled, by a repeat; see sameEntry). */
-async function recorded(w: Writer, recipients: readonly bigint[], ref: EntryRef, message: StoredMessage, actor: bigint, item: InboxItem) {
+export async function recorded(w: Writer, recipients: readonly bigint[], ref: EntryRef, message: StoredMessage, actor: bigint, item: InboxItem) {
   const users = uniqueSorted(recipients);
   const floors = await w.inbox.heads(users);
   const seqs = await Promise.all(

@@ -43,10 +43,14 @@ export async function storeNewMessage(w: Writer, message: StoredMessage, recipie
   const owner = types.Uuid.random();
   const leaseUntil = new Date(Date.now() + w.leaseMs);
   const month = monthOf(message.messageId);
+  // Only a reply or a message with mentions names their columns: every other send's statement stays as it was (no null cells).
+  const extra: [string, unknown][] = [];
+  if (message.replyToMessageId !== undefined) extra.push(["reply_to", message.replyToMessageId]);
+  if (message.mentionedUserIds !== undefined && message.mentionedUserIds.length > 0) extra.push(["mentioned", new Set(message.mentionedUserIds)]);
   const inserted = await w.cql.lwt(
-    `INSERT INTO ${table(w, "messages")} (${MESSAGE_COLUMNS}, month, recipients, floors, owner, lease_until, complete)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-    [...messageValues(message), month, new Set(users), floors, owner, leaseUntil, false],
+    `INSERT INTO ${table(w, "messages")} (${MESSAGE_COLUMNS}, month, recipients, floors, owner, lease_until, complete${extra.map(([c]) => `, ${c}`).join("")})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${extra.map(() => ", ?").join("")}) IF NOT EXISTS`,
+    [...messageValues(message), month, new Set(users), floors, owner, leaseUntil, false, ...extra.map(([, value]) => value)],
   );
   if (!inserted.applied) return "taken";
   await w.cql.write(`INSERT INTO ${table(w, "message_months")} (conversation_id, month) VALUES (?, ?)`, [message.conversationId, month]);

@@ -2,7 +2,7 @@ import type { ConversationSummary, InboxEntry, Receipt, StoredMessage } from "..
 import { monthOf } from "./buckets.js";
 import { loadState, readMarkers } from "./conversations.js";
 import type { Writer } from "./message-writes.js";
-import { changeItem } from "../sql-rows.js";
+import { changeItem, reactionItem } from "../sql-rows.js";
 import { bigintOf, READ_COLUMNS, toConversationRecord, toMessage, type ConversationState, type Row } from "./rows.js";
 import { ENTRY_READ } from "./seq-claim.js";
 import { toEntryRef } from "./inbox.js";
@@ -66,7 +66,7 @@ export async function hiddenIn(w: Writer, userId: bigint, conversationId: bigint
 /** The user's entries after `afterSeq` with their full messages. */
 export async function inboxEntries(w: Writer, rows: Row[], userId: bigint): Promise<InboxEntry[]> {
   const refs = rows.map((row) => ({ seq: bigintOf(row.seq), ref: toEntryRef(row) }));
-  const pointing = refs.filter((r) => r.ref.kind !== ENTRY_READ);
+  const pointing = refs.filter((r) => r.ref.kind !== ENTRY_READ && r.ref.emoji === undefined);
   const conversations = [...new Set(pointing.map((r) => r.ref.conversationId))];
   const [messages, hidden] = await Promise.all([
     loadMessages(
@@ -80,6 +80,7 @@ export async function inboxEntries(w: Writer, rows: Row[], userId: bigint): Prom
       const read = { conversationId: ref.conversationId, userId: ref.readerId!, messageId: ref.messageId, readAt: ref.readAt! };
       return { userId, seq, item: { kind: "read", read } };
     }
+    if (ref.emoji !== undefined) return { userId, seq, item: reactionItem(ref.kind, ref.conversationId, ref.messageId, ref.readerId!, ref.emoji, ref.readAt!) };
     const message = messages.get(`${ref.conversationId}/${ref.messageId}`);
     // The message row is written before any entry that points to it, and message rows are never deleted (a deletion erases the text).
     if (message === undefined) throw new Error(`inbox entry ${userId}/${seq} has no stored message`);
@@ -138,19 +139,32 @@ async function highestCursor(w: Writer, userId: bigint): Promise<bigint> {
 
 /** Unread messages of a member, counted up to `cap`: after their marker, from their horizon on, not their own, not system messages. */
 export async function unread(w: Writer, state: ConversationState, userId: bigint, marker: bigint, cap: number): Promise<number> {
-  if (!state.roles.has(userId) || cap <= 0) return 0;
+  return (await unreadWithMentions(w, state, userId, marker, cap)).count;
+}
+
+/** Unread messages (up to `cap`) and, of those, the ones that mention the user. */
+export async function unreadWithMentions(
+  w: Writer,
+  state: ConversationState,
+  userId: bigint,
+  marker: bigint,
+  cap: number,
+): Promise<{ count: number; mentions: number }> {
+  const counted = { count: 0, mentions: 0 };
+  if (!state.roles.has(userId) || cap <= 0) return counted;
   const horizon = state.historyFrom.get(userId) ?? 0n;
   const from = marker + 1n > horizon ? marker + 1n : horizon;
-  let count = 0;
   for (const month of await months(w, state.id, monthOf(from), LAST_MONTH)) {
-    const query = `SELECT message_id, sender_id, deleted_at FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id >= ?`;
+    const query = `SELECT message_id, sender_id, deleted_at, mentioned FROM ${table(w, "messages")} WHERE conversation_id = ? AND month = ? AND message_id >= ?`;
     for await (const row of w.cql.scan(query, [state.id, month, from])) {
       const sender = bigintOf(row.sender_id);
       // Deleted messages (for everyone) are not news either.
-      if (sender !== userId && sender !== 0n && !(row.deleted_at instanceof Date) && ++count >= cap) return count;
+      if (sender === userId || sender === 0n || row.deleted_at instanceof Date) continue;
+      if (row.mentioned instanceof Set && [...(row.mentioned as Set<unknown>)].some((id) => bigintOf(id) === userId)) counted.mentions++;
+      if (++counted.count >= cap) return counted;
     }
   }
-  return count;
+  return counted;
 }
 
 export async function readMarkerOf(w: Writer, conversationId: bigint, userId: bigint): Promise<bigint> {
@@ -193,7 +207,7 @@ export async function listConversations(w: Writer, userId: bigint, limit: number
       return {
         conversation: toConversationRecord(state, markers),
         ...(last === undefined ? {} : { lastMessage: last }),
-        unreadCount: await unread(w, state, userId, marker, Number.MAX_SAFE_INTEGER),
+        ...(await unreadWithMentions(w, state, userId, marker, Number.MAX_SAFE_INTEGER).then((u) => ({ unreadCount: u.count, unreadMentions: u.mentions }))),
         lastReadMessageId: marker,
         lastActivityId: activity,
       };

@@ -10,8 +10,8 @@ export type Row = Record<string, unknown>;
 
 export const MESSAGE_COLUMNS = "conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at";
 /** MESSAGE_COLUMNS and the edit and deletion times, for reads (a send's INSERT names MESSAGE_COLUMNS only: no null cells written). */
-export const READ_COLUMNS = `${MESSAGE_COLUMNS}, edited_at, deleted_at`;
-export const ENTRY_COLUMNS = "seq, kind, conversation_id, message_id, reader_id, read_at";
+export const READ_COLUMNS = `${MESSAGE_COLUMNS}, edited_at, deleted_at, reply_to, mentioned`;
+export const ENTRY_COLUMNS = "seq, kind, conversation_id, message_id, reader_id, read_at, emoji";
 
 /** A system message a group change has decided on and not yet stored for every recipient. */
 export interface PendingMessage {
@@ -52,6 +52,10 @@ export function toMessage(row: Row): StoredMessage {
     createdAt: row.created_at as Date,
     ...(row.edited_at instanceof Date ? { editedAt: row.edited_at } : {}),
     ...(row.deleted_at instanceof Date ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reply_to === null || row.reply_to === undefined ? {} : { replyToMessageId: bigintOf(row.reply_to) }),
+    ...(row.mentioned instanceof Set && row.mentioned.size > 0
+      ? { mentionedUserIds: [...(row.mentioned as Set<unknown>)].map(bigintOf).sort(compareIds) }
+      : {}),
   };
 }
 
@@ -129,3 +133,5 @@ function roleOf(state: ConversationState, userId: bigint): MemberRole {
   if (role === undefined) throw new Error(`member ${userId} of ${state.id} has unknown role ${state.roles.get(userId)}`);
   return role;
 }
+
+const compareIds = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);

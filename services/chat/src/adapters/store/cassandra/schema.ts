@@ -42,6 +42,14 @@ export function schemaStatements(keyspace: string, localDataCenter: string, repl
     `ALTER TABLE ${t("messages")} ADD deleted_at timestamp`,
     `CREATE TABLE IF NOT EXISTS ${t("hidden_messages")} (user_id bigint, conversation_id bigint, message_id bigint, hidden_at timestamp,
        PRIMARY KEY ((user_id, conversation_id), message_id))`,
+    // Reactions: on the message row (a JSON list, changed by compare-and-set, so the caps hold), and inbox entries of kinds
+    // 6 and 7 naming the emoji (who and when in reader_id and read_at, as edited entries do).
+    `ALTER TABLE ${t("messages")} ADD reactions text`,
+    `ALTER TABLE ${t("inbox")} ADD emoji text`,
+    // Replies: the message of the same conversation a reply quotes (written by a reply's INSERT only).
+    `ALTER TABLE ${t("messages")} ADD reply_to bigint`,
+    // Mentions: the members a message mentions (written by the INSERT of a message with mentions only).
+    `ALTER TABLE ${t("messages")} ADD mentioned set<bigint>`,
   ];
 }
 

@@ -22,16 +22,20 @@ export const ENTRY_READ = 2;
 export const ENTRY_EDITED = 3;
 export const ENTRY_DELETED = 4;
 export const ENTRY_DELETED_FOR_USER = 5;
-export const ENTRY_KINDS = [ENTRY_MESSAGE, ENTRY_READ, ENTRY_EDITED, ENTRY_DELETED, ENTRY_DELETED_FOR_USER] as const;
+export const ENTRY_REACTED = 6;
+export const ENTRY_UNREACTED = 7;
+export const ENTRY_KINDS = [ENTRY_MESSAGE, ENTRY_READ, ENTRY_EDITED, ENTRY_DELETED, ENTRY_DELETED_FOR_USER, ENTRY_REACTED, ENTRY_UNREACTED] as const;
 
 /** What an inbox row points at: a message, a member's read marker, or a message's edit or deletion (the codes of the SQL schema). */
 export interface EntryRef {
   kind: (typeof ENTRY_KINDS)[number];
   conversationId: bigint;
   messageId: bigint;
-  /** Read entries: who read, and when. Edited entries: who edited, and when (which tells one edit of a message from another). */
+  /** Read entries: who read, and when. Edited entries: who edited, and when (which tells one edit of a message from another). Reaction entries: who reacted, and when. */
   readerId?: bigint;
   readAt?: Date;
+  /** Reaction entries: the emoji. */
+  emoji?: string;
 }
 
 export interface InboxRowRef {
@@ -70,12 +74,15 @@ const jitter = (failures: number) => sleep(Math.random() * 10 * failures);
 /**
  * The same entry: one message once per user, one read marker position once
  * per reader, one edit (by its time) once per user, one deletion of a
- * message (for everyone, or for the user) once per user.
+ * message (for everyone, or for the user) once per user, one reaction change
+ * (by who, emoji and time) once per user.
  */
 export function sameEntry(a: EntryRef, b: EntryRef): boolean {
   if (a.kind !== b.kind || a.conversationId !== b.conversationId || a.messageId !== b.messageId) return false;
   if (a.kind === ENTRY_READ) return a.readerId === b.readerId;
   if (a.kind === ENTRY_EDITED) return a.readAt?.getTime() === b.readAt?.getTime();
+  if (a.kind === ENTRY_REACTED || a.kind === ENTRY_UNREACTED)
+    return a.readerId === b.readerId && a.emoji === b.emoji && a.readAt?.getTime() === b.readAt?.getTime();
   return true;
 }
 

@@ -8,30 +8,9 @@ import type { SqliteConnection } from "@parley/relational";
 import type { InboxItem, MessageChangeOutcome, MessageChangeRefusal, MessageDeletion, MessageEdit, StoredMessage } from "../../../ports.js";
 import { ENTRY_DELETED, ENTRY_DELETED_FOR_USER, ENTRY_EDITED, tombstoneFor, toEntries } from "../sql-rows.js";
 import { InboxWriter } from "./inbox-writer.js";
-import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
-import { conversationExists } from "./steps.js";
+import { target } from "./change-target.js";
 
 export type ChangeResult = MessageChangeOutcome | { refused: MessageChangeRefusal };
-
-interface Target {
-  members: bigint[];
-  message: StoredMessage;
-}
-
-/** The members and the message after the checks every change shares, or the refusal. */
-function target(db: SqliteConnection, conversationId: bigint, messageId: bigint, userId: bigint): Target | MessageChangeRefusal {
-  if (!conversationExists(db, conversationId)) return "no_conversation";
-  const members = db.all<{ user_id: bigint; history_from_message_id: bigint }>(
-    "SELECT user_id, history_from_message_id FROM conversation_members WHERE conversation_id = ? ORDER BY user_id",
-    [conversationId],
-  );
-  const me = members.find((m) => m.user_id === userId);
-  if (me === undefined) return "not_member";
-  const row = db.get<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? AND m.message_id = ?`, [conversationId, messageId]);
-  // A message before the user's horizon is not theirs to see: as if it did not exist.
-  if (row === undefined || messageId < me.history_from_message_id) return "no_message";
-  return { members: members.map((m) => m.user_id), message: toMessage(row) };
-}
 
 const unchanged = (message: StoredMessage): MessageChangeOutcome => ({ message, changed: false, actorSeq: 0n, entries: [] });
 

@@ -47,6 +47,22 @@ export class InboxWriter {
     return seq;
   }
 
+  /** A reaction entry (kind 6 added, 7 removed) pointing at the message, with who reacted, the emoji and when. */
+  reactionEntry(userId: bigint, kind: number, conversationId: bigint, messageId: bigint, actorId: bigint, emoji: string, at: number): bigint {
+    const seq = this.take(userId);
+    this.db.run("INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id, actor_id, emoji, acted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+      userId,
+      seq,
+      kind,
+      conversationId,
+      messageId,
+      actorId,
+      emoji,
+      at,
+    ]);
+    return seq;
+  }
+
   readEntry(userId: bigint, conversationId: bigint, messageId: bigint, readerId: bigint, readAt: number): bigint {
     const seq = this.take(userId);
     this.db.run(`INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id, reader_id, read_at) VALUES (?, ?, ${ENTRY_READ}, ?, ?, ?, ?)`, [

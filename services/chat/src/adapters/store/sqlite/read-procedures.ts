@@ -18,7 +18,18 @@ import {
   type Nullable,
 } from "./rows.js";
 import { headOf, InboxWriter } from "./inbox-writer.js";
+import { reactionsOf } from "./reaction-procedures.js";
 import { loadMembers } from "./steps.js";
+
+/** The entries with each reacted entry's counts as they stand now. */
+function withCounts(db: SqliteConnection, userId: bigint, entries: InboxEntry[]): InboxEntry[] {
+  const keys = entries.flatMap((e) => (e.item.kind === "reacted" ? [e.item.reaction] : []));
+  if (keys.length === 0) return entries;
+  const counts = reactionsOf(db, keys, userId);
+  return entries.map((e) =>
+    e.item.kind === "reacted" ? { ...e, item: { kind: "reacted", reaction: { ...e.item.reaction, counts: counts.get(e.item.reaction.messageId) ?? [] } } } : e,
+  );
+}
 
 /** With `viewerId`, the messages that user deleted for themselves are left out. */
 export function history(
@@ -41,10 +52,14 @@ export function history(
 }
 
 export function inbox(db: SqliteConnection, userId: bigint, afterSeq: bigint, limit: number): InboxEntry[] {
+  return withCounts(db, userId, inboxRows(db, userId, afterSeq, limit));
+}
+
+function inboxRows(db: SqliteConnection, userId: bigint, afterSeq: bigint, limit: number): InboxEntry[] {
   return db
     .all<InboxRow>(
       `SELECT i.seq, i.kind, i.conversation_id AS entry_conversation_id, i.message_id AS entry_message_id, i.reader_id, i.read_at,
-         h.hidden_at, ${MESSAGE_COLUMNS}
+         i.actor_id, i.emoji, i.acted_at, h.hidden_at, ${MESSAGE_COLUMNS}
        FROM inbox i
        LEFT JOIN messages m ON i.kind <> ${ENTRY_READ} AND m.conversation_id = i.conversation_id AND m.message_id = i.message_id
        LEFT JOIN hidden_messages h ON i.kind <> ${ENTRY_READ} AND h.user_id = i.user_id AND h.conversation_id = i.conversation_id
@@ -141,7 +156,7 @@ export function totalUnread(db: SqliteConnection, userId: bigint, cap: number): 
   return Number(row?.n ?? 0n);
 }
 
-type SummaryRow = ConversationRow & { last_activity_id: bigint; read_message_id: bigint; unread: bigint } & Nullable<{
+type SummaryRow = ConversationRow & { last_activity_id: bigint; read_message_id: bigint; unread: bigint; unread_mentions: bigint } & Nullable<{
     [K in keyof MessageRow as `m_${K}`]: MessageRow[K];
   }>;
 
@@ -163,9 +178,12 @@ export function listConversations(db: SqliteConnection, userId: bigint, limit: n
      page AS (SELECT * FROM mine WHERE last_activity_id < ?2 ORDER BY last_activity_id DESC LIMIT ?3)
      SELECT p.id, p.kind, p.name, p.created_at, p.history_visible, p.deleted, p.last_activity_id, p.read_message_id,
        (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "?1")}) AS unread,
+       (SELECT count(*) FROM messages u WHERE u.conversation_id = p.id AND ${unread("p", "?1")}
+          AND instr(u.mentioned_user_ids, ',' || ?1 || ',') > 0) AS unread_mentions,
        m.conversation_id AS m_conversation_id, m.message_id AS m_message_id, m.sender_id AS m_sender_id, m.sender_device_id AS m_sender_device_id,
        m.client_msg_id AS m_client_msg_id, m.text AS m_text, m.system AS m_system, m.created_at AS m_created_at,
-       m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at
+       m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, m.reply_to_message_id AS m_reply_to_message_id,
+       m.mentioned_user_ids AS m_mentioned_user_ids
      FROM page p
      LEFT JOIN messages m ON m.conversation_id = p.id
        AND m.message_id = (SELECT l.message_id FROM messages l WHERE l.conversation_id = p.id
@@ -178,6 +196,7 @@ export function listConversations(db: SqliteConnection, userId: bigint, limit: n
     conversation: toConversation(row, loadMembers(db, row.id)),
     ...(row.m_message_id === null ? {} : { lastMessage: toMessage(lastMessageOf(row)) }),
     unreadCount: Number(row.unread),
+    unreadMentions: Number(row.unread_mentions),
     lastReadMessageId: row.read_message_id,
     lastActivityId: row.last_activity_id,
   }));
@@ -195,5 +214,7 @@ function lastMessageOf(row: SummaryRow): MessageRow {
     created_at: row.m_created_at!,
     edited_at: row.m_edited_at,
     deleted_at: row.m_deleted_at,
+    reply_to_message_id: row.m_reply_to_message_id,
+    mentioned_user_ids: row.m_mentioned_user_ids,
   };
 }

@@ -1,5 +1,5 @@
 import type { ConversationRecord, InboxEntry, MemberRecord, StoredMessage } from "../../../ports.js";
-import { changeItem, ENTRY_READ, KINDS, ROLES } from "../sql-rows.js";
+import { changeItem, ENTRY_REACTED, ENTRY_READ, ENTRY_UNREACTED, KINDS, reactionItem, ROLES } from "../sql-rows.js";
 
 /**
  * Row shapes of the SQLite chat schema and their mapping to the store's
@@ -21,6 +21,9 @@ export interface MessageRow {
   created_at: bigint;
   edited_at: bigint | null;
   deleted_at: bigint | null;
+  reply_to_message_id: bigint | null;
+  /** ",12,34," (null: none). */
+  mentioned_user_ids: string | null;
 }
 
 export interface ConversationRow {
@@ -51,12 +54,16 @@ export type InboxRow = {
   read_at: bigint | null;
   /** When the inbox's user deleted the entry's message for themselves (null: they did not). */
   hidden_at: bigint | null;
+  /** Reaction entries: who reacted, the emoji, when. */
+  actor_id: bigint | null;
+  emoji: string | null;
+  acted_at: bigint | null;
 } & Nullable<MessageRow>;
 
 export const CONVERSATION_COLUMNS = "id, kind, name, created_at, history_visible, deleted";
 export const MEMBER_COLUMNS = "user_id, role, joined_at, read_message_id, history_from_message_id";
 export const MESSAGE_COLUMNS =
-  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at";
+  "m.conversation_id, m.message_id, m.sender_id, m.sender_device_id, m.client_msg_id, m.text, m.system, m.created_at, m.edited_at, m.deleted_at, m.reply_to_message_id, m.mentioned_user_ids";
 
 export function toConversation(row: ConversationRow, members: MemberRecord[]): ConversationRecord {
   const kind = KINDS[Number(row.kind)];
@@ -96,6 +103,8 @@ export function toMessage(row: MessageRow): StoredMessage {
     createdAt: new Date(Number(row.created_at)),
     ...(row.edited_at === null ? {} : { editedAt: new Date(Number(row.edited_at)) }),
     ...(row.deleted_at === null ? {} : { deletedAt: new Date(Number(row.deleted_at)) }),
+    ...(row.reply_to_message_id === null || row.reply_to_message_id === undefined ? {} : { replyToMessageId: row.reply_to_message_id }),
+    ...(row.mentioned_user_ids ? { mentionedUserIds: row.mentioned_user_ids.split(",").filter(Boolean).map(BigInt) } : {}),
   };
 }
 
@@ -109,6 +118,11 @@ export function toInboxEntry(userId: bigint, row: InboxRow): InboxEntry {
       readAt: new Date(Number(row.read_at!)),
     };
     return { userId, seq: row.seq, item: { kind: "read", read } };
+  }
+  const kind = Number(row.kind);
+  if (kind === ENTRY_REACTED || kind === ENTRY_UNREACTED) {
+    const at = new Date(Number(row.acted_at!));
+    return { userId, seq: row.seq, item: reactionItem(kind, row.entry_conversation_id, row.entry_message_id, row.actor_id!, row.emoji!, at) };
   }
   // Entries are written with their message in one transaction and message rows are never deleted (a deletion erases the text only).
   if (row.message_id === null) throw new Error(`inbox entry ${userId}/${row.seq} has no stored message`);

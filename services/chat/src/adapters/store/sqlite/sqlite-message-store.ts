@@ -13,7 +13,13 @@ import {
   type MessageDeletion,
   type MessageEdit,
   type MessageSearch,
+  type MessageKey,
+  type MessageReaction,
   type MessageStore,
+  type QuotedMessage,
+  type ReactionCount,
+  type ReactionOutcome,
+  type ReplyTarget,
   type Receipt,
   type SendOutcome,
   type StoredMessage,
@@ -22,7 +28,9 @@ import { checkSystemMessage } from "../sql-steps.js";
 import type * as changeProcedures from "./change-procedures.js";
 import type { ChangeResult } from "./change-procedures.js";
 import type * as conversationProcedures from "./conversation-procedures.js";
+import type * as reactionProcedures from "./reaction-procedures.js";
 import type * as readProcedures from "./read-procedures.js";
+import type * as replyProcedures from "./reply-procedures.js";
 import { fingerprint, toOutcome, type Refusal, type SendResult } from "./results.js";
 import type * as searchProcedures from "./search-procedures.js";
 import type * as sendProcedures from "./send-procedures.js";
@@ -48,6 +56,8 @@ export class SqliteMessageStore implements MessageStore {
   private readonly reads: Procedures<typeof readProcedures>;
   private readonly changes: Procedures<typeof changeProcedures>;
   private readonly search: Procedures<typeof searchProcedures>;
+  private readonly reactions: Procedures<typeof reactionProcedures>;
+  private readonly replies: Procedures<typeof replyProcedures>;
   private readonly groupTurns = new Turns<bigint>();
 
   constructor(engine: SqliteEngine) {
@@ -56,6 +66,8 @@ export class SqliteMessageStore implements MessageStore {
     this.reads = engine.procedures<typeof readProcedures>(new URL("./read-procedures.js", import.meta.url));
     this.changes = engine.procedures<typeof changeProcedures>(new URL("./change-procedures.js", import.meta.url));
     this.search = engine.procedures<typeof searchProcedures>(new URL("./search-procedures.js", import.meta.url));
+    this.reactions = engine.procedures<typeof reactionProcedures>(new URL("./reaction-procedures.js", import.meta.url));
+    this.replies = engine.procedures<typeof replyProcedures>(new URL("./reply-procedures.js", import.meta.url));
   }
 
   openDirect(userA: bigint, userB: bigint, newId: bigint): Promise<ConversationRecord> {
@@ -143,6 +155,24 @@ export class SqliteMessageStore implements MessageStore {
 
   async deleteMessage(deletion: MessageDeletion): Promise<MessageChangeOutcome> {
     return changed(await this.changes.deleteMessage(deletion));
+  }
+
+  async react(reaction: MessageReaction): Promise<ReactionOutcome> {
+    const result = await this.reactions.react(reaction);
+    if ("refused" in result) throw new MessageChangeRefused(result.refused);
+    return result;
+  }
+
+  reactionsOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, ReactionCount[]>> {
+    return this.reactions.reactionsOf(messages, viewerId);
+  }
+
+  replyTarget(conversationId: bigint, messageId: bigint, userId: bigint): Promise<ReplyTarget> {
+    return this.replies.replyTarget(conversationId, messageId, userId);
+  }
+
+  quotesOf(messages: readonly MessageKey[], viewerId: bigint): Promise<Map<bigint, QuotedMessage>> {
+    return this.replies.quotesOf(messages, viewerId);
   }
 
   inbox(userId: bigint, afterSeq: bigint, limit: number): Promise<InboxEntry[]> {

@@ -10,7 +10,8 @@ import type { Migration } from "@parley/relational";
  * tables are STRICT so a wrong type is refused rather than stored. Codes as
  * in Postgres: conversations.kind 1 direct, 2 group;
  * conversation_members.role 1 member, 2 admin, 3 owner; inbox.kind 1
- * message, 2 read.
+ * message, 2 read, 3 edited, 4 deleted for everyone, 5 deleted for the
+ * user (version 3), 6 reaction added, 7 reaction removed (version 5).
  *
  * Tables whose rows are small and always reached by their whole primary
  * key (members, pairs, claims, inbox entries, cursors) are WITHOUT ROWID:
@@ -147,6 +148,28 @@ CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
   DELETE FROM messages_search_pending WHERE message_rowid = old.rowid;
 END;
 INSERT INTO messages_search (messages_search) VALUES ('rebuild');
+`,
+  },
+  {
+    // As Postgres's version 7 (../reactions-replies-migration.ts): reactions, inbox kinds 6 (added)
+    // and 7 (removed) with who reacted, the emoji and when, the message a reply quotes, and the
+    // members a message mentions (",12,34,": unread mention counts match ",<id>," in it).
+    version: 5,
+    name: "reactions, replies, mentions: message_reactions, reaction inbox entries, messages.reply_to_message_id and mentioned_user_ids",
+    sql: `
+CREATE TABLE message_reactions (
+  conversation_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  emoji TEXT NOT NULL,
+  reacted_at INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, message_id, user_id, emoji)
+) STRICT, WITHOUT ROWID;
+ALTER TABLE inbox ADD COLUMN actor_id INTEGER;
+ALTER TABLE inbox ADD COLUMN emoji TEXT;
+ALTER TABLE inbox ADD COLUMN acted_at INTEGER;
+ALTER TABLE messages ADD COLUMN reply_to_message_id INTEGER;
+ALTER TABLE messages ADD COLUMN mentioned_user_ids TEXT;
 `,
   },
 ];

@@ -105,9 +105,11 @@ export function originalOf(db: SqliteConnection, message: StoredMessage): Duplic
 export function storeMessage(db: SqliteConnection, inbox: InboxWriter, message: StoredMessage, recipients: readonly bigint[]): Stored {
   const seqs = new Array<bigint>(recipients.length);
   for (let i = 0; i < recipients.length; i++) seqs[i] = inbox.messageEntry(recipients[i]!, message.conversationId, message.messageId);
+  // Only a reply or a message with mentions names their columns: every other send's statement stays as it was.
+  const extra = extraColumns(message);
   db.run(
-    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at${extra.map(([c]) => `, ${c}`).join("")})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?${extra.map(() => ", ?").join("")})`,
     [
       message.conversationId,
       message.messageId,
@@ -117,6 +119,7 @@ export function storeMessage(db: SqliteConnection, inbox: InboxWriter, message: 
       message.text,
       message.system ?? null,
       message.createdAt.getTime(),
+      ...extra.map(([, value]) => value),
     ],
   );
   return { users: recipients as bigint[], seqs };
@@ -137,4 +140,13 @@ export function insertMembers(
       [conversationId, member.userId, ROLE_CODES[member.role], joinedAt, historyFrom],
     );
   }
+}
+
+/** The columns only replies and messages with mentions fill, with their values (none for any other message). */
+function extraColumns(message: StoredMessage): [string, bigint | string][] {
+  const extra: [string, bigint | string][] = [];
+  if (message.replyToMessageId !== undefined) extra.push(["reply_to_message_id", message.replyToMessageId]);
+  if (message.mentionedUserIds !== undefined && message.mentionedUserIds.length > 0)
+    extra.push(["mentioned_user_ids", `,${message.mentionedUserIds.join(",")},`]);
+  return extra;
 }

@@ -623,7 +623,10 @@ export enum Kind {
   UNSPECIFIED = 0,
 
   /**
-   * A new chat message. Params: conversation_id, sender_name, preview.
+   * A new chat message. Params: conversation_id, sender_name, preview;
+   * optional conversation_name (a group's) and mentioned ("true": the
+   * message mentions the recipient, who is notified even in a conversation
+   * they muted).
    *
    * @generated from enum value: KIND_NEW_MESSAGE = 1;
    */
