@@ -99,10 +99,11 @@ async function restartable(
  */
 export function npmStartFlags(): string[] {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
-  // "tsc -b ... && exec node <flags> bin/parley.mjs standalone": the words between node and the launcher.
+  // "tsc -b ... && node apps/web/build.mjs && exec node <flags> bin/parley.mjs standalone": the words between the last node and the launcher.
   const words = pkg.scripts.start.split(/\s+/);
-  const node = words.indexOf("node");
   const launcher = words.indexOf("bin/parley.mjs");
+  // The node that runs the launcher (earlier commands of the script, such as the web app's build, run node too).
+  const node = words.lastIndexOf("node", launcher);
   if (node < 0 || launcher < node) throw new Error(`package.json's start script does not run node bin/parley.mjs: ${pkg.scripts.start}`);
   return words.slice(node + 1, launcher);
 }
