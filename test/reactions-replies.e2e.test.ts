@@ -1,26 +1,18 @@
 import { after, before, describe, it } from "node:test";
 import type { ChatWorld } from "./support/chat-scenarios.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
-import { callApi } from "./support/http-api.js";
 import { mentions } from "./support/mentions-scenario.js";
 import { reactions } from "./support/reactions-scenario.js";
 import { replies } from "./support/replies-scenario.js";
 import { TlsMesh } from "./support/tls-mesh.js";
+import { embeddedWorld, httpWorld } from "./support/worlds.js";
 
 describe("reactions, replies and mentions through real WebSockets (embedded mode, npm start's code path)", () => {
   let p: EmbeddedParley;
   let world: ChatWorld;
   before(async () => {
     p = await startParley();
-    const signedUp = new Set<string>();
-    world = {
-      gatewayUrl: p.url,
-      async login(username, deviceName) {
-        if (signedUp.has(username)) return p.logIn(username, deviceName);
-        signedUp.add(username);
-        return p.user(username, deviceName);
-      },
-    };
+    world = embeddedWorld(p);
   });
   after(() => p?.close());
 
@@ -37,18 +29,7 @@ describe("reactions, replies and mentions through real WebSockets (distributed m
   let world: ChatWorld;
   before(async () => {
     m = await TlsMesh.start();
-    const signedUp = new Set<string>();
-    world = {
-      gatewayUrl: m.gateway.url,
-      async login(username, deviceName) {
-        if (!signedUp.has(username)) {
-          signedUp.add(username);
-          await callApi(m.gateway.url, "SignUp", { username, password: "correct horse battery" });
-        }
-        const res = await callApi(m.gateway.url, "LogIn", { username, password: "correct horse battery", deviceName });
-        return { token: res.body.session.accessToken as string, userId: BigInt(res.body.profile.userId) };
-      },
-    };
+    world = httpWorld(() => m.gateway.url);
   });
   after(() => m?.close());
 

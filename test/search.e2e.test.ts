@@ -1,24 +1,16 @@
 import { after, before, describe, it } from "node:test";
 import type { ChatWorld } from "./support/chat-scenarios.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
-import { callApi } from "./support/http-api.js";
 import { searchMessages } from "./support/search-scenario.js";
 import { TlsMesh } from "./support/tls-mesh.js";
+import { embeddedWorld, httpWorld } from "./support/worlds.js";
 
 describe("message search through real WebSockets (embedded mode, npm start's code path: SQLite FTS5)", () => {
   let p: EmbeddedParley;
   let world: ChatWorld;
   before(async () => {
     p = await startParley();
-    const signedUp = new Set<string>();
-    world = {
-      gatewayUrl: p.url,
-      async login(username, deviceName) {
-        if (signedUp.has(username)) return p.logIn(username, deviceName);
-        signedUp.add(username);
-        return p.user(username, deviceName);
-      },
-    };
+    world = embeddedWorld(p);
   });
   after(() => p?.close());
 
@@ -34,18 +26,7 @@ describe("message search through real WebSockets (distributed mode: each service
   after(() => m?.close());
 
   it("finds only what each user's history shows, newest first and paged, follows edits and deletions, and refuses bad input naming the field", () => {
-    const signedUp = new Set<string>();
-    const world: ChatWorld = {
-      gatewayUrl: m.gateway.url,
-      async login(username, deviceName) {
-        if (!signedUp.has(username)) {
-          signedUp.add(username);
-          await callApi(m.gateway.url, "SignUp", { username, password: "correct horse battery" });
-        }
-        const res = await callApi(m.gateway.url, "LogIn", { username, password: "correct horse battery", deviceName });
-        return { token: res.body.session.accessToken as string, userId: BigInt(res.body.profile.userId) };
-      },
-    };
+    const world = httpWorld(() => m.gateway.url);
     return searchMessages(world, "se_dist");
   });
 });
