@@ -7,32 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DiscoveryService } from "@parley/contracts/parley/discovery/v1/discovery";
-import { chatBothWays, type ChatWorld } from "./support/chat-scenarios.js";
+import { chatBothWays } from "./support/chat-scenarios.js";
 import { EtcdMesh } from "./support/etcd-mesh.js";
-import { callApi } from "./support/http-api.js";
 import { buildOutput, built, REPO_ROOT, startProcess, type LauncherName, type ServiceProcess } from "./support/process.js";
-
-const PASSWORD = "correct horse battery";
-
-/** Signs up (first time) and logs in through a gateway's public API, as a client developer would. */
-function worldAt(gatewayUrl: () => string): ChatWorld {
-  const signedUp = new Set<string>();
-  return {
-    get gatewayUrl() {
-      return gatewayUrl();
-    },
-    async login(username, deviceName) {
-      if (!signedUp.has(username)) {
-        signedUp.add(username);
-        const signUp = await callApi(gatewayUrl(), "SignUp", { username, password: PASSWORD });
-        assert.equal(signUp.status, 200, JSON.stringify(signUp.body));
-      }
-      const res = await callApi(gatewayUrl(), "LogIn", { username, password: PASSWORD, deviceName });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      return { token: res.body.session.accessToken as string, userId: BigInt(res.body.profile.userId) };
-    },
-  };
-}
+import { httpWorld } from "./support/worlds.js";
 
 /**
  * What the kernel says the process runs: its arguments and whether its
@@ -112,7 +90,7 @@ describe("the built output, run with plain Node through bin/parley.mjs", () => {
     it("serves /healthz, sign-up, log-in and a chat both ways through the SDK", async () => {
       assert.equal((await fetch(`${parley!.url}/healthz`)).status, 200);
       await chatBothWays(
-        worldAt(() => parley!.url),
+        httpWorld(() => parley!.url),
         "built",
       );
     });
@@ -141,7 +119,7 @@ describe("the built output, run with plain Node through bin/parley.mjs", () => {
 
     it("serves sign-up, log-in and a chat both ways through the gateway and the SDK", () =>
       chatBothWays(
-        worldAt(() => mesh.procs.gateway!.url),
+        httpWorld(() => mesh.procs.gateway!.url),
         "built_mesh",
       ));
 

@@ -3,6 +3,7 @@ import { ParleyError } from "@parley/client";
 import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { until } from "@parley/testkit";
 import type { ChatWorld } from "./chat-scenarios.js";
+import { refusedWith } from "./refused-with.js";
 import { callApi } from "./http-api.js";
 import { connectDevice, type Device } from "./sdk.js";
 
@@ -13,16 +14,6 @@ async function watcher(gatewayUrl: string, token: string): Promise<Watcher> {
   const presences: UserPresence[] = [];
   device.client.on("presence", (presence) => presences.push(presence));
   return Object.assign(device, { presences });
-}
-
-/** Rejects with a ParleyError of `code` whose message matches `message`. */
-async function refusedWith(call: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    assert.ok(err instanceof ParleyError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 /** The send is refused with PERMISSION_DENIED (once account's announcement has reached chat: waited for, a refused send stores nothing). */

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { ParleyError } from "@parley/client";
 import { until } from "@parley/testkit";
+import { castOfFour } from "./cast.js";
 import type { ChatWorld } from "./chat-scenarios.js";
+import { refusedWith } from "./refused-with.js";
 import { connectDevice, type Device } from "./sdk.js";
-
-/** Rejects with a ParleyError of `code` whose message matches `message`. */
-async function refusedWith(call: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    assert.ok(err instanceof ParleyError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 const ids = (device: Device, kind: "edits" | "deletions") => device[kind].map((x) => x.messageId);
 
@@ -30,14 +22,7 @@ const ids = (device: Device, kind: "edits" | "deletions") => device[kind].map((x
  * is answered with its code and a clear message.
  */
 export async function editAndDelete(world: ChatWorld, prefix: string): Promise<void> {
-  const [a1, a2, b1, c1] = [
-    await world.login(`${prefix}_a`, "phone"),
-    await world.login(`${prefix}_a`, "laptop"),
-    await world.login(`${prefix}_b`, "phone"),
-    await world.login(`${prefix}_c`, "phone"),
-  ];
-  const online = await Promise.all([a1, a2, b1, c1].map((d, i) => connectDevice(world.gatewayUrl, d.token, { format: i === 2 ? "json" : "proto" })));
-  const [alice, aliceLaptop, bob, carol] = online as [Device, Device, Device, Device];
+  const { a1, b1, c1, alice, aliceLaptop, bob, carol, online } = await castOfFour(world, prefix);
   let bobTablet: Device | undefined;
   try {
     const id = (await alice.client.openDirect(b1.userId)).conversationId;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { until } from "@parley/testkit";
+import { castOfFour } from "./cast.js";
 import type { ChatWorld } from "./chat-scenarios.js";
 import { refusedWith } from "./refused-with.js";
 import { connectDevice, type Device } from "./sdk.js";
@@ -16,14 +17,7 @@ const shown = (device: Device) => device.reactions.map((r) => [r.emoji, r.remove
  * its code and a clear message.
  */
 export async function reactions(world: ChatWorld, prefix: string): Promise<void> {
-  const [a1, a2, b1, c1] = [
-    await world.login(`${prefix}_a`, "phone"),
-    await world.login(`${prefix}_a`, "laptop"),
-    await world.login(`${prefix}_b`, "phone"),
-    await world.login(`${prefix}_c`, "phone"),
-  ];
-  const online = await Promise.all([a1, a2, b1, c1].map((d, i) => connectDevice(world.gatewayUrl, d.token, { format: i === 2 ? "json" : "proto" })));
-  const [alice, aliceLaptop, bob, carol] = online as [Device, Device, Device, Device];
+  const { a1, b1, c1, alice, aliceLaptop, bob, carol, online } = await castOfFour(world, prefix);
   let bobTablet: Device | undefined;
   try {
     const id = (await alice.client.openDirect(b1.userId)).conversationId;

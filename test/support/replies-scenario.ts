@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Message } from "@parley/contracts/parley/chat/v1/chat";
 import { until } from "@parley/testkit";
+import { castOfFour } from "./cast.js";
 import type { ChatWorld } from "./chat-scenarios.js";
 import { refusedWith } from "./refused-with.js";
 import { connectDevice, type Device } from "./sdk.js";
@@ -19,14 +20,7 @@ const quoteOf = (m: Message | undefined) =>
  * message.
  */
 export async function replies(world: ChatWorld, prefix: string): Promise<void> {
-  const [a1, a2, b1, c1] = [
-    await world.login(`${prefix}_a`, "phone"),
-    await world.login(`${prefix}_a`, "laptop"),
-    await world.login(`${prefix}_b`, "phone"),
-    await world.login(`${prefix}_c`, "phone"),
-  ];
-  const online = await Promise.all([a1, a2, b1, c1].map((d, i) => connectDevice(world.gatewayUrl, d.token, { format: i === 2 ? "json" : "proto" })));
-  const [alice, aliceLaptop, bob, carol] = online as [Device, Device, Device, Device];
+  const { a1, b1, c1, alice, aliceLaptop, bob, carol, online } = await castOfFour(world, prefix);
   let bobTablet: Device | undefined;
   try {
     const id = (await alice.client.openDirect(b1.userId)).conversationId;

@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
-import { ParleyError } from "@parley/client";
 import type { ChatWorld } from "./chat-scenarios.js";
+import { refusedWith } from "./refused-with.js";
 import { connectDevice, type Device } from "./sdk.js";
-
-/** Rejects with a ParleyError of `code` whose message matches `message`. */
-async function refusedWith(call: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    assert.ok(err instanceof ParleyError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 /**
  * Search end to end through real WebSockets (ChatWorld is either run mode).
