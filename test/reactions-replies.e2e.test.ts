@@ -1,6 +1,8 @@
 import { after, before, describe, it } from "node:test";
+import { DeliveryState, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
 import type { ChatWorld } from "./support/chat-scenarios.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { mentionPushThroughMute } from "./support/mention-push-scenario.js";
 import { mentions } from "./support/mentions-scenario.js";
 import { reactions } from "./support/reactions-scenario.js";
 import { replies } from "./support/replies-scenario.js";
@@ -22,6 +24,14 @@ describe("reactions, replies and mentions through real WebSockets (embedded mode
     replies(world, "rp_emb"));
 
   it("mentions are resolved at the send to members' ids, shown live, in history and by sync, and counted as unread mentions", () => mentions(world, "mn_emb"));
+
+  it("a mention pushes through a muted conversation unless the recipient's mute_mentions is on", () =>
+    mentionPushThroughMute(world, "mp_emb", async (userId, eventId) => {
+      const found = (await p.parley.notify.notifications.listForUser(userId, 50)).find((n) => n.notification.eventId === eventId);
+      const delivery = found?.deliveries[0];
+      if (delivery === undefined || delivery.state === "pending") return undefined;
+      return delivery.state === "skipped" ? `skipped: ${delivery.lastError}` : delivery.state;
+    }));
 });
 
 describe("reactions, replies and mentions through real WebSockets (distributed mode: each service its own process, chat on Postgres)", () => {
@@ -39,4 +49,15 @@ describe("reactions, replies and mentions through real WebSockets (distributed m
     replies(world, "rp_dist"));
 
   it("mentions are resolved at the send to members' ids, shown live, in history and by sync, and counted as unread mentions", () => mentions(world, "mn_dist"));
+
+  it("a mention pushes through a muted conversation unless the recipient's mute_mentions is on", () => {
+    const notify = m.clientAs(NotifyService, "operator:test", m.notify, "notify");
+    return mentionPushThroughMute(world, "mp_dist", async (userId, eventId) => {
+      const found = (await notify.listUserNotifications({ userId, limit: 100 })).notifications.find((n) => n.eventId === eventId);
+      const delivery = found?.deliveries[0];
+      if (delivery === undefined || delivery.state === DeliveryState.PENDING) return undefined;
+      if (delivery.state === DeliveryState.SKIPPED) return `skipped: ${delivery.lastError}`;
+      return delivery.state === DeliveryState.SENT ? "sent" : DeliveryState[delivery.state];
+    });
+  });
 });

@@ -73,5 +73,6 @@ export function fromSettingsMessage(m: Settings | undefined): SettingsRecord {
     email: m.email,
     phone: m.phone,
     previewLength: m.previewLength,
+    muteMentions: m.muteMentions,
   };
 }

@@ -169,10 +169,11 @@ export function describeAccountStoreSocialContract(name: string, open: () => Pro
           email: "u@example.org",
           phone: "+14155550123",
           previewLength: 500,
+          muteMentions: true,
         };
         await store.putSettings(user.id, saved);
         assert.deepEqual(await store.getSettings(user.id), saved);
-        const next = { ...saved, mutedConversationIds: [], hidePresence: false, previewLength: 0 };
+        const next = { ...saved, mutedConversationIds: [], hidePresence: false, previewLength: 0, muteMentions: false };
         await store.putSettings(user.id, next);
         assert.deepEqual(await store.getSettings(user.id), next);
       });

@@ -83,12 +83,25 @@ for (const kind of ["sqlite", "postgres"] satisfies StoreKind[]) {
         assert.equal(kept.hidePresence, true, "the refused update changed no other field either");
       });
     });
+
+    describe("mute_mentions", () => {
+      it("starts off, so a mention gets through a mute, and round-trips to notify's targets", async () => {
+        assert.equal((await h.api.getSettings({}, auth)).settings!.muteMentions, false);
+        assert.equal((await h.api.updateSettings({ settings: { muteMentions: true }, fields: ["mute_mentions"] }, auth)).settings!.muteMentions, true);
+        assert.equal((await h.api.getSettings({}, auth)).settings!.muteMentions, true);
+        assert.equal((await h.internal.getNotificationTargets({ userId })).settings!.muteMentions, true);
+        await h.api.updateSettings({ settings: { showPreviews: true }, fields: ["show_previews"] }, auth);
+        assert.equal((await h.api.getSettings({}, auth)).settings!.muteMentions, true, "an unnamed mute_mentions is kept");
+        await h.api.updateSettings({ settings: { muteMentions: false }, fields: ["mute_mentions"] }, auth);
+        assert.equal((await h.api.getSettings({}, auth)).settings!.muteMentions, false);
+      });
+    });
   });
 }
 
 // Postgres only: settings stored by a released Postgres schema. The SQLite schema has preview_length from its first version.
 describe("account schema (postgres)", () => {
-  it("gives settings stored before preview_length existed the default 0", async () => {
+  it("gives settings stored before preview_length and mute_mentions existed their defaults (0, off)", async () => {
     const { db, cleanup } = await openTestDb({ component: "account", list: accountMigrations.slice(0, 2) }, "parley_account");
     try {
       const { rows } = await db.query<{ id: string }>("INSERT INTO users (username, display_name, password_hash) VALUES ('old', 'Old', 'x') RETURNING id");
@@ -98,9 +111,9 @@ describe("account schema (postgres)", () => {
          VALUES ($1, true, false, false, false, '{}', false, '', '')`,
         [id],
       );
-      assert.deepEqual(await migrate(db, "account", accountMigrations.slice(0, 3)), [3]);
+      assert.deepEqual(await migrate(db, "account", accountMigrations), [3, 4, 5, 6, 7]);
       const settings = await new SqlAccountStore(db).getSettings(BigInt(id));
-      assert.deepEqual([settings.showPreviews, settings.previewLength], [false, 0]);
+      assert.deepEqual([settings.showPreviews, settings.previewLength, settings.muteMentions], [false, 0, false]);
     } finally {
       await cleanup();
     }

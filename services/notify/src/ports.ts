@@ -193,6 +193,8 @@ export interface UserTargets {
   /** Characters of a message a preview shows; 0 means the default. */
   previewLength: number;
   mutedConversationIds: ReadonlySet<bigint>;
+  /** Whether a mention stays quiet in a muted conversation too (by default it gets through). */
+  muteMentions: boolean;
   /** "" when none. */
   email: string;
   /** "" when none. */

@@ -189,6 +189,27 @@ for (const kind of ["sqlite", "postgres"] as const) {
         );
       });
 
+      it("keeps a mention quiet in a muted conversation when the user's mute_mentions says so", async () => {
+        const u = await h.user(nextName());
+        await u.api.updateSettings(
+          { settings: { mutedConversationIds: [80n], muteMentions: true }, fields: ["muted_conversation_ids", "mute_mentions"] },
+          { headers: u.headers },
+        );
+        const plain = message("80");
+        const mention = await h.api.send({ eventId: `quiet-mention-${u.id}`, userId: u.id, ...plain, params: { ...plain.params, mentioned: "true" } });
+        const elsewhere = await h.api.send({
+          eventId: `mention-elsewhere-${u.id}`,
+          userId: u.id,
+          ...message("81"),
+          params: { ...message("81").params, mentioned: "true" },
+        });
+        assert.deepEqual(
+          (await settled(mention.notificationId)).map((d) => d.lastError),
+          ["conversation muted"],
+        );
+        assert.equal((await settled(elsewhere.notificationId))[0]!.state, DeliveryState.SENT);
+      });
+
       it("hides the preview when the user turned previews off, and cuts it to the user's length", async () => {
         const hidden = await h.user(nextName());
         await hidden.api.updateSettings({ settings: { showPreviews: false }, fields: ["show_previews"] }, { headers: hidden.headers });

@@ -122,4 +122,11 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
 `,
   },
+  {
+    version: 7,
+    name: "mute mentions setting",
+    sql: `
+ALTER TABLE user_settings ADD COLUMN mute_mentions boolean NOT NULL DEFAULT false;
+`,
+  },
 ];

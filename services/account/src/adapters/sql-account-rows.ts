@@ -15,6 +15,7 @@ export interface SettingsRow {
   email: string;
   phone: string;
   preview_length: number;
+  mute_mentions: boolean;
 }
 
 export interface UserRow {

@@ -298,7 +298,7 @@ export class SqlAccountStore implements AccountStore {
   async getSettings(userId: bigint): Promise<SettingsRecord> {
     const { rows } = await this.db.query<SettingsRow>(
       `SELECT push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids::text[] AS muted,
-              hide_presence, email, phone, preview_length
+              hide_presence, email, phone, preview_length, mute_mentions
        FROM user_settings WHERE user_id = $1`,
       [userId.toString()],
     );
@@ -314,15 +314,17 @@ export class SqlAccountStore implements AccountStore {
       email: row.email,
       phone: row.phone,
       previewLength: row.preview_length,
+      muteMentions: row.mute_mentions,
     };
   }
 
   async putSettings(userId: bigint, s: SettingsRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length)
-       VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9, $10)
+      `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length, mute_mentions)
+       VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9, $10, $11)
        ON CONFLICT (user_id) DO UPDATE SET push_enabled = $2, email_enabled = $3, sms_enabled = $4, show_previews = $5,
-         muted_conversation_ids = $6::bigint[], hide_presence = $7, email = $8, phone = $9, preview_length = $10`,
+         muted_conversation_ids = $6::bigint[], hide_presence = $7, email = $8, phone = $9, preview_length = $10,
+         mute_mentions = $11`,
       [
         userId.toString(),
         s.pushEnabled,
@@ -334,6 +336,7 @@ export class SqlAccountStore implements AccountStore {
         s.email,
         s.phone,
         s.previewLength,
+        s.muteMentions,
       ],
     );
   }

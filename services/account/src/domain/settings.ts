@@ -12,6 +12,8 @@ export interface SettingsRecord {
   phone: string;
   /** Characters of a message a push preview shows, 0 to 500; 0 leaves the length to notify's default (100). */
   previewLength: number;
+  /** Mentions stay quiet in muted conversations too; off by default, so a mention gets through a mute. */
+  muteMentions: boolean;
 }
 
 /** What a user who never changed anything has: push with previews of the default length on, email and SMS off, presence shown. */
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: Readonly<SettingsRecord> = Object.freeze({
   email: "",
   phone: "",
   previewLength: 0,
+  muteMentions: false,
 });
 
 /** The contract's snake_case field names, as UpdateSettings names them. */
@@ -38,6 +41,7 @@ const FIELDS: Record<string, keyof SettingsRecord> = {
   email: "email",
   phone: "phone",
   preview_length: "previewLength",
+  mute_mentions: "muteMentions",
 };
 
 const MUTED_MAX = 1_000;

@@ -87,6 +87,7 @@ function toTargets(reply: GetNotificationTargetsResponse): UserTargets {
     showPreviews: s?.showPreviews ?? true,
     previewLength: s?.previewLength ?? 0,
     mutedConversationIds: new Set(s?.mutedConversationIds ?? []),
+    muteMentions: s?.muteMentions ?? false,
     email: s?.email ?? "",
     phone: s?.phone ?? "",
     devices,

@@ -122,8 +122,8 @@ export class Notifications {
 
   /** One delivery per target; the ones the user's settings or a missing provider rule out are stored as skipped, with why. */
   #plan(user: UserTargets, channels: ReadonlySet<RequestedChannel>, params: Readonly<Record<string, string>>): NewDelivery[] {
-    // A mention gets through a muted conversation (as in most chat apps); nothing else does.
-    const muted = isMuted(user, params.conversation_id) && params.mentioned !== "true";
+    // A mention gets through a muted conversation (as in most chat apps) unless the user keeps mentions quiet too; nothing else does.
+    const muted = isMuted(user, params.conversation_id) && (params.mentioned !== "true" || user.muteMentions);
     const decide = (channel: Channel, enabled: boolean, off: string): Pick<NewDelivery, "state" | "reason"> => {
       if (muted) return { state: "skipped", reason: "conversation muted" };
       if (!enabled) return { state: "skipped", reason: off };

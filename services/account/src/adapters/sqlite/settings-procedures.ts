@@ -18,12 +18,13 @@ interface SettingsRow {
   email: string;
   phone: string;
   preview_length: bigint;
+  mute_mentions: bigint;
 }
 
 /** The user's saved settings; undefined when they never saved any. */
 export function getSettings(db: SqliteConnection, userId: bigint): SettingsRecord | undefined {
   const row = db.get<SettingsRow>(
-    `SELECT push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length
+    `SELECT push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length, mute_mentions
      FROM user_settings WHERE user_id = ?`,
     [userId],
   );
@@ -38,15 +39,17 @@ export function getSettings(db: SqliteConnection, userId: bigint): SettingsRecor
     email: row.email,
     phone: row.phone,
     previewLength: Number(row.preview_length),
+    muteMentions: row.mute_mentions === 1n,
   };
 }
 
 export function putSettings(db: SqliteConnection, userId: bigint, s: SettingsRecord): void {
   db.run(
-    `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    `INSERT INTO user_settings (user_id, push_enabled, email_enabled, sms_enabled, show_previews, muted_conversation_ids, hide_presence, email, phone, preview_length, mute_mentions)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
      ON CONFLICT (user_id) DO UPDATE SET push_enabled = ?2, email_enabled = ?3, sms_enabled = ?4, show_previews = ?5,
-       muted_conversation_ids = ?6, hide_presence = ?7, email = ?8, phone = ?9, preview_length = ?10`,
+       muted_conversation_ids = ?6, hide_presence = ?7, email = ?8, phone = ?9, preview_length = ?10,
+       mute_mentions = ?11`,
     [
       userId,
       bit(s.pushEnabled),
@@ -58,6 +61,7 @@ export function putSettings(db: SqliteConnection, userId: bigint, s: SettingsRec
       s.email,
       s.phone,
       s.previewLength,
+      bit(s.muteMentions),
     ],
   );
 }

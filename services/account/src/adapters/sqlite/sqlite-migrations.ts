@@ -97,4 +97,11 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
 `,
   },
+  {
+    version: 3,
+    name: "mute mentions setting",
+    sql: `
+ALTER TABLE user_settings ADD COLUMN mute_mentions INTEGER NOT NULL DEFAULT 0 CHECK (mute_mentions IN (0, 1));
+`,
+  },
 ];

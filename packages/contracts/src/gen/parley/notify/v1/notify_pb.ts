@@ -626,7 +626,7 @@ export enum Kind {
    * A new chat message. Params: conversation_id, sender_name, preview;
    * optional conversation_name (a group's) and mentioned ("true": the
    * message mentions the recipient, who is notified even in a conversation
-   * they muted).
+   * they muted, unless their account setting mute_mentions is on).
    *
    * @generated from enum value: KIND_NEW_MESSAGE = 1;
    */
