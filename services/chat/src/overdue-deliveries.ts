@@ -1,9 +1,10 @@
 import type { Logger } from "@parley/runtime";
+import { Replies } from "./domain/replies.js";
 import type { DeliveryBus, DeliveryOutbox, EntryKey, MessageStore } from "./ports.js";
 
 export interface OverdueDeliveriesOptions {
   outbox: DeliveryOutbox;
-  store: Pick<MessageStore, "inbox">;
+  store: Pick<MessageStore, "inbox" | "replyTarget" | "quotesOf">;
   bus: DeliveryBus;
   logger: Logger;
   /** An entry not handed on this long after it was stored (or last claimed) is taken to be orphaned (default 1 s). */
@@ -25,17 +26,20 @@ const LOAD_CONCURRENCY = 16;
  * death (plus the delivery itself), even if no later message reveals it, and
  * a process that dies while redelivering leaves its claims overdue again for
  * the next one. An entry handed on late (a busy process) may be delivered
- * twice; devices drop the second copy by seq.
+ * twice; devices drop the second copy by seq. A reply goes out with its
+ * quote as the recipient sees it now, as sync would give it.
  */
 export class OverdueDeliveries {
   private readonly overdueMs: number;
   private readonly batch: number;
+  private readonly replies: Replies;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
 
   constructor(private readonly o: OverdueDeliveriesOptions) {
     this.overdueMs = o.overdueMs ?? 1_000;
     this.batch = o.batch ?? 500;
+    this.replies = new Replies(o.store);
   }
 
   start(): void {
@@ -70,7 +74,7 @@ export class OverdueDeliveries {
 
   private async entryOf(key: EntryKey) {
     const [entry] = await this.o.store.inbox(key.userId, key.seq - 1n, 1);
-    if (entry?.seq === key.seq) return entry;
+    if (entry?.seq === key.seq) return (await this.replies.inEntries([entry], key.userId))[0];
     this.o.outbox.handedOn(key); // no such entry (never expected: the row is written with it): nothing to deliver
     return undefined;
   }

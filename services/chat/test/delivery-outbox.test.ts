@@ -120,4 +120,42 @@ describe("delivery outbox (Postgres)", () => {
     await ageEverything();
     assert.deepEqual(await outbox.claimOverdue(60_000, 1_000), [], "every entry was handed on in the end");
   });
+
+  it("redelivers a reply with its quote as the recipient sees it now, as sync gives it", async () => {
+    const outbox = new SqlDeliveryOutbox(db, logger);
+    const bus = new MemoryBus();
+    const seen: DeliveryEvent[] = [];
+    bus.consume(async (event) => {
+      seen.push(event);
+      if (event.kind === "entry") outbox.handedOn(event.entry);
+    });
+    const first = await storedMessage();
+    for (const key of first.keys) outbox.handedOn(key);
+    await outbox.close();
+    // The reply's process died before handing it on; the quoted message was edited meanwhile.
+    const [a, b] = first.users;
+    const reply = draft(first.conversationId, b, { replyToMessageId: first.messageId, text: "quoting you" });
+    const stored = await store.append(reply);
+    await db.query("UPDATE messages SET text = 'edited since' WHERE conversation_id = $1 AND message_id = $2", [first.conversationId.toString(), first.messageId.toString()]);
+    const overdue = new OverdueDeliveries({ outbox, store, bus, logger, overdueMs: 200, intervalMs: 20 });
+    overdue.start();
+    try {
+      await until(() => seen.length >= stored.entries.length, "the orphaned reply back on the bus");
+      const entries = seen.flatMap((event) => (event.kind === "entry" ? [event.entry] : []));
+      assert.deepEqual(sorted(entries), sorted(stored.entries));
+      for (const entry of entries) {
+        assert.equal(entry.item.kind, "message");
+        const quote = entry.item.kind === "message" ? entry.item.message.replyTo : undefined;
+        assert.deepEqual(
+          [quote?.messageId, quote?.senderId, quote?.preview, quote?.deleted, quote?.unavailable],
+          [first.messageId, a, "edited since", false, false],
+          `the quote in ${keyText(entry)}`,
+        );
+      }
+    } finally {
+      await overdue.close();
+      await bus.close();
+      await outbox.close();
+    }
+  });
 });

@@ -12,7 +12,7 @@ type Found = Extract<ReplyTarget, { kind: "found" }>;
  * quoted message shows.
  */
 export class Replies {
-  constructor(private readonly store: MessageStore) {}
+  constructor(private readonly store: Pick<MessageStore, "replyTarget" | "quotesOf">) {}
 
   /** The quoted message for a reply by `userId`, or the refusal: NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT for a deleted one. */
   async target(userId: bigint, conversationId: bigint, replyTo: bigint): Promise<Found> {
