@@ -13,6 +13,7 @@ import { idleParley, idleRelay } from "./idle.js";
 import { createGroup, openPairs, parleyGroup, parleyPairs, relayGroup, relayPairs, type Links } from "./links.js";
 import { idgenInProcess, idgenOverGrpc, presenceHeartbeats } from "./services.js";
 import { startupParley, startupRelay } from "./startup.js";
+import { fillForSearch, searchParley } from "./search.js";
 import { syncParley } from "./sync.js";
 
 export interface Sizes {
@@ -31,6 +32,8 @@ export interface Sizes {
   idle: number;
   connects: number;
   sync: number;
+  search: number;
+  searches: number;
   floodSockets: number;
   floodWindow: number;
   floodSeconds: number;
@@ -123,6 +126,7 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
   let connectTokens: string[] = [];
   let syncPair: [BenchUser, BenchUser];
   let syncConversation = 0n;
+  let searchReader: BenchUser | undefined;
   const setUpPairs = async (parley: Target) => {
     if (pairs.length > 0) return;
     const users = await makeUsers(parley.url, `${prefix}_p`, s.pairs * 2);
@@ -217,6 +221,29 @@ export function scenarios(s: Sizes, prefix: string): Scenario[] {
       parley: async (p, run) => {
         const r = await syncParley(p.url, syncPair[0], syncPair[1], syncConversation, s.sync, tag("s", run));
         return { seconds: r.seconds, "messages per second": r.messagesPerSecond };
+      },
+    },
+    {
+      name: "search",
+      headline: "p50 ms",
+      async setup(parley) {
+        if (searchReader !== undefined) return;
+        const [a, b] = await makeUsers(parley.url, `${prefix}_f`, 2);
+        const conversation = (await openPairs(parley.url, [[a!, b!]]))[0]!;
+        await fillForSearch(parley.url, a!, conversation, s.search, `${prefix}f`);
+        searchReader = b!;
+      },
+      parley: async (p) => {
+        const r = await searchParley(p.url, searchReader!, s.searches);
+        return {
+          "p50 ms": r.p50Ms,
+          "p99 ms": r.p99Ms,
+          "common word p50 ms": r.commonP50Ms,
+          "rare word p50 ms": r.rareP50Ms,
+          "two words p50 ms": r.twoWordsP50Ms,
+          "searches per second": r.searchesPerSecond,
+          "messages stored": s.search,
+        };
       },
     },
     {

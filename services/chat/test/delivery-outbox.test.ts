@@ -136,7 +136,10 @@ describe("delivery outbox (Postgres)", () => {
     const [a, b] = first.users;
     const reply = draft(first.conversationId, b, { replyToMessageId: first.messageId, text: "quoting you" });
     const stored = await store.append(reply);
-    await db.query("UPDATE messages SET text = 'edited since' WHERE conversation_id = $1 AND message_id = $2", [first.conversationId.toString(), first.messageId.toString()]);
+    await db.query("UPDATE messages SET text = 'edited since' WHERE conversation_id = $1 AND message_id = $2", [
+      first.conversationId.toString(),
+      first.messageId.toString(),
+    ]);
     const overdue = new OverdueDeliveries({ outbox, store, bus, logger, overdueMs: 200, intervalMs: 20 });
     overdue.start();
     try {
