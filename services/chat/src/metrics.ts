@@ -1,4 +1,5 @@
 import { LATENCY_BUCKETS, type Metrics } from "@parley/runtime";
+import { ERASE_RESULTS, type EraseResult } from "./adapters/notify-erase.js";
 import { HANDOFF_RESULTS, type HandoffResult } from "./adapters/notify-push.js";
 import type { ChatMeter } from "./ports.js";
 
@@ -76,6 +77,17 @@ export function handoffMeter(metrics: Metrics): (outcome: HandoffResult) => void
     labelNames: ["outcome"],
   });
   const cells = new Map(HANDOFF_RESULTS.map((outcome) => [outcome, handoffs.cell({ outcome })]));
+  return (outcome) => cells.get(outcome)?.inc();
+}
+
+/** Counts erases of deleted messages' pushes in notify by how they ended; every outcome's series there from the start. */
+export function eraseMeter(metrics: Metrics): (outcome: EraseResult) => void {
+  const erasures = metrics.counter({
+    name: "parley_chat_push_erasures_total",
+    help: "Messages deleted for everyone whose pushes chat asked notify to erase, by how it ended (erased, dropped: the queue was full, failed)",
+    labelNames: ["outcome"],
+  });
+  const cells = new Map(ERASE_RESULTS.map((outcome) => [outcome, erasures.cell({ outcome })]));
   return (outcome) => cells.get(outcome)?.inc();
 }
 

@@ -332,3 +332,25 @@ export interface PushNotifier {
   newMessage(push: NewMessagePush, settled?: (outcome: "ended" | "abandoned") => void): void;
   close(): Promise<void>;
 }
+
+/**
+ * Takes a message deleted for everyone back out of notify (NotifyService
+ * Erase): its stored notifications lose the text and their pushes not sent
+ * yet are never sent. What it promises:
+ *
+ * - messageDeleted never throws and never blocks the deletion: it queues the
+ *   erase and returns. The queue is bounded; an erase it has no room for is
+ *   dropped with a warning (rate-limited) and counted.
+ * - Transient failures are retried with backoff as PushNotifier's are, a
+ *   bounded number of times; then the erase is logged and counted as failed.
+ * - It may run before a push of the message reaches notify (queued in
+ *   another process, waiting on the bus or in a retry): notify remembers the
+ *   erased event ids and stores such a late push erased, unsent.
+ * - In memory only: an erase queued when this process dies (or closes) is
+ *   lost, and the notifications keep the text (docs/architecture.md).
+ */
+export interface PushEraser {
+  /** The message's pushes to these users (the members at deletion time, the sender left out). */
+  messageDeleted(messageId: bigint, recipientIds: readonly bigint[]): void;
+  close(): Promise<void>;
+}

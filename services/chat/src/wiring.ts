@@ -9,8 +9,9 @@ import { AccountBlockDirectory } from "./adapters/account-blocks.js";
 import { AccountUserDirectory } from "./adapters/account-users.js";
 import { disabledPushNotifier } from "./adapters/disabled-push.js";
 import { IdgenIdSource } from "./adapters/idgen-ids.js";
+import { NotifyPushEraser } from "./adapters/notify-erase.js";
 import { NotifyPushNotifier } from "./adapters/notify-push.js";
-import { chatMeter, countQueuedEvents, handoffMeter, unsentMeter } from "./metrics.js";
+import { chatMeter, countQueuedEvents, eraseMeter, handoffMeter, unsentMeter } from "./metrics.js";
 import { PresenceDeviceLocator } from "./adapters/presence-locator.js";
 import { PresenceLocators } from "./adapters/presence-locators.js";
 import { MemoryBus } from "./adapters/memory-bus.js";
@@ -73,6 +74,8 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
   const bus = deps.bus ?? memoryBus(logger, meter, metrics);
   const gateways = new Gateways(deps.gatewayTransport, logger);
   const push = pushNotifier(deps, store, logger, metrics);
+  // Deletions for everyone take the message back out of notify (its stored text, its unsent pushes).
+  const pushEraser = deps.notify && new NotifyPushEraser({ ...deps.notify, logger, ...(metrics ? { onResult: eraseMeter(metrics) } : {}) });
   const blocks = new AccountBlockDirectory(deps.account, logger, deps.accountInstances ? { instances: deps.accountInstances } : {});
   blocks.watch();
   const ports = {
@@ -83,7 +86,13 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
     now: () => new Date(),
     meter,
   };
-  const chat = new Chat({ ...ports, blocks, editWindowSeconds: deps.editWindowSeconds ?? 900, deleteWindowSeconds: deps.deleteWindowSeconds ?? 0 });
+  const chat = new Chat({
+    ...ports,
+    blocks,
+    editWindowSeconds: deps.editWindowSeconds ?? 900,
+    deleteWindowSeconds: deps.deleteWindowSeconds ?? 0,
+    ...(pushEraser ? { pushEraser } : {}),
+  });
   const groups = new Groups({ ...ports, maxMembers: deps.maxGroupMembers ?? 100 });
   const locator = deps.presenceInstances ? new PresenceLocators(deps.presenceInstances, { logger }) : new PresenceDeviceLocator(deps.presence, { logger });
   // The outbox lives beside the SQL store's inbox (a trigger on it); another store has none.
@@ -105,6 +114,7 @@ export async function startChat(deps: ChatDeps, logger: Logger, metrics?: Metric
       // Pushes still queued are abandoned (their entries stay in the outbox for another process);
       // the outbox closes after them so the ones that ended are cleared.
       await push.close();
+      await pushEraser?.close();
       await outbox?.close();
       await locator.close();
       blocks.close();

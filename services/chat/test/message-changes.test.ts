@@ -29,14 +29,16 @@ function changes(options: { editWindowSeconds?: number; deleteWindowSeconds?: nu
   };
   const store = { editMessage: answer, deleteMessage: answer } as unknown as MessageStore;
   const bus = { publish: (key: bigint, event: DeliveryEvent) => published.push([key, event]) } as unknown as DeliveryBus;
+  const erased: [bigint, readonly bigint[]][] = [];
   const domain = new MessageChanges({
     store,
     bus,
     now: () => NOW,
     editWindowSeconds: options.editWindowSeconds ?? 900,
     deleteWindowSeconds: options.deleteWindowSeconds ?? 0,
+    pushEraser: { messageDeleted: (messageId, recipientIds) => erased.push([messageId, recipientIds]), close: async () => {} },
   });
-  return { domain, asked, published };
+  return { domain, asked, published, erased };
 }
 
 const codeOf = async (promise: Promise<unknown>) => {
@@ -92,6 +94,24 @@ describe("message changes (domain)", () => {
         [8n, 3n],
       ],
     );
+  });
+
+  it("takes a message deleted for everyone out of notify for every member but its sender, once the store wrote it", async () => {
+    const deletedMessage = { ...message, text: "" };
+    const deletion = { conversationId: 10n, messageId: 20n, forEveryone: true, byUserId: 7n, at: NOW };
+    const entries = [7n, 8n, 9n].map((userId) => ({ userId, seq: 3n, item: { kind: "deleted" as const, deletion } }));
+    const deleted = changes({ answer: { message: deletedMessage, changed: true, actorSeq: 3n, entries } });
+    await deleted.domain.delete(actor, 10n, 20n, true);
+    assert.deepEqual(deleted.erased, [[20n, [8n, 9n]]]);
+
+    // A deletion for oneself, a repeated deletion (nothing changed) and a refused one take nothing back.
+    const forMe = changes({ answer: { message, changed: true, actorSeq: 3n, entries: entries.slice(0, 1) } });
+    await forMe.domain.delete(actor, 10n, 20n, false);
+    const repeated = changes({ answer: { message: deletedMessage, changed: false, actorSeq: 0n, entries: [] } });
+    await repeated.domain.delete(actor, 10n, 20n, true);
+    const refused = changes({ answer: "too_late" });
+    await assert.rejects(refused.domain.delete(actor, 10n, 20n, true));
+    assert.deepEqual([forMe.erased, repeated.erased, refused.erased], [[], [], []]);
   });
 
   it("checks the request before the store: ids required, the text's limits", async () => {

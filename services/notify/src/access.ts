@@ -13,6 +13,8 @@ export const notifyAccess = accessPolicy([
     methods: {
       Send: { roles: ["chat", "app"] },
       SendBatch: { roles: ["chat", "app"] },
+      // Whoever may send may take back what it sent (chat, when a message is deleted for everyone).
+      Erase: { roles: ["chat", "app"] },
       GetNotification: { roles: ["operator", "app"] },
       ListUserNotifications: { roles: ["operator", "app"] },
       ListDeadLetters: { roles: ["operator"] },

@@ -112,6 +112,27 @@ export interface StoredNotification {
   createdAt: Date;
 }
 
+/**
+ * What an erased notification looks like (JobStore.erase): its message text
+ * gone from the params (`preview` removed) and from the rendered content (the
+ * body replaced; the title holds names, never the text), its fingerprint
+ * replaced (a hash of the text could be matched against guesses), and each
+ * delivery that was still to be sent skipped with `reason`.
+ */
+export const ERASED = {
+  body: "Message deleted",
+  reason: "erased",
+  fingerprint: "erased",
+  /** The params key holding the message text. */
+  textParam: "preview",
+  /**
+   * How long an erased event id not seen yet is remembered (7 days): far
+   * longer than a caller's hand-off may still arrive (chat gives up on one
+   * within seconds), short enough that the table stays small.
+   */
+  unseenKeptMs: 7 * 24 * 3_600_000,
+} as const;
+
 /** A client-side event a device reported for a notification. */
 export type TrackedEvent = "delivered" | "opened";
 
@@ -158,6 +179,13 @@ export interface DeliveryJob {
  * - markSent / markFailed / markRejected act only on pending jobs (a late mark from a
  *   worker whose job was dead-lettered or already sent is a no-op); they
  *   count an attempt and clear the lease.
+ * - Erase (see ERASED): `erase` rewrites the named notifications erased and
+ *   skips their pending (leased or not: the worker's late mark is then a
+ *   no-op) and dead deliveries with reason "erased". An event id with no
+ *   notification yet is remembered for ERASED.unseenKeptMs: an `accept` of it
+ *   in that time stores the notification erased, every delivery skipped, and
+ *   collapses nothing. Erase and accept of one event id are serialised, so
+ *   neither order lets the text through. Idempotent.
  */
 export interface JobStore {
   /** Stores the notification and its deliveries in one transaction; idempotent on eventId: a repeat returns the first notification with duplicate=true and writes nothing. */
@@ -179,6 +207,8 @@ export interface JobStore {
   listForUser(userId: bigint, limit: number): Promise<{ notification: StoredNotification; deliveries: DeliveryJob[] }[]>;
   /** Records a device's event for a notification (a repeat keeps the first time); false when the notification is unknown. */
   track(notificationId: bigint, deviceId: bigint, event: TrackedEvent, at: Date): Promise<boolean>;
+  /** Erases the notifications with these event ids (see the contract's Erase); returns how many of the ids had one, erased now or before. */
+  erase(eventIds: readonly string[], now: Date): Promise<number>;
   /** How many pending jobs per channel (queue-depth monitoring); channels with none are absent. */
   depth(): Promise<Record<string, number>>;
 }

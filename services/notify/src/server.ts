@@ -70,6 +70,9 @@ export function notifyRoutes(notifications: Notifications, errors: ErrorTranslat
       if (req.deliveryIds.length > RETRY_IDS_MAX) throw new InvalidInput("delivery_ids", `must list at most ${RETRY_IDS_MAX} deliveries`);
       return { retried: await notifications.retryDead(req.deliveryIds.length === 0 ? undefined : req.deliveryIds) };
     },
+    async erase(req) {
+      return { erased: await notifications.erase(req.eventIds) };
+    },
     async trackEvent(req) {
       if (req.notificationId === 0n) throw new InvalidInput("notification_id", "is required");
       await notifications.track(req.notificationId, req.deviceId, toTrackedEvent(req.event));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { JobStore } from "../src/ports.js";
 import { at, email, type JobStoreFixture, LEASE, notification, sms, T0 } from "./job-store-fixtures.js";
+import { describeJobStoreErase } from "./job-store-erase-contract.js";
 import { describeJobStoreRules } from "./job-store-rules-contract.js";
 
 export type { JobStoreFixture } from "./job-store-fixtures.js";
@@ -263,5 +264,6 @@ export function describeJobStoreContract(name: string, open: () => Promise<JobSt
       });
     });
     describeJobStoreRules(() => store);
+    describeJobStoreErase(() => store);
   });
 }

@@ -30,7 +30,7 @@ describeJobStoreContract("postgres", async () => {
     store: new SqlJobStore(db),
     concurrent: true,
     reset: async () => {
-      await db.query("TRUNCATE notification_events, deliveries, notifications RESTART IDENTITY");
+      await db.query("TRUNCATE notification_events, deliveries, notifications, erased_events RESTART IDENTITY");
     },
     cleanup,
   };

@@ -5,6 +5,7 @@ export function resetNotify(db: SqliteConnection): void {
   db.exec(`DELETE FROM notification_events;
 DELETE FROM deliveries;
 DELETE FROM notifications;
+DELETE FROM erased_events;
 DELETE FROM sqlite_sequence WHERE name IN ('deliveries', 'notifications');`);
 }
 

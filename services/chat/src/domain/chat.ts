@@ -19,6 +19,7 @@ import type {
   InboxEntry,
   MessageChangeOutcome,
   MessageStore,
+  PushEraser,
   ReactionOutcome,
   SendOutcome,
   StoredMessage,
@@ -47,6 +48,8 @@ export interface ChatOptions {
   editWindowSeconds?: number;
   /** How long after sending its sender may delete it for everyone, in seconds; 0: no limit (the default). */
   deleteWindowSeconds?: number;
+  /** Takes deleted messages out of notify's notifications; absent: nothing to take back (no notify). */
+  pushEraser?: PushEraser;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { InvalidInput, NotAllowed, NotFound, PreconditionFailed } from "../errors.js";
 import { checkText } from "./limits.js";
 import { MessageChangeRefused, REACTION_LIMITS } from "../ports.js";
-import type { DeliveryBus, MessageChangeOutcome, MessageChangeRefusal, MessageStore } from "../ports.js";
+import type { DeliveryBus, MessageChangeOutcome, MessageChangeRefusal, MessageStore, PushEraser } from "../ports.js";
 import type { Actor } from "./chat.js";
 
 export interface MessageChangesOptions {
@@ -12,6 +12,8 @@ export interface MessageChangesOptions {
   editWindowSeconds: number;
   /** How long after sending the sender may delete for everyone, in seconds; 0: no limit. */
   deleteWindowSeconds: number;
+  /** Takes a message deleted for everyone out of notify; absent: no pushes to take back (notify not configured). */
+  pushEraser?: PushEraser;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface MessageChangesOptions {
  * acting user alone for a deletion for themselves); only then the reply, and
  * the entries go on the bus to the recipients' connected devices (the actor's
  * other devices too). No push: an edit or a deletion is not news to wake a
- * phone for.
+ * phone for. A deletion for everyone also takes the message's text out of
+ * the notifications notify keeps (and its pushes not sent yet), once stored.
  */
 export class MessageChanges {
   constructor(private readonly o: MessageChangesOptions) {}
@@ -46,6 +49,12 @@ export class MessageChanges {
       .deleteMessage({ conversationId, messageId, userId: actor.userId, forEveryone, at, ...window })
       .catch(refusal(conversationId, messageId, "delete", this.o.deleteWindowSeconds));
     this.publish(outcome);
+    // Every member at deletion time may have a push of it (the sender never does). A repeated
+    // deletion changes nothing and names no one: the first one's erase covers it.
+    if (forEveryone && outcome.changed) {
+      const recipients = outcome.entries.map((e) => e.userId).filter((userId) => userId !== outcome.message.senderId);
+      if (recipients.length > 0) this.o.pushEraser?.messageDeleted(messageId, recipients);
+    }
     return outcome;
   }
 

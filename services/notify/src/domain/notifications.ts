@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { EventIdConflict, InvalidInput, NotFound } from "../errors.js";
 import type { Channel, DeliveryJob, JobStore, NewDelivery, RateLimit, StoredNotification, TargetDirectory, TrackedEvent, UserTargets } from "../ports.js";
+import { ERASED } from "../ports.js";
 import { checkParams, DEFAULT_PREVIEW_LENGTH, render, type TemplateName } from "./templates.js";
 
 /** The channels a caller asks for; "push" fans out to every device with a token. */
@@ -42,6 +43,8 @@ export type NotificationWithDeliveries = { notification: StoredNotification; del
 
 const EVENT_ID_MAX = 128;
 const COLLAPSE_KEY_MAX = 64;
+/** Most event ids one Erase names (a deleted message's recipients are at most a group's 100 members). */
+export const ERASE_IDS_MAX = 500;
 
 /**
  * The notification pipeline up to the durable queue: validate, look up the
@@ -82,16 +85,19 @@ export class Notifications {
       this.#now(),
       this.#o.rateLimit,
     );
-    if (duplicate && notification.fingerprint !== fingerprint) throw new EventIdConflict(input.eventId);
+    // An erased notification no longer has the fingerprint of its content: any repeat of its event id is a repeat.
+    if (duplicate && notification.fingerprint !== fingerprint && notification.fingerprint !== ERASED.fingerprint) throw new EventIdConflict(input.eventId);
     this.#o.onAccepted?.(input.kind, duplicate ? "duplicate" : notification.rateLimited ? "rate_limited" : "accepted");
-    const stored = duplicate ? ((await this.#o.store.get(notification.id))?.deliveries ?? []) : undefined;
+    // Erased on arrival (its event id was erased first): the store skipped every delivery.
+    const erased = !duplicate && notification.fingerprint === ERASED.fingerprint;
+    const stored = duplicate || erased ? ((await this.#o.store.get(notification.id))?.deliveries ?? []) : undefined;
     const queued = stored
       ? stored.filter((d) => d.state !== "skipped").length
       : notification.rateLimited
         ? 0
         : deliveries.filter((d) => d.state !== "skipped").length;
     const total = stored ? stored.length : deliveries.length;
-    if (!duplicate && queued > 0) this.#o.onQueued(new Set(deliveries.filter((d) => d.state !== "skipped").map((d) => d.channel)));
+    if (!duplicate && !erased && queued > 0) this.#o.onQueued(new Set(deliveries.filter((d) => d.state !== "skipped").map((d) => d.channel)));
     return { notification, duplicate, queued, skipped: total - queued };
   }
 
@@ -114,6 +120,20 @@ export class Notifications {
     const retried = await this.#o.store.retryDead(ids, this.#now());
     if (retried > 0) this.#o.onQueued(new Set(this.#o.available));
     return retried;
+  }
+
+  /**
+   * Erases the message text of the notifications with these event ids and
+   * stops their unsent deliveries; an id not seen yet is remembered, so its
+   * Send, if it still comes, is stored erased (JobStore.erase). Returns how
+   * many ids had a notification.
+   */
+  erase(eventIds: readonly string[]): Promise<number> {
+    if (eventIds.length === 0 || eventIds.length > ERASE_IDS_MAX) throw new InvalidInput("event_ids", `must list 1 to ${ERASE_IDS_MAX} event ids`);
+    for (const [i, eventId] of eventIds.entries()) {
+      if (eventId === "" || eventId.length > EVENT_ID_MAX) throw new InvalidInput(`event_ids[${i}]`, `must be 1 to ${EVENT_ID_MAX} characters`);
+    }
+    return this.#o.store.erase(eventIds, this.#now());
   }
 
   async track(notificationId: bigint, deviceId: bigint, event: TrackedEvent): Promise<void> {

@@ -80,4 +80,20 @@ WHERE d.notification_id = n.id AND d.state = 'pending';
 CREATE INDEX deliveries_pending_collapse ON deliveries (user_id, collapse_key) WHERE state = 'pending';
 `,
   },
+  {
+    version: 4,
+    name: "erased_events",
+    // Event ids erased (a message deleted for everyone) before notify saw a Send for them: the
+    // caller may still hold that Send in its queue. accept stores such a notification erased
+    // (JobStore's Erase). Kept for ERASED.unseenKeptMs; erase prunes older ones by erased_at.
+    // notifications.event_id is UNIQUE already, so erasing a stored notification needs no index.
+    sql: `
+CREATE TABLE erased_events (
+  event_id text PRIMARY KEY,
+  erased_at timestamptz NOT NULL
+);
+
+CREATE INDEX erased_events_age ON erased_events (erased_at);
+`,
+  },
 ];

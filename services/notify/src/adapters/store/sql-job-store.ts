@@ -1,6 +1,17 @@
 import type { Db } from "@parley/relational";
 import type { Channel, Target } from "../../ports.js";
-import type { DeliveryJob, DeliveryState, JobStore, NewNotification, RateLimit, Rendered, StoredNotification, TrackedEvent } from "../../ports.js";
+import {
+  ERASED,
+  type DeliveryJob,
+  type DeliveryState,
+  type JobStore,
+  type NewNotification,
+  type RateLimit,
+  type Rendered,
+  type StoredNotification,
+  type TrackedEvent,
+} from "../../ports.js";
+import { erasedNotification } from "./erasure.js";
 
 interface NotificationRow {
   id: string;
@@ -28,6 +39,9 @@ interface DeliveryRow {
   next_attempt_at: Date;
   lease_until: Date | null;
 }
+
+/** The advisory lock key prefix that serialises accept and erase of one event id. */
+const EVENT_LOCK = "parley.notify.event.";
 
 const NOTIFICATION_COLUMNS = "id, event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at";
 const DELIVERY_COLUMNS = "id, notification_id, channel, target, device_id, state, attempts, last_error, next_attempt_at, lease_until";
@@ -60,14 +74,19 @@ export class SqlJobStore implements JobStore {
     return this.db.transaction(async (tx) => {
       // One accept per user at a time: the rate-limit count and the collapse read what earlier accepts wrote.
       await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [userId]);
+      // And one accept or erase per event id: an erase that commits first leaves its mark for this read, one that comes later sees this row.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('${EVENT_LOCK}' || $1))`, [n.eventId]);
       const limited =
         rateLimit !== undefined && (await this.recentCount(tx, userId, new Date(now.getTime() - rateLimit.windowMs), rateLimit.max)) >= rateLimit.max;
+      // Erased before it got here (a hand-off still queued in chat when the message was deleted): stored erased, sent to no one.
+      const erased = (await tx.query("DELETE FROM erased_events WHERE event_id = $1 RETURNING event_id", [n.eventId])).rows.length > 0;
+      const kept = erased ? erasedNotification(n) : n;
       const inserted = await tx.query<NotificationRow>(
         `INSERT INTO notifications (event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at)
          VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10)
          ON CONFLICT (event_id) DO NOTHING
          RETURNING ${NOTIFICATION_COLUMNS}`,
-        [n.eventId, userId, n.kind, JSON.stringify(n.params), n.collapseKey, n.badge, n.fingerprint, JSON.stringify(n.content), limited, now],
+        [n.eventId, userId, n.kind, JSON.stringify(kept.params), n.collapseKey, n.badge, kept.fingerprint, JSON.stringify(kept.content), limited, now],
       );
       const row = inserted.rows[0];
       if (row === undefined) {
@@ -75,15 +94,14 @@ export class SqlJobStore implements JobStore {
         return { notification: toNotification(first.rows[0]!), duplicate: true };
       }
       for (const d of n.deliveries) {
-        const state = limited ? "skipped" : (d.state ?? "pending");
-        const reason = limited ? "rate limited" : (d.reason ?? "");
+        const [state, reason] = erased ? ["skipped", ERASED.reason] : limited ? ["skipped", "rate limited"] : [d.state ?? "pending", d.reason ?? ""];
         await tx.query(
           `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at, user_id, collapse_key)
            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)`,
           [row.id, d.channel, JSON.stringify(d.target), d.deviceId?.toString() ?? null, state, reason, now, userId, n.collapseKey],
         );
       }
-      if (n.collapseKey !== "" && !limited) await this.supersede(tx, row.id, userId, n.collapseKey, now);
+      if (n.collapseKey !== "" && !limited && !erased) await this.supersede(tx, row.id, userId, n.collapseKey, now);
       return { notification: toNotification(row), duplicate: false };
     });
   }
@@ -200,6 +218,32 @@ export class SqlJobStore implements JobStore {
     const byNotification = new Map<string, DeliveryJob[]>();
     for (const d of deliveries.rows) byNotification.set(d.notification_id, [...(byNotification.get(d.notification_id) ?? []), toJob(d)]);
     return rows.map((r) => ({ notification: toNotification(r), deliveries: byNotification.get(r.id) ?? [] }));
+  }
+
+  async erase(eventIds: readonly string[], now: Date): Promise<number> {
+    const ids = [...new Set(eventIds)].sort();
+    if (ids.length === 0) return 0;
+    return this.db.transaction(async (tx) => {
+      // The event locks accept takes, in one order for every erase, so two erases never deadlock.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('${EVENT_LOCK}' || id)) FROM (SELECT unnest($1::text[]) AS id ORDER BY 1) ids`, [ids]);
+      const found = await tx.query<{ id: string; event_id: string }>(
+        `UPDATE notifications SET params = params - $2::text, content = jsonb_set(content, '{body}', to_jsonb($3::text)), fingerprint = $4
+         WHERE event_id = ANY($1::text[]) RETURNING id, event_id`,
+        [ids, ERASED.textParam, ERASED.body, ERASED.fingerprint],
+      );
+      await tx.query(
+        `UPDATE deliveries SET state = 'skipped', last_error = $2, lease_until = NULL
+         WHERE notification_id = ANY($1::bigint[]) AND state IN ('pending', 'dead')`,
+        [found.rows.map((r) => r.id), ERASED.reason],
+      );
+      const seen = new Set(found.rows.map((r) => r.event_id));
+      await tx.query("INSERT INTO erased_events (event_id, erased_at) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING", [
+        ids.filter((id) => !seen.has(id)),
+        now,
+      ]);
+      await tx.query("DELETE FROM erased_events WHERE erased_at < $1", [new Date(now.getTime() - ERASED.unseenKeptMs)]);
+      return found.rows.length;
+    });
   }
 
   async depth(): Promise<Record<string, number>> {

@@ -8,7 +8,8 @@
  */
 import type { SqliteConnection } from "@parley/relational";
 import type { Channel } from "../../../ports.js";
-import type { DeliveryJob, NewNotification, RateLimit, StoredNotification, TrackedEvent } from "../../../ports.js";
+import { ERASED, type DeliveryJob, type NewNotification, type RateLimit, type StoredNotification, type TrackedEvent } from "../../../ports.js";
+import { erasedNotification } from "../erasure.js";
 import { DELIVERY_COLUMNS, NOTIFICATION_COLUMNS, toJob, toNotification, type DeliveryRow, type NotificationRow } from "./job-rows.js";
 
 type WithDeliveries = { notification: StoredNotification; deliveries: DeliveryJob[] };
@@ -20,35 +21,29 @@ export function accept(
   rateLimit: RateLimit | undefined,
 ): { notification: StoredNotification; duplicate: boolean } {
   const limited = rateLimit !== undefined && recentCount(db, n.userId, now - rateLimit.windowMs, rateLimit.max) >= rateLimit.max;
+  // Erased before it got here (a hand-off still queued in chat when the message was deleted): stored erased, sent to no one.
+  const erased = db.run("DELETE FROM erased_events WHERE event_id = ?", [n.eventId]) > 0;
+  const kept = erased ? erasedNotification(n) : n;
   const row = db.get<NotificationRow>(
     `INSERT INTO notifications (event_id, user_id, kind, params, collapse_key, badge, fingerprint, content, rate_limited, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (event_id) DO NOTHING
      RETURNING ${NOTIFICATION_COLUMNS}`,
-    [n.eventId, n.userId, n.kind, JSON.stringify(n.params), n.collapseKey, n.badge, n.fingerprint, JSON.stringify(n.content), limited ? 1 : 0, now],
+    [n.eventId, n.userId, n.kind, JSON.stringify(kept.params), n.collapseKey, n.badge, kept.fingerprint, JSON.stringify(kept.content), limited ? 1 : 0, now],
   );
   if (row === undefined) {
     const first = db.get<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE event_id = ?`, [n.eventId])!;
     return { notification: toNotification(first), duplicate: true };
   }
   for (const d of n.deliveries) {
+    const [state, reason] = erased ? ["skipped", ERASED.reason] : limited ? ["skipped", "rate limited"] : [d.state ?? "pending", d.reason ?? ""];
     db.run(
       `INSERT INTO deliveries (notification_id, channel, target, device_id, state, last_error, next_attempt_at, user_id, collapse_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        row.id,
-        d.channel,
-        JSON.stringify(d.target),
-        d.deviceId ?? null,
-        limited ? "skipped" : (d.state ?? "pending"),
-        limited ? "rate limited" : (d.reason ?? ""),
-        now,
-        n.userId,
-        n.collapseKey,
-      ],
+      [row.id, d.channel, JSON.stringify(d.target), d.deviceId ?? null, state, reason, now, n.userId, n.collapseKey],
     );
   }
-  if (n.collapseKey !== "" && !limited) supersede(db, row.id, n.userId, n.collapseKey, now);
+  if (n.collapseKey !== "" && !limited && !erased) supersede(db, row.id, n.userId, n.collapseKey, now);
   return { notification: toNotification(row), duplicate: false };
 }
 
@@ -180,6 +175,29 @@ export function track(db: SqliteConnection, notificationId: bigint, deviceId: bi
     at,
   ]);
   return true;
+}
+
+/** Erases the notifications of these event ids and remembers the ones not seen yet (JobStore.erase); calls run one at a time, so no accept interleaves. */
+export function erase(db: SqliteConnection, eventIds: readonly string[], now: number): number {
+  let found = 0;
+  for (const eventId of new Set(eventIds)) {
+    const row = db.get<{ id: bigint }>(
+      `UPDATE notifications SET params = json_remove(params, '$.' || ?), content = json_set(content, '$.body', ?), fingerprint = ?
+       WHERE event_id = ? RETURNING id`,
+      [ERASED.textParam, ERASED.body, ERASED.fingerprint, eventId],
+    );
+    if (row === undefined) {
+      db.run("INSERT INTO erased_events (event_id, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [eventId, now]);
+      continue;
+    }
+    found++;
+    db.run("UPDATE deliveries SET state = 'skipped', last_error = ?, lease_until = NULL WHERE notification_id = ? AND state IN ('pending', 'dead')", [
+      ERASED.reason,
+      row.id,
+    ]);
+  }
+  db.run("DELETE FROM erased_events WHERE erased_at < ?", [now - ERASED.unseenKeptMs]);
+  return found;
 }
 
 export function depth(db: SqliteConnection): Record<string, number> {

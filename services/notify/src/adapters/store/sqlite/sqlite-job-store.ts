@@ -67,6 +67,10 @@ export class SqliteJobStore implements JobStore {
     return this.procedures.track(notificationId, deviceId, event, at.getTime());
   }
 
+  erase(eventIds: readonly string[], now: Date): Promise<number> {
+    return this.procedures.erase([...eventIds], now.getTime());
+  }
+
   depth(): Promise<Record<string, number>> {
     return this.procedures.depth();
   }

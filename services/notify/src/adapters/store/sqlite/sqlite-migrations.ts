@@ -75,4 +75,17 @@ WHERE state = 'pending';
 CREATE INDEX deliveries_pending_collapse ON deliveries (user_id, collapse_key) WHERE state = 'pending';
 `,
   },
+  {
+    version: 3,
+    name: "erased_events",
+    // As the Postgres migration 4 (migrations.ts): event ids erased before notify saw their Send.
+    sql: `
+CREATE TABLE erased_events (
+  event_id TEXT PRIMARY KEY,
+  erased_at INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX erased_events_age ON erased_events (erased_at);
+`,
+  },
 ];
