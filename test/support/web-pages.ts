@@ -32,3 +32,25 @@ export async function sendWithEnter(page: Page, text: string): Promise<void> {
   await page.locator("#composer-input").fill(text);
   await page.locator("#composer-input").press("Enter");
 }
+
+/** Opens a message's actions (its "⋯" button) and presses one of them: "Reply", "React with 👍", "Delete for everyone"... */
+export async function messageAction(page: Page, text: string, action: string): Promise<void> {
+  const message = bubble(page, text);
+  await message.getByRole("button", { name: "Message actions" }).click();
+  await message.getByRole("button", { name: action, exact: true }).click();
+}
+
+/** A message's reaction chip showing exactly `shown` ("👍 2"), pressed or not (this user's own reaction or not). */
+export function chip(page: Page, text: string, shown: string, pressed: boolean) {
+  return bubble(page, text).locator(`.reaction[aria-pressed="${pressed}"]`, { hasText: new RegExp(`^${shown}$`) });
+}
+
+/** A message of this device's that the server refused: shown as failed, with the reason. */
+export function failedSend(page: Page, text: string) {
+  return page.locator(`#messages .msg[data-state="failed"]`, { has: page.locator(".text", { hasText: new RegExp(`^${text}$`) }) });
+}
+
+/** A message of this user's that is stored (only stored messages have actions). */
+export function storedBubble(page: Page, text: string) {
+  return bubble(page, text).getByRole("button", { name: "Message actions" });
+}

@@ -1,7 +1,7 @@
 /**
  * The account half of Parley: the gateway's public HTTP API (Connect's JSON
  * over HTTP, same origin), for what the WebSocket does not carry: sign-up,
- * log-in, token refresh, log-out, profiles and friends. 64-bit ids come as
+ * log-in, token refresh, log-out, profiles, friends and blocks. 64-bit ids come as
  * decimal strings and are turned into bigints here.
  */
 
@@ -113,4 +113,20 @@ export async function addFriend(token: string, userId: bigint): Promise<Friendsh
 export async function listFriends(token: string): Promise<Map<bigint, Friendship>> {
   const friends = ((await call("ListFriends", {}, token)).friends ?? []) as Json[];
   return new Map(friends.map((f) => [profileOf(f.profile).userId, f.state as Friendship]));
+}
+
+/** Blocks a user: neither can then message the other in their direct conversation (docs/protocol.md, "Blocking"). Repeating it is harmless. */
+export async function blockUser(token: string, userId: bigint): Promise<Profile> {
+  return profileOf((await call("BlockUser", { userId: String(userId) }, token)).blocked);
+}
+
+/** Ends this user's block; harmless when there was none. */
+export async function unblockUser(token: string, userId: bigint): Promise<void> {
+  await call("UnblockUser", { userId: String(userId) }, token);
+}
+
+/** The users this user blocks, newest block first. */
+export async function listBlockedUsers(token: string): Promise<Profile[]> {
+  const blocked = ((await call("ListBlockedUsers", {}, token)).blockedUsers ?? []) as Json[];
+  return blocked.map((b) => profileOf(b.profile));
 }

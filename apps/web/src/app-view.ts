@@ -1,21 +1,25 @@
+import { blockedList } from "./block-panel.js";
 import { ChatView } from "./chat-view.js";
 import type { ChatController } from "./controller.js";
 import { ConversationList } from "./conversation-list.js";
 import { byId, fill, h } from "./dom.js";
 import { newChatForms } from "./new-chat.js";
+import { SearchPanel } from "./search-panel.js";
 
 /** How often the screen is redrawn with nothing new: typing indicators fade, "last seen" times age. */
 const TICK_MS = 2_000;
 
 /**
- * The signed-in screen: the sidebar (who you are, log out, new chats, the
- * conversation list) and the open conversation. Redraws once per animation
+ * The signed-in screen: the sidebar (who you are, log out, message search,
+ * new chats, blocked users, the conversation list) and the open conversation. Redraws once per animation
  * frame after state changes; tells the connection's state in the status bar
  * and reads new messages out through the page's aria-live announcer.
  */
 export function showChat(root: HTMLElement, ctl: ChatController, onLogOut: () => void): () => void {
   const list = new ConversationList(ctl);
   const chat = new ChatView(ctl);
+  const search = new SearchPanel(ctl, (conversationId, messageId) => void chat.showMessage(conversationId, messageId));
+  const blocked = blockedList(ctl);
   const status = byId("status");
   const announcer = byId("announcer");
   const logOut = h("button", { id: "log-out", class: "secondary", text: "Log out", attrs: { type: "button" } });
@@ -25,7 +29,9 @@ export function showChat(root: HTMLElement, ctl: ChatController, onLogOut: () =>
     "nav",
     { class: "sidebar", attrs: { "aria-label": "Conversations" } },
     h("header", { class: "sidebar-header" }, h("h1", { text: "Parley" }), me, logOut),
+    search.element,
     newChatForms(ctl, () => chat.focusComposer()),
+    blocked.element,
     h("h2", { class: "visually-hidden", text: "Conversations" }),
     list.element,
   );
@@ -36,6 +42,7 @@ export function showChat(root: HTMLElement, ctl: ChatController, onLogOut: () =>
   const render = () => {
     list.render();
     chat.render();
+    blocked.render();
     const { connection } = ctl.state;
     status.hidden = connection.state === "online";
     status.textContent = connection.state === "online" ? "" : connection.detail;

@@ -2,6 +2,7 @@ import { AuthenticationError, ParleyClient, ParleyError } from "@parley/client";
 import type { ConversationSummary, MemberRole, Message } from "@parley/contracts/parley/chat/v1/chat";
 import { Status, type UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { addFriend, ApiError, listFriends } from "./api.js";
+import { Blocking } from "./blocking.js";
 import { millis } from "./format.js";
 import { MessageActions } from "./message-actions.js";
 import { Profiles } from "./profiles.js";
@@ -31,6 +32,8 @@ export class ChatController {
   readonly client: ParleyClient;
   /** Edit and delete: the calls and their events. */
   readonly actions: MessageActions;
+  /** Whom this user blocks. */
+  readonly blocking: Blocking;
   /** Something to read out (aria-live): new messages from others. */
   onAnnounce: (text: string) => void = () => {};
   /** The session ended (logged out elsewhere, refresh refused): back to the log-in. */
@@ -55,6 +58,7 @@ export class ChatController {
       ...(cursor === undefined ? { startFrom: "server" as const } : { cursor }),
     });
     this.actions = new MessageActions(this);
+    this.blocking = new Blocking(tokens, this.profiles, () => this.state.changed());
     this.listen();
   }
 
@@ -65,7 +69,8 @@ export class ChatController {
   /** Connects (the SDK then syncs), and loads the conversation list and friends. */
   async start(): Promise<void> {
     await this.client.connect();
-    await Promise.all([this.loadConversations(), this.loadFriends()]);
+    // The block list only shapes the header's offer; the app works without it.
+    await Promise.all([this.loadConversations(), this.loadFriends(), this.blocking.load().catch(() => {})]);
     await this.refreshPresence();
     this.presencePoll = setInterval(() => void this.refreshPresence(), PRESENCE_POLL_MS);
   }
@@ -160,6 +165,7 @@ export class ChatController {
     if (summary.lastMessage && (c.lastMessage === undefined || summary.lastMessage.messageId >= c.lastMessage.messageId)) {
       c.lastMessage = summary.lastMessage;
       c.unread = summary.unreadCount;
+      c.unreadMentions = summary.unreadMentions;
     }
     if (summary.lastReadMessageId > c.lastReadMessageId) c.lastReadMessageId = summary.lastReadMessageId;
     if (this.state.openId === c.id && document.visibilityState === "visible" && c.unread > 0) void this.markRead();
@@ -261,6 +267,7 @@ export class ChatController {
     const upTo = c.lastMessage.messageId;
     c.lastReadMessageId = upTo;
     c.unread = 0;
+    c.unreadMentions = 0;
     this.state.changed();
     try {
       c.unread = (await this.client.markRead(c.id, upTo)).unreadCount;
@@ -270,13 +277,17 @@ export class ChatController {
     }
   }
 
-  /** Sends a message: shown at once as pending, then sent (it comes back from the server) or failed, with a retry. */
-  send(conversationId: bigint, text: string, clientMsgId: string = crypto.randomUUID()): void {
-    const entry = { clientMsgId, conversationId, text, state: "pending" as const, createdAt: Date.now() };
+  /**
+   * Sends a message (a reply when `replyToMessageId` is set): shown at once
+   * as pending, then sent (it comes back from the server) or failed, with a
+   * retry. A refusal (a block, say) is shown in the server's words.
+   */
+  send(conversationId: bigint, text: string, replyToMessageId = 0n, clientMsgId: string = crypto.randomUUID()): void {
+    const entry = { clientMsgId, conversationId, text, replyToMessageId, state: "pending" as const, createdAt: Date.now() };
     this.state.outgoing.set(clientMsgId, entry);
     this.state.changed();
     this.typing(conversationId, false);
-    this.client.send(conversationId, text, { clientMsgId, timeoutMs: SEND_TIMEOUT_MS }).then(
+    this.client.send(conversationId, text, { clientMsgId, timeoutMs: SEND_TIMEOUT_MS, replyToMessageId }).then(
       () => this.settle(clientMsgId, "sent"),
       (err: unknown) => this.settle(clientMsgId, "failed", err instanceof ParleyError ? err.message : String(err)),
     );
@@ -285,7 +296,7 @@ export class ChatController {
   /** Sends a failed message again with the same id: if an earlier attempt was stored after all, the server says so and nothing is doubled. */
   retry(clientMsgId: string): void {
     const failed = this.state.outgoing.get(clientMsgId);
-    if (failed?.state === "failed") this.send(failed.conversationId, failed.text, clientMsgId);
+    if (failed?.state === "failed") this.send(failed.conversationId, failed.text, failed.replyToMessageId, clientMsgId);
   }
 
   private settle(clientMsgId: string, outcome: "sent" | "failed", error?: string): void {

@@ -5,7 +5,8 @@ import { presenceDot } from "./presence-view.js";
 
 /**
  * The conversation list: one button per conversation (newest activity
- * first) with its name, last message, unread count and, for direct
+ * first) with its name, last message, unread count, an "@" when unread
+ * messages mention this user and, for direct
  * conversations, the other user's presence. Buttons are kept across redraws
  * (keyed by conversation), so keyboard focus stays where it was.
  */
@@ -31,10 +32,15 @@ export class ConversationList {
       const title = this.ctl.titleOf(c);
       const peer = state.peerOf(c);
       const unread = c.unread > 0 ? h("span", { class: "unread", text: String(c.unread), attrs: { "aria-label": `${c.unread} unread` } }) : null;
+      const mentions = c.unreadMentions;
+      const mentioned =
+        mentions > 0
+          ? h("span", { class: "mentioned", text: "@", attrs: { "aria-label": `${mentions} unread ${mentions === 1 ? "mention" : "mentions"}` } })
+          : null;
       const kind = peer === undefined ? h("span", { class: "kind", text: "group" }) : presenceDot(state.presence.get(peer));
       fill(
         item.button,
-        h("span", { class: "row" }, kind, h("span", { class: "title", text: title }), unread),
+        h("span", { class: "row" }, kind, h("span", { class: "title", text: title }), mentioned, unread),
         h("span", { class: "preview", text: c.left ? "You are no longer in this group" : preview(c.lastMessage, this.ctl.profiles.nameOf, state.me) }),
       );
       item.button.setAttribute("aria-current", state.openId === c.id ? "true" : "false");

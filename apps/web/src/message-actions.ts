@@ -1,11 +1,12 @@
-import type { Message, MessageDeleted } from "@parley/contracts/parley/chat/v1/chat";
+import type { Message, MessageDeleted, MessageReacted, ReactionCount } from "@parley/contracts/parley/chat/v1/chat";
 import type { ChatController } from "./controller.js";
 import { millis } from "./format.js";
-import type { ConversationState } from "./state.js";
+import { type ConversationState, keepReactions } from "./state.js";
 
 /**
- * Edits and deletions: the calls (edit, delete for everyone, delete for me)
- * and the `edited` and `deleted` events that bring them from the server, from
+ * Edits, deletions and reactions: the calls (edit, delete for everyone,
+ * delete for me, react, unreact) and the `edited`, `deleted` and `reacted`
+ * events that bring them from the server, from
  * this user's other tabs and devices and from the other members. The SDK
  * delivers those events exactly once, in inbox order; a call's own answer is
  * applied at once as well, so the screen does not wait for its event, and
@@ -18,6 +19,19 @@ export class MessageActions {
   constructor(private readonly ctl: ChatController) {
     ctl.client.on("edited", (message) => this.applyEdited(message));
     ctl.client.on("deleted", (deletion) => this.applyDeleted(deletion));
+    ctl.client.on("reacted", (reaction) => this.applyReacted(reaction));
+  }
+
+  /**
+   * Adds this user's reaction, or removes it (`remove`). Throws the server's
+   * refusal (a ParleyError: 3 reactions of this user's on the message
+   * already, or 20 different ones on it).
+   */
+  async react(m: Message, emoji: string, remove: boolean): Promise<void> {
+    const client = this.ctl.client;
+    const answer = await (remove ? client.unreact(m.conversationId, m.messageId, emoji) : client.react(m.conversationId, m.messageId, emoji));
+    // Once the inbox has delivered this change's own entry, later entries may have come too: theirs are newer counts.
+    if (answer.seq === 0n || answer.seq > client.cursor) this.setReactions(m.conversationId, m.messageId, answer.reactions);
   }
 
   /** Replaces the text of one of this user's messages. Throws the server's refusal (a ParleyError: the edit window passed, say). */
@@ -41,8 +55,21 @@ export class MessageActions {
     const c = this.ctl.state.conversations.get(message.conversationId);
     if (!c) return;
     const held = c.messages.get(message.messageId);
-    if (held && supersedes(message, held)) c.messages.set(message.messageId, message);
+    if (held && supersedes(message, held)) c.messages.set(message.messageId, keepReactions(message, held));
     if (c.lastMessage?.messageId === message.messageId && supersedes(message, c.lastMessage)) c.lastMessage = message;
+    this.ctl.state.changed();
+  }
+
+  /** Every reacted entry carries the message's counts as they stood when read: they replace the ones shown. */
+  private applyReacted(reaction: MessageReacted): void {
+    this.setReactions(reaction.conversationId, reaction.messageId, reaction.reactions);
+  }
+
+  private setReactions(conversationId: bigint, messageId: bigint, reactions: ReactionCount[]): void {
+    const c = this.ctl.state.conversations.get(conversationId);
+    const held = c?.messages.get(messageId);
+    if (!c || !held) return; // not loaded: history brings the counts when it is
+    c.messages.set(messageId, { ...held, reactions });
     this.ctl.state.changed();
   }
 

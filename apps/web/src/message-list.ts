@@ -2,11 +2,16 @@ import type { Message } from "@parley/contracts/parley/chat/v1/chat";
 import type { ChatController } from "./controller.js";
 import { fill, h } from "./dom.js";
 import { clock, millis, systemText, TOMBSTONE_TEXT } from "./format.js";
+import { mentionedNames, textWithMentions } from "./mention-text.js";
 import { MessageMenu } from "./message-menu.js";
+import { quoteOf, quoteSignature, quoteView } from "./quote-view.js";
+import { ReactionsView } from "./reactions-view.js";
 import type { ConversationState, Outgoing } from "./state.js";
 
 /** How close to the top a scroll must come to load older messages. */
 const LOAD_OLDER_WITHIN_PX = 80;
+/** How many older pages a jump to a quoted or found message loads at most, looking for it. */
+const JUMP_PAGES = 5;
 
 /**
  * The open conversation's messages, oldest first: stored messages, then this
@@ -14,6 +19,8 @@ const LOAD_OLDER_WITHIN_PX = 80;
  * kept by key across redraws (focus on a Retry button survives), the view
  * stays at the bottom when it was there and keeps its place when older
  * messages come in above. Scrolling to the top loads older messages.
+ * Replies show their quote, mentions are highlighted, reactions sit under
+ * the text.
  */
 export class MessageList {
   readonly loadOlder = h("button", { id: "load-older", class: "secondary", text: "Load older messages", attrs: { type: "button" } });
@@ -21,10 +28,17 @@ export class MessageList {
   readonly element = h("div", { class: "scroller", attrs: { tabindex: 0, "aria-label": "Message history" } }, this.loadOlder, this.list);
   private readonly items = new Map<string, HTMLLIElement>();
   private readonly menu: MessageMenu;
+  private readonly reactions: ReactionsView;
   private shownId: bigint | undefined;
+  /** A message to scroll to and focus once it is drawn (a quote or a search result was clicked). */
+  private jumpWanted: bigint | undefined;
 
-  constructor(private readonly ctl: ChatController) {
-    this.menu = new MessageMenu(ctl, () => this.element.focus());
+  constructor(
+    private readonly ctl: ChatController,
+    onReply: (m: Message) => void,
+  ) {
+    this.reactions = new ReactionsView(ctl);
+    this.menu = new MessageMenu(ctl, () => this.element.focus(), this.reactions, onReply);
     this.loadOlder.addEventListener("click", () => this.older());
     this.element.addEventListener("scroll", () => {
       if (this.element.scrollTop < LOAD_OLDER_WITHIN_PX) this.older();
@@ -43,6 +57,7 @@ export class MessageList {
       this.list.replaceChildren();
       this.shownId = c.id;
       this.menu.reset();
+      this.reactions.reset();
     }
     const view = this.element;
     const atBottom = switched || view.scrollHeight - view.scrollTop - view.clientHeight < 40;
@@ -61,7 +76,7 @@ export class MessageList {
         this.items.set(key, li);
       }
       if ("messageId" in m) this.stored(li, m, c, m === lastMine);
-      else this.outgoing(li, m);
+      else this.outgoing(li, m, c);
       if (this.list.children[index] !== li) this.list.insertBefore(li, this.list.children[index] ?? null);
     });
     for (const [key, li] of this.items) {
@@ -76,6 +91,39 @@ export class MessageList {
     if (atBottom) view.scrollTop = view.scrollHeight;
     else if (this.list.firstElementChild !== firstBefore) view.scrollTop = view.scrollHeight - fromBottom;
     this.menu.afterRender();
+    this.reactions.afterRender();
+    this.showWanted();
+  }
+
+  /**
+   * Scrolls to a message of the open conversation and focuses it, loading a
+   * few older pages when it is not loaded yet; says so when it is further
+   * back than that (or deleted for this user).
+   */
+  async jumpTo(messageId: bigint): Promise<void> {
+    const c = this.ctl.state.open;
+    if (!c) return;
+    for (let page = 0; !c.messages.has(messageId) && c.hasOlder && !c.left && page < JUMP_PAGES; page++) await this.ctl.loadOlder(c);
+    if (this.ctl.state.open !== c) return;
+    if (!c.messages.has(messageId)) {
+      this.ctl.onAnnounce("That message is not loaded: it is further back, or no longer there");
+      return;
+    }
+    this.jumpWanted = messageId;
+    this.ctl.state.changed();
+  }
+
+  private showWanted(): void {
+    const li = this.jumpWanted === undefined ? undefined : this.items.get(`m${this.jumpWanted}`);
+    if (!li) return;
+    this.jumpWanted = undefined;
+    li.tabIndex = -1;
+    li.scrollIntoView({ block: "center" });
+    li.focus({ preventScroll: true });
+    // Restarts the highlight's animation when the same message is shown twice in a row.
+    li.classList.remove("flash");
+    void li.offsetWidth;
+    li.classList.add("flash");
   }
 
   private stored(li: HTMLLIElement, m: Message, c: ConversationState, lastMine: boolean): void {
@@ -96,7 +144,11 @@ export class MessageList {
     }
     const sender = mine ? "You" : nameOf(m.senderId);
     const edited = millis(m.editedAt);
-    if (unchanged(li, `${sender}|${words}|${m.deleted}|${edited}|${m.text}|${this.menu.signature(m)}`)) return;
+    const quote = m.replyTo ? quoteOf(this.ctl, c, m.replyTo) : undefined;
+    m.mentionedUserIds.forEach(nameOf); // loads unknown profiles: their @names are highlighted once known
+    const names = mentionedNames(m, (id) => this.ctl.profiles.usernameOf(id));
+    const signature = [sender, words, m.deleted, edited, m.text, this.menu.signature(m), this.reactions.signature(m), quoteSignature(quote), [...names.keys()]];
+    if (unchanged(li, signature.join("|"))) return;
     li.className = `msg ${mine ? "mine" : "theirs"}${m.deleted ? " deleted" : ""}`;
     li.dataset.state = "sent";
     const actions = this.menu.parts(m, mine);
@@ -104,14 +156,23 @@ export class MessageList {
     fill(
       li,
       h("p", { class: "meta" }, h("span", { class: "sender", text: sender }), " ", h("time", { text: clock(millis(m.createdAt)) }), " ", mark, actions.toggle),
-      actions.replacesText ? null : m.deleted ? h("p", { class: "text tombstone", text: TOMBSTONE_TEXT }) : h("p", { class: "text", text: m.text }),
+      quote && !m.deleted ? quoteView(quote, (id) => void this.jumpTo(id)) : null,
+      actions.replacesText
+        ? null
+        : m.deleted
+          ? h("p", { class: "text tombstone", text: TOMBSTONE_TEXT })
+          : h("p", { class: "text" }, ...textWithMentions(m.text, names, this.ctl.me)),
+      ...this.reactions.parts(m),
       actions.panel,
       words === undefined ? null : h("p", { class: "status", text: words }),
     );
   }
 
-  private outgoing(li: HTMLLIElement, o: Outgoing): void {
-    if (unchanged(li, `${o.state}|${o.error}`)) return;
+  private outgoing(li: HTMLLIElement, o: Outgoing, c: ConversationState): void {
+    // A pending reply quotes the loaded message it answers (quoteOf reads the loaded copy).
+    const quoted = o.replyToMessageId === 0n ? undefined : c.messages.get(o.replyToMessageId);
+    const quote = quoted ? quoteOf(this.ctl, c, { ...quoted, textPreview: quoted.text, unavailable: false }) : undefined;
+    if (unchanged(li, `${o.state}|${o.error}|${quoteSignature(quote)}`)) return;
     li.className = "msg mine";
     li.dataset.state = o.state;
     li.dataset.clientMsgId = o.clientMsgId;
@@ -127,6 +188,7 @@ export class MessageList {
     fill(
       li,
       h("p", { class: "meta" }, h("span", { class: "sender", text: "You" }), " ", h("time", { text: clock(o.createdAt) })),
+      quote ? quoteView(quote, (id) => void this.jumpTo(id)) : null,
       h("p", { class: "text", text: o.text }),
       status,
     );

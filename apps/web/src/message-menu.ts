@@ -2,6 +2,7 @@ import type { Message } from "@parley/contracts/parley/chat/v1/chat";
 import type { ChatController } from "./controller.js";
 import { errorText } from "./controller.js";
 import { h } from "./dom.js";
+import { PALETTE, type ReactionsView } from "./reactions-view.js";
 
 /** What is open on a message: its menu, a deletion waiting for a yes, or the edit box. */
 type Mode = "menu" | "confirm-everyone" | "confirm-me" | "edit";
@@ -26,8 +27,8 @@ export interface MessageMenuParts {
 /**
  * The actions on a message, one message at a time: a "Message actions"
  * button (a disclosure: it opens and closes, by click or keyboard, never by
- * hover) shows Edit message and Delete for everyone on this user's own
- * messages and Delete for me on any. Deleting asks first, inline ("Yes,
+ * hover) shows Reply and a palette of reactions, Edit message and Delete for
+ * everyone on this user's own messages and Delete for me on any. Deleting asks first, inline ("Yes,
  * delete" / "No"); editing swaps the text for a box where Enter saves,
  * Shift+Enter makes a new line and Escape cancels. A refusal stays on the
  * message in words (role="alert") until the next step. The message list
@@ -45,6 +46,9 @@ export class MessageMenu {
     private readonly ctl: ChatController,
     /** Focus somewhere sensible when the focused message goes away (deleted for me). */
     private readonly focusList: () => void,
+    private readonly reactions: ReactionsView,
+    /** Makes the message the composer's reply target (and focuses the composer). */
+    private readonly onReply: (m: Message) => void,
   ) {
     this.editor.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -122,6 +126,11 @@ export class MessageMenu {
       return [h("span", { attrs: { role: "group", "aria-label": "Confirm deletion" } }, question, " ", yes, " ", no)];
     }
     const items: HTMLElement[] = [];
+    const writable = !m.deleted && !this.ctl.state.conversations.get(m.conversationId)?.left;
+    if (writable) {
+      items.push(button("Reply", "secondary", () => this.reply(m)));
+      items.push(this.palette(m, o));
+    }
     if (mine && !m.deleted) {
       items.push(button("Edit message", "secondary", () => this.startEdit(m)));
       items.push(button("Delete for everyone", "secondary", () => this.open(m, "confirm-everyone")));
@@ -129,6 +138,32 @@ export class MessageMenu {
     items.push(button("Delete for me", "secondary", () => this.open(m, "confirm-me")));
     if (items[0]) this.wantFocus(m, "first", items[0]);
     return items;
+  }
+
+  /** One toggle per emoji of the palette (pressed: this user's reaction is there; choosing it again removes it). */
+  private palette(m: Message, o: Opened): HTMLElement {
+    const emoji = PALETTE.map((e) => {
+      const mine = m.reactions.some((r) => r.emoji === e && r.mine);
+      return h("button", {
+        class: "secondary react",
+        text: e,
+        attrs: { type: "button", "aria-label": `React with ${e}`, "aria-pressed": mine ? "true" : "false", disabled: o.busy !== undefined },
+        on: {
+          click: () => {
+            this.close();
+            void this.reactions.toggle(m, e, false);
+          },
+        },
+      });
+    });
+    return h("span", { class: "palette", attrs: { role: "group", "aria-label": "React" } }, ...emoji);
+  }
+
+  private reply(m: Message): void {
+    // Closed without a focus wish: the composer takes the focus.
+    this.opened = undefined;
+    this.ctl.state.changed();
+    this.onReply(m);
   }
 
   private editBox(m: Message, o: Opened): HTMLElement {

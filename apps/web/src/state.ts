@@ -6,6 +6,8 @@ export interface Outgoing {
   clientMsgId: string;
   conversationId: bigint;
   text: string;
+  /** The message this one replies to (0n: none). */
+  replyToMessageId: bigint;
   state: "pending" | "sent" | "failed";
   error?: string;
   createdAt: number;
@@ -16,6 +18,8 @@ export interface ConversationState {
   conversation: Conversation;
   lastMessage: Message | undefined;
   unread: number;
+  /** Of the unread messages, those mentioning this user (the list's "@" badge). */
+  unreadMentions: number;
   lastReadMessageId: bigint;
   /** Loaded messages by id: every message from the oldest loaded one to the newest. */
   messages: Map<bigint, Message>;
@@ -87,6 +91,7 @@ export class ChatState {
       conversation,
       lastMessage: undefined,
       unread: 0,
+      unreadMentions: 0,
       lastReadMessageId: 0n,
       messages: new Map(),
       historyLoaded: false,
@@ -112,11 +117,14 @@ export class ChatState {
     if (!c) return false;
     const newest = c.lastMessage === undefined || message.messageId > c.lastMessage.messageId;
     if (newest) c.lastMessage = message;
-    if (c.historyLoaded) c.messages.set(message.messageId, message);
+    if (c.historyLoaded) c.messages.set(message.messageId, keepReactions(message, c.messages.get(message.messageId)));
     if (message.senderId === this.me) this.outgoing.delete(message.clientMsgId);
     c.typing.delete(message.senderId);
     const fromOther = message.senderId !== this.me && message.senderId !== 0n;
-    if (newest && fromOther && !beingRead && !message.deleted && message.messageId > c.lastReadMessageId) c.unread += 1;
+    if (newest && fromOther && !beingRead && !message.deleted && message.messageId > c.lastReadMessageId) {
+      c.unread += 1;
+      if (message.mentionedUserIds.includes(this.me)) c.unreadMentions += 1;
+    }
     if (message.system?.event.case === "memberRemoved" && message.system.event.value.userId === this.me) c.left = true;
     return newest;
   }
@@ -127,7 +135,10 @@ export class ChatState {
     if (!c) return;
     if (userId === this.me) {
       if (messageId > c.lastReadMessageId) c.lastReadMessageId = messageId;
-      if (c.lastMessage === undefined || messageId >= c.lastMessage.messageId) c.unread = 0;
+      if (c.lastMessage === undefined || messageId >= c.lastMessage.messageId) {
+        c.unread = 0;
+        c.unreadMentions = 0;
+      }
       return;
     }
     if (messageId > (c.readUpTo.get(userId) ?? 0n)) c.readUpTo.set(userId, messageId);
@@ -158,4 +169,14 @@ export class ChatState {
     if (c.conversation.kind !== ConversationKind.DIRECT) return undefined;
     return c.conversation.members.find((m) => m.userId !== this.me)?.userId;
   }
+}
+
+/**
+ * Message and edited entries carry no reactions (the reacted entries that
+ * follow them do), so a fresh copy of a message keeps the counts of the copy
+ * held until one of those entries replaces them.
+ */
+export function keepReactions(incoming: Message, held: Message | undefined): Message {
+  if (held === undefined || incoming.reactions.length > 0 || held.reactions.length === 0 || incoming.deleted) return incoming;
+  return { ...incoming, reactions: held.reactions };
 }
