@@ -111,8 +111,8 @@ describe("SQLite message store", () => {
     raw.close();
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      // Version 2 moves the heads; versions 3 (edits and deletions), 4 (search) and 5 (reactions) follow, as on any file from before them.
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 4, 5]);
+      // Version 2 moves the heads; versions 3 (edits and deletions), 4 (search), 5 (reactions) and 6 (rowids) follow, as on any file from before them.
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [2, 3, 4, 5, 6]);
       const store = new SqliteMessageStore(again);
       assert.equal(await store.headSeq(a), 2n);
       const next = await store.append(draft(conversationId, b));
@@ -147,7 +147,7 @@ describe("SQLite message store", () => {
     }
     const again = await SqliteEngine.open({ path: join(folder, path) });
     try {
-      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [4, 5]);
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [4, 5, 6]);
       const store = new SqliteMessageStore(again);
       const found = await store.searchMessages({ userId: b, words: ["migrated", "words"], limit: 10 });
       assert.deepEqual(
@@ -222,8 +222,69 @@ describe("SQLite message store", () => {
         plan.join("\n"),
       );
       assert.ok(!plan.some((step) => /SCAN m\b/.test(step)), plan.join("\n"));
+      // Newest first straight from the index (rowid = message id): no sort of every hit before the page is cut.
+      assert.ok(!plan.some((step) => step.includes("TEMP B-TREE")), plan.join("\n"));
     } finally {
       db.close();
     }
+  });
+
+  it("renumbers a version 5 file's rows to rowid = message id, rebuilding the index, so search walks newest first", async () => {
+    const path = "before-rowids.sqlite";
+    const first = await SqliteEngine.open({ path: join(folder, path) });
+    const [a, b] = [newId(), newId()];
+    let conversationId: bigint;
+    const ids: bigint[] = [];
+    try {
+      await first.migrate(
+        "chat",
+        sqliteChatMigrations.filter((m) => m.version < 6),
+      );
+      const store = new SqliteMessageStore(first);
+      conversationId = (await store.openDirect(a, b, newId())).id;
+      for (let i = 0; i < 5; i++) ids.push(newId());
+      // Stored out of id order, as a reply or a mention (stored by a call of its own) can be.
+      for (const i of [1, 0, 3, 2, 4]) await store.append(draft(conversationId, a, { messageId: ids[i]!, text: `common word ${i}` }));
+    } finally {
+      await first.close();
+    }
+    // What version 5's code wrote: rowids handed out by SQLite in storage order, the index keyed by them, one row still queued.
+    const raw = new DatabaseSync(join(folder, path));
+    try {
+      raw.exec("UPDATE messages SET rowid = (SELECT count(*) FROM messages o WHERE o.rowid <= messages.rowid)");
+      raw.exec("DELETE FROM messages_search_pending");
+      raw.exec("INSERT INTO messages_search (messages_search) VALUES ('rebuild')");
+      raw.exec("INSERT INTO messages_search_pending (message_rowid) SELECT max(rowid) FROM messages");
+    } finally {
+      raw.close();
+    }
+    const again = await SqliteEngine.open({ path: join(folder, path) });
+    try {
+      assert.deepEqual(await again.migrate("chat", sqliteChatMigrations), [6]);
+      const store = new SqliteMessageStore(again);
+      const found = await store.searchMessages({ userId: b, words: ["common", "word"], limit: 3 });
+      assert.deepEqual(
+        found.map((m) => m.messageId),
+        [ids[4], ids[3], ids[2]],
+        "newest first by id",
+      );
+      const next = await store.searchMessages({ userId: b, words: ["common"], limit: 3, beforeMessageId: ids[2]! });
+      assert.deepEqual(
+        next.map((m) => m.messageId),
+        [ids[1], ids[0]],
+      );
+      const added = (await store.append(draft(conversationId, b, { text: "common word later" }))).message.messageId;
+      assert.equal((await store.searchMessages({ userId: a, words: ["common"], limit: 1 }))[0]?.messageId, added);
+    } finally {
+      await again.close();
+    }
+    const check = new DatabaseSync(join(folder, path));
+    try {
+      const mismatched = check.prepare("SELECT count(*) AS n FROM messages WHERE rowid != message_id").get() as { n: bigint | number };
+      assert.equal(Number(mismatched.n), 0, "every row's rowid is its message id");
+    } finally {
+      check.close();
+    }
+    assertIndexIntact(join(folder, path));
   });
 });

@@ -5,7 +5,10 @@
  * and the joins keep what the user can read, as Postgres's query does
  * (../sql-search.ts): a current membership of a conversation not deleted,
  * at or after the member's horizon, not deleted for everyone, not hidden by
- * the user, not a system message; newest first.
+ * the user, not a system message; newest first. A message's rowid is its
+ * id (migration 6), so the index is walked newest first, below the page's
+ * bound, and the walk stops at the page's end: a word in most messages
+ * costs a page, not every message holding it.
  */
 import type { SqliteConnection } from "@parley/relational";
 import type { MessageSearch, StoredMessage } from "../../../ports.js";
@@ -18,11 +21,11 @@ export const SEARCH_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages_search s
   JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?1
   JOIN conversations c ON c.id = m.conversation_id AND c.deleted = 0
   WHERE messages_search MATCH ?2
-    AND m.message_id < ?3 AND m.message_id >= cm.history_from_message_id
+    AND s.rowid < ?3 AND m.message_id >= cm.history_from_message_id
     AND (?4 = 0 OR m.conversation_id = ?4)
     AND m.deleted_at IS NULL AND m.system IS NULL
     AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?1 AND h.conversation_id = m.conversation_id AND h.message_id = m.message_id)
-  ORDER BY m.message_id DESC LIMIT ?5`;
+  ORDER BY s.rowid DESC LIMIT ?5`;
 
 export function searchMessages(db: SqliteConnection, search: MessageSearch): StoredMessage[] {
   // In this call's transaction: the search then sees every message acknowledged before it.

@@ -172,4 +172,18 @@ ALTER TABLE messages ADD COLUMN reply_to_message_id INTEGER;
 ALTER TABLE messages ADD COLUMN mentioned_user_ids TEXT;
 `,
   },
+  {
+    // Every message's rowid becomes its message id (new rows are inserted so, ./steps.ts), so
+    // that search's FTS5 index, keyed by rowid, is walked newest first and a page of a word held
+    // by most messages stops after its hits instead of reading and sorting them all. Message ids
+    // are unique (Snowflake) and far above the rowids SQLite handed out, so the renumbering never
+    // collides. The index is rebuilt under the new rowids; nothing else refers to them.
+    version: 6,
+    name: "messages.rowid = message_id (search walks newest first)",
+    sql: `
+UPDATE messages SET rowid = message_id;
+DELETE FROM messages_search_pending;
+INSERT INTO messages_search (messages_search) VALUES ('rebuild');
+`,
+  },
 ];

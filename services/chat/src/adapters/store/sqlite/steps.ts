@@ -107,10 +107,12 @@ export function storeMessage(db: SqliteConnection, inbox: InboxWriter, message: 
   for (let i = 0; i < recipients.length; i++) seqs[i] = inbox.messageEntry(recipients[i]!, message.conversationId, message.messageId);
   // Only a reply or a message with mentions names their columns: every other send's statement stays as it was.
   const extra = extraColumns(message);
+  // The rowid is the message id (migration 6), so search's index, keyed by rowid, walks newest first.
   db.run(
-    `INSERT INTO messages (conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at${extra.map(([c]) => `, ${c}`).join("")})
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?${extra.map(() => ", ?").join("")})`,
+    `INSERT INTO messages (rowid, conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at${extra.map(([c]) => `, ${c}`).join("")})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?${extra.map(() => ", ?").join("")})`,
     [
+      message.messageId,
       message.conversationId,
       message.messageId,
       message.senderId,
