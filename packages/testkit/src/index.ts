@@ -9,3 +9,4 @@ export { until, type UntilOptions } from "./until.js";
 export { FakeClock } from "./fake-clock.js";
 export { SOURCE_NODE_FLAGS } from "./sources.js";
 export { parseExposition, sampleSum, sampleValue, type Exposition, type Family, type Sample } from "./prometheus-text.js";
+export { rejectsWithCode } from "./refusals.js";

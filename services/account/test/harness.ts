@@ -1,8 +1,7 @@
-import assert from "node:assert/strict";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createClient, type Client } from "@connectrpc/connect";
 import { AccountInternalService, AccountService } from "@parley/contracts/parley/account/v1/account";
 import { createLogger, errorInterceptor, grpcTransport, Metrics, startServer } from "@parley/runtime";
-import { openTestStorage, type TestStorageKind } from "@parley/testkit";
+import { openTestStorage, rejectsWithCode, type TestStorageKind } from "@parley/testkit";
 import { openAccountStore } from "../src/wiring.js";
 import { Accounts } from "../src/domain/accounts.js";
 import { loadAccountConfig } from "../src/config.js";
@@ -96,11 +95,5 @@ export const bearer = (token: string) => ({ headers: { authorization: `Bearer ${
 export const PASSWORD = "correct horse battery";
 
 /** Asserts that the call fails with `code`, and that the message matches `pattern` when given. */
-export async function rejects(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.rawMessage}`);
-    if (pattern) assert.match(err.rawMessage, pattern);
-    return true;
-  });
-}
+/** A refusal with this code (and message pattern): the shared assertion, by the name the account tests use. */
+export const rejects = rejectsWithCode;

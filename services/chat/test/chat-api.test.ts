@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { CommandSchema, StreamRequestSchema, type StreamRequest } from "@parley/contracts/parley/chat/v1/chat";
 import { AsyncQueue } from "@parley/runtime";
 import { startChatHarness, type ChatHarness } from "./harness.js";
-
-async function rejects(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(e.code, code, `expected ${Code[code]}, got ${Code[e.code]}: ${e.rawMessage}`);
-    if (pattern) assert.match(e.rawMessage, pattern);
-    return true;
-  });
-}
+import { rejectsWithCode } from "@parley/testkit";
 
 describe("chat service", () => {
   let h: ChatHarness;
@@ -35,12 +27,12 @@ describe("chat service", () => {
       assert.deepEqual(fromBob.conversation!.members.map((m) => m.userId).sort(), [alice, bob].sort());
     });
     it("refuses oneself, a missing peer and an unknown user", async () => {
-      await rejects(h.api.openDirect({ peerUserId: alice }, h.as(alice)), Code.InvalidArgument, /another user/);
-      await rejects(h.api.openDirect({}, h.as(alice)), Code.InvalidArgument, /required/);
-      await rejects(h.api.openDirect({ peerUserId: 999_999n }, h.as(alice)), Code.NotFound);
+      await rejectsWithCode(h.api.openDirect({ peerUserId: alice }, h.as(alice)), Code.InvalidArgument, /another user/);
+      await rejectsWithCode(h.api.openDirect({}, h.as(alice)), Code.InvalidArgument, /required/);
+      await rejectsWithCode(h.api.openDirect({ peerUserId: 999_999n }, h.as(alice)), Code.NotFound);
     });
     it("refuses calls without the acting user's header", async () => {
-      await rejects(h.api.openDirect({ peerUserId: bob }), Code.Unauthenticated);
+      await rejectsWithCode(h.api.openDirect({ peerUserId: bob }), Code.Unauthenticated);
     });
   });
 
@@ -65,20 +57,20 @@ describe("chat service", () => {
       const stored = (await h.api.history({ conversationId, limit: 1 }, h.as(bob))).messages[0]!;
       assert.equal(stored.messageId, ok.messageId);
       assert.equal(stored.text, emoji);
-      await rejects(
+      await rejectsWithCode(
         h.api.send({ conversationId, clientMsgId: "too-big", text: "a".repeat(100_001) }, h.as(alice)),
         Code.InvalidArgument,
         /at most 100000 characters/,
       );
     });
     it("refuses empty text and a missing client_msg_id", async () => {
-      await rejects(h.api.send({ conversationId, clientMsgId: "e", text: "" }, h.as(alice)), Code.InvalidArgument, /text must not be empty/);
-      await rejects(h.api.send({ conversationId, text: "hi" }, h.as(alice)), Code.InvalidArgument, /client_msg_id/);
+      await rejectsWithCode(h.api.send({ conversationId, clientMsgId: "e", text: "" }, h.as(alice)), Code.InvalidArgument, /text must not be empty/);
+      await rejectsWithCode(h.api.send({ conversationId, text: "hi" }, h.as(alice)), Code.InvalidArgument, /client_msg_id/);
     });
     it("answers NOT_FOUND for an unknown conversation and PERMISSION_DENIED for someone else's", async () => {
-      await rejects(h.api.send({ conversationId: 123n, clientMsgId: "x", text: "hi" }, h.as(alice)), Code.NotFound);
-      await rejects(h.api.send({ conversationId, clientMsgId: "x", text: "hi" }, h.as(carol)), Code.PermissionDenied, /not a member/);
-      await rejects(h.api.history({ conversationId }, h.as(carol)), Code.PermissionDenied);
+      await rejectsWithCode(h.api.send({ conversationId: 123n, clientMsgId: "x", text: "hi" }, h.as(alice)), Code.NotFound);
+      await rejectsWithCode(h.api.send({ conversationId, clientMsgId: "x", text: "hi" }, h.as(carol)), Code.PermissionDenied, /not a member/);
+      await rejectsWithCode(h.api.history({ conversationId }, h.as(carol)), Code.PermissionDenied);
     });
   });
 
@@ -96,7 +88,7 @@ describe("chat service", () => {
         next.messages.map((m) => m.text),
         ["page 2", "page 1"],
       );
-      await rejects(h.api.history({ conversationId, limit: 201 }, h.as(alice)), Code.InvalidArgument, /at most 200/);
+      await rejectsWithCode(h.api.history({ conversationId, limit: 201 }, h.as(alice)), Code.InvalidArgument, /at most 200/);
     });
     it("syncs a user's inbox above a seq, gap-free and in order", async () => {
       const all = await h.api.sync({ afterSeq: 0n }, h.as(bob));
@@ -118,7 +110,7 @@ describe("chat service", () => {
       const cursor = await h.api.getCursor({}, h.as(bob, 7n));
       assert.equal(cursor.seq, 3n);
       assert.equal((await h.api.getCursor({}, h.as(bob, 8n))).seq, 0n);
-      await rejects(h.api.ackCursor({ seq: cursor.headSeq + 1n }, h.as(bob, 7n)), Code.InvalidArgument, /inbox head/);
+      await rejectsWithCode(h.api.ackCursor({ seq: cursor.headSeq + 1n }, h.as(bob, 7n)), Code.InvalidArgument, /inbox head/);
     });
     it("lists conversations with the last message and unread count, and clears it on MarkRead", async () => {
       const list = await h.api.listConversations({}, h.as(alice));
@@ -144,12 +136,20 @@ describe("chat service", () => {
       assert.equal(entry.seq, head + 1n);
       const hidden = await h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: false }, h.as(alice));
       assert.equal(hidden.unchanged, false);
-      await rejects(h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: true }, h.as(alice)), Code.PermissionDenied, /own messages/);
+      await rejectsWithCode(
+        h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: true }, h.as(alice)),
+        Code.PermissionDenied,
+        /own messages/,
+      );
       const deleted = await h.api.deleteMessage({ conversationId, messageId: sent.messageId, forEveryone: true }, h.as(bob));
       assert.equal(deleted.unchanged, false);
-      await rejects(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "again" }, h.as(bob)), Code.InvalidArgument, /deleted message/);
-      await rejects(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "x" }, h.as(carol)), Code.PermissionDenied, /not a member/);
-      await rejects(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "x" }), Code.Unauthenticated);
+      await rejectsWithCode(
+        h.api.editMessage({ conversationId, messageId: sent.messageId, text: "again" }, h.as(bob)),
+        Code.InvalidArgument,
+        /deleted message/,
+      );
+      await rejectsWithCode(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "x" }, h.as(carol)), Code.PermissionDenied, /not a member/);
+      await rejectsWithCode(h.api.editMessage({ conversationId, messageId: sent.messageId, text: "x" }), Code.Unauthenticated);
     });
   });
 
@@ -170,8 +170,8 @@ describe("chat service", () => {
         history.messages.find((m) => m.messageId === sent.messageId)?.reactions.map((r) => r.emoji),
         ["🎉"],
       );
-      await rejects(h.api.react({ conversationId, messageId: sent.messageId, emoji: "yes" }, h.as(alice)), Code.InvalidArgument, /exactly one emoji/);
-      await rejects(h.api.react({ conversationId, messageId: sent.messageId, emoji: "🎉" }, h.as(carol)), Code.PermissionDenied, /not a member/);
+      await rejectsWithCode(h.api.react({ conversationId, messageId: sent.messageId, emoji: "yes" }, h.as(alice)), Code.InvalidArgument, /exactly one emoji/);
+      await rejectsWithCode(h.api.react({ conversationId, messageId: sent.messageId, emoji: "🎉" }, h.as(carol)), Code.PermissionDenied, /not a member/);
     });
 
     it("sends a reply with its quote in history and refuses a reply to an unknown message", async () => {
@@ -179,7 +179,7 @@ describe("chat service", () => {
       const reply = await h.api.send({ conversationId, clientMsgId: "a-reply", text: "quoted", replyToMessageId: quoted.messageId }, h.as(bob));
       const shown = (await h.api.history({ conversationId }, h.as(alice))).messages.find((m) => m.messageId === reply.messageId);
       assert.deepEqual([shown?.replyTo?.messageId, shown?.replyTo?.senderId, shown?.replyTo?.textPreview], [quoted.messageId, alice, "quote me"]);
-      await rejects(
+      await rejectsWithCode(
         h.api.send({ conversationId, clientMsgId: "bad-reply", text: "x", replyToMessageId: quoted.messageId + 1_000_000n }, h.as(bob)),
         Code.NotFound,
         /to reply to/,

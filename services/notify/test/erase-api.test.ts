@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Channel, DeliveryState, Kind, NotifyService } from "@parley/contracts/parley/notify/v1/notify";
-import { until } from "@parley/testkit";
+import { rejectsWithCode, until } from "@parley/testkit";
 import type { Channel as ProviderChannel, Provider } from "../src/ports.js";
 import { SmsHttpProvider } from "../src/adapters/providers/sms.js";
 import { startNotifyHarness, type NotifyHarness } from "./harness.js";
@@ -19,15 +19,6 @@ const message = (eventId: string, userId: bigint) => ({
   channels: [Channel.SMS],
   collapseKey: "conversation:42",
 });
-
-async function rejects(call: Promise<unknown>, code: Code, pattern: RegExp): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[code], e.message);
-    assert.match(e.rawMessage, pattern);
-    return true;
-  });
-}
 
 for (const kind of ["sqlite", "postgres"] as const) {
   describe(`notify service > erase (${kind})`, () => {
@@ -111,19 +102,19 @@ for (const kind of ["sqlite", "postgres"] as const) {
     });
 
     it("refuses no ids, more than 500 and an empty or over-long id with INVALID_ARGUMENT, naming the field", async () => {
-      await rejects(h.api.erase({ eventIds: [] }), Code.InvalidArgument, /event_ids must list 1 to 500 event ids/);
-      await rejects(h.api.erase({ eventIds: Array.from({ length: 501 }, (_, i) => `e${i}`) }), Code.InvalidArgument, /event_ids must list 1 to 500/);
-      await rejects(h.api.erase({ eventIds: ["ok", ""] }), Code.InvalidArgument, /event_ids\[1\] must be 1 to 128 characters/);
-      await rejects(h.api.erase({ eventIds: ["x".repeat(129)] }), Code.InvalidArgument, /event_ids\[0\] must be 1 to 128 characters/);
+      await rejectsWithCode(h.api.erase({ eventIds: [] }), Code.InvalidArgument, /event_ids must list 1 to 500 event ids/);
+      await rejectsWithCode(h.api.erase({ eventIds: Array.from({ length: 501 }, (_, i) => `e${i}`) }), Code.InvalidArgument, /event_ids must list 1 to 500/);
+      await rejectsWithCode(h.api.erase({ eventIds: ["ok", ""] }), Code.InvalidArgument, /event_ids\[1\] must be 1 to 128 characters/);
+      await rejectsWithCode(h.api.erase({ eventIds: ["x".repeat(129)] }), Code.InvalidArgument, /event_ids\[0\] must be 1 to 128 characters/);
       assert.equal((await h.api.erase({ eventIds: Array.from({ length: 500 }, (_, i) => `${"y".repeat(124)}${i}`) })).erased, 0);
     });
 
     it("lets the callers that may send erase (chat, apps) and no one else", async () => {
       const as = (principal: string) => createClient(NotifyService, h.credentials.plane(principal).transport(new URL(h.url).host, "notify"));
-      await rejects(as("gateway").erase({ eventIds: ["a"] }), Code.PermissionDenied, /gateway may not call parley.notify.v1.NotifyService\/Erase/);
-      await rejects(as("operator:test").erase({ eventIds: ["a"] }), Code.PermissionDenied, /may not call/);
+      await rejectsWithCode(as("gateway").erase({ eventIds: ["a"] }), Code.PermissionDenied, /gateway may not call parley.notify.v1.NotifyService\/Erase/);
+      await rejectsWithCode(as("operator:test").erase({ eventIds: ["a"] }), Code.PermissionDenied, /may not call/);
       const bare = createClient(NotifyService, createGrpcTransport({ baseUrl: h.url }));
-      await rejects(bare.erase({ eventIds: ["a"] }), Code.Unauthenticated, /service token is required/);
+      await rejectsWithCode(bare.erase({ eventIds: ["a"] }), Code.Unauthenticated, /service token is required/);
       assert.equal((await as("chat").erase({ eventIds: ["a"] })).erased, 0);
       assert.equal((await h.api.erase({ eventIds: ["a"] })).erased, 0);
     });

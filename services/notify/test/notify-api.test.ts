@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Channel, DeliveryState, Kind, NotifyService, TrackedEvent, type Delivery } from "@parley/contracts/parley/notify/v1/notify";
-import { until } from "@parley/testkit";
+import { rejectsWithCode, until } from "@parley/testkit";
 import type { Channel as ProviderChannel, Provider } from "../src/ports.js";
 import { FcmProvider } from "../src/adapters/providers/fcm.js";
 import { SmsHttpProvider } from "../src/adapters/providers/sms.js";
@@ -17,15 +17,6 @@ const message = (conversationId: string, preview = "see you at 6") => ({
   collapseKey: `conversation:${conversationId}`,
   badge: 4,
 });
-
-async function rejects(call: Promise<unknown>, code: Code, pattern: RegExp): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[code], e.message);
-    assert.match(e.rawMessage, pattern);
-    return true;
-  });
-}
 
 for (const kind of ["sqlite", "postgres"] as const) {
   describe(`notify service (${kind})`, () => {
@@ -125,9 +116,9 @@ for (const kind of ["sqlite", "postgres"] as const) {
       });
 
       it("refuses an empty SendBatch and one of more than 500 sends", async () => {
-        await rejects(h.api.sendBatch({ requests: [] }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
+        await rejectsWithCode(h.api.sendBatch({ requests: [] }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
         const many = Array.from({ length: 501 }, (_, i) => ({ eventId: `too-many-${i}`, userId: 1n, ...message("42") }));
-        await rejects(h.api.sendBatch({ requests: many }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
+        await rejectsWithCode(h.api.sendBatch({ requests: many }), Code.InvalidArgument, /requests must hold 1 to 500 sends/);
       });
 
       it("refuses a SendBatch as a whole, naming the request and field, when one request breaks the shared field rules", async () => {
@@ -135,13 +126,13 @@ for (const kind of ["sqlite", "postgres"] as const) {
           { eventId: "fine", userId: 1n, ...message("42") },
           { eventId: "nul\u0000here", userId: 1n, ...message("42") },
         ];
-        await rejects(h.api.sendBatch({ requests }), Code.InvalidArgument, /requests\[1\]\.event_id/);
+        await rejectsWithCode(h.api.sendBatch({ requests }), Code.InvalidArgument, /requests\[1\]\.event_id/);
       });
 
       it("refuses an event id reused for different content with ALREADY_EXISTS", async () => {
         const u = await h.user(nextName());
         await h.api.send({ eventId: `reuse-${u.id}`, userId: u.id, ...message("42") });
-        await rejects(h.api.send({ eventId: `reuse-${u.id}`, userId: u.id, ...message("42", "other text") }), Code.AlreadyExists, /already used/);
+        await rejectsWithCode(h.api.send({ eventId: `reuse-${u.id}`, userId: u.id, ...message("42", "other text") }), Code.AlreadyExists, /already used/);
       });
 
       it("sends nothing to a user who turned push off, and says why", async () => {
@@ -289,45 +280,49 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     describe("bad input and callers", () => {
       it("refuses an unknown user with NOT_FOUND", async () => {
-        await rejects(h.api.send({ eventId: "nobody", userId: 123_456_789n, ...message("42") }), Code.NotFound, /user 123456789 does not exist/);
+        await rejectsWithCode(h.api.send({ eventId: "nobody", userId: 123_456_789n, ...message("42") }), Code.NotFound, /user 123456789 does not exist/);
       });
 
       it("refuses an unknown template and missing or unknown parameters with INVALID_ARGUMENT", async () => {
         const u = await h.user(nextName());
-        await rejects(h.api.send({ eventId: "k", userId: u.id, kind: Kind.UNSPECIFIED }), Code.InvalidArgument, /kind is not a known template/);
-        await rejects(
+        await rejectsWithCode(h.api.send({ eventId: "k", userId: u.id, kind: Kind.UNSPECIFIED }), Code.InvalidArgument, /kind is not a known template/);
+        await rejectsWithCode(
           h.api.send({ eventId: "p", userId: u.id, kind: Kind.NEW_MESSAGE, params: { conversation_id: "1" } }),
           Code.InvalidArgument,
           /missing sender_name, preview/,
         );
-        await rejects(
+        await rejectsWithCode(
           h.api.send({ eventId: "q", userId: u.id, kind: Kind.FRIEND_REQUEST, params: { from_name: "Ada", colour: "red" } }),
           Code.InvalidArgument,
           /unknown parameters colour/,
         );
-        await rejects(h.api.send({ eventId: "", userId: u.id, ...message("1") }), Code.InvalidArgument, /event_id must be 1 to 128/);
-        await rejects(h.api.send({ eventId: "c", userId: u.id, ...message("1"), channels: [Channel.UNSPECIFIED] }), Code.InvalidArgument, /unknown channel/);
+        await rejectsWithCode(h.api.send({ eventId: "", userId: u.id, ...message("1") }), Code.InvalidArgument, /event_id must be 1 to 128/);
+        await rejectsWithCode(
+          h.api.send({ eventId: "c", userId: u.id, ...message("1"), channels: [Channel.UNSPECIFIED] }),
+          Code.InvalidArgument,
+          /unknown channel/,
+        );
       });
 
       it("refuses callers without a service token with UNAUTHENTICATED, and the old app secrets too", async () => {
         const bare = createClient(NotifyService, createGrpcTransport({ baseUrl: h.url }));
-        await rejects(bare.send({ eventId: "x", userId: 1n, ...message("1") }), Code.Unauthenticated, /service token is required/);
+        await rejectsWithCode(bare.send({ eventId: "x", userId: 1n, ...message("1") }), Code.Unauthenticated, /service token is required/);
         const basic = { authorization: `Basic ${Buffer.from("chat:a-test-secret-of-some-length").toString("base64")}` };
-        await rejects(bare.listDeadLetters({}, { headers: basic }), Code.Unauthenticated, /service token is required/);
+        await rejectsWithCode(bare.listDeadLetters({}, { headers: basic }), Code.Unauthenticated, /service token is required/);
       });
 
       it("lets only chat and apps send, and only operators handle dead letters (PERMISSION_DENIED)", async () => {
         const address = new URL(h.url).host;
         const as = (principal: string) => createClient(NotifyService, h.credentials.plane(principal).transport(address, "notify"));
-        await rejects(
+        await rejectsWithCode(
           as("gateway").send({ eventId: "g", userId: 1n, ...message("1") }),
           Code.PermissionDenied,
           /gateway may not call parley.notify.v1.NotifyService\/Send/,
         );
-        await rejects(as("presence").send({ eventId: "p", userId: 1n, ...message("1") }), Code.PermissionDenied, /presence may not call/);
-        await rejects(h.api.listDeadLetters({}), Code.PermissionDenied, /app:test may not call/);
-        await rejects(as("chat").listDeadLetters({}), Code.PermissionDenied, /chat may not call/);
-        await rejects(as("chat").send({ eventId: "c", userId: 123_456_789n, ...message("1") }), Code.NotFound, /does not exist/);
+        await rejectsWithCode(as("presence").send({ eventId: "p", userId: 1n, ...message("1") }), Code.PermissionDenied, /presence may not call/);
+        await rejectsWithCode(h.api.listDeadLetters({}), Code.PermissionDenied, /app:test may not call/);
+        await rejectsWithCode(as("chat").listDeadLetters({}), Code.PermissionDenied, /chat may not call/);
+        await rejectsWithCode(as("chat").send({ eventId: "c", userId: 123_456_789n, ...message("1") }), Code.NotFound, /does not exist/);
       });
     });
 
@@ -345,8 +340,8 @@ for (const kind of ["sqlite", "postgres"] as const) {
           ],
         );
         await h.api.trackEvent({ notificationId: a.notificationId, event: TrackedEvent.OPENED, deviceId: u.deviceId });
-        await rejects(h.api.trackEvent({ notificationId: 999_999_999n, event: TrackedEvent.OPENED }), Code.NotFound, /does not exist/);
-        await rejects(h.api.listUserNotifications({ userId: u.id, limit: 101 }), Code.InvalidArgument, /limit must be 1 to 100/);
+        await rejectsWithCode(h.api.trackEvent({ notificationId: 999_999_999n, event: TrackedEvent.OPENED }), Code.NotFound, /does not exist/);
+        await rejectsWithCode(h.api.listUserNotifications({ userId: u.id, limit: 101 }), Code.InvalidArgument, /limit must be 1 to 100/);
       });
 
       it("exports attempts per channel and provider, and the queue depth", async () => {
