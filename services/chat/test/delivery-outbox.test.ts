@@ -43,6 +43,18 @@ describe("delivery outbox (Postgres)", () => {
     await db.query("UPDATE delivery_outbox SET claimed_at = now() - interval '1 hour'");
   }
 
+  /** An outbox and a bus whose consumer records each event and hands its entry on, as a live process's delivery does. */
+  function recordingBus(): { outbox: SqlDeliveryOutbox; bus: MemoryBus; seen: DeliveryEvent[] } {
+    const outbox = new SqlDeliveryOutbox(db, logger);
+    const bus = new MemoryBus();
+    const seen: DeliveryEvent[] = [];
+    bus.consume(async (event) => {
+      seen.push(event);
+      if (event.kind === "entry") outbox.handedOn(event.entry);
+    });
+    return { outbox, bus, seen };
+  }
+
   it("holds every entry a send stores until it is handed on, and then no longer", async () => {
     const outbox = new SqlDeliveryOutbox(db, logger);
     const { keys } = await storedMessage();
@@ -91,13 +103,7 @@ describe("delivery outbox (Postgres)", () => {
   });
 
   it("redelivers entries stored by a process that died before handing them on, and only those", async () => {
-    const outbox = new SqlDeliveryOutbox(db, logger);
-    const bus = new MemoryBus();
-    const seen: DeliveryEvent[] = [];
-    bus.consume(async (event) => {
-      seen.push(event);
-      if (event.kind === "entry") outbox.handedOn(event.entry);
-    });
+    const { outbox, bus, seen } = recordingBus();
     // Stored and handed on by a live process.
     const delivered = await storedMessage();
     for (const key of delivered.keys) outbox.handedOn(key);
@@ -122,13 +128,7 @@ describe("delivery outbox (Postgres)", () => {
   });
 
   it("redelivers a reply with its quote as the recipient sees it now, as sync gives it", async () => {
-    const outbox = new SqlDeliveryOutbox(db, logger);
-    const bus = new MemoryBus();
-    const seen: DeliveryEvent[] = [];
-    bus.consume(async (event) => {
-      seen.push(event);
-      if (event.kind === "entry") outbox.handedOn(event.entry);
-    });
+    const { outbox, bus, seen } = recordingBus();
     const first = await storedMessage();
     for (const key of first.keys) outbox.handedOn(key);
     await outbox.close();
