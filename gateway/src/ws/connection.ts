@@ -176,7 +176,8 @@ function replyFrame(id: bigint, result: Reply["result"]): ServerFrame {
   if (result.case === "error") return errorFrame(id, result.value.code as Code, result.value.message);
   // get_cursor is the gateway's own command (at connect), never a client's request.
   if (result.case === undefined || result.case === "getCursor") return errorFrame(id, Code.Internal, "empty reply");
-  return create(ServerFrameSchema, { id, body: result });
+  // A literal, not create(): one per command answered, on the hot path (docs/performance.md).
+  return { $typeName: "parley.client.v1.ServerFrame", id, body: result };
 }
 
 export function errorFrame(id: bigint, code: Code, message: string): ServerFrame {

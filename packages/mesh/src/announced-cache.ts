@@ -28,6 +28,12 @@ export class AnnouncedCache<K, V> {
     this.#now = o.now ?? Date.now;
   }
 
+  /** The cached value while younger than ttlMs; undefined otherwise (no fetch). */
+  peek(key: K): V | undefined {
+    const cached = this.#entries.get(key);
+    return cached && this.#now() - cached.at < this.o.ttlMs ? cached.value : undefined;
+  }
+
   /** The cached value while younger than ttlMs, else `fetch`'s. */
   async get(key: K, fetch: () => Promise<V>): Promise<V> {
     const cached = this.#entries.get(key);

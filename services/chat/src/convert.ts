@@ -1,10 +1,9 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   ConversationKind,
   ConversationSchema,
   ConversationSummarySchema,
-  InboxEntrySchema,
   MemberRole,
   MessageDeletedSchema,
   MessageEditedSchema,
@@ -12,7 +11,6 @@ import {
   QuotedMessageSchema,
   ReactionCountSchema,
   ReadReceiptSchema,
-  MessageSchema,
   SearchHitSchema,
   SystemEventSchema,
   type SearchHit as SearchHitMessage,
@@ -37,23 +35,43 @@ import type {
 
 const ROLES: Record<Role, MemberRole> = { member: MemberRole.MEMBER, admin: MemberRole.ADMIN, owner: MemberRole.OWNER };
 
-/** Domain records to contract messages. */
+/**
+ * Domain records to contract messages.
+ *
+ * A message and its entry are built as literals, not with create(): every
+ * stored message becomes one per recipient's entry on the hot path, and
+ * create()'s walk over the schema was among the largest costs there
+ * (docs/performance.md). The generated types name every field, so a field
+ * added to the proto fails to compile here until it is filled in;
+ * convert.test.ts checks these equal what create() makes.
+ */
 export function toMessage(m: StoredMessage): Message {
-  return create(MessageSchema, {
+  const message: Message = {
+    $typeName: "parley.chat.v1.Message",
     messageId: m.messageId,
     conversationId: m.conversationId,
     senderId: m.senderId,
     senderDeviceId: m.senderDeviceId,
     clientMsgId: m.clientMsgId,
     text: m.text,
-    ...(m.system ? { system: fromBinary(SystemEventSchema, m.system) } : {}),
-    createdAt: timestampFromDate(m.createdAt),
-    ...(m.editedAt ? { editedAt: timestampFromDate(m.editedAt) } : {}),
-    ...(m.deletedAt ? { deleted: true, deletedAt: timestampFromDate(m.deletedAt) } : {}),
-    ...(m.reactions ? { reactions: m.reactions.map(toReactionCount) } : {}),
-    ...(m.replyTo ? { replyTo: toQuoted(m.replyTo) } : {}),
-    ...(m.mentionedUserIds ? { mentionedUserIds: m.mentionedUserIds } : {}),
-  });
+    deleted: m.deletedAt !== undefined,
+    reactions: m.reactions ? m.reactions.map(toReactionCount) : [],
+    mentionedUserIds: m.mentionedUserIds ?? [],
+  };
+  // Message fields are set only when present: an absent one is not written (explicit presence).
+  if (m.system) message.system = fromBinary(SystemEventSchema, m.system);
+  message.createdAt = timestampOf(m.createdAt);
+  if (m.editedAt) message.editedAt = timestampOf(m.editedAt);
+  if (m.deletedAt) message.deletedAt = timestampOf(m.deletedAt);
+  if (m.replyTo) message.replyTo = toQuoted(m.replyTo);
+  return message;
+}
+
+/** timestampFromDate as a literal (see toMessage). */
+function timestampOf(date: Date): Timestamp {
+  const ms = date.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return { $typeName: "google.protobuf.Timestamp", seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
 }
 
 export function toSearchHit(hit: SearchHit): SearchHitMessage {
@@ -80,7 +98,7 @@ export function toConversation(c: ConversationRecord): Conversation {
 }
 
 export function toInboxEntry(e: InboxEntry): InboxEntryMessage {
-  return create(InboxEntrySchema, { seq: e.seq, item: toItem(e.item) });
+  return { $typeName: "parley.chat.v1.InboxEntry", seq: e.seq, item: toItem(e.item) };
 }
 
 function toItem(item: InboxItem): InboxEntryMessage["item"] {

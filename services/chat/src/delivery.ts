@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { DeliverySchema, type Delivery } from "@parley/contracts/parley/gateway/v1/deliver";
+import type { Delivery } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
 import { endSpan, SpanKind, startSpan, traceparentOf, type Logger } from "@parley/runtime";
 import { additionOf } from "./domain/added-to-group.js";
@@ -44,15 +44,16 @@ export interface DeliveryWorkerDeps {
 export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent) => Promise<void> {
   let nextId = 1n;
   const meter = deps.meter ?? noChatMeter;
-  const delivery = (event: DeliveryEvent, frame: ServerFrame, deviceIds: bigint[], traceparent: string): Delivery =>
-    create(DeliverySchema, {
-      deliveryId: nextId++,
-      userId: recipientOf(event),
-      deviceIds,
-      exceptDeviceId: event.kind === "entry" ? (event.exceptDeviceId ?? 0n) : 0n,
-      frame,
-      traceparent,
-    });
+  // A literal, not create(): one per delivery (see toMessage in ./convert.ts).
+  const delivery = (event: DeliveryEvent, frame: ServerFrame, deviceIds: bigint[], traceparent: string): Delivery => ({
+    $typeName: "parley.gateway.v1.Delivery",
+    deliveryId: nextId++,
+    userId: recipientOf(event),
+    deviceIds,
+    exceptDeviceId: event.kind === "entry" ? (event.exceptDeviceId ?? 0n) : 0n,
+    frame,
+    traceparent,
+  });
   const handOn = (event: DeliveryEvent) => {
     if (event.kind === "entry") deps.handedOn?.(event.entry);
   };
@@ -124,7 +125,11 @@ async function locate(deps: DeliveryWorkerDeps, userId: bigint): Promise<DeviceL
 
 function byGateway(located: readonly DeviceLocation[]): Map<string, bigint[]> {
   const devices = new Map<string, bigint[]>();
-  for (const { gatewayId, deviceId } of located) devices.set(gatewayId, [...(devices.get(gatewayId) ?? []), deviceId]);
+  for (const { gatewayId, deviceId } of located) {
+    const held = devices.get(gatewayId);
+    if (held === undefined) devices.set(gatewayId, [deviceId]);
+    else held.push(deviceId);
+  }
   return devices;
 }
 
@@ -136,8 +141,9 @@ function frameOf(event: DeliveryEvent): ServerFrame {
   return event.kind === "entry" ? entryFrame(event) : typingFrame(event);
 }
 
+/** A literal, not create(): one per delivery (see toMessage in ../convert.ts). */
 function entryFrame(event: Extract<DeliveryEvent, { kind: "entry" }>): ServerFrame {
-  return create(ServerFrameSchema, { body: { case: "entry", value: toInboxEntry(event.entry) } });
+  return { $typeName: "parley.client.v1.ServerFrame", id: 0n, body: { case: "entry", value: toInboxEntry(event.entry) } };
 }
 
 function typingFrame(event: Extract<DeliveryEvent, { kind: "typing" }>): ServerFrame {

@@ -199,6 +199,8 @@ export interface BlockState {
  * age. `fresh` always asks. Both reject (an outage) rather than guess.
  */
 export interface BlockDirectory {
+  /** The pair's state when `between` would answer from its cache, else undefined: the hot path's answer without a promise. */
+  cached(userId: bigint, otherId: bigint): BlockState | undefined;
   between(userId: bigint, otherId: bigint): Promise<BlockState>;
   fresh(userId: bigint, otherId: bigint): Promise<BlockState>;
 }

@@ -131,7 +131,8 @@ async function runCommand(command: Command, commands: ChatCommands, errors: Erro
     if (op.case === undefined) throw new InvalidInput("command", "is empty");
     const result = await withSpan(span, () => (commands[op.case!] as (a: Actor, r: unknown) => Promise<unknown>)(actor, op.value));
     endSpan(span);
-    return create(ReplySchema, { correlationId: command.correlationId, result: { case: op.case, value: result } as Reply["result"] });
+    // A literal, not create(): one per command, on the hot path (docs/performance.md).
+    return { $typeName: "parley.chat.v1.Reply", correlationId: command.correlationId, result: { case: op.case, value: result } as Reply["result"] };
   } catch (err) {
     // The gateway logs a failure of this request under the same request id.
     const requestId = `${command.sessionId}/${command.frameId}`;

@@ -62,6 +62,9 @@ describe("AccountBlockDirectory (chat's cache of account's blocks)", () => {
       acc.change(2n, 1n, true);
       await until(async () => (await directory.between(1n, 2n)).otherBlocksUser, "the block seen after its announcement");
       assert.deepEqual(await directory.between(2n, 1n), { userBlocksOther: true, otherBlocksUser: false }, "the same entry, seen from the blocker");
+      assert.deepEqual(directory.cached(1n, 2n), { userBlocksOther: false, otherBlocksUser: true }, "cached: the same answer without a promise");
+      assert.deepEqual(directory.cached(2n, 1n), { userBlocksOther: true, otherBlocksUser: false });
+      assert.equal(directory.cached(5n, 6n), undefined, "a pair never asked about is not cached");
       const checks = acc.state.checks;
       await directory.between(3n, 4n);
       await directory.between(2n, 1n);
@@ -81,10 +84,12 @@ describe("AccountBlockDirectory (chat's cache of account's blocks)", () => {
       await directory.between(1n, 2n);
       acc.endStream();
       await until(() => acc.state.watchers === 2, "the stream opened again");
+      assert.equal(directory.cached(1n, 2n), undefined, "nothing cached survives the break");
       const before = acc.state.checks;
       await directory.between(1n, 2n);
       assert.equal(acc.state.checks, before + 1, "asked again after the break");
       now += 1_000;
+      assert.equal(directory.cached(1n, 2n), undefined, "an entry too old is not cached");
       await directory.between(1n, 2n);
       assert.equal(acc.state.checks, before + 2, "asked again once the entry is too old");
     } finally {

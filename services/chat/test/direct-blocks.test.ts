@@ -14,11 +14,12 @@ const conversation = (id: bigint, kind: "direct" | "group", members: bigint[]): 
 });
 
 /** Direct conversation 10 (users 1 and 2), group 20 (1, 2, 3); user 2 blocks user 1. Reads and questions counted. */
-function setup() {
-  const counts = { reads: 0, questions: 0 };
+function setup(cache: "cold" | "warm" = "cold") {
+  const counts = { reads: 0, questions: 0, peeks: 0 };
   const conversations = new Map([
     [10n, conversation(10n, "direct", [1n, 2n])],
     [20n, conversation(20n, "group", [1n, 2n, 3n])],
+    [30n, conversation(30n, "direct", [3n, 4n])],
   ]);
   const store = {
     async getConversation(id: bigint) {
@@ -28,6 +29,10 @@ function setup() {
   } as unknown as MessageStore;
   const state = (a: bigint, b: bigint) => ({ userBlocksOther: a === 2n && b === 1n, otherBlocksUser: a === 1n && b === 2n });
   const blocks: BlockDirectory = {
+    cached(a, b) {
+      counts.peeks++;
+      return cache === "warm" ? state(a, b) : undefined;
+    },
     async between(a, b) {
       counts.questions++;
       return state(a, b);
@@ -63,7 +68,7 @@ describe("direct blocks (chat domain)", () => {
     assert.equal(await refusal(direct.check(3n, 10n)), undefined, "a non-member is the store's to refuse");
     assert.equal(await refusal(direct.check(1n, 99n)), undefined);
     await direct.check(1n, 99n);
-    assert.deepEqual(counts, { reads: 4, questions: 0 }, "a missing conversation is not remembered");
+    assert.deepEqual(counts, { reads: 4, questions: 0, peeks: 0 }, "a missing conversation is not remembered");
   });
 
   it("refuses opening a direct conversation across a block either way", async () => {
@@ -71,5 +76,15 @@ describe("direct blocks (chat domain)", () => {
     await assert.rejects(direct.checkOpen(1n, 2n), { message: "you cannot start a conversation with this user" });
     await assert.rejects(direct.checkOpen(2n, 1n), { message: "you blocked this user; unblock them to start a conversation" });
     await direct.checkOpen(1n, 3n);
+  });
+
+  it("answers a cached pair without asking the directory, refusing the same way", async () => {
+    const { direct, counts } = setup("warm");
+    assert.equal(await refusal(direct.check(1n, 10n)).then((e) => e?.message), "you cannot send messages to this user");
+    assert.equal(await refusal(direct.check(2n, 10n)).then((e) => e?.message), "you blocked this user; unblock them to send messages");
+    assert.equal(counts.questions, 0, "no question: both answers came from the cache");
+    assert.equal(counts.peeks, 2);
+    assert.equal(await refusal(direct.check(3n, 30n)), undefined, "its first check reads the conversation");
+    assert.equal(direct.check(3n, 30n), undefined, "then a pair that is not blocked costs not even a promise");
   });
 });

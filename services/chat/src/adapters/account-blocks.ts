@@ -23,7 +23,7 @@ export interface AccountBlocksOptions {
  */
 export class AccountBlockDirectory implements BlockDirectory {
   readonly #client: Client<typeof AccountInternalService>;
-  readonly #cache: AnnouncedCache<string, BlockState>;
+  readonly #cache: AnnouncedCache<bigint, BlockState>;
   readonly #instances: InstanceSource;
   #watching: { close(): void } | undefined;
 
@@ -47,10 +47,15 @@ export class AccountBlockDirectory implements BlockDirectory {
     );
   }
 
+  cached(userId: bigint, otherId: bigint): BlockState | undefined {
+    const value = this.#cache.peek(pairKey(userId, otherId));
+    return value === undefined ? undefined : oriented(value, userId < otherId ? userId : otherId, userId);
+  }
+
   async between(userId: bigint, otherId: bigint): Promise<BlockState> {
     // Stored as seen from the lower id.
-    const [low, high] = userId < otherId ? [userId, otherId] : [otherId, userId];
-    const value = await this.#cache.get(pairKey(low, high), () => this.fresh(low, high));
+    const low = userId < otherId ? userId : otherId;
+    const value = await this.#cache.get(pairKey(userId, otherId), () => this.fresh(low, low === userId ? otherId : userId));
     return oriented(value, low, userId);
   }
 
@@ -68,11 +73,18 @@ export class AccountBlockDirectory implements BlockDirectory {
   }
 }
 
-function pairKey(a: bigint, b: bigint): string {
-  return a < b ? `${a}:${b}` : `${b}:${a}`;
+/** One key per unordered pair: the lower id in the high 64 bits (ids are unsigned 64-bit), cheaper to make than a string. */
+function pairKey(a: bigint, b: bigint): bigint {
+  return a < b ? (a << 64n) | b : (b << 64n) | a;
 }
+
+/** The four states, shared: reading a cached pair allocates nothing. */
+const STATES: readonly (readonly BlockState[])[] = [
+  [Object.freeze({ userBlocksOther: false, otherBlocksUser: false }), Object.freeze({ userBlocksOther: false, otherBlocksUser: true })],
+  [Object.freeze({ userBlocksOther: true, otherBlocksUser: false }), Object.freeze({ userBlocksOther: true, otherBlocksUser: true })],
+];
 
 /** A state stored from `storedFor`'s side, seen from `viewer`'s. */
 function oriented(state: BlockState, storedFor: bigint, viewer: bigint): BlockState {
-  return storedFor === viewer ? state : { userBlocksOther: state.otherBlocksUser, otherBlocksUser: state.userBlocksOther };
+  return storedFor === viewer ? state : STATES[Number(state.otherBlocksUser)]![Number(state.userBlocksOther)]!;
 }

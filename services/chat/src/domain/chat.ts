@@ -128,12 +128,14 @@ export class Chat {
     // the conversation's row lock: a member removed before this commits never gets it,
     // one added after never does either. Sends arriving together share a transaction.
     // Replies and messages with mentions have columns of their own, which the send batch does not write.
-    const stored = target === undefined && mentioned.length === 0 ? this.#sends.append(message) : this.o.store.append(message);
-    const outcome = await stored.catch((err: unknown) => {
+    let outcome: SendOutcome;
+    try {
+      outcome = await (target === undefined && mentioned.length === 0 ? this.#sends.append(message) : this.o.store.append(message));
+    } catch (err) {
       if (err instanceof NotAMemberError) throw new NotAllowed("you are not a member of this conversation");
       if (err instanceof ConversationMissingError) throw new NotFound(`no conversation with id ${conversationId}`);
       throw err;
-    });
+    }
     // Stored: now deliver. A crash from here on loses no message: devices sync.
     // The sending device gets its own entry too: its cursor then advances
     // through every seq like any other device's, with no special case.

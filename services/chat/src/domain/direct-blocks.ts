@@ -1,5 +1,5 @@
 import { NotAllowed } from "../errors.js";
-import type { BlockDirectory, MessageStore } from "../ports.js";
+import type { BlockDirectory, BlockState, MessageStore } from "../ports.js";
 
 /** Most conversations whose kind and members are remembered (a few dozen bytes each). */
 const MAX_CONVERSATIONS = 100_000;
@@ -43,9 +43,15 @@ export class DirectBlocks {
     const peer = members[0] === userId ? members[1] : members[1] === userId ? members[0] : undefined;
     // Not a member: the store refuses the send as it does for any conversation.
     if (peer === undefined) return undefined;
+    // A cached pair (nearly every send) is answered without a promise.
+    const known = this.blocks.cached(userId, peer);
+    if (known !== undefined) {
+      const refusal = refusalOf(known);
+      return refusal === undefined ? undefined : Promise.reject(refusal);
+    }
     return this.blocks.between(userId, peer).then((state) => {
-      if (state.userBlocksOther) throw new NotAllowed("you blocked this user; unblock them to send messages");
-      if (state.otherBlocksUser) throw new NotAllowed("you cannot send messages to this user");
+      const refusal = refusalOf(state);
+      if (refusal !== undefined) throw refusal;
     });
   }
 
@@ -59,4 +65,10 @@ export class DirectBlocks {
     if (this.#kinds.size > MAX_CONVERSATIONS) this.#kinds.delete(this.#kinds.keys().next().value!);
     return members;
   }
+}
+
+function refusalOf(state: BlockState): NotAllowed | undefined {
+  if (state.userBlocksOther) return new NotAllowed("you blocked this user; unblock them to send messages");
+  if (state.otherBlocksUser) return new NotAllowed("you cannot send messages to this user");
+  return undefined;
 }
