@@ -7,7 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { buildWebApp } from "../apps/web/build.mjs";
 import { launchChromium, newDevice, screenshot } from "./support/browser.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
-import { bubble, enter, entry, openChatWith, sendWithEnter } from "./support/web-pages.js";
+import { aliceToBob, bubble, enter, entry, openChatWith, sendWithEnter } from "./support/web-pages.js";
 
 const TOMBSTONE = "This message was deleted";
 
@@ -55,37 +55,8 @@ describe("web app: editing and deleting messages (in Debian's Chromium)", () => 
     await rm(workDir, { recursive: true, force: true });
   });
 
-  /** Alice and Bob, each in a browser context of their own, with Alice's `texts` sent to Bob and Bob's view of them open. */
-  async function aliceToBob(prefix: string, texts: string[]) {
-    const alice = await newDevice(browser);
-    const bob = await newDevice(browser);
-    const names = { alice: `${prefix}_alice`, bob: `${prefix}_bob` };
-    await enter(alice.page, p.url, names.alice);
-    await enter(bob.page, p.url, names.bob);
-    await openChatWith(alice.page, names.bob);
-    for (const text of texts) {
-      await sendWithEnter(alice.page, text);
-      await stored(alice.page, text);
-    }
-    await entry(bob.page, names.alice).click();
-    await bubble(bob.page, texts.at(-1)!).waitFor();
-    /** Another tab of one of them: a device of its own, logged in, with the conversation open. */
-    const secondTab = async (who: "alice" | "bob") => {
-      const tab = await (who === "alice" ? alice : bob).context.newPage();
-      await enter(tab, p.url, names[who], "Log in");
-      await entry(tab, who === "alice" ? names.bob : names.alice).click();
-      await bubble(tab, texts.at(-1)!).waitFor();
-      return tab;
-    };
-    const close = async () => {
-      await alice.context.close();
-      await bob.context.close();
-    };
-    return { alice: alice.page, bob: bob.page, names, secondTab, close };
-  }
-
   it("shows an edit with its (edited) mark live to the other member and the author's other tab, and after a reload", async () => {
-    const { alice, bob, names, secondTab, close } = await aliceToBob("edit", ["an older one", "first draft"]);
+    const { alice, bob, names, secondTab, close } = await aliceToBob(browser, p.url, "edit", ["an older one", "first draft"]);
     try {
       const aliceTab2 = await secondTab("alice");
 
@@ -123,7 +94,7 @@ describe("web app: editing and deleting messages (in Debian's Chromium)", () => 
   });
 
   it("shows a deletion for everyone as a tombstone to all, live and after a reload, and one for me only in that user's tabs", async () => {
-    const { alice, bob, names, secondTab, close } = await aliceToBob("del", ["to be deleted", "bob drops this one", "the last one"]);
+    const { alice, bob, names, secondTab, close } = await aliceToBob(browser, p.url, "del", ["to be deleted", "bob drops this one", "the last one"]);
     try {
       const bobTab2 = await secondTab("bob");
 

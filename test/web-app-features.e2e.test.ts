@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { buildWebApp } from "../apps/web/build.mjs";
-import { launchChromium, newDevice, screenshot } from "./support/browser.js";
+import { launchChromium, screenshot } from "./support/browser.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { connectDevice } from "./support/sdk.js";
-import { bubble, chip, enter, entry, failedSend, messageAction, openChatWith, sendWithEnter, storedBubble } from "./support/web-pages.js";
+import { aliceToBob, bubble, chip, entry, failedSend, messageAction, sendWithEnter, storedBubble } from "./support/web-pages.js";
 
 /**
  * Sends `${prefix} 1`, `${prefix} 2`... until the server answers as `want`
@@ -45,35 +45,8 @@ describe("web app: reactions, replies, mentions, search and blocking (in Debian'
     await rm(workDir, { recursive: true, force: true });
   });
 
-  /**
-   * Alice and Bob, each in a browser context of their own, with a direct
-   * conversation: alice's `texts` sent to bob, both looking at it (unless
-   * `bobOpens` is false: then bob's app shows the list only).
-   */
-  async function aliceToBob(prefix: string, texts: string[], bobOpens = true) {
-    const alice = await newDevice(browser);
-    const bob = await newDevice(browser);
-    const names = { alice: `${prefix}_alice`, bob: `${prefix}_bob` };
-    await enter(alice.page, p.url, names.alice);
-    await enter(bob.page, p.url, names.bob);
-    await openChatWith(alice.page, names.bob);
-    for (const text of texts) {
-      await sendWithEnter(alice.page, text);
-      await storedBubble(alice.page, text).waitFor();
-    }
-    if (bobOpens) {
-      await entry(bob.page, names.alice).click();
-      await bubble(bob.page, texts.at(-1)!).waitFor();
-    }
-    const close = async () => {
-      await alice.context.close();
-      await bob.context.close();
-    };
-    return { alice: alice.page, bob: bob.page, names, close };
-  }
-
   it("shows reactions live to both, toggles them from the chips, keeps them after a reload, and shows the server's cap as a refusal", async () => {
-    const { alice, bob, names, close } = await aliceToBob("rx", ["react to this", "and to this one"]);
+    const { alice, bob, names, close } = await aliceToBob(browser, p.url, "rx", ["react to this", "and to this one"]);
     try {
       // Bob reacts from the menu's palette: alice sees the count live, bob sees it as his.
       await messageAction(bob, "react to this", "React with 👍");
@@ -114,7 +87,7 @@ describe("web app: reactions, replies, mentions, search and blocking (in Debian'
   });
 
   it("sends a reply with its quote to the other, jumps to the quoted message, and shows the quote as deleted once the original is", async () => {
-    const { alice, bob, names, close } = await aliceToBob("re", ["the original question", "something else"]);
+    const { alice, bob, names, close } = await aliceToBob(browser, p.url, "re", ["the original question", "something else"]);
     try {
       // Bob picks Reply: the bar above the message box shows what he answers; Cancel drops it.
       await messageAction(bob, "the original question", "Reply");
@@ -159,7 +132,7 @@ describe("web app: reactions, replies, mentions, search and blocking (in Debian'
   });
 
   it("highlights a mention and shows the @ badge on the mentioned user's conversation list until it is read", async () => {
-    const { alice, bob, names, close } = await aliceToBob("mn", ["no mention here"], false);
+    const { alice, bob, names, close } = await aliceToBob(browser, p.url, "mn", ["no mention here"], { bobOpens: false });
     try {
       await sendWithEnter(alice, `look @${names.bob} and @nobody_here`);
       const bobEntry = entry(bob, names.alice);
@@ -186,7 +159,9 @@ describe("web app: reactions, replies, mentions, search and blocking (in Debian'
   });
 
   it("finds a message with a highlighted snippet and opens its conversation at it; pages on with Load more results", async () => {
-    const { alice, bob, names, close } = await aliceToBob("sr", ["the quick brown fox jumps", "nothing to find", "a slow brown bear"], false);
+    const { alice, bob, names, close } = await aliceToBob(browser, p.url, "sr", ["the quick brown fox jumps", "nothing to find", "a slow brown bear"], {
+      bobOpens: false,
+    });
     try {
       await entry(bob, names.alice).waitFor();
       await bob.getByLabel("Search messages", { exact: true }).fill("brown fox");
@@ -237,7 +212,7 @@ describe("web app: reactions, replies, mentions, search and blocking (in Debian'
   });
 
   it("blocks from the conversation's header after a confirmation: the other's send is refused and shown; unblocked from the list, sends work again", async () => {
-    const { alice, bob, names, close } = await aliceToBob("bl", ["before the block"]);
+    const { alice, bob, names, close } = await aliceToBob(browser, p.url, "bl", ["before the block"]);
     try {
       // Asked first: "No" keeps things as they were.
       await alice.getByRole("button", { name: `Block ${names.bob}` }).click();

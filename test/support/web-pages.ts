@@ -1,4 +1,5 @@
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { newDevice } from "./browser.js";
 
 /** The password every browser-test user signs up with. */
 export const PASSWORD = "correct horse battery";
@@ -53,4 +54,40 @@ export function failedSend(page: Page, text: string) {
 /** A message of this user's that is stored (only stored messages have actions). */
 export function storedBubble(page: Page, text: string) {
   return bubble(page, text).getByRole("button", { name: "Message actions" });
+}
+
+/**
+ * Alice and Bob, each in a browser context of their own, with a direct
+ * conversation: Alice's `texts` sent to Bob and stored, and Bob looking at
+ * it (unless `bobOpens` is false: then Bob's app shows the list only).
+ * `secondTab` opens another tab of one of them: a device of its own, logged
+ * in, with the conversation open.
+ */
+export async function aliceToBob(browser: Browser, baseUrl: string, prefix: string, texts: string[], { bobOpens = true } = {}) {
+  const alice = await newDevice(browser);
+  const bob = await newDevice(browser);
+  const names = { alice: `${prefix}_alice`, bob: `${prefix}_bob` };
+  await enter(alice.page, baseUrl, names.alice);
+  await enter(bob.page, baseUrl, names.bob);
+  await openChatWith(alice.page, names.bob);
+  for (const text of texts) {
+    await sendWithEnter(alice.page, text);
+    await storedBubble(alice.page, text).waitFor();
+  }
+  if (bobOpens) {
+    await entry(bob.page, names.alice).click();
+    await bubble(bob.page, texts.at(-1)!).waitFor();
+  }
+  const secondTab = async (who: "alice" | "bob") => {
+    const tab = await (who === "alice" ? alice : bob).context.newPage();
+    await enter(tab, baseUrl, names[who], "Log in");
+    await entry(tab, who === "alice" ? names.bob : names.alice).click();
+    await bubble(tab, texts.at(-1)!).waitFor();
+    return tab;
+  };
+  const close = async () => {
+    await alice.context.close();
+    await bob.context.close();
+  };
+  return { alice: alice.page, bob: bob.page, names, secondTab, close };
 }
