@@ -82,6 +82,16 @@ export interface MessageStore {
    */
   appendBatch(messages: readonly StoredMessage[]): Promise<(SendOutcome | Error)[]>;
   /**
+   * True when batches are stored in the order appendBatch was called, even
+   * while an earlier one is still being stored (one writer taking calls in
+   * turn, as SQLite's worker): a later batch may then hold messages of a
+   * conversation an earlier one is storing. Absent or false (Postgres,
+   * Cassandra: batches race on separate connections), the caller does not
+   * overlap batches of one conversation, or a later message could take a
+   * lower seq than an earlier one.
+   */
+  readonly appendsInOrder?: boolean;
+  /**
    * Newest first: messages with id below `beforeMessageId` (undefined: from
    * the newest) and at or above `notBeforeMessageId` (a member's horizon), at most `limit`.
    * With `viewerId`, messages that user deleted for themselves are left out.

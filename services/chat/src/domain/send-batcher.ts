@@ -29,15 +29,17 @@ interface Waiting {
  * fails them all at once.
  */
 export class SendBatcher {
-  readonly #store: Pick<MessageStore, "append" | "appendBatch">;
+  readonly #store: Pick<MessageStore, "append" | "appendBatch" | "appendsInOrder">;
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
   readonly #meter: Pick<ChatMeter, "appended" | "stored">;
   #waiting: Waiting[] = [];
   #inFlight = 0;
+  /** Conversations with messages in a batch being stored, and how many such batches (kept only when the store does not append in order). */
+  readonly #storing = new Map<bigint, number>();
   #scheduled = false;
 
-  constructor(store: Pick<MessageStore, "append" | "appendBatch">, options: SendBatcherOptions = {}) {
+  constructor(store: Pick<MessageStore, "append" | "appendBatch" | "appendsInOrder">, options: SendBatcherOptions = {}) {
     this.#store = store;
     this.#maxBatch = options.maxBatch ?? 256;
     this.#maxInFlight = options.maxInFlight ?? 2;
@@ -63,12 +65,42 @@ export class SendBatcher {
 
   #flush(): void {
     while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#maxBatch);
+      const batch = this.#store.appendsInOrder ? this.#waiting.splice(0, this.#maxBatch) : this.#nextInOrder();
+      if (batch.length === 0) return; // every waiting message's conversation is being stored: they go when it is
       this.#inFlight++;
       void this.#commit(batch).finally(() => {
         this.#inFlight--;
+        if (!this.#store.appendsInOrder) this.#release(batch);
         this.#schedule();
       });
+    }
+  }
+
+  /**
+   * The next batch for a store whose batches race: waiting messages of
+   * conversations no batch in flight holds, in arrival order. A message of
+   * a conversation being stored waits for that batch, so each conversation's
+   * messages are stored in the order they were sent (its members' seqs
+   * follow it); other conversations' messages do not wait for it.
+   */
+  #nextInOrder(): Waiting[] {
+    const batch: Waiting[] = [];
+    const held: Waiting[] = [];
+    for (const w of this.#waiting) {
+      if (batch.length < this.#maxBatch && !this.#storing.has(w.message.conversationId)) batch.push(w);
+      else held.push(w);
+    }
+    this.#waiting = held;
+    // Marked after the batch is chosen: several messages of one conversation may share a batch, which keeps their order.
+    for (const w of batch) this.#storing.set(w.message.conversationId, (this.#storing.get(w.message.conversationId) ?? 0) + 1);
+    return batch;
+  }
+
+  #release(batch: Waiting[]): void {
+    for (const w of batch) {
+      const left = this.#storing.get(w.message.conversationId)! - 1;
+      if (left === 0) this.#storing.delete(w.message.conversationId);
+      else this.#storing.set(w.message.conversationId, left);
     }
   }
 

@@ -51,6 +51,8 @@ import { Turns } from "./turns.js";
  * keep refusing each other.
  */
 export class SqliteMessageStore implements MessageStore {
+  /** The worker runs calls in the order they were made, so batches of one conversation may overlap (MessageStore.appendsInOrder). */
+  readonly appendsInOrder = true;
   private readonly send: Procedures<typeof sendProcedures>;
   private readonly conversations: Procedures<typeof conversationProcedures>;
   private readonly reads: Procedures<typeof readProcedures>;
