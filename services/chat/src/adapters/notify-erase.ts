@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { NotifyService } from "@parley/contracts/parley/notify/v1/notify";
-import { backoffDelayMs, type Logger } from "@parley/runtime";
+import type { Logger } from "@parley/runtime";
 import type { PushEraser } from "../ports.js";
 import { newMessageEventId } from "./notify-request.js";
-import { DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
+import { DEFAULT_RETRY, retried, type RetryPolicy } from "./retry-policy.js";
 import { WorkQueue } from "./work-queue.js";
 
 /** Most event ids one Erase names (notify takes up to 500; a group has at most 100 members by default). */
@@ -85,25 +84,20 @@ export class NotifyPushEraser implements PushEraser {
   private async erase({ messageId, eventIds }: Erasure, signal: AbortSignal): Promise<void> {
     for (let from = 0; from < eventIds.length; from += ERASE_IDS_PER_CALL) {
       const chunk = eventIds.slice(from, from + ERASE_IDS_PER_CALL);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.client.erase({ eventIds: chunk }, { signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 });
-          break;
-        } catch (err) {
-          if (signal.aborted) return;
-          const code = failureCode(err);
-          if (!isTransient(code) || attempt >= this.retry.attempts) {
-            // Never the event ids' text: they hold ids only, but the message id is enough to find them.
-            this.o.logger.warn({ err, code: Code[code], messageId, attempts: attempt }, "erasing a deleted message's pushes in notify failed");
-            return this.report("failed");
-          }
-          this.o.logger.debug({ code: Code[code], messageId, attempt }, "erasing a deleted message's pushes in notify failed; retrying");
-        }
-        try {
-          await sleep(backoffDelayMs(attempt - 1, this.retry), undefined, { signal, ref: false });
-        } catch {
-          return; // closed while waiting
-        }
+      const result = await retried(
+        () => this.client.erase({ eventIds: chunk }, { signal, timeoutMs: this.o.callTimeoutMs ?? 5_000 }),
+        this.retry,
+        signal,
+        (code, attempt) => this.o.logger.debug({ code: Code[code], messageId, attempt }, "erasing a deleted message's pushes in notify failed; retrying"),
+      );
+      if (result === undefined) return;
+      if (!result.ok) {
+        // Never the event ids' text: they hold ids only, but the message id is enough to find them.
+        this.o.logger.warn(
+          { err: result.err, code: Code[result.code], messageId, attempts: result.attempts },
+          "erasing a deleted message's pushes in notify failed",
+        );
+        return this.report("failed");
       }
     }
     this.report("erased");

@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { NotifyService, type SendRequest, type SendResponse } from "@parley/contracts/parley/notify/v1/notify";
-import { backoffDelayMs, TurnBatch, type Logger } from "@parley/runtime";
+import { TurnBatch, type Logger } from "@parley/runtime";
 import type { DisplayNames, MessageStore, NewMessagePush, PushNotifier } from "../ports.js";
 import { additionOf } from "../domain/added-to-group.js";
 import { addedToGroupRequest, newMessageEventId, newMessageRequest, PREVIEW_MAX_CHARS, previewText } from "./notify-request.js";
-import { DEFAULT_RETRY, failureCode, isTransient, type RetryPolicy } from "./retry-policy.js";
+import { DEFAULT_RETRY, failureCode, retried, type RetryPolicy } from "./retry-policy.js";
 import { TtlCache } from "./ttl-cache.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -97,31 +96,25 @@ export class NotifyPushNotifier implements PushNotifier {
   /** Sends until notify takes it, refuses it for good, or the attempts run out; returns quietly once closing. */
   private async handOff(push: NewMessagePush, signal: AbortSignal): Promise<void> {
     let request: SendRequest | undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const event = () => request?.eventId ?? newMessageEventId(push.message.messageId, push.recipientId);
+    const result = await retried(
+      async () => {
         request ??= await this.request(push);
         const answer = await this.sends.ask(request);
         if (answer instanceof ConnectError) throw answer;
-        return this.report(answer.duplicate ? "duplicate" : "sent");
-      } catch (err) {
-        if (signal.aborted) return;
-        const code = failureCode(err);
-        // The event id was taken with other content (the same hand-off again after a
-        // bus redelivery, the sender renamed in between): the first one got through.
-        if (code === Code.AlreadyExists) return this.report("duplicate");
-        const event = request?.eventId ?? newMessageEventId(push.message.messageId, push.recipientId);
-        if (!isTransient(code) || attempt >= this.retry.attempts) {
-          this.o.logger.warn({ err, code: Code[code], event, attempts: attempt }, "push hand-off to notify failed");
-          return this.report("failed");
-        }
-        this.o.logger.debug({ code: Code[code], event, attempt }, "push hand-off to notify failed; retrying");
-      }
-      try {
-        await sleep(backoffDelayMs(attempt - 1, this.retry), undefined, { signal, ref: false });
-      } catch {
-        return; // closed while waiting
-      }
-    }
+        return answer;
+      },
+      this.retry,
+      signal,
+      (code, attempt) => this.o.logger.debug({ code: Code[code], event: event(), attempt }, "push hand-off to notify failed; retrying"),
+    );
+    if (result === undefined) return;
+    if (result.ok) return this.report(result.value.duplicate ? "duplicate" : "sent");
+    // The event id was taken with other content (the same hand-off again after a
+    // bus redelivery, the sender renamed in between): the first one got through.
+    if (result.code === Code.AlreadyExists) return this.report("duplicate");
+    this.o.logger.warn({ err: result.err, code: Code[result.code], event: event(), attempts: result.attempts }, "push hand-off to notify failed");
+    this.report("failed");
   }
 
   /**
