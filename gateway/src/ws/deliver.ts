@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { DeliverResponseSchema, DeliveryResultSchema, type DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
+import { DeliverResponseSchema, type DeliverService, type DeliveryResult } from "@parley/contracts/parley/gateway/v1/deliver";
 import { contextOf, endSpan, SpanKind, startSpan } from "@parley/runtime";
 import type { DeviceRegistry } from "../domain/device-registry.js";
 
@@ -21,7 +21,9 @@ export function deliverService(registry: DeviceRegistry): Partial<ServiceImpl<ty
           }
           span?.setAttribute("parley.devices_written", delivered.length);
           endSpan(span);
-          return create(DeliveryResultSchema, { deliveryId: delivery.deliveryId, deliveredDeviceIds: delivered });
+          // A literal, not create(): one per delivery, on the hot path (docs/performance.md).
+          const result: DeliveryResult = { $typeName: "parley.gateway.v1.DeliveryResult", deliveryId: delivery.deliveryId, deliveredDeviceIds: delivered };
+          return result;
         });
         yield create(DeliverResponseSchema, { results });
       }

@@ -10,6 +10,7 @@
  */
 import { create, fromBinary, fromJsonString, toBinary, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { ClientFrameSchema, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
+import { binaryEncoder } from "./binary-encoder.js";
 
 /** The WebSocket endpoint on the gateway's HTTP port. */
 export const WS_PATH = "/ws";
@@ -155,6 +156,18 @@ export function encodeClientFrame(frame: MessageInitShape<typeof ClientFrameSche
   return format === "json" ? toJsonString(ClientFrameSchema, message) : toBinary(ClientFrameSchema, message);
 }
 
+/**
+ * Server frames are encoded by generated code (./binary-encoder.ts), made at
+ * first use so the package has no side effects at import. Only the server
+ * encodes them: clients, browsers among them (whose pages may forbid
+ * generated code), encode client frames with protobuf-es.
+ */
+let serverFrameEncoder: ((frame: ServerFrame) => Uint8Array) | undefined;
+function serverEncoder(): (frame: ServerFrame) => Uint8Array {
+  serverFrameEncoder ??= binaryEncoder(ServerFrameSchema);
+  return serverFrameEncoder;
+}
+
 /** Throws when the data is not a valid frame of the format (the caller answers with an error frame). */
 export function decodeClientFrame(data: WireData, format: WireFormat): ClientFrame {
   return format === "json" ? fromJsonString(ClientFrameSchema, expectText(data), JSON_READ) : fromBinary(ClientFrameSchema, expectBinary(data));
@@ -165,7 +178,7 @@ export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSche
 export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: WireFormat): WireData;
 export function encodeServerFrame(frame: MessageInitShape<typeof ServerFrameSchema>, format: WireFormat): WireData {
   const message = create(ServerFrameSchema, frame);
-  return format === "json" ? toJsonString(ServerFrameSchema, message, JSON_WRITE_SERVER) : toBinary(ServerFrameSchema, message);
+  return format === "json" ? toJsonString(ServerFrameSchema, message, JSON_WRITE_SERVER) : serverEncoder()(message);
 }
 
 /** Throws when the data is not a valid frame of the format. */
