@@ -5,7 +5,7 @@ import type { Reply } from "@parley/contracts/parley/chat/v1/chat";
 import type { UserPresence } from "@parley/contracts/parley/presence/v1/presence";
 import { noMeter, type ChatCommands, type PresencePort, type SocketMeter } from "../ports.js";
 import { CloseCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
+import { binaryEncoder, decodeClientFrame, encodeServerFrame, isRetryableCode, type WireFormat } from "@parley/wire";
 import { endSpan, SpanKind, startSpan, traceparentOf, withSpan, type Logger } from "@parley/runtime";
 import type { WebSocket } from "ws";
 import type { DeviceSocket } from "../domain/device-registry.js";
@@ -13,7 +13,10 @@ import { route, type ChatRequest, type QueuedFrame, type RequestTargets } from "
 import type { LaneLimits, LaneMember, UserLane } from "../domain/user-lanes.js";
 import { encodedOnce, type WriteBatcher } from "./write-batching.js";
 
-const encode = encodedOnce((frame: ServerFrame, format: string) => encodeServerFrame(frame, format as WireFormat));
+// Binary frames go into Buffers from Node's pool: ws writes a Buffer as it is, and small frames share
+// the pool's slabs instead of each holding an ArrayBuffer of its own for the collector to free.
+const protoFrame = binaryEncoder(ServerFrameSchema, { allocate: Buffer.allocUnsafe });
+const encode = encodedOnce((frame: ServerFrame, format: string) => (format === "proto" ? protoFrame(frame) : encodeServerFrame(frame, "json")));
 
 export interface ConnectionLimits extends LaneLimits {
   /** Frames refused for rate in a row before the connection is closed (4002). */

@@ -39,16 +39,25 @@ interface Lengths {
 type SizeFn = (message: unknown, lengths: Lengths) => number;
 type WriteFn = (message: unknown, buf: Uint8Array, pos: number, lengths: Lengths) => number;
 
+export interface BinaryEncoderOptions {
+  /** Told each time protobuf-es encodes instead: for the whole schema (once, when compiling), or for one message's values. */
+  onFallback?: (reason: "schema" | "value") => void;
+  /**
+   * The buffer of exactly `size` bytes a message is written into (default
+   * a new Uint8Array). It may hold old bytes (Node's Buffer.allocUnsafe):
+   * every byte is written, and a write that ends short of the size throws.
+   */
+  allocate?: (size: number) => Uint8Array;
+}
+
 /**
  * An encoder for messages of `schema`. Falls back to protobuf-es's toBinary
  * for a schema or a value it does not handle, so it never encodes
  * differently, only faster.
  */
-export function binaryEncoder<Desc extends DescMessage>(
-  schema: Desc,
-  /** Told each time protobuf-es encodes instead: for the whole schema (once, when compiling), or for one message's values. */
-  onFallback: (reason: "schema" | "value") => void = () => {},
-): (message: MessageShape<Desc>) => Uint8Array {
+export function binaryEncoder<Desc extends DescMessage>(schema: Desc, options: BinaryEncoderOptions = {}): (message: MessageShape<Desc>) => Uint8Array {
+  const onFallback = options.onFallback ?? (() => {});
+  const allocate = options.allocate ?? ((size: number) => new Uint8Array(size));
   let size: SizeFn;
   let write: WriteFn;
   try {
@@ -60,15 +69,19 @@ export function binaryEncoder<Desc extends DescMessage>(
   }
   return (message) => {
     const lengths: Lengths = { l: [], i: 0 };
+    let buf: Uint8Array;
+    let end: number;
     try {
-      const buf = new Uint8Array(size(message, lengths));
-      write(message, buf, 0, lengths);
-      return buf;
+      buf = allocate(size(message, lengths));
+      end = write(message, buf, 0, lengths);
     } catch (err) {
       if (err !== REFUSED && !(err instanceof TypeError)) throw err;
       onFallback("value");
       return toBinary(schema, message);
     }
+    // Never reached unless sizing and writing disagree; then the buffer's tail would be whatever it held before.
+    if (end !== buf.length) throw new Error(`${schema.typeName}: wrote ${end} of ${buf.length} bytes`);
+    return buf;
   };
 }
 

@@ -4,3 +4,4 @@
  */
 export * from "./protocol.js";
 export * from "./replies.js";
+export { binaryEncoder, type BinaryEncoderOptions } from "./binary-encoder.js";

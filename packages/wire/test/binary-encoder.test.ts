@@ -153,7 +153,7 @@ describe("binary encoder", () => {
     let compared = 0;
     const fallbacks: string[] = [];
     for (const desc of allMessages()) {
-      const encode = binaryEncoder(desc, (reason) => fallbacks.push(`${desc.typeName}: ${reason}`));
+      const encode = binaryEncoder(desc, { onFallback: (reason) => fallbacks.push(`${desc.typeName}: ${reason}`) });
       for (let i = 0; i < 60; i++) {
         const message = create(desc, messageInit(random, desc));
         assert.deepEqual(encode(message), toBinary(desc, message), `${desc.typeName}, sample ${i}`);
@@ -169,7 +169,7 @@ describe("binary encoder", () => {
     const random = rng(7);
     let fallbacks = 0;
     for (const desc of [ServerFrameSchema, ClientFrameSchema] as DescMessage[]) {
-      const encode = binaryEncoder(desc, () => fallbacks++);
+      const encode = binaryEncoder(desc, { onFallback: () => fallbacks++ });
       for (let i = 0; i < 3_000; i++) {
         const message = create(desc, messageInit(random, desc));
         assert.deepEqual(encode(message), toBinary(desc, message), `${desc.typeName}, sample ${i}`);
@@ -191,7 +191,7 @@ describe("binary encoder", () => {
 
   it("hands a value it does not take to protobuf-es, which encodes it or refuses it the same way", () => {
     const fallbacks: string[] = [];
-    const encode = binaryEncoder(ServerFrameSchema, (reason) => fallbacks.push(reason));
+    const encode = binaryEncoder(ServerFrameSchema, { onFallback: (reason) => fallbacks.push(reason) });
     // A number where a uint64 belongs: protobuf-es accepts it.
     const numeric = create(ServerFrameSchema, { id: 3n });
     (numeric as unknown as { id: unknown }).id = 3;
@@ -211,10 +211,22 @@ describe("binary encoder", () => {
 
   it("hands a schema it does not compile to protobuf-es", () => {
     const fallbacks: string[] = [];
-    const encode = binaryEncoder(StructSchema, (reason) => fallbacks.push(reason));
+    const encode = binaryEncoder(StructSchema, { onFallback: (reason) => fallbacks.push(reason) });
     const struct = create(StructSchema, { fields: { a: { kind: { case: "numberValue", value: 1.5 } } } });
     assert.deepEqual(encode(struct), toBinary(StructSchema, struct));
     assert.deepEqual(fallbacks, ["schema"]);
+  });
+
+  it("fills a buffer from the given allocator to its last byte", () => {
+    const random = rng(11);
+    // Buffers full of garbage, as Node's pool hands them out: any byte left unwritten would show.
+    const encode = binaryEncoder(ServerFrameSchema, { allocate: (size) => new Uint8Array(size).fill(0xee) });
+    for (let i = 0; i < 500; i++) {
+      const frame = create(ServerFrameSchema, messageInit(random, ServerFrameSchema));
+      assert.deepEqual(encode(frame), toBinary(ServerFrameSchema, frame));
+    }
+    const short = binaryEncoder(ServerFrameSchema, { allocate: (size) => new Uint8Array(size + 1) });
+    assert.throws(() => short(create(ServerFrameSchema, { id: 1n })), /wrote 2 of 3 bytes/);
   });
 
   it("is what encodeServerFrame writes for the proto format", () => {
