@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { Delivery } from "@parley/contracts/parley/gateway/v1/deliver";
 import { ServerFrameSchema, type ServerFrame } from "@parley/contracts/parley/client/v1/client";
-import { endSpan, SpanKind, startSpan, traceparentOf, type Logger } from "@parley/runtime";
+import { endSpan, SpanKind, startSpan, traceparentOf, type Logger, type Span } from "@parley/runtime";
 import { additionOf } from "./domain/added-to-group.js";
 import { toInboxEntry } from "./convert.js";
 import type { Gateways } from "./adapters/gateway-links.js";
@@ -9,6 +9,7 @@ import {
   noChatMeter,
   type ChatMeter,
   type DeliveryEvent,
+  type DeliveryHandler,
   type DeviceLocation,
   type DeviceLocator,
   type EntryKey,
@@ -33,15 +34,16 @@ export interface DeliveryWorkerDeps {
 }
 
 /**
- * The delivery worker: takes events off the bus (in order per recipient),
- * asks presence where the recipient's devices are, and hands each gateway
- * holding one a ready-made client frame for exactly those devices. When the
- * recipient has no connected device, another user's message goes to notify
- * for a push. When presence cannot answer, every gateway is written to, and
- * a message none of them held a device for is pushed. The entry waits in the
- * inbox for the next sync either way.
+ * The delivery worker: takes events off the bus (in order per recipient,
+ * several at a time), asks presence where their recipients' devices are
+ * (one lookup for the lot), and hands each gateway holding one a ready-made
+ * client frame for exactly those devices. When the recipient has no
+ * connected device, another user's message goes to notify for a push. When
+ * presence cannot answer for a recipient, every gateway is written to, and
+ * a message none of them held a device for is pushed. The entry waits in
+ * the inbox for the next sync either way.
  */
-export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent) => Promise<void> {
+export function deliveryWorker(deps: DeliveryWorkerDeps): DeliveryHandler {
   let nextId = 1n;
   const meter = deps.meter ?? noChatMeter;
   // A literal, not create(): one per delivery (see toMessage in ./convert.ts).
@@ -57,44 +59,114 @@ export function deliveryWorker(deps: DeliveryWorkerDeps): (event: DeliveryEvent)
   const handOn = (event: DeliveryEvent) => {
     if (event.kind === "entry") deps.handedOn?.(event.entry);
   };
-  return async (event) => {
+  /** One event, with its recipient's devices (undefined: presence could not say). A promise only when it must wait (a counted broadcast). */
+  const deliverOne = (event: DeliveryEvent, located: readonly DeviceLocation[] | undefined): Promise<void> | undefined => {
     // Under the span that published the event, when tracing is on (the bus carries its context).
     const span = startSpan("chat deliver", SpanKind.CONSUMER);
-    const traceparent = span ? traceparentOf(span) : "";
     try {
-      const located = await locate(deps, recipientOf(event));
-      if (located !== undefined && located.length > 0) {
-        const frame = frameOf(event);
-        for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds, traceparent));
-        if (event.kind === "entry") meter.delivered("live");
-      } else {
-        const message = pushableMessage(event);
-        let away = located !== undefined;
-        if (located === undefined) {
-          // Presence cannot say: every gateway writes to the devices it holds, and a message that
-          // none of them held a device for is pushed, as for a recipient known to be away.
-          const everywhere = delivery(event, frameOf(event), [], traceparent);
-          if (message === undefined) deps.gateways.broadcast(everywhere);
-          else away = (await deps.gateways.broadcastCounted(everywhere)) === 0;
-          if (!away && event.kind === "entry") meter.delivered("live");
-        }
-        if (away && message !== undefined) {
-          // Handed on when the push has ended, so a push lost with this process is made by another.
-          deps.push.newMessage({ recipientId: recipientOf(event), message }, (outcome) => outcome === "ended" && handOn(event));
-          meter.delivered("push");
-          span?.setAttribute("parley.pushed", true);
-          endSpan(span);
-          return;
-        }
-      }
+      const waiting = deliverTraced(event, located, span);
+      return waiting?.catch((err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      });
     } catch (err) {
-      handOn(event); // a delivery that throws would throw again: not worth redelivering
       endSpan(span, err);
       throw err;
     }
-    handOn(event);
-    endSpan(span);
   };
+  const deliverTraced = (event: DeliveryEvent, located: readonly DeviceLocation[] | undefined, span: Span | undefined): Promise<void> | undefined => {
+    const traceparent = span ? traceparentOf(span) : "";
+    if (located !== undefined && located.length > 0) {
+      const frame = frameOf(event);
+      for (const [gatewayId, deviceIds] of byGateway(located)) deps.gateways.deliverTo(gatewayId, delivery(event, frame, deviceIds, traceparent));
+      if (event.kind === "entry") meter.delivered("live");
+      handOn(event);
+      endSpan(span);
+      return undefined;
+    }
+    const message = pushableMessage(event);
+    const pushIfAway = (away: boolean) => {
+      if (away && message !== undefined) {
+        // Handed on when the push has ended, so a push lost with this process is made by another.
+        deps.push.newMessage({ recipientId: recipientOf(event), message }, (outcome) => outcome === "ended" && handOn(event));
+        meter.delivered("push");
+        span?.setAttribute("parley.pushed", true);
+      } else handOn(event);
+      endSpan(span);
+    };
+    if (located !== undefined) return void pushIfAway(true);
+    // Presence cannot say: every gateway writes to the devices it holds, and a message that
+    // none of them held a device for is pushed, as for a recipient known to be away.
+    const everywhere = delivery(event, frameOf(event), [], traceparent);
+    if (message === undefined) {
+      deps.gateways.broadcast(everywhere);
+      if (event.kind === "entry") meter.delivered("live");
+      return void pushIfAway(false);
+    }
+    return deps.gateways.broadcastCounted(everywhere).then((written) => {
+      if (written > 0 && event.kind === "entry") meter.delivered("live");
+      pushIfAway(written === 0);
+    });
+  };
+  return async (events) => {
+    const located = await locateAll(deps, events);
+    const failures: unknown[] = [];
+    for (const event of events) {
+      try {
+        const waiting = deliverOne(event, devicesOf(located, recipientOf(event)));
+        if (waiting !== undefined) await waiting;
+      } catch (err) {
+        handOn(event); // a delivery that throws would throw again: not worth redelivering
+        failures.push(err);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} deliveries failed`);
+  };
+}
+
+const NO_DEVICES: readonly DeviceLocation[] = [];
+
+/** The user's devices from a lookup's answer: none when it names none, undefined when presence could not say. */
+function devicesOf(located: Map<bigint, DeviceLocation[] | undefined>, userId: bigint): readonly DeviceLocation[] | undefined {
+  const devices = located.get(userId);
+  return devices !== undefined || located.has(userId) ? devices : NO_DEVICES;
+}
+
+/**
+ * The devices of the events' recipients, from one lookup: a recipient
+ * mapped to undefined is one presence could not say about. A failed lookup
+ * of several users is asked again user by user, since one user presence
+ * cannot vouch for (its instances are moving them) fails the whole lookup:
+ * then only that user's deliveries fall back to every gateway.
+ */
+async function locateAll(deps: DeliveryWorkerDeps, events: readonly DeliveryEvent[]): Promise<Map<bigint, DeviceLocation[] | undefined>> {
+  const users = events.length === 1 ? [recipientOf(events[0]!)] : [...new Set(events.map(recipientOf))];
+  try {
+    return await deps.locator.locate(users);
+  } catch (err) {
+    if (users.length === 1) {
+      warnUnlocated(deps, err);
+      return new Map([[users[0]!, undefined]]);
+    }
+  }
+  const found = new Map<bigint, DeviceLocation[] | undefined>();
+  await Promise.all(
+    users.map((userId) =>
+      deps.locator.locate([userId]).then(
+        (answer) => void found.set(userId, answer.get(userId) ?? []),
+        (err: unknown) => {
+          warnUnlocated(deps, err);
+          found.set(userId, undefined);
+        },
+      ),
+    ),
+  );
+  return found;
+}
+
+function warnUnlocated(deps: DeliveryWorkerDeps, err: unknown): void {
+  deps.logger.warn({ err }, "presence could not locate devices; delivering through every gateway");
 }
 
 /**
@@ -111,16 +183,6 @@ export function pushableMessage(event: DeliveryEvent): StoredMessage | undefined
   if (message.deletedAt !== undefined) return undefined;
   if (message.senderId === 0n) return additionOf(message, event.entry.userId) === undefined ? undefined : message;
   return message.senderId !== event.entry.userId ? message : undefined;
-}
-
-/** The user's connected devices; undefined when presence could not say. */
-async function locate(deps: DeliveryWorkerDeps, userId: bigint): Promise<DeviceLocation[] | undefined> {
-  try {
-    return (await deps.locator.locate([userId])).get(userId) ?? [];
-  } catch (err) {
-    deps.logger.warn({ err }, "presence could not locate devices; delivering through every gateway");
-    return undefined;
-  }
 }
 
 function byGateway(located: readonly DeviceLocation[]): Map<string, bigint[]> {

@@ -272,10 +272,18 @@ export type DeliveryEvent =
  * which is safe because every entry is in the store and devices sync from
  * their cursor), at least once in the Kafka adapter.
  */
+/** Handles events in the order given; a rejection reports a failure and does not stop the bus. */
+export type DeliveryHandler = (events: readonly DeliveryEvent[]) => Promise<void>;
+
 export interface DeliveryBus {
   publish(key: bigint, event: DeliveryEvent): void;
-  /** Starts consuming; one consumer per bus. */
-  consume(handler: (event: DeliveryEvent) => Promise<void>): void;
+  /**
+   * Starts consuming; one consumer per bus. The handler gets a key's events
+   * in publish order, several at a time when several are waiting, and its
+   * next call for that key waits until the promise of the one before has
+   * settled.
+   */
+  consume(handler: DeliveryHandler): void;
   close(): Promise<void>;
 }
 

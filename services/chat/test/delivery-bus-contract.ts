@@ -78,9 +78,11 @@ export function describeDeliveryBusContract(name: string, open: () => Promise<Op
     it("hands one key's events to the consumer in publish order, though the handler takes varying time", async () => {
       const { bus } = await subject();
       const seen = new Seen();
-      bus.consume(async (event) => {
-        await sleep(tagOf(event).n % 3);
-        seen.add(event);
+      bus.consume(async (events) => {
+        for (const event of events) {
+          await sleep(tagOf(event).n % 3);
+          seen.add(event);
+        }
       });
       for (const n of upTo(50)) bus.publish(42n, eventFor(42n, n));
       await seen.reach(50);
@@ -90,9 +92,11 @@ export function describeDeliveryBusContract(name: string, open: () => Promise<Op
     it("keeps every key's order under concurrent publishers, each key's events mixed among the others'", async () => {
       const { bus } = await subject();
       const seen = new Seen();
-      bus.consume(async (event) => {
-        if (tagOf(event).n % 4 === 0) await sleep(1);
-        seen.add(event);
+      bus.consume(async (events) => {
+        for (const event of events) {
+          if (tagOf(event).n % 4 === 0) await sleep(1);
+          seen.add(event);
+        }
       });
       const keys = [1n, 2n, 3n, 17n, 18n, 33n];
       const published = new Map(keys.map((key) => [key, 0]));
@@ -116,13 +120,15 @@ export function describeDeliveryBusContract(name: string, open: () => Promise<Op
       const seen = new Seen();
       const running = new Map<bigint, number>();
       let overlaps = 0;
-      bus.consume(async (event) => {
-        const { userId } = tagOf(event);
-        if ((running.get(userId) ?? 0) > 0) overlaps++;
-        running.set(userId, (running.get(userId) ?? 0) + 1);
+      bus.consume(async (events) => {
+        const users = new Set(events.map((event) => tagOf(event).userId));
+        for (const userId of users) {
+          if ((running.get(userId) ?? 0) > 0) overlaps++;
+          running.set(userId, (running.get(userId) ?? 0) + 1);
+        }
         await sleep(1);
-        running.set(userId, running.get(userId)! - 1);
-        seen.add(event);
+        for (const userId of users) running.set(userId, running.get(userId)! - 1);
+        for (const event of events) seen.add(event);
       });
       for (const n of upTo(10)) for (const key of [5n, 6n, 21n]) bus.publish(key, eventFor(key, n));
       await seen.reach(30);
@@ -132,7 +138,9 @@ export function describeDeliveryBusContract(name: string, open: () => Promise<Op
     it("delivers every event while the process lives, never twice when it promises at most once", async () => {
       const { bus, delivery } = await subject();
       const seen = new Seen();
-      bus.consume(async (event) => seen.add(event));
+      bus.consume(async (events) => {
+        for (const event of events) seen.add(event);
+      });
       const keys = upTo(40).map((i) => BigInt(1_000 + i));
       for (const n of upTo(5)) for (const key of keys) bus.publish(key, eventFor(key, n));
       await seen.reach(keys.length * 5);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { until } from "@parley/testkit";
-import { BUS_WAIT_SAMPLE_EVERY, MemoryBus } from "../src/adapters/memory-bus.js";
+import { BUS_HANDOFF_MAX, BUS_WAIT_SAMPLE_EVERY, MemoryBus } from "../src/adapters/memory-bus.js";
 import type { DeliveryEvent } from "../src/ports.js";
 import { describeDeliveryBusContract } from "./delivery-bus-contract.js";
 
@@ -16,26 +16,45 @@ const numberOf = (event: DeliveryEvent) => (event.kind === "typing" ? Number(eve
 
 /** What the embedded bus does beyond the port's promises, which its composition root relies on. */
 describe("MemoryBus", () => {
-  it("holds events published before the consumer starts and hands them over in order once it does", async () => {
+  it("holds events published before the consumer starts and hands them over in order, together, once it does", async () => {
     const bus = new MemoryBus();
     for (const n of [0, 1, 2]) bus.publish(9n, typing(9n, n));
-    const seen: number[] = [];
-    bus.consume(async (event) => void seen.push(numberOf(event)));
+    const calls: number[][] = [];
+    bus.consume(async (events) => void calls.push(events.map(numberOf)));
     await bus.close();
-    assert.deepEqual(seen, [0, 1, 2]);
+    assert.deepEqual(calls, [[0, 1, 2]]);
   });
 
-  it("reports a handler's failure and goes on with the key's next event", async () => {
+  it("hands a partition's waiting events over in calls of at most BUS_HANDOFF_MAX, in order", async () => {
+    const bus = new MemoryBus(1);
+    const total = BUS_HANDOFF_MAX + 44;
+    for (let n = 0; n < total; n++) bus.publish(BigInt(n % 7), typing(BigInt(n % 7), n));
+    const calls: number[][] = [];
+    bus.consume(async (events) => void calls.push(events.map(numberOf)));
+    await bus.close();
+    assert.deepEqual(
+      calls.map((call) => call.length),
+      [BUS_HANDOFF_MAX, 44],
+    );
+    assert.deepEqual(
+      calls.flat(),
+      Array.from({ length: total }, (_, n) => n),
+    );
+  });
+
+  it("reports a handler's failure and goes on with the key's next events", async () => {
     const failures: unknown[] = [];
     const bus = new MemoryBus(4, (err) => failures.push(err));
     const seen: number[] = [];
-    bus.consume(async (event) => {
-      if (numberOf(event) === 1) throw new Error("gateway gone");
-      seen.push(numberOf(event));
+    bus.consume(async (events) => {
+      if (events.some((event) => numberOf(event) === 1)) throw new Error("gateway gone");
+      for (const event of events) seen.push(numberOf(event));
     });
-    for (const n of [0, 1, 2]) bus.publish(9n, typing(9n, n));
+    bus.publish(9n, typing(9n, 1));
+    await until(() => failures.length === 1, "the failure reported");
+    bus.publish(9n, typing(9n, 2));
     await bus.close();
-    assert.deepEqual(seen, [0, 2]);
+    assert.deepEqual(seen, [2]);
     assert.equal((failures[0] as Error).message, "gateway gone");
   });
 
@@ -53,9 +72,9 @@ describe("MemoryBus", () => {
   it("resolves close() only once every queued event has been handled", async () => {
     const bus = new MemoryBus();
     let handled = 0;
-    bus.consume(async () => {
+    bus.consume(async (events) => {
       await sleep(2);
-      handled++;
+      handled += events.length;
     });
     for (const n of [0, 1, 2, 3, 4]) bus.publish(BigInt(n), typing(BigInt(n), n));
     await bus.close();
@@ -67,9 +86,11 @@ describe("MemoryBus", () => {
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
     const seen: bigint[] = [];
-    bus.consume(async (event) => {
-      if (event.kind === "typing" && event.userId === 2n) await slow;
-      if (event.kind === "typing") seen.push(event.userId);
+    bus.consume(async (events) => {
+      for (const event of events) {
+        if (event.kind === "typing" && event.userId === 2n) await slow;
+        if (event.kind === "typing") seen.push(event.userId);
+      }
     });
     bus.publish(2n, typing(2n, 0)); // partition 0, stuck until released
     bus.publish(3n, typing(3n, 0)); // partition 1

@@ -48,9 +48,11 @@ describe("delivery outbox (Postgres)", () => {
     const outbox = new SqlDeliveryOutbox(db, logger);
     const bus = new MemoryBus();
     const seen: DeliveryEvent[] = [];
-    bus.consume(async (event) => {
-      seen.push(event);
-      if (event.kind === "entry") outbox.handedOn(event.entry);
+    bus.consume(async (events) => {
+      for (const event of events) {
+        seen.push(event);
+        if (event.kind === "entry") outbox.handedOn(event.entry);
+      }
     });
     return { outbox, bus, seen };
   }

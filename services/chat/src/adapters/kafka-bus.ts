@@ -1,6 +1,6 @@
 import { contextOf, traceparentOf, withContext, type Logger } from "@parley/runtime";
 import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Message, type Producer } from "kafkajs";
-import type { DeliveryBus, DeliveryEvent } from "../ports.js";
+import type { DeliveryBus, DeliveryEvent, DeliveryHandler } from "../ports.js";
 import { decodeDeliveryRecord, encodeDeliveryRecord, UndecodableDeliveryRecord } from "./delivery-record.js";
 import { ensureTopic, kafkaClient, type KafkaClientSettings } from "./kafka-client.js";
 
@@ -142,7 +142,7 @@ export class KafkaBus implements DeliveryBus {
     }
   }
 
-  consume(handler: (event: DeliveryEvent) => Promise<void>): void {
+  consume(handler: DeliveryHandler): void {
     if (this.running !== undefined) throw new Error("KafkaBus: consume() called twice; a bus has one consumer");
     this.running = this.consumer
       .run({
@@ -203,7 +203,7 @@ export class KafkaBus implements DeliveryBus {
   }
 
   /** Never throws: a record that cannot be decoded and a handler that fails are reported, and the partition goes on. */
-  private async handle(handler: (event: DeliveryEvent) => Promise<void>, message: KafkaMessage): Promise<void> {
+  private async handle(handler: DeliveryHandler, message: KafkaMessage): Promise<void> {
     this.settings.onWaited?.(Math.max(0, Date.now() - Number(message.timestamp)) / 1000);
     let event: DeliveryEvent;
     try {
@@ -216,7 +216,7 @@ export class KafkaBus implements DeliveryBus {
     }
     try {
       const traceparent = message.headers?.traceparent;
-      await withContext(contextOf(traceparent === undefined ? "" : traceparent.toString()), () => handler(event));
+      await withContext(contextOf(traceparent === undefined ? "" : traceparent.toString()), () => handler([event]));
     } catch (err) {
       this.counts.handlerFailures++;
       this.onError(err);
