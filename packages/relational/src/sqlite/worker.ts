@@ -26,6 +26,9 @@ const connection = new SqliteConnection(raw);
 const builtins: ProcedureModule = { applyMigrations, ping: () => true };
 const modules = new Map<string, Promise<ProcedureModule>>();
 
+// Prepared once: exec() would parse them again every round.
+const begin = raw.prepare("BEGIN IMMEDIATE");
+const commit = raw.prepare("COMMIT");
 const savepoint = raw.prepare("SAVEPOINT call");
 const release = raw.prepare("RELEASE call");
 const rollbackTo = raw.prepare("ROLLBACK TO call");
@@ -97,7 +100,7 @@ async function resolveProcedure(request: CallRequest): Promise<Resolved> {
 function runRound(round: CallRequest[], procedures: Resolved[]): CallReply[] {
   const replies: CallReply[] = [];
   try {
-    raw.exec("BEGIN IMMEDIATE");
+    begin.run();
     round.forEach((request, i) => {
       const resolved = procedures[i]!;
       if ("error" in resolved) {
@@ -117,7 +120,7 @@ function runRound(round: CallRequest[], procedures: Resolved[]): CallReply[] {
       release.run();
       replies.push({ id: request.id, ok: true, value });
     });
-    raw.exec("COMMIT");
+    commit.run();
     return replies;
   } catch (err) {
     // The transaction itself failed (the disk is full, the file is gone): nothing of the round was kept.

@@ -1,6 +1,10 @@
 import type { SqliteConnection } from "@parley/relational";
 import { ENTRY_MESSAGE, ENTRY_READ } from "../sql-rows.js";
 
+// Statements built once: a template evaluated per call is a new string, which the connection's statement cache hashes anew every time.
+const INSERT_MESSAGE_ENTRY = `INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id) VALUES (?, ?, ${ENTRY_MESSAGE}, ?, ?)`;
+const INSERT_READ_ENTRY = `INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id, reader_id, read_at) VALUES (?, ?, ${ENTRY_READ}, ?, ?, ?, ?)`;
+
 /**
  * Writes inbox entries for one procedure call and gives them their seqs.
  *
@@ -31,12 +35,7 @@ export class InboxWriter {
 
   messageEntry(userId: bigint, conversationId: bigint, messageId: bigint): bigint {
     const seq = this.take(userId);
-    this.db.run(`INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id) VALUES (?, ?, ${ENTRY_MESSAGE}, ?, ?)`, [
-      userId,
-      seq,
-      conversationId,
-      messageId,
-    ]);
+    this.db.run(INSERT_MESSAGE_ENTRY, [userId, seq, conversationId, messageId]);
     return seq;
   }
 
@@ -65,14 +64,7 @@ export class InboxWriter {
 
   readEntry(userId: bigint, conversationId: bigint, messageId: bigint, readerId: bigint, readAt: number): bigint {
     const seq = this.take(userId);
-    this.db.run(`INSERT INTO inbox (user_id, seq, kind, conversation_id, message_id, reader_id, read_at) VALUES (?, ?, ${ENTRY_READ}, ?, ?, ?, ?)`, [
-      userId,
-      seq,
-      conversationId,
-      messageId,
-      readerId,
-      readAt,
-    ]);
+    this.db.run(INSERT_READ_ENTRY, [userId, seq, conversationId, messageId, readerId, readAt]);
     return seq;
   }
 

@@ -101,29 +101,33 @@ export function originalOf(db: SqliteConnection, message: StoredMessage): Duplic
   return original;
 }
 
+const INSERT_MESSAGE = insertMessage([]);
+
+/** The message insert naming `extra` columns after the ones every message has. */
+function insertMessage(extra: readonly string[]): string {
+  return `INSERT INTO messages (rowid, conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at${extra.map((c) => `, ${c}`).join("")})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?${extra.map(() => ", ?").join("")})`;
+}
+
 /** Stores the message and gives each recipient (ascending, unique) an entry; the caller claims its client id and moves the activity. */
 export function storeMessage(db: SqliteConnection, inbox: InboxWriter, message: StoredMessage, recipients: readonly bigint[]): Stored {
   const seqs = new Array<bigint>(recipients.length);
   for (let i = 0; i < recipients.length; i++) seqs[i] = inbox.messageEntry(recipients[i]!, message.conversationId, message.messageId);
   // Only a reply or a message with mentions names their columns: every other send's statement stays as it was.
   const extra = extraColumns(message);
-  // The rowid is the message id (migration 6), so search's index, keyed by rowid, walks newest first.
-  db.run(
-    `INSERT INTO messages (rowid, conversation_id, message_id, sender_id, sender_device_id, client_msg_id, text, system, created_at${extra.map(([c]) => `, ${c}`).join("")})
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?${extra.map(() => ", ?").join("")})`,
-    [
-      message.messageId,
-      message.conversationId,
-      message.messageId,
-      message.senderId,
-      message.senderDeviceId,
-      message.clientMsgId,
-      message.text,
-      message.system ?? null,
-      message.createdAt.getTime(),
-      ...extra.map(([, value]) => value),
-    ],
-  );
+  const values: (bigint | string | number | Uint8Array | null)[] = [
+    message.messageId, // the rowid (migration 6), so search's index, keyed by rowid, walks newest first
+    message.conversationId,
+    message.messageId,
+    message.senderId,
+    message.senderDeviceId,
+    message.clientMsgId,
+    message.text,
+    message.system ?? null,
+    message.createdAt.getTime(),
+  ];
+  for (const [, value] of extra) values.push(value);
+  db.run(extra.length === 0 ? INSERT_MESSAGE : insertMessage(extra.map(([column]) => column)), values);
   return { users: recipients as bigint[], seqs };
 }
 
