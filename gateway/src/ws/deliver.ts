@@ -12,11 +12,12 @@ export function deliverService(registry: DeviceRegistry): Partial<ServiceImpl<ty
         const results = request.deliveries.map((delivery) => {
           const parent = contextOf(delivery.traceparent);
           const span = parent && startSpan("gateway deliver", SpanKind.SERVER, parent);
-          const wanted = delivery.deviceIds.length > 0 ? new Set(delivery.deviceIds) : undefined;
+          // A user's devices on one gateway are a handful: a scan, not a Set per delivery.
+          const wanted = delivery.deviceIds.length > 0 ? delivery.deviceIds : undefined;
           const delivered: bigint[] = [];
           for (const socket of registry.devicesOf(delivery.userId)) {
             if (socket.deviceId === delivery.exceptDeviceId) continue;
-            if (wanted && !wanted.has(socket.deviceId)) continue;
+            if (wanted && !wanted.includes(socket.deviceId)) continue;
             if (delivery.frame && socket.write(delivery.frame)) delivered.push(socket.deviceId);
           }
           span?.setAttribute("parley.devices_written", delivered.length);

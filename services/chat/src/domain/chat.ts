@@ -106,13 +106,14 @@ export class Chat {
     if (blocked !== undefined) await blocked;
     // A reply costs one read more, and its own transaction (append); a text with an "@" a lookup of
     // the members' names; other sends neither, nor even a promise.
-    const [target, mentioned] =
-      replyTo === 0n && !text.includes("@")
-        ? [undefined, NO_MENTIONS]
-        : await Promise.all([
-            replyTo === 0n ? undefined : this.#replies.target(actor.userId, conversationId, replyTo),
-            this.#mentions.resolve(conversationId, actor.userId, text),
-          ]);
+    let target: Awaited<ReturnType<Replies["target"]>> | undefined;
+    let mentioned = NO_MENTIONS;
+    if (replyTo !== 0n || text.includes("@")) {
+      [target, mentioned] = await Promise.all([
+        replyTo === 0n ? undefined : this.#replies.target(actor.userId, conversationId, replyTo),
+        this.#mentions.resolve(conversationId, actor.userId, text),
+      ]);
+    }
     const message: StoredMessage = {
       messageId: await this.o.ids.next(),
       conversationId,
@@ -121,9 +122,10 @@ export class Chat {
       clientMsgId,
       text,
       createdAt: this.o.now(),
-      ...(target === undefined ? {} : { replyToMessageId: replyTo }),
-      ...(mentioned.length === 0 ? {} : { mentionedUserIds: mentioned }),
     };
+    // Set only when there is one: a plain send's message has no spread objects and keeps one shape.
+    if (target !== undefined) message.replyToMessageId = replyTo;
+    if (mentioned.length > 0) message.mentionedUserIds = mentioned;
     // The store checks membership and reads the members inside its transaction, under
     // the conversation's row lock: a member removed before this commits never gets it,
     // one added after never does either. Sends arriving together share a transaction.
