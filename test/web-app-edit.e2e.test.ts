@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { buildWebApp } from "../apps/web/build.mjs";
-import { launchChromium, newDevice, screenshot } from "./support/browser.js";
+import { newDevice, screenshot } from "./support/browser.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { openWebAppWorld, type WebAppWorld } from "./support/web-app-world.js";
 import { aliceToBob, bubble, enter, entry, openChatWith, sendWithEnter } from "./support/web-pages.js";
 
 const TOMBSTONE = "This message was deleted";
@@ -38,22 +35,16 @@ async function stored(page: Page, text: string): Promise<void> {
 }
 
 describe("web app: editing and deleting messages (in Debian's Chromium)", () => {
-  let workDir: string;
+  let world: WebAppWorld | undefined;
   let bundle: string;
   let p: EmbeddedParley;
   let browser: Browser;
 
   before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "parley-web-edit-"));
-    bundle = await buildWebApp(join(workDir, "dist"));
-    p = await startParley({}, { webAppDir: bundle });
-    browser = await launchChromium();
+    world = await openWebAppWorld("parley-web-edit-");
+    ({ bundle, parley: p, browser } = world);
   });
-  after(async () => {
-    await browser?.close();
-    await p?.close();
-    await rm(workDir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   it("shows an edit with its (edited) mark live to the other member and the author's other tab, and after a reload", async () => {
     const { alice, bob, names, secondTab, close } = await aliceToBob(browser, p.url, "edit", ["an older one", "first draft"]);

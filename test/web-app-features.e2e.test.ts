@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { buildWebApp } from "../apps/web/build.mjs";
-import { launchChromium, screenshot } from "./support/browser.js";
-import { startParley, type EmbeddedParley } from "./support/embedded.js";
+import { screenshot } from "./support/browser.js";
+import type { EmbeddedParley } from "./support/embedded.js";
 import { connectDevice } from "./support/sdk.js";
+import { openWebAppWorld, type WebAppWorld } from "./support/web-app-world.js";
 import { aliceToBob, bubble, chip, entry, failedSend, messageAction, sendWithEnter, storedBubble } from "./support/web-pages.js";
 
 /**
@@ -29,21 +26,15 @@ async function sendUntil(page: Page, prefix: string, want: "refused" | "stored")
 }
 
 describe("web app: reactions, replies, mentions, search and blocking (in Debian's Chromium)", () => {
-  let workDir: string;
+  let world: WebAppWorld | undefined;
   let p: EmbeddedParley;
   let browser: Browser;
 
   before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "parley-web-features-"));
-    const bundle = await buildWebApp(join(workDir, "dist"));
-    p = await startParley({}, { webAppDir: bundle });
-    browser = await launchChromium();
+    world = await openWebAppWorld("parley-web-features-");
+    ({ parley: p, browser } = world);
   });
-  after(async () => {
-    await browser?.close();
-    await p?.close();
-    await rm(workDir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   it("shows reactions live to both, toggles them from the chips, keeps them after a reload, and shows the server's cap as a refusal", async () => {
     const { alice, bob, names, close } = await aliceToBob(browser, p.url, "rx", ["react to this", "and to this one"]);

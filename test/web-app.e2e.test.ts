@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { buildWebApp } from "../apps/web/build.mjs";
-import { launchChromium, newDevice, screenshot } from "./support/browser.js";
+import { newDevice, screenshot } from "./support/browser.js";
 import { startParley, type EmbeddedParley } from "./support/embedded.js";
 import { connectDevice, type Device } from "./support/sdk.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
+import { openWebAppWorld, type WebAppWorld } from "./support/web-app-world.js";
 import { bubble, enter, entry, openChatWith, sendWithEnter } from "./support/web-pages.js";
 
 /** A GET (or another method) with the path sent exactly as written: fetch and URL would normalise `..` away before the server saw it. */
@@ -33,25 +32,21 @@ function rawRequest(
 }
 
 describe("web app (served by the gateway, driven in Debian's Chromium)", () => {
+  let world: WebAppWorld | undefined;
   let workDir: string;
   let bundle: string;
   let p: EmbeddedParley;
   let browser: Browser;
 
   before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "parley-web-"));
-    bundle = await buildWebApp(join(workDir, "dist"));
-    // A file beside the bundle, of a type the handler serves: what a path traversal would reach.
-    await writeFile(join(workDir, "secret.js"), "the secret beside the bundle\n");
     // No grace period: a user who closes the app is offline at once (the presence test waits for it).
-    p = await startParley({ PRESENCE_GRACE_MS: "0" }, { webAppDir: bundle });
-    browser = await launchChromium();
+    world = await openWebAppWorld("parley-web-", { PRESENCE_GRACE_MS: "0" }, (dir) =>
+      // A file beside the bundle, of a type the handler serves: what a path traversal would reach.
+      writeFile(join(dir, "secret.js"), "the secret beside the bundle\n"),
+    );
+    ({ workDir, bundle, parley: p, browser } = world);
   });
-  after(async () => {
-    await browser?.close();
-    await p?.close();
-    await rm(workDir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   describe("the static handler", () => {
     it("redirects / to /app/ and serves the page with a strict CSP, nosniff and revalidation", async () => {
