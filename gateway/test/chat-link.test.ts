@@ -34,6 +34,51 @@ function slowChat(router: ConnectRouter): void {
 
 const getCursor = { case: "getCursor" as const, value: create(GetCursorRequestSchema) };
 
+/** A chat that answers the commands of user 1 at once and never those of anyone else. */
+function choosyChat(router: ConnectRouter): void {
+  router.service(ChatService, {
+    async *stream(requests: AsyncIterable<StreamRequest>) {
+      for await (const request of requests) {
+        const answered = request.commands.filter((c) => c.userId === 1n);
+        yield create(StreamResponseSchema, {
+          replies: answered.map((c) => create(ReplySchema, { correlationId: c.correlationId, result: { case: "getCursor", value: { seq: 7n } } })),
+        });
+      }
+    },
+  });
+}
+
+describe("ChatLink: a command chat does not answer", () => {
+  const TIMEOUT_MS = 150;
+  const unanswered = (err: unknown) => {
+    assert.equal(ConnectError.from(err).code, Code.Unavailable);
+    assert.match(ConnectError.from(err).rawMessage, /did not answer in time/);
+    return true;
+  };
+
+  it("fails each unanswered command as UNAVAILABLE once its own timeout has passed, never sooner, and answers the rest", async () => {
+    const link = new ChatLink(createRouterTransport(choosyChat), { gatewayId: "g", deliverAddress: "" }, TIMEOUT_MS, logger, UNPACED, false);
+    try {
+      const timed = async (userId: bigint) => {
+        const sentAt = performance.now();
+        await assert.rejects(link.call(userId, 1n, getCursor), unanswered);
+        return performance.now() - sentAt;
+      };
+      const first = timed(2n);
+      assert.equal((await link.call(1n, 1n, getCursor)).case, "getCursor", "an answered command is not failed by the deadline");
+      // Sent while the first waits: one timer serves both, re-armed for the second's own deadline.
+      const second = timed(3n);
+      assert.ok((await first) >= TIMEOUT_MS, "the first failed no sooner than its timeout");
+      assert.ok((await second) >= TIMEOUT_MS, "the second failed no sooner than its own timeout");
+      // After the deadline timer ran out of commands, a new one is timed again.
+      assert.ok((await timed(4n)) >= TIMEOUT_MS);
+      assert.equal((await link.call(1n, 1n, getCursor)).case, "getCursor", "the stream is still up");
+    } finally {
+      link.close();
+    }
+  });
+});
+
 describe("ChatLink: a chat that stays silent past the bound", () => {
   it("breaks the stream of a chat in another process, failing its commands as UNAVAILABLE", async () => {
     const link = new ChatLink(createRouterTransport(slowChat), { gatewayId: "g", deliverAddress: "" }, 30_000, logger, UNPACED, true);

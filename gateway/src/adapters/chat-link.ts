@@ -9,7 +9,6 @@ type Op = Command["op"];
 interface Pending {
   resolve: (result: Reply["result"]) => void;
   reject: (err: ConnectError) => void;
-  timer: NodeJS.Timeout;
   sentAt: number;
   batch: PacedBatch;
   stream: Stream;
@@ -63,6 +62,8 @@ export class ChatLink {
   private closed = false;
   private lastHeard = 0;
   private readonly watchdog: NodeJS.Timeout | undefined;
+  /** Armed while commands wait, for the oldest one's deadline (see expire). */
+  private deadline: NodeJS.Timeout | undefined;
 
   /**
    * `watchSilence`: break the stream when chat falls silent (SILENT_AFTER_MS).
@@ -91,14 +92,6 @@ export class ChatLink {
     const correlationId = this.nextId++;
     return new Promise((resolve, reject) => {
       const stream = this.open();
-      const timer = setTimeout(() => {
-        const waiter = this.pending.get(correlationId);
-        if (waiter === undefined) return;
-        this.pending.delete(correlationId);
-        waiter.stream.batcher.answered(waiter.batch);
-        // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
-        reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
-      }, this.timeoutMs);
       // A literal, not create(): one per command, on the hot path (docs/performance.md).
       const command: Command = {
         $typeName: "parley.chat.v1.Command",
@@ -111,7 +104,8 @@ export class ChatLink {
         frameId: origin?.frameId ?? 0n,
       };
       const batch = stream.batcher.add(command);
-      this.pending.set(correlationId, { resolve, reject, timer, sentAt: performance.now(), batch, stream });
+      this.pending.set(correlationId, { resolve, reject, sentAt: performance.now(), batch, stream });
+      this.deadline ??= this.armDeadline(this.timeoutMs);
     });
   }
 
@@ -128,6 +122,7 @@ export class ChatLink {
   close(): void {
     this.closed = true;
     clearInterval(this.watchdog);
+    clearTimeout(this.deadline);
     this.fail(new ConnectError("the gateway is shutting down", Code.Unavailable));
     this.stream?.batcher.reset();
     this.stream?.requests.close();
@@ -160,7 +155,6 @@ export class ChatLink {
           const waiter = this.pending.get(reply.correlationId);
           if (!waiter) continue;
           this.pending.delete(reply.correlationId);
-          clearTimeout(waiter.timer);
           waiter.stream.batcher.answered(waiter.batch);
           waiter.resolve(reply.result);
         }
@@ -169,6 +163,36 @@ export class ChatLink {
       if (!stream.abort.signal.aborted) this.logger.warn({ err }, "chat stream broke");
     }
     if (this.stream === stream) this.drop("the chat service is unreachable; retry");
+  }
+
+  /**
+   * Fails the commands that waited timeoutMs without a reply, and arms the
+   * next deadline. One timer for all of them, not one per command: a timer
+   * per command cost a timer-list insert and removal each, and kept the
+   * command's objects alive through young-generation collections, which
+   * promoted them and lengthened every pause (docs/performance.md). Commands
+   * wait in the order they were sent, so the first one still in time ends
+   * the walk.
+   */
+  private expire(): void {
+    this.deadline = undefined;
+    const now = performance.now();
+    for (const [id, waiter] of this.pending) {
+      const left = waiter.sentAt + this.timeoutMs - now;
+      if (left > 0) {
+        this.deadline = this.armDeadline(left);
+        return;
+      }
+      this.pending.delete(id);
+      waiter.stream.batcher.answered(waiter.batch);
+      // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
+      waiter.reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
+    }
+  }
+
+  private armDeadline(ms: number): NodeJS.Timeout {
+    // Unref'd: the stream's socket keeps a gateway alive while commands wait; this timer alone must not.
+    return setTimeout(() => this.expire(), ms).unref();
   }
 
   /** Breaks a silent stream: its commands fail now (devices resend them elsewhere), and the stream is opened again later. */
@@ -194,7 +218,6 @@ export class ChatLink {
 
   private fail(err: ConnectError): void {
     for (const [id, waiter] of this.pending) {
-      clearTimeout(waiter.timer);
       waiter.reject(err);
       this.pending.delete(id);
     }

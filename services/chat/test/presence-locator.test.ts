@@ -109,8 +109,12 @@ for (const [name, startPresence] of [
       await locator.close();
       locator = new PresenceDeviceLocator(presence.transport, { logger: silent, reopen: FAST_REOPEN, timeoutMs: 100 });
       await presence.connect([device(1n)]);
+      assert.equal(await located(1n), true, "a round answered in time leaves the stream up");
       const release = presence.hold();
+      const askedAt = performance.now();
       await assert.rejects(locator.locate([1n]), isOutage);
+      // One deadline timer serves every round: it must not break the stream for a round still in time.
+      assert.ok(performance.now() - askedAt >= 100, "the unanswered round failed no sooner than its own 100 ms");
       release();
       await until(() => located(1n), "lookups to succeed on the reopened stream");
     });

@@ -16,11 +16,11 @@ export interface Lookup {
 export class LocateRound {
   readonly users: bigint[];
   readonly requestIds: bigint[] = [];
+  /** When its requests left (performance.now()), for the sender's deadline. */
+  sentAt = 0;
   private readonly found = new Map<bigint, DeviceLocation[]>();
   /** Users presence could not vouch for (its owners were changing): their lookups fail, so delivery falls back. */
   private readonly unsettled = new Set<bigint>();
-  /** Called once when the round is answered or fails (to clear its timer). */
-  onSettled: () => void = () => {};
   private outstanding = 0;
   private settled = false;
 
@@ -39,10 +39,6 @@ export class LocateRound {
     return chunks;
   }
 
-  get isSettled(): boolean {
-    return this.settled;
-  }
-
   /**
    * Takes one request's answer; returns true when that was the last one and
    * the lookups are answered. A lookup naming a user presence called
@@ -58,7 +54,6 @@ export class LocateRound {
     }
     if (--this.outstanding > 0) return false;
     this.settled = true;
-    this.onSettled();
     for (const lookup of this.lookups) {
       const unsure = lookup.userIds.filter((id) => this.unsettled.has(id));
       if (unsure.length > 0) {
@@ -78,7 +73,6 @@ export class LocateRound {
   fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.onSettled();
     for (const lookup of this.lookups) lookup.reject(err);
   }
 }

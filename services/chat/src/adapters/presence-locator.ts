@@ -59,6 +59,8 @@ export class PresenceDeviceLocator implements DeviceLocator {
   private scheduled = false;
   private failures = 0;
   private reopenTimer: NodeJS.Timeout | undefined;
+  /** Armed while rounds wait, for the oldest one's deadline (see expire). */
+  private deadline: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -87,6 +89,7 @@ export class PresenceDeviceLocator implements DeviceLocator {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reopenTimer);
+    clearTimeout(this.deadline);
     for (const lookup of this.tick.splice(0)) lookup.reject(unavailable(new Error("chat is shutting down")));
     const link = this.link;
     if (link === undefined) return;
@@ -117,11 +120,28 @@ export class PresenceDeviceLocator implements DeviceLocator {
       this.pending.set(requestId, round);
       link.requests.push(create(LocateDevicesStreamRequestSchema, { requestId, userIds }));
     }
-    const timer = setTimeout(() => {
-      if (!round.isSettled) this.lost(link, new ConnectError(`no answer from presence within ${this.timeoutMs} ms`, Code.DeadlineExceeded));
-    }, this.timeoutMs);
-    timer.unref();
-    round.onSettled = () => clearTimeout(timer);
+    round.sentAt = performance.now();
+    this.deadline ??= this.armDeadline(this.timeoutMs);
+  }
+
+  /**
+   * Breaks the stream when its oldest waiting round has waited timeoutMs,
+   * else arms the next deadline. One timer for all rounds, not one per
+   * round: a timer per round kept the round's lookups alive through
+   * young-generation collections, which promoted them and lengthened every
+   * pause (docs/performance.md). Rounds wait in the order they were sent.
+   */
+  private expire(): void {
+    this.deadline = undefined;
+    const oldest = this.pending.values().next().value;
+    if (oldest === undefined || this.link === undefined) return;
+    const left = oldest.sentAt + this.timeoutMs - performance.now();
+    if (left > 0) this.deadline = this.armDeadline(left);
+    else this.lost(this.link, new ConnectError(`no answer from presence within ${this.timeoutMs} ms`, Code.DeadlineExceeded));
+  }
+
+  private armDeadline(ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.expire(), ms).unref();
   }
 
   /** A new stream, or undefined while waiting to reopen (or closed). */
