@@ -66,6 +66,24 @@ describe("the built output, run with plain Node through bin/parley.mjs", () => {
     assert.match(spawnSync(process.execPath, ["bin/parley.mjs", "nonsense"], { cwd: REPO_ROOT, encoding: "utf8" }).stderr, /unknown process "nonsense"/);
   });
 
+  it("turns off V8's allocation-site pretenuring for every process before anything else runs", () => {
+    // Objects that all survive, from one allocation site: V8 decides to pretenure the site (traced as
+    // "=> tenure") unless the flag is off. The control run proves the workload does trigger it.
+    const workload = "const keep = []; const make = (i) => ({ i, a: i + 1 }); for (let i = 0; i < 2_000_000; i++) keep.push(make(i));";
+    const traced = (script: string) =>
+      spawnSync(process.execPath, ["--trace-pretenuring", "--trace-pretenuring-statistics", "--input-type=module", "-e", script, "launcher", "--help"], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      });
+    const control = traced(workload);
+    assert.equal(control.status, 0, control.stderr);
+    assert.match(control.stdout, /=> tenure/, "the workload makes V8 pretenure its allocation site");
+    const launched = traced(`await import("./bin/parley.mjs"); ${workload}`);
+    assert.equal(launched.status, 0, launched.stderr);
+    assert.match(launched.stdout, /usage: node bin\/parley\.mjs/, "the launcher ran (its --help)");
+    assert.doesNotMatch(launched.stdout, /=> tenure/, "after the launcher, no allocation site is pretenured");
+  });
+
   describe("standalone (npm start)", () => {
     let dataDir: string;
     let parley: ServiceProcess | undefined;
