@@ -22,6 +22,9 @@ import { AsyncQueue } from "@parley/runtime";
 import { testCredentials } from "@parley/testkit";
 import { startProcess } from "../../../test/support/process.js";
 
+/** How long presenceHeartbeats waits for presence to apply another heartbeat before it gives up. */
+const STALL_MS = 10_000;
+
 export async function presenceHeartbeats(sessions = 10_000, heartbeats = 1_000_000, batch = 1_000): Promise<{ perSecond: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "parley-presence-bench-"));
   const credentials = testCredentials();
@@ -39,8 +42,12 @@ export async function presenceHeartbeats(sessions = 10_000, heartbeats = 1_000_0
     void (async () => {
       for await (const _ of client.sessions(requests)) void _;
     })().catch(() => undefined);
-    const applied = async () =>
-      Number(/parley_presence_heartbeats_total\{result="applied"\} (\d+)/.exec(await (await fetch(`${proc.url}/metrics`)).text())?.[1] ?? 0);
+    const applied = async () => {
+      const counted = /parley_presence_heartbeats_total\{outcome="applied"\} (\d+)/.exec(await (await fetch(`${proc.url}/metrics`)).text());
+      if (counted === null)
+        throw new Error('presence\'s /metrics has no parley_presence_heartbeats_total{outcome="applied"}: the bench reads a metric that is not there');
+      return Number(counted[1]);
+    };
     const started = performance.now();
     for (let sent = 0; sent < heartbeats; sent += batch) {
       const events = Array.from({ length: batch }, (_, i) => {
@@ -50,7 +57,15 @@ export async function presenceHeartbeats(sessions = 10_000, heartbeats = 1_000_0
       requests.push(create(SessionsRequestSchema, { events }));
       if (requests.size > 20) await new Promise((resolve) => setTimeout(resolve, 1)); // keep the generator from racing ahead
     }
-    while ((await applied()) < heartbeats) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Bounded: presence that stops applying heartbeats fails the scenario instead of hanging the bench.
+    let seen = 0;
+    let progressAt = performance.now();
+    for (let count = await applied(); count < heartbeats; count = await applied()) {
+      if (count > seen) [seen, progressAt] = [count, performance.now()];
+      else if (performance.now() - progressAt > STALL_MS)
+        throw new Error(`presence applied ${count} of ${heartbeats} heartbeats and none for ${STALL_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const perSecond = heartbeats / ((performance.now() - started) / 1000);
     requests.close();
     return { perSecond };
