@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { ChatService, StreamRequestSchema, type Command, type Reply, type StreamRequest } from "@parley/contracts/parley/chat/v1/chat";
-import { AsyncQueue, PacedBatcher, type Logger, type PacedBatch } from "@parley/runtime";
+import { AsyncQueue, InFlight, PacedBatcher, type Logger, type PacedBatch } from "@parley/runtime";
 import type { CommandOrigin } from "../ports.js";
 
 type Op = Command["op"];
@@ -10,7 +10,7 @@ interface Pending {
   resolve: (result: Reply["result"]) => void;
   reject: (err: ConnectError) => void;
   sentAt: number;
-  batch: PacedBatch;
+  batch: PacedBatch | undefined;
   stream: Stream;
 }
 
@@ -56,8 +56,8 @@ export const UNPACED: CommandPacing = { maxUnansweredBatches: Number.POSITIVE_IN
  */
 export class ChatLink {
   private readonly client;
-  private readonly pending = new Map<bigint, Pending>();
-  private nextId = 1n;
+  /** Commands waiting for their replies, under their correlation ids. */
+  private readonly pending = new InFlight<Pending>();
   private stream: Stream | undefined;
   private closed = false;
   private lastHeard = 0;
@@ -89,13 +89,13 @@ export class ChatLink {
 
   call(userId: bigint, deviceId: bigint, op: Op, origin?: CommandOrigin): Promise<Reply["result"]> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Unavailable));
-    const correlationId = this.nextId++;
     return new Promise((resolve, reject) => {
       const stream = this.open();
+      const waiter: Pending = { resolve, reject, sentAt: performance.now(), batch: undefined, stream };
       // A literal, not create(): one per command, on the hot path (docs/performance.md).
       const command: Command = {
         $typeName: "parley.chat.v1.Command",
-        correlationId,
+        correlationId: BigInt(this.pending.add(waiter)),
         userId,
         deviceId,
         op,
@@ -103,8 +103,7 @@ export class ChatLink {
         sessionId: origin?.sessionId ?? 0n,
         frameId: origin?.frameId ?? 0n,
       };
-      const batch = stream.batcher.add(command);
-      this.pending.set(correlationId, { resolve, reject, sentAt: performance.now(), batch, stream });
+      waiter.batch = stream.batcher.add(command);
       this.deadline ??= this.armDeadline(this.timeoutMs);
     });
   }
@@ -152,10 +151,9 @@ export class ChatLink {
         this.lastHeard = performance.now();
         stream.answered = true;
         for (const reply of response.replies) {
-          const waiter = this.pending.get(reply.correlationId);
+          const waiter = this.pending.take(Number(reply.correlationId));
           if (!waiter) continue;
-          this.pending.delete(reply.correlationId);
-          waiter.stream.batcher.answered(waiter.batch);
+          waiter.stream.batcher.answered(waiter.batch!);
           waiter.resolve(reply.result);
         }
       }
@@ -177,14 +175,14 @@ export class ChatLink {
   private expire(): void {
     this.deadline = undefined;
     const now = performance.now();
-    for (const [id, waiter] of this.pending) {
+    for (const [id, waiter] of this.pending.entries()) {
       const left = waiter.sentAt + this.timeoutMs - now;
       if (left > 0) {
         this.deadline = this.armDeadline(left);
         return;
       }
-      this.pending.delete(id);
-      waiter.stream.batcher.answered(waiter.batch);
+      this.pending.take(id);
+      waiter.stream.batcher.answered(waiter.batch!);
       // A downstream too slow to answer is an outage to the device: UNAVAILABLE, retry.
       waiter.reject(new ConnectError("the chat service did not answer in time; retry", Code.Unavailable));
     }
@@ -197,7 +195,7 @@ export class ChatLink {
 
   /** Breaks a silent stream: its commands fail now (devices resend them elsewhere), and the stream is opened again later. */
   private checkSilence(): void {
-    const oldest = this.pending.values().next().value;
+    const oldest = this.pending.oldest();
     if (oldest === undefined || this.stream === undefined) return;
     const now = performance.now();
     if (now - oldest.sentAt < SILENT_AFTER_MS || now - this.lastHeard < SILENT_AFTER_MS) return;
@@ -217,9 +215,6 @@ export class ChatLink {
   }
 
   private fail(err: ConnectError): void {
-    for (const [id, waiter] of this.pending) {
-      waiter.reject(err);
-      this.pending.delete(id);
-    }
+    for (const waiter of this.pending.takeAll()) waiter.reject(err);
   }
 }

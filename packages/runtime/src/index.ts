@@ -34,6 +34,7 @@ export { WatchedFile } from "./watched-file.js";
 export { secretFromFile } from "./secret-file.js";
 export { databaseEnv, databaseSettings, type DatabaseSettings } from "./database.js";
 export { PacedBatcher, type PacedBatch } from "./paced-batcher.js";
+export { InFlight } from "./in-flight.js";
 export {
   activeContext,
   contextOf,

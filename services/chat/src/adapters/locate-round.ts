@@ -15,7 +15,6 @@ export interface Lookup {
  */
 export class LocateRound {
   readonly users: bigint[];
-  readonly requestIds: bigint[] = [];
   /** When its requests left (performance.now()), for the sender's deadline. */
   sentAt = 0;
   private readonly found = new Map<bigint, DeviceLocation[]>();

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { LocateDevicesStreamRequestSchema, PresenceService, type LocateDevicesStreamRequest } from "@parley/contracts/parley/presence/v1/presence";
-import { AsyncQueue, backoffDelayMs, DependencyUnavailable, type BackoffOptions, type Logger } from "@parley/runtime";
+import { AsyncQueue, backoffDelayMs, DependencyUnavailable, InFlight, type BackoffOptions, type Logger } from "@parley/runtime";
 import type { DeviceLocation, DeviceLocator } from "../ports.js";
 import { LocateRound, type Lookup } from "./locate-round.js";
 
@@ -52,9 +52,9 @@ export class PresenceDeviceLocator implements DeviceLocator {
   private readonly client;
   private readonly timeoutMs: number;
   private readonly reopen: BackoffOptions;
-  private readonly pending = new Map<bigint, LocateRound>();
+  /** Rounds waiting for their answers, under their requests' ids (a round of several requests under each). */
+  private readonly pending = new InFlight<LocateRound>();
   private link: Link | undefined;
-  private nextRequestId = 1n;
   private tick: Lookup[] = [];
   private scheduled = false;
   private failures = 0;
@@ -115,9 +115,7 @@ export class PresenceDeviceLocator implements DeviceLocator {
       return;
     }
     for (const userIds of round.chunks(LOCATE_REQUEST_MAX)) {
-      const requestId = this.nextRequestId++;
-      round.requestIds.push(requestId);
-      this.pending.set(requestId, round);
+      const requestId = BigInt(this.pending.add(round));
       link.requests.push(create(LocateDevicesStreamRequestSchema, { requestId, userIds }));
     }
     round.sentAt = performance.now();
@@ -133,7 +131,7 @@ export class PresenceDeviceLocator implements DeviceLocator {
    */
   private expire(): void {
     this.deadline = undefined;
-    const oldest = this.pending.values().next().value;
+    const oldest = this.pending.oldest();
     if (oldest === undefined || this.link === undefined) return;
     const left = oldest.sentAt + this.timeoutMs - performance.now();
     if (left > 0) this.deadline = this.armDeadline(left);
@@ -158,9 +156,8 @@ export class PresenceDeviceLocator implements DeviceLocator {
     try {
       for await (const response of this.client.locateDevicesStream(link.requests, { signal: link.abort.signal })) {
         this.failures = 0;
-        const round = this.pending.get(response.requestId);
+        const round = this.pending.take(Number(response.requestId));
         if (round === undefined) continue; // its round failed already
-        this.pending.delete(response.requestId);
         round.answer(response.sessions, response.unsettledUserIds);
       }
     } catch (err) {
@@ -176,8 +173,7 @@ export class PresenceDeviceLocator implements DeviceLocator {
     link.requests.close();
     link.abort.abort();
     const failure = unavailable(err);
-    for (const round of this.pending.values()) round.fail(failure);
-    this.pending.clear();
+    for (const round of this.pending.takeAll()) round.fail(failure);
     if (this.closed) return;
     // One warning per outage: reopening attempts that fail again are logged at debug.
     const log = this.failures === 0 ? this.o.logger.warn.bind(this.o.logger) : this.o.logger.debug.bind(this.o.logger);
