@@ -14,8 +14,9 @@ import { setFlagsFromString } from "node:v8";
 // generation. A chat server's per-message objects (a command, its promise, its reply) live a millisecond,
 // but a burst can make their sites look long-lived, and from then on every message's objects went to the
 // old generation, where only full mark-compacts free them: at 2,000 msg/s one every 4 s, each slowing
-// every message for tens of milliseconds. Measured (docs/performance.md, "Pretenuring"): pairs-rate p99
-// 14.2 -> 6.0 ms (median of 3), full collections during the run 4 -> 1.
+// every message for tens of milliseconds. Measured (docs/performance.md, "The tail at 2,000 msg/s,
+// attributed: timers and pretenuring"): pairs-rate p99 14.2 -> 6.0 ms (median of 3), full collections
+// during the run 4 -> 1.
 setFlagsFromString("--no-allocation-site-pretenuring");
 
 /** Each process's built main, relative to this file. */
