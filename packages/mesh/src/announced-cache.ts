@@ -18,9 +18,17 @@ export interface AnnouncedCacheOptions {
  * opened or broke). A fetch that raced an invalidation returns its answer
  * but does not store it (a generation counter), so an answer made stale by
  * an announcement is never kept after it.
+ *
+ * Concurrent misses of one key share one fetch: without that, every caller
+ * arriving while the first fetch was out made its own (at 1,000 sends a
+ * second a cold or expired pair cost a call per send, and the owner's
+ * slower answers let more pile up). A caller after an invalidation does not
+ * join a fetch made before it: its answer may predate what was announced.
  */
 export class AnnouncedCache<K, V> {
   readonly #entries = new Map<K, { value: V; at: number }>();
+  /** Fetches out now, by key, for callers missing the same key to share. */
+  readonly #fetching = new Map<K, Promise<V>>();
   readonly #now: () => number;
   #generation = 0;
 
@@ -34,25 +42,46 @@ export class AnnouncedCache<K, V> {
     return cached && this.#now() - cached.at < this.o.ttlMs ? cached.value : undefined;
   }
 
-  /** The cached value while younger than ttlMs, else `fetch`'s. */
-  async get(key: K, fetch: () => Promise<V>): Promise<V> {
+  /** The cached value while younger than ttlMs, else `fetch`'s, or that of the fetch already out for `key`. */
+  get(key: K, fetch: () => Promise<V>): Promise<V> {
     const cached = this.#entries.get(key);
-    if (cached && this.#now() - cached.at < this.o.ttlMs) return cached.value;
+    if (cached && this.#now() - cached.at < this.o.ttlMs) return Promise.resolve(cached.value);
+    const out = this.#fetching.get(key);
+    if (out !== undefined) return out;
     const generation = this.#generation;
-    const value = await fetch();
-    if (this.o.ttlMs > 0 && generation === this.#generation) {
-      this.#entries.delete(key);
-      this.#entries.set(key, { value, at: this.#now() });
-      if (this.#entries.size > this.o.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    }
-    return value;
+    const fetched: Promise<V> = fetch().then(
+      (value) => {
+        this.#settled(key, fetched);
+        if (this.o.ttlMs > 0 && generation === this.#generation) {
+          this.#entries.delete(key);
+          this.#entries.set(key, { value, at: this.#now() });
+          if (this.#entries.size > this.o.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+        }
+        return value;
+      },
+      (err: unknown) => {
+        this.#settled(key, fetched); // a failure is not shared with later callers: they ask again
+        throw err;
+      },
+    );
+    this.#fetching.set(key, fetched);
+    return fetched;
   }
 
-  /** Forgets `key`, or everything. */
+  /** Forgets `key`, or everything, and the fetches out for it, so that later callers fetch anew. */
   invalidate(key?: K): void {
     this.#generation++;
-    if (key === undefined) this.#entries.clear();
-    else this.#entries.delete(key);
+    if (key === undefined) {
+      this.#entries.clear();
+      this.#fetching.clear();
+    } else {
+      this.#entries.delete(key);
+      this.#fetching.delete(key);
+    }
+  }
+
+  #settled(key: K, fetched: Promise<V>): void {
+    if (this.#fetching.get(key) === fetched) this.#fetching.delete(key);
   }
 }
 

@@ -22,11 +22,13 @@ function setup(cache: "cold" | "warm" = "cold") {
     [30n, conversation(30n, "direct", [3n, 4n])],
   ]);
   const store = {
+    failing: false,
     async getConversation(id: bigint) {
       counts.reads++;
+      if (store.failing) throw new Error("store down");
       return conversations.get(id);
     },
-  } as unknown as MessageStore;
+  };
   const state = (a: bigint, b: bigint) => ({ userBlocksOther: a === 2n && b === 1n, otherBlocksUser: a === 1n && b === 2n });
   const blocks: BlockDirectory = {
     cached(a, b) {
@@ -42,7 +44,7 @@ function setup(cache: "cold" | "warm" = "cold") {
       return state(a, b);
     },
   };
-  return { direct: new DirectBlocks(store, blocks), counts };
+  return { direct: new DirectBlocks(store as unknown as MessageStore, blocks), counts, store };
 }
 
 const refusal = async (check: Promise<void> | undefined) =>
@@ -69,6 +71,21 @@ describe("direct blocks (chat domain)", () => {
     assert.equal(await refusal(direct.check(1n, 99n)), undefined);
     await direct.check(1n, 99n);
     assert.deepEqual(counts, { reads: 4, questions: 0, peeks: 0 }, "a missing conversation is not remembered");
+  });
+
+  it("reads a conversation once for all the sends that wait for it, and again after a failed read", async () => {
+    const { direct, counts, store } = setup();
+    const checks = Array.from({ length: 50 }, (_, i) => refusal(direct.check(i % 2 === 0 ? 1n : 2n, 10n)));
+    const refused = await Promise.all(checks);
+    assert.equal(counts.reads, 1, "one read shared by 50 sends");
+    assert.ok(refused.every((err) => err instanceof NotAllowed));
+    store.failing = true;
+    const failed = await Promise.all(Array.from({ length: 3 }, () => refusal(direct.check(3n, 30n))));
+    assert.equal(counts.reads, 2, "a failed read is shared by its waiters too");
+    assert.ok(failed.every((err) => err?.message === "store down"));
+    store.failing = false;
+    assert.equal(await refusal(direct.check(3n, 30n)), undefined);
+    assert.equal(counts.reads, 3, "but not kept: the next send reads again");
   });
 
   it("refuses opening a direct conversation across a block either way", async () => {

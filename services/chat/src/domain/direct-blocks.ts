@@ -19,6 +19,8 @@ const MAX_CONVERSATIONS = 100_000;
 export class DirectBlocks {
   /** Conversation id: its two members when direct, null for a group. */
   readonly #kinds = new Map<bigint, readonly [bigint, bigint] | null>();
+  /** Reads of a conversation not yet remembered, shared by the sends that wait for it (one read, not one per send). */
+  readonly #loading = new Map<bigint, Promise<readonly [bigint, bigint] | null | undefined>>();
 
   constructor(
     private readonly store: MessageStore,
@@ -56,7 +58,16 @@ export class DirectBlocks {
   }
 
   /** The conversation's members when direct, null for a group; a missing one (the store's to refuse) is not remembered. */
-  async #load(conversationId: bigint): Promise<readonly [bigint, bigint] | null | undefined> {
+  #load(conversationId: bigint): Promise<readonly [bigint, bigint] | null | undefined> {
+    let loading = this.#loading.get(conversationId);
+    if (loading === undefined) {
+      loading = this.#read(conversationId).finally(() => this.#loading.delete(conversationId));
+      this.#loading.set(conversationId, loading);
+    }
+    return loading;
+  }
+
+  async #read(conversationId: bigint): Promise<readonly [bigint, bigint] | null | undefined> {
     const conversation = await this.store.getConversation(conversationId);
     if (conversation === undefined) return undefined;
     const [a, b] = conversation.members;
