@@ -127,8 +127,8 @@ if (gatewaySettings.length > 0) {
   result.gatewaySettings = Object.fromEntries(gatewaySettings) as Record<string, string>;
   process.stdout.write(`gateway settings under test: ${gatewaySettings.map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
 }
-// The embedded target is the built output, as npm start runs it: bring it up to date first.
-if (!flags.distributed) buildOutput();
+// Both targets run the built output, as npm start and the image run it: bring it up to date first.
+buildOutput();
 if (flags.profile) profileInto(flags.profile);
 if (flags["trace-gc"]) traceGcInto(flags["trace-gc"]);
 const parley: Target = flags.distributed

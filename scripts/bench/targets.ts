@@ -1,15 +1,16 @@
 /**
  * What the benchmark measures, each in processes of its own: Parley as
  * `npm start` runs it (embedded, the built output), or every service as its
- * own process on Postgres (`--distributed`, from the sources as the
- * distributed tests run them), and the raw relay.
+ * own process on Postgres (`--distributed`, the built output through the
+ * launcher with the image's Node flags, as the image and the chart run
+ * them), and the raw relay.
  */
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testCredentials } from "@parley/testkit";
-import { built, REPO_ROOT, startProcess, type ServiceProcess } from "../../test/support/process.js";
+import { built, REPO_ROOT, startProcess, type LauncherName, type ServiceProcess } from "../../test/support/process.js";
 
 export interface Target {
   /** The HTTP base URL (Parley) or ws:// URL (relay); changes on restart. */
@@ -142,32 +143,25 @@ export async function startDistributed(databaseUrl: string, options: { internalT
   const credentials = testCredentials({ tls: options.internalTls });
   const common = { ...BENCH_ENV, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
   const started: { name: string; proc: ServiceProcess }[] = [];
-  const principalOf = (entry: string) => /(?:services\/)?([a-z]+)\/src\/main\.ts$/.exec(entry)![1]!;
-  const start = async (entry: string, env: Record<string, string>, ready: string) => {
-    const proc = await startProcess(entry, { ...common, ...credentials.env(principalOf(entry)), LOG_LEVEL: "info", ...env }, ready, 60_000, extraNodeFlags());
-    started.push({ name: principalOf(entry), proc });
+  // The image's Node flags (its NODE_OPTIONS, the same young-generation cap as npm start) on the command line.
+  const nodeFlags = () => [...npmStartFlags(), ...extraNodeFlags()];
+  const start = async (name: LauncherName, env: Record<string, string>, ready: string) => {
+    const proc = await startProcess(built(name), { ...common, ...credentials.env(name), LOG_LEVEL: "info", ...env }, ready, 60_000, nodeFlags());
+    started.push({ name, proc });
     return proc;
   };
-  const account = await start(
-    "services/account/src/main.ts",
-    { ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 9).toString("base64url") },
-    "account service listening",
-  );
-  const idgen = await start("services/idgen/src/main.ts", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "1" }, "idgen listening");
-  const presence = await start("services/presence/src/main.ts", { PRESENCE_PORT: "0", ACCOUNT_ADDRESS: account.url }, "presence service listening");
-  const notify = await start(
-    "services/notify/src/main.ts",
-    { NOTIFY_PORT: "0", ACCOUNT_ADDRESS: account.url, NOTIFY_RECORDING: "true" },
-    "notify service listening",
-  );
+  const account = await start("account", { ACCOUNT_PORT: "0", ACCOUNT_TOKEN_SECRET: Buffer.alloc(32, 9).toString("base64url") }, "account service listening");
+  const idgen = await start("idgen", { IDGEN_PORT: "0", IDGEN_WORKER_ID: "1" }, "idgen listening");
+  const presence = await start("presence", { PRESENCE_PORT: "0", ACCOUNT_ADDRESS: account.url }, "presence service listening");
+  const notify = await start("notify", { NOTIFY_PORT: "0", ACCOUNT_ADDRESS: account.url, NOTIFY_RECORDING: "true" }, "notify service listening");
   const chat = await start(
-    "services/chat/src/main.ts",
+    "chat",
     { CHAT_PORT: "0", ACCOUNT_ADDRESS: account.url, IDGEN_ADDRESS: idgen.url, PRESENCE_ADDRESS: presence.url, NOTIFY_ADDRESS: notify.url },
     "chat service listening",
   );
   const startGateway = (extra: Record<string, string>) =>
     startProcess(
-      "gateway/src/main.ts",
+      built("gateway"),
       {
         ...common,
         ...credentials.env("gateway"),
@@ -182,7 +176,7 @@ export async function startDistributed(databaseUrl: string, options: { internalT
       },
       "gateway listening",
       60_000,
-      extraNodeFlags(),
+      nodeFlags(),
     );
   return restartable(startGateway, {
     name: "gateway",
