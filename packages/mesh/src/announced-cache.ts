@@ -49,7 +49,13 @@ export class AnnouncedCache<K, V> {
     const out = this.#fetching.get(key);
     if (out !== undefined) return out;
     const generation = this.#generation;
-    const fetched: Promise<V> = fetch().then(
+    let started: Promise<V>;
+    try {
+      started = fetch();
+    } catch (err) {
+      return Promise.reject(err); // a fetch that throws at once fails as one that rejects
+    }
+    const fetched: Promise<V> = started.then(
       (value) => {
         this.#settled(key, fetched);
         if (this.o.ttlMs > 0 && generation === this.#generation) {

@@ -78,6 +78,11 @@ describe("AnnouncedCache", () => {
     assert.equal(await before, 4);
     assert.equal(await after, 5);
     assert.equal(await cache.get("c", gated()), 5, "the fetch after the invalidation is the one kept");
+
+    const thrown = cache.get("d", () => {
+      throw new Error("no transport");
+    });
+    await assert.rejects(thrown, /no transport/, "a fetch that throws at once rejects, as one that fails later");
   });
 
   it("drops the oldest entry beyond maxEntries, and keeps nothing with ttlMs 0", async () => {
