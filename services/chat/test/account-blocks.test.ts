@@ -97,6 +97,18 @@ describe("AccountBlockDirectory (chat's cache of account's blocks)", () => {
     }
   });
 
+  it("asks account once for a cold pair however many sends, from either side, wait for it at once", async () => {
+    const acc = account();
+    const directory = new AccountBlockDirectory(acc.transport, silent);
+    acc.change(2n, 1n, true);
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? directory.between(1n, 2n) : directory.between(2n, 1n))));
+    assert.equal(acc.state.checks, 1, "one CheckBlock for 30 sends that missed together");
+    assert.ok(
+      answers.every((a, i) => (i % 2 === 0 ? a.otherBlocksUser && !a.userBlocksOther : a.userBlocksOther && !a.otherBlocksUser)),
+      "each seen from its own side",
+    );
+  });
+
   it("answers fresh questions from account, never from the cache", async () => {
     const acc = account();
     const directory = new AccountBlockDirectory(acc.transport, silent);
