@@ -1,6 +1,7 @@
 import { type Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { registerEventLoopDelay } from "./event-loop-delay.js";
 import { CellCounter, CellHistogram, type CounterCell, type FamilyOptions, type HistogramCell } from "./metric-cells.js";
 import { isOutage } from "./outage.js";
 
@@ -25,10 +26,11 @@ export const DATABASE_ERROR_KINDS = ["unavailable", "conflict", "constraint", "o
 export type DatabaseErrorKind = (typeof DATABASE_ERROR_KINDS)[number];
 
 /**
- * The process defaults kept: CPU, memory, file descriptors, event-loop lag,
- * GC and the Node version. prom-client's others repeat these (virtual
- * memory, heap per V8 space, lag min/max/mean/stddev/p90), or are gauges
- * named like counters (nodejs_active_*_total: sum() the labelled family).
+ * The process defaults kept: CPU, memory, file descriptors, event-loop lag
+ * (its percentiles are ours: ./event-loop-delay.ts), GC and the Node
+ * version. prom-client's others repeat these (virtual memory, heap per V8
+ * space, lag min/max/mean/stddev/p90), or are gauges named like counters
+ * (nodejs_active_*_total: sum() the labelled family).
  */
 const DEFAULT_METRICS_KEPT: ReadonlySet<string> = new Set([
   "process_cpu_user_seconds_total",
@@ -39,8 +41,6 @@ const DEFAULT_METRICS_KEPT: ReadonlySet<string> = new Set([
   "process_open_fds",
   "process_max_fds",
   "nodejs_eventloop_lag_seconds",
-  "nodejs_eventloop_lag_p50_seconds",
-  "nodejs_eventloop_lag_p99_seconds",
   "nodejs_active_handles",
   "nodejs_heap_size_total_bytes",
   "nodejs_heap_size_used_bytes",
@@ -84,10 +84,13 @@ export class Metrics {
   readonly #families = new Map<string, { signature: string; family: unknown }>();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    // prom-client's own delay histogram wakes the loop at the precision given; its gauges are
+    // replaced below, so it samples once a minute (see ./event-loop-delay.ts).
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 60_000 });
     for (const metric of this.registry.getMetricsAsArray()) {
       if (!DEFAULT_METRICS_KEPT.has(metric.name)) this.registry.removeSingleMetric(metric.name);
     }
+    registerEventLoopDelay(this.registry);
     this.#rpcCalls = this.counter({
       name: "parley_rpc_handled_total",
       help: "RPCs this process served, by service, method and status code (ok, not_found, unavailable...); a stream counts once, when it opens",
