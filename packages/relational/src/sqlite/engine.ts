@@ -42,7 +42,8 @@ export function isSqliteUniqueViolation(err: unknown): boolean {
 /**
  * The embedded store: SQLite (Node's built-in node:sqlite) in a worker
  * thread. Callers run procedures, synchronous functions of a module loaded
- * in the worker, one at a time and each atomic (a savepoint of its own). The
+ * in the worker, one at a time and each atomic (one that throws undoes only
+ * its own writes). The
  * calls of one turn travel as one message, and the calls that arrive while
  * the worker commits run together as its next round, in one transaction
  * with one commit (group commit: under load, one disk sync serves many

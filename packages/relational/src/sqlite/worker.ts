@@ -17,7 +17,7 @@ const raw = new DatabaseSync(settings.path);
 // the log is copied back by the checkpointer thread, never inside a commit (wal_autocheckpoint 0);
 // a busy timeout covers another process (a backup tool, the sqlite3 shell) holding the file;
 // an 8 MiB page cache (the default is 2 MiB) keeps the pages of active users in memory; it is held for good once filled, so it stays small.
-// temp_store MEMORY: the statement journals of the savepoints (one per call) stay in memory; on disk each round created, wrote and unlinked a file.
+// temp_store MEMORY: statement journals (a statement's own, and the savepoints of a round run again after a failure) stay in memory; on disk each created, wrote and unlinked a file.
 raw.exec(
   `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${settings.synchronous.toUpperCase()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;`,
 );
