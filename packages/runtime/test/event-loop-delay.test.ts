@@ -50,7 +50,8 @@ describe("event-loop delay", () => {
     // The scrape started a new window: a loop left alone reads far less than the period.
     await samples(histogram, histogram.count + 6);
     const idle = await delays(registry);
-    assert.ok(idle.p50 < EVENT_LOOP_SAMPLE_MS / 2 / 1000, `p50 ${idle.p50} s on a loop left alone`);
+    // Below the period, which the raw histogram would read (a busy machine leaves room for some delay).
+    assert.ok(idle.p50 < (EVENT_LOOP_SAMPLE_MS * 0.8) / 1000, `p50 ${idle.p50} s on a loop left alone`);
     assert.ok(idle.p99 < blocked.p99, "the block is not in the next scrape's window");
   });
 
