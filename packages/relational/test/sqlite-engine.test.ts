@@ -72,6 +72,24 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     }
   });
 
+  it("fails a whole round with its cause when SQLite ends the round's transaction itself, and goes on with the next", async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    try {
+      await engine.migrate("test", schema);
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      const results = await Promise.allSettled([counters.bump("p", 1n), counters.bumpThenLoseTransaction("q"), counters.bump("p", 2n)]);
+      assert.deepEqual(
+        results.map((r) => (r.status === "rejected" ? String((r.reason as Error).message) : "fulfilled")),
+        ["database or disk is full (q)", "database or disk is full (q)", "database or disk is full (q)"],
+        "every call of the round hears the cause: nothing of it was kept",
+      );
+      assert.equal(await counters.read("p"), undefined);
+      assert.equal(await counters.bump("p", 5n), 5n, "the next round runs");
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("refuses arguments that cannot cross to the worker, failing only that call", async () => {
     const engine = await SqliteEngine.open({ path: ":memory:" });
     try {

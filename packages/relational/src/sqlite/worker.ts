@@ -141,6 +141,8 @@ function runCalls(round: CallRequest[], procedures: Resolved[], isolated: boolea
     try {
       value = resolved.procedure(connection, ...request.args);
     } catch (err) {
+      // SQLite ended the transaction itself (a full disk, an I/O error): nothing of the round is kept, and the cause is this error.
+      if (!raw.isTransaction) throw err;
       if (!isolated) return undefined;
       rollbackTo.run();
       release.run();
