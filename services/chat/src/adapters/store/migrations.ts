@@ -1,5 +1,6 @@
 import type { Migration } from "@parley/relational";
 import { appendBatchMigration } from "./append-batch-migration.js";
+import { appendBatchPlansMigration } from "./append-batch-plans-migration.js";
 import { messageChangesMigration } from "./message-changes-migration.js";
 import { outboxMigration } from "./outbox-migration.js";
 import { searchIndexMigration } from "./search-index-migration.js";
@@ -107,4 +108,5 @@ ALTER TABLE conversation_members ADD COLUMN history_from_message_id bigint NOT N
   messageChangesMigration,
   searchIndexMigration,
   reactionsRepliesMigration,
+  appendBatchPlansMigration,
 ];
