@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { until } from "@parley/testkit";
-import { isSqliteUniqueViolation, SqliteEngine, SqliteError, type Migration } from "../src/index.js";
+import { isSqliteUniqueViolation, SqliteEngine, SqliteError, type Migration, type Procedures } from "../src/index.js";
 import type * as counterProcedures from "./fixtures/counter-procedures.js";
 
 const COUNTERS = new URL("./fixtures/counter-procedures.js", import.meta.url);
@@ -156,7 +157,111 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     }
   });
 
+  it("starts the log again under writes that never pause, once it holds the restart size", async () => {
+    // Passive checkpoints alone never let SQLite start the log again while commits keep coming: it grew without end.
+    const path = join(root, "steady.db");
+    const wal = `${path}-wal`;
+    const engine = await SqliteEngine.open({ path, checkpointIntervalMs: 5, walRestartFrames: 32 });
+    let writing = true;
+    let written = 0;
+    let writes: Promise<void> | undefined;
+    try {
+      await engine.migrate("test", schema);
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      await untilCheckpointerRuns(path, counters);
+      // Eight callers, each calling again as soon as it is answered: the worker commits round after round.
+      writes = Promise.all(
+        Array.from({ length: 8 }, async (_, lane) => {
+          while (writing) await counters.bump(`${lane} ${written++} ${"x".repeat(1_500)}`, 1n);
+        }),
+      ).then(() => undefined);
+      // The log's header takes new salts each time the log starts again. The first writes may start
+      // it at once (a log copied whole while idle starts again at the next write); the second start
+      // must come from the restart size, while commits never stop.
+      let salts = await walSalts(wal);
+      for (const start of ["first", "second"]) {
+        const before = salts;
+        salts = await until(
+          async () => {
+            const now = await walSalts(wal);
+            return now !== before && now;
+          },
+          `the log's ${start} start while the writes go on`,
+          { intervalMs: 5 },
+        );
+      }
+      // A log started again is written over from its beginning, so the file's size is the most it ever held:
+      // 32 frames of 4 KiB is 128 KiB, and the bound leaves room for a checkpointer held up on a busy machine.
+      // With passive checkpoints alone the log grew for seconds, to tens of megabytes.
+      const most = (await stat(wal)).size;
+      assert.ok(most < 8 * 1024 * 1024, `the log held ${most} bytes`);
+      writing = false;
+      await writes;
+      assert.equal(await counters.read(`0 0 ${"x".repeat(1_500)}`), 1n, "what was written before the log started again is still there");
+    } finally {
+      writing = false;
+      await writes;
+      await engine.close();
+    }
+  });
+
+  it("goes on committing while another process's reader keeps the log from starting again", async () => {
+    const path = join(root, "read-elsewhere.db");
+    const engine = await SqliteEngine.open({ path, checkpointIntervalMs: 5, walRestartFrames: 32 });
+    const reader = new DatabaseSync(path, { readOnly: true });
+    let writing = true;
+    let written = 0;
+    let writes: Promise<void> | undefined;
+    try {
+      await engine.migrate("test", schema);
+      const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+      await untilCheckpointerRuns(path, counters);
+      writes = Promise.all(
+        Array.from({ length: 8 }, async (_, lane) => {
+          while (writing) await counters.bump(`${lane} ${written++} ${"x".repeat(1_500)}`, 1n);
+        }),
+      ).then(() => undefined);
+      await until(() => written >= 200, "the writes to be under way");
+      // A read transaction (a backup, say) begun while commits come holds a snapshot in the log,
+      // so the log cannot start again until it ends. The writer is asked to restart it at every
+      // checkpoint: each try must give up at once, not wait out the busy timeout (5 s each).
+      reader.exec("BEGIN");
+      reader.prepare("SELECT count(*) FROM counters").get();
+      const held = written;
+      await until(() => written >= held + 800, "commits to go on while the reader holds its snapshot");
+      reader.exec("COMMIT");
+      writing = false;
+      await writes;
+      assert.equal(await counters.read(`0 0 ${"x".repeat(1_500)}`), 1n);
+    } finally {
+      writing = false;
+      await writes;
+      if (reader.isTransaction) reader.exec("COMMIT");
+      reader.close();
+      await engine.close();
+    }
+  });
+
   it("fails to open what is not a database file, naming the cause", async () => {
     await assert.rejects(SqliteEngine.open({ path: root }), /unable to open database file/);
   });
 });
+
+/** The salts of a write-ahead log's header (bytes 16-23): SQLite changes them each time the log starts again. */
+async function walSalts(path: string): Promise<string> {
+  const file = await open(path, "r");
+  try {
+    const salts = Buffer.alloc(8);
+    await file.read(salts, 0, 8, 16);
+    return salts.toString("hex");
+  } finally {
+    await file.close();
+  }
+}
+
+/** Returns once the engine's checkpointer thread runs: it has copied something of the log into the file. */
+async function untilCheckpointerRuns(path: string, counters: Procedures<typeof counterProcedures>): Promise<void> {
+  const empty = (await stat(path)).size;
+  await Promise.all(Array.from({ length: 100 }, (_, i) => counters.bump(`warm ${i} ${"x".repeat(1_500)}`, 1n)));
+  await until(async () => (await stat(path)).size > empty, "the checkpointer to copy the log into the file");
+}

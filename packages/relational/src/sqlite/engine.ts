@@ -18,9 +18,18 @@ export interface SqliteOptions {
   synchronous?: WorkerSettings["synchronous"];
   /** How often the checkpointer copies the log into the file (default 200 ms). */
   checkpointIntervalMs?: number;
+  /** From how many frames (pages) in the log the checkpointer makes the next commit start it again (default WAL_RESTART_FRAMES). */
+  walRestartFrames?: number;
   /** Told of each failed call ("procedure"). */
   onError?: DbErrorListener;
 }
+
+/**
+ * The log's size, in frames of one page (4 KiB), at which it is started
+ * again (checkpointer.ts says why): 16 MiB, a few hundred milliseconds of
+ * writes at full load.
+ */
+export const WAL_RESTART_FRAMES = 4_096;
 
 /** An error raised in the worker, with SQLite's extended result code when SQLite raised it. */
 export class SqliteError extends Error {
@@ -79,7 +88,8 @@ export class SqliteEngine {
 
   static async open(options: SqliteOptions): Promise<SqliteEngine> {
     if (options.path !== ":memory:") await mkdir(dirname(options.path), { recursive: true });
-    const settings: WorkerSettings = { path: options.path, synchronous: options.synchronous ?? "normal" };
+    const restartLog = options.path === ":memory:" ? undefined : new SharedArrayBuffer(4);
+    const settings: WorkerSettings = { path: options.path, synchronous: options.synchronous ?? "normal", ...(restartLog ? { restartLog } : {}) };
     const execArgv = loaderArgs(process.execArgv);
     const worker = new Worker(siblingModule(import.meta.url, "worker"), { workerData: settings, execArgv });
     const engine = new SqliteEngine(worker, options.onError ?? (() => {}));
@@ -88,7 +98,12 @@ export class SqliteEngine {
     if (options.path === ":memory:") return engine;
     // Started once the writer has set the file to WAL mode.
     engine.checkpointer = new Worker(siblingModule(import.meta.url, "checkpointer"), {
-      workerData: { path: options.path, intervalMs: options.checkpointIntervalMs ?? 200 },
+      workerData: {
+        path: options.path,
+        intervalMs: options.checkpointIntervalMs ?? 200,
+        restartFrames: options.walRestartFrames ?? WAL_RESTART_FRAMES,
+        restartLog,
+      },
       execArgv,
     });
     // A dead checkpointer costs latency and disk, not data: the writer still commits (the log grows).

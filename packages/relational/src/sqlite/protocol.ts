@@ -5,6 +5,12 @@ export interface WorkerSettings {
   path: string;
   /** PRAGMA synchronous: FULL syncs every commit to disk; NORMAL survives a process crash but may lose the last commits on power loss (SQLite's advice for WAL). */
   synchronous: "full" | "normal";
+  /**
+   * One Int32 shared with the checkpointer, which sets it to 1 when the log
+   * should start again; the worker restarts the log before its next round and
+   * sets it back to 0 (checkpointer.ts says why). Absent for ":memory:".
+   */
+  restartLog?: SharedArrayBuffer;
 }
 
 export interface CallRequest {

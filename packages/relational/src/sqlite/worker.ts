@@ -18,8 +18,9 @@ const raw = new DatabaseSync(settings.path);
 // a busy timeout covers another process (a backup tool, the sqlite3 shell) holding the file;
 // an 8 MiB page cache (the default is 2 MiB) keeps the pages of active users in memory; it is held for good once filled, so it stays small.
 // temp_store MEMORY: statement journals (a statement's own, and the savepoints of a round run again after a failure) stay in memory; on disk each created, wrote and unlinked a file.
+// journal_size_limit: when the log starts again (see the checkpointer), a log grown past 64 MiB (a burst, a checkpointer that could not keep up) is cut back to it.
 raw.exec(
-  `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${settings.synchronous.toUpperCase()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;`,
+  `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${settings.synchronous.toUpperCase()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;`,
 );
 const connection = new SqliteConnection(raw);
 // ping: answers once the worker has run a round, which is all a readiness check asks of it.
@@ -33,6 +34,10 @@ const rollback = raw.prepare("ROLLBACK");
 const savepoint = raw.prepare("SAVEPOINT call");
 const release = raw.prepare("RELEASE call");
 const rollbackTo = raw.prepare("ROLLBACK TO call");
+const restartCheckpoint = raw.prepare("PRAGMA wal_checkpoint(RESTART)");
+const busyFailsAtOnce = raw.prepare("PRAGMA busy_timeout = 0");
+const busyWaits = raw.prepare("PRAGMA busy_timeout = 5000");
+const restartAsked = settings.restartLog === undefined ? undefined : new Int32Array(settings.restartLog);
 
 /**
  * Group commit: the calls that arrived while the previous round ran (its
@@ -56,6 +61,7 @@ parentPort!.on("message", (message: CallRequest[] | "close") => {
 
 async function drain(): Promise<void> {
   while (queue.length > 0) {
+    restartLogIfAsked();
     const round = queue.splice(0);
     const procedures = await Promise.all(round.map(resolveProcedure));
     send(runRound(round, procedures));
@@ -65,6 +71,29 @@ async function drain(): Promise<void> {
     raw.close();
     parentPort!.close();
   }
+}
+
+/**
+ * Starts the log again when the checkpointer asks (checkpointer.ts says
+ * why). Between rounds this thread holds no lock, so the restart cannot be
+ * starved by commits, as it was from the checkpointer's thread under writes
+ * that never paused. It copies only what the checkpointer's passive
+ * checkpoint left (the commits since it ended) and syncs the file: the round
+ * waits for that, once per WAL_RESTART_FRAMES frames written. It does not
+ * wait for another process's reader (a backup) to leave the log: it gives up
+ * at once, and the checkpointer asks again later.
+ */
+function restartLogIfAsked(): void {
+  if (restartAsked === undefined || Atomics.load(restartAsked, 0) === 0) return;
+  busyFailsAtOnce.get();
+  try {
+    restartCheckpoint.get();
+  } catch {
+    // An I/O error: the log grows until the checkpointer asks again.
+  } finally {
+    busyWaits.get();
+  }
+  Atomics.store(restartAsked, 0, 0);
 }
 
 /** Replies of a round in one message; a reply that cannot be cloned (a procedure returned a function) fails alone. */
