@@ -162,19 +162,12 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     const path = join(root, "steady.db");
     const wal = `${path}-wal`;
     const engine = await SqliteEngine.open({ path, checkpointIntervalMs: 5, walRestartFrames: 32 });
-    let writing = true;
-    let written = 0;
-    let writes: Promise<void> | undefined;
+    let writer: SteadyWriter | undefined;
     try {
       await engine.migrate("test", schema);
       const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
       await untilCheckpointerRuns(path, counters);
-      // Eight callers, each calling again as soon as it is answered: the worker commits round after round.
-      writes = Promise.all(
-        Array.from({ length: 8 }, async (_, lane) => {
-          while (writing) await counters.bump(`${lane} ${written++} ${"x".repeat(1_500)}`, 1n);
-        }),
-      ).then(() => undefined);
+      writer = writeWithoutPause(counters);
       // The log's header takes new salts each time the log starts again. The first writes may start
       // it at once (a log copied whole while idle starts again at the next write); the second start
       // must come from the restart size, while commits never stop.
@@ -195,12 +188,10 @@ describe("SQLite engine (a worker thread running procedures)", () => {
       // With passive checkpoints alone the log grew for seconds, to tens of megabytes.
       const most = (await stat(wal)).size;
       assert.ok(most < 8 * 1024 * 1024, `the log held ${most} bytes`);
-      writing = false;
-      await writes;
-      assert.equal(await counters.read(`0 0 ${"x".repeat(1_500)}`), 1n, "what was written before the log started again is still there");
+      await writer.stop();
+      assert.equal(await counters.read(steadyName(0, 0)), 1n, "what was written before the log started again is still there");
     } finally {
-      writing = false;
-      await writes;
+      await writer?.stop();
       await engine.close();
     }
   });
@@ -209,33 +200,26 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     const path = join(root, "read-elsewhere.db");
     const engine = await SqliteEngine.open({ path, checkpointIntervalMs: 5, walRestartFrames: 32 });
     const reader = new DatabaseSync(path, { readOnly: true });
-    let writing = true;
-    let written = 0;
-    let writes: Promise<void> | undefined;
+    let writer: SteadyWriter | undefined;
     try {
       await engine.migrate("test", schema);
       const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
       await untilCheckpointerRuns(path, counters);
-      writes = Promise.all(
-        Array.from({ length: 8 }, async (_, lane) => {
-          while (writing) await counters.bump(`${lane} ${written++} ${"x".repeat(1_500)}`, 1n);
-        }),
-      ).then(() => undefined);
-      await until(() => written >= 200, "the writes to be under way");
+      const steady = writeWithoutPause(counters);
+      writer = steady;
+      await until(() => steady.written() >= 200, "the writes to be under way");
       // A read transaction (a backup, say) begun while commits come holds a snapshot in the log,
       // so the log cannot start again until it ends. The writer is asked to restart it at every
       // checkpoint: each try must give up at once, not wait out the busy timeout (5 s each).
       reader.exec("BEGIN");
       reader.prepare("SELECT count(*) FROM counters").get();
-      const held = written;
-      await until(() => written >= held + 800, "commits to go on while the reader holds its snapshot");
+      const held = steady.written();
+      await until(() => steady.written() >= held + 800, "commits to go on while the reader holds its snapshot");
       reader.exec("COMMIT");
-      writing = false;
-      await writes;
-      assert.equal(await counters.read(`0 0 ${"x".repeat(1_500)}`), 1n);
+      await steady.stop();
+      assert.equal(await counters.read(steadyName(0, 0)), 1n);
     } finally {
-      writing = false;
-      await writes;
+      await writer?.stop();
       if (reader.isTransaction) reader.exec("COMMIT");
       reader.close();
       await engine.close();
@@ -264,4 +248,32 @@ async function untilCheckpointerRuns(path: string, counters: Procedures<typeof c
   const empty = (await stat(path)).size;
   await Promise.all(Array.from({ length: 100 }, (_, i) => counters.bump(`warm ${i} ${"x".repeat(1_500)}`, 1n)));
   await until(async () => (await stat(path)).size > empty, "the checkpointer to copy the log into the file");
+}
+
+interface SteadyWriter {
+  /** Calls made so far. */
+  written(): number;
+  /** Stops calling and waits for the calls out. */
+  stop(): Promise<void>;
+}
+
+/** The counter the steady writer's lane makes on its nth call overall. */
+const steadyName = (lane: number, nth: number) => `${lane} ${nth} ${"x".repeat(1_500)}`;
+
+/** Eight callers, each calling again as soon as it is answered: the worker commits round after round. */
+function writeWithoutPause(counters: Procedures<typeof counterProcedures>): SteadyWriter {
+  let writing = true;
+  let written = 0;
+  const done = Promise.all(
+    Array.from({ length: 8 }, async (_, lane) => {
+      while (writing) await counters.bump(steadyName(lane, written++), 1n);
+    }),
+  );
+  return {
+    written: () => written,
+    async stop() {
+      writing = false;
+      await done;
+    },
+  };
 }
