@@ -18,7 +18,7 @@ export interface SqliteOptions {
   synchronous?: WorkerSettings["synchronous"];
   /** How often the checkpointer copies the log into the file (default 200 ms). */
   checkpointIntervalMs?: number;
-  /** From how many frames (pages) in the log the checkpointer makes the next commit start it again (default WAL_RESTART_FRAMES). */
+  /** From how many frames (pages) in the log the checkpointer asks the writer to start it again (default WAL_RESTART_FRAMES). */
   walRestartFrames?: number;
   /** Told of each failed call ("procedure"). */
   onError?: DbErrorListener;
