@@ -104,6 +104,22 @@ describe("SQLite engine (a worker thread running procedures)", () => {
     }
   });
 
+  it("fails every waiting call with the cause when the worker dies, each later call at once, and still closes", { timeout: 30_000 }, async () => {
+    const engine = await SqliteEngine.open({ path: ":memory:" });
+    await engine.migrate("test", schema);
+    const counters = engine.procedures<typeof counterProcedures>(COUNTERS);
+    // More calls out at once than the engine's table of waiting calls starts with (256).
+    const first = await Promise.all(Array.from({ length: 300 }, () => counters.bump("c", 1n)));
+    assert.equal(first.at(-1), 300n);
+    const waiting = [counters.endWorker(7), ...Array.from({ length: 300 }, () => counters.read("c"))];
+    for (const settled of await Promise.allSettled(waiting)) {
+      assert.equal(settled.status, "rejected");
+      assert.match(String((settled as PromiseRejectedResult).reason), /the SQLite worker exited \(code 7\)/);
+    }
+    await assert.rejects(counters.read("c"), /the SQLite worker exited \(code 7\)/);
+    await engine.close();
+  });
+
   it("answers calls in the order they were made, and carries dates, bytes and nested values", async () => {
     const engine = await SqliteEngine.open({ path: ":memory:" });
     try {

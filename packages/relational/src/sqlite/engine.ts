@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { InFlight } from "@parley/runtime";
 import type { Migration } from "../migrate.js";
 import type { DbErrorListener } from "../port.js";
 import type { SqliteConnection } from "./connection.js";
@@ -59,12 +60,19 @@ export function isSqliteUniqueViolation(err: unknown): boolean {
  * calls). A call's reply is sent after its round commits.
  */
 export class SqliteEngine {
-  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
-  private nextId = 1;
+  /**
+   * Calls waiting for their replies. A ring, not a Map: a Map here left
+   * old-generation garbage with every call (InFlight says why). The worker
+   * answers round by round in the order the calls were made, so the ring's
+   * span is the calls in flight.
+   */
+  private readonly pending = new InFlight<{ resolve(value: unknown): void; reject(err: Error): void }>(256);
   /** Calls made in this turn, posted together at its end (one message, and one round in the worker). */
   private outbox: CallRequest[] = [];
   private closed: Promise<void> | undefined;
   private dead: Error | undefined;
+  /** Settles when the writer's thread has ended: after close, or when it died. */
+  private readonly exited: Promise<void>;
 
   /** Copies the log back into the file (absent for a database in memory). */
   private checkpointer: Worker | undefined;
@@ -75,15 +83,19 @@ export class SqliteEngine {
   ) {
     worker.on("message", (replies: CallReply[]) => {
       for (const reply of replies) {
-        const call = this.pending.get(reply.id);
+        const call = this.pending.take(reply.id);
         if (call === undefined) continue;
-        this.pending.delete(reply.id);
         if (reply.ok) call.resolve(reply.value);
         else this.fail(call, new SqliteError(reply.error));
       }
     });
     worker.on("error", (err) => this.failAll(err));
-    worker.on("exit", (code) => this.failAll(new Error(`the SQLite worker exited (code ${code})`)));
+    this.exited = new Promise((resolve) =>
+      worker.once("exit", (code) => {
+        this.failAll(new Error(`the SQLite worker exited (code ${code})`));
+        resolve();
+      }),
+    );
   }
 
   static async open(options: SqliteOptions): Promise<SqliteEngine> {
@@ -139,10 +151,10 @@ export class SqliteEngine {
         await stopped;
       }
       // The writer closes last: as the last connection, it checkpoints the log into the file.
-      const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+      // A writer that died has nothing to close: its exit has come (waiting for another would never end).
       if (this.outbox.length > 0) this.flush();
       this.worker.postMessage("close");
-      await exited;
+      await this.exited;
     })();
     return this.closed;
   }
@@ -150,9 +162,8 @@ export class SqliteEngine {
   private call(module: string, name: string, args: unknown[]): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error("the SQLite engine is closed"));
     if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const id = this.pending.add({ resolve, reject });
       if (this.outbox.push({ id, module, name, args }) === 1) process.nextTick(() => this.flush());
     });
   }
@@ -169,8 +180,7 @@ export class SqliteEngine {
           structuredClone(call);
           return true;
         } catch {
-          this.pending.get(call.id)?.reject(err instanceof Error ? err : new Error(String(err)));
-          this.pending.delete(call.id);
+          this.pending.take(call.id)?.reject(err instanceof Error ? err : new Error(String(err)));
           return false;
         }
       });
@@ -181,8 +191,7 @@ export class SqliteEngine {
   private failAll(err: Error): void {
     // Calls made after the worker is gone fail at once instead of waiting for a reply that cannot come.
     this.dead ??= err;
-    for (const call of this.pending.values()) this.fail(call, err);
-    this.pending.clear();
+    for (const call of this.pending.takeAll()) this.fail(call, err);
   }
 
   private fail(call: { reject(err: Error): void }, err: Error): void {
