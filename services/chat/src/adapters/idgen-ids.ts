@@ -23,7 +23,13 @@ export interface IdgenIdSourceOptions {
 }
 
 interface Block {
-  ids: readonly bigint[];
+  /**
+   * A typed array, not the reply's bigint[]: a block waits in memory for up
+   * to half a second, long enough for every one of its ids to reach the old
+   * generation, where only a full collection frees them. Kept as one array of
+   * 64-bit slots, each id becomes an object only when a send takes it.
+   */
+  ids: BigInt64Array;
   next: number;
   /** When the call that minted it was made: every id in it was minted at or after this. */
   requestedAt: number;
@@ -135,7 +141,7 @@ export class IdgenIdSource implements IdSource {
           return;
         }
         this.#failing = false;
-        this.#add({ ids, next: 0, requestedAt });
+        this.#add({ ids: BigInt64Array.from(ids), next: 0, requestedAt });
       } while (this.#waiting.length > 0);
     } finally {
       this.#fetching = false;
