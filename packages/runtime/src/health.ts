@@ -94,13 +94,15 @@ export function healthService(health: HealthStatus): ServiceImpl<typeof Health> 
         queue.push(status);
         wake?.();
       });
-      const aborted = new Promise<void>((resolve) => context.signal.addEventListener("abort", () => resolve(), { once: true }));
+      // The abort wakes the wait below; racing each wait against one promise of the abort would leave a reaction on it per change.
+      const onAbort = () => wake?.();
+      context.signal.addEventListener("abort", onAbort, { once: true });
       try {
         let last = health.get(req.service) ?? ServingStatus.SERVICE_UNKNOWN;
         yield response(last);
         while (!context.signal.aborted) {
           if (queue.length === 0) {
-            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+            await new Promise<void>((resolve) => (wake = resolve));
             wake = undefined;
             continue;
           }
@@ -112,6 +114,7 @@ export function healthService(health: HealthStatus): ServiceImpl<typeof Health> 
         }
       } finally {
         unsubscribe();
+        context.signal.removeEventListener("abort", onAbort);
       }
     },
   };

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { Health } from "@parley/contracts/grpc/health/v1/health";
+import { endable } from "../endable.js";
 import type { Logger } from "../logger.js";
 import { ruleFor, withReflection, type AccessPolicy, type MethodRule } from "./access-policy.js";
 import {
@@ -72,7 +73,15 @@ export function serviceAuthInterceptor(options: ServerAuthOptions): Interceptor 
 
     const res = await next(req);
     if (!res.stream || verified === undefined || options.trust === undefined) return res;
-    return { ...res, message: endOnRevocation(res.message, verified, open) };
+    const opener = verified;
+    return {
+      ...res,
+      message: endable(res.message, (end) => {
+        const entry = { caller: opener, revoke: end };
+        open.add(entry);
+        return () => open.delete(entry);
+      }),
+    };
   };
 }
 
@@ -111,29 +120,6 @@ function setActingUser(header: Headers, rule: MethodRule, values: ContextValues,
   if (acting.userId >= 2n ** 63n || acting.deviceId >= 2n ** 63n)
     throw new ConnectError(`${USER_HEADER} and ${DEVICE_HEADER} must be below 2^63`, Code.InvalidArgument);
   values.set(actingUserKey, acting);
-}
-
-async function* endOnRevocation<T>(
-  messages: AsyncIterable<T>,
-  caller: VerifiedCaller,
-  open: Set<{ caller: VerifiedCaller; revoke: (err: ConnectError) => void }>,
-): AsyncIterable<T> {
-  let revoke!: (err: ConnectError) => void;
-  const revoked = new Promise<never>((_, reject) => (revoke = reject));
-  revoked.catch(() => undefined);
-  const entry = { caller, revoke };
-  open.add(entry);
-  const iterator = messages[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const step = await Promise.race([iterator.next(), revoked]);
-      if (step.done) return;
-      yield step.value;
-    }
-  } finally {
-    open.delete(entry);
-    void iterator.return?.();
-  }
 }
 
 function unauthenticated(logger: Logger, method: string, why: string): ConnectError {
