@@ -29,6 +29,7 @@ export const gatewayEnv = {
   GATEWAY_UPSTREAM_TIMEOUT_MS: env.int(100, 60_000, 10_000),
   GATEWAY_CHAT_BATCHES_IN_FLIGHT: env.int(0, 1_000, 1),
   GATEWAY_CHAT_HOLD_MS: env.int(0, 100, 5),
+  GATEWAY_CHAT_LINGER_MS: env.int(0, 100, 0),
   GATEWAY_MAX_REQUEST_BYTES: env.int(1_024, 16_777_216, 65_536),
   GATEWAY_ALLOWED_ORIGINS: z
     .string()
@@ -149,7 +150,10 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
     internalPort: v.GATEWAY_INTERNAL_PORT,
     deliverAddress: v.GATEWAY_DELIVER_ADDRESS,
     upstreamTimeoutMs: v.GATEWAY_UPSTREAM_TIMEOUT_MS,
-    chatPacing: v.GATEWAY_CHAT_BATCHES_IN_FLIGHT === 0 ? UNPACED : { maxUnansweredBatches: v.GATEWAY_CHAT_BATCHES_IN_FLIGHT, holdMs: v.GATEWAY_CHAT_HOLD_MS },
+    chatPacing: {
+      ...(v.GATEWAY_CHAT_BATCHES_IN_FLIGHT === 0 ? UNPACED : { maxUnansweredBatches: v.GATEWAY_CHAT_BATCHES_IN_FLIGHT, holdMs: v.GATEWAY_CHAT_HOLD_MS }),
+      lingerMs: v.GATEWAY_CHAT_LINGER_MS,
+    },
     maxRequestBytes: v.GATEWAY_MAX_REQUEST_BYTES,
     allowedOrigins: Object.freeze(v.GATEWAY_ALLOWED_ORIGINS),
     maxFrameBytes: v.GATEWAY_MAX_FRAME_BYTES,

@@ -103,3 +103,34 @@ describe("ChatLink: a chat that stays silent past the bound", () => {
     }
   });
 });
+
+describe("ChatLink: pacing", () => {
+  it("with a linger, sends commands of different turns within it to chat as one batch", async () => {
+    const batches: number[] = [];
+    const countingChat = (router: ConnectRouter) =>
+      router.service(ChatService, {
+        async *stream(requests: AsyncIterable<StreamRequest>) {
+          for await (const request of requests) {
+            if (request.commands.length > 0) batches.push(request.commands.length);
+            yield create(StreamResponseSchema, {
+              replies: request.commands.map((c) => create(ReplySchema, { correlationId: c.correlationId, result: { case: "getCursor", value: { seq: 7n } } })),
+            });
+          }
+        },
+      });
+    // Long enough that two turns fit in it on a busy machine.
+    const pacing = { ...UNPACED, lingerMs: 500 };
+    const link = new ChatLink(createRouterTransport(countingChat), { gatewayId: "g", deliverAddress: "" }, 10_000, logger, pacing, false);
+    try {
+      const first = link.call(1n, 1n, getCursor);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = link.call(2n, 1n, getCursor);
+      assert.equal((await first).case, "getCursor");
+      assert.equal((await second).case, "getCursor");
+      assert.deepEqual(batches, [2], "both commands left together, after the linger");
+    } finally {
+      link.close();
+    }
+  });
+});

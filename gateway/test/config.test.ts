@@ -39,18 +39,25 @@ describe("gateway configuration > the public port's accept queue", () => {
 
 describe("gateway configuration > pacing of chat commands", () => {
   it("paces by replies, one batch out at a time and the rest held up to 5 ms, unless told otherwise", () => {
-    assert.deepEqual(loadGatewayConfig({}).chatPacing, { maxUnansweredBatches: 1, holdMs: 5 });
+    assert.deepEqual(loadGatewayConfig({}).chatPacing, { maxUnansweredBatches: 1, holdMs: 5, lingerMs: 0 });
     assert.equal(
       loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "0" }).chatPacing.maxUnansweredBatches,
       Number.POSITIVE_INFINITY,
       "0: every turn's at its end",
     );
-    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "2" }).chatPacing, { maxUnansweredBatches: 2, holdMs: 5 });
-    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "1", GATEWAY_CHAT_HOLD_MS: "0" }).chatPacing, { maxUnansweredBatches: 1, holdMs: 0 });
+    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "2" }).chatPacing, { maxUnansweredBatches: 2, holdMs: 5, lingerMs: 0 });
+    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "1", GATEWAY_CHAT_HOLD_MS: "0" }).chatPacing, {
+      maxUnansweredBatches: 1,
+      holdMs: 0,
+      lingerMs: 0,
+    });
+    assert.deepEqual(loadGatewayConfig({ GATEWAY_CHAT_LINGER_MS: "3" }).chatPacing, { maxUnansweredBatches: 1, holdMs: 5, lingerMs: 3 });
+    assert.equal(loadGatewayConfig({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "0", GATEWAY_CHAT_LINGER_MS: "3" }).chatPacing.lingerMs, 3, "a linger without pacing");
   });
 
   it("refuses values outside the ranges, naming the variable", () => {
     assert.match(problems({ GATEWAY_CHAT_BATCHES_IN_FLIGHT: "-1" })[0] ?? "", /^GATEWAY_CHAT_BATCHES_IN_FLIGHT: must be a whole number from 0 to 1000/);
     assert.match(problems({ GATEWAY_CHAT_HOLD_MS: "500" })[0] ?? "", /^GATEWAY_CHAT_HOLD_MS: must be a whole number from 0 to 100/);
+    assert.match(problems({ GATEWAY_CHAT_LINGER_MS: "-1" })[0] ?? "", /^GATEWAY_CHAT_LINGER_MS: must be a whole number from 0 to 100/);
   });
 });

@@ -33,15 +33,17 @@ export const SILENT_AFTER_MS = 1_200;
 /**
  * How commands leave for chat: in batches, at most `maxUnansweredBatches`
  * of them out without all their replies; commands arriving meanwhile wait
- * (at most `holdMs`) and leave together (PacedBatcher).
+ * (at most `holdMs`) and leave together (PacedBatcher). With `lingerMs`,
+ * every batch waits that long for others to join it, even with none out.
  */
 export interface CommandPacing {
   maxUnansweredBatches: number;
   holdMs: number;
+  lingerMs: number;
 }
 
 /** Every turn's commands leave at the end of the turn. */
-export const UNPACED: CommandPacing = { maxUnansweredBatches: Number.POSITIVE_INFINITY, holdMs: 0 };
+export const UNPACED: CommandPacing = { maxUnansweredBatches: Number.POSITIVE_INFINITY, holdMs: 0, lingerMs: 0 };
 
 /**
  * The gateway's one long-lived, multiplexed stream to chat. Commands from all
@@ -136,6 +138,7 @@ export class ChatLink {
       (commands) => requests.push(create(StreamRequestSchema, { commands })),
       this.pacing.maxUnansweredBatches,
       this.pacing.holdMs,
+      this.pacing.lingerMs,
     );
     const abort = new AbortController();
     const stream: Stream = { requests, batcher, abort, answered: false };

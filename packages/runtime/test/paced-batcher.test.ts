@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { PacedBatcher, type PacedBatch } from "../src/paced-batcher.js";
 
 /** A batcher whose flushed batches are recorded, with each item's batch kept to answer it later. */
-function recorded(maxUnanswered: number, holdMs: number) {
+function recorded(maxUnanswered: number, holdMs: number, lingerMs = 0) {
   const flushed: number[][] = [];
   let onFlush = () => {};
   const batcher = new PacedBatcher<number>(
@@ -14,6 +14,7 @@ function recorded(maxUnanswered: number, holdMs: number) {
     },
     maxUnanswered,
     holdMs,
+    lingerMs,
   );
   const batches = new Map<number, PacedBatch>();
   return {
@@ -110,8 +111,36 @@ describe("PacedBatcher", () => {
     assert.deepEqual(b.flushed, [[1], [3]], "2 was dropped; 3 is not held behind the forgotten batch");
   });
 
+  it("with a linger, holds a lone item that long from its arrival for others to join it", async () => {
+    // Long enough that two turns fit in it on a busy machine.
+    const b = recorded(1, 5, 300);
+    const started = performance.now();
+    b.add(1);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(b.flushed, [], "nothing is out, yet the item lingers");
+    b.add(2);
+    await b.nextFlush();
+    assert.ok(performance.now() - started >= 299, "not before the linger is over");
+    assert.deepEqual(b.flushed, [[1, 2]]);
+  });
+
+  it("with a linger, sends a paced batch at an answer once the linger is over, not at the hold", async () => {
+    const b = recorded(1, 60_000, 300);
+    b.add(1);
+    await b.nextFlush();
+    const started = performance.now();
+    b.add(2);
+    await nextTurn();
+    b.answer(1);
+    await b.nextFlush();
+    assert.ok(performance.now() - started >= 299, "the answer came first, the linger still holds");
+    assert.deepEqual(b.flushed, [[1], [2]]);
+  });
+
   it("refuses settings that could never send", () => {
     assert.throws(() => new PacedBatcher(() => {}, 0, 1), RangeError);
     assert.throws(() => new PacedBatcher(() => {}, 1, -1), RangeError);
+    assert.throws(() => new PacedBatcher(() => {}, 1, 1, -1), RangeError);
   });
 });
