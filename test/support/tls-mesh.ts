@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createThrowawayDatabase, testCredentials, type TestCredentials, type ThrowawayDatabase } from "@parley/testkit";
 import { startProcess, type ServiceProcess } from "./process.js";
+import { readyzSays } from "./probes.js";
 
 const SECRET = Buffer.alloc(32, 7).toString("base64url");
 
@@ -56,6 +57,9 @@ export class TlsMesh {
       );
       mesh.chat = await start("services/chat/src/main.ts", mesh.chatEnv("0"), "chat service listening");
       mesh.gateway = await start("gateway/src/main.ts", mesh.gatewayEnv("0"), "gateway listening");
+      // Listening is not ready: the gateway serves once chat has answered its stream's hello. An
+      // orchestrator sends no traffic before /readyz says so, and neither do the tests.
+      await readyzSays(mesh.gateway.url, 200, "ok");
       return mesh;
     } catch (err) {
       await Promise.all(started.map((p) => p.stop("SIGKILL")));
