@@ -7,6 +7,7 @@ import { AccountInternalService } from "@parley/contracts/parley/account/v1/acco
 import { ChatService } from "@parley/contracts/parley/chat/v1/chat";
 import { DeliverService } from "@parley/contracts/parley/gateway/v1/deliver";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { until } from "@parley/testkit";
 import { callApi } from "./support/http-api.js";
 import { grpc, grpcJsClient, unary } from "./support/grpcjs.js";
 import type { ServiceProcess } from "./support/process.js";
@@ -81,8 +82,19 @@ describe("distributed mode's internal plane: what callers with and without servi
         [m.gateway, "parley.account.v1.AccountService"],
       ] as const) {
         const health = grpcJsClient("health", proc.url, proc === m.gateway ? {} : { ca: readFileSync(m.credentials.certs!.caFile) });
-        assert.equal((await unary(health, "Check", { service: "" })).status, "SERVING");
-        assert.equal((await unary(health, "Check", { service })).status, "SERVING");
+        const name = proc === m.gateway ? "the gateway" : service;
+        // The whole server ("") serves while its readiness checks pass. On a busy machine one can
+        // time out (2 s) and stay failed until the next round (5 s later): wait for a ready
+        // process, and say why it was not, from its log, if it never is.
+        let last = "";
+        await until(
+          async () => {
+            last = (await unary(health, "Check", { service: "" })).status;
+            return last === "SERVING";
+          },
+          () => `${name} to serve as a whole (last: ${last}; ${readinessLines(proc) || "no readiness line in its log"})`,
+        );
+        assert.equal((await unary(health, "Check", { service })).status, "SERVING", `${name} serves ${service}`);
         await assert.rejects(unary(health, "Check", { service: "no.such.Service" }), (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND);
         health.close();
       }
@@ -158,3 +170,12 @@ describe("distributed mode's internal plane: what callers with and without servi
     });
   });
 });
+
+/** The readiness lines of a process's log, for a failure message. */
+function readinessLines(proc: ServiceProcess): string {
+  return proc
+    .output()
+    .split("\n")
+    .filter((line) => line.includes("readiness check"))
+    .join(" | ");
+}
