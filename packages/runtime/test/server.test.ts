@@ -5,12 +5,27 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@parley/contracts/grpc/health/v1/health";
 import { IdGenService } from "@parley/contracts/parley/idgen/v1/idgen";
+import { until } from "@parley/testkit";
+import { HealthStatus } from "../src/health.js";
 import { createLogger } from "../src/logger.js";
 import { Metrics } from "../src/metrics.js";
 import { errorInterceptor } from "../src/errors.js";
 import { startServer, type RunningServer } from "../src/server.js";
 
 class Boom extends Error {}
+
+/** Counts the watchers subscribed to changes, so a test can see a watch's handler end. */
+class WatchedHealth extends HealthStatus {
+  watchers = 0;
+  override onChange(listener: Parameters<HealthStatus["onChange"]>[0]): () => void {
+    this.watchers++;
+    const off = super.onChange(listener);
+    return () => {
+      this.watchers--;
+      off();
+    };
+  }
+}
 
 describe("the service server", () => {
   let server: RunningServer;
@@ -87,6 +102,35 @@ describe("the service server", () => {
     seen.push((await iterator.next()).value!.status);
     abort.abort();
     assert.deepEqual(seen, [Status.SERVICE_UNKNOWN, Status.SERVING, Status.NOT_SERVING]);
+  });
+
+  it("ends a watch's handler when its caller goes away, however long it has waited", async () => {
+    const health = new WatchedHealth();
+    const own = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      serviceNames: [],
+      logger: createLogger("test", "silent"),
+      metrics: new Metrics(),
+      health,
+      routes: () => {},
+    });
+    try {
+      const client = createClient(Health, createGrpcTransport({ baseUrl: own.url }));
+      const abort = new AbortController();
+      const iterator = client.watch({ service: "custom" }, { signal: abort.signal })[Symbol.asyncIterator]();
+      assert.equal((await iterator.next()).value!.status, Status.SERVICE_UNKNOWN);
+      assert.equal(health.watchers, 1);
+      // The handler now waits for a change that never comes; only the caller's going away can end it.
+      abort.abort();
+      await assert.rejects(iterator.next(), (err: unknown) => ConnectError.from(err).code === Code.Canceled);
+      await until(
+        () => health.watchers === 0,
+        () => `the watch's handler to end (${health.watchers} still subscribed)`,
+      );
+    } finally {
+      await own.close(100);
+    }
   });
 
   it("serves /healthz and /metrics with RPC counts", async () => {
