@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { DatabaseUpkeep } from "./database-upkeep.js";
+import { MemoryOverRuns, printMemory, type MemoryFigures } from "./memory.js";
 import { scenarios, type Figures, type Sizes } from "./scenarios/index.js";
 import { spread, type Spread } from "./stats.js";
 import { buildOutput } from "../../test/support/process.js";
@@ -105,6 +106,8 @@ interface Result {
   databaseUpkeep?: string;
   /** GATEWAY_* variables the bench was run with, given to the gateway (settings under test). */
   gatewaySettings?: Record<string, string>;
+  /** Per scenario and Parley process: resident memory after each run, and its growth per run (memory.ts). */
+  memory?: Record<string, Record<string, MemoryFigures>>;
 }
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -140,6 +143,7 @@ if (upkeep && !upkeep.autovacuum) {
   result.databaseUpkeep = "autovacuum is off on this server: the bench runs VACUUM ANALYZE before each run";
   process.stdout.write(`${result.databaseUpkeep}\n`);
 }
+const memory = new MemoryOverRuns();
 let failed = false;
 try {
   for (const scenario of chosen) {
@@ -156,6 +160,7 @@ try {
       if (scenario.relay) relayRuns.push(await scenario.relay(relay, run));
       await upkeep?.beforeRun();
       parleyRuns.push(await scenario.parley(parley, run));
+      await memory.record(scenario.name, parley);
       process.stdout.write(`${scenario.name}: run ${run} of ${runs} done\n`);
     }
     result.scenarios[scenario.name] = {
@@ -173,7 +178,9 @@ try {
   await upkeep?.close();
 }
 
+result.memory = memory.figures();
 printTable(result);
+printMemory(result.memory);
 const out = flags.out ?? join("bench-results", `${result.date.replace(/[:.]/g, "-")}.json`);
 await mkdir(join(out, ".."), { recursive: true });
 await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
