@@ -34,7 +34,8 @@ export const SILENT_AFTER_MS = 1_200;
  * How commands leave for chat: in batches, at most `maxUnansweredBatches`
  * of them out without all their replies; commands arriving meanwhile wait
  * (at most `holdMs`) and leave together (PacedBatcher). With `lingerMs`,
- * every batch waits that long for others to join it, even with none out.
+ * while commands keep coming, each batch waits that long for others to
+ * join it, even with none out.
  */
 export interface CommandPacing {
   maxUnansweredBatches: number;

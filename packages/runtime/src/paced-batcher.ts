@@ -23,17 +23,22 @@ interface OpenBatch<T> extends PacedBatch {
  * the caller reports each item's answer with `answered(batch)`, also for an
  * item that timed out or failed, so a lost answer cannot hold the rest.
  *
- * `lingerMs` (0 by default) holds every batch that long from its first
- * item, even with nothing out (Kafka's linger.ms): at a moderate rate,
- * where each item would otherwise cross alone, it buys fewer wake-ups
- * everywhere behind it with that much latency (docs/performance.md, "A
- * linger for the gateway's commands": 3 ms took the distributed mode's
- * CPU per message at 1,000 msg/s from 589 to 363 µs, its p50 from 2.3 to
- * 4.3 ms).
+ * `lingerMs` (0 by default) holds a batch that long from its first item,
+ * even with nothing out (Kafka's linger.ms), when the batch before it left
+ * less than a linger ago: under continuous load, where each item would
+ * otherwise cross alone, it buys fewer wake-ups everywhere behind it with
+ * that much latency (docs/performance.md, "A linger for the gateway's
+ * commands": 3 ms took the distributed mode's CPU per message at 1,000
+ * msg/s from 589 to 363 µs, its p50 from 2.3 to 4.3 ms). The first item
+ * after a pause longer than the linger leaves at the end of its turn: a
+ * quiet server has nothing to share a wake-up with, and would only wait.
  */
 export class PacedBatcher<T> {
   private open: OpenBatch<T> | undefined;
   private openedAt = 0;
+  /** Whether the open batch lingers: it opened within a linger of the last batch leaving. */
+  private openLingers = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private unansweredBatches = 0;
   private scheduled = false;
   private holdTimer: NodeJS.Timeout | undefined;
@@ -54,6 +59,7 @@ export class PacedBatcher<T> {
     if (this.open === undefined) {
       this.open = { items: [], size: 0, unanswered: 0, sent: false };
       this.openedAt = performance.now();
+      this.openLingers = this.openedAt - this.lastSentAt < this.lingerMs;
     }
     const batch = this.open;
     batch.items.push(item);
@@ -96,9 +102,10 @@ export class PacedBatcher<T> {
     const now = performance.now();
     const waited = now - this.openedAt;
     const paced = this.unansweredBatches >= this.maxUnanswered && waited < this.holdMs;
-    if (paced || waited < this.lingerMs) {
+    const linger = this.openLingers ? this.lingerMs : 0;
+    if (paced || waited < linger) {
       // Paced, it leaves at an answer (release runs again) or at the hold; lingering, not before the linger.
-      const due = this.openedAt + (paced ? Math.max(this.holdMs, this.lingerMs) : this.lingerMs);
+      const due = this.openedAt + (paced ? Math.max(this.holdMs, linger) : linger);
       // An answer can bring the batch's time forward (from the hold to the linger), never back.
       if (this.holdTimer === undefined || due < this.holdDue) {
         clearTimeout(this.holdTimer);
@@ -113,6 +120,7 @@ export class PacedBatcher<T> {
     clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
     this.open = undefined;
+    this.lastSentAt = now;
     batch.sent = true;
     if (batch.unanswered > 0) this.unansweredBatches++;
     const items = batch.items;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import { describe, it } from "node:test";
 import { PacedBatcher, type PacedBatch } from "../src/paced-batcher.js";
 
@@ -111,18 +111,33 @@ describe("PacedBatcher", () => {
     assert.deepEqual(b.flushed, [[1], [3]], "2 was dropped; 3 is not held behind the forgotten batch");
   });
 
-  it("with a linger, holds a lone item that long from its arrival for others to join it", async () => {
+  it("with a linger, holds a batch that opens within a linger of the last one leaving, for others to join it", async () => {
     // Long enough that two turns fit in it on a busy machine.
-    const b = recorded(1, 5, 300);
+    const b = recorded(1, 5, 500);
+    b.add(0);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[0]], "nothing left before it: the first item leaves at once");
+    b.answer(0);
     const started = performance.now();
     b.add(1);
     await nextTurn();
     await nextTurn();
-    assert.deepEqual(b.flushed, [], "nothing is out, yet the item lingers");
+    assert.deepEqual(b.flushed, [[0]], "nothing is out, yet the item lingers");
     b.add(2);
     await b.nextFlush();
-    assert.ok(performance.now() - started >= 299, "not before the linger is over");
-    assert.deepEqual(b.flushed, [[1, 2]]);
+    assert.ok(performance.now() - started >= 499, "not before the linger is over");
+    assert.deepEqual(b.flushed, [[0], [1, 2]]);
+  });
+
+  it("with a linger, sends the first item after a pause longer than the linger at once", async () => {
+    const b = recorded(1, 5, 50);
+    b.add(1);
+    await nextTurn();
+    b.answer(1);
+    await sleep(60); // a pause: more than a linger since the batch left
+    b.add(2);
+    await nextTurn();
+    assert.deepEqual(b.flushed, [[1], [2]], "a quiet link has nothing to wait for");
   });
 
   it("with a linger, sends a paced batch at an answer once the linger is over, not at the hold", async () => {
